@@ -1,0 +1,79 @@
+"""Shared tokenization and lemmatization: one morphological analysis for every stage.
+
+The pipeline calls :func:`prepare` once per document; stages then read ``doc.tokens``
+and ``doc.lemmas`` instead of re-analysing the text. Lemmas are cached because the
+vocabulary of residents' messages is small compared with their number: after a warm-up
+almost every word is a dictionary hit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+import pymorphy3
+
+from otklik.nlp.base import Doc
+
+# A word: letters/digits of any script, joined by inner hyphens ("кто-нибудь", "5-й").
+_TOKEN_RE = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
+_CYRILLIC_RE = re.compile(r"[а-я]")
+
+_morph: pymorphy3.MorphAnalyzer | None = None
+
+
+def analyzer() -> pymorphy3.MorphAnalyzer:
+    """Return the process-wide pymorphy3 analyzer (loaded once, ~0.1 s)."""
+    global _morph
+    if _morph is None:
+        _morph = pymorphy3.MorphAnalyzer()
+    return _morph
+
+
+def tokenize(text: str) -> list[str]:
+    """Split text into lowercase word/number tokens, 'ё' folded to 'е'."""
+    if not text:
+        return []
+    return _TOKEN_RE.findall(text.lower().replace("ё", "е"))
+
+
+@lru_cache(maxsize=200_000)
+def lemma(word: str) -> str:
+    """Return the normal form of one token (lowercase, 'ё'→'е'); non-Russian words as is."""
+    word = word.lower().replace("ё", "е")
+    # Only Cyrillic words benefit from the dictionary; numbers and Latin words pass through.
+    if not _CYRILLIC_RE.search(word) or len(word) > 40:
+        return word
+    return analyzer().parse(word)[0].normal_form.replace("ё", "е")
+
+
+def lemmatize(tokens: Iterable[str]) -> list[str]:
+    """Lemmatize a token sequence (cached per word)."""
+    return [lemma(t) for t in tokens]
+
+
+def prepare(doc: Doc) -> Doc:
+    """Fill ``doc.tokens`` and ``doc.lemmas`` from ``doc.clean`` (or ``doc.text``); returns doc."""
+    doc.tokens = tokenize(doc.clean or doc.text or "")
+    doc.lemmas = lemmatize(doc.tokens)
+    return doc
+
+
+def prepare_all(docs: Sequence[Doc]) -> Sequence[Doc]:
+    """Run :func:`prepare` on a batch, in place."""
+    for doc in docs:
+        prepare(doc)
+    return docs
+
+
+def ensure_prepared(doc: Doc) -> tuple[list[str], list[str]]:
+    """Return (tokens, lemmas) of a doc, computing them when the pipeline has not.
+
+    Stages call this so that they also work stand-alone (tests, notebooks) without
+    mutating a doc the pipeline already prepared.
+    """
+    if doc.tokens and len(doc.lemmas) == len(doc.tokens):
+        return doc.tokens, doc.lemmas
+    tokens = tokenize(doc.clean or doc.text or "")
+    return tokens, lemmatize(tokens)
