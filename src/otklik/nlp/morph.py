@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from pathlib import Path
 
 import pymorphy3
 
@@ -77,3 +78,63 @@ def ensure_prepared(doc: Doc) -> tuple[list[str], list[str]]:
         return doc.tokens, doc.lemmas
     tokens = tokenize(doc.clean or doc.text or "")
     return tokens, lemmatize(tokens)
+
+
+class PhraseMatcher:
+    """Find weighted lemma phrases in a lemma sequence, longest match first.
+
+    Phrases are given as natural text ("не работает") and lemmatized once, so they match
+    any inflection ("не работали"). Matching is a dict lookup per position: cheap enough
+    for every stage to run on every message.
+    """
+
+    def __init__(self, phrases: dict[str, float] | Iterable[tuple[str, float]]) -> None:
+        items = phrases.items() if isinstance(phrases, dict) else phrases
+        self._by_first: dict[str, list[tuple[tuple[str, ...], float, str]]] = {}
+        for text, weight in items:
+            key = tuple(lemmatize(tokenize(text)))
+            if not key:
+                continue
+            bucket = self._by_first.setdefault(key[0], [])
+            bucket[:] = [b for b in bucket if b[0] != key]  # a later entry overrides
+            bucket.append((key, float(weight), text))
+        for bucket in self._by_first.values():
+            bucket.sort(key=lambda b: -len(b[0]))
+
+    def __len__(self) -> int:
+        return sum(len(b) for b in self._by_first.values())
+
+    def find(self, lemmas: Sequence[str]) -> list[tuple[int, int, float, str]]:
+        """Return non-overlapping matches as (start, end, weight, phrase), left to right."""
+        out: list[tuple[int, int, float, str]] = []
+        i, n = 0, len(lemmas)
+        by_first = self._by_first
+        while i < n:
+            bucket = by_first.get(lemmas[i])
+            if bucket:
+                for key, weight, text in bucket:
+                    k = len(key)
+                    if k == 1 or tuple(lemmas[i : i + k]) == key:
+                        out.append((i, i + k, weight, text))
+                        i += k
+                        break
+                else:
+                    i += 1
+            else:
+                i += 1
+        return out
+
+
+def load_weighted_lexicon(path: str | Path) -> dict[str, float]:
+    """Read a ``<weight>\\t<term>`` file (``#`` comments) into {term: weight}."""
+    terms: dict[str, float] = {}
+    for raw in Path(path).read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        weight, _, term = line.partition("\t")
+        terms[term.strip()] = float(weight)
+    return terms
+
+
+LEXICON_DIR = Path(__file__).with_name("lexicons")
