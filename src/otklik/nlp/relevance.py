@@ -1,0 +1,189 @@
+"""Relevance (is this addressed to the authorities?) and kind (complaint, question, ...).
+
+Both stages are weighted lexicons over lemmas (``lexicons/relevance_ru.json``) plus a few
+surface patterns (links, prices, hashtags, question marks). Every matched cue is listed in
+``explain`` so an operator can see why a message was dropped as an ad or kept as an appeal.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from otklik.nlp.base import Doc, Stage, StageResult
+from otklik.nlp.language import detect_language
+from otklik.nlp.morph import LEXICON_DIR, PhraseMatcher, ensure_prepared
+
+CATEGORIES: tuple[str, ...] = ("appeal", "ad", "spam", "greeting", "chatter")
+KINDS: tuple[str, ...] = ("complaint", "question", "proposal", "gratitude")
+
+_LINK_RE = re.compile(
+    r"https?://|www\.|\b(?:t\.me|vk\.cc|bit\.ly|clck\.ru|wa\.me|goo\.gl|tinyurl\.com)/", re.I
+)
+_PRICE_RE = re.compile(r"\d[\d\s]*(?:[.,]\d+)?\s*(?:руб\w*|р\.|₽|\$|тыс\.?\s*руб)", re.I)
+_PHONE_RE = re.compile(r"(?:\+7|\b8)[\s(-]*\d{3}[\s)-]*\d{3}[\s-]*\d{2}[\s-]*\d{2}\b")
+_HASHTAG_RE = re.compile(r"#\w+")
+_QUESTION_RE = re.compile(r"\?")
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+class _Lexicons:
+    """Phrase matchers built once per process from the JSON lexicon."""
+
+    _cache: dict[str, _Lexicons] = {}
+
+    def __init__(self, path: Path) -> None:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        self.categories = {c: PhraseMatcher(data[c]) for c in CATEGORIES}
+        self.kinds = {k: PhraseMatcher(data["kind"][k]) for k in KINDS}
+
+    @classmethod
+    def get(cls, path: Path | None = None) -> _Lexicons:
+        path = path or LEXICON_DIR / "relevance_ru.json"
+        key = str(path)
+        if key not in cls._cache:
+            cls._cache[key] = cls(path)
+        return cls._cache[key]
+
+
+def _score(matcher: PhraseMatcher, lemmas: Sequence[str]) -> tuple[float, list[str]]:
+    total, cues = 0.0, []
+    for _s, _e, weight, phrase in matcher.find(lemmas):
+        total += weight
+        cues.append(phrase)
+    return total, cues
+
+
+class RelevanceStage(Stage):
+    """Appeal to the authorities vs ad, spam, greeting, chatter, other."""
+
+    name: ClassVar[str] = "relevance"
+
+    def __init__(self, lexicon_path: str | Path | None = None, min_appeal: float = 2.0) -> None:
+        self.lex = _Lexicons.get(Path(lexicon_path) if lexicon_path else None)
+        self.min_appeal = min_appeal
+
+    def classify(self, doc: Doc) -> StageResult:
+        """Classify one document (never raises for odd text; see process)."""
+        text = doc.clean or doc.text or ""
+        tokens, lemmas = ensure_prepared(doc)
+        language = doc.language or detect_language(text)[0]
+        if not tokens or language == "unknown":
+            return StageResult(
+                {"relevant": False, "category": "other"}, 0.3,
+                {"reason": "no text to judge", "language": language},
+            )
+        scores: dict[str, float] = {}
+        cues: dict[str, list[str]] = {}
+        for cat, matcher in self.lex.categories.items():
+            scores[cat], cues[cat] = _score(matcher, lemmas)
+        raw = doc.text or text
+        links = len(_LINK_RE.findall(raw[:20_000]))
+        if links:
+            scores["spam"] += min(links, 3) * 1.5
+            scores["ad"] += 0.5
+            cues["spam"].append(f"links×{links}")
+        prices = len(_PRICE_RE.findall(text))
+        if prices:
+            scores["ad"] += min(prices, 3) * 1.5
+            cues["ad"].append(f"prices×{prices}")
+        if _PHONE_RE.search(text) and scores["ad"] > 0:
+            scores["ad"] += 1.0
+            cues["ad"].append("phone")
+        tags = len(_HASHTAG_RE.findall(text))
+        if tags >= 3:
+            scores["spam"] += 1.0
+            cues["spam"].append(f"hashtags×{tags}")
+        if _QUESTION_RE.search(text) and scores["appeal"] >= 1.0:
+            scores["appeal"] += 0.5
+            cues["appeal"].append("?")
+        if len(tokens) <= 4 and scores["appeal"] < 1.0:
+            scores["chatter"] += 1.5
+            cues["chatter"].append("short")
+        explain: dict[str, Any] = {
+            "scores": {k: round(v, 2) for k, v in scores.items() if v},
+            "cues": {k: v[:10] for k, v in cues.items() if v},
+        }
+        if language != "ru":
+            explain["language"] = language
+        appeal = scores["appeal"]
+        other_cat = max((c for c in CATEGORIES if c != "appeal"), key=lambda c: scores[c])
+        other = scores[other_cat]
+        if appeal >= self.min_appeal and appeal >= other:
+            conf = _sigmoid(appeal - other - 0.5) * (0.9 if language == "ru" else 0.6)
+            return StageResult({"relevant": True, "category": "appeal"}, round(conf, 3), explain)
+        if other >= 1.0:
+            conf = _sigmoid(other - appeal) * (0.9 if language == "ru" else 0.5)
+            return StageResult({"relevant": False, "category": other_cat}, round(conf, 3), explain)
+        # No cue at all: an unknown long text is "other", a short one is chatter.
+        category = "chatter" if len(tokens) < 8 else "other"
+        conf = 0.55 if appeal < 1.0 else 0.45
+        if language != "ru":
+            conf = 0.4
+        return StageResult({"relevant": False, "category": category}, conf, explain)
+
+    def process(self, docs: Sequence[Doc]) -> list[StageResult]:
+        """One result per document; odd input yields relevant=False with low confidence."""
+        results: list[StageResult] = []
+        for doc in docs:
+            try:
+                results.append(self.classify(doc))
+            except Exception as exc:  # noqa: BLE001 - never break the batch
+                results.append(StageResult({"relevant": False, "category": "other"}, 0.0,
+                                           {"error": repr(exc)}))
+        return results
+
+
+class KindStage(Stage):
+    """What the message is: complaint, question, proposal, gratitude or other."""
+
+    name: ClassVar[str] = "kind"
+
+    def __init__(self, lexicon_path: str | Path | None = None) -> None:
+        self.lex = _Lexicons.get(Path(lexicon_path) if lexicon_path else None)
+
+    def classify(self, doc: Doc) -> StageResult:
+        """Classify one document."""
+        text = doc.clean or doc.text or ""
+        tokens, lemmas = ensure_prepared(doc)
+        if not tokens:
+            return StageResult("other", 0.3, {"reason": "no text"})
+        language = doc.language or detect_language(text)[0]
+        if language == "unknown":
+            return StageResult("other", 0.3, {"reason": "no text to judge"})
+        scores: dict[str, float] = {}
+        cues: dict[str, list[str]] = {}
+        for kind, matcher in self.lex.kinds.items():
+            scores[kind], cues[kind] = _score(matcher, lemmas)
+        questions = len(_QUESTION_RE.findall(text))
+        if questions:
+            scores["question"] += 1.5 + 0.3 * min(questions - 1, 3)
+            cues["question"].append(f"?×{questions}")
+            # "Когда починят?!" asks nothing: it is a complaint when problem cues dominate.
+        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+        (best, top), (_, second) = ranked[0], ranked[1]
+        explain: dict[str, Any] = {
+            "scores": {k: round(v, 2) for k, v in scores.items() if v},
+            "cues": {k: v[:10] for k, v in cues.items() if v},
+        }
+        if top < 1.5:
+            return StageResult("other", round(0.6 - top * 0.1, 3), explain)
+        conf = 0.5 + 0.45 * (top - second) / (top + 1.0)
+        return StageResult(best, round(min(conf, 0.95), 3), explain)
+
+    def process(self, docs: Sequence[Doc]) -> list[StageResult]:
+        """One result per document, never raising."""
+        results: list[StageResult] = []
+        for doc in docs:
+            try:
+                results.append(self.classify(doc))
+            except Exception as exc:  # noqa: BLE001 - never break the batch
+                results.append(StageResult("other", 0.0, {"error": repr(exc)}))
+        return results
