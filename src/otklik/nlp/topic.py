@@ -1,0 +1,340 @@
+"""Topic and subtopic: a lexicon classifier, a trained-model wrapper and their combination.
+
+The lexicon classifier needs no training data: every phrase of the rubricator is
+lemmatized once and put into one Aho-Corasick automaton over lemma sequences, so a
+message is scanned once whatever the size of the lexicon. Scores are turned into a
+confidence by a softmax against a "nothing matched" floor: one weak word gives a low
+confidence, several strong phrases of one topic give a high one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, ClassVar
+
+import ahocorasick
+import numpy as np
+
+from otklik.nlp.base import Doc, Stage, StageResult
+from otklik.nlp.morph import analyzer, ensure_prepared, lemmatize, tokenize
+from otklik.nlp.taxonomy import OTHER_CODE, Taxonomy, load_taxonomy
+
+# Score of the implicit "none of the topics" competitor in the softmax; a single
+# ordinary term (weight ~2) must not give a confident answer on its own.
+DEFAULT_FLOOR = 3.0
+DEFAULT_TEMPERATURE = 1.6
+# Repeating a term adds evidence, but with diminishing returns.
+_REPEAT_BONUS = 0.25
+_SEASON_BONUS = 1.15
+# The share of the other (non-best) subtopics of a topic that counts towards the topic.
+_OTHER_SUBTOPICS_SHARE = 0.35
+
+
+@dataclass
+class LexiconMatch:
+    """Per-document lexicon evidence: raw scores per code and matched terms per code."""
+
+    scores: dict[str, float]
+    terms: dict[str, list[str]]
+
+
+@lru_cache(maxsize=100_000)
+def _normal_forms(token: str) -> tuple[str, ...]:
+    """All normal forms pymorphy proposes for a token (its first guess is sometimes wrong:
+    "ямы" → "ям", "люков" → "люковый")."""
+    if not token or not ("а" <= token[0] <= "я"):
+        return ()
+    forms = {p.normal_form.replace("ё", "е") for p in analyzer().parse(token)}
+    return tuple(sorted(forms))
+
+
+def _subject(taxonomy: Taxonomy, code: str, confidence: float) -> dict[str, Any]:
+    return {"code": code, "name": taxonomy.name(code), "confidence": round(confidence, 4)}
+
+
+class LexiconIndex:
+    """An Aho-Corasick automaton over the lemmatized phrases of a taxonomy."""
+
+    def __init__(self, taxonomy: Taxonomy) -> None:
+        self.taxonomy = taxonomy
+        self._automaton = ahocorasick.Automaton()
+        entries: dict[str, list[tuple[str, float, str]]] = {}
+        for node in taxonomy:
+            for phrase, weight in node.lexicon.items():
+                key = " ".join(lemmatize(tokenize(phrase)))
+                if key:
+                    entries.setdefault(key, []).append((node.code, weight, phrase))
+        for key, targets in entries.items():
+            # Spaces on both sides make the automaton match whole lemmas only.
+            self._automaton.add_word(f" {key} ", targets)
+        self._automaton.make_automaton()
+        self.size = len(entries)
+        self._vocab = {w for key in entries for w in key.split()}
+
+    def canonical(self, tokens: Sequence[str], lemmas: Sequence[str]) -> list[str]:
+        """Lemmas with wrong first guesses replaced by a normal form the lexicon knows."""
+        if len(tokens) != len(lemmas):
+            return list(lemmas)
+        vocab = self._vocab
+        out = list(lemmas)
+        for i, lem in enumerate(lemmas):
+            if lem not in vocab:
+                for alt in _normal_forms(tokens[i]):
+                    if alt in vocab:
+                        out[i] = alt
+                        break
+        return out
+
+    def match(
+        self,
+        lemmas: Sequence[str],
+        month: int | None = None,
+        tokens: Sequence[str] | None = None,
+    ) -> LexiconMatch:
+        """Score every taxonomy node on a lemma sequence (tokens help fix lemma guesses)."""
+        if not lemmas:
+            return LexiconMatch({}, {})
+        if tokens is not None:
+            lemmas = self.canonical(tokens, lemmas)
+        hay = " " + " ".join(lemmas) + " "
+        counts: dict[tuple[str, float, str], int] = {}
+        for _end, targets in self._automaton.iter(hay):
+            for target in targets:
+                counts[target] = counts.get(target, 0) + 1
+        scores: dict[str, float] = {}
+        terms: dict[str, list[str]] = {}
+        for (code, weight, phrase), n in counts.items():
+            score = weight * (1.0 + _REPEAT_BONUS * math.log(n))
+            if month is not None and self.taxonomy[code].in_season(month):
+                score *= _SEASON_BONUS
+            scores[code] = scores.get(code, 0.0) + score
+            terms.setdefault(code, []).append(phrase)
+        return LexiconMatch(scores, terms)
+
+    def topic_scores(self, match: LexiconMatch) -> dict[str, float]:
+        """Aggregate node scores into topic scores (own terms + best subtopic + a share)."""
+        out: dict[str, float] = {}
+        for topic in self.taxonomy.topics:
+            own = match.scores.get(topic.code, 0.0)
+            subs = sorted((match.scores.get(s.code, 0.0) for s in topic.subtopics), reverse=True)
+            best = subs[0] if subs else 0.0
+            total = own + best + _OTHER_SUBTOPICS_SHARE * sum(subs[1:])
+            if total > 0:
+                out[topic.code] = total
+        return out
+
+    def feature_vector(
+        self, lemmas: Sequence[str], tokens: Sequence[str] | None = None
+    ) -> np.ndarray:
+        """Dense features for a trained model: log-scaled topic and subtopic scores."""
+        match = self.match(lemmas, tokens=tokens)
+        topics = self.topic_scores(match)
+        codes = self.taxonomy.topic_codes
+        subcodes = self.taxonomy.subtopic_codes
+        vec = np.zeros(len(codes) + len(subcodes), dtype=np.float64)
+        for i, code in enumerate(codes):
+            vec[i] = math.log1p(topics.get(code, 0.0))
+        for j, code in enumerate(subcodes):
+            vec[len(codes) + j] = math.log1p(match.scores.get(code, 0.0))
+        return vec
+
+
+def _month_of(doc: Doc) -> int | None:
+    month = doc.meta.get("month")
+    if isinstance(month, int) and 1 <= month <= 12:
+        return month
+    created = doc.meta.get("created_at") or doc.meta.get("published_at")
+    if isinstance(created, str) and len(created) >= 7 and created[5:7].isdigit():
+        value = int(created[5:7])
+        return value if 1 <= value <= 12 else None
+    return None
+
+
+class LexiconTopicStage(Stage):
+    """Topic and subtopic from the rubricator's lexicons; works with no training data."""
+
+    name: ClassVar[str] = "topic"
+
+    def __init__(
+        self,
+        taxonomy: Taxonomy | None = None,
+        floor: float = DEFAULT_FLOOR,
+        temperature: float = DEFAULT_TEMPERATURE,
+    ) -> None:
+        self.taxonomy = taxonomy or load_taxonomy()
+        self.index = LexiconIndex(self.taxonomy)
+        self.floor = floor
+        self.temperature = temperature
+
+    def distribution(
+        self, lemmas: Sequence[str], month: int | None = None, tokens: Sequence[str] | None = None
+    ) -> dict[str, float]:
+        """Probabilities per topic code (they sum to < 1: the rest is "no evidence")."""
+        match = self.index.match(lemmas, month, tokens)
+        return self._distribution(self.index.topic_scores(match))
+
+    def _distribution(self, topic_scores: dict[str, float]) -> dict[str, float]:
+        if not topic_scores:
+            return {}
+        t = self.temperature
+        top = max(max(topic_scores.values()), self.floor)
+        exps = {c: math.exp((s - top) / t) for c, s in topic_scores.items()}
+        denom = sum(exps.values()) + math.exp((self.floor - top) / t)
+        return {c: e / denom for c, e in exps.items()}
+
+    def classify(self, doc: Doc) -> StageResult:
+        """Classify one document."""
+        tokens, lemmas = ensure_prepared(doc)
+        match = self.index.match(lemmas, _month_of(doc), tokens)
+        topic_scores = self.index.topic_scores(match)
+        probs = self._distribution(topic_scores)
+        if not probs:
+            return StageResult(
+                value={"topic": _subject(self.taxonomy, OTHER_CODE, 0.0), "subtopic": None},
+                confidence=0.0,
+                explain={"source": "lexicon", "matched": {}},
+            )
+        best = max(probs, key=lambda c: probs[c])
+        confidence = probs[best]
+        topic = self.taxonomy.topic(best)
+        sub_scores = {s.code: match.scores[s.code] for s in topic.subtopics if s.code in match.scores}
+        subtopic = None
+        if sub_scores:
+            sub_probs = self._distribution(sub_scores)
+            sub_best = max(sub_probs, key=lambda c: sub_probs[c])
+            subtopic = _subject(self.taxonomy, sub_best, confidence * sub_probs[sub_best])
+        matched = sorted({t for code, ts in match.terms.items() if code.split(".")[0] == best
+                          for t in ts})
+        ranked = sorted(topic_scores.items(), key=lambda kv: -kv[1])[:3]
+        return StageResult(
+            value={"topic": _subject(self.taxonomy, best, confidence), "subtopic": subtopic},
+            confidence=round(confidence, 4),
+            explain={
+                "source": "lexicon",
+                "matched": {best: matched},
+                "scores": {c: round(s, 2) for c, s in ranked},
+            },
+        )
+
+    def process(self, docs: Sequence[Doc]) -> list[StageResult]:
+        """Classify a batch."""
+        return [self.classify(doc) for doc in docs]
+
+
+class ModelTopicStage(Stage):
+    """A trained classifier's answer: label, probability and the features that drove it."""
+
+    name: ClassVar[str] = "label"
+
+    def __init__(self, model: Any, taxonomy: Taxonomy | None = None, top_features: int = 5):
+        self.model = model
+        self.taxonomy = taxonomy or load_taxonomy()
+        self.top_features = top_features
+
+    @property
+    def predicts_topics(self) -> bool:
+        """True when the model's classes are rubricator codes (it can vote on the topic)."""
+        classes = list(self.model.classes)
+        return bool(classes) and sum(c in self.taxonomy for c in classes) >= 0.8 * len(classes)
+
+    def process(self, docs: Sequence[Doc]) -> list[StageResult]:
+        """Predict a batch."""
+        if not docs:
+            return []
+        texts = [doc.clean or doc.text or "" for doc in docs]
+        lemmas = [ensure_prepared(doc)[1] for doc in docs]
+        proba = self.model.predict_proba(texts, lemmas=lemmas)
+        classes = list(self.model.classes)
+        out: list[StageResult] = []
+        for i, row in enumerate(proba):
+            k = int(np.argmax(row))
+            label = classes[k]
+            empty = not lemmas[i]
+            confidence = 0.0 if empty else float(row[k])
+            features = [] if empty else self.model.top_features(texts[i], label, self.top_features,
+                                                                lemmas=lemmas[i])
+            out.append(
+                StageResult(
+                    value={"value": label, "confidence": round(confidence, 4),
+                           "proba": {c: float(p) for c, p in zip(classes, row, strict=True)}},
+                    confidence=round(confidence, 4),
+                    explain={"source": "model", "model": self.model.version,
+                             "top_features": features},
+                )
+            )
+        return out
+
+
+class CombinedTopicStage(Stage):
+    """Lexicon and model together: the model wins when confident, otherwise a blend.
+
+    When the model's classes are not rubricator codes (it predicts an executor, say),
+    the topic stays the lexicon's and the model's answer is only reported as ``label``.
+    """
+
+    name: ClassVar[str] = "topic"
+
+    def __init__(
+        self,
+        lexicon: LexiconTopicStage,
+        model: ModelTopicStage | None = None,
+        model_weight: float = 0.6,
+        confident: float = 0.7,
+    ) -> None:
+        self.lexicon = lexicon
+        self.model = model
+        self.model_weight = model_weight
+        self.confident = confident
+        self.last_labels: list[StageResult] = []
+
+    def process(self, docs: Sequence[Doc]) -> list[StageResult]:
+        """Classify a batch; the model's own answers are kept in ``last_labels``."""
+        lex = self.lexicon.process(docs)
+        if self.model is None:
+            self.last_labels = []
+            return lex
+        labels = self.model.process(docs)
+        self.last_labels = labels
+        if not self.model.predicts_topics:
+            return lex
+        return [self._combine(doc, lr, mr) for doc, lr, mr in zip(docs, lex, labels, strict=True)]
+
+    def _combine(self, doc: Doc, lex: StageResult, model: StageResult) -> StageResult:
+        taxonomy = self.lexicon.taxonomy
+        tokens, lemmas = ensure_prepared(doc)
+        lex_probs = self.lexicon.distribution(lemmas, tokens=tokens)
+        model_probs: dict[str, float] = {}
+        for label, p in model.value["proba"].items():
+            if label in taxonomy:
+                topic = label.split(".", 1)[0]
+                model_probs[topic] = model_probs.get(topic, 0.0) + p
+        w = self.model_weight
+        if model.confidence >= self.confident:
+            w = max(w, 0.85)
+        codes = set(lex_probs) | set(model_probs)
+        blend = {c: w * model_probs.get(c, 0.0) + (1 - w) * lex_probs.get(c, 0.0) for c in codes}
+        if not blend or max(blend.values()) <= 0:
+            return lex
+        best = max(blend, key=lambda c: blend[c])
+        confidence = blend[best]
+        subtopic = lex.value.get("subtopic")
+        model_label = model.value["value"]
+        if "." in model_label and model_label.startswith(best + "."):
+            subtopic = _subject(taxonomy, model_label, confidence * model.confidence)
+        elif subtopic is not None and not subtopic["code"].startswith(best + "."):
+            subtopic = None
+        explain = {
+            "source": "combined",
+            "matched": lex.explain.get("matched", {}),
+            "top_features": model.explain.get("top_features", []),
+            "lexicon": lex.value["topic"]["code"],
+            "model": model_label,
+        }
+        return StageResult(
+            value={"topic": _subject(taxonomy, best, confidence), "subtopic": subtopic},
+            confidence=round(confidence, 4),
+            explain=explain,
+        )
