@@ -1,0 +1,48 @@
+"""Registry of connector kinds: ``CONNECTORS[kind]`` and :func:`get_connector`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from otklik.intake.connectors.base import Connector, ConnectorConfig
+from otklik.intake.connectors.email import EmailConnector
+from otklik.intake.connectors.ok import OKConnector
+from otklik.intake.connectors.telegram import TelegramConnector
+from otklik.intake.connectors.telegram_export import TelegramExportConnector
+from otklik.intake.connectors.vk import VKConnector
+
+CONNECTORS: dict[str, type[Connector]] = {
+    cls.kind: cls
+    for cls in (
+        VKConnector,
+        TelegramConnector,
+        TelegramExportConnector,
+        OKConnector,
+        EmailConnector,
+    )
+}
+
+
+def config_model(kind: str) -> type[ConnectorConfig]:
+    """The pydantic config model of ``kind`` (for admin forms and validation)."""
+    return _cls(kind).config_model
+
+
+def get_connector(
+    kind: str, config: Mapping[str, Any] | ConnectorConfig, **options: Any
+) -> Connector:
+    """A connector of ``kind`` built from ``config``; ``options`` go to the constructor.
+
+    Raises ``KeyError`` for an unknown kind and ``pydantic.ValidationError`` for a
+    bad config.
+    """
+    return _cls(kind)(config, **options)
+
+
+def _cls(kind: str) -> type[Connector]:
+    try:
+        return CONNECTORS[kind]
+    except KeyError:
+        known = ", ".join(sorted(CONNECTORS))
+        raise KeyError(f"unknown connector kind {kind!r}; known: {known}") from None
