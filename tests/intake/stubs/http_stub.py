@@ -105,9 +105,9 @@ class StubServer:
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def script(self, key: str, *responses: Responder) -> None:
-        """Queue responses for requests with this key."""
+        """Answer requests with this key by ``responses`` in turn (replaces an earlier script)."""
         with self._lock:
-            self._scripts.setdefault(key, []).extend(responses)
+            self._scripts[key] = list(responses)
 
     def calls(self, key: str) -> list[Recorded]:
         """Requests recorded under ``key``."""

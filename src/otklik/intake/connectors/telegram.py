@@ -108,7 +108,8 @@ class TelegramConnector(Connector):
 
     def call(self, method: str, payload: Mapping[str, Any]) -> Any:
         """Call a Bot API method with a JSON body and return ``result``."""
-        url = f"bot{secret_value(self.config.bot_token)}/{method}"
+        # Leading slash: "bot123:ABC/..." alone would parse as a URL with scheme "bot123".
+        url = f"/bot{secret_value(self.config.bot_token)}/{method}"
         body = self.http.request_json(
             "POST",
             url,
