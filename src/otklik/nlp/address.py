@@ -1,0 +1,244 @@
+"""Address pieces below the settlement: street and house, plus word-level helpers.
+
+Rules, not a model: residents write "ул. Лаврова, д. 5", "улица Советская 12",
+"на Ленина 3а", "пр-т Победы", "мкр Северный", "Советская улица". The territory stage
+uses :func:`find_streets` to read the street and house and to keep street names
+("улица Курская") from being taken for places. :func:`stem` is the crude, fast
+inflection stripper the gazetteer is keyed on: the same function is applied to names and
+to text, so "Мичуринск"/"в Мичуринске" and "Медвежьегорский"/"Медвежьегорском" meet.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+# Inflection endings, longest first. Genitive plural "-ов/-ев" is left out on purpose:
+# it would cut "Тамбов" to "тамб" while "Тамбове" keeps "тамбов".
+_ENDINGS = sorted(
+    """ого его ому ему ыми ими ами ями ая яя ое ее ие ые ий ый ой ей ую юю их ых ым им
+    ом ем ах ях ам ям ою ею ью а я о е ы и у ю ь й""".split(),
+    key=len,
+    reverse=True,
+)
+_MIN_STEM = 2
+
+ADJECTIVE_ENDINGS = frozenset(
+    "ий ый ой ого его ому ему ым им ом ем ая яя ую юю ое ее ие ые их ых ыми ими ей ою ею".split()
+)
+# Endings a noun-like place name takes in the text ("" = as in the gazetteer).
+NOUN_ENDINGS = frozenset(
+    ["", "а", "я", "у", "ю", "е", "и", "ы", "ом", "ем", "ой", "ей", "ою", "ью", "ам", "ям",
+     "ах", "ях", "ами", "ями", "о", "ь"]
+)
+# Endings only an adjective shows (a noun place name never ends so after its stem).
+ADJECTIVE_ONLY_ENDINGS = frozenset(
+    "ий ый ого его ому ему ым им ая яя ую юю ое ее ие ые их ых".split()
+)
+
+WORD_RE = re.compile(r"[0-9A-Za-zА-Яа-яЁё]+(?:-[0-9A-Za-zА-Яа-яЁё]+)*")
+
+
+def fold(word: str) -> str:
+    """Lowercase and fold 'ё' to 'е'."""
+    return word.lower().replace("ё", "е")
+
+
+@lru_cache(maxsize=300_000)
+def stem(word: str) -> str:
+    """Strip one inflection ending from each hyphen part of a folded word."""
+    word = fold(word)
+    if "-" in word:
+        return "-".join(_stem_part(p) for p in word.split("-"))
+    return _stem_part(word)
+
+
+def _stem_part(part: str) -> str:
+    if not part or not part[-1].isalpha():
+        return part
+    for ending in _ENDINGS:
+        if part.endswith(ending) and len(part) - len(ending) >= _MIN_STEM:
+            return part[: -len(ending)]
+    return part
+
+
+def remainder(word: str) -> str:
+    """The ending :func:`stem` removed from the last hyphen part of a word."""
+    folded = fold(word)
+    last = folded.rsplit("-", 1)[-1]
+    return last[len(_stem_part(last)) :]
+
+
+@dataclass(frozen=True)
+class StreetMatch:
+    """One street mention: normalized street, house (if any) and its character span."""
+
+    street: str
+    house: str | None
+    start: int
+    end: int
+
+
+_STREET_TYPES: dict[str, str] = {
+    "улица": r"ул(?:ица|ице|ицу|ицы|ицей)?\b\.?|ул\.",
+    "проспект": r"пр-?кт\b\.?|пр-т\b\.?|просп\b\.?|проспект(?:а|е|у|ом)?\b",
+    "переулок": r"пер\b\.?|переул(?:ок|ка|ке|ку|ком)\b",
+    "шоссе": r"ш\.|шоссе\b",
+    "бульвар": r"б-р\b\.?|бул\b\.?|бульвар(?:а|е|у|ом)?\b",
+    "проезд": r"пр-д\b\.?|пр-зд\b\.?|проезд(?:а|е|у|ом)?\b",
+    "набережная": r"наб\b\.?|набережн(?:ая|ой|ую)\b",
+    "площадь": r"пл\.|площад(?:ь|и|ью)\b",
+    "микрорайон": r"мкр-?н?\b\.?|мкрн\b\.?|микрорайон(?:а|е|у|ом)?\b",
+    "тупик": r"туп\.|тупик(?:а|е|у)?\b",
+    "аллея": r"аллея\b|аллее\b|аллеи\b",
+    "квартал": r"кв-л\b\.?|квартал(?:а|е|у)?\b",
+}
+_TYPE_ALT = "|".join(f"(?P<t_{i}>{p})" for i, p in enumerate(_STREET_TYPES.values()))
+_TYPE_NAMES = list(_STREET_TYPES)
+
+# A street-name word: capitalized or lowercase word, initials ("К."), numerals ("50", "8-го").
+_NAME_WORD = (
+    r"(?:[А-ЯЁA-Z]\.|\d{1,3}(?:-?(?:го|й|я|е|ой|ая|ий))?"
+    r"|[А-ЯЁа-яё][а-яё]+(?:-[А-ЯЁа-яё][а-яё]+)?)"
+)
+_HOUSE = (
+    r"(?P<house>\d{1,4}(?:\s?[а-яА-Я](?![а-яА-ЯёЁ]))?(?:\s*/\s*\d{1,4}[а-яА-Я]?)?"
+    r"(?:\s*(?:к|корп\.?|корпус|стр\.?|строение)\s*\d{1,3})?)"
+)
+_HOUSE_LEAD = r"(?:\s*,?\s*(?:д\.|д\b|дом(?:а|е|у)?\b|№)?\s*)"
+
+_TYPE_FIRST_RE = re.compile(
+    rf"(?<![А-Яа-яЁё])(?:{_TYPE_ALT})\s*(?P<name>{_NAME_WORD}(?:(?:\s+|(?<=\.)){_NAME_WORD}){{0,3}})",
+    re.IGNORECASE,
+)
+_TYPE_AFTER_RE = re.compile(
+    r"(?<![А-Яа-яЁё])(?P<name>[А-ЯЁ][а-яё]+(?:-[А-ЯЁа-яё][а-яё]+)?"
+    r"(?:ая|ой|ую|ий|ый|ом|ого|ое|ей|ем))\s+"
+    r"(?P<type>улиц(?:а|е|у|ы|ей)|проспект(?:а|е|у|ом)?|переул(?:ок|ка|ке|ку)|шоссе|"
+    r"бульвар(?:а|е|у)?|проезд(?:а|е|у)?|набережн(?:ая|ой|ую)|площад(?:ь|и))\b"
+)
+# "на Ленина 3а", "по Гагарина, 15": a genitive surname-like name and a house number.
+_BARE_RE = re.compile(
+    r"(?<![А-Яа-яЁё])(?:на|по|от|около|возле|у)\s+"
+    r"(?P<name>[А-ЯЁ][а-яё]+(?:ова|ева|ина|ына|ого|ского|цкого|ской))\s*,?\s*"
+    r"(?:д\.\s*|дом\s+)?"
+    + _HOUSE.replace("(?P<house>", "(?P<house2>")
+    + r"(?![\d.,]*\s*(?:руб|р\.|%))"
+)
+_HOUSE_AFTER_RE = re.compile(_HOUSE_LEAD + _HOUSE + r"(?![\d%])")
+
+_STOP_NAME_WORDS = frozenset(
+    """в во на и или у не нет около возле дом д кв квартира подъезд район р-н города город
+    г с со по от до за при для что как уже все это есть был была были который которая
+    просим прошу помогите очень там тут где когда""".split()
+)
+_NAME_CONTINUE_WORDS = frozenset(["лет", "им", "имени", "линия", "съезда", "партсъезда"])
+_VERB_LIKE = re.compile(r"(?:ет|ит|ют|ут|ат|ят|ла|ли|ло|ть|ся|сь)$")
+_TYPE_NORMAL = {
+    "улиц": "улица", "проспект": "проспект", "переул": "переулок", "шоссе": "шоссе",
+    "бульвар": "бульвар", "проезд": "проезд", "набережн": "набережная", "площад": "площадь",
+}
+_ADJ_NOMINATIVE = [("ой", "ая"), ("ую", "ая"), ("ей", "ая")]
+
+
+def _clean_name_words(raw: str) -> list[str]:
+    """Keep the words that plausibly belong to a street name, left to right."""
+    words = raw.split()
+    kept: list[str] = []
+    for i, word in enumerate(words):
+        low = fold(word.rstrip(".,"))
+        if low in _STOP_NAME_WORDS or (kept and word[:1].isdigit() and not _is_ordinal(word)):
+            break
+        if i == 0:
+            kept.append(word)
+            continue
+        prev = kept[-1]
+        if (
+            word[:1].isupper()
+            or low in _NAME_CONTINUE_WORDS
+            or prev[:1].isdigit()
+            or fold(prev) in _NAME_CONTINUE_WORDS
+            or (len(prev) == 2 and prev.endswith("."))
+            or (i == 1 and remainder(prev) in ADJECTIVE_ONLY_ENDINGS and not _VERB_LIKE.search(low)
+                and word[:1].islower() and not prev[:1].isupper())
+        ):
+            kept.append(word)
+            continue
+        break
+    return kept
+
+
+def _is_ordinal(word: str) -> bool:
+    return bool(re.fullmatch(r"\d{1,3}-?(?:го|й|я|е|ой|ая|ий)", word))
+
+
+def _house_after(text: str, pos: int) -> tuple[str | None, int]:
+    m = _HOUSE_AFTER_RE.match(text, pos)
+    if not m:
+        return None, pos
+    house = re.sub(r"\s+", "", m.group("house")).lower()
+    house = re.sub(r"(корп\.?|корпус)", "к", house).replace("строение", "с").replace("стр.", "с")
+    return house, m.end()
+
+
+def _capitalize(name: str) -> str:
+    return name[:1].upper() + name[1:] if name[:1].isalpha() else name
+
+
+def find_streets(text: str) -> list[StreetMatch]:
+    """Find street mentions (with a house number when one follows), left to right."""
+    found: list[StreetMatch] = []
+    taken: list[tuple[int, int]] = []
+
+    def free(a: int, b: int) -> bool:
+        return all(b <= s or a >= e for s, e in taken)
+
+    for m in _TYPE_AFTER_RE.finditer(text):
+        if not free(m.start(), m.end()):
+            continue
+        stem_type = next(k for k in _TYPE_NORMAL if fold(m.group("type")).startswith(k))
+        type_name = _TYPE_NORMAL[stem_type]
+        name = m.group("name")
+        if type_name in ("улица", "набережная", "площадь"):
+            for old, new in _ADJ_NOMINATIVE:
+                if name.endswith(old):
+                    name = name[: -len(old)] + new
+                    break
+        house, end = _house_after(text, m.end())
+        taken.append((m.start(), end))
+        found.append(StreetMatch(f"{type_name} {name}", house, m.start(), end))
+    for m in _TYPE_FIRST_RE.finditer(text):
+        type_name = next(
+            _TYPE_NAMES[i] for i in range(len(_TYPE_NAMES)) if m.group(f"t_{i}") is not None
+        )
+        words = _clean_name_words(m.group("name"))
+        if not words:
+            continue
+        # A one-letter word after "д."/"с." is an abbreviation of a place type, not a street.
+        if len(words) == 1 and len(words[0].rstrip(".")) < 2:
+            continue
+        # "улице 15" is a house number after a name written before the type word.
+        if len(words) == 1 and words[0].isdigit():
+            continue
+        name = re.sub(r"\.(?=\S)", ". ", " ".join(words)).rstrip(".,")
+        pos = 0
+        for word in words:
+            pos = m.group("name").find(word, pos) + len(word)
+        name_end = m.start("name") + pos
+        if words[-1].endswith(".") and not (len(words[-1]) == 2):
+            name_end -= 1
+        house, end = _house_after(text, name_end)
+        if not free(m.start(), end):
+            continue
+        taken.append((m.start(), end))
+        found.append(StreetMatch(f"{type_name} {_capitalize(name)}", house, m.start(), end))
+    for m in _BARE_RE.finditer(text):
+        start = m.start("name")
+        if not free(start, m.end()):
+            continue
+        house = re.sub(r"\s+", "", m.group("house2")).lower()
+        taken.append((start, m.end()))
+        found.append(StreetMatch(f"улица {m.group('name')}", house, start, m.end()))
+    found.sort(key=lambda s: s.start)
+    return found
