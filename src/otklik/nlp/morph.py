@@ -21,6 +21,9 @@ from otklik.nlp.base import Doc
 _TOKEN_RE = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
 _CYRILLIC_RE = re.compile(r"[а-я]")
 
+# pymorphy3 prefers rare archaic lemmas for a few words residents use every day.
+_LEMMA_FIXES = {"ям": "яма"}
+
 _morph: pymorphy3.MorphAnalyzer | None = None
 
 
@@ -46,7 +49,8 @@ def lemma(word: str) -> str:
     # Only Cyrillic words benefit from the dictionary; numbers and Latin words pass through.
     if not _CYRILLIC_RE.search(word) or len(word) > 40:
         return word
-    return analyzer().parse(word)[0].normal_form.replace("ё", "е")
+    normal = analyzer().parse(word)[0].normal_form.replace("ё", "е")
+    return _LEMMA_FIXES.get(normal, normal)
 
 
 def lemmatize(tokens: Iterable[str]) -> list[str]:

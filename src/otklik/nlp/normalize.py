@@ -115,7 +115,7 @@ EMOJI_RE = re.compile(
 _EMOJI_LEFTOVER_RE = re.compile("[\ufe0e\ufe0f\u20e3\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f]")
 
 # --- repeats and whitespace -------------------------------------------------------------
-_REPEAT_LETTER_RE = re.compile(r"([^\W\d_])\1{2,}")  # "ооочень" -> "очень"
+_REPEAT_LETTER_RE = re.compile(r"([^\W\d_])\1{2,}", re.I)  # "ооочень" -> "очень"
 _REPEAT_PUNCT_RE = re.compile(r"([!?()*~_=+#<>|/\\-])\1+")  # "!!!!" -> "!", ")))" -> ")"
 _MIXED_PUNCT_RE = re.compile(r"[!?]{2,}")  # "?!?!" -> "?!"
 _DOTS_RE = re.compile(r"\.{4,}|…")

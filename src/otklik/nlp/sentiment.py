@@ -86,6 +86,8 @@ class SentimentLexicon:
             if weight == 0.0:
                 continue
             w = weight
+            if w < 0 and lemmas[max(start - 2, 0) : start] == ["так", "и"]:
+                w *= 1.5  # "так и не починили": the disappointment of a broken promise
             prev = lemmas[start - 1] if start >= 1 else ""
             prev2 = lemmas[start - 2] if start >= 2 else ""
             if prev in _INTENSIFIERS:

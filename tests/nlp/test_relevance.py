@@ -1,0 +1,127 @@
+"""Relevance (appeal vs ad/spam/greeting/chatter) and kind."""
+
+from __future__ import annotations
+
+import pytest
+
+from otklik.nlp.base import Doc
+from otklik.nlp.language import LanguageStage
+from otklik.nlp.morph import prepare
+from otklik.nlp.normalize import NormalizeStage
+from otklik.nlp.relevance import KindStage, RelevanceStage
+
+BAD_INPUTS = [
+    "",
+    "😂😂😂🔥",
+    bytes(range(256)).decode("latin-1") * 20,
+    "Нет воды " * 12_000,
+    "Hello, when will you fix the road?",
+    "Дорога Road 道路 ✓ ?",
+]
+
+
+def docs_for(*texts: str) -> list[Doc]:
+    docs = [Doc(id=str(i), text=t) for i, t in enumerate(texts)]
+    NormalizeStage().process(docs)
+    LanguageStage().process(docs)
+    for d in docs:
+        prepare(d)
+    return docs
+
+
+@pytest.fixture(scope="module")
+def relevance() -> RelevanceStage:
+    return RelevanceStage()
+
+
+@pytest.fixture(scope="module")
+def kind() -> KindStage:
+    return KindStage()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Добрый день! Когда починят дорогу на ул. Ленина? Ямы по колено, бьём подвески",
+        "Третий день нет воды в доме 12 по Советской, в УК не отвечают, примите меры!!!",
+        "Сколько можно терпеть, мусор не вывозят с контейнерной площадки вторую неделю",
+        "Предлагаю установить светофор у школы №3, дети перебегают дорогу",
+        "Огромное спасибо администрации и водоканалу за быстрый ремонт трубы!",
+        "подскажите куда обращатся по поводу перерасчета за отопление?",  # typo
+        "Почему в поликлинике нельзя записаться к врачу через госуслуги?",
+    ],
+)
+def test_appeals_are_relevant(relevance: RelevanceStage, text: str) -> None:
+    res = relevance.process(docs_for(text))[0]
+    assert res.value == {"relevant": True, "category": "appeal"}
+    assert res.confidence > 0.5
+    assert res.explain["cues"]["appeal"]
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Продам гараж в районе школы, недорого, 150 000 руб. Звоните 8-912-345-67-89", "ad"),
+        ("Сдам 1-комн. квартиру на длительный срок, пишите в лс", "ad"),
+        ("Подписывайтесь на канал! Заработок от 5000 в день без вложений https://t.me/x", "spam"),
+        ("Пассивный доход, переходи по ссылке в профиле 💰💰", "spam"),
+        ("С днём рождения, Мариночка! Счастья, здоровья 🎉🎉", "greeting"),
+        ("Доброе утро, друзья! Хорошего всем дня", "greeting"),
+        ("С Новым годом, дорогие земляки!", "greeting"),
+        ("ахахах лол 😂", "chatter"),
+        ("жиза", "chatter"),
+    ],
+)
+def test_noise_is_not_relevant(relevance: RelevanceStage, text: str, category: str) -> None:
+    res = relevance.process(docs_for(text))[0]
+    assert res.value == {"relevant": False, "category": category}
+    assert res.explain["cues"][category]
+
+
+def test_greeting_in_front_of_a_complaint_does_not_hide_it(relevance: RelevanceStage) -> None:
+    res = relevance.process(docs_for("Здравствуйте! У нас в подъезде не горит свет уже месяц"))[0]
+    assert res.value["relevant"] is True
+
+
+@pytest.mark.parametrize("text", BAD_INPUTS)
+def test_bad_input_is_irrelevant_with_low_confidence(
+    relevance: RelevanceStage, kind: KindStage, text: str
+) -> None:
+    docs = docs_for(text)
+    res = relevance.process(docs)[0]
+    k = kind.process(docs)[0]
+    if docs[0].language != "ru":
+        assert res.value["relevant"] is False
+        assert res.confidence <= 0.5
+    assert k.value in {"complaint", "question", "proposal", "gratitude", "other"}
+    assert 0.0 <= k.confidence <= 1.0
+
+
+def test_works_without_pipeline_preparation(relevance: RelevanceStage) -> None:
+    res = relevance.process([Doc(id="1", text="Когда отремонтируют дорогу?")])[0]
+    assert res.value["relevant"] is True
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Сколько можно терпеть! Мусор не вывозят, контейнеры переполнены, кругом грязь", "complaint"),
+        ("Лифт не работает третий день, жалуюсь уже второй раз", "complaint"),
+        ("Подскажите, пожалуйста, когда будет график отключения горячей воды?", "question"),
+        ("Будет ли ремонт дороги на улице Мира в этом году?", "question"),
+        ("Предлагаю сделать пешеходный переход у рынка, было бы хорошо поставить светофор",
+         "proposal"),
+        ("Хорошо бы поставить лавочки в сквере", "proposal"),
+        ("Выражаю благодарность бригаде водоканала за оперативную работу!", "gratitude"),
+        ("Спасибо большое, дорогу сделали!", "gratitude"),
+        ("Вчера был на концерте в ДК", "other"),
+    ],
+)
+def test_kind(kind: KindStage, text: str, expected: str) -> None:
+    res = kind.process(docs_for(text))[0]
+    assert res.value == expected, res.explain
+
+
+def test_polite_thanks_in_advance_is_not_gratitude(kind: KindStage) -> None:
+    res = kind.process(docs_for("Когда уберут снег во дворе? Заранее спасибо"))[0]
+    assert res.value == "question"
