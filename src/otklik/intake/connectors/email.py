@@ -118,10 +118,14 @@ class EmailConnector(Connector):
     def _imap(self) -> imaplib.IMAP4:
         cfg = self.config
         imap: imaplib.IMAP4
-        if cfg.imap_ssl:
-            imap = imaplib.IMAP4_SSL(cfg.imap_host, cfg.imap_port, timeout=cfg.timeout)
-        else:
-            imap = imaplib.IMAP4(cfg.imap_host, cfg.imap_port, timeout=cfg.timeout)
+        try:
+            if cfg.imap_ssl:
+                imap = imaplib.IMAP4_SSL(cfg.imap_host, cfg.imap_port, timeout=cfg.timeout)
+            else:
+                imap = imaplib.IMAP4(cfg.imap_host, cfg.imap_port, timeout=cfg.timeout)
+        except imaplib.IMAP4.error as exc:
+            # A greeting other than OK (e.g. "* BYE busy") is the server's way to say "later".
+            raise TransientError(f"IMAP {cfg.imap_host}: refused connection: {exc}") from None
         try:
             imap.login(cfg.username, secret_value(cfg.password))
         except imaplib.IMAP4.abort:
