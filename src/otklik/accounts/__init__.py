@@ -1,0 +1,1 @@
+"""Accounts: users, roles, scopes, sessions and API tokens."""

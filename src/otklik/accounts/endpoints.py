@@ -1,0 +1,80 @@
+"""Account routes: session login for the UI, the current user, users and API tokens."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from otklik.accounts import service
+from otklik.accounts.schemas import (
+    LoginRequest,
+    TokenCreate,
+    TokenCreated,
+    TokenRead,
+    UserCreate,
+    UserRead,
+)
+from otklik.accounts.repository import AccountRepository
+from otklik.deps import CurrentActor, SessionDep, client_ip, csrf_token
+
+router = APIRouter(prefix="/api/v1", tags=["accounts"])
+
+
+@router.post("/auth/login", response_model=UserRead)
+def login(data: LoginRequest, request: Request, session: SessionDep) -> UserRead:
+    """Open a session (cookie) for a user."""
+    user = service.authenticate(session, data.username, data.password, client_ip(request))
+    request.session.clear()
+    request.session["uid"] = user.id
+    csrf_token(request)
+    return UserRead.model_validate(user)
+
+
+@router.get("/auth/csrf")
+def csrf(request: Request) -> dict[str, str]:
+    """The session's CSRF token, to send as X-CSRF-Token on unsafe cookie-authenticated calls."""
+    return {"csrf": csrf_token(request)}
+
+
+@router.post("/auth/logout", status_code=204)
+def logout(request: Request, actor: CurrentActor) -> None:
+    """Close the session."""
+    request.session.clear()
+
+
+@router.get("/me", response_model=UserRead)
+def me(actor: CurrentActor, session: SessionDep) -> UserRead:
+    """The calling user."""
+    user = AccountRepository(session).get(actor.user_id or -1)
+    return UserRead.model_validate(user)
+
+
+@router.get("/users", response_model=list[UserRead])
+def list_users(actor: CurrentActor, session: SessionDep) -> list[UserRead]:
+    """Users the caller administers."""
+    return [UserRead.model_validate(u) for u in service.list_users(session, actor)]
+
+
+@router.post("/users", response_model=UserRead, status_code=201)
+def create_user(data: UserCreate, actor: CurrentActor, session: SessionDep) -> UserRead:
+    """Create a user (admins, within their regions)."""
+    return UserRead.model_validate(service.create_user(session, actor, data))
+
+
+@router.get("/tokens", response_model=list[TokenRead])
+def list_tokens(actor: CurrentActor, session: SessionDep) -> list[TokenRead]:
+    """The caller's API tokens (never the secrets)."""
+    rows = AccountRepository(session).tokens_of(actor.user_id or -1)
+    return [TokenRead.model_validate(t) for t in rows]
+
+
+@router.post("/tokens", response_model=TokenCreated, status_code=201)
+def create_token(data: TokenCreate, actor: CurrentActor, session: SessionDep) -> TokenCreated:
+    """Mint an API token; the response is the only time the secret is shown."""
+    row, token = service.create_token(session, actor, data)
+    return TokenCreated(**TokenRead.model_validate(row).model_dump(), token=token)
+
+
+@router.delete("/tokens/{token_id}", response_model=TokenRead)
+def revoke_token(token_id: int, actor: CurrentActor, session: SessionDep) -> TokenRead:
+    """Revoke one of the caller's tokens."""
+    return TokenRead.model_validate(service.revoke_token(session, actor, token_id))

@@ -1,0 +1,82 @@
+"""Every query of users and tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from otklik.accounts.scope import Scope
+from otklik.models.account import ApiToken, User, UserTerritory
+
+
+class AccountRepository:
+    """Users, their territory assignments and API tokens."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, user_id: int) -> User | None:
+        """A user by id."""
+        return self.session.get(User, user_id)
+
+    def by_username(self, username: str) -> User | None:
+        """A user by login name (case-insensitive)."""
+        return self.session.scalar(
+            select(User).where(func.lower(User.username) == username.lower())
+        )
+
+    def add(self, user: User) -> User:
+        """Insert a user and get its id."""
+        self.session.add(user)
+        self.session.flush()
+        return user
+
+    def set_territories(self, user_id: int, territory_ids: Sequence[int]) -> None:
+        """Replace a user's territory narrowing."""
+        for row in self.session.scalars(
+            select(UserTerritory).where(UserTerritory.user_id == user_id)
+        ):
+            self.session.delete(row)
+        for territory_id in territory_ids:
+            self.session.add(UserTerritory(user_id=user_id, territory_id=territory_id))
+
+    def territory_ids(self, user_id: int) -> frozenset[int]:
+        """The territories a user is narrowed to (empty: the whole of their regions)."""
+        rows = self.session.scalars(
+            select(UserTerritory.territory_id).where(UserTerritory.user_id == user_id)
+        )
+        return frozenset(rows)
+
+    def list(self, scope: Scope, limit: int = 200, offset: int = 0) -> Sequence[User]:
+        """Users visible to an admin of the scope: those sharing a region, or all."""
+        query = select(User).order_by(User.username).limit(limit).offset(offset)
+        if not scope.all_regions:
+            users = self.session.scalars(query.where(User.all_regions.is_(False))).all()
+            return [u for u in users if set(u.region_codes or ()) & scope.region_codes]
+        return self.session.scalars(query).all()
+
+    def count(self) -> int:
+        """How many users exist."""
+        return self.session.scalar(select(func.count(User.id))) or 0
+
+    def add_token(self, token: ApiToken) -> ApiToken:
+        """Insert a token row."""
+        self.session.add(token)
+        self.session.flush()
+        return token
+
+    def token_by_hash(self, token_hash: str) -> ApiToken | None:
+        """A token by its SHA-256."""
+        return self.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash))
+
+    def tokens_of(self, user_id: int) -> Sequence[ApiToken]:
+        """A user's tokens, newest first."""
+        return self.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id.desc())
+        ).all()
+
+    def demo_users(self) -> Sequence[User]:
+        """Users created by the demo."""
+        return self.session.scalars(select(User).where(User.is_demo.is_(True))).all()

@@ -1,0 +1,214 @@
+"""Account rules: who may exist with which role and scope, logging in, API tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from otklik.accounts.repository import AccountRepository
+from otklik.accounts.schemas import TokenCreate, UserCreate
+from otklik.accounts.scope import PERMISSIONS, Scope
+from otklik.accounts.security import (
+    MIN_PASSWORD_LENGTH,
+    dummy_verify,
+    hash_password,
+    hash_token,
+    new_api_token,
+    password_needs_rehash,
+    verify_password,
+)
+from otklik.audit import service as audit
+from otklik.audit.actor import Actor
+from otklik.db.base import utcnow
+from otklik.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
+from otklik.models.account import ApiToken, Role, User
+from otklik.organizations.repository import OrganizationRepository
+from otklik.territories.repository import TerritoryRepository
+
+#: Token scopes an integration may ask for.
+TOKEN_SCOPES = frozenset({"read", "write", "intake", "analytics", "admin"})
+
+
+def create_user(session: Session, actor: Actor, data: UserCreate, *, is_demo: bool = False) -> User:
+    """Create a user after checking the role's scope makes sense and the actor may grant it."""
+    actor.require("users")
+    if len(data.password) < MIN_PASSWORD_LENGTH and not is_demo:
+        raise InvalidInput(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    repo = AccountRepository(session)
+    if repo.by_username(data.username):
+        raise Conflict(f"the username {data.username!r} is taken")
+    regions = sorted(set(data.region_codes))
+    territories = TerritoryRepository(session)
+    unknown = [code for code in regions if territories.region(code) is None]
+    if unknown:
+        raise InvalidInput(
+            f"unknown region code(s) {', '.join(unknown)}: load territories first "
+            "(otklik territories load) or use 2-digit OKTMO codes such as 68"
+        )
+    if data.all_regions and not actor.scope.all_regions:
+        raise Forbidden("only a federal administrator can create a user who sees all regions")
+    outside = [code for code in regions if not actor.scope.sees_region(code)]
+    if outside:
+        raise Forbidden(f"you cannot grant regions outside your own: {', '.join(outside)}")
+    if not data.all_regions and not regions:
+        raise InvalidInput("give the user at least one region (--region) or all regions")
+    organization_id = data.organization_id
+    if data.role == Role.executor:
+        if organization_id is None:
+            raise InvalidInput("an executor must belong to an organization (--organization)")
+        organization = OrganizationRepository(session).get(organization_id)
+        if organization is None or organization.region_code not in regions:
+            raise InvalidInput(
+                f"organization {organization_id} does not exist in the user's regions"
+            )
+    for territory_id in data.territory_ids:
+        territory = territories.get(territory_id)
+        if territory is None or territory.region_code not in regions:
+            raise InvalidInput(f"territory {territory_id} is not inside the user's regions")
+    user = repo.add(
+        User(
+            username=data.username,
+            full_name=data.full_name,
+            email=data.email,
+            password_hash=hash_password(data.password),
+            role=data.role,
+            all_regions=data.all_regions,
+            region_codes=regions,
+            organization_id=organization_id,
+            locale=data.locale,
+            is_demo=is_demo,
+        )
+    )
+    if data.territory_ids:
+        repo.set_territories(user.id, data.territory_ids)
+    audit.record(
+        session,
+        actor,
+        "user.create",
+        "user",
+        user.id,
+        region_code=regions[0] if len(regions) == 1 else None,
+        details={"username": user.username, "role": user.role.value, "regions": regions},
+    )
+    return user
+
+
+def authenticate(session: Session, username: str, password: str, ip: str | None = None) -> User:
+    """Check a login; the same answer for an unknown user and a wrong password."""
+    repo = AccountRepository(session)
+    user = repo.by_username(username.strip())
+    if user is None:
+        dummy_verify()
+        raise NotAuthenticated("wrong username or password")
+    if not user.is_active or not verify_password(user.password_hash, password):
+        audit.record(
+            session, Actor(label=user.username, user_id=user.id, ip=ip), "login.failed", "user",
+            user.id,
+        )
+        raise NotAuthenticated("wrong username or password")
+    if password_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    audit.record(session, actor_for(session, user, ip), "login", "user", user.id)
+    return user
+
+
+def actor_for(session: Session, user: User, ip: str | None = None) -> Actor:
+    """The acting identity and scope of a logged-in user."""
+    territory_ids = AccountRepository(session).territory_ids(user.id)
+    return Actor(
+        label=user.username,
+        scope=Scope.for_user(user, territory_ids),
+        user_id=user.id,
+        role=user.role,
+        ip=ip,
+    )
+
+
+def get_active_user(session: Session, user_id: int) -> User | None:
+    """The user behind a session, if still active."""
+    user = AccountRepository(session).get(user_id)
+    return user if user is not None and user.is_active else None
+
+
+def list_users(session: Session, actor: Actor) -> Sequence[User]:
+    """Users the actor administers."""
+    actor.require("users")
+    return AccountRepository(session).list(actor.scope)
+
+
+def create_token(session: Session, actor: Actor, data: TokenCreate) -> tuple[ApiToken, str]:
+    """Mint an API token for the acting user; the secret is returned once."""
+    if actor.user_id is None:
+        raise InvalidInput("API tokens belong to a user: log in first")
+    unknown = sorted(set(data.scopes) - TOKEN_SCOPES)
+    if unknown:
+        raise InvalidInput(
+            f"unknown token scope(s) {', '.join(unknown)}; use {', '.join(sorted(TOKEN_SCOPES))}"
+        )
+    allowed = PERMISSIONS[actor.role] if actor.role else frozenset()
+    beyond = sorted(set(data.scopes) - allowed)
+    if beyond:
+        raise Forbidden(f"your role cannot grant the token scope(s) {', '.join(beyond)}")
+    token, prefix, digest = new_api_token()
+    expires = utcnow() + timedelta(days=data.expires_in_days) if data.expires_in_days else None
+    row = AccountRepository(session).add_token(
+        ApiToken(
+            user_id=actor.user_id,
+            name=data.name,
+            prefix=prefix,
+            token_hash=digest,
+            scopes=sorted(set(data.scopes)),
+            expires_at=expires,
+        )
+    )
+    audit.record(session, actor, "token.create", "api_token", row.id, details={"name": data.name})
+    return row, token
+
+
+def authenticate_token(session: Session, token: str, ip: str | None = None) -> Actor:
+    """The actor behind a bearer token: the user's scope cut down to the token's scopes."""
+    repo = AccountRepository(session)
+    row = repo.token_by_hash(hash_token(token))
+    now = utcnow()
+    if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at < now):
+        raise NotAuthenticated("invalid, expired or revoked API token")
+    user = get_active_user(session, row.user_id)
+    if user is None:
+        raise NotAuthenticated("the token's user is disabled")
+    row.last_used_at = now
+    base = actor_for(session, user, ip)
+    granted = _token_permissions(row.scopes) & base.scope.permissions
+    scope = Scope(
+        all_regions=base.scope.all_regions,
+        region_codes=base.scope.region_codes,
+        territory_ids=base.scope.territory_ids,
+        organization_id=base.scope.organization_id,
+        permissions=frozenset(granted),
+    )
+    return Actor(label=f"{user.username} (token {row.prefix})", scope=scope, user_id=user.id,
+                 role=user.role, ip=ip)
+
+
+def _token_permissions(scopes: Sequence[str]) -> set[str]:
+    granted: set[str] = set()
+    for scope in scopes:
+        granted.add(scope)
+        if scope == "write":
+            granted |= {"read", "triage", "answer", "moderate"}
+        if scope == "admin":
+            granted |= {"read", "write", "users", "audit", "reference.write"}
+    return granted
+
+
+def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
+    """Revoke one of the actor's own tokens."""
+    repo = AccountRepository(session)
+    row = next((t for t in repo.tokens_of(actor.user_id or -1) if t.id == token_id), None)
+    if row is None:
+        raise NotFound(f"token {token_id} not found among your tokens")
+    row.revoked_at = utcnow()
+    audit.record(session, actor, "token.revoke", "api_token", row.id)
+    return row

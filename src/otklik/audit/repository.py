@@ -1,0 +1,42 @@
+"""Every query of the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from otklik.accounts.scope import Scope
+from otklik.models.audit import AuditEntry
+
+
+class AuditRepository:
+    """Reads and appends audit entries."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, entry: AuditEntry) -> AuditEntry:
+        """Append one entry."""
+        self.session.add(entry)
+        return entry
+
+    def list(
+        self,
+        scope: Scope,
+        *,
+        object_type: str | None = None,
+        object_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Sequence[AuditEntry]:
+        """Newest first, restricted to the scope's regions (system entries only for all)."""
+        query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit).offset(offset)
+        if not scope.all_regions:
+            query = query.where(scope.region_filter(AuditEntry.region_code))
+        if object_type:
+            query = query.where(AuditEntry.object_type == object_type)
+        if object_id:
+            query = query.where(AuditEntry.object_id == object_id)
+        return self.session.scalars(query).all()

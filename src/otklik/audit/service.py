@@ -1,0 +1,52 @@
+"""Recording actions in the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from otklik.audit.actor import Actor
+from otklik.audit.repository import AuditRepository
+from otklik.models.audit import AuditEntry
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: object | None = None,
+    *,
+    region_code: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append who did what to which object; committed with the caller's unit of work."""
+    entry = AuditEntry(
+        actor_id=actor.user_id,
+        actor=actor.label,
+        action=action,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        region_code=region_code,
+        details=details or {},
+        ip=actor.ip,
+    )
+    return AuditRepository(session).add(entry)
+
+
+def list_entries(
+    session: Session,
+    actor: Actor,
+    *,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> Sequence[AuditEntry]:
+    """Audit entries the actor may read (admins of their regions, or everything)."""
+    actor.require("audit")
+    return AuditRepository(session).list(
+        actor.scope, object_type=object_type, object_id=object_id, limit=limit, offset=offset
+    )

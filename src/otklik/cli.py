@@ -1,0 +1,282 @@
+"""The one CLI: ``otklik db upgrade | demo | serve | user create | territories load | stats``.
+
+Domain commands (train, enrich, import, connectors …) register themselves through
+``register(app)`` functions listed in :data:`COMMAND_MODULES`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from otklik.config import Environment, Settings, get_settings
+from otklik.errors import OtklikError
+
+app = typer.Typer(help="Otklik: residents' messages in, answered cases out.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="Users.", no_args_is_help=True)
+territories_app = typer.Typer(help="The territory reference.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(territories_app, name="territories")
+
+console = Console()
+err = Console(stderr=True)
+
+#: Modules whose ``register(app)`` adds their commands.
+COMMAND_MODULES = ("otklik.nlp.cli", "otklik.intake.cli")
+
+
+def progress_bar() -> Progress:
+    """The progress bar every long command shows."""
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=err, transient=False)
+
+
+def settings() -> Settings:
+    """Validated settings (errors become one clear line in main())."""
+    return get_settings()
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Bring the database schema up to date (Alembic)."""
+    from otklik.db.migrate import upgrade
+    from otklik.db.session import check_database
+
+    check_database()
+    upgrade(settings().database_url, revision)
+    console.print(f"[green]database is at {revision}[/green]")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the schema revision of the database."""
+    from otklik.db.migrate import current_revision
+
+    console.print(current_revision(settings().database_url) or "empty")
+
+
+@territories_app.command("load")
+def territories_load(
+    region: Annotated[list[str] | None, typer.Option(
+        "--region", help="Region code or name; repeat for several; all of Russia by default")
+    ] = None,
+) -> None:
+    """Load (or refresh) regions, municipalities and settlements from the shipped reference."""
+    from otklik.audit.actor import Actor
+    from otklik.db.session import session_scope
+    from otklik.territories.service import (
+        load_territories,
+        resolve_region_code,
+        territory_row_count,
+    )
+
+    codes = [resolve_region_code(r) for r in region] if region else None
+    with progress_bar() as bar, session_scope() as session:
+        task = bar.add_task("territories", total=territory_row_count(codes))
+        summary = load_territories(session, Actor.system("cli"), codes,
+                                   progress=lambda n: bar.advance(task, n))
+    console.print(f"regions {summary.regions}, inserted {summary.inserted}, "
+                  f"updated {summary.updated} (reference {summary.version})")
+
+
+@user_app.command("create")
+def user_create(
+    username: str,
+    role: Annotated[str, typer.Option(help="admin|operator|curator|executor|analyst|head|deputy")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True,
+                                          confirmation_prompt=True)],
+    region: Annotated[list[str] | None, typer.Option(help="Region code or name; repeat")] = None,
+    all_regions: Annotated[bool, typer.Option("--all-regions", help="Federal scope")] = False,
+    organization: Annotated[int | None, typer.Option(help="Organization id (executors)")] = None,
+    full_name: str = "",
+    email: str | None = None,
+) -> None:
+    """Create a user."""
+    from otklik.accounts.schemas import UserCreate
+    from otklik.accounts.service import create_user
+    from otklik.audit.actor import Actor
+    from otklik.db.session import session_scope
+    from otklik.models.account import Role
+    from otklik.territories.service import resolve_region_code
+
+    try:
+        role_value = Role(role)
+    except ValueError as exc:
+        raise OtklikError(f"unknown role {role!r}: use one of "
+                          f"{', '.join(r.value for r in Role)}") from exc
+    data = UserCreate(username=username, password=password, role=role_value,
+                      full_name=full_name, email=email, all_regions=all_regions,
+                      region_codes=[resolve_region_code(r) for r in region or []],
+                      organization_id=organization)
+    with session_scope() as session:
+        user = create_user(session, Actor.system("cli"), data)
+        console.print(f"[green]created user {user.username} (id {user.id}, {user.role.value})")
+
+
+@app.command("stats")
+def stats(as_json: Annotated[bool, typer.Option("--json", help="One JSON object")] = False
+          ) -> None:
+    """Counts of everything the system holds."""
+    from otklik.db.session import session_scope
+    from otklik.ops import stats as ops_stats
+
+    _import_domains()
+    with session_scope() as session:
+        counts = ops_stats.collect(session)
+    if as_json:
+        sys.stdout.write(json.dumps(counts, ensure_ascii=False, sort_keys=True) + "\n")
+        return
+    table = Table("what", "count")
+    for key, value in sorted(counts.items()):
+        table.add_row(key, json.dumps(value, ensure_ascii=False) if isinstance(value, dict)
+                      else str(value))
+    console.print(table)
+
+
+@app.command("serve")
+def serve(host: str | None = None, port: int | None = None) -> None:
+    """Serve the web UI and the API."""
+    import uvicorn
+
+    from otklik.app import create_app
+    from otklik.db.session import check_database
+
+    current = settings()
+    check_database()
+    uvicorn.run(create_app(current), host=host or current.host, port=port or current.port,
+                log_level=current.log_level.lower(), proxy_headers=True)
+
+
+@app.command("demo")
+def demo(
+    reset: Annotated[bool, typer.Option("--reset", help="Start over from an empty database")
+                     ] = False,
+    load_only: Annotated[bool, typer.Option("--load-only", help="Load, do not serve")] = False,
+    host: str | None = None,
+    port: int | None = None,
+) -> None:
+    """Set up the demo (migrations, five regions, organizations, users) and serve it."""
+    from otklik.audit.actor import Actor
+    from otklik.db.migrate import upgrade
+    from otklik.db.session import check_database, session_scope
+    from otklik.demo import loader
+    from otklik.territories.service import load_territories, territory_row_count
+
+    current = settings()
+    if current.env == Environment.production:
+        raise OtklikError("OTKLIK_ENV: the demo refuses to run in production")
+    if reset:
+        _reset_database(current)
+    check_database()
+    upgrade(current.database_url)
+    actor = Actor.system("demo")
+    with session_scope() as session:
+        regions_ready = loader.demo_regions_loaded(session)
+    if not regions_ready:
+        with progress_bar() as bar, session_scope() as session:
+            task = bar.add_task("territories", total=territory_row_count())
+            load_territories(session, actor, progress=lambda n: bar.advance(task, n))
+    with session_scope() as session:
+        reused = loader.demo_is_loaded(session)
+        created = loader.load_organizations(session, actor)
+        logins = loader.load_users(session, actor, current.demo_password)
+    err.print(("reused the existing demo" if reused else "demo loaded")
+              + f" ({created} organizations added)")
+    table = Table("login", "password", "role", "scope", title="Demo logins")
+    for login in logins:
+        table.add_row(login.username, current.demo_password, login.role.value, login.scope)
+    console.print(table)
+    if not load_only:
+        console.print(f"serving at http://{host or current.host}:{port or current.port}")
+        serve(host, port)
+
+
+def _reset_database(current: Settings) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from otklik.db.base import Base
+    from otklik.db.session import get_engine, reset_engine_cache
+
+    url = make_url(current.sqlalchemy_url)
+    if url.get_backend_name() == "sqlite":
+        reset_engine_cache()
+        from pathlib import Path
+
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{url.database}{suffix}").unlink(missing_ok=True)
+        return
+    import otklik.models  # noqa: F401
+
+    engine = get_engine()
+    with engine.begin() as connection:
+        Base.metadata.drop_all(connection)
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+def _import_domains() -> None:
+    """Import optional domain modules so their stat providers register."""
+    for name in ("otklik.intake.stats",):
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+
+
+def _register_domain_commands() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(app)
+
+
+_register_domain_commands()
+
+
+def main() -> None:
+    """Entry point: expected errors become one line and a non-zero exit, never a traceback."""
+    try:
+        app()
+    except OtklikError as exc:
+        err.print(f"[red]error:[/red] {exc.message}")
+        sys.exit(1)
+    except ValidationError as exc:
+        if exc.title != Settings.__name__:
+            errors = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            err.print(f"[red]error:[/red] invalid input: {errors}")
+            sys.exit(1)
+        err.print(f"[red]error:[/red] {describe_settings_error(exc)}")
+        sys.exit(2)
+
+
+def describe_settings_error(exc: ValidationError) -> str:
+    """One line per wrong setting, naming its environment variable."""
+    lines = []
+    for error in exc.errors():
+        field = ".".join(str(p) for p in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        if field:
+            lines.append(f"OTKLIK_{field.upper()}: {message}")
+        else:
+            lines.append(message)
+    return "; ".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""One settings object for the whole service (environment prefix ``OTKLIK_``)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_SECRET_KEY = "otklik-development-secret-change-me"
+
+
+class Environment(StrEnum):
+    """Where Otklik runs; unsafe defaults are refused outside development and demo."""
+
+    development = "development"
+    demo = "demo"
+    test = "test"
+    production = "production"
+
+
+def default_database_url() -> str:
+    """SQLite under ./var, the embedded default."""
+    return f"sqlite:///{(Path.cwd() / 'var' / 'otklik.db').as_posix()}"
+
+
+class Settings(BaseSettings):
+    """Every setting Otklik reads, validated once at start-up."""
+
+    model_config = SettingsConfigDict(env_prefix="OTKLIK_", env_file=".env", extra="ignore")
+
+    env: Environment = Environment.development
+    database_url: str = Field(default_factory=default_database_url)
+    secret_key: str = DEFAULT_SECRET_KEY
+    broker_url: str = "inline"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    session_max_age: int = Field(default=12 * 3600, ge=60)
+    secure_cookies: bool | None = None
+    demo_password: str = "demo"
+    default_locale: str = "ru"
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"not a database URL: {value!r}") from exc
+        backend = url.get_backend_name()
+        if backend not in {"sqlite", "postgresql"}:
+            raise ValueError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
+        return value
+
+    @field_validator("broker_url")
+    @classmethod
+    def _check_broker_url(cls, value: str, info: ValidationInfo) -> str:
+        if value in {"inline", "stub"} or value.startswith(("amqp://", "amqps://", "redis://")):
+            return value
+        raise ValueError("use 'inline', 'stub', amqp://… (RabbitMQ) or redis://…")
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_defaults(self) -> Settings:
+        relaxed = {Environment.development, Environment.demo, Environment.test}
+        if self.env not in relaxed:
+            if self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32:
+                raise ValueError(
+                    "OTKLIK_SECRET_KEY: set a random secret of at least 32 characters "
+                    f"outside development/demo (env is {self.env.value})"
+                )
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The URL with the psycopg 3 driver chosen for PostgreSQL."""
+        return normalize_database_url(self.database_url)
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Secure cookies everywhere but on a developer's plain-HTTP loopback."""
+        if self.secure_cookies is not None:
+            return self.secure_cookies
+        return self.env == Environment.production
+
+    @property
+    def is_demo(self) -> bool:
+        """Demo users and demo data exist only in demo (and development/test) mode."""
+        return self.env in {Environment.demo, Environment.development, Environment.test}
+
+
+def normalize_database_url(value: str) -> str:
+    """Pick psycopg 3 for PostgreSQL URLs that name no driver."""
+    url = make_url(value)
+    if url.get_backend_name() == "postgresql" and "+" not in url.drivername:
+        url = url.set(drivername="postgresql+psycopg")
+    return url.render_as_string(hide_password=False)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests clear the cache)."""
+    return Settings()

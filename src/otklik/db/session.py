@@ -1,0 +1,94 @@
+"""Engines and sessions. Services never commit; the boundary that opened the session does."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from otklik.config import get_settings, normalize_database_url
+from otklik.errors import ConfigurationError
+
+
+def _unicode_lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # SQLite's own lower() folds only ASCII; Russian names need Unicode case folding.
+    dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine for SQLite (making its folder) or PostgreSQL via psycopg 3."""
+    url = normalize_database_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+@lru_cache
+def get_engine() -> Engine:
+    """The process-wide engine for the configured database."""
+    return make_engine(get_settings().sqlalchemy_url)
+
+
+@lru_cache
+def get_sessionmaker() -> sessionmaker[Session]:
+    """The process-wide session factory."""
+    return sessionmaker(bind=get_engine(), expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(factory: sessionmaker[Session] | None = None) -> Iterator[Session]:
+    """A unit of work: commit on success, roll back on error (for CLI commands and jobs)."""
+    session = (factory or get_sessionmaker())()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def check_database(engine: Engine | None = None) -> None:
+    """Fail with one clear line naming the setting when the database cannot be reached."""
+    engine = engine or get_engine()
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        safe = make_url(str(engine.url)).render_as_string(hide_password=True)
+        raise ConfigurationError(
+            f"OTKLIK_DATABASE_URL: cannot connect to {safe}: {reason}"
+        ) from exc
+
+
+def reset_engine_cache() -> None:
+    """Forget the cached engine and session factory (after settings change)."""
+    if get_engine.cache_info().currsize:
+        get_engine().dispose()
+    get_engine.cache_clear()
+    get_sessionmaker.cache_clear()

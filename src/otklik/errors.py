@@ -1,0 +1,51 @@
+"""One error hierarchy for expected business errors, rendered by one handler."""
+
+from __future__ import annotations
+
+
+class OtklikError(Exception):
+    """An expected error with a message a person can act on."""
+
+    status_code: int = 400
+
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if status_code is not None:
+            self.status_code = status_code
+
+
+class NotFound(OtklikError):
+    """The object does not exist or is outside the caller's scope."""
+
+    status_code = 404
+
+
+class Forbidden(OtklikError):
+    """The caller may not do this."""
+
+    status_code = 403
+
+
+class NotAuthenticated(OtklikError):
+    """No valid session or token."""
+
+    status_code = 401
+
+
+class Conflict(OtklikError):
+    """The object changed or already exists."""
+
+    status_code = 409
+
+
+class InvalidInput(OtklikError):
+    """The input is wrong in a way the caller can fix."""
+
+    status_code = 400
+
+
+class ConfigurationError(OtklikError):
+    """A setting is wrong; start-up stops with one line naming it."""
+
+    status_code = 500

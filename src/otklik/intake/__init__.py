@@ -1,0 +1,1 @@
+"""Intake: every channel residents write in, stored once, nothing lost."""

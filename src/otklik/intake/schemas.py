@@ -1,0 +1,76 @@
+"""Pydantic shapes of what arrives from a channel, before it is stored.
+
+Every connector, the file importer and the demo generator produce
+:class:`IncomingMessage`; the intake service stores it idempotently on
+``(source, source_id)``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Source(StrEnum):
+    """Where a message came from."""
+
+    vk = "vk"
+    ok = "ok"
+    telegram = "telegram"
+    email = "email"
+    web = "web"
+    api = "api"
+    open311 = "open311"
+    import_ = "import"
+
+
+class Attachment(BaseModel):
+    """A file or link attached to a message; only the reference is kept."""
+
+    url: str
+    type: str = "link"  # photo, video, doc, audio, link, sticker ...
+    title: str | None = None
+
+
+class Reach(BaseModel):
+    """Audience figures as the platform reports them, when it does."""
+
+    views: int | None = None
+    likes: int | None = None
+    reposts: int | None = None
+    comments: int | None = None
+
+
+class IncomingMessage(BaseModel):
+    """One post, comment, e-mail or form entry as a channel delivered it.
+
+    ``source_id`` is unique within ``source`` (for VK wall comments e.g.
+    ``"-123_456_789"`` = owner_post_comment). ``parent_source_id`` links a
+    comment to its post. ``raw`` keeps the payload exactly as received.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: Source
+    source_id: str = Field(min_length=1, max_length=255)
+    parent_source_id: str | None = None
+    owner_id: str | None = None
+    post_id: str | None = None
+    comment_id: str | None = None
+    author_id: str | None = None
+    author_name: str | None = None
+    text: str = ""
+    created_at: datetime
+    url: str | None = None
+    attachments: list[Attachment] = Field(default_factory=list)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    reach: Reach | None = None
+    region: str | None = None  # OKTMO region code hint, e.g. "86"
+    channel: str | None = None  # the connector/community/mailbox it came through
+    deleted: bool = False
+    edited_at: datetime | None = None
+    raw: dict[str, Any] = Field(default_factory=dict)

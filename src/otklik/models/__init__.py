@@ -1,0 +1,19 @@
+"""ORM tables, one file per table group. Importing this package registers them all."""
+
+from otklik.models.account import ApiToken, Role, User, UserTerritory
+from otklik.models.audit import AuditEntry
+from otklik.models.organization import Organization, OrganizationKind, OrganizationTerritory
+from otklik.models.territory import Territory, TerritoryLevel
+
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "Organization",
+    "OrganizationKind",
+    "OrganizationTerritory",
+    "Role",
+    "Territory",
+    "TerritoryLevel",
+    "User",
+    "UserTerritory",
+]

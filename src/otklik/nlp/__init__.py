@@ -1,0 +1,1 @@
+"""Language understanding: small, pure, swappable stages that run without a database."""

@@ -1,0 +1,1 @@
+"""Operating the service: health, readiness, metrics, counts."""

@@ -1,0 +1,1 @@
+"""Organizations (executors) and the territories they cover."""

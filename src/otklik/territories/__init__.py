@@ -1,0 +1,1 @@
+"""Territories: region → municipality → settlement, with OKTMO codes and population."""

@@ -1,0 +1,150 @@
+"""Shared fixtures: a migrated database per backend, one rolled-back transaction per test.
+
+The schema is built with Alembic (not create_all). Every database test runs on SQLite and,
+when ``OTKLIK_TEST_POSTGRES_URL`` is set, on PostgreSQL too.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+os.environ.setdefault("OTKLIK_ENV", "test")
+
+from otklik.config import get_settings  # noqa: E402
+from otklik.db.migrate import upgrade  # noqa: E402
+from otklik.db.session import make_engine, reset_engine_cache  # noqa: E402
+
+POSTGRES_URL = os.environ.get("OTKLIK_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+#: Regions loaded for tests: the five demo regions and Kursk (the evaluation data's region).
+TEST_REGIONS = ("86", "68", "85", "36", "07", "38")
+
+
+def _create_postgres_database() -> tuple[str, str]:
+    assert POSTGRES_URL
+    base = make_url(POSTGRES_URL)
+    name = f"otklik_test_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(base.render_as_string(hide_password=False),
+                        isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False), name
+
+
+def _drop_postgres_database(name: str) -> None:
+    assert POSTGRES_URL
+    admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+                 ) -> Iterator[str]:
+    """A fresh database migrated to head, with the test regions' reference data loaded."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{(tmp_path_factory.mktemp('db') / 'otklik.db').as_posix()}"
+        name = None
+    else:
+        url, name = _create_postgres_database()
+    upgrade(url)
+    engine = make_engine(url)
+    _load_reference(engine)
+    engine.dispose()
+    yield url
+    if name:
+        _drop_postgres_database(name)
+
+
+def _load_reference(engine: Engine) -> None:
+    from otklik.audit.actor import Actor
+    from otklik.demo.loader import load_organizations
+    from otklik.territories.service import load_territories
+
+    with Session(engine) as session:
+        load_territories(session, Actor.system("tests"), TEST_REGIONS)
+        load_organizations(session, Actor.system("tests"))
+        session.commit()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    """The engine of the test database."""
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test."""
+    connection = engine.connect()
+    transaction = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint",
+                      expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
+        if transaction.is_active:
+            transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def settings_env(monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterator[None]:
+    """Point the process settings at the test database."""
+    monkeypatch.setenv("OTKLIK_ENV", "test")
+    monkeypatch.setenv("OTKLIK_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    reset_engine_cache()
+    yield
+    get_settings.cache_clear()
+    reset_engine_cache()
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    """Where tests leave files worth looking at (screenshots, reports)."""
+    path = Path(__file__).resolve().parent.parent / "test-artifacts"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def client(session: Session) -> Iterator[object]:
+    """A TestClient whose requests share the test's rolled-back session."""
+    from fastapi.testclient import TestClient
+
+    from otklik.app import create_app
+    from otklik.config import Settings
+    from otklik.deps import get_session
+
+    app = create_app(Settings(env="test"))  # type: ignore[arg-type]
+
+    def _session() -> Iterator[Session]:
+        yield session
+        session.flush()
+
+    app.dependency_overrides[get_session] = _session
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def login(client: object, username: str, password: str) -> str:
+    """Log in through the API; returns the CSRF token for unsafe requests."""
+    response = client.post("/api/v1/auth/login",  # type: ignore[attr-defined]
+                           json={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    token = client.get("/api/v1/auth/csrf").json()["csrf"]  # type: ignore[attr-defined]
+    return str(token)
