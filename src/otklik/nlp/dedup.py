@@ -101,7 +101,9 @@ class DedupStage(Stage):
         self.threshold = threshold
         # Very short texts ("Спасибо!", "+") coincide without being copies of anything.
         self.min_chars = min_chars
-        self._lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+        # LSH only proposes candidates; the exact threshold filters them. Very high
+        # thresholds would leave LSH fewer than two bands, so candidates use at most 0.9.
+        self._lsh = MinHashLSH(threshold=min(max(threshold, 0.3), 0.9), num_perm=NUM_PERM)
         self._values: dict[str, np.ndarray] = {}
         self._root: dict[str, str] = {}
         self._order: dict[str, int] = {}
