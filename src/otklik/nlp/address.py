@@ -23,6 +23,7 @@ _ENDINGS = sorted(
     reverse=True,
 )
 _MIN_STEM = 2
+_ENDINGS_BY_LEN = {n: frozenset(e for e in _ENDINGS if len(e) == n) for n in (3, 2, 1)}
 
 ADJECTIVE_ENDINGS = frozenset(
     "ий ый ой ого его ому ему ым им ом ем ая яя ую юю ое ее ие ые их ых ыми ими ей ою ею".split()
@@ -57,9 +58,9 @@ def stem(word: str) -> str:
 def _stem_part(part: str) -> str:
     if not part or not part[-1].isalpha():
         return part
-    for ending in _ENDINGS:
-        if part.endswith(ending) and len(part) - len(ending) >= _MIN_STEM:
-            return part[: -len(ending)]
+    for n, endings in _ENDINGS_BY_LEN.items():
+        if len(part) - n >= _MIN_STEM and part[-n:] in endings:
+            return part[:-n]
     return part
 
 
@@ -106,7 +107,9 @@ _HOUSE = (
     r"(?P<house>\d{1,4}(?:\s?[а-яА-Я](?![а-яА-ЯёЁ]))?(?:\s*/\s*\d{1,4}[а-яА-Я]?)?"
     r"(?:\s*(?:к|корп\.?|корпус|стр\.?|строение)\s*\d{1,3})?)"
 )
-_HOUSE_LEAD = r"(?:\s*,?\s*(?:д\.|д\b|дом(?:а|е|у)?\b|№)?\s*)"
+_HOUSE_LEAD = (
+    r"(?:\s*,?\s*(?:(?:у|около|возле|напротив)\s+)?(?:д\.|д\b|дом(?:а|е|у)?\b|№)?\s*№?\s*)"
+)
 
 _TYPE_FIRST_RE = re.compile(
     rf"(?<![А-Яа-яЁё])(?:{_TYPE_ALT})\s*(?P<name>{_NAME_WORD}(?:(?:\s+|(?<=\.)){_NAME_WORD}){{0,3}})",
@@ -173,6 +176,14 @@ def _is_ordinal(word: str) -> bool:
     return bool(re.fullmatch(r"\d{1,3}-?(?:го|й|я|е|ой|ая|ий)", word))
 
 
+def _feminine_nominative(name: str) -> str:
+    """"(на улице) Курской" → "Курская": street adjectives are quoted in the nominative."""
+    for old, new in _ADJ_NOMINATIVE:
+        if name.endswith(old) and len(name) > 4:
+            return name[: -len(old)] + new
+    return name
+
+
 def _house_after(text: str, pos: int) -> tuple[str | None, int]:
     m = _HOUSE_AFTER_RE.match(text, pos)
     if not m:
@@ -201,10 +212,7 @@ def find_streets(text: str) -> list[StreetMatch]:
         type_name = _TYPE_NORMAL[stem_type]
         name = m.group("name")
         if type_name in ("улица", "набережная", "площадь"):
-            for old, new in _ADJ_NOMINATIVE:
-                if name.endswith(old):
-                    name = name[: -len(old)] + new
-                    break
+            name = _feminine_nominative(name)
         house, end = _house_after(text, m.end())
         taken.append((m.start(), end))
         found.append(StreetMatch(f"{type_name} {name}", house, m.start(), end))
@@ -222,6 +230,8 @@ def find_streets(text: str) -> list[StreetMatch]:
         if len(words) == 1 and words[0].isdigit():
             continue
         name = re.sub(r"\.(?=\S)", ". ", " ".join(words)).rstrip(".,")
+        if type_name in ("улица", "набережная", "площадь", "аллея") and len(words) == 1:
+            name = _feminine_nominative(name)
         pos = 0
         for word in words:
             pos = m.group("name").find(word, pos) + len(word)

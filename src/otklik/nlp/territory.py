@@ -17,7 +17,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any, ClassVar
 
 import ahocorasick
@@ -161,6 +161,7 @@ def _is_personal_name(word: str) -> bool:
     )
 
 
+@cache
 def _name_stems(name: str) -> tuple[str, ...]:
     name = _PAREN_RE.sub(" ", name)
     return tuple(stem(w) for w in WORD_RE.findall(name))
@@ -169,6 +170,8 @@ def _name_stems(name: str) -> tuple[str, ...]:
 def _fleeting_variant(stems: tuple[str, ...]) -> tuple[str, ...] | None:
     """"Орёл"→"орл", "Елец"→"ельц": the oblique-case stem of a fleeting-vowel noun."""
     last = stems[-1]
+    if last[-2:-1] not in ("е", "о"):
+        return None
     m = re.search(r"([бвгджзклмнпрстфхцчшщ])(е|о)([клц])$", last)
     if not m or len(last) < 4:
         return None
@@ -220,6 +223,25 @@ class TerritoryIndex:
                 if variant:
                     add(variant, cand)
 
+        # Districts whose bare adjective ("Льговского РЭС") points at them alone: not named
+        # after a town of their region ("Курский" ↔ Курск, "Льговский" ↔ Льгов) and not a
+        # generic name shared across the country ("Октябрьский", "Советский").
+        short_count: dict[tuple[str, ...], int] = {}
+        for m in self.munis:
+            key = _name_stems(m["short_name"])
+            short_count[key] = short_count.get(key, 0) + 1
+        town_stems = {
+            (self.muni_region[self.s_muni[i]], stems[-1] + suffix)
+            for i, t in enumerate(self.s_type) if t == "г"
+            for stems in [_name_stems(self.s_name[i])] if stems
+            for suffix in ("", "ск")
+        }
+        self.distinct_adjective = {
+            i for i, m in enumerate(self.munis)
+            if short_count[_name_stems(m["short_name"])] < 3
+            and (self.muni_region[i], _name_stems(m["short_name"])[-1]) not in town_stems
+        }
+
         self.entries: list[tuple[int, ...]] = []
         self.automaton = ahocorasick.Automaton()
         for stems, cands in buckets.items():
@@ -227,6 +249,7 @@ class TerritoryIndex:
             self.automaton.add_word(key, (len(self.entries), len(stems), len(key)))
             self.entries.append(tuple(cands))
         self.automaton.make_automaton()
+        _name_stems.cache_clear()
 
     # -- lookups -------------------------------------------------------------------------
     def candidate_name(self, cand: int) -> str:
@@ -367,16 +390,26 @@ class TerritoryStage(Stage):
         muni_idx: int | None = best_m[1] & _MASK if best_m else None
         settle_idx: int | None = best_s[1] & _MASK if best_s else None
         if best_m and best_s and settle_idx is not None and ix.s_muni[settle_idx] != muni_idx:
-            if best_m[0] >= best_s[0]:
+            # Named district vs. settlements elsewhere: each side gets its own score plus
+            # the best settlement of every mention that lies inside it.
+            support = _support_by_muni(mentions, ix)
+            other = ix.s_muni[settle_idx]
+            named_side = best_m[0] + support.get(muni_idx, 0.0)
+            if named_side >= support.get(other, 0.0):
                 inside = _best(mentions, SETTLEMENT, SETTLEMENT_MIN, muni=muni_idx, ix=ix)
                 why.append(
-                    f"settlement «{ix.s_name[settle_idx]}» lies outside the named "
-                    f"municipality «{ix.munis[muni_idx]['name'] if muni_idx is not None else ''}»"
+                    f"«{ix.munis[muni_idx]['name']}» is named ({named_side:.1f}) and outweighs "
+                    f"«{ix.s_name[settle_idx]}» of «{ix.munis[other]['name']}» "
+                    f"({support.get(other, 0.0):.1f})"
                 )
                 best_s = inside
                 settle_idx = inside[1] & _MASK if inside else None
             else:
-                muni_idx = ix.s_muni[settle_idx]
+                why.append(
+                    f"settlements of «{ix.munis[other]['name']}» ({support[other]:.1f}) outweigh "
+                    f"the named «{ix.munis[muni_idx]['name']}» ({named_side:.1f})"
+                )
+                muni_idx = other
         if muni_idx is None and settle_idx is not None:
             muni_idx = ix.s_muni[settle_idx]
         region_idx: int | None = None
@@ -478,7 +511,9 @@ class TerritoryStage(Stage):
                     score = W_TYPE
                 elif not last.capitalized and level >= 1:
                     continue
-                elif level == 2 and not (is_adj and ix.muni_region[idx] == hint):
+                elif level == 2 and not (
+                    is_adj and ix.muni_region[idx] == hint and idx in ix.distinct_adjective
+                ):
                     # A capitalized adjective mid-sentence ("начальник Льговского РЭС")
                     # names a district only where the source's region says so.
                     continue
@@ -550,7 +585,7 @@ class TerritoryStage(Stage):
                     if urban and stype != "г" and not in_named_muni:
                         score += W_URBAN_WITHOUT_TYPE
                 if m.type_before is not None:
-                    pass
+                    pass  # the type word is the evidence common names need
                 elif cand_level == 2 and not in_named_muni:
                     if not (last.capitalized and ix.muni_region[ix.s_muni[idx]] == hint
                             and pop >= 3000):
@@ -670,6 +705,20 @@ def _candidate_key(ix: TerritoryIndex, cand: int) -> str:
     if level == MUNI:
         return str(ix.munis[idx]["key"])
     return ix.s_key[idx]
+
+
+def _support_by_muni(mentions: list[_Mention], ix: TerritoryIndex) -> dict[int, float]:
+    """Per municipality: the sum over mentions of the best settlement score inside it."""
+    support: dict[int, float] = {}
+    for m in mentions:
+        best_here: dict[int, float] = {}
+        for cand, score in m.scores.items():
+            if cand >> _SHIFT == SETTLEMENT and score >= SETTLEMENT_MIN:
+                muni = ix.s_muni[cand & _MASK]
+                best_here[muni] = max(best_here.get(muni, 0.0), score)
+        for muni, score in best_here.items():
+            support[muni] = support.get(muni, 0.0) + score
+    return support
 
 
 def _best(
