@@ -38,6 +38,10 @@ from otklik.intake.schemas import Attachment, IncomingMessage, Reach, Source
 
 FORMATS = ("csv", "jsonl", "xlsx")
 _SOURCES = frozenset(s.value for s in Source)
+_EMPTY: tuple[Any, ...] = (None, "")
+_ID_FIELDS = frozenset({"parent_source_id", "owner_id", "post_id", "comment_id", "author_id"})
+_STR_FIELDS = frozenset({"author_name", "url", "region", "channel"})
+_REACH_FIELDS = frozenset({"reach", *Reach.model_fields})
 
 # Our field -> column names tried in order (compared case-insensitively).
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -227,48 +231,44 @@ class RowMapper:
 
     def to_message(self, row: Mapping[str, Any], raw: dict[str, Any]) -> IncomingMessage:
         """Build the message; raise :class:`RowError` with a reason on bad data."""
-        fields = self.resolve(row.keys())
-
-        def get(name: str) -> Any:
-            column = fields.get(name)
-            value = row.get(column) if column is not None else None
-            return None if value == "" else value
-
-        text_value = get("text")
+        # Only the fields this header has, empty cells dropped: the loop runs per row.
+        values = {
+            f: v for f, c in self.resolve(row.keys()).items() if (v := row.get(c)) not in _EMPTY
+        }
+        text_value = values.get("text")
         if text_value is None or not str(text_value).strip():
             raise RowError("нет текста")
         text = limit_text(clean_text(str(text_value)), raw)
         if not text:
             raise RowError("пустой текст после очистки")
-        created_at = parse_datetime(get("created_at"), self.tz)
-        source_id = _as_id(get("source_id")) or _row_hash(row)
-        row_source = get("source")
-        source = self.source
-        if row_source is not None and str(row_source) in _SOURCES:
-            source = Source(str(row_source))
-        edited = get("edited_at")
         data: dict[str, Any] = {
-            "source": source,
-            "source_id": source_id,
-            "parent_source_id": _as_id(get("parent_source_id")),
-            "owner_id": _as_id(get("owner_id")),
-            "post_id": _as_id(get("post_id")),
-            "comment_id": _as_id(get("comment_id")),
-            "author_id": _as_id(get("author_id")),
-            "author_name": _as_str(get("author_name")),
+            "source": self.source,
+            "source_id": _as_id(values.get("source_id")) or _row_hash(row),
             "text": text,
-            "created_at": created_at,
-            "edited_at": parse_datetime(edited, self.tz) if edited is not None else None,
-            "url": _as_str(get("url")),
-            "attachments": _attachments(get("attachments")),
-            "lat": _as_float(get("lat"), "lat"),
-            "lon": _as_float(get("lon"), "lon"),
-            "reach": _reach(get("reach"), {k: get(k) for k in Reach.model_fields}),
-            "region": _as_str(get("region")) or self.region,
-            "channel": _as_str(get("channel")) or self.channel,
-            "deleted": str(get("deleted")).lower() in ("1", "true", "да", "yes"),
+            "created_at": parse_datetime(values.get("created_at"), self.tz),
+            "region": self.region,
+            "channel": self.channel,
             "raw": raw,
         }
+        for field, value in values.items():
+            if field in _ID_FIELDS:
+                data[field] = _as_id(value)
+            elif field in _STR_FIELDS:
+                data[field] = _as_str(value) or data.get(field)
+            elif field in ("lat", "lon"):
+                data[field] = _as_float(value, field)
+            elif field == "edited_at":
+                data[field] = parse_datetime(value, self.tz)
+            elif field == "attachments":
+                data[field] = _attachments(value)
+            elif field == "deleted":
+                data[field] = str(value).lower() in ("1", "true", "да", "yes")
+            elif field == "source" and str(value) in _SOURCES:
+                data[field] = Source(str(value))
+        if _REACH_FIELDS & values.keys():
+            data["reach"] = _reach(
+                values.get("reach"), {k: values.get(k) for k in Reach.model_fields}
+            )
         try:
             return IncomingMessage.model_validate(data)
         except ValidationError as exc:
@@ -276,9 +276,13 @@ class RowMapper:
             where = ".".join(str(p) for p in first["loc"])
             raise RowError(f"поле {where}: {first['msg']}") from None
 
-    def row_result(self, number: int, row: Mapping[str, Any]) -> RowResult:
-        """RowResult for one row, catching every row-level failure."""
-        raw = _raw_row(row)
+    def row_result(self, number: int, row: Mapping[str, Any], *, clean: bool = False) -> RowResult:
+        """RowResult for one row, catching every row-level failure.
+
+        ``clean=True`` says the row is plain decoded JSON/text with no undecodable
+        bytes, so the raw copy can skip the walk that makes it JSON-safe.
+        """
+        raw = dict(row) if clean else _raw_row(row)
         try:
             return RowResult(number, self.to_message(row, raw))
         except RowError as exc:
@@ -333,7 +337,8 @@ def read_csv(
             if len(record) > len(header):
                 yield RowResult(start, None, f"лишние поля: {len(record)} вместо {len(header)}")
                 continue
-            yield mapper.row_result(start, dict(zip(header, record, strict=False)))
+            row = dict(zip(header, record, strict=False))
+            yield mapper.row_result(start, row, clean=not has_surrogates("".join(record)))
 
 
 def read_jsonl(
@@ -353,7 +358,10 @@ def read_jsonl(
                 line = line[len(codecs.BOM_UTF8) :]
             if not line.strip():
                 continue
-            text = line.decode("utf-8", "surrogateescape")
+            try:
+                text, clean = line.decode("utf-8"), True
+            except UnicodeDecodeError:
+                text, clean = line.decode("utf-8", "surrogateescape"), False
             try:
                 row = json.loads(text)
             except json.JSONDecodeError as exc:
@@ -362,7 +370,7 @@ def read_jsonl(
             if not isinstance(row, dict):
                 yield RowResult(number, None, "строка не является JSON-объектом")
                 continue
-            yield mapper.row_result(number, row)
+            yield mapper.row_result(number, row, clean=clean)
 
 
 def read_xlsx(
