@@ -46,7 +46,7 @@ def fold(word: str) -> str:
     return word.lower().replace("ё", "е")
 
 
-@lru_cache(maxsize=300_000)
+@lru_cache(maxsize=100_000)
 def stem(word: str) -> str:
     """Strip one inflection ending from each hyphen part of a folded word."""
     word = fold(word)

@@ -29,6 +29,11 @@ def _read_gzip_json(name: str) -> Any:
 @lru_cache(maxsize=1)
 def load_territory_data() -> dict[str, Any]:
     """Return the territory reference (cached per process; treat it as read-only)."""
+    return read_territory_data()
+
+
+def read_territory_data() -> dict[str, Any]:
+    """Read the territory reference afresh (not cached: ~90 MB once decoded)."""
     data: dict[str, Any] = _read_gzip_json(TERRITORIES_FILE)
     return data
 

@@ -13,9 +13,13 @@ Names that are ordinary words ("мир", "поле", "школа", surnames) nee
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import math
 import re
-from collections.abc import Sequence
+import sys
+from array import array
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any, ClassVar
@@ -32,7 +36,7 @@ from otklik.nlp.address import (
     stem,
 )
 from otklik.nlp.base import Doc, Stage, StageResult
-from otklik.nlp.gazetteer_data import load_territory_data
+from otklik.nlp.gazetteer_data import read_territory_data
 from otklik.nlp.morph import analyzer
 
 REGION, MUNI, SETTLEMENT = 0, 1, 2
@@ -179,23 +183,61 @@ def _fleeting_variant(stems: tuple[str, ...]) -> tuple[str, ...] | None:
     return (*stems[:-1], last[: m.start(2)] + soft + m.group(3))
 
 
+class _StringColumn:
+    """Many short strings stored as one string and an offset array.
+
+    A list of 155 921 separate str objects costs ~10 MB and, worse, pins the memory the
+    decoded JSON used; one joined string is compact and lets that memory go back.
+    """
+
+    def __init__(self, values: Sequence[str]) -> None:
+        self._text = "".join(values)
+        self._ends = array("l")
+        end = 0
+        for value in values:
+            end += len(value)
+            self._ends.append(end)
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def __getitem__(self, idx: int) -> str:
+        start = self._ends[idx - 1] if idx > 0 else 0
+        return self._text[start : self._ends[idx]]
+
+    def __iter__(self) -> Iterator[str]:
+        return (self[i] for i in range(len(self)))
+
+
 class TerritoryIndex:
     """The whole-country gazetteer as an Aho-Corasick automaton over word stems."""
 
     def __init__(self, data: dict[str, Any] | None = None) -> None:
-        data = data if data is not None else load_territory_data()
+        """Build from the reference; without ``data`` it is read and dropped after use."""
+        owned = data is None
+        if data is None:
+            data = read_territory_data()
         self.regions: list[dict[str, Any]] = data["regions"]
         self.munis: list[dict[str, Any]] = data["municipalities"]
         rows = data["settlements"]["rows"]
-        self.s_muni = [r[0] for r in rows]
-        self.s_key = [r[1] for r in rows]
-        self.s_name = [r[2] for r in rows]
-        self.s_type = [r[3] for r in rows]
-        self.s_pop = [r[4] for r in rows]
-        self.s_oktmo = [r[7] for r in rows]
+        # Only the columns recognition needs, as compact arrays; repeated names and types
+        # ("Александровка", "д") share one string object.
+        self.s_muni = array("i", (r[0] for r in rows))
+        self.s_pop = array("i", (r[4] for r in rows))
+        self.s_name = _StringColumn([r[2] for r in rows])
+        self.s_type = [sys.intern(r[3]) for r in rows]
+        self.s_oktmo = _StringColumn([r[7] or "" for r in rows])
+        self._synthetic_keys = {i: r[1] for i, r in enumerate(rows) if r[1] != r[7]}
         self.region_by_code = {r["code"]: i for i, r in enumerate(self.regions)}
         self.muni_region = [self.region_by_code[m["region"]] for m in self.munis]
         self.version: str = data["version"]
+        if owned:
+            # Free the decoded rows before the automaton is built: objects allocated
+            # afterwards then do not pin the rows' memory, which goes back to the OS.
+            del rows
+            data.clear()
+            gc.collect()
+            _release_free_memory()
 
         buckets: dict[tuple[str, ...], list[int]] = {}
 
@@ -250,8 +292,13 @@ class TerritoryIndex:
             self.entries.append(tuple(cands))
         self.automaton.make_automaton()
         _name_stems.cache_clear()
+        stem.cache_clear()  # names are indexed; keep the cache for words of messages
 
     # -- lookups -------------------------------------------------------------------------
+    def settlement_key(self, idx: int) -> str:
+        """Stable key of a settlement: its OKTMO, or a synthetic key where that is unusable."""
+        return self._synthetic_keys.get(idx) or self.s_oktmo[idx]
+
     def candidate_name(self, cand: int) -> str:
         """Display name of a candidate id."""
         level, idx = cand >> _SHIFT, cand & ((1 << _SHIFT) - 1)
@@ -290,11 +337,24 @@ _INDEX: TerritoryIndex | None = None
 
 
 def get_index() -> TerritoryIndex:
-    """The process-wide gazetteer index (built on first use, ~2 s)."""
+    """The process-wide gazetteer index (built on first use, ~2 s).
+
+    It reads the reference file without the shared cache so that the decoded file
+    (~90 MB of Python objects) is freed once the compact index is built.
+    """
     global _INDEX
     if _INDEX is None:
         _INDEX = TerritoryIndex()
+        _release_free_memory()
     return _INDEX
+
+
+def _release_free_memory() -> None:
+    """Hand the decoded file's freed pages back to the OS (glibc only; halves the RSS)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _tokens(text: str) -> list[_Token]:
@@ -431,8 +491,8 @@ class TerritoryStage(Stage):
             value["municipality"] = {"name": m["name"], "oktmo": m["oktmo"], "key": m["key"]}
         if settle_idx is not None:
             value["settlement"] = {
-                "name": ix.s_name[settle_idx], "oktmo": ix.s_oktmo[settle_idx],
-                "key": ix.s_key[settle_idx], "type": ix.s_type[settle_idx],
+                "name": ix.s_name[settle_idx], "oktmo": ix.s_oktmo[settle_idx] or None,
+                "key": ix.settlement_key(settle_idx), "type": ix.s_type[settle_idx],
             }
         decisive = best_s or best_m or best_r
         confidence = self._confidence(mentions, decisive, value)
@@ -704,7 +764,7 @@ def _candidate_key(ix: TerritoryIndex, cand: int) -> str:
         return str(ix.regions[idx]["code"])
     if level == MUNI:
         return str(ix.munis[idx]["key"])
-    return ix.s_key[idx]
+    return ix.settlement_key(idx)
 
 
 def _support_by_muni(mentions: list[_Mention], ix: TerritoryIndex) -> dict[int, float]:
