@@ -245,8 +245,10 @@ class ModelTopicStage(Stage):
         if not docs:
             return []
         texts = [doc.clean or doc.text or "" for doc in docs]
-        lemmas = [ensure_prepared(doc)[1] for doc in docs]
-        proba = self.model.predict_proba(texts, lemmas=lemmas)
+        analysed = [ensure_prepared(doc) for doc in docs]
+        tokens = [a[0] for a in analysed]
+        lemmas = [a[1] for a in analysed]
+        proba = self.model.predict_proba(texts, tokens=tokens, lemmas=lemmas)
         classes = list(self.model.classes)
         out: list[StageResult] = []
         for i, row in enumerate(proba):
@@ -254,8 +256,9 @@ class ModelTopicStage(Stage):
             label = classes[k]
             empty = not lemmas[i]
             confidence = 0.0 if empty else float(row[k])
-            features = [] if empty else self.model.top_features(texts[i], label, self.top_features,
-                                                                lemmas=lemmas[i])
+            features = [] if empty else self.model.top_features(
+                texts[i], label, self.top_features, tokens=tokens[i], lemmas=lemmas[i]
+            )
             out.append(
                 StageResult(
                     value={"value": label, "confidence": round(confidence, 4),

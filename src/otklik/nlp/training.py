@@ -1,0 +1,581 @@
+"""Train, evaluate, save and load text classifiers for any label (topic, executor, ...).
+
+The recipe is the same for every label field: normalized text → character n-grams of
+the text + word n-grams of its lemmas + the rubricator's lexicon scores (our own
+knowledge of how residents write about each topic) → a class-balanced linear SVM.
+Probabilities come from a softmax over the SVM scores whose temperature is fitted on
+out-of-fold scores of the training data only.
+
+:func:`train` takes ``(text, label)`` pairs, so training from operators' corrections in
+the database is a thin wrapper that yields pairs from a query.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import os
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import sklearn
+from scipy.sparse import csr_matrix, hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+from sklearn.model_selection import StratifiedKFold
+from sklearn.svm import LinearSVC
+
+from otklik.nlp.morph import lemmatize, tokenize
+from otklik.nlp.normalize import normalize_text
+from otklik.nlp.taxonomy import load_taxonomy
+from otklik.nlp.topic import LexiconIndex
+
+MODEL_FILE = "model.joblib"
+META_FILE = "model.json"
+MAX_TEXT_CHARS = 10_000
+TEXT_EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+class TrainingDataError(ValueError):
+    """A labelled file cannot be used; the message names the line and the problem."""
+
+
+# --- reading labelled files ---------------------------------------------------------------
+def detect_format(path: str | Path) -> str:
+    """Return "csv", "tsv" or "jsonl" from the file extension."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in TEXT_EXTENSIONS:
+        known = ", ".join(sorted(TEXT_EXTENSIONS))
+        raise TrainingDataError(f"{path}: неизвестный формат {suffix or '(без расширения)'}; "
+                                f"поддерживаются {known}")
+    return TEXT_EXTENSIONS[suffix]
+
+
+def iter_records(
+    path: str | Path, columns: Sequence[str] | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Stream ``(line_number, record)`` from a CSV/TSV (header row unless ``columns``) or JSONL.
+
+    Reads lazily, so a file of any size can be processed. Raises
+    :class:`TrainingDataError` naming the line of a malformed record.
+    """
+    fmt = detect_format(path)
+    try:
+        handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
+    except OSError as exc:
+        raise TrainingDataError(f"{path}: не удаётся открыть файл ({exc.strerror})") from exc
+    with handle:
+        try:
+            if fmt == "jsonl":
+                yield from _iter_jsonl(handle, path)
+            else:
+                yield from _iter_csv(handle, path, columns, "\t" if fmt == "tsv" else ",")
+        except UnicodeDecodeError as exc:
+            raise TrainingDataError(f"{path}: файл не в кодировке UTF-8 ({exc.reason})") from exc
+
+
+def _iter_jsonl(handle: Any, path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    for lineno, line in enumerate(handle, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise TrainingDataError(f"{path}, строка {lineno}: не JSON ({exc.msg})") from exc
+        if not isinstance(record, dict):
+            raise TrainingDataError(f"{path}, строка {lineno}: ожидался JSON-объект {{...}}")
+        yield lineno, record
+
+
+def _iter_csv(
+    handle: Any, path: str | Path, columns: Sequence[str] | None, delimiter: str
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    csv.field_size_limit(16 * 1024 * 1024)
+    reader = csv.reader(handle, delimiter=delimiter)
+    header = list(columns) if columns else None
+    line = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise TrainingDataError(f"{path}, строка {reader.line_num}: ошибка CSV ({exc})") from exc
+        start, line = line + 1, reader.line_num
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        if header is None:
+            header = [h.strip() for h in row]
+            continue
+        if len(row) != len(header):
+            raise TrainingDataError(
+                f"{path}, строка {start}: {len(row)} полей вместо {len(header)} "
+                f"({', '.join(header)})"
+            )
+        yield start, dict(zip(header, row, strict=True))
+
+
+def read_labelled(
+    path: str | Path,
+    text_field: str = "text",
+    label_field: str = "label",
+    columns: Sequence[str] | None = None,
+) -> list[tuple[str, str]]:
+    """Read ``(text, label)`` pairs, failing with the line number on the first bad record."""
+    pairs: list[tuple[str, str]] = []
+    checked_fields = False
+    for lineno, record in iter_records(path, columns):
+        if not checked_fields:
+            missing = [f for f in (text_field, label_field) if f not in record]
+            if missing:
+                hint = (" Если у файла нет строки заголовка, укажите имена колонок: "
+                        "--columns id,text,label" if detect_format(path) != "jsonl" else "")
+                raise TrainingDataError(
+                    f"{path}, строка {lineno}: нет пол{'я' if len(missing) == 1 else 'ей'} "
+                    f"{', '.join(missing)}; есть: {', '.join(map(str, record))}.{hint}"
+                )
+            checked_fields = detect_format(path) != "jsonl"
+        text, label = record.get(text_field), record.get(label_field)
+        if text is None or label is None:
+            field_name = text_field if text is None else label_field
+            raise TrainingDataError(f"{path}, строка {lineno}: нет поля {field_name}")
+        label = str(label).strip()
+        if not label:
+            raise TrainingDataError(f"{path}, строка {lineno}: пустая метка {label_field}")
+        pairs.append((str(text), label))
+    if not pairs:
+        raise TrainingDataError(f"{path}: нет ни одной размеченной записи")
+    return pairs
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file (recorded in the model metadata)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --- the model -----------------------------------------------------------------------------
+@dataclass
+class Prepared:
+    """A text analysed once for every fold: clean text, lemmas and lexicon scores."""
+
+    clean: str
+    lemmas: list[str]
+    lexicon: Any = None
+
+
+_INDEX: LexiconIndex | None = None
+
+
+def lexicon_index() -> LexiconIndex:
+    """The process-wide lexicon index of the shipped taxonomy (built once)."""
+    global _INDEX
+    if _INDEX is None:
+        _INDEX = LexiconIndex(load_taxonomy())
+    return _INDEX
+
+
+def _lexicon_codes() -> list[str]:
+    tax = lexicon_index().taxonomy
+    return tax.topic_codes + tax.subtopic_codes
+
+
+def prepare_text(
+    text: str, tokens: Sequence[str] | None = None, lemmas: Sequence[str] | None = None
+) -> Prepared:
+    """Normalize a raw text and analyse it (reusing tokens/lemmas the pipeline computed)."""
+    if tokens is None or lemmas is None or len(tokens) != len(lemmas):
+        clean = normalize_text(text or "", max_chars=MAX_TEXT_CHARS)[0].lower()
+        tokens = tokenize(clean)
+        lemmas = lemmatize(tokens)
+    else:
+        clean = (text or "")[:MAX_TEXT_CHARS].lower()
+    return Prepared(clean, list(lemmas), lexicon_index().feature_vector(lemmas, tokens))
+
+
+@dataclass
+class TrainOptions:
+    """Knobs of the recipe; the defaults are what the benchmarks report."""
+
+    folds: int = 5
+    seed: int = 42
+    c: float = 0.5
+    lexicon_weight: float = 0.2
+    char_ngrams: tuple[int, int] = (2, 5)
+    word_ngrams: tuple[int, int] = (1, 2)
+    class_weight: str | None = "balanced"
+
+
+class TextClassifier:
+    """A trained text classifier: features + linear SVM + calibrated softmax."""
+
+    def __init__(self, options: TrainOptions | None = None) -> None:
+        self.options = options or TrainOptions()
+        self.classes: list[str] = []
+        self.temperature = 1.0
+        self.version = ""
+        self.label_field = ""
+        self._char: TfidfVectorizer | None = None
+        self._word: TfidfVectorizer | None = None
+        self._svm: LinearSVC | None = None
+        self.lexicon_codes: list[str] = []
+
+    # Features -------------------------------------------------------------------------
+    def _features(self, prepared: Sequence[Prepared], fit: bool) -> Any:
+        clean = [p.clean for p in prepared]
+        lemma_text = [" ".join(p.lemmas) for p in prepared]
+        if fit:
+            o = self.options
+            self._char = TfidfVectorizer(analyzer="char_wb", ngram_range=o.char_ngrams,
+                                         sublinear_tf=True, min_df=2, dtype=np.float32)
+            self._word = TfidfVectorizer(ngram_range=o.word_ngrams, sublinear_tf=True,
+                                         token_pattern=r"\S+", dtype=np.float32)
+            # min_df=2 fails on a tiny corpus with no repeated n-gram; fall back to 1.
+            try:
+                char = self._char.fit_transform(clean)
+            except ValueError:
+                self._char.set_params(min_df=1)
+                char = self._char.fit_transform(clean)
+            word = self._word.fit_transform(lemma_text)
+        else:
+            assert self._char is not None and self._word is not None
+            char = self._char.transform(clean)
+            word = self._word.transform(lemma_text)
+        blocks = [char, word]
+        if self.options.lexicon_weight > 0:
+            codes = _lexicon_codes()
+            if fit:
+                self.lexicon_codes = codes
+            lex = np.vstack([p.lexicon for p in prepared])
+            if codes != self.lexicon_codes:
+                # The rubricator was edited after training: keep the columns the model knows.
+                where = {c: i for i, c in enumerate(codes)}
+                lex = np.column_stack([
+                    lex[:, where[c]] if c in where else np.zeros(len(prepared))
+                    for c in self.lexicon_codes
+                ])
+            blocks.append(csr_matrix(lex * self.options.lexicon_weight))
+        return hstack(blocks, format="csr")
+
+    # Fit / predict ----------------------------------------------------------------------
+    def fit_prepared(
+        self, prepared: Sequence[Prepared], labels: Sequence[str]
+    ) -> TextClassifier:
+        """Fit on already prepared texts (see :func:`prepare_text`)."""
+        y = np.asarray(labels, dtype=object)
+        self.classes = sorted(set(map(str, labels)))
+        x = self._features(prepared, fit=True)
+        if len(self.classes) < 2:
+            raise TrainingDataError("для обучения нужно хотя бы два разных значения метки")
+        self._svm = LinearSVC(C=self.options.c, class_weight=self.options.class_weight)
+        self._svm.fit(x, y)
+        self.classes = [str(c) for c in self._svm.classes_]
+        return self
+
+    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> TextClassifier:
+        """Fit on raw texts."""
+        return self.fit_prepared([prepare_text(t) for t in texts], labels)
+
+    def decision_prepared(self, prepared: Sequence[Prepared]) -> Any:
+        """Raw SVM scores, one column per class (binary problems get two columns)."""
+        assert self._svm is not None, "модель не обучена"
+        scores = self._svm.decision_function(self._features(prepared, fit=False))
+        if scores.ndim == 1:
+            scores = np.column_stack([-scores, scores])
+        return scores
+
+    def proba_from_scores(self, scores: Any) -> Any:
+        """Temperature-scaled softmax of SVM scores."""
+        z = np.asarray(scores, dtype=np.float64) / max(self.temperature, 1e-6)
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def predict_proba(
+        self,
+        texts: Sequence[str],
+        tokens: Sequence[Sequence[str]] | None = None,
+        lemmas: Sequence[Sequence[str]] | None = None,
+    ) -> Any:
+        """Class probabilities (columns in ``classes`` order).
+
+        Pass the pipeline's ``tokens``/``lemmas`` (of already normalized texts) to skip
+        the second analysis.
+        """
+        if tokens is not None and lemmas is not None:
+            prepared = [prepare_text(t, tk, lm) for t, tk, lm in zip(texts, tokens, lemmas,
+                                                                     strict=True)]
+        else:
+            prepared = [prepare_text(t) for t in texts]
+        return self.proba_from_scores(self.decision_prepared(prepared))
+
+    def predict(self, texts: Sequence[str]) -> list[str]:
+        """Most likely label per text."""
+        proba = self.predict_proba(texts)
+        return [self.classes[int(i)] for i in np.argmax(proba, axis=1)]
+
+    def top_features(
+        self,
+        text: str,
+        label: str,
+        k: int = 5,
+        tokens: Sequence[str] | None = None,
+        lemmas: Sequence[str] | None = None,
+    ) -> list[str]:
+        """The features present in ``text`` that push hardest towards ``label``."""
+        if self._svm is None or label not in self.classes:
+            return []
+        prepared = [prepare_text(text, tokens, lemmas)]
+        x = self._features(prepared, fit=False).tocsr()
+        row = self.classes.index(label) if len(self.classes) > 2 else 0
+        coef = self._svm.coef_[row]
+        if len(self.classes) == 2 and label == self.classes[0]:
+            coef = -coef
+        contrib = x.data * coef[x.indices]
+        names = self._feature_names()
+        order = np.argsort(-contrib)
+        out: list[str] = []
+        for j in order:
+            if contrib[j] <= 0 or len(out) >= k:
+                break
+            name = names[x.indices[j]]
+            if name not in out:
+                out.append(name)
+        return out
+
+    def _feature_names(self) -> list[str]:
+        cached: list[str] | None = getattr(self, "_names", None)
+        if cached is None:
+            assert self._char is not None and self._word is not None
+            cached = [f"«{n}»" for n in self._char.get_feature_names_out()]
+            cached += list(self._word.get_feature_names_out())
+            if self.options.lexicon_weight > 0:
+                cached += [f"рубрикатор:{c}" for c in self.lexicon_codes]
+            self._names = cached
+        return cached
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_names", None)  # a cache, rebuilt on demand
+        return state
+
+
+# --- evaluation --------------------------------------------------------------------------
+@dataclass
+class ClassReport:
+    """Per-class figures of a cross-validated evaluation."""
+
+    label: str
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass
+class EvalReport:
+    """Cross-validated quality of the recipe on a labelled set."""
+
+    n: int
+    folds: int
+    accuracy: float
+    macro_f1: float
+    weighted_f1: float
+    per_class: list[ClassReport] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form (stored in model.json)."""
+        return asdict(self)
+
+
+def _fit_temperature(scores: Any, y: Sequence[str], classes: list[str]) -> float:
+    """Temperature minimizing the log-loss of softmax(scores / T) on out-of-fold scores."""
+    index = {c: i for i, c in enumerate(classes)}
+    rows = [(i, index[label]) for i, label in enumerate(y) if label in index]
+    if not rows:
+        return 1.0
+    s = np.asarray(scores, dtype=np.float64)
+    idx = np.array([r[0] for r in rows])
+    col = np.array([r[1] for r in rows])
+    best_t, best_loss = 1.0, math.inf
+    for t in np.geomspace(0.05, 5.0, 40):
+        z = s[idx] / t
+        z = z - z.max(axis=1, keepdims=True)
+        logp = z[np.arange(len(idx)), col] - np.log(np.exp(z).sum(axis=1))
+        loss = -float(logp.mean())
+        if loss < best_loss:
+            best_t, best_loss = float(t), loss
+    return best_t
+
+
+def cross_validate(
+    prepared: Sequence[Prepared],
+    labels: Sequence[str],
+    options: TrainOptions | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[EvalReport, Any, list[str]]:
+    """Stratified k-fold evaluation; returns (report, out-of-fold scores, their classes).
+
+    Classes with fewer examples than folds cannot be stratified: folds are capped by the
+    second-smallest class count; a class with a single example is always scored as missed
+    (it is in no training fold) and noted in the report.
+    """
+    options = options or TrainOptions()
+    started = time.perf_counter()
+    y = np.asarray([str(v) for v in labels], dtype=object)
+    counts = Counter(y.tolist())
+    classes = sorted(counts)
+    notes: list[str] = []
+    rare = sorted(c for c, n in counts.items() if n < options.folds)
+    if rare:
+        notes.append(f"классы, где примеров меньше, чем блоков ({options.folds}): "
+                     + ", ".join(f"{c} ({counts[c]})" for c in rare))
+    folds = min(options.folds, max(2, sorted(counts.values())[-2] if len(counts) > 1 else 2))
+    folds = min(folds, len(y))
+    if folds != options.folds:
+        notes.append(f"число блоков уменьшено до {folds}: мало примеров")
+    pred = np.empty(len(y), dtype=object)
+    oof_scores = np.zeros((len(y), len(classes)))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=options.seed)
+    import warnings
+
+    with warnings.catch_warnings():
+        # sklearn warns that a class has fewer members than folds: that is handled above.
+        warnings.simplefilter("ignore", UserWarning)
+        splits = list(splitter.split(np.zeros(len(y)), y))
+    for k, (train_idx, test_idx) in enumerate(splits):
+        model = TextClassifier(options)
+        train_y = y[train_idx]
+        if len(set(train_y.tolist())) < 2:
+            pred[test_idx] = train_y[0]
+        else:
+            model.fit_prepared([prepared[i] for i in train_idx], train_y.tolist())
+            scores = model.decision_prepared([prepared[i] for i in test_idx])
+            cols = [classes.index(c) for c in model.classes]
+            oof_scores[np.ix_(test_idx, cols)] = scores
+            oof_scores[np.ix_(test_idx, [i for i in range(len(classes)) if i not in cols])] = -9
+            pred[test_idx] = [model.classes[int(j)] for j in np.argmax(scores, axis=1)]
+        if progress:
+            progress(k + 1, folds)
+    p, r, f, s = precision_recall_fscore_support(y, pred, labels=classes, zero_division=0)
+    per_class = [
+        ClassReport(c, float(p[i]), float(r[i]), float(f[i]), int(s[i]))
+        for i, c in enumerate(classes)
+    ]
+    report = EvalReport(
+        n=len(y),
+        folds=folds,
+        accuracy=float(accuracy_score(y, pred)),
+        macro_f1=float(f1_score(y, pred, average="macro", labels=classes, zero_division=0)),
+        weighted_f1=float(f1_score(y, pred, average="weighted", labels=classes,
+                                   zero_division=0)),
+        per_class=per_class,
+        notes=notes,
+        seconds=time.perf_counter() - started,
+    )
+    return report, oof_scores, classes
+
+
+@dataclass
+class TrainResult:
+    """A fitted model and its cross-validated report."""
+
+    model: TextClassifier
+    report: EvalReport | None
+
+
+def train(
+    pairs: Iterable[tuple[str, str]],
+    options: TrainOptions | None = None,
+    evaluate: bool = True,
+    label_field: str = "label",
+    progress: Callable[[int, int], None] | None = None,
+) -> TrainResult:
+    """Cross-validate the recipe on ``(text, label)`` pairs, then fit on all of them."""
+    options = options or TrainOptions()
+    texts: list[str] = []
+    labels: list[str] = []
+    for text, label in pairs:
+        texts.append(text)
+        labels.append(str(label))
+    if len(set(labels)) < 2:
+        raise TrainingDataError("для обучения нужно хотя бы два разных значения метки")
+    prepared = [prepare_text(t) for t in texts]
+    report = None
+    model = TextClassifier(options)
+    if evaluate and len(texts) >= 4:
+        report, oof, classes = cross_validate(prepared, labels, options, progress)
+        model.temperature = _fit_temperature(oof, labels, classes)
+    model.fit_prepared(prepared, labels)
+    model.label_field = label_field
+    digest = hashlib.sha256("\x1f".join(f"{t}\x1e{lab}" for t, lab in zip(texts, labels,
+                                                                         strict=True)).encode())
+    stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    model.version = f"{label_field}-{stamp}-{digest.hexdigest()[:8]}"
+    return TrainResult(model, report)
+
+
+# --- persistence -------------------------------------------------------------------------
+def save_model(
+    model: TextClassifier,
+    out_dir: str | Path,
+    report: EvalReport | None = None,
+    data_sha256: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Write ``model.joblib`` and ``model.json`` (metadata) into ``out_dir``; returns the dir."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / f".{MODEL_FILE}.{uuid.uuid4().hex}"
+    joblib.dump(model, tmp, compress=3)
+    os.replace(tmp, out / MODEL_FILE)  # atomic: a reader never sees half a model
+    meta = {
+        "version": model.version,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "label_field": model.label_field,
+        "classes": model.classes,
+        "metrics": report.to_dict() if report else None,
+        "data_sha256": data_sha256,
+        "sklearn_version": sklearn.__version__,
+        "taxonomy_version": load_taxonomy().version,
+        "options": asdict(model.options),
+        "temperature": model.temperature,
+    }
+    meta.update(extra or {})
+    (out / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+    return out
+
+
+def load_model(model_dir: str | Path) -> TextClassifier:
+    """Load a model saved by :func:`save_model`, with a clear error when it is unusable."""
+    path = Path(model_dir) / MODEL_FILE
+    if not path.exists():
+        raise TrainingDataError(f"{model_dir}: нет файла {MODEL_FILE} — это не папка модели")
+    meta_path = Path(model_dir) / META_FILE
+    if meta_path.exists():
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta.get("sklearn_version") not in (None, sklearn.__version__):
+            # Different sklearn versions may unpickle wrongly; say so instead of guessing.
+            raise TrainingDataError(
+                f"{model_dir}: модель обучена на scikit-learn {meta['sklearn_version']}, "
+                f"установлен {sklearn.__version__}; переобучите модель (otklik train)"
+            )
+    model = joblib.load(path)
+    if not isinstance(model, TextClassifier):
+        raise TrainingDataError(f"{model_dir}: {MODEL_FILE} не содержит модель Otklik")
+    return model
