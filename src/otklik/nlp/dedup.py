@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import re
-import zlib
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
@@ -28,12 +27,13 @@ _NON_WORD_RE = re.compile(r"[\W_]+")
 _MAX_CHARS = 20_000
 
 
-def _crc32(data: bytes) -> int:
-    """Stable, fast 32-bit hash (Python's hash() is salted per process)."""
-    return zlib.crc32(data)
+def _identity(value: int) -> int:
+    """Shingles are hashed in bulk by :func:`shingle_hashes`; datasketch gets the integers."""
+    return value
 
 
-_PROTO = MinHash(num_perm=NUM_PERM, seed=_SEED, hashfunc=_crc32, scheme=_SCHEME)
+_PROTO = MinHash(num_perm=NUM_PERM, seed=_SEED, hashfunc=_identity, scheme=_SCHEME)
+_FNV_PRIME = np.uint64(0x100000001B3)
 
 
 def canonical(text: str) -> str:
@@ -41,24 +41,33 @@ def canonical(text: str) -> str:
     return _NON_WORD_RE.sub(" ", text[:_MAX_CHARS].lower().replace("ё", "е")).strip()
 
 
-def shingles(text: str) -> set[bytes]:
-    """Character 5-grams of the canonical text (the whole text if shorter)."""
+def shingle_hashes(text: str) -> np.ndarray:
+    """Distinct 32-bit hashes of the character 5-grams of the canonical text.
+
+    A rolling multiplicative hash over code points, computed with numpy for the whole
+    text at once: hashing 5-gram strings one by one in Python cost ~1 ms per message.
+    """
     canon = canonical(text)
     if not canon:
-        return set()
-    if len(canon) <= SHINGLE:
-        return {canon.encode("utf-8")}
-    return {canon[i : i + SHINGLE].encode("utf-8") for i in range(len(canon) - SHINGLE + 1)}
+        return np.zeros(0, dtype=np.uint64)
+    cps = np.frombuffer(canon.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    n = max(len(cps) - SHINGLE + 1, 1)
+    h = np.zeros(n, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for k in range(min(SHINGLE, len(cps))):
+            h = h * _FNV_PRIME + cps[k : k + n]
+        h ^= h >> np.uint64(29)
+    return np.unique(h & np.uint64(0xFFFFFFFF))
 
 
 def hashvalues(text: str) -> np.ndarray | None:
     """The 64 16-bit MinHash values of a text (None for an empty text)."""
-    sh = shingles(text)
-    if not sh:
+    sh = shingle_hashes(text)
+    if not len(sh):
         return None
-    m = MinHash(num_perm=NUM_PERM, hashfunc=_crc32, permutations=_PROTO.permutations,
+    m = MinHash(num_perm=NUM_PERM, hashfunc=_identity, permutations=_PROTO.permutations,
                 scheme=_SCHEME)
-    m.update_batch(sh)
+    m.update_batch(sh.tolist())
     return (np.asarray(m.hashvalues, dtype=np.uint64) & 0xFFFF).astype(np.uint16)
 
 
@@ -101,9 +110,11 @@ class DedupStage(Stage):
         self.threshold = threshold
         # Very short texts ("Спасибо!", "+") coincide without being copies of anything.
         self.min_chars = min_chars
-        # LSH only proposes candidates; the exact threshold filters them. Very high
-        # thresholds would leave LSH fewer than two bands, so candidates use at most 0.9.
-        self._lsh = MinHashLSH(threshold=min(max(threshold, 0.3), 0.9), num_perm=NUM_PERM)
+        # LSH only proposes candidates and the exact threshold filters them, so the index is
+        # tuned for recall: at 0.8 it uses 12 bands of 5 and finds 99% of pairs at J=0.8
+        # (datasketch's balanced default, 5 bands of 11, would miss 64% of them).
+        lsh_threshold = min(max(threshold - 0.1, 0.3), 0.85)
+        self._lsh = MinHashLSH(threshold=lsh_threshold, num_perm=NUM_PERM, weights=(0.05, 0.95))
         self._values: dict[str, np.ndarray] = {}
         self._root: dict[str, str] = {}
         self._order: dict[str, int] = {}

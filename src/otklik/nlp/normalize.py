@@ -64,9 +64,9 @@ def repair_mojibake(text: str) -> tuple[str, int]:
     """Undo UTF-8 read as cp1251 or cp1252/latin-1; return (text, number of repairs made)."""
     fixed = 0
     for enc, pair_rx in _MOJI_PAIRS.items():
-        pairs = len(pair_rx.findall(text))
-        if not pairs:
+        if not pair_rx.search(text):
             continue
+        pairs = len(pair_rx.findall(text))
         # Whole text first: it also repairs non-Cyrillic characters (dashes, quotes).
         try:
             whole = _encode_as(text, enc).decode("utf-8", errors="replace")

@@ -47,6 +47,8 @@ _POS_EMOJI = frozenset(
     "😀😃😄😁😆😊☺🙂😉😍🥰😘😻👍👏🙏❤💖💕💗💓💞💝💛💚💙💜🧡🎉🎊💐🌹🌷🌸✨💪😇🤗🥳👌🤩😋😂🤣"
 )
 _NEG_EMOJI = frozenset("😡😠🤬😤😢😭😞😔😟😕🙁☹😣😖😫😩👎💩😱😨😰🤮🤢😒🙄💔😿😾🤦")
+_POS_EMOJI_RE = re.compile("[" + "".join(sorted(_POS_EMOJI)) + "]")
+_NEG_EMOJI_RE = re.compile("[" + "".join(sorted(_NEG_EMOJI)) + "]")
 _SMILE_RE = re.compile(r"(?<![\w(])\){2,}|[:;=]-?\)+|[:;=]-?D\b|\bxD\b")
 _FROWN_RE = re.compile(r"(?<!\))\({2,}|[:;=]-?\(+|[:;=]'\(")
 _EXCLAIM_RE = re.compile(r"!{2,}")
@@ -106,8 +108,8 @@ class SentimentLexicon:
                 res.negative -= w
         if raw_text:
             sample = raw_text[:5000]
-            pos_e = sum(1 for ch in sample if ch in _POS_EMOJI)
-            neg_e = sum(1 for ch in sample if ch in _NEG_EMOJI)
+            pos_e = len(_POS_EMOJI_RE.findall(sample))
+            neg_e = len(_NEG_EMOJI_RE.findall(sample))
             smiles = len(_SMILE_RE.findall(sample))
             frowns = len(_FROWN_RE.findall(sample))
             # A lone ")" closing a sentence is the commonest Russian smiley.

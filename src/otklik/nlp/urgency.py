@@ -74,6 +74,31 @@ _SIGNALS: dict[str, str] = {
     r"опасн\w*|упавш\w*)\s+\w+\s+(?:над|на|у|возле|рядом\s+с)\s+(?:детск\w+\s+площадк\w*|школ\w*)",
 }
 _SIGNAL_RES = {name: re.compile(rx) for name, rx in _SIGNALS.items()}
+# Cheap substring checks run first: most messages mention none of a signal's stems, and
+# a substring test is ~100x cheaper than the full pattern.
+_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "gas_smell": ("газ",),
+    "no_water": ("вод",),
+    "no_heating": ("отоплен", "тепл", "батаре", "градус", "мерзн"),
+    "no_power": ("свет", "электр"),
+    "no_gas": ("газ",),
+    "fire": ("пожар", "возгоран", "задымл", "гор", "дым", "плам"),
+    "explosion": ("взрыв", "взорв", "хлопок"),
+    "accident": ("дтп", "авари", "сбил", "столкн", "перевер", "машин"),
+    "collapse": ("обруш", "рухн", "обвал", "провал", "трещин", "аварийн", "кирпич", "штукатур",
+                 "плит"),
+    "threat_to_life": ("угроз", "опасн", "погиб", "насмерть", "жертв", "пострада", "травм",
+                       "скор", "умира", "задыха", "тонет", "утонул"),
+    "live_wire": ("провод", "напряжен", "искрит"),
+    "open_manhole": ("люк", "колод", "крышк"),
+    "hazard_tree": ("дерев", "сухосто"),
+    "flood": ("затоп", "подтоп", "топит", "потоп", "залил", "залива", "прорыв", "потол", "кипят",
+              "паводок", "разлив"),
+    "sewage": ("канализ", "фекал", "нечистот"),
+    "ice_snow": ("гололед", "налед", "сосульк", "снег", "снеж", "замело", "занесло", "скольз",
+                 "чистят", "убирают", "посыпают"),
+    "children_at_risk": ("дет", "ребен", "ребят", "школ", "малыш"),
+}
 
 _FROST_RE = re.compile(
     r"\bмороз\w*|минус\s+\d{2}|-\s?[1-5]\d\s*(?:°|градус)|\bхолодин\w*|\bзамерза\w*|\bмерзн\w*"
@@ -171,6 +196,8 @@ def assess(text: str) -> tuple[str, list[str], float, dict[str, Any]]:
     low = text[:_MAX_SCAN].lower().replace("ё", "е")
     matched: dict[str, str] = {}
     for name, rx in _SIGNAL_RES.items():
+        if not any(t in low for t in _TRIGGERS[name]):
+            continue
         m = rx.search(low)
         if m:
             matched[name] = m.group(0).strip()
