@@ -1,0 +1,1 @@
+"""Demo data: the generated stream of residents' messages and its loader."""
