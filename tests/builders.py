@@ -7,12 +7,12 @@ import itertools
 from sqlalchemy.orm import Session
 
 from otklik.accounts.schemas import UserCreate
+from otklik.accounts.scope import Scope
 from otklik.accounts.service import create_user
 from otklik.audit.actor import Actor
 from otklik.models.account import Role, User
 from otklik.models.organization import Organization, OrganizationKind
 from otklik.organizations.repository import OrganizationRepository
-from otklik.accounts.scope import Scope
 
 _counter = itertools.count(1)
 PASSWORD = "correct horse battery"

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 os.environ.setdefault("OTKLIK_ENV", "test")
+os.environ["OTKLIK_BROKER_URL"] = "stub"  # jobs run only when a test drains the queue
 
 from otklik.config import get_settings  # noqa: E402
 from otklik.db.migrate import upgrade  # noqa: E402

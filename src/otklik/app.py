@@ -116,9 +116,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _routers() -> list:  # type: ignore[type-arg]
     from otklik.accounts.endpoints import router as accounts
     from otklik.audit.endpoints import router as audit
+    from otklik.intake.endpoints import router as intake
+    from otklik.intake.form import router as form
     from otklik.ops.endpoints import router as ops
     from otklik.organizations.endpoints import router as organizations
     from otklik.territories.endpoints import router as territories
     from otklik.web.views import router as web
 
-    return [ops, accounts, territories, organizations, audit, web]
+    return [ops, accounts, territories, organizations, audit, intake, form, web]

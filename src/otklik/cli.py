@@ -151,9 +151,16 @@ def serve(host: str | None = None, port: int | None = None) -> None:
 
     from otklik.app import create_app
     from otklik.db.session import check_database
+    from otklik.intake.service import queue_pending
+    from otklik.queue import start_inline_worker
 
     current = settings()
     check_database()
+    if start_inline_worker(threads=2):
+        from otklik.db.session import session_scope
+
+        with session_scope() as session:
+            queue_pending(session)
     uvicorn.run(create_app(current), host=host or current.host, port=port or current.port,
                 log_level=current.log_level.lower(), proxy_headers=True)
 

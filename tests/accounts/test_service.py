@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests.builders import PASSWORD, an_organization, make_user
 
 from otklik.accounts import service
 from otklik.accounts.schemas import TokenCreate, UserCreate
@@ -14,7 +15,6 @@ from otklik.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated
 from otklik.models.account import ApiToken, Role
 from otklik.models.audit import AuditEntry
 from otklik.models.organization import OrganizationKind
-from tests.builders import PASSWORD, an_organization, make_user
 
 
 def _audit(session: Session, action: str) -> list[AuditEntry]:

@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from tests.builders import make_user
 
 from otklik.accounts.service import actor_for
 from otklik.audit import service as audit
@@ -11,7 +12,6 @@ from otklik.audit.actor import Actor
 from otklik.errors import Forbidden
 from otklik.models.account import Role
 from otklik.models.audit import AuditEntry
-from tests.builders import make_user
 
 
 def test_entries_record_who_what_which(session: Session) -> None:

@@ -2,6 +2,8 @@
 
 import pytest
 from sqlalchemy.orm import Session
+from tests.builders import PASSWORD, an_organization, make_user
+from tests.conftest import TEST_REGIONS, login
 
 from otklik.accounts.service import actor_for
 from otklik.errors import NotFound
@@ -11,8 +13,6 @@ from otklik.models.territory import TerritoryLevel
 from otklik.organizations import service as organizations
 from otklik.territories import service as territories
 from otklik.territories.repository import TerritoryRepository
-from tests.builders import PASSWORD, an_organization, make_user
-from tests.conftest import TEST_REGIONS, login
 
 
 def test_service_hides_other_regions(session: Session) -> None:

@@ -2,11 +2,11 @@
 
 import pytest
 from sqlalchemy.orm import Session
+from tests.builders import PASSWORD, an_organization, make_user
+from tests.conftest import login
 
 from otklik.models.account import Role
 from otklik.models.organization import OrganizationKind
-from tests.builders import PASSWORD, an_organization, make_user
-from tests.conftest import login
 
 HTML = {"accept": "text/html"}
 

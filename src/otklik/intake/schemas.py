@@ -74,3 +74,76 @@ class IncomingMessage(BaseModel):
     deleted: bool = False
     edited_at: datetime | None = None
     raw: dict[str, Any] = Field(default_factory=dict)
+
+
+class MessageRead(BaseModel):
+    """A stored message as the API shows it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    source: str
+    source_id: str
+    parent_id: int | None
+    parent_source_id: str | None
+    channel: str | None
+    region_code: str | None
+    author_key: str | None
+    author_name: str | None
+    text: str
+    text_truncated: bool
+    url: str | None
+    attachments: list[dict[str, Any]]
+    lat: float | None
+    lon: float | None
+    reach: dict[str, Any] | None
+    created_at: datetime
+    received_at: datetime
+    edited_at: datetime | None
+    deleted_at: datetime | None
+    enrich_status: str
+
+
+class MessageList(BaseModel):
+    """A page of messages."""
+
+    items: list[MessageRead]
+    total: int
+    limit: int
+    offset: int
+
+
+class BatchResult(BaseModel):
+    """What a batch submission did, with each rejected item's index and reason."""
+
+    received: int
+    stored: int
+    duplicates: int
+    updated: int
+    rejected: list[dict[str, Any]]
+
+
+class ConnectorCreate(BaseModel):
+    """A connector to configure."""
+
+    kind: str
+    name: str = Field(min_length=1, max_length=255)
+    region_code: str | None = Field(default=None, pattern=r"^\d{2,3}$")
+    config: dict[str, Any]
+
+
+class ConnectorRead(BaseModel):
+    """A connector with its state; secrets masked."""
+
+    id: int
+    kind: str
+    name: str
+    region_code: str | None
+    enabled: bool
+    status: str
+    last_run_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None
+    error_count: int
+    messages_total: int
+    config: dict[str, Any]

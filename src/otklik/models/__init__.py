@@ -2,12 +2,24 @@
 
 from otklik.models.account import ApiToken, Role, User, UserTerritory
 from otklik.models.audit import AuditEntry
+from otklik.models.message import (
+    Connector,
+    IntakeEvent,
+    Message,
+    MessageEnrichment,
+    MessageRevision,
+)
 from otklik.models.organization import Organization, OrganizationKind, OrganizationTerritory
 from otklik.models.territory import Territory, TerritoryLevel
 
 __all__ = [
     "ApiToken",
     "AuditEntry",
+    "Connector",
+    "IntakeEvent",
+    "Message",
+    "MessageEnrichment",
+    "MessageRevision",
     "Organization",
     "OrganizationKind",
     "OrganizationTerritory",

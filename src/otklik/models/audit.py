@@ -28,7 +28,7 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     object_type: Mapped[str] = mapped_column(String(64))
     object_id: Mapped[str | None] = mapped_column(String(64))
-    region_code: Mapped[str | None] = mapped_column(String(2), index=True)
+    region_code: Mapped[str | None] = mapped_column(String(3), index=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     ip: Mapped[str | None] = mapped_column(String(64))
 

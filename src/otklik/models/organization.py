@@ -38,7 +38,7 @@ class Organization(CreatedAtMixin, Base):
     __tablename__ = "organization"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    region_code: Mapped[str] = mapped_column(String(2), index=True)
+    region_code: Mapped[str] = mapped_column(String(3), index=True)
     name: Mapped[str] = mapped_column(String(500))
     short_name: Mapped[str | None] = mapped_column(String(255))
     kind: Mapped[OrganizationKind] = mapped_column(

@@ -39,7 +39,7 @@ class Territory(Base):
     parent_id: Mapped[int | None] = mapped_column(
         ForeignKey("territory.id", ondelete="CASCADE"), index=True
     )
-    region_code: Mapped[str] = mapped_column(String(2), index=True)
+    region_code: Mapped[str] = mapped_column(String(3), index=True)
     name: Mapped[str] = mapped_column(String(255))
     short_name: Mapped[str | None] = mapped_column(String(255))
     kind: Mapped[str | None] = mapped_column(String(32))

@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/v1/organizations", tags=["organizations"])
 def list_organizations(
     actor: CurrentActor,
     session: SessionDep,
-    region_code: str | None = Query(default=None, pattern=r"^\d{2}$"),
+    region_code: str | None = Query(default=None, pattern=r"^\d{2,3}$"),
     kind: OrganizationKind | None = None,
     q: str | None = Query(default=None, max_length=100),
     limit: int = Query(default=100, ge=1, le=1000),

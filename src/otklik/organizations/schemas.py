@@ -17,7 +17,7 @@ _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 class OrganizationCreate(BaseModel):
     """A new executor."""
 
-    region_code: str = Field(pattern=r"^\d{2}$")
+    region_code: str = Field(pattern=r"^\d{2,3}$")
     name: str = Field(min_length=3, max_length=500)
     short_name: str | None = None
     kind: OrganizationKind

@@ -18,7 +18,7 @@ def list_territories(
     session: SessionDep,
     level: TerritoryLevel | None = None,
     parent_id: int | None = None,
-    region_code: str | None = Query(default=None, pattern=r"^\d{2}$"),
+    region_code: str | None = Query(default=None, pattern=r"^\d{2,3}$"),
     q: str | None = Query(default=None, max_length=100),
     limit: int = Query(default=100, ge=1, le=1000),
     offset: int = Query(default=0, ge=0),

@@ -14,8 +14,8 @@ from otklik.audit.actor import Actor
 from otklik.deps import OptionalActor, SessionDep, check_csrf, client_ip, csrf_token
 from otklik.errors import NotAuthenticated
 from otklik.models.territory import TerritoryLevel
-from otklik.organizations import service as organizations
 from otklik.ops import stats
+from otklik.organizations import service as organizations
 from otklik.territories import service as territories
 from otklik.web.i18n import LOCALES
 from otklik.web.rendering import render

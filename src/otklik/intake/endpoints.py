@@ -1,0 +1,120 @@
+"""Intake routes: batches from integrations, platform pushes, messages, connectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import PlainTextResponse
+from pydantic import ValidationError
+
+from otklik.deps import CurrentActor, SessionDep, client_ip
+from otklik.errors import InvalidInput, NotFound
+from otklik.intake import connectors_service
+from otklik.intake.repository import MessageRepository
+from otklik.intake.schemas import (
+    BatchResult,
+    ConnectorCreate,
+    ConnectorRead,
+    IncomingMessage,
+    MessageList,
+    MessageRead,
+)
+from otklik.intake.service import store_messages
+from otklik.models.message import Connector
+
+router = APIRouter(prefix="/api/v1", tags=["intake"])
+MAX_BATCH = 1000
+
+
+@router.post("/messages/batch", response_model=BatchResult)
+def submit_batch(items: list[dict[str, Any]], actor: CurrentActor, session: SessionDep
+                 ) -> BatchResult:
+    """Store a batch of messages from an integration; bad items are rejected one by one."""
+    actor.require("intake")
+    if len(items) > MAX_BATCH:
+        raise InvalidInput(f"at most {MAX_BATCH} messages per batch; split the batch")
+    good: list[IncomingMessage] = []
+    rejected: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        try:
+            message = IncomingMessage.model_validate({"source": "api", **item})
+        except ValidationError as exc:
+            reason = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                               for e in exc.errors())
+            rejected.append({"index": index, "reason": reason})
+            continue
+        if not actor.scope.sees_region(message.region) and message.region is not None:
+            rejected.append({"index": index, "reason": f"region {message.region} is outside "
+                                                       "the token's scope"})
+            continue
+        good.append(message)
+    summary = store_messages(session, good)
+    return BatchResult(received=len(items), stored=summary.stored,
+                       duplicates=summary.duplicates, updated=summary.updated,
+                       rejected=rejected)
+
+
+@router.get("/messages", response_model=MessageList)
+def list_messages(
+    actor: CurrentActor,
+    session: SessionDep,
+    region_code: str | None = Query(default=None, pattern=r"^\d{2,3}$"),
+    source: str | None = None,
+    limit: int = Query(default=50, ge=1, le=500),
+    offset: int = Query(default=0, ge=0),
+) -> MessageList:
+    """Messages in the caller's scope, newest first."""
+    actor.require("read")
+    if actor.scope.organization_id is not None:
+        raise NotFound("executors see messages through their cases")
+    rows, total = MessageRepository(session).list(actor.scope, region_code=region_code,
+                                                  source=source, limit=limit, offset=offset)
+    return MessageList(items=[MessageRead.model_validate(m) for m in rows], total=total,
+                       limit=limit, offset=offset)
+
+
+@router.get("/messages/{message_id}", response_model=MessageRead)
+def get_message(message_id: int, actor: CurrentActor, session: SessionDep) -> MessageRead:
+    """One message."""
+    actor.require("read")
+    message = MessageRepository(session).get(message_id)
+    if (message is None or actor.scope.organization_id is not None
+            or not actor.scope.sees_region(message.region_code)):
+        raise NotFound(f"message {message_id} not found")
+    return MessageRead.model_validate(message)
+
+
+@router.post("/push/{connector_id}", response_class=PlainTextResponse,
+             include_in_schema=True, tags=["intake"])
+async def push(connector_id: int, request: Request) -> PlainTextResponse:
+    """Receiver for platform pushes (VK Callback API, Telegram webhook); secret-checked."""
+    body = await request.body()
+    result = connectors_service.receive_push(connector_id, body, dict(request.headers),
+                                             client_ip(request))
+    return PlainTextResponse(result.response_text)
+
+
+def _read(row: Connector) -> ConnectorRead:
+    return ConnectorRead(
+        id=row.id, kind=row.kind, name=row.name, region_code=row.region_code,
+        enabled=row.enabled, status=row.status, last_run_at=row.last_run_at,
+        last_success_at=row.last_success_at, last_error=row.last_error,
+        error_count=row.error_count, messages_total=row.messages_total,
+        config=connectors_service.public_config(row),
+    )
+
+
+@router.get("/connectors", response_model=list[ConnectorRead])
+def list_connectors(actor: CurrentActor, session: SessionDep) -> list[ConnectorRead]:
+    """Configured connectors and their state (credentials masked)."""
+    return [_read(c) for c in connectors_service.list_connectors(session, actor)]
+
+
+@router.post("/connectors", response_model=ConnectorRead, status_code=201)
+def add_connector(data: ConnectorCreate, actor: CurrentActor, session: SessionDep
+                  ) -> ConnectorRead:
+    """Configure a connector."""
+    row = connectors_service.add_connector(session, actor, kind=data.kind, name=data.name,
+                                           config=data.config, region_code=data.region_code)
+    return _read(row)

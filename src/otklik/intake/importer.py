@@ -1,0 +1,109 @@
+"""Importing files (CSV, JSONL, XLSX, Telegram export) in streamed, committed batches."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from otklik.db.session import get_sessionmaker
+from otklik.errors import InvalidInput
+from otklik.intake.files import RowResult, read_file
+from otklik.intake.schemas import IncomingMessage
+from otklik.intake.service import StoreSummary, store_messages
+
+BATCH = 2000
+#: How many rejected rows the summary lists one by one.
+MAX_LISTED_REJECTS = 1000
+
+
+@dataclass
+class ImportSummary:
+    """Read, stored, duplicates, and rejected rows with their reasons."""
+
+    read: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    updated: int = 0
+    rejected: int = 0
+    rejects: list[tuple[int, str]] = field(default_factory=list)
+
+
+def parse_mapping(pairs: Iterable[str]) -> dict[str, str]:
+    """``["text=Текст", "created_at=Дата"]`` → ``{"text": "Текст", ...}`` with clear errors."""
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        field_name, sep, column = pair.partition("=")
+        if not sep or not field_name.strip() or not column.strip():
+            raise InvalidInput(f"--map {pair!r}: write it as field=Column, e.g. text=Текст")
+        mapping[field_name.strip()] = column.strip()
+    return mapping
+
+
+def rows_of(path: Path, *, source: str, mapping: dict[str, str], region: str | None,
+            channel: str | None, format: str | None) -> Iterator[RowResult]:
+    """The file's rows, one by one; an unreadable file is a clear error."""
+    if not path.is_file():
+        raise InvalidInput(f"no such file: {path}")
+    try:
+        return read_file(path, format=format, mapping=mapping, source=source, channel=channel,
+                         region=region)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc
+
+
+def import_rows(
+    rows: Iterable[RowResult],
+    *,
+    factory: sessionmaker[Session] | None = None,
+    enqueue: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> ImportSummary:
+    """Store rows in batches, each batch its own committed unit of work.
+
+    Memory stays flat however large the file; a crash loses at most the batch in flight
+    and a rerun stores nothing twice.
+    """
+    factory = factory or get_sessionmaker()
+    summary = ImportSummary()
+    batch: list[IncomingMessage] = []
+
+    def flush() -> None:
+        if not batch:
+            return
+        session = factory()
+        try:
+            result = store_messages(session, batch, enqueue=enqueue)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+        _add(summary, result)
+        if progress:
+            progress(len(batch))
+        batch.clear()
+
+    for row in rows:
+        summary.read += 1
+        if row.message is None:
+            summary.rejected += 1
+            if len(summary.rejects) < MAX_LISTED_REJECTS:
+                summary.rejects.append((row.row_number, row.error or "unreadable row"))
+            if progress:
+                progress(1)
+            continue
+        batch.append(row.message)
+        if len(batch) >= BATCH:
+            flush()
+    flush()
+    return summary
+
+
+def _add(summary: ImportSummary, result: StoreSummary) -> None:
+    summary.stored += result.stored
+    summary.duplicates += result.duplicates
+    summary.updated += result.updated

@@ -1,0 +1,182 @@
+"""Every query of messages, connectors and intake events."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from otklik.accounts.scope import Scope
+from otklik.models.message import Connector, IntakeEvent, Message, MessageRevision
+
+
+class MessageRepository:
+    """Messages and their revisions."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def existing(self, source: str, source_ids: Sequence[str]) -> dict[str, Message]:
+        """Stored messages of one source among the given source ids."""
+        if not source_ids:
+            return {}
+        rows = self.session.scalars(
+            select(Message).where(Message.source == source,
+                                  Message.source_id.in_(list(source_ids)))
+        )
+        return {m.source_id: m for m in rows}
+
+    def insert_new(self, rows: Sequence[dict[str, Any]]) -> list[tuple[int, str, str]]:
+        """Insert rows, skipping any (source, source_id) that another writer stored first.
+
+        Returns (id, source, source_id) of the rows this call inserted.
+        """
+        if not rows:
+            return []
+        dialect = self.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
+        statement = (
+            dialect_insert(Message)
+            .on_conflict_do_nothing(index_elements=["source", "source_id"])
+            .returning(Message.id, Message.source, Message.source_id)
+        )
+        result = self.session.execute(statement, list(rows))
+        return [(row[0], row[1], row[2]) for row in result]
+
+    def add_revision(self, revision: MessageRevision) -> None:
+        """Keep an earlier text."""
+        self.session.add(revision)
+
+    def link_parents(self, source: str, ids: Sequence[int]) -> None:
+        """Point comments at their posts when both are stored (in either order)."""
+        if not ids:
+            return
+        children = self.session.execute(
+            select(Message.id, Message.parent_source_id).where(
+                Message.id.in_(list(ids)), Message.parent_source_id.is_not(None)
+            )
+        ).all()
+        wanted = {p for _, p in children if p}
+        if wanted:
+            parents = dict(self.session.execute(
+                select(Message.source_id, Message.id).where(
+                    Message.source == source, Message.source_id.in_(sorted(wanted)))
+            ).all())
+            updates = [{"id": i, "parent_id": parents[p]} for i, p in children if p in parents]
+            if updates:
+                self.session.execute(update(Message), updates)
+        by_source_id = dict(self.session.execute(
+            select(Message.source_id, Message.id).where(Message.id.in_(list(ids)))
+        ).all())
+        if by_source_id:
+            waiting = self.session.execute(
+                select(Message.id, Message.parent_source_id).where(
+                    Message.source == source,
+                    Message.parent_id.is_(None),
+                    Message.parent_source_id.in_(sorted(by_source_id)),
+                )
+            ).all()
+            updates = [{"id": i, "parent_id": by_source_id[p]} for i, p in waiting]
+            if updates:
+                self.session.execute(update(Message), updates)
+
+    def get(self, message_id: int) -> Message | None:
+        """A message by id."""
+        return self.session.get(Message, message_id)
+
+    def by_ids(self, ids: Sequence[int]) -> Sequence[Message]:
+        """Messages by ids, in id order."""
+        return self.session.scalars(
+            select(Message).where(Message.id.in_(list(ids))).order_by(Message.id)
+        ).all()
+
+    def pending_ids(self, limit: int) -> list[int]:
+        """Messages still waiting for enrichment, oldest first."""
+        return list(self.session.scalars(
+            select(Message.id).where(Message.enrich_status == "pending")
+            .order_by(Message.id).limit(limit)
+        ))
+
+    def list(self, scope: Scope, *, region_code: str | None = None, source: str | None = None,
+             limit: int = 50, offset: int = 0) -> tuple[Sequence[Message], int]:
+        """A page of messages in the scope, newest first, and the total."""
+        query = select(Message).where(scope.region_filter(Message.region_code))
+        if region_code:
+            query = query.where(Message.region_code == region_code)
+        if source:
+            query = query.where(Message.source == source)
+        total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = self.session.scalars(
+            query.order_by(Message.created_at.desc(), Message.id.desc()).limit(limit)
+            .offset(offset)
+        ).all()
+        return rows, total
+
+    def revisions(self, message_id: int) -> Sequence[MessageRevision]:
+        """Earlier texts of a message, oldest first."""
+        return self.session.scalars(
+            select(MessageRevision).where(MessageRevision.message_id == message_id)
+            .order_by(MessageRevision.id)
+        ).all()
+
+    def count_by_source(self) -> dict[str, int]:
+        """How many messages each source brought."""
+        rows = self.session.execute(
+            select(Message.source, func.count()).group_by(Message.source)
+        ).all()
+        return {source: count for source, count in rows}
+
+    def count_by_status(self) -> dict[str, int]:
+        """How many messages are pending, done or failed in enrichment."""
+        rows = self.session.execute(
+            select(Message.enrich_status, func.count()).group_by(Message.enrich_status)
+        ).all()
+        return {status: count for status, count in rows}
+
+    def bulk_insert_plain(self, rows: Sequence[dict[str, Any]]) -> None:
+        """A plain batched INSERT (the benchmark's floor; not used by the product)."""
+        self.session.execute(insert(Message), list(rows))
+
+
+class ConnectorRepository:
+    """Configured connectors and intake events."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, connector_id: int) -> Connector | None:
+        """A connector by id."""
+        return self.session.get(Connector, connector_id)
+
+    def by_name(self, name: str) -> Connector | None:
+        """A connector by its unique name."""
+        return self.session.scalar(select(Connector).where(Connector.name == name))
+
+    def list(self, scope: Scope) -> Sequence[Connector]:
+        """Connectors in the scope (those without a region only for the federal scope)."""
+        query = select(Connector).order_by(Connector.name)
+        if not scope.all_regions:
+            query = query.where(scope.region_filter(Connector.region_code))
+        return self.session.scalars(query).all()
+
+    def add(self, connector: Connector) -> Connector:
+        """Insert and get an id."""
+        self.session.add(connector)
+        self.session.flush()
+        return connector
+
+    def add_event(self, event: IntakeEvent) -> None:
+        """Record a refusal or failure."""
+        self.session.add(event)
+
+    def events(self, connector_id: int | None = None, limit: int = 50) -> Sequence[IntakeEvent]:
+        """Recent events, newest first."""
+        query = select(IntakeEvent).order_by(IntakeEvent.id.desc()).limit(limit)
+        if connector_id is not None:
+            query = query.where(IntakeEvent.connector_id == connector_id)
+        return self.session.scalars(query).all()

@@ -1,0 +1,98 @@
+"""Background jobs of intake: enrich stored messages. Jobs take ids, reload, are idempotent."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+import dramatiq
+from sqlalchemy.orm import Session
+
+from otklik.db.base import utcnow
+from otklik.db.session import session_scope
+from otklik.intake.repository import MessageRepository
+from otklik.models.message import Message, MessageEnrichment
+from otklik.queue import broker
+from otklik.territories.repository import TerritoryRepository
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def _pipeline() -> Any:
+    """The language pipeline, loaded once per worker process."""
+    from otklik.nlp.pipeline import Pipeline
+
+    return Pipeline.default()
+
+
+@dramatiq.actor(broker=broker, queue_name="enrich", max_retries=5, time_limit=600_000)
+def enrich_messages(message_ids: list[int]) -> None:
+    """Run the language stages over these messages and store what they decided."""
+    with session_scope() as session:
+        enrich_now(session, message_ids)
+
+
+def enrich_now(session: Session, message_ids: Sequence[int], *, force: bool = False) -> int:
+    """Enrich messages in this unit of work; already enriched ones are skipped unless forced."""
+    messages = [
+        m for m in MessageRepository(session).by_ids(message_ids)
+        if force or m.enrich_status != "done"
+    ]
+    if not messages:
+        return 0
+    records = [{"id": str(m.id), "text": m.text, "region": m.region_code} for m in messages]
+    results = _pipeline().process(records)
+    territories = TerritoryRepository(session)
+    for message, result in zip(messages, results, strict=True):
+        _save(session, territories, message, result)
+    return len(messages)
+
+
+def _territory_id(territories: TerritoryRepository, node: dict[str, Any] | None) -> int | None:
+    if not node:
+        return None
+    key = node.get("key") or node.get("oktmo")
+    found = territories.by_key(key) if key else None
+    return found.id if found else None
+
+
+def _save(session: Session, territories: TerritoryRepository, message: Message,
+          result: dict[str, Any]) -> None:
+    territory = result.get("territory") or {}
+    topic = result.get("topic") or {}
+    subtopic = result.get("subtopic") or {}
+    sentiment = result.get("sentiment") or {}
+    urgency = result.get("urgency")
+    region = territory.get("region")
+    duplicate = result.get("duplicate_of")
+    values = {
+        "relevant": bool(result.get("relevant")),
+        "kind": result.get("kind"),
+        "language": result.get("language"),
+        "topic": topic.get("code"),
+        "subtopic": subtopic.get("code") if isinstance(subtopic, dict) else None,
+        "topic_confidence": topic.get("confidence"),
+        "sentiment": sentiment.get("value"),
+        "urgency": urgency.get("level") if isinstance(urgency, dict) else urgency,
+        "region_code": (region.get("code") if isinstance(region, dict) else region)
+        or message.region_code,
+        "municipality_id": _territory_id(territories, territory.get("municipality")),
+        "settlement_id": _territory_id(territories, territory.get("settlement")),
+        "street": territory.get("street"),
+        "house": territory.get("house"),
+        "dedup_key": (result.get("dedup") or {}).get("key"),
+        "duplicate_of_id": int(duplicate) if duplicate and str(duplicate).isdigit() else None,
+        "model_version": result.get("model_version"),
+        "result": result,
+        "enriched_at": utcnow(),
+    }
+    row = session.get(MessageEnrichment, message.id)
+    if row is None:
+        session.add(MessageEnrichment(message_id=message.id, **values))
+    else:
+        for name, value in values.items():
+            setattr(row, name, value)
+    message.enrich_status = "done"

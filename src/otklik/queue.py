@@ -1,0 +1,155 @@
+"""The task queue: Dramatiq on RabbitMQ or Redis, or in-process for the embedded default.
+
+Jobs are enqueued after the surrounding transaction commits and dropped on rollback
+(:func:`enqueue_after_commit`); a job takes ids, reloads, and is idempotent.
+
+``OTKLIK_BROKER_URL``:
+- ``inline`` (default): an in-memory broker; ``otklik serve`` and CLI commands run an
+  in-process worker, so one process does everything (SQLite on a laptop);
+- ``stub``: in-memory, nothing runs until a test calls :func:`drain`;
+- ``amqp://…`` RabbitMQ, ``redis://…`` Redis: ``otklik worker`` processes on any host.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import dramatiq
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import (
+    AgeLimit,
+    Callbacks,
+    Pipelines,
+    Retries,
+    ShutdownNotifications,
+    TimeLimit,
+)
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from otklik.config import get_settings
+
+_lock = threading.Lock()
+_PENDING_KEY = "otklik_pending_jobs"
+
+
+def _middleware() -> list[Any]:
+    return [AgeLimit(), TimeLimit(), ShutdownNotifications(), Callbacks(), Pipelines(),
+            Retries(max_retries=5, min_backoff=1000, max_backoff=300_000)]
+
+
+def build_broker(url: str) -> dramatiq.Broker:
+    """A broker for the URL (see the module docstring)."""
+    if url.startswith(("amqp://", "amqps://")):
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+        return RabbitmqBroker(url=url, middleware=_middleware())
+    if url.startswith("redis://"):
+        from dramatiq.brokers.redis import RedisBroker
+
+        return RedisBroker(url=url, middleware=_middleware())
+    broker = StubBroker(middleware=_middleware())
+    broker.emit_after("process_boot")
+    return broker
+
+
+broker: dramatiq.Broker = build_broker(get_settings().broker_url)
+dramatiq.set_broker(broker)
+
+
+def is_in_memory() -> bool:
+    """True for the inline and stub brokers (one process)."""
+    return isinstance(broker, StubBroker)
+
+
+def enqueue_after_commit(session: Session, actor: dramatiq.Actor[Any, Any], *args: Any) -> None:
+    """Send ``actor(*args)`` once ``session`` commits; forget it if it rolls back."""
+    pending: list[tuple[dramatiq.Actor[Any, Any], tuple[Any, ...]]] = session.info.setdefault(
+        _PENDING_KEY, []
+    )
+    if not pending:
+        event.listen(session, "after_commit", _send_pending, once=True)
+        event.listen(session, "after_soft_rollback", _drop_pending, once=True)
+    pending.append((actor, args))
+
+
+def _send_pending(session: Session) -> None:
+    pending = session.info.pop(_PENDING_KEY, [])
+    for actor, args in pending:
+        actor.send(*args)
+
+
+def _drop_pending(session: Session, previous_transaction: Any) -> None:
+    if previous_transaction.parent is None:  # only the outermost rollback drops jobs
+        session.info.pop(_PENDING_KEY, None)
+        if event.contains(session, "after_commit", _send_pending):
+            event.remove(session, "after_commit", _send_pending)
+
+
+class _InlineWorker:
+    """A Dramatiq worker inside this process (the embedded default)."""
+
+    def __init__(self, threads: int = 1) -> None:
+        self.worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=200)
+
+    def start(self) -> None:
+        self.worker.start()
+
+    def stop(self) -> None:
+        self.worker.stop()
+
+
+_inline_worker: _InlineWorker | None = None
+
+
+def start_inline_worker(threads: int = 1) -> bool:
+    """Start the in-process worker when the broker is inline; True when started."""
+    global _inline_worker
+    if get_settings().broker_url != "inline" or not is_in_memory():
+        return False
+    with _lock:
+        if _inline_worker is None:
+            _inline_worker = _InlineWorker(threads)
+            _inline_worker.start()
+    return True
+
+
+def stop_inline_worker() -> None:
+    """Stop the in-process worker (waits for running jobs)."""
+    global _inline_worker
+    with _lock:
+        if _inline_worker is not None:
+            _inline_worker.stop()
+            _inline_worker = None
+
+
+def drain(timeout_ms: int = 600_000) -> None:
+    """Run every queued job to completion (in-memory brokers: tests and CLI commands)."""
+    if not isinstance(broker, StubBroker):
+        return
+    started = _inline_worker is None
+    worker = dramatiq.Worker(broker, worker_timeout=100) if started else None
+    if worker:
+        worker.start()
+    try:
+        for queue_name in list(broker.queues):
+            broker.join(queue_name, timeout=timeout_ms)
+        (worker or _inline_worker.worker).join()  # type: ignore[union-attr]
+    finally:
+        if worker:
+            worker.stop()
+
+
+@contextmanager
+def inline_worker() -> Iterator[None]:
+    """Run an in-process worker for the duration of a CLI command (inline broker only)."""
+    started = start_inline_worker()
+    try:
+        yield
+    finally:
+        if started:
+            drain()
+            stop_inline_worker()

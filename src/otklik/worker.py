@@ -1,0 +1,4 @@
+"""Entry module for ``dramatiq otklik.worker``: imports every module that declares jobs."""
+
+import otklik.intake.tasks  # noqa: F401
+from otklik.queue import broker  # noqa: F401
