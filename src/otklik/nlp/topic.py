@@ -200,7 +200,9 @@ class LexiconTopicStage(Stage):
         best = max(probs, key=lambda c: probs[c])
         confidence = probs[best]
         topic = self.taxonomy.topic(best)
-        sub_scores = {s.code: match.scores[s.code] for s in topic.subtopics if s.code in match.scores}
+        sub_scores = {
+            s.code: match.scores[s.code] for s in topic.subtopics if s.code in match.scores
+        }
         subtopic = None
         if sub_scores:
             sub_probs = self._distribution(sub_scores)

@@ -110,7 +110,9 @@ def _iter_csv(
         except StopIteration:
             return
         except csv.Error as exc:
-            raise TrainingDataError(f"{path}, строка {reader.line_num}: ошибка CSV ({exc})") from exc
+            raise TrainingDataError(
+                f"{path}, строка {reader.line_num}: ошибка CSV ({exc})"
+            ) from exc
         start, line = line + 1, reader.line_num
         if not row or not any(cell.strip() for cell in row):
             continue

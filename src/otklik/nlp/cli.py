@@ -1,0 +1,184 @@
+"""``otklik train`` and ``otklik enrich``: the language commands of the CLI.
+
+The root CLI (``otklik.cli``) calls :func:`register` to add them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from otklik.nlp.training import (
+    EvalReport,
+    TrainingDataError,
+    file_sha256,
+    iter_records,
+    read_labelled,
+    save_model,
+    train,
+)
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[red]Ошибка:[/red] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _columns(value: str | None) -> list[str] | None:
+    if not value:
+        return None
+    names = [c.strip() for c in value.split(",")]
+    if not all(names) or len(set(names)) != len(names):
+        raise _fail(f"--columns: имена колонок через запятую без пустых и повторов: {value!r}")
+    return names
+
+
+def report_table(report: EvalReport, title: str) -> Table:
+    """A Rich table of a cross-validated report: per class, then the averages."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("класс")
+    for name in ("precision", "recall", "F1", "примеров"):
+        table.add_column(name, justify="right")
+    for c in sorted(report.per_class, key=lambda c: -c.support):
+        table.add_row(c.label, f"{c.precision:.3f}", f"{c.recall:.3f}", f"{c.f1:.3f}",
+                      str(c.support))
+    table.add_section()
+    table.add_row("accuracy", "", "", f"{report.accuracy:.3f}", str(report.n))
+    table.add_row("macro-F1", "", "", f"{report.macro_f1:.3f}", "")
+    table.add_row("weighted-F1", "", "", f"{report.weighted_f1:.3f}", "")
+    return table
+
+
+def train_command(
+    data: Annotated[Path, typer.Option("--data", help="CSV/TSV/JSONL с текстами и метками")],
+    label_field: Annotated[str, typer.Option("--label-field", help="поле с меткой")],
+    out: Annotated[Path, typer.Option("--out", help="папка, куда сохранить модель")],
+    text_field: Annotated[str, typer.Option("--text-field", help="поле с текстом")] = "text",
+    columns: Annotated[
+        str | None,
+        typer.Option("--columns", help="имена колонок CSV без заголовка: id,text,theme,..."),
+    ] = None,
+    folds: Annotated[int, typer.Option("--folds", min=2, help="блоков кросс-валидации")] = 5,
+    evaluate: Annotated[bool, typer.Option("--eval/--no-eval", help="кросс-валидация")] = True,
+) -> None:
+    """Обучить классификатор на размеченном файле, показать кросс-валидацию и сохранить модель."""
+    from otklik.nlp.training import TrainOptions
+
+    try:
+        pairs = read_labelled(data, text_field, label_field, _columns(columns))
+    except TrainingDataError as exc:
+        raise _fail(str(exc)) from None
+    labels = {label for _text, label in pairs}
+    err.print(f"{data}: {len(pairs)} записей, {len(labels)} классов ({label_field})")
+    progress = Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
+                        MofNCompleteColumn(), TimeElapsedColumn(), console=err)
+    options = TrainOptions(folds=folds)
+    with progress:
+        task = progress.add_task("кросс-валидация", total=folds if evaluate else 0)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        try:
+            result = train(pairs, options, evaluate=evaluate, label_field=label_field,
+                           progress=advance)
+        except TrainingDataError as exc:
+            raise _fail(str(exc)) from None
+    if result.report is not None:
+        console.print(report_table(result.report, f"Кросс-валидация, {result.report.folds} "
+                                                  f"блоков, {label_field}"))
+        for note in result.report.notes:
+            console.print(f"[yellow]примечание:[/yellow] {note}")
+    save_model(result.model, out, result.report, data_sha256=file_sha256(data),
+               extra={"data": str(data), "text_field": text_field})
+    console.print(f"[green]модель {result.model.version} сохранена в {out}[/green]")
+
+
+def enrich_command(
+    data: Annotated[Path, typer.Option("--data", help="CSV/JSONL сообщений (поля id, text)")],
+    out: Annotated[Path, typer.Option("--out", help="куда писать JSONL")],
+    model: Annotated[
+        Path | None, typer.Option("--model", help="папка модели из otklik train")
+    ] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", help="регион источника: «Тамбовская область», 68")
+    ] = None,
+    columns: Annotated[
+        str | None, typer.Option("--columns", help="имена колонок CSV без заголовка")
+    ] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 256,
+) -> None:
+    """Прогнать все языковые стадии по сообщениям и записать по JSON-объекту на сообщение."""
+    from otklik.nlp.pipeline import Pipeline
+
+    region_code = resolve_region(region) if region else None
+    try:
+        pipeline = Pipeline.default(model_dir=model, region=region_code)
+        records = iter_records(data, _columns(columns))
+        first = next(records, None)
+    except TrainingDataError as exc:
+        raise _fail(str(exc)) from None
+    if first is not None and "text" not in first[1]:
+        hint = " Если у файла нет заголовка, укажите --columns id,text,..." if (
+            data.suffix.lower() != ".jsonl") else ""
+        raise _fail(f"{data}, строка {first[0]}: нет поля text; есть: "
+                    f"{', '.join(map(str, first[1]))}.{hint}")
+    if pipeline.skipped:
+        err.print(f"[yellow]стадии недоступны и пропущены:[/yellow] {', '.join(pipeline.skipped)}")
+
+    def stream():  # type: ignore[no-untyped-def]
+        if first is not None:
+            yield first[1]
+        for _line, rec in records:
+            yield rec
+
+    written = 0
+    progress = Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"),
+                        TextColumn("{task.completed} сообщений"), TimeElapsedColumn(),
+                        console=err)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with progress, open(out, "w", encoding="utf-8") as handle:
+            task = progress.add_task("обогащение", total=None)
+            for rec in pipeline.iter_process(stream(), batch_size=batch_size):
+                handle.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                written += 1
+                if written % 64 == 0:
+                    progress.update(task, completed=written)
+            progress.update(task, completed=written)
+    except TrainingDataError as exc:
+        raise _fail(f"{exc} (записано {written} строк в {out})") from None
+    console.print(f"[green]{written} записей → {out}[/green]")
+
+
+def resolve_region(value: str) -> str:
+    """Region code from a name in any common form ("Тамбовская область", "Тамбовская") or code."""
+    from otklik.errors import OtklikError
+    from otklik.territories.service import resolve_region_code
+
+    try:
+        return resolve_region_code(value)
+    except OtklikError as exc:
+        raise _fail(f"--region: {exc}") from None
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``train`` and ``enrich`` to the root CLI."""
+    app.command("train")(train_command)
+    app.command("enrich")(enrich_command)

@@ -1,0 +1,88 @@
+"""The whole enrichment pipeline on real-looking messages and on bad input."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+import pytest
+
+from otklik.nlp.base import Doc, Stage, StageResult
+from otklik.nlp.pipeline import PREPARE, Pipeline
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> Pipeline:
+    return Pipeline.default(region="46")
+
+
+def test_a_real_complaint(pipeline: Pipeline) -> None:
+    [rec] = pipeline.process([{
+        "id": "vk-1",
+        "text": "<p>Здравствуйте! Третий день нет воды на ул. Ленина, д. 12 в г. Льгове. "
+                "Водоканал трубку не берёт, дети и старики без воды!!!</p>",
+    }])
+    assert rec["id"] == "vk-1"
+    assert rec["language"] == "ru"
+    assert rec["topic"]["code"] == "utilities"
+    assert rec["subtopic"]["code"] == "utilities.no_water"
+    assert rec["urgency"]["topic_default"] == "critical"
+    assert rec["label"] is None
+    assert rec["explain"]["topic"]["matched"]["utilities"]
+
+
+def test_batch_keeps_order_and_finds_copies(pipeline: Pipeline) -> None:
+    text = ("Во дворе дома 7 по ул. Гагарина огромная яма, машины не могут проехать, "
+            "просим заасфальтировать двор")
+    out = pipeline.process([{"id": "a", "text": text}, {"id": "b", "text": "Спасибо!"},
+                            {"id": "c", "text": text + "!!"}])
+    assert [r["id"] for r in out] == ["a", "b", "c"]
+    assert out[2]["duplicate_of"] == "a"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", None, "😀😀😀🔥🔥🔥", "Hello! Buy cheap watches at example.com",
+     "\x00\x01\x02ÿþ\ufffd" * 30, "яма " * 25_000, "Прівіт, як справи? Hello мир 123"],
+)
+def test_bad_input_never_raises(pipeline: Pipeline, text: str | None) -> None:
+    [rec] = pipeline.process([{"id": "x", "text": text}])
+    assert rec["id"] == "x"
+    if not text or not any("а" <= ch <= "я" for ch in str(text).lower()):
+        assert rec["relevant"] is False
+        assert rec["topic"]["confidence"] < 0.3
+
+
+def test_missing_id_gets_a_line_number(pipeline: Pipeline) -> None:
+    [rec] = pipeline.process([{"text": "Нет света"}])
+    assert rec["id"].startswith("#")
+
+
+def test_timings_cover_every_stage(pipeline: Pipeline) -> None:
+    pipeline.process([{"id": "t", "text": "Не работает светофор на перекрёстке"}])
+    assert PREPARE in pipeline.timings
+    assert {s.name for s in pipeline.stages} <= set(pipeline.timings)
+    assert not pipeline.skipped
+
+
+class _Exploding(Stage):
+    name: ClassVar[str] = "sentiment"
+
+    def process(self, docs: Sequence[Doc]) -> list[StageResult]:
+        if any("взрыв" in d.text for d in docs):
+            raise RuntimeError("boom")
+        return [StageResult("neutral", 0.5) for _ in docs]
+
+
+def test_a_failing_stage_only_loses_its_own_document() -> None:
+    pipe = Pipeline([_Exploding()])
+    out = pipe.process([{"id": "1", "text": "Всё хорошо"}, {"id": "2", "text": "взрыв"}])
+    assert out[0]["sentiment"] == {"value": "neutral", "confidence": 0.5}
+    assert out[1]["sentiment"]["value"] is None
+    assert "boom" in out[1]["explain"]["sentiment"]["error"]
+
+
+def test_iter_process_streams_in_batches(pipeline: Pipeline) -> None:
+    records = ({"id": str(i), "text": f"Яма на дороге у дома {i}"} for i in range(7))
+    out = list(pipeline.iter_process(records, batch_size=3))
+    assert [r["id"] for r in out] == [str(i) for i in range(7)]
