@@ -247,7 +247,11 @@ class Composer:
         }.get(ckind, ("official", 0.45))
         formal = ckind in ("mailbox", "form") and rng.random() < 0.7
         if rng.random() < p_open:
-            pieces.insert(0, self.filler.fill(rng.choice(openers[key]), ctx))
+            opener = self.filler.fill(rng.choice(openers[key]), ctx)
+            if opener.endswith(",") and pieces[0][:2] != pieces[0][:2].upper() * 2:
+                # "Соседи, когда дадут ..." reads on in one sentence (abbreviations stay).
+                pieces[0] = pieces[0][:1].lower() + pieces[0][1:]
+            pieces.insert(0, opener)
         tails = self.parts["tails"].get(kind, [])
         if tails and rng.random() < (0.5 if formal else 0.4):
             pieces.append(self.filler.fill(rng.choice(tails), ctx))

@@ -234,6 +234,8 @@ def patronymic(base: str, gender: str) -> str:
     """Patronymic from a father's given name (``Сергей`` -> ``Сергеевич``/``Сергеевна``)."""
     if base == "Пётр":
         stem = "Петров"
+    elif base == "Михаил":
+        stem = "Михайлов"
     elif base.endswith("ий"):
         stem = base[:-2] + "ьев"
     elif base.endswith(("ей", "ай")):
