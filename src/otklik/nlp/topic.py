@@ -250,7 +250,7 @@ class ModelTopicStage(Stage):
         analysed = [ensure_prepared(doc) for doc in docs]
         tokens = [a[0] for a in analysed]
         lemmas = [a[1] for a in analysed]
-        proba = self.model.predict_proba(texts, tokens=tokens, lemmas=lemmas)
+        proba, top = self.model.predict_explained(texts, tokens, lemmas, self.top_features)
         classes = list(self.model.classes)
         out: list[StageResult] = []
         for i, row in enumerate(proba):
@@ -258,9 +258,7 @@ class ModelTopicStage(Stage):
             label = classes[k]
             empty = not lemmas[i]
             confidence = 0.0 if empty else float(row[k])
-            features = [] if empty else self.model.top_features(
-                texts[i], label, self.top_features, tokens=tokens[i], lemmas=lemmas[i]
-            )
+            features = [] if empty else top[i]
             out.append(
                 StageResult(
                     value={"value": label, "confidence": round(confidence, 4),

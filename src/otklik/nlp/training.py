@@ -340,20 +340,45 @@ class TextClassifier:
         """The features present in ``text`` that push hardest towards ``label``."""
         if self._svm is None or label not in self.classes:
             return []
-        prepared = [prepare_text(text, tokens, lemmas)]
+        x = self._features([prepare_text(text, tokens, lemmas)], fit=False).tocsr()
+        return self._row_features(x, 0, label, k)
+
+    def predict_explained(
+        self,
+        texts: Sequence[str],
+        tokens: Sequence[Sequence[str]],
+        lemmas: Sequence[Sequence[str]],
+        k: int = 5,
+    ) -> tuple[Any, list[list[str]]]:
+        """Probabilities and, per text, the top features of its best class, in one pass."""
+        prepared = [prepare_text(t, tk, lm) for t, tk, lm in zip(texts, tokens, lemmas,
+                                                                 strict=True)]
+        assert self._svm is not None, "модель не обучена"
         x = self._features(prepared, fit=False).tocsr()
+        scores = self._svm.decision_function(x)
+        if scores.ndim == 1:
+            scores = np.column_stack([-scores, scores])
+        proba = self.proba_from_scores(scores)
+        best = np.argmax(proba, axis=1)
+        features = [self._row_features(x, i, self.classes[int(best[i])], k)
+                    for i in range(len(prepared))]
+        return proba, features
+
+    def _row_features(self, x: Any, i: int, label: str, k: int) -> list[str]:
+        assert self._svm is not None
+        start, end = x.indptr[i], x.indptr[i + 1]
+        indices, data = x.indices[start:end], x.data[start:end]
         row = self.classes.index(label) if len(self.classes) > 2 else 0
         coef = self._svm.coef_[row]
         if len(self.classes) == 2 and label == self.classes[0]:
             coef = -coef
-        contrib = x.data * coef[x.indices]
+        contrib = data * coef[indices]
         names = self._feature_names()
-        order = np.argsort(-contrib)
         out: list[str] = []
-        for j in order:
+        for j in np.argsort(-contrib)[: 4 * k]:
             if contrib[j] <= 0 or len(out) >= k:
                 break
-            name = names[x.indices[j]]
+            name = names[indices[j]]
             if name not in out:
                 out.append(name)
         return out

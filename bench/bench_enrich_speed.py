@@ -1,0 +1,150 @@
+"""Throughput of the full enrich pipeline vs a bare TF-IDF + LinearSVC predict.
+
+Texts: realistic ~300-character residents' messages generated here from templates (no
+external data needed). Prints the throughput ratio (target ≥ 0.5), model load time
+(target < 3 s), resident memory with everything loaded (target < 600 MB) and the cost of
+each stage, so a slow stage can be found.
+
+    .venv/bin/python bench/bench_enrich_speed.py [--n 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import tempfile
+import time
+
+from rich.console import Console
+from rich.table import Table
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import make_pipeline, make_union
+from sklearn.svm import LinearSVC
+
+from otklik.nlp.pipeline import Pipeline
+from otklik.nlp.training import TrainOptions, save_model, train
+
+OPENINGS = ["Здравствуйте!", "Добрый день.", "Уважаемая администрация,", "Помогите пожалуйста!",
+            "Сколько можно терпеть?", ""]
+PLACES = ["на ул. Ленина, д. 12", "в мкр Северный", "на пр-те Победы возле д. 45",
+          "в с. Ивановка Льговского р-на", "во дворе дома 7 по ул. Гагарина",
+          "на пер. Садовом", "в пос. Кшенский", "у школы №36 на ул. Мира"]
+PROBLEMS = [
+    ("roads", "огромные ямы на дороге, машины ломают подвеску, асфальт не ремонтировали лет "
+              "десять, ямочный ремонт делают кое-как"),
+    ("roads", "не чистят снег, гололёд, люди падают, скорая не может проехать к домам"),
+    ("utilities", "третий день нет воды, водоканал трубку не берёт, дети и пожилые без воды"),
+    ("utilities", "батареи еле тёплые, в квартире +15, УК отвечает что всё по нормативу"),
+    ("utilities", "опять свет вырубили, РЭС не реагирует, холодильники разморозились"),
+    ("waste", "мусорку не вывозят вторую неделю, контейнерка переполнена, крысы бегают"),
+    ("housing", "управляющая компания не реагирует на заявки, крыша течёт, заливает квартиру"),
+    ("ecology", "стая бродячих собак кидается на детей, одного ребёнка покусали"),
+    ("transport", "автобус №12 ходит раз в час, битком, водитель хамит пассажирам"),
+    ("health", "в поликлинике невозможно записаться к терапевту, талонов нет неделями"),
+]
+CLOSINGS = ["Примите меры!", "Просим разобраться.", "Когда это закончится?",
+            "Звоните 8-910-123-45-67, Иванова Мария.", "Спасибо.", ""]
+
+
+def make_texts(n: int, seed: int = 7) -> tuple[list[str], list[str]]:
+    """Generate n messages of about 300 characters, with their topic labels."""
+    rng = random.Random(seed)
+    texts, labels = [], []
+    while len(texts) < n:
+        label, problem = rng.choice(PROBLEMS)
+        parts = [rng.choice(OPENINGS), f"{rng.choice(PLACES).capitalize()} {problem}.",
+                 rng.choice(CLOSINGS)]
+        text = " ".join(p for p in parts if p)
+        while len(text) < 280:
+            text += f" Писали уже {rng.randint(2, 9)} раз, ответа нет."
+        texts.append(text[:320])
+        labels.append(label)
+    return texts, labels
+
+
+def rss_mb() -> float:
+    """Current resident set size (falls back to the peak on systems without /proc)."""
+    try:
+        with open("/proc/self/statm") as handle:
+            pages = int(handle.read().split()[1])
+        return pages * resource.getpagesize() / 2**20
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run(pipeline: Pipeline, records: list[dict[str, str]], batch: int) -> float:
+    """Seconds to enrich all records in batches, after a warm-up batch."""
+    pipeline.process(records[:50])  # warm caches as a long-running worker would have them
+    for key in pipeline.timings:
+        pipeline.timings[key] = 0.0
+    started = time.perf_counter()
+    for i in range(0, len(records), batch):
+        pipeline.process(records[i : i + batch])
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    """Run the benchmark and print the tables."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--batch", type=int, default=256)
+    args = parser.parse_args()
+    console = Console()
+    texts, labels = make_texts(args.n)
+    records = [{"id": str(i), "text": t} for i, t in enumerate(texts)]
+
+    # A trained model of our own recipe, as `otklik enrich --model` would load it.
+    model_dir = tempfile.mkdtemp(prefix="otklik-bench-")
+    trained = train(list(zip(texts[:600], labels[:600], strict=True)), TrainOptions(),
+                    evaluate=False, label_field="topic")
+    save_model(trained.model, model_dir)
+
+    rss_before = rss_mb()
+    started = time.perf_counter()
+    pipeline = Pipeline.default(model_dir=model_dir, region="46")
+    load_s = time.perf_counter() - started
+    pipe_s = run(pipeline, records, args.batch)
+    rss_after = rss_mb()
+    lexicon_only = Pipeline.default(region="46")
+    lex_s = run(lexicon_only, records, args.batch)
+
+    bare = make_pipeline(
+        make_union(TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
+                                   min_df=2),
+                   TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
+        LinearSVC(),
+    ).fit(texts[:600], labels[:600])
+    started = time.perf_counter()
+    for i in range(0, len(texts), args.batch):
+        bare.predict(texts[i : i + args.batch])
+    bare_s = time.perf_counter() - started
+
+    pipe_rate, bare_rate = len(texts) / pipe_s, len(texts) / bare_s
+    lex_rate = len(texts) / lex_s
+    summary = Table(title=f"otklik enrich on {len(texts)} messages of ~300 characters",
+                    title_justify="left")
+    summary.add_column("measure")
+    summary.add_column("value", justify="right")
+    summary.add_column("target", justify="right")
+    summary.add_row("bare TF-IDF+LinearSVC predict, messages/s", f"{bare_rate:.0f}", "")
+    summary.add_row("pipeline with --model, messages/s", f"{pipe_rate:.0f}", "")
+    summary.add_row("ratio pipeline with --model / bare", f"{pipe_rate / bare_rate:.2f}", "≥ 0.5")
+    summary.add_row("pipeline, lexicon only, messages/s", f"{lex_rate:.0f}", "")
+    summary.add_row("ratio lexicon-only pipeline / bare", f"{lex_rate / bare_rate:.2f}", "≥ 0.5")
+    summary.add_row("load all stages + model, s", f"{load_s:.2f}", "< 3")
+    summary.add_row("RSS with everything loaded, MB", f"{rss_after:.0f}", "< 600")
+    summary.add_row("RSS before loading the pipeline, MB", f"{rss_before:.0f}", "")
+    console.print(summary)
+
+    stages = Table(title="Cost per stage (pipeline with --model)", title_justify="left")
+    for col in ("stage", "ms / message", "share"):
+        stages.add_column(col, justify="left" if col == "stage" else "right")
+    total = sum(pipeline.timings.values()) or 1.0
+    for name, seconds in sorted(pipeline.timings.items(), key=lambda kv: -kv[1]):
+        stages.add_row(name, f"{1000 * seconds / len(texts):.3f}", f"{seconds / total:.0%}")
+    console.print(stages)
+
+
+if __name__ == "__main__":
+    main()
