@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -170,10 +171,21 @@ def demo(
     reset: Annotated[bool, typer.Option("--reset", help="Start over from an empty database")
                      ] = False,
     load_only: Annotated[bool, typer.Option("--load-only", help="Load, do not serve")] = False,
+    export: Annotated[Path | None, typer.Option(
+        "--export", help="Only write the demo message stream to this JSONL file")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the generated stream")] = 42,
+    messages: Annotated[int, typer.Option(help="Messages in the generated stream")] = 20_000,
     host: str | None = None,
     port: int | None = None,
 ) -> None:
-    """Set up the demo (migrations, five regions, organizations, users) and serve it."""
+    """Set up the demo (migrations, five regions, organizations, users, 90 days of messages)
+    and serve it."""
+    if export is not None:
+        from otklik.demo.stream import export_jsonl
+
+        count = export_jsonl(export, seed=seed, total=messages)
+        console.print(f"wrote {count} messages to {export}")
+        return
     from otklik.audit.actor import Actor
     from otklik.db.migrate import upgrade
     from otklik.db.session import check_database, session_scope
@@ -198,6 +210,7 @@ def demo(
         reused = loader.demo_is_loaded(session)
         created = loader.load_organizations(session, actor)
         logins = loader.load_users(session, actor, current.demo_password)
+    _load_demo_messages(seed, messages)
     err.print(("reused the existing demo" if reused else "demo loaded")
               + f" ({created} organizations added)")
     table = Table("login", "password", "role", "scope", title="Demo logins")
@@ -207,6 +220,26 @@ def demo(
     if not load_only:
         console.print(f"serving at http://{host or current.host}:{port or current.port}")
         serve(host, port)
+
+
+def _load_demo_messages(seed: int, total: int) -> None:
+    """Store the generated stream once and run the language stages over it."""
+    from otklik.db.session import session_scope
+    from otklik.demo import loader
+    from otklik.demo.stream import generate_stream
+    from otklik.intake.importer import import_rows
+    from otklik.intake.files import RowResult
+    from otklik.intake.tasks import enrich_pending
+
+    with session_scope() as session:
+        if loader.demo_messages_loaded(session):
+            return
+    rows = (RowResult(n, m) for n, m in enumerate(generate_stream(seed=seed, total=total), 1))
+    with progress_bar() as bar:
+        task = bar.add_task("messages", total=total)
+        import_rows(rows, enqueue=False, progress=lambda n: bar.advance(task, n))
+        task = bar.add_task("enrichment", total=total)
+        enrich_pending(progress=lambda n: bar.advance(task, n))
 
 
 def _reset_database(current: Settings) -> None:

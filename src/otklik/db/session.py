@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -15,6 +17,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from otklik.config import get_settings, normalize_database_url
 from otklik.errors import ConfigurationError
+
+
+_NUL_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def json_dumps(value: Any) -> str:
+    """JSON for JSON/JSONB columns; a NUL character (which PostgreSQL refuses) is kept as
+    the visible text ``\\u0000`` instead."""
+    encoded = json.dumps(value, ensure_ascii=False)
+    if "\\u0000" in encoded:
+        encoded = _NUL_ESCAPE.sub(r"\1\\\\u0000", encoded)
+    return encoded
 
 
 def _unicode_lower(value: object) -> object:
@@ -39,11 +53,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
+        engine = create_engine(url, connect_args={"check_same_thread": False},
+                               json_serializer=json_dumps, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    return create_engine(url, json_serializer=json_dumps, **kwargs)
 
 
 @lru_cache

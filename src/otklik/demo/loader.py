@@ -125,3 +125,10 @@ def demo_regions_loaded(session: Session) -> bool:
     return all(repo.region(code) is not None for code in DEMO_REGIONS) and bool(
         repo.count_by_level().get(TerritoryLevel.settlement.value)
     )
+
+
+def demo_messages_loaded(session: Session) -> bool:
+    """True when messages are stored already (the stream is loaded once)."""
+    from otklik.intake.repository import MessageRepository
+
+    return bool(MessageRepository(session).count_by_source())

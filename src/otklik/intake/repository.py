@@ -29,9 +29,13 @@ class MessageRepository:
         return {m.source_id: m for m in rows}
 
     def insert_new(self, rows: Sequence[dict[str, Any]]) -> list[tuple[int, str, str]]:
-        """Insert rows, skipping any (source, source_id) that another writer stored first.
+        """Insert rows of one source, skipping any (source, source_id) stored meanwhile.
 
-        Returns (id, source, source_id) of the rows this call inserted.
+        A plain executemany of INSERT … ON CONFLICT DO NOTHING (pipelined by psycopg), then
+        one SELECT for the ids: far cheaper than RETURNING over a multi-row VALUES. Returns
+        (id, source, source_id) of the given rows now stored; the caller has excluded the
+        ones that existed before, so a concurrent writer's row may be counted twice, which
+        only means its (idempotent) enrichment is queued twice.
         """
         if not rows:
             return []
@@ -40,50 +44,62 @@ class MessageRepository:
             from sqlalchemy.dialects.postgresql import insert as dialect_insert
         else:
             from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
-        statement = (
-            dialect_insert(Message)
-            .on_conflict_do_nothing(index_elements=["source", "source_id"])
-            .returning(Message.id, Message.source, Message.source_id)
+        statement = dialect_insert(Message.__table__).on_conflict_do_nothing(
+            index_elements=["source", "source_id"]
         )
-        result = self.session.execute(statement, list(rows))
-        return [(row[0], row[1], row[2]) for row in result]
+        # Core, not the ORM bulk path: the rows are complete, and this is the hot loop.
+        self.session.connection().execute(statement, list(rows))
+        source = rows[0]["source"]
+        ids = self.session.execute(
+            select(Message.id, Message.source_id).where(
+                Message.source == source,
+                Message.source_id.in_([r["source_id"] for r in rows]),
+            )
+        ).all()
+        return [(row[0], source, row[1]) for row in ids]
 
     def add_revision(self, revision: MessageRevision) -> None:
         """Keep an earlier text."""
         self.session.add(revision)
 
-    def link_parents(self, source: str, ids: Sequence[int]) -> None:
-        """Point comments at their posts when both are stored (in either order)."""
-        if not ids:
-            return
-        children = self.session.execute(
-            select(Message.id, Message.parent_source_id).where(
-                Message.id.in_(list(ids)), Message.parent_source_id.is_not(None)
-            )
-        ).all()
-        wanted = {p for _, p in children if p}
-        if wanted:
+    def link_parents(self, source: str, rows: Sequence[tuple[int, str, str | None]]) -> None:
+        """Point comments at their posts when both are stored, whichever came first.
+
+        ``rows`` are (id, source_id, parent_source_id) of messages just stored.
+        """
+        children = [(i, parent) for i, _, parent in rows if parent]
+        if children:
             parents = dict(self.session.execute(
                 select(Message.source_id, Message.id).where(
-                    Message.source == source, Message.source_id.in_(sorted(wanted)))
+                    Message.source == source,
+                    Message.source_id.in_(sorted({p for _, p in children})))
             ).all())
             updates = [{"id": i, "parent_id": parents[p]} for i, p in children if p in parents]
             if updates:
                 self.session.execute(update(Message), updates)
-        by_source_id = dict(self.session.execute(
-            select(Message.source_id, Message.id).where(Message.id.in_(list(ids)))
-        ).all())
-        if by_source_id:
-            waiting = self.session.execute(
-                select(Message.id, Message.parent_source_id).where(
-                    Message.source == source,
-                    Message.parent_id.is_(None),
-                    Message.parent_source_id.in_(sorted(by_source_id)),
-                )
-            ).all()
-            updates = [{"id": i, "parent_id": by_source_id[p]} for i, p in waiting]
-            if updates:
-                self.session.execute(update(Message), updates)
+        if not rows or not self._has_orphans(source):
+            return
+        by_source_id = {sid: i for i, sid, _ in rows}
+        waiting = self.session.execute(
+            select(Message.id, Message.parent_source_id).where(
+                Message.source == source,
+                Message.parent_id.is_(None),
+                Message.parent_source_id.is_not(None),
+                Message.parent_source_id.in_(sorted(by_source_id)),
+            )
+        ).all()
+        updates = [{"id": i, "parent_id": by_source_id[p]} for i, p in waiting]
+        if updates:
+            self.session.execute(update(Message), updates)
+
+    def _has_orphans(self, source: str) -> bool:
+        return self.session.scalar(
+            select(Message.id).where(
+                Message.source == source,
+                Message.parent_id.is_(None),
+                Message.parent_source_id.is_not(None),
+            ).limit(1)
+        ) is not None
 
     def get(self, message_id: int) -> Message | None:
         """A message by id."""

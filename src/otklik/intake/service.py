@@ -9,6 +9,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -57,27 +58,23 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def storable(value: Any) -> Any:
-    """Make a received value storable on every database, losing nothing.
-
-    PostgreSQL cannot hold NUL characters in text or JSON, so a NUL becomes the visible
-    escape ``\\u0000``; everything else is kept as received.
-    """
-    if isinstance(value, str):
-        return value.replace("\x00", "\\u0000") if "\x00" in value else value
-    if isinstance(value, dict):
-        return {storable(k): storable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [storable(v) for v in value]
-    return value
+#: Text columns that may carry what a platform sent verbatim (``text`` is cleaned anyway).
+_VERBATIM_COLUMNS = ("source_id", "parent_source_id", "owner_id", "post_id", "comment_id",
+                     "channel", "author_id", "author_name", "url")
 
 
-def _prepare(item: IncomingMessage, connector_id: int | None) -> dict[str, Any]:
-    row = _row(item, connector_id)
-    return {key: storable(value) for key, value in row.items()}
+def _prepare(item: IncomingMessage, connector_id: int | None, now: datetime) -> dict[str, Any]:
+    """The row to store. PostgreSQL cannot hold NUL in text: it becomes a visible ``\\u0000``
+    (JSON columns get the same treatment from the engine's JSON serializer)."""
+    row = _row(item, connector_id, now)
+    for name in _VERBATIM_COLUMNS:
+        value = row[name]
+        if value and "\x00" in value:
+            row[name] = value.replace("\x00", "\\u0000")
+    return row
 
 
-def _row(item: IncomingMessage, connector_id: int | None) -> dict[str, Any]:
+def _row(item: IncomingMessage, connector_id: int | None, now: datetime) -> dict[str, Any]:
     raw = dict(item.raw)
     text = escape_surrogates(clean_text(item.text or ""))
     original_length = int(raw.get("_original_length") or len(text))
@@ -111,9 +108,9 @@ def _row(item: IncomingMessage, connector_id: int | None) -> dict[str, Any]:
         "reach": item.reach.model_dump(mode="json", exclude_none=True) if item.reach else None,
         "raw": raw,
         "created_at": item.created_at,
-        "received_at": utcnow(),
+        "received_at": now,
         "edited_at": item.edited_at,
-        "deleted_at": utcnow() if item.deleted else None,
+        "deleted_at": now if item.deleted else None,
         "enrich_status": "pending",
     }
 
@@ -132,9 +129,10 @@ def store_messages(
     """
     summary = StoreSummary()
     by_source: dict[str, dict[str, dict[str, Any]]] = {}
+    now = utcnow()
     for item in items:
         summary.received += 1
-        row = _prepare(item, connector_id)
+        row = _prepare(item, connector_id, now)
         batch = by_source.setdefault(row["source"], {})
         if row["source_id"] in batch:
             summary.duplicates += 1
@@ -158,7 +156,8 @@ def store_messages(
             else:
                 summary.updated += 1
                 changed.append(message.id)
-        repo.link_parents(source, new_ids)
+        repo.link_parents(
+            source, [(i, sid, rows[sid]["parent_source_id"]) for i, _, sid in inserted])
         summary.new_ids.extend(changed)
     if enqueue and summary.new_ids:
         queue_enrichment(session, summary.new_ids)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -44,11 +44,41 @@ def enrich_now(session: Session, message_ids: Sequence[int], *, force: bool = Fa
     if not messages:
         return 0
     records = [{"id": str(m.id), "text": m.text, "region": m.region_code} for m in messages]
-    results = _pipeline().process(records)
+    try:
+        results: list[dict[str, Any] | None] = list(_pipeline().process(records))
+    except Exception:
+        # One poisoned text must not block the batch: retry one by one, mark the failures.
+        log.exception("enrichment batch failed; retrying message by message")
+        results = [_process_one(record) for record in records]
     territories = TerritoryRepository(session)
     for message, result in zip(messages, results, strict=True):
-        _save(session, territories, message, result)
+        if result is None:
+            message.enrich_status = "failed"
+        else:
+            _save(session, territories, message, result)
     return len(messages)
+
+
+def _process_one(record: dict[str, Any]) -> dict[str, Any] | None:
+    try:
+        return dict(_pipeline().process([record])[0])
+    except Exception:
+        log.exception("enrichment failed for message %s", record["id"])
+        return None
+
+
+def enrich_pending(progress: Callable[[int], None] | None = None, batch: int = 500) -> int:
+    """Enrich every pending message now, batch by batch, each batch committed."""
+    done = 0
+    while True:
+        with session_scope() as session:
+            ids = MessageRepository(session).pending_ids(batch)
+            if not ids:
+                return done
+            enrich_now(session, ids)
+        done += len(ids)
+        if progress:
+            progress(len(ids))
 
 
 def _territory_id(territories: TerritoryRepository, node: dict[str, Any] | None) -> int | None:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text as sql_text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -77,7 +78,12 @@ class Message(Base):
         UniqueConstraint("source", "source_id"),
         Index("ix_message_created_at", "created_at"),
         Index("ix_message_region_created", "region_code", "created_at"),
-        Index("ix_message_parent_source", "source", "parent_source_id"),
+        # Comments still waiting for their post: a small partial index keeps linking cheap.
+        Index(
+            "ix_message_orphans", "source", "parent_source_id",
+            postgresql_where=sql_text("parent_id IS NULL AND parent_source_id IS NOT NULL"),
+            sqlite_where=sql_text("parent_id IS NULL AND parent_source_id IS NOT NULL"),
+        ),
         Index("ix_message_enrich_status", "enrich_status"),
     )
 

@@ -98,7 +98,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_message_created_at', ['created_at'], unique=False)
         batch_op.create_index('ix_message_enrich_status', ['enrich_status'], unique=False)
         batch_op.create_index(batch_op.f('ix_message_parent_id'), ['parent_id'], unique=False)
-        batch_op.create_index('ix_message_parent_source', ['source', 'parent_source_id'], unique=False)
+        batch_op.create_index('ix_message_orphans', ['source', 'parent_source_id'], unique=False, postgresql_where=sa.text('parent_id IS NULL AND parent_source_id IS NOT NULL'), sqlite_where=sa.text('parent_id IS NULL AND parent_source_id IS NOT NULL'))
         batch_op.create_index(batch_op.f('ix_message_region_code'), ['region_code'], unique=False)
         batch_op.create_index('ix_message_region_created', ['region_code', 'created_at'], unique=False)
 
@@ -166,7 +166,7 @@ def downgrade() -> None:
     with op.batch_alter_table('message', schema=None) as batch_op:
         batch_op.drop_index('ix_message_region_created')
         batch_op.drop_index(batch_op.f('ix_message_region_code'))
-        batch_op.drop_index('ix_message_parent_source')
+        batch_op.drop_index('ix_message_orphans', postgresql_where=sa.text('parent_id IS NULL AND parent_source_id IS NOT NULL'), sqlite_where=sa.text('parent_id IS NULL AND parent_source_id IS NOT NULL'))
         batch_op.drop_index(batch_op.f('ix_message_parent_id'))
         batch_op.drop_index('ix_message_enrich_status')
         batch_op.drop_index('ix_message_created_at')
