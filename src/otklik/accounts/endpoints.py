@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from otklik.accounts import service
+from otklik.accounts.repository import AccountRepository
 from otklik.accounts.schemas import (
     LoginRequest,
     TokenCreate,
@@ -13,7 +14,6 @@ from otklik.accounts.schemas import (
     UserCreate,
     UserRead,
 )
-from otklik.accounts.repository import AccountRepository
 from otklik.deps import CurrentActor, SessionDep, client_ip, csrf_token
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
