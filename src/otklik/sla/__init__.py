@@ -1,0 +1,1 @@
+"""Deadlines: the Russian production calendar, working hours, SLA clock and deadline policies."""
