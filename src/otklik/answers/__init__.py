@@ -1,0 +1,1 @@
+"""Answers to residents: brush-off (отписка) check, templates, parsing of residents' replies."""
