@@ -50,7 +50,7 @@ WARNING_FLAGS: frozenset[str] = frozenset(
 _PENALTY: dict[str, float] = {
     "no_action": 0.4,
     "redirect_only": 0.45,
-    "no_date": 0.3,
+    "no_date": 0.35,
     "off_topic": 0.35,
     "too_short": 0.2,
     "generic_phrases": 0.2,
@@ -66,7 +66,7 @@ MASS_COPY_DAYS = 30
 # A question "is answered" by overlap when it shares this many content words with the answer.
 _QUESTION_MIN_SHARED = 2
 _QUESTION_MIN_SHARE = 0.2
-_ACTION_WINDOW = 8
+_ACTION_WINDOW = 12
 _BLOCKER_LOOKBACK = 4
 
 _FUTURE_AUX = frozenset({"будет", "будут", "буду", "будем", "станет", "станут"})
@@ -160,6 +160,7 @@ _ABBREVIATIONS = frozenset(
 )
 _BOUNDARY_RE = re.compile(r"[.!?…;]+[»\"')]*\s+|\n+")
 _WORD_BEFORE_RE = re.compile(r"([^\W\d_]+)[.]?$")
+_YEAR_BEFORE_RE = re.compile(r"\d{4}\s*$")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -175,6 +176,9 @@ def split_sentences(text: str) -> list[str]:
                 word.group(1).lower() in _ABBREVIATIONS
                 or (len(word.group(1)) == 1 and word.group(1).isupper())
             )
+            # "до 01.12.2026 г. Ответственный ...": a year marker may end a sentence.
+            if short and word is not None and word.group(1) in ("г", "гг"):
+                short = not _YEAR_BEFORE_RE.search(text[start : word.start() + start])
             if short or (nxt and (nxt.islower() or nxt.isdigit())):
                 continue
         if piece.strip():
@@ -220,6 +224,7 @@ class AnswerLexicon:
         self.blockers = frozenset(lemmatize(raw["blockers"])) | {"возможный"}
         self.negations = frozenset(raw["negations"])
         self.planning = frozenset(lemmatize(raw["planning"]))
+        self.plan_nouns = frozenset(lemmatize(raw["plan_nouns"]))
         # Single words a verb form may normalise to: used to repair first-guess lemmas.
         self.vocab = self.light_verbs | self.dispatch_verbs | {
             w for w in lemmatize(raw["work_verbs"]) if " " not in w
@@ -266,11 +271,27 @@ class _Sentence:
     lemmas: list[str]
     covered: set[int]
     formal: set[int]
+    clauses: list[int]
     generic: list[str]
     redirect: list[str]
     conditional: list[str]
     actions: list[Action] = field(default_factory=list)
     terms: list[Term] = field(default_factory=list)
+
+
+_TOKEN_RE = re.compile(r"[^\W_]+(?:-[^\W_]+)*")  # the tokenizer's word, to locate tokens
+_CLAUSE_PUNCT_RE = re.compile(r"[,;:—–()]")
+
+
+def _clause_starts(text: str) -> list[int]:
+    """Indexes of the tokens that open a clause (follow a comma, colon, dash or bracket)."""
+    starts: list[int] = []
+    prev_end = 0
+    for i, m in enumerate(_TOKEN_RE.finditer(text.lower().replace("ё", "е"))):
+        if i and _CLAUSE_PUNCT_RE.search(text[prev_end : m.start()]):
+            starts.append(i)
+        prev_end = m.end()
+    return starts
 
 
 def _canonical(tokens: list[str], lemmas: list[str], vocab: frozenset[str]) -> list[str]:
@@ -306,12 +327,19 @@ def _status(lex: AnswerLexicon, tokens: list[str], lemmas: list[str], j: int) ->
 def _blocked(lex: AnswerLexicon, s: _Sentence, start: int, end: int, verb: int) -> bool:
     """True when the action is only discussed ("рассмотреть возможность ремонта") or denied."""
     lemmas = s.lemmas
-    lo = max(0, min(start, verb) - _BLOCKER_LOOKBACK)
+    first = min(start, verb)
+    lo = max(0, first - _BLOCKER_LOOKBACK)
+    # Look back no further than the start of the clause: "по вопросу ремонта дорог,
+    # заключён контракт" — the "вопрос" of the previous clause blocks nothing.
+    lo = max([lo] + [c for c in s.clauses if c <= first])
     # "Рассмотрев Ваше обращение, сообщаем, что ремонт выполнен": the formula is no blocker.
     if any(lemmas[k] in lex.blockers and k not in s.formal
            for k in range(lo, max(end, verb + 1))):
         return True
-    return any(w in lex.negations for w in lemmas[max(0, verb - 3) : verb])
+    if any(w in lex.negations for w in lemmas[max(0, verb - 3) : verb]):
+        return True
+    # "Дорога отремонтирована не будет".
+    return lemmas[verb + 1 : verb + 3] == ["не", "быть"]
 
 
 def _find_actions(lex: AnswerLexicon, s: _Sentence) -> list[Action]:
@@ -329,7 +357,9 @@ def _find_actions(lex: AnswerLexicon, s: _Sentence) -> list[Action]:
 
     for lo, hi, _w, _p in lex.regulatory.find(lemmas):
         if lo not in covered:
-            add(lo, hi, lo)
+            # "Включено в план ремонта" is a promise, whatever the tense of "включено".
+            planned = any(w in lex.plan_nouns for w in lemmas[lo:hi])
+            add(lo, hi, lo, "planned" if planned else None)
     for lo, hi, _w, _p in lex.work_verbs.find(lemmas):
         # "установлено, что ..." reports a finding, not work done.
         if lo in covered or (hi < n and tokens[hi] == "что"):
@@ -390,8 +420,8 @@ class AnswerChecker:
         formal: set[int] = set()
         for lo, hi, _w, _p in lex.courtesy.find(lemmas):
             formal.update(range(lo, hi))
-        sent = _Sentence(text, tokens, lemmas, covered, formal, found["generic"],
-                         found["redirect"], found["conditional"])
+        sent = _Sentence(text, tokens, lemmas, covered, formal, _clause_starts(text),
+                         found["generic"], found["redirect"], found["conditional"])
         sent.terms = find_terms(text, now)
         sent.actions = _find_actions(lex, sent)
         return sent
