@@ -1,0 +1,1 @@
+"""Problems: clusters of cases about one thing in one place over time."""

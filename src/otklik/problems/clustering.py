@@ -1,0 +1,1096 @@
+"""Problem clustering: group cases about one thing in one place over time.
+
+A *problem* is what an operator calls "the overpass on Lavrov Street in Michurinsk" or
+"the water intake in Lagan district": many cases, worded differently, from one place
+within weeks. :func:`assign` puts one case into an existing problem or opens a new one;
+it is incremental (a worker calls it as cases arrive) and the whole index can be rebuilt
+from stored state (:meth:`ProblemIndex.add_problem`, :meth:`ProblemIndex.to_dict`).
+
+How a case is matched, in order:
+
+1. Candidates come from place buckets, never from a scan of everything: same topic and
+   same street, same settlement, and - only for area-wide outages (no water, no power)
+   in a short burst window, or for a high text similarity - the same municipality.
+   Different streets of one town are different problems (potholes on Lenina and on Mira).
+2. Each candidate active within the window is scored:
+   ``w_place * place + w_text * text + w_subtopic * subtopic``, where ``text`` is the
+   larger of an IDF-weighted cosine between the case's lemmas and the problem's centroid
+   and the MinHash Jaccard estimate against a few member texts. IDF is learned from every
+   case the index has seen, so "дорога", "яма", "когда" weigh little and "путепровод",
+   "водозабор", "контейнерная площадка", street names weigh a lot.
+3. The best candidate at or above ``min_score`` wins (ties: latest activity, then the
+   oldest problem), otherwise a new problem is opened. Cases without a topic or without
+   any place join nothing, except a near-duplicate of a problem's member text.
+
+Operator corrections (:meth:`ProblemIndex.merge`, :meth:`ProblemIndex.split`,
+:meth:`ProblemIndex.pin`) change the in-memory state; the caller persists them.
+
+Pins - how the caller must handle them: an operator's manual placement of a case (moving
+it to a problem, taking it out of any problem, the cases moved by a split) is returned as
+an :class:`Assignment` with ``pinned=True``. Store that flag on the case-problem link.
+An automatic run must never overwrite a pinned link: when rebuilding an index, register
+the stored pins with :meth:`ProblemIndex.pin` (or restore a :meth:`~ProblemIndex.to_dict`
+snapshot) *before* replaying cases; :func:`assign` then returns the pinned placement
+unchanged (``pinned=True``, reason «закреплено оператором»), and the caller should skip
+writing it. Only another operator action changes a pinned link.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from otklik.nlp import dedup
+from otklik.nlp.morph import analyzer, lemmatize, tokenize
+
+DEFAULT_WINDOW = timedelta(days=30)
+DEFAULT_MIN_SCORE = 0.5
+
+# Subtopics whose failures cover a whole district at once: one broken water intake leaves
+# every village of a district without water, so their cases join across settlements.
+AREA_SUBTOPICS = frozenset(
+    {
+        "utilities.no_water",
+        "utilities.water_quality",
+        "utilities.hot_water",
+        "utilities.heating",
+        "utilities.power",
+        "utilities.gas",
+        "communications.mobile",
+        "communications.internet",
+        "communications.tv_radio",
+        "safety.flood_disaster",
+        "ecology.air",
+    }
+)
+# The title of an outage says what is missing, whatever words residents used.
+OUTAGE_TITLES = {
+    "utilities.no_water": "Нет воды",
+    "utilities.hot_water": "Нет горячей воды",
+    "utilities.heating": "Нет отопления",
+    "utilities.power": "Нет света",
+    "utilities.gas": "Нет газа",
+    "communications.mobile": "Нет мобильной связи",
+    "communications.internet": "Нет интернета",
+}
+
+# How well two places agree (see _place_level).
+PLACE_STREET = 1.0
+PLACE_SETTLEMENT = 0.7
+PLACE_AREA = 1.0
+PLACE_MUNICIPALITY = 0.2
+
+# Function words never carry a problem's identity; pymorphy tells them by part of speech.
+_SKIP_POS = frozenset({"PREP", "CONJ", "PRCL", "INTJ", "NPRO", "NUMR", "PRED", "COMP"})
+# Frequent content words that IDF would learn to ignore only after many cases.
+_STOP = frozenset(
+    "это быть мочь весь свой наш ваш каждый который такой какой этот тот самый очень уже "
+    "еще ещё просто вообще когда где почему зачем сколько там тут здесь вот сейчас потом "
+    "опять снова пожалуйста здравствуйте добрый день вечер утро спасибо сделать делать "
+    "писать написать стать сказать говорить год раз неделя месяц человек люди житель "
+    "город улица ул дом район село поселок деревня".split()
+)
+_STREET_TYPES = {
+    "улица": "ул.",
+    "ул": "ул.",
+    "проспект": "пр-т",
+    "пр": "пр-т",
+    "пр-т": "пр-т",
+    "переулок": "пер.",
+    "пер": "пер.",
+    "бульвар": "б-р",
+    "б-р": "б-р",
+    "шоссе": "ш.",
+    "ш": "ш.",
+    "площадь": "пл.",
+    "пл": "пл.",
+    "проезд": "пр-д",
+    "пр-д": "пр-д",
+    "набережная": "наб.",
+    "наб": "наб.",
+    "микрорайон": "мкр",
+    "мкр": "мкр",
+    "тупик": "туп.",
+    "аллея": "аллея",
+    "квартал": "кв-л",
+    "тракт": "тракт",
+}
+_ADJ = 1
+_NOUN = 2
+_OTHER = 3
+_PROPER_TAGS = ("Surn", "Name", "Patr", "Geox", "Orgn")
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterConfig:
+    """Weights and gates of the matcher; the defaults are tuned on the tests' stories."""
+
+    w_place: float = 0.35
+    w_text: float = 0.5
+    w_subtopic: float = 0.15
+    area_subtopics: frozenset[str] = AREA_SUBTOPICS
+    # An outage burst: district-wide joins only while the problem was active this recently.
+    area_window: timedelta = timedelta(days=3)
+    min_text_settlement: float = 0.15
+    min_text_area: float = 0.08
+    min_text_municipality: float = 0.6
+    min_text_other_subtopic: float = 0.3
+    near_duplicate: float = 0.6
+    strong_text: float = 0.7
+    ignore_topics: frozenset[str] = frozenset({"other"})
+    max_terms: int = 48
+    max_signatures: int = 4
+    # Problems idle longer than this are dropped from memory (they stay in the database).
+    retention: timedelta = timedelta(days=120)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFeatures:
+    """What the clusterer needs to know about one case (already enriched)."""
+
+    case_id: int
+    created_at: datetime
+    topic: str | None
+    subtopic: str | None
+    region: str | None
+    municipality_id: int | None
+    settlement_id: int | None
+    street: str | None
+    house: str | None
+    text: str
+    lemmas: Sequence[str] | None = None
+    # The message's stored dedup key (otklik.nlp.dedup.signature); computed when None.
+    signature: str | None = None
+    settlement_name: str | None = None
+    municipality_name: str | None = None
+
+
+@dataclass(slots=True)
+class ProblemState:
+    """One problem as the clusterer sees it; ``problem_id`` is None until stored."""
+
+    topic: str
+    subtopic: str | None
+    region: str | None
+    municipality_id: int | None
+    settlement_id: int | None
+    street: str | None
+    first_seen: datetime
+    last_seen: datetime
+    problem_id: int | None = None
+    # term -> number of member cases containing it (a bounded centroid, see max_terms).
+    terms: dict[str, float] = field(default_factory=dict)
+    size: int = 0
+    title: str = ""
+    settlement_name: str | None = None
+    municipality_name: str | None = None
+    case_ids: set[int] = field(default_factory=set)
+    signatures: list[str] = field(default_factory=list)
+    # Street key -> member cases naming it, for a settlement-wide problem (see street_key).
+    streets: dict[str, int] = field(default_factory=dict)
+    key: str = ""
+
+    @property
+    def street_key(self) -> str | None:
+        """The street in comparable form ("улица Лаврова" -> "лавров")."""
+        return street_key(self.street)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form for storage (see :meth:`from_dict`)."""
+        return {
+            "key": self.key,
+            "problem_id": self.problem_id,
+            "topic": self.topic,
+            "subtopic": self.subtopic,
+            "region": self.region,
+            "municipality_id": self.municipality_id,
+            "settlement_id": self.settlement_id,
+            "street": self.street,
+            "first_seen": self.first_seen.isoformat(),
+            "last_seen": self.last_seen.isoformat(),
+            "terms": dict(self.terms),
+            "size": self.size,
+            "title": self.title,
+            "settlement_name": self.settlement_name,
+            "municipality_name": self.municipality_name,
+            "case_ids": sorted(self.case_ids),
+            "signatures": list(self.signatures),
+            "streets": dict(self.streets),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ProblemState:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            key=data.get("key") or "",
+            problem_id=data.get("problem_id"),
+            topic=data["topic"],
+            subtopic=data.get("subtopic"),
+            region=data.get("region"),
+            municipality_id=data.get("municipality_id"),
+            settlement_id=data.get("settlement_id"),
+            street=data.get("street"),
+            first_seen=datetime.fromisoformat(data["first_seen"]),
+            last_seen=datetime.fromisoformat(data["last_seen"]),
+            terms={str(k): float(v) for k, v in (data.get("terms") or {}).items()},
+            size=int(data.get("size") or 0),
+            title=data.get("title") or "",
+            settlement_name=data.get("settlement_name"),
+            municipality_name=data.get("municipality_name"),
+            case_ids={int(c) for c in data.get("case_ids") or ()},
+            signatures=list(data.get("signatures") or ()),
+            streets={str(k): int(v) for k, v in (data.get("streets") or {}).items()},
+        )
+
+
+@dataclass(slots=True)
+class Assignment:
+    """The outcome for one case: which problem (None: none), whether new, and why."""
+
+    case_id: int
+    problem_key: str | None
+    is_new: bool
+    score: float
+    reasons: list[str]
+    pinned: bool = False
+    candidates: int = 0
+
+
+# ---- text ---------------------------------------------------------------------------------
+@lru_cache(maxsize=200_000)
+def _kind(lemma: str) -> int:
+    """0: not a term; _ADJ / _NOUN / _OTHER for content words."""
+    if len(lemma) < 3 or lemma in _STOP or not any(ch.isalpha() for ch in lemma):
+        return 0
+    tag = analyzer().parse(lemma)[0].tag
+    pos = tag.POS
+    if pos in _SKIP_POS or "Apro" in tag:
+        return 0
+    if pos == "NOUN":
+        return _NOUN
+    if pos in ("ADJF", "PRTF"):
+        return _ADJ
+    return _OTHER
+
+
+def case_terms(text: str, lemmas: Sequence[str] | None = None) -> tuple[str, ...]:
+    """Content lemmas of a text plus adjective+noun pairs ("контейнерный площадка"),
+    sorted so that every later sum runs in the same order whatever the hash seed."""
+    seq = list(lemmas) if lemmas is not None else lemmatize(tokenize(text))
+    terms: set[str] = set()
+    prev_adj: str | None = None
+    for lem in seq:
+        kind = _kind(lem)
+        if not kind:
+            # A skipped word between them breaks the pair, except for dropped short junk.
+            prev_adj = None
+            continue
+        terms.add(lem)
+        if kind == _NOUN and prev_adj is not None:
+            terms.add(f"{prev_adj} {lem}")
+        prev_adj = lem if kind == _ADJ else None
+    return tuple(sorted(terms))
+
+
+def street_key(street: str | None) -> str | None:
+    """Comparable form of a street: lemmas without the street type word."""
+    if not street:
+        return None
+    words = [w for w in tokenize(street) if w not in _STREET_TYPES]
+    if not words:
+        return None
+    return " ".join(lemmatize(words))
+
+
+def street_display(street: str) -> str:
+    """"улица Лаврова" -> "ул. Лаврова"; a street without a type word gets "ул."."""
+    kind: str | None = None
+    rest: list[str] = []
+    for w in street.split():
+        abbr = _STREET_TYPES.get(w.lower().rstrip("."))
+        if abbr is None:
+            rest.append(w)
+        elif kind is None:
+            kind = abbr
+    return f"{kind or 'ул.'} {' '.join(rest)}".strip()
+
+
+def _decode(signatures: Iterable[str]) -> list[np.ndarray]:
+    out = []
+    for sig in signatures:
+        try:
+            out.append(dedup.decode_signature(sig))
+        except ValueError:
+            continue
+    return out
+
+
+# ---- titles -------------------------------------------------------------------------------
+@lru_cache(maxsize=4096)
+def _phrase(term: str) -> str:
+    """Nominative phrase for a term; an adjective agrees with its noun."""
+    if " " not in term:
+        return term
+    adj, noun = term.split(" ", 1)
+    morph = analyzer()
+    noun_tag = morph.parse(noun)[0].tag
+    grams = {g for g in (noun_tag.gender, "sing", "nomn") if g}
+    inflected = morph.parse(adj)[0].inflect(grams)
+    return f"{inflected.word if inflected else adj} {noun}"
+
+
+@lru_cache(maxsize=200_000)
+def _is_proper(lemma: str) -> bool:
+    tag = analyzer().parse(lemma)[0].tag
+    return any(t in tag for t in _PROPER_TAGS)
+
+
+@lru_cache(maxsize=256)
+def _subtopic_name(code: str) -> str:
+    from otklik.nlp.taxonomy import load_taxonomy
+
+    try:
+        return load_taxonomy().name(code)
+    except KeyError:
+        return code
+
+
+def title_for(state: ProblemState, idf: Callable[[str], float] | None = None) -> str:
+    """Short Russian title: what (dominant terms) + where, e.g. «Путепровод на ул. Лаврова,
+    Мичуринск» or «Нет воды — Лаганский район». ``idf`` favours distinctive terms."""
+    subject = OUTAGE_TITLES.get(state.subtopic or "")
+    if subject is None:
+        subject = _dominant_subject(state, idf)
+    if subject is None:
+        subject = _subtopic_name(state.subtopic or state.topic)
+    subject = subject[:1].upper() + subject[1:]
+    place = state.settlement_name or state.municipality_name
+    if state.street:
+        where = street_display(state.street)
+        return f"{subject} на {where}, {place}" if place else f"{subject} на {where}"
+    return f"{subject} — {place}" if place else subject
+
+
+def _dominant_subject(state: ProblemState, idf: Callable[[str], float] | None) -> str | None:
+    place_words = set()
+    for name in (state.street, state.settlement_name, state.municipality_name):
+        if name:
+            place_words.update(lemmatize(tokenize(name)))
+    floor = max(1.0, 0.3 * state.size) if state.size >= 3 else 1.0
+    best: tuple[float, str] | None = None
+    for term, count in state.terms.items():
+        if count < floor:
+            continue
+        words = term.split(" ")
+        head = words[-1]
+        if _kind(head) != _NOUN or _is_proper(head) or place_words.intersection(words):
+            continue
+        weight = count * (idf(term) if idf else 1.0)
+        if len(words) == 2:
+            weight *= 1.1  # a phrase names the thing better than its noun alone
+        cand = (weight, term)
+        if best is None or cand[0] > best[0] or (cand[0] == best[0] and cand[1] < best[1]):
+            best = cand
+    if best is None:
+        return None
+    term = best[1]
+    if " " not in term:
+        # Prefer the adjective+noun phrase when most cases with the noun use it.
+        phrases = [
+            (c, t) for t, c in state.terms.items()
+            if " " in t and t.endswith(" " + term) and c >= 0.6 * state.terms[term]
+        ]
+        if phrases:
+            term = max(phrases, key=lambda p: (p[0], p[1]))[1]
+    return _phrase(term)
+
+
+# ---- the index ----------------------------------------------------------------------------
+@dataclass(slots=True)
+class _Prepared:
+    """A case with its terms, signature and street key computed once."""
+
+    f: CaseFeatures
+    terms: tuple[str, ...]
+    sig: np.ndarray | None
+    street: str | None
+
+
+@dataclass(slots=True)
+class _Match:
+    rank: tuple[float, datetime, int]
+    key: str
+    score: float
+    reasons: list[str]
+    generalize: bool
+
+
+_Bucket = dict[str, None]  # an insertion-ordered set: iteration order must not depend on hashing
+_MIN_DEDUP_CHARS = 30
+_PRUNE_EVERY = 2000
+
+
+def _add_to(buckets: dict[Any, _Bucket], bucket_key: Any, key: str) -> None:
+    buckets.setdefault(bucket_key, {})[key] = None
+
+
+def _drop_from(buckets: dict[Any, _Bucket], bucket_key: Any, key: str) -> None:
+    bucket = buckets.get(bucket_key)
+    if bucket is not None:
+        bucket.pop(key, None)
+        if not bucket:
+            del buckets[bucket_key]
+
+
+def _lean(values: np.ndarray) -> Any:
+    """A LeanMinHash for the LSH; the scheme and seed are those of otklik.nlp.dedup."""
+    from datasketch import LeanMinHash
+
+    return LeanMinHash(seed=1, hashvalues=values.astype(np.uint64), scheme="affine32")
+
+
+def _same(a: Any, b: Any) -> Any:
+    return a if a == b else None
+
+
+class ProblemIndex:
+    """Active problems keyed by place and topic for fast candidate lookup, with the
+    document-frequency counters that give distinctive words their weight."""
+
+    def __init__(self, config: ClusterConfig | None = None) -> None:
+        from datasketch import MinHashLSH
+
+        self.config = config or ClusterConfig()
+        self.problems: dict[str, ProblemState] = {}
+        self.documents = 0.0
+        self.df: Counter[str] = Counter()
+        self.pins: dict[int, str | None] = {}
+        self._case_key: dict[int, str] = {}
+        self._order: dict[str, int] = {}
+        self._seq = 0
+        self._sigs: dict[str, list[np.ndarray]] = {}
+        self._lsh = MinHashLSH(threshold=0.5, num_perm=dedup.NUM_PERM, weights=(0.05, 0.95))
+        self._by_street: dict[tuple[Any, ...], _Bucket] = {}
+        self._by_settlement: dict[tuple[Any, ...], _Bucket] = {}
+        self._no_street: dict[tuple[Any, ...], _Bucket] = {}
+        self._by_muni: dict[tuple[Any, ...], _Bucket] = {}
+        self._latest: datetime | None = None
+        self._since_prune = 0
+
+    def __len__(self) -> int:
+        return len(self.problems)
+
+    # ---- statistics -----------------------------------------------------------------------
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of a term among the cases seen (always > 0)."""
+        return math.log((self.documents + 2.0) / (self.df.get(term, 0.0) + 1.0))
+
+    def observe(self, terms: Iterable[str]) -> None:
+        """Count one case's terms (assign does it; use it to warm up from stored cases)."""
+        self.df.update(terms)
+        self.documents += 1
+
+    # ---- lookup ---------------------------------------------------------------------------
+    def problem_of(self, case_id: int) -> str | None:
+        """The key of the active problem holding a case, if any."""
+        return self._case_key.get(case_id)
+
+    def _buckets(self, st: ProblemState) -> list[tuple[dict[tuple[Any, ...], _Bucket], Any]]:
+        place = (st.topic, st.region, st.municipality_id, st.settlement_id)
+        out: list[tuple[dict[tuple[Any, ...], _Bucket], Any]] = [
+            (self._by_settlement, place),
+            (self._by_muni, place[:3]),
+        ]
+        skey = st.street_key
+        if skey:
+            out.append((self._by_street, (*place, skey)))
+        else:
+            out.append((self._no_street, place))
+        return out
+
+    def _index(self, st: ProblemState) -> None:
+        for buckets, bkey in self._buckets(st):
+            _add_to(buckets, bkey, st.key)
+
+    def _unindex(self, st: ProblemState) -> None:
+        for buckets, bkey in self._buckets(st):
+            _drop_from(buckets, bkey, st.key)
+
+    def _candidates(self, it: _Prepared) -> _Bucket:
+        f = it.f
+        place = (f.topic, f.region, f.municipality_id, f.settlement_id)
+        out: _Bucket = {}
+        area = f.subtopic in self.config.area_subtopics
+        if it.street and not area:
+            out.update(self._by_street.get((*place, it.street), {}))
+            out.update(self._no_street.get(place, {}))
+        else:
+            out.update(self._by_settlement.get(place, {}))
+        if f.municipality_id is not None:
+            # District-wide problems and other settlements of the district; _place_level
+            # lets them through only for outages or a high text similarity.
+            out.update(self._by_muni.get(place[:3], {}))
+        return out
+
+    def _active(self, st: ProblemState, at: datetime, window: timedelta) -> bool:
+        return st.first_seen - window <= at <= st.last_seen + window
+
+    def _place_level(
+        self, it: _Prepared, st: ProblemState
+    ) -> tuple[float, float, str, bool] | None:
+        """(place score, minimal text similarity, reason, generalize place) or None."""
+        f, cfg = it.f, self.config
+        if f.municipality_id != st.municipality_id:
+            return None
+        area = (f.subtopic in cfg.area_subtopics or st.subtopic in cfg.area_subtopics) and (
+            abs(f.created_at - st.last_seen) <= cfg.area_window
+        )
+        if f.settlement_id == st.settlement_id:
+            skey = st.street_key
+            if it.street and skey:
+                if it.street == skey:
+                    return PLACE_STREET, 0.0, "та же улица", False
+                if area:
+                    # In a town, outages on two streets are often two breaks: text must agree.
+                    reason = "отключение на соседней улице"
+                    return PLACE_SETTLEMENT, cfg.min_text_settlement, reason, True
+                return None
+            where = "тот же населённый пункт" if f.settlement_id else "тот же район"
+            return PLACE_SETTLEMENT, cfg.min_text_settlement, where, False
+        if area:
+            # One intake or substation feeds the district: a burst of the same outage in
+            # its villages is one problem even when the words differ.
+            gate = 0.0 if f.subtopic == st.subtopic else cfg.min_text_area
+            return PLACE_AREA, gate, "отключение в том же районе", True
+        return PLACE_MUNICIPALITY, cfg.min_text_municipality, "тот же район", True
+
+    def _similarity(
+        self, it: _Prepared, st: ProblemState, idf: dict[str, float], item_norm: float
+    ) -> tuple[float, float, float, list[str]]:
+        """(IDF cosine to the centroid, coverage of the problem's core, best MinHash
+        Jaccard, the shared distinctive terms).
+
+        The cosine is symmetric and strict: a short case that names the problem's one
+        key word among its own words scores low. The coverage asks the other question -
+        how much of the problem's core (the terms at least two members repeat) does this
+        case mention - weighting each term by IDF and by the square of its share.
+        """
+        terms = st.terms
+        shared = [t for t in it.terms if t in terms]
+        cos = cover = 0.0
+        if shared and item_norm > 0:
+            size = float(max(st.size, 1))
+            floor = 2.0 if st.size >= 2 and max(terms.values()) >= 2 else 1.0
+            num = core_hit = 0.0
+            for t in shared:
+                w, c = idf[t], terms[t]
+                num += w * w * c
+                if c >= floor:
+                    core_hit += w * (c / size) ** 2
+            cnorm = core = 0.0
+            for t, c in terms.items():
+                w = idf.get(t)
+                if w is None:
+                    w = idf[t] = self.idf(t)
+                cnorm += (w * c) ** 2
+                if c >= floor:
+                    core += w * (c / size) ** 2
+            if cnorm > 0:
+                cos = num / (item_norm * math.sqrt(cnorm))
+            if core > 0:
+                # A core of one common word ("вода") must not make every mention a match:
+                # it needs at least the weight of one fairly rare term to count in full.
+                cover = core_hit / max(core, 0.6 * math.log(self.documents + 2.0))
+        jac = 0.0
+        if it.sig is not None:
+            for values in self._sigs.get(st.key, ()):
+                jac = max(jac, float(np.count_nonzero(values == it.sig)) / dedup.NUM_PERM)
+        shared.sort(key=lambda t: (-terms[t] * idf[t], t))
+        return cos, cover, jac, shared[:3]
+
+    # ---- assignment -----------------------------------------------------------------------
+    def _prepare(self, f: CaseFeatures) -> _Prepared:
+        sig = None
+        if len(f.text or "") >= _MIN_DEDUP_CHARS:
+            if f.signature:
+                decoded = _decode([f.signature])
+                sig = decoded[0] if decoded else None
+            if sig is None:
+                sig = dedup.hashvalues(f.text)
+        return _Prepared(f, case_terms(f.text or "", f.lemmas), sig, street_key(f.street))
+
+    def assign(
+        self,
+        item: CaseFeatures,
+        *,
+        window: timedelta = DEFAULT_WINDOW,
+        min_score: float = DEFAULT_MIN_SCORE,
+    ) -> Assignment:
+        """Place one case (see :func:`assign`)."""
+        cid = item.case_id
+        if cid in self.pins:
+            return Assignment(cid, self.pins[cid], False, 1.0, ["закреплено оператором"], True)
+        known = self._case_key.get(cid)
+        if known is not None:
+            # A replayed job: the case is already counted, report where it is.
+            return Assignment(cid, known, False, 1.0, ["уже в проблеме"])
+        it = self._prepare(item)
+        self._tick(item.created_at)
+        try:
+            return self._assign(it, window, min_score)
+        finally:
+            self.observe(it.terms)
+
+    def _assign(self, it: _Prepared, window: timedelta, min_score: float) -> Assignment:
+        f, cfg = it.f, self.config
+        cid = f.case_id
+        if not f.topic or f.topic in cfg.ignore_topics:
+            return self._near_duplicate(it, window) or Assignment(
+                cid, None, False, 0.0, ["нет темы: проблему не образует"]
+            )
+        if f.municipality_id is None and f.settlement_id is None:
+            return self._near_duplicate(it, window) or Assignment(
+                cid, None, False, 0.0, ["не указано место: проблему не образует"]
+            )
+        idf: dict[str, float] = {t: self.idf(t) for t in it.terms}
+        item_norm = math.sqrt(sum(w * w for w in idf.values()))
+        best: _Match | None = None
+        scored = 0
+        for key in self._candidates(it):
+            st = self.problems[key]
+            if not self._active(st, f.created_at, window):
+                continue
+            level = self._place_level(it, st)
+            if level is None:
+                continue
+            scored += 1
+            place, gate, place_reason, generalize = level
+            cos, cover, jac, shared = self._similarity(it, st, idf, item_norm)
+            near = jac >= cfg.near_duplicate
+            # Across settlements the place disagrees, so the whole texts must be alike.
+            text = max(cos, jac) if place == PLACE_MUNICIPALITY else max(cos, cover, jac)
+            if f.subtopic and st.subtopic:
+                sub = 1.0 if f.subtopic == st.subtopic else 0.0
+            else:
+                sub = 0.5
+            if sub == 0.0:
+                gate = max(gate, cfg.min_text_other_subtopic)
+            if text < gate and not near:
+                continue
+            score = cfg.w_place * place + cfg.w_text * text + cfg.w_subtopic * sub
+            if near:
+                score = max(score, 0.9)
+            if score < min_score:
+                continue
+            rank = (round(score, 9), st.last_seen, -self._order[key])
+            if best is None or rank > best.rank:
+                reasons = [place_reason]
+                if near:
+                    reasons.append(f"почти дословный повтор ({jac:.2f})")
+                if shared:
+                    reasons.append("общие слова: " + ", ".join(shared))
+                reasons.append(f"сходство текста {text:.2f}")
+                if sub == 1.0:
+                    reasons.append("та же подтема")
+                best = _Match(rank, key, score, reasons, generalize)
+        if best is not None:
+            self._join(self.problems[best.key], it, generalize=best.generalize)
+            return Assignment(cid, best.key, False, round(best.score, 4), best.reasons,
+                              candidates=scored)
+        dup = self._near_duplicate(it, window)
+        if dup is not None:
+            dup.candidates = scored
+            return dup
+        st = self._open(it)
+        reasons = ["нет подходящей активной проблемы"]
+        if scored:
+            reasons.append(f"кандидатов ниже порога: {scored}")
+        return Assignment(cid, st.key, True, 1.0, reasons, candidates=scored)
+
+    def _near_duplicate(self, it: _Prepared, window: timedelta) -> Assignment | None:
+        """Join a problem whose member text this case nearly repeats (topic and region
+        agreeing when both are known); the problem's place is left as it is."""
+        if it.sig is None or not self._sigs:
+            return None
+        f = it.f
+        best: tuple[float, datetime, int] | None = None
+        best_key = None
+        for sig_key in sorted(self._lsh.query(_lean(it.sig))):
+            key = sig_key.rsplit("#", 1)[0]
+            st = self.problems.get(key)
+            if st is None or not self._active(st, f.created_at, window):
+                continue
+            if f.topic and f.topic not in self.config.ignore_topics and f.topic != st.topic:
+                continue
+            if f.region and st.region and f.region != st.region:
+                continue
+            jac = max(float(np.count_nonzero(v == it.sig)) / dedup.NUM_PERM
+                      for v in self._sigs[key])
+            if jac < self.config.near_duplicate:
+                continue
+            rank = (round(jac, 9), st.last_seen, -self._order[key])
+            if best is None or rank > best:
+                best, best_key = rank, key
+        if best is None or best_key is None:
+            return None
+        self._join(self.problems[best_key], it, generalize=False, keep_place=True)
+        return Assignment(f.case_id, best_key, False, round(best[0], 4),
+                          [f"почти дословный повтор ({best[0]:.2f})"])
+
+    # ---- state changes --------------------------------------------------------------------
+    def _register(self, st: ProblemState) -> None:
+        self._seq += 1
+        if not st.key:
+            st.key = f"p{st.problem_id}" if st.problem_id is not None else f"n{self._seq}"
+        if st.key in self.problems:
+            raise ValueError(f"problem {st.key} is already in the index")
+        self.problems[st.key] = st
+        self._order[st.key] = self._seq
+        self._sigs[st.key] = []
+        for values in _decode(st.signatures):
+            self._add_signature(st, values, store=False)
+        for cid in st.case_ids:
+            self._case_key[cid] = st.key
+        self._index(st)
+
+    def _add_signature(self, st: ProblemState, values: np.ndarray, store: bool = True) -> None:
+        sigs = self._sigs[st.key]
+        if len(sigs) >= self.config.max_signatures:
+            return
+        self._lsh.insert(f"{st.key}#{len(sigs)}", _lean(values), check_duplication=False)
+        sigs.append(values)
+        if store:
+            st.signatures.append(dedup.encode_signature(values))
+
+    def _drop_signatures(self, key: str) -> None:
+        for i in range(len(self._sigs.get(key, ()))):
+            self._lsh.remove(f"{key}#{i}")
+        self._sigs.pop(key, None)
+
+    def _open(self, it: _Prepared) -> ProblemState:
+        f = it.f
+        st = ProblemState(
+            topic=f.topic or "other",
+            subtopic=f.subtopic,
+            region=f.region,
+            municipality_id=f.municipality_id,
+            settlement_id=f.settlement_id,
+            street=f.street if it.street else None,
+            first_seen=f.created_at,
+            last_seen=f.created_at,
+            settlement_name=f.settlement_name if f.settlement_id is not None else None,
+            municipality_name=f.municipality_name,
+        )
+        self._register(st)
+        self._join(st, it, generalize=False)
+        return st
+
+    def _join(
+        self, st: ProblemState, it: _Prepared, *, generalize: bool, keep_place: bool = False
+    ) -> None:
+        f = it.f
+        place_changed = False
+        if generalize and not keep_place:
+            self._unindex(st)
+            if f.settlement_id != st.settlement_id:
+                st.settlement_id, st.settlement_name = None, None
+            st.street = None
+            self._index(st)
+            place_changed = True
+        self._add_member(st, it)
+        if not keep_place and not generalize and st.street is None and it.street:
+            place_changed |= self._maybe_adopt_street(st, it.street, f.street or "")
+        if place_changed or st.size <= 4 or st.size & (st.size - 1) == 0:
+            # Titles change only at sizes 1-4, 8, 16, ... so operators see them settle.
+            st.title = title_for(st, self.idf)
+
+    def _maybe_adopt_street(self, st: ProblemState, skey: str, street: str) -> bool:
+        """A settlement-wide problem whose cases mostly name one street moves onto it."""
+        if st.settlement_id is None or st.subtopic in self.config.area_subtopics:
+            return False
+        votes = st.streets.get(skey, 0)
+        if votes >= 2 and votes >= 0.6 * sum(st.streets.values()):
+            self._unindex(st)
+            st.street = street
+            self._index(st)
+            return True
+        return False
+
+    def _add_member(self, st: ProblemState, it: _Prepared, *, sign: int = 1) -> None:
+        f = it.f
+        terms = st.terms
+        for t in it.terms:
+            terms[t] = terms.get(t, 0.0) + sign
+            if terms[t] <= 0:
+                del terms[t]
+        if it.street and st.street is None:
+            votes = st.streets.get(it.street, 0) + sign
+            if votes > 0:
+                st.streets[it.street] = votes
+            else:
+                st.streets.pop(it.street, None)
+            if len(st.streets) > 32:
+                # A district-wide outage names many streets; only the leaders can win a vote.
+                top = sorted(st.streets.items(), key=lambda kv: (-kv[1], kv[0]))[:16]
+                st.streets = dict(top)
+        if sign > 0:
+            st.size += 1
+            st.case_ids.add(f.case_id)
+            self._case_key[f.case_id] = st.key
+            st.first_seen = min(st.first_seen, f.created_at)
+            st.last_seen = max(st.last_seen, f.created_at)
+            if st.subtopic is None and f.subtopic:
+                st.subtopic = f.subtopic
+            if it.sig is not None:
+                self._add_signature(st, it.sig)
+        else:
+            st.size = max(st.size - 1, 0)
+            st.case_ids.discard(f.case_id)
+            self._case_key.pop(f.case_id, None)
+        if len(terms) > 2 * self.config.max_terms:
+            self._trim_terms(st)
+
+    def _trim_terms(self, st: ProblemState) -> None:
+        """Keep the centroid bounded: the most frequent distinctive terms survive."""
+        ranked = sorted(st.terms.items(), key=lambda kv: (-kv[1] * self.idf(kv[0]), kv[0]))
+        st.terms = dict(ranked[: self.config.max_terms])
+
+    def _tick(self, at: datetime) -> None:
+        if self._latest is None or at > self._latest:
+            self._latest = at
+        self._since_prune += 1
+        if self._since_prune >= _PRUNE_EVERY:
+            self._since_prune = 0
+            self.prune(self._latest - self.config.retention)
+
+    def prune(self, before: datetime) -> list[str]:
+        """Forget problems idle since before ``before`` (they stay stored); returns keys."""
+        gone = [k for k, st in self.problems.items() if st.last_seen < before]
+        for key in gone:
+            self._remove(key)
+        return gone
+
+    def _remove(self, key: str) -> ProblemState:
+        st = self.problems.pop(key)
+        self._unindex(st)
+        self._drop_signatures(key)
+        self._order.pop(key, None)
+        for cid in st.case_ids:
+            if self._case_key.get(cid) == key:
+                del self._case_key[cid]
+        return st
+
+    # ---- seeding and storage --------------------------------------------------------------
+    def add_problem(self, state: ProblemState, *, count_terms: bool = True) -> str:
+        """Seed a stored problem; returns its key ("p<id>" for stored ones).
+
+        With ``count_terms`` its centroid also feeds the document frequencies, which
+        rebuilds the IDF approximately when no :meth:`to_dict` snapshot was kept.
+        """
+        self._register(state)
+        if count_terms:
+            self.df.update(state.terms)
+            self.documents += state.size
+        if not state.title:
+            state.title = title_for(state, self.idf)
+        return state.key
+
+    def set_problem_id(self, key: str, problem_id: int) -> None:
+        """Record the database id of a new problem; its key does not change."""
+        self.problems[key].problem_id = problem_id
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe snapshot of the whole index (statistics, problems, pins)."""
+        return {
+            "version": 1,
+            "documents": self.documents,
+            "df": dict(self.df),
+            "problems": [st.to_dict() for st in self.problems.values()],
+            "pins": [[cid, key] for cid, key in self.pins.items()],
+            "seq": self._seq,
+            "latest": self._latest.isoformat() if self._latest else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], config: ClusterConfig | None = None) -> ProblemIndex:
+        """Rebuild an index from :meth:`to_dict`; assignments continue exactly as before."""
+        index = cls(config)
+        index.documents = float(data.get("documents") or 0.0)
+        index.df = Counter({str(k): float(v) for k, v in (data.get("df") or {}).items()})
+        for raw in data.get("problems") or ():
+            index._register(ProblemState.from_dict(raw))
+        # Keys keep their numbers, so new problems must not reuse them.
+        index._seq = max(index._seq, int(data.get("seq") or 0))
+        index.pins = {int(cid): key for cid, key in data.get("pins") or ()}
+        latest = data.get("latest")
+        index._latest = datetime.fromisoformat(latest) if latest else None
+        return index
+
+    # ---- operator corrections -------------------------------------------------------------
+    def merge(self, a: str, b: str) -> ProblemState:
+        """Merge problem ``b`` into ``a`` and return ``a``; ``b`` leaves the index.
+
+        The place becomes what both share (two streets of one town -> the town). The
+        caller relinks b's cases to a and marks b as merged; pins on b now point to a.
+        """
+        if a == b:
+            return self.problems[a]
+        sa, sb = self.problems[a], self.problems[b]
+        self._unindex(sa)
+        self._remove(b)
+        same_settlement = sa.settlement_id == sb.settlement_id
+        if sa.street_key != sb.street_key or not same_settlement:
+            sa.street = None
+        if not same_settlement:
+            sa.settlement_id, sa.settlement_name = None, None
+        if sa.municipality_id != sb.municipality_id:
+            sa.municipality_id, sa.municipality_name = None, None
+        sa.region = _same(sa.region, sb.region)
+        sa.subtopic = sa.subtopic or sb.subtopic
+        for t, c in sb.terms.items():
+            sa.terms[t] = sa.terms.get(t, 0.0) + c
+        for s, c in sb.streets.items():
+            sa.streets[s] = sa.streets.get(s, 0) + c
+        sa.size += sb.size
+        sa.first_seen = min(sa.first_seen, sb.first_seen)
+        sa.last_seen = max(sa.last_seen, sb.last_seen)
+        sa.case_ids |= sb.case_ids
+        for cid in sb.case_ids:
+            self._case_key[cid] = a
+        for values in _decode(sb.signatures):
+            self._add_signature(sa, values)
+        for cid, key in self.pins.items():
+            if key == b:
+                self.pins[cid] = a
+        if len(sa.terms) > self.config.max_terms:
+            self._trim_terms(sa)
+        self._index(sa)
+        sa.title = title_for(sa, self.idf)
+        return sa
+
+    def split(
+        self,
+        key: str,
+        moved: Sequence[CaseFeatures],
+        remaining: Sequence[CaseFeatures] | None = None,
+    ) -> ProblemState:
+        """Move ``moved`` cases out of problem ``key`` into a new problem and return it.
+
+        The moved cases are pinned to the new problem (an operator decided). Pass the
+        cases that stay as ``remaining`` to rebuild the old problem exactly; without them
+        the moved cases' terms are subtracted from its centroid.
+        """
+        if not moved:
+            raise ValueError("split needs at least one case to move")
+        old = self.problems[key]
+        prepared = [self._prepare(f) for f in moved]
+        for it in prepared:
+            if it.f.case_id in old.case_ids and remaining is None:
+                self._add_member(old, it, sign=-1)
+            else:
+                old.case_ids.discard(it.f.case_id)
+                self._case_key.pop(it.f.case_id, None)
+        if remaining is not None:
+            self._rebuild(old, [self._prepare(f) for f in remaining])
+        first = prepared[0].f
+        new = ProblemState(
+            topic=first.topic or old.topic,
+            subtopic=first.subtopic or old.subtopic,
+            region=first.region,
+            municipality_id=first.municipality_id,
+            settlement_id=first.settlement_id,
+            street=first.street if prepared[0].street else None,
+            first_seen=min(f.created_at for f in moved),
+            last_seen=max(f.created_at for f in moved),
+            settlement_name=first.settlement_name,
+            municipality_name=first.municipality_name,
+        )
+        for f in moved[1:]:
+            same_place = f.settlement_id == new.settlement_id
+            if not same_place or street_key(f.street) != street_key(new.street):
+                new.street = None
+            if f.settlement_id != new.settlement_id:
+                new.settlement_id, new.settlement_name = None, None
+            if f.municipality_id != new.municipality_id:
+                new.municipality_id, new.municipality_name = None, None
+            new.region = _same(new.region, f.region)
+        self._register(new)
+        for it in prepared:
+            self._add_member(new, it)
+            self.pins[it.f.case_id] = new.key
+        new.title = title_for(new, self.idf)
+        old.title = title_for(old, self.idf)
+        return new
+
+    def _rebuild(self, st: ProblemState, members: Sequence[_Prepared]) -> None:
+        for cid in st.case_ids:
+            if self._case_key.get(cid) == st.key:
+                del self._case_key[cid]
+        self._drop_signatures(st.key)
+        self._sigs[st.key] = []
+        st.terms, st.streets, st.case_ids, st.signatures, st.size = {}, {}, set(), [], 0
+        if members:
+            st.first_seen = min(it.f.created_at for it in members)
+            st.last_seen = max(it.f.created_at for it in members)
+        for it in members:
+            self._add_member(st, it)
+
+    def pin(
+        self, case_id: int, key: str | None, features: CaseFeatures | None = None
+    ) -> Assignment:
+        """An operator puts a case into problem ``key`` (None: into no problem) for good.
+
+        With ``features`` the centroids of the old and new problem follow the move.
+        An old problem left empty leaves the index (the caller may delete or keep it).
+        """
+        old = self._case_key.get(case_id)
+        if old != key:
+            it = self._prepare(features) if features is not None else None
+            if old is not None and old in self.problems:
+                src = self.problems[old]
+                if it is not None:
+                    self._add_member(src, it, sign=-1)
+                else:
+                    src.case_ids.discard(case_id)
+                    src.size = max(src.size - 1, 0)
+                    self._case_key.pop(case_id, None)
+                if src.size == 0:
+                    self._remove(old)
+            if key is not None:
+                dst = self.problems[key]
+                if it is not None:
+                    self._add_member(dst, it)
+                else:
+                    dst.case_ids.add(case_id)
+                    dst.size += 1
+                    self._case_key[case_id] = key
+        self.pins[case_id] = key
+        return Assignment(case_id, key, False, 1.0, ["закреплено оператором"], pinned=True)
+
+    def unpin(self, case_id: int) -> None:
+        """Let automatic runs place the case again (its current problem is kept)."""
+        self.pins.pop(case_id, None)
+
+
+def assign(
+    item: CaseFeatures,
+    index: ProblemIndex,
+    *,
+    window: timedelta = DEFAULT_WINDOW,
+    min_score: float = DEFAULT_MIN_SCORE,
+) -> Assignment:
+    """Put one case into the best active problem of ``index`` or open a new one.
+
+    Updates the chosen problem (centroid, last_seen, size, title). Returns the problem's
+    key, whether it is new, the score and the reasons in Russian for the operator. Cases
+    without a topic or a place get ``problem_key=None`` unless they nearly repeat a
+    member text of an active problem. A pinned case keeps its pinned problem.
+    """
+    return index.assign(item, window=window, min_score=min_score)
