@@ -509,19 +509,19 @@ class WorkDuration:
                 f"Срок «{raw}» не распознан: пишите, например, 2h (2 рабочих часа), "
                 "1d (1 рабочий день), 1d4h, 90m."
             )
-        days, minutes = 0.0, 0.0
+        day_count, minute_count = 0.0, 0.0
         for number, unit in parts:
             value = float(number.replace(",", "."))
             if unit.lower() == "d":
-                days += value
+                day_count += value
             else:
-                minutes += value * (60 if unit.lower() == "h" else 1)
-        if days != int(days):
+                minute_count += value * (60 if unit.lower() == "h" else 1)
+        if day_count != int(day_count):
             raise SlaConfigError(f"Срок «{raw}»: дни должны быть целыми (используйте часы: 4h).")
-        return cls(days=int(days), minutes=round(minutes))
+        return cls(days=int(day_count), minutes=round(minute_count))
 
     def describe_ru(self) -> str:
-        """Russian wording for answers: "1 рабочий день", "2 рабочих часа", "1 день 30 минут"."""
+        """Russian wording for answers: "1 рабочий день", "2 рабочих часа", "30 минут"."""
         hours, minutes = divmod(self.minutes, 60)
         words = (
             (self.days, ("рабочий день", "рабочих дня", "рабочих дней")),
@@ -646,11 +646,19 @@ class SlaClock:
             return _from_us(now)
         stops = _merge_pauses(pauses)
         day = self._local_date(now)
+        cache, intervals = self._cache, self._intervals
         for _ in range(MAX_SPAN_DAYS):
-            for a, b in self._intervals(day):
+            for a, b in cache.get(day) or intervals(day):
                 if b <= now:
                     continue
-                for x, y in _subtract(max(a, now), b, stops):
+                if a < now:
+                    a = now
+                if not stops:  # the common case, kept free of the generator
+                    if left <= b - a:
+                        return _from_us(a + left)
+                    left -= b - a
+                    continue
+                for x, y in _subtract(a, b, stops):
                     if left <= y - x:
                         return _from_us(x + left)
                     left -= y - x
@@ -667,11 +675,14 @@ class SlaClock:
         stops = _merge_pauses(pauses)
         total = 0
         day, last = self._local_date(lo), self._local_date(hi)
+        cache, intervals = self._cache, self._intervals
         while day <= last:
-            for x, y in self._intervals(day):
+            for x, y in cache.get(day) or intervals(day):
                 x, y = max(x, lo), min(y, hi)
                 if x < y:
-                    total += sum(q - p for p, q in _subtract(x, y, stops))
+                    total += (
+                        sum(q - p for p, q in _subtract(x, y, stops)) if stops else y - x
+                    )
             day += _DAY
         return timedelta(microseconds=total)
 
