@@ -35,8 +35,8 @@ def moscow(calendar: ProductionCalendar) -> SlaClock:
     return SlaClock(calendar, WorkingHours.standard(), "Europe/Moscow")
 
 
-def msk(*args: int) -> datetime:
-    return datetime(*args, tzinfo=MSK)  # type: ignore[misc]
+def msk(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=MSK)
 
 
 def days_of(year: int) -> list[date]:
