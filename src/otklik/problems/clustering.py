@@ -40,7 +40,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -140,9 +140,11 @@ class ClusterConfig:
     area_window: timedelta = timedelta(days=3)
     min_text_settlement: float = 0.15
     min_text_area: float = 0.08
-    min_text_municipality: float = 0.6
+    min_text_municipality: float = 0.8
     min_text_other_subtopic: float = 0.3
-    near_duplicate: float = 0.6
+    # MinHash Jaccard of a copy: as in otklik.nlp.dedup; form letters differing only in
+    # the street name reach 0.6-0.7 and must not count as copies.
+    near_duplicate: float = 0.8
     strong_text: float = 0.7
     ignore_topics: frozenset[str] = frozenset({"other"})
     max_terms: int = 48
@@ -421,6 +423,7 @@ class _Prepared:
     terms: tuple[str, ...]
     sig: np.ndarray | None
     street: str | None
+    inferred_street: bool = False
 
 
 @dataclass(slots=True)
@@ -481,6 +484,8 @@ class ProblemIndex:
         self._by_settlement: dict[tuple[Any, ...], _Bucket] = {}
         self._no_street: dict[tuple[Any, ...], _Bucket] = {}
         self._by_muni: dict[tuple[Any, ...], _Bucket] = {}
+        # (region, municipality, settlement) -> street key -> street as written.
+        self._streets: dict[tuple[Any, ...], dict[str, str]] = {}
         self._latest: datetime | None = None
         self._since_prune = 0
 
@@ -518,6 +523,10 @@ class ProblemIndex:
     def _index(self, st: ProblemState) -> None:
         for buckets, bkey in self._buckets(st):
             _add_to(buckets, bkey, st.key)
+        skey = st.street_key
+        if skey and st.street and st.settlement_id is not None:
+            place = (st.region, st.municipality_id, st.settlement_id)
+            self._streets.setdefault(place, {}).setdefault(skey, st.street)
 
     def _unindex(self, st: ProblemState) -> None:
         for buckets, bkey in self._buckets(st):
@@ -562,6 +571,9 @@ class ProblemIndex:
                     reason = "отключение на соседней улице"
                     return PLACE_SETTLEMENT, cfg.min_text_settlement, reason, True
                 return None
+            if it.street and st.streets and it.street not in st.streets and not area:
+                # The problem's members already named another street.
+                return None
             where = "тот же населённый пункт" if f.settlement_id else "тот же район"
             return PLACE_SETTLEMENT, cfg.min_text_settlement, where, False
         if area:
@@ -569,6 +581,10 @@ class ProblemIndex:
             # its villages is one problem even when the words differ.
             gate = 0.0 if f.subtopic == st.subtopic else cfg.min_text_area
             return PLACE_AREA, gate, "отключение в том же районе", True
+        if it.street and st.street_key and it.street != st.street_key:
+            return None
+        # Another settlement: only an almost identical text (a road between two villages
+        # named the same way, a copied petition) is the same problem.
         return PLACE_MUNICIPALITY, cfg.min_text_municipality, "тот же район", True
 
     def _similarity(
@@ -624,7 +640,26 @@ class ProblemIndex:
                 sig = decoded[0] if decoded else None
             if sig is None:
                 sig = dedup.hashvalues(f.text)
-        return _Prepared(f, case_terms(f.text or "", f.lemmas), sig, street_key(f.street))
+        terms = case_terms(f.text or "", f.lemmas)
+        skey = street_key(f.street)
+        if skey is None and f.settlement_id is not None:
+            f = self._infer_street(f, terms)
+            skey = street_key(f.street)
+            return _Prepared(f, terms, sig, skey, inferred_street=skey is not None)
+        return _Prepared(f, terms, sig, skey)
+
+    def _infer_street(self, f: CaseFeatures, terms: Sequence[str]) -> CaseFeatures:
+        """A case whose street was not recognised but whose text names exactly one street
+        the settlement's problems are on ("площадка на Гагарина") is placed on it."""
+        known = self._streets.get((f.region, f.municipality_id, f.settlement_id))
+        if not known:
+            return f
+        have = set(terms)
+        named = [display for skey, display in known.items()
+                 if all(word in have for word in skey.split(" "))]
+        if len(named) != 1:
+            return f
+        return replace(f, street=named[0])
 
     def assign(
         self,
@@ -665,7 +700,11 @@ class ProblemIndex:
         scored = 0
         for key in self._candidates(it):
             st = self.problems[key]
-            if not self._active(st, f.created_at, window):
+            # An outage is an event: once it has been quiet for the burst window, a new
+            # report is a new outage, not a follow-up.
+            outage = f.subtopic in cfg.area_subtopics or st.subtopic in cfg.area_subtopics
+            if not self._active(st, f.created_at, min(window, cfg.area_window) if outage
+                                else window):
                 continue
             level = self._place_level(it, st)
             if level is None:
@@ -673,7 +712,8 @@ class ProblemIndex:
             scored += 1
             place, gate, place_reason, generalize = level
             cos, cover, jac, shared = self._similarity(it, st, idf, item_norm)
-            near = jac >= cfg.near_duplicate
+            # A copy overrides a weak text score, never a place conflict.
+            near = jac >= cfg.near_duplicate and place != PLACE_MUNICIPALITY
             # Across settlements the place disagrees, so the whole texts must be alike.
             text = max(cos, jac) if place == PLACE_MUNICIPALITY else max(cos, cover, jac)
             if f.subtopic and st.subtopic:
@@ -701,13 +741,11 @@ class ProblemIndex:
                     reasons.append("та же подтема")
                 best = _Match(rank, key, score, reasons, generalize)
         if best is not None:
+            if it.inferred_street:
+                best.reasons.append(f"улица по тексту: {f.street}")
             self._join(self.problems[best.key], it, generalize=best.generalize)
             return Assignment(cid, best.key, False, round(best.score, 4), best.reasons,
                               candidates=scored)
-        dup = self._near_duplicate(it, window)
-        if dup is not None:
-            dup.candidates = scored
-            return dup
         st = self._open(it)
         reasons = ["нет подходящей активной проблемы"]
         if scored:
