@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from otklik.answers.quality import (
     BLOCKING_FLAGS,
     WARNING_FLAGS,
+    QualityReport,
     RecentAnswer,
     check_answer,
     split_sentences,
@@ -76,6 +78,21 @@ GOOD_ANSWERS: list[tuple[str, str, str]] = [
     ("health", "health.appointments",
      "Вы записаны на приём к врачу-эндокринологу поликлиники № 2 на 25 ноября 2026 г. в "
      "10:30, кабинет 214. Талон можно получить в регистратуре."),
+    ("social", "social.benefits",
+     "Уважаемая Мария Ивановна! Ваше заявление о назначении ежемесячной выплаты на ребенка "
+     "рассмотрено, выплата назначена с 1 ноября 2026 года, первое перечисление будет "
+     "произведено до 25 ноября 2026 года."),
+    ("education", "education.kindergarten",
+     "Сообщаем, что Вашему ребенку предоставлено место в МАДОУ «Детский сад № 12» с "
+     "1 декабря 2026 года. Направление выдано, для зачисления необходимо обратиться в "
+     "детский сад до 28 ноября."),
+    ("utilities", "utilities.power",
+     "По информации ПАО «Россети Центр», причина отключения — повреждение провода "
+     "ВЛ-0,4 кВ. Аварийная бригада восстановила электроснабжение 19.11.2026 в 21:15. Замена "
+     "участка провода будет выполнена до 30 ноября 2026 года."),
+    ("transport", "transport.stops",
+     "Остановочный павильон «Школа» на маршруте № 3 будет установлен в течение 14 дней, "
+     "подрядчик определён по итогам закупки."),
 ]
 
 # (topic, subtopic, answer, expected blocking flags among the raised ones).
@@ -128,11 +145,27 @@ BAD_ANSWERS: list[tuple[str, str, str, set[str]]] = [
      "Сообщаем, что ремонт не представляется возможным выполнить в текущем году в связи с "
      "отсутствием финансирования. Информация принята к сведению.",
      {"no_action"}),
+    ("social", "social.benefits",
+     "Ваше обращение рассмотрено в установленном порядке. По вопросу назначения выплаты Вам "
+     "необходимо обратиться в клиентскую службу Социального фонда по месту жительства.",
+     {"redirect_only"}),
+    ("education", "education.school_conditions",
+     "Информация о состоянии спортивного зала принята к сведению. Вопрос ремонта будет "
+     "рассмотрен при наличии финансирования. Администрация школы держит ситуацию на контроле.",
+     {"no_action"}),
+    ("utilities", "utilities.water_quality",
+     "Качество питьевой воды соответствует требованиям. Благодарим за обращение.",
+     {"no_action", "too_short"}),
+    ("improvement", "improvement.playgrounds",
+     "Благоустройство дворовой территории возможно в рамках программы «Формирование "
+     "комфортной городской среды» при условии подачи заявки собственниками. Рекомендуем "
+     "провести общее собрание.",
+     {"no_action"}),
 ]
 
 
-def _check(topic: str, subtopic: str, answer: str, **kw: object):  # type: ignore[no-untyped-def]
-    return check_answer(answer, topic=topic, subtopic=subtopic, now=NOW, **kw)  # type: ignore[arg-type]
+def _check(topic: str, subtopic: str, answer: str, **kw: Any) -> QualityReport:
+    return check_answer(answer, topic=topic, subtopic=subtopic, now=NOW, **kw)
 
 
 @pytest.mark.parametrize(("topic", "subtopic", "answer"), GOOD_ANSWERS)

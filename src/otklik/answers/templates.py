@@ -178,9 +178,9 @@ def _parse(template: str) -> tuple[list[_Tag], list[str]]:
             )
             continue
         filters: list[_Filter] = []
-        for f in _FILTER_RE.finditer(expr.group("filters")):
-            arg = f.group("arg")
-            filters.append(_Filter(f.group("f"), arg[1:-1] if arg is not None else None))
+        for fm in _FILTER_RE.finditer(expr.group("filters")):
+            arg = fm.group("arg")
+            filters.append(_Filter(fm.group("f"), arg[1:-1] if arg is not None else None))
         name = expr.group("name")
         for f in filters:
             if f.name not in FILTER_NAMES:
