@@ -69,10 +69,21 @@ class LexiconIndex:
                     entries.setdefault(key, []).append((node.code, weight, phrase))
         for key, targets in entries.items():
             # Spaces on both sides make the automaton match whole lemmas only.
-            self._automaton.add_word(f" {key} ", targets)
+            self._automaton.add_word(f" {key} ", tuple(targets))
         self._automaton.make_automaton()
         self.size = len(entries)
-        self._vocab = {w for key in entries for w in key.split()}
+        self._vocab = frozenset(w for key in entries for w in key.split())
+        # Layout of the taxonomy, precomputed so that scoring touches matched codes only.
+        topic_codes = taxonomy.topic_codes
+        self._topic_order = {code: i for i, code in enumerate(topic_codes)}
+        self._parent = {node.code: node.code.split(".", 1)[0] for node in taxonomy}
+        self._n_subtopics = {t.code: len(t.subtopics) for t in taxonomy.topics}
+        n_topics = len(topic_codes)
+        self._column = {code: i for i, code in enumerate(topic_codes)}
+        self._column.update(
+            {code: n_topics + j for j, code in enumerate(taxonomy.subtopic_codes)}
+        )
+        self._width = n_topics + len(taxonomy.subtopic_codes)
 
     def canonical(self, tokens: Sequence[str], lemmas: Sequence[str]) -> list[str]:
         """Lemmas with wrong first guesses replaced by a normal form the lexicon knows."""
@@ -88,15 +99,12 @@ class LexiconIndex:
                         break
         return out
 
-    def match(
-        self,
-        lemmas: Sequence[str],
-        month: int | None = None,
-        tokens: Sequence[str] | None = None,
-    ) -> LexiconMatch:
-        """Score every taxonomy node on a lemma sequence (tokens help fix lemma guesses)."""
+    def scan(
+        self, lemmas: Sequence[str], tokens: Sequence[str] | None = None
+    ) -> dict[tuple[str, float, str], int]:
+        """How often each lexicon entry (code, weight, phrase) occurs: one automaton pass."""
         if not lemmas:
-            return LexiconMatch({}, {})
+            return {}
         if tokens is not None:
             lemmas = self.canonical(tokens, lemmas)
         hay = " " + " ".join(lemmas) + " "
@@ -104,26 +112,59 @@ class LexiconIndex:
         for _end, targets in self._automaton.iter(hay):
             for target in targets:
                 counts[target] = counts.get(target, 0) + 1
+        return counts
+
+    def score(
+        self, counts: dict[tuple[str, float, str], int], month: int | None = None
+    ) -> LexiconMatch:
+        """Turn the entry counts of :meth:`scan` into per-code scores and matched terms."""
         scores: dict[str, float] = {}
         terms: dict[str, list[str]] = {}
+        taxonomy = self.taxonomy
         for (code, weight, phrase), n in counts.items():
             score = weight * (1.0 + _REPEAT_BONUS * math.log(n))
-            if month is not None and self.taxonomy[code].in_season(month):
+            if month is not None and taxonomy[code].in_season(month):
                 score *= _SEASON_BONUS
             scores[code] = scores.get(code, 0.0) + score
             terms.setdefault(code, []).append(phrase)
         return LexiconMatch(scores, terms)
 
+    def match(
+        self,
+        lemmas: Sequence[str],
+        month: int | None = None,
+        tokens: Sequence[str] | None = None,
+    ) -> LexiconMatch:
+        """Score every taxonomy node on a lemma sequence (tokens help fix lemma guesses)."""
+        return self.score(self.scan(lemmas, tokens), month)
+
     def topic_scores(self, match: LexiconMatch) -> dict[str, float]:
-        """Aggregate node scores into topic scores (own terms + best subtopic + a share)."""
+        """Aggregate node scores into topic scores (own terms + best subtopic + a share).
+
+        Topics come out in taxonomy order (ties are broken by that order downstream).
+        """
+        if not match.scores:
+            return {}
+        parent = self._parent
+        own: dict[str, float] = {}
+        subs: dict[str, list[float]] = {}
+        for code, score in match.scores.items():
+            topic = parent.get(code) or code.split(".", 1)[0]
+            if topic == code:
+                own[topic] = score
+            else:
+                subs.setdefault(topic, []).append(score)
         out: dict[str, float] = {}
-        for topic in self.taxonomy.topics:
-            own = match.scores.get(topic.code, 0.0)
-            subs = sorted((match.scores.get(s.code, 0.0) for s in topic.subtopics), reverse=True)
-            best = subs[0] if subs else 0.0
-            total = own + best + _OTHER_SUBTOPICS_SHARE * sum(subs[1:])
+        order = self._topic_order
+        for topic in sorted(own.keys() | subs.keys(), key=lambda c: order.get(c, len(order))):
+            values = subs.get(topic, [])
+            if len(values) < self._n_subtopics.get(topic, 0):
+                values.append(0.0)  # an unmatched subtopic scores 0 and competes for "best"
+            values.sort(reverse=True)
+            best = values[0] if values else 0.0
+            total = own.get(topic, 0.0) + best + _OTHER_SUBTOPICS_SHARE * sum(values[1:])
             if total > 0:
-                out[topic.code] = total
+                out[topic] = total
         return out
 
     def feature_vector(
@@ -131,14 +172,14 @@ class LexiconIndex:
     ) -> np.ndarray:
         """Dense features for a trained model: log-scaled topic and subtopic scores."""
         match = self.match(lemmas, tokens=tokens)
-        topics = self.topic_scores(match)
-        codes = self.taxonomy.topic_codes
-        subcodes = self.taxonomy.subtopic_codes
-        vec = np.zeros(len(codes) + len(subcodes), dtype=np.float64)
-        for i, code in enumerate(codes):
-            vec[i] = math.log1p(topics.get(code, 0.0))
-        for j, code in enumerate(subcodes):
-            vec[len(codes) + j] = math.log1p(match.scores.get(code, 0.0))
+        vec = np.zeros(self._width, dtype=np.float64)
+        column = self._column
+        for code, score in self.topic_scores(match).items():
+            vec[column[code]] = math.log1p(score)
+        for code, score in match.scores.items():
+            j = column.get(code)
+            if j is not None and "." in code:
+                vec[j] = math.log1p(score)
         return vec
 
 
@@ -187,16 +228,26 @@ class LexiconTopicStage(Stage):
 
     def classify(self, doc: Doc) -> StageResult:
         """Classify one document."""
+        return self._classify(doc)[0]
+
+    def _classify(self, doc: Doc) -> tuple[StageResult, dict[str, float]]:
+        """The result and the topic distribution without the seasonal bonus (for blending)."""
         tokens, lemmas = ensure_prepared(doc)
-        match = self.index.match(lemmas, _month_of(doc), tokens)
+        counts = self.index.scan(lemmas, tokens)
+        month = _month_of(doc)
+        match = self.index.score(counts, month)
         topic_scores = self.index.topic_scores(match)
         probs = self._distribution(topic_scores)
+        if month is None:
+            plain = probs
+        else:
+            plain = self._distribution(self.index.topic_scores(self.index.score(counts)))
         if not probs:
             return StageResult(
                 value={"topic": _subject(self.taxonomy, OTHER_CODE, 0.0), "subtopic": None},
                 confidence=0.0,
                 explain={"source": "lexicon", "matched": {}},
-            )
+            ), plain
         best = max(probs, key=lambda c: probs[c])
         confidence = probs[best]
         topic = self.taxonomy.topic(best)
@@ -219,11 +270,11 @@ class LexiconTopicStage(Stage):
                 "matched": {best: matched},
                 "scores": {c: round(s, 2) for c, s in ranked},
             },
-        )
+        ), plain
 
     def process(self, docs: Sequence[Doc]) -> list[StageResult]:
         """Classify a batch."""
-        return [self.classify(doc) for doc in docs]
+        return [self._classify(doc)[0] for doc in docs]
 
 
 class ModelTopicStage(Stage):
@@ -295,7 +346,9 @@ class CombinedTopicStage(Stage):
 
     def process(self, docs: Sequence[Doc]) -> list[StageResult]:
         """Classify a batch; the model's own answers are kept in ``last_labels``."""
-        lex = self.lexicon.process(docs)
+        # One lexicon scan per document serves both the lexicon answer and the blend.
+        analysed = [self.lexicon._classify(doc) for doc in docs]
+        lex = [a[0] for a in analysed]
         if self.model is None:
             self.last_labels = []
             return lex
@@ -303,12 +356,15 @@ class CombinedTopicStage(Stage):
         self.last_labels = labels
         if not self.model.predicts_topics:
             return lex
-        return [self._combine(doc, lr, mr) for doc, lr, mr in zip(docs, lex, labels, strict=True)]
+        return [
+            self._combine(lr, plain, mr)
+            for (lr, plain), mr in zip(analysed, labels, strict=True)
+        ]
 
-    def _combine(self, doc: Doc, lex: StageResult, model: StageResult) -> StageResult:
+    def _combine(
+        self, lex: StageResult, lex_probs: dict[str, float], model: StageResult
+    ) -> StageResult:
         taxonomy = self.lexicon.taxonomy
-        tokens, lemmas = ensure_prepared(doc)
-        lex_probs = self.lexicon.distribution(lemmas, tokens=tokens)
         model_probs: dict[str, float] = {}
         for label, p in model.value["proba"].items():
             if label in taxonomy:
@@ -317,7 +373,9 @@ class CombinedTopicStage(Stage):
         w = self.model_weight
         if model.confidence >= self.confident:
             w = max(w, 0.85)
-        codes = set(lex_probs) | set(model_probs)
+        # A fixed order (lexicon topics in taxonomy order, then the model's) makes ties
+        # resolve the same way on every run; a set's order changes with the hash seed.
+        codes = list(lex_probs) + [c for c in model_probs if c not in lex_probs]
         blend = {c: w * model_probs.get(c, 0.0) + (1 - w) * lex_probs.get(c, 0.0) for c in codes}
         if not blend or max(blend.values()) <= 0:
             return lex
