@@ -39,289 +39,52 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from otklik.nlp import dedup
-from otklik.nlp.morph import analyzer, lemmatize, tokenize
+from otklik.problems.clustering_state import (
+    AREA_SUBTOPICS,
+    Assignment,
+    CaseFeatures,
+    ClusterConfig,
+    ProblemState,
+)
+from otklik.problems.clustering_text import (
+    OUTAGE_TITLES,
+    case_terms,
+    street_display,
+    street_key,
+    title_for,
+)
+
+__all__ = [
+    "AREA_SUBTOPICS",
+    "OUTAGE_TITLES",
+    "Assignment",
+    "CaseFeatures",
+    "ClusterConfig",
+    "ProblemIndex",
+    "ProblemState",
+    "assign",
+    "case_terms",
+    "street_display",
+    "street_key",
+    "title_for",
+]
 
 DEFAULT_WINDOW = timedelta(days=30)
 DEFAULT_MIN_SCORE = 0.5
-
-# Subtopics whose failures cover a whole district at once: one broken water intake leaves
-# every village of a district without water, so their cases join across settlements.
-AREA_SUBTOPICS = frozenset(
-    {
-        "utilities.no_water",
-        "utilities.water_quality",
-        "utilities.hot_water",
-        "utilities.heating",
-        "utilities.power",
-        "utilities.gas",
-        "communications.mobile",
-        "communications.internet",
-        "communications.tv_radio",
-        "safety.flood_disaster",
-        "ecology.air",
-    }
-)
-# The title of an outage says what is missing, whatever words residents used.
-OUTAGE_TITLES = {
-    "utilities.no_water": "Нет воды",
-    "utilities.hot_water": "Нет горячей воды",
-    "utilities.heating": "Нет отопления",
-    "utilities.power": "Нет света",
-    "utilities.gas": "Нет газа",
-    "communications.mobile": "Нет мобильной связи",
-    "communications.internet": "Нет интернета",
-}
 
 # How well two places agree (see _place_level).
 PLACE_STREET = 1.0
 PLACE_SETTLEMENT = 0.7
 PLACE_AREA = 1.0
 PLACE_MUNICIPALITY = 0.2
-
-# Function words never carry a problem's identity; pymorphy tells them by part of speech.
-_SKIP_POS = frozenset({"PREP", "CONJ", "PRCL", "INTJ", "NPRO", "NUMR", "PRED", "COMP"})
-# Frequent content words that IDF would learn to ignore only after many cases.
-_STOP = frozenset(
-    "это быть мочь весь свой наш ваш каждый который такой какой этот тот самый очень уже "
-    "еще ещё просто вообще когда где почему зачем сколько там тут здесь вот сейчас потом "
-    "опять снова пожалуйста здравствуйте добрый день вечер утро спасибо сделать делать "
-    "писать написать стать сказать говорить год раз неделя месяц человек люди житель "
-    "город улица ул дом район село поселок деревня".split()
-)
-_STREET_TYPES = {
-    "улица": "ул.",
-    "ул": "ул.",
-    "проспект": "пр-т",
-    "пр": "пр-т",
-    "пр-т": "пр-т",
-    "переулок": "пер.",
-    "пер": "пер.",
-    "бульвар": "б-р",
-    "б-р": "б-р",
-    "шоссе": "ш.",
-    "ш": "ш.",
-    "площадь": "пл.",
-    "пл": "пл.",
-    "проезд": "пр-д",
-    "пр-д": "пр-д",
-    "набережная": "наб.",
-    "наб": "наб.",
-    "микрорайон": "мкр",
-    "мкр": "мкр",
-    "тупик": "туп.",
-    "аллея": "аллея",
-    "квартал": "кв-л",
-    "тракт": "тракт",
-}
-_ADJ = 1
-_NOUN = 2
-_OTHER = 3
-_PROPER_TAGS = ("Surn", "Name", "Patr", "Geox", "Orgn")
-
-
-@dataclass(frozen=True, slots=True)
-class ClusterConfig:
-    """Weights and gates of the matcher; the defaults are tuned on the tests' stories."""
-
-    w_place: float = 0.35
-    w_text: float = 0.5
-    w_subtopic: float = 0.15
-    area_subtopics: frozenset[str] = AREA_SUBTOPICS
-    # An outage burst: district-wide joins only while the problem was active this recently.
-    area_window: timedelta = timedelta(days=3)
-    min_text_settlement: float = 0.15
-    min_text_area: float = 0.08
-    min_text_municipality: float = 0.8
-    min_text_other_subtopic: float = 0.3
-    # MinHash Jaccard of a copy: as in otklik.nlp.dedup; form letters differing only in
-    # the street name reach 0.6-0.7 and must not count as copies.
-    near_duplicate: float = 0.8
-    strong_text: float = 0.7
-    ignore_topics: frozenset[str] = frozenset({"other"})
-    max_terms: int = 48
-    max_signatures: int = 4
-    # Problems idle longer than this are dropped from memory (they stay in the database).
-    retention: timedelta = timedelta(days=120)
-
-
-@dataclass(frozen=True, slots=True)
-class CaseFeatures:
-    """What the clusterer needs to know about one case (already enriched)."""
-
-    case_id: int
-    created_at: datetime
-    topic: str | None
-    subtopic: str | None
-    region: str | None
-    municipality_id: int | None
-    settlement_id: int | None
-    street: str | None
-    house: str | None
-    text: str
-    lemmas: Sequence[str] | None = None
-    # The message's stored dedup key (otklik.nlp.dedup.signature); computed when None.
-    signature: str | None = None
-    settlement_name: str | None = None
-    municipality_name: str | None = None
-
-
-@dataclass(slots=True)
-class ProblemState:
-    """One problem as the clusterer sees it; ``problem_id`` is None until stored."""
-
-    topic: str
-    subtopic: str | None
-    region: str | None
-    municipality_id: int | None
-    settlement_id: int | None
-    street: str | None
-    first_seen: datetime
-    last_seen: datetime
-    problem_id: int | None = None
-    # term -> number of member cases containing it (a bounded centroid, see max_terms).
-    terms: dict[str, float] = field(default_factory=dict)
-    size: int = 0
-    title: str = ""
-    settlement_name: str | None = None
-    municipality_name: str | None = None
-    case_ids: set[int] = field(default_factory=set)
-    signatures: list[str] = field(default_factory=list)
-    # Street key -> member cases naming it, for a settlement-wide problem (see street_key).
-    streets: dict[str, int] = field(default_factory=dict)
-    key: str = ""
-
-    @property
-    def street_key(self) -> str | None:
-        """The street in comparable form ("улица Лаврова" -> "лавров")."""
-        return street_key(self.street)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form for storage (see :meth:`from_dict`)."""
-        return {
-            "key": self.key,
-            "problem_id": self.problem_id,
-            "topic": self.topic,
-            "subtopic": self.subtopic,
-            "region": self.region,
-            "municipality_id": self.municipality_id,
-            "settlement_id": self.settlement_id,
-            "street": self.street,
-            "first_seen": self.first_seen.isoformat(),
-            "last_seen": self.last_seen.isoformat(),
-            "terms": dict(self.terms),
-            "size": self.size,
-            "title": self.title,
-            "settlement_name": self.settlement_name,
-            "municipality_name": self.municipality_name,
-            "case_ids": sorted(self.case_ids),
-            "signatures": list(self.signatures),
-            "streets": dict(self.streets),
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ProblemState:
-        """Inverse of :meth:`to_dict`."""
-        return cls(
-            key=data.get("key") or "",
-            problem_id=data.get("problem_id"),
-            topic=data["topic"],
-            subtopic=data.get("subtopic"),
-            region=data.get("region"),
-            municipality_id=data.get("municipality_id"),
-            settlement_id=data.get("settlement_id"),
-            street=data.get("street"),
-            first_seen=datetime.fromisoformat(data["first_seen"]),
-            last_seen=datetime.fromisoformat(data["last_seen"]),
-            terms={str(k): float(v) for k, v in (data.get("terms") or {}).items()},
-            size=int(data.get("size") or 0),
-            title=data.get("title") or "",
-            settlement_name=data.get("settlement_name"),
-            municipality_name=data.get("municipality_name"),
-            case_ids={int(c) for c in data.get("case_ids") or ()},
-            signatures=list(data.get("signatures") or ()),
-            streets={str(k): int(v) for k, v in (data.get("streets") or {}).items()},
-        )
-
-
-@dataclass(slots=True)
-class Assignment:
-    """The outcome for one case: which problem (None: none), whether new, and why."""
-
-    case_id: int
-    problem_key: str | None
-    is_new: bool
-    score: float
-    reasons: list[str]
-    pinned: bool = False
-    candidates: int = 0
-
-
-# ---- text ---------------------------------------------------------------------------------
-@lru_cache(maxsize=200_000)
-def _kind(lemma: str) -> int:
-    """0: not a term; _ADJ / _NOUN / _OTHER for content words."""
-    if len(lemma) < 3 or lemma in _STOP or not any(ch.isalpha() for ch in lemma):
-        return 0
-    tag = analyzer().parse(lemma)[0].tag
-    pos = tag.POS
-    if pos in _SKIP_POS or "Apro" in tag:
-        return 0
-    if pos == "NOUN":
-        return _NOUN
-    if pos in ("ADJF", "PRTF"):
-        return _ADJ
-    return _OTHER
-
-
-def case_terms(text: str, lemmas: Sequence[str] | None = None) -> tuple[str, ...]:
-    """Content lemmas of a text plus adjective+noun pairs ("контейнерный площадка"),
-    sorted so that every later sum runs in the same order whatever the hash seed."""
-    seq = list(lemmas) if lemmas is not None else lemmatize(tokenize(text))
-    terms: set[str] = set()
-    prev_adj: str | None = None
-    for lem in seq:
-        kind = _kind(lem)
-        if not kind:
-            # A skipped word between them breaks the pair, except for dropped short junk.
-            prev_adj = None
-            continue
-        terms.add(lem)
-        if kind == _NOUN and prev_adj is not None:
-            terms.add(f"{prev_adj} {lem}")
-        prev_adj = lem if kind == _ADJ else None
-    return tuple(sorted(terms))
-
-
-def street_key(street: str | None) -> str | None:
-    """Comparable form of a street: lemmas without the street type word."""
-    if not street:
-        return None
-    words = [w for w in tokenize(street) if w not in _STREET_TYPES]
-    if not words:
-        return None
-    return " ".join(lemmatize(words))
-
-
-def street_display(street: str) -> str:
-    """"улица Лаврова" -> "ул. Лаврова"; a street without a type word gets "ул."."""
-    kind: str | None = None
-    rest: list[str] = []
-    for w in street.split():
-        abbr = _STREET_TYPES.get(w.lower().rstrip("."))
-        if abbr is None:
-            rest.append(w)
-        elif kind is None:
-            kind = abbr
-    return f"{kind or 'ул.'} {' '.join(rest)}".strip()
 
 
 def _decode(signatures: Iterable[str]) -> list[np.ndarray]:
@@ -332,86 +95,6 @@ def _decode(signatures: Iterable[str]) -> list[np.ndarray]:
         except ValueError:
             continue
     return out
-
-
-# ---- titles -------------------------------------------------------------------------------
-@lru_cache(maxsize=4096)
-def _phrase(term: str) -> str:
-    """Nominative phrase for a term; an adjective agrees with its noun."""
-    if " " not in term:
-        return term
-    adj, noun = term.split(" ", 1)
-    morph = analyzer()
-    noun_tag = morph.parse(noun)[0].tag
-    grams = {g for g in (noun_tag.gender, "sing", "nomn") if g}
-    inflected = morph.parse(adj)[0].inflect(grams)
-    return f"{inflected.word if inflected else adj} {noun}"
-
-
-@lru_cache(maxsize=200_000)
-def _is_proper(lemma: str) -> bool:
-    tag = analyzer().parse(lemma)[0].tag
-    return any(t in tag for t in _PROPER_TAGS)
-
-
-@lru_cache(maxsize=256)
-def _subtopic_name(code: str) -> str:
-    from otklik.nlp.taxonomy import load_taxonomy
-
-    try:
-        return load_taxonomy().name(code)
-    except KeyError:
-        return code
-
-
-def title_for(state: ProblemState, idf: Callable[[str], float] | None = None) -> str:
-    """Short Russian title: what (dominant terms) + where, e.g. «Путепровод на ул. Лаврова,
-    Мичуринск» or «Нет воды — Лаганский район». ``idf`` favours distinctive terms."""
-    subject = OUTAGE_TITLES.get(state.subtopic or "")
-    if subject is None:
-        subject = _dominant_subject(state, idf)
-    if subject is None:
-        subject = _subtopic_name(state.subtopic or state.topic)
-    subject = subject[:1].upper() + subject[1:]
-    place = state.settlement_name or state.municipality_name
-    if state.street:
-        where = street_display(state.street)
-        return f"{subject} на {where}, {place}" if place else f"{subject} на {where}"
-    return f"{subject} — {place}" if place else subject
-
-
-def _dominant_subject(state: ProblemState, idf: Callable[[str], float] | None) -> str | None:
-    place_words = set()
-    for name in (state.street, state.settlement_name, state.municipality_name):
-        if name:
-            place_words.update(lemmatize(tokenize(name)))
-    floor = max(1.0, 0.3 * state.size) if state.size >= 3 else 1.0
-    best: tuple[float, str] | None = None
-    for term, count in state.terms.items():
-        if count < floor:
-            continue
-        words = term.split(" ")
-        head = words[-1]
-        if _kind(head) != _NOUN or _is_proper(head) or place_words.intersection(words):
-            continue
-        weight = count * (idf(term) if idf else 1.0)
-        if len(words) == 2:
-            weight *= 1.1  # a phrase names the thing better than its noun alone
-        cand = (weight, term)
-        if best is None or cand[0] > best[0] or (cand[0] == best[0] and cand[1] < best[1]):
-            best = cand
-    if best is None:
-        return None
-    term = best[1]
-    if " " not in term:
-        # Prefer the adjective+noun phrase when most cases with the noun use it.
-        phrases = [
-            (c, t) for t, c in state.terms.items()
-            if " " in t and t.endswith(" " + term) and c >= 0.6 * state.terms[term]
-        ]
-        if phrases:
-            term = max(phrases, key=lambda p: (p[0], p[1]))[1]
-    return _phrase(term)
 
 
 # ---- the index ----------------------------------------------------------------------------

@@ -1,0 +1,166 @@
+"""Data of problem clustering: the matcher's settings, a case's features, a problem's
+state and an assignment. Re-exported by :mod:`otklik.problems.clustering`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from otklik.problems.clustering_text import street_key
+
+# Subtopics whose failures cover a whole district at once: one broken water intake leaves
+# every village of a district without water, so their cases join across settlements.
+AREA_SUBTOPICS = frozenset(
+    {
+        "utilities.no_water",
+        "utilities.water_quality",
+        "utilities.hot_water",
+        "utilities.heating",
+        "utilities.power",
+        "utilities.gas",
+        "communications.mobile",
+        "communications.internet",
+        "communications.tv_radio",
+        "safety.flood_disaster",
+        "ecology.air",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterConfig:
+    """Weights and gates of the matcher; the defaults are tuned on the tests' stories."""
+
+    w_place: float = 0.35
+    w_text: float = 0.5
+    w_subtopic: float = 0.15
+    area_subtopics: frozenset[str] = AREA_SUBTOPICS
+    # An outage burst: district-wide joins only while the problem was active this recently.
+    area_window: timedelta = timedelta(days=3)
+    min_text_settlement: float = 0.15
+    min_text_area: float = 0.08
+    min_text_municipality: float = 0.8
+    min_text_other_subtopic: float = 0.3
+    # MinHash Jaccard of a copy: as in otklik.nlp.dedup; form letters differing only in
+    # the street name reach 0.6-0.7 and must not count as copies.
+    near_duplicate: float = 0.8
+    strong_text: float = 0.7
+    ignore_topics: frozenset[str] = frozenset({"other"})
+    max_terms: int = 48
+    max_signatures: int = 4
+    # Problems idle longer than this are dropped from memory (they stay in the database).
+    retention: timedelta = timedelta(days=120)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFeatures:
+    """What the clusterer needs to know about one case (already enriched)."""
+
+    case_id: int
+    created_at: datetime
+    topic: str | None
+    subtopic: str | None
+    region: str | None
+    municipality_id: int | None
+    settlement_id: int | None
+    street: str | None
+    house: str | None
+    text: str
+    lemmas: Sequence[str] | None = None
+    # The message's stored dedup key (otklik.nlp.dedup.signature); computed when None.
+    signature: str | None = None
+    settlement_name: str | None = None
+    municipality_name: str | None = None
+
+
+@dataclass(slots=True)
+class ProblemState:
+    """One problem as the clusterer sees it; ``problem_id`` is None until stored."""
+
+    topic: str
+    subtopic: str | None
+    region: str | None
+    municipality_id: int | None
+    settlement_id: int | None
+    street: str | None
+    first_seen: datetime
+    last_seen: datetime
+    problem_id: int | None = None
+    # term -> number of member cases containing it (a bounded centroid, see max_terms).
+    terms: dict[str, float] = field(default_factory=dict)
+    size: int = 0
+    title: str = ""
+    settlement_name: str | None = None
+    municipality_name: str | None = None
+    case_ids: set[int] = field(default_factory=set)
+    signatures: list[str] = field(default_factory=list)
+    # Street key -> member cases naming it, for a settlement-wide problem (see street_key).
+    streets: dict[str, int] = field(default_factory=dict)
+    key: str = ""
+
+    @property
+    def street_key(self) -> str | None:
+        """The street in comparable form ("улица Лаврова" -> "лавров")."""
+        return street_key(self.street)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form for storage (see :meth:`from_dict`)."""
+        return {
+            "key": self.key,
+            "problem_id": self.problem_id,
+            "topic": self.topic,
+            "subtopic": self.subtopic,
+            "region": self.region,
+            "municipality_id": self.municipality_id,
+            "settlement_id": self.settlement_id,
+            "street": self.street,
+            "first_seen": self.first_seen.isoformat(),
+            "last_seen": self.last_seen.isoformat(),
+            "terms": dict(self.terms),
+            "size": self.size,
+            "title": self.title,
+            "settlement_name": self.settlement_name,
+            "municipality_name": self.municipality_name,
+            "case_ids": sorted(self.case_ids),
+            "signatures": list(self.signatures),
+            "streets": dict(self.streets),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ProblemState:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            key=data.get("key") or "",
+            problem_id=data.get("problem_id"),
+            topic=data["topic"],
+            subtopic=data.get("subtopic"),
+            region=data.get("region"),
+            municipality_id=data.get("municipality_id"),
+            settlement_id=data.get("settlement_id"),
+            street=data.get("street"),
+            first_seen=datetime.fromisoformat(data["first_seen"]),
+            last_seen=datetime.fromisoformat(data["last_seen"]),
+            terms={str(k): float(v) for k, v in (data.get("terms") or {}).items()},
+            size=int(data.get("size") or 0),
+            title=data.get("title") or "",
+            settlement_name=data.get("settlement_name"),
+            municipality_name=data.get("municipality_name"),
+            case_ids={int(c) for c in data.get("case_ids") or ()},
+            signatures=list(data.get("signatures") or ()),
+            streets={str(k): int(v) for k, v in (data.get("streets") or {}).items()},
+        )
+
+
+@dataclass(slots=True)
+class Assignment:
+    """The outcome for one case: which problem (None: none), whether new, and why."""
+
+    case_id: int
+    problem_key: str | None
+    is_new: bool
+    score: float
+    reasons: list[str]
+    pinned: bool = False
+    candidates: int = 0

@@ -1,0 +1,205 @@
+"""Words of problem clustering: content terms of a case, street names, problem titles.
+
+Split out of :mod:`otklik.problems.clustering`, which re-exports the public names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from otklik.nlp.morph import analyzer, lemmatize, tokenize
+
+if TYPE_CHECKING:
+    from otklik.problems.clustering_state import ProblemState
+
+
+# The title of an outage says what is missing, whatever words residents used.
+OUTAGE_TITLES = {
+    "utilities.no_water": "Нет воды",
+    "utilities.hot_water": "Нет горячей воды",
+    "utilities.heating": "Нет отопления",
+    "utilities.power": "Нет света",
+    "utilities.gas": "Нет газа",
+    "communications.mobile": "Нет мобильной связи",
+    "communications.internet": "Нет интернета",
+}
+
+# Function words never carry a problem's identity; pymorphy tells them by part of speech.
+_SKIP_POS = frozenset({"PREP", "CONJ", "PRCL", "INTJ", "NPRO", "NUMR", "PRED", "COMP"})
+# Frequent content words that IDF would learn to ignore only after many cases.
+_STOP = frozenset(
+    "это быть мочь весь свой наш ваш каждый который такой какой этот тот самый очень уже "
+    "еще ещё просто вообще когда где почему зачем сколько там тут здесь вот сейчас потом "
+    "опять снова пожалуйста здравствуйте добрый день вечер утро спасибо сделать делать "
+    "писать написать стать сказать говорить год раз неделя месяц человек люди житель "
+    "город улица ул дом район село поселок деревня".split()
+)
+_STREET_TYPES = {
+    "улица": "ул.",
+    "ул": "ул.",
+    "проспект": "пр-т",
+    "пр": "пр-т",
+    "пр-т": "пр-т",
+    "переулок": "пер.",
+    "пер": "пер.",
+    "бульвар": "б-р",
+    "б-р": "б-р",
+    "шоссе": "ш.",
+    "ш": "ш.",
+    "площадь": "пл.",
+    "пл": "пл.",
+    "проезд": "пр-д",
+    "пр-д": "пр-д",
+    "набережная": "наб.",
+    "наб": "наб.",
+    "микрорайон": "мкр",
+    "мкр": "мкр",
+    "тупик": "туп.",
+    "аллея": "аллея",
+    "квартал": "кв-л",
+    "тракт": "тракт",
+}
+_ADJ = 1
+_NOUN = 2
+_OTHER = 3
+_PROPER_TAGS = ("Surn", "Name", "Patr", "Geox", "Orgn")
+
+# ---- text ---------------------------------------------------------------------------------
+@lru_cache(maxsize=200_000)
+def _kind(lemma: str) -> int:
+    """0: not a term; _ADJ / _NOUN / _OTHER for content words."""
+    if len(lemma) < 3 or lemma in _STOP or not any(ch.isalpha() for ch in lemma):
+        return 0
+    tag = analyzer().parse(lemma)[0].tag
+    pos = tag.POS
+    if pos in _SKIP_POS or "Apro" in tag:
+        return 0
+    if pos == "NOUN":
+        return _NOUN
+    if pos in ("ADJF", "PRTF"):
+        return _ADJ
+    return _OTHER
+
+
+def case_terms(text: str, lemmas: Sequence[str] | None = None) -> tuple[str, ...]:
+    """Content lemmas of a text plus adjective+noun pairs ("контейнерный площадка"),
+    sorted so that every later sum runs in the same order whatever the hash seed."""
+    seq = list(lemmas) if lemmas is not None else lemmatize(tokenize(text))
+    terms: set[str] = set()
+    prev_adj: str | None = None
+    for lem in seq:
+        kind = _kind(lem)
+        if not kind:
+            # A skipped word between them breaks the pair, except for dropped short junk.
+            prev_adj = None
+            continue
+        terms.add(lem)
+        if kind == _NOUN and prev_adj is not None:
+            terms.add(f"{prev_adj} {lem}")
+        prev_adj = lem if kind == _ADJ else None
+    return tuple(sorted(terms))
+
+
+def street_key(street: str | None) -> str | None:
+    """Comparable form of a street: lemmas without the street type word."""
+    if not street:
+        return None
+    words = [w for w in tokenize(street) if w not in _STREET_TYPES]
+    if not words:
+        return None
+    return " ".join(lemmatize(words))
+
+
+def street_display(street: str) -> str:
+    """"улица Лаврова" -> "ул. Лаврова"; a street without a type word gets "ул."."""
+    kind: str | None = None
+    rest: list[str] = []
+    for w in street.split():
+        abbr = _STREET_TYPES.get(w.lower().rstrip("."))
+        if abbr is None:
+            rest.append(w)
+        elif kind is None:
+            kind = abbr
+    return f"{kind or 'ул.'} {' '.join(rest)}".strip()
+
+
+# ---- titles -------------------------------------------------------------------------------
+@lru_cache(maxsize=4096)
+def _phrase(term: str) -> str:
+    """Nominative phrase for a term; an adjective agrees with its noun."""
+    if " " not in term:
+        return term
+    adj, noun = term.split(" ", 1)
+    morph = analyzer()
+    noun_tag = morph.parse(noun)[0].tag
+    grams = {g for g in (noun_tag.gender, "sing", "nomn") if g}
+    inflected = morph.parse(adj)[0].inflect(grams)
+    return f"{inflected.word if inflected else adj} {noun}"
+
+
+@lru_cache(maxsize=200_000)
+def _is_proper(lemma: str) -> bool:
+    tag = analyzer().parse(lemma)[0].tag
+    return any(t in tag for t in _PROPER_TAGS)
+
+
+@lru_cache(maxsize=256)
+def _subtopic_name(code: str) -> str:
+    from otklik.nlp.taxonomy import load_taxonomy
+
+    try:
+        return load_taxonomy().name(code)
+    except KeyError:
+        return code
+
+
+def title_for(state: ProblemState, idf: Callable[[str], float] | None = None) -> str:
+    """Short Russian title: what (dominant terms) + where, e.g. «Путепровод на ул. Лаврова,
+    Мичуринск» or «Нет воды — Лаганский район». ``idf`` favours distinctive terms."""
+    subject = OUTAGE_TITLES.get(state.subtopic or "")
+    if subject is None:
+        subject = _dominant_subject(state, idf)
+    if subject is None:
+        subject = _subtopic_name(state.subtopic or state.topic)
+    subject = subject[:1].upper() + subject[1:]
+    place = state.settlement_name or state.municipality_name
+    if state.street:
+        where = street_display(state.street)
+        return f"{subject} на {where}, {place}" if place else f"{subject} на {where}"
+    return f"{subject} — {place}" if place else subject
+
+
+def _dominant_subject(state: ProblemState, idf: Callable[[str], float] | None) -> str | None:
+    place_words = set()
+    for name in (state.street, state.settlement_name, state.municipality_name):
+        if name:
+            place_words.update(lemmatize(tokenize(name)))
+    floor = max(1.0, 0.3 * state.size) if state.size >= 3 else 1.0
+    best: tuple[float, str] | None = None
+    for term, count in state.terms.items():
+        if count < floor:
+            continue
+        words = term.split(" ")
+        head = words[-1]
+        if _kind(head) != _NOUN or _is_proper(head) or place_words.intersection(words):
+            continue
+        weight = count * (idf(term) if idf else 1.0)
+        if len(words) == 2:
+            weight *= 1.1  # a phrase names the thing better than its noun alone
+        cand = (weight, term)
+        if best is None or cand[0] > best[0] or (cand[0] == best[0] and cand[1] < best[1]):
+            best = cand
+    if best is None:
+        return None
+    term = best[1]
+    if " " not in term:
+        # Prefer the adjective+noun phrase when most cases with the noun use it.
+        phrases = [
+            (c, t) for t, c in state.terms.items()
+            if " " in t and t.endswith(" " + term) and c >= 0.6 * state.terms[term]
+        ]
+        if phrases:
+            term = max(phrases, key=lambda p: (p[0], p[1]))[1]
+    return _phrase(term)
