@@ -430,3 +430,40 @@ def test_seeding_from_stored_problems_continues_them() -> None:
 )
 def test_street_key(street: str | None, key: str | None) -> None:
     assert street_key(street) == key
+
+
+def test_street_named_only_in_the_text_goes_to_that_street() -> None:
+    index, b = _index(), Builder()
+    cases = [b.case(t, d, MICHURINSK, subtopic="roads.potholes", street=s)
+             for t, s, d in POTHOLES[:2]]
+    result = run(index, cases)
+    # The territory stage missed the street; the text still names Gogolevskaya.
+    unnamed = b.case("Когда на Гоголевской засыплют ямы? Вчера машину чуть не угробил.", 7,
+                     MICHURINSK, subtopic="roads.potholes")
+    out = assign(unnamed, index)
+    assert out.problem_key == result[cases[1].case_id].problem_key
+    assert any("улица по тексту" in r for r in out.reasons)
+
+
+def test_outage_reports_a_week_apart_are_different_outages() -> None:
+    index, b = _index(), Builder()
+    first = b.case(WATER[0][1], 0, lagan("Лагань"), topic="utilities",
+                   subtopic="utilities.no_water")
+    later = b.case(WATER[5][1], 9, lagan("Лагань"), topic="utilities",
+                   subtopic="utilities.no_water")
+    result = run(index, [first, later])
+    assert result[later.case_id].is_new
+
+
+def test_seeded_keys_do_not_collide_with_new_ones() -> None:
+    index, b = _index(), Builder()
+    first = assign(b.case(OVERPASS[0][0], 0, MICHURINSK, street="улица Лаврова"), index)
+    snapshot = index.problems[first.problem_key or ""].to_dict()
+    fresh = _index()
+    from otklik.problems.clustering import ProblemState
+
+    fresh.add_problem(ProblemState.from_dict(snapshot))  # keeps its key "n1"
+    other = assign(b.case(POTHOLES[0][0], 1, MICHURINSK, subtopic="roads.potholes",
+                          street=POTHOLES[0][1]), fresh)
+    assert other.is_new and other.problem_key != snapshot["key"]
+    assert len(fresh) == 2

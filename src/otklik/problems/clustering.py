@@ -470,6 +470,9 @@ class ProblemIndex:
         self._seq += 1
         if not st.key:
             st.key = f"p{st.problem_id}" if st.problem_id is not None else f"n{self._seq}"
+            while st.key in self.problems:  # a seeded state may carry an "n" key already
+                self._seq += 1
+                st.key = f"n{self._seq}"
         if st.key in self.problems:
             raise ValueError(f"problem {st.key} is already in the index")
         self.problems[st.key] = st

@@ -12,10 +12,10 @@ from otklik.problems.clustering_text import street_key
 
 # Subtopics whose failures cover a whole district at once: one broken water intake leaves
 # every village of a district without water, so their cases join across settlements.
+# Chronic complaints (rusty water, smells) are not events and are matched like the rest.
 AREA_SUBTOPICS = frozenset(
     {
         "utilities.no_water",
-        "utilities.water_quality",
         "utilities.hot_water",
         "utilities.heating",
         "utilities.power",
@@ -24,7 +24,6 @@ AREA_SUBTOPICS = frozenset(
         "communications.internet",
         "communications.tv_radio",
         "safety.flood_disaster",
-        "ecology.air",
     }
 )
 
