@@ -64,6 +64,7 @@ def _stem_part(part: str) -> str:
     return part
 
 
+@lru_cache(maxsize=100_000)
 def remainder(word: str) -> str:
     """The ending :func:`stem` removed from the last hyphen part of a word."""
     folded = fold(word)

@@ -113,7 +113,7 @@ MUNI_MIN = 2.5
 REGION_MIN = 2.0
 
 
-@dataclass
+@dataclass(slots=True)
 class _Token:
     start: int
     end: int
@@ -123,7 +123,7 @@ class _Token:
     capitalized: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class _Mention:
     i: int
     j: int
@@ -132,6 +132,7 @@ class _Mention:
     muni_context: bool = False
     region_context: bool = False
     scores: dict[int, float] = field(default_factory=dict)
+    level: int = -1  # common level of the span, computed once (see _span_common_level)
 
 
 @lru_cache(maxsize=100_000)
@@ -357,20 +358,33 @@ def _release_free_memory() -> None:
         pass
 
 
+def _sentence_start(text: str, start: int) -> bool:
+    """True when a token at ``start`` opens the text or a sentence ("." "!" "?" or a line
+    break, then only whitespace, within the three characters before it)."""
+    if start == 0:
+        return True
+    before = text[max(0, start - 3) : start]
+    body = before.rstrip()
+    if len(body) < len(before) and "\n" in before[len(body) :]:
+        return True
+    return bool(body) and body[-1] in ".!?"
+
+
 def _tokens(text: str) -> list[_Token]:
     out: list[_Token] = []
+    append = out.append
     for m in WORD_RE.finditer(text):
         surface = m.group()
-        before = text[max(0, m.start() - 3) : m.start()]
-        sentence_start = m.start() == 0 or bool(_SENTENCE_END.search(before)) or not before
-        out.append(
+        start, end = m.span()
+        append(
             _Token(
-                start=m.start(),
-                end=m.end(),
-                surface=surface,
-                stem=stem(surface),
-                dotted=text[m.end() : m.end() + 1] == ".",
-                capitalized=surface[:1].isupper() and not sentence_start,
+                start,
+                end,
+                surface,
+                stem(surface),
+                text[end : end + 1] == ".",
+                # Only a capital that is not the first letter of a sentence is evidence.
+                surface[:1].isupper() and not _sentence_start(text, start),
             )
         )
     return out
@@ -609,10 +623,21 @@ class TerritoryStage(Stage):
             last = tokens[m.j - 1]
             ending = remainder(last.surface)
             multiword = m.j - m.i > 1
+            # An ordinary lowercase word with no type word before it ("дороге", "уже") can
+            # only name a settlement of a district the text names: the per-candidate rules
+            # below reject every other candidate, so skip them without looking.
+            named_only = (
+                m.type_before is None and level >= 1 and not last.capitalized
+                and (multiword or ending not in ADJECTIVE_ONLY_ENDINGS)
+            )
+            if named_only and not munis:
+                continue
             for cand in m.candidates:
                 if cand >> _SHIFT != SETTLEMENT:
                     continue
                 idx = cand & _MASK
+                if named_only and ix.s_muni[idx] not in munis:
+                    continue
                 name = ix.s_name[idx]
                 pop = ix.s_pop[idx]
                 stype = ix.s_type[idx]
@@ -723,6 +748,7 @@ _MASK = (1 << _SHIFT) - 1
 _ADJ_NAME_ENDINGS = ADJECTIVE_ONLY_ENDINGS | {"ой"}
 
 
+@lru_cache(maxsize=100_000)
 def _is_adjective_name(name: str) -> bool:
     words = WORD_RE.findall(_PAREN_RE.sub(" ", name))
     return bool(words) and remainder(words[-1]) in _ADJ_NAME_ENDINGS
@@ -750,6 +776,12 @@ def _not_a_place(tokens: list[_Token], i: int, j: int, text: str) -> bool:
 
 
 def _span_common_level(tokens: list[_Token], m: _Mention) -> int:
+    if m.level < 0:
+        m.level = _span_level(tokens, m)
+    return m.level
+
+
+def _span_level(tokens: list[_Token], m: _Mention) -> int:
     span = tokens[m.i : m.j]
     surface = " ".join(t.surface for t in span)
     # Two-letter names and short all-caps tokens ("ЖКХ", "МКД") are not evidence of a place.
