@@ -1,12 +1,12 @@
 """Throughput and quality of problem clustering (otklik.problems.clustering).
 
-1. Synthetic: N cases (default 50,000) over 90 days from templates x streets x towns,
-   generated here around known incidents (a pothole on one street, an outage in one
-   district), so the clusters can be scored against the truth. Timed twice: with lemmas
-   and the dedup signature given (what a worker gets from the enrich records) and from the
-   raw text. Prints cases/s, problems created, mean candidates scored per assign, and
-   purity (share of cases in a problem whose main incident is theirs) / completeness
-   (share of an incident's cases in its main problem).
+1. Synthetic: N cases (default 50,000) over 90 days from templates x streets x towns
+   (one town per 250 cases), generated around known incidents (a pothole on one street,
+   an outage in one district), so the clusters can be scored against the truth. Timed
+   twice: with lemmas and the dedup signature given (what a worker gets from the enrich
+   records) and from the raw text. Prints cases/s, problems created, mean candidates
+   scored per assign, and purity (share of cases in a problem whose main incident is
+   theirs) / completeness (share of an incident's cases in its main problem).
 2. Demo stream (``--demo N``, default 6,000 messages; 0 skips): the generated stream is
    enriched by the real pipeline (topic, territory) and clustered; the demo-only labels
    (story, settlement, subtopic) are read for evaluation only.
@@ -36,9 +36,14 @@ STREETS = ["Ленина", "Гагарина", "Мира", "Пушкина", "К
            "Некрасова", "Жукова", "Горького", "Чехова", "Свердлова", "Фрунзе", "Калинина",
            "Володарского", "Маяковского", "Лермонтова", "Толстого", "Суворова", "Кутузова",
            "Титова", "Комарова", "Есенина", "Островского"]
-TOWNS = ["Мичуринск", "Моршанск", "Котовск", "Уварово", "Рассказово", "Кирсанов", "Жердевка",
-         "Бондари", "Мучкап", "Инжавино", "Сосновка", "Токарёвка", "Пичаево", "Ржакса",
-         "Гавриловка", "Умёт", "Знаменка", "Петровское", "Староюрьево", "Первомайский"]
+# Town names: prefix + root (200 of them), so a larger stream covers a larger region and the
+# density of incidents per street stays what it is in a real region.
+PREFIXES = ["Красно", "Ново", "Старо", "Бело", "Верхне", "Нижне", "Сосно", "Липо", "Дубо",
+            "Черно"]
+ROOTS = ["горск", "дольск", "польск", "ярск", "воронск", "ключевск", "бродск", "озёрск",
+         "каменск", "лесск", "мостовск", "полянск", "ручьёвск", "холмск", "садовск", "песочинск",
+         "ольховск", "рыбинск", "сельск", "луговск"]
+CASES_PER_TOWN = 250
 STREET_TEMPLATES = {
     "roads.potholes": [
         "Ямы на улице {s}, колесо пробил, когда залатают?",
@@ -95,7 +100,8 @@ class Town:
 def synthetic_cases(n: int, seed: int = 5) -> tuple[list[CaseFeatures], dict[int, int]]:
     """n cases around random incidents, in time order; returns (cases, case -> incident)."""
     rng = random.Random(seed)
-    towns = [Town(name, 68700 + i // 4, 68700000000 + i) for i, name in enumerate(TOWNS)]
+    names = [p + r for r in ROOTS for p in PREFIXES][: max(20, n // CASES_PER_TOWN)]
+    towns = [Town(name, 68700 + i // 4, 68700000000 + i) for i, name in enumerate(names)]
     incidents: list[tuple[str, Town, str | None, float, float, float]] = []
     total_weight = 0.0
     while total_weight < n:

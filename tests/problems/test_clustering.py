@@ -467,3 +467,19 @@ def test_seeded_keys_do_not_collide_with_new_ones() -> None:
                           street=POTHOLES[0][1]), fresh)
     assert other.is_new and other.problem_key != snapshot["key"]
     assert len(fresh) == 2
+
+
+def test_case_naming_only_the_region_joins_a_strong_text_match() -> None:
+    index, b = _index(), Builder()
+    cases = [b.case(t, d, MICHURINSK, street=s) for t, s, d in OVERPASS[:5]]
+    result = run(index, cases)
+    key = result[cases[0].case_id].problem_key
+    region_only = ("68", None, "", None, None)
+    same = b.case("Путепровод на Лаврова разваливается, трещины по всему пролёту!", 6,
+                  region_only)  # type: ignore[arg-type]
+    other = b.case("Мост через реку в аварийном состоянии, перила сгнили.", 6,
+                   region_only)  # type: ignore[arg-type]
+    assert assign(same, index).problem_key == key
+    out = assign(other, index)
+    assert out.problem_key is None and "место" in out.reasons[0]
+    assert index.problems[key or ""].street == "улица Лаврова"

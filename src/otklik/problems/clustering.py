@@ -121,6 +121,7 @@ class _Match:
 _Bucket = dict[str, None]  # an insertion-ordered set: iteration order must not depend on hashing
 _MIN_DEDUP_CHARS = 30
 _PRUNE_EVERY = 2000
+_REGION_SCAN = 300
 
 
 def _add_to(buckets: dict[Any, _Bucket], bucket_key: Any, key: str) -> None:
@@ -166,6 +167,7 @@ class ProblemIndex:
         self._by_street: dict[tuple[Any, ...], _Bucket] = {}
         self._by_settlement: dict[tuple[Any, ...], _Bucket] = {}
         self._no_street: dict[tuple[Any, ...], _Bucket] = {}
+        self._by_region: dict[tuple[Any, ...], _Bucket] = {}
         self._by_muni: dict[tuple[Any, ...], _Bucket] = {}
         # (region, municipality, settlement) -> street key -> street as written.
         self._streets: dict[tuple[Any, ...], dict[str, str]] = {}
@@ -195,6 +197,7 @@ class ProblemIndex:
         out: list[tuple[dict[tuple[Any, ...], _Bucket], Any]] = [
             (self._by_settlement, place),
             (self._by_muni, place[:3]),
+            (self._by_region, place[:2]),
         ]
         skey = st.street_key
         if skey:
@@ -374,8 +377,10 @@ class ProblemIndex:
                 cid, None, False, 0.0, ["нет темы: проблему не образует"]
             )
         if f.municipality_id is None and f.settlement_id is None:
-            return self._near_duplicate(it, window) or Assignment(
-                cid, None, False, 0.0, ["не указано место: проблему не образует"]
+            return (
+                self._near_duplicate(it, window)
+                or self._region_match(it, window)
+                or Assignment(cid, None, False, 0.0, ["не указано место: проблему не образует"])
             )
         idf: dict[str, float] = {t: self.idf(t) for t in it.terms}
         item_norm = math.sqrt(sum(w * w for w in idf.values()))
@@ -434,6 +439,44 @@ class ProblemIndex:
         if scored:
             reasons.append(f"кандидатов ниже порога: {scored}")
         return Assignment(cid, st.key, True, 1.0, reasons, candidates=scored)
+
+    def _region_match(self, it: _Prepared, window: timedelta) -> Assignment | None:
+        """A case that names no place but the region joins an active problem of its topic
+        there when its text matches strongly ("Лавровский мост разваливается" while the
+        Lavrov Street overpass problem is open); the problem's place is left as it is."""
+        f, cfg = it.f, self.config
+        bucket = self._by_region.get((f.topic, f.region)) if f.region else None
+        if not bucket or not it.terms:
+            return None
+        idf: dict[str, float] = {t: self.idf(t) for t in it.terms}
+        item_norm = math.sqrt(sum(w * w for w in idf.values()))
+        best: _Match | None = None
+        # The newest problems first, and a bounded number: a region may hold thousands.
+        for n, key in enumerate(reversed(bucket)):
+            if n >= _REGION_SCAN:
+                break
+            st = self.problems[key]
+            outage = f.subtopic in cfg.area_subtopics or st.subtopic in cfg.area_subtopics
+            if not self._active(st, f.created_at, min(window, cfg.area_window) if outage
+                                else window):
+                continue
+            if f.subtopic and st.subtopic and f.subtopic != st.subtopic:
+                continue
+            cos, cover, jac, shared = self._similarity(it, st, idf, item_norm)
+            text = max(cos, cover, jac)
+            if text < cfg.strong_text:
+                continue
+            rank = (round(text, 9), st.last_seen, -self._order[key])
+            if best is None or rank > best.rank:
+                reasons = ["место не названо, текст совпадает с проблемой региона"]
+                if shared:
+                    reasons.append("общие слова: " + ", ".join(shared))
+                reasons.append(f"сходство текста {text:.2f}")
+                best = _Match(rank, key, text, reasons, False)
+        if best is None:
+            return None
+        self._join(self.problems[best.key], it, generalize=False, keep_place=True)
+        return Assignment(f.case_id, best.key, False, round(best.score, 4), best.reasons)
 
     def _near_duplicate(self, it: _Prepared, window: timedelta) -> Assignment | None:
         """Join a problem whose member text this case nearly repeats (topic and region

@@ -45,7 +45,8 @@ class ClusterConfig:
     # MinHash Jaccard of a copy: as in otklik.nlp.dedup; form letters differing only in
     # the street name reach 0.6-0.7 and must not count as copies.
     near_duplicate: float = 0.8
-    strong_text: float = 0.7
+    # A case naming only the region joins a problem there at this text similarity.
+    strong_text: float = 0.6
     ignore_topics: frozenset[str] = frozenset({"other"})
     max_terms: int = 48
     max_signatures: int = 4
