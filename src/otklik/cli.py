@@ -34,7 +34,7 @@ console = Console()
 err = Console(stderr=True)
 
 #: Modules whose ``register(app)`` adds their commands.
-COMMAND_MODULES = ("otklik.nlp.cli", "otklik.intake.cli")
+COMMAND_MODULES = ("otklik.nlp.cli", "otklik.intake.cli", "otklik.cases.cli")
 
 
 def progress_bar() -> Progress:
@@ -231,15 +231,24 @@ def _load_demo_messages(seed: int, total: int) -> None:
     from otklik.intake.files import RowResult
     from otklik.intake.tasks import enrich_pending
 
+    from otklik.audit.actor import Actor
+    from otklik.demo import routing, simulation
+
     with session_scope() as session:
         if loader.demo_messages_loaded(session):
             return
+        routing.load_policies(session, Actor.system("demo"))
+        routing.load_routing(session, Actor.system("demo"))
     rows = (RowResult(n, m) for n, m in enumerate(generate_stream(seed=seed, total=total), 1))
     with progress_bar() as bar:
         task = bar.add_task("messages", total=total)
         import_rows(rows, enqueue=False, progress=lambda n: bar.advance(task, n))
         task = bar.add_task("enrichment", total=total)
         enrich_pending(progress=lambda n: bar.advance(task, n))
+        task = bar.add_task("cases", total=total)
+        cases = simulation.build_all_cases(progress=lambda n: bar.advance(task, n))
+        task = bar.add_task("90 days of work", total=cases)
+        simulation.simulate_work(seed, progress=lambda n: bar.advance(task, n))
 
 
 def _reset_database(current: Settings) -> None:
@@ -267,7 +276,7 @@ def _reset_database(current: Settings) -> None:
 
 def _import_domains() -> None:
     """Import optional domain modules so their stat providers register."""
-    for name in ("otklik.intake.stats",):
+    for name in ("otklik.intake.stats", "otklik.cases.stats"):
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:

@@ -1,4 +1,5 @@
 """Entry module for ``dramatiq otklik.worker``: imports every module that declares jobs."""
 
+import otklik.cases.tasks  # noqa: F401
 import otklik.intake.tasks  # noqa: F401
 from otklik.queue import broker  # noqa: F401

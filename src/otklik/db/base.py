@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from sqlalchemy import MetaData
@@ -18,9 +21,26 @@ NAMING_CONVENTION = {
 }
 
 
+_frozen_now: ContextVar[datetime | None] = ContextVar("otklik_frozen_now", default=None)
+
+
 def utcnow() -> datetime:
-    """Timezone-aware now in UTC; every stored time is aware."""
-    return datetime.now(UTC)
+    """Timezone-aware now in UTC; every stored time is aware.
+
+    The demo's simulation of past work sets the moment with :func:`simulated_now`.
+    """
+    frozen = _frozen_now.get()
+    return frozen if frozen is not None else datetime.now(UTC)
+
+
+@contextmanager
+def simulated_now(moment: datetime) -> Iterator[None]:
+    """Make :func:`utcnow` return ``moment`` inside the block (demo simulation, tests)."""
+    token = _frozen_now.set(moment.astimezone(UTC))
+    try:
+        yield
+    finally:
+        _frozen_now.reset(token)
 
 
 class Base(DeclarativeBase):

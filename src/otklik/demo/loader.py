@@ -25,7 +25,7 @@ from otklik.organizations.service import create_organization
 from otklik.territories.repository import TerritoryRepository
 
 #: The executor demo user answers for this municipality (the Michurinsk overpass story).
-EXECUTOR_MUNICIPALITY_HINT = "Мичуринск"
+EXECUTOR_MUNICIPALITY_HINT = "города Мичуринска"
 HOME_REGION = "68"
 
 

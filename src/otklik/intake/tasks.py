@@ -31,8 +31,12 @@ def _pipeline() -> Any:
 @dramatiq.actor(broker=broker, queue_name="enrich", max_retries=5, time_limit=600_000)
 def enrich_messages(message_ids: list[int]) -> None:
     """Run the language stages over these messages and store what they decided."""
+    from otklik.cases.tasks import build_cases
+    from otklik.queue import enqueue_after_commit
+
     with session_scope() as session:
-        enrich_now(session, message_ids)
+        if enrich_now(session, message_ids):
+            enqueue_after_commit(session, build_cases, list(message_ids))
 
 
 def enrich_now(session: Session, message_ids: Sequence[int], *, force: bool = False) -> int:
@@ -89,6 +93,11 @@ def _territory_id(territories: TerritoryRepository, node: dict[str, Any] | None)
     return found.id if found else None
 
 
+def _value(field: Any) -> Any:
+    """A stage's answer whether given plainly or as {value, confidence}."""
+    return field.get("value") if isinstance(field, dict) else field
+
+
 def _save(session: Session, territories: TerritoryRepository, message: Message,
           result: dict[str, Any]) -> None:
     territory = result.get("territory") or {}
@@ -100,7 +109,7 @@ def _save(session: Session, territories: TerritoryRepository, message: Message,
     duplicate = result.get("duplicate_of")
     values = {
         "relevant": bool(result.get("relevant")),
-        "kind": result.get("kind"),
+        "kind": _value(result.get("kind")),
         "language": result.get("language"),
         "topic": topic.get("code"),
         "subtopic": subtopic.get("code") if isinstance(subtopic, dict) else None,
@@ -113,7 +122,7 @@ def _save(session: Session, territories: TerritoryRepository, message: Message,
         "settlement_id": _territory_id(territories, territory.get("settlement")),
         "street": territory.get("street"),
         "house": territory.get("house"),
-        "dedup_key": (result.get("dedup") or {}).get("key"),
+        "dedup_key": result.get("dedup_key") or (result.get("dedup") or {}).get("key"),
         "duplicate_of_id": int(duplicate) if duplicate and str(duplicate).isdigit() else None,
         "model_version": result.get("model_version"),
         "result": result,

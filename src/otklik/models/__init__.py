@@ -2,6 +2,21 @@
 
 from otklik.models.account import ApiToken, Role, User, UserTerritory
 from otklik.models.audit import AuditEntry
+from otklik.models.case import (
+    Answer,
+    CalendarExceptionRow,
+    Case,
+    CaseEvent,
+    CaseMessage,
+    CaseStatus,
+    DeadlinePolicyRow,
+    Extension,
+    Label,
+    ModelVersion,
+    Problem,
+    Publication,
+    RoutingRule,
+)
 from otklik.models.message import (
     Connector,
     IntakeEvent,
@@ -13,6 +28,19 @@ from otklik.models.organization import Organization, OrganizationKind, Organizat
 from otklik.models.territory import Territory, TerritoryLevel
 
 __all__ = [
+    "Answer",
+    "CalendarExceptionRow",
+    "Case",
+    "CaseEvent",
+    "CaseMessage",
+    "CaseStatus",
+    "DeadlinePolicyRow",
+    "Extension",
+    "Label",
+    "ModelVersion",
+    "Problem",
+    "Publication",
+    "RoutingRule",
     "ApiToken",
     "AuditEntry",
     "Connector",

@@ -66,9 +66,15 @@ def report_table(report: EvalReport, title: str) -> Table:
 
 
 def train_command(
-    data: Annotated[Path, typer.Option("--data", help="CSV/TSV/JSONL с текстами и метками")],
     label_field: Annotated[str, typer.Option("--label-field", help="поле с меткой")],
-    out: Annotated[Path, typer.Option("--out", help="папка, куда сохранить модель")],
+    data: Annotated[Path | None, typer.Option(
+        "--data", help="CSV/TSV/JSONL с текстами и метками")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="папка, куда сохранить модель (для --from-db: var/models/…)")] = None,
+    from_db: Annotated[bool, typer.Option(
+        "--from-db", help="обучить на исправлениях операторов и истории обращений")] = False,
+    activate: Annotated[bool, typer.Option(
+        "--activate", help="зарегистрировать модель и сделать её активной")] = False,
     text_field: Annotated[str, typer.Option("--text-field", help="поле с текстом")] = "text",
     columns: Annotated[
         str | None,
@@ -80,12 +86,26 @@ def train_command(
     """Обучить классификатор на размеченном файле, показать кросс-валидацию и сохранить модель."""
     from otklik.nlp.training import TrainOptions
 
-    try:
-        pairs = read_labelled(data, text_field, label_field, _columns(columns))
-    except TrainingDataError as exc:
-        raise _fail(str(exc)) from None
+    if from_db == (data is not None):
+        raise _fail("укажите ровно одно: --data ФАЙЛ или --from-db")
+    if from_db:
+        pairs = _pairs_from_db(label_field)
+        source = "база (исправления операторов)"
+    else:
+        assert data is not None
+        try:
+            pairs = read_labelled(data, text_field, label_field, _columns(columns))
+        except TrainingDataError as exc:
+            raise _fail(str(exc)) from None
+        source = str(data)
+    if out is None:
+        if not from_db:
+            raise _fail("укажите --out ПАПКА для модели")
+        out = Path("var") / "models" / f"{label_field}-{len(pairs)}"
     labels = {label for _text, label in pairs}
-    err.print(f"{data}: {len(pairs)} записей, {len(labels)} классов ({label_field})")
+    err.print(f"{source}: {len(pairs)} записей, {len(labels)} классов ({label_field})")
+    if len(labels) < 2:
+        raise _fail("для обучения нужно хотя бы два класса меток")
     progress = Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
                         MofNCompleteColumn(), TimeElapsedColumn(), console=err)
     options = TrainOptions(folds=folds)
@@ -105,9 +125,76 @@ def train_command(
                                                   f"блоков, {label_field}"))
         for note in result.report.notes:
             console.print(f"[yellow]примечание:[/yellow] {note}")
-    save_model(result.model, out, result.report, data_sha256=file_sha256(data),
-               extra={"data": str(data), "text_field": text_field})
+    save_model(result.model, out, result.report,
+               data_sha256=file_sha256(data) if data is not None else None,
+               extra={"data": source, "text_field": text_field})
     console.print(f"[green]модель {result.model.version} сохранена в {out}[/green]")
+    if from_db or activate:
+        _register(out, activate)
+
+
+def _pairs_from_db(label_field: str) -> list[tuple[str, str]]:
+    from otklik.db.session import session_scope
+    from otklik.nlp.registry import training_pairs
+
+    with session_scope() as session:
+        return training_pairs(session, label_field)
+
+
+def _register(directory: Path, activate: bool) -> None:
+    from otklik.audit.actor import Actor
+    from otklik.db.session import session_scope
+    from otklik.nlp.registry import register
+
+    with session_scope() as session:
+        row = register(session, Actor.system("cli"), directory, activate=activate)
+        state = "активна" if activate else "зарегистрирована (otklik models activate …)"
+        console.print(f"модель {row.version} ({row.label_field}) {state}")
+
+
+models_app = typer.Typer(help="Реестр моделей: список, активация, откат.", no_args_is_help=True)
+
+
+@models_app.command("list")
+def models_list(label_field: Annotated[str | None, typer.Option("--label-field")] = None
+                ) -> None:
+    """Зарегистрированные модели с метриками."""
+    from otklik.db.session import session_scope
+    from otklik.nlp.registry import versions
+
+    table = Table("версия", "поле", "активна", "accuracy", "macro-F1", "создана")
+    with session_scope() as session:
+        for row in versions(session, label_field):
+            metrics = row.metrics or {}
+            table.add_row(row.version, row.label_field, "да" if row.active else "",
+                          f"{metrics.get('accuracy', 0):.3f}",
+                          f"{metrics.get('macro_f1', 0):.3f}",
+                          row.created_at.isoformat(timespec="minutes"))
+    console.print(table)
+
+
+@models_app.command("activate")
+def models_activate(version: str) -> None:
+    """Сделать модель активной."""
+    from otklik.audit.actor import Actor
+    from otklik.db.session import session_scope
+    from otklik.nlp.registry import activate_version
+
+    with session_scope() as session:
+        row = activate_version(session, Actor.system("cli"), version)
+        console.print(f"активна модель {row.version} ({row.label_field})")
+
+
+@models_app.command("rollback")
+def models_rollback(label_field: Annotated[str, typer.Option("--label-field")]) -> None:
+    """Вернуть предыдущую активную модель."""
+    from otklik.audit.actor import Actor
+    from otklik.db.session import session_scope
+    from otklik.nlp.registry import rollback
+
+    with session_scope() as session:
+        row = rollback(session, Actor.system("cli"), label_field)
+        console.print(f"активна модель {row.version} ({row.label_field})")
 
 
 def enrich_command(
@@ -182,3 +269,4 @@ def register(app: typer.Typer) -> None:
     """Add ``train`` and ``enrich`` to the root CLI."""
     app.command("train")(train_command)
     app.command("enrich")(enrich_command)
+    app.add_typer(models_app, name="models")

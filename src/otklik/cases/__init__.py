@@ -1,0 +1,1 @@
+"""Cases: from message to answered — routing, deadlines, moderation, publishing, reopening."""

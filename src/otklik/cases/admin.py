@@ -1,0 +1,89 @@
+"""Admin rules of cases: routing rules, deadline policies, calendar exceptions, reports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from otklik.audit import service as audit
+from otklik.audit.actor import Actor
+from otklik.cases.repository import CaseRepository
+from otklik.cases.schemas import CalendarExceptionCreate, PolicyCreate, RuleCreate
+from otklik.errors import Forbidden, InvalidInput
+from otklik.models.case import CalendarExceptionRow, DeadlinePolicyRow, RoutingRule
+from otklik.organizations.repository import OrganizationRepository
+from otklik.sla.policy import DeadlinePolicy
+from otklik.territories.repository import TerritoryRepository
+
+
+def _region(actor: Actor, region_code: str | None) -> None:
+    actor.require("reference.write")
+    if region_code is None and not actor.scope.all_regions:
+        raise Forbidden("only a federal administrator can set rules for all regions")
+    if region_code is not None and not actor.scope.sees_region(region_code):
+        raise Forbidden(f"region {region_code} is outside your scope")
+
+
+def list_rules(session: Session, actor: Actor, region_code: str) -> Sequence[RoutingRule]:
+    """A region's routing rules."""
+    actor.require("read")
+    if not actor.scope.sees_region(region_code):
+        return []
+    return CaseRepository(session).rules(region_code)
+
+
+def add_rule(session: Session, actor: Actor, data: RuleCreate) -> RoutingRule:
+    """Add a routing rule after checking the executor and the territory."""
+    _region(actor, data.region_code)
+    organization = OrganizationRepository(session).get(data.executor_id)
+    if organization is None or organization.region_code != data.region_code:
+        raise InvalidInput(f"organization {data.executor_id} is not in region "
+                           f"{data.region_code}")
+    if data.territory_id is not None:
+        territory = TerritoryRepository(session).get(data.territory_id)
+        if territory is None or territory.region_code != data.region_code:
+            raise InvalidInput(f"territory {data.territory_id} is not in region "
+                               f"{data.region_code}")
+    rule = CaseRepository(session).add_rule(RoutingRule(**data.model_dump()))
+    audit.record(session, actor, "routing_rule.add", "routing_rule", rule.id,
+                 region_code=data.region_code, details=data.model_dump())
+    return rule
+
+
+def add_policy(session: Session, actor: Actor, data: PolicyCreate) -> DeadlinePolicyRow:
+    """Add a deadline policy after validating it."""
+    _region(actor, data.region_code)
+    try:
+        policy = DeadlinePolicy.from_json(data.policy)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidInput(f"deadline policy: {exc}") from exc
+    row = CaseRepository(session).add_policy(DeadlinePolicyRow(
+        region_code=data.region_code, position=data.position, policy=policy.to_json()))
+    audit.record(session, actor, "deadline_policy.add", "deadline_policy", row.id,
+                 region_code=data.region_code, details=row.policy)
+    return row
+
+
+def add_calendar_exception(session: Session, actor: Actor,
+                           data: CalendarExceptionCreate) -> CalendarExceptionRow:
+    """Correct the production calendar."""
+    _region(actor, data.region_code)
+    row = CalendarExceptionRow(**data.model_dump())
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "calendar_exception.add", "calendar_exception", row.id,
+                 region_code=data.region_code, details=data.model_dump())
+    return row
+
+
+def handback_report(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """Organizations by hand-backs (the admin's routing report)."""
+    actor.require("read")
+    rows = CaseRepository(session).handback_report(actor.scope)
+    organizations = OrganizationRepository(session)
+    for row in rows:
+        organization = organizations.get(row["executor_id"]) if row["executor_id"] else None
+        row["executor"] = organization.name if organization else None
+    return rows

@@ -1,0 +1,112 @@
+"""Turning enriched messages into cases: new cases, follow-ups, feedback, repeats, copies."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from otklik.answers.feedback import classify_feedback
+from otklik.audit.actor import Actor
+from otklik.cases import service
+from otklik.cases.repository import CaseRepository
+from otklik.models.case import OPEN_STATUSES, Case, CaseMessage, CaseStatus
+from otklik.models.message import Message, MessageEnrichment
+
+#: A repeat message about the same thing reopens a closed case within this time.
+REPEAT_WINDOW = timedelta(days=30)
+
+
+def build_cases(session: Session, actor: Actor, message_ids: Sequence[int]) -> list[int]:
+    """Make or update cases for enriched messages; returns the ids of cases touched.
+
+    Idempotent: a message already in a case is skipped.
+    """
+    repo = CaseRepository(session)
+    already = repo.message_ids_with_case(message_ids)
+    enrichments = repo.enrichments(message_ids)
+    messages = session.scalars(
+        select(Message).where(Message.id.in_(list(message_ids)))
+        .order_by(Message.created_at, Message.id)
+    ).all()
+    touched: list[int] = []
+    for message in messages:
+        enrichment = enrichments.get(message.id)
+        if message.id in already or enrichment is None or message.deleted_at is not None:
+            continue
+        case = _place(session, actor, message, enrichment)
+        if case is not None:
+            touched.append(case.id)
+    return touched
+
+
+def _place(session: Session, actor: Actor, message: Message,
+           enrichment: MessageEnrichment) -> Case | None:
+    repo = CaseRepository(session)
+    parent_case = repo.case_of_message(message.parent_id) if message.parent_id else None
+    if parent_case is not None:
+        _follow_up(session, actor, parent_case, message)
+        return parent_case
+    if enrichment.duplicate_of_id is not None:
+        copy_of = repo.case_of_message(enrichment.duplicate_of_id)
+        if copy_of is not None and copy_of.status in OPEN_STATUSES:
+            service.attach_message(session, actor, copy_of, message, "copy")
+            return copy_of
+    if not enrichment.relevant:
+        return None
+    repeat = _repeat_of(session, message, enrichment)
+    if repeat is not None:
+        service.attach_message(session, actor, repeat, message, "repeat")
+        if repeat.status in (CaseStatus.answered, CaseStatus.closed):
+            service.reopen(session, actor, repeat, "repeat message from the resident")
+        return repeat
+    return service.case_from_message(session, actor, message, enrichment)
+
+
+def _author_of(session: Session, case: Case) -> str | None:
+    primary = session.scalar(
+        select(Message.author_key).join(CaseMessage, CaseMessage.message_id == Message.id)
+        .where(CaseMessage.case_id == case.id, CaseMessage.is_primary.is_(True))
+    )
+    return primary
+
+
+def _follow_up(session: Session, actor: Actor, case: Case, message: Message) -> None:
+    """A comment in the thread of a case: the resident's reply, feedback, or others' +1."""
+    service.attach_message(session, actor, case, message, "thread")
+    same_author = message.author_key is not None and message.author_key == _author_of(
+        session, case)
+    if not same_author:
+        return
+    if case.status == CaseStatus.clarification:
+        service.resident_replied(session, actor, case)
+        return
+    if case.status in (CaseStatus.answered, CaseStatus.closed):
+        feedback = classify_feedback(message.text)
+        service.record_event(session, actor, case, "feedback", None, value=feedback.value,
+                             message_id=message.id)
+        if feedback.reopen:
+            service.reopen(session, actor, case, f"resident: {message.text[:200]}")
+        elif feedback.close and case.status == CaseStatus.answered:
+            service.close(session, actor, case, reason="resident confirmed")
+
+
+def _repeat_of(session: Session, message: Message, enrichment: MessageEnrichment
+               ) -> Case | None:
+    """The same resident's earlier case about the same topic and place, if recent."""
+    if not message.author_key or not enrichment.topic:
+        return None
+    query = (
+        select(Case).join(CaseMessage, CaseMessage.case_id == Case.id)
+        .join(Message, Message.id == CaseMessage.message_id)
+        .where(Message.author_key == message.author_key, Message.source == message.source,
+               Case.topic == enrichment.topic,
+               Case.received_at >= message.created_at - REPEAT_WINDOW,
+               Case.status != CaseStatus.rejected, Case.merged_into_id.is_(None))
+        .order_by(Case.received_at.desc()).limit(1)
+    )
+    if enrichment.municipality_id is not None:
+        query = query.where(Case.municipality_id == enrichment.municipality_id)
+    return session.scalar(query)

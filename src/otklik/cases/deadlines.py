@@ -1,0 +1,129 @@
+"""Deadlines of cases: policies by topic and urgency, counted in the executor's working hours
+and time zone on the Russian production calendar (the arithmetic is in otklik.sla).
+
+The clock of a case starts when it is received (or reopened); the pauses while the resident
+was asked for details are kept on the case, so deadlines are always recomputed exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from sqlalchemy.orm import Session
+
+from otklik.cases.repository import CaseRepository
+from otklik.models.case import Case
+from otklik.models.organization import Organization
+from otklik.organizations.repository import OrganizationRepository
+from otklik.sla.calendar import CalendarException, ProductionCalendar, SlaClock, WorkingHours
+from otklik.sla.policy import (
+    DEFAULT_POLICIES,
+    DeadlinePolicy,
+    compute_deadlines,
+    resolve_policy,
+)
+
+Pause = tuple[datetime, datetime]
+
+
+def policy_for(session: Session, case: Case) -> DeadlinePolicy:
+    """The most specific policy for the case's topic, subtopic and urgency."""
+    rows = CaseRepository(session).policies(case.region_code)
+    policies = [DeadlinePolicy.from_json(r.policy) for r in rows] or list(DEFAULT_POLICIES)
+    return resolve_policy(policies, case.topic, case.subtopic, case.urgency)
+
+
+@lru_cache(maxsize=64)
+def _calendar(exceptions: tuple[tuple[str, str, str], ...]) -> ProductionCalendar:
+    return ProductionCalendar([
+        CalendarException(day=datetime.fromisoformat(day).date(), kind=kind, note=note)
+        for day, kind, note in exceptions
+    ])
+
+
+@lru_cache(maxsize=1024)
+def _clock(exceptions: tuple[tuple[str, str, str], ...], hours: str, tz: str) -> SlaClock:
+    import json
+
+    return SlaClock(_calendar(exceptions), WorkingHours.from_json(json.loads(hours)), tz)
+
+
+def clock_for(session: Session, case: Case, organization: Organization | None = None
+              ) -> SlaClock:
+    """The executor's clock: their working hours and time zone, the region's calendar.
+
+    Clocks are cached per (calendar corrections, hours, zone): an admin's edit of the
+    calendar makes a new key, so it takes effect at once.
+    """
+    import json
+
+    if organization is None and case.executor_id is not None:
+        organization = OrganizationRepository(session).get(case.executor_id)
+    exceptions = tuple(sorted(
+        (r.day, r.kind, r.note) for r in CaseRepository(session).calendar_exceptions(
+            case.region_code)))
+    if organization is None:
+        return _clock(exceptions, json.dumps(WorkingHours.standard().to_json()),
+                      "Europe/Moscow")
+    return _clock(exceptions, json.dumps(organization.working_hours, sort_keys=True),
+                  organization.timezone)
+
+
+def _pauses(case: Case) -> Sequence[Pause]:
+    return [(datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in case.pauses or []]
+
+
+def assign(session: Session, case: Case, *, start: datetime | None = None,
+           organization: Organization | None = None, reopened: bool = False) -> None:
+    """Set the deadlines from the clock start (received, or reopened) minus the pauses."""
+    if start is not None:
+        case.routing = {**(case.routing or {}), "clock_start": start.isoformat()}
+    clock_start = datetime.fromisoformat((case.routing or {}).get(
+        "clock_start", case.received_at.isoformat()))
+    policy = policy_for(session, case)
+    clock = clock_for(session, case, organization)
+    due = compute_deadlines(policy, clock, clock_start, pauses=_pauses(case))
+    if not reopened and case.first_response_at is None:
+        case.first_response_due = due.first_response_due
+    case.resolution_due = due.resolution_due
+    case.warn_at = due.warn_at
+
+
+def wants_interim_answer(session: Session, case: Case) -> bool:
+    """True when the policy publishes an interim answer on routing."""
+    return bool(policy_for(session, case).interim_answer)
+
+
+def clarification_window(session: Session, case: Case) -> timedelta:
+    """How long the resident has to answer a clarification request."""
+    return policy_for(session, case).clarification_window
+
+
+def after_pause(session: Session, case: Case) -> None:
+    """Recompute the deadlines once a pause has ended (the clock stood still meanwhile)."""
+    extended = (case.routing or {}).get("extended_until")
+    assign(session, case)
+    if extended:
+        case.resolution_due = max(case.resolution_due or datetime.fromisoformat(extended),
+                                  datetime.fromisoformat(extended))
+
+
+def extend(case: Case, until: datetime) -> None:
+    """A curator's approved extension: the resolution deadline moves to ``until``."""
+    case.routing = {**(case.routing or {}), "extended_until": until.isoformat()}
+    previous = case.resolution_due
+    case.resolution_due = until
+    if case.warn_at is not None and previous is not None:
+        case.warn_at = until - max(previous - case.warn_at, timedelta(hours=2))
+
+
+def remaining(session: Session, case: Case, now: datetime) -> timedelta | None:
+    """Working time left to the resolution deadline (negative when overdue)."""
+    if case.resolution_due is None:
+        return None
+    pauses: list[tuple[datetime, datetime | None]] = list(_pauses(case))
+    if case.paused_since is not None:
+        pauses.append((case.paused_since, None))
+    return clock_for(session, case).remaining(case.resolution_due, now, pauses=pauses)

@@ -1,0 +1,176 @@
+"""Case routes: lists, the card, actions, corrections, merge/split, problems, rules, policies."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+
+from otklik.audit.actor import Actor
+from otklik.cases import actions, answers, service
+from otklik.cases.queries import case_detail
+from otklik.cases.repository import CaseRepository
+from otklik.cases.schemas import (
+    AnswerRead,
+    BulkAnswer,
+    CalendarExceptionCreate,
+    CaseAction,
+    CaseDetail,
+    CaseEdit,
+    CaseList,
+    CaseRead,
+    MergeRequest,
+    PolicyCreate,
+    ProblemList,
+    ProblemRead,
+    RuleCreate,
+    RuleRead,
+    SplitRequest,
+)
+from otklik.cases import admin
+from otklik.db.base import utcnow
+from otklik.deps import CurrentActor, SessionDep
+from otklik.errors import NotFound
+from otklik.models.case import CaseStatus
+
+router = APIRouter(prefix="/api/v1", tags=["cases"])
+
+
+@router.get("/cases", response_model=CaseList)
+def list_cases(
+    actor: CurrentActor,
+    session: SessionDep,
+    status: list[CaseStatus] | None = Query(default=None),
+    topic: str | None = None,
+    executor_id: int | None = None,
+    problem_id: int | None = None,
+    region_code: str | None = Query(default=None, pattern=r"^\d{2,3}$"),
+    overdue: bool = False,
+    limit: int = Query(default=50, ge=1, le=500),
+    offset: int = Query(default=0, ge=0),
+) -> CaseList:
+    """Cases in the caller's scope, nearest deadline first."""
+    actor.require("read")
+    rows, total = CaseRepository(session).list(
+        actor.scope, statuses=status, topic=topic, executor_id=executor_id,
+        problem_id=problem_id, region_code=region_code,
+        overdue_at=utcnow() if overdue else None, limit=limit, offset=offset)
+    return CaseList(items=[CaseRead.model_validate(c) for c in rows], total=total,
+                    limit=limit, offset=offset)
+
+
+@router.get("/cases/{case_id}", response_model=CaseDetail)
+def get_case(case_id: int, actor: CurrentActor, session: SessionDep) -> CaseDetail:
+    """One case with its messages, history, answers and what the caller may do."""
+    return case_detail(session, actor, case_id)
+
+
+@router.post("/cases/{case_id}/actions/{action}", response_model=CaseRead)
+def act(case_id: int, action: str, payload: CaseAction, actor: CurrentActor,
+        session: SessionDep) -> CaseRead:
+    """Route, accept, hand back, clarify, draft, submit, approve, return, close, reopen …"""
+    case = service.get_case(session, actor, case_id)
+    actions.perform(session, actor, case, action, payload)
+    session.flush()
+    return CaseRead.model_validate(case)
+
+
+@router.patch("/cases/{case_id}", response_model=CaseRead)
+def edit_case(case_id: int, payload: CaseEdit, actor: CurrentActor, session: SessionDep
+              ) -> CaseRead:
+    """Correct topic, place, urgency … (each correction becomes a training label)."""
+    case = service.get_case(session, actor, case_id)
+    service.edit(session, actor, case, payload.changes, payload.version)
+    session.flush()
+    return CaseRead.model_validate(case)
+
+
+@router.post("/cases/merge", response_model=CaseRead)
+def merge_cases(payload: MergeRequest, actor: CurrentActor, session: SessionDep) -> CaseRead:
+    """Merge cases into one."""
+    target = service.get_case(session, actor, payload.target)
+    others = [service.get_case(session, actor, i) for i in payload.others]
+    return CaseRead.model_validate(service.merge(session, actor, target, others))
+
+
+@router.post("/cases/{case_id}/split", response_model=CaseRead, status_code=201)
+def split_case(case_id: int, payload: SplitRequest, actor: CurrentActor, session: SessionDep
+               ) -> CaseRead:
+    """Move some messages into a new case."""
+    case = service.get_case(session, actor, case_id)
+    return CaseRead.model_validate(service.split(session, actor, case, payload.message_ids))
+
+
+@router.post("/extensions/{extension_id}/decision", response_model=CaseRead)
+def decide_extension(extension_id: int, approve: bool, actor: CurrentActor,
+                     session: SessionDep) -> CaseRead:
+    """A curator approves or rejects a request for more time."""
+    return CaseRead.model_validate(service.decide_extension(session, actor, extension_id,
+                                                            approve))
+
+
+@router.get("/problems", response_model=ProblemList)
+def list_problems(actor: CurrentActor, session: SessionDep,
+                  region_code: str | None = Query(default=None, pattern=r"^\d{2,3}$"),
+                  limit: int = Query(default=50, ge=1, le=500),
+                  offset: int = Query(default=0, ge=0)) -> ProblemList:
+    """Problems (clusters of cases), biggest first."""
+    actor.require("read")
+    rows, total = CaseRepository(session).problems(actor.scope, region_code=region_code,
+                                                   limit=limit, offset=offset)
+    return ProblemList(items=[ProblemRead.model_validate(p) for p in rows], total=total)
+
+
+def _problem(session: SessionDep, actor: Actor, problem_id: int):  # type: ignore[no-untyped-def]
+    problem = CaseRepository(session).problem(problem_id)
+    if problem is None or not actor.scope.sees_region(problem.region_code):
+        raise NotFound(f"problem {problem_id} not found")
+    return problem
+
+
+@router.get("/problems/{problem_id}", response_model=ProblemRead)
+def get_problem(problem_id: int, actor: CurrentActor, session: SessionDep) -> ProblemRead:
+    """One problem."""
+    return ProblemRead.model_validate(_problem(session, actor, problem_id))
+
+
+@router.post("/problems/{problem_id}/answer", response_model=AnswerRead, status_code=201)
+def answer_problem(problem_id: int, payload: BulkAnswer, actor: CurrentActor,
+                   session: SessionDep) -> AnswerRead:
+    """Answer every case of a problem at once (published once per linked message)."""
+    problem = _problem(session, actor, problem_id)
+    return AnswerRead.model_validate(answers.answer_problem(session, actor, problem,
+                                                            payload.text))
+
+
+@router.get("/routing/rules", response_model=list[RuleRead])
+def list_rules(actor: CurrentActor, session: SessionDep,
+               region_code: str = Query(pattern=r"^\d{2,3}$")) -> list[RuleRead]:
+    """A region's routing rules in order."""
+    return [RuleRead.model_validate(r) for r in admin.list_rules(session, actor, region_code)]
+
+
+@router.post("/routing/rules", response_model=RuleRead, status_code=201)
+def add_rule(payload: RuleCreate, actor: CurrentActor, session: SessionDep) -> RuleRead:
+    """Add a routing rule."""
+    return RuleRead.model_validate(admin.add_rule(session, actor, payload))
+
+
+@router.get("/routing/report")
+def routing_report(actor: CurrentActor, session: SessionDep) -> list[dict[str, object]]:
+    """Organizations by how often they hand cases back (wrong routing)."""
+    return admin.handback_report(session, actor)
+
+
+@router.post("/deadline-policies", status_code=201)
+def add_policy(payload: PolicyCreate, actor: CurrentActor, session: SessionDep
+               ) -> dict[str, object]:
+    """Add a deadline policy."""
+    row = admin.add_policy(session, actor, payload)
+    return {"id": row.id, "policy": row.policy}
+
+
+@router.post("/calendar-exceptions", status_code=201)
+def add_calendar_exception(payload: CalendarExceptionCreate, actor: CurrentActor,
+                           session: SessionDep) -> dict[str, object]:
+    """Correct the production calendar (a moved day, a regional holiday)."""
+    row = admin.add_calendar_exception(session, actor, payload)
+    return {"id": row.id, "day": row.day, "kind": row.kind}

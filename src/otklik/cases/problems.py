@@ -1,0 +1,125 @@
+"""Problems: cases grouped automatically by topic, place, text and time (otklik.problems).
+
+The clusterer keeps an index in memory per process; before each run it checks the stored
+problems against it and rebuilds it when another worker changed them, so several workers
+stay consistent. An operator's manual placement is pinned and never undone automatically.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from otklik.cases.repository import CaseRepository
+from otklik.db.base import utcnow
+from otklik.models.case import Case, Problem
+from otklik.models.message import MessageEnrichment
+from otklik.problems.clustering import CaseFeatures, ProblemIndex, ProblemState, title_for
+from otklik.territories.repository import TerritoryRepository
+
+RETENTION = timedelta(days=120)
+_lock = threading.Lock()
+_index: ProblemIndex | None = None
+_known: dict[int, int] = {}  # problem id -> size, as this process last saw it
+
+
+def queue_problem_assignment(session: Session, case_ids: Sequence[int]) -> None:
+    """Cluster these cases after commit."""
+    from otklik.cases.tasks import assign_problems_job
+    from otklik.queue import enqueue_after_commit
+
+    enqueue_after_commit(session, assign_problems_job, list(case_ids))
+
+
+def _in_sync(session: Session, since: object) -> bool:
+    stored = dict(session.execute(
+        select(Problem.id, Problem.size).where(Problem.last_seen >= since)).all())
+    return _index is not None and stored == _known
+
+
+def _rebuild(session: Session) -> ProblemIndex:
+    global _index
+    index = ProblemIndex()
+    _known.clear()
+    since = utcnow() - RETENTION
+    for problem in CaseRepository(session).active_problems(since):
+        if not problem.state:
+            continue
+        state = ProblemState.from_dict({**problem.state, "problem_id": problem.id,
+                                        "key": f"p{problem.id}"})
+        index.add_problem(state)
+        _known[problem.id] = problem.size
+    _index = index
+    return index
+
+
+def assign_problems(session: Session, case_ids: Sequence[int]) -> int:
+    """Put cases into problems (new or existing); returns how many joined one."""
+    if not case_ids:
+        return 0
+    with _lock:
+        index = _index if _in_sync(session, utcnow() - RETENTION) else _rebuild(session)
+        assert index is not None
+        return _assign(session, index, case_ids)
+
+
+def _features(session: Session, case: Case) -> CaseFeatures:
+    repo = CaseRepository(session)
+    messages = repo.messages(case.id)
+    primary = messages[0] if messages else None
+    enrichment = session.get(MessageEnrichment, primary.id) if primary else None
+    territories = TerritoryRepository(session)
+    settlement = territories.get(case.settlement_id) if case.settlement_id else None
+    municipality = territories.get(case.municipality_id) if case.municipality_id else None
+    return CaseFeatures(
+        case_id=case.id, created_at=case.received_at, topic=case.topic,
+        subtopic=case.subtopic, region=case.region_code,
+        municipality_id=case.municipality_id, settlement_id=case.settlement_id,
+        street=case.street, house=case.house,
+        text=primary.text if primary else case.title,
+        signature=enrichment.dedup_key if enrichment else None,
+        settlement_name=settlement.name if settlement else None,
+        municipality_name=municipality.short_name or municipality.name if municipality else None,
+    )
+
+
+def _assign(session: Session, index: ProblemIndex, case_ids: Sequence[int]) -> int:
+    repo = CaseRepository(session)
+    joined = 0
+    changed: set[str] = set()
+    cases = sorted((c for c in (repo.get(i) for i in set(case_ids)) if c is not None),
+                   key=lambda c: (c.received_at, c.id))
+    placed: list[tuple[Case, str]] = []
+    for case in cases:
+        if case.problem_pinned or case.problem_id is not None:
+            continue
+        assignment = index.assign(_features(session, case))
+        if assignment.problem_key is None or assignment.pinned:
+            continue
+        changed.add(assignment.problem_key)
+        placed.append((case, assignment.problem_key))
+    rows: dict[str, Problem] = {}
+    for key in changed:
+        state = index.problems[key]
+        state.title = title_for(state, index.idf)
+        row = repo.problem(state.problem_id) if state.problem_id is not None else None
+        if row is None:
+            row = repo.add_problem(Problem(
+                region_code=state.region, title=state.title[:300], topic=state.topic,
+                subtopic=state.subtopic, municipality_id=state.municipality_id,
+                settlement_id=state.settlement_id, street=state.street,
+                first_seen=state.first_seen, last_seen=state.last_seen, size=state.size))
+            index.set_problem_id(key, row.id)
+        row.title, row.size, row.last_seen = state.title[:300], state.size, state.last_seen
+        row.street, row.subtopic = state.street, state.subtopic
+        row.state = state.to_dict()
+        rows[key] = row
+        _known[row.id] = row.size
+    for case, key in placed:
+        case.problem_id = rows[key].id
+        joined += 1
+    return joined

@@ -1,0 +1,100 @@
+"""Publishing approved answers through the channel each message came from.
+
+One publication row per (answer, message) makes publishing idempotent: a retry or a second
+run publishes only what is not published yet. Messages from a source without a configured
+connector (a file import, the demo) are recorded as ``no_channel`` — visible to operators,
+never silently dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from otklik.cases.repository import CaseRepository
+from otklik.db.base import utcnow
+from otklik.errors import NotFound
+from otklik.intake import connectors_service
+from otklik.intake.connectors.base import ConnectorError, Reply
+from otklik.intake.repository import ConnectorRepository
+from otklik.models.case import Answer, Publication
+from otklik.models.message import Message
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PublishSummary:
+    """What one publishing run did."""
+
+    published: int = 0
+    already: int = 0
+    no_channel: int = 0
+    failed: int = 0
+
+
+def targets(session: Session, answer: Answer) -> list[Message]:
+    """The messages an answer replies to: its case's, or every case's of its problem."""
+    repo = CaseRepository(session)
+    if answer.case_id is not None:
+        messages = repo.messages(answer.case_id)
+        primary = [m for m in messages if m.parent_id is None] or messages[:1]
+        return list(primary if answer.kind != "final" else messages)
+    if answer.problem_id is not None:
+        out: list[Message] = []
+        for case in repo.cases_of_problem(answer.problem_id):
+            out.extend(repo.messages(case.id))
+        return out
+    return []
+
+
+def publish(session: Session, answer_id: int) -> PublishSummary:
+    """Publish an answer under each of its messages that has not got it yet."""
+    repo = CaseRepository(session)
+    answer = repo.answer(answer_id)
+    if answer is None:
+        raise NotFound(f"answer {answer_id} not found")
+    summary = PublishSummary()
+    for message in targets(session, answer):
+        row = repo.publication(answer.id, message.id) or repo.add_publication(
+            Publication(answer_id=answer.id, message_id=message.id, channel=message.source))
+        if row.status in ("published", "no_channel"):
+            summary.already += 1
+            continue
+        _publish_one(session, answer, message, row, summary)
+    if summary.failed == 0 and answer.published_at is None:
+        answer.published_at = utcnow()
+        answer.status = "published" if answer.status == "approved" else answer.status
+    return summary
+
+
+def _publish_one(session: Session, answer: Answer, message: Message, row: Publication,
+                 summary: PublishSummary) -> None:
+    connector = (ConnectorRepository(session).get(message.connector_id)
+                 if message.connector_id else None)
+    if connector is None or not connector.enabled:
+        row.status, row.published_at = "no_channel", utcnow()
+        summary.no_channel += 1
+        return
+    row.attempts += 1
+    channel = connectors_service.build(connector)
+    try:
+        external = channel.publish(Reply(
+            target_source_id=message.source_id, text=answer.text,
+            target_parent_source_id=message.parent_source_id,
+            recipient=(message.raw or {}).get("from") if message.source == "email" else None,
+            idempotency_key=f"answer-{answer.id}-message-{message.id}",
+        ))
+    except ConnectorError as exc:
+        row.status, row.last_error = "failed", exc.message
+        summary.failed += 1
+        log.warning("publishing answer %s to message %s failed: %s", answer.id, message.id,
+                    exc.message)
+        return
+    finally:
+        channel.close()
+    row.status, row.external_id, row.published_at = "published", external, utcnow()
+    row.last_error = None
+    summary.published += 1

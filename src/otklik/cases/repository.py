@@ -1,0 +1,348 @@
+"""Every query of cases, their messages, events, answers, rules and policies."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from otklik.accounts.scope import Scope
+from otklik.models.case import (
+    OPEN_STATUSES,
+    Answer,
+    CalendarExceptionRow,
+    Case,
+    CaseEvent,
+    CaseMessage,
+    CaseStatus,
+    DeadlinePolicyRow,
+    Extension,
+    Problem,
+    Publication,
+    RoutingRule,
+)
+from otklik.models.message import Message, MessageEnrichment
+from otklik.models.organization import OrganizationTerritory
+
+
+class CaseRepository:
+    """Cases within a scope and everything hanging off them."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- cases -------------------------------------------------------------------------------
+
+    def get(self, case_id: int) -> Case | None:
+        """A case by id (no scope check: services do that)."""
+        return self.session.get(Case, case_id)
+
+    def add(self, case: Case) -> Case:
+        """Insert a case and get its id."""
+        self.session.add(case)
+        self.session.flush()
+        return case
+
+    def scoped(self, scope: Scope) -> Select[tuple[Case]]:
+        """The base query of cases a scope may see."""
+        query = select(Case).where(scope.region_filter(Case.region_code))
+        if scope.organization_id is not None:
+            query = query.where(Case.executor_id == scope.organization_id)
+        return query
+
+    def list(
+        self,
+        scope: Scope,
+        *,
+        statuses: Sequence[CaseStatus] | None = None,
+        topic: str | None = None,
+        executor_id: int | None = None,
+        problem_id: int | None = None,
+        overdue_at: datetime | None = None,
+        region_code: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[Sequence[Case], int]:
+        """A page of cases (deadline first) and the total."""
+        query = self.scoped(scope)
+        if statuses:
+            query = query.where(Case.status.in_(list(statuses)))
+        if topic:
+            query = query.where(Case.topic == topic)
+        if executor_id is not None:
+            query = query.where(Case.executor_id == executor_id)
+        if problem_id is not None:
+            query = query.where(Case.problem_id == problem_id)
+        if region_code:
+            query = query.where(Case.region_code == region_code)
+        if overdue_at is not None:
+            query = query.where(Case.status.in_(list(OPEN_STATUSES)),
+                                Case.resolution_due < overdue_at)
+        total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = self.session.scalars(
+            query.order_by(Case.resolution_due.asc().nulls_last(), Case.id.desc())
+            .limit(limit).offset(offset)
+        ).all()
+        return rows, total
+
+    def count_by_status(self) -> dict[str, int]:
+        """How many cases are in each status."""
+        rows = self.session.execute(select(Case.status, func.count()).group_by(Case.status))
+        return {status.value: count for status, count in rows}
+
+    def count_overdue(self, now: datetime) -> int:
+        """Open cases past a deadline now."""
+        return self.session.scalar(
+            select(func.count(Case.id)).where(
+                Case.status.in_(list(OPEN_STATUSES)),
+                or_(
+                    Case.resolution_due < now,
+                    and_(Case.first_response_at.is_(None), Case.first_response_due < now),
+                ),
+            )
+        ) or 0
+
+    def due_for_escalation(self, now: datetime, limit: int = 1000) -> Sequence[Case]:
+        """Open, un-paused cases whose warning time or deadline has come."""
+        active = [CaseStatus.routed, CaseStatus.in_work, CaseStatus.answer_drafted,
+                  CaseStatus.on_moderation]
+        return self.session.scalars(
+            select(Case).where(
+                Case.status.in_(active),
+                Case.paused_since.is_(None),
+                or_(
+                    and_(Case.escalation_level == 0, Case.warn_at <= now),
+                    and_(Case.escalation_level <= 1, Case.resolution_due <= now),
+                    Case.escalation_level == 2,
+                ),
+            ).limit(limit)
+        ).all()
+
+    def clarifications_expired(self, now: datetime) -> Sequence[Case]:
+        """Cases whose resident did not answer the clarification request in time."""
+        return self.session.scalars(
+            select(Case).where(Case.status == CaseStatus.clarification,
+                               Case.clarification_due <= now)
+        ).all()
+
+    # -- messages of cases ---------------------------------------------------------------------
+
+    def add_message(self, case_id: int, message_id: int, primary: bool = False) -> None:
+        """Attach a message to a case."""
+        self.session.add(CaseMessage(case_id=case_id, message_id=message_id, is_primary=primary))
+
+    def case_of_message(self, message_id: int) -> Case | None:
+        """The case a message belongs to."""
+        return self.session.scalar(
+            select(Case).join(CaseMessage, CaseMessage.case_id == Case.id)
+            .where(CaseMessage.message_id == message_id)
+        )
+
+    def messages(self, case_id: int) -> Sequence[Message]:
+        """A case's messages, oldest first."""
+        return self.session.scalars(
+            select(Message).join(CaseMessage, CaseMessage.message_id == Message.id)
+            .where(CaseMessage.case_id == case_id).order_by(Message.created_at, Message.id)
+        ).all()
+
+    def message_ids_with_case(self, message_ids: Sequence[int]) -> set[int]:
+        """Which of these messages are in a case already."""
+        return set(self.session.scalars(
+            select(CaseMessage.message_id).where(CaseMessage.message_id.in_(list(message_ids)))
+        ))
+
+    def move_messages(self, from_case: int, to_case: int,
+                      message_ids: Sequence[int] | None = None) -> int:
+        """Move messages between cases (merge, split)."""
+        query = select(CaseMessage).where(CaseMessage.case_id == from_case)
+        if message_ids is not None:
+            query = query.where(CaseMessage.message_id.in_(list(message_ids)))
+        rows = self.session.scalars(query).all()
+        for row in rows:
+            row.case_id = to_case
+            row.is_primary = False
+        return len(rows)
+
+    def enrichments(self, message_ids: Sequence[int]) -> dict[int, MessageEnrichment]:
+        """What the language stages decided about these messages."""
+        rows = self.session.scalars(
+            select(MessageEnrichment).where(MessageEnrichment.message_id.in_(list(message_ids)))
+        )
+        return {r.message_id: r for r in rows}
+
+    # -- history, answers, publications, extensions -------------------------------------------
+
+    def add_event(self, event: CaseEvent) -> None:
+        """Record a step of a case's history."""
+        self.session.add(event)
+
+    def events(self, case_id: int) -> Sequence[CaseEvent]:
+        """A case's history, oldest first."""
+        return self.session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+        ).all()
+
+    def add_answer(self, answer: Answer) -> Answer:
+        """Insert an answer and get its id."""
+        self.session.add(answer)
+        self.session.flush()
+        return answer
+
+    def answers(self, case_id: int) -> Sequence[Answer]:
+        """A case's answers, oldest first."""
+        return self.session.scalars(
+            select(Answer).where(Answer.case_id == case_id).order_by(Answer.id)
+        ).all()
+
+    def answer(self, answer_id: int) -> Answer | None:
+        """An answer by id."""
+        return self.session.get(Answer, answer_id)
+
+    def recent_answers_of(self, organization_id: int, since: datetime) -> Sequence[Answer]:
+        """An organization's recent final answers (for the mass-copy check)."""
+        return self.session.scalars(
+            select(Answer).where(Answer.organization_id == organization_id,
+                                 Answer.kind == "final", Answer.created_at >= since)
+            .order_by(Answer.id.desc()).limit(500)
+        ).all()
+
+    def publication(self, answer_id: int, message_id: int) -> Publication | None:
+        """The publication of an answer under a message, if any."""
+        return self.session.scalar(
+            select(Publication).where(Publication.answer_id == answer_id,
+                                      Publication.message_id == message_id)
+        )
+
+    def add_publication(self, publication: Publication) -> Publication:
+        """Insert a publication row."""
+        self.session.add(publication)
+        self.session.flush()
+        return publication
+
+    def publications(self, answer_id: int) -> Sequence[Publication]:
+        """Where an answer went."""
+        return self.session.scalars(
+            select(Publication).where(Publication.answer_id == answer_id)
+            .order_by(Publication.id)
+        ).all()
+
+    def add_extension(self, extension: Extension) -> Extension:
+        """Insert an extension request."""
+        self.session.add(extension)
+        self.session.flush()
+        return extension
+
+    def extension(self, extension_id: int) -> Extension | None:
+        """An extension request by id."""
+        return self.session.get(Extension, extension_id)
+
+    def extensions(self, case_id: int) -> Sequence[Extension]:
+        """A case's extension requests."""
+        return self.session.scalars(
+            select(Extension).where(Extension.case_id == case_id).order_by(Extension.id)
+        ).all()
+
+    # -- problems -------------------------------------------------------------------------------
+
+    def problem(self, problem_id: int) -> Problem | None:
+        """A problem by id."""
+        return self.session.get(Problem, problem_id)
+
+    def add_problem(self, problem: Problem) -> Problem:
+        """Insert a problem and get its id."""
+        self.session.add(problem)
+        self.session.flush()
+        return problem
+
+    def active_problems(self, since: datetime) -> Sequence[Problem]:
+        """Problems seen since a moment (to seed the clusterer)."""
+        return self.session.scalars(
+            select(Problem).where(Problem.last_seen >= since).order_by(Problem.id)
+        ).all()
+
+    def problems(self, scope: Scope, *, region_code: str | None = None, limit: int = 50,
+                 offset: int = 0) -> tuple[Sequence[Problem], int]:
+        """A page of problems, biggest first."""
+        query = select(Problem).where(scope.region_filter(Problem.region_code))
+        if region_code:
+            query = query.where(Problem.region_code == region_code)
+        total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = self.session.scalars(
+            query.order_by(Problem.size.desc(), Problem.last_seen.desc()).limit(limit)
+            .offset(offset)
+        ).all()
+        return rows, total
+
+    def count_problems(self) -> int:
+        """How many problems exist."""
+        return self.session.scalar(select(func.count(Problem.id))) or 0
+
+    def cases_of_problem(self, problem_id: int) -> Sequence[Case]:
+        """Cases linked to a problem."""
+        return self.session.scalars(
+            select(Case).where(Case.problem_id == problem_id).order_by(Case.received_at)
+        ).all()
+
+    # -- routing, policies, calendar -------------------------------------------------------------
+
+    def rules(self, region_code: str) -> Sequence[RoutingRule]:
+        """A region's enabled routing rules in order."""
+        return self.session.scalars(
+            select(RoutingRule).where(RoutingRule.region_code == region_code,
+                                      RoutingRule.enabled.is_(True))
+            .order_by(RoutingRule.position, RoutingRule.id)
+        ).all()
+
+    def add_rule(self, rule: RoutingRule) -> RoutingRule:
+        """Insert a routing rule."""
+        self.session.add(rule)
+        self.session.flush()
+        return rule
+
+    def covers(self, organization_id: int, territory_ids: Sequence[int]) -> bool:
+        """True when the organization covers one of these territories."""
+        if not territory_ids:
+            return False
+        return self.session.scalar(
+            select(func.count()).select_from(OrganizationTerritory).where(
+                OrganizationTerritory.organization_id == organization_id,
+                OrganizationTerritory.territory_id.in_(list(territory_ids)),
+            )
+        ) > 0
+
+    def policies(self, region_code: str | None) -> Sequence[DeadlinePolicyRow]:
+        """Deadline policies of a region and the global ones, in order."""
+        return self.session.scalars(
+            select(DeadlinePolicyRow).where(or_(DeadlinePolicyRow.region_code == region_code,
+                                                DeadlinePolicyRow.region_code.is_(None)))
+            .order_by(DeadlinePolicyRow.region_code.is_(None), DeadlinePolicyRow.position,
+                      DeadlinePolicyRow.id)
+        ).all()
+
+    def add_policy(self, row: DeadlinePolicyRow) -> DeadlinePolicyRow:
+        """Insert a policy."""
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def calendar_exceptions(self, region_code: str | None) -> Sequence[CalendarExceptionRow]:
+        """Calendar corrections for a region and the country."""
+        return self.session.scalars(
+            select(CalendarExceptionRow).where(or_(
+                CalendarExceptionRow.region_code == region_code,
+                CalendarExceptionRow.region_code.is_(None)))
+        ).all()
+
+    def handback_report(self, scope: Scope) -> list[dict[str, Any]]:
+        """Organizations ranked by how often cases are handed back to triage."""
+        rows = self.session.execute(
+            select(CaseEvent.details["from_executor"].as_string(), func.count())
+            .join(Case, Case.id == CaseEvent.case_id)
+            .where(CaseEvent.kind == "handback", scope.region_filter(Case.region_code))
+            .group_by(CaseEvent.details["from_executor"].as_string())
+            .order_by(func.count().desc())
+        ).all()
+        return [{"executor_id": int(e) if e else None, "handbacks": n} for e, n in rows]

@@ -1,0 +1,85 @@
+"""Routing: ordered rules topic × territory → executor, and a learned suggestion beside them.
+
+The first enabled rule of the case's region that matches wins; without one the case goes to
+the curator's triage queue. The suggestion learned from history (an active ``executor``
+model in the registry) is shown beside the rule with its confidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from otklik.cases.repository import CaseRepository
+from otklik.models.case import Case, RoutingRule
+from otklik.territories.repository import TerritoryRepository
+
+
+@dataclass
+class Suggestion:
+    """Where a case should go and why."""
+
+    executor_id: int | None = None
+    from_rule: bool = False
+    rule_id: int | None = None
+    learned: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON for the case's ``routing`` column."""
+        return asdict(self)
+
+
+def _matches(rule: RoutingRule, case: Case) -> bool:
+    if rule.topic and rule.topic != case.topic:
+        return False
+    if rule.subtopic and rule.subtopic != case.subtopic:
+        return False
+    if rule.territory_id is None:
+        return True
+    return rule.territory_id in (case.municipality_id, case.settlement_id)
+
+
+def suggest(session: Session, case: Case) -> Suggestion:
+    """The rule's executor (if any rule matches) and the learned suggestion."""
+    suggestion = Suggestion(reason="no rule matched: triage")
+    if case.region_code:
+        for rule in CaseRepository(session).rules(case.region_code):
+            if _matches(rule, case):
+                suggestion = Suggestion(executor_id=rule.executor_id, from_rule=True,
+                                        rule_id=rule.id, reason=rule.note or "rule")
+                break
+    learned = learned_suggestion(session, case)
+    if learned:
+        suggestion.learned = learned
+    return suggestion
+
+
+def learned_suggestion(session: Session, case: Case) -> dict[str, Any]:
+    """The active executor model's answer for the case text, with its confidence."""
+    from otklik.nlp.registry import active_model
+
+    model = active_model(session, "executor")
+    if model is None:
+        return {}
+    messages = CaseRepository(session).messages(case.id)
+    text = " ".join(m.text for m in messages[:3]) or case.title
+    label, confidence = model.predict_one(text)
+    try:
+        executor_id = int(label)
+    except ValueError:
+        return {"label": label, "confidence": confidence, "model": model.version}
+    return {"executor_id": executor_id, "confidence": confidence, "model": model.version}
+
+
+def covers_case(session: Session, organization_id: int, case: Case) -> bool:
+    """True when the organization covers the case's settlement, municipality or region."""
+    territories = TerritoryRepository(session)
+    ids = [t for t in (case.settlement_id, case.municipality_id) if t is not None]
+    if case.region_code:
+        region = territories.region(case.region_code)
+        if region is not None:
+            ids.append(region.id)
+    return CaseRepository(session).covers(organization_id, ids)

@@ -1,0 +1,48 @@
+"""Background jobs of cases. Jobs take ids, reload, and are idempotent."""
+
+from __future__ import annotations
+
+import dramatiq
+
+from otklik.audit.actor import Actor
+from otklik.cases import builder, publishing, service
+from otklik.db.session import session_scope
+from otklik.queue import broker
+
+
+@dramatiq.actor(broker=broker, queue_name="cases", max_retries=5, time_limit=600_000)
+def build_cases(message_ids: list[int]) -> None:
+    """Make or update cases for enriched messages."""
+    with session_scope() as session:
+        touched = builder.build_cases(session, Actor.system("intake"), message_ids)
+        if touched:
+            from otklik.cases.problems import queue_problem_assignment
+
+            queue_problem_assignment(session, touched)
+
+
+@dramatiq.actor(broker=broker, queue_name="publish", max_retries=8, min_backoff=5_000,
+                time_limit=300_000)
+def publish_answer(answer_id: int) -> None:
+    """Publish an answer where its messages came from; raise to retry failed channels."""
+    with session_scope() as session:
+        summary = publishing.publish(session, answer_id)
+    if summary.failed:
+        raise RuntimeError(f"{summary.failed} publications of answer {answer_id} failed; "
+                           "the job retries with back-off")
+
+
+@dramatiq.actor(broker=broker, queue_name="cases", max_retries=0, time_limit=600_000)
+def tick() -> None:
+    """Escalate cases near or past their deadlines; close expired clarifications."""
+    with session_scope() as session:
+        service.escalate_due(session, Actor.system("sla"))
+
+
+@dramatiq.actor(broker=broker, queue_name="cases", max_retries=5, time_limit=600_000)
+def assign_problems_job(case_ids: list[int]) -> None:
+    """Cluster cases into problems."""
+    from otklik.cases.problems import assign_problems
+
+    with session_scope() as session:
+        assign_problems(session, case_ids)

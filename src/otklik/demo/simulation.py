@@ -1,0 +1,311 @@
+"""The demo's 90 days of work: the generated stream becomes cases, routed, answered on time
+and late, clarified, extended, reopened, rejected and grouped into problems.
+
+Every step goes through the real services at the simulated moment (``simulated_now``), so
+histories, deadlines and the audit log look like a center's real quarter. Deterministic for
+a seed. Steps planned after "now" do not happen: those cases are open now, some overdue.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from otklik.accounts.scope import Scope
+from otklik.audit.actor import Actor
+from otklik.cases import answers, service
+from otklik.cases.builder import build_cases
+from otklik.cases.repository import CaseRepository
+from otklik.db.base import simulated_now, utcnow
+from otklik.db.session import session_scope
+from otklik.demo.simulation_texts import (
+    BRUSH_OFFS,
+    CLARIFICATIONS,
+    GENERIC,
+    GOOD,
+    HANDBACK_REASONS,
+)
+from otklik.errors import OtklikError
+from otklik.models.account import User
+from otklik.models.case import Case, CaseStatus
+from otklik.models.message import Message
+from otklik.models.organization import OrganizationKind
+from otklik.organizations.repository import OrganizationRepository
+
+Progress = Callable[[int], None]
+MONTHS = ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
+          "сентября", "октября", "ноября", "декабря"]
+
+
+def _ru_date(moment: datetime) -> str:
+    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year} г."
+
+
+@dataclass
+class Staff:
+    """Who acts in a region: real demo users in Tambov, named roles elsewhere."""
+
+    operator: Actor
+    operator2: Actor
+    curator: Actor
+
+
+def _staff(session, region: str) -> Staff:  # type: ignore[no-untyped-def]
+    users = {u.username: u for u in session.scalars(select(User).where(User.is_demo.is_(True)))}
+    if region == "68" and "operator" in users:
+        from otklik.accounts.service import actor_for
+
+        operator = actor_for(session, users["operator"])
+        curator = actor_for(session, users["curator"])
+        return Staff(operator, Actor(label="Оператор ЦУР (дежурный)", scope=Scope.system()),
+                     curator)
+    return Staff(Actor(label=f"Оператор ЦУР {region}", scope=Scope.system()),
+                 Actor(label=f"Старший оператор ЦУР {region}", scope=Scope.system()),
+                 Actor(label=f"Куратор ЦУР {region}", scope=Scope.system()))
+
+
+def _executor_actor(session, case: Case) -> Actor:  # type: ignore[no-untyped-def]
+    users = session.scalars(select(User).where(User.is_demo.is_(True),
+                                               User.organization_id == case.executor_id)).all()
+    if users:
+        from otklik.accounts.service import actor_for
+
+        return actor_for(session, users[0])
+    organization = OrganizationRepository(session).get(case.executor_id or -1)
+    label = f"Исполнитель: {organization.name}" if organization else "Исполнитель"
+    return Actor(label=label, scope=Scope.system())
+
+
+def build_all_cases(progress: Progress | None = None, bucket: timedelta = timedelta(hours=6)
+                    ) -> int:
+    """Turn every enriched message into cases, at the time it arrived (in time buckets)."""
+    with session_scope() as session:
+        rows = session.execute(select(Message.id, Message.created_at)
+                               .order_by(Message.created_at, Message.id)).all()
+    made = 0
+    batch: list[int] = []
+    bucket_end: datetime | None = None
+    for message_id, created_at in rows:
+        if bucket_end is None or created_at >= bucket_end:
+            made += _build(batch, bucket_end, progress)
+            batch = []
+            bucket_end = created_at + bucket
+        batch.append(message_id)
+    made += _build(batch, bucket_end, progress)
+    return made
+
+
+def _build(ids: list[int], moment: datetime | None, progress: Progress | None) -> int:
+    if not ids or moment is None:
+        return 0
+    with simulated_now(min(moment, utcnow())), session_scope() as session:
+        touched = build_cases(session, Actor.system("intake"), ids)
+        from otklik.cases.problems import assign_problems
+
+        assign_problems(session, touched)
+    if progress:
+        progress(len(ids))
+    return len(set(touched))
+
+
+def simulate_work(seed: int = 42, progress: Progress | None = None) -> int:
+    """Play each case's life forward from its arrival up to now; returns cases touched."""
+    now = utcnow()
+    with session_scope() as session:
+        ids = list(session.scalars(select(Case.id).order_by(Case.received_at, Case.id)))
+    rng = random.Random(seed)
+    for case_id in ids:
+        plan_rng = random.Random(rng.random())
+        with session_scope() as session:
+            _Life(session, case_id, plan_rng, now).live()
+        if progress:
+            progress(1)
+    _daily_ticks(now)
+    return len(ids)
+
+
+class _Life:
+    """One case's plausible life, played in one unit of work; each step is a savepoint."""
+
+    def __init__(self, session, case_id: int, rng: random.Random, now: datetime) -> None:  # type: ignore[no-untyped-def]
+        self.session, self.case_id, self.rng, self.now = session, case_id, rng, now
+        self.staff: Staff | None = None
+
+    @property
+    def case(self) -> Case:
+        case = CaseRepository(self.session).get(self.case_id)
+        assert case is not None
+        return case
+
+    def executor(self) -> Actor:
+        return _executor_actor(self.session, self.case)
+
+    def step(self, moment: datetime, action: Callable[[], object]) -> bool:
+        """Do ``action`` at ``moment`` if that moment has passed; False stops the story."""
+        if moment >= self.now:
+            return False
+        try:
+            with simulated_now(moment), self.session.begin_nested():
+                action()
+        except OtklikError:
+            return False  # a step that is not possible for this case simply does not happen
+        return True
+
+    def live(self) -> None:
+        case, rng = self.case, self.rng
+        if case.status not in (CaseStatus.triage, CaseStatus.routed):
+            return
+        received = case.received_at
+        self.staff = staff = _staff(self.session, case.region_code or "")
+        t = received + timedelta(minutes=rng.randint(20, 300))
+        if case.status == CaseStatus.triage:
+            if self.now - received < timedelta(days=1) and rng.random() < 0.5:
+                return  # today's triage queue is not empty
+            if rng.random() < 0.06 or not case.topic:
+                reason = rng.choice(["not_for_authorities", "duplicate", "no_content"])
+                self.step(t, lambda: service.reject(self.session, staff.operator, self.case,
+                                                    reason))
+                return
+            executor = _fallback_executor(self.session, case)
+            if executor is None or not self.step(t, lambda: service.route(
+                    self.session, staff.operator, self.case, executor)):
+                return
+        t += timedelta(hours=rng.uniform(0.5, 20))
+        if not self.step(t, lambda: service.accept(self.session, self.executor(), self.case)):
+            return
+        if rng.random() < 0.04 and not self.handback(t):
+            return
+        if rng.random() < 0.08:
+            t += timedelta(hours=rng.uniform(2, 30))
+            question = rng.choice(CLARIFICATIONS)
+            if not self.step(t, lambda: service.request_clarification(
+                    self.session, self.executor(), self.case, question)):
+                return
+            if rng.random() < 0.3:
+                return  # the resident never answers: the window closes the case
+            t += timedelta(hours=rng.uniform(3, 60))
+            if not self.step(t, lambda: service.resident_replied(
+                    self.session, Actor.system("intake"), self.case)):
+                return
+        due = self.case.resolution_due or (t + timedelta(days=10))
+        if rng.random() < 0.05:
+            t += timedelta(hours=rng.uniform(4, 48))
+            until = due + timedelta(days=rng.randint(5, 20))
+            if not self.step(t, lambda: self.extend(until)):
+                return
+            due = self.case.resolution_due or until
+        span = max(due - received, timedelta(hours=4))
+        t = max(t + timedelta(hours=1), received + span * rng.uniform(0.25, 1.6))
+        self.answer_cycle(t)
+
+    def handback(self, t: datetime) -> bool:
+        reason = self.rng.choice(HANDBACK_REASONS)
+        t += timedelta(hours=self.rng.uniform(1, 8))
+        if not self.step(t, lambda: service.handback(self.session, self.executor(), self.case,
+                                                     reason)):
+            return False
+        t += timedelta(hours=self.rng.uniform(1, 6))
+        if not self.step(t, self.reroute):
+            return False
+        t += timedelta(hours=self.rng.uniform(1, 6))
+        return self.step(t, lambda: service.accept(self.session, self.executor(), self.case))
+
+    def answer_cycle(self, t: datetime) -> None:
+        rng, staff = self.rng, self.staff
+        assert staff is not None
+        brush_off = rng.random() < 0.12
+        text = self.answer_text(t, brush_off)
+        if not self.step(t, lambda: answers.draft(self.session, self.executor(), self.case,
+                                                  text)):
+            return
+        if not self.step(t + timedelta(minutes=5), lambda: answers.submit(
+                self.session, self.executor(), self.case)):
+            return
+        t += timedelta(hours=rng.uniform(0.5, 6))
+        if brush_off and rng.random() < 0.7:
+            if not self.step(t, lambda: answers.return_answer(
+                    self.session, staff.operator, self.case,
+                    "Нет конкретных действий и срока — дополните ответ")):
+                return
+            t += timedelta(hours=rng.uniform(2, 24))
+            better = self.answer_text(t, False)
+            if not self.step(t, lambda: answers.draft(self.session, self.executor(), self.case,
+                                                      better)):
+                return
+            if not self.step(t + timedelta(minutes=5), lambda: answers.submit(
+                    self.session, self.executor(), self.case)):
+                return
+            t += timedelta(hours=rng.uniform(0.5, 6))
+        if not self.step(t, lambda: answers.approve(self.session, staff.operator, self.case)):
+            return
+        roll = rng.random()
+        if roll < 0.07:
+            t += timedelta(days=rng.uniform(1, 6))
+            if self.step(t, lambda: service.reopen(self.session, Actor.system("intake"),
+                                                   self.case, "житель: «ничего не сделано»")):
+                self.answer_cycle(t + timedelta(days=rng.uniform(1, 8)))
+        elif roll < 0.6:
+            t += timedelta(days=rng.uniform(1, 5))
+            self.step(t, lambda: service.close(self.session, staff.operator, self.case))
+
+    def extend(self, until: datetime) -> None:
+        assert self.staff is not None
+        extension = service.request_extension(self.session, self.executor(), self.case, until,
+                                               "Требуется закупка материалов и подрядчик")
+        service.decide_extension(self.session, self.staff.curator, extension.id,
+                                 approve=self.rng.random() < 0.85)
+
+    def reroute(self) -> None:
+        assert self.staff is not None
+        case = self.case
+        avoid = next((e.details.get("from_executor") for e in reversed(
+            CaseRepository(self.session).events(case.id)) if e.kind == "handback"), None)
+        executor = _fallback_executor(self.session, case, avoid=avoid)
+        if executor is None:
+            raise OtklikError("nobody else covers this territory")
+        service.route(self.session, self.staff.operator, case, executor)
+
+    def answer_text(self, t: datetime, brush_off: bool) -> str:
+        if brush_off:
+            return self.rng.choice(BRUSH_OFFS)
+        case = self.case
+        address = " ".join(p for p in (case.street, case.house) if p) or "указанному адресу"
+        template = self.rng.choice(GOOD.get(case.topic or "", GENERIC))
+        return template.format(address=address, date=_ru_date(t - timedelta(days=1)),
+                               date2=_ru_date(t + timedelta(days=self.rng.randint(14, 120))))
+
+
+def _fallback_executor(session, case: Case, avoid: int | None = None) -> int | None:  # type: ignore[no-untyped-def]
+    """What an operator would pick: the municipality's administration, else a ministry."""
+    from otklik.cases.routing import covers_case
+
+    organizations = OrganizationRepository(session)
+    candidates, _ = organizations.list(Scope.system(), region_code=case.region_code,
+                                       limit=1000)
+    ordered = sorted(candidates, key=lambda o: (o.kind != OrganizationKind.municipal_admin,
+                                                o.kind != OrganizationKind.ministry, o.id))
+    for organization in ordered:
+        if organization.id == avoid or organization.kind == OrganizationKind.center:
+            continue
+        if covers_case(session, organization.id, case):
+            return organization.id
+    return None
+
+
+def _daily_ticks(now: datetime) -> None:
+    """Run the SLA escalation once for each simulated day, then now."""
+    with session_scope() as session:
+        first = session.scalar(select(Case.received_at).order_by(Case.received_at).limit(1))
+    if first is None:
+        return
+    day = first.replace(hour=9, minute=0, second=0, microsecond=0)
+    while day < now:
+        with simulated_now(day), session_scope() as session:
+            service.escalate_due(session, Actor.system("sla"), now=day)
+        day += timedelta(days=1)
+    with session_scope() as session:
+        service.escalate_due(session, Actor.system("sla"), now=now)

@@ -1,0 +1,157 @@
+"""The model registry: trained models with their metrics, activated and rolled back.
+
+Operators' corrections are stored as labels (``label`` table); ``otklik train --from-db``
+builds training pairs from them and from the cases' final routing, saves a model, and
+registers it here. One model per label field is active at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from otklik.audit import service as audit
+from otklik.audit.actor import Actor
+from otklik.db.base import utcnow
+from otklik.errors import InvalidInput, NotFound
+from otklik.models.case import Case, CaseMessage, CaseStatus, Label, ModelVersion
+from otklik.models.message import Message, MessageEnrichment
+
+_cache: dict[int, Any] = {}
+_lock = threading.Lock()
+
+#: Label fields the database can provide training pairs for.
+DB_FIELDS = ("topic", "subtopic", "executor", "urgency", "kind", "sentiment")
+
+
+@dataclass
+class LoadedModel:
+    """A registered model ready to predict."""
+
+    version: str
+    label_field: str
+    classifier: Any
+
+    def predict_one(self, text: str) -> tuple[str, float]:
+        """The most likely label of one text and its probability."""
+        probabilities = self.classifier.predict_proba([text])[0]
+        best = max(range(len(probabilities)), key=lambda i: probabilities[i])
+        return str(self.classifier.classes[best]), float(probabilities[best])
+
+
+def register(session: Session, actor: Actor, directory: Path, *, activate: bool = False
+             ) -> ModelVersion:
+    """Record a saved model (its folder holds model.json) in the registry."""
+    actor.require("admin")
+    meta_path = directory / "model.json"
+    if not meta_path.exists():
+        raise InvalidInput(f"{directory}: no model.json — not a model folder")
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    metrics = meta.get("metrics") or {}
+    row = ModelVersion(label_field=meta.get("label_field") or "label", version=meta["version"],
+                       path=str(directory.resolve()), metrics=metrics,
+                       accuracy=metrics.get("accuracy"))
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "model.register", "model", row.id,
+                 details={"version": row.version, "label_field": row.label_field})
+    if activate:
+        activate_version(session, actor, row.version)
+    return row
+
+
+def activate_version(session: Session, actor: Actor, version: str) -> ModelVersion:
+    """Make a registered model the active one for its label field."""
+    actor.require("admin")
+    row = session.scalar(select(ModelVersion).where(ModelVersion.version == version))
+    if row is None:
+        raise NotFound(f"model {version} is not registered: see otklik models list")
+    session.execute(update(ModelVersion).where(ModelVersion.label_field == row.label_field)
+                    .values(active=False))
+    row.active = True
+    row.activated_at = utcnow()
+    audit.record(session, actor, "model.activate", "model", row.id,
+                 details={"version": version, "label_field": row.label_field})
+    return row
+
+
+def rollback(session: Session, actor: Actor, label_field: str) -> ModelVersion:
+    """Activate the model that was active before the current one."""
+    actor.require("admin")
+    rows = session.scalars(
+        select(ModelVersion).where(ModelVersion.label_field == label_field,
+                                   ModelVersion.activated_at.is_not(None))
+        .order_by(ModelVersion.activated_at.desc())
+    ).all()
+    current = next((r for r in rows if r.active), None)
+    previous = next((r for r in rows if not r.active), None)
+    if current is None or previous is None:
+        raise InvalidInput(f"no earlier {label_field} model to roll back to")
+    return activate_version(session, actor, previous.version)
+
+
+def versions(session: Session, label_field: str | None = None) -> Sequence[ModelVersion]:
+    """Registered models, newest first."""
+    query = select(ModelVersion).order_by(ModelVersion.id.desc())
+    if label_field:
+        query = query.where(ModelVersion.label_field == label_field)
+    return session.scalars(query).all()
+
+
+def active_model(session: Session, label_field: str) -> LoadedModel | None:
+    """The active model of a label field, loaded once per process."""
+    row = session.scalar(select(ModelVersion).where(ModelVersion.label_field == label_field,
+                                                    ModelVersion.active.is_(True)))
+    if row is None:
+        return None
+    with _lock:
+        if row.id not in _cache:
+            from otklik.nlp.training import load_model
+
+            _cache[row.id] = LoadedModel(row.version, row.label_field, load_model(row.path))
+        return _cache[row.id]  # type: ignore[no-any-return]
+
+
+def training_pairs(session: Session, label_field: str) -> list[tuple[str, str]]:
+    """(text, label) pairs from the corrected history.
+
+    An operator's latest correction wins; otherwise, for ``executor``, the organization a
+    closed or answered case ended with, and for the others what was confirmed on cases that
+    were closed without correction.
+    """
+    if label_field not in DB_FIELDS:
+        raise InvalidInput(f"--label-field for --from-db must be one of {', '.join(DB_FIELDS)}")
+    labels: dict[int, str] = {}
+    corrections = session.execute(
+        select(Label.message_id, Label.value).where(
+            Label.field == ("executor_id" if label_field == "executor" else label_field),
+            Label.message_id.is_not(None)).order_by(Label.id)
+    ).all()
+    for message_id, value in corrections:
+        if value:
+            labels[message_id] = value
+    done = [CaseStatus.answered, CaseStatus.closed]
+    column = Case.executor_id if label_field == "executor" else getattr(Case, label_field)
+    confirmed = session.execute(
+        select(CaseMessage.message_id, column).join(Case, Case.id == CaseMessage.case_id)
+        .where(Case.status.in_(done), CaseMessage.is_primary.is_(True), column.is_not(None))
+    ).all()
+    for message_id, value in confirmed:
+        labels.setdefault(message_id, str(value))
+    if label_field == "sentiment":
+        rows = session.execute(select(MessageEnrichment.message_id, MessageEnrichment.sentiment)
+                               .where(MessageEnrichment.sentiment.is_not(None))).all()
+        for message_id, value in rows:
+            labels.setdefault(message_id, value)
+    if not labels:
+        return []
+    texts = dict(session.execute(
+        select(Message.id, Message.text).where(Message.id.in_(sorted(labels)))).all())
+    return [(texts[i], labels[i]) for i in sorted(labels) if texts.get(i)]

@@ -1,0 +1,106 @@
+"""Bulk answering a problem publishes once per linked message, and a retry adds nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy.orm import Session
+
+from otklik.audit.actor import Actor
+from otklik.cases import answers, publishing
+from otklik.db.base import utcnow
+from otklik.intake import connectors_service
+from otklik.models.case import Case, CaseStatus, Problem
+from otklik.models.message import Message
+from tests.intake.stubs.http_stub import StubResponse, StubServer, load_fixture
+
+TEXT = ("Капитальный ремонт путепровода на ул. Лаврова начнётся 1 апреля 2027 г., первый "
+        "этап завершится до 1 октября 2027 г. На время работ организован объезд.")
+
+
+@pytest.fixture
+def stub() -> Iterator[StubServer]:
+    with StubServer() as server:
+        yield server
+
+
+def test_bulk_answer_publishes_once_per_message(session: Session, stub: StubServer,
+                                                make_case: Callable[..., Case],
+                                                make_message: Callable[..., Message],
+                                                people: dict[str, Actor]) -> None:
+    stub.script("/method/wall.createComment",
+                *[StubResponse(load_fixture("vk", "wall_createComment.json"))] * 10)
+    connector = connectors_service.add_connector(
+        session, Actor.system(), kind="vk", name="vk-bulk-test", region_code="68",
+        config={"access_token": "tkn", "group_id": 170000001,
+                "base_url": stub.url + "/method/"})
+    problem = Problem(region_code="68", title="Путепровод на ул. Лаврова", topic="roads",
+                      first_seen=utcnow(), last_seen=utcnow(), size=3)
+    session.add(problem)
+    session.flush()
+    cases = [make_case(author=f"id40{i}") for i in range(3)]
+    from otklik.cases.repository import CaseRepository
+
+    first = CaseRepository(session).messages(cases[0].id)[0]
+    follow = make_message("У нас тоже разбит асфальт на путепроводе", parent=first,
+                          author="id499")
+    from otklik.cases.builder import build_cases
+
+    build_cases(session, Actor.system(), [follow.id])
+    messages = [m for c in cases for m in CaseRepository(session).messages(c.id)]
+    for case in cases:
+        case.problem_id = problem.id
+    for message in messages:
+        message.connector_id = connector.id
+    session.flush()
+
+    answer = answers.answer_problem(session, people["operator"], problem, TEXT)
+    assert all(c.status == CaseStatus.answered for c in cases)
+    summary = publishing.publish(session, answer.id)
+    assert summary.published == len(messages) == 4
+    assert len(stub.calls("/method/wall.createComment")) == 4
+    retry = publishing.publish(session, answer.id)
+    assert retry.published == 0 and retry.already == 4
+    assert len(stub.calls("/method/wall.createComment")) == 4
+    assert answer.published_at is not None
+
+
+def test_messages_without_a_channel_are_recorded_not_dropped(
+        session: Session, make_case: Callable[..., Case], people: dict[str, Actor]) -> None:
+    problem = Problem(region_code="68", title="Ямы", topic="roads", first_seen=utcnow(),
+                      last_seen=utcnow(), size=1)
+    session.add(problem)
+    session.flush()
+    case = make_case()
+    case.problem_id = problem.id
+    answer = answers.answer_problem(session, people["operator"], problem, TEXT)
+    summary = publishing.publish(session, answer.id)
+    assert summary.no_channel == 1 and summary.failed == 0
+
+
+def test_a_failing_channel_is_retried_later(session: Session, stub: StubServer,
+                                            make_case: Callable[..., Case],
+                                            people: dict[str, Actor]) -> None:
+    stub.script("/method/wall.createComment",
+                StubResponse(load_fixture("vk", "error_5.json")),
+                StubResponse(load_fixture("vk", "wall_createComment.json")))
+    connector = connectors_service.add_connector(
+        session, Actor.system(), kind="vk", name="vk-flaky", region_code="68",
+        config={"access_token": "tkn", "group_id": 170000001,
+                "base_url": stub.url + "/method/"})
+    problem = Problem(region_code="68", title="Ямы", topic="roads", first_seen=utcnow(),
+                      last_seen=utcnow(), size=1)
+    session.add(problem)
+    session.flush()
+    case = make_case()
+    case.problem_id = problem.id
+    from otklik.cases.repository import CaseRepository
+
+    for message in CaseRepository(session).messages(case.id):
+        message.connector_id = connector.id
+    answer = answers.answer_problem(session, people["operator"], problem, TEXT)
+    assert publishing.publish(session, answer.id).failed == 1
+    assert answer.published_at is None
+    assert publishing.publish(session, answer.id).published == 1
+    assert answer.published_at is not None
