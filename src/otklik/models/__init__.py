@@ -17,6 +17,7 @@ from otklik.models.case import (
     Publication,
     RoutingRule,
 )
+from otklik.models.decision import AnalyticsWatermark, Decision, DecisionLink, MessageDailyStat
 from otklik.models.message import (
     Connector,
     IntakeEvent,
