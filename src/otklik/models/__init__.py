@@ -1,5 +1,6 @@
 """ORM tables, one file per table group. Importing this package registers them all."""
 
+import otklik.models.decision  # noqa: F401  (decisions, analytics rollup)
 from otklik.models.account import ApiToken, Role, User, UserTerritory
 from otklik.models.audit import AuditEntry
 from otklik.models.case import (
@@ -17,7 +18,6 @@ from otklik.models.case import (
     Publication,
     RoutingRule,
 )
-from otklik.models.decision import AnalyticsWatermark, Decision, DecisionLink, MessageDailyStat
 from otklik.models.message import (
     Connector,
     IntakeEvent,
