@@ -55,13 +55,13 @@ def _expect_version(case: Case, version: int | None) -> None:
 def move(session: Session, actor: Actor, case: Case, action: str, *,
          version: int | None = None, **details: Any) -> Case:
     """Apply a workflow action: check it, change the status, record history and audit."""
+    _expect_version(case, version)  # a stale client first learns that the case changed
     transition = check(action, case.status)
     if transition.permission == "system":
         if actor.user_id is not None:
             raise Forbidden(f"{action.replace('_', ' ')} happens automatically")
     else:
         actor.require(transition.permission)
-    _expect_version(case, version)
     previous = case.status
     if transition.target is not None:
         case.status = transition.target
