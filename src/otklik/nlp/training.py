@@ -3,8 +3,14 @@
 The recipe is the same for every label field: normalized text → character n-grams of
 the text + word n-grams of its lemmas + the rubricator's lexicon scores (our own
 knowledge of how residents write about each topic) → a class-balanced linear SVM.
-Probabilities come from a softmax over the SVM scores whose temperature is fitted on
-out-of-fold scores of the training data only.
+
+Two choices are made from the training data alone, by an inner cross-validation inside
+whatever set the model is fitted on (so an outer evaluation never sees its test fold):
+the SVM's C (from a small grid) and one additive offset per class on the SVM scores,
+tuned to maximize macro-F1 + weighted-F1 of the inner out-of-fold predictions (small
+classes get a fair share of the argmax without giving up the big ones). Probabilities
+come from a softmax over the offset scores whose temperature is fitted on out-of-fold
+scores of the training data only.
 
 :func:`train` takes ``(text, label)`` pairs, so training from operators' corrections in
 the database is a thin wrapper that yields pairs from a query.
@@ -169,6 +175,57 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+# --- choices made inside the training set ---------------------------------------------------
+def _full_scores(scores: Any, fitted: list[str], index: dict[str, int]) -> Any:
+    """Spread an SVM's score columns over all classes; classes it never saw score lowest."""
+    s = np.asarray(scores, dtype=np.float64)
+    if s.ndim == 1:
+        s = np.column_stack([-s, s])
+    out = np.full((s.shape[0], len(index)), s.min() - 1.0 if s.size else -1.0)
+    out[:, [index[str(c)] for c in fitted]] = s
+    return out
+
+
+def macro_weighted_f1(y: Any, pred: Any, k: int) -> float:
+    """macro-F1 + weighted-F1 over the classes present in ``y`` (integer-coded), fast."""
+    tp = np.bincount(y[y == pred], minlength=k).astype(np.float64)
+    support = np.bincount(y, minlength=k).astype(np.float64)
+    predicted = np.bincount(pred, minlength=k).astype(np.float64)
+    f1 = np.divide(2 * tp, support + predicted, out=np.zeros(k), where=support + predicted > 0)
+    present = support > 0
+    return float(f1[present].mean() + (f1 * support).sum() / support.sum())
+
+
+def tune_offsets(scores: Any, y: Any, span: float = 1.0, rounds: int = 3) -> Any:
+    """Per-class additive offsets maximizing macro-F1 + weighted-F1 of ``argmax(scores + b)``.
+
+    Coordinate ascent over a grid; among equally good offsets the one closest to the
+    current value is kept, so classes the data says nothing about stay at 0.
+    """
+    n, k = scores.shape
+    grid = np.linspace(-span, span, 41)
+    b = np.zeros(k)
+    best = macro_weighted_f1(y, scores.argmax(axis=1), k)
+    rows = np.arange(n)
+    for _ in range(rounds):
+        improved = False
+        for c in range(k):
+            others = scores + b
+            others[:, c] = -np.inf
+            rival = others.argmax(axis=1)
+            margin = others[rows, rival]
+            values = np.array([macro_weighted_f1(y, np.where(scores[:, c] + g > margin, c, rival),
+                                                 k) for g in grid])
+            top = values.max()
+            if top > best + 1e-9:
+                ties = np.flatnonzero(values >= top - 1e-12)
+                b[c] = grid[ties[np.argmin(np.abs(grid[ties] - b[c]))]]
+                best, improved = top, True
+        if not improved:
+            break
+    return b
+
+
 # --- the model -----------------------------------------------------------------------------
 @dataclass
 class Prepared:
@@ -214,11 +271,15 @@ class TrainOptions:
 
     folds: int = 5
     seed: int = 42
-    c: float = 0.5
+    c: float | None = None  # None: choose from c_grid by the inner cross-validation
+    c_grid: tuple[float, ...] = (0.1, 0.3)
     lexicon_weight: float = 0.2
     char_ngrams: tuple[int, int] = (2, 5)
     word_ngrams: tuple[int, int] = (1, 2)
     class_weight: str | None = "balanced"
+    inner_folds: int = 3  # inner cross-validation for C and the class offsets (0: off)
+    tune_offsets: bool = True
+    offset_range: float = 1.0  # offsets are searched in [-range, range]
 
 
 class TextClassifier:
@@ -234,6 +295,8 @@ class TextClassifier:
         self._word: TfidfVectorizer | None = None
         self._svm: LinearSVC | None = None
         self.lexicon_codes: list[str] = []
+        self.c_used = 0.0
+        self.offsets: Any = None  # per-class additive offsets on the SVM scores
 
     # Features -------------------------------------------------------------------------
     def _features(self, prepared: Sequence[Prepared], fit: bool) -> Any:
@@ -277,27 +340,72 @@ class TextClassifier:
         self, prepared: Sequence[Prepared], labels: Sequence[str]
     ) -> TextClassifier:
         """Fit on already prepared texts (see :func:`prepare_text`)."""
-        y = np.asarray(labels, dtype=object)
-        self.classes = sorted(set(map(str, labels)))
-        x = self._features(prepared, fit=True)
+        y = np.asarray([str(v) for v in labels], dtype=object)
+        self.classes = sorted(set(y.tolist()))
         if len(self.classes) < 2:
             raise TrainingDataError("для обучения нужно хотя бы два разных значения метки")
-        self._svm = LinearSVC(C=self.options.c, class_weight=self.options.class_weight)
+        x = self._features(prepared, fit=True)
+        self.offsets = None
+        self.c_used, self.offsets = self._tune(x, y)
+        self._svm = LinearSVC(C=self.c_used, class_weight=self.options.class_weight)
         self._svm.fit(x, y)
         self.classes = [str(c) for c in self._svm.classes_]
         return self
+
+    def _tune(self, x: Any, y: Any) -> tuple[float, Any]:
+        """Pick C and the per-class offsets by an inner cross-validation of the training set.
+
+        The vectorizers were fitted on the whole training set (labels are not used there),
+        so only the SVM is refitted per inner fold: cheap, and nothing outside ``x`` is seen.
+        """
+        o = self.options
+        grid = [o.c] if o.c is not None else list(o.c_grid) or [0.5]
+        counts = Counter(y.tolist())
+        inner = min(o.inner_folds, sorted(counts.values())[-2])
+        if inner < 2 or (len(grid) == 1 and not o.tune_offsets) or len(y) < 10 * inner:
+            return float(grid[0]), None
+        index = {c: i for i, c in enumerate(self.classes)}
+        yi = np.array([index[v] for v in y.tolist()])
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # classes rarer than inner folds
+            splits = list(StratifiedKFold(inner, shuffle=True, random_state=o.seed + 1)
+                          .split(np.zeros(len(y)), y))
+        best: tuple[float, float, Any] = (-math.inf, float(grid[0]), None)
+        for c in grid:
+            oof = np.zeros((len(y), len(self.classes)))
+            for train_idx, test_idx in splits:
+                if len(set(y[train_idx].tolist())) < 2:
+                    continue
+                svm = LinearSVC(C=c, class_weight=o.class_weight).fit(x[train_idx], y[train_idx])
+                oof[test_idx] = _full_scores(svm.decision_function(x[test_idx]),
+                                             list(svm.classes_), index)
+            offsets = (tune_offsets(oof, yi, o.offset_range) if o.tune_offsets
+                       else np.zeros(len(self.classes)))
+            value = macro_weighted_f1(yi, (oof + offsets).argmax(axis=1), len(self.classes))
+            if value > best[0] + 1e-9:
+                best = (value, float(c), offsets)
+        offsets = best[2] if o.tune_offsets else None
+        return best[1], offsets
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> TextClassifier:
         """Fit on raw texts."""
         return self.fit_prepared([prepare_text(t) for t in texts], labels)
 
     def decision_prepared(self, prepared: Sequence[Prepared]) -> Any:
-        """Raw SVM scores, one column per class (binary problems get two columns)."""
+        """SVM scores with class offsets, one column per class (binary: two columns)."""
         assert self._svm is not None, "модель не обучена"
-        scores = self._svm.decision_function(self._features(prepared, fit=False))
+        return self._scores(self._features(prepared, fit=False))
+
+    def _scores(self, x: Any) -> Any:
+        """SVM scores of a feature matrix plus the tuned class offsets."""
+        assert self._svm is not None, "модель не обучена"
+        scores = self._svm.decision_function(x)
         if scores.ndim == 1:
             scores = np.column_stack([-scores, scores])
-        return scores
+        offsets = getattr(self, "offsets", None)  # absent in models saved before offsets
+        return scores if offsets is None else scores + offsets
 
     def proba_from_scores(self, scores: Any) -> Any:
         """Temperature-scaled softmax of SVM scores."""
@@ -355,10 +463,7 @@ class TextClassifier:
                                                                  strict=True)]
         assert self._svm is not None, "модель не обучена"
         x = self._features(prepared, fit=False).tocsr()
-        scores = self._svm.decision_function(x)
-        if scores.ndim == 1:
-            scores = np.column_stack([-scores, scores])
-        proba = self.proba_from_scores(scores)
+        proba = self.proba_from_scores(self._scores(x))
         best = np.argmax(proba, axis=1)
         features = [self._row_features(x, i, self.classes[int(best[i])], k)
                     for i in range(len(prepared))]
