@@ -102,6 +102,7 @@ def case_terms(text: str, lemmas: Sequence[str] | None = None) -> tuple[str, ...
     return tuple(sorted(terms))
 
 
+@lru_cache(maxsize=65_536)
 def street_key(street: str | None) -> str | None:
     """Comparable form of a street: lemmas without the street type word."""
     if not street:
