@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from otklik.accounts import service as accounts
 from otklik.audit.actor import Actor
-from otklik.db.session import get_sessionmaker
+from otklik.db.session import session_scope
 from otklik.errors import Forbidden, NotAuthenticated
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -24,15 +24,8 @@ CSRF_HEADER = "x-csrf-token"
 
 def get_session() -> Iterator[Session]:
     """One session per request; committed when the endpoint succeeds (services never commit)."""
-    session = get_sessionmaker()()
-    try:
+    with session_scope() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.orm import Session
+from tests.builders import make_user
 
 from otklik.accounts.scope import Scope
 from otklik.accounts.service import actor_for
@@ -21,7 +22,6 @@ from otklik.models.message import Message, MessageEnrichment
 from otklik.models.organization import Organization, OrganizationKind
 from otklik.organizations.repository import OrganizationRepository
 from otklik.territories.repository import TerritoryRepository
-from tests.builders import make_user
 
 _ids = itertools.count(1)
 SYSTEM = Actor.system("tests")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlalchemy.orm import Session
+from tests.builders import PASSWORD, make_user
+from tests.conftest import login
 
 from otklik.models.account import Role
 from otklik.models.case import Case
-from tests.builders import PASSWORD, make_user
-from tests.conftest import login
 
 from .conftest import michurinsk
 

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy.orm import Session
+from tests.intake.stubs.http_stub import StubResponse, StubServer, load_fixture
 
 from otklik.audit.actor import Actor
 from otklik.cases import answers, publishing
@@ -13,7 +14,6 @@ from otklik.db.base import utcnow
 from otklik.intake import connectors_service
 from otklik.models.case import Case, CaseStatus, Problem
 from otklik.models.message import Message
-from tests.intake.stubs.http_stub import StubResponse, StubServer, load_fixture
 
 TEXT = ("Капитальный ремонт путепровода на ул. Лаврова начнётся 1 апреля 2027 г., первый "
         "этап завершится до 1 октября 2027 г. На время работ организован объезд.")

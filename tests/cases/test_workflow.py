@@ -27,6 +27,23 @@ GOOD_ANSWER = ("Выполнен ямочный ремонт покрытия п
                "2027 г., подрядчик определён. Администрация города Мичуринска.")
 
 
+def in_work(session: Session, case: Case, people: dict[str, Actor]) -> Case:
+    """Route a case to Michurinsk's administration and have its executor accept it."""
+    _, org = michurinsk(session)
+    service.route(session, people["operator"], case, org.id)
+    service.accept(session, people["executor"], case)
+    return case
+
+
+def answered(session: Session, case: Case, people: dict[str, Actor]) -> Case:
+    """Take a case into work, answer it well and have an operator approve it."""
+    in_work(session, case, people)
+    answers.draft(session, people["executor"], case, GOOD_ANSWER)
+    answers.submit(session, people["executor"], case)
+    answers.approve(session, people["operator"], case)
+    return case
+
+
 def statuses(session: Session, case: Case) -> list[str]:
     return [e.to_status for e in CaseRepository(session).events(case.id) if e.to_status]
 
@@ -95,10 +112,7 @@ def test_one_case_through_every_status(session: Session, make_case: Callable[...
 def test_escalation_warns_then_curator_then_head(session: Session,
                                                  make_case: Callable[..., Case],
                                                  people: dict[str, Actor]) -> None:
-    case = make_case()
-    _, org = michurinsk(session)
-    service.route(session, people["operator"], case, org.id)
-    service.accept(session, people["executor"], case)
+    case = in_work(session, make_case(), people)
     assert case.warn_at and case.resolution_due
     system = Actor.system("sla")
     service.escalate_due(session, system, now=case.warn_at + timedelta(minutes=1))
@@ -115,10 +129,7 @@ def test_escalation_warns_then_curator_then_head(session: Session,
 def test_clarification_window_closes_the_case(session: Session,
                                               make_case: Callable[..., Case],
                                               people: dict[str, Actor]) -> None:
-    case = make_case()
-    _, org = michurinsk(session)
-    service.route(session, people["operator"], case, org.id)
-    service.accept(session, people["executor"], case)
+    case = in_work(session, make_case(), people)
     service.request_clarification(session, people["executor"], case,
                                   "Пришлите, пожалуйста, фото места и точный адрес")
     assert case.clarification_due is not None
@@ -137,16 +148,10 @@ def test_invalid_transitions_are_refused_with_a_reason(session: Session,
         service.accept(session, people["executor"], case)
     service.reject(session, people["operator"], case, "spam")
     assert case.status == CaseStatus.rejected and case.reject_reason == "spam"
-    answered = make_case()
-    _, org = michurinsk(session)
-    service.route(session, people["operator"], answered, org.id)
-    service.accept(session, people["executor"], answered)
-    answers.draft(session, people["executor"], answered, GOOD_ANSWER)
-    answers.submit(session, people["executor"], answered)
-    answers.approve(session, people["operator"], answered)
-    service.close(session, people["operator"], answered)
+    done = answered(session, make_case(), people)
+    service.close(session, people["operator"], done)
     with pytest.raises(Conflict, match="cannot draft answer a case that is closed"):
-        answers.draft(session, people["executor"], answered, GOOD_ANSWER)
+        answers.draft(session, people["executor"], done, GOOD_ANSWER)
     with pytest.raises(InvalidInput, match="reason must be one of"):
         service.reject(session, people["operator"], make_case(), "надоело")
 
@@ -173,10 +178,7 @@ def _orgs(session: Session, region: str):  # type: ignore[no-untyped-def]
 
 def test_nobody_approves_their_own_answer(session: Session, make_case: Callable[..., Case],
                                           people: dict[str, Actor]) -> None:
-    case = make_case()
-    _, org = michurinsk(session)
-    service.route(session, people["operator"], case, org.id)
-    service.accept(session, people["executor"], case)
+    case = in_work(session, make_case(), people)
     answers.draft(session, people["executor"], case, GOOD_ANSWER)
     answers.submit(session, people["executor"], case)
     with pytest.raises(Forbidden):
@@ -256,13 +258,8 @@ def test_repeat_message_reopens_a_closed_case(session: Session,
                                               make_case: Callable[..., Case],
                                               make_message: Callable[..., Message],
                                               people: dict[str, Actor]) -> None:
-    municipality_id, org = michurinsk(session)
-    case = make_case(author="id300")
-    service.route(session, people["operator"], case, org.id)
-    service.accept(session, people["executor"], case)
-    answers.draft(session, people["executor"], case, GOOD_ANSWER)
-    answers.submit(session, people["executor"], case)
-    answers.approve(session, people["operator"], case)
+    municipality_id, _ = michurinsk(session)
+    case = answered(session, make_case(author="id300"), people)
     service.close(session, people["operator"], case)
     again = make_message("Опять ямы на Лаврова, никто ничего не сделал",
                          municipality_id=municipality_id, author="id300",

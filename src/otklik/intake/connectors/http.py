@@ -15,18 +15,21 @@ import random
 import threading
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
 from otklik.intake.connectors.base import (
     AuthError,
     Clock,
+    Connector,
+    ConnectorConfig,
     ConnectorError,
     PermanentError,
     RateLimited,
     SystemClock,
     TransientError,
+    secret_value,
 )
 
 log = logging.getLogger("otklik.intake.connectors")
@@ -237,3 +240,47 @@ class HttpClient:
         if body is None:
             raise TransientError(f"{label}: response is not JSON")
         return body
+
+
+class HttpConnector(Connector):
+    """A connector that talks to a platform's HTTP API through one :class:`HttpClient`.
+
+    Subclasses name their secret settings in ``secret_fields`` (so they are masked in every
+    log line) and may override :meth:`base_url` and :meth:`request_timeout`.
+    """
+
+    secret_fields: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        config: Mapping[str, Any] | ConnectorConfig,
+        *,
+        clock: Clock | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        super().__init__(config, clock=clock)
+        cfg: Any = self.config
+        for name in self.secret_fields:
+            register_secret(secret_value(getattr(cfg, name)))
+        self.http = HttpClient(
+            self.base_url(),
+            clock=self.clock,
+            rate_per_second=cfg.requests_per_second,
+            timeout=self.request_timeout(),
+            max_attempts=cfg.max_attempts,
+            backoff_base=cfg.backoff_base,
+            backoff_max=cfg.backoff_max,
+            transport=transport,
+        )
+
+    def base_url(self) -> str:
+        """Where the platform's API is (a setting, so tests point it at a local stub)."""
+        return str(getattr(self.config, "base_url"))  # noqa: B009 - every HTTP config has it
+
+    def request_timeout(self) -> float:
+        """Seconds one request may take."""
+        return float(self.config.timeout)
+
+    def close(self) -> None:
+        """Close the HTTP client."""
+        self.http.close()

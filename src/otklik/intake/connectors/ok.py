@@ -35,8 +35,6 @@ from pydantic import Field, SecretStr
 
 from otklik.intake.connectors.base import (
     AuthError,
-    Clock,
-    Connector,
     ConnectorConfig,
     ConnectorError,
     FetchResult,
@@ -45,7 +43,7 @@ from otklik.intake.connectors.base import (
     TransientError,
     secret_value,
 )
-from otklik.intake.connectors.http import HttpClient, register_secret
+from otklik.intake.connectors.http import HttpConnector
 from otklik.intake.connectors.normalize import clean_text, from_unix, limit_text, moscow_tz
 from otklik.intake.schemas import Attachment, IncomingMessage, Reach, Source
 
@@ -97,38 +95,14 @@ def _check(response: httpx.Response, body: Any) -> None:
     raise PermanentError(text)
 
 
-class OKConnector(Connector):
+class OKConnector(HttpConnector):
     """Posts and comments of Odnoklassniki groups."""
 
     kind: ClassVar[str] = "ok"
     config_model: ClassVar[type[ConnectorConfig]] = OKConfig
     config: OKConfig
 
-    def __init__(
-        self,
-        config: Mapping[str, Any] | ConnectorConfig,
-        *,
-        clock: Clock | None = None,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        super().__init__(config, clock=clock)
-        cfg = self.config
-        register_secret(secret_value(cfg.access_token))
-        register_secret(secret_value(cfg.application_secret_key))
-        self.http = HttpClient(
-            cfg.base_url,
-            clock=self.clock,
-            rate_per_second=cfg.requests_per_second,
-            timeout=cfg.timeout,
-            max_attempts=cfg.max_attempts,
-            backoff_base=cfg.backoff_base,
-            backoff_max=cfg.backoff_max,
-            transport=transport,
-        )
-
-    def close(self) -> None:
-        """Close the HTTP client."""
-        self.http.close()
+    secret_fields: ClassVar[tuple[str, ...]] = ("access_token", "application_secret_key")
 
     def call(self, method: str, params: Mapping[str, Any]) -> Any:
         """Call a REST method with a signature; return the decoded answer."""

@@ -17,8 +17,6 @@ from pydantic import Field, SecretStr
 
 from otklik.intake.connectors.base import (
     AuthError,
-    Clock,
-    Connector,
     ConnectorConfig,
     FetchResult,
     ForgedRequest,
@@ -29,7 +27,7 @@ from otklik.intake.connectors.base import (
     TransientError,
     secret_value,
 )
-from otklik.intake.connectors.http import HttpClient, register_secret
+from otklik.intake.connectors.http import HttpConnector
 from otklik.intake.connectors.normalize import clean_text, from_unix, limit_text
 from otklik.intake.schemas import Attachment, IncomingMessage, Source
 
@@ -70,7 +68,7 @@ def _check(response: httpx.Response, body: Any) -> None:
     raise PermanentError(text)
 
 
-class TelegramConnector(Connector):
+class TelegramConnector(HttpConnector):
     """A Telegram bot: chats it is in and direct messages; replies in the thread."""
 
     kind: ClassVar[str] = "telegram"
@@ -79,32 +77,15 @@ class TelegramConnector(Connector):
     supports_publish: ClassVar[bool] = True
     config: TelegramConfig
 
-    def __init__(
-        self,
-        config: Mapping[str, Any] | ConnectorConfig,
-        *,
-        clock: Clock | None = None,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        super().__init__(config, clock=clock)
-        cfg = self.config
-        register_secret(secret_value(cfg.bot_token))
-        register_secret(secret_value(cfg.webhook_secret))
-        self.http = HttpClient(
-            cfg.base_url.rstrip("/") + "/",
-            clock=self.clock,
-            rate_per_second=cfg.requests_per_second,
-            # Long polling holds the request open for poll_timeout seconds.
-            timeout=cfg.timeout + cfg.poll_timeout,
-            max_attempts=cfg.max_attempts,
-            backoff_base=cfg.backoff_base,
-            backoff_max=cfg.backoff_max,
-            transport=transport,
-        )
+    secret_fields: ClassVar[tuple[str, ...]] = ("bot_token", "webhook_secret")
 
-    def close(self) -> None:
-        """Close the HTTP client."""
-        self.http.close()
+    def base_url(self) -> str:
+        """The Bot API base URL (the token is part of each method's path)."""
+        return self.config.base_url.rstrip("/") + "/"
+
+    def request_timeout(self) -> float:
+        """Long polling holds the request open for poll_timeout seconds."""
+        return self.config.timeout + self.config.poll_timeout
 
     def call(self, method: str, payload: Mapping[str, Any]) -> Any:
         """Call a Bot API method with a JSON body and return ``result``."""

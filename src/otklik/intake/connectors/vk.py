@@ -29,8 +29,6 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from otklik.intake.connectors.base import (
     AuthError,
-    Clock,
-    Connector,
     ConnectorConfig,
     ConnectorError,
     FetchResult,
@@ -42,7 +40,7 @@ from otklik.intake.connectors.base import (
     TransientError,
     secret_value,
 )
-from otklik.intake.connectors.http import HttpClient, register_secret
+from otklik.intake.connectors.http import HttpConnector
 from otklik.intake.connectors.normalize import clean_text, from_unix, limit_text, unescape
 from otklik.intake.schemas import Attachment, IncomingMessage, Reach, Source
 
@@ -109,7 +107,7 @@ def _check(response: httpx.Response, body: Any) -> None:
     raise PermanentError(text)
 
 
-class VKConnector(Connector):
+class VKConnector(HttpConnector):
     """VK walls, comments and keyword/place monitoring; Callback API; replies as the community."""
 
     kind: ClassVar[str] = "vk"
@@ -118,31 +116,7 @@ class VKConnector(Connector):
     supports_publish: ClassVar[bool] = True
     config: VKConfig
 
-    def __init__(
-        self,
-        config: Mapping[str, Any] | ConnectorConfig,
-        *,
-        clock: Clock | None = None,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        super().__init__(config, clock=clock)
-        cfg = self.config
-        for secret in (cfg.access_token, cfg.group_token, cfg.callback_secret):
-            register_secret(secret_value(secret))
-        self.http = HttpClient(
-            cfg.base_url,
-            clock=self.clock,
-            rate_per_second=cfg.requests_per_second,
-            timeout=cfg.timeout,
-            max_attempts=cfg.max_attempts,
-            backoff_base=cfg.backoff_base,
-            backoff_max=cfg.backoff_max,
-            transport=transport,
-        )
-
-    def close(self) -> None:
-        """Close the HTTP client."""
-        self.http.close()
+    secret_fields: ClassVar[tuple[str, ...]] = ("access_token", "group_token", "callback_secret")
 
     # -- API ---------------------------------------------------------------
 
