@@ -1,0 +1,1 @@
+"""Analytics: dashboards, findings, ratings, the daily rollup."""

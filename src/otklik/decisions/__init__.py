@@ -1,0 +1,1 @@
+"""The registry of management decisions (управленческие решения) and their effect."""

@@ -1,0 +1,98 @@
+"""Decisions registry routes."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+
+from otklik.analytics.schemas import parse_period
+from otklik.decisions import service
+from otklik.decisions.schemas import (
+    DecisionCount,
+    DecisionCreate,
+    DecisionList,
+    DecisionRead,
+    DecisionUpdate,
+    Effect,
+)
+from otklik.deps import CurrentActor, SessionDep
+
+router = APIRouter(prefix="/api/v1/decisions", tags=["decisions"])
+
+
+def _period(period: str | None) -> tuple[date | None, date | None]:
+    return parse_period(period) if period else (None, None)
+
+
+@router.get("", response_model=DecisionList)
+def list_decisions(
+    actor: CurrentActor, session: SessionDep,
+    region_code: Annotated[str | None, Query(pattern=r"^\d{2,3}$")] = None,
+    period: Annotated[str | None, Query(description="2026, 2026-Q4, 2026-11")] = None,
+    problem_id: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> DecisionList:
+    """Decisions in the caller's scope, newest first."""
+    start, end = _period(period)
+    items, total = service.list_decisions(session, actor, region_code=region_code, start=start,
+                                          end=end, problem_id=problem_id, limit=limit,
+                                          offset=offset)
+    return DecisionList(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/counts", response_model=list[DecisionCount])
+def counts(actor: CurrentActor, session: SessionDep, period: str | None = None
+           ) -> list[DecisionCount]:
+    """Decisions and budgets per region in a period (the yearly figures centers report)."""
+    start, end = _period(period)
+    return service.count_by_region(session, actor, start, end)
+
+
+@router.post("", response_model=DecisionRead, status_code=201)
+def create(payload: DecisionCreate, actor: CurrentActor, session: SessionDep) -> DecisionRead:
+    """Record a decision."""
+    decision = service.create_decision(session, actor, payload)
+    return service.read(session, decision)
+
+
+@router.get("/{decision_id}", response_model=DecisionRead)
+def get(decision_id: int, actor: CurrentActor, session: SessionDep) -> DecisionRead:
+    """One decision with its links."""
+    return service.read(session, service.get_decision(session, actor, decision_id))
+
+
+@router.patch("/{decision_id}", response_model=DecisionRead)
+def update(decision_id: int, payload: DecisionUpdate, actor: CurrentActor,
+           session: SessionDep) -> DecisionRead:
+    """Change a decision."""
+    return service.read(session, service.update_decision(session, actor, decision_id, payload))
+
+
+@router.delete("/{decision_id}", status_code=204)
+def delete(decision_id: int, actor: CurrentActor, session: SessionDep) -> Response:
+    """Remove a decision recorded by mistake."""
+    service.delete_decision(session, actor, decision_id)
+    return Response(status_code=204)
+
+
+@router.get("/{decision_id}/effect", response_model=Effect)
+def effect(decision_id: int, actor: CurrentActor, session: SessionDep,
+           window: Annotated[int, Query(ge=1, le=366)] = service.DEFAULT_WINDOW) -> Effect:
+    """Messages on the decision's subjects per day before and after it."""
+    return service.effect(session, actor, decision_id, window)
+
+
+@router.get("/{decision_id}/messages")
+def messages(decision_id: int, actor: CurrentActor, session: SessionDep,
+             side: Literal["before", "after"] = "after",
+             window: Annotated[int, Query(ge=1, le=366)] = service.DEFAULT_WINDOW,
+             limit: Annotated[int, Query(ge=1, le=500)] = 50,
+             offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+    """The messages counted on one side of the effect."""
+    rows, total = service.effect_messages(session, actor, decision_id, side, window, limit,
+                                          offset)
+    return {"total": total, "items": [{"id": i, "at": at.isoformat(), "text": text}
+                                      for i, at, text in rows]}
