@@ -115,8 +115,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _routers() -> list:  # type: ignore[type-arg]
     from otklik.accounts.endpoints import router as accounts
+    from otklik.analytics.endpoints import router as analytics
     from otklik.audit.endpoints import router as audit
     from otklik.cases.endpoints import router as cases
+    from otklik.decisions.endpoints import router as decisions
     from otklik.intake.endpoints import router as intake
     from otklik.intake.form import router as form
     from otklik.ops.endpoints import router as ops
@@ -124,4 +126,5 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.territories.endpoints import router as territories
     from otklik.web.views import router as web
 
-    return [ops, accounts, territories, organizations, audit, intake, cases, form, web]
+    return [ops, accounts, territories, organizations, audit, intake, cases, analytics,
+            decisions, form, web]

@@ -34,7 +34,8 @@ console = Console()
 err = Console(stderr=True)
 
 #: Modules whose ``register(app)`` adds their commands.
-COMMAND_MODULES = ("otklik.nlp.cli", "otklik.intake.cli", "otklik.cases.cli")
+COMMAND_MODULES = ("otklik.nlp.cli", "otklik.intake.cli", "otklik.cases.cli",
+                   "otklik.reports.cli")
 
 
 def progress_bar() -> Progress:
@@ -276,7 +277,7 @@ def _reset_database(current: Settings) -> None:
 
 def _import_domains() -> None:
     """Import optional domain modules so their stat providers register."""
-    for name in ("otklik.intake.stats", "otklik.cases.stats"):
+    for name in ("otklik.intake.stats", "otklik.cases.stats", "otklik.decisions.stats"):
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:
