@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from otklik.audit.actor import Actor
-from otklik.cases import actions, answers, service
+from otklik.cases import actions, admin, answers, service
 from otklik.cases.queries import case_detail
 from otklik.cases.repository import CaseRepository
 from otklik.cases.schemas import (
@@ -25,7 +25,6 @@ from otklik.cases.schemas import (
     RuleRead,
     SplitRequest,
 )
-from otklik.cases import admin
 from otklik.db.base import utcnow
 from otklik.deps import CurrentActor, SessionDep
 from otklik.errors import NotFound
