@@ -1,0 +1,76 @@
+"""The front door: `otklik demo` sets everything up, logins work, a second run reuses it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from otklik.config import get_settings
+from otklik.db.session import reset_engine_cache
+
+DEMO_USERS = ("admin", "operator", "curator", "executor", "analyst", "head")
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A demo database made by the real command (a small stream to keep it quick)."""
+    mp = pytest.MonkeyPatch()
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'otklik.db'}"
+    mp.setenv("OTKLIK_ENV", "demo")
+    mp.setenv("OTKLIK_DATABASE_URL", url)
+    get_settings.cache_clear()
+    reset_engine_cache()
+    from otklik.cli import app
+
+    result = CliRunner().invoke(app, ["demo", "--load-only", "--messages", "400"])
+    assert result.exit_code == 0, result.output
+    for name in DEMO_USERS:
+        assert name in result.output
+    yield url
+    mp.undo()
+    get_settings.cache_clear()
+    reset_engine_cache()
+
+
+def test_every_demo_user_logs_in(demo_db: str) -> None:
+    from otklik.app import create_app
+
+    with TestClient(create_app(get_settings())) as client:
+        for name in DEMO_USERS:
+            client.cookies.clear()
+            page = client.get("/login")
+            csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+            response = client.post("/login", data={"username": name, "password": "demo",
+                                                   "csrf": csrf}, follow_redirects=True)
+            assert response.status_code == 200 and 'data-testid="current-user"' in response.text
+
+
+def test_second_run_reuses_and_stats_count_everything(demo_db: str) -> None:
+    from otklik.cli import app
+
+    runner = CliRunner()
+    before = json.loads(runner.invoke(app, ["stats", "--json"]).output)
+    again = runner.invoke(app, ["demo", "--load-only", "--messages", "400"])
+    assert again.exit_code == 0 and "reused the existing demo" in again.output
+    after = json.loads(runner.invoke(app, ["stats", "--json"]).output)
+    assert before == after
+    for key in ("regions", "territories", "organizations", "users", "messages", "cases",
+                "cases_by_status", "overdue", "problems"):
+        assert key in after
+    assert after["messages"] == 400 and after["users"] == 6 and after["cases"] > 0
+    assert after["regions"] >= 5 and after["organizations"] > 100
+
+
+def test_export_writes_an_importable_stream(tmp_path: Path) -> None:
+    from otklik.cli import app
+
+    out = tmp_path / "stream.jsonl"
+    result = CliRunner().invoke(app, ["demo", "--export", str(out), "--messages", "50"])
+    assert result.exit_code == 0, result.output
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 50 and all(json.loads(line)["text"] is not None for line in lines)
