@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import cast
 
 from sqlalchemy.orm import Session
 
@@ -17,7 +18,13 @@ from otklik.cases.repository import CaseRepository
 from otklik.models.case import Case
 from otklik.models.organization import Organization
 from otklik.organizations.repository import OrganizationRepository
-from otklik.sla.calendar import CalendarException, ProductionCalendar, SlaClock, WorkingHours
+from otklik.sla.calendar import (
+    CalendarException,
+    ExceptionKind,
+    ProductionCalendar,
+    SlaClock,
+    WorkingHours,
+)
 from otklik.sla.policy import (
     DEFAULT_POLICIES,
     DeadlinePolicy,
@@ -38,7 +45,8 @@ def policy_for(session: Session, case: Case) -> DeadlinePolicy:
 @lru_cache(maxsize=64)
 def _calendar(exceptions: tuple[tuple[str, str, str], ...]) -> ProductionCalendar:
     return ProductionCalendar([
-        CalendarException(day=datetime.fromisoformat(day).date(), kind=kind, note=note)
+        CalendarException(day=datetime.fromisoformat(day).date(),
+                          kind=cast(ExceptionKind, kind), note=note)
         for day, kind, note in exceptions
     ])
 

@@ -20,7 +20,7 @@ DEMO_REGIONS: dict[str, str] = {
 
 #: (kind, name template, short name) of the bodies every region has.
 REGIONAL_BODIES: list[tuple[OrganizationKind, str, str]] = [
-    (OrganizationKind.center, "Центр управления регионом {gen}", "ЦУР"),
+    (OrganizationKind.management_center, "Центр управления регионом {gen}", "ЦУР"),
     (OrganizationKind.ministry, "Министерство строительства и жилищно-коммунального хозяйства {gen}",
      "Минстрой и ЖКХ"),
     (OrganizationKind.ministry, "Министерство транспорта и автомобильных дорог {gen}",

@@ -289,7 +289,7 @@ def _fallback_executor(session, case: Case, avoid: int | None = None) -> int | N
     ordered = sorted(candidates, key=lambda o: (o.kind != OrganizationKind.municipal_admin,
                                                 o.kind != OrganizationKind.ministry, o.id))
     for organization in ordered:
-        if organization.id == avoid or organization.kind == OrganizationKind.center:
+        if organization.id == avoid or organization.kind == OrganizationKind.management_center:
             continue
         if covers_case(session, organization.id, case):
             return organization.id

@@ -22,7 +22,7 @@ class OrganizationKind(StrEnum):
     municipal_admin = "municipal_admin"
     utility = "utility"
     waste_operator = "waste_operator"
-    center = "center"
+    management_center = "center"
     other = "other"
 
 
