@@ -53,3 +53,63 @@ def test_batch_minhash_across_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     for text, got in zip(TEXTS, dedup.hashvalues_batch(TEXTS), strict=True):
         want = _datasketch_values(text)
         assert (got is None and want is None) or np.array_equal(got, want)
+
+
+MIXED = [
+    "Здравствуйте! Третий день нет воды, водоканал молчит 😡😡 Ооочень плохо!!!",
+    "Привіт, як справи? Ґанок зламаний, їжак",
+    "Hello, please fix the road near my house :) www.example.com",
+    "Р—РґСЂР°РІСЃС‚РІСѓР№С‚Рµ, РЅРµС‚ РІРѕРґС‹",
+    "\u00e9\u00e8\u00ff\u00fe\u00a0\u00a0 ÿþýü binary ¤¥¦",
+    "Текст\u200bс\u00adневидимыми\tсимволами\r\nи переносами\n\n  строк",
+    "①②③ ½ ٣٤٥ 𝟙𝟚 — цифры разных видов, ₽ 500 руб.",
+    "",
+]
+
+
+def test_language_counts_match_the_patterns() -> None:
+    from otklik.nlp import language as lang
+
+    for text in MIXED:
+        sample = text[:1000]
+        want = (
+            len(lang._LETTER_RE.findall(sample)),
+            len(lang._SPACE_RE.findall(sample)),
+            len(lang._CYR_RE.findall(sample)),
+            len(lang._CYR_OTHER_RE.findall(sample)),
+            len(lang._ASCII_LAT_RE.findall(sample)),
+            len(lang._LATIN1_SUPPLEMENT_RE.findall(sample)),
+        )
+        assert lang.char_counts(sample) == want, text
+
+
+def test_urgency_stems_found_like_substring_checks() -> None:
+    from otklik.nlp import urgency
+
+    texts = [
+        "пахнет газом в подъезде, нет света и воды вторую неделю, мороз -25 градусов",
+        "затопило подвал, прорыв трубы, дети ходят по проезжей части",
+        "спасибо за оперативную работу, весь микрорайон благодарит",
+        "тысячи жителей без отопления уже 3 суток",
+        "обычный текст без сигналов",
+    ]
+    for text in texts:
+        low = text.lower().replace("ё", "е")
+        present = urgency._present(low)
+        for name, needles in (*urgency._TRIGGERS.items(), *urgency._NEEDS.items()):
+            assert (name in present) == any(n in low for n in needles), (name, text)
+
+
+def test_phrase_matcher_group_equals_single_matchers() -> None:
+    from otklik.nlp.morph import PhraseMatcher, PhraseMatcherGroup, lemmatize, tokenize
+
+    matchers = [
+        PhraseMatcher({"не работать": 2.0, "не": 0.5, "нет вода": 3.0}),
+        PhraseMatcher({"вода": 1.0, "горячий вода": 2.0, "нет": 0.3}),
+        PhraseMatcher({"спасибо": 2.0}),
+    ]
+    group = PhraseMatcherGroup(matchers)
+    for text in ("Нет воды, горячая вода не работает, не работали лифты. Спасибо!",
+                 "не не не вода вода", ""):
+        lemmas = lemmatize(tokenize(text))
+        assert group.find(lemmas) == [m.find(lemmas) for m in matchers]

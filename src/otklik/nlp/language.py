@@ -8,7 +8,9 @@ with an honest confidence, not to be a general language identifier.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from otklik.nlp.base import Doc, Stage, StageResult
@@ -20,6 +22,40 @@ _LETTER_RE = re.compile(r"[^\W\d_]")
 _WORD_RE = re.compile(r"[a-zA-Zа-яёА-ЯЁ']+")
 _SPACE_RE = re.compile(r"\s")
 _LATIN1_SUPPLEMENT_RE = re.compile(r"[\u00a0-\u00ff]")
+
+
+
+@lru_cache(maxsize=8192)
+def _char_class(ch: str) -> tuple[int, int, int, int, int, int]:
+    """(letter, space, cyrillic, other cyrillic, ascii latin, latin-1 supplement) flags of a
+    character, decided by the same patterns a per-class ``findall`` would use."""
+    return (
+        1 if _LETTER_RE.match(ch) else 0,
+        1 if _SPACE_RE.match(ch) else 0,
+        1 if _CYR_RE.match(ch) else 0,
+        1 if _CYR_OTHER_RE.match(ch) else 0,
+        1 if _ASCII_LAT_RE.match(ch) else 0,
+        1 if _LATIN1_SUPPLEMENT_RE.match(ch) else 0,
+    )
+
+
+def char_counts(sample: str) -> tuple[int, int, int, int, int, int]:
+    """Counts of letters, spaces, Cyrillic, other-Cyrillic, ASCII Latin and Latin-1 characters.
+
+    One pass (a C-level ``Counter``) plus a loop over the distinct characters, instead of a
+    regular-expression scan per class.
+    """
+    letters = spaces = cyr = cyr_other = lat = latin1 = 0
+    for ch, n in Counter(sample).items():
+        f_letter, f_space, f_cyr, f_other, f_lat, f_latin1 = _char_class(ch)
+        letters += f_letter * n
+        spaces += f_space * n
+        cyr += f_cyr * n
+        cyr_other += f_other * n
+        lat += f_lat * n
+        latin1 += f_latin1 * n
+    return letters, spaces, cyr, cyr_other, lat, latin1
+
 
 _EN_STOP = frozenset(
     "the a an and or of to in on for is are was were be been it this that with you your "
@@ -39,21 +75,18 @@ def detect_language(text: str) -> tuple[str, float, dict[str, Any]]:
     if not text or not text.strip():
         return "unknown", 0.9, {"reason": "empty"}
     sample = text[:1000]  # the first thousand characters decide; longer costs time only
-    letters = len(_LETTER_RE.findall(sample))
-    visible = len(sample) - len(_SPACE_RE.findall(sample))
+    letters, spaces, cyr, cyr_other, lat, latin1 = char_counts(sample)
+    visible = len(sample) - spaces
     if letters < 2:
         return "unknown", 0.8, {"reason": "no letters", "letters": letters}
     letter_share = letters / max(visible, 1)
-    cyr = len(_CYR_RE.findall(sample))
-    cyr_other = len(_CYR_OTHER_RE.findall(sample))
-    lat = len(_ASCII_LAT_RE.findall(sample))
     explain: dict[str, Any] = {
         "letters": letters,
         "cyrillic_share": round((cyr + cyr_other) / letters, 3),
         "latin_share": round(lat / letters, 3),
     }
     # Bytes decoded as latin-1 look like a soup of accented letters and symbols.
-    if len(_LATIN1_SUPPLEMENT_RE.findall(sample)) / max(visible, 1) > 0.3:
+    if latin1 / max(visible, 1) > 0.3:
         explain["reason"] = "binary-looking"
         return "unknown", 0.7, explain
     if letter_share < 0.35 and letters < 20:

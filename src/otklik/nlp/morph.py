@@ -110,23 +110,51 @@ class PhraseMatcher:
 
     def find(self, lemmas: Sequence[str]) -> list[tuple[int, int, float, str]]:
         """Return non-overlapping matches as (start, end, weight, phrase), left to right."""
-        out: list[tuple[int, int, float, str]] = []
-        i, n = 0, len(lemmas)
         by_first = self._by_first
-        while i < n:
-            bucket = by_first.get(lemmas[i])
-            if bucket:
-                for key, weight, text in bucket:
-                    k = len(key)
-                    if k == 1 or tuple(lemmas[i : i + k]) == key:
-                        out.append((i, i + k, weight, text))
-                        i += k
-                        break
-                else:
-                    i += 1
-            else:
-                i += 1
+        # Only positions whose lemma starts some phrase can match; most positions cannot.
+        return self.find_at(lemmas, [i for i, lem in enumerate(lemmas) if lem in by_first])
+
+    def find_at(
+        self, lemmas: Sequence[str], starts: Sequence[int]
+    ) -> list[tuple[int, int, float, str]]:
+        """:meth:`find`, given the ascending positions whose lemma starts some phrase."""
+        out: list[tuple[int, int, float, str]] = []
+        by_first = self._by_first
+        n = len(lemmas)
+        free = 0  # the first position not covered by an earlier match
+        for i in starts:
+            if i < free:
+                continue
+            for key, weight, text in by_first[lemmas[i]]:
+                k = len(key)
+                if k == 1 or (i + k <= n and tuple(lemmas[i : i + k]) == key):
+                    out.append((i, i + k, weight, text))
+                    free = i + k
+                    break
         return out
+
+
+class PhraseMatcherGroup:
+    """Several phrase matchers run over one lemma sequence with a single scan of it."""
+
+    def __init__(self, matchers: Sequence[PhraseMatcher]) -> None:
+        self.matchers = list(matchers)
+        owners: dict[str, list[int]] = {}
+        for k, matcher in enumerate(self.matchers):
+            for first in matcher._by_first:
+                owners.setdefault(first, []).append(k)
+        self._owners = {first: tuple(ks) for first, ks in owners.items()}
+
+    def find(self, lemmas: Sequence[str]) -> list[list[tuple[int, int, float, str]]]:
+        """Per matcher, what its :meth:`PhraseMatcher.find` returns on ``lemmas``."""
+        starts: list[list[int]] = [[] for _ in self.matchers]
+        owners = self._owners
+        for i, lem in enumerate(lemmas):
+            ks = owners.get(lem)
+            if ks is not None:
+                for k in ks:
+                    starts[k].append(i)
+        return [m.find_at(lemmas, st) for m, st in zip(self.matchers, starts, strict=True)]
 
 
 def load_weighted_lexicon(path: str | Path) -> dict[str, float]:

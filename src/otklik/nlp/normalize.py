@@ -30,6 +30,8 @@ _MOJI_PAIRS = {
     "cp1252": re.compile(_MOJI_1252_PAIR),
     "cp1251": re.compile(_MOJI_1251_PAIR),
 }
+# Either kind of pair: texts without one (almost all) skip the repair in one scan.
+_MOJI_ANY = re.compile(f"{_MOJI_1252_PAIR}|{_MOJI_1251_PAIR}")
 # A run of mojibake pairs, possibly with ASCII (spaces, punctuation, digits) between them:
 # ASCII survives the double decoding unchanged, so it can be re-encoded with the run.
 _MOJI_RUNS = {
@@ -63,6 +65,8 @@ def _fix_run(run: str, encoding: str) -> str:
 def repair_mojibake(text: str) -> tuple[str, int]:
     """Undo UTF-8 read as cp1251 or cp1252/latin-1; return (text, number of repairs made)."""
     fixed = 0
+    if not _MOJI_ANY.search(text):
+        return text, fixed
     for enc, pair_rx in _MOJI_PAIRS.items():
         if not pair_rx.search(text):
             continue
@@ -98,27 +102,40 @@ _ENTITY_RE = re.compile(r"&(?:#\d{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z]{2,10});")
 # --- invisible / control characters ----------------------------------------------------
 # C0/C1 controls (keeping \t \n), soft hyphen, zero-width, bidi embeddings/overrides/isolates,
 # word joiner & invisible operators, BOM, interlinear annotations, replacement char.
-_INVISIBLE_RE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5"
-    "\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\ufffd]"
+_INVISIBLE_CHARS = (
+    "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5"
+    "\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\ufffd"
 )
-_SPACE_LIKE_RE = re.compile("[\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\t\r\f\v]")
+_INVISIBLE_RE = re.compile(f"[{_INVISIBLE_CHARS}]")
+_SPACE_LIKE_CHARS = "\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\t\r\f\v"
+_SPACE_LIKE_RE = re.compile(f"[{_SPACE_LIKE_CHARS}]")
 
 # --- emoji ----------------------------------------------------------------------------
+_EMOJI_FIRST_CHARS = (
+    "\U0001f000-\U0001faff\u2600-\u27bf\u2300-\u23ff\u2b00-\u2bff\u2190-\u21ff"
+    "\u3030\u303d\u3297\u3299\u2122\u2139\u24c2\u25aa-\u25fe"
+)
 EMOJI_RE = re.compile(
     "(?:[\U0001f1e6-\U0001f1ff]{2}"  # flags
-    "|[\U0001f000-\U0001faff\u2600-\u27bf\u2300-\u23ff\u2b00-\u2bff\u2190-\u21ff"
-    "\u3030\u303d\u3297\u3299\u2122\u2139\u24c2\u25aa-\u25fe]"
+    f"|[{_EMOJI_FIRST_CHARS}]"
     "[\ufe0e\ufe0f\U0001f3fb-\U0001f3ff\u20e3]*"
     "(?:\u200d[\U0001f000-\U0001faff\u2600-\u27bf][\ufe0f\U0001f3fb-\U0001f3ff]*)*)"
 )
-_EMOJI_LEFTOVER_RE = re.compile("[\ufe0e\ufe0f\u20e3\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f]")
+_EMOJI_LEFTOVER_CHARS = "\ufe0e\ufe0f\u20e3\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f"
+_EMOJI_LEFTOVER_RE = re.compile(f"[{_EMOJI_LEFTOVER_CHARS}]")
+# Any character the four passes above could touch (flags lie inside the emoji range):
+# most texts have none, and one scan lets them skip all four.
+_UNUSUAL_RE = re.compile(
+    f"[{_INVISIBLE_CHARS}{_SPACE_LIKE_CHARS}{_EMOJI_FIRST_CHARS}{_EMOJI_LEFTOVER_CHARS}]"
+)
 
 # --- repeats and whitespace -------------------------------------------------------------
 _REPEAT_LETTER_RE = re.compile(r"([^\W\d_])\1{2,}", re.I)  # "ооочень" -> "очень"
 _REPEAT_PUNCT_RE = re.compile(r"([!?()*~_=+#<>|/\\-])\1+")  # "!!!!" -> "!", ")))" -> ")"
 _MIXED_PUNCT_RE = re.compile(r"[!?]{2,}")  # "?!?!" -> "?!"
 _DOTS_RE = re.compile(r"\.{4,}|…")
+# Something for one of the three punctuation passes to do (checked in one scan).
+_PUNCT_WORK_RE = re.compile(r"([!?()*~_=+#<>|/\\-])\1|[!?]{2}|\.{4}|…")
 _SPACES_RE = re.compile(r"[ ]{2,}")
 _NEWLINES_RE = re.compile(r"\s*\n\s*")
 
@@ -157,28 +174,34 @@ def normalize_text(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> tuple[str, 
             text = html.unescape(text)
             explain["html_entities"] = n_ent
 
-    text, n_invisible = _INVISIBLE_RE.subn("", text)
-    if n_invisible:
-        explain["invisible_chars"] = n_invisible
-    text = _SPACE_LIKE_RE.sub(" ", text)
+    if _UNUSUAL_RE.search(text):
+        text, n_invisible = _INVISIBLE_RE.subn("", text)
+        if n_invisible:
+            explain["invisible_chars"] = n_invisible
+        text = _SPACE_LIKE_RE.sub(" ", text)
 
-    emoji = EMOJI_RE.findall(text)
-    if emoji:
-        text = EMOJI_RE.sub(" ", text)
-        counts = Counter(emoji)
-        explain["emoji"] = len(emoji)
-        explain["emoji_top"] = [e for e, _ in counts.most_common(5)]
-    text = _EMOJI_LEFTOVER_RE.sub("", text)
+        emoji = EMOJI_RE.findall(text)
+        if emoji:
+            text = EMOJI_RE.sub(" ", text)
+            counts = Counter(emoji)
+            explain["emoji"] = len(emoji)
+            explain["emoji_top"] = [e for e, _ in counts.most_common(5)]
+        text = _EMOJI_LEFTOVER_RE.sub("", text)
 
     text, n_rep = _REPEAT_LETTER_RE.subn(r"\1", text)
-    text, n_rep_p = _REPEAT_PUNCT_RE.subn(r"\1", text)
-    text = _MIXED_PUNCT_RE.sub(lambda m: "".join(dict.fromkeys(m.group(0))), text)
-    text = _DOTS_RE.sub("...", text)
+    n_rep_p = 0
+    if _PUNCT_WORK_RE.search(text):
+        text, n_rep_p = _REPEAT_PUNCT_RE.subn(r"\1", text)
+        text = _MIXED_PUNCT_RE.sub(lambda m: "".join(dict.fromkeys(m.group(0))), text)
+        text = _DOTS_RE.sub("...", text)
     if n_rep + n_rep_p:
         explain["repeats_collapsed"] = n_rep + n_rep_p
 
-    text = _SPACES_RE.sub(" ", text)
-    text = _NEWLINES_RE.sub("\n", text).strip()
+    if "  " in text:
+        text = _SPACES_RE.sub(" ", text)
+    if "\n" in text:
+        text = _NEWLINES_RE.sub("\n", text)
+    text = text.strip()
     if not text:
         explain["empty"] = True
     return text, explain

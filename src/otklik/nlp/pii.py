@@ -53,6 +53,7 @@ _PHONE_RE = re.compile(
 _LOCAL_PHONE_RE = re.compile(
     r"(?:тел\w*\.?|звон\w*|т\.)\s*:?\s*(?P<num>\d{1,3}[\s-]\d{2}[\s-]\d{2})(?!\d)", re.I
 )
+_DIGIT_RUN_RE = re.compile(r"\d+")
 _CAP_WORD_RE = re.compile(r"[А-ЯЁ][а-яё]+(?:-[А-ЯЁ][а-яё]+)?|[А-ЯЁ]\.\s?(?:[А-ЯЁ]\.)?")
 _STREET_BEFORE_RE = re.compile(
     r"(?:ул|улиц\w*|пр|просп\w*|пер|переул\w*|бул\w*|пл|площад\w*|им|имени|шоссе|наб\w*|"
@@ -140,6 +141,8 @@ def _find_people(text: str) -> list[tuple[int, int]]:
     run: list[tuple[int, int, str]] = []
 
     def flush() -> None:
+        if not run:
+            return
         kinds = [k for _, _, k in run]
         words = [k for k in kinds if k != "Init"]
         ok = (len(words) >= 2 and any(k in ("Name", "Patr", "Surn") for k in words)) or (
@@ -189,37 +192,52 @@ class PiiStage(Stage):
         ndoc.tag_ner(tagger)
         return [(s.start, s.stop) for s in ndoc.spans if s.type == "PER"]
 
-    def find(self, text: str) -> list[dict[str, Any]]:
-        """All PII spans in a text, sorted, non-overlapping (stronger types win)."""
-        if not text:
-            return []
-        found: list[tuple[int, int, str]] = []
-        for m in _EMAIL_RE.finditer(text):
-            found.append((m.start(), m.end(), "email"))
+    @staticmethod
+    def _numbers(text: str, longest: int, found: list[tuple[int, int, str]]) -> None:
+        """SNILS, card, passport, INN and phone numbers (``longest``: longest digit run)."""
         for m in _SNILS_RE.finditer(text):
             # Eleven bare digits are a SNILS only when the word says so (else: a phone).
             ctx = "снилс" in text[max(0, m.start() - 30) : m.start()].lower()
             if valid_snils(m.group(0)) and (ctx or re.search(r"\D", m.group(0))):
                 found.append((m.start(), m.end(), "snils"))
-        for m in _CARD_RE.finditer(text):
-            if valid_luhn(m.group(0)):
-                found.append((m.start(), m.end(), "card"))
-        for m in _PASSPORT_SPLIT_RE.finditer(text):
-            found.append((m.start("s"), m.end("n"), "passport"))
-        for m in _PASSPORT_RE.finditer(text):
-            if _PASSPORT_CTX_RE.search(text[max(0, m.start() - 40) : m.start()]):
-                found.append((m.start(), m.end(), "passport"))
-        for m in _INN_RE.finditer(text):
-            ctx = _INN_CTX_RE.search(text[max(0, m.start() - 20) : m.start()])
-            bare_ok = len(m.group(0)) == 12 and not _is_phone(m.group(0))
-            if valid_inn(m.group(0)) and (ctx or bare_ok):
-                found.append((m.start(), m.end(), "inn"))
+        if longest >= 4:
+            for m in _CARD_RE.finditer(text):
+                if valid_luhn(m.group(0)):
+                    found.append((m.start(), m.end(), "card"))
+        if longest >= 6:
+            for m in _PASSPORT_SPLIT_RE.finditer(text):
+                found.append((m.start("s"), m.end("n"), "passport"))
+            for m in _PASSPORT_RE.finditer(text):
+                if _PASSPORT_CTX_RE.search(text[max(0, m.start() - 40) : m.start()]):
+                    found.append((m.start(), m.end(), "passport"))
+        if longest >= 10:
+            for m in _INN_RE.finditer(text):
+                ctx = _INN_CTX_RE.search(text[max(0, m.start() - 20) : m.start()])
+                bare_ok = len(m.group(0)) == 12 and not _is_phone(m.group(0))
+                if valid_inn(m.group(0)) and (ctx or bare_ok):
+                    found.append((m.start(), m.end(), "inn"))
         for m in _PHONE_RE.finditer(text):
             if _is_phone(m.group(0)):
                 start = m.start() + len(m.group(0)) - len(m.group(0).lstrip(" -‐)"))
                 found.append((start, m.end(), "phone"))
-        for m in _LOCAL_PHONE_RE.finditer(text):
-            found.append((m.start("num"), m.end("num"), "phone"))
+
+    def find(self, text: str) -> list[dict[str, Any]]:
+        """All PII spans in a text, sorted, non-overlapping (stronger types win)."""
+        if not text:
+            return []
+        found: list[tuple[int, int, str]] = []
+        if "@" in text:  # every e-mail has one
+            for m in _EMAIL_RE.finditer(text):
+                found.append((m.start(), m.end(), "email"))
+        # Each number pattern needs a run of consecutive digits of some length (3 for SNILS
+        # groups and phones, 4 for cards, 6 for passports, 10 for INN): texts without such
+        # a run skip the pattern, with the same result.
+        longest = max(map(len, _DIGIT_RUN_RE.findall(text)), default=0)
+        if longest >= 3:
+            self._numbers(text, longest, found)
+        if longest >= 2:
+            for m in _LOCAL_PHONE_RE.finditer(text):
+                found.append((m.start("num"), m.end("num"), "phone"))
         if self.names:
             people = self._natasha_people(text) if self.use_natasha else _find_people(text)
             found.extend((s, e, "person") for s, e in people)

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from otklik.nlp.base import Doc, Stage, StageResult
 from otklik.nlp.language import detect_language
-from otklik.nlp.morph import LEXICON_DIR, PhraseMatcher, ensure_prepared
+from otklik.nlp.morph import LEXICON_DIR, PhraseMatcher, PhraseMatcherGroup, ensure_prepared
 
 CATEGORIES: tuple[str, ...] = ("appeal", "ad", "spam", "greeting", "chatter")
 KINDS: tuple[str, ...] = ("complaint", "question", "proposal", "gratitude")
@@ -27,7 +27,6 @@ _LINK_RE = re.compile(
 _PRICE_RE = re.compile(r"\d[\d\s]*(?:[.,]\d+)?\s*(?:руб\w*|р\.|₽|\$|тыс\.?\s*руб)", re.I)
 _PHONE_RE = re.compile(r"(?:\+7|\b8)[\s(-]*\d{3}[\s)-]*\d{3}[\s-]*\d{2}[\s-]*\d{2}\b")
 _HASHTAG_RE = re.compile(r"#\w+")
-_QUESTION_RE = re.compile(r"\?")
 
 
 def _sigmoid(x: float) -> float:
@@ -43,6 +42,9 @@ class _Lexicons:
         data = json.loads(path.read_text(encoding="utf-8"))
         self.categories = {c: PhraseMatcher(data[c]) for c in CATEGORIES}
         self.kinds = {k: PhraseMatcher(data["kind"][k]) for k in KINDS}
+        # One scan of a message's lemmas serves all the matchers of a stage.
+        self.category_group = PhraseMatcherGroup(list(self.categories.values()))
+        self.kind_group = PhraseMatcherGroup(list(self.kinds.values()))
 
     @classmethod
     def get(cls, path: Path | None = None) -> _Lexicons:
@@ -53,9 +55,11 @@ class _Lexicons:
         return cls._cache[key]
 
 
-def _score(matcher: PhraseMatcher, lemmas: Sequence[str]) -> tuple[float, list[str]]:
+def _score(
+    matches: Sequence[tuple[int, int, float, str]],
+) -> tuple[float, list[str]]:
     total, cues = 0.0, []
-    for _s, _e, weight, phrase in matcher.find(lemmas):
+    for _s, _e, weight, phrase in matches:
         total += weight
         cues.append(phrase)
     return total, cues
@@ -82,26 +86,31 @@ class RelevanceStage(Stage):
             )
         scores: dict[str, float] = {}
         cues: dict[str, list[str]] = {}
-        for cat, matcher in self.lex.categories.items():
-            scores[cat], cues[cat] = _score(matcher, lemmas)
+        found = self.lex.category_group.find(lemmas)
+        for cat, matches in zip(self.lex.categories, found, strict=True):
+            scores[cat], cues[cat] = _score(matches)
         raw = doc.text or text
-        links = len(_LINK_RE.findall(raw[:20_000]))
+        # Pre-checks: every link has a "/" or "www.", every price a currency word or sign.
+        head = raw[:20_000]
+        links = len(_LINK_RE.findall(head)) if "/" in head or "www." in head.lower() else 0
         if links:
             scores["spam"] += min(links, 3) * 1.5
             scores["ad"] += 0.5
             cues["spam"].append(f"links×{links}")
-        prices = len(_PRICE_RE.findall(text))
+        low = text.lower()
+        money = "руб" in low or "р." in low or "₽" in text or "$" in text
+        prices = len(_PRICE_RE.findall(text)) if money else 0
         if prices:
             scores["ad"] += min(prices, 3) * 1.5
             cues["ad"].append(f"prices×{prices}")
         if _PHONE_RE.search(text) and scores["ad"] > 0:
             scores["ad"] += 1.0
             cues["ad"].append("phone")
-        tags = len(_HASHTAG_RE.findall(text))
+        tags = len(_HASHTAG_RE.findall(text)) if "#" in text else 0
         if tags >= 3:
             scores["spam"] += 1.0
             cues["spam"].append(f"hashtags×{tags}")
-        if _QUESTION_RE.search(text) and scores["appeal"] >= 1.0:
+        if "?" in text and scores["appeal"] >= 1.0:
             scores["appeal"] += 0.5
             cues["appeal"].append("?")
         if len(tokens) <= 4 and scores["appeal"] < 1.0:
@@ -160,9 +169,10 @@ class KindStage(Stage):
             return StageResult("other", 0.3, {"reason": "no text to judge"})
         scores: dict[str, float] = {}
         cues: dict[str, list[str]] = {}
-        for kind, matcher in self.lex.kinds.items():
-            scores[kind], cues[kind] = _score(matcher, lemmas)
-        questions = len(_QUESTION_RE.findall(text))
+        found = self.lex.kind_group.find(lemmas)
+        for kind, matches in zip(self.lex.kinds, found, strict=True):
+            scores[kind], cues[kind] = _score(matches)
+        questions = text.count("?")
         if questions:
             scores["question"] += 1.5 + 0.3 * min(questions - 1, 3)
             cues["question"].append(f"?×{questions}")

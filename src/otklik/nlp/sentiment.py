@@ -53,6 +53,10 @@ _SMILE_RE = re.compile(r"(?<![\w(])\){2,}|[:;=]-?\)+|[:;=]-?D\b|\bxD\b")
 _FROWN_RE = re.compile(r"(?<!\))\({2,}|[:;=]-?\(+|[:;=]'\(")
 _EXCLAIM_RE = re.compile(r"!{2,}")
 _CAPS_WORD_RE = re.compile(r"\b[А-ЯЁ]{4,}\b")
+_LONE_SMILE_RE = re.compile(r"[^\W\d]\s*\)(?:\s|$)")
+# No emoji of either list is below this code point: a text whose largest character is
+# smaller has none, and the two emoji scans are skipped.
+_MIN_EMOJI = min(_POS_EMOJI | _NEG_EMOJI)
 
 
 @dataclass
@@ -108,12 +112,16 @@ class SentimentLexicon:
                 res.negative -= w
         if raw_text:
             sample = raw_text[:5000]
-            pos_e = len(_POS_EMOJI_RE.findall(sample))
-            neg_e = len(_NEG_EMOJI_RE.findall(sample))
-            smiles = len(_SMILE_RE.findall(sample))
-            frowns = len(_FROWN_RE.findall(sample))
+            # Cheap pre-checks skip the scans that cannot match (same counts, less work).
+            emoji = max(sample) >= _MIN_EMOJI
+            pos_e = len(_POS_EMOJI_RE.findall(sample)) if emoji else 0
+            neg_e = len(_NEG_EMOJI_RE.findall(sample)) if emoji else 0
+            smiles = len(_SMILE_RE.findall(sample)) if ")" in sample or "D" in sample else 0
+            frowns = len(_FROWN_RE.findall(sample)) if "(" in sample else 0
             # A lone ")" closing a sentence is the commonest Russian smiley.
-            if not smiles and "(" not in sample and re.search(r"[^\W\d]\s*\)(?:\s|$)", sample):
+            if not smiles and "(" not in sample and ")" in sample and _LONE_SMILE_RE.search(
+                sample
+            ):
                 smiles = 1
             for key, n in (("emoji_pos", pos_e), ("emoji_neg", neg_e),
                            ("smiles", smiles), ("frowns", frowns)):
@@ -121,7 +129,7 @@ class SentimentLexicon:
                     res.signals[key] = n
             res.positive += min(pos_e, 3) * 1.0 + min(smiles, 2) * 0.9
             res.negative += min(neg_e, 3) * 1.0 + min(frowns, 2) * 0.9
-            exclaims = len(_EXCLAIM_RE.findall(sample))
+            exclaims = len(_EXCLAIM_RE.findall(sample)) if "!!" in sample else 0
             caps = len(_CAPS_WORD_RE.findall(sample))
             if exclaims:
                 res.signals["exclaims"] = exclaims

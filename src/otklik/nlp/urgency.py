@@ -13,6 +13,8 @@ import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+import ahocorasick
+
 from otklik.nlp.base import Doc, Stage, StageResult
 
 _ABSENT = (
@@ -129,6 +131,45 @@ _LOW_RE = re.compile(
     r"|\bпоздравля\w*"
 )
 
+# Substrings without which a pattern cannot match (its literal stems): one Aho-Corasick
+# pass over the text finds which of them occur, and only those patterns are run.
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "frost": ("мороз", "минус", "°", "градус", "холодин", "замерза", "мерзн"),
+    "duration": ("дн", "день", "сут", "недел", "месяц", "полгода"),
+    "mass_words": ("весь", "все", "вся", "цел", "нескольк", "тысяч", "сотн"),
+    "mass_number": tuple("0123456789"),
+    "low": ("спасибо", "благодар", "предлага", "предложени", "подскажите", "интересует",
+            "поздравля"),
+}
+
+
+def _build_triggers() -> ahocorasick.Automaton:
+    owners: dict[str, set[str]] = {}
+    for name, needles in (*_TRIGGERS.items(), *_NEEDS.items()):
+        for needle in needles:
+            owners.setdefault(needle, set()).add(name)
+    automaton = ahocorasick.Automaton()
+    for needle, names in owners.items():
+        automaton.add_word(needle, frozenset(names))
+    automaton.make_automaton()
+    return automaton
+
+
+_TRIGGER_AUTOMATON = _build_triggers()
+_DIGIT_RE = re.compile(r"\d")
+
+
+def _present(low: str) -> set[str]:
+    """Names of the signals and helper patterns whose stems occur in the text."""
+    found: set[str] = set()
+    for _end, names in _TRIGGER_AUTOMATON.iter(low):
+        found |= names
+    # "\d" is wider than ASCII digits (Arabic-Indic and other decimal digits match too).
+    if "mass_number" not in found and _DIGIT_RE.search(low):
+        found.add("mass_number")
+    return found
+
+
 _CRITICAL = frozenset({"gas_smell", "fire", "explosion", "threat_to_life", "collapse"})
 _UTILITIES = frozenset({"no_water", "no_heating", "no_power", "no_gas"})
 _HIGH = _UTILITIES | frozenset(
@@ -159,10 +200,14 @@ def _duration_days(text: str) -> tuple[float, str]:
     return best, phrase
 
 
-def _mass_affected(text: str) -> tuple[int, str]:
-    """Estimated number of people affected (0 if no mention), and the phrase."""
+def _mass_affected(text: str, present: set[str] | None = None) -> tuple[int, str]:
+    """Estimated number of people affected (0 if no mention), and the phrase.
+
+    ``present`` (from :func:`_present`) lets the patterns whose stems are absent be skipped.
+    """
     best, phrase = 0, ""
-    for m in _MASS_NUMBER_RE.finditer(text):
+    numbers = present is None or "mass_number" in present
+    for m in _MASS_NUMBER_RE.finditer(text) if numbers else ():
         try:
             num = float(m.group("num").replace(" ", "").replace(",", "."))
         except ValueError:
@@ -179,7 +224,7 @@ def _mass_affected(text: str) -> tuple[int, str]:
             num *= 3
         if num > best:
             best, phrase = int(num), m.group(0).strip()
-    m2 = _MASS_WORDS_RE.search(text)
+    m2 = _MASS_WORDS_RE.search(text) if present is None or "mass_words" in present else None
     if m2:
         # A whole district or village is thousands of people; a whole house is a hundred.
         area = not re.search(r"\bдом|подъезд|многоэтаж", m2.group(0))
@@ -194,9 +239,10 @@ def assess(text: str) -> tuple[str, list[str], float, dict[str, Any]]:
     if not text or not text.strip():
         return "low", [], 0.3, {"reason": "no text"}
     low = text[:_MAX_SCAN].lower().replace("ё", "е")
+    present = _present(low)
     matched: dict[str, str] = {}
     for name, rx in _SIGNAL_RES.items():
-        if not any(t in low for t in _TRIGGERS[name]):
+        if name not in present:
             continue
         m = rx.search(low)
         if m:
@@ -204,9 +250,9 @@ def assess(text: str) -> tuple[str, list[str], float, dict[str, Any]]:
     # A smell of gas is not the same as "no gas"; an outage wording may hide in the smell.
     if "gas_smell" in matched:
         matched.pop("no_gas", None)
-    frost = _FROST_RE.search(low)
-    days, days_phrase = _duration_days(low)
-    people, mass_phrase = _mass_affected(low)
+    frost = _FROST_RE.search(low) if "frost" in present else None
+    days, days_phrase = _duration_days(low) if "duration" in present else (0.0, "")
+    people, mass_phrase = _mass_affected(low, present)
     signals = list(matched)
     explain: dict[str, Any] = {"matched": dict(matched)}
     if frost:
@@ -233,7 +279,7 @@ def assess(text: str) -> tuple[str, list[str], float, dict[str, Any]]:
             conf = 0.85
     elif days >= 7 and people >= 100:
         level, conf = "high", 0.6
-    elif _LOW_RE.search(low):
+    elif "low" in present and _LOW_RE.search(low):
         level, conf = "low", 0.6
     else:
         level, conf = "normal", 0.6
