@@ -6,15 +6,18 @@ import csv
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from otklik.nlp.training import (
     TrainingDataError,
     TrainOptions,
     load_model,
+    macro_weighted_f1,
     read_labelled,
     save_model,
     train,
+    tune_offsets,
 )
 
 CORPUS = {
@@ -138,3 +141,81 @@ def test_unknown_extension_and_binary_file(tmp_path: Path) -> None:
     binary.write_bytes(b"text,label\n\xff\xfe\x00\x81garbage,1\n")
     with pytest.raises(TrainingDataError, match="UTF-8"):
         read_labelled(binary, "text", "label")
+
+
+# --- choices made inside the training set (C, per-class offsets) --------------------------
+PLACES = ["на ул. Ленина", "в мкр Северный", "у д. 12 по ул. Мира", "в Льговском р-не",
+          "возле школы №5", "на Московском пр-те", "в пос. Косиново"]
+PROBLEMS = {
+    "дороги": ["огромная яма на дороге", "разбитый асфальт, колёса пробиваем",
+               "дорогу не ремонтируют, сплошные выбоины"],
+    "жкх": ["нет горячей воды", "батареи еле тёплые, в квартире холодно",
+            "течёт крыша, заливает подъезд"],
+    "мусор": ["мусорные баки переполнены", "не вывозят мусор вторую неделю",
+              "свалка за гаражами растёт"],
+    "освещение": ["не горят фонари, темно"],  # a small class
+}
+
+
+def _generated_pairs() -> list[tuple[str, str]]:
+    return [(f"{problem.capitalize()} {place}", label)
+            for label, problems in PROBLEMS.items()
+            for problem in problems for place in PLACES]
+
+
+def test_macro_weighted_f1_matches_sklearn() -> None:
+    from sklearn.metrics import f1_score
+
+    y = np.array([0, 0, 0, 1, 1, 2, 2, 2, 2, 3])
+    pred = np.array([0, 1, 0, 1, 2, 2, 2, 0, 2, 1])
+    expected = (f1_score(y, pred, average="macro", zero_division=0)
+                + f1_score(y, pred, average="weighted", zero_division=0))
+    assert macro_weighted_f1(y, pred, 4) == pytest.approx(expected)
+
+
+def test_offsets_lift_an_underscored_class() -> None:
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], [60, 30, 10])
+    scores = rng.normal(0, 0.2, (100, 3))
+    scores[np.arange(100), y] += 1.0
+    scores[y == 2, 2] -= 1.1  # the small class is systematically under-scored
+    before = macro_weighted_f1(y, scores.argmax(axis=1), 3)
+    offsets = tune_offsets(scores, y)
+    after = macro_weighted_f1(y, (scores + offsets).argmax(axis=1), 3)
+    assert after > before
+    assert offsets[2] - max(offsets[0], offsets[1]) > 0.3  # only differences matter
+    recall_before = (scores.argmax(axis=1)[y == 2] == 2).mean()
+    assert ((scores + offsets).argmax(axis=1)[y == 2] == 2).mean() >= recall_before + 0.3
+
+
+def test_tuned_model_records_its_choices(tmp_path: Path) -> None:
+    pairs = _generated_pairs()
+    options = TrainOptions(folds=3, c_grid=(0.1, 0.3), inner_folds=3)
+    result = train(pairs, options, label_field="тема")
+    model = result.model
+    assert model.c_used in (0.1, 0.3)
+    assert model.offsets is not None and len(model.offsets) == len(model.classes)
+    assert result.report is not None and result.report.accuracy > 0.8
+    assert model.predict(["Не горят фонари на ул. Мира, темно", "Опять яма на дороге"]) == [
+        "освещение", "дороги"]
+    save_model(model, tmp_path, result.report)
+    meta = json.loads((tmp_path / "model.json").read_text(encoding="utf-8"))
+    assert meta["c"] == model.c_used and set(meta["class_offsets"]) == set(model.classes)
+
+
+def test_model_saved_before_offsets_still_predicts(trained) -> None:
+    model = trained.model
+    expected = model.predict_proba(["Мусор не вывозят"])
+    offsets = model.offsets
+    del model.offsets  # what unpickling a model from before the offsets gives
+    try:
+        raw = model.predict_proba(["Мусор не вывозят"])
+        assert raw.shape == expected.shape and abs(raw.sum() - 1) < 1e-6
+    finally:
+        model.offsets = offsets
+
+
+def test_fixed_c_without_offsets_skips_the_inner_search() -> None:
+    result = train(_generated_pairs(), TrainOptions(folds=3, c=0.5, tune_offsets=False),
+                   evaluate=False)
+    assert result.model.c_used == 0.5 and result.model.offsets is None

@@ -687,6 +687,9 @@ def save_model(
         "taxonomy_version": load_taxonomy().version,
         "options": asdict(model.options),
         "temperature": model.temperature,
+        "c": model.c_used,
+        "class_offsets": (dict(zip(model.classes, map(float, model.offsets), strict=True))
+                          if getattr(model, "offsets", None) is not None else None),
     }
     meta.update(extra or {})
     (out / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
