@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from otklik.analytics.schemas import Dashboard, Finding, drill
+from otklik.analytics.schemas import NO_TOPIC, Dashboard, Finding, drill
 
 if TYPE_CHECKING:
     from otklik.analytics.service import DashboardBuilder
@@ -53,7 +53,7 @@ def _messages(n: int) -> str:
 def topic_findings(builder: DashboardBuilder, dashboard: Dashboard) -> list[Finding]:
     """The biggest topic with its change and where it concentrates; the fastest-growing one."""
     total = dashboard.totals.messages
-    topics = [t for t in dashboard.topics if t.topic != "—"]
+    topics = [t for t in dashboard.topics if t.topic != NO_TOPIC]
     if total < MINIMUM_MESSAGES or not topics:
         return []
     out: list[Finding] = []

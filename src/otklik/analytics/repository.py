@@ -35,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
-from otklik.analytics.schemas import REPORT_TZ, AnalyticsFilter
+from otklik.analytics.schemas import NO_TOPIC, REPORT_TZ, AnalyticsFilter
 from otklik.models.case import OPEN_STATUSES, Answer, Case, CaseMessage, CaseStatus, Problem
 from otklik.models.decision import MessageDailyStat
 from otklik.models.message import Message, MessageEnrichment
@@ -102,7 +102,9 @@ class AnalyticsRepository:
             conds.append(region.in_(self._okrug_regions(flt.okrug)))
         if flt.municipality_id is not None:
             conds.append(municipality == flt.municipality_id)
-        if flt.topic:
+        if flt.topic == NO_TOPIC:
+            conds.append(topic.is_(None))
+        elif flt.topic:
             conds.append(topic == flt.topic)
         if flt.source:
             conds.append(source == flt.source)

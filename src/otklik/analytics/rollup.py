@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, distinct, func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from otklik.analytics.repository import day_expr
@@ -58,7 +58,7 @@ def refresh_message_rollup(session: Session, *, full: bool = False) -> RefreshRe
     if newest is None or (watermark is not None and newest <= watermark):
         return RefreshResult(0, 0, watermark)
     day = day_expr(session, Message.created_at)
-    touched = select(distinct(day)).join(e, e.message_id == Message.id)
+    touched = select(day).distinct().join(e, e.message_id == Message.id)
     if watermark is not None:
         touched = touched.where(e.enriched_at > watermark - OVERLAP)
     days = [d if isinstance(d, date) else date.fromisoformat(str(d))

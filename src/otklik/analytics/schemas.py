@@ -19,6 +19,8 @@ from otklik.errors import InvalidInput
 REPORT_TZ = timezone(timedelta(hours=3), "MSK")
 
 DrillKind = Literal["messages", "cases"]
+#: The ``topic`` filter value of messages and cases the classifier left without a topic.
+NO_TOPIC = "none"
 #: Narrowings of a drill-down beyond the filter (what a number is a count of).
 DRILL_METRICS = (
     "answered", "on_time", "overdue", "brush_off", "reopened", "open_overdue",

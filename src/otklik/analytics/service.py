@@ -19,6 +19,7 @@ from otklik.analytics.repository import AnalyticsRepository, Limits
 from otklik.analytics.rollup import rollup_watermark
 from otklik.analytics.schemas import (
     DRILL_METRICS,
+    NO_TOPIC,
     AnalyticsFilter,
     AreaRow,
     CompareRow,
@@ -41,7 +42,6 @@ from otklik.nlp.taxonomy import load_taxonomy
 
 Level = Literal["federal", "okrug", "region", "municipality"]
 SENTIMENTS = (("negative", "Негатив"), ("neutral", "Нейтрально"), ("positive", "Позитив"))
-NO_TOPIC = "—"
 
 
 def limits_for(session: Session, actor: Actor) -> Limits:
@@ -183,7 +183,7 @@ class DashboardBuilder:
                 topic=key, name=topic_name(code), messages=int(now.get(code, 0)), share=share,
                 messages_previous=int(before.get(code, 0)), share_previous=share_prev,
                 change_pp=round(100 * (share - share_prev), 1),
-                drill=drill("messages", self.flt.narrowed(topic=code) if code else self.flt)))
+                drill=drill("messages", self.flt.narrowed(topic=key))))
         rows.sort(key=lambda r: (-r.messages, r.topic))
         return rows
 

@@ -14,7 +14,7 @@ FORMATS: tuple[Format, ...] = ("docx", "pdf", "xlsx")
 
 
 def _subtitle(brief: Brief) -> str:
-    return (f"Подготовлено Отликом {brief.generated_at:%d.%m.%Y %H:%M} UTC. "
+    return (f"Подготовлено в Отклике {brief.generated_at:%d.%m.%Y %H:%M} UTC. "
             "Каждая цифра воспроизводится запросом к аналитике Отклика.")
 
 
