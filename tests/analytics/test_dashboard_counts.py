@@ -62,7 +62,8 @@ def _expected_performance(cases: list[FCase], key: str) -> dict[Any, dict[str, A
         out[k] = {
             "cases": len(rows),
             "answered": sum(1 for c in rows if c.answered),
-            "on_time": sum(1 for c in rows if c.answered and (c.due is None or c.answered <= c.due)),
+            "on_time": sum(1 for c in rows
+                           if c.answered and (c.due is None or c.answered <= c.due)),
             "overdue": sum(1 for c in rows if c.answered and c.due and c.answered > c.due)
             + len(open_overdue),
             "open_overdue": len(open_overdue),
