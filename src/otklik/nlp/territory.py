@@ -22,7 +22,7 @@ from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import ahocorasick
 
@@ -123,6 +123,21 @@ class _Token:
     capitalized: bool
 
 
+class _SettlementInfo(NamedTuple):
+    cand: int
+    idx: int
+    name: str
+    pop: int
+    stype: str
+    muni: int
+    region: int
+    is_adj: bool
+    pop_term: float  # 0.4 * log10(population + 10), the population's share of the score
+
+
+_INFO_CACHE = 20_000
+
+
 @dataclass(slots=True)
 class _Mention:
     i: int
@@ -133,6 +148,7 @@ class _Mention:
     region_context: bool = False
     scores: dict[int, float] = field(default_factory=dict)
     level: int = -1  # common level of the span, computed once (see _span_common_level)
+    entry: int = -1  # the gazetteer entry the span matched
 
 
 @lru_cache(maxsize=100_000)
@@ -286,6 +302,7 @@ class TerritoryIndex:
         }
 
         self.entries: list[tuple[int, ...]] = []
+        self._settlement_info: dict[int, tuple[_SettlementInfo, ...]] = {}
         self.automaton = ahocorasick.Automaton()
         for stems, cands in buckets.items():
             key = " " + " ".join(stems) + " "
@@ -320,6 +337,10 @@ class TerritoryIndex:
 
     def find(self, stems: Sequence[str]) -> list[tuple[int, int, tuple[int, ...]]]:
         """All gazetteer names in a stem sequence as (first token, end token, candidates)."""
+        return [(i, j, self.entries[entry]) for i, j, entry in self.find_entries(stems)]
+
+    def find_entries(self, stems: Sequence[str]) -> list[tuple[int, int, int]]:
+        """:meth:`find` with the entry number instead of its candidates."""
         line = " " + " ".join(stems) + " "
         starts: dict[int, int] = {}
         pos = 0  # offset of the space before token t
@@ -330,8 +351,32 @@ class TerritoryIndex:
         for end, (entry, n, key_len) in self.automaton.iter(line):
             t = starts.get(end - key_len + 1)
             if t is not None:
-                out.append((t, t + n, self.entries[entry]))
+                out.append((t, t + n, entry))
         return out
+
+    def settlement_info(self, entry: int) -> tuple[_SettlementInfo, ...]:
+        """What scoring needs of each settlement candidate of an entry, looked up once.
+
+        Kept per gazetteer entry (a name, not a text), at most a few thousand of them.
+        """
+        info = self._settlement_info.get(entry)
+        if info is None:
+            if len(self._settlement_info) >= _INFO_CACHE:
+                self._settlement_info.clear()
+            rows = []
+            for cand in self.entries[entry]:
+                if cand >> _SHIFT != SETTLEMENT:
+                    continue
+                idx = cand & _MASK
+                name = self.s_name[idx]
+                pop = self.s_pop[idx]
+                muni = self.s_muni[idx]
+                rows.append(_SettlementInfo(
+                    cand, idx, name, pop, self.s_type[idx], muni, self.muni_region[muni],
+                    _is_adjective_name(name), 0.4 * math.log10(pop + 10),
+                ))
+            info = self._settlement_info[entry] = tuple(rows)
+        return info
 
 
 _INDEX: TerritoryIndex | None = None
@@ -443,24 +488,35 @@ class TerritoryStage(Stage):
             t for t, tok in enumerate(tokens)
             for s in streets if tok.start >= s.start and tok.end <= s.end
         }
-        mentions = []
-        for i, j, cands in ix.find([t.stem for t in tokens]):
-            if any(t in masked for t in range(i, j)) or _not_a_place(tokens, i, j, text):
+        # Spans in text order; a "quiet" one (see _quiet) stays a bare (i, j, entry) unless
+        # the text names a district, because only a settlement of a named district could
+        # come of it; most ordinary words found in the gazetteer ("уже", "раз") are such.
+        spans: list[_Mention | tuple[int, int, int]] = []
+        quiet = False
+        for i, j, entry in ix.find_entries([t.stem for t in tokens]):
+            if masked and any(t in masked for t in range(i, j)):
                 continue
-            mentions.append(
-                _Mention(i, j, cands, _type_before(tokens, i), _muni_context(tokens, i, j),
-                         _region_context(tokens, i, j))
-            )
+            cands = ix.entries[entry]
+            if j - i == 1 and cands[0] >> _SHIFT == SETTLEMENT and _quiet(tokens, i):
+                spans.append((i, j, entry))
+                quiet = True
+            elif not _not_a_place(tokens, i, j, text):
+                spans.append(self._mention(tokens, i, j, entry))
+        mentions = [m for m in spans if isinstance(m, _Mention)]
         why: list[str] = []
         regions_named = self._score_regions(mentions, tokens)
         munis_named = self._score_munis(mentions, tokens, hint, regions_named)
+        if quiet and munis_named:
+            mentions = [
+                m if isinstance(m, _Mention) else self._mention(tokens, m[0], m[1], m[2])
+                for m in spans
+                if isinstance(m, _Mention) or not _not_a_place(tokens, m[0], m[1], text)
+            ]
         self._score_settlements(
             mentions, tokens, hint, regions_named, munis_named, urban=bool(streets)
         )
 
-        best_r = _best(mentions, REGION, REGION_MIN)
-        best_m = _best(mentions, MUNI, MUNI_MIN)
-        best_s = _best(mentions, SETTLEMENT, SETTLEMENT_MIN)
+        best_r, best_m, best_s = _bests(mentions)
         muni_idx: int | None = best_m[1] & _MASK if best_m else None
         settle_idx: int | None = best_s[1] & _MASK if best_s else None
         if best_m and best_s and settle_idx is not None and ix.s_muni[settle_idx] != muni_idx:
@@ -525,6 +581,12 @@ class TerritoryStage(Stage):
         if not any(value[k] for k in ("region", "municipality", "settlement", "street")):
             value = {k: None for k in value}
         return StageResult(value=value, confidence=confidence, explain=explain)
+
+    def _mention(self, tokens: list[_Token], i: int, j: int, entry: int) -> _Mention:
+        return _Mention(
+            i, j, self.index.entries[entry], _type_before(tokens, i),
+            _muni_context(tokens, i, j), _region_context(tokens, i, j), entry=entry,
+        )
 
     # -- scoring -------------------------------------------------------------------------
     def _region_terms(self, region: int, hint: int | None, named: set[int]) -> float:
@@ -632,34 +694,34 @@ class TerritoryStage(Stage):
             )
             if named_only and not munis:
                 continue
-            for cand in m.candidates:
-                if cand >> _SHIFT != SETTLEMENT:
+            type_before = m.type_before
+            capitalized = last.capitalized
+            prev_dotted = tokens[m.i - 1].dotted if m.i > 0 else False
+            for info in ix.settlement_info(m.entry):
+                muni = info.muni
+                in_named_muni = muni in munis
+                if named_only and not in_named_muni:
                     continue
-                idx = cand & _MASK
-                if named_only and ix.s_muni[idx] not in munis:
-                    continue
-                name = ix.s_name[idx]
-                pop = ix.s_pop[idx]
-                stype = ix.s_type[idx]
-                in_named_muni = ix.s_muni[idx] in munis
+                pop = info.pop
+                stype = info.stype
+                is_adj = info.is_adj
                 score = 0.0
-                is_adj = _is_adjective_name(name)
                 if is_adj and ending not in ADJECTIVE_ENDINGS:
                     continue
                 cand_level = level
                 if not is_adj and ending in ADJECTIVE_ONLY_ENDINGS and not multiword:
                     # "мичуринские дороги": an adjective made from a town's name; the
                     # adjective is a dictionary word, so judge the town's name instead.
-                    if m.type_before is not None or (stype != "г" and pop < 10_000):
+                    if type_before is not None or (stype != "г" and pop < 10_000):
                         continue
                     score += W_ADJ_REFERENCE
-                    cand_level = common_level(name)
-                if m.type_before is not None:
+                    cand_level = common_level(info.name)
+                if type_before is not None:
                     # "видеть город красивым": a full type word before an ordinary word.
-                    if (cand_level == 2 and not multiword and not last.capitalized
-                            and not tokens[m.i - 1].dotted):
+                    if (cand_level == 2 and not multiword and not capitalized
+                            and not prev_dotted):
                         continue
-                    score += W_TYPE if stype in m.type_before else W_TYPE_LOOSE
+                    score += W_TYPE if stype in type_before else W_TYPE_LOOSE
                 else:
                     if pop < 1000 and not in_named_muni:
                         # Small places named without a type word are mostly streets
@@ -669,25 +731,24 @@ class TerritoryStage(Stage):
                         score += W_SMALL_WITHOUT_TYPE
                     if urban and stype != "г" and not in_named_muni:
                         score += W_URBAN_WITHOUT_TYPE
-                if m.type_before is not None:
+                if type_before is not None:
                     pass  # the type word is the evidence common names need
                 elif cand_level == 2 and not in_named_muni:
-                    if not (last.capitalized and ix.muni_region[ix.s_muni[idx]] == hint
-                            and pop >= 3000):
+                    if not (capitalized and info.region == hint and pop >= 3000):
                         continue
-                elif cand_level == 1 and not (last.capitalized or in_named_muni):
+                elif cand_level == 1 and not (capitalized or in_named_muni):
                     continue
-                score += 0.4 * math.log10(pop + 10)
+                score += info.pop_term
                 if stype == "г":
                     score += W_CITY
-                if last.capitalized:
+                if capitalized:
                     score += W_CAPITAL
                 if multiword:
                     score += W_MULTIWORD
                 if in_named_muni:
                     score += W_MUNI_MENTIONED
-                score += self._region_terms(ix.muni_region[ix.s_muni[idx]], hint, regions)
-                m.scores[cand] = score
+                score += self._region_terms(info.region, hint, regions)
+                m.scores[info.cand] = score
 
     def _confidence(
         self,
@@ -707,11 +768,12 @@ class TerritoryStage(Stage):
                 return ix.s_muni[i]
             return i if lvl == MUNI else -1 - i
 
-        rival = max(
-            (s for m in mentions for c, s in m.scores.items()
-             if c >> _SHIFT == level and area(c) != area(cand)),
-            default=None,
-        )
+        own = area(cand)
+        rival: float | None = None
+        for m in mentions:
+            for c, s in m.scores.items():
+                if c >> _SHIFT == level and (rival is None or s > rival) and area(c) != own:
+                    rival = s
         conf = 1.0 / (1.0 + math.exp(-(score - 2.0) / 1.5))
         if rival is not None:
             margin = score - rival
@@ -797,6 +859,38 @@ def _candidate_key(ix: TerritoryIndex, cand: int) -> str:
     if level == MUNI:
         return str(ix.munis[idx]["key"])
     return ix.settlement_key(idx)
+
+
+def _quiet(tokens: list[_Token], i: int) -> bool:
+    """A one-word span that only a named district could make a settlement of: lowercase,
+    no type word before it, a dictionary word, not an adjective form (the rules of
+    :meth:`TerritoryStage._score_settlements` reject every other candidate of it)."""
+    tok = tokens[i]
+    if tok.capitalized or _type_before(tokens, i) is not None:
+        return False
+    if remainder(tok.surface) in ADJECTIVE_ONLY_ENDINGS:
+        return False
+    surface = tok.surface
+    if len(surface) <= 2 or (len(surface) <= 4 and surface.isupper()):
+        return True  # level 2, as in _span_level
+    return common_level(surface) >= 1
+
+
+def _bests(
+    mentions: list[_Mention],
+) -> tuple[tuple[float, int] | None, tuple[float, int] | None, tuple[float, int] | None]:
+    """:func:`_best` of regions, municipalities and settlements in one pass."""
+    minimum = (REGION_MIN, MUNI_MIN, SETTLEMENT_MIN)
+    best: list[tuple[float, int] | None] = [None, None, None]
+    for m in mentions:
+        for cand, score in m.scores.items():
+            level = cand >> _SHIFT
+            if score < minimum[level]:
+                continue
+            current = best[level]
+            if current is None or score > current[0]:
+                best[level] = (score, cand)
+    return best[0], best[1], best[2]
 
 
 def _support_by_muni(mentions: list[_Mention], ix: TerritoryIndex) -> dict[int, float]:
