@@ -5,7 +5,14 @@ external data needed). Prints the throughput ratio (target ≥ 0.5), model load 
 (target < 3 s), resident memory with everything loaded (target < 600 MB) and the cost of
 each stage, so a slow stage can be found.
 
-    .venv/bin/python bench/bench_enrich_speed.py [--n 2000]
+Honest by construction: every measured text is distinct (checked), warm-up uses other texts
+than the measured ones, nothing caches results per text (only per word or per gazetteer
+name, as a long-running worker would have them warm), and the three runs (bare classifier,
+pipeline with the model, lexicon-only pipeline) are interleaved over several rounds with a
+fresh duplicate index each round; each is reported by its fastest round, so a busy machine
+penalises all three alike.
+
+    .venv/bin/python bench/bench_enrich_speed.py [--n 2000] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import make_pipeline, make_union
 from sklearn.svm import LinearSVC
 
+from otklik.nlp.dedup import DedupStage
 from otklik.nlp.pipeline import Pipeline
 from otklik.nlp.training import TrainOptions, save_model, train
 
@@ -74,8 +82,9 @@ def rss_mb() -> float:
 
 
 def run(pipeline: Pipeline, records: list[dict[str, str]], batch: int) -> float:
-    """Seconds to enrich all records in batches, after a warm-up batch."""
-    pipeline.process(records[:50])  # warm caches as a long-running worker would have them
+    """Seconds to enrich all records in batches (per-stage times in ``pipeline.timings``)."""
+    # A fresh near-duplicate index: a second round must not find the first one's texts.
+    pipeline.stages = [DedupStage() if s.name == "dedup" else s for s in pipeline.stages]
     for key in pipeline.timings:
         pipeline.timings[key] = 0.0
     started = time.perf_counter()
@@ -89,10 +98,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     console = Console()
     texts, labels = make_texts(args.n)
+    measured = set(texts)
+    if len(measured) != len(texts):
+        raise SystemExit("the generated texts repeat: the figures would be flattered")
+    # Warm-up texts come from another seed and are not among the measured ones.
+    warm = [t for t in make_texts(300, seed=11)[0] if t not in measured][:200]
     records = [{"id": str(i), "text": t} for i, t in enumerate(texts)]
+    warm_records = [{"id": f"warm{i}", "text": t} for i, t in enumerate(warm)]
 
     # A trained model of our own recipe, as `otklik enrich --model` would load it.
     model_dir = tempfile.mkdtemp(prefix="otklik-bench-")
@@ -104,10 +120,8 @@ def main() -> None:
     started = time.perf_counter()
     pipeline = Pipeline.default(model_dir=model_dir, region="46")
     load_s = time.perf_counter() - started
-    pipe_s = run(pipeline, records, args.batch)
-    rss_after = rss_mb()
     lexicon_only = Pipeline.default(region="46")
-    lex_s = run(lexicon_only, records, args.batch)
+    rss_after = rss_mb()
 
     bare = make_pipeline(
         make_union(TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
@@ -115,14 +129,31 @@ def main() -> None:
                    TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
         LinearSVC(),
     ).fit(texts[:600], labels[:600])
-    started = time.perf_counter()
-    for i in range(0, len(texts), args.batch):
-        bare.predict(texts[i : i + args.batch])
-    bare_s = time.perf_counter() - started
+
+    def run_bare(items: list[str]) -> float:
+        started = time.perf_counter()
+        for i in range(0, len(items), args.batch):
+            bare.predict(items[i : i + args.batch])
+        return time.perf_counter() - started
+
+    # Warm caches as a long-running worker would have them (per word, not per text).
+    run_bare(warm)
+    run(pipeline, warm_records, args.batch)
+    run(lexicon_only, warm_records, args.batch)
+    bare_s = pipe_s = lex_s = float("inf")
+    stage_times: dict[str, float] = {}
+    for _ in range(max(args.rounds, 1)):
+        bare_s = min(bare_s, run_bare(texts))
+        seconds = run(pipeline, records, args.batch)
+        if seconds < pipe_s:
+            pipe_s, stage_times = seconds, dict(pipeline.timings)
+        lex_s = min(lex_s, run(lexicon_only, records, args.batch))
+    rss_after = max(rss_after, rss_mb())
 
     pipe_rate, bare_rate = len(texts) / pipe_s, len(texts) / bare_s
     lex_rate = len(texts) / lex_s
-    summary = Table(title=f"otklik enrich on {len(texts)} messages of ~300 characters",
+    summary = Table(title=f"otklik enrich on {len(texts)} distinct messages of ~300 characters"
+                          f" (fastest of {max(args.rounds, 1)} interleaved rounds)",
                     title_justify="left")
     summary.add_column("measure")
     summary.add_column("value", justify="right")
@@ -133,15 +164,16 @@ def main() -> None:
     summary.add_row("pipeline, lexicon only, messages/s", f"{lex_rate:.0f}", "")
     summary.add_row("ratio lexicon-only pipeline / bare", f"{lex_rate / bare_rate:.2f}", "≥ 0.5")
     summary.add_row("load all stages + model, s", f"{load_s:.2f}", "< 3")
-    summary.add_row("RSS with everything loaded, MB", f"{rss_after:.0f}", "< 600")
+    summary.add_row("RSS with everything loaded (both pipelines), MB", f"{rss_after:.0f}",
+                    "< 600")
     summary.add_row("RSS before loading the pipeline, MB", f"{rss_before:.0f}", "")
     console.print(summary)
 
     stages = Table(title="Cost per stage (pipeline with --model)", title_justify="left")
     for col in ("stage", "ms / message", "share"):
         stages.add_column(col, justify="left" if col == "stage" else "right")
-    total = sum(pipeline.timings.values()) or 1.0
-    for name, seconds in sorted(pipeline.timings.items(), key=lambda kv: -kv[1]):
+    total = sum(stage_times.values()) or 1.0
+    for name, seconds in sorted(stage_times.items(), key=lambda kv: -kv[1]):
         stages.add_row(name, f"{1000 * seconds / len(texts):.3f}", f"{seconds / total:.0%}")
     console.print(stages)
 
