@@ -113,3 +113,31 @@ def test_phrase_matcher_group_equals_single_matchers() -> None:
                  "не не не вода вода", ""):
         lemmas = lemmatize(tokenize(text))
         assert group.find(lemmas) == [m.find(lemmas) for m in matchers]
+
+
+def test_model_labels_same_with_lent_lexicon_scans() -> None:
+    from otklik.nlp.base import Doc
+    from otklik.nlp.morph import prepare
+    from otklik.nlp.topic import CombinedTopicStage, LexiconTopicStage, ModelTopicStage
+    from otklik.nlp.training import TrainOptions, train
+
+    texts = [
+        *(f"Яма на дороге по улице {s}, асфальт разбит" for s in ("Ленина", "Мира", "Садовой")),
+        *(f"Мусор не вывозят с площадки у дома {n}" for n in (1, 2, 3)),
+    ]
+    model = train(list(zip(texts, ["roads"] * 3 + ["waste"] * 3, strict=True)),
+                  TrainOptions(folds=2), evaluate=False).model
+    queries = ["Огромные ямы на дорогах, колея", "Контейнеры переполнены, мусор не вывозят",
+               "Спасибо за ремонт дороги и вывоз мусора"]
+
+    def docs() -> list[Doc]:
+        out = [Doc(id=str(i), text=t, clean=t) for i, t in enumerate(queries)]
+        for doc in out:
+            prepare(doc)
+        return out
+
+    combined = CombinedTopicStage(LexiconTopicStage(), ModelTopicStage(model))
+    combined.process(docs())  # the model borrows the lexicon scans of this batch
+    alone = ModelTopicStage(model).process(docs())  # the model scans by itself
+    for lent, own in zip(combined.last_labels, alone, strict=True):
+        assert lent.value == own.value and lent.explain == own.explain

@@ -10,7 +10,9 @@ confidence, several strong phrases of one topic give a high one.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -49,6 +51,26 @@ def _normal_forms(token: str) -> tuple[str, ...]:
         return ()
     forms = {p.normal_form.replace("ё", "е") for p in analyzer().parse(token)}
     return tuple(sorted(forms))
+
+
+# Scans of the documents of the batch being classified, for the trained model's lexicon
+# features: the model analyses the same lemma lists again and finds their scans here instead
+# of re-running them. Keyed by the identity of the lemma list and checked against it, set
+# only for the duration of one batch: nothing is kept from one batch to the next.
+_BATCH_SCANS: ContextVar[dict[int, tuple[Any, Any, Taxonomy, dict[Any, int]]] | None] = (
+    ContextVar("otklik_topic_batch_scans", default=None)
+)
+
+
+@contextmanager
+def _shared_scans(
+    scans: dict[int, tuple[Any, Any, Taxonomy, dict[Any, int]]],
+) -> Iterator[None]:
+    token = _BATCH_SCANS.set(scans)
+    try:
+        yield
+    finally:
+        _BATCH_SCANS.reset(token)
 
 
 def _subject(taxonomy: Taxonomy, code: str, confidence: float) -> dict[str, Any]:
@@ -105,6 +127,13 @@ class LexiconIndex:
         """How often each lexicon entry (code, weight, phrase) occurs: one automaton pass."""
         if not lemmas:
             return {}
+        shared = _BATCH_SCANS.get()
+        if shared is not None:
+            hit = shared.get(id(lemmas))
+            if hit is not None and hit[0] is lemmas and hit[1] is tokens and (
+                hit[2] is self.taxonomy
+            ):
+                return hit[3]
         if tokens is not None:
             lemmas = self.canonical(tokens, lemmas)
         hay = " " + " ".join(lemmas) + " "
@@ -230,8 +259,11 @@ class LexiconTopicStage(Stage):
         """Classify one document."""
         return self._classify(doc)[0]
 
-    def _classify(self, doc: Doc) -> tuple[StageResult, dict[str, float]]:
-        """The result and the topic distribution without the seasonal bonus (for blending)."""
+    def _classify(
+        self, doc: Doc
+    ) -> tuple[StageResult, dict[str, float], dict[tuple[str, float, str], int]]:
+        """The result, the topic distribution without the seasonal bonus (for blending) and
+        the lexicon scan it came from."""
         tokens, lemmas = ensure_prepared(doc)
         counts = self.index.scan(lemmas, tokens)
         month = _month_of(doc)
@@ -247,7 +279,7 @@ class LexiconTopicStage(Stage):
                 value={"topic": _subject(self.taxonomy, OTHER_CODE, 0.0), "subtopic": None},
                 confidence=0.0,
                 explain={"source": "lexicon", "matched": {}},
-            ), plain
+            ), plain, counts
         best = max(probs, key=lambda c: probs[c])
         confidence = probs[best]
         topic = self.taxonomy.topic(best)
@@ -270,7 +302,7 @@ class LexiconTopicStage(Stage):
                 "matched": {best: matched},
                 "scores": {c: round(s, 2) for c, s in ranked},
             },
-        ), plain
+        ), plain, counts
 
     def process(self, docs: Sequence[Doc]) -> list[StageResult]:
         """Classify a batch."""
@@ -352,13 +384,20 @@ class CombinedTopicStage(Stage):
         if self.model is None:
             self.last_labels = []
             return lex
-        labels = self.model.process(docs)
+        # The model's lexicon features are the same scans: lend them for this batch.
+        taxonomy = self.lexicon.index.taxonomy
+        scans = {}
+        for doc, (_res, _plain, counts) in zip(docs, analysed, strict=True):
+            if doc.lemmas and len(doc.tokens) == len(doc.lemmas):
+                scans[id(doc.lemmas)] = (doc.lemmas, doc.tokens, taxonomy, counts)
+        with _shared_scans(scans):
+            labels = self.model.process(docs)
         self.last_labels = labels
         if not self.model.predicts_topics:
             return lex
         return [
             self._combine(lr, plain, mr)
-            for (lr, plain), mr in zip(analysed, labels, strict=True)
+            for (lr, plain, _counts), mr in zip(analysed, labels, strict=True)
         ]
 
     def _combine(
