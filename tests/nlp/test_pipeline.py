@@ -86,3 +86,21 @@ def test_iter_process_streams_in_batches(pipeline: Pipeline) -> None:
     records = ({"id": str(i), "text": f"Яма на дороге у дома {i}"} for i in range(7))
     out = list(pipeline.iter_process(records, batch_size=3))
     assert [r["id"] for r in out] == [str(i) for i in range(7)]
+
+
+def test_questions_and_complaints_about_public_matters_are_relevant() -> None:
+    from otklik.nlp.pipeline import Pipeline
+
+    pipeline = Pipeline.default(region="68")
+    texts = {
+        "q": "Сколько денег выделили на ремонт путепровода на Лаврвоа и когад торги?",
+        "c": "народ, на путепроводе по ул. Лаврова нвоые трещины, страшно ехать. "
+             "Кто-нибудь вообще это видит?",
+        "ad": "Продам гараж недорого, звоните",
+        "hi": "Всем доброе утро! Хорошего дня ☀️",
+        "chat": "Кто смотрел вчера футбол? Наши опять проиграли",
+    }
+    out = {r["id"]: r for r in pipeline.process([{"id": k, "text": v} for k, v in texts.items()])}
+    assert out["q"]["relevant"] and out["c"]["relevant"]
+    assert not out["ad"]["relevant"] and not out["hi"]["relevant"]
+    assert not out["chat"]["relevant"]

@@ -46,6 +46,15 @@ def _empty(error: str) -> StageResult:
     return StageResult(value=None, confidence=0.0, explain={"error": error})
 
 
+#: Relevance categories that only mean "no appeal wording", not ads, spam or greetings.
+PUBLIC_MATTER_UNSURE = frozenset({"chatter", "other"})
+#: Kinds of text that, about a rubric subject, make it a public matter.
+PUBLIC_MATTER_KINDS = frozenset({"complaint", "proposal"})
+#: Topics where even a bare question ("когда отремонтируют?") is addressed to the authorities.
+PUBLIC_SERVICE_TOPICS = frozenset({"roads", "housing", "utilities", "improvement", "waste",
+                                   "transport", "health", "education", "social", "safety"})
+
+
 class Pipeline:
     """Runs the stages over batches of input records and builds enrich records."""
 
@@ -193,6 +202,15 @@ class Pipeline:
         topic_value = topic_res.value if topic_res and isinstance(topic_res.value, dict) else {}
         topic = topic_value.get("topic") or {"code": "other", "name": self.taxonomy.name("other"),
                                              "confidence": 0.0}
+        if (not relevant and has_words and rel_value.get("category") in PUBLIC_MATTER_UNSURE
+                and (language is None or language in APPEAL_LANGUAGES)
+                and topic["code"] != "other" and topic_value.get("subtopic")
+                and kind is not None and (kind.value in PUBLIC_MATTER_KINDS or (
+                    kind.value == "question" and topic["code"] in PUBLIC_SERVICE_TOPICS))):
+            # "New cracks on the overpass, scary to drive" has no "прошу" in it, but a
+            # complaint or question about a rubric subject is a matter the center must see.
+            relevant = True
+            explain.setdefault("relevance", {})["public_matter"] = topic["code"]
         subtopic = topic_value.get("subtopic")
         label_res = get("label")
         label = None
