@@ -186,14 +186,20 @@ def load_duckdb(folder: Path, pg_engine: Any) -> duckdb.DuckDBPyConnection:
         db.execute(f'CREATE TABLE "{name}" AS SELECT * FROM read_csv('
                    f"'{folder / (name + '.csv')}', header=false, nullstr='', "
                    f"columns={{{types}}})")
-    with pg_engine.connect() as conn:
-        rows = conn.execute(text("SELECT id, day, region_code, municipality_id, topic, source, "
-                                 "sentiment, messages FROM message_daily_stat")).all()
-    db.execute("CREATE TABLE message_daily_stat (id BIGINT, day DATE, region_code VARCHAR, "
-               "municipality_id INTEGER, topic VARCHAR, source VARCHAR, sentiment VARCHAR, "
-               "messages INTEGER)")
-    db.executemany("INSERT INTO message_daily_stat VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                   [tuple(r) for r in rows])
+    rollup = folder / "message_daily_stat.csv"
+    raw = pg_engine.raw_connection()
+    try:
+        with raw.cursor() as cur, rollup.open("wb") as fh, cur.copy(  # type: ignore[attr-defined]
+                "COPY message_daily_stat (id, day, region_code, municipality_id, topic, "
+                "source, sentiment, messages) TO STDOUT WITH (FORMAT csv)") as copy:
+            for chunk in copy:
+                fh.write(chunk)
+    finally:
+        raw.close()
+    db.execute(f"CREATE TABLE message_daily_stat AS SELECT * FROM read_csv('{rollup}', "
+               "header=false, nullstr='', columns={'id': 'BIGINT', 'day': 'DATE', "
+               "'region_code': 'VARCHAR', 'municipality_id': 'INTEGER', 'topic': 'VARCHAR', "
+               "'source': 'VARCHAR', 'sentiment': 'VARCHAR', 'messages': 'INTEGER'})")
     return db
 
 
@@ -294,8 +300,10 @@ def run(url: str, args: argparse.Namespace) -> None:
         with engine.connect() as conn:
             conn.execute(text("ANALYZE message_daily_stat"))
             conn.commit()
+        with engine.connect() as conn:
+            rollup_rows = conn.execute(text("SELECT count(*) FROM message_daily_stat")).scalar()
         console.print(f"generated {counts} in {t1 - t0:.0f} s; COPY {t2 - t1:.0f} s; "
-                      f"rollup {t3 - t2:.0f} s")
+                      f"rollup {t3 - t2:.0f} s ({rollup_rows:,} rows)")
         duck = load_duckdb(folder, engine)
     big = max(population, key=lambda c: population[c])
     with Session(engine) as session:

@@ -70,7 +70,7 @@ def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def hours_between(session: Session, later: Any, earlier: Any) -> ColumnElement[float]:
+def hours_between(session: Session, later: Any, earlier: Any) -> ColumnElement[Any]:
     """``later - earlier`` in hours, in SQL."""
     if session.get_bind().dialect.name == "postgresql":
         return func.extract("epoch", later - earlier) / 3600.0
@@ -86,7 +86,7 @@ class AnalyticsRepository:
 
     # -- conditions ---------------------------------------------------------------------------
 
-    def _okrug_regions(self, okrug: str) -> Select[tuple[str]]:
+    def _okrug_regions(self, okrug: str) -> Select[Any]:
         return select(Territory.region_code).where(
             Territory.level == TerritoryLevel.region, Territory.federal_district == okrug)
 
@@ -175,8 +175,8 @@ class AnalyticsRepository:
                          topic=s.topic, source=s.source))
         if selected:
             query = query.group_by(*selected)
-        rows = [self._fix_day(dims, (*row[:-1], int(row[-1]))) for row in
-                self.session.execute(query)]
+        rows = [self._fix_day(dims, (*row[:-1], int(row[-1] or 0)))  # type: ignore[arg-type]
+                for row in self.session.execute(query)]
         return [r for r in rows if r[-1]] if dims else rows
 
     @staticmethod
@@ -192,8 +192,9 @@ class AnalyticsRepository:
                     dims: Sequence[Literal["day", "topic", "region", "municipality"]] = ()
                     ) -> list[tuple[Any, ...]]:
         """Cases received in the period grouped by ``dims``: rows of (dims..., count)."""
-        columns_map = {"day": day_expr(self.session, Case.received_at), "topic": Case.topic,
-                       "region": Case.region_code, "municipality": Case.municipality_id}
+        columns_map: dict[str, Any] = {
+            "day": day_expr(self.session, Case.received_at), "topic": Case.topic,
+            "region": Case.region_code, "municipality": Case.municipality_id}
         columns = [columns_map[d].label(d) for d in dims]
         query = select(*columns, func.count().label("n")).where(
             *self.case_conditions(flt, limits))
@@ -218,7 +219,7 @@ class AnalyticsRepository:
             query = query.where(Case.problem_id.in_(list(problem_ids)))
         else:
             query = query.order_by(func.count().desc(), Case.problem_id).limit(limit)
-        return [(int(p), int(n)) for p, n in self.session.execute(query)]
+        return [(int(p or 0), int(n)) for p, n in self.session.execute(query)]
 
     def problems(self, ids: Sequence[int]) -> dict[int, Problem]:
         """Problems by id."""

@@ -144,8 +144,9 @@ class DashboardBuilder:
         messages = {d: n for d, n in self.counts(self.flt, ["day"])}
         cases = {d: n for d, n in self.repo.case_counts(self.flt, self.limits, ["day"])}
         out = []
-        for name, kind, values in (("Сообщения", "messages", messages),
-                                   ("Обращения", "cases", cases)):
+        plan: tuple[tuple[str, DrillKind, dict[Any, Any]], ...] = (
+            ("Сообщения", "messages", messages), ("Обращения", "cases", cases))
+        for name, kind, values in plan:
             points = [Point(key=d.isoformat(), label=d.strftime("%d.%m"),
                             value=int(values.get(d, 0)),
                             drill=drill(kind, self.flt.narrowed(start=d,

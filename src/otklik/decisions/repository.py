@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from datetime import date, datetime
 
@@ -36,7 +37,7 @@ class DecisionRepository:
         self.session.delete(decision)
         self.session.flush()
 
-    def links(self, decision_ids: Sequence[int]) -> dict[int, list[DecisionLink]]:
+    def links(self, decision_ids: Sequence[int]) -> dict[int, builtins.list[DecisionLink]]:
         """Links of several decisions."""
         out: dict[int, list[DecisionLink]] = {i: [] for i in decision_ids}
         if decision_ids:
@@ -56,7 +57,7 @@ class DecisionRepository:
         self.session.flush()
 
     def _scoped(self, scope: Scope, region_code: str | None, start: date | None,
-                end: date | None) -> list[ColumnElement[bool]]:
+                end: date | None) -> builtins.list[ColumnElement[bool]]:
         conds = [scope.region_filter(Decision.region_code)]
         if region_code:
             conds.append(Decision.region_code == region_code)
@@ -85,19 +86,19 @@ class DecisionRepository:
         return int(self.session.scalar(select(func.count()).select_from(Decision)) or 0)
 
     def counts_by_region(self, scope: Scope, start: date | None, end: date | None
-                         ) -> list[tuple[str, int, int]]:
+                         ) -> builtins.list[tuple[str, int, int]]:
         """(region code, decisions, budget in rubles) per region."""
         rows = self.session.execute(
             select(Decision.region_code, func.count(),
                    func.coalesce(func.sum(Decision.budget_rub), 0))
             .where(*self._scoped(scope, None, start, end))
             .group_by(Decision.region_code).order_by(Decision.region_code))
-        return [(r, int(n), int(b)) for r, n, b in rows]
+        return [(r, int(n or 0), int(b or 0)) for r, n, b in rows]
 
     # -- effect -------------------------------------------------------------------------------
 
     def _linked(self, region_code: str, problem_ids: Sequence[int], topics: Sequence[str],
-                municipality_ids: Sequence[int]) -> list[ColumnElement[bool]]:
+                municipality_ids: Sequence[int]) -> builtins.list[ColumnElement[bool]]:
         e = MessageEnrichment
         alternatives: list[ColumnElement[bool]] = []
         if problem_ids:
@@ -117,7 +118,8 @@ class DecisionRepository:
     def linked_messages(self, region_code: str, problem_ids: Sequence[int],
                         topics: Sequence[str], municipality_ids: Sequence[int],
                         start: datetime, end: datetime, *, limit: int | None = None,
-                        offset: int = 0) -> tuple[list[tuple[int, datetime, str]], int]:
+                        offset: int = 0
+                        ) -> tuple[builtins.list[tuple[int, datetime, str]], int]:
         """Messages on the decision's subjects written in ``[start, end)``: a page and the
         total (``limit=None``: only the total)."""
         conds = [*self._linked(region_code, problem_ids, topics, municipality_ids),

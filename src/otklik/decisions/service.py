@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
@@ -113,8 +113,9 @@ def update_decision(session: Session, actor: Actor, decision_id: int, data: Deci
     link_keys = ("problem_ids", "topics", "territory_ids")
     if any(k in changes for k in link_keys):
         current = read(session, decision)
-        links = {k: changes.get(k) if changes.get(k) is not None else getattr(current, k)
-                 for k in link_keys}
+        links: dict[str, list[Any]] = {
+            k: changes[k] if changes.get(k) is not None else getattr(current, k)
+            for k in link_keys}
         _check_links(session, decision.region_code, links["problem_ids"], links["topics"],
                      links["territory_ids"])
         DecisionRepository(session).set_links(decision.id, links["problem_ids"],

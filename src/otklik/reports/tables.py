@@ -52,7 +52,8 @@ def topics(brief: Brief) -> Table:
     """Topic shares and changes."""
     rows: list[list[str | int | float]] = [
         [t.name, t.messages, _pct(t.share), f"{t.change_pp:+.1f}".replace(".", ",")]
-        for t in brief.dashboard.topics if t.messages][:12]
+        for t in brief.dashboard.topics if t.messages]
+    rows = rows[:12]
     return Table("topics", "Темы", ["Тема", "Сообщений", "Доля", "Изм., п. п."], rows,
                  [0.55, 0.15, 0.12, 0.18])
 

@@ -107,7 +107,8 @@ def render_pdf(brief: Brief) -> bytes:
             continue
         with pdf.table(col_widths=tuple(table.widths), headings_style=heading_style,
                        line_height=4.5, text_align="LEFT") as grid:
-            for row in [table.header, *table.rows]:
+            all_rows: list[list[str | int | float]] = [list(table.header), *table.rows]
+            for row in all_rows:
                 cells = grid.row()
                 for value in row:
                     cells.cell(str(value))
