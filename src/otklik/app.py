@@ -125,6 +125,7 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.organizations.endpoints import router as organizations
     from otklik.territories.endpoints import router as territories
     from otklik.web.views import router as web
+    from otklik.web.workspace import router as workspace
 
     return [ops, accounts, territories, organizations, audit, intake, cases, analytics,
-            decisions, form, web]
+            decisions, form, web, workspace]
