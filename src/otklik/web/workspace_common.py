@@ -18,13 +18,14 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from otklik.accounts.repository import AccountRepository
 from otklik.audit.actor import Actor
 from otklik.errors import NotAuthenticated, OtklikError
 from otklik.nlp.taxonomy import load_taxonomy
-from otklik.queue import _PENDING_KEY, enqueue_after_commit
+from otklik.queue import _PENDING_KEY
 from otklik.web import workspace_queries as wq
 from otklik.web.i18n import translate
 from otklik.web.rendering import locale_of, templates
@@ -61,8 +62,9 @@ def attempt(session: Session) -> Iterator[list[str]]:
 
     The yielded list receives the error message, so a page can show it next to the form
     instead of a bare error page. SQLAlchemy fires ``after_commit`` when a SAVEPOINT is
-    released too, which would send the jobs queued for after the commit too early; they are
-    held across the release and queued again for the real commit.
+    released too, which would send the jobs queued for after the commit too early (and use
+    up the queue's one-shot listener); they are taken out before the release and sent by
+    :func:`_send_on_real_commit` once the request's transaction really commits.
     """
     errors: list[str] = []
     savepoint = session.begin_nested()
@@ -78,8 +80,39 @@ def attempt(session: Session) -> Iterator[list[str]]:
         raise
     held = session.info.pop(_PENDING_KEY, [])
     savepoint.commit()
-    for job, args in held:
-        enqueue_after_commit(session, job, *args)
+    if held:
+        _send_on_real_commit(session, held)
+
+
+_HELD_KEY = "otklik_ws_held_jobs"
+
+
+def _send_on_real_commit(session: Session, jobs: list[Any]) -> None:
+    """Send jobs after the outermost commit; drop them if the transaction rolls back."""
+    held: list[Any] = session.info.setdefault(_HELD_KEY, [])
+    if held:
+        held.extend(jobs)
+        return
+    held.extend(jobs)
+
+    def send(sess: Session) -> None:
+        if sess.in_nested_transaction():
+            return
+        forget()
+        for job, args in sess.info.pop(_HELD_KEY, []):
+            job.send(*args)
+
+    def drop(sess: Session, previous: Any) -> None:
+        if previous.parent is None:
+            forget()
+            sess.info.pop(_HELD_KEY, None)
+
+    def forget() -> None:
+        event.remove(session, "after_commit", send)
+        event.remove(session, "after_soft_rollback", drop)
+
+    event.listen(session, "after_commit", send)
+    event.listen(session, "after_soft_rollback", drop)
 
 
 def local_redirect(target: str | None, default: str) -> str:
@@ -129,15 +162,12 @@ def local_time(value: datetime | None, tz: str | None = None) -> str:
 
 
 def duration(seconds: float | None, locale: str = "ru") -> str:
-    """Working time as «2 дн 3 ч 15 мин» (days of 8 working hours are not assumed: 24 h)."""
+    """Working time as «41 ч 15 мин»: hours, not days, since a working day is not 24 h."""
     if seconds is None:
         return "—"
-    total = int(abs(seconds)) // 60
-    days, rest = divmod(total, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    units = ("дн", "ч", "мин") if locale == "ru" else ("d", "h", "min")
-    parts = [f"{n} {u}" for n, u in zip((days, hours, minutes), units, strict=True) if n]
-    return " ".join(parts) or f"0 {units[2]}"
+    hours, minutes = divmod(int(abs(seconds)) // 60, 60)
+    units = ("ч", "мин") if locale == "ru" else ("h", "min")
+    return f"{hours} {units[0]} {minutes} {units[1]}" if hours else f"{minutes} {units[1]}"
 
 
 def percent(value: object) -> str:
