@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.builders import PASSWORD, make_user
-from tests.cases.conftest import make_case, make_message, michurinsk, people  # noqa: F401
+from tests.cases.conftest import make_case, make_message, michurinsk  # noqa: F401
 
 from otklik.audit.actor import Actor
 from otklik.cases import actions, answers, service
@@ -27,6 +27,39 @@ from otklik.models.message import Message, MessageEnrichment
 from otklik.web.workspace_common import decisions, resident, safe_url
 
 HTML = {"accept": "text/html"}
+ROLES = {"operator": (Role.operator, "68", None), "samara_operator": (Role.operator, "36", None),
+         "executor": (Role.executor, "68", "Мичуринска"),
+         "other_executor": (Role.executor, "68", "Тамбова")}
+
+
+class _People(dict):  # type: ignore[type-arg]
+    """Users made on first use: hashing a password is slow, most tests need one or two."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+
+    def __missing__(self, name: str) -> Actor:
+        from otklik.accounts.scope import Scope
+        from otklik.accounts.service import actor_for
+        from otklik.models.organization import OrganizationKind
+        from otklik.organizations.repository import OrganizationRepository
+
+        role, region, org_name = ROLES[name]
+        organization_id = None
+        if org_name:
+            organization_id = OrganizationRepository(self.session).list(
+                Scope.system(), region_code=region, kind=OrganizationKind.municipal_admin,
+                q=org_name, limit=1)[0][0].id
+        user = make_user(self.session, role, [region], organization_id=organization_id)
+        self[name] = actor_for(self.session, user)
+        return self[name]
+
+
+@pytest.fixture
+def people(session: Session) -> _People:
+    """An operator, an executor of Michurinsk, one of Tambov, an operator of Samara oblast."""
+    return _People(session)
 ANSWER = ("Ямочный ремонт путепровода на ул. Лаврова выполнит МБУ «Дорсервис» до 15 мая "
           "2027 г.; капитальный ремонт включён в программу на 2027 год.")
 XSS = ("Помогите! <script>alert('x')</script> <img src=x onerror=alert(1)> "
