@@ -250,6 +250,10 @@ def _load_demo_messages(seed: int, total: int) -> None:
         cases = simulation.build_all_cases(progress=lambda n: bar.advance(task, n))
         task = bar.add_task("90 days of work", total=cases)
         simulation.simulate_work(seed, progress=lambda n: bar.advance(task, n))
+    from otklik.demo.decisions import load_demo_decisions
+
+    with session_scope() as session:
+        load_demo_decisions(session, Actor.system("demo"))
 
 
 def _reset_database(current: Settings) -> None:
