@@ -146,7 +146,7 @@ def bulk_action(
     if not cases:
         flash(request, "Не выбрано ни одного обращения", "error")
         return RedirectResponse(target, status_code=303)
-    done, failures = 0, []
+    done, failures = 0, list[str]()
     if op == "merge":
         with attempt(session) as errors:
             service.merge(session, actor, cases[0], cases[1:])

@@ -81,8 +81,8 @@ def _search(session: Session, q: str) -> ColumnElement[bool]:
 
 
 def _filtered(session: Session, scope: Scope, f: QueueFilter, now: datetime,
-              with_status: bool = True) -> Select[tuple[Case]]:
-    query = CaseRepository(session).scoped(scope)
+              with_status: bool = True) -> Select[Any]:
+    query: Select[Any] = CaseRepository(session).scoped(scope)
     if with_status and f.statuses:
         query = query.where(Case.status.in_(f.statuses))
     if f.topic:
@@ -115,6 +115,7 @@ def queue(session: Session, scope: Scope, f: QueueFilter, now: datetime, *, limi
     """A page of the queue (deadline first by default), the total and counts per status."""
     query = _filtered(session, scope, f, now)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    order: tuple[Any, ...]
     if f.sort == "newest":
         order = (Case.received_at.desc(), Case.id.desc())
     elif f.sort == "oldest":
@@ -130,15 +131,16 @@ def queue(session: Session, scope: Scope, f: QueueFilter, now: datetime, *, limi
 
 def count_new_since(session: Session, scope: Scope, since: datetime) -> int:
     """Cases created in the scope after a moment (the queue's live counter)."""
-    query = CaseRepository(session).scoped(scope).where(Case.created_at > since)
+    query: Select[Any] = CaseRepository(session).scoped(scope).where(Case.created_at > since)
     return session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
 def cases_in_status(session: Session, scope: Scope, statuses: Sequence[CaseStatus],
                     limit: int = 100) -> Sequence[Case]:
     """Cases in some statuses, nearest deadline first (triage and moderation queues)."""
+    query: Select[Any] = CaseRepository(session).scoped(scope)
     return session.scalars(
-        CaseRepository(session).scoped(scope).where(Case.status.in_(list(statuses)))
+        query.where(Case.status.in_(list(statuses)))
         .order_by(Case.resolution_due.asc().nulls_last(), Case.received_at, Case.id)
         .limit(limit)
     ).all()
@@ -149,8 +151,8 @@ def cases_by_ids(session: Session, scope: Scope, ids: Iterable[int]) -> Sequence
     wanted = sorted(set(ids))
     if not wanted:
         return []
-    return session.scalars(CaseRepository(session).scoped(scope).where(Case.id.in_(wanted))
-                           .order_by(Case.id)).all()
+    query: Select[Any] = CaseRepository(session).scoped(scope)
+    return session.scalars(query.where(Case.id.in_(wanted)).order_by(Case.id)).all()
 
 
 # -- names for display ---------------------------------------------------------------------------
