@@ -70,23 +70,43 @@ def enqueue_after_commit(session: Session, actor: dramatiq.Actor[Any, Any], *arg
     pending: list[tuple[dramatiq.Actor[Any, Any], tuple[Any, ...]]] = session.info.setdefault(
         _PENDING_KEY, []
     )
-    if not pending:
-        event.listen(session, "after_commit", _send_pending, once=True)
-        event.listen(session, "after_soft_rollback", _drop_pending, once=True)
+    if not event.contains(session, "after_commit", _send_pending):
+        event.listen(session, "after_commit", _send_pending)
+        event.listen(session, "after_soft_rollback", _drop_pending)
     pending.append((actor, args))
 
 
+def pending_mark(session: Session) -> int:
+    """How many jobs are waiting for this session's commit (see drop_pending_since)."""
+    return len(session.info.get(_PENDING_KEY, []))
+
+
+def drop_pending_since(session: Session, mark: int) -> None:
+    """Forget the jobs queued after ``mark``: their SAVEPOINT was rolled back."""
+    pending = session.info.get(_PENDING_KEY)
+    if pending is not None:
+        del pending[mark:]
+
+
+def _forget(session: Session) -> list[tuple[dramatiq.Actor[Any, Any], tuple[Any, ...]]]:
+    # The listeners stay on the (short-lived) session: SQLAlchemy forbids removing them
+    # while it is dispatching, and with nothing pending they do nothing.
+    pending: list[tuple[dramatiq.Actor[Any, Any], tuple[Any, ...]]] = session.info.pop(
+        _PENDING_KEY, [])
+    return pending
+
+
 def _send_pending(session: Session) -> None:
-    pending = session.info.pop(_PENDING_KEY, [])
-    for actor, args in pending:
+    # SQLAlchemy also reports a released SAVEPOINT as a commit: wait for the real one.
+    if session.in_nested_transaction():
+        return
+    for actor, args in _forget(session):
         actor.send(*args)
 
 
 def _drop_pending(session: Session, previous_transaction: Any) -> None:
     if previous_transaction.parent is None:  # only the outermost rollback drops jobs
-        session.info.pop(_PENDING_KEY, None)
-        if event.contains(session, "after_commit", _send_pending):
-            event.remove(session, "after_commit", _send_pending)
+        _forget(session)
 
 
 class _InlineWorker:

@@ -112,3 +112,17 @@ def test_nul_characters_are_kept_visibly_on_every_database(session: Session) -> 
     stored = _get(session, "wall-1_50")
     assert "\x00" not in stored.text and stored.raw["text"] == "Текст\\u0000 с нулём"
     assert stored.author_name == "Имя\\u0000"
+
+
+def test_a_released_savepoint_does_not_send_jobs_early(session: Session) -> None:
+    import otklik.intake.tasks  # noqa: F401
+
+    before = _queued()
+    with session.begin_nested():
+        store_messages(session, [msg("wall-1_60")])
+    assert _queued() == before  # the savepoint is not the commit
+    with session.begin_nested():
+        store_messages(session, [msg("wall-1_61")])
+    session.commit()
+    assert _queued() == before + 2  # both jobs, sent once, on the real commit
+    broker.flush_all()

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from otklik.db.session import get_sessionmaker
+from otklik.db.session import get_sessionmaker, session_scope
 from otklik.errors import InvalidInput
 from otklik.intake.files import RowResult, read_file
+from otklik.intake.repository import MessageRepository
 from otklik.intake.schemas import IncomingMessage
 from otklik.intake.service import StoreSummary, store_messages
 
@@ -69,19 +70,17 @@ def import_rows(
     factory = factory or get_sessionmaker()
     summary = ImportSummary()
     batch: list[IncomingMessage] = []
+    next_analyze = [BATCH]
 
     def flush() -> None:
         if not batch:
             return
-        session = factory()
-        try:
+        with session_scope(factory) as session:
             result = store_messages(session, batch, enqueue=enqueue)
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+            if summary.stored + result.stored >= next_analyze[0]:
+                # each time the import doubles what it stored, refresh the planner's view
+                MessageRepository(session).refresh_statistics()
+                next_analyze[0] *= 2
         _add(summary, result)
         if progress:
             progress(len(batch))

@@ -18,14 +18,13 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from otklik import queue
 from otklik.accounts.repository import AccountRepository
 from otklik.audit.actor import Actor
 from otklik.errors import NotAuthenticated, OtklikError
 from otklik.nlp.taxonomy import load_taxonomy
-from otklik.queue import _PENDING_KEY
 from otklik.web import workspace_queries as wq
 from otklik.web.i18n import translate
 from otklik.web.rendering import locale_of, templates
@@ -61,58 +60,24 @@ def attempt(session: Session) -> Iterator[list[str]]:
     """Run a service call in a savepoint: on an expected error undo only that call.
 
     The yielded list receives the error message, so a page can show it next to the form
-    instead of a bare error page. SQLAlchemy fires ``after_commit`` when a SAVEPOINT is
-    released too, which would send the jobs queued for after the commit too early (and use
-    up the queue's one-shot listener); they are taken out before the release and sent by
-    :func:`_send_on_real_commit` once the request's transaction really commits.
+    instead of a bare error page. Jobs the undone call queued are dropped with it.
     """
     errors: list[str] = []
     savepoint = session.begin_nested()
+    mark = queue.pending_mark(session)
     try:
         yield errors
     except OtklikError as exc:
         savepoint.rollback()
+        queue.drop_pending_since(session, mark)
         errors.append(exc.message)
         return
     except BaseException:
         if savepoint.is_active:
             savepoint.rollback()
+        queue.drop_pending_since(session, mark)
         raise
-    held = session.info.pop(_PENDING_KEY, [])
     savepoint.commit()
-    if held:
-        _send_on_real_commit(session, held)
-
-
-_HELD_KEY = "otklik_ws_held_jobs"
-
-
-def _send_on_real_commit(session: Session, jobs: list[Any]) -> None:
-    """Send jobs after the outermost commit; drop them if the transaction rolls back."""
-    held: list[Any] = session.info.setdefault(_HELD_KEY, [])
-    if held:
-        held.extend(jobs)
-        return
-    held.extend(jobs)
-
-    def send(sess: Session) -> None:
-        if sess.in_nested_transaction():
-            return
-        forget()
-        for job, args in sess.info.pop(_HELD_KEY, []):
-            job.send(*args)
-
-    def drop(sess: Session, previous: Any) -> None:
-        if previous.parent is None:
-            forget()
-            sess.info.pop(_HELD_KEY, None)
-
-    def forget() -> None:
-        event.remove(session, "after_commit", send)
-        event.remove(session, "after_soft_rollback", drop)
-
-    event.listen(session, "after_commit", send)
-    event.listen(session, "after_soft_rollback", drop)
 
 
 def local_redirect(target: str | None, default: str) -> str:
