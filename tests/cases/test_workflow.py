@@ -60,6 +60,11 @@ def test_one_case_through_every_status(session: Session, make_case: Callable[...
     service.accept(session, people["executor"], case)
     assert case.status == CaseStatus.in_work and case.first_response_at is not None
 
+    # escalation: the deadline nears, the executor is warned
+    assert case.warn_at is not None
+    service.escalate_due(session, Actor.system("sla"), now=case.warn_at + timedelta(minutes=1))
+    assert case.escalation_level == 1
+
     # clarification: the clock stops, the resident answers in the thread, the clock runs on
     due_before = case.resolution_due
     service.request_clarification(session, people["executor"], case,

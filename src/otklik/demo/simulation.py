@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from otklik.accounts.scope import Scope
 from otklik.audit.actor import Actor
@@ -82,21 +82,22 @@ def _executor_actor(session, case: Case) -> Actor:  # type: ignore[no-untyped-de
 
 def build_all_cases(progress: Progress | None = None, bucket: timedelta = timedelta(hours=6)
                     ) -> int:
-    """Turn every enriched message into cases, at the time it arrived (in time buckets)."""
+    """Turn every enriched message into cases, at the time it arrived (in time buckets);
+    returns how many cases exist."""
     with session_scope() as session:
         rows = session.execute(select(Message.id, Message.created_at)
                                .order_by(Message.created_at, Message.id)).all()
-    made = 0
     batch: list[int] = []
     bucket_end: datetime | None = None
     for message_id, created_at in rows:
         if bucket_end is None or created_at >= bucket_end:
-            made += _build(batch, bucket_end, progress)
+            _build(batch, bucket_end, progress)
             batch = []
             bucket_end = created_at + bucket
         batch.append(message_id)
-    made += _build(batch, bucket_end, progress)
-    return made
+    _build(batch, bucket_end, progress)
+    with session_scope() as session:
+        return session.scalar(select(func.count(Case.id))) or 0
 
 
 def _build(ids: list[int], moment: datetime | None, progress: Progress | None) -> int:
