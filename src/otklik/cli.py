@@ -225,15 +225,13 @@ def demo(
 
 def _load_demo_messages(seed: int, total: int) -> None:
     """Store the generated stream once and run the language stages over it."""
-    from otklik.db.session import session_scope
-    from otklik.demo import loader
-    from otklik.demo.stream import generate_stream
-    from otklik.intake.importer import import_rows
-    from otklik.intake.files import RowResult
-    from otklik.intake.tasks import enrich_pending
-
     from otklik.audit.actor import Actor
-    from otklik.demo import routing, simulation
+    from otklik.db.session import session_scope
+    from otklik.demo import loader, routing, simulation
+    from otklik.demo.stream import generate_stream
+    from otklik.intake.files import RowResult
+    from otklik.intake.importer import import_rows
+    from otklik.intake.tasks import enrich_pending
 
     with session_scope() as session:
         if loader.demo_messages_loaded(session):

@@ -79,7 +79,8 @@ def test_messages_are_scoped(session: Session, client) -> None:  # type: ignore[
 def vk_connector(settings_env) -> Iterator[int]:  # type: ignore[no-untyped-def]
     with session_scope() as session:
         row = connectors_service.add_connector(
-            session, Actor.system(), kind="vk", name=f"vk-push-{uuid.uuid4().hex[:8]}", region_code="68",
+            session, Actor.system(), kind="vk", name=f"vk-push-{uuid.uuid4().hex[:8]}",
+            region_code="68",
             config={"access_token": "vk1.a.token", "confirmation_code": "a1b2c3d4",
                     "callback_secret": "s3cr3t-cb", "group_id": 170000001})
         connector_id = row.id

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from otklik.config import get_settings, normalize_database_url
 from otklik.errors import ConfigurationError
 
-
 _NUL_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
 
 

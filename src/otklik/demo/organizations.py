@@ -21,8 +21,8 @@ DEMO_REGIONS: dict[str, str] = {
 #: (kind, name template, short name) of the bodies every region has.
 REGIONAL_BODIES: list[tuple[OrganizationKind, str, str]] = [
     (OrganizationKind.management_center, "Центр управления регионом {gen}", "ЦУР"),
-    (OrganizationKind.ministry, "Министерство строительства и жилищно-коммунального хозяйства {gen}",
-     "Минстрой и ЖКХ"),
+    (OrganizationKind.ministry,
+     "Министерство строительства и жилищно-коммунального хозяйства {gen}", "Минстрой и ЖКХ"),
     (OrganizationKind.ministry, "Министерство транспорта и автомобильных дорог {gen}",
      "Минтранс"),
     (OrganizationKind.ministry, "Министерство здравоохранения {gen}", "Минздрав"),
