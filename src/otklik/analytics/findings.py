@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from otklik.analytics.schemas import NO_TOPIC, Dashboard, Finding, drill
+from otklik.ru import plural
 
 if TYPE_CHECKING:
     from otklik.analytics.service import DashboardBuilder
@@ -38,16 +39,8 @@ def pp(value: float) -> str:
     return f"{sign}{text.replace('.', ',')} п. п."
 
 
-def _plural(n: int, one: str, few: str, many: str) -> str:
-    if n % 10 == 1 and n % 100 != 11:
-        return one
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return few
-    return many
-
-
 def _messages(n: int) -> str:
-    return f"{n} {_plural(n, 'сообщение', 'сообщения', 'сообщений')}"
+    return f"{n} {plural(n, 'сообщение', 'сообщения', 'сообщений')}"
 
 
 def topic_findings(builder: DashboardBuilder, dashboard: Dashboard) -> list[Finding]:

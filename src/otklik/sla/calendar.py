@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 
 from otklik.errors import InvalidInput
+from otklik.ru import plural
 
 __all__ = [
     "CalendarException",
@@ -528,16 +529,8 @@ class WorkDuration:
             (hours, ("рабочий час", "рабочих часа", "рабочих часов")),
             (minutes, ("минута", "минуты", "минут")),
         )
-        parts = [f"{n} {_plural(n, *forms)}" for n, forms in words if n]
+        parts = [f"{n} {plural(n, *forms)}" for n, forms in words if n]
         return " ".join(parts) or "0 минут"
-
-
-def _plural(n: int, one: str, few: str, many: str) -> str:
-    if n % 10 == 1 and n % 100 != 11:
-        return one
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return few
-    return many
 
 
 def working_days(n: int) -> WorkDuration:
