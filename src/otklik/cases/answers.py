@@ -31,14 +31,10 @@ def _quality(session: Session, case: Case | None, text: str, organization_id: in
              question: str | None) -> dict[str, Any]:
     recent: list[RecentAnswer] = []
     if organization_id is not None:
-        for answer in CaseRepository(session).recent_answers_of(
+        for answer, problem in CaseRepository(session).recent_answers_of(
                 organization_id, utcnow() - timedelta(days=30)):
             if answer.case_id == (case.id if case else None):
                 continue
-            problem = answer.problem_id
-            if problem is None and answer.case_id is not None:
-                other = CaseRepository(session).get(answer.case_id)
-                problem = other.problem_id if other else None
             recent.append(RecentAnswer(text=answer.text, signature=answer.signature or "",
                                        problem_id=problem or -answer.id,
                                        sent_at=answer.created_at))

@@ -201,13 +201,18 @@ class CaseRepository:
         """An answer by id."""
         return self.session.get(Answer, answer_id)
 
-    def recent_answers_of(self, organization_id: int, since: datetime) -> Sequence[Answer]:
-        """An organization's recent final answers (for the mass-copy check)."""
-        return self.session.scalars(
-            select(Answer).where(Answer.organization_id == organization_id,
-                                 Answer.kind == "final", Answer.created_at >= since)
+    def recent_answers_of(self, organization_id: int, since: datetime
+                          ) -> Sequence[tuple[Answer, int | None]]:
+        """An organization's recent final answers with the problem each answered (its own,
+        or its case's), for the mass-copy check — one query."""
+        rows = self.session.execute(
+            select(Answer, func.coalesce(Answer.problem_id, Case.problem_id))
+            .outerjoin(Case, Case.id == Answer.case_id)
+            .where(Answer.organization_id == organization_id, Answer.kind == "final",
+                   Answer.created_at >= since)
             .order_by(Answer.id.desc()).limit(500)
         ).all()
+        return [(answer, problem) for answer, problem in rows]
 
     def publication(self, answer_id: int, message_id: int) -> Publication | None:
         """The publication of an answer under a message, if any."""
