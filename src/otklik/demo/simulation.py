@@ -135,6 +135,7 @@ class _Life:
     def __init__(self, session, case_id: int, rng: random.Random, now: datetime) -> None:  # type: ignore[no-untyped-def]
         self.session, self.case_id, self.rng, self.now = session, case_id, rng, now
         self.staff: Staff | None = None
+        self._executors: dict[int | None, Actor] = {}
 
     @property
     def case(self) -> Case:
@@ -143,7 +144,11 @@ class _Life:
         return case
 
     def executor(self) -> Actor:
-        return _executor_actor(self.session, self.case)
+        """Who acts for the case's current executor (looked up once per organization)."""
+        case = self.case
+        if case.executor_id not in self._executors:
+            self._executors[case.executor_id] = _executor_actor(self.session, case)
+        return self._executors[case.executor_id]
 
     def step(self, moment: datetime, action: Callable[[], object]) -> bool:
         """Do ``action`` at ``moment`` if that moment has passed; False stops the story."""
