@@ -150,8 +150,8 @@ def drain(timeout_ms: int = 600_000) -> None:
     """Run every queued job to completion (in-memory brokers: tests and CLI commands)."""
     if not isinstance(broker, StubBroker):
         return
-    started = _inline_worker is None
-    worker = dramatiq.Worker(broker, worker_timeout=100) if started else None
+    # Without the in-process worker running, a temporary one does the work.
+    worker = dramatiq.Worker(broker, worker_timeout=100) if _inline_worker is None else None
     if worker:
         worker.start()
     try:

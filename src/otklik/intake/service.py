@@ -34,10 +34,11 @@ class StoreSummary:
     duplicates: int = 0
     updated: int = 0
     deleted: int = 0
-    new_ids: list[int] = field(default_factory=list)
+    #: Messages stored or edited by this call: both need (re-)enrichment.
+    to_enrich: list[int] = field(default_factory=list)
 
     def add(self, other: StoreSummary) -> None:
-        """Accumulate another batch's summary (new ids are not kept: memory stays flat)."""
+        """Accumulate another batch's summary (ids are not kept: memory stays flat)."""
         self.received += other.received
         self.stored += other.stored
         self.duplicates += other.duplicates
@@ -144,8 +145,7 @@ def store_messages(
         inserted = repo.insert_new(fresh)
         summary.stored += len(inserted)
         summary.duplicates += len(fresh) - len(inserted)
-        new_ids = [i for i, _, _ in inserted]
-        summary.new_ids.extend(new_ids)
+        summary.to_enrich.extend(i for i, _, _ in inserted)
         changed: list[int] = []
         for sid, message in existing.items():
             outcome = _apply_update(repo, message, rows[sid])
@@ -158,9 +158,9 @@ def store_messages(
                 changed.append(message.id)
         repo.link_parents(
             source, [(i, sid, rows[sid]["parent_source_id"]) for i, _, sid in inserted])
-        summary.new_ids.extend(changed)
-    if enqueue and summary.new_ids:
-        queue_enrichment(session, summary.new_ids)
+        summary.to_enrich.extend(changed)
+    if enqueue and summary.to_enrich:
+        queue_enrichment(session, summary.to_enrich)
     return summary
 
 
