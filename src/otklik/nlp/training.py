@@ -41,6 +41,7 @@ from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_su
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
+from otklik.nlp.features import CharWordCache, lemma_ngram_tfidf
 from otklik.nlp.morph import lemmatize, tokenize
 from otklik.nlp.normalize import normalize_text
 from otklik.nlp.taxonomy import load_taxonomy
@@ -301,8 +302,8 @@ class TextClassifier:
     # Features -------------------------------------------------------------------------
     def _features(self, prepared: Sequence[Prepared], fit: bool) -> Any:
         clean = [p.clean for p in prepared]
-        lemma_text = [" ".join(p.lemmas) for p in prepared]
         if fit:
+            lemma_text = [" ".join(p.lemmas) for p in prepared]
             o = self.options
             self._char = TfidfVectorizer(analyzer="char_wb", ngram_range=o.char_ngrams,
                                          sublinear_tf=True, min_df=2, dtype=np.float32)
@@ -317,8 +318,8 @@ class TextClassifier:
             word = self._word.fit_transform(lemma_text)
         else:
             assert self._char is not None and self._word is not None
-            char = self._char.transform(clean)
-            word = self._word.transform(lemma_text)
+            char = self._char_cache().transform(clean)
+            word = lemma_ngram_tfidf(self._word, [p.lemmas for p in prepared])
         blocks = [char, word]
         if self.options.lexicon_weight > 0:
             codes = _lexicon_codes()
@@ -334,6 +335,14 @@ class TextClassifier:
                 ])
             blocks.append(csr_matrix(lex * self.options.lexicon_weight))
         return hstack(blocks, format="csr")
+
+    def _char_cache(self) -> CharWordCache:
+        """Per-word n-gram columns of the fitted character vectorizer (see features.py)."""
+        cache: CharWordCache | None = getattr(self, "_char_words", None)
+        if cache is None or cache.vectorizer is not self._char:
+            assert self._char is not None
+            cache = self._char_words = CharWordCache(self._char)
+        return cache
 
     # Fit / predict ----------------------------------------------------------------------
     def fit_prepared(
@@ -501,7 +510,8 @@ class TextClassifier:
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state.pop("_names", None)  # a cache, rebuilt on demand
+        state.pop("_names", None)  # caches, rebuilt on demand
+        state.pop("_char_words", None)
         return state
 
 

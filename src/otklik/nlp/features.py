@@ -1,0 +1,151 @@
+"""Fast, exact transforms for the trained model's TF-IDF blocks.
+
+scikit-learn's ``TfidfVectorizer.transform`` re-extracts every character n-gram of every
+word of every text in Python; that is most of what a trained model costs per message.
+A ``char_wb`` n-gram never crosses a whitespace boundary, so a text's n-gram counts are the
+sum of its words' counts: :class:`CharWordCache` keeps each word form's vocabulary columns
+(per word, never per text, like the lemma cache of :mod:`otklik.nlp.morph`) and builds the
+count matrix of a batch with one sparse product. :func:`lemma_ngram_counts` counts lemma
+1-2-grams straight from the pipeline's lemma lists instead of joining and re-splitting
+them. Both produce the same matrix as the vectorizer they stand for (tested), so a model's
+scores do not change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
+
+#: Word forms remembered per model; a long-running worker's vocabulary fits many times over.
+WORD_CACHE_SIZE = 200_000
+
+_EMPTY_COLS = np.zeros(0, dtype=np.int32)
+_EMPTY_COUNTS = np.zeros(0, dtype=np.float32)
+
+
+def apply_tfidf(counts: csr_matrix, vectorizer: TfidfVectorizer) -> csr_matrix:
+    """What ``vectorizer.transform`` does after counting: sublinear tf, idf, norm."""
+    x = csr_matrix(counts, dtype=vectorizer.dtype)
+    x.sum_duplicates()
+    if vectorizer.sublinear_tf:
+        np.log(x.data, x.data)
+        x.data += 1.0
+    if vectorizer.use_idf:
+        x.data *= vectorizer.idf_.astype(x.dtype, copy=False)[x.indices]
+    if vectorizer.norm is not None:
+        x = normalize(x, norm=vectorizer.norm, copy=False)
+    return x
+
+
+class CharWordCache:
+    """``char_wb`` TF-IDF of texts from cached per-word n-gram columns (exact)."""
+
+    def __init__(self, vectorizer: TfidfVectorizer, max_words: int = WORD_CACHE_SIZE) -> None:
+        if vectorizer.analyzer != "char_wb":
+            raise ValueError("CharWordCache stands for a char_wb vectorizer only")
+        self.vectorizer = vectorizer
+        self.max_words = max_words
+        self._vocabulary: dict[str, int] = vectorizer.vocabulary_
+        self._analyze = vectorizer.build_analyzer()
+        self._preprocess = vectorizer.build_preprocessor()
+        self._words: dict[str, tuple[Any, Any]] = {}
+
+    def __len__(self) -> int:
+        return len(self._words)
+
+    def _word(self, word: str) -> tuple[Any, Any]:
+        counts: dict[int, int] = {}
+        vocabulary = self._vocabulary
+        for gram in self._analyze(word):
+            col = vocabulary.get(gram)
+            if col is not None:
+                counts[col] = counts.get(col, 0) + 1
+        if not counts:
+            entry = (_EMPTY_COLS, _EMPTY_COUNTS)
+        else:
+            cols = np.fromiter(counts.keys(), dtype=np.int32, count=len(counts))
+            entry = (cols, np.fromiter(counts.values(), dtype=np.float32, count=len(counts)))
+        if len(self._words) >= self.max_words:
+            self._words.clear()  # a crude bound: refilling costs one batch's words
+        self._words[word] = entry
+        return entry
+
+    def counts(self, texts: Sequence[str]) -> csr_matrix:
+        """Raw n-gram counts, one row per text (the vectorizer's count step)."""
+        local: dict[str, int] = {}  # word form -> row of this batch's word matrix
+        doc_words: list[int] = []
+        indptr = [0]
+        preprocess = self._preprocess
+        for text in texts:
+            for word in preprocess(text).split():
+                j = local.get(word)
+                if j is None:
+                    j = local[word] = len(local)
+                doc_words.append(j)
+            indptr.append(len(doc_words))
+        n_features = len(self._vocabulary)
+        if not local:
+            return csr_matrix((len(texts), n_features), dtype=np.float32)
+        cached = self._words
+        rows = [cached.get(w) or self._word(w) for w in local]
+        lengths = np.fromiter((len(r[0]) for r in rows), dtype=np.int64, count=len(rows))
+        word_matrix = csr_matrix(
+            (np.concatenate([r[1] for r in rows]), np.concatenate([r[0] for r in rows]),
+             np.concatenate(([0], np.cumsum(lengths)))),
+            shape=(len(rows), n_features),
+        )
+        doc_matrix = csr_matrix(
+            (np.ones(len(doc_words), dtype=np.float32), np.asarray(doc_words, dtype=np.int32),
+             np.asarray(indptr, dtype=np.int64)),
+            shape=(len(texts), len(rows)),
+        )
+        return doc_matrix @ word_matrix
+
+    def transform(self, texts: Sequence[str]) -> csr_matrix:
+        """The same matrix as ``vectorizer.transform(texts)``."""
+        return apply_tfidf(self.counts(texts), self.vectorizer)
+
+
+def lemma_ngram_counts(
+    vectorizer: TfidfVectorizer, lemma_lists: Sequence[Sequence[str]]
+) -> csr_matrix:
+    """Counts of a word vectorizer (``token_pattern=r"\\S+"``) from lemma lists.
+
+    Equals ``vectorizer`` counting ``" ".join(lemmas)``: lemmas are lower-case words
+    without spaces, so the join and re-split give back the same list.
+    """
+    vocabulary: dict[str, int] = vectorizer.vocabulary_
+    low, high = vectorizer.ngram_range
+    lowercase = vectorizer.lowercase
+    indices: list[int] = []
+    indptr = [0]
+    for raw in lemma_lists:
+        lemmas = [w.lower() for w in raw] if lowercase else list(raw)
+        n = len(lemmas)
+        for size in range(low, high + 1):
+            if size == 1:
+                grams: Any = lemmas
+            else:
+                grams = (" ".join(lemmas[i : i + size]) for i in range(n - size + 1))
+            for gram in grams:
+                col = vocabulary.get(gram)
+                if col is not None:
+                    indices.append(col)
+        indptr.append(len(indices))
+    return csr_matrix(
+        (np.ones(len(indices), dtype=np.float32), np.asarray(indices, dtype=np.int32),
+         np.asarray(indptr, dtype=np.int64)),
+        shape=(len(lemma_lists), len(vocabulary)),
+    )
+
+
+def lemma_ngram_tfidf(
+    vectorizer: TfidfVectorizer, lemma_lists: Sequence[Sequence[str]]
+) -> csr_matrix:
+    """The same matrix as ``vectorizer.transform([" ".join(l) for l in lemma_lists])``."""
+    return apply_tfidf(lemma_ngram_counts(vectorizer, lemma_lists), vectorizer)
