@@ -104,3 +104,32 @@ def test_a_failing_channel_is_retried_later(session: Session, stub: StubServer,
     assert answer.published_at is None
     assert publishing.publish(session, answer.id).published == 1
     assert answer.published_at is not None
+
+
+def test_an_ok_comment_is_answered_to_its_author_through_the_group(
+        session: Session, stub: StubServer, make_case: Callable[..., Case],
+        people: dict[str, Actor]) -> None:
+    sent = load_fixture("ok", "graph_user_message_sent.json")
+    stub.script("/graph/me/messages", StubResponse(sent))
+    connector = connectors_service.add_connector(
+        session, Actor.system(), kind="ok", name="ok-michurinsk", region_code="68",
+        config={"application_key": "CBA", "application_secret_key": "s", "access_token": "t",
+                "bot_token": "tkn-bot", "graph_url": stub.url + "/graph"})
+    problem = Problem(region_code="68", title="Ямы", topic="roads", first_seen=utcnow(),
+                      last_seen=utcnow(), size=1)
+    session.add(problem)
+    session.flush()
+    case = make_case()
+    case.problem_id = problem.id
+    from otklik.cases.repository import CaseRepository
+
+    [message] = CaseRepository(session).messages(case.id)
+    message.source, message.source_id = "ok", "topic5412_1552_MTczMzEzMTAwMDAwMDoxMjM0NQ=="
+    message.author_id, message.connector_id = "578901234567", connector.id
+    session.flush()
+    answer = answers.answer_problem(session, people["operator"], problem, TEXT)
+
+    assert publishing.publish(session, answer.id).published == 1
+    [call] = stub.calls("/graph/me/messages")
+    assert call.json["recipient"] == {"user_ids": ["user:578901234567"]}
+    assert call.json["message"]["text"].endswith(TEXT)

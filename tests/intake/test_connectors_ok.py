@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from otklik.intake.connectors.base import AuthError, NotSupported, Reply
+from otklik.intake.connectors.base import AuthError, ForgedRequest, PermanentError, Reply
 from otklik.intake.connectors.ok import OKConnector, sign
 from otklik.intake.connectors.registry import get_connector
 
@@ -127,9 +127,95 @@ def test_expired_session_is_an_auth_error(stub: StubServer) -> None:
         make(stub, FakeClock()).fetch(None)
 
 
-def test_publish_is_not_supported(stub: StubServer) -> None:
-    connector = make(stub, FakeClock())
-    assert not connector.supports_publish
-    with pytest.raises(NotSupported):
-        connector.publish(Reply(target_source_id=f"topic{GID}_{TOPIC}", text="Спасибо"))
+CHAT = "chat:C3ecb9d02a600"
+BOT = "tkn1.ok-group-bot-token"
+
+
+def graph(stub: StubServer, clock: FakeClock, **extra: Any) -> OKConnector:
+    return make(stub, clock, bot_token=BOT, graph_url=stub.url + "/graph",
+                webhook_secret="wh-ok-7f3a", **extra)
+
+
+def test_webhook_message_is_stored_with_its_chat() -> None:
+    connector = get_connector("ok", {
+        "application_key": "CBA", "application_secret_key": SECRET, "access_token": TOKEN,
+        "webhook_secret": "wh-ok-7f3a", "channel": "Мичуринск — обращения"})
+    body = json.dumps(load_fixture("ok", "webhook_message_created.json")).encode()
+
+    pushed = connector.receive(body, {}, {"secret": "wh-ok-7f3a"})
+
+    [message] = pushed.messages
+    assert message.source_id == f"{CHAT}/mid:C3ecb9d02a600.15cea67d78d2059"
+    assert message.author_id == "user:571234567890" and message.author_name == "Галина Петровна"
+    assert message.text.startswith("Здравствуйте! На ул. Ленина 14 третий день нет горячей воды")
+    assert message.created_at.isoformat().startswith("2024-12-02T09:21:32")
+    assert message.attachments[0].type == "image"
+    assert message.channel == "Мичуринск — обращения"
+    system = json.dumps(load_fixture("ok", "webhook_chat_system.json")).encode()
+    assert connector.receive(system, {}, {"secret": "wh-ok-7f3a"}).messages == []
+
+
+@pytest.mark.parametrize("query", [None, {}, {"secret": "guess"}])
+def test_webhook_without_the_secret_is_forged(query: dict[str, str] | None) -> None:
+    connector = get_connector("ok", {
+        "application_key": "CBA", "application_secret_key": SECRET, "access_token": TOKEN,
+        "webhook_secret": "wh-ok-7f3a"})
+    body = json.dumps(load_fixture("ok", "webhook_message_created.json")).encode()
+    with pytest.raises(ForgedRequest):
+        connector.receive(body, {}, query)
+
+
+def test_reply_to_a_group_chat_message(stub: StubServer) -> None:
+    stub.script(f"/graph/me/messages/{CHAT}", fx("graph_message_sent.json"))
+    connector = graph(stub, FakeClock())
+    assert connector.supports_publish
+
+    external = connector.publish(Reply(
+        target_source_id=f"{CHAT}/mid:C3ecb9d02a600.15cea67d78d2059",
+        text="Здравствуйте! Подача горячей воды на ул. Ленина 14 восстановлена."))
+
+    assert external == f"{CHAT}/mid:C3ecb9d02a600.15cea67d78d2f11"
+    [call] = stub.calls(f"/graph/me/messages/{CHAT}")
+    assert call.query["access_token"] == BOT
+    assert call.json == {"recipient": {"chat_id": CHAT}, "message": {
+        "text": "Здравствуйте! Подача горячей воды на ул. Ленина 14 восстановлена."}}
+
+
+def test_reply_to_a_comment_goes_to_its_author_as_a_group_message(stub: StubServer) -> None:
+    stub.script("/graph/me/messages", fx("error_limit.json"), fx("graph_user_message_sent.json"))
+    clock = FakeClock()
+    connector = graph(stub, clock)
+    comment = f"topic{GID}_{TOPIC}_MTczMzEzMTAwMDAwMDoxMjM0NQ=="
+
+    external = connector.publish(Reply(
+        target_source_id=comment, recipient="578901234567",
+        text="Вывоз с площадки на Московском шоссе восстановлен, график — ежедневно."))
+
+    assert external == f"chat:C4017fdcea600/{comment}"
+    calls = stub.calls("/graph/me/messages")
+    assert len(calls) == 2 and connector.http.waits[0] in clock.sleeps  # LIMIT_REACHED backed off
+    sent = calls[-1].json
+    assert sent["recipient"] == {"user_ids": ["user:578901234567"]}
+    assert sent["message"]["text"].startswith("Ответ на ваш комментарий в группе:\n\n")
+    assert sent["message"]["text"].endswith("график — ежедневно.")
+
+
+def test_reply_refused_by_the_resident_is_a_permanent_error(stub: StubServer) -> None:
+    stub.script("/graph/me/messages", fx("graph_user_message_refused.json"))
+    with pytest.raises(PermanentError, match="does not accept messages from the group"):
+        graph(stub, FakeClock()).publish(Reply(
+            target_source_id=f"topic{GID}_{TOPIC}", recipient="user:571234567890", text="Ответ"))
+
+
+def test_reply_needs_the_bot_token_and_a_person(stub: StubServer) -> None:
+    with pytest.raises(PermanentError, match="bot_token"):
+        make(stub, FakeClock()).publish(Reply(target_source_id=f"{CHAT}/mid:1", text="Ответ"))
+    with pytest.raises(PermanentError, match="no author"):
+        graph(stub, FakeClock()).publish(Reply(
+            target_source_id=f"topic{GID}_{TOPIC}", recipient=f"group:{GID}", text="Ответ"))
     assert stub.requests == []
+
+
+def test_bot_token_never_appears_in_public_config(stub: StubServer) -> None:
+    shown = json.dumps(graph(stub, FakeClock()).public_config())
+    assert BOT not in shown and "wh-ok-7f3a" not in shown

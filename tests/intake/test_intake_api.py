@@ -110,6 +110,27 @@ def test_vk_callback_confirms_stores_and_refuses_a_forged_call(vk_connector: int
     assert len(events) == 1 and again == 1
 
 
+def test_ok_webhook_takes_the_secret_from_its_url(settings_env, client  # type: ignore[no-untyped-def]
+                                                 ) -> None:
+    with session_scope() as session:
+        row = connectors_service.add_connector(
+            session, Actor.system(), kind="ok", name=f"ok-push-{uuid.uuid4().hex[:8]}",
+            region_code="68", config={"application_key": "CBA", "application_secret_key": "s",
+                                      "access_token": "t", "webhook_secret": "wh-ok-7f3a"})
+        connector_id = row.id
+    event = json.dumps(load_fixture("ok", "webhook_message_created.json"))
+    refused = client.post(f"/api/v1/push/{connector_id}", content=event)
+    assert refused.status_code == 403
+    taken = client.post(f"/api/v1/push/{connector_id}?secret=wh-ok-7f3a", content=event)
+    again = client.post(f"/api/v1/push/{connector_id}?secret=wh-ok-7f3a", content=event)
+    assert taken.status_code == again.status_code == 200
+    with session_scope() as session:
+        stored = session.scalars(select(Message).where(
+            Message.connector_id == connector_id)).all()
+    assert [m.source_id for m in stored] == [
+        "chat:C3ecb9d02a600/mid:C3ecb9d02a600.15cea67d78d2059"]
+
+
 def test_connector_api_masks_credentials(vk_connector: int, session: Session, client
                                          ) -> None:  # type: ignore[no-untyped-def]
     admin = make_user(session, Role.admin, all_regions=True)

@@ -50,6 +50,15 @@ def targets(session: Session, answer: Answer) -> list[Message]:
     return []
 
 
+def _recipient(message: Message) -> str | None:
+    """Who gets the answer where it cannot go in place: the e-mail sender, the OK author."""
+    if message.source == "email":
+        return (message.raw or {}).get("from")
+    if message.source == "ok":
+        return message.author_id
+    return None
+
+
 def publish(session: Session, answer_id: int) -> PublishSummary:
     """Publish an answer under each of its messages that has not got it yet."""
     repo = CaseRepository(session)
@@ -84,7 +93,7 @@ def _publish_one(session: Session, answer: Answer, message: Message, row: Public
         external = channel.publish(Reply(
             target_source_id=message.source_id, text=answer.text,
             target_parent_source_id=message.parent_source_id,
-            recipient=(message.raw or {}).get("from") if message.source == "email" else None,
+            recipient=_recipient(message),
             idempotency_key=f"answer-{answer.id}-message-{message.id}",
         ))
     except ConnectorError as exc:

@@ -168,8 +168,8 @@ def _failed(session: Session, row: Connector, status: str, message: str,
 
 
 def receive_push(connector_id: int, body: bytes, headers: Mapping[str, str],
-                 ip: str | None = None) -> PushResult:
-    """Take a platform's pushed call (VK Callback API, Telegram webhook) and store it.
+                 ip: str | None = None, query: Mapping[str, str] | None = None) -> PushResult:
+    """Take a platform's pushed call (VK Callback API, Telegram and OK webhooks); store it.
 
     A forged call (wrong secret) is refused and logged, and stores nothing.
     """
@@ -179,7 +179,7 @@ def receive_push(connector_id: int, body: bytes, headers: Mapping[str, str],
             raise NotFound(f"connector {connector_id} not found")
         channel = build(row)
         try:
-            pushed = channel.receive(body, headers)
+            pushed = channel.receive(body, headers, query)
         except ForgedRequest as exc:
             forged = exc.message
         else:

@@ -88,10 +88,10 @@ def get_message(message_id: int, actor: CurrentActor, session: SessionDep) -> Me
 @router.post("/push/{connector_id}", response_class=PlainTextResponse,
              include_in_schema=True, tags=["intake"])
 async def push(connector_id: int, request: Request) -> PlainTextResponse:
-    """Receiver for platform pushes (VK Callback API, Telegram webhook); secret-checked."""
+    """Receiver for platform pushes (VK Callback API, Telegram and OK webhooks); secret-checked."""
     body = await request.body()
     result = connectors_service.receive_push(connector_id, body, dict(request.headers),
-                                             client_ip(request))
+                                             client_ip(request), dict(request.query_params))
     return PlainTextResponse(result.response_text)
 
 

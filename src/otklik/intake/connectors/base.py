@@ -53,7 +53,7 @@ class ForgedRequest(ConnectorError):
 
 
 class NotSupported(ConnectorError):
-    """The connector does not offer this operation (e.g. publishing on OK)."""
+    """The connector does not offer this operation (e.g. push on a polled-only platform)."""
 
 
 class Clock(Protocol):
@@ -123,8 +123,10 @@ class Reply(BaseModel):
     """An answer to publish under a message.
 
     ``target_source_id`` is the ``source_id`` of the message answered (a VK
-    comment, a Telegram message, an e-mail's Message-ID). ``recipient`` and
-    ``subject`` matter for e-mail only; ``references`` is the e-mail thread.
+    comment, a Telegram message, an e-mail's Message-ID). ``recipient`` is who gets
+    the answer where the platform cannot reply in place: the e-mail address, or the
+    OK user a group message goes to. ``subject`` and ``references`` (the thread) are
+    e-mail's.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -178,8 +180,13 @@ class Connector(ABC):
         reported in :attr:`FetchResult.errors` and the rest goes on.
         """
 
-    def receive(self, body: bytes, headers: Mapping[str, str]) -> PushResult:
-        """Handle one pushed call; raise :class:`ForgedRequest` on a bad secret."""
+    def receive(self, body: bytes, headers: Mapping[str, str],
+                query: Mapping[str, str] | None = None) -> PushResult:
+        """Handle one pushed call; raise :class:`ForgedRequest` on a bad secret.
+
+        ``query`` is the call's URL query: platforms that cannot send a secret header
+        (OK's Bot API webhook) carry it in the URL they were subscribed with.
+        """
         raise NotSupported(f"{self.kind}: push is not supported")
 
     def publish(self, reply: Reply) -> str:

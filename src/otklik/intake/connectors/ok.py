@@ -12,9 +12,22 @@ application_secret_key))``, lower-case hex.
   ``{"comments": [...], "anchor", "has_more"}``. The anchor after the last page
   is the cursor: the next run continues from it.
 
-Publishing: the public OK REST method list has no documented "add a comment"
-method for applications, so this connector does not publish (replies go out
-through the operator); :meth:`OKConnector.publish` raises ``NotSupported``.
+Group messages (the Bot API for groups, on the Graph API at
+``https://api.ok.ru/graph``, with the group's own access token from its settings):
+
+* Receive: the webhook registered with ``POST /graph/me/subscribe`` delivers each
+  new message as ``{"sender": {"user_id"}, "recipient": {"chat_id"}, "message":
+  {"text", "mid", "attachments"}, "timestamp"}``. OK cannot send a secret header,
+  so the URL it is subscribed with carries ours: ``/api/v1/push/<id>?secret=...``.
+* Reply: a message in the same chat, ``POST /graph/me/messages/<chat_id>`` with
+  ``{"recipient": {"chat_id"}, "message": {"text"}}``.
+
+Replies to posts and comments: the public REST API has no method for a group to
+comment (``discussions.*`` only reads), so the answer goes to the author as a
+direct message from the group (``{"recipient": {"user_ids": ["user:<id>"]}}``,
+answered ``{"success": [bool], "chat_ids": [...]}``), opened by a line that says
+which comment it answers. A resident who does not accept group messages gets
+``success: false``: publishing fails with that reason and the operator sees it.
 
 Cursor (JSON)::
 
@@ -25,9 +38,10 @@ Cursor (JSON)::
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import httpx
@@ -38,8 +52,11 @@ from otklik.intake.connectors.base import (
     ConnectorConfig,
     ConnectorError,
     FetchResult,
+    ForgedRequest,
     PermanentError,
+    PushResult,
     RateLimited,
+    Reply,
     TransientError,
     secret_value,
 )
@@ -48,6 +65,7 @@ from otklik.intake.connectors.normalize import clean_text, from_unix, limit_text
 from otklik.intake.schemas import Attachment, IncomingMessage, Reach, Source
 
 OK_API_URL = "https://api.ok.ru/fb.do"
+OK_GRAPH_URL = "https://api.ok.ru/graph"
 
 # Error codes from the OK API errors page.
 _AUTH_CODES = {10, 101, 102, 103, 104, 105}
@@ -67,6 +85,14 @@ class OKConfig(ConnectorConfig):
     max_pages: int = Field(default=5, ge=1)
     base_url: str = OK_API_URL
     requests_per_second: float = Field(default=3.0, gt=0)
+    bot_token: SecretStr | None = Field(
+        default=None, description="the group's Bot API access token (group settings)")
+    graph_url: str = OK_GRAPH_URL
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="secret in the webhook URL: /api/v1/push/<id>?secret=...")
+    comment_reply_intro: str = Field(
+        default="Ответ на ваш комментарий в группе:",
+        description="first line of a reply sent to a comment's author as a group message")
 
 
 def sign(params: Mapping[str, Any], access_token: str, secret_key: str) -> str:
@@ -102,7 +128,10 @@ class OKConnector(HttpConnector):
     config_model: ClassVar[type[ConnectorConfig]] = OKConfig
     config: OKConfig
 
-    secret_fields: ClassVar[tuple[str, ...]] = ("access_token", "application_secret_key")
+    supports_push: ClassVar[bool] = True
+    supports_publish: ClassVar[bool] = True
+    secret_fields: ClassVar[tuple[str, ...]] = (
+        "access_token", "application_secret_key", "bot_token", "webhook_secret")
 
     def call(self, method: str, params: Mapping[str, Any]) -> Any:
         """Call a REST method with a signature; return the decoded answer."""
@@ -201,6 +230,75 @@ class OKConnector(HttpConnector):
                 break
         return found, anchor
 
+    # -- group messages (Bot API) ------------------------------------------------
+
+    def receive(self, body: bytes, headers: Mapping[str, str],
+                query: Mapping[str, str] | None = None) -> PushResult:
+        """A Bot API webhook call: check the secret in the URL, map the new message."""
+        expected = secret_value(self.config.webhook_secret)
+        given = str((query or {}).get("secret") or "")
+        if not expected or not hmac.compare_digest(expected.encode(), given.encode()):
+            raise ForgedRequest("OK webhook: wrong or missing secret in the URL")
+        try:
+            event = json.loads(body)
+            message = event.get("message") if isinstance(event, dict) else None
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise PermanentError("OK webhook: body is not JSON") from None
+        if not isinstance(message, dict) or not message.get("mid"):
+            return PushResult()  # chat state changes and system events carry no message
+        return PushResult(messages=[self._chat_message(event, message)])
+
+    def publish(self, reply: Reply) -> str:
+        """A message in the resident's chat with the group (see the module docstring)."""
+        token = secret_value(self.config.bot_token)
+        if not token:
+            raise PermanentError("OK: bot_token (the group's Bot API key) is not configured")
+        chat_id, _, _mid = reply.target_source_id.partition("/")
+        if chat_id.startswith("chat:"):
+            answer = self.graph(f"me/messages/{chat_id}", {
+                "recipient": {"chat_id": chat_id}, "message": {"text": reply.text}})
+            return f"{chat_id}/{answer.get('message_id') or answer.get('mid') or ''}"
+        user = _user_ref(reply.recipient)
+        if user is None:
+            raise PermanentError(f"OK: {reply.target_source_id!r} has no author to write to")
+        text = f"{self.config.comment_reply_intro}\n\n{reply.text}"
+        answer = self.graph("me/messages", {
+            "recipient": {"user_ids": [user]}, "message": {"text": text}})
+        if not (answer.get("success") or [False])[0]:
+            raise PermanentError(f"OK: {user} does not accept messages from the group")
+        return f"{(answer.get('chat_ids') or [''])[0]}/{reply.target_source_id}"
+
+    def graph(self, path: str, payload: Mapping[str, Any]) -> Any:
+        """POST a Graph API call with the group's token; errors as the REST API's."""
+        url = f"{self.config.graph_url.rstrip('/')}/{path}"
+        return self.http.request_json(
+            "POST", f"{url}?access_token={secret_value(self.config.bot_token)}",
+            json_body=dict(payload), check=_check, what=f"graph {path.split('/')[1]}")
+
+    def _chat_message(self, event: Mapping[str, Any], message: Mapping[str, Any]
+                      ) -> IncomingMessage:
+        sender = event.get("sender") or {}
+        chat_id = str((event.get("recipient") or {}).get("chat_id") or "")
+        attachments = [
+            Attachment(url=str(item["payload"]["url"]), type=str(item.get("type", "")).lower())
+            for item in message.get("attachments") or []
+            if isinstance(item.get("payload"), dict) and item["payload"].get("url")
+        ]
+        raw = dict(event)
+        return IncomingMessage(
+            source=Source.ok,
+            source_id=f"{chat_id}/{message['mid']}",
+            author_id=str(sender.get("user_id") or "") or None,
+            author_name=sender.get("name"),
+            text=limit_text(clean_text(str(message.get("text") or "")), raw),
+            created_at=from_unix(event["timestamp"]) if event.get("timestamp") else
+            datetime.now(UTC),
+            attachments=attachments,
+            region=self.config.region,
+            channel=self.config.channel,
+            raw=raw,
+        )
+
     def _topic_message(
         self, gid: str, topic: Mapping[str, Any], names: Mapping[str, str]
     ) -> IncomingMessage:
@@ -276,6 +374,13 @@ def _comment_date(comment: Mapping[str, Any]) -> datetime:
         return from_unix(int(comment["date_ms"]))
     parsed = datetime.strptime(str(comment["date"])[:19], "%Y-%m-%d %H:%M:%S")
     return parsed.replace(tzinfo=moscow_tz())
+
+
+def _user_ref(author_id: str | None) -> str | None:
+    """"user:<id>" for a person (comments give the bare id); None for a group or nobody."""
+    if not author_id or author_id.startswith("group:"):
+        return None
+    return author_id if author_id.startswith("user:") else f"user:{author_id}"
 
 
 def _names(entities: Mapping[str, Any]) -> dict[str, str]:

@@ -183,7 +183,8 @@ class TelegramConnector(HttpConnector):
             raw=raw,
         )
 
-    def receive(self, body: bytes, headers: Mapping[str, str]) -> PushResult:
+    def receive(self, body: bytes, headers: Mapping[str, str],
+                query: Mapping[str, str] | None = None) -> PushResult:
         """Webhook call: check the secret header, map the Update."""
         expected = secret_value(self.config.webhook_secret)
         given = next((v for k, v in headers.items() if k.lower() == SECRET_HEADER.lower()), "")

@@ -375,7 +375,8 @@ class VKConnector(HttpConnector):
 
     # -- Callback API ------------------------------------------------------
 
-    def receive(self, body: bytes, headers: Mapping[str, str]) -> PushResult:
+    def receive(self, body: bytes, headers: Mapping[str, str],
+                query: Mapping[str, str] | None = None) -> PushResult:
         """Handle a Callback API call: confirmation, new/edited/deleted posts and comments."""
         try:
             event = json.loads(body)
