@@ -7,7 +7,7 @@ from sqlalchemy import inspect
 
 import otklik.models  # noqa: F401
 from otklik.db.base import Base
-from otklik.db.migrate import alembic_config, current_revision
+from otklik.db.migrate import alembic_config, current_revision, include_name
 from otklik.db.session import make_engine
 
 
@@ -17,7 +17,8 @@ def test_head_has_every_table_and_no_drift(database_url: str) -> None:
         tables = set(inspect(engine).get_table_names())
         assert set(Base.metadata.tables) <= tables
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(connection, opts={"compare_type": True,
+                                                                "include_name": include_name})
             assert compare_metadata(context, Base.metadata) == []
     finally:
         engine.dispose()

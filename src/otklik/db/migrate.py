@@ -9,6 +9,18 @@ from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
+#: Objects only migrations create (full-text search: a GIN expression index on PostgreSQL,
+#: an FTS5 table and its shadow tables on SQLite); autogenerate must not compare them.
+MIGRATION_ONLY_TABLE_PREFIX = "message_fts"
+MIGRATION_ONLY_INDEXES = frozenset({"ix_message_text_fts"})
+
+
+def include_name(name: str | None, type_: str, _parent_names: object) -> bool:
+    """Alembic's ``include_name`` hook: leave the migration-only search objects alone."""
+    if type_ == "table" and name and name.startswith(MIGRATION_ONLY_TABLE_PREFIX):
+        return False
+    return not (type_ == "index" and name in MIGRATION_ONLY_INDEXES)
+
 
 def alembic_config(database_url: str) -> Config:
     """An Alembic configuration pointing at the packaged migrations and this database."""

@@ -76,6 +76,10 @@ class Case(Base):
     executor_id: Mapped[int | None] = mapped_column(
         ForeignKey("organization.id", ondelete="SET NULL"), index=True
     )
+    #: The person (of the center or of the executor) working on the case now.
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
     problem_id: Mapped[int | None] = mapped_column(
         ForeignKey("problem.id", ondelete="SET NULL"), index=True
     )
@@ -108,6 +112,9 @@ class Case(Base):
     __table_args__ = (
         Index("ix_case_region_status_due", "region_code", "status", "resolution_due"),
         Index("ix_case_region_received", "region_code", "received_at"),
+        # The queue's keyset pages: deadline first (NULLS LAST) or newest first, id breaks ties.
+        Index("ix_case_due_id", "resolution_due", "id"),
+        Index("ix_case_received_id", "received_at", "id"),
     )
 
 
