@@ -131,7 +131,7 @@ def _auto_answer(session: Session, actor: Actor, case: Case, kind: str, text: st
 def interim_answer(session: Session, actor: Actor, case: Case,
                    organization: Organization) -> Answer:
     """"Taken into work, the deadline is …", published when the case is routed."""
-    text = render_default("interim", _context(case, organization))
+    text = render_default("interim", answer_context(case, organization))
     return _auto_answer(session, actor, case, "interim", text)
 
 
@@ -140,7 +140,9 @@ def clarification_request(session: Session, actor: Actor, case: Case, question: 
     return _auto_answer(session, actor, case, "clarification", question.strip())
 
 
-def _context(case: Case, organization: Organization | None) -> dict[str, Any]:
+def answer_context(case: Case, organization: Organization | None) -> dict[str, Any]:
+    """What an answer template may say about a case: its number, executor, deadline, topic
+    and address (the answer editor fills templates from it)."""
     from otklik.nlp.taxonomy import load_taxonomy
 
     taxonomy = load_taxonomy()

@@ -10,6 +10,8 @@ from otklik.cases.queries import case_detail
 from otklik.cases.repository import CaseRepository
 from otklik.cases.schemas import (
     AnswerRead,
+    AssigneeRead,
+    AssignRequest,
     BulkAnswer,
     CalendarExceptionCreate,
     CaseAction,
@@ -80,6 +82,24 @@ def edit_case(case_id: int, payload: CaseEdit, actor: CurrentActor, session: Ses
     service.edit(session, actor, case, payload.changes, payload.version)
     session.flush()
     return CaseRead.model_validate(case)
+
+
+@router.put("/cases/{case_id}/assignee", response_model=CaseRead)
+def assign_case(case_id: int, payload: AssignRequest, actor: CurrentActor,
+                session: SessionDep) -> CaseRead:
+    """Give the case to a person (or take it back with null)."""
+    case = service.get_case(session, actor, case_id)
+    service.assign(session, actor, case, payload.assignee_id, version=payload.version)
+    session.flush()
+    return CaseRead.model_validate(case)
+
+
+@router.get("/cases/{case_id}/assignees", response_model=list[AssigneeRead])
+def list_assignees(case_id: int, actor: CurrentActor, session: SessionDep
+                   ) -> list[AssigneeRead]:
+    """The people the caller may give this case to."""
+    case = service.get_case(session, actor, case_id)
+    return [AssigneeRead.model_validate(u) for u in service.assignable(session, actor, case)]
 
 
 @router.post("/cases/merge", response_model=CaseRead)

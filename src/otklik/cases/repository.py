@@ -10,6 +10,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
+from otklik.models.account import Role, User
 from otklik.models.case import (
     OPEN_STATUSES,
     Answer,
@@ -127,6 +128,20 @@ class CaseRepository:
             select(Case).where(Case.status == CaseStatus.clarification,
                                Case.clarification_due <= now)
         ).all()
+
+    def assignable_users(self, case: Case) -> list[User]:
+        """Who may be given the case: active staff of its executor organization and the
+        center's operators and curators who see its region; by name."""
+        center = (Role.operator, Role.curator)
+        conditions = [User.role.in_(center)]
+        if case.executor_id is not None:
+            conditions.append(and_(User.role == Role.executor,
+                                   User.organization_id == case.executor_id))
+        rows = self.session.scalars(
+            select(User).where(User.is_active.is_(True), or_(*conditions))
+            .order_by(User.full_name, User.username).limit(500)).all()
+        return [u for u in rows if u.role not in center or u.all_regions
+                or case.region_code in (u.region_codes or [])]
 
     # -- messages of cases ---------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ class CaseRead(BaseModel):
     street: str | None
     house: str | None
     executor_id: int | None
+    assignee_id: int | None = None
     problem_id: int | None
     received_at: datetime
     updated_at: datetime
@@ -138,6 +139,25 @@ class SplitRequest(BaseModel):
     """Messages to move into a new case."""
 
     message_ids: list[int] = Field(min_length=1)
+
+
+class AssignRequest(BaseModel):
+    """Who works on the case now (null takes it back), with the version the caller saw."""
+
+    assignee_id: int | None
+    version: int | None = None
+
+
+class AssigneeRead(BaseModel):
+    """A person a case may be given to."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    username: str
+    full_name: str
+    role: str
+    organization_id: int | None
 
 
 class ProblemRead(BaseModel):

@@ -19,6 +19,7 @@ from otklik.cases.repository import CaseRepository
 from otklik.cases.workflow import REJECT_REASONS, check
 from otklik.db.base import utcnow
 from otklik.errors import Conflict, Forbidden, InvalidInput, NotFound
+from otklik.models.account import User
 from otklik.models.case import Case, CaseEvent, CaseStatus, Extension, Label
 from otklik.models.message import Message, MessageEnrichment
 from otklik.organizations.repository import OrganizationRepository
@@ -272,6 +273,44 @@ def reopen(session: Session, actor: Actor, case: Case, reason: str,
     case.answered_at = None
     case.escalation_level = 0
     deadlines.assign(session, case, start=utcnow(), reopened=True)
+    return case
+
+
+# -- assignment --------------------------------------------------------------------------------
+
+
+def assignable(session: Session, actor: Actor, case: Case) -> list[User]:
+    """The people the actor may give this case to (an executor: only their colleagues)."""
+    users = CaseRepository(session).assignable_users(case)
+    if actor.scope.organization_id is not None:
+        users = [u for u in users if u.organization_id == actor.scope.organization_id]
+    return users
+
+
+def assign(session: Session, actor: Actor, case: Case, assignee_id: int | None, *,
+           version: int | None = None) -> Case:
+    """Give an open case to a person of its executor organization or of the center (None
+    takes it back); recorded in the history and the audit log."""
+    _expect_version(case, version)
+    check("assign", case.status)
+    if not actor.scope.can("triage"):
+        actor.require("answer")
+        _own(actor, case)
+    name = None
+    if assignee_id is not None:
+        user = next((u for u in assignable(session, actor, case) if u.id == assignee_id), None)
+        if user is None:
+            raise InvalidInput(
+                f"user {assignee_id} cannot take this case: assign someone of the executor "
+                "organization or an operator or curator of the case's region")
+        name = user.full_name or user.username
+    if case.assignee_id == assignee_id:
+        return case
+    previous = case.assignee_id
+    case.assignee_id = assignee_id
+    case.updated_at = utcnow()
+    record_event(session, actor, case, "assign", None, assignee=assignee_id,
+                 assignee_name=name, previous=previous)
     return case
 
 

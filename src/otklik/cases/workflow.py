@@ -51,6 +51,9 @@ TRANSITIONS: dict[str, Transition] = {
     "edit": _t({S.new, S.triage, S.routed, S.in_work, S.clarification, S.answer_drafted,
                 S.on_moderation}, None, "triage", "исправить"),
     "merge": _t({S.new, S.triage, S.routed, S.in_work}, S.closed, "triage", "объединить"),
+    # An executor may also assign within their own organization (cases.service.assign).
+    "assign": _t({S.new, S.triage, S.routed, S.in_work, S.clarification, S.answer_drafted,
+                  S.on_moderation}, None, "triage", "назначить ответственного"),
 }
 
 REJECT_REASONS = {

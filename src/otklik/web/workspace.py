@@ -20,7 +20,7 @@ from otklik.answers.templates import MissingPlaceholderError, describe, get_temp
 from otklik.audit import service as audit
 from otklik.audit.actor import Actor
 from otklik.cases import actions, service
-from otklik.cases.answers import _context as answer_context
+from otklik.cases.answers import answer_context
 from otklik.cases.queries import case_detail
 from otklik.cases.schemas import CaseAction
 from otklik.cases.workflow import REJECT_REASONS

@@ -3,19 +3,37 @@
 Every query starts from the scoped base of :class:`CaseRepository`, so a user never sees a
 case outside their regions (or, for an executor, outside their organization).
 
-Full-text search: PostgreSQL uses ``to_tsvector('russian', text) @@ plainto_tsquery``; SQLite
-falls back to case-insensitive substring matching (the engine registers a Unicode ``lower``;
-FTS5 would need a migration with a virtual table).
+Full-text search: PostgreSQL matches ``to_tsvector('russian', message.text)`` against
+``websearch_to_tsquery('russian', q)`` (GIN expression index ``ix_message_text_fts``); SQLite
+matches the FTS5 table ``message_fts`` with crude Russian stems as prefixes ("трубы" ->
+``труб*``); a SQLite build without FTS5 falls back to case-insensitive substrings. Both
+tables are made by migration 0005.
+
+The queue pages by keyset (the last row's sort key rides in the "next" link), so page 1,000
+costs what page 1 does; counts stop at :data:`COUNT_CAP` ("более 10 000").
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
@@ -37,6 +55,9 @@ from otklik.models.organization import Organization
 from otklik.models.territory import Territory, TerritoryLevel
 
 SORTS = ("deadline", "newest", "oldest")
+#: Counting stops here: above it the queue says "более 10 000" (exact counts of a million
+#: rows would cost more than the page itself).
+COUNT_CAP = 10_000
 
 
 @dataclass
@@ -47,6 +68,7 @@ class QueueFilter:
     topic: str | None = None
     municipality_id: int | None = None
     executor_id: int | None = None
+    assignee_id: int | None = None
     urgency: str | None = None
     source: str | None = None
     overdue: bool = False
@@ -59,25 +81,67 @@ class QueueFilter:
 
 @dataclass
 class QueuePage:
-    """One page of the queue, its total and the counters per status."""
+    """One page of the queue, its (capped) total, the capped counters per status and the
+    key of the next page (None on the last one)."""
 
     rows: Sequence[Case]
     total: int
     counts: dict[str, int]
+    next_key: str | None = None
+
+
+# -- full-text search ----------------------------------------------------------------------------
+
+_RUSSIAN = literal_column("'russian'::regconfig")
+_ENDINGS = sorted((
+    "иями", "ями", "ами", "ого", "его", "ому", "ему", "ыми", "ими", "ой", "ей", "ий", "ый",
+    "ая", "яя", "ое", "ее", "ые", "ие", "ах", "ях", "ам", "ям", "ов", "ев", "ом", "ем", "ью",
+    "ию", "ия", "ии", "а", "я", "ы", "и", "у", "ю", "е", "о", "ь", "й",
+), key=len, reverse=True)
+
+
+def fts5_query(q: str) -> str | None:
+    """An FTS5 MATCH expression for what a person typed: every word, as a prefix of its
+    stem (SQLite has no Russian stemmer: "трубы" finds "труба", "трубой")."""
+    terms = []
+    for word in re.findall(r"\w+", q.lower())[:12]:
+        stem = word
+        for ending in _ENDINGS:
+            if word.endswith(ending) and len(word) - len(ending) >= 3:
+                stem = word[: -len(ending)]
+                break
+        terms.append('"' + stem.replace('"', "") + '"*')
+    return " ".join(terms) or None
+
+
+def _has_fts5_table(session: Session) -> bool:
+    return session.scalar(text(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'message_fts'")) is not None
 
 
 def _search(session: Session, q: str) -> ColumnElement[bool]:
-    matched = select(CaseMessage.case_id).join(Message, Message.id == CaseMessage.message_id)
-    if session.get_bind().dialect.name == "postgresql":
-        text_match: ColumnElement[bool] = func.to_tsvector("russian", Message.text).op("@@")(
-            func.plainto_tsquery("russian", q))
-        title_match: ColumnElement[bool] = func.to_tsvector("russian", Case.title).op("@@")(
-            func.plainto_tsquery("russian", q))
-    else:
-        needle = q.lower()
-        text_match = func.lower(Message.text).contains(needle, autoescape=True)
-        title_match = func.lower(Case.title).contains(needle, autoescape=True)
-    return or_(title_match, exists(matched.where(CaseMessage.case_id == Case.id, text_match)))
+    """Cases with a message matching the query."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        matched = select(CaseMessage.case_id).join(Message, Message.id == CaseMessage.message_id) \
+            .where(func.to_tsvector(_RUSSIAN, Message.text).op("@@")(
+                func.websearch_to_tsquery(_RUSSIAN, q)))
+        return Case.id.in_(matched)
+    if dialect == "sqlite" and _has_fts5_table(session):
+        match = fts5_query(q)
+        if match is None:
+            return literal(True)
+        hits = text("SELECT rowid FROM message_fts WHERE message_fts MATCH :fts").bindparams(
+            fts=match).columns(rowid=Message.id.type)
+        return Case.id.in_(select(CaseMessage.case_id).where(
+            CaseMessage.message_id.in_(select(hits.subquery().c.rowid))))
+    needle = q.lower()
+    matched = select(CaseMessage.case_id).join(Message, Message.id == CaseMessage.message_id) \
+        .where(func.lower(Message.text).contains(needle, autoescape=True))
+    return or_(func.lower(Case.title).contains(needle, autoescape=True), Case.id.in_(matched))
+
+
+# -- the queue -----------------------------------------------------------------------------------
 
 
 def _filtered(session: Session, scope: Scope, f: QueueFilter, now: datetime,
@@ -91,6 +155,8 @@ def _filtered(session: Session, scope: Scope, f: QueueFilter, now: datetime,
         query = query.where(Case.municipality_id == f.municipality_id)
     if f.executor_id is not None:
         query = query.where(Case.executor_id == f.executor_id)
+    if f.assignee_id is not None:
+        query = query.where(Case.assignee_id == f.assignee_id)
     if f.urgency:
         query = query.where(Case.urgency == f.urgency)
     if f.source:
@@ -110,23 +176,90 @@ def _filtered(session: Session, scope: Scope, f: QueueFilter, now: datetime,
     return query
 
 
+def encode_key(sort: str, case: Case) -> str:
+    """The keyset cursor after a row: its sort value (ISO time, or empty for none) and id."""
+    value = case.received_at if sort in ("newest", "oldest") else case.resolution_due
+    return f"{value.isoformat() if value else ''}~{case.id}"
+
+
+def _decode_key(key: str | None) -> tuple[datetime | None, int] | None:
+    if not key or "~" not in key:
+        return None
+    value, _, ident = key.rpartition("~")
+    try:
+        return (datetime.fromisoformat(value) if value else None), int(ident)
+    except ValueError:
+        return None
+
+
+def _page(session: Session, query: Select[Any], sort: str, key: str | None,
+          limit: int) -> list[Case]:
+    """One keyset page: a range scan from the last key on (resolution_due, id) or
+    (received_at, id), never an OFFSET."""
+    after = _decode_key(key)
+    if sort in ("newest", "oldest"):
+        newest = sort == "newest"
+        order = (Case.received_at.desc(), Case.id.desc()) if newest else (
+            Case.received_at.asc(), Case.id.asc())
+        if after is not None and after[0] is not None:
+            pair = tuple_(Case.received_at, Case.id)
+            last = tuple_(literal(after[0], Case.received_at.type), literal(after[1]))
+            query = query.where(pair < last if newest else pair > last)
+        return list(session.scalars(query.order_by(*order).limit(limit)))
+    # Deadline first, cases without a deadline last: two ranges, each an index range scan
+    # (one ORDER BY ... NULLS LAST with an OR would make PostgreSQL read from the start).
+    rows: list[Case] = []
+    if after is None or after[0] is not None:
+        dated = query.where(Case.resolution_due.is_not(None))
+        if after is not None:
+            dated = dated.where(tuple_(Case.resolution_due, Case.id) > tuple_(
+                literal(after[0], Case.resolution_due.type), literal(after[1])))
+        rows = list(session.scalars(
+            dated.order_by(Case.resolution_due.asc(), Case.id.asc()).limit(limit)))
+    if len(rows) < limit:
+        undated = query.where(Case.resolution_due.is_(None))
+        if after is not None and after[0] is None:
+            undated = undated.where(Case.id > after[1])
+        rows += session.scalars(undated.order_by(Case.id.asc()).limit(limit - len(rows)))
+    return rows
+
+
+def capped_count(session: Session, query: Select[Any], cap: int = COUNT_CAP) -> int:
+    """How many rows the query has, counting at most ``cap + 1`` (more means "over cap")."""
+    bounded = query.with_only_columns(Case.id).order_by(None).limit(cap + 1).subquery()
+    return session.scalar(select(func.count()).select_from(bounded)) or 0
+
+
+def status_counts(session: Session, scope: Scope, f: QueueFilter, now: datetime,
+                  cap: int = COUNT_CAP) -> dict[str, int]:
+    """Per status (and ``""`` for all), how many cases match the other filters, each
+    counted up to ``cap + 1`` in one round trip."""
+    base = _filtered(session, scope, f, now, with_status=False)
+    parts = [
+        select(literal(name).label("status"), select(func.count()).select_from(
+            (q.with_only_columns(Case.id).order_by(None).limit(cap + 1)).subquery()
+        ).scalar_subquery().label("n"))
+        for name, q in [("", base), *((s.value, base.where(Case.status == s))
+                                       for s in CaseStatus)]
+    ]
+    return {name: n or 0 for name, n in session.execute(union_all(*parts))}
+
+
 def queue(session: Session, scope: Scope, f: QueueFilter, now: datetime, *, limit: int,
-          offset: int) -> QueuePage:
-    """A page of the queue (deadline first by default), the total and counts per status."""
+          after: str | None = None, with_counts: bool = True) -> QueuePage:
+    """A page of the queue after a keyset cursor (deadline first by default), its capped
+    total and capped counts per status."""
     query = _filtered(session, scope, f, now)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    order: tuple[Any, ...]
-    if f.sort == "newest":
-        order = (Case.received_at.desc(), Case.id.desc())
-    elif f.sort == "oldest":
-        order = (Case.received_at.asc(), Case.id.asc())
+    rows = _page(session, query, f.sort, after, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    counts = status_counts(session, scope, f, now) if with_counts else {}
+    if with_counts and len(f.statuses) <= 1:
+        total = counts.get(f.statuses[0].value if f.statuses else "", 0)
     else:
-        order = (Case.resolution_due.asc().nulls_last(), Case.id.desc())
-    rows = session.scalars(query.order_by(*order).limit(limit).offset(offset)).all()
-    base = _filtered(session, scope, f, now, with_status=False).subquery()
-    counts = {str(getattr(s, "value", s)): n for s, n in session.execute(
-        select(base.c.status, func.count()).group_by(base.c.status))}
-    return QueuePage(rows=rows, total=total, counts=counts)
+        total = capped_count(session, query)
+    return QueuePage(rows=rows, total=total, counts=counts,
+                     next_key=encode_key(f.sort, rows[-1]) if more and rows else None)
 
 
 def count_new_since(session: Session, scope: Scope, since: datetime) -> int:
