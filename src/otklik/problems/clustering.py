@@ -47,6 +47,8 @@ from typing import Any
 import numpy as np
 
 from otklik.nlp import dedup
+from otklik.problems import clustering_corrections as corrections
+from otklik.problems.clustering_corrections import decode_signatures
 from otklik.problems.clustering_state import (
     AREA_SUBTOPICS,
     Assignment,
@@ -87,19 +89,9 @@ PLACE_AREA = 1.0
 PLACE_MUNICIPALITY = 0.2
 
 
-def _decode(signatures: Iterable[str]) -> list[np.ndarray]:
-    out = []
-    for sig in signatures:
-        try:
-            out.append(dedup.decode_signature(sig))
-        except ValueError:
-            continue
-    return out
-
-
 # ---- the index ----------------------------------------------------------------------------
 @dataclass(slots=True)
-class _Prepared:
+class Prepared:
     """A case with its terms, signature and street key computed once."""
 
     f: CaseFeatures
@@ -141,10 +133,6 @@ def _lean(values: np.ndarray) -> Any:
     from datasketch import LeanMinHash
 
     return LeanMinHash(seed=1, hashvalues=values.astype(np.uint64), scheme="affine32")
-
-
-def _same(a: Any, b: Any) -> Any:
-    return a if a == b else None
 
 
 class ProblemIndex:
@@ -218,7 +206,7 @@ class ProblemIndex:
         for buckets, bkey in self._buckets(st):
             _drop_from(buckets, bkey, st.key)
 
-    def _candidates(self, it: _Prepared) -> _Bucket:
+    def _candidates(self, it: Prepared) -> _Bucket:
         f = it.f
         place = (f.topic, f.region, f.municipality_id, f.settlement_id)
         out: _Bucket = {}
@@ -238,7 +226,7 @@ class ProblemIndex:
         return st.first_seen - window <= at <= st.last_seen + window
 
     def _place_level(
-        self, it: _Prepared, st: ProblemState
+        self, it: Prepared, st: ProblemState
     ) -> tuple[float, float, str, bool] | None:
         """(place score, minimal text similarity, reason, generalize place) or None."""
         f, cfg = it.f, self.config
@@ -274,7 +262,7 @@ class ProblemIndex:
         return PLACE_MUNICIPALITY, cfg.min_text_municipality, "тот же район", True
 
     def _similarity(
-        self, it: _Prepared, st: ProblemState, idf: dict[str, float], item_norm: float
+        self, it: Prepared, st: ProblemState, idf: dict[str, float], item_norm: float
     ) -> tuple[float, float, float, list[str]]:
         """(IDF cosine to the centroid, coverage of the problem's core, best MinHash
         Jaccard, the shared distinctive terms).
@@ -298,9 +286,8 @@ class ProblemIndex:
                     core_hit += w * (c / size) ** 2
             cnorm = core = 0.0
             for t, c in terms.items():
-                w = idf.get(t)
-                if w is None:
-                    w = idf[t] = self.idf(t)
+                known = idf.get(t)
+                w = known if known is not None else idf.setdefault(t, self.idf(t))
                 cnorm += (w * c) ** 2
                 if c >= floor:
                     core += w * (c / size) ** 2
@@ -318,11 +305,11 @@ class ProblemIndex:
         return cos, cover, jac, shared[:3]
 
     # ---- assignment -----------------------------------------------------------------------
-    def _prepare(self, f: CaseFeatures) -> _Prepared:
+    def _prepare(self, f: CaseFeatures) -> Prepared:
         sig = None
         if len(f.text or "") >= _MIN_DEDUP_CHARS:
             if f.signature:
-                decoded = _decode([f.signature])
+                decoded = decode_signatures([f.signature])
                 sig = decoded[0] if decoded else None
             if sig is None:
                 sig = dedup.hashvalues(f.text)
@@ -331,8 +318,8 @@ class ProblemIndex:
         if skey is None and f.settlement_id is not None:
             f = self._infer_street(f, terms)
             skey = street_key(f.street)
-            return _Prepared(f, terms, sig, skey, inferred_street=skey is not None)
-        return _Prepared(f, terms, sig, skey)
+            return Prepared(f, terms, sig, skey, inferred_street=skey is not None)
+        return Prepared(f, terms, sig, skey)
 
     def _infer_street(self, f: CaseFeatures, terms: Sequence[str]) -> CaseFeatures:
         """A case whose street was not recognised but whose text names exactly one street
@@ -369,7 +356,7 @@ class ProblemIndex:
         finally:
             self.observe(it.terms)
 
-    def _assign(self, it: _Prepared, window: timedelta, min_score: float) -> Assignment:
+    def _assign(self, it: Prepared, window: timedelta, min_score: float) -> Assignment:
         f, cfg = it.f, self.config
         cid = f.case_id
         if not f.topic or f.topic in cfg.ignore_topics:
@@ -440,7 +427,7 @@ class ProblemIndex:
             reasons.append(f"кандидатов ниже порога: {scored}")
         return Assignment(cid, st.key, True, 1.0, reasons, candidates=scored)
 
-    def _region_match(self, it: _Prepared, window: timedelta) -> Assignment | None:
+    def _region_match(self, it: Prepared, window: timedelta) -> Assignment | None:
         """A case that names no place but the region joins an active problem of its topic
         there when its text matches strongly ("Лавровский мост разваливается" while the
         Lavrov Street overpass problem is open); the problem's place is left as it is."""
@@ -478,7 +465,7 @@ class ProblemIndex:
         self._join(self.problems[best.key], it, generalize=False, keep_place=True)
         return Assignment(f.case_id, best.key, False, round(best.score, 4), best.reasons)
 
-    def _near_duplicate(self, it: _Prepared, window: timedelta) -> Assignment | None:
+    def _near_duplicate(self, it: Prepared, window: timedelta) -> Assignment | None:
         """Join a problem whose member text this case nearly repeats (topic and region
         agreeing when both are known); the problem's place is left as it is."""
         if it.sig is None or not self._sigs:
@@ -521,7 +508,7 @@ class ProblemIndex:
         self.problems[st.key] = st
         self._order[st.key] = self._seq
         self._sigs[st.key] = []
-        for values in _decode(st.signatures):
+        for values in decode_signatures(st.signatures):
             self._add_signature(st, values, store=False)
         for cid in st.case_ids:
             self._case_key[cid] = st.key
@@ -541,7 +528,7 @@ class ProblemIndex:
             self._lsh.remove(f"{key}#{i}")
         self._sigs.pop(key, None)
 
-    def _open(self, it: _Prepared) -> ProblemState:
+    def _open(self, it: Prepared) -> ProblemState:
         f = it.f
         st = ProblemState(
             topic=f.topic or "other",
@@ -560,7 +547,7 @@ class ProblemIndex:
         return st
 
     def _join(
-        self, st: ProblemState, it: _Prepared, *, generalize: bool, keep_place: bool = False
+        self, st: ProblemState, it: Prepared, *, generalize: bool, keep_place: bool = False
     ) -> None:
         f = it.f
         place_changed = False
@@ -590,7 +577,7 @@ class ProblemIndex:
             return True
         return False
 
-    def _add_member(self, st: ProblemState, it: _Prepared, *, sign: int = 1) -> None:
+    def _add_member(self, st: ProblemState, it: Prepared, *, sign: int = 1) -> None:
         f = it.f
         terms = st.terms
         for t in it.terms:
@@ -700,151 +687,25 @@ class ProblemIndex:
         index._latest = datetime.fromisoformat(latest) if latest else None
         return index
 
-    # ---- operator corrections -------------------------------------------------------------
+
+    # ---- operator corrections (otklik.problems.clustering_corrections) --------------------
     def merge(self, a: str, b: str) -> ProblemState:
-        """Merge problem ``b`` into ``a`` and return ``a``; ``b`` leaves the index.
+        """Merge problem ``b`` into ``a``; see :func:`clustering_corrections.merge`."""
+        return corrections.merge(self, a, b)
 
-        The place becomes what both share (two streets of one town -> the town). The
-        caller relinks b's cases to a and marks b as merged; pins on b now point to a.
-        """
-        if a == b:
-            return self.problems[a]
-        sa, sb = self.problems[a], self.problems[b]
-        self._unindex(sa)
-        self._remove(b)
-        same_settlement = sa.settlement_id == sb.settlement_id
-        if sa.street_key != sb.street_key or not same_settlement:
-            sa.street = None
-        if not same_settlement:
-            sa.settlement_id, sa.settlement_name = None, None
-        if sa.municipality_id != sb.municipality_id:
-            sa.municipality_id, sa.municipality_name = None, None
-        sa.region = _same(sa.region, sb.region)
-        sa.subtopic = sa.subtopic or sb.subtopic
-        for t, c in sb.terms.items():
-            sa.terms[t] = sa.terms.get(t, 0.0) + c
-        for s, c in sb.streets.items():
-            sa.streets[s] = sa.streets.get(s, 0) + c
-        sa.size += sb.size
-        sa.first_seen = min(sa.first_seen, sb.first_seen)
-        sa.last_seen = max(sa.last_seen, sb.last_seen)
-        sa.case_ids |= sb.case_ids
-        for cid in sb.case_ids:
-            self._case_key[cid] = a
-        for values in _decode(sb.signatures):
-            self._add_signature(sa, values)
-        for cid, key in self.pins.items():
-            if key == b:
-                self.pins[cid] = a
-        if len(sa.terms) > self.config.max_terms:
-            self._trim_terms(sa)
-        self._index(sa)
-        sa.title = title_for(sa, self.idf)
-        return sa
+    def split(self, key: str, moved: Sequence[CaseFeatures],
+              remaining: Sequence[CaseFeatures] | None = None) -> ProblemState:
+        """Move cases into a new problem; see :func:`clustering_corrections.split`."""
+        return corrections.split(self, key, moved, remaining)
 
-    def split(
-        self,
-        key: str,
-        moved: Sequence[CaseFeatures],
-        remaining: Sequence[CaseFeatures] | None = None,
-    ) -> ProblemState:
-        """Move ``moved`` cases out of problem ``key`` into a new problem and return it.
-
-        The moved cases are pinned to the new problem (an operator decided). Pass the
-        cases that stay as ``remaining`` to rebuild the old problem exactly; without them
-        the moved cases' terms are subtracted from its centroid.
-        """
-        if not moved:
-            raise ValueError("split needs at least one case to move")
-        old = self.problems[key]
-        prepared = [self._prepare(f) for f in moved]
-        for it in prepared:
-            if it.f.case_id in old.case_ids and remaining is None:
-                self._add_member(old, it, sign=-1)
-            else:
-                old.case_ids.discard(it.f.case_id)
-                self._case_key.pop(it.f.case_id, None)
-        if remaining is not None:
-            self._rebuild(old, [self._prepare(f) for f in remaining])
-        first = prepared[0].f
-        new = ProblemState(
-            topic=first.topic or old.topic,
-            subtopic=first.subtopic or old.subtopic,
-            region=first.region,
-            municipality_id=first.municipality_id,
-            settlement_id=first.settlement_id,
-            street=first.street if prepared[0].street else None,
-            first_seen=min(f.created_at for f in moved),
-            last_seen=max(f.created_at for f in moved),
-            settlement_name=first.settlement_name,
-            municipality_name=first.municipality_name,
-        )
-        for f in moved[1:]:
-            same_place = f.settlement_id == new.settlement_id
-            if not same_place or street_key(f.street) != street_key(new.street):
-                new.street = None
-            if f.settlement_id != new.settlement_id:
-                new.settlement_id, new.settlement_name = None, None
-            if f.municipality_id != new.municipality_id:
-                new.municipality_id, new.municipality_name = None, None
-            new.region = _same(new.region, f.region)
-        self._register(new)
-        for it in prepared:
-            self._add_member(new, it)
-            self.pins[it.f.case_id] = new.key
-        new.title = title_for(new, self.idf)
-        old.title = title_for(old, self.idf)
-        return new
-
-    def _rebuild(self, st: ProblemState, members: Sequence[_Prepared]) -> None:
-        for cid in st.case_ids:
-            if self._case_key.get(cid) == st.key:
-                del self._case_key[cid]
-        self._drop_signatures(st.key)
-        self._sigs[st.key] = []
-        st.terms, st.streets, st.case_ids, st.signatures, st.size = {}, {}, set(), [], 0
-        if members:
-            st.first_seen = min(it.f.created_at for it in members)
-            st.last_seen = max(it.f.created_at for it in members)
-        for it in members:
-            self._add_member(st, it)
-
-    def pin(
-        self, case_id: int, key: str | None, features: CaseFeatures | None = None
-    ) -> Assignment:
-        """An operator puts a case into problem ``key`` (None: into no problem) for good.
-
-        With ``features`` the centroids of the old and new problem follow the move.
-        An old problem left empty leaves the index (the caller may delete or keep it).
-        """
-        old = self._case_key.get(case_id)
-        if old != key:
-            it = self._prepare(features) if features is not None else None
-            if old is not None and old in self.problems:
-                src = self.problems[old]
-                if it is not None:
-                    self._add_member(src, it, sign=-1)
-                else:
-                    src.case_ids.discard(case_id)
-                    src.size = max(src.size - 1, 0)
-                    self._case_key.pop(case_id, None)
-                if src.size == 0:
-                    self._remove(old)
-            if key is not None:
-                dst = self.problems[key]
-                if it is not None:
-                    self._add_member(dst, it)
-                else:
-                    dst.case_ids.add(case_id)
-                    dst.size += 1
-                    self._case_key[case_id] = key
-        self.pins[case_id] = key
-        return Assignment(case_id, key, False, 1.0, ["закреплено оператором"], pinned=True)
+    def pin(self, case_id: int, key: str | None,
+            features: CaseFeatures | None = None) -> Assignment:
+        """Place a case for good; see :func:`clustering_corrections.pin`."""
+        return corrections.pin(self, case_id, key, features)
 
     def unpin(self, case_id: int) -> None:
         """Let automatic runs place the case again (its current problem is kept)."""
         self.pins.pop(case_id, None)
-
 
 def assign(
     item: CaseFeatures,
