@@ -259,6 +259,30 @@ STRINGS: dict[str, dict[str, str]] = {
     "ws_region": {"ru": "Регион", "en": "Region"},
     "ws_enabled": {"ru": "включено", "en": "enabled"},
     "ws_pending_ext": {"ru": "Запросы продления", "en": "Extension requests"},
+    # -- workspace: assignment, saved views, split, keyset pages (issue 6) --
+    "ws_assignee": {"ru": "Ответственный", "en": "Assignee"},
+    "ws_assign": {"ru": "Назначить", "en": "Assign"},
+    "ws_assign_nobody": {"ru": "— никто —", "en": "— nobody —"},
+    "ws_bulk_assign": {"ru": "назначить ответственного", "en": "assign to a person"},
+    "ws_mine": {"ru": "Мои (назначенные мне)", "en": "Mine (assigned to me)"},
+    "ws_views": {"ru": "Сохранённые виды", "en": "Saved views"},
+    "ws_views_none": {"ru": "Пока нет: задайте фильтры и сохраните их под именем",
+                      "en": "None yet: set filters and save them under a name"},
+    "ws_view_name": {"ru": "Название вида", "en": "View name"},
+    "ws_view_save": {"ru": "Сохранить фильтры как вид", "en": "Save the filters as a view"},
+    "ws_view_delete": {"ru": "Удалить", "en": "Delete"},
+    "ws_split": {"ru": "Выделить в новое обращение", "en": "Split into a new case"},
+    "ws_split_hint": {"ru": "Отметьте сообщения о другом деле: они станут отдельным "
+                            "обращением на разборе",
+                      "en": "Check the messages about another matter: they become a case "
+                            "of their own, in triage"},
+    "ws_split_pick": {"ru": "выделить", "en": "split out"},
+    "ws_more_than": {"ru": "более", "en": "over"},
+    "ws_first_page": {"ru": "В начало", "en": "First page"},
+    "ws_keys": {"ru": "Клавиши: j/k — вниз/вверх, Enter — открыть, x — отметить, "
+                      "a — назначить ответственного, r — направить, / — поиск",
+                "en": "Keys: j/k — down/up, Enter — open, x — select, a — assign, "
+                      "r — route, / — search"},
 }
 
 
