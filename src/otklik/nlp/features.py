@@ -111,16 +111,92 @@ class CharWordCache:
         return apply_tfidf(self.counts(texts), self.vectorizer)
 
 
+class LemmaNgramIndex:
+    """Integer ids for the lemmas of a word vectorizer's vocabulary, so that the 1-2-grams
+    of a batch are looked up with array operations instead of building their strings."""
+
+    def __init__(self, vectorizer: TfidfVectorizer) -> None:
+        vocabulary: dict[str, int] = vectorizer.vocabulary_
+        ids: dict[str, int] = {}
+        unigrams: dict[int, int] = {}
+        bigrams: list[tuple[int, int, int]] = []
+        for gram, col in vocabulary.items():
+            words = gram.split(" ")
+            for w in words:
+                if w not in ids:
+                    ids[w] = len(ids)
+            if len(words) == 1:
+                unigrams[ids[words[0]]] = col
+            elif len(words) == 2:
+                bigrams.append((ids[words[0]], ids[words[1]], col))
+        self.vocabulary = vocabulary
+        self.ids = ids
+        self.n_features = len(vocabulary)
+        self.lowercase = bool(vectorizer.lowercase)
+        self.unigram_col = np.full(len(ids) + 1, -1, dtype=np.int64)  # last: "unknown"
+        for i, col in unigrams.items():
+            self.unigram_col[i] = col
+        size = len(ids) + 1
+        keys = np.asarray([a * size + b for a, b, _ in bigrams], dtype=np.int64)
+        order = np.argsort(keys)
+        self.bigram_keys = keys[order]
+        self.bigram_col = np.asarray([c for _, _, c in bigrams], dtype=np.int64)[order]
+        self.size = size
+
+    def counts(self, lemma_lists: Sequence[Sequence[str]]) -> csr_matrix:
+        """Raw 1-2-gram counts, one row per lemma list."""
+        ids = self.ids
+        unknown = self.size - 1
+        flat: list[int] = []
+        lengths: list[int] = []
+        lower = self.lowercase
+        for lemmas in lemma_lists:
+            for w in lemmas:
+                i = ids.get(w)
+                if i is None and lower:
+                    i = ids.get(w.lower())
+                flat.append(unknown if i is None else i)
+            lengths.append(len(lemmas))
+        n_docs = len(lemma_lists)
+        tok = np.asarray(flat, dtype=np.int64)
+        doc = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
+        uni = self.unigram_col[tok]
+        keep = uni >= 0
+        rows, cols = [doc[keep]], [uni[keep]]
+        if len(tok) > 1 and len(self.bigram_keys):
+            first, second = tok[:-1], tok[1:]
+            same_doc = doc[:-1] == doc[1:]
+            known = same_doc & (first != unknown) & (second != unknown)
+            keys = first[known] * self.size + second[known]
+            pos = np.searchsorted(self.bigram_keys, keys)
+            pos[pos >= len(self.bigram_keys)] = 0
+            hit = self.bigram_keys[pos] == keys
+            rows.append(doc[:-1][known][hit])
+            cols.append(self.bigram_col[pos[hit]])
+        row = np.concatenate(rows)
+        col = np.concatenate(cols)
+        matrix = csr_matrix((np.ones(len(row), dtype=np.float32), (row, col)),
+                            shape=(n_docs, self.n_features))
+        matrix.sum_duplicates()
+        return matrix
+
+
 def lemma_ngram_counts(
-    vectorizer: TfidfVectorizer, lemma_lists: Sequence[Sequence[str]]
+    vectorizer: TfidfVectorizer,
+    lemma_lists: Sequence[Sequence[str]],
+    index: LemmaNgramIndex | None = None,
 ) -> csr_matrix:
     """Counts of a word vectorizer (``token_pattern=r"\\S+"``) from lemma lists.
 
-    Equals ``vectorizer`` counting ``" ".join(lemmas)``: lemmas are lower-case words
-    without spaces, so the join and re-split give back the same list.
+    Equals ``vectorizer`` counting ``" ".join(lemmas)``: lemmas are words without spaces,
+    so the join and re-split give back the same list. 1-2-grams (the recipe's) go through
+    a :class:`LemmaNgramIndex` (pass one to reuse it); other ranges are counted one
+    n-gram string at a time.
     """
-    vocabulary: dict[str, int] = vectorizer.vocabulary_
     low, high = vectorizer.ngram_range
+    if (low, high) in ((1, 1), (1, 2)):
+        return (index or LemmaNgramIndex(vectorizer)).counts(lemma_lists)
+    vocabulary: dict[str, int] = vectorizer.vocabulary_
     lowercase = vectorizer.lowercase
     indices: list[int] = []
     indptr = [0]
@@ -128,12 +204,8 @@ def lemma_ngram_counts(
         lemmas = [w.lower() for w in raw] if lowercase else list(raw)
         n = len(lemmas)
         for size in range(low, high + 1):
-            if size == 1:
-                grams: Any = lemmas
-            else:
-                grams = (" ".join(lemmas[i : i + size]) for i in range(n - size + 1))
-            for gram in grams:
-                col = vocabulary.get(gram)
+            for i in range(n - size + 1):
+                col = vocabulary.get(" ".join(lemmas[i : i + size]))
                 if col is not None:
                     indices.append(col)
         indptr.append(len(indices))
@@ -145,7 +217,9 @@ def lemma_ngram_counts(
 
 
 def lemma_ngram_tfidf(
-    vectorizer: TfidfVectorizer, lemma_lists: Sequence[Sequence[str]]
+    vectorizer: TfidfVectorizer,
+    lemma_lists: Sequence[Sequence[str]],
+    index: LemmaNgramIndex | None = None,
 ) -> csr_matrix:
     """The same matrix as ``vectorizer.transform([" ".join(l) for l in lemma_lists])``."""
-    return apply_tfidf(lemma_ngram_counts(vectorizer, lemma_lists), vectorizer)
+    return apply_tfidf(lemma_ngram_counts(vectorizer, lemma_lists, index), vectorizer)

@@ -41,7 +41,7 @@ from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_su
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
-from otklik.nlp.features import CharWordCache, lemma_ngram_tfidf
+from otklik.nlp.features import CharWordCache, LemmaNgramIndex, lemma_ngram_tfidf
 from otklik.nlp.morph import lemmatize, tokenize
 from otklik.nlp.normalize import normalize_text
 from otklik.nlp.taxonomy import load_taxonomy
@@ -319,7 +319,8 @@ class TextClassifier:
         else:
             assert self._char is not None and self._word is not None
             char = self._char_cache().transform(clean)
-            word = lemma_ngram_tfidf(self._word, [p.lemmas for p in prepared])
+            word = lemma_ngram_tfidf(self._word, [p.lemmas for p in prepared],
+                                     self._word_index())
         blocks = [char, word]
         if self.options.lexicon_weight > 0:
             codes = _lexicon_codes()
@@ -343,6 +344,16 @@ class TextClassifier:
             assert self._char is not None
             cache = self._char_words = CharWordCache(self._char)
         return cache
+
+    def _word_index(self) -> LemmaNgramIndex | None:
+        """Integer ids of the word vectorizer's lemma n-grams (1-2-grams only)."""
+        assert self._word is not None
+        if self._word.ngram_range not in ((1, 1), (1, 2)):
+            return None
+        index: LemmaNgramIndex | None = getattr(self, "_word_ids", None)
+        if index is None or index.vocabulary is not self._word.vocabulary_:
+            index = self._word_ids = LemmaNgramIndex(self._word)
+        return index
 
     # Fit / predict ----------------------------------------------------------------------
     def fit_prepared(
@@ -512,6 +523,7 @@ class TextClassifier:
         state = dict(self.__dict__)
         state.pop("_names", None)  # caches, rebuilt on demand
         state.pop("_char_words", None)
+        state.pop("_word_ids", None)
         return state
 
 
