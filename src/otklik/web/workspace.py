@@ -44,6 +44,7 @@ from otklik.web.workspace_common import (
     local_redirect,
     require_actor,
 )
+from otklik.workspace import service as saved_views
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -76,14 +77,14 @@ def queue_page(
     municipality: str | None = None, executor: str | None = None,
     urgency: str | None = Query(default=None, max_length=16),
     source: str | None = Query(default=None, max_length=16),
-    overdue: str | None = None,
+    overdue: str | None = None, mine: str | None = None,
     date_from: str | None = Query(default=None, alias="from", max_length=10),
     date_to: str | None = Query(default=None, alias="to", max_length=10),
     q: str | None = Query(default=None, max_length=200),
     sort: str = Query(default="deadline", max_length=16),
-    page: int = Query(default=1, ge=1, le=100_000),
+    after: str | None = Query(default=None, max_length=80),
 ) -> Response:
-    """The queue: filters, full-text search, counters per status, bulk actions."""
+    """The queue: filters, full-text search, capped counters, saved views, keyset pages."""
     actor = require_actor(actor)
     actor.require("read")
     if actor.scope.organization_id is not None:
@@ -93,26 +94,62 @@ def queue_page(
     f = wq.QueueFilter(
         statuses=[CaseStatus(s) for s in status if s in known], topic=topic or None,
         municipality_id=_int(municipality), executor_id=_int(executor),
+        assignee_id=actor.user_id if mine else None,
         urgency=urgency or None, source=source or None, overdue=bool(overdue),
         date_from=_day(date_from), date_to=until + timedelta(days=1) if until else None,
         q=q or None, sort=sort if sort in wq.SORTS else "deadline")
     now = utcnow()
-    result = wq.queue(session, actor.scope, f, now, limit=PAGE, offset=(page - 1) * PAGE)
+    result = wq.queue(session, actor.scope, f, now, limit=PAGE, after=after)
     rows = list(result.rows)
-    params = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("after", "page")]
+    filters = urlencode(params)
     return render(request, "ws_queue.html", {
         **common_context(request, actor, session), **display_maps(session, rows),
         "rows": rows, "total": result.total, "counts": result.counts, "f": f,
+        "count_cap": wq.COUNT_CAP, "mine": bool(mine),
         "raw": {"from": date_from or "", "to": date_to or "", "q": q or ""},
         "statuses": list(CaseStatus), "urgencies": URGENCIES, "sources": [s.value for s in Source],
         "municipalities": wq.municipalities(session, actor.scope),
         "organizations": wq.organizations(session, actor.scope),
-        "page": page, "pages": max(1, -(-result.total // PAGE)),
-        "query": urlencode(params) + ("&" if params else ""),
+        "assignees": wq.people(session, actor.scope, [c.executor_id for c in rows]),
+        "assignee_names": wq.user_names(session, [c.assignee_id for c in rows]),
+        "views": saved_views.list_views(session, actor),
+        "filters": saved_views.clean_query(filters), "after": after,
+        "next_url": f"?{urlencode([*params, ('after', result.next_key)])}"
+        if result.next_key else None,
+        "first_url": f"?{filters}",
         "status_query": urlencode([(k, v) for k, v in params if k != "status"]),
         "now": now, "loaded_at": now.isoformat(), "reject_reasons": REJECT_REASONS,
         "can_triage": actor.scope.can("triage"),
     })
+
+
+@router.post("/cases/views")
+def save_view(request: Request, actor: OptionalActor, session: SessionDep,
+              csrf: CsrfField = "", name: Annotated[str, Form(max_length=100)] = "",
+              query: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """Keep the queue's current filters under a name."""
+    check_csrf(request, csrf)
+    actor = require_actor(actor)
+    with attempt(session) as errors:
+        view = saved_views.save_view(session, actor, name, query)
+        session.flush()
+    if errors:
+        flash(request, errors[0], "error")
+        return RedirectResponse(f"/cases?{saved_views.clean_query(query)}", status_code=303)
+    flash(request, f"Вид «{view.name}» сохранён", "ok")
+    return RedirectResponse(f"/cases?{view.query}", status_code=303)
+
+
+@router.post("/cases/views/{view_id}/delete")
+def delete_view(request: Request, view_id: int, actor: OptionalActor, session: SessionDep,
+                csrf: CsrfField = "") -> Response:
+    """Delete one of the user's saved views."""
+    check_csrf(request, csrf)
+    actor = require_actor(actor)
+    saved_views.delete_view(session, actor, view_id)
+    flash(request, "Вид удалён", "ok")
+    return RedirectResponse("/cases", status_code=303)
 
 
 @router.get("/cases/new-count")
@@ -134,10 +171,11 @@ def bulk_action(
     op: Annotated[str, Form(max_length=16)] = "",
     ids: Annotated[list[int], Form()] = [],  # noqa: B006 - FastAPI reads the default
     executor_id: Annotated[str, Form()] = "",
+    assignee_id: Annotated[str, Form()] = "",
     reason: Annotated[str, Form(max_length=64)] = "",
     back: Annotated[str, Form(max_length=2000)] = "/cases",
 ) -> Response:
-    """Route, reject or merge the checked cases; each case succeeds or fails on its own."""
+    """Assign, route, reject or merge the checked cases; each succeeds or fails on its own."""
     check_csrf(request, csrf)
     actor = require_actor(actor)
     actor.require("triage")
@@ -151,11 +189,14 @@ def bulk_action(
         with attempt(session) as errors:
             service.merge(session, actor, cases[0], cases[1:])
         done, failures = (len(cases) - 1, errors) if not errors else (0, errors)
-    elif op in ("route", "reject"):
+    elif op in ("route", "reject", "assign"):
         payload = CaseAction(executor_id=_int(executor_id), reason=reason or None)
         for case in cases:
             with attempt(session) as errors:
-                actions.perform(session, actor, case, op, payload)
+                if op == "assign":
+                    service.assign(session, actor, case, _int(assignee_id))
+                else:
+                    actions.perform(session, actor, case, op, payload)
             if errors:
                 failures.append(f"№ {case.id}: {errors[0]}")
             else:
@@ -211,6 +252,8 @@ def _card_context(request: Request, actor: Actor, session: Session, case_id: int
         or (current.text if current else ""))
     can_audit = actor.scope.can("audit")
     ids = [case.executor_id, suggested, learned.get("executor_id")]
+    may_assign = case.status in OPEN_STATUSES and (actor.scope.can("triage") or (
+        actor.scope.can("answer") and actor.scope.organization_id == case.executor_id))
     return {
         **common_context(request, actor, session), "d": detail, "case": case,
         "decided": decisions(enrichment.result if enrichment else None),
@@ -232,6 +275,10 @@ def _card_context(request: Request, actor: Actor, session: Session, case_id: int
         and case.status in {s for s in OPEN_STATUSES},
         "overdue": detail.remaining_seconds is not None and detail.remaining_seconds < 0,
         "today": utcnow().date().isoformat(),
+        "assignees": service.assignable(session, actor, case) if may_assign else [],
+        "assignee_names": wq.user_names(session, [case.assignee_id]),
+        "can_assign": may_assign,
+        "can_split": actor.scope.can("triage") and len(messages) > 1,
     }
 
 
@@ -287,6 +334,45 @@ def case_action(
     return RedirectResponse(local_redirect(back, f"/cases/{case_id}"), status_code=303)
 
 
+@router.post("/cases/{case_id}/assign", response_class=HTMLResponse)
+def case_assign(request: Request, case_id: int, actor: OptionalActor, session: SessionDep,
+                csrf: CsrfField = "", version: Annotated[str, Form()] = "",
+                assignee_id: Annotated[str, Form()] = "") -> Response:
+    """Give the case to a person (an empty choice takes it back)."""
+    check_csrf(request, csrf)
+    actor = require_actor(actor)
+    case = service.get_case(session, actor, case_id)
+    with attempt(session) as errors:
+        service.assign(session, actor, case, _int(assignee_id), version=_int(version))
+        session.flush()
+    if errors:
+        return render(request, "ws_case.html",
+                      _card_context(request, actor, session, case_id, errors=errors),
+                      status_code=400)
+    flash(request, "Ответственный назначен" if assignee_id else "Ответственный снят", "ok")
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+@router.post("/cases/{case_id}/split", response_class=HTMLResponse)
+def case_split(request: Request, case_id: int, actor: OptionalActor, session: SessionDep,
+               csrf: CsrfField = "",
+               message_ids: Annotated[list[int], Form()] = [],  # noqa: B006 - FastAPI default
+               ) -> Response:
+    """Move the checked messages into a new case of their own (service.split)."""
+    check_csrf(request, csrf)
+    actor = require_actor(actor)
+    case = service.get_case(session, actor, case_id)
+    with attempt(session) as errors:
+        new = service.split(session, actor, case, message_ids[:500])
+        session.flush()
+    if errors:
+        return render(request, "ws_case.html",
+                      _card_context(request, actor, session, case_id, errors=errors),
+                      status_code=400)
+    flash(request, f"Сообщения выделены в обращение № {new.id}", "ok")
+    return RedirectResponse(f"/cases/{new.id}", status_code=303)
+
+
 @router.post("/cases/{case_id}/edit", response_class=HTMLResponse)
 def case_edit(
     request: Request, case_id: int, actor: OptionalActor, session: SessionDep,
@@ -335,8 +421,8 @@ def case_edit(
 
 @router.get("/my", response_class=HTMLResponse)
 def my_cases(request: Request, actor: OptionalActor, session: SessionDep,
-             closed: str | None = None, page: int = Query(default=1, ge=1, le=100_000)
-             ) -> Response:
+             closed: str | None = None, mine: str | None = None,
+             after: str | None = Query(default=None, max_length=80)) -> Response:
     """The executor's cabinet: only their organization's cases, deadlines first."""
     actor = require_actor(actor)
     actor.require("answer")
@@ -344,15 +430,20 @@ def my_cases(request: Request, actor: OptionalActor, session: SessionDep,
         raise Forbidden("the cabinet is for executors: operators use the queue")
     statuses = [CaseStatus.answered, CaseStatus.closed] if closed else [
         s for s in CaseStatus if s in OPEN_STATUSES]
-    f = wq.QueueFilter(statuses=statuses)
+    f = wq.QueueFilter(statuses=statuses, assignee_id=actor.user_id if mine else None)
     now = utcnow()
-    result = wq.queue(session, actor.scope, f, now, limit=PAGE, offset=(page - 1) * PAGE)
+    result = wq.queue(session, actor.scope, f, now, limit=PAGE, after=after,
+                      with_counts=False)
     rows = list(result.rows)
+    params = [(k, v) for k, v in (("closed", closed), ("mine", mine)) if v]
     return render(request, "ws_my.html", {
         **common_context(request, actor, session), **display_maps(session, rows), "rows": rows,
-        "total": result.total, "counts": result.counts, "closed": bool(closed), "now": now,
-        "page": page, "pages": max(1, -(-result.total // PAGE)),
-        "query": "closed=1&" if closed else "",
+        "total": result.total, "count_cap": wq.COUNT_CAP, "closed": bool(closed),
+        "mine": bool(mine), "now": now, "after": after,
+        "assignee_names": wq.user_names(session, [c.assignee_id for c in rows]),
+        "next_url": f"?{urlencode([*params, ('after', result.next_key)])}"
+        if result.next_key else None,
+        "first_url": f"?{urlencode(params)}",
     })
 
 

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
 from otklik.cases.repository import CaseRepository
+from otklik.models.account import Role, User
 from otklik.models.case import (
     OPEN_STATUSES,
     Answer,
@@ -286,6 +287,30 @@ def cases_by_ids(session: Session, scope: Scope, ids: Iterable[int]) -> Sequence
         return []
     query: Select[Any] = CaseRepository(session).scoped(scope)
     return session.scalars(query.where(Case.id.in_(wanted)).order_by(Case.id)).all()
+
+
+def people(session: Session, scope: Scope, organization_ids: Iterable[int | None],
+           limit: int = 300) -> list[User]:
+    """Whom cases may be given to from the queue: the center's operators and curators in the
+    scope and the staff of these executor organizations."""
+    orgs = sorted({i for i in organization_ids if i is not None})
+    conditions = [User.role.in_((Role.operator, Role.curator))]
+    if orgs:
+        conditions.append(and_(User.role == Role.executor, User.organization_id.in_(orgs)))
+    rows = session.scalars(select(User).where(User.is_active.is_(True), or_(*conditions))
+                           .order_by(User.full_name, User.username).limit(limit)).all()
+    return [u for u in rows if u.role == Role.executor or u.all_regions or scope.all_regions
+            or set(u.region_codes or ()) & scope.region_codes]
+
+
+def user_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    """Full names (or logins) of users by id."""
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    rows = session.execute(select(User.id, User.full_name, User.username)
+                           .where(User.id.in_(wanted)))
+    return {i: full or login for i, full, login in rows}
 
 
 # -- names for display ---------------------------------------------------------------------------

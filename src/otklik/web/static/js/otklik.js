@@ -1,7 +1,7 @@
 /* Otklik workspace: keyboard shortcuts, row selection, the live "new cases" counter.
  * Written for Otklik, AGPL-3.0-or-later. No inline scripts anywhere: the CSP forbids them.
- * Keys (outside text fields): j/k move, Enter opens, x selects, a accepts/approves,
- * r focuses the route select, / focuses search. */
+ * Keys (outside text fields): j/k move, Enter opens, x selects, a opens "assign to a person"
+ * (on the card, or the current row's card), r focuses the route select, / focuses search. */
 (function () {
   "use strict";
 
@@ -63,7 +63,7 @@
       case "a":
         if (!clickShortcut("a")) {
           if (!current()) { return; }
-          window.location.assign(current().getAttribute("data-href") + "#h-actions");
+          window.location.assign(current().getAttribute("data-href") + "#assign-user");
         }
         break;
       case "r":

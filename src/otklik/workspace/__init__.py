@@ -1,0 +1,1 @@
+"""What the workspace keeps for each user: saved views of the queue."""
