@@ -36,8 +36,8 @@ from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
 from otklik.analytics.schemas import NO_TOPIC, REPORT_TZ, AnalyticsFilter
+from otklik.models.analytics import MessageDailyStat
 from otklik.models.case import OPEN_STATUSES, Answer, Case, CaseMessage, CaseStatus, Problem
-from otklik.models.decision import MessageDailyStat
 from otklik.models.message import Message, MessageEnrichment
 from otklik.models.organization import Organization
 from otklik.models.territory import Territory, TerritoryLevel

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from otklik.analytics.repository import day_expr
 from otklik.analytics.schemas import day_start_utc
-from otklik.models.decision import AnalyticsWatermark, MessageDailyStat
+from otklik.models.analytics import AnalyticsWatermark, MessageDailyStat
 from otklik.models.message import Message, MessageEnrichment
 
 ROLLUP_NAME = "message_daily"

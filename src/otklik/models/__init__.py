@@ -1,6 +1,7 @@
 """ORM tables, one file per table group. Importing this package registers them all."""
 
-import otklik.models.decision  # noqa: F401  (decisions, analytics rollup)
+import otklik.models.analytics  # noqa: F401  (rollups, report schedules)
+import otklik.models.decision  # noqa: F401  (decisions)
 import otklik.models.workspace  # noqa: F401  (saved views of the queue)
 from otklik.models.account import ApiToken, Role, User, UserTerritory
 from otklik.models.audit import AuditEntry

@@ -1,4 +1,7 @@
-"""Management decisions (управленческие решения) taken on the strength of the analytics."""
+"""Management decisions (управленческие решения) taken on the strength of the analytics.
+
+The analytics rollups that used to live here are in :mod:`otklik.models.analytics`.
+"""
 
 from __future__ import annotations
 
@@ -55,35 +58,3 @@ class DecisionLink(Base):
     territory_id: Mapped[int | None] = mapped_column(
         ForeignKey("territory.id", ondelete="CASCADE")
     )
-
-
-class MessageDailyStat(Base):
-    """Analytics rollup: relevant messages per day × region × municipality × topic × source ×
-    sentiment (day in the reporting time zone). Rebuilt per touched day by
-    ``analytics/rollup.py``, so dashboards at country scale read thousands of rows, not
-    millions."""
-
-    __tablename__ = "message_daily_stat"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    day: Mapped[date] = mapped_column(Date)
-    region_code: Mapped[str | None] = mapped_column(String(3))
-    municipality_id: Mapped[int | None] = mapped_column(Integer)
-    topic: Mapped[str | None] = mapped_column(String(64))
-    source: Mapped[str] = mapped_column(String(16))
-    sentiment: Mapped[str | None] = mapped_column(String(16))
-    messages: Mapped[int] = mapped_column(Integer)
-
-    __table_args__ = (
-        Index("ix_message_daily_stat_day", "day"),
-        Index("ix_message_daily_stat_region_day", "region_code", "day"),
-    )
-
-
-class AnalyticsWatermark(Base):
-    """How far a rollup has been brought up to date (the last enrichment time it has seen)."""
-
-    __tablename__ = "analytics_watermark"
-
-    name: Mapped[str] = mapped_column(String(32), primary_key=True)
-    value: Mapped[datetime] = mapped_column(UTCDateTime())

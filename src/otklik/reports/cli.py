@@ -54,6 +54,19 @@ def rollup(full: Annotated[bool, typer.Option("--full", help="Rebuild every day"
                   f"up to {result.watermark or '—'}")
 
 
+@report_app.command("run-due")
+def run_due() -> None:
+    """Generate the scheduled briefs that are due (each period once; safe to repeat)."""
+    from otklik.db.session import session_scope
+    from otklik.reports.schedule import run_due as run
+
+    with session_scope() as session:
+        result = run(session)
+    for schedule_id, region, period, fmt in result.generated:
+        console.print(f"schedule {schedule_id}: {region} {period} {fmt}")
+    console.print(f"{len(result.generated)} briefs generated, {result.skipped} already there")
+
+
 def register(app: typer.Typer) -> None:
     """Add the report commands to the root CLI."""
     app.add_typer(report_app, name="report")

@@ -1,0 +1,154 @@
+"""Analytics tables: rollups kept fresh incrementally, their watermarks, scheduled briefs.
+
+Rollups (rebuilt per touched day or month by ``analytics/rollup.py``):
+
+* ``message_daily_stat`` — day × region × municipality × topic × source × sentiment;
+* ``message_monthly_stat`` — month × region × topic × source × sentiment (no municipality),
+  what federal and okrug views over quarters and years read: a country-year is ~10^5 rows;
+* ``case_daily_stat`` — day received × executor × region × municipality × topic × source with
+  the counts of the performance metrics that do not depend on "now" and histograms of
+  first-response and resolution hours (medians are interpolated from them; open overdue
+  cases are counted live because they depend on the moment of the query).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from otklik.db.base import Base, utcnow
+from otklik.db.types import JSONType, UTCDateTime
+from otklik.models.message import BigId, MessageEnrichment
+
+#: Upper bounds (hours) of the buckets of the response-time histograms; the last is open.
+HOUR_BUCKETS = (1, 2, 4, 8, 12, 24, 48, 72, 120, 240, 480, 960)
+
+
+class MessageDailyStat(Base):
+    """Analytics rollup: relevant messages per day × region × municipality × topic × source ×
+    sentiment (day in the reporting time zone). Rebuilt per touched day by
+    ``analytics/rollup.py``, so dashboards at country scale read thousands of rows, not
+    millions."""
+
+    __tablename__ = "message_daily_stat"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    region_code: Mapped[str | None] = mapped_column(String(3))
+    municipality_id: Mapped[int | None] = mapped_column(Integer)
+    topic: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))
+    sentiment: Mapped[str | None] = mapped_column(String(16))
+    messages: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        Index("ix_message_daily_stat_day", "day"),
+        Index("ix_message_daily_stat_region_day", "region_code", "day"),
+    )
+
+
+class MessageMonthlyStat(Base):
+    """Relevant messages per month × region × topic × source × sentiment (from the daily
+    rollup): the federal-year queries read this one."""
+
+    __tablename__ = "message_monthly_stat"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    month: Mapped[date] = mapped_column(Date)
+    region_code: Mapped[str | None] = mapped_column(String(3))
+    topic: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))
+    sentiment: Mapped[str | None] = mapped_column(String(16))
+    messages: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        Index("ix_message_monthly_stat_month", "month"),
+        Index("ix_message_monthly_stat_region_month", "region_code", "month"),
+    )
+
+
+class CaseDailyStat(Base):
+    """Cases per day received × executor × region × municipality × topic × source with the
+    performance counts and response-time histograms (``HOUR_BUCKETS``)."""
+
+    __tablename__ = "case_daily_stat"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    executor_id: Mapped[int | None] = mapped_column(Integer)
+    region_code: Mapped[str | None] = mapped_column(String(3))
+    municipality_id: Mapped[int | None] = mapped_column(Integer)
+    topic: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str | None] = mapped_column(String(16))
+    cases: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    on_time: Mapped[int] = mapped_column(Integer, default=0)
+    answered_late: Mapped[int] = mapped_column(Integer, default=0)
+    with_answer: Mapped[int] = mapped_column(Integer, default=0)
+    brush_offs: Mapped[int] = mapped_column(Integer, default=0)
+    reopened: Mapped[int] = mapped_column(Integer, default=0)
+    first_response_hist: Mapped[list[int]] = mapped_column(JSONType, default=list)
+    resolution_hist: Mapped[list[int]] = mapped_column(JSONType, default=list)
+
+    __table_args__ = (
+        Index("ix_case_daily_stat_day", "day"),
+        Index("ix_case_daily_stat_region_day", "region_code", "day"),
+    )
+
+
+class AnalyticsWatermark(Base):
+    """How far a rollup has been brought up to date (the last enrichment time it has seen)."""
+
+    __tablename__ = "analytics_watermark"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ReportSchedule(Base):
+    """A brief generated on a schedule: for a region or a federal okrug, weekly or monthly."""
+
+    __tablename__ = "report_schedule"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    region_code: Mapped[str | None] = mapped_column(String(3), index=True)
+    okrug: Mapped[str | None] = mapped_column(String(64))
+    period_kind: Mapped[str] = mapped_column(String(8))  # weekly | monthly
+    formats: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    recipients: Mapped[str] = mapped_column(String(1000), default="")
+    enabled: Mapped[bool] = mapped_column(default=True)
+    last_period: Mapped[str | None] = mapped_column(String(16))
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ReportFile(Base):
+    """A generated brief: one per schedule, region, period and format (generated once).
+
+    The file itself is stored in the row (briefs are 50-500 KB), so every host of a cluster
+    serves it without a shared disk."""
+
+    __tablename__ = "report_file"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    schedule_id: Mapped[int | None] = mapped_column(
+        ForeignKey("report_schedule.id", ondelete="SET NULL"), index=True)
+    region_code: Mapped[str | None] = mapped_column(String(3), index=True)
+    period: Mapped[str] = mapped_column(String(16))
+    fmt: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(500))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("schedule_id", "region_code", "period", "fmt"),)
+
+
+#: The rollup refresh asks "enrichments newer than the watermark": a look-up with this index.
+#: Declared here (the index belongs to the analytics, the table to intake).
+Index("ix_message_enrichment_enriched_at", MessageEnrichment.enriched_at)
