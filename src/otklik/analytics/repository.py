@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
 from otklik.analytics.schemas import NO_TOPIC, REPORT_TZ, AnalyticsFilter
-from otklik.models.analytics import MessageDailyStat
+from otklik.models.analytics import MessageDailyStat, MessageMonthlyStat
 from otklik.models.case import OPEN_STATUSES, Answer, Case, CaseMessage, CaseStatus, Problem
 from otklik.models.message import Message, MessageEnrichment
 from otklik.models.organization import Organization
@@ -162,8 +162,18 @@ class AnalyticsRepository:
             query = query.group_by(*columns)
         return [self._fix_day(dims, tuple(row)) for row in self.session.execute(query)]
 
+    @staticmethod
+    def monthly_fits(flt: AnalyticsFilter, limits: Limits, dims: Sequence[Dimension]) -> bool:
+        """True when the monthly rollup answers the query exactly: whole months, no
+        municipality (filter, scope or dimension), no days."""
+        return (flt.start.day == 1 and flt.end.day == 1 and flt.municipality_id is None
+                and limits.municipality_ids is None
+                and not {"day", "municipality"} & set(dims))
+
     def _rollup_counts(self, flt: AnalyticsFilter, limits: Limits,
                        dims: Sequence[Dimension]) -> list[tuple[Any, ...]]:
+        if self.monthly_fits(flt, limits, dims):
+            return self._monthly_counts(flt, limits, dims)
         s = MessageDailyStat
         columns = {"day": s.day, "topic": s.topic, "sentiment": s.sentiment,
                    "region": s.region_code, "municipality": s.municipality_id,
@@ -177,6 +187,21 @@ class AnalyticsRepository:
             query = query.group_by(*selected)
         rows = [self._fix_day(dims, (*row[:-1], int(row[-1] or 0)))  # type: ignore[arg-type]
                 for row in self.session.execute(query)]
+        return [r for r in rows if r[-1]] if dims else rows
+
+    def _monthly_counts(self, flt: AnalyticsFilter, limits: Limits,
+                        dims: Sequence[Dimension]) -> list[tuple[Any, ...]]:
+        m = MessageMonthlyStat
+        columns = {"topic": m.topic, "sentiment": m.sentiment, "region": m.region_code,
+                   "source": m.source}
+        selected = [columns[d].label(d) for d in dims]
+        query = select(*selected, func.coalesce(func.sum(m.messages), 0).label("n")).where(
+            m.month >= flt.start, m.month < flt.end,
+            *self._where(flt, limits, region=m.region_code, municipality=None,
+                         topic=m.topic, source=m.source))
+        if selected:
+            query = query.group_by(*selected)
+        rows = [(*row[:-1], int(row[-1] or 0)) for row in self.session.execute(query)]
         return [r for r in rows if r[-1]] if dims else rows
 
     @staticmethod

@@ -1,4 +1,5 @@
-"""The daily rollup of messages (``message_daily_stat``), kept fresh incrementally.
+"""The rollups (``message_daily_stat``, ``message_monthly_stat``, ``case_daily_stat``), kept
+fresh incrementally.
 
 Each refresh finds the reporting days touched by enrichments newer than the watermark and
 rebuilds exactly those days (delete + insert from one GROUP BY), so it is idempotent and
@@ -10,13 +11,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Date, and_, case, cast, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from otklik.analytics.repository import day_expr
-from otklik.analytics.schemas import day_start_utc
-from otklik.models.analytics import AnalyticsWatermark, MessageDailyStat
+from otklik.analytics.schemas import day_start_utc, reporting_day
+from otklik.db.base import utcnow
+from otklik.models.analytics import (
+    HOUR_BUCKETS,
+    AnalyticsWatermark,
+    CaseDailyStat,
+    MessageDailyStat,
+    MessageMonthlyStat,
+)
+from otklik.models.case import Case, CaseStatus
 from otklik.models.message import Message, MessageEnrichment
 
 ROLLUP_NAME = "message_daily"
@@ -82,6 +92,7 @@ def refresh_message_rollup(session: Session, *, full: bool = False) -> RefreshRe
             ["day", "region_code", "municipality_id", "topic", "source", "sentiment",
              "messages"], query))
         rows += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    refresh_monthly(session, days, full=full)
     mark = session.get(AnalyticsWatermark, ROLLUP_NAME)
     if mark is None:
         session.add(AnalyticsWatermark(name=ROLLUP_NAME, value=newest))
@@ -89,3 +100,154 @@ def refresh_message_rollup(session: Session, *, full: bool = False) -> RefreshRe
         mark.value = newest
     session.flush()
     return RefreshResult(len(days), rows, newest)
+
+
+# -- coarser rollups ------------------------------------------------------------------------------
+
+
+def month_expr(session: Session, column: Any) -> Any:
+    """The first day of the month of a date column, as a SQL date."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.date_trunc("month", column), Date)
+    return func.date(column, "start of month")
+
+
+def refresh_monthly(session: Session, days: list[date], *, full: bool = False) -> int:
+    """Rebuild the months of ``days`` in ``message_monthly_stat`` from the daily rollup."""
+    months = sorted({d.replace(day=1) for d in days})
+    if full:
+        session.execute(delete(MessageMonthlyStat))
+    rows = 0
+    s = MessageDailyStat
+    for first in ([None] if full else months):
+        where = []
+        if first is not None:
+            nxt = (first + timedelta(days=32)).replace(day=1)
+            session.execute(delete(MessageMonthlyStat).where(MessageMonthlyStat.month == first))
+            where = [s.day >= first, s.day < nxt]
+        month = month_expr(session, s.day)
+        group = (month.label("month"), s.region_code, s.topic, s.source, s.sentiment)
+        result = session.execute(insert(MessageMonthlyStat).from_select(
+            ["month", "region_code", "topic", "source", "sentiment", "messages"],
+            select(*group, func.sum(s.messages)).where(*where).group_by(*group)))
+        rows += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    return rows
+
+
+#: Cases received this many days back are re-counted on every refresh: answers, reopenings
+#: and brush-off verdicts keep changing them for weeks. Older cases are refreshed when their
+#: ``updated_at`` moves, and completely by ``otklik report rollup --full`` (nightly).
+CASE_WINDOW = timedelta(days=92)
+CASE_ROLLUP_NAME = "case_daily"
+
+
+def refresh_case_rollup(session: Session, *, now: datetime | None = None,
+                        full: bool = False) -> int:
+    """Rebuild ``case_daily_stat`` for the recent window and for days of changed cases."""
+    from otklik.analytics.repository import AnalyticsRepository, hours_between
+
+    now = now or utcnow()
+    watermark = None if full else session.get(AnalyticsWatermark, CASE_ROLLUP_NAME)
+    day = day_expr(session, Case.received_at)
+    if full:
+        session.execute(delete(CaseDailyStat))
+        ranges = [(None, None)]
+    else:
+        start = reporting_day(now - CASE_WINDOW)
+        days = {start + timedelta(days=i) for i in range((reporting_day(now) - start).days + 1)}
+        if watermark is not None:
+            changed = select(day).distinct().where(Case.updated_at > watermark.value,
+                                                   Case.received_at < day_start_utc(start))
+            days.update(d if isinstance(d, date) else date.fromisoformat(str(d))
+                        for d in session.scalars(changed))
+        ranges = [(a, b) for a, b in _ranges(sorted(days))]
+    repo = AnalyticsRepository
+    first = hours_between(session, Case.first_response_at, Case.received_at)
+    resolved = hours_between(session, Case.answered_at, Case.received_at)
+    rejected = Case.status == CaseStatus.rejected
+
+    def n(cond: Any) -> Any:
+        return func.sum(case((and_(cond, ~rejected), 1), else_=0))
+
+    rows = 0
+    for lo, hi in ranges:
+        where = [Case.merged_into_id.is_(None)]
+        if lo is not None and hi is not None:
+            session.execute(delete(CaseDailyStat).where(CaseDailyStat.day >= lo,
+                                                        CaseDailyStat.day <= hi))
+            where += [Case.received_at >= day_start_utc(lo),
+                      Case.received_at < day_start_utc(hi + timedelta(days=1))]
+        group = (day.label("day"), Case.executor_id, Case.region_code, Case.municipality_id,
+                 Case.topic, Case.source)
+        query = select(
+            *group, func.count(), func.sum(case((rejected, 1), else_=0)), n(repo.answered()),
+            n(repo.on_time()),
+            n(and_(Case.answered_at.is_not(None), Case.answered_at > Case.resolution_due)),
+            n(repo.has_answer()), n(repo.brush_off()), n(repo.reopened()),
+            *[func.sum(case((and_(~rejected, Case.first_response_at.is_not(None)), b), else_=0))
+              for b in _bucket_exprs(first)],
+            *[func.sum(case((and_(~rejected, Case.answered_at.is_not(None)), b), else_=0))
+              for b in _bucket_exprs(resolved)],
+        ).where(*where).group_by(*group)
+        buckets = len(HOUR_BUCKETS) + 1
+        batch = []
+        for row in session.execute(query):
+            values = list(row)
+            first_hist = [int(v or 0) for v in values[14:14 + buckets]]
+            resolution_hist = [int(v or 0) for v in values[14 + buckets:14 + 2 * buckets]]
+            batch.append({
+                "day": values[0] if isinstance(values[0], date)
+                else date.fromisoformat(str(values[0])),
+                "executor_id": values[1], "region_code": values[2],
+                "municipality_id": values[3], "topic": values[4],
+                "source": str(values[5].value if hasattr(values[5], "value") else values[5])
+                if values[5] is not None else None,
+                "cases": int(values[6]), "rejected": int(values[7] or 0),
+                "answered": int(values[8] or 0), "on_time": int(values[9] or 0),
+                "answered_late": int(values[10] or 0), "with_answer": int(values[11] or 0),
+                "brush_offs": int(values[12] or 0), "reopened": int(values[13] or 0),
+                "first_response_hist": first_hist, "resolution_hist": resolution_hist})
+        if batch:
+            session.execute(insert(CaseDailyStat), batch)
+        rows += len(batch)
+    mark = session.get(AnalyticsWatermark, CASE_ROLLUP_NAME)
+    if mark is None:
+        session.add(AnalyticsWatermark(name=CASE_ROLLUP_NAME, value=now))
+    else:
+        mark.value = now
+    session.flush()
+    return rows
+
+
+def _bucket_exprs(hours: Any) -> list[Any]:
+    """One 0/1 expression per histogram bucket of ``hours``."""
+    out = []
+    lower: float | None = None
+    for upper in (*HOUR_BUCKETS, None):
+        cond = []
+        if lower is not None:
+            cond.append(hours >= lower)
+        if upper is not None:
+            cond.append(hours < upper)
+        out.append(case((and_(*cond), 1), else_=0))
+        lower = upper
+    return out
+
+
+def median_from_histogram(hist: list[int]) -> float | None:
+    """The median hours interpolated inside its bucket (the open last bucket counts as its
+    lower bound): within a bucket's width of the exact median."""
+    total = sum(hist)
+    if not total:
+        return None
+    half = total / 2
+    seen = 0
+    bounds = (0, *HOUR_BUCKETS)
+    for i, count in enumerate(hist):
+        if count and seen + count >= half:
+            lower = bounds[i]
+            if i >= len(HOUR_BUCKETS):
+                return float(lower)
+            return round(lower + (HOUR_BUCKETS[i] - lower) * (half - seen) / count, 2)
+        seen += count
+    return None

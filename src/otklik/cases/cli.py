@@ -19,6 +19,9 @@ def tick() -> None:
     with session_scope() as session:
         touched = escalate_due(session, Actor.system("sla"))
     console.print(f"{len(touched)} cases escalated or closed")
+    from otklik.reports.schedule import periodic_tick  # analytics rollups and due briefs
+
+    periodic_tick()
 
 
 def register(app: typer.Typer) -> None:

@@ -200,3 +200,20 @@ def run_due(session: Session, *, now: datetime | None = None,
         schedule.last_run_at = now
         session.flush()
     return RunResult(generated, skipped)
+
+
+def periodic(session: Session, *, now: datetime | None = None) -> RunResult:
+    """What the periodic tick does for analytics: refresh the rollups, generate due briefs."""
+    from otklik.analytics.rollup import refresh_case_rollup, refresh_message_rollup
+
+    refresh_message_rollup(session)
+    refresh_case_rollup(session, now=now)
+    return run_due(session, now=now)
+
+
+def periodic_tick() -> None:
+    """``otklik cases tick`` calls this after the escalations (its own unit of work)."""
+    from otklik.db.session import session_scope
+
+    with session_scope() as session:
+        periodic(session)

@@ -1,0 +1,76 @@
+"""The coarser rollups equal direct counts: the monthly message rollup (what federal-year
+views read) and the case rollup (performance counts, histogram medians near the exact ones)."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from tests.analytics.conftest import NOW, World
+from tests.analytics.test_dashboard_counts import _cases, _messages
+
+from otklik.accounts.scope import Scope
+from otklik.analytics.repository import AnalyticsRepository, Limits
+from otklik.analytics.rollup import (
+    median_from_histogram,
+    refresh_case_rollup,
+    refresh_message_rollup,
+)
+from otklik.analytics.schemas import AnalyticsFilter
+from otklik.models.analytics import HOUR_BUCKETS, CaseDailyStat
+from otklik.models.case import CaseStatus
+
+OCT_NOV = AnalyticsFilter.from_params(date_from=date(2026, 10, 1), date_to=date(2026, 11, 30))
+
+
+def test_monthly_rollup_equals_direct_counts(session: Session, world: World) -> None:
+    refresh_message_rollup(session, full=True)
+    repo = AnalyticsRepository(session)
+    limits = Limits(Scope.system())
+    assert repo.monthly_fits(OCT_NOV, limits, ["region", "topic"])
+    monthly = {(r, t): n for r, t, n in repo.message_counts(OCT_NOV, limits, ["region", "topic"],
+                                                            rollup=True)}
+    direct = {(r, t): n for r, t, n in repo.message_counts(OCT_NOV, limits, ["region", "topic"])}
+    assert monthly == direct
+    expected: dict[tuple[str | None, str | None], int] = defaultdict(int)
+    for m in _messages(world, OCT_NOV):
+        expected[(m.region, m.topic)] += 1
+    assert monthly == dict(expected)
+    by_sentiment = repo.message_counts(OCT_NOV.narrowed(region_code="68", topic="roads"),
+                                       limits, ["sentiment"], rollup=True)
+    assert sum(n for _, n in by_sentiment) == len(
+        [m for m in _messages(world, OCT_NOV) if m.region == "68" and m.topic == "roads"])
+
+
+def test_case_rollup_equals_direct_counts(session: Session, world: World) -> None:
+    refresh_case_rollup(session, now=NOW, full=True)
+    rows = session.scalars(select(CaseDailyStat).where(
+        CaseDailyStat.day >= OCT_NOV.start, CaseDailyStat.day < OCT_NOV.end)).all()
+    cases = _cases(world, OCT_NOV)
+    assert sum(r.cases for r in rows) == len(cases)
+    live = [c for c in cases if c.status != CaseStatus.rejected]
+    assert sum(r.rejected for r in rows) == len(cases) - len(live)
+    assert sum(r.answered for r in rows) == len([c for c in live if c.answered])
+    assert sum(r.on_time for r in rows) == len(
+        [c for c in live if c.answered and (c.due is None or c.answered <= c.due)])
+    assert sum(r.reopened for r in rows) == len([c for c in live if c.reopen > 0])
+    assert sum(r.brush_offs for r in rows) == len(
+        [c for c in live if any(ok is False for ok in c.sent_final)])
+    hist = [0] * (len(HOUR_BUCKETS) + 1)
+    for r in rows:
+        hist = [a + b for a, b in zip(hist, r.resolution_hist, strict=True)]
+    hours = [(c.answered - c.received).total_seconds() / 3600 for c in live if c.answered]
+    assert sum(hist) == len(hours)
+    exact = statistics.median(hours)
+    approx = median_from_histogram(hist)
+    assert approx is not None
+    bounds = (0, *HOUR_BUCKETS)
+    bucket = next(i for i, upper in enumerate(HOUR_BUCKETS) if exact < upper)
+    assert bounds[bucket] <= approx <= HOUR_BUCKETS[bucket]
+    # idempotent: a second incremental refresh gives the same rows
+    refresh_case_rollup(session, now=NOW)
+    assert sum(r.cases for r in session.scalars(select(CaseDailyStat).where(
+        CaseDailyStat.day >= OCT_NOV.start, CaseDailyStat.day < OCT_NOV.end)).all()) == len(cases)
