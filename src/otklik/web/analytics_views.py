@@ -120,12 +120,13 @@ def _series(series: list[Any]) -> list[dict[str, Any]]:
              "links": [drill_url(p.drill) for p in s.points]} for s in series]
 
 
-def chart_data(d: Dashboard, metric: str) -> dict[str, Any]:
+def chart_data(d: Dashboard, metric: str, scope_regions: frozenset[str] = frozenset()
+               ) -> dict[str, Any]:
     """The JSON the charts are drawn from (numbers, labels and drill-down links only)."""
     regions = [a for a in d.areas if a.level == "region"]
     points = [a for a in d.areas if a.level == "municipality" and a.lat is not None]
     focus = sorted({a.key for a in regions} if regions else
-                   {str(d.filter.get("region_code") or "")} - {""})
+                   {str(d.filter.get("region_code") or "")} - {""} or scope_regions)
     executors = [p for p in d.executors if p.compliance is not None][:15]
     return {
         "days": [p.label for p in d.volume[0].points] if d.volume else [],
@@ -180,7 +181,9 @@ def dashboard_page(
         "executor_ratings": ratings_mod.rate(d.executors, "executor"),
         "municipality_ratings": ratings_mod.rate(d.municipalities, "municipality"),
         "decision_counts": [c for c in counts if not visible or c.region_code in visible],
-        "charts": chart_data(d, metric), "drill_url": drill_url, "queue_url": queue_url,
+        "charts": chart_data(d, metric, frozenset() if actor.scope.all_regions
+                             else actor.scope.region_codes),
+        "drill_url": drill_url, "queue_url": queue_url,
         "metrics": DRILL_METRICS, "filter_query": urlencode(flt.params()),
     })
 
