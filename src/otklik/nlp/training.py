@@ -484,10 +484,27 @@ class TextClassifier:
         assert self._svm is not None, "модель не обучена"
         x = self._features(prepared, fit=False).tocsr()
         proba = self.proba_from_scores(self._scores(x))
-        best = np.argmax(proba, axis=1)
-        features = [self._row_features(x, i, self.classes[int(best[i])], k)
-                    for i in range(len(prepared))]
-        return proba, features
+        return proba, self._top_features(x, np.argmax(proba, axis=1), k)
+
+    def _top_features(self, x: Any, best: Any, k: int) -> list[list[str]]:
+        """Per row of ``x``: the (at most ``k``) features pushing hardest towards the class
+        ``best[row]``, strongest first (what :meth:`_row_features` gives, for a batch)."""
+        assert self._svm is not None
+        n = x.shape[0]
+        rows = np.repeat(np.arange(n), np.diff(x.indptr))
+        coef = self._svm.coef_
+        if len(self.classes) > 2:
+            contrib = x.data * coef[best[rows], x.indices]
+        else:  # one coefficient row, pointing at classes[1]
+            contrib = x.data * coef[0, x.indices] * np.where(best[rows] == 1, 1.0, -1.0)
+        positive = contrib > 0
+        rows, contrib, cols = rows[positive], contrib[positive], x.indices[positive]
+        order = np.lexsort((cols, -contrib, rows))  # ties: the earlier feature first
+        rows, cols = rows[order], cols[order]
+        starts = np.searchsorted(rows, np.arange(n + 1))
+        names = self._feature_names()
+        return [[names[j] for j in cols[starts[i] : min(starts[i] + k, starts[i + 1])]]
+                for i in range(n)]
 
     def _row_features(self, x: Any, i: int, label: str, k: int) -> list[str]:
         assert self._svm is not None
