@@ -341,9 +341,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse", action="store_true",
                         help="keep the database if it exists (fill only what is missing)")
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--fill-only", action="store_true", help="fill, do not measure")
     args = parser.parse_args(argv)
     url = prepare(args.url, args.db, args.reuse)
     fill(url, args.cases)
+    if args.fill_only:
+        return 0
     engine = make_engine(url)
     with engine.connect() as connection:
         cases = connection.execute(text('SELECT count(*) FROM "case"')).scalar() or 0

@@ -310,7 +310,7 @@ def assign(session: Session, actor: Actor, case: Case, assignee_id: int | None, 
     case.assignee_id = assignee_id
     case.updated_at = utcnow()
     record_event(session, actor, case, "assign", None, assignee=assignee_id,
-                 assignee_name=name, previous=previous)
+                 assignee_name=name, previous_assignee=previous)
     return case
 
 

@@ -115,9 +115,9 @@ def queue_page(
         "assignee_names": wq.user_names(session, [c.assignee_id for c in rows]),
         "views": saved_views.list_views(session, actor),
         "filters": saved_views.clean_query(filters), "after": after,
-        "next_url": f"?{urlencode([*params, ('after', result.next_key)])}"
+        "next_url": f"/cases?{urlencode([*params, ('after', result.next_key)])}"
         if result.next_key else None,
-        "first_url": f"?{filters}",
+        "first_url": f"/cases?{filters}",
         "status_query": urlencode([(k, v) for k, v in params if k != "status"]),
         "now": now, "loaded_at": now.isoformat(), "reject_reasons": REJECT_REASONS,
         "can_triage": actor.scope.can("triage"),
@@ -441,9 +441,9 @@ def my_cases(request: Request, actor: OptionalActor, session: SessionDep,
         "total": result.total, "count_cap": wq.COUNT_CAP, "closed": bool(closed),
         "mine": bool(mine), "now": now, "after": after,
         "assignee_names": wq.user_names(session, [c.assignee_id for c in rows]),
-        "next_url": f"?{urlencode([*params, ('after', result.next_key)])}"
+        "next_url": f"/my?{urlencode([*params, ('after', result.next_key)])}"
         if result.next_key else None,
-        "first_url": f"?{urlencode(params)}",
+        "first_url": f"/my?{urlencode(params)}",
     })
 
 

@@ -234,16 +234,22 @@ def capped_count(session: Session, query: Select[Any], cap: int = COUNT_CAP) -> 
 def status_counts(session: Session, scope: Scope, f: QueueFilter, now: datetime,
                   cap: int = COUNT_CAP) -> dict[str, int]:
     """Per status (and ``""`` for all), how many cases match the other filters, each
-    counted up to ``cap + 1`` in one round trip."""
+    counted up to ``cap + 1``: one GROUP BY when the filtered set is small, else one round
+    trip of bounded counts per status (an index range each, never a full count)."""
     base = _filtered(session, scope, f, now, with_status=False)
+    everything = capped_count(session, base, cap)
+    if everything <= cap:
+        rows = base.with_only_columns(Case.status).order_by(None).subquery()
+        counts = {str(getattr(status, "value", status)): n for status, n in session.execute(
+            select(rows.c.status, func.count()).group_by(rows.c.status))}
+        return {"": everything, **counts}
     parts = [
-        select(literal(name).label("status"), select(func.count()).select_from(
-            (q.with_only_columns(Case.id).order_by(None).limit(cap + 1)).subquery()
-        ).scalar_subquery().label("n"))
-        for name, q in [("", base), *((s.value, base.where(Case.status == s))
-                                       for s in CaseStatus)]
+        select(literal(s.value).label("status"), select(func.count()).select_from(
+            base.where(Case.status == s).with_only_columns(Case.id).order_by(None)
+            .limit(cap + 1).subquery()).scalar_subquery().label("n"))
+        for s in CaseStatus
     ]
-    return {name: n or 0 for name, n in session.execute(union_all(*parts))}
+    return {"": everything, **{name: n or 0 for name, n in session.execute(union_all(*parts))}}
 
 
 def queue(session: Session, scope: Scope, f: QueueFilter, now: datetime, *, limit: int,
