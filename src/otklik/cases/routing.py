@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from otklik.cases.repository import CaseRepository
-from otklik.models.case import Case, RoutingRule
+from otklik.models.case import Case
 from otklik.territories.repository import TerritoryRepository
 
 
@@ -32,25 +32,16 @@ class Suggestion:
         return asdict(self)
 
 
-def _matches(rule: RoutingRule, case: Case) -> bool:
-    if rule.topic and rule.topic != case.topic:
-        return False
-    if rule.subtopic and rule.subtopic != case.subtopic:
-        return False
-    if rule.territory_id is None:
-        return True
-    return rule.territory_id in (case.municipality_id, case.settlement_id)
-
-
 def suggest(session: Session, case: Case) -> Suggestion:
     """The rule's executor (if any rule matches) and the learned suggestion."""
     suggestion = Suggestion(reason="no rule matched: triage")
     if case.region_code:
-        for rule in CaseRepository(session).rules(case.region_code):
-            if _matches(rule, case):
-                suggestion = Suggestion(executor_id=rule.executor_id, from_rule=True,
-                                        rule_id=rule.id, reason=rule.note or "rule")
-                break
+        places = [t for t in (case.municipality_id, case.settlement_id) if t is not None]
+        rule = CaseRepository(session).first_rule(case.region_code, case.topic, case.subtopic,
+                                                  places)
+        if rule is not None:
+            suggestion = Suggestion(executor_id=rule.executor_id, from_rule=True,
+                                    rule_id=rule.id, reason=rule.note or "rule")
     learned = learned_suggestion(session, case)
     if learned:
         suggestion.learned = learned

@@ -1,0 +1,67 @@
+"""Routing rules: the first enabled rule of the case's region that matches wins."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from otklik.accounts.scope import Scope
+from otklik.cases.repository import CaseRepository
+from otklik.cases.routing import suggest
+from otklik.models.case import Case, RoutingRule
+from otklik.models.organization import OrganizationKind
+from otklik.organizations.repository import OrganizationRepository
+
+from .conftest import michurinsk
+
+
+def _orgs(session: Session) -> list[int]:
+    rows, _ = OrganizationRepository(session).list(Scope.system(), region_code="68", limit=4)
+    return [row.id for row in rows]
+
+
+def _rule(session: Session, executor_id: int, position: int, **match: object) -> RoutingRule:
+    return CaseRepository(session).add_rule(RoutingRule(
+        region_code=str(match.pop("region_code", "68")), executor_id=executor_id,
+        position=position, note=f"rule {position}", **match))
+
+
+def test_the_most_specific_rule_placed_first_wins(
+        session: Session, make_case: Callable[..., Case]) -> None:
+    municipality_id, admin = michurinsk(session)
+    roads, general, bridges, disabled = _orgs(session)
+    _rule(session, disabled, 1, topic="roads", enabled=False)
+    _rule(session, bridges, 5, topic="roads", subtopic="roads.bridges",
+          territory_id=municipality_id)
+    _rule(session, roads, 10, topic="roads")
+    _rule(session, general, 50)
+
+    overpass = make_case()
+    pothole = make_case(text="Яма на дороге у школы", subtopic="roads.potholes")
+    heating = make_case(text="В доме холодные батареи", topic="housing", subtopic=None)
+
+    assert suggest(session, overpass).executor_id == bridges
+    assert suggest(session, pothole).executor_id == roads
+    assert suggest(session, heating).executor_id == general
+    assert suggest(session, heating).reason == "rule 50"
+
+
+def test_rules_of_other_places_and_regions_do_not_match(
+        session: Session, make_case: Callable[..., Case]) -> None:
+    _, _ = michurinsk(session)
+    tambov_city = OrganizationRepository(session).list(
+        Scope.system(), region_code="68", kind=OrganizationKind.municipal_admin,
+        q="Тамбова", limit=1)[0][0]
+    from otklik.territories.repository import TerritoryRepository
+
+    tambov = TerritoryRepository(session).by_key("68701")
+    assert tambov is not None
+    _rule(session, tambov_city.id, 1, topic="roads", territory_id=tambov.id)
+    samara = OrganizationRepository(session).list(Scope.system(), region_code="36", limit=1)[0][0]
+    _rule(session, samara.id, 1, region_code="36")
+
+    case = make_case()
+    routed = suggest(session, case)
+    assert routed.executor_id is None and not routed.from_rule
+    assert routed.reason == "no rule matched: triage"
