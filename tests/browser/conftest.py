@@ -58,6 +58,7 @@ class World:
     """What the journeys work with."""
 
     base_url: str
+    database_url: str = ""
     cases: dict[str, int] = field(default_factory=dict)
     users: dict[str, str] = field(default_factory=dict)
     organizations: dict[str, int] = field(default_factory=dict)
@@ -143,7 +144,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     url = f"sqlite:///{(tmp_path_factory.mktemp('browser') / 'otklik.db').as_posix()}"
     upgrade(url)
     engine = make_engine(url)
-    world = World(base_url="")
+    world = World(base_url="", database_url=url)
     with Session(engine) as session:
         _fill(session, world)
         session.commit()
