@@ -7,6 +7,7 @@ import statistics
 from collections import defaultdict
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.analytics.conftest import NOW, World
@@ -20,7 +21,7 @@ from otklik.analytics.rollup import (
     refresh_message_rollup,
 )
 from otklik.analytics.schemas import AnalyticsFilter
-from otklik.models.analytics import HOUR_BUCKETS, CaseDailyStat
+from otklik.models.analytics import HOUR_BUCKETS, RESOLUTION_COLUMNS, CaseDailyStat
 from otklik.models.case import CaseStatus
 
 OCT_NOV = AnalyticsFilter.from_params(date_from=date(2026, 10, 1), date_to=date(2026, 11, 30))
@@ -59,9 +60,7 @@ def test_case_rollup_equals_direct_counts(session: Session, world: World) -> Non
     assert sum(r.reopened for r in rows) == len([c for c in live if c.reopen > 0])
     assert sum(r.brush_offs for r in rows) == len(
         [c for c in live if any(ok is False for ok in c.sent_final)])
-    hist = [0] * (len(HOUR_BUCKETS) + 1)
-    for r in rows:
-        hist = [a + b for a, b in zip(hist, r.resolution_hist, strict=True)]
+    hist = [sum(getattr(r, c) for r in rows) for c in RESOLUTION_COLUMNS]
     hours = [(c.answered - c.received).total_seconds() / 3600 for c in live if c.answered]
     assert sum(hist) == len(hours)
     exact = statistics.median(hours)
@@ -74,3 +73,29 @@ def test_case_rollup_equals_direct_counts(session: Session, world: World) -> Non
     refresh_case_rollup(session, now=NOW)
     assert sum(r.cases for r in session.scalars(select(CaseDailyStat).where(
         CaseDailyStat.day >= OCT_NOV.start, CaseDailyStat.day < OCT_NOV.end)).all()) == len(cases)
+
+
+@pytest.mark.parametrize("by", ["executor", "municipality", "region"])
+def test_performance_from_the_case_rollup_matches_the_exact_one(session: Session, world: World,
+                                                                by: str) -> None:
+    refresh_case_rollup(session, now=NOW, full=True)
+    repo = AnalyticsRepository(session)
+    limits = Limits(Scope.system())
+    exact = repo.performance(OCT_NOV, limits, by, NOW)  # type: ignore[arg-type]
+    rolled = repo.performance_rollup(OCT_NOV, limits, by, NOW)  # type: ignore[arg-type]
+    assert set(rolled) == set(exact)
+    bounds = (0, *HOUR_BUCKETS)
+    for key, values in exact.items():
+        for name in ("cases", "answered", "on_time", "overdue", "open_overdue", "answers",
+                     "brush_offs", "reopened"):
+            assert rolled[key][name] == values[name], (key, name)
+        for name in ("median_first_response_h", "median_resolution_h"):
+            if values[name] is None:
+                assert rolled[key][name] is None
+                continue
+            i = next((i for i, upper in enumerate(HOUR_BUCKETS) if values[name] < upper),
+                     len(HOUR_BUCKETS))
+            # the interpolated median lies within a bucket of the exact one
+            low = bounds[max(i - 1, 0)]
+            high = HOUR_BUCKETS[min(i + 1, len(HOUR_BUCKETS) - 1)]
+            assert low <= rolled[key][name] <= high, (key, name, values[name], rolled[key][name])

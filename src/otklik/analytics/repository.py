@@ -36,7 +36,13 @@ from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
 from otklik.analytics.schemas import NO_TOPIC, REPORT_TZ, AnalyticsFilter
-from otklik.models.analytics import MessageDailyStat, MessageMonthlyStat
+from otklik.models.analytics import (
+    FIRST_COLUMNS,
+    RESOLUTION_COLUMNS,
+    CaseDailyStat,
+    MessageDailyStat,
+    MessageMonthlyStat,
+)
 from otklik.models.case import OPEN_STATUSES, Answer, Case, CaseMessage, CaseStatus, Problem
 from otklik.models.message import Message, MessageEnrichment
 from otklik.models.organization import Organization
@@ -338,6 +344,48 @@ class AnalyticsRepository:
             values["median_first_response_h"] = first.get(k)
             values["median_resolution_h"] = resolution.get(k)
         return out
+
+    def performance_rollup(self, flt: AnalyticsFilter, limits: Limits, by: GroupKey,
+                           now: datetime) -> dict[Any, dict[str, float | int | None]]:
+        """:meth:`performance` from ``case_daily_stat``: the same counts, medians
+        interpolated in their histogram bucket, open overdue cases counted live (they depend
+        on ``now``; open cases are few)."""
+        from otklik.analytics.rollup import median_from_histogram
+
+        s = CaseDailyStat
+        key = {"executor": s.executor_id, "municipality": s.municipality_id,
+               "region": s.region_code}[by]
+        conds = [s.day >= flt.start, s.day < flt.end, key.is_not(None),
+                 *self._where(flt, limits, region=s.region_code,
+                              municipality=s.municipality_id, topic=s.topic,
+                              source=s.source)]
+        if limits.scope.organization_id is not None:
+            conds.append(s.executor_id == limits.scope.organization_id)
+        counts = ("cases", "rejected", "answered", "on_time", "answered_late", "with_answer",
+                  "brush_offs", "reopened", *FIRST_COLUMNS, *RESOLUTION_COLUMNS)
+        query = select(key, *[func.sum(getattr(s, c)) for c in counts]).where(
+            *conds).group_by(key)
+        live = dict(self.session.execute(
+            select(self._key(by), func.count()).where(
+                *self.case_conditions(flt, limits), self._key(by).is_not(None),
+                Case.status != CaseStatus.rejected, self.open_overdue(now))
+            .group_by(self._key(by))).all())
+        out: dict[Any, dict[str, float | int | None]] = {}
+        buckets = len(FIRST_COLUMNS)
+        for row in self.session.execute(query):
+            v = dict(zip(counts, (int(x or 0) for x in row[1:]), strict=True))
+            open_overdue = int(live.get(row[0], 0))
+            out[row[0]] = {
+                "cases": v["cases"] - v["rejected"], "answered": v["answered"],
+                "on_time": v["on_time"], "overdue": v["answered_late"] + open_overdue,
+                "open_overdue": open_overdue, "answers": v["with_answer"],
+                "brush_offs": v["brush_offs"], "reopened": v["reopened"],
+                "median_first_response_h": median_from_histogram(
+                    [v[c] for c in FIRST_COLUMNS][:buckets]),
+                "median_resolution_h": median_from_histogram(
+                    [v[c] for c in RESOLUTION_COLUMNS]),
+            }
+        return {k: r for k, r in out.items() if r["cases"]}
 
     def _medians(self, key: Any, conds: list[ColumnElement[bool]], end: Any
                  ) -> dict[Any, float]:

@@ -20,7 +20,9 @@ from otklik.analytics.repository import day_expr
 from otklik.analytics.schemas import day_start_utc, reporting_day
 from otklik.db.base import utcnow
 from otklik.models.analytics import (
+    FIRST_COLUMNS,
     HOUR_BUCKETS,
+    RESOLUTION_COLUMNS,
     AnalyticsWatermark,
     CaseDailyStat,
     MessageDailyStat,
@@ -184,32 +186,14 @@ def refresh_case_rollup(session: Session, *, now: datetime | None = None,
             n(repo.on_time()),
             n(and_(Case.answered_at.is_not(None), Case.answered_at > Case.resolution_due)),
             n(repo.has_answer()), n(repo.brush_off()), n(repo.reopened()),
-            *[func.sum(case((and_(~rejected, Case.first_response_at.is_not(None)), b), else_=0))
-              for b in _bucket_exprs(first)],
-            *[func.sum(case((and_(~rejected, Case.answered_at.is_not(None)), b), else_=0))
-              for b in _bucket_exprs(resolved)],
+            *[n(and_(Case.first_response_at.is_not(None), b)) for b in _buckets(first)],
+            *[n(and_(Case.answered_at.is_not(None), b)) for b in _buckets(resolved)],
         ).where(*where).group_by(*group)
-        buckets = len(HOUR_BUCKETS) + 1
-        batch = []
-        for row in session.execute(query):
-            values = list(row)
-            first_hist = [int(v or 0) for v in values[14:14 + buckets]]
-            resolution_hist = [int(v or 0) for v in values[14 + buckets:14 + 2 * buckets]]
-            batch.append({
-                "day": values[0] if isinstance(values[0], date)
-                else date.fromisoformat(str(values[0])),
-                "executor_id": values[1], "region_code": values[2],
-                "municipality_id": values[3], "topic": values[4],
-                "source": str(values[5].value if hasattr(values[5], "value") else values[5])
-                if values[5] is not None else None,
-                "cases": int(values[6]), "rejected": int(values[7] or 0),
-                "answered": int(values[8] or 0), "on_time": int(values[9] or 0),
-                "answered_late": int(values[10] or 0), "with_answer": int(values[11] or 0),
-                "brush_offs": int(values[12] or 0), "reopened": int(values[13] or 0),
-                "first_response_hist": first_hist, "resolution_hist": resolution_hist})
-        if batch:
-            session.execute(insert(CaseDailyStat), batch)
-        rows += len(batch)
+        result = session.execute(insert(CaseDailyStat).from_select(
+            ["day", "executor_id", "region_code", "municipality_id", "topic", "source",
+             "cases", "rejected", "answered", "on_time", "answered_late", "with_answer",
+             "brush_offs", "reopened", *FIRST_COLUMNS, *RESOLUTION_COLUMNS], query))
+        rows += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
     mark = session.get(AnalyticsWatermark, CASE_ROLLUP_NAME)
     if mark is None:
         session.add(AnalyticsWatermark(name=CASE_ROLLUP_NAME, value=now))
@@ -219,8 +203,14 @@ def refresh_case_rollup(session: Session, *, now: datetime | None = None,
     return rows
 
 
-def _bucket_exprs(hours: Any) -> list[Any]:
-    """One 0/1 expression per histogram bucket of ``hours``."""
+def case_rollup_watermark(session: Session) -> datetime | None:
+    """When the case rollup was last refreshed (None: never)."""
+    row = session.get(AnalyticsWatermark, CASE_ROLLUP_NAME)
+    return row.value if row else None
+
+
+def _buckets(hours: Any) -> list[Any]:
+    """One condition per histogram bucket of ``hours``."""
     out = []
     lower: float | None = None
     for upper in (*HOUR_BUCKETS, None):
@@ -229,7 +219,7 @@ def _bucket_exprs(hours: Any) -> list[Any]:
             cond.append(hours >= lower)
         if upper is not None:
             cond.append(hours < upper)
-        out.append(case((and_(*cond), 1), else_=0))
+        out.append(and_(*cond))
         lower = upper
     return out
 

@@ -15,8 +15,8 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session
 
 from otklik.analytics import findings as findings_mod
-from otklik.analytics.repository import AnalyticsRepository, Limits
-from otklik.analytics.rollup import rollup_watermark
+from otklik.analytics.repository import AnalyticsRepository, GroupKey, Limits
+from otklik.analytics.rollup import case_rollup_watermark, rollup_watermark
 from otklik.analytics.schemas import (
     DRILL_METRICS,
     NO_TOPIC,
@@ -41,6 +41,8 @@ from otklik.errors import InvalidInput, NotFound
 from otklik.nlp.taxonomy import load_taxonomy
 
 Level = Literal["federal", "okrug", "region", "municipality"]
+#: Longer periods read executor performance from the case rollup (a quarter and more).
+LONG_PERIOD_DAYS = 92
 SENTIMENTS = (("negative", "Негатив"), ("neutral", "Нейтрально"), ("positive", "Позитив"))
 
 
@@ -279,9 +281,19 @@ class DashboardBuilder:
 
     # -- performance --------------------------------------------------------------------------
 
+    def raw_performance(self, flt: AnalyticsFilter, by: GroupKey
+                        ) -> dict[Any, dict[str, float | int | None]]:
+        """Performance counts: from the case rollup for periods longer than
+        ``LONG_PERIOD_DAYS`` when it exists (medians then come from histograms), else exact
+        from the cases."""
+        if self.rollup and flt.days > LONG_PERIOD_DAYS and case_rollup_watermark(
+                self.session) is not None:
+            return self.repo.performance_rollup(flt, self.limits, by, self.now)
+        return self.repo.performance(flt, self.limits, by, self.now)
+
     def performance(self, by: Literal["executor", "municipality"]) -> list[Performance]:
         """Deadline compliance, response times, brush-offs and reopenings per subject."""
-        raw = self.repo.performance(self.flt, self.limits, by, self.now)
+        raw = self.raw_performance(self.flt, by)
         if by == "executor":
             names = self.repo.organization_names([k for k in raw if k is not None])
         else:
@@ -377,7 +389,7 @@ def compare_regions(session: Session, actor: Actor, flt: AnalyticsFilter,
     topics: dict[str, dict[str | None, int]] = defaultdict(dict)
     for region, topic, n in builder.counts(base, ["region", "topic"]):
         topics[region][topic] = n
-    perf = repo.performance(base, limits, "region", builder.now)
+    perf = builder.raw_performance(base, "region")
     rows = []
     for t in regions:
         n = int(by_region.get(t.region_code, 0))

@@ -24,6 +24,9 @@ from otklik.models.message import BigId, MessageEnrichment
 
 #: Upper bounds (hours) of the buckets of the response-time histograms; the last is open.
 HOUR_BUCKETS = (1, 2, 4, 8, 12, 24, 48, 72, 120, 240, 480, 960)
+#: Names of the histogram columns of ``case_daily_stat``.
+FIRST_COLUMNS = tuple(f"first_h{i}" for i in range(len(HOUR_BUCKETS) + 1))
+RESOLUTION_COLUMNS = tuple(f"resolution_h{i}" for i in range(len(HOUR_BUCKETS) + 1))
 
 
 class MessageDailyStat(Base):
@@ -90,8 +93,11 @@ class CaseDailyStat(Base):
     with_answer: Mapped[int] = mapped_column(Integer, default=0)
     brush_offs: Mapped[int] = mapped_column(Integer, default=0)
     reopened: Mapped[int] = mapped_column(Integer, default=0)
-    first_response_hist: Mapped[list[int]] = mapped_column(JSONType, default=list)
-    resolution_hist: Mapped[list[int]] = mapped_column(JSONType, default=list)
+    # Histogram buckets as plain columns (first_h0 … first_h12, resolution_h0 …) so a
+    # country-year sums them in SQL; bucket i counts hours in [HOUR_BUCKETS[i-1], HOUR_BUCKETS[i]).
+    for _name in (*FIRST_COLUMNS, *RESOLUTION_COLUMNS):
+        locals()[_name] = mapped_column(Integer, default=0, nullable=False)
+    del _name
 
     __table_args__ = (
         Index("ix_case_daily_stat_day", "day"),

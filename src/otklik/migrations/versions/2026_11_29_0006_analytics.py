@@ -40,8 +40,8 @@ def upgrade() -> None:
     sa.Column('with_answer', sa.Integer(), nullable=False),
     sa.Column('brush_offs', sa.Integer(), nullable=False),
     sa.Column('reopened', sa.Integer(), nullable=False),
-    sa.Column('first_response_hist', JSON_TYPE, nullable=False),
-    sa.Column('resolution_hist', JSON_TYPE, nullable=False),
+    *[sa.Column(f'{kind}_h{i}', sa.Integer(), nullable=False)
+      for kind in ('first', 'resolution') for i in range(13)],
     sa.PrimaryKeyConstraint('id', name=op.f('pk_case_daily_stat'))
     )
     with op.batch_alter_table('case_daily_stat', schema=None) as batch_op:
