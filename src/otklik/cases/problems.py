@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from otklik.cases.repository import CaseRepository
 from otklik.db.base import utcnow
 from otklik.models.case import Case, Problem
-from otklik.models.message import MessageEnrichment
 from otklik.problems.clustering import CaseFeatures, ProblemIndex, ProblemState, title_for
 from otklik.territories.repository import TerritoryRepository
 
@@ -67,24 +66,28 @@ def assign_problems(session: Session, case_ids: Sequence[int]) -> int:
         return _assign(session, index, case_ids)
 
 
-def _features(session: Session, case: Case) -> CaseFeatures:
-    repo = CaseRepository(session)
-    messages = repo.messages(case.id)
-    primary = messages[0] if messages else None
-    enrichment = session.get(MessageEnrichment, primary.id) if primary else None
-    territories = TerritoryRepository(session)
-    settlement = territories.get(case.settlement_id) if case.settlement_id else None
-    municipality = territories.get(case.municipality_id) if case.municipality_id else None
-    return CaseFeatures(
-        case_id=case.id, created_at=case.received_at, topic=case.topic,
-        subtopic=case.subtopic, region=case.region_code,
-        municipality_id=case.municipality_id, settlement_id=case.settlement_id,
-        street=case.street, house=case.house,
-        text=primary.text if primary else case.title,
-        signature=enrichment.dedup_key if enrichment else None,
-        settlement_name=settlement.name if settlement else None,
-        municipality_name=municipality.short_name or municipality.name if municipality else None,
-    )
+def _features(session: Session, cases: Sequence[Case]) -> dict[int, CaseFeatures]:
+    """What the clusterer needs of each case, read for all of them in three queries."""
+    first = CaseRepository(session).first_messages([c.id for c in cases])
+    places = TerritoryRepository(session).many(
+        t for c in cases for t in (c.settlement_id, c.municipality_id) if t is not None)
+    features: dict[int, CaseFeatures] = {}
+    for case in cases:
+        primary, enrichment = first.get(case.id, (None, None))
+        settlement = places.get(case.settlement_id) if case.settlement_id else None
+        municipality = places.get(case.municipality_id) if case.municipality_id else None
+        features[case.id] = CaseFeatures(
+            case_id=case.id, created_at=case.received_at, topic=case.topic,
+            subtopic=case.subtopic, region=case.region_code,
+            municipality_id=case.municipality_id, settlement_id=case.settlement_id,
+            street=case.street, house=case.house,
+            text=primary.text if primary else case.title,
+            signature=enrichment.dedup_key if enrichment else None,
+            settlement_name=settlement.name if settlement else None,
+            municipality_name=(municipality.short_name or municipality.name
+                               if municipality else None),
+        )
+    return features
 
 
 def _assign(session: Session, index: ProblemIndex, case_ids: Sequence[int]) -> int:
@@ -93,11 +96,11 @@ def _assign(session: Session, index: ProblemIndex, case_ids: Sequence[int]) -> i
     changed: set[str] = set()
     cases = sorted((c for c in (repo.get(i) for i in set(case_ids)) if c is not None),
                    key=lambda c: (c.received_at, c.id))
+    cases = [c for c in cases if not c.problem_pinned and c.problem_id is None]
+    features = _features(session, cases)
     placed: list[tuple[Case, str]] = []
     for case in cases:
-        if case.problem_pinned or case.problem_id is not None:
-            continue
-        assignment = index.assign(_features(session, case))
+        assignment = index.assign(features[case.id])
         if assignment.problem_key is None or assignment.pinned:
             continue
         changed.add(assignment.problem_key)

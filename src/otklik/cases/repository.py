@@ -163,6 +163,21 @@ class CaseRepository:
             .where(CaseMessage.case_id == case_id).order_by(Message.created_at, Message.id)
         ).all()
 
+    def first_messages(self, case_ids: Sequence[int]
+                       ) -> dict[int, tuple[Message, MessageEnrichment | None]]:
+        """Each case's oldest message with its enrichment, in one query for many cases."""
+        rows = self.session.execute(
+            select(CaseMessage.case_id, Message, MessageEnrichment)
+            .join(Message, CaseMessage.message_id == Message.id)
+            .outerjoin(MessageEnrichment, MessageEnrichment.message_id == Message.id)
+            .where(CaseMessage.case_id.in_(list(case_ids)))
+            .order_by(CaseMessage.case_id, Message.created_at, Message.id)
+        ).all()
+        first: dict[int, tuple[Message, MessageEnrichment | None]] = {}
+        for case_id, message, enrichment in rows:
+            first.setdefault(case_id, (message, enrichment))
+        return first
+
     def message_ids_with_case(self, message_ids: Sequence[int]) -> set[int]:
         """Which of these messages are in a case already."""
         return set(self.session.scalars(

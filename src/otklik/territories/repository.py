@@ -22,6 +22,14 @@ class TerritoryRepository:
         """A territory by id."""
         return self.session.get(Territory, territory_id)
 
+    def many(self, territory_ids: Iterable[int]) -> dict[int, Territory]:
+        """Territories by id, in one query."""
+        ids = sorted(set(territory_ids))
+        if not ids:
+            return {}
+        return {t.id: t for t in self.session.scalars(
+            select(Territory).where(Territory.id.in_(ids)))}
+
     def by_key(self, key: str) -> Territory | None:
         """A territory by its stable key (OKTMO where it has one)."""
         return self.session.scalar(select(Territory).where(Territory.key == key))
