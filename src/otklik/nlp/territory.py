@@ -81,18 +81,21 @@ class TerritoryStage(Stage):
         hint = ix.region_by_code.get(region_hint) if region_hint else None
         streets = find_streets(text)
         tokens = _tokens(text)
-        masked = {
-            t for t in range(len(tokens)) if streets
-            for start, end in [tokens.span(t)]
-            for s in streets if start >= s.start and end <= s.end
-        }
+
+        def in_street(i: int, j: int) -> bool:
+            for t in range(i, j):
+                start, end = tokens.span(t)
+                if any(start >= s.start and end <= s.end for s in streets):
+                    return True
+            return False
+
         # Spans in text order; a "quiet" one (see _quiet) stays a bare (i, j, entry) unless
         # the text names a district, because only a settlement of a named district could
         # come of it; most ordinary words found in the gazetteer ("уже", "раз") are such.
         spans: list[_Mention | tuple[int, int, int]] = []
         quiet = False
         for i, j, entry in ix.find_entries(tokens.stems):
-            if masked and any(t in masked for t in range(i, j)):
+            if streets and in_street(i, j):
                 continue
             cands = ix.entries[entry]
             if j - i == 1 and cands[0] >> _SHIFT == SETTLEMENT and _quiet(tokens, i):

@@ -143,6 +143,16 @@ class _TokenList(Sequence[_Token]):
         """Character offsets of word ``i`` (without building its token)."""
         return self._matches[i].span()
 
+    def surface(self, i: int) -> str:
+        """Word ``i`` as written (without building its token)."""
+        return self._matches[i].group()
+
+    def type_word_at(self, i: int) -> frozenset[str] | None:
+        """:func:`_type_word` of word ``i`` (without building its token)."""
+        m = self._matches[i]
+        end = m.end()
+        return _type_word(m.group(), self.text[end : end + 1] == ".", self.stems[i])
+
     @overload
     def __getitem__(self, i: int) -> _Token: ...
 
@@ -178,12 +188,18 @@ def _type_before(tokens: Sequence[_Token], i: int) -> frozenset[str] | None:
     if i == 0:
         return None
     prev = tokens[i - 1]
-    low = fold(prev.surface)
-    if prev.dotted and low in _DOTTED_TYPES:
+    return _type_word(prev.surface, prev.dotted, prev.stem)
+
+
+@lru_cache(maxsize=20_000)
+def _type_word(surface: str, dotted: bool, stem_: str) -> frozenset[str] | None:
+    """The settlement types a word names when it stands before a name ("с.", "посёлка")."""
+    low = fold(surface)
+    if dotted and low in _DOTTED_TYPES:
         return _DOTTED_TYPES[low]
     if len(low) == 1 and low != "г":
         return None  # bare "с", "в", "д": prepositions or house markers
-    return _TYPE_BEFORE.get(prev.stem) or _TYPE_BEFORE.get(low)
+    return _TYPE_BEFORE.get(stem_) or _TYPE_BEFORE.get(low)
 
 
 def _muni_context(tokens: Sequence[_Token], i: int, j: int) -> bool:
@@ -246,13 +262,23 @@ def _quiet(tokens: Sequence[_Token], i: int) -> bool:
     """A one-word span that only a named district could make a settlement of: lowercase,
     no type word before it, a dictionary word, not an adjective form (the rules of
     :meth:`TerritoryStage._score_settlements` reject every other candidate of it)."""
+    if isinstance(tokens, _TokenList):
+        surface = tokens.surface(i)
+        if not surface[:1].isupper():
+            # Lowercase: never capitalized, so the word and the one before it decide,
+            # without building either token.
+            return _quiet_word(surface) and (i == 0 or tokens.type_word_at(i - 1) is None)
     tok = tokens[i]
     if tok.capitalized or _type_before(tokens, i) is not None:
         return False
-    if remainder(tok.surface) in ADJECTIVE_ONLY_ENDINGS:
+    return _quiet_word(tok.surface)
+
+
+@lru_cache(maxsize=100_000)
+def _quiet_word(surface: str) -> bool:
+    """The part of :func:`_quiet` that depends on the word alone."""
+    if remainder(surface) in ADJECTIVE_ONLY_ENDINGS:
         return False
-    surface = tok.surface
     if len(surface) <= 2 or (len(surface) <= 4 and surface.isupper()):
         return True  # level 2, as in _span_level
     return common_level(surface) >= 1
-
