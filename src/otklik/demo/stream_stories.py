@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from otklik.demo.stream_compose import Content, Draft
@@ -75,6 +76,20 @@ def _thread(
             )
         )
     return out
+
+
+def _rural_site_message(message: Callable[[datetime, Settlement, Person], Content],
+                        b: StreamBuilder, channel: Channel, t: datetime, _place: Settlement,
+                        person: Person) -> Content:
+    """A container-site comment written from a village of the channel's area."""
+    return message(t, b.settlement_for(channel, rural=True), person)
+
+
+def _grant_question(b: StreamBuilder, channel: Channel, questions: Any, t: datetime,
+                    place: Settlement, person: Person) -> Content:
+    """A question under a bloggers' grant contest post."""
+    return _story_content(b, channel, place, t, person, questions, "culture_sport",
+                          "blogger_grants", "question")
 
 
 def _story_content(
@@ -308,7 +323,7 @@ def container_sites(b: StreamBuilder, spec: dict[str, Any]) -> list[Draft]:
             None,
             SITES,
             max(2, int(budget * 0.06)),
-            lambda t, p, a, ch=channel: message(t, b.settlement_for(ch, rural=True), a),
+            partial(_rural_site_message, message, b, channel),
         )
     while len(out) < budget:
         channel = b.channel(code, kinds=("community", "chat", "mailbox", "form"))
@@ -457,9 +472,7 @@ def blogger_grants(b: StreamBuilder, spec: dict[str, Any]) -> list[Draft]:
             None,
             GRANTS,
             max(1, int(budget * share) - 1),
-            lambda t2, p, a, ch=ch: _story_content(
-                b, ch, p, t2, a, spec["questions"], "culture_sport", "blogger_grants", "question"
-            ),
+            partial(_grant_question, b, ch, spec["questions"]),
             spread_hours=24 * 14,
         )
     return out

@@ -326,7 +326,9 @@ class TemplateFiller:
 
 def _split_top(inner: str) -> list[str]:
     """Split on ``|`` that is not inside nested braces."""
-    out, depth, cur = [], 0, []
+    out: list[str] = []
+    cur: list[str] = []
+    depth = 0
     for ch in inner:
         if ch == "{":
             depth += 1

@@ -178,6 +178,7 @@ def receive_push(connector_id: int, body: bytes, headers: Mapping[str, str],
         if row is None or not row.enabled:
             raise NotFound(f"connector {connector_id} not found")
         channel = build(row)
+        forged: str | None
         try:
             pushed = channel.receive(body, headers, query)
         except ForgedRequest as exc:

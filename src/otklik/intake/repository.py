@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
@@ -44,7 +44,8 @@ class MessageRepository:
             from sqlalchemy.dialects.postgresql import insert as dialect_insert
         else:
             from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
-        statement = dialect_insert(Message.__table__).on_conflict_do_nothing(
+        table = cast(Table, Message.__table__)
+        statement = dialect_insert(table).on_conflict_do_nothing(
             index_elements=["source", "source_id"]
         )
         # Core, not the ORM bulk path: the rows are complete, and this is the hot loop.
@@ -88,7 +89,7 @@ class MessageRepository:
                 Message.parent_source_id.in_(sorted(by_source_id)),
             )
         ).all()
-        updates = [{"id": i, "parent_id": by_source_id[p]} for i, p in waiting]
+        updates = [{"id": i, "parent_id": by_source_id[p]} for i, p in waiting if p is not None]
         if updates:
             self.session.execute(update(Message), updates)
 
