@@ -365,7 +365,7 @@ class AnalyticsRepository:
                   "brush_offs", "reopened", *FIRST_COLUMNS, *RESOLUTION_COLUMNS)
         query = select(key, *[func.sum(getattr(s, c)) for c in counts]).where(
             *conds).group_by(key)
-        live = dict(self.session.execute(
+        live: dict[Any, int] = dict(self.session.execute(  # type: ignore[arg-type]
             select(self._key(by), func.count()).where(
                 *self.case_conditions(flt, limits), self._key(by).is_not(None),
                 Case.status != CaseStatus.rejected, self.open_overdue(now))

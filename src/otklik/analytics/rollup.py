@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, and_, case, cast, delete, func, insert, select
+from sqlalchemy import ColumnElement, Date, and_, case, cast, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from otklik.analytics.repository import day_expr
@@ -153,7 +153,7 @@ def refresh_case_rollup(session: Session, *, now: datetime | None = None,
     day = day_expr(session, Case.received_at)
     if full:
         session.execute(delete(CaseDailyStat))
-        ranges = [(None, None)]
+        ranges: list[tuple[date | None, date | None]] = [(None, None)]
     else:
         start = reporting_day(now - CASE_WINDOW)
         days = {start + timedelta(days=i) for i in range((reporting_day(now) - start).days + 1)}
@@ -162,7 +162,7 @@ def refresh_case_rollup(session: Session, *, now: datetime | None = None,
                                                    Case.received_at < day_start_utc(start))
             days.update(d if isinstance(d, date) else date.fromisoformat(str(d))
                         for d in session.scalars(changed))
-        ranges = [(a, b) for a, b in _ranges(sorted(days))]
+        ranges = list(_ranges(sorted(days)))
     repo = AnalyticsRepository
     first = hours_between(session, Case.first_response_at, Case.received_at)
     resolved = hours_between(session, Case.answered_at, Case.received_at)
@@ -173,7 +173,7 @@ def refresh_case_rollup(session: Session, *, now: datetime | None = None,
 
     rows = 0
     for lo, hi in ranges:
-        where = [Case.merged_into_id.is_(None)]
+        where: list[ColumnElement[bool]] = [Case.merged_into_id.is_(None)]
         if lo is not None and hi is not None:
             session.execute(delete(CaseDailyStat).where(CaseDailyStat.day >= lo,
                                                         CaseDailyStat.day <= hi))
