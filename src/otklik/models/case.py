@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from otklik.db.base import Base, utcnow
@@ -43,6 +44,10 @@ OPEN_STATUSES = frozenset({
     CaseStatus.new, CaseStatus.triage, CaseStatus.routed, CaseStatus.in_work,
     CaseStatus.clarification, CaseStatus.answer_drafted, CaseStatus.on_moderation,
 })
+
+#: The open statuses as SQL (the predicate of the partial index of open cases).
+OPEN_STATUS_SQL = "status IN ('new', 'triage', 'routed', 'in_work', 'clarification', " \
+    "'answer_drafted', 'on_moderation')"
 
 
 class Case(Base):
@@ -112,9 +117,15 @@ class Case(Base):
     __table_args__ = (
         Index("ix_case_region_status_due", "region_code", "status", "resolution_due"),
         Index("ix_case_region_received", "region_code", "received_at"),
-        # The queue's keyset pages: deadline first (NULLS LAST) or newest first, id breaks ties.
+        # The queue's keyset pages: deadline first (NULLS LAST) or newest first, id breaks ties;
+        # open cases by deadline on their own (overdue and open-status pages skip the closed).
         Index("ix_case_due_id", "resolution_due", "id"),
         Index("ix_case_received_id", "received_at", "id"),
+        Index("ix_case_open_due", "resolution_due", "id",
+              postgresql_where=sql_text(OPEN_STATUS_SQL), sqlite_where=sql_text(OPEN_STATUS_SQL)),
+        # The queue's capped counters per status under its common filters: index-only scans.
+        Index("ix_case_region_topic_status", "region_code", "topic", "status"),
+        Index("ix_case_region_municipality_status", "region_code", "municipality_id", "status"),
     )
 
 

@@ -237,12 +237,22 @@ def status_counts(session: Session, scope: Scope, f: QueueFilter, now: datetime,
     counted up to ``cap + 1``: one GROUP BY when the filtered set is small, else one round
     trip of bounded counts per status (an index range each, never a full count)."""
     base = _filtered(session, scope, f, now, with_status=False)
+    if f.q and f.q.strip():
+        # A text search is costly to repeat: one bounded pass gives the total and, when it
+        # is under the cap, exact counts per status (above it, only "более ...").
+        sample = base.with_only_columns(Case.status).order_by(None).limit(cap + 1).subquery()
+        found = {str(getattr(status, "value", status)): n for status, n in session.execute(
+            select(sample.c.status, func.count()).group_by(sample.c.status))}
+        everything = sum(found.values())
+        if everything > cap:
+            return {"": everything}
+        return {"": everything, **{s.value: found.get(s.value, 0) for s in CaseStatus}}
     everything = capped_count(session, base, cap)
     if everything <= cap:
         rows = base.with_only_columns(Case.status).order_by(None).subquery()
         counts = {str(getattr(status, "value", status)): n for status, n in session.execute(
             select(rows.c.status, func.count()).group_by(rows.c.status))}
-        return {"": everything, **counts}
+        return {"": everything, **{s.value: counts.get(s.value, 0) for s in CaseStatus}}
     parts = [
         select(literal(s.value).label("status"), select(func.count()).select_from(
             base.where(Case.status == s).with_only_columns(Case.id).order_by(None)
@@ -261,10 +271,8 @@ def queue(session: Session, scope: Scope, f: QueueFilter, now: datetime, *, limi
     more = len(rows) > limit
     rows = rows[:limit]
     counts = status_counts(session, scope, f, now) if with_counts else {}
-    if with_counts and len(f.statuses) <= 1:
-        total = counts.get(f.statuses[0].value if f.statuses else "", 0)
-    else:
-        total = capped_count(session, query)
+    key = (f.statuses[0].value if f.statuses else "") if len(f.statuses) <= 1 else None
+    total = counts[key] if key is not None and key in counts else capped_count(session, query)
     return QueuePage(rows=rows, total=total, counts=counts,
                      next_key=encode_key(f.sort, rows[-1]) if more and rows else None)
 

@@ -19,6 +19,10 @@ down_revision: str | None = '0004_decisions'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+#: The open statuses (the predicate of ix_case_open_due), as in otklik.models.case.
+OPEN_STATUS_SQL = ("status IN ('new', 'triage', 'routed', 'in_work', 'clarification', "
+                   "'answer_drafted', 'on_moderation')")
+
 #: Full-text search objects that live only in the migration (otklik.db.migrate keeps
 #: autogenerate from comparing them): a GIN index on PostgreSQL, an FTS5 table on SQLite.
 FTS_TRIGGERS = {
@@ -53,6 +57,12 @@ def upgrade() -> None:
     op.create_index(op.f('ix_case_assignee_id'), 'case', ['assignee_id'], unique=False)
     op.create_index('ix_case_due_id', 'case', ['resolution_due', 'id'], unique=False)
     op.create_index('ix_case_received_id', 'case', ['received_at', 'id'], unique=False)
+    op.create_index('ix_case_open_due', 'case', ['resolution_due', 'id'], unique=False,
+                    postgresql_where=sa.text(OPEN_STATUS_SQL), sqlite_where=sa.text(OPEN_STATUS_SQL))
+    op.create_index('ix_case_region_topic_status', 'case', ['region_code', 'topic', 'status'],
+                    unique=False)
+    op.create_index('ix_case_region_municipality_status', 'case',
+                    ['region_code', 'municipality_id', 'status'], unique=False)
 
     if dialect == 'postgresql':
         op.execute("CREATE INDEX ix_message_text_fts ON message "
@@ -85,6 +95,9 @@ def downgrade() -> None:
         for name in FTS_TRIGGERS:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
         op.execute("DROP TABLE IF EXISTS message_fts")
+    op.drop_index('ix_case_region_municipality_status', table_name='case')
+    op.drop_index('ix_case_region_topic_status', table_name='case')
+    op.drop_index('ix_case_open_due', table_name='case')
     op.drop_index('ix_case_received_id', table_name='case')
     op.drop_index('ix_case_due_id', table_name='case')
     op.drop_index(op.f('ix_case_assignee_id'), table_name='case')
