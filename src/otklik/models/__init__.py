@@ -21,6 +21,7 @@ from otklik.models.case import (
     RoutingRule,
 )
 from otklik.models.message import (
+    ChannelPlace,
     Connector,
     IntakeEvent,
     Message,
@@ -35,6 +36,7 @@ __all__ = [
     "CalendarExceptionRow",
     "Case",
     "CaseEvent",
+    "ChannelPlace",
     "CaseMessage",
     "CaseStatus",
     "DeadlinePolicyRow",

@@ -129,6 +129,21 @@ class Connector(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class ChannelPlace(Base):
+    """A channel that speaks for one place, e.g. a town's community ("Типичный Мичуринск").
+
+    A message from it that names no place of its own is placed there (a street without a
+    town is then the town's street); the territory stage's own findings always win.
+    """
+
+    __tablename__ = "channel_place"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(255), unique=True)
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territory.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class IntakeEvent(Base):
     """Something intake refused or failed on: a forged push, a connector error, a bad row."""
 
