@@ -80,31 +80,29 @@ class CharWordCache:
 
     def counts(self, texts: Sequence[str]) -> csr_matrix:
         """Raw n-gram counts, one row per text (the vectorizer's count step)."""
-        local: dict[str, int] = {}  # word form -> row of this batch's word matrix
-        doc_words: list[int] = []
-        indptr = [0]
         preprocess = self._preprocess
-        for text in texts:
-            for word in preprocess(text).split():
-                j = local.get(word)
-                if j is None:
-                    j = local[word] = len(local)
-                doc_words.append(j)
-            indptr.append(len(doc_words))
+        per_text = [preprocess(text).split() for text in texts]
+        lengths = [len(words) for words in per_text]
+        flat = [w for words in per_text for w in words]
+        # word form -> row of this batch's word matrix (first-seen order)
+        local = {w: j for j, w in enumerate(dict.fromkeys(flat))}
+        doc_words = [local[w] for w in flat]
+        indptr = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
         n_features = len(self._vocabulary)
         if not local:
             return csr_matrix((len(texts), n_features), dtype=np.float32)
         cached = self._words
         rows = [cached.get(w) or self._word(w) for w in local]
-        lengths = np.fromiter((len(r[0]) for r in rows), dtype=np.int64, count=len(rows))
+        sizes = np.fromiter((len(r[0]) for r in rows), dtype=np.int64, count=len(rows))
         word_matrix = csr_matrix(
             (np.concatenate([r[1] for r in rows]), np.concatenate([r[0] for r in rows]),
-             np.concatenate(([0], np.cumsum(lengths)))),
+             np.concatenate(([0], np.cumsum(sizes)))),
             shape=(len(rows), n_features),
         )
         doc_matrix = csr_matrix(
             (np.ones(len(doc_words), dtype=np.float32), np.asarray(doc_words, dtype=np.int32),
-             np.asarray(indptr, dtype=np.int64)),
+             indptr),
             shape=(len(texts), len(rows)),
         )
         return doc_matrix @ word_matrix
@@ -135,7 +133,6 @@ class LemmaNgramIndex:
         self.vocabulary = vocabulary
         self.ids = ids
         self.n_features = len(vocabulary)
-        self.lowercase = bool(vectorizer.lowercase)
         self.unigram_col = np.full(len(ids) + 1, -1, dtype=np.int64)  # last: "unknown"
         for i, col in unigrams.items():
             self.unigram_col[i] = col
@@ -148,18 +145,12 @@ class LemmaNgramIndex:
 
     def counts(self, lemma_lists: Sequence[Sequence[str]]) -> csr_matrix:
         """Raw 1-2-gram counts, one row per lemma list."""
-        ids = self.ids
+        get = self.ids.get
         unknown = self.size - 1
-        flat: list[int] = []
-        lengths: list[int] = []
-        lower = self.lowercase
-        for lemmas in lemma_lists:
-            for w in lemmas:
-                i = ids.get(w)
-                if i is None and lower:
-                    i = ids.get(w.lower())
-                flat.append(unknown if i is None else i)
-            lengths.append(len(lemmas))
+        # Lemma lists are lower-case as otklik.nlp.morph makes them, which is what a
+        # lower-casing vectorizer would have seen.
+        flat = [get(w, unknown) for lemmas in lemma_lists for w in lemmas]
+        lengths = [len(lemmas) for lemmas in lemma_lists]
         n_docs = len(lemma_lists)
         tok = np.asarray(flat, dtype=np.int64)
         doc = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)

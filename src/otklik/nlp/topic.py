@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import ahocorasick
 import numpy as np
@@ -62,6 +62,22 @@ _BATCH_SCANS: ContextVar[dict[int, tuple[Any, Any, Taxonomy, dict[Any, int]]] | 
 )
 
 
+# The trained model's lexicon features of the batch being classified, computed from the
+# lexicon stage's own match (same life and keying rules as _BATCH_SCANS).
+_BATCH_VECTORS: ContextVar[dict[int, tuple[Any, Taxonomy, np.ndarray]] | None] = (
+    ContextVar("otklik_topic_batch_vectors", default=None)
+)
+
+
+@contextmanager
+def _shared_vectors(vectors: dict[int, tuple[Any, Taxonomy, np.ndarray]]) -> Iterator[None]:
+    token = _BATCH_VECTORS.set(vectors)
+    try:
+        yield
+    finally:
+        _BATCH_VECTORS.reset(token)
+
+
 @contextmanager
 def _shared_scans(
     scans: dict[int, tuple[Any, Any, Taxonomy, dict[Any, int]]],
@@ -71,6 +87,16 @@ def _shared_scans(
         yield
     finally:
         _BATCH_SCANS.reset(token)
+
+
+class _Analysis(NamedTuple):
+    """A lexicon answer and what it was computed from, for the blend with a model."""
+
+    result: StageResult
+    plain: dict[str, float]  # the topic distribution without the seasonal bonus
+    counts: dict[tuple[str, float, str], int]  # the lexicon scan
+    plain_match: LexiconMatch  # node scores without the seasonal bonus
+    plain_scores: dict[str, float]  # their topic scores
 
 
 def _subject(taxonomy: Taxonomy, code: str, confidence: float) -> dict[str, Any]:
@@ -200,10 +226,20 @@ class LexiconIndex:
         self, lemmas: Sequence[str], tokens: Sequence[str] | None = None
     ) -> np.ndarray:
         """Dense features for a trained model: log-scaled topic and subtopic scores."""
+        shared = _BATCH_VECTORS.get()
+        if shared is not None:
+            hit = shared.get(id(lemmas))
+            if hit is not None and hit[0] is lemmas and hit[1] is self.taxonomy:
+                return hit[2]
         match = self.match(lemmas, tokens=tokens)
+        return self.vector(match, self.topic_scores(match))
+
+    def vector(self, match: LexiconMatch, topic_scores: dict[str, float]) -> np.ndarray:
+        """:meth:`feature_vector` from a match (without the seasonal bonus) and its
+        :meth:`topic_scores`."""
         vec = np.zeros(self._width, dtype=np.float64)
         column = self._column
-        for code, score in self.topic_scores(match).items():
+        for code, score in topic_scores.items():
             vec[column[code]] = math.log1p(score)
         for code, score in match.scores.items():
             j = column.get(code)
@@ -259,11 +295,8 @@ class LexiconTopicStage(Stage):
         """Classify one document."""
         return self._classify(doc)[0]
 
-    def _classify(
-        self, doc: Doc
-    ) -> tuple[StageResult, dict[str, float], dict[tuple[str, float, str], int]]:
-        """The result, the topic distribution without the seasonal bonus (for blending) and
-        the lexicon scan it came from."""
+    def _classify(self, doc: Doc) -> _Analysis:
+        """The result with what it was computed from (for the blend and the model)."""
         tokens, lemmas = ensure_prepared(doc)
         counts = self.index.scan(lemmas, tokens)
         month = _month_of(doc)
@@ -271,15 +304,17 @@ class LexiconTopicStage(Stage):
         topic_scores = self.index.topic_scores(match)
         probs = self._distribution(topic_scores)
         if month is None:
-            plain = probs
+            plain, plain_match, plain_scores = probs, match, topic_scores
         else:
-            plain = self._distribution(self.index.topic_scores(self.index.score(counts)))
+            plain_match = self.index.score(counts)
+            plain_scores = self.index.topic_scores(plain_match)
+            plain = self._distribution(plain_scores)
         if not probs:
-            return StageResult(
+            return _Analysis(StageResult(
                 value={"topic": _subject(self.taxonomy, OTHER_CODE, 0.0), "subtopic": None},
                 confidence=0.0,
                 explain={"source": "lexicon", "matched": {}},
-            ), plain, counts
+            ), plain, counts, plain_match, plain_scores)
         best = max(probs, key=lambda c: probs[c])
         confidence = probs[best]
         topic = self.taxonomy.topic(best)
@@ -294,7 +329,7 @@ class LexiconTopicStage(Stage):
         matched = sorted({t for code, ts in match.terms.items() if code.split(".")[0] == best
                           for t in ts})
         ranked = sorted(topic_scores.items(), key=lambda kv: -kv[1])[:3]
-        return StageResult(
+        return _Analysis(StageResult(
             value={"topic": _subject(self.taxonomy, best, confidence), "subtopic": subtopic},
             confidence=round(confidence, 4),
             explain={
@@ -302,11 +337,11 @@ class LexiconTopicStage(Stage):
                 "matched": {best: matched},
                 "scores": {c: round(s, 2) for c, s in ranked},
             },
-        ), plain, counts
+        ), plain, counts, plain_match, plain_scores)
 
     def process(self, docs: Sequence[Doc]) -> list[StageResult]:
         """Classify a batch."""
-        return [self._classify(doc)[0] for doc in docs]
+        return [self._classify(doc).result for doc in docs]
 
 
 class ModelTopicStage(Stage):
@@ -380,25 +415,27 @@ class CombinedTopicStage(Stage):
         """Classify a batch; the model's own answers are kept in ``last_labels``."""
         # One lexicon scan per document serves both the lexicon answer and the blend.
         analysed = [self.lexicon._classify(doc) for doc in docs]
-        lex = [a[0] for a in analysed]
+        lex = [a.result for a in analysed]
         if self.model is None:
             self.last_labels = []
             return lex
-        # The model's lexicon features are the same scans: lend them for this batch.
-        taxonomy = self.lexicon.index.taxonomy
+        # The model's lexicon features come from the same scans: lend them for this batch.
+        index = self.lexicon.index
+        taxonomy = index.taxonomy
         scans = {}
-        for doc, (_res, _plain, counts) in zip(docs, analysed, strict=True):
+        vectors = {}
+        for doc, a in zip(docs, analysed, strict=True):
             if doc.lemmas and len(doc.tokens) == len(doc.lemmas):
-                scans[id(doc.lemmas)] = (doc.lemmas, doc.tokens, taxonomy, counts)
-        with _shared_scans(scans):
+                scans[id(doc.lemmas)] = (doc.lemmas, doc.tokens, taxonomy, a.counts)
+                vectors[id(doc.lemmas)] = (doc.lemmas, taxonomy,
+                                           index.vector(a.plain_match, a.plain_scores))
+        with _shared_scans(scans), _shared_vectors(vectors):
             labels = self.model.process(docs)
         self.last_labels = labels
         if not self.model.predicts_topics:
             return lex
-        return [
-            self._combine(lr, plain, mr)
-            for (lr, plain, _counts), mr in zip(analysed, labels, strict=True)
-        ]
+        return [self._combine(a.result, a.plain, mr)
+                for a, mr in zip(analysed, labels, strict=True)]
 
     def _combine(
         self, lex: StageResult, lex_probs: dict[str, float], model: StageResult
