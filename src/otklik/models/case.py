@@ -126,6 +126,9 @@ class Case(Base):
         # The queue's capped counters per status under its common filters: index-only scans.
         Index("ix_case_region_topic_status", "region_code", "topic", "status"),
         Index("ix_case_region_municipality_status", "region_code", "municipality_id", "status"),
+        Index("ix_case_open_region_status", "region_code", "status", "resolution_due",
+              "first_response_due", "first_response_at",
+              postgresql_where=sql_text(OPEN_STATUS_SQL), sqlite_where=sql_text(OPEN_STATUS_SQL)),
     )
 
 

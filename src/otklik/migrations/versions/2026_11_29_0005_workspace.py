@@ -63,6 +63,11 @@ def upgrade() -> None:
                     unique=False)
     op.create_index('ix_case_region_municipality_status', 'case',
                     ['region_code', 'municipality_id', 'status'], unique=False)
+    # Overdue counters: every column of the overdue test, open cases only (index-only scans).
+    op.create_index('ix_case_open_region_status', 'case',
+                    ['region_code', 'status', 'resolution_due', 'first_response_due',
+                     'first_response_at'], unique=False,
+                    postgresql_where=sa.text(OPEN_STATUS_SQL), sqlite_where=sa.text(OPEN_STATUS_SQL))
 
     if dialect == 'postgresql':
         op.execute("CREATE INDEX ix_message_text_fts ON message "
@@ -95,6 +100,7 @@ def downgrade() -> None:
         for name in FTS_TRIGGERS:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
         op.execute("DROP TABLE IF EXISTS message_fts")
+    op.drop_index('ix_case_open_region_status', table_name='case')
     op.drop_index('ix_case_region_municipality_status', table_name='case')
     op.drop_index('ix_case_region_topic_status', table_name='case')
     op.drop_index('ix_case_open_due', table_name='case')
