@@ -238,6 +238,7 @@ def _load_demo_messages(seed: int, total: int) -> None:
             return
         routing.load_policies(session, Actor.system("demo"))
         routing.load_routing(session, Actor.system("demo"))
+        loader.load_channel_places(session, Actor.system("demo"))
     rows = (RowResult(n, m) for n, m in enumerate(generate_stream(seed=seed, total=total), 1))
     with progress_bar() as bar:
         task = bar.add_task("messages", total=total)

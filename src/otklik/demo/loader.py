@@ -132,3 +132,26 @@ def demo_messages_loaded(session: Session) -> bool:
     from otklik.intake.repository import MessageRepository
 
     return bool(MessageRepository(session).count_by_source())
+
+
+def load_channel_places(session: Session, actor: Actor) -> int:
+    """Tie the demo's town communities to their towns (idempotent); returns how many."""
+    from otklik.demo.stream_vocab import load_regions
+    from otklik.intake import channel_places
+    from otklik.intake.repository import ChannelPlaceRepository
+
+    territories = TerritoryRepository(session)
+    repo = ChannelPlaceRepository(session)
+    added = 0
+    for code, region in load_regions().items():
+        for channel in region.channels:
+            if not channel.city or repo.by_channel(channel.name) is not None:
+                continue
+            towns, _ = territories.list(Scope.system(), level=TerritoryLevel.settlement,
+                                        region_code=code, q=channel.city, limit=5)
+            town = next((t for t in towns if t.name == channel.city), None)
+            if town is None:
+                continue
+            channel_places.set_place(session, actor, channel.name, town.key)
+            added += 1
+    return added

@@ -126,6 +126,60 @@ def connectors_run(
     console.print(table)
 
 
+channels_app = typer.Typer(help="Channels that speak for one town (place hints).",
+                           no_args_is_help=True)
+
+
+@channels_app.command("list")
+def channels_list() -> None:
+    """Channels with a place, and the busiest channels seen on messages."""
+    from otklik.audit.actor import Actor
+    from otklik.db.session import session_scope
+    from otklik.intake import channel_places
+    from otklik.intake.repository import ChannelPlaceRepository
+
+    with session_scope() as session:
+        places = {v.channel: v for v in channel_places.list_places(session, Actor.system("cli"))}
+        seen = ChannelPlaceRepository(session).known_channels(None, limit=50)
+    table = Table("channel", "messages", "place", "OKTMO", title="channels")
+    for channel, count in seen:
+        view = places.pop(channel, None)
+        table.add_row(channel, str(count), view.territory_name if view else "",
+                      view.territory_key if view else "")
+    for view in places.values():
+        table.add_row(view.channel, "0", view.territory_name, view.territory_key)
+    console.print(table)
+
+
+@channels_app.command("set")
+def channels_set(
+    channel: Annotated[str, typer.Argument(help="Channel name as shown on its messages")],
+    territory: Annotated[str, typer.Argument(help="OKTMO key of a municipality or settlement")],
+) -> None:
+    """Say which town a channel speaks for (applies to messages enriched from now on)."""
+    from otklik.audit.actor import Actor
+    from otklik.db.session import session_scope
+    from otklik.intake import channel_places
+
+    with session_scope() as session:
+        view = channel_places.set_place(session, Actor.system("cli"), channel, territory)
+    console.print(f"[green]{view.channel} → {view.territory_name} ({view.territory_key})")
+
+
+@channels_app.command("remove")
+def channels_remove(
+    channel: Annotated[str, typer.Argument(help="Channel name")],
+) -> None:
+    """Forget a channel's place."""
+    from otklik.audit.actor import Actor
+    from otklik.db.session import session_scope
+    from otklik.intake import channel_places
+
+    with session_scope() as session:
+        channel_places.remove_place(session, Actor.system("cli"), channel)
+    console.print(f"[green]{channel}: place removed")
+
+
 def worker(
     processes: Annotated[int, typer.Option(help="Worker processes")] = 1,
     threads: Annotated[int, typer.Option(help="Threads per process")] = 2,
@@ -150,3 +204,4 @@ def register(app: typer.Typer) -> None:
     app.command("import")(import_file)
     app.command("worker")(worker)
     app.add_typer(connectors_app, name="connectors")
+    app.add_typer(channels_app, name="channels")

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from otklik.deps import CurrentActor, SessionDep, client_ip
 from otklik.errors import InvalidInput, NotFound
-from otklik.intake import connectors_service
+from otklik.intake import channel_places, connectors_service
 from otklik.intake.repository import MessageRepository
 from otklik.intake.schemas import (
     BatchResult,
@@ -118,3 +119,30 @@ def add_connector(data: ConnectorCreate, actor: CurrentActor, session: SessionDe
     row = connectors_service.add_connector(session, actor, kind=data.kind, name=data.name,
                                            config=data.config, region_code=data.region_code)
     return _read(row)
+
+
+class ChannelPlaceIn(BaseModel):
+    """Which municipality or settlement (OKTMO key) a channel speaks for."""
+
+    channel: str = Field(min_length=1, max_length=255)
+    territory_key: str = Field(min_length=2, max_length=64)
+
+
+@router.get("/channel-places")
+def list_channel_places(actor: CurrentActor, session: SessionDep) -> list[dict[str, Any]]:
+    """Channels that speak for one place (town communities), in the caller's regions."""
+    return [asdict(v) for v in channel_places.list_places(session, actor)]
+
+
+@router.put("/channel-places")
+def set_channel_place(data: ChannelPlaceIn, actor: CurrentActor, session: SessionDep
+                      ) -> dict[str, Any]:
+    """Set a channel's place; messages from it that name none are placed there."""
+    return asdict(channel_places.set_place(session, actor, data.channel, data.territory_key))
+
+
+@router.delete("/channel-places", status_code=204)
+def remove_channel_place(actor: CurrentActor, session: SessionDep,
+                         channel: str = Query(min_length=1)) -> None:
+    """Forget a channel's place."""
+    channel_places.remove_place(session, actor, channel)

@@ -9,7 +9,14 @@ from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
-from otklik.models.message import Connector, IntakeEvent, Message, MessageRevision
+from otklik.models.message import (
+    ChannelPlace,
+    Connector,
+    IntakeEvent,
+    Message,
+    MessageRevision,
+)
+from otklik.models.territory import Territory
 
 
 class MessageRepository:
@@ -194,3 +201,56 @@ class ConnectorRepository:
         if connector_id is not None:
             query = query.where(IntakeEvent.connector_id == connector_id)
         return self.session.scalars(query).all()
+
+
+class ChannelPlaceRepository:
+    """Channels that speak for one place."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def places(self, channels: Sequence[str]) -> dict[str, Territory]:
+        """The place of each of these channels that has one, in one query."""
+        names = sorted({c for c in channels if c})
+        if not names:
+            return {}
+        rows = self.session.execute(
+            select(ChannelPlace.channel, Territory)
+            .join(Territory, Territory.id == ChannelPlace.territory_id)
+            .where(ChannelPlace.channel.in_(names))).all()
+        return {channel: territory for channel, territory in rows}
+
+    def all(self, scope: Scope) -> Sequence[tuple[ChannelPlace, Territory]]:
+        """Every channel place in the scope's regions, by channel name."""
+        query = (select(ChannelPlace, Territory)
+                 .join(Territory, Territory.id == ChannelPlace.territory_id)
+                 .order_by(ChannelPlace.channel))
+        if not scope.all_regions:
+            query = query.where(scope.region_filter(Territory.region_code))
+        return [(row[0], row[1]) for row in self.session.execute(query).all()]
+
+    def by_channel(self, channel: str) -> ChannelPlace | None:
+        """The row of one channel."""
+        return self.session.scalar(select(ChannelPlace).where(ChannelPlace.channel == channel))
+
+    def add(self, row: ChannelPlace) -> ChannelPlace:
+        """Insert and get an id."""
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def delete(self, row: ChannelPlace) -> None:
+        """Remove a channel's place."""
+        self.session.delete(row)
+        self.session.flush()
+
+    def known_channels(self, region_codes: Sequence[str] | None, limit: int = 500
+                       ) -> list[tuple[str, int]]:
+        """Channels seen on messages, busiest first, with their message counts."""
+        query = (select(Message.channel, func.count(Message.id))
+                 .where(Message.channel.is_not(None))
+                 .group_by(Message.channel).order_by(func.count(Message.id).desc())
+                 .limit(limit))
+        if region_codes is not None:
+            query = query.where(Message.region_code.in_(list(region_codes)))
+        return [(str(channel), int(count)) for channel, count in self.session.execute(query)]

@@ -12,8 +12,10 @@ from sqlalchemy.orm import Session
 
 from otklik.db.base import utcnow
 from otklik.db.session import session_scope
+from otklik.intake.channel_places import place_from_channel, places_for
 from otklik.intake.repository import MessageRepository
 from otklik.models.message import Message, MessageEnrichment
+from otklik.models.territory import Territory
 from otklik.queue import broker
 from otklik.territories.repository import TerritoryRepository
 
@@ -55,11 +57,13 @@ def enrich_now(session: Session, message_ids: Sequence[int], *, force: bool = Fa
         log.exception("enrichment batch failed; retrying message by message")
         results = [_process_one(record) for record in records]
     territories = TerritoryRepository(session)
+    places = places_for(session, [m.channel for m in messages])
     for message, result in zip(messages, results, strict=True):
         if result is None:
             message.enrich_status = "failed"
         else:
-            _save(session, territories, message, result)
+            _save(session, territories, message, result,
+                  places.get(message.channel) if message.channel else None)
     return len(messages)
 
 
@@ -99,7 +103,7 @@ def _value(field: Any) -> Any:
 
 
 def _save(session: Session, territories: TerritoryRepository, message: Message,
-          result: dict[str, Any]) -> None:
+          result: dict[str, Any], channel_place: Territory | None = None) -> None:
     territory = result.get("territory") or {}
     topic = result.get("topic") or {}
     subtopic = result.get("subtopic") or {}
@@ -128,6 +132,7 @@ def _save(session: Session, territories: TerritoryRepository, message: Message,
         "result": result,
         "enriched_at": utcnow(),
     }
+    place_from_channel(values, channel_place, message.channel, result)
     row = session.get(MessageEnrichment, message.id)
     if row is None:
         session.add(MessageEnrichment(message_id=message.id, **values))

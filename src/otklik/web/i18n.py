@@ -407,6 +407,24 @@ STRINGS: dict[str, dict[str, str]] = {
     "an_action_resume": {"ru": "Возобновить", "en": "Resume"},
     "an_action_run": {"ru": "Сформировать", "en": "Generate"},
     "an_action_delete": {"ru": "Удалить", "en": "Delete"},
+    "ws_channels": {"ru": "Каналы и их территории", "en": "Channels and their places"},
+    "ws_channels_help": {
+        "ru": "Городское сообщество пишет о своём городе: «на Лаврова опять яма» — без "
+              "названия города. Укажите, о каком муниципалитете или населённом пункте "
+              "канал, и сообщения из него, где место не названо, получат это место "
+              "(с пометкой «по каналу»). Названное в тексте всегда важнее.",
+        "en": "A town community writes about its town without naming it. Say which "
+              "municipality or settlement a channel speaks for, and its messages that name "
+              "no place get that place (marked as taken from the channel). What the text "
+              "names always wins."},
+    "ws_channel": {"ru": "Канал", "en": "Channel"},
+    "ws_channel_place": {"ru": "Территория", "en": "Place"},
+    "ws_channel_oktmo": {"ru": "Код ОКТМО муниципалитета или населённого пункта",
+                         "en": "OKTMO code of the municipality or settlement"},
+    "ws_channel_set": {"ru": "Указать территорию канала", "en": "Set a channel's place"},
+    "ws_channel_remove": {"ru": "Снять", "en": "Remove"},
+    "ws_channels_unplaced": {"ru": "Каналы без территории (по числу сообщений)",
+                             "en": "Channels without a place (by messages)"},
 }
 
 

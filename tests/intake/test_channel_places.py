@@ -1,0 +1,146 @@
+"""Channel places: a town community places the messages that name no place of their own."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy.orm import Session
+from tests.builders import PASSWORD, make_user
+from tests.conftest import login
+
+from otklik.accounts.service import actor_for
+from otklik.audit.actor import Actor
+from otklik.errors import Forbidden, InvalidInput, NotFound
+from otklik.intake import channel_places
+from otklik.intake.schemas import IncomingMessage, Source
+from otklik.intake.service import store_messages
+from otklik.intake.tasks import enrich_now
+from otklik.models.account import Role
+from otklik.models.message import Message, MessageEnrichment
+from otklik.territories.repository import TerritoryRepository
+
+ADMIN = Actor.system("tests")
+MICHURINSK_TOWN = "68715000001"  # the settlement; its municipality is 68715 (город Мичуринск)
+
+
+def _enrich(session: Session, source_id: str, text: str, channel: str | None,
+            region: str | None = "68") -> MessageEnrichment:
+    store_messages(session, [IncomingMessage(
+        source=Source.vk, source_id=source_id, text=text, channel=channel, region=region,
+        created_at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC))], enqueue=False)
+    message = session.query(Message).filter_by(source_id=source_id).one()
+    enrich_now(session, [message.id])
+    row = session.get(MessageEnrichment, message.id)
+    assert row is not None
+    return row
+
+
+def test_a_street_without_a_town_is_placed_in_the_channels_town(session: Session) -> None:
+    channel_places.set_place(session, ADMIN, "Типичный Мичуринск", MICHURINSK_TOWN)
+    territories = TerritoryRepository(session)
+    town = territories.by_key(MICHURINSK_TOWN)
+    assert town is not None
+
+    row = _enrich(session, "wall-1_1", "На Лаврова опять разбили путепровод, ямы по колено, "
+                  "когда отремонтируют?", "Типичный Мичуринск")
+
+    assert (row.settlement_id, row.municipality_id) == (town.id, town.parent_id)
+    assert row.result["territory"]["from_channel"] == "Типичный Мичуринск"
+    assert "Типичный Мичуринск" in row.result["explain"]["territory_from_channel"]
+
+
+def test_what_the_text_names_wins_over_the_channel(session: Session) -> None:
+    channel_places.set_place(session, ADMIN, "Типичный Мичуринск", MICHURINSK_TOWN)
+    tambov = TerritoryRepository(session).by_key("68701")
+    assert tambov is not None
+
+    row = _enrich(session, "wall-1_2", "В Тамбове на ул. Советской не горят фонари уже неделю",
+                  "Типичный Мичуринск")
+    assert row.municipality_id == tambov.id
+    assert "from_channel" not in row.result["territory"]
+
+    elsewhere = _enrich(session, "wall-1_3", "В Самаре на ул. Гагарина 96 переполнены баки",
+                        "Типичный Мичуринск", region=None)
+    assert elsewhere.region_code == "36" and "from_channel" not in elsewhere.result["territory"]
+
+
+def test_channels_without_a_place_change_nothing(session: Session) -> None:
+    row = _enrich(session, "wall-1_4", "На Лаврова опять ямы", "Губернатор Тамбовской области")
+    assert row.municipality_id is None and "from_channel" not in row.result.get("territory", {})
+
+
+def test_setting_a_place_is_checked_and_audited(session: Session) -> None:
+    with pytest.raises(InvalidInput, match="OKTMO"):
+        channel_places.set_place(session, ADMIN, "Типичный Мичуринск", "99999")
+    with pytest.raises(InvalidInput, match="municipality or a settlement"):
+        channel_places.set_place(session, ADMIN, "Типичный Мичуринск", "68")
+    with pytest.raises(InvalidInput, match="channel"):
+        channel_places.set_place(session, ADMIN, "   ", MICHURINSK_TOWN)
+    samara_admin = actor_for(session, make_user(session, Role.admin, ["36"]))
+    with pytest.raises(Forbidden):
+        channel_places.set_place(session, samara_admin, "Типичный Мичуринск", MICHURINSK_TOWN)
+    operator = actor_for(session, make_user(session, Role.operator, ["68"]))
+    with pytest.raises(Forbidden):
+        channel_places.set_place(session, operator, "Типичный Мичуринск", MICHURINSK_TOWN)
+
+    first = channel_places.set_place(session, ADMIN, " Типичный  Мичуринск ", "68715")
+    moved = channel_places.set_place(session, ADMIN, "Типичный Мичуринск", MICHURINSK_TOWN)
+    assert first.id == moved.id and moved.level == "settlement"
+    assert [v.channel for v in channel_places.list_places(session, operator)] == [
+        "Типичный Мичуринск"]
+    assert channel_places.list_places(session, samara_admin) == []
+    channel_places.remove_place(session, ADMIN, "Типичный Мичуринск")
+    with pytest.raises(NotFound):
+        channel_places.remove_place(session, ADMIN, "Типичный Мичуринск")
+
+
+def test_channel_places_over_the_api(session: Session, client) -> None:  # type: ignore[no-untyped-def]
+    admin = make_user(session, Role.admin, ["68"])
+    csrf = login(client, admin.username, PASSWORD)
+    headers = {"x-csrf-token": csrf}
+    put = client.put("/api/v1/channel-places", headers=headers,
+                     json={"channel": "Подслушано Мичуринск", "territory_key": "68715"})
+    assert put.status_code == 200, put.text
+    assert put.json()["territory_name"] == "город Мичуринск"
+    bad = client.put("/api/v1/channel-places", headers=headers,
+                     json={"channel": "Подслушано Мичуринск", "territory_key": "00000"})
+    assert bad.status_code == 400 and "OKTMO" in bad.text
+    listed = client.get("/api/v1/channel-places").json()
+    assert [p["channel"] for p in listed] == ["Подслушано Мичуринск"]
+    gone = client.delete("/api/v1/channel-places", headers=headers,
+                         params={"channel": "Подслушано Мичуринск"})
+    assert gone.status_code == 204
+    assert client.get("/api/v1/channel-places").json() == []
+
+
+def test_admin_page_sets_and_removes_a_place(session: Session, client) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    store_messages(session, [IncomingMessage(
+        source=Source.vk, source_id="wall-1_9", text="<b>Привет</b>", region="68",
+        channel="Мичуринск <script>alert(1)</script>",
+        created_at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC))], enqueue=False)
+    admin = make_user(session, Role.admin, ["68"])
+    login(client, admin.username, PASSWORD)
+    page = client.get("/admin/channels")
+    assert page.status_code == 200
+    assert "<script>alert(1)</script>" not in page.text  # the channel name is escaped
+    assert "Мичуринск &lt;script&gt;" in page.text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert csrf is not None
+    bad = client.post("/admin/channels", data={"csrf": csrf[1], "channel": "Типичный Мичуринск",
+                                               "territory_key": "nonsense"})
+    assert bad.status_code == 400 and "OKTMO" in bad.text
+    done = client.post("/admin/channels", data={"csrf": csrf[1], "channel": "Типичный Мичуринск",
+                                                "territory_key": "68715"},
+                       follow_redirects=True)
+    assert done.status_code == 200 and "город Мичуринск" in done.text
+    removed = client.post("/admin/channels/remove", data={"csrf": csrf[1],
+                                                          "channel": "Типичный Мичуринск"},
+                          follow_redirects=True)
+    assert removed.status_code == 200
+    assert channel_places.list_places(session, ADMIN) == []
+    operator = make_user(session, Role.operator, ["68"])
+    login(client, operator.username, PASSWORD)
+    assert client.get("/admin/channels").status_code == 403
