@@ -153,9 +153,10 @@ def test_split_messages_into_a_new_case_on_the_card(
 # -- keyset pages, capped counts, search ----------------------------------------------------------
 
 
+@pytest.mark.parametrize("q", [None, "Лаврова"])  # SQL keyset, and a search's one pass
 @pytest.mark.parametrize("sort", ["deadline", "newest", "oldest"])
 def test_keyset_pages_walk_every_case_once(session: Session, make_case: Callable[..., Case],
-                                           sort: str) -> None:
+                                           sort: str, q: str | None) -> None:
     now = utcnow()
     made = [make_case(text=f"Яма на ул. Лаврова у дома {n}, нужен ремонт", author=f"id{n}",
                       created_at=now - timedelta(hours=n)) for n in range(1, 8)]
@@ -166,7 +167,7 @@ def test_keyset_pages_walk_every_case_once(session: Session, make_case: Callable
     ids = {c.id for c in made}
     seen: list[int] = []
     key = None
-    f = wq.QueueFilter(q="Лаврова", sort=sort)
+    f = wq.QueueFilter(q=q, sort=sort)
     for _ in range(10):
         page = wq.queue(session, TAMBOV, f, now, limit=2, after=key, with_counts=False)
         seen += [c.id for c in page.rows]

@@ -270,6 +270,10 @@ def queue(session: Session, scope: Scope, f: QueueFilter, now: datetime, *, limi
           after: str | None = None, with_counts: bool = True) -> QueuePage:
     """A page of the queue after a keyset cursor (deadline first by default), its capped
     total and capped counts per status."""
+    if f.q and f.q.strip():
+        found = _searched_page(session, scope, f, now, limit=limit, after=after)
+        if found is not None:
+            return found
     query = _filtered(session, scope, f, now)
     rows = _page(session, query, f.sort, after, limit + 1)
     more = len(rows) > limit
@@ -279,6 +283,52 @@ def queue(session: Session, scope: Scope, f: QueueFilter, now: datetime, *, limi
     total = counts[key] if key is not None and key in counts else capped_count(session, query)
     return QueuePage(rows=rows, total=total, counts=counts,
                      next_key=encode_key(f.sort, rows[-1]) if more and rows else None)
+
+
+def _sort_key(sort: str, due: datetime | None, received: datetime, ident: int) -> tuple[Any, ...]:
+    if sort == "newest":
+        return (-received.timestamp(), -ident)
+    if sort == "oldest":
+        return (received.timestamp(), ident)
+    return (due is None, due.timestamp() if due else 0.0, ident)
+
+
+def _searched_page(session: Session, scope: Scope, f: QueueFilter, now: datetime, *,
+                   limit: int, after: str | None, cap: int = COUNT_CAP) -> QueuePage | None:
+    """A text search in one pass: the matching cases' (id, status, deadline, received) are
+    read once, up to ``cap``; counts, order and the page come from them, then the page's
+    cases are loaded by id. None when more than ``cap`` match (the general path pages it)."""
+    base = _filtered(session, scope, f, now, with_status=False)
+    found = session.execute(base.with_only_columns(
+        Case.id, Case.status, Case.resolution_due, Case.received_at).order_by(None)
+        .limit(cap + 1)).all()
+    if len(found) > cap:
+        return None
+    counts: dict[str, int] = {"": len(found), **{s.value: 0 for s in CaseStatus}}
+    for row in found:
+        counts[str(getattr(row.status, "value", row.status))] += 1
+    wanted = {s.value for s in f.statuses}
+    keyed = sorted((_sort_key(f.sort, due, received, ident), ident)
+                   for ident, status, due, received in found
+                   if not wanted or str(getattr(status, "value", status)) in wanted)
+    total = len(keyed)
+    last = _decode_key(after)
+    if last is not None:
+        value, ident = last
+        if f.sort in ("newest", "oldest"):
+            if value is None:
+                return None
+            mark = _sort_key(f.sort, None, value, ident)
+        else:
+            mark = _sort_key(f.sort, value, now, ident)
+        keyed = [item for item in keyed if item[0] > mark]
+    ids = [ident for _, ident in keyed[:limit + 1]]
+    by_id = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(ids)))} \
+        if ids else {}
+    rows = [by_id[i] for i in ids[:limit] if i in by_id]
+    more = len(ids) > limit and bool(rows)
+    return QueuePage(rows=rows, total=total, counts=counts,
+                     next_key=encode_key(f.sort, rows[-1]) if more else None)
 
 
 def count_new_since(session: Session, scope: Scope, since: datetime) -> int:
