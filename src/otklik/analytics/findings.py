@@ -51,8 +51,13 @@ def topic_findings(builder: DashboardBuilder, dashboard: Dashboard) -> list[Find
         return []
     out: list[Finding] = []
     top = topics[0]
-    text = (f"{pct(top.share)} сообщений касались темы «{top.name}», "
-            f"{pp(top.change_pp)} к предыдущему периоду")
+    compared = dashboard.totals.messages_previous >= MINIMUM_MESSAGES
+    if builder.flt.topic:  # the filter is the topic: its share is 100%, say the count
+        text = f"По теме «{top.name}» — {_messages(top.messages)}"
+    else:
+        text = f"{pct(top.share)} сообщений касались темы «{top.name}»"
+        if compared:  # no "+34 п. п." against a period without data
+            text += f", {pp(top.change_pp)} к предыдущему периоду"
     numbers: dict[str, float] = {"share": top.share, "messages": top.messages,
                                  "change_pp": top.change_pp}
     place = _concentration(builder, top.topic, top.messages)
@@ -65,7 +70,7 @@ def topic_findings(builder: DashboardBuilder, dashboard: Dashboard) -> list[Find
     else:
         out.append(Finding(code="top_topic", text=text + ".", numbers=numbers, drill=top.drill))
     growing = max(topics[1:], key=lambda t: t.change_pp, default=None)
-    if growing is not None and growing.change_pp >= GROWTH_PP:
+    if compared and growing is not None and growing.change_pp >= GROWTH_PP:
         out.append(Finding(
             code="growing_topic",
             text=(f"Быстрее всего растёт доля темы «{growing.name}»: {pct(growing.share)} "
