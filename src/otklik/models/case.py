@@ -126,6 +126,9 @@ class Case(Base):
         # The queue's capped counters per status under its common filters: index-only scans.
         Index("ix_case_region_topic_status", "region_code", "topic", "status"),
         Index("ix_case_region_municipality_status", "region_code", "municipality_id", "status"),
+        # A text search probes each matching message's case: covering, so index-only.
+        Index("ix_case_search_cover", "id", "region_code", "status", "resolution_due",
+              "received_at"),
         Index("ix_case_open_region_status", "region_code", "status", "resolution_due",
               "first_response_due", "first_response_at",
               postgresql_where=sql_text(OPEN_STATUS_SQL), sqlite_where=sql_text(OPEN_STATUS_SQL)),
@@ -143,6 +146,9 @@ class CaseMessage(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
     is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    # Message -> case without the heap (text search goes from matching messages to cases).
+    __table_args__ = (Index("ix_case_message_message_case", "message_id", "case_id"),)
 
 
 class CaseEvent(Base):

@@ -63,6 +63,12 @@ def upgrade() -> None:
                     unique=False)
     op.create_index('ix_case_region_municipality_status', 'case',
                     ['region_code', 'municipality_id', 'status'], unique=False)
+    # Text search goes from matching messages to their cases: both steps index-only.
+    op.create_index('ix_case_message_message_case', 'case_message', ['message_id', 'case_id'],
+                    unique=False)
+    op.create_index('ix_case_search_cover', 'case',
+                    ['id', 'region_code', 'status', 'resolution_due', 'received_at'],
+                    unique=False)
     # Overdue counters: every column of the overdue test, open cases only (index-only scans).
     op.create_index('ix_case_open_region_status', 'case',
                     ['region_code', 'status', 'resolution_due', 'first_response_due',
@@ -101,6 +107,8 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
         op.execute("DROP TABLE IF EXISTS message_fts")
     op.drop_index('ix_case_open_region_status', table_name='case')
+    op.drop_index('ix_case_search_cover', table_name='case')
+    op.drop_index('ix_case_message_message_case', table_name='case_message')
     op.drop_index('ix_case_region_municipality_status', table_name='case')
     op.drop_index('ix_case_region_topic_status', table_name='case')
     op.drop_index('ix_case_open_due', table_name='case')
