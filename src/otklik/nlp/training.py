@@ -499,12 +499,19 @@ class TextClassifier:
             contrib = x.data * coef[0, x.indices] * np.where(best[rows] == 1, 1.0, -1.0)
         positive = contrib > 0
         rows, contrib, cols = rows[positive], contrib[positive], x.indices[positive]
-        order = np.lexsort((cols, -contrib, rows))  # ties: the earlier feature first
+        # One sort for the whole batch: by row, then by contribution, strongest first
+        # (contributions are scaled into (0, 1] by their row's maximum).
+        if not len(contrib):
+            return [[] for _ in range(n)]
+        firsts = np.minimum(np.searchsorted(rows, np.arange(n)), len(contrib) - 1)
+        row_max = np.maximum.reduceat(contrib, firsts)  # rows without entries: unused
+        order = np.argsort(rows - contrib / (row_max[rows] * (1 + 1e-9)))
         rows, cols = rows[order], cols[order]
-        starts = np.searchsorted(rows, np.arange(n + 1))
+        keep = np.arange(len(rows)) - np.searchsorted(rows, np.arange(n))[rows] < k
+        rows, cols = rows[keep], cols[keep].tolist()
+        starts = np.searchsorted(rows, np.arange(n + 1)).tolist()
         names = self._feature_names()
-        return [[names[j] for j in cols[starts[i] : min(starts[i] + k, starts[i + 1])]]
-                for i in range(n)]
+        return [[names[j] for j in cols[starts[i] : starts[i + 1]]] for i in range(n)]
 
     def _row_features(self, x: Any, i: int, label: str, k: int) -> list[str]:
         assert self._svm is not None
