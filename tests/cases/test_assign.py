@@ -96,3 +96,16 @@ def test_assign_over_the_api(session: Session, client,  # type: ignore[no-untype
                          json={"assignee_id": people["samara_operator"].user_id},
                          headers={"x-csrf-token": csrf})
     assert refused.status_code == 400 and "cannot take this case" in refused.json()["detail"]
+
+
+def test_a_handed_back_case_leaves_the_executor_staff_member(
+        session: Session, make_case: Callable[..., Case], people: dict[str, Actor]) -> None:
+    case = _routed(session, make_case, people)
+    service.assign(session, people["operator"], case, people["executor"].user_id)
+    service.handback(session, people["executor"], case,
+                     "Путепровод на балансе области, не муниципалитета")
+    assert case.assignee_id is None and case.status == CaseStatus.triage
+    mine = _routed(session, make_case, people)
+    service.assign(session, people["operator"], mine, people["operator"].user_id)
+    service.handback(session, people["executor"], mine, "Не наша территория, это Тамбов")
+    assert mine.assignee_id == people["operator"].user_id  # center staff keep it

@@ -162,7 +162,17 @@ def route(session: Session, actor: Actor, case: Case, executor_id: int, *,
             answers.interim_answer(session, actor, case, organization)
     elif previous_executor != executor_id:
         case.escalation_level = 0
+        _release_assignee(session, case, previous_executor)
     return case
+
+
+def _release_assignee(session: Session, case: Case, organization_id: int | None) -> None:
+    """A case leaving an organization leaves its staff member too (center staff stay)."""
+    if case.assignee_id is None or organization_id is None:
+        return
+    assignee = session.get(User, case.assignee_id)
+    if assignee is not None and assignee.organization_id == organization_id:
+        case.assignee_id = None
 
 
 def triage(session: Session, actor: Actor, case: Case, version: int | None = None) -> Case:
@@ -188,6 +198,7 @@ def handback(session: Session, actor: Actor, case: Case, reason: str,
     executor = case.executor_id
     move(session, actor, case, "handback", version=version, reason=reason,
          from_executor=executor)
+    _release_assignee(session, case, executor)
     case.executor_id = None
     case.handback_count += 1
     return case
