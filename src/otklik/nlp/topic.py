@@ -360,8 +360,25 @@ class ModelTopicStage(Stage):
         classes = list(self.model.classes)
         return bool(classes) and sum(c in self.taxonomy for c in classes) >= 0.8 * len(classes)
 
+    def _topic_layout(self, classes: list[str]) -> tuple[list[str], np.ndarray]:
+        """Rubricator topics of the model's classes, in first-seen order, and the 0/1 matrix
+        that sums class probabilities into them (classes outside the rubricator: none)."""
+        key = (tuple(classes), id(self.taxonomy))
+        cached = getattr(self, "_layout", None)
+        if cached is None or cached[0] != key:
+            codes: list[str] = []
+            for label in classes:
+                if label in self.taxonomy and label.split(".", 1)[0] not in codes:
+                    codes.append(label.split(".", 1)[0])
+            layout = np.zeros((len(classes), len(codes)))
+            for i, label in enumerate(classes):
+                if label in self.taxonomy:
+                    layout[i, codes.index(label.split(".", 1)[0])] = 1.0
+            cached = self._layout = (key, codes, layout)
+        return cached[1], cached[2]
+
     def process(self, docs: Sequence[Doc]) -> list[StageResult]:
-        """Predict a batch."""
+        """Predict a batch; ``value["topics"]`` sums the class probabilities per topic."""
         if not docs:
             return []
         texts = [doc.clean or doc.text or "" for doc in docs]
@@ -370,9 +387,12 @@ class ModelTopicStage(Stage):
         lemmas = [a[1] for a in analysed]
         proba, top = self.model.predict_explained(texts, tokens, lemmas, self.top_features)
         classes = list(self.model.classes)
+        codes, layout = self._topic_layout(classes)
+        topic_proba = (proba @ layout).tolist()
+        best = np.argmax(proba, axis=1).tolist()
         out: list[StageResult] = []
         for i, row in enumerate(proba):
-            k = int(np.argmax(row))
+            k = best[i]
             label = classes[k]
             empty = not lemmas[i]
             confidence = 0.0 if empty else float(row[k])
@@ -380,7 +400,7 @@ class ModelTopicStage(Stage):
             out.append(
                 StageResult(
                     value={"value": label, "confidence": round(confidence, 4),
-                           "proba": {c: float(p) for c, p in zip(classes, row, strict=True)}},
+                           "topics": dict(zip(codes, topic_proba[i], strict=True))},
                     confidence=round(confidence, 4),
                     explain={"source": "model", "model": self.model.version,
                              "top_features": features},
@@ -441,11 +461,7 @@ class CombinedTopicStage(Stage):
         self, lex: StageResult, lex_probs: dict[str, float], model: StageResult
     ) -> StageResult:
         taxonomy = self.lexicon.taxonomy
-        model_probs: dict[str, float] = {}
-        for label, p in model.value["proba"].items():
-            if label in taxonomy:
-                topic = label.split(".", 1)[0]
-                model_probs[topic] = model_probs.get(topic, 0.0) + p
+        model_probs: dict[str, float] = model.value["topics"]
         w = self.model_weight
         if model.confidence >= self.confident:
             w = max(w, 0.85)
