@@ -407,6 +407,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "an_action_resume": {"ru": "Возобновить", "en": "Resume"},
     "an_action_run": {"ru": "Сформировать", "en": "Generate"},
     "an_action_delete": {"ru": "Удалить", "en": "Delete"},
+    "an_shown": {"ru": "Показано", "en": "Shown"},
+    "an_most_cases": {"ru": "с наибольшим числом обращений; полный список — в API и XLSX-справке",
+                      "en": "with the most cases; the full list is in the API and the XLSX brief"},
     "ws_channels": {"ru": "Каналы и их территории", "en": "Channels and their places"},
     "ws_channels_help": {
         "ru": "Городское сообщество пишет о своём городе: «на Лаврова опять яма» — без "

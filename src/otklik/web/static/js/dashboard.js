@@ -72,9 +72,10 @@
     chart.setOption({
       tooltip: { trigger: "axis", valueFormatter: function (v) { return v + "%"; } },
       legend: { top: 0 },
-      grid: { left: 150, right: 16, top: 32, bottom: 20 },
+      grid: { left: 16, right: 16, top: 32, bottom: 20, containLabel: true },
       xAxis: { type: "value", axisLabel: { formatter: "{value}%" } },
-      yAxis: { type: "category", data: data.names, inverse: true },
+      yAxis: { type: "category", data: data.names, inverse: true,
+               axisLabel: { width: 220, overflow: "truncate" } },
       series: [{ name: L.now, type: "bar", data: data.now },
                { name: L.previous, type: "bar", data: data.previous }]
     });
@@ -144,6 +145,7 @@
       if (data.points.length) {
         series.push({
           type: "scatter", coordinateSystem: "geo", name: L.approx,
+          itemStyle: { color: "#d95f0e", opacity: 0.75, borderColor: "#fff", borderWidth: 1 },
           symbolSize: function (v) { return 6 + 18 * Math.sqrt((v[2] || 0) / max); },
           data: data.points.map(function (p) {
             return { name: p.name + " (" + L.approx + ")", value: [p.lon, p.lat, p[key] || 0] };
