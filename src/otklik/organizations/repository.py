@@ -75,6 +75,14 @@ class OrganizationRepository:
             for t in sorted(set(territory_ids))
         )
 
+    def covering(self, territory_ids: Sequence[int]) -> set[int]:
+        """Ids of the organizations that cover any of these territories, in one query."""
+        if not territory_ids:
+            return set()
+        return set(self.session.scalars(
+            select(OrganizationTerritory.organization_id).where(
+                OrganizationTerritory.territory_id.in_(list(territory_ids)))))
+
     def territory_ids(self, organization_id: int) -> list[int]:
         """What an organization covers."""
         return list(
