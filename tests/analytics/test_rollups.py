@@ -99,3 +99,20 @@ def test_performance_from_the_case_rollup_matches_the_exact_one(session: Session
             low = bounds[max(i - 1, 0)]
             high = HOUR_BUCKETS[min(i + 1, len(HOUR_BUCKETS) - 1)]
             assert low <= rolled[key][name] <= high, (key, name, values[name], rolled[key][name])
+
+
+def test_okrug_daily_rollup_equals_direct_counts(session: Session, world: World) -> None:
+    refresh_message_rollup(session, full=True)
+    repo = AnalyticsRepository(session)
+    limits = Limits(Scope.system())
+    november = AnalyticsFilter.from_params(date_from=date(2026, 11, 3), date_to=date(2026, 11, 20))
+    for flt in (november, november.narrowed(okrug="Центральный"),
+                november.narrowed(topic="roads", source="vk")):
+        for dims in (["day"], ["day", "sentiment"], ["topic"]):
+            assert repo.okrug_daily_fits(flt, limits, dims)  # type: ignore[arg-type]
+            rolled = sorted(repo.message_counts(flt, limits, dims, rollup=True),  # type: ignore[arg-type]
+                            key=repr)
+            direct = sorted(repo.message_counts(flt, limits, dims), key=repr)  # type: ignore[arg-type]
+            assert rolled == direct, (flt, dims)
+    central = repo.message_counts(november.narrowed(okrug="Центральный"), limits, rollup=True)
+    assert central[0][-1] == len([m for m in _messages(world, november) if m.region == "68"])

@@ -42,6 +42,7 @@ from otklik.models.analytics import (
     CaseDailyStat,
     MessageDailyStat,
     MessageMonthlyStat,
+    MessageOkrugDailyStat,
 )
 from otklik.models.case import OPEN_STATUSES, Answer, Case, CaseMessage, CaseStatus, Problem
 from otklik.models.message import Message, MessageEnrichment
@@ -180,6 +181,8 @@ class AnalyticsRepository:
                        dims: Sequence[Dimension]) -> list[tuple[Any, ...]]:
         if self.monthly_fits(flt, limits, dims):
             return self._monthly_counts(flt, limits, dims)
+        if self.okrug_daily_fits(flt, limits, dims):
+            return self._okrug_daily_counts(flt, dims)
         s = MessageDailyStat
         columns = {"day": s.day, "topic": s.topic, "sentiment": s.sentiment,
                    "region": s.region_code, "municipality": s.municipality_id,
@@ -192,6 +195,39 @@ class AnalyticsRepository:
         if selected:
             query = query.group_by(*selected)
         rows = [self._fix_day(dims, (*row[:-1], int(row[-1] or 0)))  # type: ignore[arg-type]
+                for row in self.session.execute(query)]
+        return [r for r in rows if r[-1]] if dims else rows
+
+    @staticmethod
+    def okrug_daily_fits(flt: AnalyticsFilter, limits: Limits, dims: Sequence[Dimension]
+                         ) -> bool:
+        """True when the okrug-by-day rollup answers exactly: every region visible, no
+        region or municipality in the filter or the dimensions."""
+        return (limits.scope.all_regions and limits.municipality_ids is None
+                and flt.region_code is None and flt.municipality_id is None
+                and limits.scope.organization_id is None
+                and not {"region", "municipality"} & set(dims))
+
+    def _okrug_daily_counts(self, flt: AnalyticsFilter, dims: Sequence[Dimension]
+                            ) -> list[tuple[Any, ...]]:
+        o = MessageOkrugDailyStat
+        columns = {"day": o.day, "topic": o.topic, "sentiment": o.sentiment,
+                   "source": o.source}
+        selected = [columns[d].label(d) for d in dims]
+        conds: list[ColumnElement[bool]] = [o.day >= flt.start, o.day < flt.end]
+        if flt.okrug:
+            conds.append(o.okrug == flt.okrug)
+        if flt.topic == NO_TOPIC:
+            conds.append(o.topic.is_(None))
+        elif flt.topic:
+            conds.append(o.topic == flt.topic)
+        if flt.source:
+            conds.append(o.source == flt.source)
+        query = select(*selected, func.coalesce(func.sum(o.messages), 0).label("n")).where(
+            *conds)
+        if selected:
+            query = query.group_by(*selected)
+        rows = [self._fix_day(dims, (*row[:-1], int(row[-1] or 0)))
                 for row in self.session.execute(query)]
         return [r for r in rows if r[-1]] if dims else rows
 

@@ -27,9 +27,11 @@ from otklik.models.analytics import (
     CaseDailyStat,
     MessageDailyStat,
     MessageMonthlyStat,
+    MessageOkrugDailyStat,
 )
 from otklik.models.case import Case, CaseStatus
 from otklik.models.message import Message, MessageEnrichment
+from otklik.models.territory import Territory, TerritoryLevel
 
 ROLLUP_NAME = "message_daily"
 #: Enrichments committed slightly out of order are caught by re-reading this overlap.
@@ -95,6 +97,7 @@ def refresh_message_rollup(session: Session, *, full: bool = False) -> RefreshRe
              "messages"], query))
         rows += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
     refresh_monthly(session, days, full=full)
+    refresh_okrug_daily(session, days, full=full)
     mark = session.get(AnalyticsWatermark, ROLLUP_NAME)
     if mark is None:
         session.add(AnalyticsWatermark(name=ROLLUP_NAME, value=newest))
@@ -112,6 +115,28 @@ def month_expr(session: Session, column: Any) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return cast(func.date_trunc("month", column), Date)
     return func.date(column, "start of month")
+
+
+def refresh_okrug_daily(session: Session, days: list[date], *, full: bool = False) -> int:
+    """Rebuild ``message_okrug_daily_stat`` for ``days`` from the daily rollup."""
+    s, o, t = MessageDailyStat, MessageOkrugDailyStat, Territory
+    if full:
+        session.execute(delete(o))
+    rows = 0
+    for first, last in ([(None, None)] if full else _ranges(days)):
+        where: list[ColumnElement[bool]] = []
+        if first is not None and last is not None:
+            session.execute(delete(o).where(o.day >= first, o.day <= last))
+            where = [s.day >= first, s.day <= last]
+        group = (s.day, t.federal_district, s.topic, s.source, s.sentiment)
+        query = (select(*group, func.sum(s.messages)).select_from(s)
+                 .outerjoin(t, and_(t.region_code == s.region_code,
+                                    t.level == TerritoryLevel.region))
+                 .where(*where).group_by(*group))
+        result = session.execute(insert(o).from_select(
+            ["day", "okrug", "topic", "source", "sentiment", "messages"], query))
+        rows += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    return rows
 
 
 def refresh_monthly(session: Session, days: list[date], *, full: bool = False) -> int:

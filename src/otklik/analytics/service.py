@@ -283,11 +283,13 @@ class DashboardBuilder:
 
     def raw_performance(self, flt: AnalyticsFilter, by: GroupKey
                         ) -> dict[Any, dict[str, float | int | None]]:
-        """Performance counts: from the case rollup for periods longer than
-        ``LONG_PERIOD_DAYS`` when it exists (medians then come from histograms), else exact
+        """Performance counts: from the case rollup (when it exists and the rollup is on) for
+        periods longer than ``LONG_PERIOD_DAYS`` and for country and okrug views, where
+        thousands of executors are ranked (medians then come from histograms); else exact
         from the cases."""
-        if self.rollup and flt.days > LONG_PERIOD_DAYS and case_rollup_watermark(
-                self.session) is not None:
+        wide = flt.days > LONG_PERIOD_DAYS or (
+            self.level in ("federal", "okrug") and flt.region_code is None)
+        if self.rollup and wide and case_rollup_watermark(self.session) is not None:
             return self.repo.performance_rollup(flt, self.limits, by, self.now)
         return self.repo.performance(flt, self.limits, by, self.now)
 

@@ -5,6 +5,8 @@ Rollups (rebuilt per touched day or month by ``analytics/rollup.py``):
 * ``message_daily_stat`` — day × region × municipality × topic × source × sentiment;
 * ``message_monthly_stat`` — month × region × topic × source × sentiment (no municipality),
   what federal and okrug views over quarters and years read: a country-year is ~10^5 rows;
+* ``message_okrug_daily_stat`` — day × federal okrug × topic × source × sentiment, for the
+  country's and okrugs' charts by day;
 * ``case_daily_stat`` — day received × executor × region × municipality × topic × source with
   the counts of the performance metrics that do not depend on "now" and histograms of
   first-response and resolution hours (medians are interpolated from them; open overdue
@@ -70,6 +72,23 @@ class MessageMonthlyStat(Base):
         Index("ix_message_monthly_stat_month", "month"),
         Index("ix_message_monthly_stat_region_month", "region_code", "month"),
     )
+
+
+class MessageOkrugDailyStat(Base):
+    """Relevant messages per day × federal okrug × topic × source × sentiment: what the
+    country and okrug views read by day (tens of thousands of rows a year, not millions)."""
+
+    __tablename__ = "message_okrug_daily_stat"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    okrug: Mapped[str | None] = mapped_column(String(64))
+    topic: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))
+    sentiment: Mapped[str | None] = mapped_column(String(16))
+    messages: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_message_okrug_daily_stat_day", "day"),)
 
 
 class CaseDailyStat(Base):

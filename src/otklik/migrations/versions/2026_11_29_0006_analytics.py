@@ -62,6 +62,19 @@ def upgrade() -> None:
         batch_op.create_index('ix_message_monthly_stat_month', ['month'], unique=False)
         batch_op.create_index('ix_message_monthly_stat_region_month', ['region_code', 'month'], unique=False)
 
+    op.create_table('message_okrug_daily_stat',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('okrug', sa.String(length=64), nullable=True),
+    sa.Column('topic', sa.String(length=64), nullable=True),
+    sa.Column('source', sa.String(length=16), nullable=False),
+    sa.Column('sentiment', sa.String(length=16), nullable=True),
+    sa.Column('messages', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_message_okrug_daily_stat'))
+    )
+    with op.batch_alter_table('message_okrug_daily_stat', schema=None) as batch_op:
+        batch_op.create_index('ix_message_okrug_daily_stat_day', ['day'], unique=False)
+
     op.create_table('report_schedule',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('region_code', sa.String(length=3), nullable=True),
@@ -116,6 +129,9 @@ def downgrade() -> None:
         batch_op.drop_index('ix_message_monthly_stat_region_month')
         batch_op.drop_index('ix_message_monthly_stat_month')
     op.drop_table('message_monthly_stat')
+    with op.batch_alter_table('message_okrug_daily_stat', schema=None) as batch_op:
+        batch_op.drop_index('ix_message_okrug_daily_stat_day')
+    op.drop_table('message_okrug_daily_stat')
     with op.batch_alter_table('case_daily_stat', schema=None) as batch_op:
         batch_op.drop_index('ix_case_daily_stat_region_day')
         batch_op.drop_index('ix_case_daily_stat_day')
