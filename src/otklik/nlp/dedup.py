@@ -267,7 +267,7 @@ class DedupStage(Stage):
         if not found:
             return None, 0.0
         rows = np.fromiter(found, dtype=np.intp, count=len(found))
-        sims = (self._matrix[rows] == values).mean(axis=1)
+        sims = np.count_nonzero(self._matrix[rows] == values, axis=1) / NUM_PERM
         ok = np.flatnonzero(sims >= self.threshold)
         if not len(ok):
             return None, 0.0
