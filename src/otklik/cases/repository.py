@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
@@ -129,11 +130,11 @@ class CaseRepository:
                                Case.clarification_due <= now)
         ).all()
 
-    def assignable_users(self, case: Case) -> list[User]:
+    def assignable_users(self, case: Case) -> Sequence[User]:
         """Who may be given the case: active staff of its executor organization and the
         center's operators and curators who see its region; by name."""
         center = (Role.operator, Role.curator)
-        conditions = [User.role.in_(center)]
+        conditions: builtins.list[ColumnElement[bool]] = [User.role.in_(center)]
         if case.executor_id is not None:
             conditions.append(and_(User.role == Role.executor,
                                    User.organization_id == case.executor_id))

@@ -292,7 +292,7 @@ def reopen(session: Session, actor: Actor, case: Case, reason: str,
 
 def assignable(session: Session, actor: Actor, case: Case) -> list[User]:
     """The people the actor may give this case to (an executor: only their colleagues)."""
-    users = CaseRepository(session).assignable_users(case)
+    users = list(CaseRepository(session).assignable_users(case))
     if actor.scope.organization_id is not None:
         users = [u for u in users if u.organization_id == actor.scope.organization_id]
     return users

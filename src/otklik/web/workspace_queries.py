@@ -93,7 +93,7 @@ class QueuePage:
 
 # -- full-text search ----------------------------------------------------------------------------
 
-_RUSSIAN = literal_column("'russian'::regconfig")
+_RUSSIAN: ColumnElement[Any] = literal_column("'russian'::regconfig")
 _ENDINGS = sorted((
     "иями", "ями", "ами", "ого", "его", "ому", "ему", "ыми", "ими", "ой", "ей", "ий", "ый",
     "ая", "яя", "ое", "ее", "ые", "ие", "ах", "ях", "ам", "ям", "ов", "ев", "ом", "ем", "ью",
@@ -362,7 +362,7 @@ def people(session: Session, scope: Scope, organization_ids: Iterable[int | None
     """Whom cases may be given to from the queue: the center's operators and curators in the
     scope and the staff of these executor organizations."""
     orgs = sorted({i for i in organization_ids if i is not None})
-    conditions = [User.role.in_((Role.operator, Role.curator))]
+    conditions: list[ColumnElement[bool]] = [User.role.in_((Role.operator, Role.curator))]
     if orgs:
         conditions.append(and_(User.role == Role.executor, User.organization_id.in_(orgs)))
     rows = session.scalars(select(User).where(User.is_active.is_(True), or_(*conditions))
