@@ -131,3 +131,30 @@ def test_compare_and_decision_pages(client: object, session: Session, world: Wor
     login(client, head.username, PASSWORD)
     assert 'data-testid="decision-edit"' not in get(created.headers["location"]).text
     assert get("/analytics/decisions/new?region_code=68").status_code == 403
+
+
+def test_english_switch_and_schedule_page(client: object, session: Session, world: World
+                                          ) -> None:
+    admin = make_user(session, Role.admin, ["68"])
+    login(client, admin.username, PASSWORD)
+    get = client.get  # type: ignore[attr-defined]
+    client.cookies.set("lang", "en")  # type: ignore[attr-defined]
+    page = get("/analytics?period=2026-11&region_code=68").text
+    assert "Analytics of messages" in page and "Deadline compliance" in page
+    client.cookies.set("lang", "ru")  # type: ignore[attr-defined]
+    reports = get("/analytics/reports").text
+    token = re.search(r'name="csrf" value="([^"]+)"', reports).group(1)  # type: ignore[union-attr]
+    added = client.post("/analytics/reports/schedules", data={  # type: ignore[attr-defined]
+        "csrf": token, "region_code": "68", "period_kind": "monthly",
+        "formats": ["xlsx"], "recipients": "head@example.ru"}, follow_redirects=False)
+    assert added.status_code == 303
+    listing = get("/analytics/reports").text
+    schedule_id = re.search(r'data-schedule-id="(\d+)"', listing).group(1)  # type: ignore[union-attr]
+    ran = client.post(f"/analytics/reports/schedules/{schedule_id}/run",  # type: ignore[attr-defined]
+                      data={"csrf": token}, follow_redirects=False)
+    assert ran.status_code == 303
+    files = get("/analytics/reports").text
+    file_id = re.search(r'href="/analytics/reports/files/(\d+)"', files).group(1)  # type: ignore[union-attr]
+    download = get(f"/analytics/reports/files/{file_id}")
+    assert download.status_code == 200 and download.content[:2] == b"PK"
+    assert "attachment" in download.headers["content-disposition"]
