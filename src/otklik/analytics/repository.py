@@ -227,7 +227,7 @@ class AnalyticsRepository:
             *conds)
         if selected:
             query = query.group_by(*selected)
-        rows = [self._fix_day(dims, (*row[:-1], int(row[-1] or 0)))
+        rows = [self._fix_day(dims, (*row[:-1], int(row[-1] or 0)))  # type: ignore[arg-type]
                 for row in self.session.execute(query)]
         return [r for r in rows if r[-1]] if dims else rows
 
