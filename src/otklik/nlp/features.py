@@ -14,7 +14,6 @@ scores do not change.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -24,8 +23,6 @@ from sklearn.preprocessing import normalize
 #: Word forms remembered per model; a long-running worker's vocabulary fits many times over.
 WORD_CACHE_SIZE = 200_000
 
-_EMPTY_COLS = np.zeros(0, dtype=np.int32)
-_EMPTY_COUNTS = np.zeros(0, dtype=np.float32)
 
 
 def apply_tfidf(counts: csr_matrix, vectorizer: TfidfVectorizer) -> csr_matrix:
@@ -46,7 +43,11 @@ def apply_tfidf(counts: csr_matrix, vectorizer: TfidfVectorizer) -> csr_matrix:
 
 
 class CharWordCache:
-    """``char_wb`` TF-IDF of texts from cached per-word n-gram columns (exact)."""
+    """``char_wb`` TF-IDF of texts from cached per-word n-gram columns (exact).
+
+    The cached words are the rows of one growing sparse matrix (word form -> row), so a
+    batch's counts are a single product: (texts x cached words) @ (cached words x n-grams).
+    """
 
     def __init__(self, vectorizer: TfidfVectorizer, max_words: int = WORD_CACHE_SIZE) -> None:
         if vectorizer.analyzer != "char_wb":
@@ -56,54 +57,74 @@ class CharWordCache:
         self._vocabulary: dict[str, int] = vectorizer.vocabulary_
         self._analyze = vectorizer.build_analyzer()
         self._preprocess = vectorizer.build_preprocessor()
-        self._words: dict[str, tuple[Any, Any]] = {}
+        self._reset()
+
+    def _reset(self) -> None:
+        self._rows: dict[str, int] = {}
+        self._indptr = np.zeros(1024 + 1, dtype=np.int64)
+        self._indices = np.zeros(16_384, dtype=np.int32)
+        self._data = np.zeros(16_384, dtype=np.float32)
+        self._matrix: csr_matrix | None = None
 
     def __len__(self) -> int:
-        return len(self._words)
+        return len(self._rows)
 
-    def _word(self, word: str) -> tuple[Any, Any]:
-        counts: dict[int, int] = {}
+    def _add_words(self, words: list[str]) -> None:
+        """Append the n-gram columns of words not seen before as new rows."""
         vocabulary = self._vocabulary
-        for gram in self._analyze(word):
-            col = vocabulary.get(gram)
-            if col is not None:
-                counts[col] = counts.get(col, 0) + 1
-        if not counts:
-            entry = (_EMPTY_COLS, _EMPTY_COUNTS)
-        else:
-            cols = np.fromiter(counts.keys(), dtype=np.int32, count=len(counts))
-            entry = (cols, np.fromiter(counts.values(), dtype=np.float32, count=len(counts)))
-        if len(self._words) >= self.max_words:
-            self._words.clear()  # a crude bound: refilling costs one batch's words
-        self._words[word] = entry
-        return entry
+        n = len(self._rows)
+        nnz = int(self._indptr[n])
+        for word in words:
+            counts: dict[int, int] = {}
+            for gram in self._analyze(word):
+                col = vocabulary.get(gram)
+                if col is not None:
+                    counts[col] = counts.get(col, 0) + 1
+            need = nnz + len(counts)
+            if need > len(self._indices):
+                size = max(2 * len(self._indices), need)
+                self._indices = np.resize(self._indices, size)
+                self._data = np.resize(self._data, size)
+            if n + 2 > len(self._indptr):
+                self._indptr = np.resize(self._indptr, 2 * len(self._indptr))
+            self._indices[nnz:need] = list(counts.keys())
+            self._data[nnz:need] = list(counts.values())
+            nnz = need
+            self._rows[word] = n
+            n += 1
+            self._indptr[n] = nnz
+        self._matrix = None
+
+    def _word_matrix(self) -> csr_matrix:
+        if self._matrix is None:
+            n = len(self._rows)
+            nnz = int(self._indptr[n])
+            self._matrix = csr_matrix(
+                (self._data[:nnz], self._indices[:nnz], self._indptr[: n + 1]),
+                shape=(n, len(self._vocabulary)), copy=False,
+            )
+        return self._matrix
 
     def counts(self, texts: Sequence[str]) -> csr_matrix:
         """Raw n-gram counts, one row per text (the vectorizer's count step)."""
         preprocess = self._preprocess
         per_text = [preprocess(text).split() for text in texts]
-        lengths = [len(words) for words in per_text]
         flat = [w for words in per_text for w in words]
-        # word form -> row of this batch's word matrix (first-seen order)
-        local = {w: j for j, w in enumerate(dict.fromkeys(flat))}
-        doc_words = [local[w] for w in flat]
+        rows = self._rows
+        new = [w for w in dict.fromkeys(flat) if w not in rows]
+        if new:
+            if len(rows) + len(new) > self.max_words:
+                self._reset()  # a crude bound: refilling costs one batch's words
+                rows = self._rows
+                new = list(dict.fromkeys(flat))
+            self._add_words(new)
         indptr = np.zeros(len(texts) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=indptr[1:])
-        n_features = len(self._vocabulary)
-        if not local:
-            return csr_matrix((len(texts), n_features), dtype=np.float32)
-        cached = self._words
-        rows = [cached.get(w) or self._word(w) for w in local]
-        sizes = np.fromiter((len(r[0]) for r in rows), dtype=np.int64, count=len(rows))
-        word_matrix = csr_matrix(
-            (np.concatenate([r[1] for r in rows]), np.concatenate([r[0] for r in rows]),
-             np.concatenate(([0], np.cumsum(sizes)))),
-            shape=(len(rows), n_features),
-        )
+        np.cumsum([len(words) for words in per_text], out=indptr[1:])
+        word_matrix = self._word_matrix()
         doc_matrix = csr_matrix(
-            (np.ones(len(doc_words), dtype=np.float32), np.asarray(doc_words, dtype=np.int32),
-             indptr),
-            shape=(len(texts), len(rows)),
+            (np.ones(len(flat), dtype=np.float32),
+             np.fromiter((rows[w] for w in flat), dtype=np.int32, count=len(flat)), indptr),
+            shape=(len(texts), word_matrix.shape[0]),
         )
         return doc_matrix @ word_matrix
 
