@@ -192,7 +192,8 @@ def test_counts_stop_at_the_cap(session: Session, make_case: Callable[..., Case]
     assert exact[""] >= 4 and exact["triage"] >= 4
     capped = wq.status_counts(session, TAMBOV, f, utcnow(), cap=2)
     assert capped[""] == 3 and capped["triage"] == 3 and capped["closed"] == 0
-
+    tabs = wq.status_counts(session, TAMBOV, f, utcnow(), cap=2, status_cap=1)
+    assert tabs[""] == 3 and tabs["triage"] == 2  # "более 1" on the tab
 
 def test_full_text_search_finds_other_word_forms(session: Session,
                                                  make_case: Callable[..., Case]) -> None:
@@ -216,8 +217,6 @@ def test_queue_labels_capped_totals(session: Session, client: Any,
     for n in range(3):
         make_case(text=f"Яма на ул. Лаврова у дома {n}", author=f"id{n}")
     monkeypatch.setattr(wq, "COUNT_CAP", 1)
-    monkeypatch.setattr(wq.capped_count, "__defaults__", (1,))
-    monkeypatch.setattr(wq.status_counts, "__defaults__", (1,))
     _login(client, session, people["operator"])
     page = client.get("/cases").text
     total = re.search(r'data-testid="queue-total">(.*?)</span></h1>', page, re.S)

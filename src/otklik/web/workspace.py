@@ -106,7 +106,7 @@ def queue_page(
     return render(request, "ws_queue.html", {
         **common_context(request, actor, session), **display_maps(session, rows),
         "rows": rows, "total": result.total, "counts": result.counts, "f": f,
-        "count_cap": wq.COUNT_CAP, "mine": bool(mine),
+        "count_cap": wq.COUNT_CAP, "status_cap": result.status_cap, "mine": bool(mine),
         "raw": {"from": date_from or "", "to": date_to or "", "q": q or ""},
         "statuses": list(CaseStatus), "urgencies": URGENCIES, "sources": [s.value for s in Source],
         "municipalities": wq.municipalities(session, actor.scope),

@@ -59,6 +59,9 @@ SORTS = ("deadline", "newest", "oldest")
 #: Counting stops here: above it the queue says "более 10 000" (exact counts of a million
 #: rows would cost more than the page itself).
 COUNT_CAP = 10_000
+#: Above COUNT_CAP matches, each status tab counts up to this ("более 1 000"): ten bounded
+#: index ranges of 10,000 would cost more than the page.
+STATUS_CAP = 1_000
 
 
 @dataclass
@@ -89,6 +92,8 @@ class QueuePage:
     total: int
     counts: dict[str, int]
     next_key: str | None = None
+    #: Where the counts per status stop ("более ..."): COUNT_CAP when counted exactly.
+    status_cap: int = COUNT_CAP
 
 
 # -- full-text search ----------------------------------------------------------------------------
@@ -225,17 +230,22 @@ def _page(session: Session, query: Select[Any], sort: str, key: str | None,
     return rows
 
 
-def capped_count(session: Session, query: Select[Any], cap: int = COUNT_CAP) -> int:
-    """How many rows the query has, counting at most ``cap + 1`` (more means "over cap")."""
+def capped_count(session: Session, query: Select[Any], cap: int | None = None) -> int:
+    """How many rows the query has, counting at most ``cap + 1`` (more means "over cap";
+    :data:`COUNT_CAP` by default)."""
+    cap = COUNT_CAP if cap is None else cap
     bounded = query.with_only_columns(Case.id).order_by(None).limit(cap + 1).subquery()
     return session.scalar(select(func.count()).select_from(bounded)) or 0
 
 
 def status_counts(session: Session, scope: Scope, f: QueueFilter, now: datetime,
-                  cap: int = COUNT_CAP) -> dict[str, int]:
-    """Per status (and ``""`` for all), how many cases match the other filters, each
-    counted up to ``cap + 1``: one GROUP BY when the filtered set is small, else one round
-    trip of bounded counts per status (an index range each, never a full count)."""
+                  cap: int | None = None, status_cap: int | None = None) -> dict[str, int]:
+    """Per status (and ``""`` for all), how many cases match the other filters: all of them
+    up to ``cap + 1``; exact per status by one GROUP BY when they are at most ``cap``, else
+    one round trip of per-status counts bounded at ``min(cap, status_cap) + 1`` (an index
+    range each, never a full count). The caps default to COUNT_CAP and STATUS_CAP."""
+    cap = COUNT_CAP if cap is None else cap
+    status_cap = STATUS_CAP if status_cap is None else status_cap
     base = _filtered(session, scope, f, now, with_status=False)
     if f.q and f.q.strip():
         # A text search is costly to repeat: one bounded pass gives the total and, when it
@@ -256,10 +266,11 @@ def status_counts(session: Session, scope: Scope, f: QueueFilter, now: datetime,
     # Only the statuses the filter can match: "overdue" means open, so no closed case is
     # counted (each count reads an index range of its status).
     possible = [s for s in CaseStatus if not f.overdue or s in OPEN_STATUSES]
+    bound = min(cap, status_cap) + 1
     parts = [
         select(literal(s.value).label("status"), select(func.count()).select_from(
             base.where(Case.status == s).with_only_columns(Case.id).order_by(None)
-            .limit(cap + 1).subquery()).scalar_subquery().label("n"))
+            .limit(bound).subquery()).scalar_subquery().label("n"))
         for s in possible
     ]
     counted = {name: n or 0 for name, n in session.execute(union_all(*parts))}
@@ -279,9 +290,11 @@ def queue(session: Session, scope: Scope, f: QueueFilter, now: datetime, *, limi
     more = len(rows) > limit
     rows = rows[:limit]
     counts = status_counts(session, scope, f, now) if with_counts else {}
+    status_cap = min(STATUS_CAP, COUNT_CAP) if counts.get("", 0) > COUNT_CAP else COUNT_CAP
     key = (f.statuses[0].value if f.statuses else "") if len(f.statuses) <= 1 else None
-    total = counts[key] if key is not None and key in counts else capped_count(session, query)
-    return QueuePage(rows=rows, total=total, counts=counts,
+    known = key is not None and key in counts and (key == "" or counts[key] <= status_cap)
+    total = counts[key] if known and key is not None else capped_count(session, query)
+    return QueuePage(rows=rows, total=total, counts=counts, status_cap=status_cap,
                      next_key=encode_key(f.sort, rows[-1]) if more and rows else None)
 
 
@@ -294,10 +307,11 @@ def _sort_key(sort: str, due: datetime | None, received: datetime, ident: int) -
 
 
 def _searched_page(session: Session, scope: Scope, f: QueueFilter, now: datetime, *,
-                   limit: int, after: str | None, cap: int = COUNT_CAP) -> QueuePage | None:
+                   limit: int, after: str | None, cap: int | None = None) -> QueuePage | None:
     """A text search in one pass: the matching cases' (id, status, deadline, received) are
     read once, up to ``cap``; counts, order and the page come from them, then the page's
     cases are loaded by id. None when more than ``cap`` match (the general path pages it)."""
+    cap = COUNT_CAP if cap is None else cap
     base = _filtered(session, scope, f, now, with_status=False)
     found = session.execute(base.with_only_columns(
         Case.id, Case.status, Case.resolution_due, Case.received_at).order_by(None)
