@@ -428,6 +428,43 @@ STRINGS: dict[str, dict[str, str]] = {
     "ws_channel_remove": {"ru": "Снять", "en": "Remove"},
     "ws_channels_unplaced": {"ru": "Каналы без территории (по числу сообщений)",
                              "en": "Channels without a place (by messages)"},
+    "tx_help": {
+        "ru": "Рубрикатор — темы и подтемы с лексиконом (слова и фразы, по которым тема "
+              "узнаётся в тексте), срочностью по умолчанию и сезонностью. Каждая правка "
+              "сохраняется новой версией; прежние версии остаются, любую можно вернуть.",
+        "en": "The taxonomy: topics and subtopics with a lexicon (the words and phrases a "
+              "topic is recognised by), a default urgency and seasonality. Every edit is "
+              "saved as a new version; earlier versions stay and any of them can be restored."},
+    "tx_in_use": {"ru": "Действует", "en": "In use"},
+    "tx_packaged": {"ru": "рубрикатор из пакета", "en": "the packaged taxonomy"},
+    "tx_version": {"ru": "Версия", "en": "Version"},
+    "tx_versions": {"ru": "Версии", "en": "Versions"},
+    "tx_author": {"ru": "Автор", "en": "Author"},
+    "tx_comment": {"ru": "Комментарий к правке", "en": "Comment on the edit"},
+    "tx_created": {"ru": "Создана", "en": "Created"},
+    "tx_restore": {"ru": "Вернуть эту версию", "en": "Restore this version"},
+    "tx_use_packaged": {"ru": "Вернуть рубрикатор из пакета", "en": "Use the packaged taxonomy"},
+    "tx_edit": {"ru": "Изменить", "en": "Edit"},
+    "tx_code": {"ru": "Код", "en": "Code"},
+    "tx_name_ru": {"ru": "Название (рус.)", "en": "Name (Russian)"},
+    "tx_name_en": {"ru": "Название (англ.)", "en": "Name (English)"},
+    "tx_rename": {"ru": "Переименовать", "en": "Rename"},
+    "tx_lexicon": {"ru": "Лексикон", "en": "Lexicon"},
+    "tx_lexicon_help": {
+        "ru": "По строке на слово или фразу в начальной форме, вес после пробела "
+              "(«ямочный ремонт 2.5»; без веса — 1).",
+        "en": "One word or phrase (dictionary form) per line, its weight after a space "
+              "(\"ямочный ремонт 2.5\"; no weight means 1)."},
+    "tx_save_lexicon": {"ru": "Сохранить лексикон", "en": "Save the lexicon"},
+    "tx_default_urgency": {"ru": "Срочность по умолчанию", "en": "Default urgency"},
+    "tx_add_subtopic": {"ru": "Добавить подтему", "en": "Add a subtopic"},
+    "tx_slug": {"ru": "Код подтемы (латиница)", "en": "Subtopic code (Latin letters)"},
+    "tx_activate_now": {"ru": "Сразу применить", "en": "Use it right away"},
+    "tx_saved": {"ru": "Сохранена версия", "en": "Saved version"},
+    "tx_activated": {"ru": "Действует версия", "en": "Now in use: version"},
+    "tx_terms": {"ru": "терминов", "en": "terms"},
+    "tx_pick": {"ru": "Выберите тему или подтему в списке, чтобы изменить её.",
+                "en": "Pick a topic or subtopic in the list to edit it."},
 }
 
 
