@@ -125,9 +125,10 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.organizations.endpoints import router as organizations
     from otklik.territories.endpoints import router as territories
     from otklik.web.admin_channels import router as admin_channels
+    from otklik.web.admin_taxonomy import router as admin_taxonomy
     from otklik.web.analytics_views import router as analytics_web
     from otklik.web.views import router as web
     from otklik.web.workspace import router as workspace
 
     return [ops, accounts, territories, organizations, audit, intake, cases, analytics,
-            decisions, form, web, admin_channels, workspace, analytics_web]
+            decisions, form, web, admin_channels, admin_taxonomy, workspace, analytics_web]

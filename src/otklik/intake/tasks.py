@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from typing import Any
 
 import dramatiq
@@ -22,12 +21,11 @@ from otklik.territories.repository import TerritoryRepository
 log = logging.getLogger(__name__)
 
 
-@lru_cache(maxsize=1)
-def _pipeline() -> Any:
-    """The language pipeline, loaded once per worker process."""
-    from otklik.nlp.pipeline import Pipeline
+def _pipeline(session: Session) -> Any:
+    """The language pipeline with the active rubricator (built once per version and process)."""
+    from otklik.nlp.taxonomy.service import pipeline_for
 
-    return Pipeline.default()
+    return pipeline_for(session)
 
 
 @dramatiq.actor(broker=broker, queue_name="enrich", max_retries=5, time_limit=600_000)
@@ -51,11 +49,11 @@ def enrich_now(session: Session, message_ids: Sequence[int], *, force: bool = Fa
         return 0
     records = [{"id": str(m.id), "text": m.text, "region": m.region_code} for m in messages]
     try:
-        results: list[dict[str, Any] | None] = list(_pipeline().process(records))
+        results: list[dict[str, Any] | None] = list(_pipeline(session).process(records))
     except Exception:
         # One poisoned text must not block the batch: retry one by one, mark the failures.
         log.exception("enrichment batch failed; retrying message by message")
-        results = [_process_one(record) for record in records]
+        results = [_process_one(session, record) for record in records]
     territories = TerritoryRepository(session)
     places = places_for(session, [m.channel for m in messages])
     for message, result in zip(messages, results, strict=True):
@@ -67,9 +65,9 @@ def enrich_now(session: Session, message_ids: Sequence[int], *, force: bool = Fa
     return len(messages)
 
 
-def _process_one(record: dict[str, Any]) -> dict[str, Any] | None:
+def _process_one(session: Session, record: dict[str, Any]) -> dict[str, Any] | None:
     try:
-        return dict(_pipeline().process([record])[0])
+        return dict(_pipeline(session).process([record])[0])
     except Exception:
         log.exception("enrichment failed for message %s", record["id"])
         return None

@@ -2,6 +2,7 @@
 
 import otklik.models.analytics  # noqa: F401  (rollups, report schedules)
 import otklik.models.decision  # noqa: F401  (decisions)
+import otklik.models.taxonomy  # noqa: F401  (rubricator versions)
 import otklik.models.workspace  # noqa: F401  (saved views of the queue)
 from otklik.models.account import ApiToken, Role, User, UserTerritory
 from otklik.models.audit import AuditEntry

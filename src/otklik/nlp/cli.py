@@ -266,7 +266,10 @@ def resolve_region(value: str) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``train`` and ``enrich`` to the root CLI."""
+    """Add ``train``, ``enrich``, ``models`` and ``taxonomy`` to the root CLI."""
     app.command("train")(train_command)
     app.command("enrich")(enrich_command)
     app.add_typer(models_app, name="models")
+    from otklik.nlp.taxonomy_cli import taxonomy_app
+
+    app.add_typer(taxonomy_app, name="taxonomy")

@@ -78,13 +78,18 @@ class Pipeline:
 
     @classmethod
     def default(
-        cls, model_dir: str | Path | None = None, region: str | None = None
+        cls,
+        model_dir: str | Path | None = None,
+        region: str | None = None,
+        taxonomy: Taxonomy | None = None,
     ) -> Pipeline:
         """Build every available stage; ``model_dir`` adds a trained model, ``region``
-        (a 2-digit OKTMO region code) is the hint for messages that carry none."""
+        (a 2-digit OKTMO region code) is the hint for messages that carry none,
+        ``taxonomy`` replaces the packaged rubricator (an admin's active version, see
+        :func:`otklik.nlp.taxonomy.service.pipeline_for`)."""
         from otklik.nlp.training import load_model
 
-        taxonomy = load_taxonomy()
+        taxonomy = taxonomy or load_taxonomy()
         model = load_model(model_dir) if model_dir else None
         stages: list[Stage] = []
         skipped: list[str] = []
