@@ -23,6 +23,7 @@ from collections import Counter, defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -231,13 +232,28 @@ def demo_table(total: int, console: Console) -> None:
     enriched = [r for i in range(0, len(records), 256)
                 for r in pipeline.process(records[i:i + 256])]
     enrich_secs = time.perf_counter() - started
+    places = _channel_places(pipeline)
+    thread: dict[str, dict[str, Any]] = {}  # source_id -> the place its message got
     cases: list[CaseFeatures] = []
     labels: dict[int, Hashable] = {}
     stories: dict[int, str] = {}
     for i, (msg, rec) in enumerate(zip(messages, enriched, strict=True)):
+        # The place as enrichment fills it (otklik.intake.place_context): the text, else
+        # the post the comment answers, else the channel's town.
+        ter = dict(rec["territory"])
+        region_found = (ter.get("region") or {}).get("code")
+        parent = thread.get(msg.parent_source_id or "")
+        named = ter.get("municipality") or ter.get("settlement") or ter.get("street")
+        if parent and not named and region_found in (None, parent["region_code"]):
+            ter = dict(parent)
+        place = places.get(msg.channel or "")
+        if (place and not ter.get("municipality") and not ter.get("settlement")
+                and region_found in (None, place["region"])):
+            ter.update(municipality=place["municipality"], settlement=place["settlement"])
+        if ter.get("municipality") or ter.get("settlement"):
+            thread[msg.source_id] = {**ter, "region_code": region_found or msg.region}
         if not rec["relevant"]:
             continue
-        ter = rec["territory"]
         muni, settle = ter.get("municipality") or {}, ter.get("settlement") or {}
         meta = msg.raw.get(DEMO_META_KEY) or {}
         cases.append(CaseFeatures(
@@ -245,7 +261,7 @@ def demo_table(total: int, console: Console) -> None:
             created_at=msg.created_at,
             topic=rec["topic"]["code"],
             subtopic=(rec.get("subtopic") or {}).get("code"),
-            region=(ter.get("region") or {}).get("code") or msg.region,
+            region=(ter.get("region") or {}).get("code") or ter.get("region_code") or msg.region,
             municipality_id=_oktmo(muni.get("oktmo")),
             settlement_id=_oktmo(settle.get("oktmo")),
             street=ter.get("street"),
@@ -295,6 +311,24 @@ def demo_table(total: int, console: Console) -> None:
                             f"{main_n / max(len(placed), 1):.2f}", f"{main_purity:.2f}", title)
     console.print(story_table)
     console.print(f"(enrich of the stream took {enrich_secs:.1f} s, not counted in cases/s)")
+
+
+def _channel_places(pipeline: Any) -> dict[str, dict[str, Any]]:
+    """The demo's town communities and their towns, as the demo loads them (channel places):
+    each town's name run through the territory stage gives its settlement and municipality."""
+    from otklik.demo.stream_vocab import load_regions
+
+    places: dict[str, dict[str, Any]] = {}
+    for code, region in load_regions().items():
+        for channel in region.channels:
+            if not channel.city:
+                continue
+            found = pipeline.process([{"id": "c", "text": f"г. {channel.city}",
+                                       "region": code}])[0]["territory"]
+            if found.get("municipality"):
+                places[channel.name] = {"region": code, "municipality": found["municipality"],
+                                        "settlement": found.get("settlement") or {}}
+    return places
 
 
 def _oktmo(code: object) -> int | None:

@@ -144,3 +144,46 @@ def test_admin_page_sets_and_removes_a_place(session: Session, client) -> None: 
     operator = make_user(session, Role.operator, ["68"])
     login(client, operator.username, PASSWORD)
     assert client.get("/admin/channels").status_code == 403
+
+
+def test_a_comment_takes_its_posts_place_before_the_channels(session: Session) -> None:
+    channel_places.set_place(session, ADMIN, "Типичный Тамбов", "68701")
+    michurinsk = TerritoryRepository(session).by_key("68715")
+    assert michurinsk is not None
+    store_messages(session, [
+        IncomingMessage(source=Source.vk, source_id="wall-7_10", channel="Типичный Тамбов",
+                        text="В Мичуринске путепровод на улице Лаврова опять весь в ямах",
+                        region="68", created_at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC)),
+        IncomingMessage(source=Source.vk, source_id="wall-7_10_11", channel="Типичный Тамбов",
+                        parent_source_id="wall-7_10", text="Когда уже отремонтируют?!",
+                        region="68", created_at=datetime(2026, 11, 20, 9, 30, tzinfo=UTC)),
+        IncomingMessage(source=Source.vk, source_id="wall-7_10_12", channel="Типичный Тамбов",
+                        parent_source_id="wall-7_10", text="А у нас на ул. Советской тоже ямы",
+                        region="68", created_at=datetime(2026, 11, 20, 9, 40, tzinfo=UTC)),
+    ], enqueue=False)
+    ids = {m.source_id: m.id for m in session.query(Message).filter(
+        Message.source_id.like("wall-7_10%"))}
+    enrich_now(session, list(ids.values()))
+    post, reply, own_street = (session.get(MessageEnrichment, ids[k]) for k in (
+        "wall-7_10", "wall-7_10_11", "wall-7_10_12"))
+    assert post is not None and reply is not None and own_street is not None
+
+    assert post.municipality_id == michurinsk.id
+    assert (reply.municipality_id, reply.street) == (michurinsk.id, post.street)
+    assert reply.result["territory"]["from_thread"] == "wall-7_10"
+    assert "from_channel" not in reply.result["territory"]
+    # A comment that names its own street is not the post's place: the channel's town.
+    assert own_street.result["territory"].get("from_channel") == "Типичный Тамбов"
+    assert "from_thread" not in own_street.result["territory"]
+
+
+def test_a_duplicate_of_a_message_that_is_not_stored_is_forgotten(session: Session) -> None:
+    from otklik.intake.tasks import _drop_unknown_duplicates
+
+    row = _enrich(session, "wall-8_1", "Яма на ул. Лаврова", None)
+    results: list[dict[str, object] | None] = [
+        {"duplicate_of": str(row.message_id)}, {"duplicate_of": "987654321"}, None,
+        {"duplicate_of": None}]
+    _drop_unknown_duplicates(session, results)
+    assert results == [{"duplicate_of": str(row.message_id)}, {"duplicate_of": None}, None,
+                       {"duplicate_of": None}]

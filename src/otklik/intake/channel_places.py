@@ -3,15 +3,14 @@
 Much of what a center reads comes from town communities ("Типичный Мичуринск", "Подслушано
 Элиста"). Residents there write "на Лаврова опять яма" without naming the town: everybody
 in the community knows it. An admin records which place a channel speaks for; enrichment
-then puts such a message in that place when the territory stage found none (or found only
-the same region), and says so in the explanation. What the text names always wins.
+then puts such a message in that place when neither its text nor its thread gives one
+(:mod:`otklik.intake.place_context`), and says so in the explanation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -22,9 +21,6 @@ from otklik.intake.repository import ChannelPlaceRepository
 from otklik.models.message import ChannelPlace
 from otklik.models.territory import Territory, TerritoryLevel
 from otklik.territories.repository import TerritoryRepository
-
-#: How sure a place taken from the channel is (the stage's own matches score higher).
-CHANNEL_CONFIDENCE = 0.5
 
 
 @dataclass(frozen=True)
@@ -97,36 +93,6 @@ def remove_place(session: Session, actor: Actor, channel: str) -> None:
                  region_code=territory.region_code if territory else None,
                  details={"channel": row.channel})
     repo.delete(row)
-
-
-def place_from_channel(values: dict[str, Any], territory: Territory | None,
-                       channel: str | None, result: dict[str, Any]) -> None:
-    """Fill the place of enrichment ``values`` from the channel when the text named none.
-
-    ``values`` are the flat enrichment columns; the territory part of ``result`` (the full
-    record) gets the municipality/settlement and an explanation, so the card shows why.
-    A region named in the text that differs from the channel's keeps the text's answer.
-    """
-    if territory is None or values.get("municipality_id") or values.get("settlement_id"):
-        return
-    if values.get("region_code") not in (None, territory.region_code):
-        return
-    if territory.level == TerritoryLevel.settlement:
-        values["settlement_id"], values["municipality_id"] = territory.id, territory.parent_id
-    else:
-        values["municipality_id"] = territory.id
-    values["region_code"] = territory.region_code
-    found = result.setdefault("territory", {})
-    if isinstance(found, dict):
-        found["from_channel"] = channel
-        node = {"name": territory.name, "oktmo": territory.oktmo or territory.key,
-                "key": territory.key}
-        found["settlement" if territory.level == TerritoryLevel.settlement
-              else "municipality"] = node
-        found["confidence"] = max(float(found.get("confidence") or 0.0), CHANNEL_CONFIDENCE)
-    explain = result.setdefault("explain", {})
-    if isinstance(explain, dict):
-        explain["territory_from_channel"] = f"место по каналу «{channel}»: {territory.name}"
 
 
 def places_for(session: Session, channels: Sequence[str | None]) -> dict[str, Territory]:

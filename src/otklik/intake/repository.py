@@ -14,6 +14,7 @@ from otklik.models.message import (
     Connector,
     IntakeEvent,
     Message,
+    MessageEnrichment,
     MessageRevision,
 )
 from otklik.models.territory import Territory
@@ -99,6 +100,14 @@ class MessageRepository:
         updates = [{"id": i, "parent_id": by_source_id[p]} for i, p in waiting if p is not None]
         if updates:
             self.session.execute(update(Message), updates)
+
+    def enrichments(self, message_ids: Sequence[int]) -> dict[int, MessageEnrichment]:
+        """Stored enrichments of these messages (those that have one), in one query."""
+        ids = sorted({i for i in message_ids if i is not None})
+        if not ids:
+            return {}
+        return {e.message_id: e for e in self.session.scalars(
+            select(MessageEnrichment).where(MessageEnrichment.message_id.in_(ids)))}
 
     def get(self, message_id: int) -> Message | None:
         """A message by id."""

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from otklik.db.base import utcnow
 from otklik.db.session import session_scope
-from otklik.intake.channel_places import place_from_channel, places_for
+from otklik.intake.channel_places import places_for
+from otklik.intake.place_context import place_from_channel, place_from_thread
 from otklik.intake.repository import MessageRepository
 from otklik.models.message import Message, MessageEnrichment
 from otklik.models.territory import Territory
@@ -56,12 +57,20 @@ def enrich_now(session: Session, message_ids: Sequence[int], *, force: bool = Fa
         results = [_process_one(session, record) for record in records]
     territories = TerritoryRepository(session)
     places = places_for(session, [m.channel for m in messages])
-    for message, result in zip(messages, results, strict=True):
+    # Posts before their comments, so a comment can take the place its post just got.
+    saved: dict[int, dict[str, Any]] = {}
+    parents = MessageRepository(session).enrichments(
+        [m.parent_id for m in messages if m.parent_id is not None])
+    pairs = sorted(zip(messages, results, strict=True), key=lambda p: p[0].parent_id is not None)
+    _drop_unknown_duplicates(session, results)
+    for message, result in pairs:
         if result is None:
             message.enrich_status = "failed"
-        else:
-            _save(session, territories, message, result,
-                  places.get(message.channel) if message.channel else None)
+            continue
+        parent = (saved.get(message.parent_id) or parents.get(message.parent_id)
+                  if message.parent_id is not None else None)
+        saved[message.id] = _save(session, territories, message, result, parent,
+                                  places.get(message.channel) if message.channel else None)
     return len(messages)
 
 
@@ -87,6 +96,23 @@ def enrich_pending(progress: Callable[[int], None] | None = None, batch: int = 5
             progress(len(ids))
 
 
+def _drop_unknown_duplicates(session: Session, results: Sequence[dict[str, Any] | None]) -> None:
+    """Forget ``duplicate_of`` answers that name no stored message.
+
+    The near-duplicate stage remembers texts per process; after a database reset (or a
+    rolled-back transaction) it may point at an id that is not there any more.
+    """
+    wanted = {int(r["duplicate_of"]) for r in results
+              if r and r.get("duplicate_of") and str(r["duplicate_of"]).isdigit()}
+    if not wanted:
+        return
+    known = {m.id for m in MessageRepository(session).by_ids(sorted(wanted))}
+    for result in results:
+        if result and result.get("duplicate_of") and str(result["duplicate_of"]).isdigit() \
+                and int(result["duplicate_of"]) not in known:
+            result["duplicate_of"] = None
+
+
 def _territory_id(territories: TerritoryRepository, node: dict[str, Any] | None) -> int | None:
     if not node:
         return None
@@ -101,7 +127,9 @@ def _value(field: Any) -> Any:
 
 
 def _save(session: Session, territories: TerritoryRepository, message: Message,
-          result: dict[str, Any], channel_place: Territory | None = None) -> None:
+          result: dict[str, Any], parent: MessageEnrichment | dict[str, Any] | None = None,
+          channel_place: Territory | None = None) -> dict[str, Any]:
+    """Store what the stages decided; the place falls back to the thread, then the channel."""
     territory = result.get("territory") or {}
     topic = result.get("topic") or {}
     subtopic = result.get("subtopic") or {}
@@ -130,6 +158,7 @@ def _save(session: Session, territories: TerritoryRepository, message: Message,
         "result": result,
         "enriched_at": utcnow(),
     }
+    place_from_thread(values, parent, message.parent_source_id, result)
     place_from_channel(values, channel_place, message.channel, result)
     row = session.get(MessageEnrichment, message.id)
     if row is None:
@@ -138,3 +167,4 @@ def _save(session: Session, territories: TerritoryRepository, message: Message,
         for name, value in values.items():
             setattr(row, name, value)
     message.enrich_status = "done"
+    return values

@@ -172,12 +172,36 @@ def title_for(state: ProblemState, idf: Callable[[str], float] | None = None) ->
     return f"{subject} — {place}" if place else subject
 
 
+@lru_cache(maxsize=64)
+def _topic_words(topic: str | None) -> frozenset[str]:
+    """Every word of the rubricator's lexicon of a topic and its subtopics."""
+    from otklik.nlp.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy()
+    if not topic or topic not in taxonomy:
+        return frozenset()
+    root = taxonomy.topic(topic)
+    words: set[str] = set()
+    for node in (root, *root.subtopics):
+        for phrase in node.lexicon:
+            words.update(phrase.split())
+    return frozenset(words)
+
+
 def _dominant_subject(state: ProblemState, idf: Callable[[str], float] | None) -> str | None:
+    """The thing most of the problem's cases are about, e.g. «контейнерная площадка».
+
+    A word names the problem when the rubricator knows it for the problem's topic, or when
+    most of the cases share it; a rare word that happens to be distinctive (a weekday, a
+    car) does not, and the title then says the subtopic instead.
+    """
     place_words = set()
     for name in (state.street, state.settlement_name, state.municipality_name):
         if name:
             place_words.update(lemmatize(tokenize(name)))
     floor = max(1.0, 0.3 * state.size) if state.size >= 3 else 1.0
+    shared = max(3.0, 0.5 * state.size)
+    known = _topic_words(state.topic)
     best: tuple[float, str] | None = None
     for term, count in state.terms.items():
         if count < floor:
@@ -185,6 +209,8 @@ def _dominant_subject(state: ProblemState, idf: Callable[[str], float] | None) -
         words = term.split(" ")
         head = words[-1]
         if _kind(head) != _NOUN or _is_proper(head) or place_words.intersection(words):
+            continue
+        if head not in known and count < shared:
             continue
         weight = count * (idf(term) if idf else 1.0)
         if len(words) == 2:
