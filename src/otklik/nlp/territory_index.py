@@ -16,6 +16,7 @@ import sys
 from array import array
 from collections.abc import Iterator, Sequence
 from functools import cache, lru_cache
+from itertools import accumulate
 from typing import Any, NamedTuple
 
 import ahocorasick
@@ -216,11 +217,9 @@ class TerritoryIndex:
     def find_entries(self, stems: Sequence[str]) -> list[tuple[int, int, int]]:
         """:meth:`find` with the entry number instead of its candidates."""
         line = " " + " ".join(stems) + " "
-        starts: dict[int, int] = {}
-        pos = 0  # offset of the space before token t
-        for t, s in enumerate(stems):
-            starts[pos] = t
-            pos += len(s) + 1
+        # Offset of the space before token t -> t.
+        starts = dict(zip(accumulate(map(len, stems), lambda pos, n: pos + n + 1, initial=0),
+                          range(len(stems)), strict=False))  # one offset more than tokens
         out = []
         for end, (entry, n, key_len) in self.automaton.iter(line):
             t = starts.get(end - key_len + 1)

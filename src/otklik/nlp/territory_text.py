@@ -160,9 +160,9 @@ class _TokenList(Sequence[_Token]):
     def __getitem__(self, i: slice) -> list[_Token]: ...
 
     def __getitem__(self, i: int | slice) -> _Token | list[_Token]:
-        if isinstance(i, slice):
+        if type(i) is slice:
             return [self[k] for k in range(*i.indices(len(self)))]
-        token = self._built[i]
+        token = self._built[i]  # type: ignore[index]
         if token is None:
             m = self._matches[i]
             surface = m.group()
