@@ -127,7 +127,8 @@ class PhraseMatcher:
                 continue
             for key, weight, text in by_first[lemmas[i]]:
                 k = len(key)
-                if k == 1 or (i + k <= n and tuple(lemmas[i : i + k]) == key):
+                if k == 1 or (i + k <= n and (
+                        lemmas[i + 1] == key[1] if k == 2 else tuple(lemmas[i : i + k]) == key)):
                     out.append((i, i + k, weight, text))
                     free = i + k
                     break
