@@ -83,6 +83,17 @@ def test_language_counts_match_the_patterns() -> None:
         assert lang.char_counts(sample) == want, text
 
 
+def test_language_counts_match_the_patterns_beyond_the_table() -> None:
+    from otklik.nlp import language as lang
+
+    # Emoji, mathematical letters, CJK and a lone surrogate lie outside the lookup array.
+    for sample in ["Ямы 😡😡 на 𝐝𝐨𝐫𝐨𝐠𝐞 ул. Мира 漢字 \ud800!", "🙂" * 50, "ｆｕｌｌｗｉｄｔｈ Ａ"]:
+        want = tuple(len(rx.findall(sample)) for rx in (
+            lang._LETTER_RE, lang._SPACE_RE, lang._CYR_RE, lang._CYR_OTHER_RE,
+            lang._ASCII_LAT_RE, lang._LATIN1_SUPPLEMENT_RE))
+        assert lang.char_counts(sample) == want, sample
+
+
 def test_urgency_stems_found_like_substring_checks() -> None:
     from otklik.nlp import urgency
 
