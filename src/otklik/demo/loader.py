@@ -16,7 +16,7 @@ from otklik.accounts.scope import Scope
 from otklik.accounts.service import create_user
 from otklik.audit.actor import Actor
 from otklik.demo.organizations import DEMO_REGIONS, REGIONAL_BODIES, municipal_admin_name
-from otklik.models.account import Role
+from otklik.models.account import Role, User
 from otklik.models.organization import Organization, OrganizationKind
 from otklik.models.territory import TerritoryLevel
 from otklik.organizations.repository import OrganizationRepository
@@ -111,7 +111,24 @@ def load_users(session: Session, actor: Actor, password: str) -> list[DemoLogin]
         if organization_id:
             scope = executor_org.name
         logins.append(DemoLogin(username, role, scope))
+    _demo_views(session, accounts.by_username("operator"))
     return logins
+
+
+#: Saved queue views the demo operator starts with (docs/workspace.md).
+DEMO_VIEWS = (("Просроченные", "overdue=1"), ("Дороги на разборе", "topic=roads&status=triage"))
+
+
+def _demo_views(session: Session, user: User | None) -> None:
+    from otklik.accounts.service import actor_for
+    from otklik.workspace import service as views
+
+    if user is None:
+        return
+    operator = actor_for(session, user)
+    if not views.list_views(session, operator):
+        for name, query in DEMO_VIEWS:
+            views.save_view(session, operator, name, query)
 
 
 def demo_is_loaded(session: Session) -> bool:
