@@ -14,6 +14,7 @@ scores do not change.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain, repeat
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -109,7 +110,7 @@ class CharWordCache:
         """Raw n-gram counts, one row per text (the vectorizer's count step)."""
         preprocess = self._preprocess
         per_text = [preprocess(text).split() for text in texts]
-        flat = [w for words in per_text for w in words]
+        flat = list(chain.from_iterable(per_text))
         rows = self._rows
         new = [w for w in dict.fromkeys(flat) if w not in rows]
         if new:
@@ -123,7 +124,8 @@ class CharWordCache:
         word_matrix = self._word_matrix()
         doc_matrix = csr_matrix(
             (np.ones(len(flat), dtype=np.float32),
-             np.fromiter((rows[w] for w in flat), dtype=np.int32, count=len(flat)), indptr),
+             np.fromiter(map(rows.__getitem__, flat), dtype=np.int32, count=len(flat)),
+             indptr),
             shape=(len(texts), word_matrix.shape[0]),
         )
         return doc_matrix @ word_matrix
@@ -170,10 +172,11 @@ class LemmaNgramIndex:
         unknown = self.size - 1
         # Lemma lists are lower-case as otklik.nlp.morph makes them, which is what a
         # lower-casing vectorizer would have seen.
-        flat = [get(w, unknown) for lemmas in lemma_lists for w in lemmas]
         lengths = [len(lemmas) for lemmas in lemma_lists]
+        flat = np.fromiter(map(get, chain.from_iterable(lemma_lists), repeat(unknown)),
+                           dtype=np.int64, count=sum(lengths))
         n_docs = len(lemma_lists)
-        tok = np.asarray(flat, dtype=np.int64)
+        tok = flat
         doc = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
         uni = self.unigram_col[tok]
         keep = uni >= 0
