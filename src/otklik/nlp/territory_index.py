@@ -180,8 +180,8 @@ class TerritoryIndex:
         self._settlement_info: dict[int, tuple[_SettlementInfo, ...]] = {}
         self.automaton = ahocorasick.Automaton()
         for stems, cands in buckets.items():
-            key = " " + " ".join(stems) + " "
-            self.automaton.add_word(key, (len(self.entries), len(stems), len(key)))
+            word = " " + " ".join(stems) + " "
+            self.automaton.add_word(word, (len(self.entries), len(stems), len(word)))
             self.entries.append(tuple(cands))
         self.automaton.make_automaton()
         _name_stems.cache_clear()
