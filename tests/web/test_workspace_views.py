@@ -205,10 +205,40 @@ def test_full_text_search_finds_other_word_forms(session: Session,
         assert pipe.id in [c.id for c in found] and road.id not in [c.id for c in found], q
 
 
-def test_fts5_query_is_prefixes_of_stems() -> None:
+def test_fts5_query_reads_the_web_search_syntax() -> None:
     assert wq.fts5_query("Трубы прорвало") == '"труб"* "прорвал"*'
-    assert wq.fts5_query('ул. "Ленина" OR -x') == '"ул"* "ленин"* "or"* "x"*'
-    assert wq.fts5_query("  ") is None
+    assert wq.fts5_query('"горячей воды" нет') == '"горячей воды" "нет"*'
+    assert wq.fts5_query("свет or электричество") == '"свет"* OR "электричеств"*'
+    assert wq.fts5_query("яма -путепровод") == '("ям"*) NOT "путепровод"*'
+    assert wq.fts5_query('Ленина "; DROP') == '"ленин"* "drop"*'
+    assert wq.fts5_query("-только") is None and wq.fts5_query("  ") is None
+
+
+def test_search_syntax_excludes_and_alternates(session: Session,
+                                               make_case: Callable[..., Case]) -> None:
+    bridge = make_case(text="Яма на путепроводе по ул. Лаврова")
+    yard = make_case(text="Глубокая яма во дворе дома 3 на ул. Мира", author="id31")
+    light = make_case(text="Не горят фонари на ул. Садовой", topic="improvement",
+                      subtopic=None, author="id32")
+
+    def found(q: str) -> set[int]:
+        rows = wq.queue(session, TAMBOV, wq.QueueFilter(q=q), utcnow(), limit=50).rows
+        return {c.id for c in rows} & {bridge.id, yard.id, light.id}
+
+    assert found("яма -путепровод") == {yard.id}
+    assert found("путепровод or фонари") == {bridge.id, light.id}
+
+
+def test_search_without_fts5_falls_back_to_substrings(
+        session: Session, make_case: Callable[..., Case],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("the fallback is SQLite's")
+    case = make_case(text="Прорвало трубу на ул. Мира")
+    monkeypatch.setattr(wq, "_has_fts5_table", lambda _session: False)
+    rows = wq.queue(session, TAMBOV, wq.QueueFilter(q="ТРУБУ"), utcnow(), limit=50).rows
+    assert case.id in [c.id for c in rows]
+    assert not wq.queue(session, TAMBOV, wq.QueueFilter(q="трубы"), utcnow(), limit=50).rows
 
 
 def test_queue_labels_capped_totals(session: Session, client: Any,

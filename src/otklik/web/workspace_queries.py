@@ -106,18 +106,39 @@ _ENDINGS = sorted((
 ), key=len, reverse=True)
 
 
+_TOKENS = re.compile(r'(-?)"([^"]*)"|(-?)(\w+)')
+
+
+def _stem(word: str) -> str:
+    for ending in _ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 2:
+            return word[: -len(ending)]
+    return word
+
+
 def fts5_query(q: str) -> str | None:
-    """An FTS5 MATCH expression for what a person typed: every word, as a prefix of its
-    stem (SQLite has no Russian stemmer: "трубы" finds "труба", "трубой")."""
-    terms = []
-    for word in re.findall(r"\w+", q.lower())[:12]:
-        stem = word
-        for ending in _ENDINGS:
-            if word.endswith(ending) and len(word) - len(ending) >= 3:
-                stem = word[: -len(ending)]
-                break
-        terms.append('"' + stem.replace('"', "") + '"*')
-    return " ".join(terms) or None
+    """An FTS5 MATCH expression for what a person typed, in the same syntax PostgreSQL's
+    ``websearch_to_tsquery`` reads: words (each a prefix of its stem, as SQLite has no
+    Russian stemmer: "трубы" finds "труба", "трубой"), "quoted phrases", ``or`` between
+    words, ``-word`` to exclude."""
+    groups: list[list[str]] = [[]]
+    excluded: list[str] = []
+    for minus_phrase, phrase, minus, word in _TOKENS.findall(q.lower())[:16]:
+        if word == "or" and not minus:
+            groups.append([])
+            continue
+        words = re.findall(r"\w+", phrase) if phrase or minus_phrase else [word]
+        if not words:
+            continue
+        term = ('"' + " ".join(words) + '"') if len(words) > 1 else f'"{_stem(words[0])}"*'
+        (excluded if minus or minus_phrase else groups[-1]).append(term)
+    alternatives = [" ".join(g) for g in groups if g]
+    if not alternatives:
+        return None
+    match = " OR ".join(alternatives)
+    if excluded:
+        match = f"({match})" + "".join(f" NOT {term}" for term in excluded)
+    return match
 
 
 def _has_fts5_table(session: Session) -> bool:
