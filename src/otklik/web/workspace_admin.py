@@ -1,4 +1,6 @@
-"""Admin pages: routing rules, deadline policies, calendar, connectors, models, users, taxonomy.
+"""Admin pages: routing rules, deadline policies, calendar, connectors, models, users.
+
+The taxonomy editor is web/admin_taxonomy.py; channel places are web/admin_channels.py.
 
 Each form goes through the service the API uses (cases.admin, intake.connectors_service,
 nlp.registry, accounts.service); errors show next to the form.
@@ -272,7 +274,7 @@ def models_rollback(request: Request, actor: OptionalActor, session: SessionDep,
     return _done(request, "/admin/models", f"Активна модель {row.version}")
 
 
-# -- users and the taxonomy ---------------------------------------------------------------------
+# -- users ---------------------------------------------------------------------------------------
 
 
 def _user_form_context(session: Session, actor: Actor) -> dict[str, Any]:
@@ -315,11 +317,3 @@ def user_create(request: Request, actor: OptionalActor, session: SessionDep, csr
                                "organization_id": organization_id}}, errors)
     return _done(request, "/admin/users", f"Пользователь {username} создан")
 
-
-@router.get("/admin/taxonomy", response_class=HTMLResponse)
-def taxonomy_page(request: Request, actor: OptionalActor, session: SessionDep) -> Response:
-    """The topics and subtopics (read-only)."""
-    actor = require_actor(actor)
-    actor.require("read")
-    return _page(request, actor, session, "ws_admin_taxonomy.html",
-                 {"taxonomy": load_taxonomy()})
