@@ -308,6 +308,7 @@ def measure(url: str, runs: int) -> list[tuple[str, float, float, float, str]]:
         ("queue: newest first", "/cases?sort=newest"),
         ("queue: text «нет горячей воды»", "/cases?q=нет+горячей+воды"),
         ("queue: text «путепровод» + open", "/cases?q=путепровод&status=in_work"),
+        ("queue: text «Лаврова, 57» (address)", "/cases?q=Лаврова+57"),
         ("queue: mine (assigned to me)", "/cases?mine=1"),
     ]
     out = []
