@@ -192,16 +192,21 @@ def load_duckdb(folder: Path, pg_engine: Any) -> duckdb.DuckDBPyConnection:
                    f"columns={{{types}}})")
     raw = pg_engine.raw_connection()
     try:
-        for table in ("message_daily_stat", "message_monthly_stat", "case_daily_stat"):
+        for table in ("message_daily_stat", "message_monthly_stat", "message_okrug_daily_stat",
+                      "case_daily_stat"):
             path = folder / f"{table}.csv"
             with raw.cursor() as cur, path.open("wb") as fh, cur.copy(  # type: ignore[attr-defined]
                     f"COPY (SELECT * FROM {table}) TO STDOUT WITH (FORMAT csv, HEADER)"
             ) as copy:
                 for chunk in copy:
                     fh.write(chunk)
+            with path.open(encoding="utf-8") as fh:
+                header = fh.readline().strip().split(",")
+            # codes like "07" stay text (DuckDB would read them as numbers)
+            text_columns = {c: "VARCHAR" for c in ("region_code", "topic", "source", "okrug")
+                            if c in header}
             db.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv('{path}', "
-                       "header=true, nullstr='', types={'region_code': 'VARCHAR', "
-                       "'topic': 'VARCHAR', 'source': 'VARCHAR'})")
+                       f"header=true, nullstr='', types={text_columns!r})")
     finally:
         raw.close()
     return db
@@ -309,7 +314,8 @@ def run(url: str, args: argparse.Namespace) -> None:
         t4 = time.perf_counter()
         sizes = {}
         with engine.connect() as conn:
-            for table in ("message_daily_stat", "message_monthly_stat", "case_daily_stat"):
+            for table in ("message_daily_stat", "message_monthly_stat",
+                          "message_okrug_daily_stat", "case_daily_stat"):
                 conn.execute(text(f"ANALYZE {table}"))
                 sizes[table] = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
             conn.commit()
