@@ -116,3 +116,17 @@ def test_okrug_daily_rollup_equals_direct_counts(session: Session, world: World)
             assert rolled == direct, (flt, dims)
     central = repo.message_counts(november.narrowed(okrug="Центральный"), limits, rollup=True)
     assert central[0][-1] == len([m for m in _messages(world, november) if m.region == "68"])
+
+
+def test_case_counts_from_the_rollup_equal_the_direct_ones(session: Session, world: World
+                                                           ) -> None:
+    refresh_case_rollup(session, now=NOW, full=True)
+    repo = AnalyticsRepository(session)
+    limits = Limits(Scope.system())
+    november = AnalyticsFilter.from_params(period="2026-11")
+    for flt in (november, november.narrowed(region_code="68", topic="roads"),
+                november.narrowed(municipality_id=world.municipalities["68"][0])):
+        for dims in ([], ["day"], ["region"], ["municipality"], ["topic"]):
+            rolled = sorted(repo.case_counts_rollup(flt, limits, dims), key=repr)  # type: ignore[arg-type]
+            direct = sorted(repo.case_counts(flt, limits, dims), key=repr)  # type: ignore[arg-type]
+            assert rolled == [r for r in direct if r[-1] or not dims], (flt, dims)

@@ -269,6 +269,27 @@ class AnalyticsRepository:
             query = query.group_by(*columns)
         return [self._fix_day(dims, tuple(row)) for row in self.session.execute(query)]
 
+    def case_counts_rollup(self, flt: AnalyticsFilter, limits: Limits,
+                           dims: Sequence[Literal["day", "topic", "region", "municipality"]] = ()
+                           ) -> list[tuple[Any, ...]]:
+        """:meth:`case_counts` from ``case_daily_stat`` (the same numbers up to the rollup's
+        last refresh)."""
+        s = CaseDailyStat
+        columns_map: dict[str, Any] = {"day": s.day, "topic": s.topic, "region": s.region_code,
+                                       "municipality": s.municipality_id}
+        columns = [columns_map[d].label(d) for d in dims]
+        conds = [s.day >= flt.start, s.day < flt.end,
+                 *self._where(flt, limits, region=s.region_code,
+                              municipality=s.municipality_id, topic=s.topic, source=s.source)]
+        if limits.scope.organization_id is not None:
+            conds.append(s.executor_id == limits.scope.organization_id)
+        query = select(*columns, func.coalesce(func.sum(s.cases), 0).label("n")).where(*conds)
+        if columns:
+            query = query.group_by(*columns)
+        rows = [self._fix_day(dims, (*row[:-1], int(row[-1] or 0)))  # type: ignore[arg-type]
+                for row in self.session.execute(query)]
+        return [r for r in rows if r[-1]] if dims else rows
+
     # -- problems -----------------------------------------------------------------------------
 
     def problem_message_counts(self, flt: AnalyticsFilter, limits: Limits,

@@ -110,6 +110,8 @@ class DashboardBuilder:
         self.now = now or utcnow()
         self.as_of = rollup_watermark(session) if rollup is not False else None
         self.rollup = self.as_of is not None
+        #: Case numbers come from ``case_daily_stat`` too once it has been built.
+        self.case_rollup = self.rollup and case_rollup_watermark(session) is not None
         self.level = level_of(flt, self.limits)
 
     # -- messages -----------------------------------------------------------------------------
@@ -117,6 +119,14 @@ class DashboardBuilder:
     def counts(self, flt: AnalyticsFilter, dims: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Message counts (rollup when it is on)."""
         return self.repo.message_counts(flt, self.limits, dims, rollup=self.rollup)
+
+    def case_counts(self, flt: AnalyticsFilter,
+                    dims: Sequence[Literal["day", "topic", "region", "municipality"]] = ()
+                    ) -> list[tuple[Any, ...]]:
+        """Case counts (from the case rollup when it is on)."""
+        if self.case_rollup:
+            return self.repo.case_counts_rollup(flt, self.limits, dims)
+        return self.repo.case_counts(flt, self.limits, dims)
 
     def total(self, flt: AnalyticsFilter) -> int:
         """Relevant messages under a filter."""
@@ -127,8 +137,8 @@ class DashboardBuilder:
         """Headline numbers."""
         messages = self.total(self.flt)
         previous = self.total(self.prev)
-        cases = self.repo.case_counts(self.flt, self.limits)[0][0]
-        cases_prev = self.repo.case_counts(self.prev, self.limits)[0][0]
+        cases = self.case_counts(self.flt)[0][0]
+        cases_prev = self.case_counts(self.prev)[0][0]
         negative = sum(n for s, n in self.counts(self.flt, ["sentiment"]) if s == "negative")
         return Totals(
             messages=messages, messages_previous=previous,
@@ -144,7 +154,7 @@ class DashboardBuilder:
     def volume(self) -> list[Series]:
         """Messages and cases per day (every day present, zeros included)."""
         messages = {d: n for d, n in self.counts(self.flt, ["day"])}
-        cases = {d: n for d, n in self.repo.case_counts(self.flt, self.limits, ["day"])}
+        cases = {d: n for d, n in self.case_counts(self.flt, ["day"])}
         out = []
         plan: tuple[tuple[str, DrillKind, dict[Any, Any]], ...] = (
             ("Сообщения", "messages", messages), ("Обращения", "cases", cases))
@@ -229,7 +239,7 @@ class DashboardBuilder:
 
     def _municipality_areas(self) -> list[AreaRow]:
         messages = {m: n for m, n in self.counts(self.flt, ["municipality"])}
-        cases = {m: n for m, n in self.repo.case_counts(self.flt, self.limits, ["municipality"])}
+        cases = {m: n for m, n in self.case_counts(self.flt, ["municipality"])}
         places = self.repo.municipalities(self._region_codes())
         allowed = self.limits.municipality_ids
         rows = []
@@ -250,7 +260,7 @@ class DashboardBuilder:
 
     def _region_areas(self) -> list[AreaRow]:
         messages = {r: n for r, n in self.counts(self.flt, ["region"])}
-        cases = {r: n for r, n in self.repo.case_counts(self.flt, self.limits, ["region"])}
+        cases = {r: n for r, n in self.case_counts(self.flt, ["region"])}
         regions = [r for r in self.repo.regions(self.limits.scope)
                    if not self.flt.okrug or r.federal_district == self.flt.okrug]
         rows: list[AreaRow] = []
@@ -289,7 +299,7 @@ class DashboardBuilder:
         from the cases."""
         wide = flt.days > LONG_PERIOD_DAYS or (
             self.level in ("federal", "okrug") and flt.region_code is None)
-        if self.rollup and wide and case_rollup_watermark(self.session) is not None:
+        if self.case_rollup and wide:
             return self.repo.performance_rollup(flt, self.limits, by, self.now)
         return self.repo.performance(flt, self.limits, by, self.now)
 
