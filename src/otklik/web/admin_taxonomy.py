@@ -2,7 +2,9 @@
 
 Every edit (rename, default urgency, lexicon, a new subtopic) saves the next version of the
 document through :mod:`otklik.nlp.taxonomy.service`, activated right away unless the admin
-unticks it; the versions table restores any earlier one. Admins only; CSRF on every form.
+unticks it; the versions table restores any earlier one. Anyone who reads cases sees the
+rubricator in use; only admins see the edit forms and the versions and may change anything.
+CSRF on every form.
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ def _admin(actor: Actor | None) -> Actor:
 def _page(request: Request, actor: Actor, session: Session, node: str | None = None,
           errors: list[str] | None = None, form: dict[str, str] | None = None) -> Response:
     taxonomy = taxonomy_service.active_taxonomy(session)
-    selected = taxonomy.get(node) if node else None
+    editor = actor.scope.can("admin")
+    selected = taxonomy.get(node) if node and editor else None
     context: dict[str, Any] = {
         **common_context(request, actor, session),
         "taxonomy": taxonomy,
@@ -53,7 +56,8 @@ def _page(request: Request, actor: Actor, session: Session, node: str | None = N
         "selected": selected,
         "lexicon_text": editing.format_lexicon(dict(selected.lexicon)) if selected else "",
         "urgencies": URGENCY_LEVELS,
-        "versions": taxonomy_service.versions(session, actor),
+        "editor": editor,
+        "versions": taxonomy_service.versions(session, actor) if editor else [],
         "packaged_version": load_taxonomy().version,
         "errors": errors or [],
         "form": form or {},
@@ -65,8 +69,11 @@ def _page(request: Request, actor: Actor, session: Session, node: str | None = N
 @router.get(PAGE, response_class=HTMLResponse)
 def taxonomy_page(request: Request, actor: OptionalActor, session: SessionDep,
                   node: str | None = None) -> Response:
-    """The rubricator in use, the edit forms of one topic or subtopic, the versions."""
-    return _page(request, _admin(actor), session, node)
+    """The rubricator in use; for admins the edit forms of one topic or subtopic and the
+    versions."""
+    reader = require_actor(actor)
+    reader.require("read")
+    return _page(request, reader, session, node)
 
 
 def _edit(request: Request, actor: Actor | None, session: Session, csrf: str, node: str,
