@@ -39,7 +39,11 @@ from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
 from otklik.analytics.repository import AnalyticsRepository, Limits
-from otklik.analytics.rollup import refresh_case_rollup, refresh_message_rollup
+from otklik.analytics.rollup import (
+    refresh_case_rollup,
+    refresh_message_rollup,
+    refresh_problem_rollup,
+)
 from otklik.analytics.schemas import AnalyticsFilter
 from otklik.analytics.service import DashboardBuilder
 from otklik.audit.actor import Actor
@@ -193,7 +197,7 @@ def load_duckdb(folder: Path, pg_engine: Any) -> duckdb.DuckDBPyConnection:
     raw = pg_engine.raw_connection()
     try:
         for table in ("message_daily_stat", "message_monthly_stat", "message_okrug_daily_stat",
-                      "case_daily_stat"):
+                      "problem_daily_stat", "case_daily_stat"):
             path = folder / f"{table}.csv"
             with raw.cursor() as cur, path.open("wb") as fh, cur.copy(  # type: ignore[attr-defined]
                     f"COPY (SELECT * FROM {table}) TO STDOUT WITH (FORMAT csv, HEADER)"
@@ -310,12 +314,13 @@ def run(url: str, args: argparse.Namespace) -> None:
         t3 = time.perf_counter()
         with Session(engine) as session:
             refresh_case_rollup(session, now=datetime(2026, 12, 31, tzinfo=UTC), full=True)
+            refresh_problem_rollup(session, now=datetime(2026, 12, 31, tzinfo=UTC), full=True)
             session.commit()
         t4 = time.perf_counter()
         sizes = {}
         with engine.connect() as conn:
             for table in ("message_daily_stat", "message_monthly_stat",
-                          "message_okrug_daily_stat", "case_daily_stat"):
+                          "message_okrug_daily_stat", "problem_daily_stat", "case_daily_stat"):
                 conn.execute(text(f"ANALYZE {table}"))
                 sizes[table] = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
             conn.commit()
@@ -358,9 +363,11 @@ def run(url: str, args: argparse.Namespace) -> None:
                 "map areas": (lambda r, f=flt: repo.message_counts(
                     f, limits, ["municipality" if f.region_code else "region"], rollup=r),
                     True),
-                "cases by day": (lambda r, f=flt: repo.case_counts(f, limits, ["day"]), False),
-                "top problems": (lambda r, f=flt: repo.problem_message_counts(f, limits),
-                                 False),
+                "cases by day": (lambda r, f=flt: (
+                    repo.case_counts_rollup if r else repo.case_counts)(f, limits, ["day"]),
+                    True),
+                "top problems": (lambda r, f=flt: repo.problem_message_counts(
+                    f, limits, rollup=r), True),
                 "executor performance": (lambda r, f=flt: (
                     repo.performance_rollup if r else repo.performance)(
                     f, limits, "executor", now), True),

@@ -19,6 +19,7 @@ from otklik.analytics.rollup import (
     median_from_histogram,
     refresh_case_rollup,
     refresh_message_rollup,
+    refresh_problem_rollup,
 )
 from otklik.analytics.schemas import AnalyticsFilter
 from otklik.models.analytics import HOUR_BUCKETS, RESOLUTION_COLUMNS, CaseDailyStat
@@ -130,3 +131,24 @@ def test_case_counts_from_the_rollup_equal_the_direct_ones(session: Session, wor
             rolled = sorted(repo.case_counts_rollup(flt, limits, dims), key=repr)  # type: ignore[arg-type]
             direct = sorted(repo.case_counts(flt, limits, dims), key=repr)  # type: ignore[arg-type]
             assert rolled == [r for r in direct if r[-1] or not dims], (flt, dims)
+
+
+def test_problem_rollup_equals_direct_counts(session: Session, world: World) -> None:
+    refresh_problem_rollup(session, now=NOW, full=True)
+    repo = AnalyticsRepository(session)
+    limits = Limits(Scope.system())
+    for flt in (OCT_NOV, AnalyticsFilter.from_params(period="2026-11", region_code="68"),
+                AnalyticsFilter.from_params(period="2026-11", source="vk")):
+        direct = repo.problem_message_counts(flt, limits)
+        assert direct, flt
+        assert repo.problem_message_counts(flt, limits, rollup=True) == direct
+        ids = [p for p, _ in direct]
+        assert sorted(repo.problem_message_counts(flt, limits, ids, rollup=True)) == sorted(
+            repo.problem_message_counts(flt, limits, ids))
+    expected = len([m for m in _messages(world, OCT_NOV)
+                    if m.case is not None and m.case.problem == world.problems[0]])
+    assert dict(repo.problem_message_counts(OCT_NOV, limits, rollup=True))[
+        world.problems[0]] == expected
+    refresh_problem_rollup(session, now=NOW)  # the window again: same numbers
+    assert repo.problem_message_counts(OCT_NOV, limits, rollup=True) == \
+        repo.problem_message_counts(OCT_NOV, limits)

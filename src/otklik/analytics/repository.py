@@ -43,6 +43,7 @@ from otklik.models.analytics import (
     MessageDailyStat,
     MessageMonthlyStat,
     MessageOkrugDailyStat,
+    ProblemDailyStat,
 )
 from otklik.models.case import OPEN_STATUSES, Answer, Case, CaseMessage, CaseStatus, Problem
 from otklik.models.message import Message, MessageEnrichment
@@ -293,9 +294,11 @@ class AnalyticsRepository:
     # -- problems -----------------------------------------------------------------------------
 
     def problem_message_counts(self, flt: AnalyticsFilter, limits: Limits,
-                               problem_ids: Sequence[int] | None = None, limit: int = 10
-                               ) -> list[tuple[int, int]]:
+                               problem_ids: Sequence[int] | None = None, limit: int = 10,
+                               *, rollup: bool = False) -> list[tuple[int, int]]:
         """(problem id, relevant messages in the period) for the biggest problems."""
+        if rollup:
+            return self._problem_rollup_counts(flt, limits, problem_ids, limit)
         query = (select(Case.problem_id, func.count().label("n"))
                  .select_from(Message)
                  .join(MessageEnrichment, MessageEnrichment.message_id == Message.id)
@@ -308,6 +311,21 @@ class AnalyticsRepository:
         else:
             query = query.order_by(func.count().desc(), Case.problem_id).limit(limit)
         return [(int(p or 0), int(n)) for p, n in self.session.execute(query)]
+
+    def _problem_rollup_counts(self, flt: AnalyticsFilter, limits: Limits,
+                               problem_ids: Sequence[int] | None, limit: int
+                               ) -> list[tuple[int, int]]:
+        p = ProblemDailyStat
+        total = func.sum(p.messages)
+        query = select(p.problem_id, total).where(
+            p.day >= flt.start, p.day < flt.end,
+            *self._where(flt, limits, region=p.region_code, municipality=p.municipality_id,
+                         topic=p.topic, source=p.source)).group_by(p.problem_id)
+        if problem_ids is not None:
+            query = query.where(p.problem_id.in_(list(problem_ids)))
+        else:
+            query = query.order_by(total.desc(), p.problem_id).limit(limit)
+        return [(int(i), int(n or 0)) for i, n in self.session.execute(query)]
 
     def problems(self, ids: Sequence[int]) -> dict[int, Problem]:
         """Problems by id."""

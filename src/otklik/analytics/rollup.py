@@ -28,6 +28,7 @@ from otklik.models.analytics import (
     MessageDailyStat,
     MessageMonthlyStat,
     MessageOkrugDailyStat,
+    ProblemDailyStat,
 )
 from otklik.models.case import Case, CaseStatus
 from otklik.models.message import Message, MessageEnrichment
@@ -166,6 +167,7 @@ def refresh_monthly(session: Session, days: list[date], *, full: bool = False) -
 #: ``updated_at`` moves, and completely by ``otklik report rollup --full`` (nightly).
 CASE_WINDOW = timedelta(days=92)
 CASE_ROLLUP_NAME = "case_daily"
+PROBLEM_ROLLUP_NAME = "problem_daily"
 
 
 def refresh_case_rollup(session: Session, *, now: datetime | None = None,
@@ -226,6 +228,48 @@ def refresh_case_rollup(session: Session, *, now: datetime | None = None,
         mark.value = now
     session.flush()
     return rows
+
+
+def refresh_problem_rollup(session: Session, *, now: datetime | None = None,
+                           full: bool = False) -> int:
+    """Rebuild ``problem_daily_stat`` for the recent window (problems are assigned and merged
+    after the messages arrive), or entirely when ``full``."""
+    from otklik.models.case import CaseMessage
+    from otklik.models.message import Message, MessageEnrichment
+
+    now = now or utcnow()
+    p, e = ProblemDailyStat, MessageEnrichment
+    day = day_expr(session, Message.created_at)
+    where: list[ColumnElement[bool]] = [e.relevant.is_(True), Case.problem_id.is_not(None)]
+    if full:
+        session.execute(delete(p))
+    else:
+        start = reporting_day(now - CASE_WINDOW)
+        session.execute(delete(p).where(p.day >= start))
+        where.append(Message.created_at >= day_start_utc(start))
+    group = (day.label("day"), Case.problem_id, e.region_code, e.municipality_id, e.topic,
+             Message.source)
+    query = (select(*group, func.count()).select_from(Message)
+             .join(e, e.message_id == Message.id)
+             .join(CaseMessage, CaseMessage.message_id == Message.id)
+             .join(Case, Case.id == CaseMessage.case_id)
+             .where(*where).group_by(*group))
+    result = session.execute(insert(p).from_select(
+        ["day", "problem_id", "region_code", "municipality_id", "topic", "source", "messages"],
+        query))
+    mark = session.get(AnalyticsWatermark, PROBLEM_ROLLUP_NAME)
+    if mark is None:
+        session.add(AnalyticsWatermark(name=PROBLEM_ROLLUP_NAME, value=now))
+    else:
+        mark.value = now
+    session.flush()
+    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+
+
+def problem_rollup_watermark(session: Session) -> datetime | None:
+    """When the problem rollup was last refreshed (None: never)."""
+    row = session.get(AnalyticsWatermark, PROBLEM_ROLLUP_NAME)
+    return row.value if row else None
 
 
 def case_rollup_watermark(session: Session) -> datetime | None:

@@ -16,7 +16,11 @@ from sqlalchemy.orm import Session
 
 from otklik.analytics import findings as findings_mod
 from otklik.analytics.repository import AnalyticsRepository, GroupKey, Limits
-from otklik.analytics.rollup import case_rollup_watermark, rollup_watermark
+from otklik.analytics.rollup import (
+    case_rollup_watermark,
+    problem_rollup_watermark,
+    rollup_watermark,
+)
 from otklik.analytics.schemas import (
     DRILL_METRICS,
     NO_TOPIC,
@@ -112,6 +116,7 @@ class DashboardBuilder:
         self.rollup = self.as_of is not None
         #: Case numbers come from ``case_daily_stat`` too once it has been built.
         self.case_rollup = self.rollup and case_rollup_watermark(session) is not None
+        self.problem_rollup = self.rollup and problem_rollup_watermark(session) is not None
         self.level = level_of(flt, self.limits)
 
     # -- messages -----------------------------------------------------------------------------
@@ -202,9 +207,11 @@ class DashboardBuilder:
 
     def problems(self, limit: int = 10) -> list[ProblemRow]:
         """The biggest problems of the period with their trend."""
-        top = self.repo.problem_message_counts(self.flt, self.limits, limit=limit)
+        top = self.repo.problem_message_counts(self.flt, self.limits, limit=limit,
+                                               rollup=self.problem_rollup)
         ids = [p for p, _ in top]
-        before = dict(self.repo.problem_message_counts(self.prev, self.limits, problem_ids=ids))
+        before = dict(self.repo.problem_message_counts(self.prev, self.limits, problem_ids=ids,
+                                                       rollup=self.problem_rollup))
         problems = self.repo.problems(ids)
         places = self.repo.territories([p.municipality_id for p in problems.values()
                                         if p.municipality_id])

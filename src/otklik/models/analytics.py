@@ -7,6 +7,8 @@ Rollups (rebuilt per touched day or month by ``analytics/rollup.py``):
   what federal and okrug views over quarters and years read: a country-year is ~10^5 rows;
 * ``message_okrug_daily_stat`` — day × federal okrug × topic × source × sentiment, for the
   country's and okrugs' charts by day;
+* ``problem_daily_stat`` — day × problem × region × municipality × topic × source (messages
+  of problems, for the top problems);
 * ``case_daily_stat`` — day received × executor × region × municipality × topic × source with
   the counts of the performance metrics that do not depend on "now" and histograms of
   first-response and resolution hours (medians are interpolated from them; open overdue
@@ -89,6 +91,25 @@ class MessageOkrugDailyStat(Base):
     messages: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_message_okrug_daily_stat_day", "day"),)
+
+
+class ProblemDailyStat(Base):
+    """Relevant messages of problems per day × problem × region × municipality × topic ×
+    source: the "top problems" of any view without joining messages to cases."""
+
+    __tablename__ = "problem_daily_stat"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    problem_id: Mapped[int] = mapped_column(BigId)
+    region_code: Mapped[str | None] = mapped_column(String(3))
+    municipality_id: Mapped[int | None] = mapped_column(Integer)
+    topic: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))
+    messages: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_problem_daily_stat_day", "day"),
+                      Index("ix_problem_daily_stat_region_day", "region_code", "day"))
 
 
 class CaseDailyStat(Base):

@@ -75,6 +75,21 @@ def upgrade() -> None:
     with op.batch_alter_table('message_okrug_daily_stat', schema=None) as batch_op:
         batch_op.create_index('ix_message_okrug_daily_stat_day', ['day'], unique=False)
 
+    op.create_table('problem_daily_stat',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('problem_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('region_code', sa.String(length=3), nullable=True),
+    sa.Column('municipality_id', sa.Integer(), nullable=True),
+    sa.Column('topic', sa.String(length=64), nullable=True),
+    sa.Column('source', sa.String(length=16), nullable=False),
+    sa.Column('messages', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_problem_daily_stat'))
+    )
+    with op.batch_alter_table('problem_daily_stat', schema=None) as batch_op:
+        batch_op.create_index('ix_problem_daily_stat_day', ['day'], unique=False)
+        batch_op.create_index('ix_problem_daily_stat_region_day', ['region_code', 'day'], unique=False)
+
     op.create_table('report_schedule',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('region_code', sa.String(length=3), nullable=True),
@@ -129,6 +144,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_message_monthly_stat_region_month')
         batch_op.drop_index('ix_message_monthly_stat_month')
     op.drop_table('message_monthly_stat')
+    with op.batch_alter_table('problem_daily_stat', schema=None) as batch_op:
+        batch_op.drop_index('ix_problem_daily_stat_region_day')
+        batch_op.drop_index('ix_problem_daily_stat_day')
+    op.drop_table('problem_daily_stat')
     with op.batch_alter_table('message_okrug_daily_stat', schema=None) as batch_op:
         batch_op.drop_index('ix_message_okrug_daily_stat_day')
     op.drop_table('message_okrug_daily_stat')
