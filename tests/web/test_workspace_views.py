@@ -260,3 +260,13 @@ def test_answer_context_is_public(session: Session, make_case: Callable[..., Cas
     assert context["case_number"] == case.id and context["executor"] == org.name
     assert context["topic"] == "Дороги"
     assert context["address"] == "ул. Лаврова" and case.status == CaseStatus.triage
+
+
+@pytest.mark.parametrize("after", ["garbage", "2026-01-01~5", "~7", "2026-13-45T99~x"])
+def test_a_hand_made_page_key_is_harmless(session: Session, client: Any,
+                                          make_case: Callable[..., Case],
+                                          people: dict[str, Actor], after: str) -> None:
+    make_case()
+    _login(client, session, people["operator"])
+    for sort in ("deadline", "newest"):
+        assert client.get("/cases", params={"after": after, "sort": sort}).status_code == 200

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -214,7 +214,9 @@ def _decode_key(key: str | None) -> tuple[datetime | None, int] | None:
         return None
     value, _, ident = key.rpartition("~")
     try:
-        return (datetime.fromisoformat(value) if value else None), int(ident)
+        moment = datetime.fromisoformat(value) if value else None
+        return (moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment,
+                int(ident))
     except ValueError:
         return None
 
