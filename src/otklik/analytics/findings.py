@@ -1,7 +1,7 @@
 """Findings: statements generated with their numbers, each linked to the query behind it.
 
-"24% сообщений касались темы «Дороги», +3 п. п. к предыдущему периоду; на город Мичуринск
-приходится 40% из них." Every number in the text is in ``numbers`` and recomputable from
+"24% сообщений касались темы «Дороги», +3 п. п. к предыдущему периоду; из них 40% — город
+Мичуринск." Every number in the text is in ``numbers`` and recomputable from
 ``drill``.
 """
 
@@ -64,7 +64,8 @@ def topic_findings(builder: DashboardBuilder, dashboard: Dashboard) -> list[Find
     if place is not None:
         name, count, flt_drill = place
         numbers.update(place_messages=count, place_share=round(count / top.messages, 4))
-        text += f"; на {name} приходится {pct(count / top.messages)} из них"
+        # "из них 40% — город Мичуринск": no declension of the place's name is needed.
+        text += f"; из них {pct(count / top.messages)} — {name}"
         out.append(Finding(code="top_topic", text=text + ".", numbers=numbers, drill=top.drill,
                            related={"place": flt_drill}))
     else:
