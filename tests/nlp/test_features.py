@@ -97,3 +97,19 @@ def test_model_top_features_are_the_strongest_contributions() -> None:
         strongest = sorted((v for v in contrib.values() if v > 0), reverse=True)[: len(top)]
         assert np.allclose(values, strongest)
     assert model.classes[int(best[0])] == "water"
+
+
+def test_char_cache_is_exact_under_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    vec = _fitted()
+    cache = CharWordCache(vec, max_words=25)  # small: threads also force refills
+    texts = [t.lower() for t in TEST + TRAIN]
+    expected = [vec.transform([t]) for t in texts]
+
+    def one(i: int) -> float:
+        got = cache.transform([texts[i % len(texts)]])
+        return float(np.abs(got.toarray() - expected[i % len(texts)].toarray()).max())
+
+    with ThreadPoolExecutor(8) as pool:
+        assert max(pool.map(one, range(400))) < 1e-6

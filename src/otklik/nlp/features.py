@@ -13,6 +13,7 @@ scores do not change.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from itertools import chain, repeat
 
@@ -58,6 +59,7 @@ class CharWordCache:
         self._vocabulary: dict[str, int] = vectorizer.vocabulary_
         self._analyze = vectorizer.build_analyzer()
         self._preprocess = vectorizer.build_preprocessor()
+        self._lock = threading.Lock()
         self._reset()
 
     def _reset(self) -> None:
@@ -107,7 +109,14 @@ class CharWordCache:
         return self._matrix
 
     def counts(self, texts: Sequence[str]) -> csr_matrix:
-        """Raw n-gram counts, one row per text (the vectorizer's count step)."""
+        """Raw n-gram counts, one row per text (the vectorizer's count step).
+
+        Thread-safe: a worker's threads share one model, and adding words moves rows.
+        """
+        with self._lock:
+            return self._counts(texts)
+
+    def _counts(self, texts: Sequence[str]) -> csr_matrix:
         preprocess = self._preprocess
         per_text = [preprocess(text).split() for text in texts]
         flat = list(chain.from_iterable(per_text))
