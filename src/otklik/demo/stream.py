@@ -72,8 +72,9 @@ HOUR_PROFILE = (
 )
 WEEKDAY_PROFILE = (1.0, 1.02, 1.0, 0.98, 0.95, 0.72, 0.68)
 STYLES = (("normal", 0.42), ("careless", 0.25), ("angry", 0.12), ("elderly", 0.11), ("young", 0.10))
-# Shares that a story needs exactly (of all the region's messages); a feedback loop keeps the
-# running share near the target, since whole threads on one topic make plain sampling noisy.
+# Shares that a story needs exactly (of the region's residents' messages on a subject, noise
+# and official posts aside: what the dashboard's topic shares count); a feedback loop keeps
+# the running share near the target, since whole threads on one topic make plain sampling noisy.
 TARGET_SHARE: dict[str, dict[str, float]] = {"07": {"roads": 0.24}}
 REPEAT_PREFIXES = (
     "Повторно пишу!",
@@ -307,9 +308,11 @@ class StreamBuilder:
             d.geo = parent is None and rng.random() < p_geo
         if parent is not None:
             parent.n_children += 1
-        counts = self.topic_counts[channel.region]
-        counts[content.topic] += 1
-        counts["*"] += 1
+        if not content.noise and content.topic != "official":
+            # Shares are of what residents wrote about (as the dashboard counts them).
+            counts = self.topic_counts[channel.region]
+            counts[content.topic] += 1
+            counts["*"] += 1
         return d
 
     def comment_time(self, root_time: datetime) -> datetime:
