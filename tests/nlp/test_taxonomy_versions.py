@@ -130,6 +130,9 @@ def test_saving_refuses_bad_or_unchanged_documents(session: Session) -> None:
         taxonomy_service.save_version(session, ADMIN, broken)
     with pytest.raises(InvalidInput, match="не изменился"):
         taxonomy_service.save_version(session, ADMIN, _packaged())
+    taxonomy_service.save_version(session, ADMIN, _with_fountains(_packaged()))
+    with pytest.raises(InvalidInput, match="уже сохранён версией 1"):
+        taxonomy_service.save_version(session, ADMIN, _with_fountains(_packaged()))
     with pytest.raises(NotFound, match="нет версии рубрикатора 7"):
         taxonomy_service.activate_version(session, ADMIN, 7)
     operator = make_user(session, Role.operator, ["68"])

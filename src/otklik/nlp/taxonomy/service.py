@@ -51,9 +51,13 @@ def save_version(
     number = repo.last_number() + 1
     document = {**document, "version": version_label(number)}
     taxonomy = validate(document)
-    current = current_document(session)
-    if _content(taxonomy.to_dict()) == _content(current):
+    content = _content(taxonomy.to_dict())
+    if content == _content(current_document(session)):
         raise InvalidInput("рубрикатор не изменился: сохранять нечего")
+    latest = repo.by_number(number - 1)
+    if latest is not None and content == _content(latest.document):
+        raise InvalidInput(f"такой рубрикатор уже сохранён версией {latest.number}: "
+                           f"otklik taxonomy activate {latest.number}")
     row = repo.add(TaxonomyVersion(
         number=number, document=taxonomy.to_dict(), author_id=actor.user_id,
         author=actor.label, comment=" ".join((comment or "").split())[:500], active=False,
