@@ -35,6 +35,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/python -m mypy src
 
 clean:
 	rm -rf $(VENV) var test-artifacts .pytest_cache

@@ -45,6 +45,6 @@ def make_user(
 def an_organization(session: Session, region: str = "68",
                     kind: OrganizationKind = OrganizationKind.municipal_admin) -> Organization:
     """An existing organization of the region (the reference load made them)."""
-    rows, _ = OrganizationRepository(session).list(Scope.system(), region_code=region, kind=kind,
+    rows, _ = OrganizationRepository(session).page(Scope.system(), region_code=region, kind=kind,
                                                    limit=1)
     return rows[0]

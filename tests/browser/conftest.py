@@ -101,9 +101,9 @@ def _fill(session: Session, world: World) -> None:
     municipality = TerritoryRepository(session).by_key("68715")
     assert municipality is not None
     orgs = OrganizationRepository(session)
-    michurinsk = orgs.list(Scope.system(), region_code="68", q="Мичуринска",
+    michurinsk = orgs.page(Scope.system(), region_code="68", q="Мичуринска",
                            kind=OrganizationKind.municipal_admin, limit=1)[0][0]
-    ministry = orgs.list(Scope.system(), region_code="68", kind=OrganizationKind.ministry,
+    ministry = orgs.page(Scope.system(), region_code="68", kind=OrganizationKind.ministry,
                          limit=1)[0][0]
     world.organizations = {"michurinsk": michurinsk.id, "ministry": ministry.id}
     made = {

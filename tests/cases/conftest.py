@@ -32,7 +32,7 @@ def michurinsk(session: Session) -> tuple[int, Organization]:
     territories = TerritoryRepository(session)
     municipality = territories.by_key("68715")
     assert municipality is not None
-    rows, _ = OrganizationRepository(session).list(
+    rows, _ = OrganizationRepository(session).page(
         Scope.system(), region_code="68", kind=OrganizationKind.municipal_admin,
         q="Мичуринска", limit=1)
     return municipality.id, rows[0]
@@ -86,7 +86,7 @@ def make_case(session: Session, make_message: Callable[..., Message]) -> Callabl
 def people(session: Session) -> dict[str, Actor]:
     """An operator, a second operator, a curator, an executor of Michurinsk, one of Tambov."""
     _, org = michurinsk(session)
-    rows, _ = OrganizationRepository(session).list(
+    rows, _ = OrganizationRepository(session).page(
         Scope.system(), region_code="68", kind=OrganizationKind.municipal_admin,
         q="Тамбова", limit=1)
     other = rows[0]

@@ -17,7 +17,7 @@ from .conftest import michurinsk
 
 
 def _orgs(session: Session) -> list[int]:
-    rows, _ = OrganizationRepository(session).list(Scope.system(), region_code="68", limit=4)
+    rows, _ = OrganizationRepository(session).page(Scope.system(), region_code="68", limit=4)
     return [row.id for row in rows]
 
 
@@ -50,7 +50,7 @@ def test_the_most_specific_rule_placed_first_wins(
 def test_rules_of_other_places_and_regions_do_not_match(
         session: Session, make_case: Callable[..., Case]) -> None:
     _, _ = michurinsk(session)
-    tambov_city = OrganizationRepository(session).list(
+    tambov_city = OrganizationRepository(session).page(
         Scope.system(), region_code="68", kind=OrganizationKind.municipal_admin,
         q="Тамбова", limit=1)[0][0]
     from otklik.territories.repository import TerritoryRepository
@@ -58,7 +58,7 @@ def test_rules_of_other_places_and_regions_do_not_match(
     tambov = TerritoryRepository(session).by_key("68701")
     assert tambov is not None
     _rule(session, tambov_city.id, 1, topic="roads", territory_id=tambov.id)
-    samara = OrganizationRepository(session).list(Scope.system(), region_code="36", limit=1)[0][0]
+    samara = OrganizationRepository(session).page(Scope.system(), region_code="36", limit=1)[0][0]
     _rule(session, samara.id, 1, region_code="36")
 
     case = make_case()

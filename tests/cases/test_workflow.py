@@ -177,7 +177,7 @@ def _orgs(session: Session, region: str):  # type: ignore[no-untyped-def]
     from otklik.accounts.scope import Scope
     from otklik.organizations.repository import OrganizationRepository
 
-    return OrganizationRepository(session).list(Scope.system(), region_code=region,
+    return OrganizationRepository(session).page(Scope.system(), region_code=region,
                                                 limit=500)[0]
 
 

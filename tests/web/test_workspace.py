@@ -48,7 +48,7 @@ class _People(dict):  # type: ignore[type-arg]
         role, region, org_name = ROLES[name]
         organization_id = None
         if org_name:
-            organization_id = OrganizationRepository(self.session).list(
+            organization_id = OrganizationRepository(self.session).page(
                 Scope.system(), region_code=region, kind=OrganizationKind.municipal_admin,
                 q=org_name, limit=1)[0][0].id
         user = make_user(self.session, role, [region], organization_id=organization_id)

@@ -49,7 +49,7 @@ class AccountRepository:
         )
         return frozenset(rows)
 
-    def list(self, scope: Scope, limit: int = 200, offset: int = 0) -> Sequence[User]:
+    def visible(self, scope: Scope, limit: int = 200, offset: int = 0) -> Sequence[User]:
         """Users visible to an admin of the scope: those sharing a region, or all."""
         query = select(User).order_by(User.username).limit(limit).offset(offset)
         if not scope.all_regions:

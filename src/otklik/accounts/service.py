@@ -136,7 +136,7 @@ def get_active_user(session: Session, user_id: int) -> User | None:
 def list_users(session: Session, actor: Actor) -> Sequence[User]:
     """Users the actor administers."""
     actor.require("users")
-    return AccountRepository(session).list(actor.scope)
+    return AccountRepository(session).visible(actor.scope)
 
 
 def create_token(session: Session, actor: Actor, data: TokenCreate) -> tuple[ApiToken, str]:

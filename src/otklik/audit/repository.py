@@ -22,7 +22,7 @@ class AuditRepository:
         self.session.add(entry)
         return entry
 
-    def list(
+    def page(
         self,
         scope: Scope,
         *,

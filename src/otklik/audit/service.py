@@ -47,6 +47,6 @@ def list_entries(
 ) -> Sequence[AuditEntry]:
     """Audit entries the actor may read (admins of their regions, or everything)."""
     actor.require("audit")
-    return AuditRepository(session).list(
+    return AuditRepository(session).page(
         actor.scope, object_type=object_type, object_id=object_id, limit=limit, offset=offset
     )

@@ -50,7 +50,7 @@ def list_cases(
 ) -> CaseList:
     """Cases in the caller's scope, nearest deadline first."""
     actor.require("read")
-    rows, total = CaseRepository(session).list(
+    rows, total = CaseRepository(session).page(
         actor.scope, statuses=status, topic=topic, executor_id=executor_id,
         problem_id=problem_id, region_code=region_code,
         overdue_at=utcnow() if overdue else None, limit=limit, offset=offset)

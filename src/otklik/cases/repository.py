@@ -48,14 +48,14 @@ class CaseRepository:
         self.session.flush()
         return case
 
-    def scoped(self, scope: Scope) -> Select[tuple[Case]]:
+    def scoped(self, scope: Scope) -> Select[Any]:
         """The base query of cases a scope may see."""
         query = select(Case).where(scope.region_filter(Case.region_code))
         if scope.organization_id is not None:
             query = query.where(Case.executor_id == scope.organization_id)
         return query
 
-    def list(
+    def page(
         self,
         scope: Scope,
         *,
@@ -365,12 +365,12 @@ class CaseRepository:
         """True when the organization covers one of these territories."""
         if not territory_ids:
             return False
-        return self.session.scalar(
+        return (self.session.scalar(
             select(func.count()).select_from(OrganizationTerritory).where(
                 OrganizationTerritory.organization_id == organization_id,
                 OrganizationTerritory.territory_id.in_(list(territory_ids)),
             )
-        ) > 0
+        ) or 0) > 0
 
     def policies(self, region_code: str | None) -> Sequence[DeadlinePolicyRow]:
         """Deadline policies of a region and the global ones, in order."""

@@ -67,7 +67,7 @@ class DecisionRepository:
             conds.append(Decision.decided_on < end)
         return conds
 
-    def list(self, scope: Scope, *, region_code: str | None = None, start: date | None = None,
+    def page(self, scope: Scope, *, region_code: str | None = None, start: date | None = None,
              end: date | None = None, problem_id: int | None = None, limit: int = 50,
              offset: int = 0) -> tuple[Sequence[Decision], int]:
         """A page of decisions (newest first) and the total."""

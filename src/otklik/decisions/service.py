@@ -146,7 +146,7 @@ def list_decisions(session: Session, actor: Actor, *, region_code: str | None = 
     """Decisions in the actor's scope, newest first."""
     actor.require("analytics")
     repo = DecisionRepository(session)
-    rows, total = repo.list(actor.scope, region_code=region_code, start=start, end=end,
+    rows, total = repo.page(actor.scope, region_code=region_code, start=start, end=end,
                             problem_id=problem_id, limit=limit, offset=offset)
     links = repo.links([d.id for d in rows])
     return [_read(d, links[d.id]) for d in rows], total

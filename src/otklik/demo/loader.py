@@ -77,12 +77,12 @@ def load_organizations(session: Session, actor: Actor) -> int:
 
 def _executor_organization(session: Session) -> Organization:
     repo = OrganizationRepository(session)
-    rows, _ = repo.list(
+    rows, _ = repo.page(
         Scope.system(), region_code=HOME_REGION, kind=OrganizationKind.municipal_admin,
         q=EXECUTOR_MUNICIPALITY_HINT, limit=1,
     )
     if not rows:
-        rows, _ = repo.list(Scope.system(), region_code=HOME_REGION,
+        rows, _ = repo.page(Scope.system(), region_code=HOME_REGION,
                             kind=OrganizationKind.municipal_admin, limit=1)
     return rows[0]
 
@@ -164,7 +164,7 @@ def load_channel_places(session: Session, actor: Actor) -> int:
         for channel in region.channels:
             if not channel.city or repo.by_channel(channel.name) is not None:
                 continue
-            towns, _ = territories.list(Scope.system(), level=TerritoryLevel.settlement,
+            towns, _ = territories.page(Scope.system(), level=TerritoryLevel.settlement,
                                         region_code=code, q=channel.city, limit=5)
             town = next((t for t in towns if t.name == channel.city), None)
             if town is None:

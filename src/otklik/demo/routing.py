@@ -53,7 +53,7 @@ def load_routing(session: Session, actor: Actor) -> int:
         region = territories.region(code)
         if region is None or repo.rules(code):
             continue
-        orgs, _ = organizations.list(Scope.system(), region_code=code, limit=1000)
+        orgs, _ = organizations.page(Scope.system(), region_code=code, limit=1000)
         by_short = {o.short_name: o for o in orgs if o.kind != OrganizationKind.municipal_admin}
         admins = {territory_id: o for o in orgs if o.kind == OrganizationKind.municipal_admin
                   for territory_id in organizations.territory_ids(o.id)}

@@ -292,7 +292,7 @@ def _fallback_executor(session, case: Case, avoid: int | None = None) -> int | N
     places = [t for t in (case.settlement_id, case.municipality_id) if t is not None]
     region = TerritoryRepository(session).region(case.region_code) if case.region_code else None
     covering = organizations.covering(places + ([region.id] if region else []))
-    candidates, _ = organizations.list(Scope.system(), region_code=case.region_code,
+    candidates, _ = organizations.page(Scope.system(), region_code=case.region_code,
                                        limit=1000)
     ordered = sorted(candidates, key=lambda o: (o.kind != OrganizationKind.municipal_admin,
                                                 o.kind != OrganizationKind.ministry, o.id))

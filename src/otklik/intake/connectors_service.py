@@ -90,7 +90,7 @@ def add_connector(session: Session, actor: Actor, *, kind: str, name: str,
 def list_connectors(session: Session, actor: Actor) -> Sequence[Connector]:
     """Connectors the actor administers."""
     actor.require("admin")
-    return ConnectorRepository(session).list(actor.scope)
+    return ConnectorRepository(session).in_scope(actor.scope)
 
 
 def public_config(row: Connector) -> dict[str, Any]:
@@ -113,7 +113,7 @@ def run_connectors(name: str | None = None, **options: Any) -> list[RunResult]:
                 raise NotFound(f"no connector named {name!r}: see otklik connectors list")
             ids = [row.id]
         else:
-            ids = [c.id for c in repo.list(Actor.system().scope) if c.enabled]
+            ids = [c.id for c in repo.in_scope(Actor.system().scope) if c.enabled]
     return [run_connector(connector_id, **options) for connector_id in ids]
 
 

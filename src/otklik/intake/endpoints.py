@@ -69,7 +69,7 @@ def list_messages(
     actor.require("read")
     if actor.scope.organization_id is not None:
         raise NotFound("executors see messages through their cases")
-    rows, total = MessageRepository(session).list(actor.scope, region_code=region_code,
+    rows, total = MessageRepository(session).page(actor.scope, region_code=region_code,
                                                   source=source, limit=limit, offset=offset)
     return MessageList(items=[MessageRead.model_validate(m) for m in rows], total=total,
                        limit=limit, offset=offset)

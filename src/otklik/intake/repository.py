@@ -126,7 +126,7 @@ class MessageRepository:
             .order_by(Message.id).limit(limit)
         ))
 
-    def list(self, scope: Scope, *, region_code: str | None = None, source: str | None = None,
+    def page(self, scope: Scope, *, region_code: str | None = None, source: str | None = None,
              limit: int = 50, offset: int = 0) -> tuple[Sequence[Message], int]:
         """A page of messages in the scope, newest first, and the total."""
         query = select(Message).where(scope.region_filter(Message.region_code))
@@ -187,7 +187,7 @@ class ConnectorRepository:
         """A connector by its unique name."""
         return self.session.scalar(select(Connector).where(Connector.name == name))
 
-    def list(self, scope: Scope) -> Sequence[Connector]:
+    def in_scope(self, scope: Scope) -> Sequence[Connector]:
         """Connectors in the scope (those without a region only for the federal scope)."""
         query = select(Connector).order_by(Connector.name)
         if not scope.all_regions:

@@ -300,9 +300,9 @@ class DedupStage(Stage):
             return StageResult({"key": key, "duplicate_of": None}, 0.0, explain)
         if doc_id in self._rows:
             # A replay of an already indexed message: report what it was linked to.
-            root = self._root[doc_id]
-            dup = root if root != doc_id else None
-            sim = float(np.mean(self._matrix[self._rows[root]] == values)) if dup else 0.0
+            first = self._root[doc_id]
+            dup = first if first != doc_id else None
+            sim = float(np.mean(self._matrix[self._rows[first]] == values)) if dup else 0.0
             explain["replayed"] = True
             return StageResult({"key": key, "duplicate_of": dup}, round(sim, 3), explain)
         keys = self._band_keys(values)

@@ -212,9 +212,9 @@ class PiiStage(Stage):
                     found.append((m.start(), m.end(), "passport"))
         if longest >= 10:
             for m in _INN_RE.finditer(text):
-                ctx = _INN_CTX_RE.search(text[max(0, m.start() - 20) : m.start()])
+                named = _INN_CTX_RE.search(text[max(0, m.start() - 20) : m.start()])
                 bare_ok = len(m.group(0)) == 12 and not _is_phone(m.group(0))
-                if valid_inn(m.group(0)) and (ctx or bare_ok):
+                if valid_inn(m.group(0)) and (named or bare_ok):
                     found.append((m.start(), m.end(), "inn"))
         for m in _PHONE_RE.finditer(text):
             if _is_phone(m.group(0)):

@@ -135,7 +135,7 @@ def training_pairs(session: Session, label_field: str) -> list[tuple[str, str]]:
             Label.message_id.is_not(None)).order_by(Label.id)
     ).all()
     for message_id, value in corrections:
-        if value:
+        if message_id is not None and value:
             labels[message_id] = value
     done = [CaseStatus.answered, CaseStatus.closed]
     column = Case.executor_id if label_field == "executor" else getattr(Case, label_field)
@@ -148,8 +148,9 @@ def training_pairs(session: Session, label_field: str) -> list[tuple[str, str]]:
     if label_field == "sentiment":
         rows = session.execute(select(MessageEnrichment.message_id, MessageEnrichment.sentiment)
                                .where(MessageEnrichment.sentiment.is_not(None))).all()
-        for message_id, value in rows:
-            labels.setdefault(message_id, value)
+        for message_id, sentiment in rows:
+            if sentiment is not None:
+                labels.setdefault(message_id, sentiment)
     if not labels:
         return []
     texts = dict(session.execute(

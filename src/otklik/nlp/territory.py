@@ -120,7 +120,8 @@ class TerritoryStage(Stage):
         best_r, best_m, best_s = _bests(mentions)
         muni_idx: int | None = best_m[1] & _MASK if best_m else None
         settle_idx: int | None = best_s[1] & _MASK if best_s else None
-        if best_m and best_s and settle_idx is not None and ix.s_muni[settle_idx] != muni_idx:
+        if (best_m and best_s and muni_idx is not None and settle_idx is not None
+                and ix.s_muni[settle_idx] != muni_idx):
             # Named district vs. settlements elsewhere: each side gets its own score plus
             # the best settlement of every mention that lies inside it.
             support = _support_by_muni(mentions, ix)

@@ -29,7 +29,7 @@ class OrganizationRepository:
             )
         )
 
-    def list(
+    def page(
         self,
         scope: Scope,
         *,

@@ -63,7 +63,7 @@ def list_organizations(
 ) -> tuple[Sequence[Organization], int]:
     """Organizations the actor may see (an executor sees only their own)."""
     actor.require("read")
-    return OrganizationRepository(session).list(
+    return OrganizationRepository(session).page(
         actor.scope, region_code=region_code, kind=kind, q=q, limit=limit, offset=offset
     )
 

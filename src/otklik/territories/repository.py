@@ -51,7 +51,7 @@ class TerritoryRepository:
             .order_by(Territory.name)
         ).all()
 
-    def list(
+    def page(
         self,
         scope: Scope,
         *,

@@ -177,7 +177,7 @@ def list_territories(
 ) -> tuple[Sequence[Territory], int]:
     """Territories the actor may see, filtered and paged."""
     actor.require("read")
-    return TerritoryRepository(session).list(
+    return TerritoryRepository(session).page(
         actor.scope, level=level, parent_id=parent_id, region_code=region_code, q=q,
         limit=limit, offset=offset,
     )

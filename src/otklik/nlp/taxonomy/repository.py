@@ -48,7 +48,7 @@ class TaxonomyRepository:
         ).first()
         return None if row is None else (row[0], row[1])
 
-    def list(self, limit: int = 50) -> Sequence[TaxonomyVersion]:
+    def recent(self, limit: int = 50) -> Sequence[TaxonomyVersion]:
         """The newest versions first."""
         return self.session.scalars(
             select(TaxonomyVersion).order_by(TaxonomyVersion.number.desc()).limit(limit)

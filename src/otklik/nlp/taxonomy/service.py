@@ -107,7 +107,7 @@ def use_packaged(session: Session, actor: Actor) -> None:
 def versions(session: Session, actor: Actor, limit: int = 50) -> list[TaxonomyVersion]:
     """Saved versions, newest first."""
     actor.require("admin")
-    return list(TaxonomyRepository(session).list(limit))
+    return list(TaxonomyRepository(session).recent(limit))
 
 
 def active_taxonomy(session: Session) -> Taxonomy:
