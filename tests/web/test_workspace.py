@@ -423,3 +423,19 @@ def test_english_switch(session: Session, client: Any, make_case: Callable[..., 
     assert "What the system decided" in page and "Deadline clock" in page
     client.get("/lang/ru")
     assert "Что решила система" in client.get(f"/cases/{case.id}").text
+
+
+def test_pages_name_topics_by_the_rubricator_in_use(session: Session, client: Any,
+                                                    make_case: Callable[..., Case],
+                                                    people: dict[str, Actor]) -> None:
+    from otklik.nlp.taxonomy import editing
+    from otklik.nlp.taxonomy import service as taxonomy_service
+
+    case = make_case()
+    renamed = editing.rename(taxonomy_service.current_document(session), "roads.bridges",
+                             "Мосты, путепроводы и эстакады")
+    taxonomy_service.save_version(session, Actor.system("tests"), renamed, "переименование",
+                                  activate=True)
+    _login(client, session, people["operator"])
+    assert "Мосты, путепроводы и эстакады" in client.get(f"/cases/{case.id}", headers=HTML).text
+    assert "Мосты, путепроводы и эстакады" in client.get("/cases").text

@@ -31,7 +31,7 @@ from otklik.models.account import Role
 from otklik.models.case import Problem
 from otklik.models.decision import Decision, DecisionLink
 from otklik.models.territory import Territory
-from otklik.nlp.taxonomy import load_taxonomy
+from otklik.nlp.taxonomy.service import active_taxonomy
 
 #: Days compared on each side of the decision date by default.
 DEFAULT_WINDOW = 30
@@ -49,7 +49,7 @@ def _can_write(actor: Actor, region_code: str) -> None:
 
 def _check_links(session: Session, region_code: str, problem_ids: Sequence[int],
                  topics: Sequence[str], territory_ids: Sequence[int]) -> None:
-    taxonomy = load_taxonomy()
+    taxonomy = active_taxonomy(session)
     unknown = [t for t in topics if t not in taxonomy]
     if unknown:
         raise InvalidInput(f"unknown topics: {', '.join(unknown)}")

@@ -4,6 +4,7 @@ analysts. Read-only roles (head, deputy) see the same pages without the forms.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -22,7 +23,7 @@ from otklik.decisions.schemas import DecisionCreate, DecisionRead, DecisionUpdat
 from otklik.deps import OptionalActor, SessionDep, check_csrf
 from otklik.errors import Forbidden, InvalidInput, OtklikError
 from otklik.models.case import Problem
-from otklik.nlp.taxonomy import load_taxonomy
+from otklik.nlp.taxonomy.service import active_taxonomy
 from otklik.web.rendering import render
 from otklik.web.workspace_common import flash, require_actor, take_flashes, user_context
 
@@ -77,13 +78,19 @@ def decisions_page(
     })
 
 
+def _topic_namer(session: Session) -> Callable[[str], str]:
+    """A code's name in the rubricator in use (the code itself when it is not there)."""
+    taxonomy = active_taxonomy(session)
+    return lambda code: taxonomy.name(code) if code in taxonomy else code
+
+
 def _region_names(session: Session, actor: Actor) -> dict[str, str]:
     return {r.region_code: r.name for r in AnalyticsRepository(session).regions(actor.scope)}
 
 
 def _form_context(session: Session, actor: Actor, region_code: str | None) -> dict[str, Any]:
     repo = AnalyticsRepository(session)
-    taxonomy = load_taxonomy()
+    taxonomy = active_taxonomy(session)
     problems: list[Problem] = []
     municipalities = []
     if region_code:
@@ -192,7 +199,7 @@ def decision_page(request: Request, decision_id: int, actor: OptionalActor,
         "decision": current, "effect": effect, "effect_error": effect_error, "window": window,
         "linked_problems": problems,
         "linked_places": repo.territories(current.territory_ids),
-        "topic_name": lambda c: load_taxonomy().name(c) if c in load_taxonomy() else c,
+        "topic_name": _topic_namer(session),
         "region_name": _region_names(session, actor).get(decision.region_code,
                                                          decision.region_code),
         "can_write": can_write(actor), "flashes": take_flashes(request), "errors": [],

@@ -32,7 +32,7 @@ from otklik.decisions import service as decisions
 from otklik.deps import OptionalActor, SessionDep
 from otklik.errors import InvalidInput
 from otklik.intake.schemas import Source
-from otklik.nlp.taxonomy import load_taxonomy
+from otklik.nlp.taxonomy.service import active_taxonomy
 from otklik.web.rendering import render
 from otklik.web.workspace_common import require_actor, user_context
 
@@ -104,7 +104,7 @@ def _choices(session: Session, actor: Actor, flt: AnalyticsFilter) -> dict[str, 
     okrugs = sorted({r.federal_district for r in regions if r.federal_district})
     municipalities = [m for m in (repo.municipalities([flt.region_code]) if flt.region_code
                                   else []) if allowed is None or m.id in allowed]
-    taxonomy = load_taxonomy()
+    taxonomy = active_taxonomy(session)
     return {
         "okrugs": okrugs,
         "regions": [r for r in regions if not flt.okrug or r.federal_district == flt.okrug],

@@ -30,7 +30,7 @@ from otklik.errors import Forbidden, InvalidInput
 from otklik.intake.schemas import Source
 from otklik.models.case import OPEN_STATUSES, CaseStatus
 from otklik.nlp.relevance import KINDS
-from otklik.nlp.taxonomy import load_taxonomy
+from otklik.nlp.taxonomy.service import active_taxonomy
 from otklik.web import workspace_queries as wq
 from otklik.web.rendering import locale_of, render
 from otklik.web.workspace_common import (
@@ -266,7 +266,7 @@ def _card_context(request: Request, actor: Actor, session: Session, case_id: int
         "organizations": organization,
         "municipalities": [m for m in wq.municipalities(session, actor.scope)
                            if m.region_code == case.region_code],
-        "taxonomy": load_taxonomy(), "urgencies": URGENCIES, "kinds": KINDS,
+        "taxonomy": active_taxonomy(session), "urgencies": URGENCIES, "kinds": KINDS,
         "templates": describe(), "template": template or "", "editor_text": editor_text,
         "current_answer": current, "reject_reasons": REJECT_REASONS,
         "audit": audit.list_entries(session, actor, object_type="case",

@@ -27,7 +27,7 @@ from otklik.intake import connectors_service
 from otklik.intake.connectors.registry import CONNECTORS
 from otklik.models.account import Role
 from otklik.nlp import registry
-from otklik.nlp.taxonomy import load_taxonomy
+from otklik.nlp.taxonomy.service import active_taxonomy
 from otklik.sla.policy import DEFAULT_POLICIES
 from otklik.web import workspace_queries as wq
 from otklik.web.rendering import render
@@ -82,7 +82,7 @@ def _rules_context(session: Session, actor: Actor, region: str | None) -> dict[s
             "organizations": wq.organizations(session, actor.scope, region),
             "municipalities": [m for m in wq.municipalities(session, actor.scope)
                                if not region or m.region_code == region],
-            "taxonomy": load_taxonomy(),
+            "taxonomy": active_taxonomy(session),
             "org_names": wq.organization_names(session, [r.executor_id for r in
                                                          wq.rules(session, actor.scope,
                                                                   region)]),

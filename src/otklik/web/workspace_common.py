@@ -24,7 +24,7 @@ from otklik import queue
 from otklik.accounts.repository import AccountRepository
 from otklik.audit.actor import Actor
 from otklik.errors import NotAuthenticated, OtklikError
-from otklik.nlp.taxonomy import load_taxonomy
+from otklik.nlp.taxonomy.service import active_taxonomy
 from otklik.web import workspace_queries as wq
 from otklik.web.i18n import translate
 from otklik.web.rendering import locale_of, templates
@@ -156,9 +156,9 @@ def label(kind: str, value: object, locale: str) -> str:
     return raw if text == f"{kind}_{raw}" else text
 
 
-def topic_names(locale: str) -> dict[str, str]:
-    """Names of every topic and subtopic by code."""
-    taxonomy = load_taxonomy()
+def topic_names(session: Session, locale: str) -> dict[str, str]:
+    """Names of every topic and subtopic by code, from the rubricator in use."""
+    taxonomy = active_taxonomy(session)
     return {node.code: taxonomy.name(node.code, locale) for node in taxonomy}
 
 
@@ -168,7 +168,7 @@ def common_context(request: Request, actor: Actor, session: Session) -> dict[str
     return {**user_context(actor, session), "flashes": take_flashes(request),
             "L": lambda kind, value: label(kind, value, locale),
             "duration": lambda seconds: duration(seconds, locale),
-            "topics": topic_names(locale)}
+            "topics": topic_names(session, locale)}
 
 
 def display_maps(session: Session, cases: list[Any]) -> dict[str, Any]:
