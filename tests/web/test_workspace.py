@@ -439,3 +439,25 @@ def test_pages_name_topics_by_the_rubricator_in_use(session: Session, client: An
     _login(client, session, people["operator"])
     assert "Мосты, путепроводы и эстакады" in client.get(f"/cases/{case.id}", headers=HTML).text
     assert "Мосты, путепроводы и эстакады" in client.get("/cases").text
+
+
+def test_the_queue_shows_what_is_still_to_be_done_unless_asked_for_all(
+        session: Session, client: Any, make_case: Callable[..., Case],
+        people: dict[str, Actor]) -> None:
+    from otklik.cases import service as case_service
+
+    pending = make_case(text="Яма на ул. Лаврова у дома 57, не проехать")
+    done = make_case(text="Реклама: продаю гараж недорого")
+    case_service.reject(session, people["operator"], done, "not_for_authorities")
+    _login(client, session, people["operator"])
+
+    default = client.get("/cases").text
+    assert f'data-case-id="{pending.id}"' in default
+    assert f'data-case-id="{done.id}"' not in default
+    assert 'data-testid="count-open"' in default
+    everything = client.get("/cases", params={"status": "all"}).text
+    assert f'data-case-id="{pending.id}"' in everything
+    assert f'data-case-id="{done.id}"' in everything
+    rejected = client.get("/cases", params={"status": "rejected"}).text
+    assert f'data-case-id="{done.id}"' in rejected
+    assert f'data-case-id="{pending.id}"' not in rejected

@@ -78,6 +78,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "ws_apply": {"ru": "Применить", "en": "Apply"},
     "ws_reset": {"ru": "Сбросить", "en": "Reset"},
     "ws_any": {"ru": "любой", "en": "any"},
+    "ws_open": {"ru": "открытые", "en": "open"},
     "ws_status": {"ru": "Статус", "en": "Status"},
     "ws_topic": {"ru": "Тема", "en": "Topic"},
     "ws_subtopic": {"ru": "Подтема", "en": "Subtopic"},

@@ -69,6 +69,12 @@ def _day(value: str | None) -> datetime | None:
 # -- the queue -----------------------------------------------------------------------------------
 
 
+def _open_count(counts: dict[str, int]) -> int | None:
+    """Open cases under the other filters (None when a status was not counted: capped)."""
+    parts = [counts.get(s.value) for s in CaseStatus if s in OPEN_STATUSES]
+    return None if any(p is None for p in parts) else sum(p or 0 for p in parts)
+
+
 @router.get("/cases", response_class=HTMLResponse)
 def queue_page(
     request: Request, actor: OptionalActor, session: SessionDep,
@@ -90,9 +96,14 @@ def queue_page(
     if actor.scope.organization_id is not None:
         return RedirectResponse("/my", status_code=303)
     known = {s.value for s in CaseStatus}
+    chosen = [s for s in status if s]
+    # By default the queue is what is still to be done; "all" shows answered and closed too.
+    mode = "open" if not chosen else "all" if "all" in chosen else "chosen"
+    statuses = ([s for s in CaseStatus if s in OPEN_STATUSES] if mode == "open" else []
+                if mode == "all" else [CaseStatus(s) for s in chosen if s in known])
     until = _day(date_to)
     f = wq.QueueFilter(
-        statuses=[CaseStatus(s) for s in status if s in known], topic=topic or None,
+        statuses=statuses, topic=topic or None,
         municipality_id=_int(municipality), executor_id=_int(executor),
         assignee_id=actor.user_id if mine else None,
         urgency=urgency or None, source=source or None, overdue=bool(overdue),
@@ -109,6 +120,7 @@ def queue_page(
         "count_cap": wq.COUNT_CAP, "status_cap": result.status_cap, "mine": bool(mine),
         "raw": {"from": date_from or "", "to": date_to or "", "q": q or ""},
         "statuses": list(CaseStatus), "urgencies": URGENCIES, "sources": [s.value for s in Source],
+        "status_mode": mode, "open_count": _open_count(result.counts),
         "municipalities": wq.municipalities(session, actor.scope),
         "organizations": wq.organizations(session, actor.scope),
         "assignees": wq.people(session, actor.scope, [c.executor_id for c in rows]),
