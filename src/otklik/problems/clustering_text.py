@@ -172,20 +172,17 @@ def title_for(state: ProblemState, idf: Callable[[str], float] | None = None) ->
     return f"{subject} — {place}" if place else subject
 
 
-@lru_cache(maxsize=64)
-def _topic_words(topic: str | None) -> frozenset[str]:
-    """Every word of the rubricator's lexicon of a topic and its subtopics."""
+@lru_cache(maxsize=256)
+def _topic_words(code: str | None) -> frozenset[str]:
+    """Every word of the rubricator's lexicon of a topic (with its subtopics) or a subtopic."""
     from otklik.nlp.taxonomy import load_taxonomy
 
     taxonomy = load_taxonomy()
-    if not topic or topic not in taxonomy:
+    if not code or code not in taxonomy:
         return frozenset()
-    root = taxonomy.topic(topic)
-    words: set[str] = set()
-    for node in (root, *root.subtopics):
-        for phrase in node.lexicon:
-            words.update(phrase.split())
-    return frozenset(words)
+    node = taxonomy[code]
+    nodes = (node, *node.subtopics) if "." not in code else (node,)  # type: ignore[attr-defined]
+    return frozenset(word for n in nodes for phrase in n.lexicon for word in phrase.split())
 
 
 def _dominant_subject(state: ProblemState, idf: Callable[[str], float] | None) -> str | None:
@@ -202,6 +199,7 @@ def _dominant_subject(state: ProblemState, idf: Callable[[str], float] | None) -
     floor = max(1.0, 0.3 * state.size) if state.size >= 3 else 1.0
     shared = max(3.0, 0.5 * state.size)
     known = _topic_words(state.topic)
+    own = _topic_words(state.subtopic)
     best: tuple[float, str] | None = None
     for term, count in state.terms.items():
         if count < floor:
@@ -215,6 +213,8 @@ def _dominant_subject(state: ProblemState, idf: Callable[[str], float] | None) -
         weight = count * (idf(term) if idf else 1.0)
         if len(words) == 2:
             weight *= 1.1  # a phrase names the thing better than its noun alone
+        if head in own:
+            weight *= 2.0  # the subtopic's own word names the thing («путепровод»)
         cand = (weight, term)
         if best is None or cand[0] > best[0] or (cand[0] == best[0] and cand[1] < best[1]):
             best = cand
