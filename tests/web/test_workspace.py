@@ -358,6 +358,15 @@ def test_problem_page_and_bulk_answer(session: Session, client: Any,
     csrf = _login(client, session, people["operator"])
     page = client.get(f"/problems/{problem.id}").text
     assert 'class="timeline"' in page and all(f"№ {c.id}" in page for c in cases)
+    # The map: both cases at Michurinsk's centre (approximate), inside Tambov oblast.
+    import json
+    import re
+
+    block = re.search(r'<script type="application/json" id="an-data">(.*?)</script>', page, re.S)
+    assert block is not None
+    shown = json.loads(block[1])["map"]
+    assert shown["focus"] == ["68"] and shown["regions"][0]["messages"] == 2
+    assert [(p["name"], p["messages"]) for p in shown["points"]] == [("город Мичуринск", 2)]
     assert "Путепровод на ул. Лаврова" in client.get("/problems").text
     short = client.post(f"/problems/{problem.id}/answer", data={"csrf": csrf, "text": "Ок"})
     assert short.status_code == 400

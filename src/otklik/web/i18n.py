@@ -79,6 +79,13 @@ STRINGS: dict[str, dict[str, str]] = {
     "ws_reset": {"ru": "Сбросить", "en": "Reset"},
     "ws_any": {"ru": "любой", "en": "any"},
     "ws_open": {"ru": "открытые", "en": "open"},
+    "ws_problem_map": {"ru": "На карте", "en": "On the map"},
+    "ws_problem_map_note": {"ru": "Точка — место обращения: координаты, если житель их указал, "
+                                  "иначе центр населённого пункта или муниципалитета "
+                                  "(приблизительно).",
+                            "en": "A point is a case's place: the coordinates the resident "
+                                  "shared, else the centre of the settlement or municipality "
+                                  "(approximate)."},
     "ws_status": {"ru": "Статус", "en": "Status"},
     "ws_topic": {"ru": "Тема", "en": "Topic"},
     "ws_subtopic": {"ru": "Подтема", "en": "Subtopic"},

@@ -7,7 +7,7 @@ the cases services (``actions.perform``, ``service.decide_extension``,
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -18,8 +18,11 @@ from otklik.cases import answers, service
 from otklik.cases.repository import CaseRepository
 from otklik.deps import OptionalActor, SessionDep, check_csrf
 from otklik.errors import NotFound
-from otklik.models.case import CaseStatus, Problem
+from otklik.models.case import Case, CaseStatus, Problem
+from otklik.models.message import Message
+from otklik.territories.repository import TerritoryRepository
 from otklik.web import workspace_queries as wq
+from otklik.web.analytics_views import GEO_URL
 from otklik.web.rendering import render
 from otklik.web.workspace_common import (
     attempt,
@@ -124,12 +127,41 @@ def _problem_response(request: Request, actor: Actor, session: Session, problem_
     repo = CaseRepository(session)
     first_text = {c.id: next(iter(repo.messages(c.id)), None) for c in cases[:200]}
     return render(request, "ws_problem.html", {
+        "map": _problem_map(session, problem, cases, first_text),
         **common_context(request, actor, session), **display_maps(session, cases),
         "problem": problem, "cases": cases, "first_text": first_text,
         "zone": wq.region_timezones(session, [problem.region_code]).get(
             problem.region_code or ""),
         "can_answer": actor.scope.can("moderate"), "errors": errors,
     }, status_code=status_code)
+
+
+def _problem_map(session: Session, problem: Problem, cases: list[Case],
+                 first: dict[int, Message | None]) -> dict[str, Any]:
+    """Where the problem's cases are, for the map (drawn by static/js/dashboard.js): a point
+    per place — the message's own coordinates when the resident shared them, else the centre
+    of the case's settlement or municipality (approximate, and labelled so)."""
+    places = TerritoryRepository(session).many(
+        t for c in cases for t in (c.settlement_id, c.municipality_id) if t is not None)
+    points: dict[tuple[float, float], dict[str, Any]] = {}
+    for case in cases:
+        message = first.get(case.id)
+        place = places.get(case.settlement_id or 0) or places.get(case.municipality_id or 0)
+        if message is not None and message.lat is not None and message.lon is not None:
+            at, name = (message.lat, message.lon), f"№ {case.id}"
+        elif place is not None and place.lat is not None and place.lon is not None:
+            at, name = (place.lat, place.lon), place.name
+        else:
+            continue
+        point = points.setdefault(at, {"name": name, "lat": at[0], "lon": at[1],
+                                       "messages": 0, "per_10k": None, "link": None})
+        point["messages"] += 1
+    region = TerritoryRepository(session).region(problem.region_code or "")
+    return {"geo": GEO_URL, "metric": "messages", "level": "region",
+            "focus": [problem.region_code] if problem.region_code else [],
+            "regions": [{"code": problem.region_code, "name": region.name if region else "",
+                         "messages": len(cases), "per_10k": None, "link": None}],
+            "points": list(points.values())}
 
 
 @router.post("/problems/{problem_id}/answer", response_class=HTMLResponse)
