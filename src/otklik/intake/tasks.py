@@ -102,15 +102,20 @@ def _drop_unknown_duplicates(session: Session, results: Sequence[dict[str, Any] 
     The near-duplicate stage remembers texts per process; after a database reset (or a
     rolled-back transaction) it may point at an id that is not there any more.
     """
-    wanted = {int(r["duplicate_of"]) for r in results
-              if r and r.get("duplicate_of") and str(r["duplicate_of"]).isdigit()}
+    wanted = {i for i in map(_duplicate_id, results) if i is not None}
     if not wanted:
         return
     known = {m.id for m in MessageRepository(session).by_ids(sorted(wanted))}
     for result in results:
-        if result and result.get("duplicate_of") and str(result["duplicate_of"]).isdigit() \
-                and int(result["duplicate_of"]) not in known:
+        duplicate = _duplicate_id(result)
+        if result and duplicate is not None and duplicate not in known:
             result["duplicate_of"] = None
+
+
+def _duplicate_id(result: dict[str, Any] | None) -> int | None:
+    """The message id a stage result names as the original, if it names one."""
+    duplicate = result.get("duplicate_of") if result else None
+    return int(duplicate) if duplicate and str(duplicate).isdigit() else None
 
 
 def _territory_id(territories: TerritoryRepository, node: dict[str, Any] | None) -> int | None:
@@ -136,7 +141,6 @@ def _save(session: Session, territories: TerritoryRepository, message: Message,
     sentiment = result.get("sentiment") or {}
     urgency = result.get("urgency")
     region = territory.get("region")
-    duplicate = result.get("duplicate_of")
     values = {
         "relevant": bool(result.get("relevant")),
         "kind": _value(result.get("kind")),
@@ -153,7 +157,7 @@ def _save(session: Session, territories: TerritoryRepository, message: Message,
         "street": territory.get("street"),
         "house": territory.get("house"),
         "dedup_key": result.get("dedup_key") or (result.get("dedup") or {}).get("key"),
-        "duplicate_of_id": int(duplicate) if duplicate and str(duplicate).isdigit() else None,
+        "duplicate_of_id": _duplicate_id(result),
         "model_version": result.get("model_version"),
         "result": result,
         "enriched_at": utcnow(),
