@@ -49,6 +49,7 @@ from otklik.models.case import OPEN_STATUSES, Answer, Case, CaseMessage, CaseSta
 from otklik.models.message import Message, MessageEnrichment
 from otklik.models.organization import Organization
 from otklik.models.territory import Territory, TerritoryLevel
+from otklik.territories.repository import TerritoryRepository
 
 Dimension = Literal["day", "topic", "sentiment", "region", "municipality", "source"]
 GroupKey = Literal["executor", "municipality", "region"]
@@ -490,10 +491,7 @@ class AnalyticsRepository:
 
     def territories(self, ids: Sequence[int]) -> dict[int, Territory]:
         """Territories by id."""
-        if not ids:
-            return {}
-        rows = self.session.scalars(select(Territory).where(Territory.id.in_(list(ids))))
-        return {t.id: t for t in rows}
+        return TerritoryRepository(self.session).many(ids)
 
     def regions(self, scope: Scope) -> list[Territory]:
         """Region rows visible in the scope."""

@@ -22,9 +22,9 @@ class TerritoryRepository:
         """A territory by id."""
         return self.session.get(Territory, territory_id)
 
-    def many(self, territory_ids: Iterable[int]) -> dict[int, Territory]:
-        """Territories by id, in one query."""
-        ids = sorted(set(territory_ids))
+    def many(self, territory_ids: Iterable[int | None]) -> dict[int, Territory]:
+        """Territories by id, in one query (None ids are skipped)."""
+        ids = sorted({i for i in territory_ids if i is not None})
         if not ids:
             return {}
         return {t.id: t for t in self.session.scalars(
