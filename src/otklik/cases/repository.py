@@ -27,7 +27,6 @@ from otklik.models.case import (
     RoutingRule,
 )
 from otklik.models.message import Message, MessageEnrichment
-from otklik.models.organization import OrganizationTerritory
 
 
 class CaseRepository:
@@ -360,17 +359,6 @@ class CaseRepository:
         self.session.add(rule)
         self.session.flush()
         return rule
-
-    def covers(self, organization_id: int, territory_ids: Sequence[int]) -> bool:
-        """True when the organization covers one of these territories."""
-        if not territory_ids:
-            return False
-        return (self.session.scalar(
-            select(func.count()).select_from(OrganizationTerritory).where(
-                OrganizationTerritory.organization_id == organization_id,
-                OrganizationTerritory.territory_id.in_(list(territory_ids)),
-            )
-        ) or 0) > 0
 
     def policies(self, region_code: str | None) -> Sequence[DeadlinePolicyRow]:
         """Deadline policies of a region and the global ones, in order."""

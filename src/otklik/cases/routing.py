@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from otklik.cases.repository import CaseRepository
 from otklik.models.case import Case
+from otklik.organizations.repository import OrganizationRepository
 from otklik.territories.repository import TerritoryRepository
 
 
@@ -65,12 +66,16 @@ def learned_suggestion(session: Session, case: Case) -> dict[str, Any]:
     return {"executor_id": executor_id, "confidence": confidence, "model": model.version}
 
 
-def covers_case(session: Session, organization_id: int, case: Case) -> bool:
-    """True when the organization covers the case's settlement, municipality or region."""
-    territories = TerritoryRepository(session)
+def case_places(session: Session, case: Case) -> list[int]:
+    """The territories a case lies in: its settlement, municipality and region."""
     ids = [t for t in (case.settlement_id, case.municipality_id) if t is not None]
     if case.region_code:
-        region = territories.region(case.region_code)
+        region = TerritoryRepository(session).region(case.region_code)
         if region is not None:
             ids.append(region.id)
-    return CaseRepository(session).covers(organization_id, ids)
+    return ids
+
+
+def covers_case(session: Session, organization_id: int, case: Case) -> bool:
+    """True when the organization covers the case's settlement, municipality or region."""
+    return organization_id in OrganizationRepository(session).covering(case_places(session, case))

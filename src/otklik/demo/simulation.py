@@ -35,7 +35,6 @@ from otklik.models.case import Case, CaseStatus
 from otklik.models.message import Message
 from otklik.models.organization import OrganizationKind
 from otklik.organizations.repository import OrganizationRepository
-from otklik.territories.repository import TerritoryRepository
 
 Progress = Callable[[int], None]
 MONTHS = ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
@@ -288,10 +287,10 @@ class _Life:
 
 def _fallback_executor(session, case: Case, avoid: int | None = None) -> int | None:  # type: ignore[no-untyped-def]
     """What an operator would pick: the municipality's administration, else a ministry."""
+    from otklik.cases.routing import case_places
+
     organizations = OrganizationRepository(session)
-    places = [t for t in (case.settlement_id, case.municipality_id) if t is not None]
-    region = TerritoryRepository(session).region(case.region_code) if case.region_code else None
-    covering = organizations.covering(places + ([region.id] if region else []))
+    covering = organizations.covering(case_places(session, case))
     candidates, _ = organizations.page(Scope.system(), region_code=case.region_code,
                                        limit=1000)
     ordered = sorted(candidates, key=lambda o: (o.kind != OrganizationKind.municipal_admin,
