@@ -124,8 +124,8 @@ def _problem_response(request: Request, actor: Actor, session: Session, problem_
                       errors: list[str], status_code: int = 200) -> Response:
     problem = _problem(session, actor, problem_id)
     cases = list(CaseRepository(session).cases_of_problem(problem.id))
-    repo = CaseRepository(session)
-    first_text = {c.id: next(iter(repo.messages(c.id)), None) for c in cases[:200]}
+    first = CaseRepository(session).first_messages([c.id for c in cases[:200]])
+    first_text = {case_id: message for case_id, (message, _) in first.items()}
     return render(request, "ws_problem.html", {
         "map": _problem_map(session, problem, cases, first_text),
         **common_context(request, actor, session), **display_maps(session, cases),
@@ -137,7 +137,7 @@ def _problem_response(request: Request, actor: Actor, session: Session, problem_
 
 
 def _problem_map(session: Session, problem: Problem, cases: list[Case],
-                 first: dict[int, Message | None]) -> dict[str, Any]:
+                 first: dict[int, Message]) -> dict[str, Any]:
     """Where the problem's cases are, for the map (drawn by static/js/dashboard.js): a point
     per place — the message's own coordinates when the resident shared them, else the centre
     of the case's settlement or municipality (approximate, and labelled so)."""
