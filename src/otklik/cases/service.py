@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from otklik.analytics.tasks import rollups_changed
 from otklik.audit import service as audit
 from otklik.audit.actor import Actor
 from otklik.cases import deadlines, routing
@@ -82,6 +83,7 @@ def record_event(session: Session, actor: Actor, case: Case, kind: str,
     ))
     audit.record(session, actor, f"case.{kind}", "case", case.id, region_code=case.region_code,
                  details=safe)
+    rollups_changed(session, "cases")  # the analytics rollups refresh after the commit
 
 
 # -- making cases from messages ------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dramatiq
 
+from otklik.analytics.tasks import rollups_changed
 from otklik.audit.actor import Actor
 from otklik.cases import builder, publishing, service
 from otklik.db.session import session_scope
@@ -45,4 +46,5 @@ def assign_problems_job(case_ids: list[int]) -> None:
     from otklik.cases.problems import assign_problems
 
     with session_scope() as session:
-        assign_problems(session, case_ids)
+        if assign_problems(session, case_ids):
+            rollups_changed(session, "cases")  # problems' message counts in the rollup

@@ -9,6 +9,7 @@ from typing import Any
 import dramatiq
 from sqlalchemy.orm import Session
 
+from otklik.analytics.tasks import rollups_changed
 from otklik.db.base import utcnow
 from otklik.db.session import session_scope
 from otklik.intake.channel_places import places_for
@@ -71,6 +72,7 @@ def enrich_now(session: Session, message_ids: Sequence[int], *, force: bool = Fa
                   if message.parent_id is not None else None)
         saved[message.id] = _save(session, territories, message, result, parent,
                                   places.get(message.channel) if message.channel else None)
+    rollups_changed(session, "messages")  # the analytics rollups refresh after the commit
     return len(messages)
 
 

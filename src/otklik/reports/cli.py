@@ -45,20 +45,14 @@ def brief(
 def rollup(full: Annotated[bool, typer.Option("--full", help="Rebuild every day")] = False
            ) -> None:
     """Bring the analytics rollup up to date (only the days touched since the last run)."""
-    from otklik.analytics.rollup import (
-        refresh_case_rollup,
-        refresh_message_rollup,
-        refresh_problem_rollup,
-    )
+    from otklik.analytics.tasks import refresh_rollups
     from otklik.db.session import session_scope
 
     with session_scope() as session:
-        result = refresh_message_rollup(session, full=full)
-        case_rows = refresh_case_rollup(session, full=full)
-        problem_rows = refresh_problem_rollup(session, full=full)
-    console.print(f"messages: rebuilt {result.days} days ({result.rows} rows, with their "
-                  f"months and okrugs); up to {result.watermark or '—'}; cases: {case_rows} "
-                  f"rows; problems: {problem_rows} rows")
+        result = refresh_rollups(session, full=full, every=True)
+    console.print(f"messages: rebuilt {result.message_days} days ({result.message_rows} rows, "
+                  f"with their months and okrugs); up to {result.watermark or '—'}; cases: "
+                  f"{result.case_rows} rows; problems: {result.problem_rows} rows")
 
 
 @report_app.command("run-due")

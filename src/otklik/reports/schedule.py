@@ -204,15 +204,9 @@ def run_due(session: Session, *, now: datetime | None = None,
 
 def periodic(session: Session, *, now: datetime | None = None) -> RunResult:
     """What the periodic tick does for analytics: refresh the rollups, generate due briefs."""
-    from otklik.analytics.rollup import (
-        refresh_case_rollup,
-        refresh_message_rollup,
-        refresh_problem_rollup,
-    )
+    from otklik.analytics.tasks import refresh_rollups
 
-    refresh_message_rollup(session)
-    refresh_case_rollup(session, now=now)
-    refresh_problem_rollup(session, now=now)
+    refresh_rollups(session, every=True, now=now)
     return run_due(session, now=now)
 
 

@@ -1,0 +1,185 @@
+"""Background jobs of analytics: the rollups kept fresh from the task queue.
+
+A unit of work that changes what the rollups count calls :func:`rollups_changed` (enrichment
+of messages: ``"messages"``; a case's history entry or its problem: ``"cases"``). After it
+commits, a tiny :func:`request_refresh` job notes the request and, unless a refresh is
+already waiting, schedules one :func:`refresh_rollups_job` a few seconds later, so a burst of
+enrichment batches costs one refresh, not one per batch. The markers live in
+``analytics_watermark`` (name → time):
+
+* ``rollup_scheduled`` — when a refresh was sent that has not started yet (``EPOCH``: none);
+  a refresh clears it in its own committed transaction *before* it reads, so a request
+  that commits later always schedules the next refresh and none is lost;
+* ``rollup_req_messages`` / ``rollup_req_cases`` — the latest request of each kind; the case
+  and problem rollups (which rebuild the last 92 days) are skipped when no case changed
+  since they were last refreshed; the message rollup skips itself by its own watermark.
+
+:func:`refresh_rollups` is the one entry point that refreshes everything (the job, ``otklik
+cases tick`` and ``otklik report rollup`` use it). It serializes concurrent refreshes: the
+refresh rebuilds days by delete + insert, and two of them interleaved on PostgreSQL would
+insert a day twice. PostgreSQL takes a transaction-scoped advisory lock; SQLite starts with a
+write, which takes the database's single write lock until commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+import dramatiq
+from sqlalchemy import or_, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from otklik.db.base import utcnow
+from otklik.db.session import session_scope
+from otklik.models.analytics import AnalyticsWatermark
+from otklik.queue import broker, enqueue_after_commit, is_in_memory
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["messages", "cases"]
+KINDS: tuple[Kind, ...] = ("messages", "cases")
+#: "Nothing scheduled" / "never requested".
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+SCHEDULED = "rollup_scheduled"
+REQUESTED: dict[str, str] = {"messages": "rollup_req_messages", "cases": "rollup_req_cases"}
+LOCK_ROW = "rollup_lock"
+#: How long changes are gathered before one refresh (a queue on another host; in-memory
+#: brokers wait less so that CLI commands, which drain the queue at the end, stay quick).
+DELAY_MS = 20_000
+INLINE_DELAY_MS = 2_000
+#: A scheduled refresh not started after this long is taken for lost (a killed worker with
+#: an in-memory broker) and the next request schedules another.
+STALE = timedelta(minutes=15)
+#: Clocks of different hosts disagree a little: a case request this close before the last
+#: case refresh still triggers a rebuild.
+SKEW = timedelta(seconds=5)
+#: PostgreSQL advisory lock key of the rollup refresh ("otkl").
+LOCK_KEY = 0x6F746B6C
+_SESSION_KEY = "otklik_rollups_requested"
+
+
+def rollups_changed(session: Session, kind: Kind) -> None:
+    """After this unit of work commits, ask for a rollup refresh (once per transaction)."""
+    transaction = session.get_transaction()
+    asked: dict[str, object] = session.info.setdefault(_SESSION_KEY, {})
+    if transaction is not None and asked.get(kind) is transaction:
+        return
+    asked[kind] = transaction
+    enqueue_after_commit(session, request_refresh, kind)
+
+
+@dramatiq.actor(broker=broker, queue_name="analytics", max_retries=5, time_limit=60_000)
+def request_refresh(kind: str) -> None:
+    """Note a change and schedule one refresh unless one is already waiting."""
+    with session_scope() as session:
+        schedule = note_request(session, kind)
+    if schedule:  # after the commit: the marker says it is on its way
+        delay = INLINE_DELAY_MS if is_in_memory() else DELAY_MS
+        refresh_rollups_job.send_with_options(delay=delay or None)
+
+
+@dramatiq.actor(broker=broker, queue_name="analytics", max_retries=5, time_limit=3_600_000)
+def refresh_rollups_job() -> None:
+    """Bring the rollups up to date (scheduled by :func:`request_refresh`)."""
+    with session_scope() as session:
+        _ensure(session, [SCHEDULED])
+        _set(session, SCHEDULED, EPOCH)
+    with session_scope() as session:
+        result = refresh_rollups(session)
+    log.info("rollups refreshed: %s", result)
+
+
+def _ensure(session: Session, names: list[str]) -> None:
+    """Create the marker rows that do not exist yet (safe when two workers race)."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(AnalyticsWatermark).values(
+        [{"name": n, "value": EPOCH} for n in names]).on_conflict_do_nothing(
+        index_elements=["name"]))
+
+
+def _set(session: Session, name: str, value: datetime) -> int:
+    result = session.execute(update(AnalyticsWatermark).where(AnalyticsWatermark.name == name)
+                             .values(value=value).execution_options(synchronize_session=False))
+    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+
+
+def note_request(session: Session, kind: str, *, now: datetime | None = None) -> bool:
+    """Record a request of ``kind``; True when the caller must send a refresh (none waits)."""
+    if kind not in REQUESTED:
+        raise ValueError(f"rollup change kind {kind!r}: one of {', '.join(KINDS)}")
+    now = now or utcnow()
+    w = AnalyticsWatermark
+    _ensure(session, [SCHEDULED, REQUESTED[kind]])
+    session.execute(update(w).where(w.name == REQUESTED[kind], w.value < now)
+                    .values(value=now).execution_options(synchronize_session=False))
+    # Atomic test-and-set: of two concurrent requests, the second waits for the first's row
+    # lock, re-reads the row and finds the refresh already scheduled.
+    result = session.execute(
+        update(w).where(w.name == SCHEDULED, or_(w.value == EPOCH, w.value < now - STALE))
+        .values(value=now).execution_options(synchronize_session=False))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def lock_rollups(session: Session) -> None:
+    """Wait until no other refresh of the rollups runs; held until this transaction ends.
+
+    Call it first in the unit of work, before anything of the rollups is read."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+    else:
+        # SQLite: the first write takes the one write lock (others wait busy_timeout).
+        _ensure(session, [LOCK_ROW])
+        _set(session, LOCK_ROW, utcnow())
+
+
+@dataclass(frozen=True)
+class RollupRefresh:
+    """What :func:`refresh_rollups` did (None: that rollup was skipped)."""
+
+    message_days: int
+    message_rows: int
+    watermark: datetime | None
+    case_rows: int | None
+    problem_rows: int | None
+
+
+def _requested_after(session: Session, kind: str, moment: datetime | None) -> bool:
+    if moment is None:
+        return True
+    row = session.get(AnalyticsWatermark, REQUESTED[kind])
+    return row is not None and row.value > moment - SKEW
+
+
+def refresh_rollups(session: Session, *, full: bool = False, every: bool = False,
+                    now: datetime | None = None) -> RollupRefresh:
+    """Refresh every rollup, serialized with other refreshes; idempotent.
+
+    The message rollup skips itself when no enrichment is newer than its watermark; the case
+    and problem rollups are rebuilt when a case changed since their last refresh (or a
+    message day was rebuilt, for problems), or always when ``every`` (the periodic tick) or
+    ``full`` (all days)."""
+    from otklik.analytics.rollup import (
+        case_rollup_watermark,
+        problem_rollup_watermark,
+        refresh_case_rollup,
+        refresh_message_rollup,
+        refresh_problem_rollup,
+    )
+
+    lock_rollups(session)
+    now = now or utcnow()
+    messages = refresh_message_rollup(session, full=full)
+    forced = full or every
+    cases_due = forced or _requested_after(session, "cases", case_rollup_watermark(session))
+    case_rows = refresh_case_rollup(session, now=now, full=full) if cases_due else None
+    problems_due = (forced or messages.days > 0 or problem_rollup_watermark(session) is None
+                    or _requested_after(session, "cases", problem_rollup_watermark(session)))
+    problem_rows = refresh_problem_rollup(session, now=now, full=full) if problems_due else None
+    return RollupRefresh(messages.days, messages.rows, messages.watermark, case_rows,
+                         problem_rows)
