@@ -255,30 +255,51 @@ def main() -> None:
     parser.add_argument("--messages", "--n", dest="n", type=int, default=10_000_000)
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--base-repeat", type=int, default=3,
-                        help="Repeats of the (slow) queries on the base tables")
+                        help="Repeats of the (slow) queries on the base tables (0: skip them)")
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1/postgres")
     parser.add_argument("--keep", action="store_true", help="Keep the database afterwards")
+    parser.add_argument("--workdir", type=Path,
+                        help="Keep the generated CSV files here (default: a temporary folder)")
+    parser.add_argument("--reuse", metavar="DATABASE",
+                        help="Time a database kept by an earlier --keep --workdir run: migrate "
+                             "it, rebuild the rollups, skip generating and loading")
+    parser.add_argument("--load-only", action="store_true",
+                        help="Generate and load, then stop (time later with --reuse)")
     args = parser.parse_args()
+    if args.load_only:
+        args.keep = True
+    if args.reuse and not args.workdir:
+        parser.error("--reuse needs the --workdir of the run that generated the data")
 
-    name = f"otklik_bench_analytics_{uuid.uuid4().hex[:8]}"
+    name = args.reuse or f"otklik_bench_analytics_{uuid.uuid4().hex[:8]}"
     admin = make_engine(args.admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    if not args.reuse:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(args.admin_url).set(database=name).render_as_string(hide_password=False)
+    console.print(f"database {name}")
     try:
         run(url, args)
     finally:
-        if not args.keep:
+        if not args.keep and not args.reuse:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 
 def run(url: str, args: argparse.Namespace) -> None:
-    """The benchmark on a fresh database."""
+    """The benchmark on a fresh (or a kept, with ``--reuse``) database."""
+    if args.workdir:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        measure(url, args, args.workdir)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            measure(url, args, Path(tmp))
+
+
+def prepare(url: str, engine: Any, args: argparse.Namespace, folder: Path) -> None:
+    """Schema, territories, executors; generate the rows and COPY them in."""
     started = time.perf_counter()
-    upgrade(url)
-    engine = make_engine(url)
     with Session(engine) as session:
         load_territories(session, Actor.system("bench"))
         session.commit()
@@ -301,35 +322,47 @@ def run(url: str, args: argparse.Namespace) -> None:
         for oid, code in session.execute(text("SELECT id, region_code FROM organization")):
             executors.setdefault(code, []).append(oid)
     console.print(f"schema and territories: {time.perf_counter() - started:.0f} s")
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        t0 = time.perf_counter()
-        counts = generate(folder, args.n, regions, population, executors)
-        t1 = time.perf_counter()
-        copy_into_postgres(url, folder)
-        t2 = time.perf_counter()
-        with Session(engine) as session:
-            refresh_message_rollup(session, full=True)
-            session.commit()
-        t3 = time.perf_counter()
-        with Session(engine) as session:
-            refresh_case_rollup(session, now=datetime(2026, 12, 31, tzinfo=UTC), full=True)
-            refresh_problem_rollup(session, now=datetime(2026, 12, 31, tzinfo=UTC), full=True)
-            session.commit()
-        t4 = time.perf_counter()
-        sizes = {}
-        with engine.connect() as conn:
-            for table in ("message_daily_stat", "message_monthly_stat",
-                          "message_okrug_daily_stat", "problem_daily_stat", "case_daily_stat"):
-                conn.execute(text(f"ANALYZE {table}"))
-                sizes[table] = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
-            conn.commit()
-        console.print(f"generated {counts} in {t1 - t0:.0f} s; COPY {t2 - t1:.0f} s; "
-                      f"message rollups {t3 - t2:.0f} s, case rollup {t4 - t3:.0f} s; "
-                      f"rows: {sizes}")
-        duck = load_duckdb(folder, engine)
-    big = max(population, key=lambda c: population[c])
+    t0 = time.perf_counter()
+    counts = generate(folder, args.n, regions, population, executors)
+    t1 = time.perf_counter()
+    copy_into_postgres(url, folder)
+    console.print(f"generated {counts} in {t1 - t0:.0f} s; COPY {time.perf_counter() - t1:.0f} s")
+
+
+def measure(url: str, args: argparse.Namespace, folder: Path) -> None:
+    """Load (unless reused), build the rollups, time the queries."""
+    upgrade(url)
+    engine = make_engine(url)
+    if not args.reuse:
+        prepare(url, engine, args, folder)
+    if args.load_only:
+        return
+    with engine.connect() as conn:
+        args.n = conn.execute(text("SELECT count(*) FROM message")).scalar()
+    t2 = time.perf_counter()
     with Session(engine) as session:
+        refresh_message_rollup(session, full=True)
+        session.commit()
+    t3 = time.perf_counter()
+    with Session(engine) as session:
+        refresh_case_rollup(session, now=datetime(2026, 12, 31, tzinfo=UTC), full=True)
+        refresh_problem_rollup(session, now=datetime(2026, 12, 31, tzinfo=UTC), full=True)
+        session.commit()
+    t4 = time.perf_counter()
+    sizes = {}
+    with engine.connect() as conn:
+        for table in ("message_daily_stat", "message_monthly_stat",
+                      "message_okrug_daily_stat", "problem_daily_stat", "case_daily_stat"):
+            conn.execute(text(f"ANALYZE {table}"))
+            sizes[table] = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+        conn.commit()
+    console.print(f"message rollups {t3 - t2:.0f} s, case rollup {t4 - t3:.0f} s; "
+                  f"rows: {sizes}")
+    duck = load_duckdb(folder, engine)
+    with Session(engine) as session:
+        big = session.scalar(select(Territory.region_code).where(
+            Territory.level == TerritoryLevel.region)
+            .order_by(Territory.population.desc().nulls_last()).limit(1))
         municipality = session.scalar(select(Territory.id).where(
             Territory.level == TerritoryLevel.municipality, Territory.region_code == big)
             .order_by(Territory.population.desc().nulls_last()).limit(1))
@@ -373,7 +406,8 @@ def run(url: str, args: argparse.Namespace) -> None:
                     f, limits, "executor", now), True),
             }
             for query, (fn, has_rollup) in queries.items():
-                base = timed(lambda fn=fn: fn(False), args.base_repeat)
+                base = timed(lambda fn=fn: fn(False), args.base_repeat) \
+                    if args.base_repeat else None
                 rolled = timed(lambda fn=fn: fn(True), args.repeat) if has_rollup else None
                 recorder.statements.clear()
                 recorder.on = True
@@ -387,9 +421,10 @@ def run(url: str, args: argparse.Namespace) -> None:
                 except duckdb.Error as exc:
                     console.print(f"[yellow]DuckDB could not run {query}: {exc}")
                     duck_time = None
-                best = min(base[1], rolled[1]) if rolled else base[1]
+                best = min(x[1] for x in (base, rolled) if x)
                 table.add_row(
-                    label, query, f"{base[0]:.1f}", f"{base[1]:.1f}",
+                    label, query, f"{base[0]:.1f}" if base else "—",
+                    f"{base[1]:.1f}" if base else "—",
                     f"{rolled[0]:.1f}" if rolled else "—", f"{rolled[1]:.1f}" if rolled else "—",
                     f"{duck_time[0]:.1f}" if duck_time else "n/a",
                     f"{duck_time[1]:.1f}" if duck_time else "n/a",

@@ -32,7 +32,7 @@ def test_monthly_rollup_equals_direct_counts(session: Session, world: World) -> 
     refresh_message_rollup(session, full=True)
     repo = AnalyticsRepository(session)
     limits = Limits(Scope.system())
-    assert repo.monthly_fits(OCT_NOV, limits, ["region", "topic"])
+    assert repo.message_cube(OCT_NOV, limits, ["region", "topic"]).name == "message_monthly_stat"
     monthly = {(r, t): n for r, t, n in repo.message_counts(OCT_NOV, limits, ["region", "topic"],
                                                             rollup=True)}
     direct = {(r, t): n for r, t, n in repo.message_counts(OCT_NOV, limits, ["region", "topic"])}
@@ -110,7 +110,7 @@ def test_okrug_daily_rollup_equals_direct_counts(session: Session, world: World)
     for flt in (november, november.narrowed(okrug="Центральный"),
                 november.narrowed(topic="roads", source="vk")):
         for dims in (["day"], ["day", "sentiment"], ["topic"]):
-            assert repo.okrug_daily_fits(flt, limits, dims)  # type: ignore[arg-type]
+            assert repo.message_cube(flt, limits, dims).grain == "day"
             rolled = sorted(repo.message_counts(flt, limits, dims, rollup=True),  # type: ignore[arg-type]
                             key=repr)
             direct = sorted(repo.message_counts(flt, limits, dims), key=repr)  # type: ignore[arg-type]

@@ -35,14 +35,20 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
+from otklik.analytics.cubes import (
+    CASE_CUBES,
+    MESSAGE_CUBES,
+    Cube,
+    conditions,
+    needed,
+    pick,
+    sums,
+)
 from otklik.analytics.schemas import NO_TOPIC, REPORT_TZ, AnalyticsFilter
 from otklik.models.analytics import (
+    CASE_MEASURES,
     FIRST_COLUMNS,
     RESOLUTION_COLUMNS,
-    CaseDailyStat,
-    MessageDailyStat,
-    MessageMonthlyStat,
-    MessageOkrugDailyStat,
     ProblemDailyStat,
 )
 from otklik.models.case import OPEN_STATUSES, Answer, Case, CaseMessage, CaseStatus, Problem
@@ -171,82 +177,42 @@ class AnalyticsRepository:
             query = query.group_by(*columns)
         return [self._fix_day(dims, tuple(row)) for row in self.session.execute(query)]
 
+    def _needed(self, flt: AnalyticsFilter, limits: Limits, dims: Sequence[str], *,
+                cases: bool = False) -> set[str]:
+        return needed(flt, limits.scope.all_regions, limits.municipality_ids is not None,
+                      cases and limits.scope.organization_id is not None, dims)
+
+    def message_cube(self, flt: AnalyticsFilter, limits: Limits, dims: Sequence[str]) -> Cube:
+        """The smallest message rollup that answers this query exactly."""
+        return pick(MESSAGE_CUBES, flt, self._needed(flt, limits, dims), "day" in dims)
+
+    def case_cube(self, flt: AnalyticsFilter, limits: Limits, dims: Sequence[str]) -> Cube:
+        """The smallest case rollup that answers this query exactly."""
+        return pick(CASE_CUBES, flt, self._needed(flt, limits, dims, cases=True),
+                    "day" in dims)
+
     @staticmethod
-    def monthly_fits(flt: AnalyticsFilter, limits: Limits, dims: Sequence[Dimension]) -> bool:
-        """True when the monthly rollup answers the query exactly: whole months, no
-        municipality (filter, scope or dimension), no days."""
-        return (flt.start.day == 1 and flt.end.day == 1 and flt.municipality_id is None
-                and limits.municipality_ids is None
-                and not {"day", "municipality"} & set(dims))
+    def _cube_conditions(cube: Cube, flt: AnalyticsFilter, limits: Limits, *,
+                         cases: bool = False) -> list[ColumnElement[bool]]:
+        scope = limits.scope
+        return conditions(cube, flt,
+                          region_codes=None if scope.all_regions else scope.region_codes,
+                          municipality_ids=limits.municipality_ids,
+                          organization_id=scope.organization_id if cases else None)
+
+    def _cube_counts(self, cube: Cube, flt: AnalyticsFilter, limits: Limits,
+                     dims: Sequence[str], measure: str, *, cases: bool = False
+                     ) -> list[tuple[Any, ...]]:
+        query = sums(cube, dims, [measure], self._cube_conditions(cube, flt, limits,
+                                                                  cases=cases))
+        rows = [self._fix_day(dims, (*row[:-1], int(row[-1] or 0)))  # type: ignore[arg-type]
+                for row in self.session.execute(query)]
+        return [r for r in rows if r[-1]] if dims else rows
 
     def _rollup_counts(self, flt: AnalyticsFilter, limits: Limits,
                        dims: Sequence[Dimension]) -> list[tuple[Any, ...]]:
-        if self.monthly_fits(flt, limits, dims):
-            return self._monthly_counts(flt, limits, dims)
-        if self.okrug_daily_fits(flt, limits, dims):
-            return self._okrug_daily_counts(flt, dims)
-        s = MessageDailyStat
-        columns = {"day": s.day, "topic": s.topic, "sentiment": s.sentiment,
-                   "region": s.region_code, "municipality": s.municipality_id,
-                   "source": s.source}
-        selected = [columns[d].label(d) for d in dims]
-        query = select(*selected, func.coalesce(func.sum(s.messages), 0).label("n")).where(
-            s.day >= flt.start, s.day < flt.end,
-            *self._where(flt, limits, region=s.region_code, municipality=s.municipality_id,
-                         topic=s.topic, source=s.source))
-        if selected:
-            query = query.group_by(*selected)
-        rows = [self._fix_day(dims, (*row[:-1], int(row[-1] or 0)))  # type: ignore[arg-type]
-                for row in self.session.execute(query)]
-        return [r for r in rows if r[-1]] if dims else rows
-
-    @staticmethod
-    def okrug_daily_fits(flt: AnalyticsFilter, limits: Limits, dims: Sequence[Dimension]
-                         ) -> bool:
-        """True when the okrug-by-day rollup answers exactly: every region visible, no
-        region or municipality in the filter or the dimensions."""
-        return (limits.scope.all_regions and limits.municipality_ids is None
-                and flt.region_code is None and flt.municipality_id is None
-                and limits.scope.organization_id is None
-                and not {"region", "municipality"} & set(dims))
-
-    def _okrug_daily_counts(self, flt: AnalyticsFilter, dims: Sequence[Dimension]
-                            ) -> list[tuple[Any, ...]]:
-        o = MessageOkrugDailyStat
-        columns = {"day": o.day, "topic": o.topic, "sentiment": o.sentiment,
-                   "source": o.source}
-        selected = [columns[d].label(d) for d in dims]
-        conds: list[ColumnElement[bool]] = [o.day >= flt.start, o.day < flt.end]
-        if flt.okrug:
-            conds.append(o.okrug == flt.okrug)
-        if flt.topic == NO_TOPIC:
-            conds.append(o.topic.is_(None))
-        elif flt.topic:
-            conds.append(o.topic == flt.topic)
-        if flt.source:
-            conds.append(o.source == flt.source)
-        query = select(*selected, func.coalesce(func.sum(o.messages), 0).label("n")).where(
-            *conds)
-        if selected:
-            query = query.group_by(*selected)
-        rows = [self._fix_day(dims, (*row[:-1], int(row[-1] or 0)))  # type: ignore[arg-type]
-                for row in self.session.execute(query)]
-        return [r for r in rows if r[-1]] if dims else rows
-
-    def _monthly_counts(self, flt: AnalyticsFilter, limits: Limits,
-                        dims: Sequence[Dimension]) -> list[tuple[Any, ...]]:
-        m = MessageMonthlyStat
-        columns = {"topic": m.topic, "sentiment": m.sentiment, "region": m.region_code,
-                   "source": m.source}
-        selected = [columns[d].label(d) for d in dims]
-        query = select(*selected, func.coalesce(func.sum(m.messages), 0).label("n")).where(
-            m.month >= flt.start, m.month < flt.end,
-            *self._where(flt, limits, region=m.region_code, municipality=None,
-                         topic=m.topic, source=m.source))
-        if selected:
-            query = query.group_by(*selected)
-        rows = [(*row[:-1], int(row[-1] or 0)) for row in self.session.execute(query)]
-        return [r for r in rows if r[-1]] if dims else rows
+        cube = self.message_cube(flt, limits, dims)
+        return self._cube_counts(cube, flt, limits, dims, "messages")
 
     @staticmethod
     def _fix_day(dims: Sequence[Dimension], row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -274,23 +240,10 @@ class AnalyticsRepository:
     def case_counts_rollup(self, flt: AnalyticsFilter, limits: Limits,
                            dims: Sequence[Literal["day", "topic", "region", "municipality"]] = ()
                            ) -> list[tuple[Any, ...]]:
-        """:meth:`case_counts` from ``case_daily_stat`` (the same numbers up to the rollup's
-        last refresh)."""
-        s = CaseDailyStat
-        columns_map: dict[str, Any] = {"day": s.day, "topic": s.topic, "region": s.region_code,
-                                       "municipality": s.municipality_id}
-        columns = [columns_map[d].label(d) for d in dims]
-        conds = [s.day >= flt.start, s.day < flt.end,
-                 *self._where(flt, limits, region=s.region_code,
-                              municipality=s.municipality_id, topic=s.topic, source=s.source)]
-        if limits.scope.organization_id is not None:
-            conds.append(s.executor_id == limits.scope.organization_id)
-        query = select(*columns, func.coalesce(func.sum(s.cases), 0).label("n")).where(*conds)
-        if columns:
-            query = query.group_by(*columns)
-        rows = [self._fix_day(dims, (*row[:-1], int(row[-1] or 0)))  # type: ignore[arg-type]
-                for row in self.session.execute(query)]
-        return [r for r in rows if r[-1]] if dims else rows
+        """:meth:`case_counts` from the smallest case rollup that answers it (the same numbers
+        up to the rollup's last refresh)."""
+        cube = self.case_cube(flt, limits, dims)
+        return self._cube_counts(cube, flt, limits, dims, "cases", cases=True)
 
     # -- problems -----------------------------------------------------------------------------
 
@@ -423,24 +376,15 @@ class AnalyticsRepository:
 
     def performance_rollup(self, flt: AnalyticsFilter, limits: Limits, by: GroupKey,
                            now: datetime) -> dict[Any, dict[str, float | int | None]]:
-        """:meth:`performance` from ``case_daily_stat``: the same counts, medians
+        """:meth:`performance` from the case rollups: the same counts, medians
         interpolated in their histogram bucket, open overdue cases counted live (they depend
         on ``now``; open cases are few)."""
         from otklik.analytics.rollup import median_from_histogram
 
-        s = CaseDailyStat
-        key = {"executor": s.executor_id, "municipality": s.municipality_id,
-               "region": s.region_code}[by]
-        conds = [s.day >= flt.start, s.day < flt.end, key.is_not(None),
-                 *self._where(flt, limits, region=s.region_code,
-                              municipality=s.municipality_id, topic=s.topic,
-                              source=s.source)]
-        if limits.scope.organization_id is not None:
-            conds.append(s.executor_id == limits.scope.organization_id)
-        counts = ("cases", "rejected", "answered", "on_time", "answered_late", "with_answer",
-                  "brush_offs", "reopened", *FIRST_COLUMNS, *RESOLUTION_COLUMNS)
-        query = select(key, *[func.sum(getattr(s, c)) for c in counts]).where(
-            *conds).group_by(key)
+        cube = self.case_cube(flt, limits, [by])
+        counts = CASE_MEASURES
+        query = sums(cube, [by], counts, [*self._cube_conditions(cube, flt, limits, cases=True),
+                                          cube.column(by).is_not(None)])
         live: dict[Any, int] = dict(self.session.execute(  # type: ignore[arg-type]
             select(self._key(by), func.count()).where(
                 *self.case_conditions(flt, limits), self._key(by).is_not(None),

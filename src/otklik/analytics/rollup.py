@@ -1,8 +1,9 @@
-"""The rollups (``message_daily_stat``, ``message_monthly_stat``, ``case_daily_stat``), kept
-fresh incrementally.
+"""The rollups (``message_daily_stat``, ``case_daily_stat``, ``problem_daily_stat`` and the
+coarser cubes of ``analytics/cubes.py`` derived from the first two), kept fresh incrementally.
 
 Each refresh finds the reporting days touched by enrichments newer than the watermark and
-rebuilds exactly those days (delete + insert from one GROUP BY), so it is idempotent and
+rebuilds exactly those days, then the cubes' days and months holding them (delete + insert
+from one GROUP BY), so it is idempotent and
 safe to run from a scheduler every few minutes; a refresh with nothing new costs one
 ``max(enriched_at)`` (an index on ``message_enrichment.enriched_at`` makes it a look-up).
 """
@@ -13,9 +14,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, and_, case, cast, delete, func, insert, select
+from sqlalchemy import ColumnElement, and_, case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from otklik.analytics.cubes import CASE_CUBES, MESSAGE_CUBES, rebuild_all
 from otklik.analytics.repository import day_expr
 from otklik.analytics.schemas import day_start_utc, reporting_day
 from otklik.db.base import utcnow
@@ -26,13 +28,10 @@ from otklik.models.analytics import (
     AnalyticsWatermark,
     CaseDailyStat,
     MessageDailyStat,
-    MessageMonthlyStat,
-    MessageOkrugDailyStat,
     ProblemDailyStat,
 )
 from otklik.models.case import Case, CaseStatus
 from otklik.models.message import Message, MessageEnrichment
-from otklik.models.territory import Territory, TerritoryLevel
 
 ROLLUP_NAME = "message_daily"
 #: Enrichments committed slightly out of order are caught by re-reading this overlap.
@@ -97,8 +96,7 @@ def refresh_message_rollup(session: Session, *, full: bool = False) -> RefreshRe
             ["day", "region_code", "municipality_id", "topic", "source", "sentiment",
              "messages"], query))
         rows += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
-    refresh_monthly(session, days, full=full)
-    refresh_okrug_daily(session, days, full=full)
+    rebuild_all(session, MESSAGE_CUBES, None if full else days)
     mark = session.get(AnalyticsWatermark, ROLLUP_NAME)
     if mark is None:
         session.add(AnalyticsWatermark(name=ROLLUP_NAME, value=newest))
@@ -106,60 +104,6 @@ def refresh_message_rollup(session: Session, *, full: bool = False) -> RefreshRe
         mark.value = newest
     session.flush()
     return RefreshResult(len(days), rows, newest)
-
-
-# -- coarser rollups ------------------------------------------------------------------------------
-
-
-def month_expr(session: Session, column: Any) -> Any:
-    """The first day of the month of a date column, as a SQL date."""
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(func.date_trunc("month", column), Date)
-    return func.date(column, "start of month")
-
-
-def refresh_okrug_daily(session: Session, days: list[date], *, full: bool = False) -> int:
-    """Rebuild ``message_okrug_daily_stat`` for ``days`` from the daily rollup."""
-    s, o, t = MessageDailyStat, MessageOkrugDailyStat, Territory
-    if full:
-        session.execute(delete(o))
-    rows = 0
-    for first, last in ([(None, None)] if full else _ranges(days)):
-        where: list[ColumnElement[bool]] = []
-        if first is not None and last is not None:
-            session.execute(delete(o).where(o.day >= first, o.day <= last))
-            where = [s.day >= first, s.day <= last]
-        group = (s.day, t.federal_district, s.topic, s.source, s.sentiment)
-        query = (select(*group, func.sum(s.messages)).select_from(s)
-                 .outerjoin(t, and_(t.region_code == s.region_code,
-                                    t.level == TerritoryLevel.region))
-                 .where(*where).group_by(*group))
-        result = session.execute(insert(o).from_select(
-            ["day", "okrug", "topic", "source", "sentiment", "messages"], query))
-        rows += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
-    return rows
-
-
-def refresh_monthly(session: Session, days: list[date], *, full: bool = False) -> int:
-    """Rebuild the months of ``days`` in ``message_monthly_stat`` from the daily rollup."""
-    months = sorted({d.replace(day=1) for d in days})
-    if full:
-        session.execute(delete(MessageMonthlyStat))
-    rows = 0
-    s = MessageDailyStat
-    for first in ([None] if full else months):
-        where = []
-        if first is not None:
-            nxt = (first + timedelta(days=32)).replace(day=1)
-            session.execute(delete(MessageMonthlyStat).where(MessageMonthlyStat.month == first))
-            where = [s.day >= first, s.day < nxt]
-        month = month_expr(session, s.day)
-        group = (month.label("month"), s.region_code, s.topic, s.source, s.sentiment)
-        result = session.execute(insert(MessageMonthlyStat).from_select(
-            ["month", "region_code", "topic", "source", "sentiment", "messages"],
-            select(*group, func.sum(s.messages)).where(*where).group_by(*group)))
-        rows += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
-    return rows
 
 
 #: Cases received this many days back are re-counted on every refresh: answers, reopenings
@@ -221,6 +165,9 @@ def refresh_case_rollup(session: Session, *, now: datetime | None = None,
              "cases", "rejected", "answered", "on_time", "answered_late", "with_answer",
              "brush_offs", "reopened", *FIRST_COLUMNS, *RESOLUTION_COLUMNS], query))
         rows += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    rebuild_all(session, CASE_CUBES, None if full else [
+        lo + timedelta(days=i) for lo, hi in ranges if lo is not None and hi is not None
+        for i in range((hi - lo).days + 1)])
     mark = session.get(AnalyticsWatermark, CASE_ROLLUP_NAME)
     if mark is None:
         session.add(AnalyticsWatermark(name=CASE_ROLLUP_NAME, value=now))

@@ -12,7 +12,10 @@ Rollups (rebuilt per touched day or month by ``analytics/rollup.py``):
 * ``case_daily_stat`` — day received × executor × region × municipality × topic × source with
   the counts of the performance metrics that do not depend on "now" and histograms of
   first-response and resolution hours (medians are interpolated from them; open overdue
-  cases are counted live because they depend on the moment of the query).
+  cases are counted live because they depend on the moment of the query);
+* the coarser cubes below them (``message_okrug_monthly_stat``, ``case_executor_monthly_stat``
+  …): sums of the daily rollups over fewer dimensions, so that a country-year query reads
+  thousands of rows at any volume (``analytics/cubes.py`` says which query reads which).
 """
 
 from __future__ import annotations
@@ -112,19 +115,11 @@ class ProblemDailyStat(Base):
                       Index("ix_problem_daily_stat_region_day", "region_code", "day"))
 
 
-class CaseDailyStat(Base):
-    """Cases per day received × executor × region × municipality × topic × source with the
-    performance counts and response-time histograms (``HOUR_BUCKETS``)."""
+class CaseMeasures:
+    """The counts every case rollup keeps (summable, so coarser rollups are sums of finer
+    ones): performance counts that do not depend on "now" and the response-time histograms
+    (``HOUR_BUCKETS``)."""
 
-    __tablename__ = "case_daily_stat"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    day: Mapped[date] = mapped_column(Date)
-    executor_id: Mapped[int | None] = mapped_column(Integer)
-    region_code: Mapped[str | None] = mapped_column(String(3))
-    municipality_id: Mapped[int | None] = mapped_column(Integer)
-    topic: Mapped[str | None] = mapped_column(String(64))
-    source: Mapped[str | None] = mapped_column(String(16))
     cases: Mapped[int] = mapped_column(Integer, default=0)
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     answered: Mapped[int] = mapped_column(Integer, default=0)
@@ -139,9 +134,181 @@ class CaseDailyStat(Base):
         locals()[_name] = mapped_column(Integer, default=0, nullable=False)
     del _name
 
+
+#: The summable columns of every case rollup, in one order.
+CASE_MEASURES = ("cases", "rejected", "answered", "on_time", "answered_late", "with_answer",
+                 "brush_offs", "reopened", *FIRST_COLUMNS, *RESOLUTION_COLUMNS)
+
+
+class CaseDailyStat(CaseMeasures, Base):
+    """Cases per day received × executor × region × municipality × topic × source with the
+    performance counts and response-time histograms: the finest case rollup."""
+
+    __tablename__ = "case_daily_stat"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    executor_id: Mapped[int | None] = mapped_column(Integer)
+    region_code: Mapped[str | None] = mapped_column(String(3))
+    municipality_id: Mapped[int | None] = mapped_column(Integer)
+    topic: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str | None] = mapped_column(String(16))
+
     __table_args__ = (
         Index("ix_case_daily_stat_day", "day"),
         Index("ix_case_daily_stat_region_day", "region_code", "day"),
+        Index("ix_case_daily_stat_executor_day", "executor_id", "day"),
+        Index("ix_case_daily_stat_municipality_day", "municipality_id", "day"),
+    )
+
+
+# -- the coarser cubes (analytics/cubes.py derives them from the two daily rollups) ----------
+
+
+class MessageOkrugMonthlyStat(Base):
+    """Relevant messages per month × federal okrug × topic × source × sentiment."""
+
+    __tablename__ = "message_okrug_monthly_stat"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    month: Mapped[date] = mapped_column(Date)
+    okrug: Mapped[str | None] = mapped_column(String(64))
+    topic: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))
+    sentiment: Mapped[str | None] = mapped_column(String(16))
+    messages: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_message_okrug_monthly_stat_month", "month"),)
+
+
+class MessageNationalDailyStat(Base):
+    """Relevant messages of the whole country per day × topic × sentiment (a year is a few
+    thousand rows): the country's charts by day."""
+
+    __tablename__ = "message_national_daily_stat"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    topic: Mapped[str | None] = mapped_column(String(64))
+    sentiment: Mapped[str | None] = mapped_column(String(16))
+    messages: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_message_national_daily_stat_day", "day"),)
+
+
+class MessageRegionDailyStat(Base):
+    """Relevant messages per day × region × topic × source × sentiment: a region's charts by
+    day (no municipality)."""
+
+    __tablename__ = "message_region_daily_stat"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    region_code: Mapped[str | None] = mapped_column(String(3))
+    topic: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))
+    sentiment: Mapped[str | None] = mapped_column(String(16))
+    messages: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_message_region_daily_stat_day", "day"),
+                      Index("ix_message_region_daily_stat_region_day", "region_code", "day"))
+
+
+class MessageMunicipalityMonthlyStat(Base):
+    """Relevant messages per month × region × municipality × topic × source (no sentiment):
+    a region's map and a municipality's views over months."""
+
+    __tablename__ = "message_municipality_monthly_stat"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    month: Mapped[date] = mapped_column(Date)
+    region_code: Mapped[str | None] = mapped_column(String(3))
+    municipality_id: Mapped[int | None] = mapped_column(Integer)
+    topic: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))
+    messages: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        Index("ix_message_municipality_monthly_stat_month", "month"),
+        Index("ix_message_municipality_monthly_stat_region", "region_code", "month"),
+        Index("ix_message_municipality_monthly_stat_municipality", "municipality_id", "month"),
+    )
+
+
+class CaseOkrugDailyStat(CaseMeasures, Base):
+    """Cases per day × federal okrug × topic: the country's and okrugs' case charts."""
+
+    __tablename__ = "case_okrug_daily_stat"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    okrug: Mapped[str | None] = mapped_column(String(64))
+    topic: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_case_okrug_daily_stat_day", "day"),)
+
+
+class CaseRegionMonthlyStat(CaseMeasures, Base):
+    """Cases per month × region × topic × source: regions' performance over months."""
+
+    __tablename__ = "case_region_monthly_stat"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    month: Mapped[date] = mapped_column(Date)
+    region_code: Mapped[str | None] = mapped_column(String(3))
+    topic: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str | None] = mapped_column(String(16))
+
+    __table_args__ = (Index("ix_case_region_monthly_stat_month", "month"),
+                      Index("ix_case_region_monthly_stat_region", "region_code", "month"))
+
+
+class CaseRegionDailyStat(CaseMeasures, Base):
+    """Cases per day × region × topic × source: a region's case charts by day."""
+
+    __tablename__ = "case_region_daily_stat"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    region_code: Mapped[str | None] = mapped_column(String(3))
+    topic: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str | None] = mapped_column(String(16))
+
+    __table_args__ = (Index("ix_case_region_daily_stat_day", "day"),
+                      Index("ix_case_region_daily_stat_region_day", "region_code", "day"))
+
+
+class CaseExecutorMonthlyStat(CaseMeasures, Base):
+    """Cases per month × executor × region × topic: executors' performance over months."""
+
+    __tablename__ = "case_executor_monthly_stat"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    month: Mapped[date] = mapped_column(Date)
+    executor_id: Mapped[int | None] = mapped_column(Integer)
+    region_code: Mapped[str | None] = mapped_column(String(3))
+    topic: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_case_executor_monthly_stat_month", "month"),
+                      Index("ix_case_executor_monthly_stat_region", "region_code", "month"),
+                      Index("ix_case_executor_monthly_stat_executor", "executor_id", "month"))
+
+
+class CaseMunicipalityMonthlyStat(CaseMeasures, Base):
+    """Cases per month × region × municipality × topic: municipalities' performance."""
+
+    __tablename__ = "case_municipality_monthly_stat"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    month: Mapped[date] = mapped_column(Date)
+    region_code: Mapped[str | None] = mapped_column(String(3))
+    municipality_id: Mapped[int | None] = mapped_column(Integer)
+    topic: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_case_municipality_monthly_stat_month", "month"),
+        Index("ix_case_municipality_monthly_stat_region", "region_code", "month"),
+        Index("ix_case_municipality_monthly_stat_municipality", "municipality_id", "month"),
     )
 
 
