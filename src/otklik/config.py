@@ -6,7 +6,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     demo_password: str = "demo"
     default_locale: str = "ru"
     log_level: str = "INFO"
+    # E-mail of scheduled briefs (off while the host is empty).
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_from: str = ""
+    smtp_starttls: bool = True
 
     @field_validator("database_url")
     @classmethod
@@ -86,6 +93,11 @@ class Settings(BaseSettings):
         if self.secure_cookies is not None:
             return self.secure_cookies
         return self.env == Environment.production
+
+    @property
+    def smtp_enabled(self) -> bool:
+        """True when an SMTP host is set: scheduled briefs are e-mailed."""
+        return bool(self.smtp_host.strip())
 
     @property
     def is_demo(self) -> bool:

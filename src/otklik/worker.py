@@ -1,5 +1,7 @@
 """Entry module for ``dramatiq otklik.worker``: imports every module that declares jobs."""
 
+import otklik.analytics.tasks  # noqa: F401
 import otklik.cases.tasks  # noqa: F401
 import otklik.intake.tasks  # noqa: F401
+import otklik.reports.tasks  # noqa: F401
 from otklik.queue import broker  # noqa: F401

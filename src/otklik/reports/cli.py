@@ -59,13 +59,16 @@ def rollup(full: Annotated[bool, typer.Option("--full", help="Rebuild every day"
 def run_due() -> None:
     """Generate the scheduled briefs that are due (each period once; safe to repeat)."""
     from otklik.db.session import session_scope
+    from otklik.queue import inline_worker
     from otklik.reports.schedule import run_due as run
 
-    with session_scope() as session:
-        result = run(session)
+    with inline_worker():  # the e-mails go out before the command ends (inline broker)
+        with session_scope() as session:
+            result = run(session)
     for schedule_id, region, period, fmt in result.generated:
         console.print(f"schedule {schedule_id}: {region} {period} {fmt}")
-    console.print(f"{len(result.generated)} briefs generated, {result.skipped} already there")
+    console.print(f"{len(result.generated)} briefs generated, {result.skipped} already there; "
+                  f"{result.deliveries} e-mails to send (see /analytics/reports)")
 
 
 def register(app: typer.Typer) -> None:

@@ -5,7 +5,8 @@ A schedule is due for the last *complete* period (last ISO week, last calendar m
 reporting time zone. Each (schedule, region, period, format) is generated once: a second run
 finds the stored file and skips it, so ``otklik report run-due`` can run from cron or from
 ``otklik cases tick`` every few minutes. An okrug schedule makes one brief per region of the
-okrug. Files are stored in ``report_file`` (downloadable from /analytics/reports).
+okrug. Files are stored in ``report_file`` (downloadable from /analytics/reports) and
+e-mailed to the schedule's recipients by a queue job after the commit (``reports/delivery.py``).
 """
 
 from __future__ import annotations
@@ -157,6 +158,7 @@ class RunResult:
 
     generated: list[tuple[int, str, str, str]]  # (schedule, region, period, format)
     skipped: int
+    deliveries: int = 0  # e-mails queued (or recorded as not sent) for the new files
 
 
 def _existing(session: Session, schedule_id: int, period: str) -> set[tuple[str, str]]:
@@ -167,8 +169,10 @@ def _existing(session: Session, schedule_id: int, period: str) -> set[tuple[str,
 
 def run_due(session: Session, *, now: datetime | None = None,
             schedule_ids: Sequence[int] | None = None) -> RunResult:
-    """Generate every due brief not generated yet (idempotent)."""
+    """Generate every due brief not generated yet (idempotent); each new file is e-mailed to
+    the schedule's recipients after the commit (``reports/delivery.py``)."""
     from otklik.reports.brief import build_brief
+    from otklik.reports.delivery import queue_deliveries
     from otklik.reports.writers import render
 
     now = now or utcnow()
@@ -179,7 +183,7 @@ def run_due(session: Session, *, now: datetime | None = None,
     if schedule_ids is not None:
         query = query.where(ReportSchedule.id.in_(list(schedule_ids)))
     generated: list[tuple[int, str, str, str]] = []
-    skipped = 0
+    skipped = deliveries = 0
     for schedule in session.scalars(query).all():
         period = due_period(schedule.period_kind, today)
         done = _existing(session, schedule.id, period)
@@ -192,14 +196,17 @@ def run_due(session: Session, *, now: datetime | None = None,
                                 with_charts=any(f != "xlsx" for f in todo))
             for fmt in todo:
                 content = render(brief, fmt)  # type: ignore[arg-type]
-                session.add(ReportFile(schedule_id=schedule.id, region_code=region,
-                                       period=period, fmt=fmt, title=brief.title,
-                                       content=content, size=len(content), created_at=now))
+                stored = ReportFile(schedule_id=schedule.id, region_code=region,
+                                    period=period, fmt=fmt, title=brief.title,
+                                    content=content, size=len(content), created_at=now)
+                session.add(stored)
+                session.flush()
+                deliveries += len(queue_deliveries(session, stored, schedule.recipients))
                 generated.append((schedule.id, region, period, fmt))
         schedule.last_period = period
         schedule.last_run_at = now
         session.flush()
-    return RunResult(generated, skipped)
+    return RunResult(generated, skipped, deliveries)
 
 
 def periodic(session: Session, *, now: datetime | None = None) -> RunResult:
@@ -213,6 +220,8 @@ def periodic(session: Session, *, now: datetime | None = None) -> RunResult:
 def periodic_tick() -> None:
     """``otklik cases tick`` calls this after the escalations (its own unit of work)."""
     from otklik.db.session import session_scope
+    from otklik.queue import inline_worker
 
-    with session_scope() as session:
-        periodic(session)
+    with inline_worker():  # queued e-mails and refreshes run before the command ends
+        with session_scope() as session:
+            periodic(session)

@@ -1,5 +1,5 @@
 """Scheduled briefs: the schedules (analysts and administrators manage them) and the
-generated files, downloadable by whoever sees their region."""
+generated files, downloadable by whoever sees their region, with their e-mail deliveries."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from otklik.analytics.repository import AnalyticsRepository
+from otklik.config import get_settings
 from otklik.deps import OptionalActor, SessionDep, check_csrf
 from otklik.reports import schedule as schedules
+from otklik.reports.delivery import deliveries_of
 from otklik.reports.writers import FORMATS
 from otklik.web.rendering import render
 from otklik.web.workspace_common import flash, require_actor, take_flashes, user_context
@@ -25,9 +27,12 @@ def reports_page(request: Request, actor: OptionalActor, session: SessionDep) ->
     actor = require_actor(actor)
     regions = AnalyticsRepository(session).regions(actor.scope)
     names = {r.region_code: r.name for r in regions}
+    files = schedules.list_files(session, actor)
     return render(request, "an_reports.html", {
         **user_context(actor, session), "schedules": schedules.list_schedules(session, actor),
-        "files": schedules.list_files(session, actor), "regions": regions, "names": names,
+        "files": files, "regions": regions, "names": names,
+        "deliveries": deliveries_of(session, [f.id for f in files]),
+        "smtp_enabled": get_settings().smtp_enabled,
         "okrugs": sorted({r.federal_district for r in regions if r.federal_district}),
         "formats": FORMATS, "kinds": schedules.PERIOD_KINDS,
         "can_manage": actor.scope.can("admin") or (actor.role is not None and
