@@ -199,6 +199,20 @@ def test_requests_are_coalesced_until_the_refresh_starts(own_db: Engine) -> None
             tasks.note_request(session, "decisions")
 
 
+def test_a_slow_refresh_spaces_out_the_next(own_db: Engine,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tasks, "INLINE_DELAY_MS", 2_000)
+    now = utcnow()
+    with Session(own_db) as session:
+        tasks._ensure(session, [tasks.LAST_STARTED, tasks.LAST_FINISHED])
+        tasks._set(session, tasks.LAST_STARTED, now - timedelta(seconds=1))
+        tasks._set(session, tasks.LAST_FINISHED, now)
+        assert tasks.refresh_delay_ms(session) == 2_000
+        tasks._set(session, tasks.LAST_STARTED, now - timedelta(seconds=40))
+        assert tasks.refresh_delay_ms(session) == 80_000
+        session.rollback()
+
+
 def test_concurrent_full_refreshes_do_not_double_count(own_db: Engine) -> None:
     with Session(own_db) as session:
         _messages(session, 10, days_ago=2)

@@ -48,6 +48,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SCHEDULED = "rollup_scheduled"
 REQUESTED: dict[str, str] = {"messages": "rollup_req_messages", "cases": "rollup_req_cases"}
 LOCK_ROW = "rollup_lock"
+LAST_STARTED, LAST_FINISHED = "rollup_last_started", "rollup_last_finished"
 #: How long changes are gathered before one refresh (a queue on another host; in-memory
 #: brokers wait less so that CLI commands, which drain the queue at the end, stay quick).
 DELAY_MS = 20_000
@@ -78,9 +79,23 @@ def request_refresh(kind: str) -> None:
     """Note a change and schedule one refresh unless one is already waiting."""
     with session_scope() as session:
         schedule = note_request(session, kind)
+        delay = refresh_delay_ms(session) if schedule else 0
     if schedule:  # after the commit: the marker says it is on its way
-        delay = INLINE_DELAY_MS if is_in_memory() else DELAY_MS
         refresh_rollups_job.send_with_options(delay=delay or None)
+
+
+def refresh_delay_ms(session: Session) -> int:
+    """How long to gather changes: the base delay, or twice the last refresh's duration when
+    that is longer (a country-scale refresh of tens of seconds must not run back to back)."""
+    base = INLINE_DELAY_MS if is_in_memory() else DELAY_MS
+    if not base:
+        return 0
+    started = session.get(AnalyticsWatermark, LAST_STARTED)
+    finished = session.get(AnalyticsWatermark, LAST_FINISHED)
+    if started is None or finished is None or finished.value < started.value:
+        return base
+    took = (finished.value - started.value).total_seconds() * 1000
+    return int(min(max(base, 2 * took), STALE.total_seconds() * 500))
 
 
 @dramatiq.actor(broker=broker, queue_name="analytics", max_retries=5, time_limit=3_600_000)
@@ -91,6 +106,9 @@ def refresh_rollups_job() -> None:
         _set(session, SCHEDULED, EPOCH)
     with session_scope() as session:
         result = refresh_rollups(session)
+        _ensure(session, [LAST_STARTED, LAST_FINISHED])
+        _set(session, LAST_STARTED, result.started)
+        _set(session, LAST_FINISHED, utcnow())
     log.info("rollups refreshed: %s", result)
 
 
@@ -147,6 +165,7 @@ class RollupRefresh:
     watermark: datetime | None
     case_rows: int | None
     problem_rows: int | None
+    started: datetime
 
 
 def _requested_after(session: Session, kind: str, moment: datetime | None) -> bool:
@@ -182,4 +201,4 @@ def refresh_rollups(session: Session, *, full: bool = False, every: bool = False
                     or _requested_after(session, "cases", problem_rollup_watermark(session)))
     problem_rows = refresh_problem_rollup(session, now=now, full=full) if problems_due else None
     return RollupRefresh(messages.days, messages.rows, messages.watermark, case_rows,
-                         problem_rows)
+                         problem_rows, now)
