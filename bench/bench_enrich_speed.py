@@ -125,6 +125,7 @@ def clear_word_caches(pipeline: Pipeline) -> None:
         index = getattr(stage, "index", None)
         if hasattr(index, "_settlement_info"):
             index._settlement_info.clear()
+            index._settlement_arrays.clear()
 
 
 def main() -> None:

@@ -131,6 +131,31 @@ _BARE_RE = re.compile(
     + r"(?![\d.,]*\s*(?:руб|р\.|%))"
 )
 _HOUSE_AFTER_RE = re.compile(_HOUSE_LEAD + _HOUSE + r"(?![\d%])")
+# Cheap pre-checks with the same results. _TYPE_AFTER_RE needs one of its type words as
+# written (it is case-sensitive); _TYPE_FIRST_RE can only start where one of the first letters
+# of its type words stands after a non-letter, so it is tried at those places only (a
+# regular expression that must try twelve alternatives at every character is slow).
+_TYPE_AFTER_WORDS = ("улиц", "проспект", "переул", "шоссе", "бульвар", "проезд", "набережн",
+                     "площад")
+_TYPE_FIRST_START_RE = re.compile(
+    r"(?<![А-Яа-яЁё])(?:ул|пр|пер|ш|б|наб|пл|мк|ми|туп|алле|кв)", re.IGNORECASE
+)
+
+
+def _type_first_matches(text: str) -> list[re.Match[str]]:
+    """What ``_TYPE_FIRST_RE.finditer(text)`` yields, trying only the possible starts."""
+    out = []
+    end = 0
+    match = _TYPE_FIRST_RE.match
+    for start in _TYPE_FIRST_START_RE.finditer(text):
+        pos = start.start()
+        if pos < end:
+            continue
+        m = match(text, pos)
+        if m is not None:
+            out.append(m)
+            end = m.end()
+    return out
 
 _STOP_NAME_WORDS = frozenset(
     """в во на и или у не нет около возле дом д кв квартира подъезд район р-н города город
@@ -206,7 +231,8 @@ def find_streets(text: str) -> list[StreetMatch]:
     def free(a: int, b: int) -> bool:
         return all(b <= s or a >= e for s, e in taken)
 
-    for m in _TYPE_AFTER_RE.finditer(text):
+    after = any(word in text for word in _TYPE_AFTER_WORDS)
+    for m in _TYPE_AFTER_RE.finditer(text) if after else ():
         if not free(m.start(), m.end()):
             continue
         stem_type = next(k for k in _TYPE_NORMAL if fold(m.group("type")).startswith(k))
@@ -217,7 +243,7 @@ def find_streets(text: str) -> list[StreetMatch]:
         house, end = _house_after(text, m.end())
         taken.append((m.start(), end))
         found.append(StreetMatch(f"{type_name} {name}", house, m.start(), end))
-    for m in _TYPE_FIRST_RE.finditer(text):
+    for m in _type_first_matches(text):
         type_name = next(
             _TYPE_NAMES[i] for i in range(len(_TYPE_NAMES)) if m.group(f"t_{i}") is not None
         )

@@ -151,6 +151,15 @@ class SentimentLexicon:
         exp = np.exp(logits - logits.max())
         return exp / exp.sum()
 
+    def probas(self, scores: Sequence[LexiconScore]) -> np.ndarray:
+        """:meth:`proba` of many scores at once (one row each, the same values)."""
+        if not scores:
+            return np.zeros((0, 3))
+        margin = self.neutral_margin
+        logits = np.array([[max(-s.net, 0.0), margin, max(s.net, 0.0)] for s in scores]) * 1.5
+        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return exp / exp.sum(axis=1, keepdims=True)
+
     def features(self, raw_text: str, lemmas: Sequence[str]) -> list[float]:
         """Numeric features for a trained model: scores, counts, signals."""
         s = self.score(raw_text, lemmas)
@@ -253,7 +262,7 @@ class SentimentStage(Stage):
                 lemmas = []
                 scores.append(LexiconScore())
             lemmas_all.append(lemmas)
-        lex_p = np.vstack([self.lexicon.proba(s) for s in scores]) if scores else np.zeros((0, 3))
+        lex_p = self.lexicon.probas(scores)
         model_p: np.ndarray | None = None
         if self.model is not None and docs:
             texts = [
@@ -269,8 +278,11 @@ class SentimentStage(Stage):
         else:
             proba = lex_p
         results: list[StageResult] = []
+        # Plain lists: indexing a numpy row per message costs more than the arithmetic.
+        best = proba.argmax(axis=1).tolist() if len(proba) else []
+        rows = proba.tolist()
         for i, (doc, s) in enumerate(zip(docs, scores, strict=True)):
-            k = int(np.argmax(proba[i]))
+            k = best[i]
             explain: dict[str, Any] = {
                 "positive": round(s.positive, 2),
                 "negative": round(s.negative, 2),
@@ -280,7 +292,7 @@ class SentimentStage(Stage):
                 explain["signals"] = s.signals
             if model_p is not None:
                 explain["model"] = dict(zip(LABELS, np.round(model_p[i], 3).tolist(), strict=True))
-            conf = float(proba[i][k])
+            conf = rows[i][k]
             if not (doc.clean or doc.text or "").strip():
                 conf = min(conf, 0.4)
                 explain["empty"] = True

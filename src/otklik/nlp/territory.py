@@ -15,13 +15,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any, ClassVar
+
+import numpy as np
 
 from otklik.nlp.address import ADJECTIVE_ENDINGS, ADJECTIVE_ONLY_ENDINGS, find_streets, remainder
 from otklik.nlp.base import Doc, Stage, StageResult
 from otklik.nlp.territory_index import (
     _MASK,
     _SHIFT,
+    MANY_SETTLEMENTS,
     MUNI,
     REGION,
     SETTLEMENT,
@@ -82,11 +86,14 @@ class TerritoryStage(Stage):
         streets = find_streets(text)
         tokens = _tokens(text)
 
+        street_spans = [(s.start, s.end) for s in streets]
+
         def in_street(i: int, j: int) -> bool:
             for t in range(i, j):
                 start, end = tokens.span(t)
-                if any(start >= s.start and end <= s.end for s in streets):
-                    return True
+                for s_start, s_end in street_spans:
+                    if start >= s_start and end <= s_end:
+                        return True
             return False
 
         # Spans in text order; a "quiet" one (see _quiet) stays a bare (i, j, entry) unless
@@ -303,6 +310,14 @@ class TerritoryStage(Stage):
             type_before = m.type_before
             capitalized = last.capitalized
             prev_dotted = tokens[m.i - 1].dotted if m.i > 0 else False
+            adjective_reference = not multiword and ending in ADJECTIVE_ONLY_ENDINGS
+            if not adjective_reference and len(ix.entries[m.entry]) >= MANY_SETTLEMENTS:
+                if type_before is not None and (level == 2 and not multiword
+                                                and not capitalized and not prev_dotted):
+                    continue  # the rule below that rejects every candidate of the span
+                self._score_many(m, level, ending, type_before, capitalized, multiword,
+                                 named_only, hint, regions, munis, urban)
+                continue
             for info in ix.settlement_info(m.entry):
                 muni = info.muni
                 in_named_muni = muni in munis
@@ -356,6 +371,63 @@ class TerritoryStage(Stage):
                 score += self._region_terms(info.region, hint, regions)
                 m.scores[info.cand] = score
 
+    def _score_many(
+        self,
+        m: _Mention,
+        level: int,
+        ending: str,
+        type_before: frozenset[str] | None,
+        capitalized: bool,
+        multiword: bool,
+        named_only: bool,
+        hint: int | None,
+        regions: set[int],
+        munis: set[int],
+        urban: bool,
+    ) -> None:
+        """The loop of :meth:`_score_settlements` over an entry's settlements as array
+        operations: the same scores (the terms are added in the same order) for the same
+        candidates, in the same order. Not for a one-word adjective form ("мичуринские"),
+        whose rules look at each settlement's name."""
+        a = self.index.settlement_arrays(m.entry)
+        n = len(a.cand)
+        in_named = _any_equal(a.muni, munis, n)
+        skip = ~in_named if named_only else np.zeros(n, dtype=bool)
+        if ending not in ADJECTIVE_ENDINGS:
+            skip |= a.is_adj
+        score = np.zeros(n)
+        if type_before is not None:
+            codes = self.index.stype_codes
+            typed = _any_equal(a.stype, {codes[t] for t in type_before if t in codes}, n)
+            score += np.where(typed, W_TYPE, W_TYPE_LOOSE)
+        else:
+            small = (a.pop < 1000) & ~in_named
+            skip |= small & a.is_adj
+            score += np.where(small, W_SMALL_WITHOUT_TYPE, 0.0)
+            if urban:
+                score += np.where(~a.is_city & ~in_named, W_URBAN_WITHOUT_TYPE, 0.0)
+            if level == 2:
+                strong = (a.region == hint) & (a.pop >= 3000) if (
+                    capitalized and hint is not None) else np.zeros(n, dtype=bool)
+                skip |= ~in_named & ~strong
+            elif level == 1 and not capitalized:
+                skip |= ~in_named
+        score += a.pop_term
+        score += np.where(a.is_city, W_CITY, 0.0)
+        if capitalized:
+            score += W_CAPITAL
+        if multiword:
+            score += W_MULTIWORD
+        score += np.where(in_named, W_MUNI_MENTIONED, 0.0)
+        terms = np.full(n, 0.0 if hint is None else W_OUT_OF_HINT)
+        if hint is not None:
+            terms[a.region == hint] = W_HINT
+        for region in regions:
+            terms[a.region == region] = self._region_terms(region, hint, regions)
+        score += terms
+        keep = ~skip
+        m.scores.update(zip(a.cand[keep].tolist(), score[keep].tolist(), strict=True))
+
     def _confidence(
         self,
         mentions: list[_Mention],
@@ -388,7 +460,8 @@ class TerritoryStage(Stage):
 
     def _explain_mention(self, m: _Mention, tokens: Sequence[_Token], text: str) -> dict[str, Any]:
         ix = self.index
-        top = sorted(m.scores.items(), key=lambda kv: -kv[1])[:3]
+        # Highest first, ties in insertion order (a stable sort, reversed or not).
+        top = sorted(m.scores.items(), key=itemgetter(1), reverse=True)[:3]
         return {
             "span": text[tokens[m.i].start : tokens[m.j - 1].end],
             "start": tokens[m.i].start,
@@ -410,6 +483,14 @@ class TerritoryStage(Stage):
                 for c, s in top
             ],
         }
+
+
+def _any_equal(column: np.ndarray, values: set[int], n: int) -> np.ndarray:
+    """``np.isin(column, values)`` for the few values a mention has (isin costs more)."""
+    out = np.zeros(n, dtype=bool)
+    for value in values:
+        out |= column == value
+    return out
 
 
 def _candidate_key(ix: TerritoryIndex, cand: int) -> str:

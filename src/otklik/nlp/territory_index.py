@@ -20,6 +20,7 @@ from itertools import accumulate
 from typing import Any, NamedTuple
 
 import ahocorasick
+import numpy as np
 
 from otklik.nlp.address import ADJECTIVE_ONLY_ENDINGS, WORD_RE, remainder, stem
 from otklik.nlp.gazetteer_data import read_territory_data
@@ -55,6 +56,22 @@ class _SettlementInfo(NamedTuple):
 
 
 _INFO_CACHE = 20_000
+#: Entries with at least this many settlements ("Ивановка": ~300) are also scored as arrays.
+MANY_SETTLEMENTS = 32
+
+
+class _SettlementArrays(NamedTuple):
+    """The columns of :class:`_SettlementInfo` of one entry as numpy arrays, for the entries
+    with many settlements, where scoring them one by one in Python dominates a message."""
+
+    cand: np.ndarray
+    pop: np.ndarray
+    stype: np.ndarray  # codes of :attr:`TerritoryIndex.stype_codes`
+    is_city: np.ndarray
+    muni: np.ndarray
+    region: np.ndarray
+    is_adj: np.ndarray
+    pop_term: np.ndarray
 
 
 @cache
@@ -178,6 +195,8 @@ class TerritoryIndex:
 
         self.entries: list[tuple[int, ...]] = []
         self._settlement_info: dict[int, tuple[_SettlementInfo, ...]] = {}
+        self._settlement_arrays: dict[int, _SettlementArrays] = {}
+        self.stype_codes: dict[str, int] = {t: i for i, t in enumerate(dict.fromkeys(self.s_type))}
         self.automaton = ahocorasick.Automaton()
         for stems, cands in buckets.items():
             word = " " + " ".join(stems) + " "
@@ -250,6 +269,26 @@ class TerritoryIndex:
                 ))
             info = self._settlement_info[entry] = tuple(rows)
         return info
+
+    def settlement_arrays(self, entry: int) -> _SettlementArrays:
+        """:meth:`settlement_info` of an entry as columns (same cache rules)."""
+        arrays = self._settlement_arrays.get(entry)
+        if arrays is None:
+            if len(self._settlement_arrays) >= _INFO_CACHE:
+                self._settlement_arrays.clear()
+            info = self.settlement_info(entry)
+            codes = self.stype_codes
+            arrays = self._settlement_arrays[entry] = _SettlementArrays(
+                np.array([i.cand for i in info], dtype=np.int64),
+                np.array([i.pop for i in info], dtype=np.int64),
+                np.array([codes[i.stype] for i in info], dtype=np.int64),
+                np.array([i.stype == "г" for i in info], dtype=bool),
+                np.array([i.muni for i in info], dtype=np.int64),
+                np.array([i.region for i in info], dtype=np.int64),
+                np.array([i.is_adj for i in info], dtype=bool),
+                np.array([i.pop_term for i in info], dtype=np.float64),
+            )
+        return arrays
 
 
 _INDEX: TerritoryIndex | None = None

@@ -1,0 +1,89 @@
+"""Fast paths of street parsing, territory scoring and sentiment give exactly what the
+straightforward code gives (see test_fast_paths.py for the other stages)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from otklik.nlp import address, territory
+from otklik.nlp.sentiment import LexiconScore, SentimentLexicon
+from otklik.nlp.territory import TerritoryStage
+
+STREET_TEXTS = [
+    "Третий день нет воды на ул. Ленина, д. 12. Водоканал трубку не берёт!",
+    "на улице Курской 5 яма, на УЛ.Мира д.3 тоже, Ул Садовая 7",
+    "пр-т Победы 45, пр-кт Ленина, просп. Мира 1, проспект Гагарина 3а",
+    "пер. Садовый 2, переулок Тихий, Ш. Энтузиастов 9, шоссе Курское",
+    "б-р Строителей 4, бул. Победы, бульвар Роз 1, пр-д Заводской 2, проезд Мира 5",
+    "наб. Сейма 3, набережная Тускари, пл. Ленина 1, площадь Победы, мкр Северный 5",
+    "мкрн Юбилейный, микрорайон Московский д. 7, туп. Глухой 1, тупик Заречный",
+    "аллея Славы 2, кв-л Южный 4, квартал Северный, МКР-Н Звёздный",
+    "Советская улица 12, Садовом переулке, на Курской улице, Кировский проспект 3",
+    "на Ленина 3а, по Гагарина, 15, около Пушкинского 7, возле Мирова д. 2",
+    "пустой текст без адресов, пробка, бульон, плюшка, туловище, квас, аллергия",
+    "",
+    "улица",
+    "ул. К. Маркса 59/2 корп. 3, ул. 50 лет Октября 8-го, ул. 8-го Марта д.4 стр.1",
+    "Ivanovka street, Ул.ЛЕНИНА 4, УЛИЦА Мира",
+]
+
+
+def _plain_streets(text: str) -> list[address.StreetMatch]:
+    """find_streets without its pre-checks: every regular expression over the whole text."""
+    saved = address._TYPE_AFTER_WORDS, address._type_first_matches
+    address._TYPE_AFTER_WORDS = ("",)  # "" is in every text
+    address._type_first_matches = lambda t: list(address._TYPE_FIRST_RE.finditer(t))
+    try:
+        return address.find_streets(text)
+    finally:
+        address._TYPE_AFTER_WORDS, address._type_first_matches = saved
+
+
+@pytest.mark.parametrize("text", STREET_TEXTS)
+def test_street_pre_checks_change_nothing(text: str) -> None:
+    spans = [m.span() for m in address._type_first_matches(text)]
+    assert spans == [m.span() for m in address._TYPE_FIRST_RE.finditer(text)]
+    assert address.find_streets(text) == _plain_streets(text)
+
+
+PLACE_TEXTS = [
+    "Ямы на дороге в с. Ивановка Льговского р-на, машины ломают подвеску.",
+    "в Ивановке нет света третий день",
+    "в ивановка опять нет воды",
+    "Александровка, Никольское и Покровка Курской области без газа",
+    "д. Александровка Курского района: упало дерево",
+    "Ивановка Ивановка Ивановка, хутор Ивановка, пос. Ивановка, на ул. Ивановка 5",
+    "Администрация Льговского района не реагирует, село Никольское Льговский район",
+    "В Мичуринске и мичуринские дороги, Ивановские пруды",
+    "Новоселки, Новоселки Рыльского района",
+]
+
+
+@pytest.fixture(scope="module")
+def stage() -> TerritoryStage:
+    return TerritoryStage()
+
+
+@pytest.mark.parametrize("hint", [None, "46", "68"])
+def test_many_settlements_scored_as_arrays_like_one_by_one(
+    stage: TerritoryStage, hint: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def run(threshold: int) -> list[tuple[object, float, object]]:
+        monkeypatch.setattr(territory, "MANY_SETTLEMENTS", threshold)
+        results = [stage.recognize(text, hint) for text in PLACE_TEXTS]
+        return [(r.value, r.confidence, r.explain) for r in results]
+
+    one_by_one = run(10**9)
+    assert run(1) == one_by_one  # every entry scored with arrays
+    assert run(32) == one_by_one  # the default mix
+    assert any(r[0]["settlement"] for r in one_by_one)  # the texts do name settlements
+
+
+def test_sentiment_probas_equal_proba_row_by_row() -> None:
+    lexicon = SentimentLexicon()
+    scores = [LexiconScore(positive=p, negative=n)
+              for p in (0.0, 0.9, 2.5, 7.3, 30.0) for n in (0.0, 1.1, 4.25, 55.0)]
+    batch = lexicon.probas(scores)
+    assert np.array_equal(batch, np.vstack([lexicon.proba(s) for s in scores]))
+    assert lexicon.probas([]).shape == (0, 3)
