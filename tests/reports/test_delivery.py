@@ -7,6 +7,7 @@ from __future__ import annotations
 import email
 import email.policy
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -73,10 +74,13 @@ def smtp(monkeypatch: pytest.MonkeyPatch, session: Session) -> Iterator[Inbox]:
     monkeypatch.setenv("OTKLIK_SMTP_FROM", "cur@example.ru")
     get_settings.cache_clear()
 
+    one_at_a_time = threading.Lock()  # the worker's threads share the test's session
+
     @contextmanager
     def scope() -> Iterator[Session]:
-        yield session
-        session.flush()
+        with one_at_a_time:
+            yield session
+            session.flush()
 
     monkeypatch.setattr(tasks, "session_scope", scope)
     broker.flush_all()
