@@ -43,6 +43,7 @@ from otklik.audit.actor import Actor
 from otklik.db.base import utcnow
 from otklik.errors import InvalidInput, NotFound
 from otklik.nlp.taxonomy import load_taxonomy
+from otklik.territories.repository import TerritoryRepository
 
 Level = Literal["federal", "okrug", "region", "municipality"]
 #: Longer periods read executor performance from the case rollup (a quarter and more).
@@ -316,16 +317,17 @@ class DashboardBuilder:
         if by == "executor":
             names = self.repo.organization_names([k for k in raw if k is not None])
         else:
-            names = {t.id: t.name for t in self.repo.territories(list(raw)).values()}
+            names = TerritoryRepository(self.session).names(raw)
         rows = []
         for key, v in raw.items():
             cases, answered = int(v["cases"] or 0), int(v["answered"] or 0)
             open_overdue = int(v["open_overdue"] or 0)
-            narrowed = (self.flt if by == "executor"
-                        else self.flt.narrowed(municipality_id=key))
             extra: dict[str, Any] = {"as_of": self.now.isoformat()}
             if by == "executor":
                 extra["executor_id"] = key
+            # one drill per metric: the filter's parameters are built once per row
+            cases_drill = drill("cases", self.flt if by == "executor"
+                                else self.flt.narrowed(municipality_id=key), **extra)
             rows.append(Performance(
                 key=str(key), name=names.get(key, str(key)), cases=cases, answered=answered,
                 on_time=int(v["on_time"] or 0), overdue=int(v["overdue"] or 0),
@@ -338,8 +340,8 @@ class DashboardBuilder:
                 brush_off_rate=_ratio(int(v["brush_offs"] or 0), int(v["answers"] or 0)),
                 reopened=int(v["reopened"] or 0),
                 reopen_rate=_ratio(int(v["reopened"] or 0), answered),
-                drill={"cases": drill("cases", narrowed, performance=1, **extra),
-                       **{m: drill("cases", narrowed, metric=m, **extra)
+                drill={"cases": {**cases_drill, "performance": 1},
+                       **{m: {**cases_drill, "metric": m}
                           for m in (*DRILL_METRICS, "with_answer")}}))
         rows.sort(key=lambda r: (-r.cases, r.name))
         return rows

@@ -30,6 +30,14 @@ class TerritoryRepository:
         return {t.id: t for t in self.session.scalars(
             select(Territory).where(Territory.id.in_(ids)))}
 
+    def names(self, territory_ids: Iterable[int | None]) -> dict[int, str]:
+        """Names of territories by id, in one query of two columns (None ids are skipped)."""
+        ids = sorted({i for i in territory_ids if i is not None})
+        if not ids:
+            return {}
+        return dict(self.session.execute(  # type: ignore[arg-type]
+            select(Territory.id, Territory.name).where(Territory.id.in_(ids))).all())
+
     def by_key(self, key: str) -> Territory | None:
         """A territory by its stable key (OKTMO where it has one)."""
         return self.session.scalar(select(Territory).where(Territory.key == key))

@@ -54,6 +54,7 @@ from otklik.models.case import (
 from otklik.models.message import Message, MessageEnrichment
 from otklik.models.organization import Organization
 from otklik.models.territory import Territory, TerritoryLevel
+from otklik.territories.repository import TerritoryRepository
 
 SORTS = ("deadline", "newest", "oldest")
 #: Counting stops here: above it the queue says "более 10 000" (exact counts of a million
@@ -433,11 +434,7 @@ def organization_names(session: Session, ids: Iterable[int | None]) -> dict[int,
 
 def territory_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     """Names of territories by id."""
-    wanted = sorted({i for i in ids if i is not None})
-    if not wanted:
-        return {}
-    rows = session.execute(select(Territory.id, Territory.name).where(Territory.id.in_(wanted)))
-    return {i: name for i, name in rows}
+    return TerritoryRepository(session).names(ids)
 
 
 def region_timezones(session: Session, codes: Iterable[str | None]) -> dict[str, str]:
