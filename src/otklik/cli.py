@@ -179,8 +179,8 @@ def demo(
     host: str | None = None,
     port: int | None = None,
 ) -> None:
-    """Set up the demo (migrations, five regions, organizations, users, 90 days of messages)
-    and serve it."""
+    """Set up the demo (migrations, five regions, organizations, users, 90 days of messages,
+    Karelia's archive of the year before them) and serve it."""
     if export is not None:
         from otklik.demo.stream import export_jsonl
 
@@ -224,11 +224,14 @@ def demo(
 
 
 def _load_demo_messages(seed: int, total: int) -> None:
-    """Store the generated stream once and run the language stages over it."""
+    """Store the generated stream (and Karelia's archive before it) once and run the
+    language stages over them."""
     from otklik.audit.actor import Actor
     from otklik.db.session import session_scope
     from otklik.demo import loader, routing, simulation
-    from otklik.demo.stream import generate_stream
+    from otklik.demo.archive import archive_size, import_archive
+    from otklik.demo.karelia import window_start
+    from otklik.demo.stream import default_end, generate_stream
     from otklik.intake.files import RowResult
     from otklik.intake.importer import import_rows
     from otklik.intake.tasks import enrich_pending
@@ -239,20 +242,26 @@ def _load_demo_messages(seed: int, total: int) -> None:
         routing.load_policies(session, Actor.system("demo"))
         routing.load_routing(session, Actor.system("demo"))
         loader.load_channel_places(session, Actor.system("demo"))
-    rows = (RowResult(n, m) for n, m in enumerate(generate_stream(seed=seed, total=total), 1))
+    end = default_end()
+    rows = (RowResult(n, m) for n, m in enumerate(
+        generate_stream(seed=seed, total=total, end=end), 1))
+    archive = archive_size(total)
     with progress_bar() as bar:
+        task = bar.add_task("Karelia's archive", total=archive)
+        import_archive(seed, archive, end, progress=lambda n: bar.advance(task, n))
         task = bar.add_task("messages", total=total)
         import_rows(rows, enqueue=False, progress=lambda n: bar.advance(task, n))
-        task = bar.add_task("enrichment", total=total)
+        task = bar.add_task("enrichment", total=total + archive)
         enrich_pending(progress=lambda n: bar.advance(task, n))
         task = bar.add_task("cases", total=total)
-        cases = simulation.build_all_cases(progress=lambda n: bar.advance(task, n))
+        cases = simulation.build_all_cases(progress=lambda n: bar.advance(task, n),
+                                           since=window_start(end))
         task = bar.add_task("90 days of work", total=cases)
         simulation.simulate_work(seed, progress=lambda n: bar.advance(task, n))
     from otklik.demo.decisions import load_demo_decisions
 
     with session_scope() as session:
-        load_demo_decisions(session, Actor.system("demo"))
+        load_demo_decisions(session, Actor.system("demo"), end)
 
 
 def _reset_database(current: Settings) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,9 @@ from typer.testing import CliRunner
 
 from otklik.config import get_settings
 from otklik.db.session import reset_engine_cache
+from otklik.demo.archive import archive_size
 
-DEMO_USERS = ("admin", "operator", "curator", "executor", "analyst", "head")
+DEMO_USERS = ("admin", "operator", "curator", "executor", "analyst", "head", "deputy")
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +64,9 @@ def test_second_run_reuses_and_stats_count_everything(demo_db: str) -> None:
     for key in ("regions", "territories", "organizations", "users", "messages", "cases",
                 "cases_by_status", "overdue", "problems"):
         assert key in after
-    assert after["messages"] == 400 and after["users"] == 6 and after["cases"] > 0
+    # the 400 messages of the live stream and Karelia's archive of the year before them
+    assert after["messages"] == 400 + archive_size(400) and after["users"] == len(DEMO_USERS)
+    assert after["cases"] > 0
     assert after["regions"] >= 5 and after["organizations"] > 100
 
 
@@ -74,3 +78,41 @@ def test_export_writes_an_importable_stream(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = out.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 50 and all(json.loads(line)["text"] is not None for line in lines)
+
+
+def test_karelia_has_its_year_of_messages_and_decisions(demo_db: str) -> None:
+    from sqlalchemy import func, select
+
+    from otklik.db.session import session_scope
+    from otklik.demo import karelia
+    from otklik.models.case import CaseMessage
+    from otklik.models.decision import Decision
+    from otklik.models.message import Message
+
+    with session_scope() as session:
+        first_live = session.scalar(select(func.min(Message.created_at))
+                                    .where(Message.region_code != "86"))
+        archived = session.scalar(select(func.count()).select_from(Message).where(
+            Message.created_at < first_live))
+        in_cases = session.scalar(select(func.count()).select_from(CaseMessage).join(
+            Message, Message.id == CaseMessage.message_id).where(
+            Message.created_at < first_live - timedelta(days=1)))
+        decisions = session.scalar(select(func.count()).select_from(Decision).where(
+            Decision.region_code == "86"))
+    assert archived and archived >= archive_size(400) - 5
+    assert in_cases == 0  # the archive gets no case cards
+    assert decisions == karelia.DECISIONS_PER_YEAR
+
+
+def test_the_deputy_sees_the_analytics_of_their_district_only(demo_db: str) -> None:
+    from otklik.app import create_app
+
+    with TestClient(create_app(get_settings())) as client:
+        client.post("/api/v1/auth/login", json={"username": "deputy", "password": "demo"})
+        year = {"region_code": "86", "date_from": (date.today() - timedelta(days=364)).isoformat()}
+        own = client.get("/api/v1/analytics/dashboard", params=year)
+        assert own.status_code == 200
+        areas = own.json()["areas"]
+        assert areas and {a["name"] for a in areas} <= {"Кондопожский район"}
+        other = client.get("/api/v1/analytics/dashboard", params={"region_code": "68"})
+        assert other.status_code == 404

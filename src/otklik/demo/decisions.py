@@ -1,5 +1,7 @@
-"""Demo management decisions following the stories of DESIGN.md, dated inside the demo's
-90-day window so the registry shows each decision's effect on the messages.
+"""Demo management decisions following the stories of DESIGN.md: the stories' decisions
+dated inside the demo's 90-day window, and Karelia's year of decisions (about 70, planned by
+:mod:`otklik.demo.karelia` across its archive and the window), so the registry shows each
+decision's effect on the messages.
 
 Call :func:`load_demo_decisions` after the demo's messages and cases are loaded.
 """
@@ -8,24 +10,22 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from otklik.analytics.schemas import reporting_day
+from otklik.analytics.schemas import day_start_utc, reporting_day
 from otklik.audit.actor import Actor
 from otklik.db.base import utcnow
 from otklik.decisions.schemas import DecisionCreate
 from otklik.decisions.service import create_decision
+from otklik.demo import karelia
+from otklik.demo.stream_vocab import load_regions
 from otklik.models.case import Case, Problem
 from otklik.models.decision import Decision
 from otklik.models.message import Message
 from otklik.models.territory import Territory, TerritoryLevel
-
-#: Karelia takes about 70 decisions a year on residents' messages: ~17 in 90 days.
-KARELIA_PER_YEAR = 70
-SEED = 70
 
 
 @dataclass
@@ -67,37 +67,6 @@ STORIES = [
           topics=["utilities"], places=["Лаганский"], problem_like=["Лагань", "вод"]),
 ]
 
-#: (topic, title template, who decides, budget range in millions or None) for Karelia.
-KARELIA_TEMPLATES = [
-    ("roads", "Ямочный ремонт улиц: {place}", "Министерство транспорта Республики Карелия",
-     (3, 40)),
-    ("roads", "Включение дороги в программу ремонта: {place}", "Правительство Республики Карелия",
-     (20, 150)),
-    ("utilities", "Замена участка водопровода: {place}", "Министерство строительства и ЖКХ",
-     (5, 60)),
-    ("utilities", "Проверка качества питьевой воды: {place}", "Роспотребнадзор по Карелии", None),
-    ("waste", "Дополнительные контейнерные площадки: {place}", "Региональный оператор ТКО",
-     (1, 8)),
-    ("transport", "Новый автобусный рейс по просьбам жителей: {place}",
-     "Министерство транспорта Республики Карелия", None),
-    ("improvement", "Благоустройство двора по обращениям жителей: {place}",
-     "Администрация муниципалитета", (2, 15)),
-    ("health", "Выездная бригада врачей: {place}",
-     "Министерство здравоохранения Республики Карелия", None),
-    ("housing", "Внеплановая проверка управляющей компании: {place}",
-     "Государственная жилищная инспекция Республики Карелия", None),
-    ("education", "Ремонт кровли школы: {place}", "Министерство образования Республики Карелия",
-     (4, 25)),
-    ("communications", "Подключение посёлка к мобильному интернету: {place}",
-     "Министерство цифрового развития Республики Карелия", (1, 10)),
-]
-
-
-def _end(session: Session) -> date:
-    latest = session.scalar(select(func.max(Message.created_at)))
-    return reporting_day(latest or utcnow())
-
-
 def _municipalities(session: Session, region: str, fragments: list[str]) -> list[int]:
     if not fragments:
         return []
@@ -125,39 +94,62 @@ def _exists(session: Session, region: str, title: str) -> bool:
         Decision.region_code == region, Decision.title == title).limit(1)) is not None
 
 
-def _karelia(session: Session, end: date) -> list[_Plan]:
-    rng = random.Random(SEED)
-    places = list(session.execute(select(Territory.name).where(
-        Territory.level == TerritoryLevel.municipality, Territory.region_code == "86")
-        .order_by(Territory.population.desc().nulls_last()).limit(12)).scalars())
-    count = round(KARELIA_PER_YEAR * 90 / 365)
+def _karelia(session: Session, end: datetime) -> list[tuple[_Plan, date]]:
+    """The year's planned decisions of Karelia (see :mod:`otklik.demo.karelia`) as plans,
+    each with its date; those in the live window link the biggest problems of the subject."""
+    rng = random.Random(karelia.SEED)
+    settlements = [(s.municipality, s.population)
+                   for s in load_regions()[karelia.REGION].settlements]
     plans = []
-    for i in range(count):
-        topic, template, who, budget = KARELIA_TEMPLATES[i % len(KARELIA_TEMPLATES)]
-        place = places[rng.randrange(len(places))] if places else "Петрозаводск"
-        millions = rng.randint(*budget) if budget else None
-        plans.append(_Plan(
-            "86", template.format(place=place), who, rng.randrange(3, 88),
-            millions * 1_000_000 if millions else None,
-            "Решение принято по итогам анализа сообщений жителей, поступивших в ЦУР.",
-            topics=[topic], places=[place]))
+    for planned in karelia.plan_decisions(end, settlements):
+        ids = _municipalities(session, karelia.REGION, [planned.municipality])
+        if not ids:
+            continue  # the region's territories are not loaded
+        territory = session.get(Territory, ids[0])
+        assert territory is not None
+        template = planned.template
+        millions = rng.randint(*template.budget) if template.budget else None
+        plan = _Plan(
+            karelia.REGION, karelia.decision_title(planned, territory.name),
+            template.decided_by, 0, millions * 1_000_000 if millions else None,
+            "Решение принято по итогам анализа сообщений жителей, поступивших в ЦУР "
+            f"Республики Карелия: тема «{template.title.lower()}», {territory.name}.",
+            topics=[template.topic], places=[territory.name])
+        plans.append((plan, planned.day))
     return plans
 
 
-def load_demo_decisions(session: Session, actor: Actor) -> int:
-    """Record the stories' decisions and Karelia's yearly-rate set (idempotent by title)."""
-    end = _end(session)
+def _subject_problems(session: Session, region: str, topic: str, municipality_ids: list[int],
+                      before: date, limit: int = 3) -> list[int]:
+    """The biggest problems on the topic in the municipalities seen before the date."""
+    rows = session.execute(
+        select(Problem.id).where(Problem.region_code == region, Problem.topic == topic,
+                                 Problem.municipality_id.in_(municipality_ids),
+                                 Problem.first_seen < day_start_utc(before))
+        .order_by(Problem.size.desc(), Problem.id).limit(limit))
+    return [r[0] for r in rows]
+
+
+def load_demo_decisions(session: Session, actor: Actor, end: datetime | None = None) -> int:
+    """Record the stories' decisions and Karelia's year of decisions (idempotent by title);
+    ``end``: where the demo's stream ends (the latest message by default)."""
+    latest = end or session.scalar(select(func.max(Message.created_at))) or utcnow()
+    today = reporting_day(latest)
+    dated = [(plan, today - timedelta(days=plan.days_before_end)) for plan in STORIES]
     created = 0
-    for plan in [*STORIES, *_karelia(session, end)]:
+    for plan, decided_on in [*dated, *_karelia(session, latest)]:
         if _exists(session, plan.region, plan.title):
             continue
         municipalities = _municipalities(session, plan.region, plan.places)
         if plan.places and not municipalities:
             continue  # the region's territories are not loaded
+        problems = _problems(session, plan.region, plan.problem_like)
+        if not problems and plan.region == karelia.REGION and plan.topics:
+            problems = _subject_problems(session, plan.region, plan.topics[0], municipalities,
+                                         decided_on)
         create_decision(session, actor, DecisionCreate(
             region_code=plan.region, title=plan.title, decided_by=plan.decided_by,
-            decided_on=end - timedelta(days=plan.days_before_end), budget_rub=plan.budget,
-            text=plan.text, topics=plan.topics, territory_ids=municipalities,
-            problem_ids=_problems(session, plan.region, plan.problem_like)))
+            decided_on=decided_on, budget_rub=plan.budget, text=plan.text,
+            topics=plan.topics, territory_ids=municipalities, problem_ids=problems))
         created += 1
     return created

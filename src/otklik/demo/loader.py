@@ -27,6 +27,10 @@ from otklik.territories.repository import TerritoryRepository
 #: The executor demo user answers for this municipality (the Michurinsk overpass story).
 EXECUTOR_MUNICIPALITY_HINT = "города Мичуринска"
 HOME_REGION = "68"
+#: The deputy demo user: a member of Karelia's legislature (DESIGN.md story 1) who sees the
+#: analytics of their district.
+DEPUTY_REGION = "86"
+DEPUTY_DISTRICT = "Кондопожский район"
 
 
 @dataclass(frozen=True)
@@ -87,10 +91,20 @@ def _executor_organization(session: Session) -> Organization:
     return rows[0]
 
 
+def _deputy_district(session: Session) -> int | None:
+    """The deputy's district: a municipality of Karelia (None when not loaded)."""
+    rows, _ = TerritoryRepository(session).page(
+        Scope.system(), level=TerritoryLevel.municipality, region_code=DEPUTY_REGION,
+        q=DEPUTY_DISTRICT, limit=1)
+    return rows[0].id if rows else None
+
+
 def load_users(session: Session, actor: Actor, password: str) -> list[DemoLogin]:
-    """Create the demo users (admin, operator, curator, executor, analyst, head)."""
+    """Create the demo users (admin, operator, curator, executor, analyst, head, and a
+    deputy of Karelia's legislature scoped to their district)."""
     accounts = AccountRepository(session)
     executor_org = _executor_organization(session)
+    district = _deputy_district(session)
     plan = [
         ("admin", Role.admin, "Администратор Отклика", True, None),
         ("operator", Role.operator, "Оператор ЦУР Тамбовской области", False, None),
@@ -99,17 +113,25 @@ def load_users(session: Session, actor: Actor, password: str) -> list[DemoLogin]
         ("analyst", Role.analyst, "Аналитик (все регионы)", True, None),
         ("head", Role.head, "Руководитель: Правительство Тамбовской области", False, None),
     ]
+    if district is not None:
+        plan.append(("deputy", Role.deputy, "Депутат Законодательного Собрания Республики "
+                     f"Карелия ({DEPUTY_DISTRICT})", False, None))
     logins: list[DemoLogin] = []
     for username, role, full_name, all_regions, organization_id in plan:
+        deputy = role == Role.deputy
+        region = DEPUTY_REGION if deputy else HOME_REGION
         if accounts.by_username(username) is None:
             create_user(session, actor, UserCreate(
                 username=username, password=password, role=role, full_name=full_name,
-                all_regions=all_regions, region_codes=[] if all_regions else [HOME_REGION],
+                all_regions=all_regions, region_codes=[] if all_regions else [region],
                 organization_id=organization_id,
+                territory_ids=[district] if deputy and district is not None else [],
             ), is_demo=True)
         scope = "все регионы" if all_regions else "Тамбовская область"
         if organization_id:
             scope = executor_org.name
+        if deputy:
+            scope = f"Республика Карелия: {DEPUTY_DISTRICT}"
         logins.append(DemoLogin(username, role, scope))
     _demo_views(session, accounts.by_username("operator"))
     return logins

@@ -80,13 +80,16 @@ def _executor_actor(session, case: Case) -> Actor:  # type: ignore[no-untyped-de
     return Actor(label=label, scope=Scope.system())
 
 
-def build_all_cases(progress: Progress | None = None, bucket: timedelta = timedelta(hours=6)
-                    ) -> int:
-    """Turn every enriched message into cases, at the time it arrived (in time buckets);
-    returns how many cases exist."""
+def build_all_cases(progress: Progress | None = None, bucket: timedelta = timedelta(hours=6),
+                    since: datetime | None = None) -> int:
+    """Turn every enriched message (written from ``since`` on, when given: the archive
+    before it gets no cases) into cases, at the time it arrived (in time buckets); returns
+    how many cases exist."""
+    query = select(Message.id, Message.created_at).order_by(Message.created_at, Message.id)
+    if since is not None:
+        query = query.where(Message.created_at >= since)
     with session_scope() as session:
-        rows = session.execute(select(Message.id, Message.created_at)
-                               .order_by(Message.created_at, Message.id)).all()
+        rows = session.execute(query).all()
     batch: list[int] = []
     bucket_end: datetime | None = None
     for message_id, created_at in rows:

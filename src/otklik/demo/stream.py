@@ -35,7 +35,7 @@ from otklik.demo.stream_vocab import (
 )
 from otklik.intake.schemas import IncomingMessage
 
-__all__ = ["DEMO_META_KEY", "REGION_CODES", "export_jsonl", "generate_stream"]
+__all__ = ["DEMO_META_KEY", "REGION_CODES", "default_end", "export_jsonl", "generate_stream"]
 
 REGION_CODES = ("86", "68", "85", "36", "07")
 # Target shares of messages by source, and the mean thread size each source tends to have;
@@ -87,7 +87,8 @@ REPEAT_PREFIXES = (
 )
 
 
-def _default_end() -> datetime:
+def default_end() -> datetime:
+    """Where the stream ends by default: the current hour (UTC)."""
     now = datetime.now(UTC)
     return now.replace(minute=0, second=0, microsecond=0)
 
@@ -548,7 +549,7 @@ def generate_stream(
     """
     if total < 1 or days < 1:
         return
-    builder = StreamBuilder(seed, days, end or _default_end(), total)
+    builder = StreamBuilder(seed, days, end or default_end(), total)
     drafts = builder.build()
     yield from finalize(drafts, random.Random(seed * 1_000_003 + 17))
 
