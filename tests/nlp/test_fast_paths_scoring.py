@@ -87,3 +87,22 @@ def test_sentiment_probas_equal_proba_row_by_row() -> None:
     batch = lexicon.probas(scores)
     assert np.array_equal(batch, np.vstack([lexicon.proba(s) for s in scores]))
     assert lexicon.probas([]).shape == (0, 3)
+
+
+def test_dedup_batch_keys_equal_one_by_one() -> None:
+    from otklik.nlp import dedup
+    from otklik.nlp.base import Doc
+
+    texts = [*STREET_TEXTS, *PLACE_TEXTS, STREET_TEXTS[0], PLACE_TEXTS[0] + " Помогите!"]
+    values = [v for v in dedup.hashvalues_batch(texts) if v is not None]
+    matrix = np.stack(values)
+    stage = dedup.DedupStage()
+    assert dedup._batch_signatures(matrix) == [dedup.encode_signature(v) for v in values]
+    assert stage._batch_band_keys(matrix) == [stage._band_keys(v) for v in values]
+    docs = [Doc(id=str(i), text=t) for i, t in enumerate(texts)]
+    batch = dedup.DedupStage().process(docs)
+    single = dedup.DedupStage()
+    one_by_one = [single.check(d.id, d.text) for d in docs]
+    assert [(r.value, r.confidence, r.explain) for r in batch] == [
+        (r.value, r.confidence, r.explain) for r in one_by_one]
+    assert any(r.value["duplicate_of"] for r in batch)

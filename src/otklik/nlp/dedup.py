@@ -44,8 +44,10 @@ _PERM_A = np.asarray(_PROTO.permutations[0], dtype=np.uint32)
 _PERM_B = np.asarray(_PROTO.permutations[1], dtype=np.uint32)
 _FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35),
            np.uint32(16))
-# Shingles hashed in one numpy block (x 64 permutations x 4 bytes: ~16 MB at most).
-_BLOCK_SHINGLES = 65_536
+# Shingles hashed in one numpy block (x 64 permutations x 4 bytes: ~2 MB). Small enough for
+# the permuted block to stay in the CPU cache: 65,536 (16 MB) made the MinHash of a batch
+# three times slower, most of all on a busy machine, where memory bandwidth is shared.
+_BLOCK_SHINGLES = 8_192
 
 
 def canonical(text: str) -> str:
@@ -161,6 +163,15 @@ def encode_signature(values: np.ndarray) -> str:
     return base64.urlsafe_b64encode(values.astype(">u2").tobytes()).decode("ascii").rstrip("=")
 
 
+def _batch_signatures(matrix: np.ndarray) -> list[str]:
+    """:func:`encode_signature` of each row of a (texts x 64) matrix, converted at once."""
+    raw = matrix.astype(">u2").tobytes()
+    width = NUM_PERM * 2
+    encode = base64.urlsafe_b64encode
+    return [encode(raw[i : i + width]).decode("ascii").rstrip("=")
+            for i in range(0, len(raw), width)]
+
+
 def decode_signature(signature: str) -> np.ndarray:
     """Inverse of :func:`encode_signature`; raises ValueError on a malformed string."""
     raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
@@ -212,6 +223,15 @@ class DedupStage(Stage):
 
     def _band_keys(self, values: np.ndarray) -> list[bytes]:
         return [values[start:end].tobytes() for start, end in self._bands]
+
+    def _batch_band_keys(self, matrix: np.ndarray) -> list[list[bytes]]:
+        """:meth:`_band_keys` of each row of a (texts x 64) matrix, band by band."""
+        columns = []
+        for start, end in self._bands:
+            raw = np.ascontiguousarray(matrix[:, start:end]).tobytes()
+            width = (end - start) * matrix.itemsize
+            columns.append([raw[i : i + width] for i in range(0, len(raw), width)])
+        return [list(keys) for keys in zip(*columns, strict=True)]
 
     def _add(
         self, doc_id: str, values: np.ndarray, root: str | None, keys: list[bytes] | None = None
@@ -267,7 +287,8 @@ class DedupStage(Stage):
         if not found:
             return None, 0.0
         rows = np.fromiter(found, dtype=np.intp, count=len(found))
-        sims = np.count_nonzero(self._matrix[rows] == values, axis=1) / NUM_PERM
+        # The equal values per row (a sum of booleans: count_nonzero's wrapper costs more).
+        sims = (self._matrix[rows] == values).sum(axis=1) / NUM_PERM
         ok = np.flatnonzero(sims >= self.threshold)
         if not len(ok):
             return None, 0.0
@@ -281,19 +302,24 @@ class DedupStage(Stage):
         text: str,
         values: np.ndarray | None = None,
         canon_len: int | None = None,
+        key: str | None = None,
+        band_keys: list[bytes] | None = None,
     ) -> StageResult:
         """Compute the key of one text, look it up, then index it.
 
         ``values`` (the text's :func:`hashvalues`) and ``canon_len`` (the length of its
-        :func:`canonical` form) save the work when the caller computed them already.
+        :func:`canonical` form) save the work when the caller computed them already, and
+        so do ``key`` (their :func:`encode_signature`) and ``band_keys`` (their LSH bands).
         """
         if canon_len is None or values is None:
             canon = canonical(text)
             canon_len = len(canon)
             values = _hash_canonicals([canon])[0]
+            key = band_keys = None
         if values is None:
             return StageResult({"key": "", "duplicate_of": None}, 0.0, {"reason": "empty"})
-        key = encode_signature(values)
+        if key is None:
+            key = encode_signature(values)
         explain: dict[str, Any] = {"shingles": max(canon_len - SHINGLE + 1, 1)}
         if canon_len < self.min_chars:
             explain["reason"] = "too short to compare"
@@ -305,7 +331,7 @@ class DedupStage(Stage):
             sim = float(np.mean(self._matrix[self._rows[first]] == values)) if dup else 0.0
             explain["replayed"] = True
             return StageResult({"key": key, "duplicate_of": dup}, round(sim, 3), explain)
-        keys = self._band_keys(values)
+        keys = band_keys or self._band_keys(values)
         match, sim = self._best_match(values, exclude=doc_id, keys=keys)
         root = self._root[match] if match else None
         self._add(doc_id, values, root, keys)
@@ -323,10 +349,23 @@ class DedupStage(Stage):
             batch_values = _hash_canonicals(canons)
         except Exception:  # noqa: BLE001 - fall back to one text at a time below
             batch_values = [None] * len(docs)
-        results: list[StageResult] = []
-        for doc, text, canon, values in zip(docs, texts, canons, batch_values, strict=True):
+        # Signatures and LSH band keys of the whole batch, converted at once.
+        hashed = [i for i, values in enumerate(batch_values) if values is not None]
+        sigs: list[str | None] = [None] * len(docs)
+        bands: list[list[bytes] | None] = [None] * len(docs)
+        if hashed:
             try:
-                results.append(self.check(str(doc.id), text, values, len(canon)))
+                matrix = np.stack([v for v in batch_values if v is not None])
+                for i, sig, keys in zip(hashed, _batch_signatures(matrix),
+                                        self._batch_band_keys(matrix), strict=True):
+                    sigs[i], bands[i] = sig, keys
+            except Exception:  # noqa: BLE001 - check() computes them one by one
+                pass
+        results: list[StageResult] = []
+        for doc, text, canon, values, sig, keys in zip(docs, texts, canons, batch_values, sigs,
+                                                       bands, strict=True):
+            try:
+                results.append(self.check(str(doc.id), text, values, len(canon), sig, keys))
             except Exception as exc:  # noqa: BLE001 - never break the batch
                 results.append(
                     StageResult({"key": "", "duplicate_of": None}, 0.0, {"error": repr(exc)})

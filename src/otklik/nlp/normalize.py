@@ -136,6 +136,13 @@ _MIXED_PUNCT_RE = re.compile(r"[!?]{2,}")  # "?!?!" -> "?!"
 _DOTS_RE = re.compile(r"\.{4,}|…")
 # Something for one of the three punctuation passes to do (checked in one scan).
 _PUNCT_WORK_RE = re.compile(r"([!?()*~_=+#<>|/\\-])\1|[!?]{2}|\.{4}|…")
+# What _PUNCT_WORK_RE finds, as plain substrings: a few "in" checks cost less than the scan.
+_PUNCT_WORK_NEEDLES = (*(c + c for c in "!?()*~_=+#<>|/\\-"), "!?", "?!", "....", "…")
+# Three letters that are equal case-insensitively ("Ооо") are three equal characters of the
+# lowercased text, which a plain back-reference finds several times faster than the
+# case-insensitive one. str.lower() maps each character as the pattern's case-insensitive
+# match compares it, except "İ" (two characters) and "Σ" (final sigma depends on context).
+_TRIPLE_RE = re.compile(r"(.)\1\1", re.S)
 _SPACES_RE = re.compile(r"[ ]{2,}")
 _NEWLINES_RE = re.compile(r"\s*\n\s*")
 
@@ -143,6 +150,18 @@ _NEWLINES_RE = re.compile(r"\s*\n\s*")
 def extract_emoji(text: str) -> list[str]:
     """Return the emoji found in a text, in order."""
     return EMOJI_RE.findall(text)
+
+
+def _may_repeat_letters(text: str) -> bool:
+    """False only when ``_REPEAT_LETTER_RE`` cannot match (a cheap pre-check)."""
+    if "İ" in text or "Σ" in text:
+        return True
+    return _TRIPLE_RE.search(text.lower()) is not None
+
+
+def _has_punct_work(text: str) -> bool:
+    """``_PUNCT_WORK_RE.search(text)`` as substring checks."""
+    return any(needle in text for needle in _PUNCT_WORK_NEEDLES)
 
 
 def normalize_text(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> tuple[str, dict[str, Any]]:
@@ -188,9 +207,11 @@ def normalize_text(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> tuple[str, 
             explain["emoji_top"] = [e for e, _ in counts.most_common(5)]
         text = _EMOJI_LEFTOVER_RE.sub("", text)
 
-    text, n_rep = _REPEAT_LETTER_RE.subn(r"\1", text)
+    n_rep = 0
+    if _may_repeat_letters(text):
+        text, n_rep = _REPEAT_LETTER_RE.subn(r"\1", text)
     n_rep_p = 0
-    if _PUNCT_WORK_RE.search(text):
+    if _has_punct_work(text):
         text, n_rep_p = _REPEAT_PUNCT_RE.subn(r"\1", text)
         text = _MIXED_PUNCT_RE.sub(lambda m: "".join(dict.fromkeys(m.group(0))), text)
         text = _DOTS_RE.sub("...", text)

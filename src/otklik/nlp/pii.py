@@ -54,6 +54,7 @@ _LOCAL_PHONE_RE = re.compile(
     r"(?:тел\w*\.?|звон\w*|т\.)\s*:?\s*(?P<num>\d{1,3}[\s-]\d{2}[\s-]\d{2})(?!\d)", re.I
 )
 _DIGIT_RUN_RE = re.compile(r"\d+")
+_LOCAL_NUMBER_TAIL_RE = re.compile(r"\d[\s-]\d\d[\s-]\d\d")
 _CAP_WORD_RE = re.compile(r"[А-ЯЁ][а-яё]+(?:-[А-ЯЁ][а-яё]+)?|[А-ЯЁ]\.\s?(?:[А-ЯЁ]\.)?")
 _STREET_BEFORE_RE = re.compile(
     r"(?:ул|улиц\w*|пр|просп\w*|пер|переул\w*|бул\w*|пл|площад\w*|им|имени|шоссе|наб\w*|"
@@ -193,18 +194,22 @@ class PiiStage(Stage):
         return [(s.start, s.stop) for s in ndoc.spans if s.type == "PER"]
 
     @staticmethod
-    def _numbers(text: str, longest: int, found: list[tuple[int, int, str]]) -> None:
-        """SNILS, card, passport, INN and phone numbers (``longest``: longest digit run)."""
-        for m in _SNILS_RE.finditer(text):
+    def _numbers(
+        text: str, longest: int, found: list[tuple[int, int, str]], digits: int = 10**9
+    ) -> None:
+        """SNILS, card, passport, INN and phone numbers (``longest``: longest digit run,
+        ``digits``: how many digits the text has; a pattern that needs more is skipped,
+        which changes nothing: SNILS 11, card 13, passport 10, phone 10)."""
+        for m in _SNILS_RE.finditer(text) if digits >= 11 else ():
             # Eleven bare digits are a SNILS only when the word says so (else: a phone).
             ctx = "снилс" in text[max(0, m.start() - 30) : m.start()].lower()
             if valid_snils(m.group(0)) and (ctx or re.search(r"\D", m.group(0))):
                 found.append((m.start(), m.end(), "snils"))
-        if longest >= 4:
+        if longest >= 4 and digits >= 13:
             for m in _CARD_RE.finditer(text):
                 if valid_luhn(m.group(0)):
                     found.append((m.start(), m.end(), "card"))
-        if longest >= 6:
+        if longest >= 6 and digits >= 10:
             for m in _PASSPORT_SPLIT_RE.finditer(text):
                 found.append((m.start("s"), m.end("n"), "passport"))
             for m in _PASSPORT_RE.finditer(text):
@@ -216,7 +221,7 @@ class PiiStage(Stage):
                 bare_ok = len(m.group(0)) == 12 and not _is_phone(m.group(0))
                 if valid_inn(m.group(0)) and (named or bare_ok):
                     found.append((m.start(), m.end(), "inn"))
-        for m in _PHONE_RE.finditer(text):
+        for m in _PHONE_RE.finditer(text) if digits >= 10 else ():
             if _is_phone(m.group(0)):
                 start = m.start() + len(m.group(0)) - len(m.group(0).lstrip(" -‐)"))
                 found.append((start, m.end(), "phone"))
@@ -232,10 +237,13 @@ class PiiStage(Stage):
         # Each number pattern needs a run of consecutive digits of some length (3 for SNILS
         # groups and phones, 4 for cards, 6 for passports, 10 for INN): texts without such
         # a run skip the pattern, with the same result.
-        longest = max(map(len, _DIGIT_RUN_RE.findall(text)), default=0)
+        runs = [len(run) for run in _DIGIT_RUN_RE.findall(text)]
+        longest = max(runs, default=0)
         if longest >= 3:
-            self._numbers(text, longest, found)
-        if longest >= 2:
+            self._numbers(text, longest, found, sum(runs))
+        # A local number ("т. 2-34-56") ends in digits, a separator, two digits, a
+        # separator and two digits: a cheap scan for that decides if the pattern can match.
+        if longest >= 2 and _LOCAL_NUMBER_TAIL_RE.search(text):
             for m in _LOCAL_PHONE_RE.finditer(text):
                 found.append((m.start("num"), m.end("num"), "phone"))
         if self.names:

@@ -9,10 +9,12 @@ empty result with the error in ``explain`` — one odd message never stops a run
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +145,10 @@ class Pipeline:
 
     def process(self, records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         """Enrich a batch of ``{"id", "text", ...}`` records; one output record each."""
+        with _collector_paused():
+            return self._process(records)
+
+    def _process(self, records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         docs = self._docs(records)
         results: dict[str, list[StageResult]] = {}
         for stage in self.stages:
@@ -283,6 +289,28 @@ class Pipeline:
             "house": value.get("house"),
             "confidence": _conf(res),
         }
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Hold Python's cyclic garbage collector for the duration of one batch.
+
+    A batch allocates tens of thousands of small dicts and lists (results, explanations)
+    that are freed by reference counting; they still trigger a collection every 700
+    allocations, and every hundredth of those is a full one over every object of the
+    process (the imported libraries alone are ~130,000 objects: ~60 ms each time). That
+    cost ~0.1 ms per message, a fifth of the pipeline. Collections resume after the batch
+    (at most one batch's cyclic garbage waits for them); a collector that was off is
+    left off.
+    """
+    enabled = gc.isenabled()
+    if enabled:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _conf(res: StageResult | None) -> float:
