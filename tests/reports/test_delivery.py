@@ -23,7 +23,7 @@ from otklik.audit.actor import Actor
 from otklik.config import get_settings
 from otklik.models.analytics import ReportFile
 from otklik.models.report_delivery import ReportDelivery
-from otklik.queue import broker, drain
+from otklik.queue import broker, drain, pending_mark
 from otklik.reports import delivery, tasks
 from otklik.reports.schedule import create_schedule, run_due
 
@@ -126,7 +126,11 @@ def test_without_smtp_the_run_records_not_sent(session: Session,
 def test_brief_is_mailed_once_per_recipient(session: Session, smtp: Inbox) -> None:
     stored, rows = _brief(session, "head@region.ru, deputy@duma.ru")
     assert [r.status for r in rows] == ["pending", "pending"]
-    session.commit()  # the jobs are sent after the commit
+    # One job per delivery waits for the commit. (The test's transaction must not commit,
+    # SQLite would keep the data: the jobs are sent here as the commit would send them.)
+    assert pending_mark(session) == 2
+    for row in rows:
+        tasks.deliver_report.send(row.id)
     drain()
     assert sorted(to for to, _ in smtp.received) == [["deputy@duma.ru"], ["head@region.ru"]]
     mail = email.message_from_bytes(smtp.received[0][1], policy=email.policy.default)
