@@ -140,3 +140,18 @@ def test_an_incremental_refresh_keeps_the_cubes_equal(session: Session, world: W
             assert sorted(repo._cube_counts(cube, OCT_NOV, limits, ["topic"], "cases",
                                             cases=True), key=repr) \
                 == sorted(repo.case_counts(OCT_NOV, limits, ["topic"]), key=repr), cube.name
+
+
+def test_the_dashboard_names_topics_by_the_rubricator_in_use(session: Session,
+                                                              world: World) -> None:
+    from otklik.analytics.service import dashboard
+    from otklik.audit.actor import Actor
+    from otklik.nlp.taxonomy import editing
+    from otklik.nlp.taxonomy import service as taxonomy_service
+
+    renamed = editing.rename(taxonomy_service.current_document(session), "roads",
+                             "Дороги, мосты и тротуары")
+    taxonomy_service.save_version(session, Actor.system("tests"), renamed, "переименование",
+                                  activate=True)
+    board = dashboard(session, Actor.system("tests"), OCT_NOV, now=NOW)
+    assert "Дороги, мосты и тротуары" in {t.name for t in board.topics}

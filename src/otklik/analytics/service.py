@@ -8,7 +8,7 @@ federal user sees all.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
@@ -42,7 +42,7 @@ from otklik.analytics.schemas import (
 from otklik.audit.actor import Actor
 from otklik.db.base import utcnow
 from otklik.errors import InvalidInput, NotFound
-from otklik.nlp.taxonomy import load_taxonomy
+from otklik.nlp.taxonomy.service import active_taxonomy
 from otklik.territories.repository import TerritoryRepository
 
 Level = Literal["federal", "okrug", "region", "municipality"]
@@ -73,14 +73,17 @@ def check_filter(session: Session, actor: Actor, flt: AnalyticsFilter) -> None:
             raise NotFound(f"municipality {flt.municipality_id} is outside your scope")
 
 
-def topic_name(code: str | None) -> str:
-    """The Russian name of a topic code."""
-    if not code:
-        return "Без темы"
-    try:
-        return load_taxonomy().name(code)
-    except KeyError:
-        return code
+def topic_namer(session: Session) -> Callable[[str | None], str]:
+    """Names of topic codes in the rubricator in use (the code itself when it is not there,
+    «Без темы» for none)."""
+    taxonomy = active_taxonomy(session)
+    return lambda code: ("Без темы" if not code
+                         else taxonomy.name(code) if code in taxonomy else code)
+
+
+def topic_name(session: Session, code: str | None) -> str:
+    """The Russian name of a topic code in the active taxonomy version."""
+    return topic_namer(session)(code)
 
 
 def _share(part: float, whole: float) -> float:
@@ -199,7 +202,8 @@ class DashboardBuilder:
                 before.get(code, 0), total_before)
             key = code or NO_TOPIC
             rows.append(TopicShare(
-                topic=key, name=topic_name(code), messages=int(now.get(code, 0)), share=share,
+                topic=key, name=topic_name(self.session, code), messages=int(now.get(code, 0)),
+                share=share,
                 messages_previous=int(before.get(code, 0)), share_previous=share_prev,
                 change_pp=round(100 * (share - share_prev), 1),
                 drill=drill("messages", self.flt.narrowed(topic=key))))
@@ -425,7 +429,7 @@ def compare_regions(session: Session, actor: Actor, flt: AnalyticsFilter,
             overdue_share=_ratio(int(p.get("overdue") or 0), int(p.get("cases") or 0)),
             median_first_response_h=p.get("median_first_response_h"),  # type: ignore[arg-type]
             brush_off_rate=_ratio(int(p.get("brush_offs") or 0), int(p.get("answers") or 0)),
-            top_topic=topic_name(top[0]) if top[0] is not None else None,
+            top_topic=topic_name(session, top[0]) if top[0] is not None else None,
             top_topic_share=_ratio(top[1], n),
             drill=drill("messages", base.narrowed(region_code=t.region_code))))
     rows.sort(key=lambda r: -r.messages)

@@ -4,7 +4,6 @@ analysts. Read-only roles (head, deputy) see the same pages without the forms.""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from otklik.analytics.repository import AnalyticsRepository
 from otklik.analytics.schemas import parse_period
+from otklik.analytics.service import topic_namer
 from otklik.audit.actor import Actor
 from otklik.decisions import service
 from otklik.decisions.schemas import DecisionCreate, DecisionRead, DecisionUpdate
@@ -76,12 +76,6 @@ def decisions_page(
         "can_write": can_write(actor), "flashes": take_flashes(request),
         "region_names": _region_names(session, actor),
     })
-
-
-def _topic_namer(session: Session) -> Callable[[str], str]:
-    """A code's name in the rubricator in use (the code itself when it is not there)."""
-    taxonomy = active_taxonomy(session)
-    return lambda code: taxonomy.name(code) if code in taxonomy else code
 
 
 def _region_names(session: Session, actor: Actor) -> dict[str, str]:
@@ -199,7 +193,7 @@ def decision_page(request: Request, decision_id: int, actor: OptionalActor,
         "decision": current, "effect": effect, "effect_error": effect_error, "window": window,
         "linked_problems": problems,
         "linked_places": repo.territories(current.territory_ids),
-        "topic_name": _topic_namer(session),
+        "topic_name": topic_namer(session),
         "region_name": _region_names(session, actor).get(decision.region_code,
                                                          decision.region_code),
         "can_write": can_write(actor), "flashes": take_flashes(request), "errors": [],

@@ -233,7 +233,7 @@ def drill_page(
         **user_context(actor, session), "result": result, "flt": flt, "params": params,
         "queue": queue_url(params), "page": page,
         "pages": max(1, -(-result.total // limit)), "query": urlencode(params),
-        "topic_name": service.topic_name, "back": "/analytics?" + urlencode(flt.params()),
+        "topic_name": service.topic_namer(session), "back": "/analytics?" + urlencode(flt.params()),
     })
 
 
