@@ -3,6 +3,10 @@ straightforward code gives (see test_fast_paths.py for the other stages)."""
 
 from __future__ import annotations
 
+import random
+import re
+import sys
+
 import numpy as np
 import pytest
 
@@ -106,3 +110,38 @@ def test_dedup_batch_keys_equal_one_by_one() -> None:
     assert [(r.value, r.confidence, r.explain) for r in batch] == [
         (r.value, r.confidence, r.explain) for r in one_by_one]
     assert any(r.value["duplicate_of"] for r in batch)
+
+
+_ORIGINAL_BARE_HEAD = r"(?<![А-Яа-яЁё])(?:на|по|от|около|возле|у)\s+"
+_ORIGINAL_TYPE_FIRST_START = r"(?<![А-Яа-яЁё])(?:ул|пр|пер|ш|б|наб|пл|мк|ми|туп|алле|кв)"
+
+
+def test_case_sensitive_start_pattern_covers_every_case_variant() -> None:
+    # Every character that a case-insensitive letter of the type words matches (across all of
+    # Unicode) is listed in the case-sensitive start pattern.
+    every_char = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF)
+    pattern = address._TYPE_FIRST_START_RE.pattern
+    for letter in set("улпршбнамкитве"):
+        for variant in set(re.findall(letter, every_char, re.IGNORECASE)):
+            assert variant in pattern, (letter, variant)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_street_patterns_rewritten_for_speed_match_the_originals(seed: int) -> None:
+    rng = random.Random(seed)
+    alphabet = "улпершбнамкитвоУЛПЕРШБНАМКИТВОᲄᲅᲀᲂёЁ -.1Ж"
+    texts = STREET_TEXTS + PLACE_TEXTS + [
+        "около Гагарина 5", "на Ленина 3а", "возле Мирова д. 2", "у Пушкинского 7",
+        "пон Ленина 3", "оноколо Ленина 5", "кᲀ-л Южный 4", "ᲄуп. Глухой 1",
+    ] + ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(20_000)]
+    bare_head = address._BARE_RE.pattern.split(r"\s+", 1)[0] + r"\s+"
+    original_bare = re.compile(address._BARE_RE.pattern.replace(bare_head, _ORIGINAL_BARE_HEAD))
+    assert original_bare.pattern.startswith(_ORIGINAL_BARE_HEAD)
+    original_start = re.compile(_ORIGINAL_TYPE_FIRST_START, re.IGNORECASE)
+    for text in texts:
+        old = [(m.span(), m.groupdict()) for m in original_bare.finditer(text)]
+        assert [(m.span(), m.groupdict()) for m in address._BARE_RE.finditer(text)] == old
+        starts = {m.start() for m in address._TYPE_FIRST_START_RE.finditer(text)}
+        assert {m.start() for m in original_start.finditer(text)} <= starts
+        assert ([m.span() for m in address._type_first_matches(text)]
+                == [m.span() for m in address._TYPE_FIRST_RE.finditer(text)])

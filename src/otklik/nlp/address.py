@@ -124,7 +124,10 @@ _TYPE_AFTER_RE = re.compile(
 )
 # "на Ленина 3а", "по Гагарина, 15": a genitive surname-like name and a house number.
 _BARE_RE = re.compile(
-    r"(?<![А-Яа-яЁё])(?:на|по|от|около|возле|у)\s+"
+    # "(?<![А-Яа-яЁё])(?:на|по|от|около|возле|у)" with the look-behind after each first
+    # letter: the pattern then begins with literals and the scan skips other positions fast.
+    r"(?:н(?<![А-Яа-яЁё]н)а|п(?<![А-Яа-яЁё]п)о|о(?<![А-Яа-яЁё]о)т|о(?<![А-Яа-яЁё]о)коло"
+    r"|в(?<![А-Яа-яЁё]в)озле|у(?<![А-Яа-яЁё]у))\s+"
     r"(?P<name>[А-ЯЁ][а-яё]+(?:ова|ева|ина|ына|ого|ского|цкого|ской))\s*,?\s*"
     r"(?:д\.\s*|дом\s+)?"
     + _HOUSE.replace("(?P<house>", "(?P<house2>")
@@ -137,8 +140,14 @@ _HOUSE_AFTER_RE = re.compile(_HOUSE_LEAD + _HOUSE + r"(?![\d%])")
 # regular expression that must try twelve alternatives at every character is slow).
 _TYPE_AFTER_WORDS = ("улиц", "проспект", "переул", "шоссе", "бульвар", "проезд", "набережн",
                      "площад")
+# Where _TYPE_FIRST_RE can start: one of "ул пр пер ш б наб пл мк ми туп алле кв" in any case
+# after a non-letter. Written case-sensitively with every character the case-insensitive
+# pattern accepts ("т" also matches "ᲄ", "ᲅ"; "в" matches "ᲀ"; tests check the lists) and
+# with a character class first, so that the scan skips the other positions fast.
 _TYPE_FIRST_START_RE = re.compile(
-    r"(?<![А-Яа-яЁё])(?:ул|пр|пер|ш|б|наб|пл|мк|ми|туп|алле|кв)", re.IGNORECASE
+    r"[уУпПшШбБнНмМтТᲄᲅаАкК](?<![А-Яа-яЁё].)"
+    r"(?:(?<=[уУ])[лЛ]|(?<=[пП])[рРеЕлЛ]|(?<=[шШбБ])|(?<=[нН])[аА][бБ]|(?<=[мМ])[кКиИ]"
+    r"|(?<=[тТᲄᲅ])[уУ][пП]|(?<=[аА])[лЛ][лЛ][еЕ]|(?<=[кК])[вВᲀ])"
 )
 
 

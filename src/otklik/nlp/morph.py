@@ -55,7 +55,7 @@ def lemma(word: str) -> str:
 
 def lemmatize(tokens: Iterable[str]) -> list[str]:
     """Lemmatize a token sequence (cached per word)."""
-    return [lemma(t) for t in tokens]
+    return list(map(lemma, tokens))
 
 
 def prepare(doc: Doc) -> Doc:

@@ -39,6 +39,7 @@ from otklik.nlp.territory_text import (
     _muni_context,
     _not_a_place,
     _quiet,
+    _quiet_word,
     _region_context,
     _span_common_level,
     _Token,
@@ -87,10 +88,11 @@ class TerritoryStage(Stage):
         tokens = _tokens(text)
 
         street_spans = [(s.start, s.end) for s in streets]
+        span = tokens.span
 
         def in_street(i: int, j: int) -> bool:
             for t in range(i, j):
-                start, end = tokens.span(t)
+                start, end = span(t)
                 for s_start, s_end in street_spans:
                     if start >= s_start and end <= s_end:
                         return True
@@ -101,14 +103,23 @@ class TerritoryStage(Stage):
         # come of it; most ordinary words found in the gazetteer ("уже", "раз") are such.
         spans: list[_Mention | tuple[int, int, int]] = []
         quiet = False
+        entries = ix.entries
+        surface = tokens.surface
         for i, j, entry in ix.find_entries(tokens.stems):
-            if streets and in_street(i, j):
+            if street_spans and in_street(i, j):
                 continue
-            cands = ix.entries[entry]
-            if j - i == 1 and cands[0] >> _SHIFT == SETTLEMENT and _quiet(tokens, i):
-                spans.append((i, j, entry))
-                quiet = True
-            elif not _not_a_place(tokens, i, j, text):
+            if j - i == 1 and entries[entry][0] >> _SHIFT == SETTLEMENT:
+                # _quiet(tokens, i), with its commonest case (a lowercase word) inline.
+                word = surface(i)
+                if word[:1].isupper():
+                    is_quiet = _quiet(tokens, i)
+                else:
+                    is_quiet = _quiet_word(word) and (i == 0 or tokens.type_word_at(i - 1) is None)
+                if is_quiet:
+                    spans.append((i, j, entry))
+                    quiet = True
+                    continue
+            if not _not_a_place(tokens, i, j, text):
                 spans.append(self._mention(tokens, i, j, entry))
         mentions = [m for m in spans if isinstance(m, _Mention)]
         why: list[str] = []

@@ -133,7 +133,7 @@ class _TokenList(Sequence[_Token]):
     def __init__(self, text: str) -> None:
         self.text = text
         self._matches = list(WORD_RE.finditer(text))
-        self.stems = [stem(m.group()) for m in self._matches]
+        self.stems = list(map(stem, map(re.Match.group, self._matches)))
         self._built: list[_Token | None] = [None] * len(self._matches)
 
     def __len__(self) -> int:
