@@ -162,14 +162,17 @@ def test_changes_refresh_the_rollups_through_the_queue(own_db: Engine,
     # the case request may come before or after the refresh the message request started
     assert len(runs) in (2, 3)
     _assert_fresh(own_db)
-    # Nothing new: a refresh skips the message rollup and the case windows (the allowance
-    # for other hosts' clocks would still count the last request as new).
+    # Nothing new: a refresh skips the case windows (the allowance for other hosts' clocks
+    # would still count the last request as new); the message rollup rebuilds only the days
+    # of the last minutes' enrichments again (a batch committed late by another worker is
+    # caught so), and changes nothing.
     monkeypatch.setattr(tasks, "SKEW", timedelta(0))
     with Session(own_db) as session:
         again = real(session)
         session.commit()
-    assert again.message_days == 0 and again.case_rows is None
+    assert again.message_days <= 2 and again.case_rows is None
     assert again.problem_rows is None
+    _assert_fresh(own_db)
 
 
 def test_requests_are_coalesced_until_the_refresh_starts(own_db: Engine) -> None:

@@ -152,3 +152,27 @@ def test_problem_rollup_equals_direct_counts(session: Session, world: World) -> 
     refresh_problem_rollup(session, now=NOW)  # the window again: same numbers
     assert repo.problem_message_counts(OCT_NOV, limits, rollup=True) == \
         repo.problem_message_counts(OCT_NOV, limits)
+
+
+def test_a_batch_committed_late_by_another_worker_is_still_counted(session: Session,
+                                                                    world: World) -> None:
+    from datetime import timedelta
+
+    from otklik.analytics.rollup import rollup_watermark
+    from otklik.models.message import MessageEnrichment
+
+    refresh_message_rollup(session, full=True)
+    mark = rollup_watermark(session)
+    assert mark is not None
+    # another worker's batch, enriched a minute before the watermark but committed only now
+    late = session.scalars(select(MessageEnrichment).where(
+        MessageEnrichment.relevant.is_(False))).first()
+    assert late is not None
+    late.relevant = True
+    late.enriched_at = mark - timedelta(minutes=1)
+    session.flush()
+    refresh_message_rollup(session)
+    repo = AnalyticsRepository(session)
+    limits = Limits(Scope.system())
+    assert repo.message_counts(OCT_NOV, limits, ["region"], rollup=True) \
+        == repo.message_counts(OCT_NOV, limits, ["region"])

@@ -45,6 +45,9 @@ class RefreshResult:
     days: int
     rows: int
     watermark: datetime | None
+    #: True when enrichments newer than the previous watermark were found (not only the
+    #: overlap's days rebuilt again).
+    advanced: bool = False
 
 
 def rollup_watermark(session: Session) -> datetime | None:
@@ -69,7 +72,10 @@ def refresh_message_rollup(session: Session, *, full: bool = False) -> RefreshRe
     watermark = None if full else rollup_watermark(session)
     e = MessageEnrichment
     newest = session.scalar(select(func.max(e.enriched_at)))
-    if newest is None or (watermark is not None and newest <= watermark):
+    # Nothing within the overlap: a no-op. Within it, the overlap's days are rebuilt again,
+    # so a batch committed late by another worker (its enrichment time older than the
+    # watermark another refresh already moved past) is still counted.
+    if newest is None or (watermark is not None and newest <= watermark - OVERLAP):
         return RefreshResult(0, 0, watermark)
     day = day_expr(session, Message.created_at)
     touched = select(day).distinct().join(e, e.message_id == Message.id)
@@ -103,7 +109,8 @@ def refresh_message_rollup(session: Session, *, full: bool = False) -> RefreshRe
     else:
         mark.value = newest
     session.flush()
-    return RefreshResult(len(days), rows, newest)
+    return RefreshResult(len(days), rows, newest,
+                         advanced=watermark is None or newest > watermark)
 
 
 #: Cases received this many days back are re-counted on every refresh: answers, reopenings

@@ -181,7 +181,7 @@ def refresh_rollups(session: Session, *, full: bool = False, every: bool = False
 
     The message rollup skips itself when no enrichment is newer than its watermark; the case
     and problem rollups are rebuilt when a case changed since their last refresh (or a
-    message day was rebuilt, for problems), or always when ``every`` (the periodic tick) or
+    newer enrichment was rolled up, for problems), or always when ``every`` (the periodic tick) or
     ``full`` (all days)."""
     from otklik.analytics.rollup import (
         case_rollup_watermark,
@@ -197,7 +197,7 @@ def refresh_rollups(session: Session, *, full: bool = False, every: bool = False
     forced = full or every
     cases_due = forced or _requested_after(session, "cases", case_rollup_watermark(session))
     case_rows = refresh_case_rollup(session, now=now, full=full) if cases_due else None
-    problems_due = (forced or messages.days > 0 or problem_rollup_watermark(session) is None
+    problems_due = (forced or messages.advanced or problem_rollup_watermark(session) is None
                     or _requested_after(session, "cases", problem_rollup_watermark(session)))
     problem_rows = refresh_problem_rollup(session, now=now, full=full) if problems_due else None
     return RollupRefresh(messages.days, messages.rows, messages.watermark, case_rows,
