@@ -179,7 +179,8 @@ def refresh_rollups(session: Session, *, full: bool = False, every: bool = False
                     now: datetime | None = None) -> RollupRefresh:
     """Refresh every rollup, serialized with other refreshes; idempotent.
 
-    The message rollup skips itself when no enrichment is newer than its watermark; the case
+    The message rollup skips itself when no enrichment falls within its overlap of the
+    watermark (``rollup.OVERLAP``); the case
     and problem rollups are rebuilt when a case changed since their last refresh (or a
     newer enrichment was rolled up, for problems), or always when ``every`` (the periodic tick) or
     ``full`` (all days)."""
