@@ -289,11 +289,11 @@ class DedupStage(Stage):
         rows = np.fromiter(found, dtype=np.intp, count=len(found))
         # The equal values per row (a sum of booleans: count_nonzero's wrapper costs more).
         sims = (self._matrix[rows] == values).sum(axis=1) / NUM_PERM
-        ok = np.flatnonzero(sims >= self.threshold)
+        ok = (sims >= self.threshold).nonzero()[0]
         if not len(ok):
             return None, 0.0
         # Prefer the earliest arrival among true near-copies: the original, not a repost.
-        k = ok[np.argmin(rows[ok])]
+        k = ok[0] if len(ok) == 1 else ok[np.argmin(rows[ok])]
         return self._ids[int(rows[k])], float(sims[k])
 
     def check(

@@ -111,9 +111,9 @@ def detect_language(text: str) -> tuple[str, float, dict[str, Any]]:
     if letter_share < 0.35 and letters < 20:
         explain["reason"] = "mostly symbols"
         return "unknown", 0.6, explain
-    words = [w.lower() for w in _WORD_RE.findall(sample)]
-    ru_hits = sum(1 for w in words if w in _RU_STOP)
-    en_hits = sum(1 for w in words if w in _EN_STOP)
+    words = list(map(str.lower, _WORD_RE.findall(sample)))
+    ru_hits = sum(map(_RU_STOP.__contains__, words))
+    en_hits = sum(map(_EN_STOP.__contains__, words))
     explain["stop_words"] = {"ru": ru_hits, "en": en_hits}
 
     cyr_share = (cyr + cyr_other) / letters

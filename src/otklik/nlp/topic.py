@@ -391,11 +391,11 @@ class ModelTopicStage(Stage):
         topic_proba = (proba @ layout).tolist()
         best = np.argmax(proba, axis=1).tolist()
         out: list[StageResult] = []
-        for i, row in enumerate(proba):
+        for i, row in enumerate(proba.tolist()):  # plain floats: cheaper than numpy rows
             k = best[i]
             label = classes[k]
             empty = not lemmas[i]
-            confidence = 0.0 if empty else float(row[k])
+            confidence = 0.0 if empty else row[k]
             features = [] if empty else top[i]
             out.append(
                 StageResult(
