@@ -145,3 +145,27 @@ def test_street_patterns_rewritten_for_speed_match_the_originals(seed: int) -> N
         assert {m.start() for m in original_start.finditer(text)} <= starts
         assert ([m.span() for m in address._type_first_matches(text)]
                 == [m.span() for m in address._TYPE_FIRST_RE.finditer(text)])
+
+
+def test_lexicon_canonical_lemmas_cached_per_word_form(monkeypatch: pytest.MonkeyPatch) -> None:
+    from otklik.nlp import topic
+    from otklik.nlp.morph import lemmatize, tokenize
+
+    index = topic.LexiconIndex(topic.load_taxonomy())
+
+    def plain(tokens: list[str], lemmas: list[str]) -> list[str]:
+        out = list(lemmas)
+        for i, lem in enumerate(lemmas):
+            if lem not in index._vocab:
+                out[i] = next((a for a in topic._normal_forms(tokens[i]) if a in index._vocab),
+                              lem)
+        return out
+
+    texts = [*STREET_TEXTS, *PLACE_TEXTS, "ямы ямы люков люков, нету воды, батареи ледяные"]
+    monkeypatch.setattr(topic, "_ALTERNATIVES_CACHE", 7)  # cleared again and again
+    for _ in range(2):  # the second pass finds the word forms cached
+        for text in texts:
+            tokens = tokenize(text)
+            lemmas = lemmatize(tokens)
+            assert index.canonical(tokens, lemmas) == plain(tokens, lemmas)
+    assert 0 < len(index._alternatives) <= 7

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any, ClassVar, NamedTuple
 
 import ahocorasick
@@ -41,6 +42,10 @@ class LexiconMatch:
 
     scores: dict[str, float]
     terms: dict[str, list[str]]
+
+
+_UNKNOWN = "\x00"  # "not looked up yet" (no normal form is this string)
+_ALTERNATIVES_CACHE = 100_000
 
 
 @lru_cache(maxsize=100_000)
@@ -121,6 +126,8 @@ class LexiconIndex:
         self._automaton.make_automaton()
         self.size = len(entries)
         self._vocab = frozenset(w for key in entries for w in key.split())
+        # Word form -> its first normal form the lexicon knows (None: none), see canonical.
+        self._alternatives: dict[str, str | None] = {}
         # Layout of the taxonomy, precomputed so that scoring touches matched codes only.
         topic_codes = taxonomy.topic_codes
         self._topic_order = {code: i for i, code in enumerate(topic_codes)}
@@ -138,13 +145,20 @@ class LexiconIndex:
         if len(tokens) != len(lemmas):
             return list(lemmas)
         vocab = self._vocab
+        alternatives = self._alternatives
         out = list(lemmas)
         for i, lem in enumerate(lemmas):
             if lem not in vocab:
-                for alt in _normal_forms(tokens[i]):
-                    if alt in vocab:
-                        out[i] = alt
-                        break
+                token = tokens[i]
+                alt = alternatives.get(token, _UNKNOWN)
+                if alt is _UNKNOWN:
+                    # Per word form, never per text (like the lemma cache); bounded.
+                    if len(alternatives) >= _ALTERNATIVES_CACHE:
+                        alternatives.clear()
+                    alt = alternatives[token] = next(
+                        (a for a in _normal_forms(token) if a in vocab), None)
+                if alt is not None:
+                    out[i] = alt
         return out
 
     def scan(
@@ -315,7 +329,7 @@ class LexiconTopicStage(Stage):
                 confidence=0.0,
                 explain={"source": "lexicon", "matched": {}},
             ), plain, counts, plain_match, plain_scores)
-        best = max(probs, key=lambda c: probs[c])
+        best = max(probs, key=probs.__getitem__)
         confidence = probs[best]
         topic = self.taxonomy.topic(best)
         sub_scores = {
@@ -328,7 +342,7 @@ class LexiconTopicStage(Stage):
             subtopic = _subject(self.taxonomy, sub_best, confidence * sub_probs[sub_best])
         matched = sorted({t for code, ts in match.terms.items() if code.split(".")[0] == best
                           for t in ts})
-        ranked = sorted(topic_scores.items(), key=lambda kv: -kv[1])[:3]
+        ranked = sorted(topic_scores.items(), key=itemgetter(1), reverse=True)[:3]
         return _Analysis(StageResult(
             value={"topic": _subject(self.taxonomy, best, confidence), "subtopic": subtopic},
             confidence=round(confidence, 4),
