@@ -122,9 +122,9 @@ def clear_word_caches(pipeline: Pipeline) -> None:
     if pipeline.model is not None:
         pipeline.model._char_words = None
     for stage in pipeline.stages:
-        lexicon = getattr(stage, "lexicon", None)
-        if lexicon is not None:
-            lexicon.index._alternatives.clear()
+        lexicon_index = getattr(getattr(stage, "lexicon", None), "index", None)
+        if hasattr(lexicon_index, "_alternatives"):
+            lexicon_index._alternatives.clear()
         index = getattr(stage, "index", None)
         if hasattr(index, "_settlement_info"):
             index._settlement_info.clear()
