@@ -224,8 +224,8 @@ def demo(
 
 
 def _load_demo_messages(seed: int, total: int) -> None:
-    """Store the generated stream (and Karelia's archive before it) once and run the
-    language stages over them."""
+    """Store the generated stream (and Karelia's archive of the year before it) once and
+    run the language stages over them."""
     from otklik.audit.actor import Actor
     from otklik.db.session import session_scope
     from otklik.demo import loader, routing, simulation
@@ -247,17 +247,19 @@ def _load_demo_messages(seed: int, total: int) -> None:
         generate_stream(seed=seed, total=total, end=end), 1))
     archive = archive_size(total)
     with progress_bar() as bar:
-        task = bar.add_task("Karelia's archive", total=archive)
-        import_archive(seed, archive, end, progress=lambda n: bar.advance(task, n))
         task = bar.add_task("messages", total=total)
         import_rows(rows, enqueue=False, progress=lambda n: bar.advance(task, n))
-        task = bar.add_task("enrichment", total=total + archive)
+        task = bar.add_task("enrichment", total=total)
         enrich_pending(progress=lambda n: bar.advance(task, n))
         task = bar.add_task("cases", total=total)
         cases = simulation.build_all_cases(progress=lambda n: bar.advance(task, n),
                                            since=window_start(end))
         task = bar.add_task("90 days of work", total=cases)
         simulation.simulate_work(seed, progress=lambda n: bar.advance(task, n))
+        # After the live stream's cases: its enrichment and cases stay as without the archive.
+        task = bar.add_task("Karelia's archive", total=2 * archive)
+        import_archive(seed, archive, end, progress=lambda n: bar.advance(task, n))
+        enrich_pending(progress=lambda n: bar.advance(task, n))
     from otklik.demo.decisions import load_demo_decisions
 
     with session_scope() as session:

@@ -5,7 +5,8 @@ is about a year: over 40,000 messages and about 70 decisions. The archive fills 
 before the stream (see :func:`otklik.demo.karelia.archive_span`) for Karelia only, with
 residents' own posts, chat messages, letters and web-form appeals (the talk under official
 posts and the chatter are left out: a center's archive holds what it took in). They go
-through the same import and the same language pipeline as the live stream; they get no
+through the same import and the same language pipeline as the live stream, after it has
+become cases (so the other regions' stories stay exactly as without the archive); they get no
 case cards (the year's story is about messages and decisions, and playing 40,000 more case
 lives would triple the demo's time). Around each planned decision residents write more about
 its subject in its municipality before it and, when it worked, less after.
