@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -49,22 +50,33 @@ def _drop_postgres_database(name: str) -> None:
     admin.dispose()
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-                 ) -> Iterator[str]:
-    """A fresh database migrated to head, with the test regions' reference data loaded."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{(tmp_path_factory.mktemp('db') / 'otklik.db').as_posix()}"
+@contextmanager
+def migrated_database(backend: str, tmp_path_factory: pytest.TempPathFactory,
+                      folder: str = "db") -> Iterator[str]:
+    """An empty database of ``backend`` migrated to head, dropped afterwards."""
+    if backend == "sqlite":
+        url = f"sqlite:///{(tmp_path_factory.mktemp(folder) / 'otklik.db').as_posix()}"
         name = None
     else:
         url, name = _create_postgres_database()
     upgrade(url)
-    engine = make_engine(url)
-    _load_reference(engine)
-    engine.dispose()
-    yield url
-    if name:
-        _drop_postgres_database(name)
+    try:
+        yield url
+    finally:
+        reset_engine_cache()
+        if name:
+            _drop_postgres_database(name)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+                 ) -> Iterator[str]:
+    """A fresh database migrated to head, with the test regions' reference data loaded."""
+    with migrated_database(request.param, tmp_path_factory) as url:
+        engine = make_engine(url)
+        _load_reference(engine)
+        engine.dispose()
+        yield url
 
 
 def _load_reference(engine: Engine) -> None:

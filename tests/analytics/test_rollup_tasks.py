@@ -13,7 +13,7 @@ from itertools import count
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
-from tests.conftest import BACKENDS, _create_postgres_database, _drop_postgres_database
+from tests.conftest import BACKENDS, migrated_database
 
 from otklik.accounts.scope import Scope
 from otklik.analytics import tasks
@@ -23,7 +23,6 @@ from otklik.audit.actor import Actor
 from otklik.cases import service as cases
 from otklik.config import get_settings
 from otklik.db.base import utcnow
-from otklik.db.migrate import upgrade
 from otklik.db.session import make_engine, reset_engine_cache
 from otklik.models.analytics import AnalyticsWatermark, MessageDailyStat
 from otklik.models.case import Case, CaseMessage, CaseStatus, Problem
@@ -38,16 +37,8 @@ _ids = count(1)
 def own_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
             ) -> Iterator[str]:
     """An empty migrated database for tests that commit."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{(tmp_path_factory.mktemp('jobs') / 'jobs.db').as_posix()}"
-        name = None
-    else:
-        url, name = _create_postgres_database()
-    upgrade(url)
-    yield url
-    reset_engine_cache()
-    if name:
-        _drop_postgres_database(name)
+    with migrated_database(request.param, tmp_path_factory, "jobs") as url:
+        yield url
 
 
 @pytest.fixture
