@@ -112,8 +112,8 @@ def _karelia(session: Session, end: datetime) -> list[tuple[_Plan, date]]:
         plan = _Plan(
             karelia.REGION, karelia.decision_title(planned, territory.name),
             template.decided_by, 0, millions * 1_000_000 if millions else None,
-            "Решение принято по итогам анализа сообщений жителей, поступивших в ЦУР "
-            f"Республики Карелия: тема «{template.title.lower()}», {territory.name}.",
+            f"Решение принято по итогам анализа сообщений жителей ({territory.name}), "
+            "поступивших в ЦУР Республики Карелия.",
             topics=[template.topic], places=[territory.name])
         plans.append((plan, planned.day))
     return plans
