@@ -104,3 +104,24 @@ def test_questions_and_complaints_about_public_matters_are_relevant() -> None:
     assert out["q"]["relevant"] and out["c"]["relevant"]
     assert not out["ad"]["relevant"] and not out["hi"]["relevant"]
     assert not out["chat"]["relevant"]
+
+
+def test_a_reported_hazard_is_a_relevant_complaint_even_without_appeal_words() -> None:
+    from otklik.nlp.pipeline import Pipeline
+
+    pipeline = Pipeline.default()
+    texts = {
+        "water": "В детском саду №5 нет горячей воды уже неделю, детей не во что помыть",
+        "dogs": "Стая собак у остановки кидается на прохожих, ребёнка укусили",
+        "lift": "Третий день не работает лифт в доме 12 на ул. Гагарина, пожилые люди "
+                "не могут выйти из квартиры",
+        "chat": "Собака соседа опять лает всю ночь, вот бы её на дачу увезли",
+    }
+    out = {r["id"]: r for r in pipeline.process([{"id": k, "text": v} for k, v in texts.items()])}
+    for key in ("water", "dogs", "lift"):
+        assert out[key]["relevant"], key
+        assert out[key]["kind"]["value"] == "complaint", key
+        assert out[key]["urgency"]["level"] in ("high", "critical"), key
+    assert out["dogs"]["urgency"]["signals"] == ["animal_attack"]
+    assert "people_trapped" in out["lift"]["urgency"]["signals"]
+    assert out["chat"]["urgency"]["signals"] == []

@@ -52,6 +52,12 @@ def _empty(error: str) -> StageResult:
 PUBLIC_MATTER_UNSURE = frozenset({"chatter", "other"})
 #: Kinds of text that, about a rubric subject, make it a public matter.
 PUBLIC_MATTER_KINDS = frozenset({"complaint", "proposal"})
+#: Urgency signals that, found in a text, report a problem (not frost or a long duration,
+#: which only aggravate one).
+HAZARD_SIGNALS = frozenset({
+    "gas_smell", "no_water", "no_heating", "no_power", "no_gas", "fire", "explosion",
+    "accident", "collapse", "threat_to_life", "live_wire", "open_manhole", "hazard_tree",
+    "flood", "sewage", "ice_snow", "children_at_risk", "animal_attack", "people_trapped"})
 #: Topics where even a bare question ("когда отремонтируют?") is addressed to the authorities.
 PUBLIC_SERVICE_TOPICS = frozenset({"roads", "housing", "utilities", "improvement", "waste",
                                    "transport", "health", "education", "social", "safety"})
@@ -215,11 +221,21 @@ class Pipeline:
         topic_value = topic_res.value if topic_res and isinstance(topic_res.value, dict) else {}
         topic = topic_value.get("topic") or {"code": "other", "name": self.taxonomy.name("other"),
                                              "confidence": 0.0}
+        urgency = get("urgency")
+        urgency_value = urgency.value if urgency and isinstance(urgency.value, dict) else {}
+        hazards = [s for s in urgency_value.get("signals") or () if s in HAZARD_SIGNALS]
+        kind_value = kind.value if kind else None
+        kind_conf = _conf(kind)
+        if hazards and kind_value == "other":
+            # "В детском саду неделю нет горячей воды" names no complaint word, but a hazard
+            # the urgency stage found is a problem being reported.
+            kind_value, kind_conf = "complaint", 0.6
+            explain.setdefault("kind", {})["hazard"] = hazards
         if (not relevant and has_words and rel_value.get("category") in PUBLIC_MATTER_UNSURE
                 and (language is None or language in APPEAL_LANGUAGES)
-                and topic["code"] != "other" and topic_value.get("subtopic")
-                and kind is not None and (kind.value in PUBLIC_MATTER_KINDS or (
-                    kind.value == "question" and topic["code"] in PUBLIC_SERVICE_TOPICS))):
+                and topic["code"] != "other" and (topic_value.get("subtopic") or hazards)
+                and kind_value is not None and (kind_value in PUBLIC_MATTER_KINDS or (
+                    kind_value == "question" and topic["code"] in PUBLIC_SERVICE_TOPICS))):
             # "New cracks on the overpass, scary to drive" has no "прошу" in it, but a
             # complaint or question about a rubric subject is a matter the center must see.
             relevant = True
@@ -232,8 +248,6 @@ class Pipeline:
                      "confidence": label_res.value["confidence"]}
 
         sentiment = get("sentiment")
-        urgency = get("urgency")
-        urgency_value = urgency.value if urgency and isinstance(urgency.value, dict) else {}
         default_urgency = self.taxonomy[(subtopic or topic)["code"]].urgency
         pii = get("pii")
         dedup = get("dedup")
@@ -246,7 +260,7 @@ class Pipeline:
                 "category": rel_value.get("category"),
                 "confidence": _conf(rel) if has_words else 0.0,
             },
-            "kind": {"value": kind.value if kind else None, "confidence": _conf(kind)},
+            "kind": {"value": kind_value, "confidence": kind_conf},
             "topic": topic,
             "subtopic": subtopic,
             "label": label,

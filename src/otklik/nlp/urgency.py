@@ -5,6 +5,8 @@ Signals are stem patterns over the lowercased clean text ("нет воды тр�
 on stems survive declension, word order and typos in endings better than a lemma list, and
 one compiled alternation per signal keeps the stage cheap. Aggravators (mass of people
 affected, frost, how long it has lasted) raise a utility outage from high to critical.
+A hazard found here also makes the text a complaint about a public matter when it names no
+complaint words itself (``pipeline.HAZARD_SIGNALS``): "в садике неделю нет горячей воды".
 """
 
 from __future__ import annotations
@@ -69,6 +71,12 @@ _SIGNALS: dict[str, str] = {
     "ice_snow": r"\bгололед\w*|\bналед\w*|\bсосульк\w*|снег\w*\s+(?:с\s+крыш\w*|пада\w*|"
     r"не\s+убира\w*|не\s+чист\w*)|не\s+(?:чистят|убирают|посыпают)\s+(?:снег|лед|дорог\w*|"
     r"тротуар\w*)|снежн\w+\s+(?:завал\w*|занос\w*)|\bзамело|\bзанесло|\bскользко",
+    "people_trapped": r"\bзастрял\w*\s+(?:\w+\s+){0,2}?в\s+лифт\w*|\bзастрял\w*\s+лифт\w*"
+    r"|\bлифт\w*\s+(?:\w+\s+){0,2}?застрял\w*|не\s+мо\w+\s+выйти\s+из\s+(?:квартир\w*|дом\w*|"
+    r"подъезд\w*)",
+    "animal_attack": r"\bпокусал\w*|\bукусил\w*|\bискусал\w*|\bзагрызл\w*|\bнапал[аи]?\b"
+    r"|\bнапада\w*\s+на\b|(?:кида|броса)\w*ся\s+на\s+(?:люд\w*|прохож\w*|дет\w*|ребен\w*|"
+    r"человек\w*|школьник\w*|пенсионер\w*|машин\w*|велосипед\w*)",
     "children_at_risk": r"(?:дет[иейья]\w*|ребен\w*|ребят\w*|школьник\w*|малыш\w*)"
     r"(?:\s+[\w-]+){0,6}?\s+(?:по\s+проезж\w+\s+част\w*|по\s+дорог\w*|через\s+трасс\w*|без\s+тротуар\w*|"
     r"в\s+темноте|по\s+обочин\w*)|(?:детск\w+\s+площадк\w*|школ\w*|детск\w+\s+сад\w*)(?:\s+[\w-]+)"
@@ -100,6 +108,8 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
     "ice_snow": ("гололед", "налед", "сосульк", "снег", "снеж", "замело", "занесло", "скольз",
                  "чистят", "убирают", "посыпают"),
     "children_at_risk": ("дет", "ребен", "ребят", "школ", "малыш"),
+    "people_trapped": ("застрял", "выйти"),
+    "animal_attack": ("кусал", "кусил", "загрыз", "напал", "напада", "кида", "броса"),
 }
 
 _FROST_RE = re.compile(
@@ -174,7 +184,7 @@ _CRITICAL = frozenset({"gas_smell", "fire", "explosion", "threat_to_life", "coll
 _UTILITIES = frozenset({"no_water", "no_heating", "no_power", "no_gas"})
 _HIGH = _UTILITIES | frozenset(
     {"accident", "flood", "ice_snow", "children_at_risk", "hazard_tree", "live_wire",
-     "open_manhole", "sewage"}
+     "open_manhole", "sewage", "animal_attack", "people_trapped"}
 )
 _MAX_SCAN = 20_000
 
