@@ -155,3 +155,31 @@ def test_update_replaces_links_and_delete(session: Session, overpass: Problem) -
     service.delete_decision(session, SYSTEM, decision_id)
     with pytest.raises(NotFound):
         service.get_decision(session, SYSTEM, decision_id)
+
+
+def test_a_deputy_sees_the_decisions_of_their_district_and_the_regional_ones(
+        session: Session) -> None:
+    from otklik.accounts.scope import Scope
+
+    municipalities = session.scalars(select(Territory.id).where(
+        Territory.level == TerritoryLevel.municipality, Territory.region_code == "68")
+        .order_by(Territory.id).limit(2)).all()
+    district, elsewhere = municipalities[0], municipalities[1]
+    ids = {}
+    for key, territories in (("district", [district]), ("elsewhere", [elsewhere]),
+                             ("regional", [])):
+        ids[key] = service.create_decision(session, SYSTEM, DecisionCreate(
+            region_code="68", title=f"Решение {key}", decided_on=DECIDED,
+            decided_by="Правительство области", territory_ids=territories)).id
+    deputy = Actor("deputy", Scope(region_codes=frozenset({"68"}),
+                                   territory_ids=frozenset({district}),
+                                   permissions=frozenset({"read", "analytics"})),
+                   role=Role.deputy)
+    items, total = service.list_decisions(session, deputy)
+    assert {d.id for d in items} == {ids["district"], ids["regional"]} and total == 2
+    assert service.get_decision(session, deputy, ids["district"]).id == ids["district"]
+    with pytest.raises(NotFound):
+        service.get_decision(session, deputy, ids["elsewhere"])
+    assert [c.decisions for c in service.count_by_region(session, deputy)] == [2]
+    everyone, _ = service.list_decisions(session, SYSTEM)
+    assert set(ids.values()) <= {d.id for d in everyone}

@@ -13,6 +13,7 @@ from otklik.accounts.scope import Scope
 from otklik.models.case import Case, CaseMessage
 from otklik.models.decision import Decision, DecisionLink
 from otklik.models.message import Message, MessageEnrichment
+from otklik.models.territory import Territory, TerritoryLevel
 
 
 class DecisionRepository:
@@ -56,9 +57,30 @@ class DecisionRepository:
         self.session.add_all(rows)
         self.session.flush()
 
+    @staticmethod
+    def in_district(municipality_ids: frozenset[int]) -> ColumnElement[bool]:
+        """Decisions a deputy of a district sees: those about no territory in particular
+        (the whole region) and those about a territory of the district (a municipality of
+        it, a settlement in it, or the region itself)."""
+        ids = sorted(municipality_ids)
+        placed = select(DecisionLink.decision_id).where(DecisionLink.territory_id.is_not(None))
+        inside = (select(DecisionLink.decision_id)
+                  .join(Territory, Territory.id == DecisionLink.territory_id)
+                  .where(or_(Territory.id.in_(ids), Territory.parent_id.in_(ids),
+                             Territory.level == TerritoryLevel.region)))
+        return or_(Decision.id.not_in(placed), Decision.id.in_(inside))
+
+    def in_district_by_id(self, decision_id: int, municipality_ids: frozenset[int]) -> bool:
+        """True when a deputy of the district sees this decision (:meth:`in_district`)."""
+        return bool(self.session.scalar(select(func.count()).select_from(Decision).where(
+            Decision.id == decision_id, self.in_district(municipality_ids))))
+
     def _scoped(self, scope: Scope, region_code: str | None, start: date | None,
-                end: date | None) -> builtins.list[ColumnElement[bool]]:
+                end: date | None, municipality_ids: frozenset[int] | None = None
+                ) -> builtins.list[ColumnElement[bool]]:
         conds = [scope.region_filter(Decision.region_code)]
+        if municipality_ids is not None:
+            conds.append(self.in_district(municipality_ids))
         if region_code:
             conds.append(Decision.region_code == region_code)
         if start:
@@ -68,10 +90,12 @@ class DecisionRepository:
         return conds
 
     def page(self, scope: Scope, *, region_code: str | None = None, start: date | None = None,
-             end: date | None = None, problem_id: int | None = None, limit: int = 50,
+             end: date | None = None, problem_id: int | None = None,
+             municipality_ids: frozenset[int] | None = None, limit: int = 50,
              offset: int = 0) -> tuple[Sequence[Decision], int]:
-        """A page of decisions (newest first) and the total."""
-        conds = self._scoped(scope, region_code, start, end)
+        """A page of decisions (newest first) and the total (``municipality_ids``: a deputy's
+        district, see :meth:`in_district`)."""
+        conds = self._scoped(scope, region_code, start, end, municipality_ids)
         if problem_id is not None:
             conds.append(Decision.id.in_(select(DecisionLink.decision_id).where(
                 DecisionLink.problem_id == problem_id)))
@@ -85,13 +109,14 @@ class DecisionRepository:
         """All decisions."""
         return int(self.session.scalar(select(func.count()).select_from(Decision)) or 0)
 
-    def counts_by_region(self, scope: Scope, start: date | None, end: date | None
+    def counts_by_region(self, scope: Scope, start: date | None, end: date | None,
+                         municipality_ids: frozenset[int] | None = None
                          ) -> builtins.list[tuple[str, int, int]]:
         """(region code, decisions, budget in rubles) per region."""
         rows = self.session.execute(
             select(Decision.region_code, func.count(),
                    func.coalesce(func.sum(Decision.budget_rub), 0))
-            .where(*self._scoped(scope, None, start, end))
+            .where(*self._scoped(scope, None, start, end, municipality_ids))
             .group_by(Decision.region_code).order_by(Decision.region_code))
         return [(r, int(n or 0), int(b or 0)) for r, n, b in rows]
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from otklik.analytics.repository import AnalyticsRepository
 from otklik.analytics.schemas import day_start_utc, reporting_day
+from otklik.analytics.service import limits_for
 from otklik.audit import service as audit
 from otklik.audit.actor import Actor
 from otklik.db.base import utcnow
@@ -95,11 +96,19 @@ def create_decision(session: Session, actor: Actor, data: DecisionCreate) -> Dec
     return decision
 
 
+def _district(session: Session, actor: Actor) -> frozenset[int] | None:
+    """A deputy's district as municipalities (None for everyone else)."""
+    return limits_for(session, actor).municipality_ids
+
+
 def get_decision(session: Session, actor: Actor, decision_id: int) -> Decision:
     """A decision the actor may see."""
     actor.require("analytics")
-    decision = DecisionRepository(session).get(decision_id)
-    if decision is None or not actor.scope.sees_region(decision.region_code):
+    repo = DecisionRepository(session)
+    decision = repo.get(decision_id)
+    district = _district(session, actor)
+    if decision is None or not actor.scope.sees_region(decision.region_code) or (
+            district is not None and not repo.in_district_by_id(decision.id, district)):
         raise NotFound(f"decision {decision_id} does not exist or is outside your scope")
     return decision
 
@@ -147,7 +156,8 @@ def list_decisions(session: Session, actor: Actor, *, region_code: str | None = 
     actor.require("analytics")
     repo = DecisionRepository(session)
     rows, total = repo.page(actor.scope, region_code=region_code, start=start, end=end,
-                            problem_id=problem_id, limit=limit, offset=offset)
+                            problem_id=problem_id, municipality_ids=_district(session, actor),
+                            limit=limit, offset=offset)
     links = repo.links([d.id for d in rows])
     return [_read(d, links[d.id]) for d in rows], total
 
@@ -158,7 +168,8 @@ def count_by_region(session: Session, actor: Actor, start: date | None = None,
     actor.require("analytics")
     names = {t.region_code: t.name for t in AnalyticsRepository(session).regions(actor.scope)}
     return [DecisionCount(region_code=r, name=names.get(r, r), decisions=n, budget_rub=b)
-            for r, n, b in DecisionRepository(session).counts_by_region(actor.scope, start, end)]
+            for r, n, b in DecisionRepository(session).counts_by_region(
+                actor.scope, start, end, _district(session, actor))]
 
 
 def _subjects(session: Session, decision: Decision
