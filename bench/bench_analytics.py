@@ -26,7 +26,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -401,6 +401,10 @@ def measure(url: str, args: argparse.Namespace, folder: Path) -> None:
         "federal, month": AnalyticsFilter.from_params(period="2026-11"),
         "region, year": AnalyticsFilter.from_params(period="2026", region_code=big),
         "region, month": AnalyticsFilter.from_params(period="2026-11", region_code=big),
+        "federal, 30 days": AnalyticsFilter.from_params(date_from=date(2026, 11, 16),
+                                                        date_to=date(2026, 12, 15)),
+        "region, 30 days": AnalyticsFilter.from_params(
+            date_from=date(2026, 11, 16), date_to=date(2026, 12, 15), region_code=big),
         "municipality, month": AnalyticsFilter.from_params(
             period="2026-11", region_code=big, municipality_id=municipality),
     }

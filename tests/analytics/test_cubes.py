@@ -119,12 +119,14 @@ def test_a_query_reads_the_smallest_message_cube(flt: AnalyticsFilter, dims: lis
     (OCT_NOV, ["executor"], "case_executor_monthly_stat"),
     (OCT_NOV, ["municipality"], "case_municipality_monthly_stat"),
     (OCT_NOV.narrowed(region_code="68"), ["day"], "case_region_daily_stat"),
-    (NOV_DAYS, ["executor"], "case_daily_stat"),
+    (NOV_DAYS, ["executor"], "case_executor_daily_stat"),
+    (NOV_DAYS, ["municipality"], "case_municipality_daily_stat"),
+    (NOV_DAYS.narrowed(topic="roads"), ["executor"], "case_daily_stat"),
 ])
 def test_a_query_reads_the_smallest_case_cube(flt: AnalyticsFilter, dims: list[str],
                                               expected: str) -> None:
     need: set[Any] = {d for d in dims if d != "day"} | (
-        {"region"} if flt.region_code else set())
+        {"region"} if flt.region_code else set()) | ({"topic"} if flt.topic else set())
     assert pick(CASE_CUBES, flt, need, "day" in dims).name == expected
 
 

@@ -32,7 +32,9 @@ from otklik.analytics.schemas import NO_TOPIC, AnalyticsFilter
 from otklik.models.analytics import (
     CASE_MEASURES,
     CaseDailyStat,
+    CaseExecutorDailyStat,
     CaseExecutorMonthlyStat,
+    CaseMunicipalityDailyStat,
     CaseMunicipalityMonthlyStat,
     CaseOkrugDailyStat,
     CaseRegionDailyStat,
@@ -108,6 +110,8 @@ CASE_CUBES = (
     _cube(CaseExecutorMonthlyStat, "month", "executor region topic", CASE_MEASURES),
     _cube(CaseRegionDailyStat, "day", "region topic source", CASE_MEASURES),
     _cube(CaseMunicipalityMonthlyStat, "month", "region municipality topic", CASE_MEASURES),
+    _cube(CaseExecutorDailyStat, "day", "executor region", CASE_MEASURES),
+    _cube(CaseMunicipalityDailyStat, "day", "region municipality", CASE_MEASURES),
     _cube(CaseDailyStat, "day", "executor region municipality topic source", CASE_MEASURES),
 )
 

@@ -59,6 +59,9 @@ from otklik.territories.repository import TerritoryRepository
 
 Dimension = Literal["day", "topic", "sentiment", "region", "municipality", "source"]
 GroupKey = Literal["executor", "municipality", "region"]
+#: A subject with no answered case yet.
+NO_MEDIANS: dict[str, float | None] = {"median_first_response_h": None,
+                                       "median_resolution_h": None}
 _OFFSET_HOURS = int(REPORT_TZ.utcoffset(None).total_seconds() // 3600)  # type: ignore[union-attr]
 #: Answers that reached the resident (drafts and returned ones do not count).
 SENT_ANSWER_STATUSES = ("approved", "published")
@@ -367,12 +370,23 @@ class AnalyticsRepository:
                  "brush_offs", "reopened")
         for row in self.session.execute(query):
             out[row[0]] = {name: int(v or 0) for name, v in zip(names, row[1:], strict=True)}
+        medians = self.medians(flt, limits, by)
+        for k, values in out.items():
+            values.update(medians.get(k, NO_MEDIANS))
+        return out
+
+    def medians(self, flt: AnalyticsFilter, limits: Limits, by: GroupKey
+                ) -> dict[Any, dict[str, float | None]]:
+        """Exact median first-response and resolution hours per executor, municipality or
+        region (cases received in the period, not rejected)."""
+        key = self._key(by)
+        conds = [*self.case_conditions(flt, limits), key.is_not(None),
+                 Case.status != CaseStatus.rejected]
         first = self._medians(key, conds, Case.first_response_at)
         resolution = self._medians(key, conds, Case.answered_at)
-        for k, values in out.items():
-            values["median_first_response_h"] = first.get(k)
-            values["median_resolution_h"] = resolution.get(k)
-        return out
+        return {k: {"median_first_response_h": first.get(k),
+                    "median_resolution_h": resolution.get(k)}
+                for k in set(first) | set(resolution)}
 
     def performance_rollup(self, flt: AnalyticsFilter, limits: Limits, by: GroupKey,
                            now: datetime) -> dict[Any, dict[str, float | int | None]]:

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session
 
 from otklik.analytics import findings as findings_mod
-from otklik.analytics.repository import AnalyticsRepository, GroupKey, Limits
+from otklik.analytics.repository import NO_MEDIANS, AnalyticsRepository, GroupKey, Limits
 from otklik.analytics.rollup import (
     case_rollup_watermark,
     problem_rollup_watermark,
@@ -305,15 +305,21 @@ class DashboardBuilder:
 
     def raw_performance(self, flt: AnalyticsFilter, by: GroupKey
                         ) -> dict[Any, dict[str, float | int | None]]:
-        """Performance counts: from the case rollup (when it exists and the rollup is on) for
-        periods longer than ``LONG_PERIOD_DAYS`` and for country and okrug views, where
-        thousands of executors are ranked (medians then come from histograms); else exact
-        from the cases."""
+        """Performance counts: from the case rollups when they are on (the same counts as of
+        their last refresh; open overdue cases are always counted now); medians from their
+        histograms for periods longer than ``LONG_PERIOD_DAYS`` and for country and okrug
+        views, where thousands of executors are ranked, else exact from the cases. Without
+        rollups everything is exact from the cases."""
+        if not self.case_rollup:
+            return self.repo.performance(flt, self.limits, by, self.now)
+        out = self.repo.performance_rollup(flt, self.limits, by, self.now)
         wide = flt.days > LONG_PERIOD_DAYS or (
             self.level in ("federal", "okrug") and flt.region_code is None)
-        if self.case_rollup and wide:
-            return self.repo.performance_rollup(flt, self.limits, by, self.now)
-        return self.repo.performance(flt, self.limits, by, self.now)
+        if not wide:
+            medians = self.repo.medians(flt, self.limits, by)
+            for key, values in out.items():
+                values.update(medians.get(key, NO_MEDIANS))
+        return out
 
     def performance(self, by: Literal["executor", "municipality"]) -> list[Performance]:
         """Deadline compliance, response times, brush-offs and reopenings per subject."""

@@ -294,6 +294,38 @@ class CaseExecutorMonthlyStat(CaseMeasures, Base):
                       Index("ix_case_executor_monthly_stat_executor", "executor_id", "month"))
 
 
+class CaseExecutorDailyStat(CaseMeasures, Base):
+    """Cases per day × executor × region: executors' performance over days (the last 30)."""
+
+    __tablename__ = "case_executor_daily_stat"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    executor_id: Mapped[int | None] = mapped_column(Integer)
+    region_code: Mapped[str | None] = mapped_column(String(3))
+
+    __table_args__ = (Index("ix_case_executor_daily_stat_day", "day"),
+                      Index("ix_case_executor_daily_stat_region_day", "region_code", "day"),
+                      Index("ix_case_executor_daily_stat_executor_day", "executor_id", "day"))
+
+
+class CaseMunicipalityDailyStat(CaseMeasures, Base):
+    """Cases per day × region × municipality: municipalities' performance over days."""
+
+    __tablename__ = "case_municipality_daily_stat"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    region_code: Mapped[str | None] = mapped_column(String(3))
+    municipality_id: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (
+        Index("ix_case_municipality_daily_stat_day", "day"),
+        Index("ix_case_municipality_daily_stat_region_day", "region_code", "day"),
+        Index("ix_case_municipality_daily_stat_municipality_day", "municipality_id", "day"),
+    )
+
+
 class CaseMunicipalityMonthlyStat(CaseMeasures, Base):
     """Cases per month × region × municipality × topic: municipalities' performance."""
 

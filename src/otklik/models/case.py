@@ -46,6 +46,9 @@ OPEN_STATUSES = frozenset({
 })
 
 #: The open statuses as SQL (the predicate of the partial index of open cases).
+#: Columns the live analytics count of open cases reads (filters, scope, group keys).
+OPEN_RECEIVED_INCLUDE = ("resolution_due", "answered_at", "merged_into_id", "executor_id",
+                         "region_code", "municipality_id", "topic", "source")
 OPEN_STATUS_SQL = "status IN ('new', 'triage', 'routed', 'in_work', 'clarification', " \
     "'answer_drafted', 'on_moderation')"
 
@@ -129,6 +132,11 @@ class Case(Base):
         # A text search probes each matching message's case: covering, so index-only.
         Index("ix_case_search_cover", "id", "region_code", "status", "resolution_due",
               "received_at"),
+        # Analytics counts open overdue cases live ("overdue now" depends on the moment):
+        # on PostgreSQL an index-only scan over the open cases by date received.
+        Index("ix_case_open_received", "received_at",
+              postgresql_include=list(OPEN_RECEIVED_INCLUDE),
+              postgresql_where=sql_text(OPEN_STATUS_SQL), sqlite_where=sql_text(OPEN_STATUS_SQL)),
         Index("ix_case_open_region_status", "region_code", "status", "resolution_due",
               "first_response_due", "first_response_at",
               postgresql_where=sql_text(OPEN_STATUS_SQL), sqlite_where=sql_text(OPEN_STATUS_SQL)),

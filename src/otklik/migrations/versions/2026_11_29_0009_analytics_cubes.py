@@ -21,6 +21,11 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _BUCKETS = 13
+#: The open statuses, as in otklik.models.case at this revision.
+_OPEN_STATUS_SQL = ("status IN ('new', 'triage', 'routed', 'in_work', 'clarification', "
+                    "'answer_drafted', 'on_moderation')")
+_OPEN_RECEIVED_INCLUDE = ["resolution_due", "answered_at", "merged_into_id", "executor_id",
+                          "region_code", "municipality_id", "topic", "source"]
 _CASE_MEASURES = ("cases", "rejected", "answered", "on_time", "answered_late", "with_answer",
                   "brush_offs", "reopened", *(f"first_h{i}" for i in range(_BUCKETS)),
                   *(f"resolution_h{i}" for i in range(_BUCKETS)))
@@ -54,6 +59,12 @@ _CASE_CUBES = {
                                     "executor": ["executor_id", "month"]}),
     "case_region_daily_stat": ("day", "region topic case_source",
                                {"day": ["day"], "region_day": ["region_code", "day"]}),
+    "case_executor_daily_stat": ("day", "executor region",
+                                 {"day": ["day"], "region_day": ["region_code", "day"],
+                                  "executor_day": ["executor_id", "day"]}),
+    "case_municipality_daily_stat": ("day", "region municipality",
+                                     {"day": ["day"], "region_day": ["region_code", "day"],
+                                      "municipality_day": ["municipality_id", "day"]}),
     "case_municipality_monthly_stat": (
         "month", "region municipality topic",
         {"month": ["month"], "region": ["region_code", "month"],
@@ -88,9 +99,15 @@ def upgrade() -> None:
                               unique=False)
         batch_op.create_index("ix_case_daily_stat_municipality_day", ["municipality_id", "day"],
                               unique=False)
+    # the live count of open overdue cases: an index-only scan on PostgreSQL
+    op.create_index("ix_case_open_received", "case", ["received_at"], unique=False,
+                    postgresql_include=_OPEN_RECEIVED_INCLUDE,
+                    postgresql_where=sa.text(_OPEN_STATUS_SQL),
+                    sqlite_where=sa.text(_OPEN_STATUS_SQL))
 
 
 def downgrade() -> None:
+    op.drop_index("ix_case_open_received", table_name="case")
     with op.batch_alter_table("case_daily_stat", schema=None) as batch_op:
         batch_op.drop_index("ix_case_daily_stat_municipality_day")
         batch_op.drop_index("ix_case_daily_stat_executor_day")
