@@ -260,6 +260,14 @@ def test_answer_context_is_public(session: Session, make_case: Callable[..., Cas
     assert context["case_number"] == case.id and context["executor"] == org.name
     assert context["topic"] == "Дороги"
     assert context["address"] == "ул. Лаврова" and case.status == CaseStatus.triage
+    from otklik.nlp.taxonomy import editing
+    from otklik.nlp.taxonomy import service as taxonomy_service
+
+    renamed = editing.rename(taxonomy_service.current_document(session), "roads",
+                             "Дороги и мосты")
+    taxonomy_service.save_version(session, Actor.system("tests"), renamed, "переименование",
+                                  activate=True)
+    assert answer_context(case, org)["topic"] == "Дороги и мосты"
 
 
 @pytest.mark.parametrize("after", ["garbage", "2026-01-01~5", "~7", "2026-13-45T99~x"])

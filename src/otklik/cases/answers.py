@@ -143,9 +143,14 @@ def clarification_request(session: Session, actor: Actor, case: Case, question: 
 def answer_context(case: Case, organization: Organization | None) -> dict[str, Any]:
     """What an answer template may say about a case: its number, executor, deadline, topic
     and address (the answer editor fills templates from it)."""
-    from otklik.nlp.taxonomy import load_taxonomy
+    from sqlalchemy.orm import object_session
 
-    taxonomy = load_taxonomy()
+    from otklik.nlp.taxonomy import load_taxonomy
+    from otklik.nlp.taxonomy.service import active_taxonomy
+
+    session = object_session(case)
+    # the rubricator in use (the packaged one for a case that belongs to no session)
+    taxonomy = active_taxonomy(session) if session is not None else load_taxonomy()
     topic = taxonomy.name(case.topic, "ru") if case.topic and taxonomy.get(case.topic) else ""
     return {"case_number": case.id, "executor": organization.name if organization else "",
             "deadline": case.resolution_due, "topic": topic or "обращение",
