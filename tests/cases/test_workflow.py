@@ -271,3 +271,22 @@ def test_repeat_message_reopens_a_closed_case(session: Session,
                          created_at=utcnow())
     build_cases(session, SYSTEM, [again.id])
     assert case.status == CaseStatus.in_work and case.reopen_count == 1
+
+
+def test_another_residents_own_matter_under_a_post_gets_its_own_case(
+        session: Session, make_message: Callable[..., Message]) -> None:
+    repo = CaseRepository(session)
+    post = make_message("Прямая линия с губернатором: задавайте вопросы в комментариях",
+                        topic="government", subtopic=None, author="club-gov")
+    [post_case] = build_cases(session, SYSTEM, [post.id])
+    question = make_message("А когда отремонтируют путепровод на Лаврова? Ямы огромные",
+                            parent=post, author="id501")
+    plus_one = make_message("Поддерживаю вопрос о приёме у главы", topic="government",
+                            subtopic=None, parent=post, author="id502")
+    follow_up = make_message("И ещё: когда будет ответ про путепровод?", parent=question,
+                             author="id501")
+    build_cases(session, SYSTEM, [question.id, plus_one.id, follow_up.id])
+    own = repo.case_of_message(question.id)
+    assert own is not None and own.id != post_case and own.topic == "roads"
+    assert repo.case_of_message(plus_one.id).id == post_case  # type: ignore[union-attr]
+    assert repo.case_of_message(follow_up.id).id == own.id  # type: ignore[union-attr]

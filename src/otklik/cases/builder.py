@@ -46,7 +46,7 @@ def _place(session: Session, actor: Actor, message: Message,
            enrichment: MessageEnrichment) -> Case | None:
     repo = CaseRepository(session)
     parent_case = repo.case_of_message(message.parent_id) if message.parent_id else None
-    if parent_case is not None:
+    if parent_case is not None and not _own_question(session, parent_case, message, enrichment):
         _follow_up(session, actor, parent_case, message)
         return parent_case
     if enrichment.duplicate_of_id is not None:
@@ -71,6 +71,19 @@ def _author_of(session: Session, case: Case) -> str | None:
         .where(CaseMessage.case_id == case.id, CaseMessage.is_primary.is_(True))
     )
     return primary
+
+
+def _own_question(session: Session, case: Case, message: Message,
+                  enrichment: MessageEnrichment) -> bool:
+    """True when a comment in a case's thread is another resident's own matter: relevant,
+    by someone else, on another topic ("а когда отремонтируют путепровод?" under the
+    governor's direct-line post). It then gets a case of its own; replies, feedback and
+    "+1" on the same topic stay in the thread's case."""
+    if not enrichment.relevant or not enrichment.topic or enrichment.topic == case.topic:
+        return False
+    if message.author_key is None:
+        return False
+    return message.author_key != _author_of(session, case)
 
 
 def _follow_up(session: Session, actor: Actor, case: Case, message: Message) -> None:
