@@ -25,7 +25,18 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, and_, delete, false, func, insert, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Select,
+    and_,
+    cast,
+    delete,
+    false,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from otklik.analytics.schemas import NO_TOPIC, AnalyticsFilter
@@ -199,11 +210,20 @@ def sums(cube: Cube, group: Sequence[str], measures: Sequence[str],
 
 def month_expr(session: Session, column: Any) -> Any:
     """The first day of the month of a date column, as a SQL date."""
-    from sqlalchemy import Date, cast
-
     if session.get_bind().dialect.name == "postgresql":
         return cast(func.date_trunc("month", column), Date)
     return func.date(column, "start of month")
+
+
+def day_ranges(days: Iterable[date]) -> list[tuple[date, date]]:
+    """Contiguous ``[first, last]`` ranges of the given days."""
+    out: list[tuple[date, date]] = []
+    for day in sorted(set(days)):
+        if out and (day - out[-1][1]).days == 1:
+            out[-1] = (out[-1][0], day)
+        else:
+            out.append((day, day))
+    return out
 
 
 def _periods(cube: Cube, days: Sequence[date]) -> list[tuple[date, date]]:
@@ -212,13 +232,7 @@ def _periods(cube: Cube, days: Sequence[date]) -> list[tuple[date, date]]:
         months = sorted({d.replace(day=1) for d in days})
         return [(m, (m + timedelta(days=32)).replace(day=1) - timedelta(days=1))
                 for m in months]
-    out: list[tuple[date, date]] = []
-    for day in sorted(set(days)):
-        if out and (day - out[-1][1]).days == 1:
-            out[-1] = (out[-1][0], day)
-        else:
-            out.append((day, day))
-    return out
+    return day_ranges(days)
 
 
 def rebuild(session: Session, cube: Cube, finest: Cube, days: Sequence[date] | None) -> int:

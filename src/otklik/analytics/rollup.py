@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from otklik.analytics.cubes import CASE_CUBES, MESSAGE_CUBES, rebuild_all
+from otklik.analytics.cubes import CASE_CUBES, MESSAGE_CUBES, day_ranges, rebuild_all
 from otklik.analytics.repository import day_expr
 from otklik.analytics.schemas import day_start_utc, reporting_day
 from otklik.db.base import utcnow
@@ -56,17 +56,6 @@ def rollup_watermark(session: Session) -> datetime | None:
     return row.value if row else None
 
 
-def _ranges(days: list[date]) -> list[tuple[date, date]]:
-    """Contiguous ``[first, last]`` ranges of sorted days."""
-    out: list[tuple[date, date]] = []
-    for day in sorted(days):
-        if out and (day - out[-1][1]).days == 1:
-            out[-1] = (out[-1][0], day)
-        else:
-            out.append((day, day))
-    return out
-
-
 def refresh_message_rollup(session: Session, *, full: bool = False) -> RefreshResult:
     """Bring the rollup up to date with the enrichments (all days when ``full``)."""
     watermark = None if full else rollup_watermark(session)
@@ -86,7 +75,7 @@ def refresh_message_rollup(session: Session, *, full: bool = False) -> RefreshRe
     rows = 0
     if full:
         session.execute(delete(MessageDailyStat))
-    for first, last in _ranges(days):
+    for first, last in day_ranges(days):
         if not full:
             session.execute(delete(MessageDailyStat).where(MessageDailyStat.day >= first,
                                                            MessageDailyStat.day <= last))
@@ -129,6 +118,7 @@ def refresh_case_rollup(session: Session, *, now: datetime | None = None,
     now = now or utcnow()
     watermark = None if full else session.get(AnalyticsWatermark, CASE_ROLLUP_NAME)
     day = day_expr(session, Case.received_at)
+    days: set[date] = set()
     if full:
         session.execute(delete(CaseDailyStat))
         ranges: list[tuple[date | None, date | None]] = [(None, None)]
@@ -140,7 +130,7 @@ def refresh_case_rollup(session: Session, *, now: datetime | None = None,
                                                    Case.received_at < day_start_utc(start))
             days.update(d if isinstance(d, date) else date.fromisoformat(str(d))
                         for d in session.scalars(changed))
-        ranges = list(_ranges(sorted(days)))
+        ranges = list(day_ranges(days))
     repo = AnalyticsRepository
     first = hours_between(session, Case.first_response_at, Case.received_at)
     resolved = hours_between(session, Case.answered_at, Case.received_at)
@@ -172,9 +162,7 @@ def refresh_case_rollup(session: Session, *, now: datetime | None = None,
              "cases", "rejected", "answered", "on_time", "answered_late", "with_answer",
              "brush_offs", "reopened", *FIRST_COLUMNS, *RESOLUTION_COLUMNS], query))
         rows += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
-    rebuild_all(session, CASE_CUBES, None if full else [
-        lo + timedelta(days=i) for lo, hi in ranges if lo is not None and hi is not None
-        for i in range((hi - lo).days + 1)])
+    rebuild_all(session, CASE_CUBES, None if full else sorted(days))
     mark = session.get(AnalyticsWatermark, CASE_ROLLUP_NAME)
     if mark is None:
         session.add(AnalyticsWatermark(name=CASE_ROLLUP_NAME, value=now))
