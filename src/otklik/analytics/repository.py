@@ -350,6 +350,13 @@ class AnalyticsRepository:
         return {"executor": Case.executor_id, "municipality": Case.municipality_id,
                 "region": Case.region_code}[by]
 
+    def _subject_conditions(self, flt: AnalyticsFilter, limits: Limits, by: GroupKey
+                            ) -> list[ColumnElement[bool]]:
+        """Cases of the period that count for a subject's performance: not rejected, with
+        the subject (executor, municipality or region) known."""
+        return [*self.case_conditions(flt, limits), self._key(by).is_not(None),
+                Case.status != CaseStatus.rejected]
+
     def performance(self, flt: AnalyticsFilter, limits: Limits, by: GroupKey, now: datetime
                     ) -> dict[Any, dict[str, float | int | None]]:
         """Per executor, municipality or region: counts of each metric and median hours."""
@@ -358,8 +365,7 @@ class AnalyticsRepository:
         def n(cond: ColumnElement[bool]) -> Any:
             return func.sum(case((cond, 1), else_=0))
 
-        conds = [*self.case_conditions(flt, limits), key.is_not(None),
-                 Case.status != CaseStatus.rejected]
+        conds = self._subject_conditions(flt, limits, by)
         query = select(
             key, func.count(), n(self.answered()), n(self.on_time()), n(self.overdue(now)),
             n(self.open_overdue(now)), n(self.has_answer()), n(self.brush_off()),
@@ -370,9 +376,15 @@ class AnalyticsRepository:
                  "brush_offs", "reopened")
         for row in self.session.execute(query):
             out[row[0]] = {name: int(v or 0) for name, v in zip(names, row[1:], strict=True)}
+        return self.with_exact_medians(out, flt, limits, by)
+
+    def with_exact_medians(self, out: dict[Any, dict[str, float | int | None]],
+                           flt: AnalyticsFilter, limits: Limits, by: GroupKey
+                           ) -> dict[Any, dict[str, float | int | None]]:
+        """``out`` (performance rows by subject) with the exact medians set in each row."""
         medians = self.medians(flt, limits, by)
-        for k, values in out.items():
-            values.update(medians.get(k, NO_MEDIANS))
+        for key, values in out.items():
+            values.update(medians.get(key, NO_MEDIANS))
         return out
 
     def medians(self, flt: AnalyticsFilter, limits: Limits, by: GroupKey
@@ -380,8 +392,7 @@ class AnalyticsRepository:
         """Exact median first-response and resolution hours per executor, municipality or
         region (cases received in the period, not rejected)."""
         key = self._key(by)
-        conds = [*self.case_conditions(flt, limits), key.is_not(None),
-                 Case.status != CaseStatus.rejected]
+        conds = self._subject_conditions(flt, limits, by)
         first = self._medians(key, conds, Case.first_response_at)
         resolution = self._medians(key, conds, Case.answered_at)
         return {k: {"median_first_response_h": first.get(k),
@@ -401,8 +412,7 @@ class AnalyticsRepository:
                                           cube.column(by).is_not(None)])
         live: dict[Any, int] = dict(self.session.execute(  # type: ignore[arg-type]
             select(self._key(by), func.count()).where(
-                *self.case_conditions(flt, limits), self._key(by).is_not(None),
-                Case.status != CaseStatus.rejected, self.open_overdue(now))
+                *self._subject_conditions(flt, limits, by), self.open_overdue(now))
             .group_by(self._key(by))).all())
         out: dict[Any, dict[str, float | int | None]] = {}
         buckets = len(FIRST_COLUMNS)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session
 
 from otklik.analytics import findings as findings_mod
-from otklik.analytics.repository import NO_MEDIANS, AnalyticsRepository, GroupKey, Limits
+from otklik.analytics.repository import AnalyticsRepository, GroupKey, Limits
 from otklik.analytics.rollup import (
     case_rollup_watermark,
     problem_rollup_watermark,
@@ -315,11 +315,7 @@ class DashboardBuilder:
         out = self.repo.performance_rollup(flt, self.limits, by, self.now)
         wide = flt.days > LONG_PERIOD_DAYS or (
             self.level in ("federal", "okrug") and flt.region_code is None)
-        if not wide:
-            medians = self.repo.medians(flt, self.limits, by)
-            for key, values in out.items():
-                values.update(medians.get(key, NO_MEDIANS))
-        return out
+        return out if wide else self.repo.with_exact_medians(out, flt, self.limits, by)
 
     def performance(self, by: Literal["executor", "municipality"]) -> list[Performance]:
         """Deadline compliance, response times, brush-offs and reopenings per subject."""
