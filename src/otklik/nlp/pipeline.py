@@ -22,6 +22,7 @@ from otklik.nlp.base import Doc, Stage, StageResult
 from otklik.nlp.morph import prepare
 from otklik.nlp.taxonomy import Taxonomy, load_taxonomy
 from otklik.nlp.topic import CombinedTopicStage, LexiconTopicStage, ModelTopicStage
+from otklik.nlp.urgency import HAZARD_SIGNALS
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +53,6 @@ def _empty(error: str) -> StageResult:
 PUBLIC_MATTER_UNSURE = frozenset({"chatter", "other"})
 #: Kinds of text that, about a rubric subject, make it a public matter.
 PUBLIC_MATTER_KINDS = frozenset({"complaint", "proposal"})
-#: Urgency signals that, found in a text, report a problem (not frost or a long duration,
-#: which only aggravate one).
-HAZARD_SIGNALS = frozenset({
-    "gas_smell", "no_water", "no_heating", "no_power", "no_gas", "fire", "explosion",
-    "accident", "collapse", "threat_to_life", "live_wire", "open_manhole", "hazard_tree",
-    "flood", "sewage", "ice_snow", "children_at_risk", "animal_attack", "people_trapped"})
 #: Topics where even a bare question ("когда отремонтируют?") is addressed to the authorities.
 PUBLIC_SERVICE_TOPICS = frozenset({"roads", "housing", "utilities", "improvement", "waste",
                                    "transport", "health", "education", "social", "safety"})

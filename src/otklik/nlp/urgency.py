@@ -6,7 +6,8 @@ on stems survive declension, word order and typos in endings better than a lemma
 one compiled alternation per signal keeps the stage cheap. Aggravators (mass of people
 affected, frost, how long it has lasted) raise a utility outage from high to critical.
 A hazard found here also makes the text a complaint about a public matter when it names no
-complaint words itself (``pipeline.HAZARD_SIGNALS``): "в садике неделю нет горячей воды".
+complaint words itself (``HAZARD_SIGNALS``, read by the pipeline): "в садике неделю нет
+горячей воды".
 """
 
 from __future__ import annotations
@@ -84,6 +85,8 @@ _SIGNALS: dict[str, str] = {
     r"опасн\w*|упавш\w*)\s+\w+\s+(?:над|на|у|возле|рядом\s+с)\s+(?:детск\w+\s+площадк\w*|школ\w*)",
 }
 _SIGNAL_RES = {name: re.compile(rx) for name, rx in _SIGNALS.items()}
+#: Signals that report a hazard (frost, a long duration and many affected only aggravate one).
+HAZARD_SIGNALS = frozenset(_SIGNALS)
 # Cheap substring checks run first: most messages mention none of a signal's stems, and
 # a substring test is ~100x cheaper than the full pattern.
 _TRIGGERS: dict[str, tuple[str, ...]] = {
