@@ -50,10 +50,24 @@ class RefreshResult:
     advanced: bool = False
 
 
+def _watermark(session: Session, name: str) -> datetime | None:
+    row = session.get(AnalyticsWatermark, name)
+    return row.value if row else None
+
+
+def _mark(session: Session, name: str, value: datetime) -> None:
+    """Move a rollup's watermark (created on the first refresh)."""
+    mark = session.get(AnalyticsWatermark, name)
+    if mark is None:
+        session.add(AnalyticsWatermark(name=name, value=value))
+    else:
+        mark.value = value
+    session.flush()
+
+
 def rollup_watermark(session: Session) -> datetime | None:
     """Up to which enrichment time the rollup is complete (None: never built)."""
-    row = session.get(AnalyticsWatermark, ROLLUP_NAME)
-    return row.value if row else None
+    return _watermark(session, ROLLUP_NAME)
 
 
 def refresh_message_rollup(session: Session, *, full: bool = False) -> RefreshResult:
@@ -92,12 +106,7 @@ def refresh_message_rollup(session: Session, *, full: bool = False) -> RefreshRe
              "messages"], query))
         rows += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
     rebuild_all(session, MESSAGE_CUBES, None if full else days)
-    mark = session.get(AnalyticsWatermark, ROLLUP_NAME)
-    if mark is None:
-        session.add(AnalyticsWatermark(name=ROLLUP_NAME, value=newest))
-    else:
-        mark.value = newest
-    session.flush()
+    _mark(session, ROLLUP_NAME, newest)
     return RefreshResult(len(days), rows, newest,
                          advanced=watermark is None or newest > watermark)
 
@@ -163,12 +172,7 @@ def refresh_case_rollup(session: Session, *, now: datetime | None = None,
              "brush_offs", "reopened", *FIRST_COLUMNS, *RESOLUTION_COLUMNS], query))
         rows += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
     rebuild_all(session, CASE_CUBES, None if full else sorted(days))
-    mark = session.get(AnalyticsWatermark, CASE_ROLLUP_NAME)
-    if mark is None:
-        session.add(AnalyticsWatermark(name=CASE_ROLLUP_NAME, value=now))
-    else:
-        mark.value = now
-    session.flush()
+    _mark(session, CASE_ROLLUP_NAME, now)
     return rows
 
 
@@ -199,25 +203,18 @@ def refresh_problem_rollup(session: Session, *, now: datetime | None = None,
     result = session.execute(insert(p).from_select(
         ["day", "problem_id", "region_code", "municipality_id", "topic", "source", "messages"],
         query))
-    mark = session.get(AnalyticsWatermark, PROBLEM_ROLLUP_NAME)
-    if mark is None:
-        session.add(AnalyticsWatermark(name=PROBLEM_ROLLUP_NAME, value=now))
-    else:
-        mark.value = now
-    session.flush()
+    _mark(session, PROBLEM_ROLLUP_NAME, now)
     return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
 
 
 def problem_rollup_watermark(session: Session) -> datetime | None:
     """When the problem rollup was last refreshed (None: never)."""
-    row = session.get(AnalyticsWatermark, PROBLEM_ROLLUP_NAME)
-    return row.value if row else None
+    return _watermark(session, PROBLEM_ROLLUP_NAME)
 
 
 def case_rollup_watermark(session: Session) -> datetime | None:
     """When the case rollup was last refreshed (None: never)."""
-    row = session.get(AnalyticsWatermark, CASE_ROLLUP_NAME)
-    return row.value if row else None
+    return _watermark(session, CASE_ROLLUP_NAME)
 
 
 def _buckets(hours: Any) -> list[Any]:
