@@ -125,3 +125,25 @@ def test_a_reported_hazard_is_a_relevant_complaint_even_without_appeal_words() -
     assert out["dogs"]["urgency"]["signals"] == ["animal_attack"]
     assert "people_trapped" in out["lift"]["urgency"]["signals"]
     assert out["chat"]["urgency"]["signals"] == []
+
+
+def test_a_bare_report_of_a_defect_is_relevant_and_a_word_of_a_poem_is_not() -> None:
+    """A resident's short report names the thing and what is wrong with it, without "прошу";
+    a poem or a joke that happens to use a word of the rubricator ("крыша") is not a matter
+    for the center: the rubricator must be sure of the subject."""
+    from otklik.nlp.pipeline import Pipeline
+
+    pipeline = Pipeline.default()
+    texts = {
+        "hatch": "Разбит люк смотрового колодца на проезжей части у дома 3 по ул. Мира",
+        "drain": "Засорена ливневая канализация на остановке, после дождя не пройти",
+        "grass": "Во дворе дома 8 по ул. Полевой не скошена трава, заросли выше человека",
+        "poem": "Стучит по плоским крышам дождь до утра, и улица пуста, и мне не спится",
+        "joke": "Подруга шлепнулась на льду, а потом и я сама, ну с кем не бывает",
+    }
+    out = {r["id"]: r for r in pipeline.process([{"id": k, "text": v} for k, v in texts.items()])}
+    for key in ("hatch", "drain", "grass"):
+        assert out[key]["relevant"], (key, out[key]["explain"])
+        assert out[key]["kind"]["value"] == "complaint", key
+    assert not out["poem"]["relevant"], out["poem"]["explain"]
+    assert not out["joke"]["relevant"], out["joke"]["explain"]

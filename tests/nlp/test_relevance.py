@@ -125,3 +125,74 @@ def test_kind(kind: KindStage, text: str, expected: str) -> None:
 def test_polite_thanks_in_advance_is_not_gratitude(kind: KindStage) -> None:
     res = kind.process(docs_for("Когда уберут снег во дворе? Заранее спасибо"))[0]
     assert res.value == "question"
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("Уберите наконец строительный мусор у подъезда", "imperative:уберите"),
+        ("Отремонтируйте лавочки в сквере на Садовой", "imperative:отремонтируйте"),
+        # perfective: the same form as the future ("вы установите")
+        ("Установите знак пешеходного перехода у школы", "imperative:установите"),
+        ("Почините фонарь во дворе дома 7", "imperative:почините"),
+    ],
+)
+def test_a_plural_imperative_is_a_request(kind: KindStage, text: str, cue: str) -> None:
+    res = kind.process(docs_for(text))[0]
+    assert res.value == "complaint", res.explain
+    assert cue in res.explain["cues"]["complaint"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Звоните, пишите, заказывайте — доставка бесплатно",  # an ad's imperatives
+        "Подписывайтесь на наш канал и ставьте лайки",
+        "Берегите себя и своих близких!",
+        "Представьте себе, вчера видел лося",
+    ],
+)
+def test_imperatives_of_ads_and_chatter_ask_nothing(kind: KindStage, text: str) -> None:
+    res = kind.process(docs_for(text))[0]
+    assert not any(c.startswith("imperative:") for c in res.explain.get("cues", {})
+                   .get("complaint", [])), res.explain
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("Во дворе дома 14 снег не убирается с декабря", "не убирается"),
+        ("Тротуар на Заводской так и не очищен", "не очищен"),
+        ("Нет крышки у колодца напротив аптеки", "нет крышки"),
+        ("Фонари на мкр Северный не горели всю неделю", "не горели"),
+    ],
+)
+def test_a_negated_state_is_a_reported_defect(kind: KindStage, text: str, cue: str) -> None:
+    res = kind.process(docs_for(text))[0]
+    assert res.value == "complaint", res.explain
+    assert cue in res.explain["cues"]["complaint"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Я не знаю, что подарить маме", "Не делай так больше, ладно?", "Туда не стоит ходить",
+     "Мы не смогли приехать на концерт"],
+)
+def test_opinions_and_advice_are_not_defects(kind: KindStage, text: str) -> None:
+    res = kind.process(docs_for(text))[0]
+    assert res.value != "complaint", res.explain
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Сломанные качели на детской площадке, ребёнок чуть не упал",  # declension
+        "Засорилась ливнёвка на перекрёстке Мира и Ленина, вода стоит по щиколотку",
+        "Поваленное дерево перегородило тротуар на ул. Школьной",
+        "Провал асфальта у д. 5 по пр-ту Победы",  # abbreviations
+        "Заросший кустами пешеходный переход, водители не видят детей",
+    ],
+)
+def test_a_described_defect_is_a_complaint(kind: KindStage, text: str) -> None:
+    res = kind.process(docs_for(text))[0]
+    assert res.value == "complaint", res.explain

@@ -51,6 +51,9 @@ def _empty(error: str) -> StageResult:
 
 #: Relevance categories that only mean "no appeal wording", not ads, spam or greetings.
 PUBLIC_MATTER_UNSURE = frozenset({"chatter", "other"})
+#: How sure the rubricator must be of the subject: a word or two that happen to be in a
+#: subtopic's lexicon ("крыша" in a poem) do not make a post a matter for the center.
+PUBLIC_MATTER_MIN_TOPIC_CONFIDENCE = 0.4
 #: Kinds of text that, about a rubric subject, make it a public matter.
 PUBLIC_MATTER_KINDS = frozenset({"complaint", "proposal"})
 #: Topics where even a bare question ("когда отремонтируют?") is addressed to the authorities.
@@ -228,7 +231,9 @@ class Pipeline:
             explain.setdefault("kind", {})["hazard"] = hazards
         if (not relevant and has_words and rel_value.get("category") in PUBLIC_MATTER_UNSURE
                 and (language is None or language in APPEAL_LANGUAGES)
-                and topic["code"] != "other" and (topic_value.get("subtopic") or hazards)
+                and topic["code"] != "other"
+                and (hazards or (topic_value.get("subtopic")
+                                 and topic["confidence"] >= PUBLIC_MATTER_MIN_TOPIC_CONFIDENCE))
                 and kind_value is not None and (kind_value in PUBLIC_MATTER_KINDS or (
                     kind_value == "question" and topic["code"] in PUBLIC_SERVICE_TOPICS))):
             # "New cracks on the overpass, scary to drive" has no "прошу" in it, but a

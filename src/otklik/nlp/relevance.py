@@ -11,12 +11,19 @@ import json
 import math
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
 
 from otklik.nlp.base import Doc, Stage, StageResult
 from otklik.nlp.language import detect_language
-from otklik.nlp.morph import LEXICON_DIR, PhraseMatcher, PhraseMatcherGroup, ensure_prepared
+from otklik.nlp.morph import (
+    LEXICON_DIR,
+    PhraseMatcher,
+    PhraseMatcherGroup,
+    analyzer,
+    ensure_prepared,
+)
 
 CATEGORIES: tuple[str, ...] = ("appeal", "ad", "spam", "greeting", "chatter")
 KINDS: tuple[str, ...] = ("complaint", "question", "proposal", "gratitude")
@@ -31,6 +38,73 @@ _PHONE_RE = re.compile(
     r"(?:\+7|8(?<!\w8))[\s(-]*\d{3}[\s)-]*\d{3}[\s-]*\d{2}[\s-]*\d{2}\b"
 )
 _HASHTAG_RE = re.compile(r"#\w+")
+
+
+#: What one request or one stated defect found by grammar adds to its category's score.
+IMPERATIVE_WEIGHT = 2.0
+NEGATED_STATE_WEIGHT = 1.5
+#: Verbs whose negation states an opinion, not a defect ("не знаю", "не стоит").
+_OPINION_VERBS = frozenset({"знать", "понимать", "понять", "думать", "хотеть", "любить",
+                            "верить", "помнить", "считать", "бояться", "видеть", "спать",
+                            "стоить", "мочь", "смочь", "стать", "быть", "надо", "нужно"})
+
+
+@lru_cache(maxsize=50_000)
+def _polite_imperative(word: str) -> str | None:
+    """The lemma of a plural imperative ("уберите", "отремонтируйте"), else None.
+
+    Perfective verbs share the form with the future ("установите", "почините"): pymorphy3
+    lists both readings and either one counts, because in a message to the authorities
+    "вы установите" is a request too.
+    """
+    for parse in analyzer().parse(word):
+        tag = parse.tag
+        if tag.POS == "VERB" and tag.number == "plur" and (
+                tag.mood == "impr" or (tag.person == "2per" and tag.tense == "futr")):
+            return str(parse.normal_form).replace("ё", "е")
+    return None
+
+
+@lru_cache(maxsize=50_000)
+def _state_word(word: str) -> bool:
+    """Whether a word after "не" reports a state: "(не) убирается", "(не) очищена".
+
+    A defect is told in the third person or the past ("не горят", "не вывезли") or by a
+    participle; "не знаю", "не делай", "не стоит" tell an opinion or give advice.
+    """
+    parse = analyzer().parse(word)[0]
+    tag = parse.tag
+    if parse.normal_form in _OPINION_VERBS:
+        return False
+    if tag.POS == "VERB":
+        return tag.mood == "indc" and (tag.person == "3per" or tag.tense == "past")
+    return tag.POS in ("PRTS", "PRTF")
+
+
+def requests(tokens: Sequence[str], ignore: frozenset[str]) -> list[str]:
+    """The plural imperatives of a text that ask something of someone ("уберите мусор").
+
+    Only words ending in "те"/"тесь" can be one, which keeps the check to a few words per
+    message; lemmas of ``ignore`` (ads and chatter: "звоните", "подписывайтесь") do not count.
+    """
+    found = []
+    for token in tokens:
+        if token.endswith(("те", "тесь")) and len(token) > 4:
+            verb = _polite_imperative(token)
+            if verb is not None and verb not in ignore:
+                found.append(token)
+    return found
+
+
+def negated_states(tokens: Sequence[str]) -> list[str]:
+    """"не убирается", "не очищена", "нет люка": what the text says is not done or missing."""
+    found = []
+    for i, token in enumerate(tokens[:-1]):
+        if token == "не" and _state_word(tokens[i + 1]):
+            found.append(f"не {tokens[i + 1]}")
+        elif token == "нет" and analyzer().parse(tokens[i + 1])[0].tag.case == "gent":
+            found.append(f"нет {tokens[i + 1]}")
+    return found
 
 
 def _sigmoid(x: float) -> float:
@@ -49,6 +123,8 @@ class _Lexicons:
         # One scan of a message's lemmas serves all the matchers of a stage.
         self.category_group = PhraseMatcherGroup(list(self.categories.values()))
         self.kind_group = PhraseMatcherGroup(list(self.kinds.values()))
+        self.imperative_ignore = frozenset(lemma.replace("ё", "е")
+                                           for lemma in data.get("imperative_ignore", ()))
 
     @classmethod
     def get(cls, path: Path | None = None) -> _Lexicons:
@@ -176,6 +252,14 @@ class KindStage(Stage):
         found = self.lex.kind_group.find(lemmas)
         for kind, matches in zip(self.lex.kinds, found, strict=True):
             scores[kind], cues[kind] = _score(matches)
+        asked = requests(tokens, self.lex.imperative_ignore)
+        if asked:  # "уберите", "отремонтируйте": a request for something to be put right
+            scores["complaint"] += IMPERATIVE_WEIGHT
+            cues["complaint"].append(f"imperative:{asked[0]}")
+        missing = negated_states(tokens) if ("не" in tokens or "нет" in tokens) else []
+        if missing:
+            scores["complaint"] += NEGATED_STATE_WEIGHT
+            cues["complaint"].append(missing[0])
         questions = text.count("?")
         if questions:
             scores["question"] += 1.5 + 0.3 * min(questions - 1, 3)
