@@ -1,12 +1,17 @@
-"""Background jobs of intake: enrich stored messages. Jobs take ids, reload, are idempotent."""
+"""Background jobs of intake: enrich stored messages (and re-enrich them after the models or
+the rubricator change, see :mod:`otklik.intake.reenrich`). Jobs take ids, reload, are
+idempotent."""
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import dramatiq
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from otklik.analytics.tasks import rollups_changed
@@ -15,6 +20,7 @@ from otklik.db.session import session_scope
 from otklik.intake.channel_places import places_for
 from otklik.intake.place_context import place_from_channel, place_from_thread
 from otklik.intake.repository import MessageRepository
+from otklik.models.case import ModelVersion
 from otklik.models.message import Message, MessageEnrichment
 from otklik.models.territory import Territory
 from otklik.queue import broker
@@ -23,11 +29,62 @@ from otklik.territories.repository import TerritoryRepository
 log = logging.getLogger(__name__)
 
 
+#: Label fields whose active model in the registry classifies topics (the first one wins).
+TOPIC_MODEL_FIELDS = ("topic", "subtopic")
+_lock = threading.Lock()
+# (active rubricator key, model id) -> pipeline with that model, or None when it would not load.
+_model_pipelines: dict[tuple[Any, int], Any] = {}
+
+
 def _pipeline(session: Session) -> Any:
-    """The language pipeline with the active rubricator (built once per version and process)."""
+    """The language pipeline: the active rubricator and, when one is active in the model
+    registry, the active topic model (built once per pair and process; a worker notices an
+    activation at its next batch). A model that does not load is logged and left out."""
     from otklik.nlp.taxonomy.service import pipeline_for
 
-    return pipeline_for(session)
+    model = active_topic_model(session)
+    if model is None:
+        return pipeline_for(session)
+    from otklik.nlp.pipeline import Pipeline
+    from otklik.nlp.taxonomy.repository import TaxonomyRepository
+    from otklik.nlp.taxonomy.service import active_taxonomy
+
+    try:
+        active = TaxonomyRepository(session).active_key()
+    except SQLAlchemyError:
+        active = None
+    key = (active, model.id)
+    with _lock:
+        known = key in _model_pipelines
+        pipeline = _model_pipelines.get(key)
+    if not known:
+        try:
+            pipeline = Pipeline.default(model_dir=model.path, taxonomy=active_taxonomy(session))
+        except Exception:  # noqa: BLE001 - enrichment goes on with the rubricator's lexicon
+            log.exception("model %s (%s) does not load; topics come from the rubricator",
+                          model.version, model.path)
+            pipeline = None
+        with _lock:
+            _model_pipelines.clear()  # only the current pair's pipeline is kept
+            _model_pipelines[key] = pipeline
+    return pipeline if pipeline is not None else pipeline_for(session)
+
+
+def active_topic_model(session: Session) -> ModelVersion | None:
+    """The registry's active model that classifies topics (``topic``, else ``subtopic``)."""
+    try:
+        rows = session.scalars(select(ModelVersion).where(
+            ModelVersion.active.is_(True), ModelVersion.label_field.in_(TOPIC_MODEL_FIELDS)))
+        by_field = {row.label_field: row for row in rows}
+    except SQLAlchemyError:
+        return None
+    return next((by_field[f] for f in TOPIC_MODEL_FIELDS if f in by_field), None)
+
+
+def pipeline_versions(pipeline: Any) -> tuple[str | None, str]:
+    """(model version, rubricator version) a pipeline stamps on what it decides."""
+    model = getattr(pipeline, "model", None)
+    return getattr(model, "version", None) or None, str(pipeline.taxonomy.version)
 
 
 @dramatiq.actor(broker=broker, queue_name="enrich", max_retries=5, time_limit=600_000)
@@ -41,6 +98,21 @@ def enrich_messages(message_ids: list[int]) -> None:
             enqueue_after_commit(session, build_cases, list(message_ids))
 
 
+@dramatiq.actor(broker=broker, queue_name="enrich", max_retries=5, time_limit=600_000)
+def reenrich_messages(message_ids: list[int], run_id: str) -> None:
+    """Re-enrich stored messages with the active pipeline (``otklik enrich --from-db
+    --queue``); what equals the stored result is not written, so a retry changes nothing."""
+    from otklik.audit import service as audit
+    from otklik.audit.actor import Actor
+    from otklik.intake.reenrich import reenrich_batch
+
+    actor = Actor.system("reenrich")
+    with session_scope() as session:
+        summary = reenrich_batch(session, actor, message_ids)
+        audit.record(session, actor, "message.reenrich.batch", "reenrich_run", run_id,
+                     details=summary.as_dict())
+
+
 def enrich_now(session: Session, message_ids: Sequence[int], *, force: bool = False) -> int:
     """Enrich messages in this unit of work; already enriched ones are skipped unless forced."""
     messages = [
@@ -49,36 +121,56 @@ def enrich_now(session: Session, message_ids: Sequence[int], *, force: bool = Fa
     ]
     if not messages:
         return 0
+    for message, values in decide(session, messages):
+        if values is None:
+            message.enrich_status = "failed"
+        else:
+            store(session, message, values)
+    rollups_changed(session, "messages")  # the analytics rollups refresh after the commit
+    return len(messages)
+
+
+def decide(session: Session, messages: Sequence[Message]
+           ) -> list[tuple[Message, dict[str, Any] | None]]:
+    """What the language stages decide about these messages, as the columns of their
+    enrichment (None: the stages failed on it); nothing is stored. Posts come before their
+    comments, so a comment can take the place its post was just given."""
+    pipeline = _pipeline(session)
+    model_version, taxonomy_version = pipeline_versions(pipeline)
     records = [{"id": str(m.id), "text": m.text, "region": m.region_code} for m in messages]
     try:
-        results: list[dict[str, Any] | None] = list(_pipeline(session).process(records))
+        results: list[dict[str, Any] | None] = list(pipeline.process(records))
     except Exception:
         # One poisoned text must not block the batch: retry one by one, mark the failures.
         log.exception("enrichment batch failed; retrying message by message")
-        results = [_process_one(session, record) for record in records]
+        results = [_process_one(pipeline, record) for record in records]
+    for result in results:
+        if result is not None:  # which model and rubricator decided (re-enrichment filters)
+            result.setdefault("model_version", model_version)
+            result["taxonomy_version"] = taxonomy_version
     territories = TerritoryRepository(session)
     places = places_for(session, [m.channel for m in messages])
-    # Posts before their comments, so a comment can take the place its post just got.
     saved: dict[int, dict[str, Any]] = {}
     parents = MessageRepository(session).enrichments(
         [m.parent_id for m in messages if m.parent_id is not None])
     pairs = sorted(zip(messages, results, strict=True), key=lambda p: p[0].parent_id is not None)
     _drop_unknown_duplicates(session, results)
+    decided: list[tuple[Message, dict[str, Any] | None]] = []
     for message, result in pairs:
         if result is None:
-            message.enrich_status = "failed"
+            decided.append((message, None))
             continue
         parent = (saved.get(message.parent_id) or parents.get(message.parent_id)
                   if message.parent_id is not None else None)
-        saved[message.id] = _save(session, territories, message, result, parent,
-                                  places.get(message.channel) if message.channel else None)
-    rollups_changed(session, "messages")  # the analytics rollups refresh after the commit
-    return len(messages)
+        saved[message.id] = _values(territories, message, result, parent,
+                                    places.get(message.channel) if message.channel else None)
+        decided.append((message, saved[message.id]))
+    return decided
 
 
-def _process_one(session: Session, record: dict[str, Any]) -> dict[str, Any] | None:
+def _process_one(pipeline: Any, record: dict[str, Any]) -> dict[str, Any] | None:
     try:
-        return dict(_pipeline(session).process([record])[0])
+        return dict(pipeline.process([record])[0])
     except Exception:
         log.exception("enrichment failed for message %s", record["id"])
         return None
@@ -133,10 +225,11 @@ def _value(field: Any) -> Any:
     return field.get("value") if isinstance(field, dict) else field
 
 
-def _save(session: Session, territories: TerritoryRepository, message: Message,
-          result: dict[str, Any], parent: MessageEnrichment | dict[str, Any] | None = None,
-          channel_place: Territory | None = None) -> dict[str, Any]:
-    """Store what the stages decided; the place falls back to the thread, then the channel."""
+def _values(territories: TerritoryRepository, message: Message, result: dict[str, Any],
+            parent: MessageEnrichment | dict[str, Any] | None = None,
+            channel_place: Territory | None = None) -> dict[str, Any]:
+    """The enrichment columns of what the stages decided; the place falls back to the thread,
+    then the channel."""
     territory = result.get("territory") or {}
     topic = result.get("topic") or {}
     subtopic = result.get("subtopic") or {}
@@ -166,6 +259,11 @@ def _save(session: Session, territories: TerritoryRepository, message: Message,
     }
     place_from_thread(values, parent, message.parent_source_id, result)
     place_from_channel(values, channel_place, message.channel, result)
+    return values
+
+
+def store(session: Session, message: Message, values: dict[str, Any]) -> None:
+    """Write a message's enrichment (insert or overwrite) and mark the message done."""
     row = session.get(MessageEnrichment, message.id)
     if row is None:
         session.add(MessageEnrichment(message_id=message.id, **values))
@@ -173,4 +271,3 @@ def _save(session: Session, territories: TerritoryRepository, message: Message,
         for name, value in values.items():
             setattr(row, name, value)
     message.enrich_status = "done"
-    return values

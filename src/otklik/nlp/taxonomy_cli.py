@@ -88,6 +88,8 @@ def import_command(
         raise _fail(exc.message) from None
     state = "действует" if active else f"сохранена (otklik taxonomy activate {number})"
     console.print(f"версия {number} рубрикатора {state}")
+    if active:
+        _stored_results_hint()
 
 
 @taxonomy_app.command("versions")
@@ -136,3 +138,10 @@ def activate_command(
     except OtklikError as exc:
         raise _fail(exc.message) from None
     console.print("действует рубрикатор из пакета" if packaged else f"действует версия {number}")
+    _stored_results_hint()
+
+
+def _stored_results_hint() -> None:
+    from otklik.nlp.cli import STORED_RESULTS_HINT
+
+    console.print(f"[yellow]{STORED_RESULTS_HINT}[/yellow]", highlight=False)

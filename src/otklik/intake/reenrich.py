@@ -1,0 +1,438 @@
+"""Re-enrichment: run the language stages again over stored messages after the active topic
+model or the active rubricator changed (``otklik enrich --from-db``).
+
+What a run changes, batch by batch (each batch one unit of work):
+
+* ``message_enrichment`` — overwritten with what the active pipeline decides now, but only
+  when something differs (a second run with the same pipeline writes nothing). The
+  near-duplicate answer (``dedup_key``, ``duplicate_of_id``) is kept: it depends only on the
+  texts and their order, not on the model or the rubricator, and the stage's per-process
+  memory could otherwise call an old message a copy of a newer one. A kept or new
+  ``duplicate_of_id`` that names the message itself or a message stored after it is dropped.
+  If the stages fail on a message, its stored enrichment stays as it was.
+* a case whose *primary* message changed — its topic and subtopic, and its place
+  (municipality, settlement, street, house) follow the new enrichment, each group only when
+  no person decided it: no operator's correction (a ``Label`` of that field on the case or on
+  the message) and the case still holding what the machine gave it before (the previous
+  enrichment's values). The change is written to the case's history (``reclassified``). The
+  region, urgency (deadlines were counted from it), kind, executor, deadlines, status and
+  assignee are never touched.
+* a message that becomes relevant and has no case is sent to case building (like a newly
+  enriched one, :func:`otklik.cases.tasks.build_cases`), with the comments under it in the
+  same batch; a message that stops being relevant keeps its case (someone may be working on
+  it): the case's history says so and the run's summary lists it.
+* the analytics rollups: the rewritten rows carry a new ``enriched_at``, so the next refresh
+  rebuilds the reporting days of those messages; changed cases move ``updated_at``.
+
+The run's start and end (filters, model and rubricator versions, counts) go to the audit
+log (``message.reenrich``). Services never commit: the CLI and the job do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from otklik.analytics.schemas import day_start_utc, reporting_day
+from otklik.analytics.tasks import rollups_changed
+from otklik.audit import service as audit
+from otklik.audit.actor import Actor
+from otklik.db.base import utcnow
+from otklik.intake.repository import MessageRepository
+from otklik.models.case import OPEN_STATUSES, Case, CaseMessage, Label
+from otklik.models.message import Message, MessageEnrichment
+from otklik.queue import enqueue_after_commit
+
+#: Columns whose difference makes a stored enrichment "changed".
+COMPARED = ("relevant", "kind", "language", "topic", "subtopic", "topic_confidence",
+            "sentiment", "urgency", "region_code", "municipality_id", "settlement_id",
+            "street", "house", "dedup_key", "duplicate_of_id", "model_version")
+#: Case fields that follow the primary message's enrichment, in groups decided together.
+TOPIC_FIELDS = ("topic", "subtopic")
+PLACE_FIELDS = ("municipality_id", "settlement_id", "street", "house")
+#: Case ids listed by name in the summary and the audit entry (the counts are complete).
+LISTED = 200
+
+
+@dataclass(frozen=True)
+class ReenrichFilter:
+    """Which stored messages a run takes (all of them by default)."""
+
+    since: date | None = None
+    until: date | None = None
+    region_code: str | None = None
+    source: str | None = None
+    #: Only messages in an open case.
+    open_cases: bool = False
+    #: Only messages enriched by another topic model or rubricator than the active ones.
+    outdated: bool = False
+    limit: int | None = None
+
+    def describe(self) -> dict[str, Any]:
+        """The filter as JSON for the audit log."""
+        return {k: (v.isoformat() if isinstance(v, date) else v)
+                for k, v in asdict(self).items() if v not in (None, False)}
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """The model and rubricator versions of the active pipeline."""
+
+    model_version: str | None
+    taxonomy_version: str
+
+
+@dataclass
+class ReenrichSummary:
+    """What a run (or one batch) changed."""
+
+    seen: int = 0
+    rewritten: int = 0
+    failed: int = 0
+    topic_changed: int = 0
+    became_relevant: int = 0
+    stopped_relevant: int = 0
+    territory_changed: int = 0
+    cases_updated: int = 0
+    #: Updated cases that already have an executor (their routing was not redone).
+    routed_cases_updated: int = 0
+    #: Cases where the new enrichment differed but a person's decision was kept.
+    cases_kept: int = 0
+    #: Newly relevant messages (and their comments) sent to case building.
+    sent_to_cases: list[int] = field(default_factory=list)
+    #: Cases kept although their message is no longer relevant.
+    kept_irrelevant_cases: list[int] = field(default_factory=list)
+    oldest_day: date | None = None
+
+    def add(self, other: ReenrichSummary) -> None:
+        """Fold a batch's summary into the run's."""
+        for name in ("seen", "rewritten", "failed", "topic_changed", "became_relevant",
+                     "stopped_relevant", "territory_changed", "cases_updated",
+                     "routed_cases_updated", "cases_kept"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.sent_to_cases += other.sent_to_cases
+        self.kept_irrelevant_cases += other.kept_irrelevant_cases
+        if other.oldest_day is not None and (self.oldest_day is None
+                                             or other.oldest_day < self.oldest_day):
+            self.oldest_day = other.oldest_day
+
+    def as_dict(self) -> dict[str, Any]:
+        """The counts as JSON (the audit entry): long id lists are cut to :data:`LISTED`."""
+        out = asdict(self)
+        out["sent_to_cases"] = len(self.sent_to_cases)
+        out["kept_irrelevant_cases"] = self.kept_irrelevant_cases[:LISTED]
+        out["kept_irrelevant"] = len(self.kept_irrelevant_cases)
+        out["oldest_day"] = self.oldest_day.isoformat() if self.oldest_day else None
+        return out
+
+
+# -- which messages ------------------------------------------------------------------------------
+
+
+def current_stamp(session: Session) -> Stamp:
+    """The versions the active pipeline stamps on what it decides."""
+    from otklik.intake.tasks import _pipeline, pipeline_versions
+
+    model_version, taxonomy_version = pipeline_versions(_pipeline(session))
+    return Stamp(model_version, taxonomy_version)
+
+
+def _selection(flt: ReenrichFilter, stamp: Stamp) -> Select[Any]:
+    e = MessageEnrichment
+    query = (select(Message.id).outerjoin(e, e.message_id == Message.id)
+             .where(Message.enrich_status != "pending"))  # pending ones: the intake queue's
+    if flt.since is not None:
+        query = query.where(Message.created_at >= day_start_utc(flt.since))
+    if flt.until is not None:
+        query = query.where(Message.created_at < day_start_utc(flt.until + timedelta(days=1)))
+    if flt.region_code:
+        query = query.where(or_(Message.region_code == flt.region_code,
+                                e.region_code == flt.region_code))
+    if flt.source:
+        query = query.where(Message.source == flt.source)
+    if flt.open_cases:
+        query = query.where(exists(
+            select(CaseMessage.message_id).join(Case, Case.id == CaseMessage.case_id)
+            .where(CaseMessage.message_id == Message.id,
+                   Case.status.in_(list(OPEN_STATUSES)), Case.merged_into_id.is_(None))))
+    if flt.outdated:
+        taxonomy = e.result["taxonomy_version"].as_string()
+        model = (e.model_version.is_not(None) if stamp.model_version is None
+                 else or_(e.model_version.is_(None), e.model_version != stamp.model_version))
+        query = query.where(or_(e.message_id.is_(None), model, taxonomy.is_(None),
+                                taxonomy != stamp.taxonomy_version))
+    return query
+
+
+def count_selected(session: Session, flt: ReenrichFilter, stamp: Stamp) -> int:
+    """How many messages the filter takes (at most its limit)."""
+    total = session.scalar(select(func.count()).select_from(_selection(flt, stamp).subquery()))
+    return min(total or 0, flt.limit) if flt.limit is not None else total or 0
+
+
+def selected_ids(session: Session, flt: ReenrichFilter, stamp: Stamp, after_id: int,
+                 limit: int) -> list[int]:
+    """The next page of the filter's message ids, in id (stored) order after ``after_id``."""
+    query = _selection(flt, stamp).where(Message.id > after_id).order_by(Message.id)
+    return list(session.scalars(query.limit(limit)))
+
+
+# -- one batch -----------------------------------------------------------------------------------
+
+
+def _snapshot(row: MessageEnrichment) -> dict[str, Any]:
+    values = {name: getattr(row, name) for name in COMPARED}
+    values["taxonomy_version"] = (row.result or {}).get("taxonomy_version")
+    return values
+
+
+def _sane_duplicate(message_id: int, duplicate_of: int | None) -> int | None:
+    """A copy is of an earlier stored message: never of itself or of a later one."""
+    return duplicate_of if duplicate_of is not None and duplicate_of < message_id else None
+
+
+def _keep_dedup(message: Message, values: dict[str, Any], prior: dict[str, Any] | None) -> None:
+    if prior is not None:
+        values["dedup_key"] = prior["dedup_key"]
+        values["duplicate_of_id"] = prior["duplicate_of_id"]
+    values["duplicate_of_id"] = _sane_duplicate(message.id, values["duplicate_of_id"])
+    result = values["result"]
+    result["dedup_key"] = values["dedup_key"]
+    duplicate = values["duplicate_of_id"]
+    result["duplicate_of"] = None if duplicate is None else str(duplicate)
+
+
+def _differs(prior: dict[str, Any], values: dict[str, Any]) -> bool:
+    return (any(prior[name] != values[name] for name in COMPARED)
+            or prior["taxonomy_version"] != values["result"].get("taxonomy_version"))
+
+
+def _cases_of(session: Session, message_ids: Sequence[int]) -> dict[int, tuple[Case, bool]]:
+    """message id -> (its case, whether it is the case's primary message)."""
+    rows = session.execute(
+        select(CaseMessage.message_id, CaseMessage.is_primary, Case)
+        .join(Case, Case.id == CaseMessage.case_id)
+        .where(CaseMessage.message_id.in_(list(message_ids))))
+    return {message_id: (case, bool(primary)) for message_id, primary, case in rows}
+
+
+def _corrected(session: Session, case_ids: Sequence[int], message_ids: Sequence[int]
+               ) -> set[tuple[str, int, str]]:
+    """("case" | "message", id, field) of every operator's correction of these."""
+    conditions = []
+    if case_ids:
+        conditions.append(Label.case_id.in_(list(case_ids)))
+    if message_ids:
+        conditions.append(Label.message_id.in_(list(message_ids)))
+    if not conditions:
+        return set()
+    rows = session.execute(select(Label.case_id, Label.message_id, Label.field)
+                           .where(or_(*conditions)))
+    out: set[tuple[str, int, str]] = set()
+    for case_id, message_id, name in rows:
+        if case_id is not None:
+            out.add(("case", case_id, name))
+        if message_id is not None:
+            out.add(("message", message_id, name))
+    return out
+
+
+def reenrich_batch(session: Session, actor: Actor, message_ids: Sequence[int]
+                   ) -> ReenrichSummary:
+    """Re-enrich these messages with the active pipeline and apply what changed (see the
+    module docstring); idempotent: what equals the stored result is not written."""
+    from otklik.cases.service import record_event
+    from otklik.cases.tasks import build_cases
+    from otklik.intake.tasks import decide, store
+
+    summary = ReenrichSummary()
+    messages = MessageRepository(session).by_ids(message_ids)
+    if not messages:
+        return summary
+    ids = [m.id for m in messages]
+    before = {i: _snapshot(row) for i, row in MessageRepository(session).enrichments(ids).items()}
+    cases = _cases_of(session, ids)
+    corrections = _corrected(session, sorted({c.id for c, _ in cases.values()}), ids)
+    newly: list[int] = []
+    changed_cases: dict[int, dict[str, Any]] = {}
+    for message, values in decide(session, messages):
+        summary.seen += 1
+        prior = before.get(message.id)
+        if values is None:
+            summary.failed += 1
+            if prior is None:
+                message.enrich_status = "failed"
+            continue
+        _keep_dedup(message, values, prior)
+        if prior is not None and not _differs(prior, values):
+            continue
+        summary.rewritten += 1
+        day = reporting_day(message.created_at)
+        summary.oldest_day = day if summary.oldest_day is None else min(day, summary.oldest_day)
+        was_relevant = bool(prior and prior["relevant"])
+        if prior is not None and any(prior[f] != values[f] for f in TOPIC_FIELDS):
+            summary.topic_changed += 1
+        if prior is not None and any(prior[f] != values[f] for f in PLACE_FIELDS):
+            summary.territory_changed += 1
+        if values["relevant"] and not was_relevant:
+            summary.became_relevant += 1
+        elif was_relevant and not values["relevant"]:
+            summary.stopped_relevant += 1
+        store(session, message, values)
+        in_case = cases.get(message.id)
+        if in_case is None:
+            if values["relevant"] and not was_relevant:
+                newly.append(message.id)
+            continue
+        case, primary = in_case
+        changes = changed_cases.setdefault(case.id, {"case": case, "details": {}})
+        if was_relevant and not values["relevant"]:
+            summary.kept_irrelevant_cases.append(case.id)
+            changes["details"]["no_longer_relevant"] = message.id
+        if primary and prior is not None and case.merged_into_id is None:
+            _follow(case, message, prior, values, corrections, changes["details"], summary)
+    for change in changed_cases.values():
+        details = change["details"]
+        if not details:
+            continue
+        case = change["case"]
+        if "changes" in details:
+            case.updated_at = utcnow()
+            summary.cases_updated += 1
+            if case.executor_id is not None:
+                summary.routed_cases_updated += 1
+        record_event(session, actor, case, "reclassified", None, **details)
+    comments = [m.id for m in messages
+                if m.parent_id in set(newly) and m.id not in cases and m.id not in newly]
+    summary.sent_to_cases = newly + comments
+    if summary.sent_to_cases:
+        enqueue_after_commit(session, build_cases, list(summary.sent_to_cases))
+    if summary.rewritten:
+        rollups_changed(session, "messages")
+    return summary
+
+
+def _follow(case: Case, message: Message, prior: dict[str, Any], values: dict[str, Any],
+            corrections: set[tuple[str, int, str]], details: dict[str, Any],
+            summary: ReenrichSummary) -> None:
+    """Move the case's machine-given fields to the new enrichment where no person decided."""
+    groups: list[tuple[str, ...]] = [TOPIC_FIELDS]
+    if values["region_code"] == case.region_code:  # another region: a person must look
+        groups.append(PLACE_FIELDS)
+    for group in groups:
+        if all(prior[f] == values[f] for f in group):
+            continue
+        corrected = any(("case", case.id, f) in corrections
+                        or ("message", message.id, f) in corrections for f in group)
+        untouched = all(getattr(case, f) == prior[f] for f in group)
+        if corrected or not untouched:
+            summary.cases_kept += 1
+            details.setdefault("kept", []).extend(group)
+            continue
+        for name in group:
+            if getattr(case, name) != values[name]:
+                details.setdefault("changes", {})[name] = [getattr(case, name), values[name]]
+                setattr(case, name, values[name])
+    if details.get("changes") or details.get("kept"):
+        details["message_id"] = message.id
+
+
+# -- a whole run ---------------------------------------------------------------------------------
+
+
+def record_run(session: Session, actor: Actor, action: str, flt: ReenrichFilter, stamp: Stamp,
+               run_id: str, **details: Any) -> None:
+    """The run's audit entry: who, which filter, which model and rubricator, what changed."""
+    import getpass
+
+    try:
+        os_user: str | None = getpass.getuser()
+    except (KeyError, OSError):
+        os_user = None
+    audit.record(session, actor, action, "reenrich_run", run_id, region_code=flt.region_code,
+                 details={"filter": flt.describe(), "model_version": stamp.model_version,
+                          "taxonomy_version": stamp.taxonomy_version, "os_user": os_user,
+                          **details})
+
+
+def run_inline(flt: ReenrichFilter, actor: Actor, *, batch_size: int = 256,
+               dry_run: bool = False, run_id: str,
+               started: Callable[[int, Stamp], None] | None = None,
+               progress: Callable[[int], None] | None = None) -> ReenrichSummary:
+    """Re-enrich every selected message in this process, batch by batch, each batch its own
+    committed unit of work (rolled back instead when ``dry_run``)."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from otklik.db.session import session_scope
+
+    with session_scope() as session:
+        stamp = current_stamp(session)
+        total = count_selected(session, flt, stamp)
+        if not dry_run:
+            record_run(session, actor, "message.reenrich.start", flt, stamp, run_id,
+                       selected=total)
+    if started:
+        started(total, stamp)
+    summary = ReenrichSummary()
+    after, left = 0, flt.limit
+    while left is None or left > 0:
+        size = batch_size if left is None else min(batch_size, left)
+        for attempt in range(3):
+            try:
+                with session_scope() as session:
+                    ids = selected_ids(session, flt, stamp, after, size)
+                    part = reenrich_batch(session, actor, ids) if ids else ReenrichSummary()
+                    if dry_run:
+                        session.rollback()  # nothing stored, no job sent
+                break
+            except StaleDataError:  # an operator saved one of the cases meanwhile: redo
+                if attempt == 2:
+                    raise
+        if not ids:
+            break
+        after = ids[-1]
+        left = None if left is None else left - len(ids)
+        summary.add(part)
+        if progress:
+            progress(len(ids))
+    if not dry_run:
+        with session_scope() as session:
+            record_run(session, actor, "message.reenrich", flt, stamp, run_id,
+                       **summary.as_dict())
+    return summary
+
+
+def queue_run(flt: ReenrichFilter, actor: Actor, *, batch_size: int = 256, run_id: str,
+              progress: Callable[[int], None] | None = None) -> tuple[int, int, Stamp]:
+    """Send the selected messages to the ``enrich`` queue in batches
+    (:func:`otklik.intake.tasks.reenrich_messages`); returns (messages, batches, stamp)."""
+    from otklik.db.session import session_scope
+    from otklik.intake.tasks import reenrich_messages
+
+    with session_scope() as session:
+        stamp = current_stamp(session)
+    messages = batches = 0
+    after, left = 0, flt.limit
+    while left is None or left > 0:
+        size = batch_size if left is None else min(batch_size, left)
+        with session_scope() as session:
+            ids = selected_ids(session, flt, stamp, after, size)
+            if ids:
+                enqueue_after_commit(session, reenrich_messages, ids, run_id)
+        if not ids:
+            break
+        after = ids[-1]
+        left = None if left is None else left - len(ids)
+        messages += len(ids)
+        batches += 1
+        if progress:
+            progress(len(ids))
+    with session_scope() as session:
+        record_run(session, actor, "message.reenrich.queued", flt, stamp, run_id,
+                   selected=messages, batches=batches)
+    return messages, batches, stamp
