@@ -3,6 +3,13 @@
 The clusterer keeps an index in memory per process; before each run it checks the stored
 problems against it and rebuilds it when another worker changed them, so several workers
 stay consistent. An operator's manual placement is pinned and never undone automatically.
+
+Titles follow the active rubricator (:func:`otklik.nlp.taxonomy.service.active_taxonomy`):
+each run hands the index the version in use, and every problem's stored state names the
+version its title was written with. A problem whose title follows another version is
+re-titled at the next run (or at once by :func:`retitle_problems`, queued when a version
+is activated), so an activation made anywhere, even by a CLI whose queued job is lost,
+reaches the titles of the problems still in play.
 """
 
 from __future__ import annotations
@@ -17,7 +24,9 @@ from sqlalchemy.orm import Session
 from otklik.cases.repository import CaseRepository
 from otklik.db.base import utcnow
 from otklik.models.case import Case, Problem
-from otklik.problems.clustering import CaseFeatures, ProblemIndex, ProblemState, title_for
+from otklik.nlp.taxonomy.service import active_taxonomy
+from otklik.nlp.taxonomy.taxonomy import Taxonomy
+from otklik.problems.clustering import CaseFeatures, ProblemIndex, ProblemState
 from otklik.territories.repository import TerritoryRepository
 
 RETENTION = timedelta(days=120)
@@ -40,12 +49,12 @@ def _in_sync(session: Session, since: object) -> bool:
     return _index is not None and stored == _known
 
 
-def _rebuild(session: Session) -> ProblemIndex:
+def _rebuild(session: Session, taxonomy: Taxonomy) -> tuple[ProblemIndex, int]:
     global _index
-    index = ProblemIndex()
+    index = ProblemIndex(taxonomy=taxonomy)
     _known.clear()
-    since = utcnow() - RETENTION
-    for problem in CaseRepository(session).active_problems(since):
+    rows = CaseRepository(session).active_problems(utcnow() - RETENTION)
+    for problem in rows:
         if not problem.state:
             continue
         state = ProblemState.from_dict({**problem.state, "problem_id": problem.id,
@@ -53,7 +62,40 @@ def _rebuild(session: Session) -> ProblemIndex:
         index.add_problem(state)
         _known[problem.id] = problem.size
     _index = index
-    return index
+    return index, _follow_taxonomy(index, rows)
+
+
+def _follow_taxonomy(index: ProblemIndex, rows: Sequence[Problem]) -> int:
+    """Re-title the problems whose title follows another rubricator version than the
+    index's, storing the new titles; returns how many titles changed."""
+    stale = {st.problem_id: st for st in index.stale_titles() if st.problem_id is not None}
+    changed = 0
+    for row in rows:  # in id order: concurrent workers lock rows in the same order
+        state = stale.get(row.id)
+        if state is None:
+            continue
+        index.retitle(state)
+        if row.title != state.title[:300]:
+            row.title = state.title[:300]
+            changed += 1
+        row.state = {**(row.state or {}), "title": state.title,
+                     "title_taxonomy": state.title_taxonomy}
+    return changed
+
+
+def _current(session: Session) -> tuple[ProblemIndex, int]:
+    """This process's index, in step with the stored problems and the active rubricator,
+    and how many stored titles that took changing (call under ``_lock``)."""
+    taxonomy = active_taxonomy(session)
+    if _index is None or not _in_sync(session, utcnow() - RETENTION):
+        return _rebuild(session, taxonomy)
+    if _index.taxonomy is taxonomy:
+        return _index, 0
+    _index.taxonomy = taxonomy  # matching does not depend on it: no rebuild
+    if not _index.stale_titles():
+        return _index, 0
+    rows = CaseRepository(session).active_problems(utcnow() - RETENTION)
+    return _index, _follow_taxonomy(_index, rows)
 
 
 def assign_problems(session: Session, case_ids: Sequence[int]) -> int:
@@ -61,9 +103,15 @@ def assign_problems(session: Session, case_ids: Sequence[int]) -> int:
     if not case_ids:
         return 0
     with _lock:
-        index = _index if _in_sync(session, utcnow() - RETENTION) else _rebuild(session)
-        assert index is not None
+        index, _ = _current(session)
         return _assign(session, index, case_ids)
+
+
+def retitle_problems(session: Session) -> int:
+    """Bring the titles of the problems still in play (seen within the retention) to the
+    active rubricator; returns how many changed. Idempotent: a second run changes none."""
+    with _lock:
+        return _current(session)[1]
 
 
 def _features(session: Session, cases: Sequence[Case]) -> dict[int, CaseFeatures]:
@@ -108,7 +156,7 @@ def _assign(session: Session, index: ProblemIndex, case_ids: Sequence[int]) -> i
     rows: dict[str, Problem] = {}
     for key in changed:
         state = index.problems[key]
-        state.title = title_for(state, index.idf)
+        index.retitle(state)
         row = repo.problem(state.problem_id) if state.problem_id is not None else None
         if row is None:
             row = repo.add_problem(Problem(

@@ -42,7 +42,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -59,10 +59,14 @@ from otklik.problems.clustering_state import (
 from otklik.problems.clustering_text import (
     OUTAGE_TITLES,
     case_terms,
+    packaged_version,
     street_display,
     street_key,
     title_for,
 )
+
+if TYPE_CHECKING:
+    from otklik.nlp.taxonomy.taxonomy import Taxonomy
 
 __all__ = [
     "AREA_SUBTOPICS",
@@ -137,12 +141,19 @@ def _lean(values: np.ndarray) -> Any:
 
 class ProblemIndex:
     """Active problems keyed by place and topic for fast candidate lookup, with the
-    document-frequency counters that give distinctive words their weight."""
+    document-frequency counters that give distinctive words their weight.
 
-    def __init__(self, config: ClusterConfig | None = None) -> None:
+    ``taxonomy`` is the rubricator titles are written with (its names, and its lexicon
+    as the words that may name a problem); None means the packaged one. The caller may
+    replace it when another version becomes active: matching does not depend on it.
+    """
+
+    def __init__(self, config: ClusterConfig | None = None,
+                 taxonomy: Taxonomy | None = None) -> None:
         from datasketch import MinHashLSH
 
         self.config = config or ClusterConfig()
+        self.taxonomy = taxonomy
         self.problems: dict[str, ProblemState] = {}
         self.documents = 0.0
         self.df: Counter[str] = Counter()
@@ -169,6 +180,26 @@ class ProblemIndex:
     def idf(self, term: str) -> float:
         """Inverse document frequency of a term among the cases seen (always > 0)."""
         return math.log((self.documents + 2.0) / (self.df.get(term, 0.0) + 1.0))
+
+    @property
+    def taxonomy_version(self) -> str:
+        """The version label of the rubricator titles are written with."""
+        return packaged_version() if self.taxonomy is None else self.taxonomy.version
+
+    def title(self, st: ProblemState) -> str:
+        """The title of a problem by this index's statistics and rubricator."""
+        return title_for(st, self.idf, self.taxonomy)
+
+    def retitle(self, st: ProblemState) -> None:
+        """Write a problem's title (and the rubricator version it follows)."""
+        st.title = title_for(st, self.idf, self.taxonomy)
+        st.title_taxonomy = self.taxonomy_version
+
+    def stale_titles(self) -> list[ProblemState]:
+        """Problems whose title was written with another rubricator version."""
+        version, packaged = self.taxonomy_version, packaged_version()
+        return [st for st in self.problems.values()
+                if (st.title_taxonomy or packaged) != version]
 
     def observe(self, terms: Iterable[str]) -> None:
         """Count one case's terms (assign does it; use it to warm up from stored cases)."""
@@ -563,7 +594,7 @@ class ProblemIndex:
             place_changed |= self._maybe_adopt_street(st, it.street, f.street or "")
         if place_changed or st.size <= 4 or st.size & (st.size - 1) == 0:
             # Titles change only at sizes 1-4, 8, 16, ... so operators see them settle.
-            st.title = title_for(st, self.idf)
+            self.retitle(st)
 
     def _maybe_adopt_street(self, st: ProblemState, skey: str, street: str) -> bool:
         """A settlement-wide problem whose cases mostly name one street moves onto it."""
@@ -653,7 +684,7 @@ class ProblemIndex:
             self.df.update(state.terms)
             self.documents += state.size
         if not state.title:
-            state.title = title_for(state, self.idf)
+            self.retitle(state)
         return state.key
 
     def set_problem_id(self, key: str, problem_id: int) -> None:
@@ -673,9 +704,10 @@ class ProblemIndex:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], config: ClusterConfig | None = None) -> ProblemIndex:
+    def from_dict(cls, data: dict[str, Any], config: ClusterConfig | None = None,
+                  taxonomy: Taxonomy | None = None) -> ProblemIndex:
         """Rebuild an index from :meth:`to_dict`; assignments continue exactly as before."""
-        index = cls(config)
+        index = cls(config, taxonomy)
         index.documents = float(data.get("documents") or 0.0)
         index.df = Counter({str(k): float(v) for k, v in (data.get("df") or {}).items()})
         for raw in data.get("problems") or ():

@@ -14,7 +14,7 @@ import numpy as np
 
 from otklik.nlp import dedup
 from otklik.problems.clustering_state import Assignment, CaseFeatures, ProblemState
-from otklik.problems.clustering_text import street_key, title_for
+from otklik.problems.clustering_text import street_key
 
 if TYPE_CHECKING:
     from otklik.problems.clustering import Prepared, ProblemIndex
@@ -73,7 +73,7 @@ def merge(index: ProblemIndex, a: str, b: str) -> ProblemState:
     if len(sa.terms) > index.config.max_terms:
         index._trim_terms(sa)
     index._index(sa)
-    sa.title = title_for(sa, index.idf)
+    index.retitle(sa)
     return sa
 
 def split(
@@ -126,8 +126,8 @@ def split(
     for it in prepared:
         index._add_member(new, it)
         index.pins[it.f.case_id] = new.key
-    new.title = title_for(new, index.idf)
-    old.title = title_for(old, index.idf)
+    index.retitle(new)
+    index.retitle(old)
     return new
 
 def rebuild(index: ProblemIndex, st: ProblemState, members: Sequence[Prepared]) -> None:

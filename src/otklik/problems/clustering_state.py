@@ -99,6 +99,9 @@ class ProblemState:
     # Street key -> member cases naming it, for a settlement-wide problem (see street_key).
     streets: dict[str, int] = field(default_factory=dict)
     key: str = ""
+    # The version of the rubricator the title was written with (None: stored before
+    # titles recorded it, i.e. the packaged one); see ProblemIndex.retitle.
+    title_taxonomy: str | None = None
 
     @property
     def street_key(self) -> str | None:
@@ -126,6 +129,7 @@ class ProblemState:
             "case_ids": sorted(self.case_ids),
             "signatures": list(self.signatures),
             "streets": dict(self.streets),
+            "title_taxonomy": self.title_taxonomy,
         }
 
     @classmethod
@@ -150,6 +154,7 @@ class ProblemState:
             case_ids={int(c) for c in data.get("case_ids") or ()},
             signatures=list(data.get("signatures") or ()),
             streets={str(k): int(v) for k, v in (data.get("streets") or {}).items()},
+            title_taxonomy=data.get("title_taxonomy"),
         )
 
 

@@ -1,10 +1,17 @@
 """Words of problem clustering: content terms of a case, street names, problem titles.
 
 Split out of :mod:`otklik.problems.clustering`, which re-exports the public names.
+
+Titles read the rubricator they are given (the active version, see
+:func:`otklik.nlp.taxonomy.service.active_taxonomy`); without one, the packaged taxonomy.
+What a title needs of a rubricator (names, lexicon words) is cached per taxonomy object,
+so a newly activated version is read afresh and an old one is forgotten with it.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -12,6 +19,7 @@ from typing import TYPE_CHECKING
 from otklik.nlp.morph import analyzer, lemmatize, tokenize
 
 if TYPE_CHECKING:
+    from otklik.nlp.taxonomy.taxonomy import Taxonomy
     from otklik.problems.clustering_state import ProblemState
 
 
@@ -146,24 +154,71 @@ def _is_proper(lemma: str) -> bool:
     return any(t in tag for t in _PROPER_TAGS)
 
 
-@lru_cache(maxsize=256)
-def _subtopic_name(code: str) -> str:
-    from otklik.nlp.taxonomy import load_taxonomy
+class _Vocabulary:
+    """What titles need of one rubricator, filled on demand: names and lexicon words.
 
-    try:
-        return load_taxonomy().name(code)
-    except KeyError:
-        return code
+    It holds no reference to its taxonomy (it is the value of a weak-keyed cache).
+    """
+
+    __slots__ = ("names", "words")
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+        self.words: dict[str | None, frozenset[str]] = {}
 
 
-def title_for(state: ProblemState, idf: Callable[[str], float] | None = None) -> str:
+_vocab_lock = threading.Lock()
+# Keyed by the taxonomy object: the taxonomy service keeps one object per saved version,
+# so an activation brings a fresh entry and a forgotten version takes its entry with it.
+_vocabularies: weakref.WeakKeyDictionary[Taxonomy, _Vocabulary] = weakref.WeakKeyDictionary()
+
+
+def _packaged() -> Taxonomy:
+    from otklik.nlp.taxonomy.taxonomy import load_taxonomy
+
+    return load_taxonomy()
+
+
+def packaged_version() -> str:
+    """The version label of the packaged rubricator (what titles followed before versions
+    were recorded with them)."""
+    return _packaged().version
+
+
+def _in_use(taxonomy: Taxonomy | None) -> tuple[Taxonomy, _Vocabulary]:
+    """The taxonomy (None: the packaged one) with its cache."""
+    if taxonomy is None:
+        taxonomy = _packaged()
+    vocab = _vocabularies.get(taxonomy)
+    if vocab is None:
+        with _vocab_lock:
+            vocab = _vocabularies.setdefault(taxonomy, _Vocabulary())
+    return taxonomy, vocab
+
+
+def _subtopic_name(code: str, taxonomy: Taxonomy | None = None) -> str:
+    """The display name of a topic or subtopic code (the code itself when unknown)."""
+    taxonomy, vocab = _in_use(taxonomy)
+    name = vocab.names.get(code)
+    if name is None:
+        name = taxonomy.name(code) if code in taxonomy else code
+        vocab.names[code] = name
+    return name
+
+
+def title_for(
+    state: ProblemState,
+    idf: Callable[[str], float] | None = None,
+    taxonomy: Taxonomy | None = None,
+) -> str:
     """Short Russian title: what (dominant terms) + where, e.g. «Путепровод на ул. Лаврова,
-    Мичуринск» or «Нет воды — Лаганский район». ``idf`` favours distinctive terms."""
+    Мичуринск» or «Нет воды — Лаганский район». ``idf`` favours distinctive terms;
+    ``taxonomy`` is the rubricator in use (None: the packaged one)."""
     subject = OUTAGE_TITLES.get(state.subtopic or "")
     if subject is None:
-        subject = _dominant_subject(state, idf)
+        subject = _dominant_subject(state, idf, taxonomy)
     if subject is None:
-        subject = _subtopic_name(state.subtopic or state.topic)
+        subject = _subtopic_name(state.subtopic or state.topic, taxonomy)
     subject = subject[:1].upper() + subject[1:]
     place = state.settlement_name or state.municipality_name
     if state.street:
@@ -172,20 +227,22 @@ def title_for(state: ProblemState, idf: Callable[[str], float] | None = None) ->
     return f"{subject} — {place}" if place else subject
 
 
-@lru_cache(maxsize=256)
-def _topic_words(code: str | None) -> frozenset[str]:
+def _topic_words(code: str | None, taxonomy: Taxonomy | None = None) -> frozenset[str]:
     """Every word of the rubricator's lexicon of a topic (with its subtopics) or a subtopic."""
-    from otklik.nlp.taxonomy import load_taxonomy
+    taxonomy, vocab = _in_use(taxonomy)
+    words = vocab.words.get(code)
+    if words is None:
+        node = taxonomy.get(code) if code else None
+        # A topic's words include its subtopics' («яма» counts for roads).
+        nodes = () if node is None else (node, *getattr(node, "subtopics", ()))
+        words = frozenset(word for n in nodes for phrase in n.lexicon for word in phrase.split())
+        vocab.words[code] = words
+    return words
 
-    taxonomy = load_taxonomy()
-    if not code or code not in taxonomy:
-        return frozenset()
-    node = taxonomy[code]
-    nodes = (node, *node.subtopics) if "." not in code else (node,)  # type: ignore[attr-defined]
-    return frozenset(word for n in nodes for phrase in n.lexicon for word in phrase.split())
 
-
-def _dominant_subject(state: ProblemState, idf: Callable[[str], float] | None) -> str | None:
+def _dominant_subject(
+    state: ProblemState, idf: Callable[[str], float] | None, taxonomy: Taxonomy | None = None
+) -> str | None:
     """The thing most of the problem's cases are about, e.g. «контейнерная площадка».
 
     A word names the problem when the rubricator knows it for the problem's topic, or when
@@ -198,8 +255,8 @@ def _dominant_subject(state: ProblemState, idf: Callable[[str], float] | None) -
             place_words.update(lemmatize(tokenize(name)))
     floor = max(1.0, 0.3 * state.size) if state.size >= 3 else 1.0
     shared = max(3.0, 0.5 * state.size)
-    known = _topic_words(state.topic)
-    own = _topic_words(state.subtopic)
+    known = _topic_words(state.topic, taxonomy)
+    own = _topic_words(state.subtopic, taxonomy)
     best: tuple[float, str] | None = None
     for term, count in state.terms.items():
         if count < floor:

@@ -4,6 +4,7 @@ Saving never changes an existing version: it stores the edited document as the n
 number (validated by ``Taxonomy.from_dict``; the errors say what to fix). Activating a
 version makes every new pipeline use it; activating an older one is the rollback; with no
 version active the packaged taxonomy (``taxonomy.json``) is used. Services never commit.
+Any switch also re-titles the problems still in play, after commit (``_problems_follow``).
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ def activate_version(session: Session, actor: Actor, number: int) -> TaxonomyVer
     session.flush()
     audit.record(session, actor, "taxonomy.activate", "taxonomy_version", row.number,
                  details={"previous": previous.number if previous else None})
+    _problems_follow(session)
     return row
 
 
@@ -102,6 +104,16 @@ def use_packaged(session: Session, actor: Actor) -> None:
     repo.deactivate_all()
     audit.record(session, actor, "taxonomy.activate", "taxonomy_version", None,
                  details={"previous": previous.number, "packaged": load_taxonomy().version})
+    _problems_follow(session)
+
+
+def _problems_follow(session: Session) -> None:
+    """Once the switch commits, problem titles are recomputed with the rubricator now in
+    use (its names and lexicon; see otklik.cases.problems.retitle_problems)."""
+    from otklik.cases.tasks import retitle_problems_job
+    from otklik.queue import enqueue_after_commit
+
+    enqueue_after_commit(session, retitle_problems_job)
 
 
 def versions(session: Session, actor: Actor, limit: int = 50) -> list[TaxonomyVersion]:
