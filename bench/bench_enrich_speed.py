@@ -113,11 +113,12 @@ def timed(pipeline: Pipeline, records: list[dict[str, str]]) -> tuple[float, flo
 
 def clear_word_caches(pipeline: Pipeline) -> None:
     """Forget everything cached per word or per gazetteer name (the "cold" measurement)."""
-    from otklik.nlp import address, morph, territory_text, topic
+    from otklik.nlp import address, morph, relevance, territory_text, topic
 
     for fn in (morph.lemma, address.stem, address.remainder, topic._normal_forms,
                territory_text.common_level, territory_text._quiet_word,
-               territory_text._type_word):
+               territory_text._type_word, relevance._polite_imperative,
+               relevance._state_word, relevance._genitive):
         fn.cache_clear()
     if pipeline.model is not None:
         pipeline.model._char_words = None
