@@ -52,6 +52,8 @@ from otklik.queue import enqueue_after_commit
 COMPARED = ("relevant", "kind", "language", "topic", "subtopic", "topic_confidence",
             "sentiment", "urgency", "region_code", "municipality_id", "settlement_id",
             "street", "house", "dedup_key", "duplicate_of_id", "model_version")
+#: Columns that say which pipeline decided, not what it decided.
+STAMPS = ("model_version",)
 #: Case fields that follow the primary message's enrichment, in groups decided together.
 TOPIC_FIELDS = ("topic", "subtopic")
 PLACE_FIELDS = ("municipality_id", "settlement_id", "street", "house")
@@ -93,6 +95,8 @@ class ReenrichSummary:
 
     seen: int = 0
     rewritten: int = 0
+    #: Same answer, stored with the versions of the pipeline that gave it now.
+    restamped: int = 0
     failed: int = 0
     topic_changed: int = 0
     became_relevant: int = 0
@@ -111,7 +115,7 @@ class ReenrichSummary:
 
     def add(self, other: ReenrichSummary) -> None:
         """Fold a batch's summary into the run's."""
-        for name in ("seen", "rewritten", "failed", "topic_changed", "became_relevant",
+        for name in ("seen", "rewritten", "restamped", "failed", "topic_changed", "became_relevant",
                      "stopped_relevant", "territory_changed", "cases_updated",
                      "routed_cases_updated", "cases_kept"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
@@ -188,6 +192,7 @@ def selected_ids(session: Session, flt: ReenrichFilter, stamp: Stamp, after_id: 
 def _snapshot(row: MessageEnrichment) -> dict[str, Any]:
     values = {name: getattr(row, name) for name in COMPARED}
     values["taxonomy_version"] = (row.result or {}).get("taxonomy_version")
+    values["enriched_at"] = row.enriched_at
     return values
 
 
@@ -208,7 +213,12 @@ def _keep_dedup(message: Message, values: dict[str, Any], prior: dict[str, Any] 
 
 
 def _differs(prior: dict[str, Any], values: dict[str, Any]) -> bool:
-    return (any(prior[name] != values[name] for name in COMPARED)
+    """True when the answer itself changed (not only the versions that gave it)."""
+    return any(prior[name] != values[name] for name in COMPARED if name not in STAMPS)
+
+
+def _restamped(prior: dict[str, Any], values: dict[str, Any]) -> bool:
+    return (prior["model_version"] != values["model_version"]
             or prior["taxonomy_version"] != values["result"].get("taxonomy_version"))
 
 
@@ -270,6 +280,10 @@ def reenrich_batch(session: Session, actor: Actor, message_ids: Sequence[int]
             continue
         _keep_dedup(message, values, prior)
         if prior is not None and not _differs(prior, values):
+            if _restamped(prior, values):  # same answer: only the versions are noted, and
+                values["enriched_at"] = prior["enriched_at"]  # the rollups have nothing to do
+                store(session, message, values)
+                summary.restamped += 1
             continue
         summary.rewritten += 1
         day = reporting_day(message.created_at)

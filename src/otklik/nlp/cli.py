@@ -386,6 +386,7 @@ def _summary_table(summary: Any, dry_run: bool) -> Table:
     for label, value in (
         ("просмотрено", summary.seen),
         ("без изменений", summary.seen - summary.rewritten - summary.failed),
+        ("  из них отмечена новая версия модели/рубрикатора", summary.restamped),
         ("результат переписан", summary.rewritten),
         ("  сменили тему или подтему", summary.topic_changed),
         ("  стали значимыми", summary.became_relevant),
@@ -408,9 +409,9 @@ def _summary_notes(summary: Any, dry_run: bool, run_id: str) -> None:
     from otklik.analytics.rollup import CASE_WINDOW
     from otklik.analytics.schemas import reporting_day
     from otklik.cases.repository import CaseRepository
+    from otklik.config import get_settings
     from otklik.db.base import utcnow
     from otklik.db.session import session_scope
-    from otklik.queue import is_in_memory
 
     kept = summary.kept_irrelevant_cases
     if kept:
@@ -418,7 +419,7 @@ def _summary_notes(summary: Any, dry_run: bool, run_id: str) -> None:
         console.print(f"обращения, чьё сообщение больше не значимо (проверьте): {shown}")
     if dry_run:
         return
-    if summary.sent_to_cases and is_in_memory():
+    if summary.sent_to_cases and get_settings().broker_url == "inline":  # built by now
         with session_scope() as session:
             built = len(CaseRepository(session).message_ids_with_case(summary.sent_to_cases))
         console.print(f"сообщений, попавших в обращения: {built} из "
