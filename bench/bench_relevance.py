@@ -21,7 +21,7 @@ import argparse
 import csv
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,20 @@ def share(flags: Sequence[bool]) -> str:
     return f"{sum(flags) / max(len(flags), 1):.3f}"
 
 
+def by_group(title: str, group: str, measure: str, rows: Sequence[tuple[str, str]],
+             out: Sequence[dict[str, Any]], name: Callable[[str], str]) -> Table:
+    """The share marked relevant per group (the second field of each row), largest first."""
+    table = Table(title=title, title_justify="left")
+    for column in (group, measure, "n"):
+        table.add_column(column, justify="left" if column == group else "right")
+    groups: dict[str, list[bool]] = {}
+    for (_text, key), record in zip(rows, out, strict=True):
+        groups.setdefault(key, []).append(bool(record["relevant"]))
+    for key, flags in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        table.add_row(name(key), share(flags), str(len(flags)))
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--kursk", type=Path, default=KURSK)
@@ -84,26 +98,10 @@ def main() -> None:
                       str(len(flags)))
     console.print(table)
 
-    by_category = Table(title="Kursk recall by category", title_justify="left")
-    for column in ("category", "recall", "n"):
-        by_category.add_column(column, justify="left" if column == "category" else "right")
-    groups: dict[str, list[bool]] = {}
-    for (_text, category), record in zip(appeals, kursk_out, strict=True):
-        groups.setdefault(category, []).append(bool(record["relevant"]))
-    for category, flags in sorted(groups.items(), key=lambda kv: -len(kv[1])):
-        by_category.add_row(f"{category} {KURSK_CATEGORIES.get(category, '')}", share(flags),
-                            str(len(flags)))
-    console.print(by_category)
-
-    by_label = Table(title="RuSentiment posts marked relevant, by label", title_justify="left")
-    for column in ("label", "share", "n"):
-        by_label.add_column(column, justify="left" if column == "label" else "right")
-    labels: dict[str, list[bool]] = {}
-    for (_text, label), record in zip(posts, posts_out, strict=True):
-        labels.setdefault(label, []).append(bool(record["relevant"]))
-    for label, flags in sorted(labels.items(), key=lambda kv: -len(kv[1])):
-        by_label.add_row(label, share(flags), str(len(flags)))
-    console.print(by_label)
+    console.print(by_group("Kursk recall by category", "category", "recall", appeals,
+                           kursk_out, lambda c: f"{c} {KURSK_CATEGORIES.get(c, '')}"))
+    console.print(by_group("RuSentiment posts marked relevant, by label", "label", "share",
+                           posts, posts_out, str))
 
     rules = Table(title="Which rule decided", title_justify="left")
     for column in ("rule", "Kursk appeals", "VK posts"):
