@@ -81,6 +81,12 @@ def _state_word(word: str) -> bool:
     return tag.POS in ("PRTS", "PRTF")
 
 
+@lru_cache(maxsize=50_000)
+def _genitive(word: str) -> bool:
+    """Whether a word after "нет" names what is missing ("нет люка", "нет уличного …")."""
+    return analyzer().parse(word)[0].tag.case == "gent"
+
+
 def requests(tokens: Sequence[str], ignore: frozenset[str]) -> list[str]:
     """The plural imperatives of a text that ask something of someone ("уберите мусор").
 
@@ -102,7 +108,7 @@ def negated_states(tokens: Sequence[str]) -> list[str]:
     for i, token in enumerate(tokens[:-1]):
         if token == "не" and _state_word(tokens[i + 1]):
             found.append(f"не {tokens[i + 1]}")
-        elif token == "нет" and analyzer().parse(tokens[i + 1])[0].tag.case == "gent":
+        elif token == "нет" and _genitive(tokens[i + 1]):
             found.append(f"нет {tokens[i + 1]}")
     return found
 
