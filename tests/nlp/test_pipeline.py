@@ -147,3 +147,24 @@ def test_a_bare_report_of_a_defect_is_relevant_and_a_word_of_a_poem_is_not() -> 
         assert out[key]["kind"]["value"] == "complaint", key
     assert not out["poem"]["relevant"], out["poem"]["explain"]
     assert not out["joke"]["relevant"], out["joke"]["explain"]
+
+
+def test_words_adverts_share_with_appeals_do_not_make_an_appeal_an_advert() -> None:
+    """«требуется замена», «коммунальные услуги», «магазин» belong to appeals too; an advert
+    is told by its selling words, prices and phones."""
+    from otklik.nlp.pipeline import Pipeline
+
+    pipeline = Pipeline.default()
+    texts = {
+        "hatch": "Разбит канализационный люк смотрового колодца у дома 4, требуется замена",
+        "bill": "Горячая вода еле тёплая, а за услугу берут полную плату, отопление тоже "
+                "ниже нормы",
+        "shop": "Невозможно заехать на парковку у магазина на Мира, сплошная разметка",
+        "job": "Требуются водители категории Д, зарплата от 60 тыс., звоните 8-900-111-22-33",
+        "trade": "Услуги электрика, быстро и недорого, гарантия на работы",
+    }
+    out = {r["id"]: r for r in pipeline.process([{"id": k, "text": v} for k, v in texts.items()])}
+    for key in ("hatch", "bill", "shop"):
+        assert out[key]["relevant"], (key, out[key]["explain"].get("relevance"))
+    for key in ("job", "trade"):
+        assert not out[key]["relevant"] and out[key]["relevance"]["category"] == "ad", key
