@@ -5,14 +5,15 @@ once with numpy) over character 5-gram shingles of its normalized form; the 16 l
 of each of the 64 values are kept (b-bit MinHash: collisions of unequal values are 1 in
 65,536) and encoded as a 171-character base64url string. That string is the stage's
 ``key``: stored with the message, it lets a worker rebuild the in-memory LSH index (the
-bands datasketch's MinHashLSH would use, in plain dicts) after a restart
-(:meth:`DedupStage.seed`) without the texts.
+bands datasketch's MinHashLSH would use, hashed into sorted numpy arrays) after a restart
+or from other workers' rows (:meth:`DedupStage.seed`) without the texts.
 """
 
 from __future__ import annotations
 
 import base64
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
@@ -48,6 +49,18 @@ _FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2
 # the permuted block to stay in the CPU cache: 65,536 (16 MB) made the MinHash of a batch
 # three times slower, most of all on a busy machine, where memory bandwidth is shared.
 _BLOCK_SHINGLES = 8_192
+# Rows added since the last merge are indexed in dicts; this many at a time are merged into
+# the index's sorted arrays (a merge copies the arrays: ~1 µs per row at 200,000 rows held).
+_RECENT_ROWS = 4_096
+# The rank of a text whose id is not a database id: after every database id, in arrival order.
+_LATE = 1 << 62
+# Random odd 64-bit weights of the band hash (fixed: nothing of it is stored).
+_BAND_WEIGHTS = np.random.default_rng(20261129).integers(
+    0, 2**63, NUM_PERM, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+_NO_ROWS = np.zeros(0, dtype=np.intp)
+_NO_SIMS = np.zeros(0, dtype=np.float64)
+#: At most this many later copies are named in the explanation of an original seen late.
+MAX_NEWER = 20
 
 
 def canonical(text: str) -> str:
@@ -194,107 +207,305 @@ def similarity(sig_a: str, sig_b: str) -> float:
 
 
 class DedupStage(Stage):
-    """Recognise near-copies across batches; value = {"key", "duplicate_of"}."""
+    """Recognise near-copies across batches; value = {"key", "duplicate_of"}.
+
+    The index keeps, per LSH band, a 64-bit hash of the band's values: sorted numpy arrays
+    for most texts (rows are merged into them thousands at a time) and dicts for the texts
+    added since the last merge, about 0.5 KB per remembered text (dicts alone took 2.5 KB,
+    which a worker's memory could not afford for a window of its database). A hash
+    collision only adds a candidate: the exact comparison filters it.
+
+    Order: by default the first text seen is the original (the file form's order). With
+    ``ids_ordered`` (the database path, where ids are given at intake in arrival order) the
+    original is the smallest id, in whatever order texts reach the stage: a copy never
+    points at a larger id, and a text that turns out to be older than copies seen before it
+    lists them in its explanation (``newer``) and becomes their original in memory.
+
+    ``capacity`` bounds the memory: past it (plus a margin), the texts of smallest rank
+    (oldest ids) are forgotten; their copies still name them as the original. One lock
+    guards the index, so a pipeline shared by threads is safe (hashing runs outside it).
+    """
 
     name: ClassVar[str] = "dedup"
 
-    def __init__(self, threshold: float = 0.8, min_chars: int = 20) -> None:
+    def __init__(self, threshold: float = 0.8, min_chars: int = 20, *,
+                 ids_ordered: bool = False, capacity: int | None = None) -> None:
         self.threshold = threshold
         # Very short texts ("Спасибо!", "+") coincide without being copies of anything.
         self.min_chars = min_chars
+        self.ids_ordered = ids_ordered
+        self.capacity = capacity
         # LSH only proposes candidates and the exact threshold filters them, so the index is
         # tuned for recall: at 0.8 it uses 12 bands of 5 and finds 99% of pairs at J=0.8
         # (datasketch's balanced default, 5 bands of 11, would miss 64% of them).
         lsh_threshold = min(max(threshold - 0.1, 0.3), 0.85)
         lsh = MinHashLSH(threshold=lsh_threshold, num_perm=NUM_PERM, weights=(0.05, 0.95))
-        # The bands datasketch chose, kept in plain dicts (band bytes -> rows): the same
-        # candidates as MinHashLSH, without its per-call object and byte-swapping costs.
+        # The bands datasketch chose (contiguous from the first value), hashed by ourselves.
         self._bands: list[tuple[int, int]] = list(lsh.hashranges)
-        self._tables: list[dict[bytes, list[int]]] = [{} for _ in self._bands]
-        # Signatures as rows of one matrix (row = arrival order), so that all candidates of
-        # a query are compared in one numpy operation.
+        self._starts = np.asarray([start for start, _ in self._bands], dtype=np.intp)
+        self._end = self._bands[-1][1]
+        self._lock = threading.RLock()
+        self._reset()
+
+    def _reset(self) -> None:
+        bands = len(self._bands)
+        # Merged rows: per band, sorted hashes and the row of each.
+        self._fkeys: list[np.ndarray] = [np.zeros(0, dtype=np.uint64) for _ in range(bands)]
+        self._frows: list[np.ndarray] = [np.zeros(0, dtype=np.int32) for _ in range(bands)]
+        # Rows added since the last merge: per band, hash -> row or rows.
+        self._recent: list[dict[int, int | list[int]]] = [{} for _ in range(bands)]
+        self._recent_rows: list[int] = []
+        # Signatures as rows of one matrix, so that all candidates of a query are compared
+        # in one numpy operation; the rank of each row says which text is the earlier.
         self._rows: dict[str, int] = {}
         self._ids: list[str] = []
         self._matrix = np.zeros((1024, NUM_PERM), dtype=np.uint16)
+        self._rank = np.zeros(1024, dtype=np.int64)
         self._root: dict[str, str] = {}
 
     def __len__(self) -> int:
         return len(self._rows)
 
-    def _band_keys(self, values: np.ndarray) -> list[bytes]:
-        return [values[start:end].tobytes() for start, end in self._bands]
+    def clear(self) -> None:
+        """Forget every text (a worker that finds itself on another database)."""
+        with self._lock:
+            self._reset()
 
-    def _batch_band_keys(self, matrix: np.ndarray) -> list[list[bytes]]:
-        """:meth:`_band_keys` of each row of a (texts x 64) matrix, band by band."""
-        columns = []
-        for start, end in self._bands:
-            raw = np.ascontiguousarray(matrix[:, start:end]).tobytes()
-            width = (end - start) * matrix.itemsize
-            columns.append([raw[i : i + width] for i in range(0, len(raw), width)])
-        return [list(keys) for keys in zip(*columns, strict=True)]
+    # --- hashing and ranks --------------------------------------------------------------
+    def _band_hashes(self, matrix: np.ndarray) -> np.ndarray:
+        """(texts x bands) 64-bit hashes of the LSH bands of each row of a (texts x 64)
+        matrix: a weighted sum of the band's values, mod 2^64, with random odd weights."""
+        with np.errstate(over="ignore"):
+            weighted = matrix[:, : self._end].astype(np.uint64) * _BAND_WEIGHTS[: self._end]
+            return np.add.reduceat(weighted, self._starts, axis=1)
 
-    def _add(
-        self, doc_id: str, values: np.ndarray, root: str | None, keys: list[bytes] | None = None
-    ) -> None:
-        if doc_id in self._rows:
-            return
-        row = len(self._ids)
-        for table, key in zip(self._tables, keys or self._band_keys(values), strict=True):
+    def _band_keys(self, values: np.ndarray) -> list[int]:
+        return [int(h) for h in self._band_hashes(values[None, :])[0].tolist()]
+
+    def _batch_band_keys(self, matrix: np.ndarray) -> list[list[int]]:
+        """:meth:`_band_keys` of each row of a (texts x 64) matrix, hashed at once."""
+        return [[int(h) for h in row] for row in self._band_hashes(matrix).tolist()]
+
+    def _new_rank(self, doc_id: str, row: int) -> int:
+        if self.ids_ordered and doc_id.isascii() and doc_id.isdigit():
+            return int(doc_id)
+        return _LATE + row  # arrival order, after every database id
+
+    def _rank_of(self, doc_id: str) -> int:
+        """The rank of a text held or named as an original (a forgotten one: its id, or -1)."""
+        row = self._rows.get(doc_id)
+        if row is not None:
+            return int(self._rank[row])
+        if self.ids_ordered and doc_id.isascii() and doc_id.isdigit():
+            return int(doc_id)
+        return -1
+
+    def _find(self, doc_id: str) -> str:
+        """The original of a text: its link followed to the end (links only go back)."""
+        root = self._root.get(doc_id, doc_id)
+        top = root
+        for _ in range(64):
+            following = self._root.get(top, top)
+            if following == top:
+                break
+            top = following
+        if top != root:
+            self._root[doc_id] = top
+        return top
+
+    # --- the index ----------------------------------------------------------------------
+    def _frozen_candidates(self, hashes: np.ndarray) -> list[list[int]]:
+        """Merged rows sharing a band with each row of a (texts x bands) hash matrix."""
+        out: list[list[int]] = [[] for _ in range(len(hashes))]
+        for band, (keys, rows) in enumerate(zip(self._fkeys, self._frows, strict=True)):
+            if not len(keys):
+                continue
+            column = hashes[:, band]
+            low = np.searchsorted(keys, column, side="left")
+            high = np.searchsorted(keys, column, side="right")
+            for i in np.flatnonzero(high > low).tolist():
+                out[i].extend(rows[low[i] : high[i]].tolist())
+        return out
+
+    def _matches(self, values: np.ndarray, keys: list[int], frozen: list[int]
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """Rows held that are near-copies of ``values`` and their similarities."""
+        found = set(frozen)
+        for table, key in zip(self._recent, keys, strict=True):
             bucket = table.get(key)
             if bucket is None:
-                table[key] = [row]
+                continue
+            if type(bucket) is int:
+                found.add(bucket)
             else:
-                bucket.append(row)
-        if row == len(self._matrix):
-            grown = np.zeros((2 * row, NUM_PERM), dtype=np.uint16)
-            grown[:row] = self._matrix
-            self._matrix = grown
-        self._matrix[row] = values
-        self._rows[doc_id] = row
-        self._ids.append(doc_id)
-        self._root[doc_id] = root or doc_id
-
-    def seed(self, pairs: Iterable[tuple[str, str]]) -> int:
-        """Load stored (doc id, key) pairs in arrival order; returns how many were added.
-
-        Near-copies among the seeded pairs are linked to the first of them, as if they had
-        been processed in that order.
-        """
-        added = 0
-        for doc_id, key in pairs:
-            if not key or doc_id in self._rows:
-                continue
-            try:
-                values = decode_signature(key)
-            except ValueError:
-                continue
-            keys = self._band_keys(values)
-            match, _ = self._best_match(values, exclude=doc_id, keys=keys)
-            self._add(str(doc_id), values, self._root.get(match) if match else None, keys)
-            added += 1
-        return added
-
-    def _best_match(
-        self, values: np.ndarray, exclude: str, keys: list[bytes] | None = None
-    ) -> tuple[str | None, float]:
-        found: set[int] = set()
-        for table, key in zip(self._tables, keys or self._band_keys(values), strict=True):
-            bucket = table.get(key)
-            if bucket:
-                found.update(bucket)
-        skip = self._rows.get(exclude)
-        found.discard(-1 if skip is None else skip)
+                found.update(bucket)  # type: ignore[arg-type]
         if not found:
-            return None, 0.0
+            return _NO_ROWS, _NO_SIMS
         rows = np.fromiter(found, dtype=np.intp, count=len(found))
         # The equal values per row (a sum of booleans: count_nonzero's wrapper costs more).
         sims = (self._matrix[rows] == values).sum(axis=1) / NUM_PERM
-        ok = (sims >= self.threshold).nonzero()[0]
-        if not len(ok):
-            return None, 0.0
-        # Prefer the earliest arrival among true near-copies: the original, not a repost.
-        k = ok[0] if len(ok) == 1 else ok[np.argmin(rows[ok])]
-        return self._ids[int(rows[k])], float(sims[k])
+        ok = sims >= self.threshold
+        return rows[ok], sims[ok]
+
+    def _grow(self, rows: int) -> None:
+        if rows <= len(self._matrix):
+            return
+        size = max(2 * len(self._matrix), rows, 1024)
+        grown = np.zeros((size, NUM_PERM), dtype=np.uint16)
+        grown[: len(self._ids)] = self._matrix[: len(self._ids)]
+        rank = np.zeros(size, dtype=np.int64)
+        rank[: len(self._ids)] = self._rank[: len(self._ids)]
+        self._matrix, self._rank = grown, rank
+
+    def _add(self, doc_id: str, values: np.ndarray, keys: list[int]) -> int:
+        row = len(self._ids)
+        self._grow(row + 1)
+        for table, key in zip(self._recent, keys, strict=True):
+            bucket = table.get(key)
+            if bucket is None:
+                table[key] = row
+            elif type(bucket) is int:
+                table[key] = [bucket, row]
+            else:
+                bucket.append(row)  # type: ignore[union-attr]
+        self._recent_rows.append(row)
+        self._matrix[row] = values
+        self._rank[row] = self._new_rank(doc_id, row)
+        self._rows[doc_id] = row
+        self._ids.append(doc_id)
+        return row
+
+    def _insert(self, doc_id: str, values: np.ndarray, keys: list[int], frozen: list[int]
+                ) -> tuple[str | None, str | None, float, list[str]]:
+        """Index a new text: (its original, the nearest earlier copy, their similarity, the
+        ids of copies held that rank after it, earliest first)."""
+        rows, sims = self._matches(values, keys, frozen)
+        row = self._add(doc_id, values, keys)  # first: adding may grow the rank array
+        own = int(self._rank[row])
+        root: str | None = None
+        nearest: str | None = None
+        sim = 0.0
+        newer: list[str] = []
+        if len(rows):
+            ranks = self._rank[rows]
+            earlier = np.flatnonzero(ranks < own)
+            if len(earlier):
+                # Prefer the earliest among true near-copies: the original, not a repost.
+                k = earlier[0] if len(earlier) == 1 else earlier[np.argmin(ranks[earlier])]
+                nearest, sim = self._ids[int(rows[k])], float(sims[k])
+                root = self._find(nearest)
+            later = np.flatnonzero(ranks > own)
+            if len(later):
+                later = later[np.argsort(ranks[later], kind="stable")]
+                newer = [self._ids[int(rows[k])] for k in later]
+        mine = root or doc_id
+        self._root[doc_id] = mine
+        mine_rank = self._rank_of(mine)
+        for other in newer:  # an older text seen late: it is the original of its copies
+            top = self._find(other)
+            if self._rank_of(top) > mine_rank:
+                self._root[top] = mine
+        return root, nearest, sim, newer
+
+    def _bulk(self, rows: list[tuple[str, np.ndarray, str]]) -> None:
+        """Index stored (id, values, original) rows as they were linked, at once."""
+        first = len(self._ids)
+        self._grow(first + len(rows))
+        block = np.stack([values for _, values, _ in rows])
+        self._matrix[first : first + len(rows)] = block
+        for offset, (doc_id, _, original) in enumerate(rows):
+            row = first + offset
+            self._rank[row] = self._new_rank(doc_id, row)
+            self._rows[doc_id] = row
+            self._ids.append(doc_id)
+            # A link to a later text (stored before copies were ordered) is not followed.
+            later = self.ids_ordered and self._rank_of(original) >= self._rank[row]
+            self._root[doc_id] = doc_id if later else original
+        hashes = self._band_hashes(block)
+        numbers = np.arange(first, first + len(rows), dtype=np.int32)
+        for band in range(len(self._bands)):
+            self._merge(band, hashes[:, band], numbers)
+
+    def _merge(self, band: int, keys: np.ndarray, rows: np.ndarray) -> None:
+        order = np.argsort(keys, kind="stable")
+        keys, rows = keys[order], rows[order]
+        at = np.searchsorted(self._fkeys[band], keys, side="right")
+        self._fkeys[band] = np.insert(self._fkeys[band], at, keys)
+        self._frows[band] = np.insert(self._frows[band], at, rows)
+
+    def _maintain(self) -> None:
+        """Merge the recent rows into the sorted arrays; forget the oldest past capacity."""
+        if self.capacity is not None and len(self._ids) > self.capacity + max(
+                self.capacity // 4, _RECENT_ROWS):
+            self._forget(self.capacity)
+        elif len(self._recent_rows) >= _RECENT_ROWS:
+            rows = np.asarray(self._recent_rows, dtype=np.int32)
+            hashes = self._band_hashes(self._matrix[rows])
+            for band in range(len(self._bands)):
+                self._merge(band, hashes[:, band], rows)
+            self._recent = [{} for _ in self._bands]
+            self._recent_rows = []
+
+    def _forget(self, keep: int) -> None:
+        """Keep the ``keep`` texts of largest rank, re-indexed at once."""
+        held = len(self._ids)
+        kept = np.sort(np.argsort(self._rank[:held], kind="stable")[held - keep :])
+        ids = [self._ids[row] for row in kept.tolist()]
+        roots = {doc_id: self._find(doc_id) for doc_id in ids}
+        matrix, rank = self._matrix[kept], self._rank[kept]
+        self._reset()
+        self._grow(len(ids))
+        self._matrix[: len(ids)], self._rank[: len(ids)] = matrix, rank
+        self._ids = ids
+        self._rows = {doc_id: row for row, doc_id in enumerate(ids)}
+        self._root = roots
+        hashes = self._band_hashes(matrix)
+        for band in range(len(self._bands)):
+            order = np.argsort(hashes[:, band], kind="stable")
+            self._fkeys[band] = hashes[order, band]
+            self._frows[band] = order.astype(np.int32)
+
+    # --- the stage ----------------------------------------------------------------------
+    def seed(self, pairs: Iterable[Sequence[Any]]) -> int:
+        """Load stored ``(doc id, key)`` or ``(doc id, key, original id)`` rows in arrival
+        order; returns how many were added. Ids already held are skipped, so an overlapping
+        catch-up adds nothing twice.
+
+        With the original given (what was stored as ``duplicate_of``; None for an
+        original) rows are indexed at once as they were linked; without it, near-copies
+        among the seeded rows are linked as if they had been processed in that order.
+        """
+        added = 0
+        linked: list[tuple[str, np.ndarray, str]] = []
+        pending: set[str] = set()
+        with self._lock:
+            for pair in pairs:
+                doc_id, key = str(pair[0]), pair[1]
+                if not key or doc_id in self._rows or doc_id in pending:
+                    continue
+                try:
+                    values = decode_signature(key)
+                except ValueError:
+                    continue
+                added += 1
+                if len(pair) > 2:
+                    original = pair[2]
+                    linked.append((doc_id, values, doc_id if original in (None, "")
+                                   else str(original)))
+                    pending.add(doc_id)
+                    continue
+                if linked:
+                    self._bulk(linked)
+                    linked, pending = [], set()
+                keys = self._band_keys(values)
+                frozen = self._frozen_candidates(np.asarray([keys], dtype=np.uint64))[0]
+                self._insert(doc_id, values, keys, frozen)
+                if len(self._recent_rows) >= _RECENT_ROWS:
+                    self._maintain()
+            if linked:
+                self._bulk(linked)
+            self._maintain()
+        return added
 
     def check(
         self,
@@ -303,7 +514,7 @@ class DedupStage(Stage):
         values: np.ndarray | None = None,
         canon_len: int | None = None,
         key: str | None = None,
-        band_keys: list[bytes] | None = None,
+        band_keys: list[int] | None = None,
     ) -> StageResult:
         """Compute the key of one text, look it up, then index it.
 
@@ -311,11 +522,26 @@ class DedupStage(Stage):
         :func:`canonical` form) save the work when the caller computed them already, and
         so do ``key`` (their :func:`encode_signature`) and ``band_keys`` (their LSH bands).
         """
+        with self._lock:
+            result = self._check(doc_id, text, values, canon_len, key, band_keys, None)
+            self._maintain()
+        return result
+
+    def _check(
+        self,
+        doc_id: str,
+        text: str,
+        values: np.ndarray | None,
+        canon_len: int | None,
+        key: str | None,
+        band_keys: list[int] | None,
+        frozen: list[int] | None,
+    ) -> StageResult:
         if canon_len is None or values is None:
             canon = canonical(text)
             canon_len = len(canon)
             values = _hash_canonicals([canon])[0]
-            key = band_keys = None
+            key = band_keys = frozen = None
         if values is None:
             return StageResult({"key": "", "duplicate_of": None}, 0.0, {"reason": "empty"})
         if key is None:
@@ -325,20 +551,23 @@ class DedupStage(Stage):
             explain["reason"] = "too short to compare"
             return StageResult({"key": key, "duplicate_of": None}, 0.0, explain)
         if doc_id in self._rows:
-            # A replay of an already indexed message: report what it was linked to.
-            first = self._root[doc_id]
+            # A replay of an already indexed message: report what it is linked to.
+            first = self._find(doc_id)
             dup = first if first != doc_id else None
-            sim = float(np.mean(self._matrix[self._rows[first]] == values)) if dup else 0.0
+            row = self._rows.get(first) if dup else None
+            sim = float(np.mean(self._matrix[row] == values)) if row is not None else 0.0
             explain["replayed"] = True
             return StageResult({"key": key, "duplicate_of": dup}, round(sim, 3), explain)
         keys = band_keys or self._band_keys(values)
-        match, sim = self._best_match(values, exclude=doc_id, keys=keys)
-        root = self._root[match] if match else None
-        self._add(doc_id, values, root, keys)
-        if match:
-            explain["nearest"] = match
-            if root != match:
-                explain["via"] = match
+        if frozen is None:
+            frozen = self._frozen_candidates(np.asarray([keys], dtype=np.uint64))[0]
+        root, nearest, sim, newer = self._insert(doc_id, values, keys, frozen)
+        if nearest:
+            explain["nearest"] = nearest
+            if root != nearest:
+                explain["via"] = nearest
+        if newer:
+            explain["newer"] = newer[:MAX_NEWER]
         return StageResult({"key": key, "duplicate_of": root}, round(sim, 3), explain)
 
     def process(self, docs: Sequence[Doc]) -> list[StageResult]:
@@ -349,25 +578,34 @@ class DedupStage(Stage):
             batch_values = _hash_canonicals(canons)
         except Exception:  # noqa: BLE001 - fall back to one text at a time below
             batch_values = [None] * len(docs)
-        # Signatures and LSH band keys of the whole batch, converted at once.
+        # Signatures and LSH band hashes of the whole batch, computed at once.
         hashed = [i for i, values in enumerate(batch_values) if values is not None]
         sigs: list[str | None] = [None] * len(docs)
-        bands: list[list[bytes] | None] = [None] * len(docs)
+        bands: list[list[int] | None] = [None] * len(docs)
+        hashes: np.ndarray | None = None
         if hashed:
             try:
                 matrix = np.stack([v for v in batch_values if v is not None])
+                hashes = self._band_hashes(matrix)
                 for i, sig, keys in zip(hashed, _batch_signatures(matrix),
-                                        self._batch_band_keys(matrix), strict=True):
-                    sigs[i], bands[i] = sig, keys
+                                        hashes.tolist(), strict=True):
+                    sigs[i], bands[i] = sig, [int(h) for h in keys]
             except Exception:  # noqa: BLE001 - check() computes them one by one
-                pass
+                hashes = None
         results: list[StageResult] = []
-        for doc, text, canon, values, sig, keys in zip(docs, texts, canons, batch_values, sigs,
-                                                       bands, strict=True):
-            try:
-                results.append(self.check(str(doc.id), text, values, len(canon), sig, keys))
-            except Exception as exc:  # noqa: BLE001 - never break the batch
-                results.append(
-                    StageResult({"key": "", "duplicate_of": None}, 0.0, {"error": repr(exc)})
-                )
+        with self._lock:
+            frozen: list[list[int] | None] = [None] * len(docs)
+            if hashes is not None:
+                for i, rows in zip(hashed, self._frozen_candidates(hashes), strict=True):
+                    frozen[i] = rows
+            for doc, text, canon, values, sig, keys, merged in zip(
+                    docs, texts, canons, batch_values, sigs, bands, frozen, strict=True):
+                try:
+                    results.append(self._check(str(doc.id), text, values, len(canon), sig,
+                                               keys, merged))
+                except Exception as exc:  # noqa: BLE001 - never break the batch
+                    results.append(
+                        StageResult({"key": "", "duplicate_of": None}, 0.0, {"error": repr(exc)})
+                    )
+            self._maintain()
         return results
