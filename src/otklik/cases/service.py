@@ -23,6 +23,7 @@ from otklik.errors import Conflict, Forbidden, InvalidInput, NotFound
 from otklik.models.account import User
 from otklik.models.case import Case, CaseEvent, CaseStatus, Extension, Label
 from otklik.models.message import Message, MessageEnrichment
+from otklik.models.organization import Organization
 from otklik.organizations.repository import OrganizationRepository
 
 #: Fields an operator may correct; each correction becomes a training label.
@@ -134,9 +135,8 @@ def attach_message(session: Session, actor: Actor, case: Case, message: Message,
 # -- routing and triage --------------------------------------------------------------------------
 
 
-def route(session: Session, actor: Actor, case: Case, executor_id: int, *,
-          version: int | None = None, reason: str = "operator") -> Case:
-    """Send a case to an executor covering its territory; deadlines start on first routing."""
+def check_routable(session: Session, case: Case, executor_id: int) -> Organization:
+    """The organization the case may be sent to; :class:`InvalidInput` says why not."""
     organization = OrganizationRepository(session).get(executor_id)
     if organization is None or not organization.is_active:
         raise InvalidInput(f"organization {executor_id} does not exist")
@@ -150,6 +150,13 @@ def route(session: Session, actor: Actor, case: Case, executor_id: int, *,
             f"«{organization.name}» does not cover the case's territory: choose an "
             "organization of that municipality or a regional body"
         )
+    return organization
+
+
+def route(session: Session, actor: Actor, case: Case, executor_id: int, *,
+          version: int | None = None, reason: str = "operator") -> Case:
+    """Send a case to an executor covering its territory; deadlines start on first routing."""
+    organization = check_routable(session, case, executor_id)
     previous_executor = case.executor_id
     move(session, actor, case, "route", version=version, executor_id=executor_id,
          executor=organization.name, reason=reason)

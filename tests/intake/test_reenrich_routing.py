@@ -1,0 +1,168 @@
+"""Re-enrichment routes again what no person decided: a case a rule routed (or left in
+triage) whose topic changed goes where the rules now say; a case an operator routed, handed
+back, or already accepted by its executor keeps its executor (SQLite and PostgreSQL)."""
+# ruff: noqa: F811  (fixtures imported from tests/cases/conftest.py are parameters here)
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from tests.builders import make_user
+from tests.cases.conftest import make_message, michurinsk  # noqa: F401
+
+from otklik.accounts.scope import Scope
+from otklik.accounts.service import actor_for
+from otklik.audit.actor import Actor
+from otklik.cases import service
+from otklik.cases.repository import CaseRepository
+from otklik.intake import tasks as intake_tasks
+from otklik.intake.reenrich import REROUTE_REASON, ReenrichSummary, reenrich_batch
+from otklik.models.account import Role
+from otklik.models.case import Case, CaseEvent, CaseStatus, RoutingRule
+from otklik.models.message import Message, MessageEnrichment
+from otklik.models.organization import OrganizationKind
+from otklik.nlp.taxonomy import service as taxonomy_service
+from otklik.organizations.repository import OrganizationRepository
+
+SYSTEM = Actor.system("tests")
+REENRICH = Actor.system("reenrich")
+# The language stages call this a road complaint; the stored enrichment will say housing.
+POTHOLE = "Огромные ямы на дороге по улице Лаврова в Мичуринске, прошу отремонтировать дорогу"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_pipelines() -> Iterator[None]:
+    """The pipelines' per-process memory (near-duplicates) holds other tests' ids."""
+    taxonomy_service._pipelines.clear()
+    intake_tasks._model_pipelines.clear()
+    yield
+    taxonomy_service._pipelines.clear()
+    intake_tasks._model_pipelines.clear()
+
+
+def _bodies(session: Session) -> tuple[int, int]:
+    """Two regional bodies of Tambov oblast (they cover every case of the region)."""
+    rows, _ = OrganizationRepository(session).page(Scope.system(), region_code="68", limit=50)
+    ids = [row.id for row in rows if row.kind != OrganizationKind.municipal_admin]
+    assert len(ids) >= 2
+    return ids[0], ids[1]
+
+
+def _rule(session: Session, executor_id: int, topic: str) -> RoutingRule:
+    return CaseRepository(session).add_rule(RoutingRule(
+        region_code="68", executor_id=executor_id, position=10, topic=topic,
+        note=f"{topic} rule"))
+
+
+def _stale_case(session: Session, make_message: Callable[..., Message]) -> tuple[Message, Case]:
+    """A case made by the machine from an enrichment an older rubricator gave (housing)."""
+    municipality_id, _ = michurinsk(session)
+    message = make_message(POTHOLE, topic="housing", subtopic=None,
+                           municipality_id=municipality_id)
+    enrichment = session.get(MessageEnrichment, message.id)
+    assert enrichment is not None
+    return message, service.case_from_message(session, SYSTEM, message, enrichment)
+
+
+def _events(session: Session, case: Case, kind: str) -> list[CaseEvent]:
+    return list(session.scalars(select(CaseEvent).where(
+        CaseEvent.case_id == case.id, CaseEvent.kind == kind).order_by(CaseEvent.id)))
+
+
+def _run(session: Session, message: Message) -> ReenrichSummary:
+    summary = reenrich_batch(session, REENRICH, [message.id])
+    session.flush()
+    return summary
+
+
+def test_a_rule_routed_case_follows_its_new_topic_to_the_new_executor(
+        session: Session, make_message: Callable[..., Message]) -> None:
+    housing_body, roads_body = _bodies(session)
+    _rule(session, housing_body, "housing")
+    roads_rule = _rule(session, roads_body, "roads")
+    message, case = _stale_case(session, make_message)
+    assert (case.status, case.executor_id) == (CaseStatus.routed, housing_body)
+    due, clock = case.resolution_due, case.routing["clock_start"]
+
+    summary = _run(session, message)
+
+    assert case.topic == "roads"
+    assert (case.status, case.executor_id) == (CaseStatus.routed, roads_body)
+    assert summary.rerouted == [case.id] and summary.routed_cases_updated == 0
+    assert summary.as_dict()["rerouted_count"] == 1
+    reclassified = _events(session, case, "reclassified")[-1]
+    assert reclassified.details["rerouted"] == {"from": housing_body, "to": roads_body,
+                                                "rule_id": roads_rule.id}
+    route = _events(session, case, "route")[-1]
+    assert route.details["reason"] == REROUTE_REASON and route.actor == "reenrich"
+    assert route.id > reclassified.id  # the history reads: re-enriched, then routed again
+    # The card's suggestion follows; the deadlines stay as counted (as an operator's re-route).
+    assert case.routing["rule_id"] == roads_rule.id and case.routing["clock_start"] == clock
+    assert case.resolution_due == due
+
+    again = _run(session, message)  # nothing changed any more: nothing is routed
+    assert again.rerouted == [] and len(_events(session, case, "route")) == 2
+
+
+def test_a_case_in_triage_is_routed_once_a_rule_matches(
+        session: Session, make_message: Callable[..., Message]) -> None:
+    _, roads_body = _bodies(session)
+    _rule(session, roads_body, "roads")
+    message, case = _stale_case(session, make_message)
+    assert case.status == CaseStatus.triage and case.routed_at is None
+
+    summary = _run(session, message)
+
+    assert (case.status, case.executor_id) == (CaseStatus.routed, roads_body)
+    assert case.routed_at is not None and case.resolution_due is not None  # first routing
+    assert summary.rerouted == [case.id]
+    assert _events(session, case, "reclassified")[-1].details["rerouted"]["from"] is None
+
+
+def test_what_a_person_decided_keeps_its_executor(
+        session: Session, make_message: Callable[..., Message]) -> None:
+    housing_body, roads_body = _bodies(session)
+    _rule(session, roads_body, "roads")
+    operator = actor_for(session, make_user(session, Role.operator, ["68"]))
+    chosen_message, chosen = _stale_case(session, make_message)
+    service.route(session, operator, chosen, housing_body)  # the operator's choice
+
+    _rule(session, housing_body, "housing")
+    accepted_message, accepted = _stale_case(session, make_message)
+    worker = actor_for(session, make_user(session, Role.executor, ["68"],
+                                          organization_id=housing_body))
+    service.accept(session, worker, accepted)
+    handed_message, handed = _stale_case(session, make_message)
+    service.handback(session, worker, handed, "это не наша тема, дороги не наши")
+    session.flush()
+
+    summary = ReenrichSummary()
+    for message in (chosen_message, accepted_message, handed_message):
+        summary.add(_run(session, message))
+
+    assert {c.topic for c in (chosen, accepted, handed)} == {"roads"}  # topics still follow
+    assert (chosen.status, chosen.executor_id) == (CaseStatus.routed, housing_body)
+    assert (accepted.status, accepted.executor_id) == (CaseStatus.in_work, housing_body)
+    assert (handed.status, handed.executor_id) == (CaseStatus.triage, None)
+    assert summary.rerouted == []
+    assert summary.reroute_kept_person == 2 and summary.reroute_kept_in_work == 1
+    assert summary.routed_cases_updated == 2  # the two that have an executor
+    assert _events(session, chosen, "reclassified")[-1].details["routing"] == "kept_person"
+    assert _events(session, accepted, "reclassified")[-1].details["routing"] == "kept_in_work"
+    assert len(_events(session, chosen, "route")) == 1
+
+
+def test_without_a_rule_for_the_new_topic_the_case_is_listed_for_a_check(
+        session: Session, make_message: Callable[..., Message]) -> None:
+    housing_body, _ = _bodies(session)
+    _rule(session, housing_body, "housing")
+    message, case = _stale_case(session, make_message)
+
+    summary = _run(session, message)
+
+    assert (case.topic, case.executor_id) == ("roads", housing_body)
+    assert summary.reroute_check == [case.id] and summary.routed_cases_updated == 1
+    assert _events(session, case, "reclassified")[-1].details["routing"] == "no_rule"
