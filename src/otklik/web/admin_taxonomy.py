@@ -5,6 +5,11 @@ document through :mod:`otklik.nlp.taxonomy.service`, activated right away unless
 unticks it; the versions table restores any earlier one. Anyone who reads cases sees the
 rubricator in use; only admins see the edit forms and the versions and may change anything.
 CSRF on every form.
+
+Stored messages keep what the earlier rubricator (or topic model) decided until they are
+re-enriched: admins see a notice after an activation and a form that queues a run
+(:func:`otklik.intake.reenrich.start_queued`), with the last runs' progress from the audit
+log. The models page (web/workspace_admin.py) shows the same section.
 """
 
 from __future__ import annotations
@@ -18,8 +23,10 @@ from sqlalchemy.orm import Session
 
 from otklik.audit.actor import Actor
 from otklik.deps import OptionalActor, SessionDep, check_csrf
+from otklik.intake import reenrich
 from otklik.nlp.taxonomy import URGENCY_LEVELS, editing, load_taxonomy
 from otklik.nlp.taxonomy import service as taxonomy_service
+from otklik.web import workspace_queries as wq
 from otklik.web.i18n import translate
 from otklik.web.rendering import locale_of, render
 from otklik.web.workspace_common import attempt, common_context, flash, require_actor
@@ -31,6 +38,8 @@ Name = Annotated[str, Form(max_length=200)]
 Terms = Annotated[str, Form(max_length=20_000)]
 Comment = Annotated[str, Form(max_length=500)]
 PAGE = "/admin/taxonomy"
+#: The pages that show the re-enrichment section (where its form returns to).
+REENRICH_PAGES = (PAGE, "/admin/models")
 
 
 def _t(request: Request, key: str) -> str:
@@ -61,6 +70,7 @@ def _page(request: Request, actor: Actor, session: Session, node: str | None = N
         "packaged_version": load_taxonomy().version,
         "errors": errors or [],
         "form": form or {},
+        **(reenrich_context(session, actor, PAGE) if editor else {}),
     }
     return render(request, "ws_admin_taxonomy.html", context,
                   status_code=400 if errors else 200)
@@ -163,3 +173,47 @@ def taxonomy_activate(request: Request, actor: OptionalActor, session: SessionDe
                  f"{_t(request, 'tx_packaged')}")
     flash(request, text, "ok")
     return RedirectResponse(PAGE, status_code=303)
+
+
+# -- re-enrichment of stored messages -------------------------------------------------------------
+
+
+def reenrich_context(session: Session, actor: Actor, back: str) -> dict[str, Any]:
+    """What ``ws_reenrich.html`` needs: the unapplied activation, the form's choices, the
+    last runs."""
+    return {"back": back, "reenrich": {
+        "change": reenrich.unapplied_change(session),
+        "windows": reenrich.WINDOWS,
+        "all_regions": actor.scope.all_regions,
+        "regions": wq.regions(session, actor.scope),
+        "runs": reenrich.recent_runs(session, actor.scope),
+    }}
+
+
+@router.post(PAGE + "/reenrich", response_class=HTMLResponse)
+def reenrich_start(request: Request, actor: OptionalActor, session: SessionDep,
+                   csrf: Csrf = "", days: Annotated[str, Form(max_length=8)] = "30",
+                   region: Annotated[str, Form(max_length=3)] = "",
+                   open_cases: Annotated[bool, Form()] = False,
+                   back: Annotated[str, Form(max_length=40)] = PAGE) -> Response:
+    """Queue the re-enrichment of stored messages with the rubricator and model in use."""
+    check_csrf(request, csrf)
+    admin = _admin(actor)
+    target = back if back in REENRICH_PAGES else PAGE
+    with attempt(session) as errors:
+        run = reenrich.start_queued(session, admin,
+                                    days=None if days == "all" else _int(days),
+                                    region_code=region or None, open_cases=open_cases)
+    if errors:
+        flash(request, errors[0], "error")
+    else:
+        flash(request, f"{_t(request, 're_queued')}: {run.messages} "
+                       f"({run.batches} {_t(request, 're_batches')})", "ok")
+    return RedirectResponse(f"{target}#reenrich", status_code=303)
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        return -1  # refused by the service with the allowed choices

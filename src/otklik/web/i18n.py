@@ -484,6 +484,103 @@ STRINGS: dict[str, dict[str, str]] = {
     "tx_terms": {"ru": "терминов", "en": "terms"},
     "tx_pick": {"ru": "Выберите тему или подтему в списке, чтобы изменить её.",
                 "en": "Pick a topic or subtopic in the list to edit it."},
+    # Re-enrichment of stored messages (admin pages: rubricator, models).
+    "re_title": {"ru": "Переразметка сохранённых сообщений",
+                 "en": "Re-enriching stored messages"},
+    "re_notice": {"ru": "Сохранённые сообщения размечены прежней версией: их темы, места и "
+                        "обращения не изменятся сами.",
+                  "en": "Stored messages carry the results of the earlier version: their "
+                        "topics, places and cases do not change by themselves."},
+    "re_changed_taxonomy": {"ru": "Включён рубрикатор", "en": "Rubricator now in use:"},
+    "re_changed_model": {"ru": "Включена модель тем", "en": "Topic model now in use:"},
+    "re_notice_more": {"ru": "Запустите переразметку за нужный период: новые сообщения уже "
+                             "размечаются новой версией.",
+                       "en": "Start a re-enrichment for the period you need: new messages "
+                             "are already enriched with the new version."},
+    "re_help": {"ru": "После смены рубрикатора или модели тем сообщения в базе можно "
+                      "разметить заново.",
+                "en": "After the rubricator or the topic model changed, stored messages "
+                      "can be enriched again."},
+    "re_window": {"ru": "Период", "en": "Period"},
+    "re_last": {"ru": "последние", "en": "last"},
+    "re_days": {"ru": "дн.", "en": "days"},
+    "re_all": {"ru": "все сообщения", "en": "all messages"},
+    "re_since": {"ru": "с", "en": "since"},
+    "re_open_only": {"ru": "только сообщения открытых обращений",
+                     "en": "only messages of open cases"},
+    "re_open_short": {"ru": "открытые обращения", "en": "open cases"},
+    "re_form_help": {
+        "ru": "Берутся сообщения, размеченные не действующей версией; работа идёт в очереди "
+              "пачками. Тема и место обращения меняются, только если их не исправлял "
+              "человек; обращение, которое исполнитель ещё не принял и которое направило "
+              "правило, направляется заново по правилам маршрутизации.",
+        "en": "Messages enriched by another version are taken; the work runs in batches in "
+              "the queue. A case's topic and place change only where no person corrected "
+              "them; a case a rule routed and the executor has not accepted yet is routed "
+              "again by the routing rules."},
+    "re_start": {"ru": "Запустить переразметку", "en": "Start re-enrichment"},
+    "re_queued": {"ru": "Переразметка поставлена в очередь, сообщений",
+                  "en": "Re-enrichment queued, messages"},
+    "re_batches": {"ru": "пачек", "en": "batches"},
+    "re_runs": {"ru": "Последние запуски", "en": "Recent runs"},
+    "re_runs_help": {"ru": "По журналу аудита (message.reenrich); обращения «проверить» "
+                           "остались у исполнителя, которого правила больше не называют.",
+                     "en": "From the audit log (message.reenrich); cases to check stayed "
+                           "with an executor no rule names any more."},
+    "re_what": {"ru": "Что", "en": "What"},
+    "re_state": {"ru": "Ход", "en": "Progress"},
+    "re_result": {"ru": "Итог", "en": "Result"},
+    "re_taxonomy": {"ru": "рубрикатор", "en": "rubricator"},
+    "re_model": {"ru": "модель", "en": "model"},
+    "re_done": {"ru": "завершён", "en": "done"},
+    "re_running": {"ru": "идёт", "en": "running"},
+    "re_messages": {"ru": "сообщений", "en": "messages"},
+    "re_rewritten": {"ru": "переписано", "en": "rewritten"},
+    "re_topic_changed": {"ru": "сменили тему", "en": "topic changed"},
+    "re_cases_updated": {"ru": "обращений обновлено", "en": "cases updated"},
+    "re_rerouted": {"ru": "направлено заново", "en": "routed again"},
+    "re_check": {"ru": "проверить", "en": "to check"},
+    "re_failed": {"ru": "ошибок", "en": "failed"},
+    # Case history: one label per event kind (cases/service.py, cases/answers.py, ...).
+    "event_created": {"ru": "Создано", "en": "Created"},
+    "event_message_added": {"ru": "Добавлено сообщение", "en": "Message added"},
+    "event_triage": {"ru": "Передано на разбор", "en": "Sent to triage"},
+    "event_route": {"ru": "Направлено исполнителю", "en": "Routed"},
+    "event_route_reclassified": {"ru": "Направлено заново по новой разметке",
+                                 "en": "Routed again after re-enrichment"},
+    "event_accept": {"ru": "Взято в работу", "en": "Accepted"},
+    "event_handback": {"ru": "Возвращено как ошибочно направленное",
+                       "en": "Handed back as wrongly routed"},
+    "event_reject": {"ru": "Отклонено", "en": "Rejected"},
+    "event_request_clarification": {"ru": "Запрошено уточнение",
+                                    "en": "Clarification requested"},
+    "event_resident_replied": {"ru": "Житель уточнил", "en": "Resident replied"},
+    "event_clarification_expired": {"ru": "Житель не ответил на уточнение",
+                                    "en": "Clarification expired"},
+    "event_draft_answer": {"ru": "Подготовлен ответ", "en": "Answer drafted"},
+    "event_submit": {"ru": "Ответ отправлен на модерацию", "en": "Answer submitted"},
+    "event_approve": {"ru": "Ответ одобрен и опубликован", "en": "Answer approved"},
+    "event_return": {"ru": "Ответ возвращён на доработку", "en": "Answer returned"},
+    "event_interim_answer": {"ru": "Промежуточный ответ", "en": "Interim answer"},
+    "event_clarification_answer": {"ru": "Вопрос жителю опубликован",
+                                   "en": "Question to the resident published"},
+    "event_bulk_answer": {"ru": "Общий ответ по проблеме", "en": "Answer for the problem"},
+    "event_close": {"ru": "Закрыто", "en": "Closed"},
+    "event_reopen": {"ru": "Переоткрыто", "en": "Reopened"},
+    "event_assign": {"ru": "Назначен ответственный", "en": "Assignee set"},
+    "event_edit": {"ru": "Исправлено оператором", "en": "Corrected"},
+    "event_merge": {"ru": "Объединено с другим обращением", "en": "Merged into another case"},
+    "event_merged_in": {"ru": "Присоединено обращение", "en": "Another case merged in"},
+    "event_split": {"ru": "Выделены сообщения", "en": "Messages split off"},
+    "event_split_from": {"ru": "Выделено из обращения", "en": "Split from a case"},
+    "event_request_extension": {"ru": "Запрошено продление срока",
+                                "en": "Extension requested"},
+    "event_decide_extension": {"ru": "Решение о продлении срока",
+                               "en": "Extension decided"},
+    "event_escalate": {"ru": "Эскалация", "en": "Escalated"},
+    "event_feedback": {"ru": "Оценка жителя", "en": "Resident's rating"},
+    "event_reclassified": {"ru": "Переразмечено (новый рубрикатор или модель)",
+                           "en": "Re-enriched (new rubricator or model)"},
 }
 
 

@@ -30,6 +30,7 @@ from otklik.nlp import registry
 from otklik.nlp.taxonomy.service import active_taxonomy
 from otklik.sla.policy import DEFAULT_POLICIES
 from otklik.web import workspace_queries as wq
+from otklik.web.admin_taxonomy import reenrich_context
 from otklik.web.rendering import render
 from otklik.web.workspace_common import attempt, common_context, flash, require_actor
 
@@ -231,9 +232,10 @@ def connectors_add(request: Request, actor: OptionalActor, session: SessionDep,
     return _done(request, "/admin/connectors", "Канал добавлен")
 
 
-def _models_context(session: Session) -> dict[str, Any]:
+def _models_context(session: Session, actor: Actor) -> dict[str, Any]:
     rows = registry.versions(session)
-    return {"rows": rows, "fields": sorted({r.label_field for r in rows})}
+    return {"rows": rows, "fields": sorted({r.label_field for r in rows}),
+            **reenrich_context(session, actor, "/admin/models")}
 
 
 @router.get("/admin/models", response_class=HTMLResponse)
@@ -241,7 +243,7 @@ def models_page(request: Request, actor: OptionalActor, session: SessionDep) -> 
     """Registered models with their metrics; activate one or roll back."""
     actor = require_actor(actor)
     actor.require("admin")
-    return _page(request, actor, session, "ws_admin_models.html", _models_context(session))
+    return _page(request, actor, session, "ws_admin_models.html", _models_context(session, actor))
 
 
 @router.post("/admin/models/activate", response_class=HTMLResponse)
@@ -255,7 +257,7 @@ def models_activate(request: Request, actor: OptionalActor, session: SessionDep,
         registry.activate_version(session, actor, version)
     if errors:
         return _page(request, actor, session, "ws_admin_models.html",
-                     _models_context(session), errors)
+                     _models_context(session, actor), errors)
     return _done(request, "/admin/models", f"Активна модель {version}")
 
 
@@ -270,7 +272,7 @@ def models_rollback(request: Request, actor: OptionalActor, session: SessionDep,
         row = registry.rollback(session, actor, label_field)
     if errors:
         return _page(request, actor, session, "ws_admin_models.html",
-                     _models_context(session), errors)
+                     _models_context(session, actor), errors)
     return _done(request, "/admin/models", f"Активна модель {row.version}")
 
 
