@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, select, text, update
@@ -108,6 +109,26 @@ class MessageRepository:
             return {}
         return {e.message_id: e for e in self.session.scalars(
             select(MessageEnrichment).where(MessageEnrichment.message_id.in_(ids)))}
+
+    def dedup_window(self, limit: int) -> list[tuple[int, str, int | None, datetime]]:
+        """(id, dedup key, duplicate_of id, enriched_at) of the last ``limit`` enriched
+        messages that have a key, in id order (the primary key read backwards)."""
+        e = MessageEnrichment
+        rows = self.session.execute(
+            select(e.message_id, e.dedup_key, e.duplicate_of_id, e.enriched_at)
+            .where(e.dedup_key.is_not(None)).order_by(e.message_id.desc()).limit(limit)).all()
+        return [(row[0], row[1] or "", row[2], row[3]) for row in reversed(rows)]
+
+    def dedup_enriched_since(self, since: datetime
+                             ) -> list[tuple[int, str, int | None, datetime]]:
+        """The same rows for messages enriched after ``since`` (by anyone), in id order
+        (ix_message_enrichment_enriched_at)."""
+        e = MessageEnrichment
+        rows = self.session.execute(
+            select(e.message_id, e.dedup_key, e.duplicate_of_id, e.enriched_at)
+            .where(e.enriched_at > since, e.dedup_key.is_not(None))
+            .order_by(e.message_id)).all()
+        return [(row[0], row[1] or "", row[2], row[3]) for row in rows]
 
     def get(self, message_id: int) -> Message | None:
         """A message by id."""

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import dramatiq
@@ -24,6 +27,7 @@ from otklik.intake.repository import MessageRepository
 from otklik.models.case import ModelVersion
 from otklik.models.message import Message, MessageEnrichment
 from otklik.models.territory import Territory
+from otklik.nlp.dedup import DedupStage
 from otklik.queue import broker
 from otklik.territories.repository import TerritoryRepository
 
@@ -82,6 +86,63 @@ def active_topic_model(session: Session) -> ModelVersion | None:
     return next((by_field[f] for f in TOPIC_MODEL_FIELDS if f in by_field), None)
 
 
+#: The near-duplicate memory of a worker: the signatures of the last this many enriched
+#: messages (by id), loaded at its first batch; older ones are forgotten as new ones come.
+#: About 0.8 KB and 9 µs each: 100,000 (two to six months of a large region) take ~80 MB
+#: and ~1 s at a worker's start.
+DEDUP_WINDOW = 100_000
+#: Enrichments other workers committed slightly out of order are caught by re-reading this
+#: much before the last one seen (ids already held are skipped).
+DEDUP_OVERLAP = timedelta(minutes=5)
+
+
+@dataclass
+class _DedupMemory:
+    """What one pipeline's near-duplicate stage has read, from which database."""
+
+    database: str
+    watermark: datetime | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+# Near-duplicate stage -> its memory; pipelines are cached per process and shared by threads.
+_memories: weakref.WeakKeyDictionary[DedupStage, _DedupMemory] = weakref.WeakKeyDictionary()
+
+
+def remember_stored(session: Session, pipeline: Any) -> int:
+    """Bring the pipeline's near-duplicate memory up to the database; returns how many
+    stored signatures it took in.
+
+    The first time (and on another database) it loads the last :data:`DEDUP_WINDOW` stored
+    signatures with their links; after that, those of messages enriched by any process
+    since its last look, less :data:`DEDUP_OVERLAP`. So a copy of a message another worker,
+    or this one before a restart, enriched is recognised, and its original is the smaller
+    id whatever order the batches run in.
+    """
+    stage = next((s for s in getattr(pipeline, "stages", ()) if isinstance(s, DedupStage)),
+                 None)
+    if stage is None:
+        return 0
+    database = session.get_bind().engine.url.render_as_string(hide_password=True)
+    with _lock:
+        memory = _memories.get(stage)
+        if memory is None or memory.database != database:
+            if memory is not None:
+                stage.clear()
+            memory = _memories[stage] = _DedupMemory(database)
+    with memory.lock:
+        stage.ids_ordered = True
+        stage.capacity = DEDUP_WINDOW
+        repo = MessageRepository(session)
+        rows = (repo.dedup_window(DEDUP_WINDOW) if memory.watermark is None
+                else repo.dedup_enriched_since(memory.watermark - DEDUP_OVERLAP))
+        if rows:
+            newest = max(row[3] for row in rows)
+            memory.watermark = newest if memory.watermark is None else max(
+                memory.watermark, newest)
+        return stage.seed((str(i), key, duplicate) for i, key, duplicate, _ in rows)
+
+
 def pipeline_versions(pipeline: Any) -> tuple[str | None, str]:
     """(model version, rubricator version) a pipeline stamps on what it decides."""
     model = getattr(pipeline, "model", None)
@@ -122,13 +183,67 @@ def enrich_now(session: Session, message_ids: Sequence[int], *, force: bool = Fa
     ]
     if not messages:
         return 0
+    late: list[tuple[Message, list[int]]] = []
     for message, values in decide(session, messages):
         if values is None:
             message.enrich_status = "failed"
-        else:
-            store(session, message, values)
+            continue
+        store(session, message, values)
+        newer = _newer_copies(message, values)
+        if newer and values["duplicate_of_id"] is None:
+            late.append((message, newer))
+    if late:
+        _originals_seen_late(session, late)
     rollups_changed(session, "messages")  # the analytics rollups refresh after the commit
     return len(messages)
+
+
+def _newer_copies(message: Message, values: dict[str, Any]) -> list[int]:
+    """Ids of stored near-copies of a message that are newer than it, named by the
+    near-duplicate stage when the message reached it after them."""
+    explain = (values.get("result") or {}).get("explain") or {}
+    named = (explain.get("dedup") or {}).get("newer") or ()
+    return [int(i) for i in named if str(i).isdigit() and int(i) > message.id]
+
+
+def _originals_seen_late(session: Session, late: Sequence[tuple[Message, list[int]]]
+                         ) -> None:
+    """Originals enriched after copies of them (another worker was faster): the copies
+    now name the original, and the cases stay one per text.
+
+    A copy already linked to an even earlier message keeps that link. An original not yet
+    in a case joins the open case of one of its copies (a copy joins its original's open
+    case: the same case, whichever came first); when none of them has a case yet, its own
+    case is built now, in this transaction, so that copies whose cases are still queued
+    join it instead of opening a second one.
+    """
+    from otklik.audit.actor import Actor
+    from otklik.cases import builder
+    from otklik.cases import service as cases
+    from otklik.cases.problems import queue_problem_assignment
+    from otklik.cases.repository import CaseRepository
+    from otklik.models.case import OPEN_STATUSES
+
+    repo = MessageRepository(session)
+    for message, newer in late:
+        for row in repo.enrichments(newer).values():
+            if row.duplicate_of_id is None or row.duplicate_of_id > message.id:
+                row.duplicate_of_id = message.id
+                row.result = {**(row.result or {}), "duplicate_of": str(message.id)}
+    actor = Actor.system("intake")
+    case_repo = CaseRepository(session)
+    built: list[int] = []
+    for message, newer in late:
+        if message.deleted_at is not None or case_repo.case_of_message(message.id) is not None:
+            continue
+        copies_case = next((case for case in map(case_repo.case_of_message, newer)
+                            if case is not None and case.status in OPEN_STATUSES), None)
+        if copies_case is not None:
+            cases.attach_message(session, actor, copies_case, message, "copy")
+        else:
+            built.extend(builder.build_cases(session, actor, [message.id]))
+    if built:
+        queue_problem_assignment(session, built)
 
 
 def decide(session: Session, messages: Sequence[Message]
@@ -137,6 +252,7 @@ def decide(session: Session, messages: Sequence[Message]
     enrichment (None: the stages failed on it); nothing is stored. Posts come before their
     comments, so a comment can take the place its post was just given."""
     pipeline = _pipeline(session)
+    remember_stored(session, pipeline)
     model_version, taxonomy_version = pipeline_versions(pipeline)
     records = [{"id": str(m.id), "text": m.text, "region": m.region_code} for m in messages]
     try:
@@ -156,6 +272,7 @@ def decide(session: Session, messages: Sequence[Message]
         [m.parent_id for m in messages if m.parent_id is not None])
     pairs = sorted(zip(messages, results, strict=True), key=lambda p: p[0].parent_id is not None)
     _drop_unknown_duplicates(session, results)
+    _drop_later_duplicates(messages, results)
     decided: list[tuple[Message, dict[str, Any] | None]] = []
     for message, result in pairs:
         if result is None:
@@ -194,8 +311,9 @@ def enrich_pending(progress: Callable[[int], None] | None = None, batch: int = 5
 def _drop_unknown_duplicates(session: Session, results: Sequence[dict[str, Any] | None]) -> None:
     """Forget ``duplicate_of`` answers that name no stored message.
 
-    The near-duplicate stage remembers texts per process; after a database reset (or a
-    rolled-back transaction) it may point at an id that is not there any more.
+    The near-duplicate stage also remembers what this process indexed itself; after a
+    database reset (or a rolled-back transaction) it may point at an id that is not there
+    any more.
     """
     wanted = {i for i in map(_duplicate_id, results) if i is not None}
     if not wanted:
@@ -204,6 +322,16 @@ def _drop_unknown_duplicates(session: Session, results: Sequence[dict[str, Any] 
     for result in results:
         duplicate = _duplicate_id(result)
         if result and duplicate is not None and duplicate not in known:
+            result["duplicate_of"] = None
+
+
+def _drop_later_duplicates(messages: Sequence[Message],
+                           results: Sequence[dict[str, Any] | None]) -> None:
+    """A copy is of an earlier message (ids are given in arrival order): never of itself or
+    of a later one (the stage orders by id; this holds whatever stage answered)."""
+    for message, result in zip(messages, results, strict=True):
+        duplicate = _duplicate_id(result)
+        if result and duplicate is not None and duplicate >= message.id:
             result["duplicate_of"] = None
 
 
