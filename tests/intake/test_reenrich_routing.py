@@ -10,8 +10,9 @@ from collections.abc import Callable, Iterator
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests.builders import make_user
+from tests.builders import PASSWORD, make_user
 from tests.cases.conftest import make_message, michurinsk  # noqa: F401
+from tests.conftest import BACKENDS, _load_reference, login, migrated_database
 
 from otklik.accounts.scope import Scope
 from otklik.accounts.service import actor_for
@@ -166,3 +167,92 @@ def test_without_a_rule_for_the_new_topic_the_case_is_listed_for_a_check(
     assert (case.topic, case.executor_id) == ("roads", housing_body)
     assert summary.reroute_check == [case.id] and summary.routed_cases_updated == 1
     assert _events(session, case, "reclassified")[-1].details["routing"] == "no_rule"
+
+
+# -- the whole path: the admin's form, the queue, the worker ------------------------------------
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def own_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+            ) -> Iterator[str]:
+    """A database of its own with the reference data: the app and the jobs commit."""
+    from sqlalchemy import create_engine
+
+    with migrated_database(request.param, tmp_path_factory, "reroute") as url:
+        engine = create_engine(url)
+        _load_reference(engine)
+        engine.dispose()
+        yield url
+
+
+def test_the_admin_form_queues_a_run_that_routes_again(
+        own_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi.testclient import TestClient
+
+    from otklik.app import create_app
+    from otklik.config import Settings, get_settings
+    from otklik.db.session import make_engine, reset_engine_cache
+    from otklik.queue import broker, drain
+
+    monkeypatch.setenv("OTKLIK_DATABASE_URL", own_url)
+    get_settings.cache_clear()
+    reset_engine_cache()
+    broker.flush_all()
+    engine = make_engine(own_url)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            housing_body, roads_body = _bodies(session)
+            _rule(session, housing_body, "housing")
+            _rule(session, roads_body, "roads")
+            message, case = _stale_case(session, _maker(session))
+            message.enrich_status = "done"
+            admin = make_user(session, Role.admin, all_regions=True)
+            session.commit()
+            case_id = case.id
+        assert case.executor_id == housing_body
+        with TestClient(create_app(Settings(env="test"))) as client:  # type: ignore[arg-type]
+            csrf = login(client, admin.username, PASSWORD)
+            started = client.post("/admin/taxonomy/reenrich", data={
+                "csrf": csrf, "days": "7", "region": "68"}, follow_redirects=False)
+            assert started.status_code == 303
+            drain()
+            page = client.get("/admin/taxonomy").text
+        with Session(engine) as session:
+            routed = session.get(Case, case_id)
+            assert routed is not None
+            assert (routed.topic, routed.executor_id) == ("roads", roads_body)
+            kinds = [e.kind for e in session.scalars(select(CaseEvent).where(
+                CaseEvent.case_id == case_id).order_by(CaseEvent.id))]
+            assert kinds[-2:] == ["reclassified", "route"]
+        assert "направлено заново: 1" in page and "1/1 пачек" in page
+    finally:
+        drain()
+        broker.flush_all()
+        engine.dispose()
+        get_settings.cache_clear()
+        reset_engine_cache()
+
+
+def _maker(session: Session) -> Callable[..., Message]:
+    """A message with its stored enrichment, like tests/cases/conftest.py's fixture."""
+    from datetime import UTC, datetime, timedelta
+
+    from otklik.intake.schemas import IncomingMessage, Source
+    from otklik.intake.service import store_messages
+
+    def build(text: str, *, topic: str, subtopic: str | None,
+              municipality_id: int | None) -> Message:
+        store_messages(session, [IncomingMessage(
+            source=Source.vk, source_id="wall-990_reroute", text=text, author_id="id100",
+            created_at=datetime.now(UTC) - timedelta(hours=1), region="68")], enqueue=False)
+        message = session.scalars(select(Message).where(
+            Message.source_id == "wall-990_reroute")).one()
+        session.add(MessageEnrichment(
+            message_id=message.id, relevant=True, kind="complaint", topic=topic,
+            subtopic=subtopic, topic_confidence=0.9, sentiment="negative", urgency="normal",
+            region_code="68", municipality_id=municipality_id, street="ул. Лаврова",
+            result={}))
+        session.flush()
+        return message
+
+    return build

@@ -21,7 +21,7 @@ from otklik.cases import service
 from otklik.intake.tasks import reenrich_messages
 from otklik.models.account import Role
 from otklik.models.audit import AuditEntry
-from otklik.models.case import Case
+from otklik.models.case import Case, ModelVersion
 from otklik.models.message import Message, MessageEnrichment
 from otklik.nlp.taxonomy import editing
 from otklik.nlp.taxonomy import service as taxonomy_service
@@ -71,6 +71,7 @@ def test_activation_shows_the_notice_and_the_form_queues_a_run(
                             follow_redirects=True)
     assert activated.status_code == 200
     assert 'data-testid="reenrich-notice"' in activated.text and NOTICE in activated.text
+    assert "Включён рубрикатор r1" in activated.text
     assert 'data-testid="reenrich-form"' in activated.text
 
     started = client.post("/admin/taxonomy/reenrich", data={
@@ -112,6 +113,23 @@ def test_the_models_page_offers_the_same_form(session: Session, client: Any) -> 
         "csrf": _csrf(page.text), "days": "30", "back": "https://evil.example/"},
         follow_redirects=False)
     assert elsewhere.headers["location"] == "/admin/taxonomy#reenrich"
+
+
+def test_only_a_topic_model_activation_asks_for_a_run(session: Session, client: Any) -> None:
+    admin = make_user(session, Role.admin, ["68"])
+    login(client, admin.username, PASSWORD)
+    csrf = _csrf(client.get("/admin/models").text)
+    client.post("/admin/taxonomy/reenrich", data={"csrf": csrf, "days": "7",
+                                                  "back": "/admin/models"})
+    for field in ("executor", "topic"):
+        session.add(ModelVersion(label_field=field, version=f"{field}-test",
+                                 path="/nonexistent", metrics={}))
+    session.flush()
+    client.post("/admin/models/activate", data={"csrf": csrf, "version": "executor-test"})
+    assert NOTICE not in client.get("/admin/models").text  # routing hints: messages unchanged
+    client.post("/admin/models/activate", data={"csrf": csrf, "version": "topic-test"})
+    page = client.get("/admin/models").text
+    assert NOTICE in page and "Включена модель тем topic-test" in page
 
 
 def test_only_admins_with_the_forms_token_and_within_their_regions(

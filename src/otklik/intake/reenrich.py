@@ -691,6 +691,9 @@ def unapplied_change(session: Session) -> PipelineChange | None:
     details = change.details or {}
     if change.action == "model.activate":
         return PipelineChange(change.at, change.actor, "model", details.get("version"))
-    version = change.object_id or details.get("packaged")
+    from otklik.nlp.taxonomy.service import version_label
+
+    version = (version_label(int(change.object_id)) if change.object_id
+               else details.get("packaged"))
     return PipelineChange(change.at, change.actor, "taxonomy",
                           None if version is None else str(version))
