@@ -138,7 +138,9 @@ def _subject(m: IncomingMessage) -> bool:
 def test_stavropol_roads_share(stream: list[IncomingMessage]) -> None:
     stav = [m for m in stream if m.region == "07" and _subject(m)]
     share = sum(meta(m)["topic_hint"] == "roads" for m in stav) / len(stav)
-    assert 0.20 <= share <= 0.28  # "almost a quarter of messages were about roads"
+    # "almost a quarter of messages were about roads": generated a little above it, because
+    # the dashboard counts what the classifier accepts (see TARGET_SHARE)
+    assert 0.20 <= share <= 0.30
     others = [m for m in stream if m.region in ("86", "85") and _subject(m)]
     assert sum(meta(m)["topic_hint"] == "roads" for m in others) / len(others) < share / 2
 
