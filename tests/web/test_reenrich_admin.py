@@ -12,17 +12,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.builders import PASSWORD, make_user
-from tests.cases.conftest import make_message, michurinsk  # noqa: F401
+from tests.cases.conftest import make_case, make_message, michurinsk  # noqa: F401
 from tests.conftest import login
 
 from otklik import queue
 from otklik.audit.actor import Actor
 from otklik.cases import service
+from otklik.cases.repository import CaseRepository
 from otklik.intake.tasks import reenrich_messages
 from otklik.models.account import Role
 from otklik.models.audit import AuditEntry
 from otklik.models.case import Case, ModelVersion
-from otklik.models.message import Message, MessageEnrichment
+from otklik.models.message import Message
 from otklik.nlp.taxonomy import editing
 from otklik.nlp.taxonomy import service as taxonomy_service
 
@@ -47,13 +48,15 @@ def _runs(session: Session) -> list[AuditEntry]:
         AuditEntry.action == "message.reenrich.queued").order_by(AuditEntry.id)))
 
 
+def _primary(session: Session, case: Case) -> Message:
+    return CaseRepository(session).messages(case.id)[0]
+
+
 def test_activation_shows_the_notice_and_the_form_queues_a_run(
-        session: Session, client: Any, make_message: Callable[..., Message]) -> None:
+        session: Session, client: Any, make_message: Callable[..., Message],
+        make_case: Callable[..., Case]) -> None:
     municipality_id, _ = michurinsk(session)
-    in_case = make_message(municipality_id=municipality_id)
-    enrichment = session.get(MessageEnrichment, in_case.id)
-    assert enrichment is not None
-    service.case_from_message(session, SYSTEM, in_case, enrichment)
+    in_case = _primary(session, make_case())
     fresh = make_message("Во дворе на ул. Гоголя не вывозят мусор", topic="waste",
                          subtopic=None, municipality_id=municipality_id)
     for message in (in_case, fresh):
@@ -156,12 +159,9 @@ def test_only_admins_with_the_forms_token_and_within_their_regions(
 
 
 def test_case_history_names_reenrichment_in_both_languages(
-        session: Session, client: Any, make_message: Callable[..., Message]) -> None:
-    municipality_id, _ = michurinsk(session)
-    message = make_message(municipality_id=municipality_id)
-    enrichment = session.get(MessageEnrichment, message.id)
-    assert enrichment is not None
-    case: Case = service.case_from_message(session, SYSTEM, message, enrichment)
+        session: Session, client: Any, make_case: Callable[..., Case]) -> None:
+    case = make_case()
+    message = _primary(session, case)
     reenrich = Actor.system("reenrich")
     service.record_event(session, reenrich, case, "reclassified", None,
                          changes={"topic": ["housing", "roads"]}, message_id=message.id)
