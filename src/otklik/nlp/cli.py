@@ -397,7 +397,10 @@ def _summary_table(summary: Any, dry_run: bool) -> Table:
         table.add_row(label, str(value))
     table.add_section()
     table.add_row("обращений обновлено (тема, место)", str(summary.cases_updated))
-    table.add_row("  из них уже у исполнителя", str(summary.routed_cases_updated))
+    table.add_row("  направлены заново по правилам маршрутизации", str(len(summary.rerouted)))
+    table.add_row("  исполнитель оставлен: его выбрал человек", str(summary.reroute_kept_person))
+    table.add_row("  исполнитель оставлен: уже в работе", str(summary.reroute_kept_in_work))
+    table.add_row("  нет подходящего правила — проверить", str(len(summary.reroute_check)))
     table.add_row("оставлено решение оператора", str(summary.cases_kept))
     table.add_row("отправлено на создание обращений", str(len(summary.sent_to_cases)))
     table.add_row("обращения сохранены, хотя сообщение больше не значимо",
@@ -424,9 +427,11 @@ def _summary_notes(summary: Any, dry_run: bool, run_id: str) -> None:
             built = len(CaseRepository(session).message_ids_with_case(summary.sent_to_cases))
         console.print(f"сообщений, попавших в обращения: {built} из "
                       f"{len(summary.sent_to_cases)}")
-    if summary.routed_cases_updated:
-        console.print("у обновлённых обращений, уже направленных исполнителю, маршрут не "
-                      "менялся: проверьте их в очереди (история: «reclassified»)")
+    check = summary.reroute_check
+    if check:
+        shown = ", ".join(map(str, check[:20])) + (" …" if len(check) > 20 else "")
+        console.print("обращения с новой темой или местом, для которых нет правила "
+                      f"маршрутизации (исполнитель прежний, проверьте): {shown}")
     oldest = summary.oldest_day
     if oldest is not None and oldest < reporting_day(utcnow() - CASE_WINDOW):
         console.print(f"изменены дни с {oldest}: сводка по проблемам за дни старше "
