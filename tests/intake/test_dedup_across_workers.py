@@ -245,9 +245,14 @@ def test_seeding_loads_the_window_once_then_catches_up(
         assert remember_stored(session, pipeline) == 0  # the overlap adds nothing twice
     with Session(db) as session:  # a message older than the window, enriched late: taken
         session.execute(update(MessageEnrichment).where(MessageEnrichment.message_id == ids[0])
-                        .values(enriched_at=NOW))
+                        .values(enriched_at=datetime.now(UTC)))
         session.commit()
         assert remember_stored(session, pipeline) == 1
+    with Session(db) as session:  # a neighbour of the window enriched with it: left out
+        session.execute(update(MessageEnrichment).where(MessageEnrichment.message_id == ids[1])
+                        .values(enriched_at=datetime.now(UTC) - timedelta(minutes=1)))
+        session.commit()
+        assert remember_stored(session, pipeline) == 0
     (newer,) = _store(db, WATER)
     _enrich(db, [newer])  # by another process
     with Session(db) as session:

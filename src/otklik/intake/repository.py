@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, text, update
+from sqlalchemy import Table, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
@@ -119,16 +119,34 @@ class MessageRepository:
             .where(e.dedup_key.is_not(None)).order_by(e.message_id.desc()).limit(limit)).all()
         return [(row[0], row[1] or "", row[2], row[3]) for row in reversed(rows)]
 
-    def dedup_enriched_since(self, since: datetime
-                             ) -> list[tuple[int, str, int | None, datetime]]:
-        """The same rows for messages enriched after ``since`` (by anyone), in id order
-        (ix_message_enrichment_enriched_at)."""
+    def enriched_ids_since(self, since: datetime, floor: int | None = None,
+                           floor_since: datetime | None = None) -> list[int]:
+        """Ids of messages enriched after ``since`` by anyone (ix_message_enrichment_enriched_at;
+        ids only, so that re-reading rows already known costs little). Below id ``floor``
+        only those enriched after ``floor_since``."""
         e = MessageEnrichment
-        rows = self.session.execute(
-            select(e.message_id, e.dedup_key, e.duplicate_of_id, e.enriched_at)
-            .where(e.enriched_at > since, e.dedup_key.is_not(None))
-            .order_by(e.message_id)).all()
-        return [(row[0], row[1] or "", row[2], row[3]) for row in rows]
+        query = select(e.message_id).where(e.enriched_at > since)
+        if floor is not None and floor_since is not None:
+            query = query.where(or_(e.message_id >= floor, e.enriched_at > floor_since))
+        return list(self.session.scalars(query))
+
+    def dedup_rows(self, message_ids: Sequence[int]
+                   ) -> list[tuple[int, str, int | None, datetime]]:
+        """The :meth:`dedup_window` rows of these messages (those with a key), in id order."""
+        e = MessageEnrichment
+        out: list[tuple[int, str, int | None, datetime]] = []
+        ids = sorted(set(message_ids))
+        for start in range(0, len(ids), 1000):
+            rows = self.session.execute(
+                select(e.message_id, e.dedup_key, e.duplicate_of_id, e.enriched_at)
+                .where(e.message_id.in_(ids[start : start + 1000]), e.dedup_key.is_not(None))
+                .order_by(e.message_id)).all()
+            out.extend((row[0], row[1] or "", row[2], row[3]) for row in rows)
+        return out
+
+    def last_enriched_at(self) -> datetime | None:
+        """When the newest enrichment was made (the end of the index)."""
+        return self.session.scalar(select(func.max(MessageEnrichment.enriched_at)))
 
     def get(self, message_id: int) -> Message | None:
         """A message by id."""

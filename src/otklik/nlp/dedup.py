@@ -266,6 +266,11 @@ class DedupStage(Stage):
     def __len__(self) -> int:
         return len(self._rows)
 
+    def missing(self, doc_ids: Iterable[str]) -> list[str]:
+        """Those of these ids the stage does not hold."""
+        with self._lock:
+            return [doc_id for doc_id in doc_ids if doc_id not in self._rows]
+
     def clear(self) -> None:
         """Forget every text (a worker that finds itself on another database)."""
         with self._lock:
