@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
@@ -66,6 +67,44 @@ def migrated_database(backend: str, tmp_path_factory: pytest.TempPathFactory,
         reset_engine_cache()
         if name:
             _drop_postgres_database(name)
+
+
+@contextmanager
+def jobs_database(url: str, monkeypatch: pytest.MonkeyPatch,
+                  empty: Sequence[Any] = ()) -> Iterator[Engine]:
+    """Jobs, the CLI and the test share a private database that commits (``url``).
+
+    The queue, the settings, the engines and this process's pipelines (whose near-duplicate
+    memory holds other databases' ids) start fresh; afterwards the queue is drained, the
+    statements of ``empty`` (deletes, in order) run and everything is fresh again.
+    """
+    from otklik.analytics import tasks as analytics_tasks
+    from otklik.intake import tasks as intake_tasks
+    from otklik.nlp.taxonomy import service as taxonomy_service
+    from otklik.queue import broker, drain
+
+    def fresh() -> None:
+        broker.flush_all()  # other tests' never-drained jobs do not belong to this database
+        taxonomy_service._pipelines.clear()
+        intake_tasks._model_pipelines.clear()
+        get_settings.cache_clear()
+        reset_engine_cache()
+
+    monkeypatch.setenv("OTKLIK_DATABASE_URL", url)
+    monkeypatch.setattr(analytics_tasks, "INLINE_DELAY_MS", 0)
+    fresh()
+    engine = make_engine(url)
+    try:
+        yield engine
+        if empty:
+            drain()
+            with Session(engine) as session:
+                for statement in empty:
+                    session.execute(statement)
+                session.commit()
+    finally:
+        engine.dispose()
+        fresh()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

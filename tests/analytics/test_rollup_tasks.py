@@ -13,7 +13,7 @@ from itertools import count
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
-from tests.conftest import BACKENDS, migrated_database
+from tests.conftest import BACKENDS, jobs_database, migrated_database
 
 from otklik.accounts.scope import Scope
 from otklik.analytics import tasks
@@ -21,13 +21,11 @@ from otklik.analytics.repository import AnalyticsRepository, Limits
 from otklik.analytics.schemas import AnalyticsFilter, reporting_day
 from otklik.audit.actor import Actor
 from otklik.cases import service as cases
-from otklik.config import get_settings
 from otklik.db.base import utcnow
-from otklik.db.session import make_engine, reset_engine_cache
 from otklik.models.analytics import AnalyticsWatermark, MessageDailyStat
 from otklik.models.case import Case, CaseMessage, CaseStatus, Problem
 from otklik.models.message import Message, MessageEnrichment
-from otklik.queue import broker, drain
+from otklik.queue import drain
 
 SYSTEM = Actor.system("tests")
 _ids = count(1)
@@ -44,17 +42,8 @@ def own_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 @pytest.fixture
 def own_db(own_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     """Jobs and the test share the private database; the queue starts empty."""
-    monkeypatch.setenv("OTKLIK_DATABASE_URL", own_url)
-    monkeypatch.setattr(tasks, "INLINE_DELAY_MS", 0)
-    get_settings.cache_clear()
-    reset_engine_cache()
-    broker.flush_all()  # other tests' never-drained jobs do not belong to this database
-    engine = make_engine(own_url)
-    yield engine
-    engine.dispose()
-    broker.flush_all()
-    get_settings.cache_clear()
-    reset_engine_cache()
+    with jobs_database(own_url, monkeypatch) as engine:
+        yield engine
 
 
 def _messages(session: Session, n: int, *, problem: Problem | None = None,

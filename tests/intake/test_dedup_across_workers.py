@@ -16,14 +16,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session
-from tests.conftest import BACKENDS, migrated_database
+from tests.conftest import BACKENDS, jobs_database, migrated_database
 
-from otklik.analytics import tasks as analytics_tasks
 from otklik.audit.actor import Actor
 from otklik.cases import builder
 from otklik.cases import tasks as cases_tasks
-from otklik.config import get_settings
-from otklik.db.session import make_engine, reset_engine_cache
 from otklik.intake import tasks as intake_tasks
 from otklik.intake.tasks import enrich_now, remember_stored
 from otklik.models.case import Case, CaseEvent, CaseMessage, Label
@@ -32,7 +29,6 @@ from otklik.nlp.base import Doc
 from otklik.nlp.dedup import DedupStage, signature
 from otklik.nlp.pipeline import Pipeline
 from otklik.nlp.taxonomy import service as taxonomy_service
-from otklik.queue import broker, drain
 
 SYSTEM = Actor.system("tests")
 # The cases queues exist before any worker starts (a queue declared after a worker stopped
@@ -68,27 +64,11 @@ def _fresh_process() -> None:
 @pytest.fixture
 def db(own_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     """The jobs and the test share the private database, emptied for each test."""
-    monkeypatch.setenv("OTKLIK_DATABASE_URL", own_url)
-    monkeypatch.setattr(analytics_tasks, "INLINE_DELAY_MS", 0)
-    get_settings.cache_clear()
-    reset_engine_cache()
-    broker.flush_all()
-    _fresh_process()
-    engine = make_engine(own_url)
-    yield engine
-    drain()
-    with Session(engine) as session:
-        for table in (CaseEvent, Label, CaseMessage, MessageEnrichment):
-            session.execute(delete(table))
-        session.execute(update(Case).values(merged_into_id=None))
-        session.execute(delete(Case))
-        session.execute(delete(Message))
-        session.commit()
-    engine.dispose()
-    broker.flush_all()
-    _fresh_process()
-    get_settings.cache_clear()
-    reset_engine_cache()
+    with jobs_database(own_url, monkeypatch, empty=(
+            delete(CaseEvent), delete(Label), delete(CaseMessage), delete(MessageEnrichment),
+            update(Case).values(merged_into_id=None), delete(Case),
+            delete(Message))) as engine:
+        yield engine
 
 
 def _store(engine: Engine, *texts: str) -> list[int]:

@@ -17,17 +17,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session
-from tests.conftest import BACKENDS, migrated_database
+from tests.conftest import BACKENDS, jobs_database, migrated_database
 from typer.testing import CliRunner
 
-from otklik.analytics import tasks as analytics_tasks
 from otklik.audit.actor import Actor
 from otklik.cases import builder
 from otklik.cases import service as cases
 from otklik.cli import app
-from otklik.config import get_settings
-from otklik.db.session import make_engine, reset_engine_cache
-from otklik.intake import tasks as intake_tasks
 from otklik.intake.tasks import enrich_now
 from otklik.models.audit import AuditEntry
 from otklik.models.case import Case, CaseEvent, CaseMessage, CaseStatus, Label
@@ -35,7 +31,7 @@ from otklik.models.message import Message, MessageEnrichment
 from otklik.models.taxonomy import TaxonomyVersion
 from otklik.nlp.taxonomy import editing, load_taxonomy
 from otklik.nlp.taxonomy import service as taxonomy_service
-from otklik.queue import broker, drain
+from otklik.queue import drain
 
 SYSTEM = Actor.system("tests")
 runner = CliRunner()
@@ -65,28 +61,11 @@ def own_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 @pytest.fixture
 def db(own_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     """The CLI, the jobs and the test share the private database, emptied for each test."""
-    monkeypatch.setenv("OTKLIK_DATABASE_URL", own_url)
-    monkeypatch.setattr(analytics_tasks, "INLINE_DELAY_MS", 0)
-    get_settings.cache_clear()
-    reset_engine_cache()
-    broker.flush_all()  # other tests' never-drained jobs do not belong to this database
-    # Fresh pipelines: the near-duplicate stage's memory holds other databases' ids.
-    taxonomy_service._pipelines.clear()
-    intake_tasks._model_pipelines.clear()
-    engine = make_engine(own_url)
-    yield engine
-    drain()
-    with Session(engine) as session:
-        for table in (CaseEvent, Label, CaseMessage, MessageEnrichment, TaxonomyVersion):
-            session.execute(delete(table))
-        session.execute(update(Case).values(merged_into_id=None))
-        session.execute(delete(Case))
-        session.execute(delete(Message))
-        session.commit()
-    engine.dispose()
-    broker.flush_all()
-    get_settings.cache_clear()
-    reset_engine_cache()
+    with jobs_database(own_url, monkeypatch, empty=(
+            delete(CaseEvent), delete(Label), delete(CaseMessage), delete(MessageEnrichment),
+            delete(TaxonomyVersion), update(Case).values(merged_into_id=None), delete(Case),
+            delete(Message))) as engine:
+        yield engine
 
 
 def _message(session: Session, text: str, *, region: str = "68", source: str = "vk",
