@@ -79,14 +79,12 @@ def jobs_database(url: str, monkeypatch: pytest.MonkeyPatch,
     statements of ``empty`` (deletes, in order) run and everything is fresh again.
     """
     from otklik.analytics import tasks as analytics_tasks
-    from otklik.intake import tasks as intake_tasks
     from otklik.nlp.taxonomy import service as taxonomy_service
     from otklik.queue import broker, drain
 
     def fresh() -> None:
         broker.flush_all()  # other tests' never-drained jobs do not belong to this database
         taxonomy_service._pipelines.clear()
-        intake_tasks._model_pipelines.clear()
         get_settings.cache_clear()
         reset_engine_cache()
 

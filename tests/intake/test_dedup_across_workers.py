@@ -58,7 +58,6 @@ def own_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 def _fresh_process() -> None:
     """What a worker's restart does to the caches of this process."""
     taxonomy_service._pipelines.clear()
-    intake_tasks._model_pipelines.clear()
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from otklik.accounts.service import actor_for
 from otklik.audit.actor import Actor
 from otklik.cases import service
 from otklik.cases.repository import CaseRepository
-from otklik.intake import tasks as intake_tasks
 from otklik.intake.reenrich import REROUTE_REASON, ReenrichSummary, reenrich_batch
 from otklik.models.account import Role
 from otklik.models.case import Case, CaseEvent, CaseStatus, RoutingRule
@@ -38,10 +37,8 @@ POTHOLE = "Огромные ямы на дороге по улице Лавро�
 def _fresh_pipelines() -> Iterator[None]:
     """The pipelines' per-process memory (near-duplicates) holds other tests' ids."""
     taxonomy_service._pipelines.clear()
-    intake_tasks._model_pipelines.clear()
     yield
     taxonomy_service._pipelines.clear()
-    intake_tasks._model_pipelines.clear()
 
 
 def _bodies(session: Session) -> tuple[int, int]:

@@ -37,42 +37,14 @@ log = logging.getLogger(__name__)
 #: Label fields whose active model in the registry classifies topics (the first one wins).
 TOPIC_MODEL_FIELDS = ("topic", "subtopic")
 _lock = threading.Lock()
-# (active rubricator key, model id) -> pipeline with that model, or None when it would not load.
-_model_pipelines: dict[tuple[Any, int], Any] = {}
 
 
 def _pipeline(session: Session) -> Any:
     """The language pipeline: the active rubricator and, when one is active in the model
-    registry, the active topic model (built once per pair and process; a worker notices an
-    activation at its next batch). A model that does not load is logged and left out."""
+    registry, the active topic model (see :func:`otklik.nlp.taxonomy.service.pipeline_for`)."""
     from otklik.nlp.taxonomy.service import pipeline_for
 
-    model = active_topic_model(session)
-    if model is None:
-        return pipeline_for(session)
-    from otklik.nlp.pipeline import Pipeline
-    from otklik.nlp.taxonomy.repository import TaxonomyRepository
-    from otklik.nlp.taxonomy.service import active_taxonomy
-
-    try:
-        active = TaxonomyRepository(session).active_key()
-    except SQLAlchemyError:
-        active = None
-    key = (active, model.id)
-    with _lock:
-        known = key in _model_pipelines
-        pipeline = _model_pipelines.get(key)
-    if not known:
-        try:
-            pipeline = Pipeline.default(model_dir=model.path, taxonomy=active_taxonomy(session))
-        except Exception:  # noqa: BLE001 - enrichment goes on with the rubricator's lexicon
-            log.exception("model %s (%s) does not load; topics come from the rubricator",
-                          model.version, model.path)
-            pipeline = None
-        with _lock:
-            _model_pipelines.clear()  # only the current pair's pipeline is kept
-            _model_pipelines[key] = pipeline
-    return pipeline if pipeline is not None else pipeline_for(session)
+    return pipeline_for(session, model=active_topic_model(session))
 
 
 def active_topic_model(session: Session) -> ModelVersion | None:

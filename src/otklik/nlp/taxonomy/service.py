@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from otklik.audit import service as audit
 from otklik.audit.actor import Actor
 from otklik.errors import InvalidInput, NotFound
+from otklik.models.case import ModelVersion
 from otklik.models.taxonomy import TaxonomyVersion
 from otklik.nlp.taxonomy.editing import validate
 from otklik.nlp.taxonomy.repository import TaxonomyRepository
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 _lock = threading.Lock()
 # (version id, created_at) -> taxonomy: saved versions never change.
 _parsed: dict[tuple[int, datetime], Taxonomy] = {}
-_pipelines: dict[tuple[tuple[int, datetime] | None, str | None], Any] = {}
+_pipelines: dict[tuple[tuple[int, datetime] | None, str | None, int | None], Any] = {}
 
 
 def version_label(number: int) -> str:
@@ -155,21 +156,33 @@ def current_document(session: Session) -> dict[str, Any]:
     return active_taxonomy(session).to_dict()
 
 
-def pipeline_for(session: Session, region: str | None = None) -> Any:
-    """An enrichment pipeline using the active rubricator, built once per active version
-    and process (a worker notices an activation at its next batch)."""
+def pipeline_for(session: Session, region: str | None = None,
+                 model: ModelVersion | None = None) -> Any:
+    """An enrichment pipeline using the active rubricator and, when given, a registered
+    model, built once per (version, region, model) and process (a worker notices an
+    activation at its next batch). A model that does not load is logged and left out:
+    enrichment goes on with the rubricator's lexicon."""
     from otklik.nlp.pipeline import Pipeline
 
     try:
         active = TaxonomyRepository(session).active_key()
     except SQLAlchemyError:
         active = None
-    key = (active, region)
+    key = (active, region, model.id if model is not None else None)
     with _lock:
         pipeline = _pipelines.get(key)
     if pipeline is None:
-        pipeline = Pipeline.default(region=region, taxonomy=active_taxonomy(session))
+        taxonomy = active_taxonomy(session)
+        try:
+            pipeline = Pipeline.default(region=region, taxonomy=taxonomy,
+                                        model_dir=model.path if model is not None else None)
+        except Exception:  # noqa: BLE001 - a broken model file must not stop enrichment
+            if model is None:
+                raise
+            log.exception("model %s (%s) does not load; topics come from the rubricator",
+                          model.version, model.path)
+            pipeline = Pipeline.default(region=region, taxonomy=taxonomy)
         with _lock:
-            _pipelines.clear()  # only the current version's pipeline is kept
+            _pipelines.clear()  # only the current pair's pipeline is kept
             _pipelines[key] = pipeline
     return pipeline
