@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import dramatiq
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -49,13 +48,12 @@ def _pipeline(session: Session) -> Any:
 
 def active_topic_model(session: Session) -> ModelVersion | None:
     """The registry's active model that classifies topics (``topic``, else ``subtopic``)."""
+    from otklik.nlp.registry import active_row
+
     try:
-        rows = session.scalars(select(ModelVersion).where(
-            ModelVersion.active.is_(True), ModelVersion.label_field.in_(TOPIC_MODEL_FIELDS)))
-        by_field = {row.label_field: row for row in rows}
+        return active_row(session, *TOPIC_MODEL_FIELDS)
     except SQLAlchemyError:
         return None
-    return next((by_field[f] for f in TOPIC_MODEL_FIELDS if f in by_field), None)
 
 
 #: The near-duplicate memory of a worker: the signatures of the last this many enriched

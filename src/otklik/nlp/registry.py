@@ -105,10 +105,17 @@ def versions(session: Session, label_field: str | None = None) -> Sequence[Model
     return session.scalars(query).all()
 
 
+def active_row(session: Session, *label_fields: str) -> ModelVersion | None:
+    """The active registered model of the first of these label fields that has one."""
+    rows = session.scalars(select(ModelVersion).where(ModelVersion.active.is_(True),
+                                                      ModelVersion.label_field.in_(label_fields)))
+    by_field = {row.label_field: row for row in rows}
+    return next((by_field[f] for f in label_fields if f in by_field), None)
+
+
 def active_model(session: Session, label_field: str) -> LoadedModel | None:
     """The active model of a label field, loaded once per process."""
-    row = session.scalar(select(ModelVersion).where(ModelVersion.label_field == label_field,
-                                                    ModelVersion.active.is_(True)))
+    row = active_row(session, label_field)
     if row is None:
         return None
     with _lock:
