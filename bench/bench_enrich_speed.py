@@ -29,10 +29,10 @@ import resource
 import tempfile
 import time
 
+from bench_kursk import plain_features
 from rich.console import Console
 from rich.table import Table
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import make_pipeline, make_union
+from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 
 from otklik.nlp.dedup import DedupStage
@@ -163,12 +163,7 @@ def main() -> None:
     pipeline.clock = lexicon_only.clock = time.process_time
     rss_after = rss_mb()
 
-    bare = make_pipeline(
-        make_union(TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
-                                   min_df=2),
-                   TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
-        LinearSVC(),
-    ).fit(texts[:600], labels[:600])
+    bare = make_pipeline(plain_features(), LinearSVC()).fit(texts[:600], labels[:600])
 
     def run_bare(items: list[str]) -> tuple[float, float]:
         cpu, wall = time.process_time(), time.perf_counter()

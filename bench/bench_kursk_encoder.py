@@ -26,13 +26,12 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from bench_kursk import plain_features
 from rich.console import Console
 from rich.table import Table
 from scipy.sparse import csr_matrix, hstack
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import make_union
 from sklearn.svm import LinearSVC
 
 from otklik.nlp.normalize import normalize_text
@@ -93,10 +92,7 @@ def main() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for train, test in folds.split(texts, y):
-            features = make_union(
-                TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
-                                min_df=2),
-                TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True))
+            features = plain_features()
             a = features.fit_transform([texts[i] for i in train])
             b = features.transform([texts[i] for i in test])
             category = svm().fit(a, y[train])
