@@ -174,9 +174,9 @@ class ReenrichSummary:
 
 def current_stamp(session: Session) -> Stamp:
     """The versions the active pipeline stamps on what it decides."""
-    from otklik.intake.tasks import _pipeline, pipeline_versions
+    from otklik.intake.tasks import active_pipeline, pipeline_versions
 
-    model_version, taxonomy_version = pipeline_versions(_pipeline(session))
+    model_version, taxonomy_version = pipeline_versions(active_pipeline(session))
     return Stamp(model_version, taxonomy_version)
 
 

@@ -38,7 +38,7 @@ TOPIC_MODEL_FIELDS = ("topic", "subtopic")
 _lock = threading.Lock()
 
 
-def _pipeline(session: Session) -> Any:
+def active_pipeline(session: Session) -> Any:
     """The language pipeline: the active rubricator and, when one is active in the model
     registry, the active topic model (see :func:`otklik.nlp.taxonomy.service.pipeline_for`)."""
     from otklik.nlp.taxonomy.service import pipeline_for
@@ -234,7 +234,7 @@ def decide(session: Session, messages: Sequence[Message]
     """What the language stages decide about these messages, as the columns of their
     enrichment (None: the stages failed on it); nothing is stored. Posts come before their
     comments, so a comment can take the place its post was just given."""
-    pipeline = _pipeline(session)
+    pipeline = active_pipeline(session)
     remember_stored(session, pipeline)
     model_version, taxonomy_version = pipeline_versions(pipeline)
     records = [{"id": str(m.id), "text": m.text, "region": m.region_code} for m in messages]
