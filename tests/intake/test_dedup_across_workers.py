@@ -91,7 +91,7 @@ def _enrich(engine: Engine, ids: list[int], worker: Any = None,
             monkeypatch: pytest.MonkeyPatch | None = None) -> None:
     """One batch in its own transaction; ``worker`` is the pipeline of the process."""
     if worker is not None and monkeypatch is not None:
-        monkeypatch.setattr(intake_tasks, "_pipeline", lambda session: worker)
+        monkeypatch.setattr(intake_tasks, "active_pipeline", lambda session: worker)
     with Session(engine) as session:
         enrich_now(session, ids)
         session.commit()
