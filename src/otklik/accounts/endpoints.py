@@ -8,13 +8,22 @@ from otklik.accounts import service
 from otklik.accounts.repository import AccountRepository
 from otklik.accounts.schemas import (
     LoginRequest,
+    PasswordChange,
     TokenCreate,
     TokenCreated,
     TokenRead,
     UserCreate,
     UserRead,
+    UserUpdate,
 )
-from otklik.deps import CurrentActor, SessionDep, client_ip, csrf_token
+from otklik.deps import (
+    CurrentActor,
+    SessionDep,
+    client_ip,
+    csrf_token,
+    end_login_session,
+    start_login_session,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -23,9 +32,7 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"])
 def login(data: LoginRequest, request: Request, session: SessionDep) -> UserRead:
     """Open a session (cookie) for a user."""
     user = service.authenticate(session, data.username, data.password, client_ip(request))
-    request.session.clear()
-    request.session["uid"] = user.id
-    csrf_token(request)
+    start_login_session(request, session, user)
     return UserRead.model_validate(user)
 
 
@@ -36,9 +43,9 @@ def csrf(request: Request) -> dict[str, str]:
 
 
 @router.post("/auth/logout", status_code=204)
-def logout(request: Request, actor: CurrentActor) -> None:
-    """Close the session."""
-    request.session.clear()
+def logout(request: Request, actor: CurrentActor, session: SessionDep) -> None:
+    """Close the session: every copy of its cookie stops working."""
+    end_login_session(request, session)
 
 
 @router.get("/me", response_model=UserRead)
@@ -46,6 +53,14 @@ def me(actor: CurrentActor, session: SessionDep) -> UserRead:
     """The calling user."""
     user = AccountRepository(session).get(actor.user_id or -1)
     return UserRead.model_validate(user)
+
+
+@router.post("/me/password", status_code=204)
+def change_password(data: PasswordChange, request: Request, actor: CurrentActor,
+                    session: SessionDep) -> None:
+    """Change one's own password: every session of the user ends, this client gets a new one."""
+    user = service.change_password(session, actor, data.current_password, data.new_password)
+    start_login_session(request, session, user)
 
 
 @router.get("/users", response_model=list[UserRead])
@@ -58,6 +73,14 @@ def list_users(actor: CurrentActor, session: SessionDep) -> list[UserRead]:
 def create_user(data: UserCreate, actor: CurrentActor, session: SessionDep) -> UserRead:
     """Create a user (admins, within their regions)."""
     return UserRead.model_validate(service.create_user(session, actor, data))
+
+
+@router.patch("/users/{user_id}", response_model=UserRead)
+def update_user(user_id: int, data: UserUpdate, actor: CurrentActor, session: SessionDep
+                ) -> UserRead:
+    """Deactivate (every session ends, tokens stop working) or reactivate a user."""
+    return UserRead.model_validate(service.set_user_active(session, actor, user_id,
+                                                           data.is_active))
 
 
 @router.get("/tokens", response_model=list[TokenRead])
@@ -76,5 +99,5 @@ def create_token(data: TokenCreate, actor: CurrentActor, session: SessionDep) ->
 
 @router.delete("/tokens/{token_id}", response_model=TokenRead)
 def revoke_token(token_id: int, actor: CurrentActor, session: SessionDep) -> TokenRead:
-    """Revoke one of the caller's tokens."""
+    """Revoke one of the caller's tokens and the tokens minted with it."""
     return TokenRead.model_validate(service.revoke_token(session, actor, token_id))

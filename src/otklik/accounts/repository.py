@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
-from otklik.models.account import ApiToken, User, UserTerritory
+from otklik.models.account import ApiToken, User, UserSession, UserTerritory
 
 
 class AccountRepository:
@@ -54,7 +55,7 @@ class AccountRepository:
         query = select(User).order_by(User.username).limit(limit).offset(offset)
         if not scope.all_regions:
             users = self.session.scalars(query.where(User.all_regions.is_(False))).all()
-            return [u for u in users if set(u.region_codes or ()) & scope.region_codes]
+            return [u for u in users if scope.administers(u)]
         return self.session.scalars(query).all()
 
     def count(self) -> int:
@@ -67,6 +68,10 @@ class AccountRepository:
         self.session.flush()
         return token
 
+    def get_token(self, token_id: int) -> ApiToken | None:
+        """A token by id."""
+        return self.session.get(ApiToken, token_id)
+
     def token_by_hash(self, token_hash: str) -> ApiToken | None:
         """A token by its SHA-256."""
         return self.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash))
@@ -76,6 +81,44 @@ class AccountRepository:
         return self.session.scalars(
             select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id.desc())
         ).all()
+
+    def children_of(self, token_ids: Sequence[int]) -> Sequence[ApiToken]:
+        """The tokens minted by any of these tokens."""
+        return self.session.scalars(
+            select(ApiToken).where(ApiToken.parent_id.in_(token_ids))
+        ).all() if token_ids else []
+
+    def add_session(self, row: UserSession) -> UserSession:
+        """Insert a login session."""
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def session_by_hash(self, secret_hash: str) -> UserSession | None:
+        """A login session by the SHA-256 of its secret."""
+        return self.session.scalar(
+            select(UserSession).where(UserSession.secret_hash == secret_hash)
+        )
+
+    def end_sessions(self, user_id: int, at: datetime) -> int:
+        """End every open session of a user; returns how many were open."""
+        result = self.session.execute(
+            update(UserSession)
+            .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+            .values(ended_at=at)
+            .execution_options(synchronize_session="fetch")
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    def forget_sessions(self, user_id: int, seen_before: datetime) -> None:
+        """Delete a user's sessions that ended or went idle before ``seen_before``."""
+        self.session.execute(
+            delete(UserSession)
+            .where(UserSession.user_id == user_id,
+                   or_(UserSession.ended_at.is_not(None),
+                       UserSession.last_seen_at < seen_before))
+            .execution_options(synchronize_session="fetch")
+        )
 
     def demo_users(self) -> Sequence[User]:
         """Users created by the demo."""

@@ -77,3 +77,16 @@ class LoginRequest(BaseModel):
 
     username: str
     password: str
+
+
+class PasswordChange(BaseModel):
+    """A user's own password change."""
+
+    current_password: str = Field(max_length=256)
+    new_password: str = Field(max_length=256)
+
+
+class UserUpdate(BaseModel):
+    """What an administrator changes about a user."""
+
+    is_active: bool

@@ -10,16 +10,21 @@ from sqlalchemy import ColumnElement, false, true
 from otklik.models.account import Role, User
 
 #: Permissions by role. Repositories filter by scope; services check these.
+#: Every role has "tokens" (managing one's own API tokens); a token has it only when minted
+#: with that scope.
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.admin: frozenset(
-        {"read", "write", "admin", "audit", "users", "reference.write", "intake", "analytics"}
+        {"read", "write", "admin", "audit", "users", "reference.write", "intake", "analytics",
+         "tokens"}
     ),
-    Role.operator: frozenset({"read", "write", "intake", "triage", "moderate"}),
-    Role.curator: frozenset({"read", "write", "triage", "approve_extension", "moderate"}),
-    Role.executor: frozenset({"read", "answer"}),
-    Role.analyst: frozenset({"read", "analytics"}),
-    Role.head: frozenset({"read", "analytics"}),
-    Role.deputy: frozenset({"read", "analytics"}),
+    Role.operator: frozenset({"read", "write", "intake", "triage", "moderate", "tokens"}),
+    Role.curator: frozenset(
+        {"read", "write", "triage", "approve_extension", "moderate", "tokens"}
+    ),
+    Role.executor: frozenset({"read", "answer", "tokens"}),
+    Role.analyst: frozenset({"read", "analytics", "tokens"}),
+    Role.head: frozenset({"read", "analytics", "tokens"}),
+    Role.deputy: frozenset({"read", "analytics", "tokens"}),
 }
 
 
@@ -56,6 +61,13 @@ class Scope:
     def sees_region(self, region_code: str | None) -> bool:
         """True when objects of that region are visible."""
         return self.all_regions or (region_code is not None and region_code in self.region_codes)
+
+    def administers(self, user: User) -> bool:
+        """True when an admin of this scope manages ``user``: a federal admin everybody,
+        a regional admin the regional users who share one of their regions."""
+        if self.all_regions:
+            return True
+        return not user.all_regions and bool(set(user.region_codes or ()) & self.region_codes)
 
     def region_filter(self, column: Any) -> ColumnElement[bool]:
         """A WHERE clause restricting ``column`` (a region_code column) to the scope."""

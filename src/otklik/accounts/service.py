@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
@@ -19,6 +19,7 @@ from otklik.accounts.security import (
     password_needs_rehash,
     verify_password,
 )
+from otklik.accounts.sessions import end_user_sessions
 from otklik.audit import service as audit
 from otklik.audit.actor import Actor
 from otklik.db.base import utcnow
@@ -27,13 +28,14 @@ from otklik.models.account import ApiToken, Role, User
 from otklik.organizations.repository import OrganizationRepository
 from otklik.territories.repository import TerritoryRepository
 
-#: Token scopes an integration may ask for.
-TOKEN_SCOPES = frozenset({"read", "write", "intake", "analytics", "admin"})
+#: Token scopes an integration may ask for ("tokens": mint and revoke the user's tokens).
+TOKEN_SCOPES = frozenset({"read", "write", "intake", "analytics", "admin", "tokens"})
 
 
 def create_user(session: Session, actor: Actor, data: UserCreate, *, is_demo: bool = False) -> User:
     """Create a user after checking the role's scope makes sense and the actor may grant it."""
     actor.require("users")
+    _check_may_grant(actor, data.role)
     if len(data.password) < MIN_PASSWORD_LENGTH and not is_demo:
         raise InvalidInput(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
     repo = AccountRepository(session)
@@ -95,6 +97,60 @@ def create_user(session: Session, actor: Actor, data: UserCreate, *, is_demo: bo
     return user
 
 
+def _check_may_grant(actor: Actor, role: Role) -> None:
+    """A token narrower than its user's role cannot hand out a login whose role carries what
+    the token was narrowed away from (a login session holds its whole role: no limit)."""
+    if actor.role is None:
+        return
+    withheld = sorted((PERMISSIONS[actor.role] - actor.scope.permissions) & PERMISSIONS[role])
+    if withheld:
+        raise Forbidden(
+            f"this API token cannot give a user the role {role.value!r}: the role carries "
+            f"{', '.join(withheld)}, which the token does not hold (log in to do this)"
+        )
+
+
+def set_user_active(session: Session, actor: Actor, user_id: int, active: bool) -> User:
+    """Deactivate a user (every session of theirs ends, their tokens stop working) or
+    reactivate them."""
+    actor.require("users")
+    user = AccountRepository(session).get(user_id)
+    if user is None or not actor.scope.administers(user):
+        raise NotFound(f"user {user_id} not found among the users you administer")
+    if not active and user.id == actor.user_id:
+        raise InvalidInput("you cannot deactivate yourself: ask another administrator")
+    if active:
+        _check_may_grant(actor, user.role)
+    ended = 0
+    if user.is_active != active:
+        user.is_active = active
+        if not active:
+            ended = end_user_sessions(session, user.id)
+        audit.record(session, actor, "user.activate" if active else "user.deactivate", "user",
+                     user.id, details={"username": user.username, "sessions_ended": ended})
+    return user
+
+
+def change_password(session: Session, actor: Actor, current: str, new: str) -> User:
+    """Change the calling user's own password; every session of theirs ends."""
+    if actor.user_id is None or actor.token_id is not None:
+        raise Forbidden("change the password from a login session, not with an API token")
+    user = AccountRepository(session).get(actor.user_id)
+    if user is None:
+        raise NotAuthenticated("log in first")
+    if not verify_password(user.password_hash, current):
+        raise InvalidInput("the current password is wrong")
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if new == current:
+        raise InvalidInput("the new password is the same as the current one")
+    user.password_hash = hash_password(new)
+    ended = end_user_sessions(session, user.id)
+    audit.record(session, actor, "user.password", "user", user.id,
+                 details={"sessions_ended": ended})
+    return user
+
+
 def authenticate(session: Session, username: str, password: str, ip: str | None = None) -> User:
     """Check a login; the same answer for an unknown user and a wrong password."""
     repo = AccountRepository(session)
@@ -139,32 +195,52 @@ def list_users(session: Session, actor: Actor) -> Sequence[User]:
     return AccountRepository(session).visible(actor.scope)
 
 
+def _require_token_management(actor: Actor) -> None:
+    if not actor.scope.can("tokens"):
+        raise Forbidden("this API token may not mint or revoke tokens: it lacks the 'tokens' "
+                        "scope (log in, or use a token that has it)")
+
+
 def create_token(session: Session, actor: Actor, data: TokenCreate) -> tuple[ApiToken, str]:
-    """Mint an API token for the acting user; the secret is returned once."""
+    """Mint an API token for the acting user, never wider than the caller (a login session:
+    its role; a token: its own scopes, and it expires no later); the secret is returned once."""
     if actor.user_id is None:
         raise InvalidInput("API tokens belong to a user: log in first")
-    unknown = sorted(set(data.scopes) - TOKEN_SCOPES)
+    _require_token_management(actor)
+    requested = frozenset(data.scopes)
+    unknown = sorted(requested - TOKEN_SCOPES)
     if unknown:
         raise InvalidInput(
             f"unknown token scope(s) {', '.join(unknown)}; use {', '.join(sorted(TOKEN_SCOPES))}"
         )
-    allowed = PERMISSIONS[actor.role] if actor.role else frozenset()
-    beyond = sorted(set(data.scopes) - allowed)
-    if beyond:
-        raise Forbidden(f"your role cannot grant the token scope(s) {', '.join(beyond)}")
-    token, prefix, digest = new_api_token()
+    role_permissions = PERMISSIONS[actor.role] if actor.role else frozenset()
+    beyond_role = sorted(requested - role_permissions)
+    if beyond_role:
+        raise Forbidden(f"your role cannot grant the token scope(s) {', '.join(beyond_role)}")
+    beyond_caller = sorted((_token_permissions(requested) & role_permissions)
+                           - actor.scope.permissions)
+    if beyond_caller:
+        raise Forbidden("a token can only mint tokens with permissions it holds itself; this "
+                        f"one lacks {', '.join(beyond_caller)}")
+    repo = AccountRepository(session)
     expires = utcnow() + timedelta(days=data.expires_in_days) if data.expires_in_days else None
-    row = AccountRepository(session).add_token(
+    parent = repo.get_token(actor.token_id) if actor.token_id is not None else None
+    if parent is not None and parent.expires_at is not None:
+        expires = parent.expires_at if expires is None else min(expires, parent.expires_at)
+    token, prefix, digest = new_api_token()
+    row = repo.add_token(
         ApiToken(
             user_id=actor.user_id,
             name=data.name,
             prefix=prefix,
             token_hash=digest,
-            scopes=sorted(set(data.scopes)),
+            scopes=sorted(requested),
             expires_at=expires,
+            parent_id=parent.id if parent is not None else None,
         )
     )
-    audit.record(session, actor, "token.create", "api_token", row.id, details={"name": data.name})
+    audit.record(session, actor, "token.create", "api_token", row.id,
+                 details={"name": data.name, "scopes": sorted(requested)})
     return row, token
 
 
@@ -189,10 +265,10 @@ def authenticate_token(session: Session, token: str, ip: str | None = None) -> A
         permissions=frozenset(granted),
     )
     return Actor(label=f"{user.username} (token {row.prefix})", scope=scope, user_id=user.id,
-                 role=user.role, ip=ip)
+                 role=user.role, ip=ip, token_id=row.id)
 
 
-def _token_permissions(scopes: Sequence[str]) -> set[str]:
+def _token_permissions(scopes: Iterable[str]) -> set[str]:
     granted: set[str] = set()
     for scope in scopes:
         granted.add(scope)
@@ -204,11 +280,22 @@ def _token_permissions(scopes: Sequence[str]) -> set[str]:
 
 
 def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
-    """Revoke one of the actor's own tokens."""
+    """Revoke one of the actor's own tokens and every token minted from it."""
+    _require_token_management(actor)
     repo = AccountRepository(session)
     row = next((t for t in repo.tokens_of(actor.user_id or -1) if t.id == token_id), None)
     if row is None:
         raise NotFound(f"token {token_id} not found among your tokens")
-    row.revoked_at = utcnow()
-    audit.record(session, actor, "token.revoke", "api_token", row.id)
+    now = utcnow()
+    revoked: list[ApiToken] = []
+    seen = {row.id}
+    layer = [row]
+    while layer:
+        revoked.extend(t for t in layer if t.revoked_at is None)
+        layer = [t for t in repo.children_of([t.id for t in layer]) if t.id not in seen]
+        seen.update(t.id for t in layer)
+    for token in revoked:
+        token.revoked_at = now
+    audit.record(session, actor, "token.revoke", "api_token", row.id,
+                 details={"revoked": sorted(t.id for t in revoked)})
     return row

@@ -18,6 +18,8 @@ class Actor:
     user_id: int | None = None
     role: Role | None = None
     ip: str | None = None
+    #: The API token the caller authenticated with (None: a login session, the CLI, a job).
+    token_id: int | None = None
 
     @classmethod
     def system(cls, label: str = "system") -> Actor:

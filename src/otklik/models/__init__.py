@@ -5,7 +5,7 @@ import otklik.models.decision  # noqa: F401  (decisions)
 import otklik.models.report_delivery  # noqa: F401  (e-mailed briefs)
 import otklik.models.taxonomy  # noqa: F401  (rubricator versions)
 import otklik.models.workspace  # noqa: F401  (saved views of the queue)
-from otklik.models.account import ApiToken, Role, User, UserTerritory
+from otklik.models.account import ApiToken, Role, User, UserSession, UserTerritory
 from otklik.models.audit import AuditEntry
 from otklik.models.case import (
     Answer,
@@ -62,5 +62,6 @@ __all__ = [
     "Territory",
     "TerritoryLevel",
     "User",
+    "UserSession",
     "UserTerritory",
 ]

@@ -11,7 +11,14 @@ from otklik.accounts import service as accounts
 from otklik.accounts.repository import AccountRepository
 from otklik.audit import service as audit
 from otklik.audit.actor import Actor
-from otklik.deps import OptionalActor, SessionDep, check_csrf, client_ip, csrf_token
+from otklik.deps import (
+    OptionalActor,
+    SessionDep,
+    check_csrf,
+    client_ip,
+    end_login_session,
+    start_login_session,
+)
 from otklik.errors import NotAuthenticated
 from otklik.models.territory import TerritoryLevel
 from otklik.ops import stats
@@ -59,9 +66,7 @@ def login_submit(
     except NotAuthenticated:
         return render(request, "login.html", {"error": True, "username": username,
                                               "next": _safe_next(next)}, status_code=401)
-    request.session.clear()
-    request.session["uid"] = user.id
-    csrf_token(request)
+    start_login_session(request, session, user)
     response = RedirectResponse(_safe_next(next), status_code=303)
     if user.locale in LOCALES and "lang" not in request.cookies:
         response.set_cookie("lang", user.locale, samesite="lax", max_age=365 * 86400)
@@ -69,10 +74,10 @@ def login_submit(
 
 
 @router.post("/logout")
-def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
-    """Close the session."""
+def logout(request: Request, session: SessionDep, csrf: Annotated[str, Form()] = "") -> Response:
+    """Close the session: every copy of its cookie stops working."""
     check_csrf(request, csrf)
-    request.session.clear()
+    end_login_session(request, session)
     return RedirectResponse("/login", status_code=303)
 
 
