@@ -1,4 +1,5 @@
-"""The one CLI: ``otklik db upgrade | demo | serve | user create | territories load | stats``.
+"""The one CLI: ``otklik db upgrade | demo | serve | user create|deactivate|activate|password |
+territories load | stats``.
 
 Domain commands (train, enrich, import, connectors …) register themselves through
 ``register(app)`` functions listed in :data:`COMMAND_MODULES`.
@@ -124,6 +125,47 @@ def user_create(
     with session_scope() as session:
         user = create_user(session, Actor.system("cli"), data)
         console.print(f"[green]created user {user.username} (id {user.id}, {user.role.value})")
+
+
+@user_app.command("deactivate")
+def user_deactivate(username: str) -> None:
+    """Deactivate a user: their sessions end at once and their API tokens stop working."""
+    _set_user_active(username, active=False)
+
+
+@user_app.command("activate")
+def user_activate(username: str) -> None:
+    """Let a deactivated user log in again (their old sessions stay ended)."""
+    _set_user_active(username, active=True)
+
+
+def _set_user_active(username: str, *, active: bool) -> None:
+    from otklik.accounts.service import find_user, set_user_active
+    from otklik.audit.actor import Actor
+    from otklik.db.session import session_scope
+
+    with session_scope() as session:
+        user = set_user_active(session, Actor.system("cli"), find_user(session, username).id,
+                               active)
+        state = "active" if user.is_active else "deactivated, its sessions ended"
+        console.print(f"[green]user {user.username}: {state}")
+
+
+@user_app.command("password")
+def user_password(
+    username: str,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True,
+                                          confirmation_prompt=True)],
+) -> None:
+    """Set a user's password; every session of theirs ends."""
+    from otklik.accounts.service import find_user, reset_password
+    from otklik.audit.actor import Actor
+    from otklik.db.session import session_scope
+
+    with session_scope() as session:
+        user = reset_password(session, Actor.system("cli"), find_user(session, username).id,
+                              password)
+        console.print(f"[green]password of {user.username} set; their sessions ended")
 
 
 @app.command("stats")

@@ -135,3 +135,25 @@ def test_executor_scope_is_bound_to_their_organization(session: Session) -> None
     actor = service.actor_for(session, executor)
     assert actor.scope.organization_id == org.id
     assert actor.scope.can("answer") and not actor.scope.can("users")
+
+
+def test_a_token_never_grants_more_than_its_users_role_today(session: Session) -> None:
+    user = make_user(session, Role.admin, ["68"])
+    _, token = service.create_token(session, service.actor_for(session, user),
+                                    TokenCreate(name="ops", scopes=["admin", "tokens"]))
+    assert service.authenticate_token(session, token).scope.can("users")
+    user.role = Role.analyst
+    demoted = service.authenticate_token(session, token)
+    assert demoted.scope.permissions == frozenset({"read", "tokens"})
+    with pytest.raises(Forbidden, match="cannot grant"):
+        service.create_token(session, demoted, TokenCreate(name="x", scopes=["admin"]))
+
+
+def test_a_token_minted_by_a_token_expires_no_later_than_it(session: Session) -> None:
+    user = make_user(session, Role.operator, ["68"])
+    parent, token = service.create_token(session, service.actor_for(session, user),
+                                         TokenCreate(name="p", scopes=["read", "tokens"],
+                                                     expires_in_days=7))
+    child, _ = service.create_token(session, service.authenticate_token(session, token),
+                                    TokenCreate(name="c", scopes=["read"], expires_in_days=365))
+    assert child.expires_at == parent.expires_at and child.parent_id == parent.id

@@ -131,6 +131,30 @@ def set_user_active(session: Session, actor: Actor, user_id: int, active: bool) 
     return user
 
 
+def reset_password(session: Session, actor: Actor, user_id: int, new: str) -> User:
+    """Set another user's password (an administrator's reset); every session of theirs ends."""
+    actor.require("users")
+    user = AccountRepository(session).get(user_id)
+    if user is None or not actor.scope.administers(user):
+        raise NotFound(f"user {user_id} not found among the users you administer")
+    _check_may_grant(actor, user.role)
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    user.password_hash = hash_password(new)
+    ended = end_user_sessions(session, user.id)
+    audit.record(session, actor, "user.password_reset", "user", user.id,
+                 details={"username": user.username, "sessions_ended": ended})
+    return user
+
+
+def find_user(session: Session, username: str) -> User:
+    """A user by login name; NotFound names the login."""
+    user = AccountRepository(session).by_username(username.strip())
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    return user
+
+
 def change_password(session: Session, actor: Actor, current: str, new: str) -> User:
     """Change the calling user's own password; every session of theirs ends."""
     if actor.user_id is None or actor.token_id is not None:
