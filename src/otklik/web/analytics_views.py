@@ -261,6 +261,7 @@ def compare_page(
     return render(request, "an_compare.html", {
         **user_context(actor, session), **_choices(session, actor, flt), "rows": rows,
         "flt": flt, "chosen": set(chosen), "raw": {"period": _blank(period) or ""},
+        "period": service.period_state(flt),
         "decision_counts": counts, "charts": charts, "drill_url": drill_url,
     })
 
