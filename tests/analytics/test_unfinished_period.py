@@ -31,7 +31,7 @@ from otklik.analytics.service import dashboard
 from otklik.audit.actor import Actor
 from otklik.db.base import simulated_now
 from otklik.models.account import Role
-from otklik.models.case import Case, CaseMessage, CaseStatus
+from otklik.models.case import Case, CaseMessage, CaseStatus, Problem
 from otklik.models.message import Message, MessageEnrichment
 
 NOW = datetime(2026, 12, 6, 11, 0, tzinfo=UTC)  # 14:00 Moscow time
@@ -49,7 +49,8 @@ def _msk(day: date, hour: int) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=UTC) - MSK
 
 
-def _add(session: Session, moment: datetime, n: int, topic: str, key: str) -> None:
+def _add(session: Session, moment: datetime, n: int, topic: str, key: str,
+         problem: int | None = None) -> None:
     for i in range(n):
         message = Message(source="vk", source_id=f"unfinished-{key}-{i}", region_code="68",
                           text="Яма на дороге", text_length=13, content_hash=f"u{key}{i}",
@@ -62,7 +63,8 @@ def _add(session: Session, moment: datetime, n: int, topic: str, key: str) -> No
         if i == 0:  # one case per batch: cases are compared like messages
             case = Case(region_code="68", status=CaseStatus.in_work, title="Яма",
                         topic=topic, source="vk", received_at=moment,
-                        resolution_due=moment + timedelta(days=3), routing={}, pauses=[])
+                        resolution_due=moment + timedelta(days=3), routing={}, pauses=[],
+                        problem_id=problem)
             session.add(case)
             session.flush()
             session.add(CaseMessage(message_id=message.id, case_id=case.id, is_primary=True))
@@ -70,17 +72,22 @@ def _add(session: Session, moment: datetime, n: int, topic: str, key: str) -> No
 
 @pytest.fixture
 def stream(session: Session) -> None:
-    """November in full, December up to the morning of the 6th (nothing after "now")."""
+    """November in full, December up to the morning of the 6th (nothing after "now"); the
+    morning cases (roads) belong to one problem."""
+    problem = Problem(region_code="68", title="Ямы на дорогах", topic="roads",
+                      first_seen=_msk(date(2026, 11, 1), 9), last_seen=NOW, size=0)
+    session.add(problem)
+    session.flush()
     day = date(2026, 11, 1)
     while day < date(2026, 12, 1):
-        _add(session, _msk(day, 9), 5, "roads", f"{day}-9")
+        _add(session, _msk(day, 9), 5, "roads", f"{day}-9", problem.id)
         _add(session, _msk(day, 20), 5, "waste", f"{day}-20")
         day += timedelta(days=1)
     while day < date(2026, 12, 6):
-        _add(session, _msk(day, 9), 4, "roads", f"{day}-9")
+        _add(session, _msk(day, 9), 4, "roads", f"{day}-9", problem.id)
         _add(session, _msk(day, 20), 4, "waste", f"{day}-20")
         day += timedelta(days=1)
-    _add(session, _msk(day, 9), 4, "roads", f"{day}-9")
+    _add(session, _msk(day, 9), 4, "roads", f"{day}-9", problem.id)
     session.flush()
 
 
@@ -118,6 +125,9 @@ def test_unfinished_month_is_compared_with_the_same_elapsed_days(
     # shares are compared with the same days too: 30 of 55 in November were roads
     roads = next(r for r in board.topics if r.topic == "roads")
     assert roads.messages_previous == 30 and roads.share_previous == round(30 / 55, 4)
+    # the problem's trend too: its case message on 6 mornings now and on the same 6 before
+    assert [(p.messages, p.messages_previous, p.trend) for p in board.problems] == [
+        (6, 6, "flat")]
     top = next(f.text for f in board.findings if f.code == "top_topic")
     assert "к тем же 6 дням ноября" in top, top
 
@@ -235,6 +245,7 @@ def test_api_and_pages_of_an_unfinished_month(client: object, session: Session,
     assert "То же время прошлого периода" in page
     data = _json_block(page)
     assert data["days"] == ["01.12", "02.12", "03.12", "04.12", "05.12", "06.12"]
+    assert data["topics"]["partial"] is True  # the chart's legend says "same time"
     assert 'data-testid="an-partial"' in compare  # the regions' rates are partial too
     assert 'data-testid="an-partial"' not in finished and "Прошлый период" in finished
     assert "The period is not over yet" in english
