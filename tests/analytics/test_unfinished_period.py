@@ -128,6 +128,8 @@ def test_unfinished_month_is_compared_with_the_same_elapsed_days(
     # the problem's trend too: its case message on 6 mornings now and on the same 6 before
     assert [(p.messages, p.messages_previous, p.trend) for p in board.problems] == [
         (6, 6, "flat")]
+    problem = next(f.text for f in board.findings if f.code == "top_problem")
+    assert problem.endswith(": 6 (было 6 за те же 6 дней ноября)."), problem
     top = next(f.text for f in board.findings if f.code == "top_topic")
     assert "к тем же 6 дням ноября" in top, top
 
@@ -187,6 +189,9 @@ def test_brief_of_an_unfinished_month_in_every_format(session: Session, stream: 
     doc = Document(io.BytesIO(render_docx(brief)))
     text = "\n".join(p.text for p in doc.paragraphs)
     assert VOLUME in text and "Период не закончен" in text
+    # deadlines and brush-offs of an unfinished period are labelled partial
+    assert "Рейтинг исполнителей (период не закончен)" in text
+    assert "Муниципалитеты: сроки и качество ответов (период не закончен)" in text
     cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
     assert "Изменение к тем же 6 дням ноября" in cells and "-20%" in cells
 

@@ -131,7 +131,7 @@ def volume_finding(dashboard: Dashboard, progress: Progress) -> Finding | None:
         "change_pct": change}, drill=t.drill_messages)
 
 
-def problem_finding(dashboard: Dashboard) -> Finding | None:
+def problem_finding(dashboard: Dashboard, progress: Progress) -> Finding | None:
     """The problem residents wrote most about."""
     if not dashboard.problems:
         return None
@@ -140,6 +140,8 @@ def problem_finding(dashboard: Dashboard) -> Finding | None:
     trend = {"new": "новая проблема", "up": f"рост с {p.messages_previous}",
              "down": f"снижение с {p.messages_previous}",
              "flat": f"было {p.messages_previous}"}[p.trend]
+    if p.trend != "new" and not progress.complete:
+        trend += f" за {progress.same_part()}"
     return Finding(code="top_problem",
                    text=f"Больше всего сообщений — о проблеме «{p.title}»{where}: "
                         f"{p.messages} ({trend}).",
@@ -207,9 +209,10 @@ def generate(builder: DashboardBuilder, dashboard: Dashboard) -> list[Finding]:
     """All findings of a dashboard, most important first."""
     out: list[Finding] = []
     out += topic_findings(builder, dashboard)
-    for finding in (volume_finding(dashboard, builder.progress), problem_finding(dashboard),
+    progress = builder.progress
+    for finding in (volume_finding(dashboard, progress), problem_finding(dashboard, progress),
                     sentiment_finding(dashboard)):
         if finding is not None:
             out.append(finding)
-    out += executor_findings(dashboard, builder.progress)
+    out += executor_findings(dashboard, progress)
     return out

@@ -69,8 +69,9 @@ def problems(brief: Brief) -> Table:
     rows: list[list[str | int | float]] = [
         [p.title, p.municipality or "—", p.messages, p.messages_previous, trend[p.trend]]
         for p in brief.dashboard.problems]
+    before = "Было" if brief.dashboard.period.complete else "Было за те же дни"
     return Table("problems", "Главные проблемы",
-                 ["Проблема", "Где", "Сообщений", "Было", "Тренд"], rows,
+                 ["Проблема", "Где", "Сообщений", before, "Тренд"], rows,
                  [0.40, 0.24, 0.12, 0.10, 0.14])
 
 
