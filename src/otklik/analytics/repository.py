@@ -276,14 +276,12 @@ class AnalyticsRepository:
         """(problem id, relevant messages in the period) for the biggest problems."""
         whole, part = split_at_cut(flt) if rollup else (flt, None)
         if rollup and whole is not None:
-            rows = self._problem_rollup_counts(whole, limits, problem_ids, limit)
             if part is None:
-                return rows
-            # the cut day can lift a problem into the top: count it for every problem
-            found = self._problem_rollup_counts(whole, limits, problem_ids, 1_000_000) \
-                if problem_ids is None else rows
-            summed = _summed([*found, *self.problem_message_counts(part, limits, problem_ids,
-                                                                   1_000_000)])
+                return self._problem_rollup_counts(whole, limits, problem_ids, limit)
+            # the cut day can lift a problem into the top: add up every problem, then rank
+            every = 1_000_000_000
+            summed = _summed([*self._problem_rollup_counts(whole, limits, problem_ids, every),
+                              *self.problem_message_counts(part, limits, problem_ids, every)])
             summed.sort(key=lambda r: (-r[1], r[0]))
             return [(int(p), int(n)) for p, n in
                     (summed if problem_ids is not None else summed[:limit])]
