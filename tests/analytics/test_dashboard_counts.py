@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
-from tests.analytics.conftest import NOW, FCase, FMessage, World
+from tests.analytics.conftest import MSK, NOW, FCase, FMessage, World
 
 from otklik.accounts.scope import Scope
 from otklik.analytics.rollup import refresh_message_rollup
@@ -80,14 +80,17 @@ def _expected_performance(cases: list[FCase], key: str) -> dict[Any, dict[str, A
 def _check(session: Session, actor: Actor, world: World, flt: AnalyticsFilter, board: Dashboard,
            municipalities: set[int] | None = None) -> None:
     msgs = _messages(world, flt, municipalities)
-    prev = _messages(world, flt.previous(), municipalities)
+    # November seen on 29 November is compared with October up to the same elapsed time
+    cut = _compared_until(flt)
+    prev = [m for m in _messages(world, flt.previous(), municipalities) if m.created < cut]
     cases = _cases(world, flt, municipalities)
     assert msgs, "the fixture must have messages in the period"
     t = board.totals
     assert t.messages == len(msgs)
     assert t.messages_previous == len(prev)
     assert t.cases == len(cases)
-    assert t.cases_previous == len(_cases(world, flt.previous(), municipalities))
+    assert t.cases_previous == len([c for c in _cases(world, flt.previous(), municipalities)
+                                    if c.received < cut])
     negative = sum(1 for m in msgs if m.sentiment == "negative")
     assert t.negative_share == pytest.approx(negative / len(msgs), abs=1e-4)
 
@@ -144,8 +147,22 @@ def _check(session: Session, actor: Actor, world: World, flt: AnalyticsFilter, b
     _check_drills(session, actor, board)
 
 
-def _days(flt: AnalyticsFilter) -> list[date]:
-    return [flt.start + timedelta(days=i) for i in range(flt.days)]
+def _days(flt: AnalyticsFilter, now: datetime = NOW) -> list[date]:
+    """The period's days up to ``now``'s Moscow day (none still to come)."""
+    today = (now + MSK).date()
+    return [flt.start + timedelta(days=i) for i in range(flt.days)
+            if flt.start + timedelta(days=i) <= today]
+
+
+def _compared_until(flt: AnalyticsFilter, now: datetime = NOW) -> datetime:
+    """Where the previous period's compared window ends: as far into it as ``now`` is into
+    ``flt`` (all of it once ``flt`` is over)."""
+    start = datetime.combine(flt.start, datetime.min.time(), UTC) - MSK
+    end = datetime.combine(flt.end, datetime.min.time(), UTC) - MSK
+    previous = flt.previous()
+    prev_start = datetime.combine(previous.start, datetime.min.time(), UTC) - MSK
+    prev_end = datetime.combine(previous.end, datetime.min.time(), UTC) - MSK
+    return min(prev_start + (min(now, end) - start), prev_end)
 
 
 def _drill_total(session: Session, actor: Actor, params: dict[str, Any]) -> int:

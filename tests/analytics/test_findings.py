@@ -22,7 +22,8 @@ def _top(flt: AnalyticsFilter, session: Session) -> str:
 def test_change_is_stated_only_against_a_period_with_data(session: Session, world: World
                                                           ) -> None:
     november = AnalyticsFilter.from_params(period="2026-11", region_code="68")
-    assert "к предыдущему периоду" in _top(november, session)
+    # seen on 29 November: compared with the same 29 days of October, and saying so
+    assert "п. п. к тем же 29 дням октября" in _top(november, session)
     october = AnalyticsFilter.from_params(period="2026-10", region_code="68")  # Sept is empty
     text = _top(october, session)
     assert "к предыдущему периоду" not in text and "п. п." not in text

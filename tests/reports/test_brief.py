@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy.orm import Session
-from tests.analytics.conftest import NOW, World, world  # noqa: F401  (fixture)
+from tests.analytics.conftest import World, world  # noqa: F401  (fixture)
 
 from otklik.audit.actor import Actor
 from otklik.decisions.schemas import DecisionCreate
@@ -17,6 +17,7 @@ from otklik.reports.brief import Brief, build_brief, period_label
 from otklik.reports.writers import render_docx, render_pdf, render_xlsx
 
 SYSTEM = Actor.system("tests")
+AFTER_NOVEMBER = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -26,11 +27,16 @@ def brief(session: Session, world: World) -> Brief:  # noqa: F811
         region_code="68", title="Капитальный ремонт путепровода на ул. Лаврова",
         decided_on=date(2026, 11, 10), decided_by="Губернатор Тамбовской области",
         budget_rub=278_000_000, topics=["roads"]))
-    return build_brief(session, SYSTEM, "Тамбовская", "2026-11", now=NOW)
+    # made after November has ended: a finished period, compared with all of October
+    return build_brief(session, SYSTEM, "Тамбовская", "2026-11", now=AFTER_NOVEMBER)
 
 
 def test_brief_gathers_findings_ratings_and_decisions(brief: Brief) -> None:
     assert brief.title == "Обращения жителей: Тамбовская область, ноябрь 2026"
+    assert brief.dashboard.period.complete and brief.dashboard.period.note == ""
+    assert brief.dashboard.previous["date_from"] == "2026-10-01"
+    assert brief.dashboard.previous["date_to"] == "2026-10-31"
+    assert len(brief.dashboard.volume[0].points) == 30
     assert brief.dashboard.findings, "the fixture is big enough for findings"
     assert brief.executor_ratings.formula.startswith("Балл = 100")
     assert [d.title for d in brief.decisions] == [

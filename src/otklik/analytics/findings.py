@@ -13,6 +13,7 @@ from otklik.analytics.schemas import NO_TOPIC, Dashboard, Finding, drill
 from otklik.ru import plural
 
 if TYPE_CHECKING:
+    from otklik.analytics.periods import Progress
     from otklik.analytics.service import DashboardBuilder
 
 #: A topic must move at least this much (percentage points) to be called growing.
@@ -57,7 +58,7 @@ def topic_findings(builder: DashboardBuilder, dashboard: Dashboard) -> list[Find
     else:
         text = f"{pct(top.share)} сообщений касались темы «{top.name}»"
         if compared:  # no "+34 п. п." against a period without data
-            text += f", {pp(top.change_pp)} к предыдущему периоду"
+            text += f", {pp(top.change_pp)} к {builder.progress.compared_with()}"
     numbers: dict[str, float] = {"share": top.share, "messages": top.messages,
                                  "change_pp": top.change_pp}
     place = _concentration(builder, top.topic, top.messages)
@@ -105,23 +106,32 @@ def _concentration(builder: DashboardBuilder, topic: str, topic_total: int
         "messages", flt.narrowed(region_code=key))
 
 
-def volume_finding(dashboard: Dashboard) -> Finding | None:
-    """How the number of messages changed."""
+def volume_finding(dashboard: Dashboard, progress: Progress) -> Finding | None:
+    """How the number of messages changed (for an unfinished period, against the same
+    elapsed days of the previous one, and saying so)."""
     t = dashboard.totals
     if t.messages_change_pct is None or t.messages < MINIMUM_MESSAGES:
         return None
     change = t.messages_change_pct
     direction = "больше" if change > 0 else "меньше"
-    text = (f"За период поступило {_messages(t.messages)} — на {abs(change):.0f}% {direction}, "
-            f"чем в предыдущем ({t.messages_previous}).")
-    if abs(change) < 1:
-        text = f"За период поступило {_messages(t.messages)} — столько же, сколько в предыдущем."
+    if progress.complete:
+        text = (f"За период поступило {_messages(t.messages)} — на {abs(change):.0f}% "
+                f"{direction}, чем в предыдущем ({t.messages_previous}).")
+        if abs(change) < 1:
+            text = (f"За период поступило {_messages(t.messages)} — столько же, сколько "
+                    f"в предыдущем.")
+    else:
+        head = f"За {progress.part()} (период не закончен) — {_messages(t.messages)}"
+        text = (f"{head}, на {abs(change):.0f}% {direction}, чем за {progress.same_part()} "
+                f"({t.messages_previous}).")
+        if abs(change) < 1:
+            text = f"{head}, столько же, сколько за {progress.same_part()}."
     return Finding(code="volume", text=text, numbers={
         "messages": t.messages, "messages_previous": t.messages_previous,
         "change_pct": change}, drill=t.drill_messages)
 
 
-def problem_finding(dashboard: Dashboard) -> Finding | None:
+def problem_finding(dashboard: Dashboard, progress: Progress) -> Finding | None:
     """The problem residents wrote most about."""
     if not dashboard.problems:
         return None
@@ -130,6 +140,8 @@ def problem_finding(dashboard: Dashboard) -> Finding | None:
     trend = {"new": "новая проблема", "up": f"рост с {p.messages_previous}",
              "down": f"снижение с {p.messages_previous}",
              "flat": f"было {p.messages_previous}"}[p.trend]
+    if p.trend != "new" and not progress.complete:
+        trend += f" за {progress.same_part()}"
     return Finding(code="top_problem",
                    text=f"Больше всего сообщений — о проблеме «{p.title}»{where}: "
                         f"{p.messages} ({trend}).",
@@ -137,8 +149,11 @@ def problem_finding(dashboard: Dashboard) -> Finding | None:
                    drill=p.drill)
 
 
-def executor_findings(dashboard: Dashboard) -> list[Finding]:
-    """Overdue share and brush-offs, naming the executor with most of them."""
+def executor_findings(dashboard: Dashboard, progress: Progress) -> list[Finding]:
+    """Overdue share and brush-offs, naming the executor with most of them (labelled
+    partial in an unfinished period: its latest cases are not due yet)."""
+    partial = "" if progress.complete else \
+        f" (период не закончен: за {progress.part()})"
     rows = dashboard.executors
     cases = sum(r.cases for r in rows)
     out: list[Finding] = []
@@ -146,7 +161,8 @@ def executor_findings(dashboard: Dashboard) -> list[Finding]:
         overdue = sum(r.overdue for r in rows)
         worst = max((r for r in rows if r.cases >= MINIMUM_SUBJECT),
                     key=lambda r: (r.overdue, -r.cases), default=None)
-        text = f"С нарушением срока — {pct(overdue / cases)} обращений ({overdue} из {cases})"
+        text = (f"С нарушением срока — {pct(overdue / cases)} обращений ({overdue} из {cases})"
+                f"{partial}")
         numbers: dict[str, float] = {"overdue": overdue, "cases": cases,
                                      "share": round(overdue / cases, 4)}
         finding_drill = dashboard.totals.drill_cases
@@ -161,7 +177,8 @@ def executor_findings(dashboard: Dashboard) -> list[Finding]:
         brush = sum(r.brush_offs for r in rows)
         worst = max((r for r in rows if r.answers >= MINIMUM_SUBJECT and r.brush_off_rate),
                     key=lambda r: (r.brush_off_rate or 0, r.answers), default=None)
-        text = f"Признаны отписками {pct(brush / answers)} ответов ({brush} из {answers})"
+        text = (f"Признаны отписками {pct(brush / answers)} ответов ({brush} из {answers})"
+                f"{partial}")
         numbers = {"brush_offs": brush, "answers": answers, "share": round(brush / answers, 4)}
         finding_drill = {k: v for k, v in dashboard.totals.drill_cases.items()}
         finding_drill["metric"] = "brush_off"
@@ -192,9 +209,10 @@ def generate(builder: DashboardBuilder, dashboard: Dashboard) -> list[Finding]:
     """All findings of a dashboard, most important first."""
     out: list[Finding] = []
     out += topic_findings(builder, dashboard)
-    for finding in (volume_finding(dashboard), problem_finding(dashboard),
+    progress = builder.progress
+    for finding in (volume_finding(dashboard, progress), problem_finding(dashboard, progress),
                     sentiment_finding(dashboard)):
         if finding is not None:
             out.append(finding)
-    out += executor_findings(dashboard)
+    out += executor_findings(dashboard, progress)
     return out

@@ -44,6 +44,7 @@ from otklik.analytics.cubes import (
     pick,
     sums,
 )
+from otklik.analytics.periods import split_at_cut
 from otklik.analytics.schemas import NO_TOPIC, REPORT_TZ, AnalyticsFilter
 from otklik.models.analytics import (
     CASE_MEASURES,
@@ -86,6 +87,14 @@ def day_expr(session: Session, column: Any) -> ColumnElement[Any]:
 
 def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _summed(rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Rows of (dims..., count) with the counts of equal dims added up."""
+    totals: dict[tuple[Any, ...], int] = defaultdict(int)
+    for row in rows:
+        totals[tuple(row[:-1])] += int(row[-1] or 0)
+    return [(*key, n) for key, n in totals.items()]
 
 
 def hours_between(session: Session, later: Any, earlier: Any) -> ColumnElement[Any]:
@@ -168,9 +177,16 @@ class AnalyticsRepository:
     def message_counts(self, flt: AnalyticsFilter, limits: Limits,
                        dims: Sequence[Dimension] = (), *, rollup: bool = False
                        ) -> list[tuple[Any, ...]]:
-        """Relevant messages grouped by ``dims``: rows of (dim values..., count)."""
-        if rollup:
-            return self._rollup_counts(flt, limits, dims)
+        """Relevant messages grouped by ``dims``: rows of (dim values..., count).
+
+        A filter cut inside a day (``until``) reads its whole days from the rollup and the
+        cut day from the base tables."""
+        whole, part = split_at_cut(flt) if rollup else (flt, None)
+        if rollup and whole is not None:
+            rows = self._rollup_counts(whole, limits, dims)
+            return _summed([*rows, *self.message_counts(part, limits, dims)]) if part else rows
+        if rollup and part is not None:
+            flt = part
         columns = self._message_dims(dims)
         query = (select(*columns, func.count().label("n"))
                  .select_from(Message).join(MessageEnrichment,
@@ -244,9 +260,13 @@ class AnalyticsRepository:
                            dims: Sequence[Literal["day", "topic", "region", "municipality"]] = ()
                            ) -> list[tuple[Any, ...]]:
         """:meth:`case_counts` from the smallest case rollup that answers it (the same numbers
-        up to the rollup's last refresh)."""
-        cube = self.case_cube(flt, limits, dims)
-        return self._cube_counts(cube, flt, limits, dims, "cases", cases=True)
+        up to the rollup's last refresh); the day of a cut (``until``) from the cases."""
+        whole, part = split_at_cut(flt)
+        if whole is None:
+            return self.case_counts(part or flt, limits, dims)
+        cube = self.case_cube(whole, limits, dims)
+        rows = self._cube_counts(cube, whole, limits, dims, "cases", cases=True)
+        return _summed([*rows, *self.case_counts(part, limits, dims)]) if part else rows
 
     # -- problems -----------------------------------------------------------------------------
 
@@ -254,8 +274,19 @@ class AnalyticsRepository:
                                problem_ids: Sequence[int] | None = None, limit: int = 10,
                                *, rollup: bool = False) -> list[tuple[int, int]]:
         """(problem id, relevant messages in the period) for the biggest problems."""
-        if rollup:
-            return self._problem_rollup_counts(flt, limits, problem_ids, limit)
+        whole, part = split_at_cut(flt) if rollup else (flt, None)
+        if rollup and whole is not None:
+            if part is None:
+                return self._problem_rollup_counts(whole, limits, problem_ids, limit)
+            # the cut day can lift a problem into the top: add up every problem, then rank
+            every = 1_000_000_000
+            summed = _summed([*self._problem_rollup_counts(whole, limits, problem_ids, every),
+                              *self.problem_message_counts(part, limits, problem_ids, every)])
+            summed.sort(key=lambda r: (-r[1], r[0]))
+            return [(int(p), int(n)) for p, n in
+                    (summed if problem_ids is not None else summed[:limit])]
+        if rollup and part is not None:
+            flt = part
         query = (select(Case.problem_id, func.count().label("n"))
                  .select_from(Message)
                  .join(MessageEnrichment, MessageEnrichment.message_id == Message.id)

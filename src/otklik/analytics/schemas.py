@@ -82,6 +82,10 @@ class AnalyticsFilter:
     municipality_id: int | None = None
     topic: str | None = None
     source: str | None = None
+    #: The exclusive end moment when the period is cut inside its last day (the previous
+    #: period of an unfinished one, compared up to the same elapsed time): see
+    #: ``analytics/periods.py``. Never a query parameter: drill-downs list whole days.
+    until: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.end <= self.start:
@@ -101,16 +105,18 @@ class AnalyticsFilter:
 
     @property
     def end_utc(self) -> datetime:
-        """End (exclusive) as a UTC moment."""
-        return day_start_utc(self.end)
+        """End (exclusive) as a UTC moment (``until`` when the period is cut earlier)."""
+        end = day_start_utc(self.end)
+        return end if self.until is None else min(end, self.until)
 
     def previous(self) -> AnalyticsFilter:
         """The same filter over the period of equal length just before (a calendar month
         for a calendar month)."""
         if self.start.day == 1 and self.end.day == 1 and 28 <= self.days <= 31:
             prev_start = (self.start - timedelta(days=1)).replace(day=1)
-            return replace(self, start=prev_start, end=self.start)
-        return replace(self, start=self.start - timedelta(days=self.days), end=self.start)
+            return replace(self, start=prev_start, end=self.start, until=None)
+        return replace(self, start=self.start - timedelta(days=self.days), end=self.start,
+                       until=None)
 
     def narrowed(self, **changes: Any) -> AnalyticsFilter:
         """A copy with some fields replaced (a drill into one topic, municipality, day)."""
@@ -290,11 +296,27 @@ class Finding(BaseModel):
         default_factory=dict, description="drill-downs of the other numbers in the text")
 
 
+class PeriodState(BaseModel):
+    """Whether the period is over at ``as_of`` and what it is compared with: an unfinished
+    period with the same elapsed time of the previous one (``previous_until``)."""
+
+    complete: bool
+    as_of: datetime = Field(description="the moment the period is seen at (now)")
+    days: int
+    elapsed_days: int = Field(description="days of the period begun by as_of (today counts)")
+    previous_from: date
+    previous_to: date = Field(description="last day of the compared window, inclusive")
+    previous_until: datetime | None = Field(
+        default=None, description="the compared window ends at this moment of previous_to")
+    note: str = Field(default="", description="Russian: how an unfinished period is compared")
+
+
 class Dashboard(BaseModel):
     """Everything a dashboard shows for one filter in one scope."""
 
     filter: dict[str, Any]
     previous: dict[str, Any]
+    period: PeriodState
     level: Literal["federal", "okrug", "region", "municipality"]
     as_of: datetime | None = Field(
         default=None, description="message counts come from the rollup up to this moment")

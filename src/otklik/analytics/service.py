@@ -15,6 +15,7 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session
 
 from otklik.analytics import findings as findings_mod
+from otklik.analytics import periods
 from otklik.analytics.repository import AnalyticsRepository, GroupKey, Limits
 from otklik.analytics.rollup import (
     case_rollup_watermark,
@@ -32,6 +33,7 @@ from otklik.analytics.schemas import (
     DrillPage,
     DrillRow,
     Performance,
+    PeriodState,
     Point,
     ProblemRow,
     Series,
@@ -114,8 +116,10 @@ class DashboardBuilder:
         self.repo = AnalyticsRepository(session)
         self.limits = limits_for(session, actor)
         self.flt = flt
-        self.prev = flt.previous()
         self.now = now or utcnow()
+        #: An unfinished period is compared with the same elapsed time of the previous one.
+        self.progress = periods.progress(flt, self.now)
+        self.prev = self.progress.previous
         self.as_of = rollup_watermark(session) if rollup is not False else None
         self.rollup = self.as_of is not None
         #: Case numbers come from ``case_daily_stat`` too once it has been built.
@@ -158,10 +162,10 @@ class DashboardBuilder:
             drill_messages=drill("messages", self.flt), drill_cases=drill("cases", self.flt))
 
     def _days(self) -> list[date]:
-        return [self.flt.start + timedelta(days=i) for i in range(self.flt.days)]
+        return self.progress.days()
 
     def volume(self) -> list[Series]:
-        """Messages and cases per day (every day present, zeros included)."""
+        """Messages and cases per day (every day up to today, zeros included)."""
         messages = {d: n for d, n in self.counts(self.flt, ["day"])}
         cases = {d: n for d, n in self.case_counts(self.flt, ["day"])}
         out = []
@@ -360,8 +364,12 @@ class DashboardBuilder:
         areas = self.areas()
         executors = self.performance("executor")
         municipalities = self.performance("municipality")
+        previous = self.prev.params()
+        if self.prev.until is not None:
+            previous["until"] = self.prev.until.isoformat()
         dashboard = Dashboard(
-            filter=self.flt.params(), previous=self.prev.params(), level=self.level,
+            filter=self.flt.params(), previous=previous, period=self.progress.state(),
+            level=self.level,
             as_of=self.as_of, totals=totals, volume=self.volume(), sentiment=self.sentiment(),
             topics=topics, problems=problems, areas=areas, executors=executors,
             municipalities=municipalities, findings=[])
@@ -373,6 +381,12 @@ def dashboard(session: Session, actor: Actor, flt: AnalyticsFilter, *,
               now: datetime | None = None, rollup: bool | None = None) -> Dashboard:
     """The dashboard for a filter in the actor's scope."""
     return DashboardBuilder(session, actor, flt, now=now, rollup=rollup).build()
+
+
+def period_state(flt: AnalyticsFilter, now: datetime | None = None) -> PeriodState:
+    """Whether a period is over and what it is compared with (for pages without a
+    dashboard, such as the comparison of regions)."""
+    return periods.progress(flt, now or utcnow()).state()
 
 
 def drill_down(session: Session, actor: Actor, kind: DrillKind, flt: AnalyticsFilter, *,

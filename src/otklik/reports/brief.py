@@ -52,6 +52,9 @@ class Brief:
     overdue: list[OverdueRow]
     decisions: list[DecisionRead]
     generated_at: datetime
+    #: What changes are measured against: "предыдущему периоду", or for an unfinished
+    #: period "тем же 6 дням ноября" (the same elapsed days of the previous one).
+    compared_with: str = "предыдущему периоду"
     images: dict[str, bytes] = field(default_factory=dict)
 
     @property
@@ -90,9 +93,13 @@ def build_brief(session: Session, actor: Actor, region: str, period: str | None 
     ]
     items, _ = decisions.list_decisions(session, actor, region_code=territory.region_code,
                                         start=flt.start, end=flt.end, limit=100)
+    label = period_label(flt)
+    if not builder.progress.complete:
+        label += f" (период не закончен: {builder.progress.part()})"
     brief = Brief(
         region_code=territory.region_code, region_name=territory.name,
-        period_label=period_label(flt), flt=flt, dashboard=dashboard,
+        period_label=label, flt=flt, dashboard=dashboard,
+        compared_with=builder.progress.compared_with(),
         executor_ratings=ratings.rate(dashboard.executors, "executor"),
         municipality_ratings=ratings.rate(dashboard.municipalities, "municipality"),
         overdue=overdue, decisions=items, generated_at=now)

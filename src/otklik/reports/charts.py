@@ -61,7 +61,8 @@ def topics_chart(dashboard: Dashboard, top: int = 8) -> bytes:
     names = [t.name if len(t.name) <= 40 else t.name[:38] + "…" for t in rows]
     ax.barh(names, [100 * t.share for t in rows], color=COLORS[0], label="сейчас")
     ax.scatter([100 * t.share_previous for t in rows], names, color=COLORS[1], zorder=3,
-               s=18, label="предыдущий период")
+               s=18, label="предыдущий период" if dashboard.period.complete
+               else "то же время прошлого периода")
     for i, t in enumerate(rows):
         ax.text(100 * t.share + 0.5, i, f"{100 * t.share:.0f}%", va="center", fontsize=8)
     ax.set_xlabel("доля сообщений, %")

@@ -36,13 +36,18 @@ def _rub(value: int | None) -> str:
     return f"{value:,} ₽".replace(",", " ")
 
 
+def _partial(brief: Brief) -> str:
+    """A title suffix for rates of an unfinished period (its latest cases are not due)."""
+    return "" if brief.dashboard.period.complete else " (период не закончен)"
+
+
 def headline(brief: Brief) -> Table:
     """The period's numbers."""
     t = brief.dashboard.totals
     change = "—" if t.messages_change_pct is None else f"{t.messages_change_pct:+.0f}%"
     return Table("headline", "Главные цифры", ["Показатель", "Значение"], [
         ["Сообщений жителей", t.messages],
-        ["Изменение к предыдущему периоду", change],
+        [f"Изменение к {brief.compared_with}", change],
         ["Обращений (в работу)", t.cases],
         ["Доля негативных сообщений", _pct(t.negative_share)],
     ], [0.65, 0.35])
@@ -64,8 +69,9 @@ def problems(brief: Brief) -> Table:
     rows: list[list[str | int | float]] = [
         [p.title, p.municipality or "—", p.messages, p.messages_previous, trend[p.trend]]
         for p in brief.dashboard.problems]
+    before = "Было" if brief.dashboard.period.complete else "Было за те же дни"
     return Table("problems", "Главные проблемы",
-                 ["Проблема", "Где", "Сообщений", "Было", "Тренд"], rows,
+                 ["Проблема", "Где", "Сообщений", before, "Тренд"], rows,
                  [0.40, 0.24, 0.12, 0.10, 0.14])
 
 
@@ -78,7 +84,7 @@ def executor_rating(brief: Brief) -> Table:
         rows.append([r.rank, r.name, r.score, p.cases, _pct(p.compliance),
                      _hours(p.median_first_response_h), _pct(p.brush_off_rate),
                      _pct(p.reopen_rate)])
-    return Table("executors", "Рейтинг исполнителей",
+    return Table("executors", "Рейтинг исполнителей" + _partial(brief),
                  ["№", "Исполнитель", "Балл", "Обращ.", "В срок", "1-й ответ, ч", "Отписки",
                   "Повт."], rows, [0.05, 0.35, 0.08, 0.09, 0.09, 0.12, 0.11, 0.11])
 
@@ -89,7 +95,8 @@ def municipality_performance(brief: Brief) -> Table:
         [p.name, p.cases, _pct(p.compliance), _pct(p.overdue_share),
          _hours(p.median_resolution_h), _pct(p.brush_off_rate)]
         for p in brief.dashboard.municipalities[:20]]
-    return Table("municipalities", "Муниципалитеты: сроки и качество ответов",
+    return Table("municipalities",
+                 "Муниципалитеты: сроки и качество ответов" + _partial(brief),
                  ["Муниципалитет", "Обращ.", "В срок", "Просрочено", "Решение, ч", "Отписки"],
                  rows, [0.40, 0.10, 0.11, 0.14, 0.13, 0.12])
 

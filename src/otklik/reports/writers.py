@@ -14,8 +14,10 @@ FORMATS: tuple[Format, ...] = ("docx", "pdf", "xlsx")
 
 
 def _subtitle(brief: Brief) -> str:
-    return (f"Подготовлено в Отклике {brief.generated_at:%d.%m.%Y %H:%M} UTC. "
+    text = (f"Подготовлено в Отклике {brief.generated_at:%d.%m.%Y %H:%M} UTC. "
             "Каждая цифра воспроизводится запросом к аналитике Отклика.")
+    note = brief.dashboard.period.note  # an unfinished period says what it is compared with
+    return f"{text} {note}" if note else text
 
 
 def render(brief: Brief, fmt: Format) -> bytes:
@@ -162,7 +164,8 @@ def render_xlsx(brief: Brief) -> bytes:
 
 def _sheet_name(title: str) -> str:
     """Excel refuses some characters and more than 31 in a sheet name."""
-    cleaned = "".join(" " if ch in "[]:*?/\\" else ch for ch in title.split(":")[0])
+    cleaned = "".join(" " if ch in "[]:*?/\\" else ch
+                      for ch in title.split(":")[0].split(" (")[0])
     return cleaned.strip()[:31]
 
 

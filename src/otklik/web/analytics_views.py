@@ -135,7 +135,8 @@ def chart_data(d: Dashboard, metric: str, scope_regions: frozenset[str] = frozen
         "topics": {"names": [t.name for t in d.topics[:12]],
                    "now": [round(100 * t.share, 1) for t in d.topics[:12]],
                    "previous": [round(100 * t.share_previous, 1) for t in d.topics[:12]],
-                   "links": [drill_url(t.drill) for t in d.topics[:12]]},
+                   "links": [drill_url(t.drill) for t in d.topics[:12]],
+                   "partial": not d.period.complete},
         "map": {"geo": GEO_URL, "metric": metric if metric in METRICS else "messages",
                 "level": d.level, "focus": focus,
                 "regions": [{"code": a.key, "name": a.name, "messages": a.messages,
@@ -261,6 +262,7 @@ def compare_page(
     return render(request, "an_compare.html", {
         **user_context(actor, session), **_choices(session, actor, flt), "rows": rows,
         "flt": flt, "chosen": set(chosen), "raw": {"period": _blank(period) or ""},
+        "period": service.period_state(flt),
         "decision_counts": counts, "charts": charts, "drill_url": drill_url,
     })
 

@@ -11,10 +11,12 @@
   var RU = document.documentElement.lang !== "en";
   var L = RU ? {
     messages: "Сообщения", perTenK: "на 10 тыс. жителей", now: "Период", previous: "Прошлый период",
+    previousSame: "То же время прошлого периода",
     compliance: "В срок, %", overdue: "Просрочено, %", approx: "приблизительно (точка — центр муниципалитета)",
     noMap: "Карта не загрузилась"
   } : {
     messages: "Messages", perTenK: "per 10,000 residents", now: "Period", previous: "Previous period",
+    previousSame: "Same time of the previous period",
     compliance: "On time, %", overdue: "Overdue, %", approx: "approximate (a point is the municipality's centre)",
     noMap: "The map did not load"
   };
@@ -77,7 +79,9 @@
       yAxis: { type: "category", data: data.names, inverse: true,
                axisLabel: { width: 220, overflow: "truncate" } },
       series: [{ name: L.now, type: "bar", data: data.now },
-               { name: L.previous, type: "bar", data: data.previous }]
+               // an unfinished period is compared with the same elapsed time of the previous one
+               { name: data.partial ? L.previousSame : L.previous, type: "bar",
+                 data: data.previous }]
     });
     chart.on("click", follow(data.links));
   }
