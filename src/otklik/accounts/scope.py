@@ -1,13 +1,31 @@
-"""What part of the country a user may see: the one place scoping rules live."""
+"""What part of the country a user may see: the one place scoping rules live.
+
+A user sees the regions they are given (or all of them). Two narrowings apply on top,
+everywhere the same — lists, objects by id, objects reached through other objects, counts:
+
+- territories (``user_territory``; a deputy's district): only cases, messages and problems
+  of the municipalities those territories stand for (:func:`covered_municipalities`), and no
+  region-wide files (briefs);
+- an organization (an executor): only the cases routed to it, the messages of those cases
+  and the problems that hold one of them.
+
+Repositories build their queries from :meth:`Scope.case_filter`, :meth:`Scope.message_filter`
+and :meth:`Scope.problem_filter`; an object outside the scope does not exist (404).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, true
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
+from sqlalchemy.orm import aliased
 
 from otklik.models.account import Role, User
+from otklik.models.case import Case, CaseMessage, Problem
+from otklik.models.message import Message, MessageEnrichment
+from otklik.models.territory import Territory, TerritoryLevel
 
 #: Permissions by role. Repositories filter by scope; services check these.
 #: Every role has "tokens" (managing one's own API tokens); a token has it only when minted
@@ -76,3 +94,74 @@ class Scope:
         if not self.region_codes:
             return false()
         return column.in_(sorted(self.region_codes))
+
+    # -- narrowing: a district (territories), an organization ------------------------------------
+
+    @property
+    def narrowed(self) -> bool:
+        """True when the user sees only part of their regions (a district or an organization):
+        region-wide objects (briefs of a whole region) are not theirs."""
+        return bool(self.territory_ids) or self.organization_id is not None
+
+    def district_filter(self, municipality: Any) -> ColumnElement[bool]:
+        """A WHERE clause restricting ``municipality`` (a municipality id column) to the
+        user's territories; true when the user is not narrowed to any."""
+        if not self.territory_ids:
+            return true()
+        return municipality.in_(covered_municipalities(self.territory_ids))
+
+    def case_filter(self) -> ColumnElement[bool]:
+        """The cases the scope sees: its regions, its district, its organization's."""
+        conditions = [self.region_filter(Case.region_code),
+                      self.district_filter(Case.municipality_id)]
+        if self.organization_id is not None:
+            conditions.append(Case.executor_id == self.organization_id)
+        return and_(*conditions)
+
+    def message_filter(self) -> ColumnElement[bool]:
+        """The messages the scope sees: of its regions; narrowed to a district, those the
+        language stages placed in it; for an organization, those of its cases."""
+        conditions = [self.region_filter(Message.region_code)]
+        if self.territory_ids:
+            conditions.append(Message.id.in_(select(MessageEnrichment.message_id).where(
+                self.district_filter(MessageEnrichment.municipality_id))))
+        if self.organization_id is not None:
+            conditions.append(Message.id.in_(
+                select(CaseMessage.message_id).join(Case, Case.id == CaseMessage.case_id)
+                .where(Case.executor_id == self.organization_id)))
+        return and_(*conditions)
+
+    def problem_filter(self) -> ColumnElement[bool]:
+        """The problems the scope sees: of its regions; when narrowed, those with at least
+        one case the scope sees (whose list of cases then shows only those)."""
+        region = self.region_filter(Problem.region_code)
+        if not self.narrowed:
+            return region
+        return and_(region, exists(select(Case.id).where(Case.problem_id == Problem.id,
+                                                        self.case_filter())))
+
+    def region_wide_filter(self, column: Any) -> ColumnElement[bool]:
+        """A WHERE clause for objects about a whole region (``column``: its region code),
+        such as a region's brief: none when the scope is narrowed."""
+        return false() if self.narrowed else self.region_filter(column)
+
+    def sees_region_wide(self, region_code: str | None) -> bool:
+        """True when an object about the whole of that region is visible."""
+        return not self.narrowed and self.sees_region(region_code)
+
+
+def covered_municipalities(territory_ids: Iterable[int]) -> Select[Any]:
+    """The municipalities a set of territories stands for, as a subquery: a municipality
+    itself, the municipality of a settlement (or of a street's settlement), and every
+    municipality of a region."""
+    ids = sorted(territory_ids)
+    picked, below = aliased(Territory), aliased(Territory)
+    return select(Territory.id).where(
+        Territory.level == TerritoryLevel.municipality,
+        or_(Territory.id.in_(ids),
+            Territory.id.in_(select(picked.parent_id).where(picked.id.in_(ids))),
+            Territory.id.in_(select(picked.parent_id)
+                             .join(below, below.parent_id == picked.id)
+                             .where(below.id.in_(ids))),
+            Territory.region_code.in_(select(picked.region_code).where(
+                picked.id.in_(ids), picked.level == TerritoryLevel.region))))

@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from otklik.accounts.scope import Scope
+from otklik.accounts.scope import Scope, covered_municipalities
 from otklik.analytics.cubes import (
     CASE_CUBES,
     MESSAGE_CUBES,
@@ -507,29 +507,11 @@ class AnalyticsRepository:
             .order_by(Territory.name)))
 
     def municipalities_covering(self, territory_ids: Sequence[int]) -> frozenset[int]:
-        """The municipalities a set of territories stands for (a settlement → its municipality;
-        a region → all its municipalities)."""
+        """The municipalities a set of territories stands for (the scope's rule:
+        :func:`otklik.accounts.scope.covered_municipalities`)."""
         if not territory_ids:
             return frozenset()
-        picked = self.territories(territory_ids)
-        out: set[int] = set()
-        regions: list[str] = []
-        for t in picked.values():
-            if t.level == TerritoryLevel.municipality:
-                out.add(t.id)
-            elif t.level == TerritoryLevel.region:
-                regions.append(t.region_code)
-            elif t.parent_id is not None:
-                parent = self.session.get(Territory, t.parent_id)
-                while parent is not None and parent.level not in (
-                        TerritoryLevel.municipality, TerritoryLevel.region):
-                    parent = (self.session.get(Territory, parent.parent_id)
-                              if parent.parent_id else None)
-                if parent is not None and parent.level == TerritoryLevel.municipality:
-                    out.add(parent.id)
-        if regions:
-            out.update(m.id for m in self.municipalities(regions))
-        return frozenset(out)
+        return frozenset(self.session.scalars(covered_municipalities(territory_ids)))
 
     def region_by_name(self, name: str) -> Territory | None:
         """A region by its code, ISO code, or (case-insensitive) name fragment."""

@@ -71,7 +71,9 @@ def check_filter(session: Session, actor: Actor, flt: AnalyticsFilter) -> None:
     if flt.municipality_id is not None:
         territory = AnalyticsRepository(session).territories([flt.municipality_id]).get(
             flt.municipality_id)
-        if territory is None or not actor.scope.sees_region(territory.region_code):
+        district = limits_for(session, actor).municipality_ids
+        if territory is None or not actor.scope.sees_region(territory.region_code) or (
+                district is not None and flt.municipality_id not in district):
             raise NotFound(f"municipality {flt.municipality_id} is outside your scope")
 
 

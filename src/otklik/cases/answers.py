@@ -160,13 +160,16 @@ def answer_context(case: Case, organization: Organization | None) -> dict[str, A
 def answer_problem(session: Session, actor: Actor, problem: Problem, text: str) -> Answer:
     """One answer for a whole problem: every open case is answered, every message replied to."""
     actor.require("moderate")
-    if not actor.scope.sees_region(problem.region_code):
+    repo = CaseRepository(session)
+    if repo.visible_problem(actor.scope, problem.id) is None:
         raise NotFound(f"problem {problem.id} not found")
+    if actor.scope.narrowed:
+        raise Forbidden("a problem's answer goes to all its cases, and you see only those of "
+                        "your district or organization: answer them one by one")
     text = text.strip()
     if len(text) < MIN_ANSWER:
         raise InvalidInput(f"the answer is too short: write at least {MIN_ANSWER} characters")
-    repo = CaseRepository(session)
-    cases = [c for c in repo.cases_of_problem(problem.id)
+    cases = [c for c in repo.cases_of_problem(actor.scope, problem.id)
              if c.status in OPEN_STATUSES or c.status == CaseStatus.answered]
     if not cases:
         raise InvalidInput(f"problem {problem.id} has no open cases to answer")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from otklik.audit.actor import Actor
 from otklik.cases import actions, admin, answers, service
 from otklik.cases.queries import case_detail
 from otklik.cases.repository import CaseRepository
@@ -29,7 +28,6 @@ from otklik.cases.schemas import (
 )
 from otklik.db.base import utcnow
 from otklik.deps import CurrentActor, SessionDep
-from otklik.errors import NotFound
 from otklik.models.case import CaseStatus
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
@@ -138,24 +136,17 @@ def list_problems(actor: CurrentActor, session: SessionDep,
     return ProblemList(items=[ProblemRead.model_validate(p) for p in rows], total=total)
 
 
-def _problem(session: SessionDep, actor: Actor, problem_id: int):  # type: ignore[no-untyped-def]
-    problem = CaseRepository(session).problem(problem_id)
-    if problem is None or not actor.scope.sees_region(problem.region_code):
-        raise NotFound(f"problem {problem_id} not found")
-    return problem
-
-
 @router.get("/problems/{problem_id}", response_model=ProblemRead)
 def get_problem(problem_id: int, actor: CurrentActor, session: SessionDep) -> ProblemRead:
-    """One problem."""
-    return ProblemRead.model_validate(_problem(session, actor, problem_id))
+    """One problem (its cases: ``/cases?problem_id=``, those the caller sees)."""
+    return ProblemRead.model_validate(service.get_problem(session, actor, problem_id))
 
 
 @router.post("/problems/{problem_id}/answer", response_model=AnswerRead, status_code=201)
 def answer_problem(problem_id: int, payload: BulkAnswer, actor: CurrentActor,
                    session: SessionDep) -> AnswerRead:
     """Answer every case of a problem at once (published once per linked message)."""
-    problem = _problem(session, actor, problem_id)
+    problem = service.get_problem(session, actor, problem_id)
     return AnswerRead.model_validate(answers.answer_problem(session, actor, problem,
                                                             payload.text))
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from otklik.accounts.scope import Scope
 from otklik.cases.repository import CaseRepository
 from otklik.db.base import utcnow
 from otklik.errors import NotFound
@@ -44,7 +45,7 @@ def targets(session: Session, answer: Answer) -> list[Message]:
         return list(primary if answer.kind != "final" else messages)
     if answer.problem_id is not None:
         out: list[Message] = []
-        for case in repo.cases_of_problem(answer.problem_id):
+        for case in repo.cases_of_problem(Scope.system(), answer.problem_id):
             out.extend(repo.messages(case.id))
         return out
     return []

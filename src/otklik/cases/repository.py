@@ -48,11 +48,12 @@ class CaseRepository:
         return case
 
     def scoped(self, scope: Scope) -> Select[Any]:
-        """The base query of cases a scope may see."""
-        query = select(Case).where(scope.region_filter(Case.region_code))
-        if scope.organization_id is not None:
-            query = query.where(Case.executor_id == scope.organization_id)
-        return query
+        """The base query of cases a scope may see (:meth:`Scope.case_filter`)."""
+        return select(Case).where(scope.case_filter())
+
+    def visible(self, scope: Scope, case_id: int) -> Case | None:
+        """A case by id if the scope sees it."""
+        return self.session.scalars(self.scoped(scope).where(Case.id == case_id)).first()
 
     def page(
         self,
@@ -298,10 +299,22 @@ class CaseRepository:
             select(Problem).where(Problem.last_seen >= since).order_by(Problem.id)
         ).all()
 
+    def visible_problem(self, scope: Scope, problem_id: int) -> Problem | None:
+        """A problem by id if the scope sees it (:meth:`Scope.problem_filter`)."""
+        return self.session.scalars(select(Problem).where(
+            Problem.id == problem_id, scope.problem_filter())).first()
+
+    def visible_problems(self, scope: Scope, problem_ids: Sequence[int]) -> dict[int, Problem]:
+        """The problems among these ids the scope sees, by id."""
+        if not problem_ids:
+            return {}
+        return {p.id: p for p in self.session.scalars(select(Problem).where(
+            Problem.id.in_(list(problem_ids)), scope.problem_filter()))}
+
     def problems(self, scope: Scope, *, region_code: str | None = None, limit: int = 50,
                  offset: int = 0) -> tuple[Sequence[Problem], int]:
-        """A page of problems, biggest first."""
-        query = select(Problem).where(scope.region_filter(Problem.region_code))
+        """A page of problems the scope sees, biggest first."""
+        query = select(Problem).where(scope.problem_filter())
         if region_code:
             query = query.where(Problem.region_code == region_code)
         total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -315,10 +328,10 @@ class CaseRepository:
         """How many problems exist."""
         return self.session.scalar(select(func.count(Problem.id))) or 0
 
-    def cases_of_problem(self, problem_id: int) -> Sequence[Case]:
-        """Cases linked to a problem."""
+    def cases_of_problem(self, scope: Scope, problem_id: int) -> Sequence[Case]:
+        """The cases of a problem the scope sees."""
         return self.session.scalars(
-            select(Case).where(Case.problem_id == problem_id).order_by(Case.received_at)
+            self.scoped(scope).where(Case.problem_id == problem_id).order_by(Case.received_at)
         ).all()
 
     # -- routing, policies, calendar -------------------------------------------------------------
@@ -388,7 +401,7 @@ class CaseRepository:
         rows = self.session.execute(
             select(CaseEvent.details["from_executor"].as_string(), func.count())
             .join(Case, Case.id == CaseEvent.case_id)
-            .where(CaseEvent.kind == "handback", scope.region_filter(Case.region_code))
+            .where(CaseEvent.kind == "handback", scope.case_filter())
             .group_by(CaseEvent.details["from_executor"].as_string())
             .order_by(func.count().desc())
         ).all()

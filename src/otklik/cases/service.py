@@ -21,7 +21,7 @@ from otklik.cases.workflow import REJECT_REASONS, check
 from otklik.db.base import utcnow
 from otklik.errors import Conflict, Forbidden, InvalidInput, NotFound
 from otklik.models.account import User
-from otklik.models.case import Case, CaseEvent, CaseStatus, Extension, Label
+from otklik.models.case import Case, CaseEvent, CaseStatus, Extension, Label, Problem
 from otklik.models.message import Message, MessageEnrichment
 from otklik.models.organization import Organization
 from otklik.organizations.repository import OrganizationRepository
@@ -34,17 +34,19 @@ EDITABLE = ("topic", "subtopic", "urgency", "kind", "municipality_id", "settleme
 def get_case(session: Session, actor: Actor, case_id: int) -> Case:
     """A case the actor may see; outside their scope it does not exist."""
     actor.require("read")
-    case = CaseRepository(session).get(case_id)
-    if case is None or not _visible(actor, case):
+    case = CaseRepository(session).visible(actor.scope, case_id)
+    if case is None:
         raise NotFound(f"case {case_id} not found")
     return case
 
 
-def _visible(actor: Actor, case: Case) -> bool:
-    scope = actor.scope
-    if not scope.all_regions and case.region_code not in scope.region_codes:
-        return False
-    return scope.organization_id is None or case.executor_id == scope.organization_id
+def get_problem(session: Session, actor: Actor, problem_id: int) -> Problem:
+    """A problem the actor may see; outside their scope it does not exist."""
+    actor.require("read")
+    problem = CaseRepository(session).visible_problem(actor.scope, problem_id)
+    if problem is None:
+        raise NotFound(f"problem {problem_id} not found")
+    return problem
 
 
 def _expect_version(case: Case, version: int | None) -> None:

@@ -140,14 +140,16 @@ class DecisionRepository:
         return [e.relevant.is_(True), e.region_code == region_code,
                 or_(*alternatives) if alternatives else false()]
 
-    def linked_messages(self, region_code: str, problem_ids: Sequence[int],
+    def linked_messages(self, scope: Scope, region_code: str, problem_ids: Sequence[int],
                         topics: Sequence[str], municipality_ids: Sequence[int],
                         start: datetime, end: datetime, *, limit: int | None = None,
                         offset: int = 0
                         ) -> tuple[builtins.list[tuple[int, datetime, str]], int]:
-        """Messages on the decision's subjects written in ``[start, end)``: a page and the
-        total (``limit=None``: only the total)."""
+        """Messages on the decision's subjects written in ``[start, end)`` that the scope sees
+        (a deputy: those of their district): a page and the total (``limit=None``: only the
+        total)."""
         conds = [*self._linked(region_code, problem_ids, topics, municipality_ids),
+                 scope.message_filter(),
                  Message.created_at >= start, Message.created_at < end]
         base = select(Message.id).join(MessageEnrichment,
                                        MessageEnrichment.message_id == Message.id).where(*conds)

@@ -2,7 +2,8 @@
 
 Effect: relevant messages on the decision's problems, or on its topics in its territories,
 per day in the ``window`` days before the decision date and in the ``window`` days from it
-(shortened when fewer days have passed), and the change of that rate.
+(shortened when fewer days have passed), and the change of that rate. The messages are
+those the caller sees: a deputy measures a decision in their district.
 """
 
 from __future__ import annotations
@@ -200,10 +201,10 @@ def effect(session: Session, actor: Actor, decision_id: int, window: int = DEFAU
                            "measurable yet")
     problems, topics, municipalities = _subjects(session, decision)
     repo = DecisionRepository(session)
-    _, n_before = repo.linked_messages(decision.region_code, problems, topics, municipalities,
-                                       before, start)
-    _, n_after = repo.linked_messages(decision.region_code, problems, topics, municipalities,
-                                      start, after)
+    _, n_before = repo.linked_messages(actor.scope, decision.region_code, problems, topics,
+                                       municipalities, before, start)
+    _, n_after = repo.linked_messages(actor.scope, decision.region_code, problems, topics,
+                                      municipalities, start, after)
     rate_before, rate_after = n_before / days, n_after / days
     change = round(100 * (rate_after - rate_before) / rate_before, 1) if rate_before else None
     verdict = ("нет сообщений до решения" if change is None else
@@ -229,5 +230,5 @@ def effect_messages(session: Session, actor: Actor, decision_id: int,
     problems, topics, municipalities = _subjects(session, decision)
     lo, hi = (before, start) if side == "before" else (start, after)
     return DecisionRepository(session).linked_messages(
-        decision.region_code, problems, topics, municipalities, lo, hi, limit=limit,
-        offset=offset)
+        actor.scope, decision.region_code, problems, topics, municipalities, lo, hi,
+        limit=limit, offset=offset)

@@ -79,9 +79,9 @@ def list_messages(
 def get_message(message_id: int, actor: CurrentActor, session: SessionDep) -> MessageRead:
     """One message."""
     actor.require("read")
-    message = MessageRepository(session).get(message_id)
-    if (message is None or actor.scope.organization_id is not None
-            or not actor.scope.sees_region(message.region_code)):
+    message = (MessageRepository(session).visible(actor.scope, message_id)
+               if actor.scope.organization_id is None else None)
+    if message is None:
         raise NotFound(f"message {message_id} not found")
     return MessageRead.model_validate(message)
 

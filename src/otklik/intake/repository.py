@@ -165,10 +165,15 @@ class MessageRepository:
             .order_by(Message.id).limit(limit)
         ))
 
+    def visible(self, scope: Scope, message_id: int) -> Message | None:
+        """A message by id if the scope sees it (:meth:`Scope.message_filter`)."""
+        return self.session.scalars(select(Message).where(
+            Message.id == message_id, scope.message_filter())).first()
+
     def page(self, scope: Scope, *, region_code: str | None = None, source: str | None = None,
              limit: int = 50, offset: int = 0) -> tuple[Sequence[Message], int]:
         """A page of messages in the scope, newest first, and the total."""
-        query = select(Message).where(scope.region_filter(Message.region_code))
+        query = select(Message).where(scope.message_filter())
         if region_code:
             query = query.where(Message.region_code == region_code)
         if source:

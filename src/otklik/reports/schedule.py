@@ -102,7 +102,7 @@ def get_schedule(session: Session, actor: Actor, schedule_id: int) -> ReportSche
     """A schedule the actor may see."""
     actor.require("analytics")
     schedule = session.get(ReportSchedule, schedule_id)
-    if schedule is None or not all(actor.scope.sees_region(r)
+    if schedule is None or not all(actor.scope.sees_region_wide(r)
                                    for r in _regions_of(session, schedule)):
         raise NotFound(f"schedule {schedule_id} does not exist or is outside your scope")
     return schedule
@@ -128,17 +128,20 @@ def delete_schedule(session: Session, actor: Actor, schedule_id: int) -> None:
 
 
 def list_schedules(session: Session, actor: Actor) -> list[ReportSchedule]:
-    """Schedules whose regions the actor sees."""
+    """Schedules whose regions the actor sees whole (none for a deputy's district)."""
     actor.require("analytics")
     rows = session.scalars(select(ReportSchedule).order_by(ReportSchedule.id)).all()
-    return [s for s in rows if all(actor.scope.sees_region(r) for r in _regions_of(session, s))]
+    return [s for s in rows
+            if all(actor.scope.sees_region_wide(r) for r in _regions_of(session, s))]
 
 
 def list_files(session: Session, actor: Actor, limit: int = 100) -> list[ReportFile]:
-    """Generated briefs of the actor's regions, newest first (without loading contents)."""
+    """Generated briefs of the regions the actor sees whole, newest first (without loading
+    contents): a brief is about a whole region, so a deputy's district or an executor's
+    organization gets none."""
     actor.require("analytics")
     rows = session.scalars(select(ReportFile).options(defer(ReportFile.content)).where(
-        actor.scope.region_filter(ReportFile.region_code))
+        actor.scope.region_wide_filter(ReportFile.region_code))
         .order_by(ReportFile.id.desc()).limit(limit)).all()
     return list(rows)
 
@@ -147,7 +150,7 @@ def get_file(session: Session, actor: Actor, file_id: int) -> ReportFile:
     """A generated brief the actor may download."""
     actor.require("analytics")
     row = session.get(ReportFile, file_id)
-    if row is None or not actor.scope.sees_region(row.region_code):
+    if row is None or not actor.scope.sees_region_wide(row.region_code):
         raise NotFound(f"report file {file_id} does not exist or is outside your scope")
     return row
 

@@ -18,6 +18,7 @@ from otklik.analytics.repository import AnalyticsRepository
 from otklik.analytics.schemas import parse_period
 from otklik.analytics.service import topic_namer
 from otklik.audit.actor import Actor
+from otklik.cases.repository import CaseRepository
 from otklik.decisions import service
 from otklik.decisions.schemas import DecisionCreate, DecisionRead, DecisionUpdate
 from otklik.deps import OptionalActor, SessionDep, check_csrf
@@ -186,8 +187,7 @@ def decision_page(request: Request, decision_id: int, actor: OptionalActor,
     except InvalidInput as exc:
         effect_error = exc.message
     repo = AnalyticsRepository(session)
-    problems = {p.id: p for p in session.scalars(
-        select(Problem).where(Problem.id.in_(current.problem_ids or [-1])))}
+    problems = CaseRepository(session).visible_problems(actor.scope, current.problem_ids)
     return render(request, "an_decision.html", {
         **user_context(actor, session), **_form_context(session, actor, decision.region_code),
         "decision": current, "effect": effect, "effect_error": effect_error, "window": window,

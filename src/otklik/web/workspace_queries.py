@@ -1,7 +1,8 @@
 """Read-only queries of the workspace screens: the queue with its filters, names for display.
 
 Every query starts from the scoped base of :class:`CaseRepository`, so a user never sees a
-case outside their regions (or, for an executor, outside their organization).
+case outside their scope (regions, a deputy's district, an executor's organization:
+:mod:`otklik.accounts.scope`).
 
 Full-text search: PostgreSQL matches ``to_tsvector('russian', message.text)`` against
 ``websearch_to_tsquery('russian', q)`` (GIN expression index ``ix_message_text_fts``); SQLite
@@ -448,10 +449,12 @@ def region_timezones(session: Session, codes: Iterable[str | None]) -> dict[str,
 
 
 def municipalities(session: Session, scope: Scope, limit: int = 1000) -> Sequence[Territory]:
-    """Municipalities in the scope by region and name (for filters and forms)."""
+    """Municipalities in the scope (a district's only) by region and name (for filters and
+    forms)."""
     return session.scalars(
         select(Territory).where(Territory.level == TerritoryLevel.municipality,
-                                scope.region_filter(Territory.region_code))
+                                scope.region_filter(Territory.region_code),
+                                scope.district_filter(Territory.id))
         .order_by(Territory.region_code, Territory.name).limit(limit)
     ).all()
 

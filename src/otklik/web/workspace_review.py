@@ -17,7 +17,6 @@ from otklik.audit.actor import Actor
 from otklik.cases import answers, service
 from otklik.cases.repository import CaseRepository
 from otklik.deps import OptionalActor, SessionDep, check_csrf
-from otklik.errors import NotFound
 from otklik.models.case import Case, CaseStatus, Problem
 from otklik.models.message import Message
 from otklik.territories.repository import TerritoryRepository
@@ -91,8 +90,6 @@ def problems_page(request: Request, actor: OptionalActor, session: SessionDep,
     """Problems (clusters of cases), biggest first."""
     actor = require_actor(actor)
     actor.require("read")
-    if actor.scope.organization_id is not None:
-        raise NotFound("problems are shown to the regional center")
     rows, total = CaseRepository(session).problems(actor.scope, limit=PAGE,
                                                    offset=(page - 1) * PAGE)
     return render(request, "ws_problems.html", {
@@ -100,15 +97,6 @@ def problems_page(request: Request, actor: OptionalActor, session: SessionDep,
         "pages": max(1, -(-total // PAGE)), "query": "",
         "place_names": wq.territory_names(session, [p.municipality_id for p in rows]),
     })
-
-
-def _problem(session: Session, actor: Actor, problem_id: int) -> Problem:
-    problem = CaseRepository(session).problem(problem_id)
-    scope = actor.scope
-    if problem is None or not scope.sees_region(problem.region_code) or (
-            scope.organization_id is not None):
-        raise NotFound(f"problem {problem_id} not found")
-    return problem
 
 
 @router.get("/problems/{problem_id}", response_class=HTMLResponse)
@@ -122,8 +110,8 @@ def problem_page(request: Request, problem_id: int, actor: OptionalActor,
 
 def _problem_response(request: Request, actor: Actor, session: Session, problem_id: int,
                       errors: list[str], status_code: int = 200) -> Response:
-    problem = _problem(session, actor, problem_id)
-    cases = list(CaseRepository(session).cases_of_problem(problem.id))
+    problem = service.get_problem(session, actor, problem_id)
+    cases = list(CaseRepository(session).cases_of_problem(actor.scope, problem.id))
     first = CaseRepository(session).first_messages([c.id for c in cases[:200]])
     first_text = {case_id: message for case_id, (message, _) in first.items()}
     return render(request, "ws_problem.html", {
@@ -132,7 +120,8 @@ def _problem_response(request: Request, actor: Actor, session: Session, problem_
         "problem": problem, "cases": cases, "first_text": first_text,
         "zone": wq.region_timezones(session, [problem.region_code]).get(
             problem.region_code or ""),
-        "can_answer": actor.scope.can("moderate"), "errors": errors,
+        "can_answer": actor.scope.can("moderate") and not actor.scope.narrowed,
+        "errors": errors,
     }, status_code=status_code)
 
 
@@ -171,7 +160,7 @@ def problem_answer(request: Request, problem_id: int, actor: OptionalActor,
     """One answer for every open case of the problem (published once per message)."""
     check_csrf(request, csrf)
     actor = require_actor(actor)
-    problem = _problem(session, actor, problem_id)
+    problem = service.get_problem(session, actor, problem_id)
     with attempt(session) as errors:
         answers.answer_problem(session, actor, problem, text)
     if errors:
