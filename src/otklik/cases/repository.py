@@ -383,6 +383,15 @@ class CaseRepository:
                 CalendarExceptionRow.region_code.is_(None)))
         ).all()
 
+    def calendar_exception(self, exception_id: int) -> CalendarExceptionRow | None:
+        """One calendar correction by id."""
+        return self.session.get(CalendarExceptionRow, exception_id)
+
+    def delete_calendar_exception(self, row: CalendarExceptionRow) -> None:
+        """Remove a calendar correction."""
+        self.session.delete(row)
+        self.session.flush()
+
     def handback_report(self, scope: Scope) -> list[dict[str, Any]]:
         """Organizations ranked by how often cases are handed back to triage."""
         rows = self.session.execute(
