@@ -88,9 +88,11 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if _wants_html(request):
-            return render(request, "error.html",
+            page = render(request, "error.html",
                           {"status_code": exc.status_code, "message": str(exc.detail)},
                           status_code=exc.status_code)
+            page.headers.update(getattr(exc, "headers", None) or {})  # Allow on a 405
+            return page
         return ErrorJSONResponse(ErrorBody(detail=str(exc.detail)).model_dump(),
                                  status_code=exc.status_code,
                                  headers=getattr(exc, "headers", None))

@@ -11,7 +11,7 @@ from otklik.audit import service as audit
 from otklik.audit.actor import Actor
 from otklik.cases.repository import CaseRepository
 from otklik.cases.schemas import CalendarExceptionCreate, PolicyCreate, RuleCreate
-from otklik.errors import Forbidden, InvalidInput, NotFound
+from otklik.errors import Conflict, Forbidden, InvalidInput, NotFound
 from otklik.models.case import CalendarExceptionRow, DeadlinePolicyRow, RoutingRule
 from otklik.organizations.repository import OrganizationRepository
 from otklik.sla.policy import DeadlinePolicy
@@ -70,6 +70,10 @@ def add_calendar_exception(session: Session, actor: Actor,
                            data: CalendarExceptionCreate) -> CalendarExceptionRow:
     """Correct the production calendar."""
     _region(actor, data.region_code)
+    if CaseRepository(session).calendar_exception_on(data.region_code, data.day) is not None:
+        raise Conflict(f"{data.day} is already corrected for "
+                       f"{'region ' + data.region_code if data.region_code else 'all regions'}: "
+                       "delete that correction first")
     row = CalendarExceptionRow(**data.model_dump())
     session.add(row)
     session.flush()

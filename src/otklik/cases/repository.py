@@ -387,6 +387,14 @@ class CaseRepository:
         """One calendar correction by id."""
         return self.session.get(CalendarExceptionRow, exception_id)
 
+    def calendar_exception_on(self, region_code: str | None, day: str
+                              ) -> CalendarExceptionRow | None:
+        """The correction of ``day`` for a region (None: for all regions), if there is one."""
+        region = (CalendarExceptionRow.region_code.is_(None) if region_code is None
+                  else CalendarExceptionRow.region_code == region_code)
+        return self.session.scalars(select(CalendarExceptionRow).where(
+            region, CalendarExceptionRow.day == day)).first()
+
     def delete_calendar_exception(self, row: CalendarExceptionRow) -> None:
         """Remove a calendar correction."""
         self.session.delete(row)
