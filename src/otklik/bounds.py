@@ -21,6 +21,11 @@ MAX_INT32 = 2**31 - 1
 #: beyond 64 bits is a 422 (or an unknown id a 404), never an overflow in the driver.
 DbInt = Annotated[int, Ge(0), Le(MAX_DB_INT)]
 
+#: The same for the ids of reference tables (organizations, territories, users, decisions,
+#: connectors, calendar corrections, extensions, tokens …), whose keys are 32-bit INTEGER:
+#: PostgreSQL refuses to compare a larger number with them ("integer out of range").
+RefId = Annotated[DbInt, Le(MAX_INT32)]
+
 #: Days an admin may put on the production calendar (the calendar data covers these years).
 MIN_CALENDAR_YEAR, MAX_CALENDAR_YEAR = 2000, 2100
 

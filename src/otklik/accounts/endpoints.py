@@ -14,7 +14,7 @@ from otklik.accounts.schemas import (
     UserCreate,
     UserRead,
 )
-from otklik.bounds import DbInt
+from otklik.bounds import RefId
 from otklik.deps import CurrentActor, SessionDep, client_ip, csrf_token
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -76,6 +76,6 @@ def create_token(data: TokenCreate, actor: CurrentActor, session: SessionDep) ->
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenRead)
-def revoke_token(token_id: DbInt, actor: CurrentActor, session: SessionDep) -> TokenRead:
+def revoke_token(token_id: RefId, actor: CurrentActor, session: SessionDep) -> TokenRead:
     """Revoke one of the caller's tokens."""
     return TokenRead.model_validate(service.revoke_token(session, actor, token_id))

@@ -17,7 +17,7 @@ from otklik.analytics.schemas import (
     Finding,
     Ratings,
 )
-from otklik.bounds import DbInt
+from otklik.bounds import DbInt, RefId
 from otklik.deps import CurrentActor, SessionDep
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
@@ -29,7 +29,7 @@ def analytics_filter(
     date_to: Annotated[date | None, Query(description="last day, inclusive")] = None,
     region_code: Annotated[str | None, Query(pattern=r"^\d{2,3}$")] = None,
     okrug: str | None = None,
-    municipality_id: DbInt | None = None,
+    municipality_id: RefId | None = None,
     topic: str | None = None,
     source: str | None = None,
 ) -> AnalyticsFilter:
@@ -83,7 +83,7 @@ def drill(
     kind: Literal["messages", "cases"] = "messages",
     sentiment: str | None = None,
     problem_id: DbInt | None = None,
-    executor_id: DbInt | None = None,
+    executor_id: RefId | None = None,
     metric: str | None = None,
     performance: bool = False,
     as_of: datetime | None = None,

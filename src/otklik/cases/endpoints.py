@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from otklik.audit.actor import Actor
-from otklik.bounds import DbInt
+from otklik.bounds import DbInt, RefId
 from otklik.cases import actions, admin, answers, service
 from otklik.cases.queries import case_detail
 from otklik.cases.repository import CaseRepository
@@ -44,7 +44,7 @@ def list_cases(
     session: SessionDep,
     status: list[CaseStatus] | None = Query(default=None),
     topic: str | None = None,
-    executor_id: DbInt | None = None,
+    executor_id: RefId | None = None,
     problem_id: DbInt | None = None,
     region_code: str | None = Query(default=None, pattern=r"^\d{2,3}$"),
     overdue: bool = False,
@@ -122,7 +122,7 @@ def split_case(case_id: DbInt, payload: SplitRequest, actor: CurrentActor, sessi
 
 
 @router.post("/extensions/{extension_id}/decision", response_model=CaseRead)
-def decide_extension(extension_id: DbInt, approve: bool, actor: CurrentActor,
+def decide_extension(extension_id: RefId, approve: bool, actor: CurrentActor,
                      session: SessionDep) -> CaseRead:
     """A curator approves or rejects a request for more time."""
     return CaseRead.model_validate(service.decide_extension(session, actor, extension_id,
@@ -199,7 +199,7 @@ def add_calendar_exception(payload: CalendarExceptionCreate, actor: CurrentActor
 
 
 @router.delete("/calendar-exceptions/{exception_id}", status_code=204)
-def remove_calendar_exception(exception_id: DbInt, actor: CurrentActor,
+def remove_calendar_exception(exception_id: RefId, actor: CurrentActor,
                               session: SessionDep) -> None:
     """Undo a correction of the production calendar."""
     admin.remove_calendar_exception(session, actor, exception_id)

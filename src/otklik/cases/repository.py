@@ -402,11 +402,13 @@ class CaseRepository:
 
     def handback_report(self, scope: Scope) -> list[dict[str, Any]]:
         """Organizations ranked by how often cases are handed back to triage."""
+        # one expression object in SELECT and GROUP BY: PostgreSQL sees one bound key, not two
+        executor = CaseEvent.details["from_executor"].as_string().label("executor")
         rows = self.session.execute(
-            select(CaseEvent.details["from_executor"].as_string(), func.count())
+            select(executor, func.count())
             .join(Case, Case.id == CaseEvent.case_id)
             .where(CaseEvent.kind == "handback", scope.region_filter(Case.region_code))
-            .group_by(CaseEvent.details["from_executor"].as_string())
+            .group_by(executor)
             .order_by(func.count().desc())
         ).all()
         return [{"executor_id": int(e) if e else None, "handbacks": n} for e, n in rows]

@@ -12,6 +12,7 @@ from otklik.bounds import (
     MAX_INT32,
     MIN_CALENDAR_YEAR,
     DbInt,
+    RefId,
     check_calendar_day,
 )
 from otklik.intake.schemas import MessageRead
@@ -120,7 +121,7 @@ class CaseAction(BaseModel):
     """An action on a case with what it needs; ``version`` guards against lost updates."""
 
     version: DbInt | None = None
-    executor_id: DbInt | None = None
+    executor_id: RefId | None = None
     reason: str | None = Field(default=None, max_length=2000)
     question: str | None = Field(default=None, max_length=5000)
     text: str | None = Field(default=None, max_length=20000)
@@ -151,7 +152,7 @@ class SplitRequest(BaseModel):
 class AssignRequest(BaseModel):
     """Who works on the case now (null takes it back), with the version the caller saw."""
 
-    assignee_id: DbInt | None
+    assignee_id: RefId | None
     version: DbInt | None = None
 
 
@@ -203,10 +204,10 @@ class RuleCreate(BaseModel):
     """A routing rule."""
 
     region_code: str = Field(pattern=r"^\d{2,3}$")
-    executor_id: DbInt
+    executor_id: RefId
     topic: str | None = None
     subtopic: str | None = None
-    territory_id: DbInt | None = None
+    territory_id: RefId | None = None
     position: int = Field(default=100, ge=0, le=MAX_INT32)
     note: str | None = None
 

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy import types as sqltypes
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -62,22 +61,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    engine = create_engine(url, json_serializer=json_dumps, **kwargs)
-    engine.dialect.colspecs = {**engine.dialect.colspecs,
-                               sqltypes.Integer: IntegerBoundAsBigint}
-    return engine
-
-
-class IntegerBoundAsBigint(sqltypes.BigInteger):
-    """How values compared with INTEGER columns are sent to PostgreSQL: cast to BIGINT.
-
-    psycopg's dialect casts each bound value to its column's type; ``id = $1::INTEGER`` with
-    an id beyond 2^31 fails ("integer out of range") where no row can match anyway. As BIGINT
-    the comparison simply finds nothing (the btree's cross-type operators keep the index),
-    and storing a too large value still fails: the API bounds what it stores.
-    """
-
-    render_bind_cast = True
+    return create_engine(url, json_serializer=json_dumps, **kwargs)
 
 
 @lru_cache

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 
 from otklik.analytics.schemas import parse_period
-from otklik.bounds import DbInt
+from otklik.bounds import DbInt, RefId
 from otklik.decisions import service
 from otklik.decisions.schemas import (
     DecisionCount,
@@ -60,34 +60,34 @@ def create(payload: DecisionCreate, actor: CurrentActor, session: SessionDep) ->
 
 
 @router.get("/{decision_id}", response_model=DecisionRead)
-def get(decision_id: DbInt, actor: CurrentActor, session: SessionDep) -> DecisionRead:
+def get(decision_id: RefId, actor: CurrentActor, session: SessionDep) -> DecisionRead:
     """One decision with its links."""
     return service.read(session, service.get_decision(session, actor, decision_id))
 
 
 @router.patch("/{decision_id}", response_model=DecisionRead)
-def update(decision_id: DbInt, payload: DecisionUpdate, actor: CurrentActor,
+def update(decision_id: RefId, payload: DecisionUpdate, actor: CurrentActor,
            session: SessionDep) -> DecisionRead:
     """Change a decision."""
     return service.read(session, service.update_decision(session, actor, decision_id, payload))
 
 
 @router.delete("/{decision_id}", status_code=204)
-def delete(decision_id: DbInt, actor: CurrentActor, session: SessionDep) -> Response:
+def delete(decision_id: RefId, actor: CurrentActor, session: SessionDep) -> Response:
     """Remove a decision recorded by mistake."""
     service.delete_decision(session, actor, decision_id)
     return Response(status_code=204)
 
 
 @router.get("/{decision_id}/effect", response_model=Effect)
-def effect(decision_id: DbInt, actor: CurrentActor, session: SessionDep,
+def effect(decision_id: RefId, actor: CurrentActor, session: SessionDep,
            window: Annotated[int, Query(ge=1, le=366)] = service.DEFAULT_WINDOW) -> Effect:
     """Messages on the decision's subjects per day before and after it."""
     return service.effect(session, actor, decision_id, window)
 
 
 @router.get("/{decision_id}/messages")
-def messages(decision_id: DbInt, actor: CurrentActor, session: SessionDep,
+def messages(decision_id: RefId, actor: CurrentActor, session: SessionDep,
              side: Literal["before", "after"] = "after",
              window: Annotated[int, Query(ge=1, le=366)] = service.DEFAULT_WINDOW,
              limit: Annotated[DbInt, Query(ge=1, le=500)] = 50,

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from otklik.bounds import DbInt
+from otklik.bounds import DbInt, RefId
 
 
 class DecisionLinks(BaseModel):
@@ -14,7 +14,7 @@ class DecisionLinks(BaseModel):
 
     problem_ids: list[DbInt] = Field(default_factory=list)
     topics: list[str] = Field(default_factory=list)
-    territory_ids: list[DbInt] = Field(default_factory=list)
+    territory_ids: list[RefId] = Field(default_factory=list)
 
 
 class DecisionCreate(DecisionLinks):
@@ -43,7 +43,7 @@ class DecisionUpdate(BaseModel):
     source_url: str | None = None
     problem_ids: list[DbInt] | None = None
     topics: list[str] | None = None
-    territory_ids: list[DbInt] | None = None
+    territory_ids: list[RefId] | None = None
 
 
 class DecisionRead(DecisionLinks):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field, ValidationError
 
-from otklik.bounds import DbInt
+from otklik.bounds import DbInt, RefId
 from otklik.deps import CurrentActor, SessionDep, client_ip
 from otklik.errors import InvalidInput, NotFound
 from otklik.intake import channel_places, connectors_service
@@ -91,7 +91,7 @@ def get_message(message_id: DbInt, actor: CurrentActor, session: SessionDep) -> 
 
 @router.post("/push/{connector_id}", response_class=PlainTextResponse,
              include_in_schema=True, tags=["intake"])
-async def push(connector_id: DbInt, request: Request) -> PlainTextResponse:
+async def push(connector_id: RefId, request: Request) -> PlainTextResponse:
     """Receiver for platform pushes (VK Callback API, Telegram and OK webhooks); secret-checked."""
     body = await request.body()
     result = connectors_service.receive_push(connector_id, body, dict(request.headers),

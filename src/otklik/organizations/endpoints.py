@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from otklik.bounds import DbInt
+from otklik.bounds import DbInt, RefId
 from otklik.deps import CurrentActor, SessionDep
 from otklik.models.organization import OrganizationKind
 from otklik.organizations import service
@@ -43,7 +43,7 @@ def create_organization(
 
 @router.get("/{organization_id}", response_model=OrganizationRead)
 def get_organization(
-    organization_id: DbInt, actor: CurrentActor, session: SessionDep
+    organization_id: RefId, actor: CurrentActor, session: SessionDep
 ) -> OrganizationRead:
     """One organization."""
     return OrganizationRead.model_validate(

@@ -11,7 +11,7 @@ from otklik.accounts import service as accounts
 from otklik.accounts.repository import AccountRepository
 from otklik.audit import service as audit
 from otklik.audit.actor import Actor
-from otklik.bounds import DbInt
+from otklik.bounds import RefId
 from otklik.deps import OptionalActor, SessionDep, check_csrf, client_ip, csrf_token
 from otklik.errors import NotAuthenticated
 from otklik.models.territory import TerritoryLevel
@@ -104,7 +104,7 @@ def territories_page(
     request: Request,
     actor: OptionalActor,
     session: SessionDep,
-    parent_id: DbInt | None = None,
+    parent_id: RefId | None = None,
     q: str | None = Query(default=None, max_length=100),
     page: int = Query(default=1, ge=1, le=100_000),
 ) -> Response:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from otklik.answers.templates import MissingPlaceholderError, describe, get_template
 from otklik.audit import service as audit
 from otklik.audit.actor import Actor
-from otklik.bounds import MAX_DB_INT, DbInt
+from otklik.bounds import MAX_INT32, DbInt, RefId
 from otklik.cases import actions, service
 from otklik.cases.answers import answer_context
 from otklik.cases.queries import case_detail
@@ -58,7 +58,7 @@ def _int(value: str | None) -> int | None:
         number = int(value) if value not in (None, "") else None  # type: ignore[arg-type]
     except ValueError:
         return None
-    return number if number is None or 0 <= number <= MAX_DB_INT else None
+    return number if number is None or 0 <= number <= MAX_INT32 else None
 
 
 def _day(value: str | None) -> datetime | None:
@@ -156,7 +156,7 @@ def save_view(request: Request, actor: OptionalActor, session: SessionDep,
 
 
 @router.post("/cases/views/{view_id}/delete")
-def delete_view(request: Request, view_id: DbInt, actor: OptionalActor, session: SessionDep,
+def delete_view(request: Request, view_id: RefId, actor: OptionalActor, session: SessionDep,
                 csrf: CsrfField = "") -> Response:
     """Delete one of the user's saved views."""
     check_csrf(request, csrf)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from otklik.accounts import service as accounts
 from otklik.accounts.schemas import UserCreate
 from otklik.audit.actor import Actor
-from otklik.bounds import DbInt
+from otklik.bounds import RefId
 from otklik.cases import admin
 from otklik.cases.schemas import CalendarExceptionCreate, PolicyCreate, RuleCreate
 from otklik.deps import OptionalActor, SessionDep, check_csrf
@@ -195,7 +195,7 @@ def calendar_add(request: Request, actor: OptionalActor, session: SessionDep, cs
 
 
 @router.post("/admin/calendar/{exception_id}/delete", response_class=HTMLResponse)
-def calendar_remove(request: Request, exception_id: DbInt, actor: OptionalActor,
+def calendar_remove(request: Request, exception_id: RefId, actor: OptionalActor,
                     session: SessionDep, csrf: Csrf = "") -> Response:
     """Remove a calendar exception through cases.admin.remove_calendar_exception."""
     check_csrf(request, csrf)

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from otklik.audit.actor import Actor
-from otklik.bounds import DbInt
+from otklik.bounds import DbInt, RefId
 from otklik.cases import answers, service
 from otklik.cases.repository import CaseRepository
 from otklik.deps import OptionalActor, SessionDep, check_csrf
@@ -67,7 +67,7 @@ def moderation_page(request: Request, actor: OptionalActor, session: SessionDep)
 
 
 @router.post("/extensions/{extension_id}/decide")
-def decide_extension(request: Request, extension_id: DbInt, actor: OptionalActor,
+def decide_extension(request: Request, extension_id: RefId, actor: OptionalActor,
                      session: SessionDep, csrf: Annotated[str, Form()] = "",
                      approve: Annotated[str, Form()] = "",
                      back: Annotated[str, Form(max_length=2000)] = "/triage") -> Response:
