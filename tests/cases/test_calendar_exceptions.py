@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from tests.builders import PASSWORD, make_user
 from tests.conftest import login
 
+from otklik.cases import deadlines
 from otklik.models.account import Role
 from otklik.models.audit import AuditEntry
 from otklik.models.case import CalendarExceptionRow, Case
@@ -41,11 +42,14 @@ def test_a_bad_day_stored_earlier_does_not_break_the_cases(
         session: Session, client: Any, make_case: Callable[..., Case]) -> None:
     """Finding 8: afterwards every case card, edit, merge, split failed with 'year 0'."""
     case = make_case()
+    deadlines.assign(session, case, start=case.received_at)  # a case on the clock
+    assert case.resolution_due is not None
     session.add(CalendarExceptionRow(region_code=None, day="0000-00-00", kind="holiday"))
     session.flush()
     _admin(client, session)
     card = client.get(f"/api/v1/cases/{case.id}")
     assert card.status_code == 200, card.text
+    assert card.json()["remaining_seconds"] is not None
     assert client.get(f"/api/v1/cases/{case.id}/assignees").status_code == 200
     page = client.get(f"/cases/{case.id}", headers={"accept": "text/html"})
     assert page.status_code == 200
