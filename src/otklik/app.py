@@ -100,7 +100,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         body = ValidationErrorBody(detail="the request is malformed", errors=[
-            FieldProblem(field=".".join(str(p) for p in e["loc"]), problem=e["msg"])
+            FieldProblem(field=".".join(str(p) for p in e["loc"]),
+                         problem=e["msg"].removeprefix("Value error, "))
             for e in exc.errors()
         ])
         if _wants_html(request):

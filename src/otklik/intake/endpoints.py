@@ -43,9 +43,9 @@ def submit_batch(items: list[dict[str, Any]], actor: CurrentActor, session: Sess
         try:
             message = SubmittedMessage.model_validate({"source": "api", **item})
         except ValidationError as exc:
-            reason = "; ".join(
-                f"{'.'.join(map(str, e['loc']))}: {e['msg']}" if e["loc"] else e["msg"]
-                for e in exc.errors())
+            problems = [(".".join(map(str, e["loc"])), e["msg"].removeprefix("Value error, "))
+                        for e in exc.errors()]
+            reason = "; ".join(f"{where}: {what}" if where else what for where, what in problems)
             rejected.append({"index": index, "reason": reason})
             continue
         if not actor.scope.sees_region(message.region) and message.region is not None:
