@@ -283,3 +283,29 @@ def test_form_refuses_a_huge_text(session: Session, client: Any, open_limiter: N
     response = client.post("/form", data={"text": "Яма " * 10_000, **_form_fields(client)})
     assert response.status_code == 422
     assert session.scalars(select(Message).where(Message.channel == "web-form")).first() is None
+
+
+# -- file imports --------------------------------------------------------------------------------
+
+
+def test_a_jsonl_import_keeps_rows_with_lone_surrogates_and_rejects_bad_dates(
+        session: Session, tmp_path: Any) -> None:
+    """The same on the file import path: it used to stop at the first lone surrogate."""
+    from otklik.intake.files import read_file
+    from otklik.intake.service import store_messages
+
+    path = tmp_path / "export.jsonl"
+    path.write_text("\n".join(json.dumps(row) for row in [
+        {"id": "jl-\ud800", "text": "Яма \ud800 на дороге", "author": "Ив\udfffан",
+         "created_at": WHEN, "note": "\ud800"},
+        {"id": "jl-2", "text": "Нет воды", "created_at": "0001-01-01T00:00:00+14:00"},
+    ]) + "\n", encoding="utf-8")
+    rows = list(read_file(path, format=None, mapping={}, source="import", channel=None,
+                          region="68"))
+    assert rows[1].message is None and "created_at" in (rows[1].error or "")
+    good = rows[0].message
+    assert good is not None
+    store_messages(session, [good], enqueue=False)
+    stored = _stored(session, "jl-\\ud800")
+    assert stored is not None and stored.text == "Яма \ufffd на дороге"
+    assert stored.raw["note"] == "\\ud800"
