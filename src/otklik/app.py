@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from otklik import __version__
 from otklik.config import Settings, get_settings
-from otklik.errors import NotAuthenticated, OtklikError
+from otklik.errors import (
+    ErrorBody,
+    FieldProblem,
+    NotAuthenticated,
+    OtklikError,
+    ValidationErrorBody,
+)
 from otklik.ops import metrics
 from otklik.web.rendering import render
 
@@ -53,6 +63,14 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "") or request.method == "POST"
 
 
+class ErrorJSONResponse(JSONResponse):
+    """JSON of an error; input echoed back with a lone surrogate stays an escape, not a 500."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, allow_nan=False,
+                          separators=(",", ":")).encode("utf-8", "backslashreplace")
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OtklikError)
     async def otklik_error(request: Request, exc: OtklikError) -> Response:
@@ -64,25 +82,77 @@ def _install_error_handlers(app: FastAPI) -> None:
             return render(request, "error.html",
                           {"status_code": exc.status_code, "message": exc.message},
                           status_code=exc.status_code)
-        return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
+        return ErrorJSONResponse(ErrorBody(detail=exc.message).model_dump(),
+                                 status_code=exc.status_code)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if _wants_html(request):
-            return render(request, "error.html",
+            page = render(request, "error.html",
                           {"status_code": exc.status_code, "message": str(exc.detail)},
                           status_code=exc.status_code)
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+            page.headers.update(getattr(exc, "headers", None) or {})  # Allow on a 405
+            return page
+        return ErrorJSONResponse(ErrorBody(detail=str(exc.detail)).model_dump(),
+                                 status_code=exc.status_code,
+                                 headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        errors = [
-            {"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]}
+        body = ValidationErrorBody(detail="the request is malformed", errors=[
+            FieldProblem(field=".".join(str(p) for p in e["loc"]),
+                         problem=e["msg"].removeprefix("Value error, "))
             for e in exc.errors()
-        ]
-        return JSONResponse({"detail": "the request is malformed", "errors": errors},
-                            status_code=422)
+        ])
+        if _wants_html(request):
+            problems = "; ".join(f"{e.field}: {e.problem}" for e in body.errors)
+            return render(request, "error.html",
+                          {"status_code": 422, "message": f"{body.detail}: {problems}"},
+                          status_code=422)
+        return ErrorJSONResponse(body.model_dump(), status_code=422)
+
+
+#: The 4xx every API operation may answer through the handlers above, with what each means.
+_ERROR_STATUSES = {
+    "400": "The input is wrong in a way the caller can fix",
+    "401": "No valid session or API token",
+    "403": "The caller may not do this (role, token scope, region, CSRF)",
+    "404": "The object does not exist or is outside the caller's scope",
+    "409": "The object changed meanwhile or already exists",
+}
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's OpenAPI with the error bodies the handlers really send: one ``ErrorBody`` for
+    every 4xx and ``ValidationErrorBody`` for 422 (not FastAPI's default ``detail`` list)."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                         routes=app.routes)
+    _, definitions = models_json_schema(
+        [(ErrorBody, "validation"), (ValidationErrorBody, "validation")],
+        ref_template="#/components/schemas/{model}")
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    components.update(definitions["$defs"])
+
+    def body(model: str, description: str) -> dict[str, Any]:
+        return {"description": description, "content": {"application/json": {
+            "schema": {"$ref": f"#/components/schemas/{model}"}}}}
+
+    for path, operations in schema.get("paths", {}).items():
+        if not path.startswith("/api/"):
+            continue
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status, description in _ERROR_STATUSES.items():
+                responses.setdefault(status, body("ErrorBody", description))
+            if "422" in responses:  # FastAPI lists it where there is input to validate
+                responses["422"] = body("ValidationErrorBody",
+                                        "The request is malformed: each field and its problem")
+    app.openapi_schema = schema
+    return schema
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -107,6 +177,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         https_only=settings.cookies_secure,
     )
     _install_error_handlers(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     for router in _routers():
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel, Field
+
 
 class OtklikError(Exception):
     """An expected error with a message a person can act on."""
@@ -49,3 +51,22 @@ class ConfigurationError(OtklikError):
     """A setting is wrong; start-up stops with one line naming it."""
 
     status_code = 500
+
+
+class ErrorBody(BaseModel):
+    """What every 4xx of the API answers: a ``detail`` a person can act on."""
+
+    detail: str = Field(description="what is wrong and what to do about it")
+
+
+class FieldProblem(BaseModel):
+    """One field of a malformed request and what is wrong with it."""
+
+    field: str = Field(description="where: body.text, query.limit, path.case_id …")
+    problem: str
+
+
+class ValidationErrorBody(ErrorBody):
+    """A 422: the request's shape is wrong; each field's problem is listed."""
+
+    errors: list[FieldProblem]

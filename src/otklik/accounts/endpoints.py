@@ -16,6 +16,7 @@ from otklik.accounts.schemas import (
     UserRead,
     UserUpdate,
 )
+from otklik.bounds import RefId
 from otklik.deps import (
     CurrentActor,
     SessionDep,
@@ -98,6 +99,6 @@ def create_token(data: TokenCreate, actor: CurrentActor, session: SessionDep) ->
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenRead)
-def revoke_token(token_id: int, actor: CurrentActor, session: SessionDep) -> TokenRead:
+def revoke_token(token_id: RefId, actor: CurrentActor, session: SessionDep) -> TokenRead:
     """Revoke one of the caller's tokens and the tokens minted with it."""
     return TokenRead.model_validate(service.revoke_token(session, actor, token_id))

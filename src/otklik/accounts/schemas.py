@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from otklik.bounds import RefId
 from otklik.models.account import Role
 
 
@@ -19,8 +20,8 @@ class UserCreate(BaseModel):
     email: str | None = None
     region_codes: list[str] = Field(default_factory=list)
     all_regions: bool = False
-    organization_id: int | None = None
-    territory_ids: list[int] = Field(default_factory=list)
+    organization_id: RefId | None = None
+    territory_ids: list[RefId] = Field(default_factory=list)
     locale: str = "ru"
 
 

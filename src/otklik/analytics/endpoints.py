@@ -17,6 +17,7 @@ from otklik.analytics.schemas import (
     Finding,
     Ratings,
 )
+from otklik.bounds import DbInt, RefId
 from otklik.deps import CurrentActor, SessionDep
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
@@ -28,7 +29,7 @@ def analytics_filter(
     date_to: Annotated[date | None, Query(description="last day, inclusive")] = None,
     region_code: Annotated[str | None, Query(pattern=r"^\d{2,3}$")] = None,
     okrug: str | None = None,
-    municipality_id: int | None = None,
+    municipality_id: RefId | None = None,
     topic: str | None = None,
     source: str | None = None,
 ) -> AnalyticsFilter:
@@ -81,13 +82,13 @@ def drill(
     flt: FilterDep,
     kind: Literal["messages", "cases"] = "messages",
     sentiment: str | None = None,
-    problem_id: int | None = None,
-    executor_id: int | None = None,
+    problem_id: DbInt | None = None,
+    executor_id: RefId | None = None,
     metric: str | None = None,
     performance: bool = False,
     as_of: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[DbInt, Query(ge=1, le=500)] = 50,
+    offset: Annotated[DbInt, Query()] = 0,
 ) -> DrillPage:
     """The messages or cases behind a dashboard number (pass the number's ``drill``)."""
     return service.drill_down(session, actor, kind, flt, sentiment=sentiment,

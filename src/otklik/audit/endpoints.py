@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
 from otklik.audit import service
+from otklik.bounds import DbInt
 from otklik.deps import CurrentActor, SessionDep
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -36,8 +37,8 @@ def list_audit(
     session: SessionDep,
     object_type: str | None = None,
     object_id: str | None = None,
-    limit: int = Query(default=100, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0),
+    limit: Annotated[DbInt, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[DbInt, Query()] = 0,
 ) -> list[AuditRead]:
     """Audit entries, newest first."""
     rows = service.list_entries(

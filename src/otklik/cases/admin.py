@@ -11,7 +11,7 @@ from otklik.audit import service as audit
 from otklik.audit.actor import Actor
 from otklik.cases.repository import CaseRepository
 from otklik.cases.schemas import CalendarExceptionCreate, PolicyCreate, RuleCreate
-from otklik.errors import Forbidden, InvalidInput
+from otklik.errors import Conflict, Forbidden, InvalidInput, NotFound
 from otklik.models.case import CalendarExceptionRow, DeadlinePolicyRow, RoutingRule
 from otklik.organizations.repository import OrganizationRepository
 from otklik.sla.policy import DeadlinePolicy
@@ -70,11 +70,33 @@ def add_calendar_exception(session: Session, actor: Actor,
                            data: CalendarExceptionCreate) -> CalendarExceptionRow:
     """Correct the production calendar."""
     _region(actor, data.region_code)
+    if CaseRepository(session).calendar_exception_on(data.region_code, data.day) is not None:
+        raise Conflict(f"{data.day} is already corrected for "
+                       f"{'region ' + data.region_code if data.region_code else 'all regions'}: "
+                       "delete that correction first")
     row = CalendarExceptionRow(**data.model_dump())
     session.add(row)
     session.flush()
     audit.record(session, actor, "calendar_exception.add", "calendar_exception", row.id,
                  region_code=data.region_code, details=data.model_dump())
+    return row
+
+
+def remove_calendar_exception(session: Session, actor: Actor, exception_id: int
+                              ) -> CalendarExceptionRow:
+    """Undo a correction of the production calendar (a mistaken day, a cancelled holiday)."""
+    actor.require("reference.write")
+    repo = CaseRepository(session)
+    row = repo.calendar_exception(exception_id)
+    if row is None or (row.region_code is not None
+                       and not actor.scope.sees_region(row.region_code)):
+        raise NotFound(f"calendar exception {exception_id} not found")
+    _region(actor, row.region_code)
+    details = {"region_code": row.region_code, "day": row.day, "kind": row.kind,
+               "note": row.note}
+    repo.delete_calendar_exception(row)
+    audit.record(session, actor, "calendar_exception.remove", "calendar_exception",
+                 exception_id, region_code=details["region_code"], details=details)
     return row
 
 

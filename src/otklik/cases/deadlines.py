@@ -7,13 +7,15 @@ was asked for details are kept on the case, so deadlines are always recomputed e
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import cast
 
 from sqlalchemy.orm import Session
 
+from otklik.bounds import check_calendar_day
 from otklik.cases.repository import CaseRepository
 from otklik.models.case import Case
 from otklik.models.organization import Organization
@@ -33,6 +35,7 @@ from otklik.sla.policy import (
 )
 
 Pause = tuple[datetime, datetime]
+log = logging.getLogger(__name__)
 
 
 def policy_for(session: Session, case: Case) -> DeadlinePolicy:
@@ -44,11 +47,18 @@ def policy_for(session: Session, case: Case) -> DeadlinePolicy:
 
 @lru_cache(maxsize=64)
 def _calendar(exceptions: tuple[tuple[str, str, str], ...]) -> ProductionCalendar:
-    return ProductionCalendar([
-        CalendarException(day=datetime.fromisoformat(day).date(),
-                          kind=cast(ExceptionKind, kind), note=note)
-        for day, kind, note in exceptions
-    ])
+    corrections = []
+    for day, kind, note in exceptions:
+        try:
+            parsed = check_calendar_day(date.fromisoformat(day))
+        except ValueError:
+            # stored before days were validated: one bad row must not stop every deadline
+            log.warning("calendar exception %r is not a valid day and is ignored; delete it "
+                        "on the admin's calendar page", day)
+            continue
+        corrections.append(CalendarException(day=parsed, kind=cast(ExceptionKind, kind),
+                                             note=note))
+    return ProductionCalendar(corrections)
 
 
 @lru_cache(maxsize=1024)

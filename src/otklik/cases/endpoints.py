@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Query
 
+from otklik.bounds import DbInt, RefId
 from otklik.cases import actions, admin, answers, service
 from otklik.cases.queries import case_detail
 from otklik.cases.repository import CaseRepository
@@ -39,12 +42,12 @@ def list_cases(
     session: SessionDep,
     status: list[CaseStatus] | None = Query(default=None),
     topic: str | None = None,
-    executor_id: int | None = None,
-    problem_id: int | None = None,
+    executor_id: RefId | None = None,
+    problem_id: DbInt | None = None,
     region_code: str | None = Query(default=None, pattern=r"^\d{2,3}$"),
     overdue: bool = False,
-    limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
+    limit: Annotated[DbInt, Query(ge=1, le=500)] = 50,
+    offset: Annotated[DbInt, Query()] = 0,
 ) -> CaseList:
     """Cases in the caller's scope, nearest deadline first."""
     actor.require("read")
@@ -57,13 +60,13 @@ def list_cases(
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetail)
-def get_case(case_id: int, actor: CurrentActor, session: SessionDep) -> CaseDetail:
+def get_case(case_id: DbInt, actor: CurrentActor, session: SessionDep) -> CaseDetail:
     """One case with its messages, history, answers and what the caller may do."""
     return case_detail(session, actor, case_id)
 
 
 @router.post("/cases/{case_id}/actions/{action}", response_model=CaseRead)
-def act(case_id: int, action: str, payload: CaseAction, actor: CurrentActor,
+def act(case_id: DbInt, action: str, payload: CaseAction, actor: CurrentActor,
         session: SessionDep) -> CaseRead:
     """Route, accept, hand back, clarify, draft, submit, approve, return, close, reopen …"""
     case = service.get_case(session, actor, case_id)
@@ -73,7 +76,7 @@ def act(case_id: int, action: str, payload: CaseAction, actor: CurrentActor,
 
 
 @router.patch("/cases/{case_id}", response_model=CaseRead)
-def edit_case(case_id: int, payload: CaseEdit, actor: CurrentActor, session: SessionDep
+def edit_case(case_id: DbInt, payload: CaseEdit, actor: CurrentActor, session: SessionDep
               ) -> CaseRead:
     """Correct topic, place, urgency … (each correction becomes a training label)."""
     case = service.get_case(session, actor, case_id)
@@ -83,7 +86,7 @@ def edit_case(case_id: int, payload: CaseEdit, actor: CurrentActor, session: Ses
 
 
 @router.put("/cases/{case_id}/assignee", response_model=CaseRead)
-def assign_case(case_id: int, payload: AssignRequest, actor: CurrentActor,
+def assign_case(case_id: DbInt, payload: AssignRequest, actor: CurrentActor,
                 session: SessionDep) -> CaseRead:
     """Give the case to a person (or take it back with null)."""
     case = service.get_case(session, actor, case_id)
@@ -93,7 +96,7 @@ def assign_case(case_id: int, payload: AssignRequest, actor: CurrentActor,
 
 
 @router.get("/cases/{case_id}/assignees", response_model=list[AssigneeRead])
-def list_assignees(case_id: int, actor: CurrentActor, session: SessionDep
+def list_assignees(case_id: DbInt, actor: CurrentActor, session: SessionDep
                    ) -> list[AssigneeRead]:
     """The people the caller may give this case to."""
     case = service.get_case(session, actor, case_id)
@@ -109,7 +112,7 @@ def merge_cases(payload: MergeRequest, actor: CurrentActor, session: SessionDep)
 
 
 @router.post("/cases/{case_id}/split", response_model=CaseRead, status_code=201)
-def split_case(case_id: int, payload: SplitRequest, actor: CurrentActor, session: SessionDep
+def split_case(case_id: DbInt, payload: SplitRequest, actor: CurrentActor, session: SessionDep
                ) -> CaseRead:
     """Move some messages into a new case."""
     case = service.get_case(session, actor, case_id)
@@ -117,7 +120,7 @@ def split_case(case_id: int, payload: SplitRequest, actor: CurrentActor, session
 
 
 @router.post("/extensions/{extension_id}/decision", response_model=CaseRead)
-def decide_extension(extension_id: int, approve: bool, actor: CurrentActor,
+def decide_extension(extension_id: RefId, approve: bool, actor: CurrentActor,
                      session: SessionDep) -> CaseRead:
     """A curator approves or rejects a request for more time."""
     return CaseRead.model_validate(service.decide_extension(session, actor, extension_id,
@@ -127,8 +130,8 @@ def decide_extension(extension_id: int, approve: bool, actor: CurrentActor,
 @router.get("/problems", response_model=ProblemList)
 def list_problems(actor: CurrentActor, session: SessionDep,
                   region_code: str | None = Query(default=None, pattern=r"^\d{2,3}$"),
-                  limit: int = Query(default=50, ge=1, le=500),
-                  offset: int = Query(default=0, ge=0)) -> ProblemList:
+                  limit: Annotated[DbInt, Query(ge=1, le=500)] = 50,
+                  offset: Annotated[DbInt, Query()] = 0) -> ProblemList:
     """Problems (clusters of cases), biggest first."""
     actor.require("read")
     rows, total = CaseRepository(session).problems(actor.scope, region_code=region_code,
@@ -137,13 +140,13 @@ def list_problems(actor: CurrentActor, session: SessionDep,
 
 
 @router.get("/problems/{problem_id}", response_model=ProblemRead)
-def get_problem(problem_id: int, actor: CurrentActor, session: SessionDep) -> ProblemRead:
+def get_problem(problem_id: DbInt, actor: CurrentActor, session: SessionDep) -> ProblemRead:
     """One problem (its cases: ``/cases?problem_id=``, those the caller sees)."""
     return ProblemRead.model_validate(service.get_problem(session, actor, problem_id))
 
 
 @router.post("/problems/{problem_id}/answer", response_model=AnswerRead, status_code=201)
-def answer_problem(problem_id: int, payload: BulkAnswer, actor: CurrentActor,
+def answer_problem(problem_id: DbInt, payload: BulkAnswer, actor: CurrentActor,
                    session: SessionDep) -> AnswerRead:
     """Answer every case of a problem at once (published once per linked message)."""
     problem = service.get_problem(session, actor, problem_id)
@@ -184,3 +187,10 @@ def add_calendar_exception(payload: CalendarExceptionCreate, actor: CurrentActor
     """Correct the production calendar (a moved day, a regional holiday)."""
     row = admin.add_calendar_exception(session, actor, payload)
     return {"id": row.id, "day": row.day, "kind": row.kind}
+
+
+@router.delete("/calendar-exceptions/{exception_id}", status_code=204)
+def remove_calendar_exception(exception_id: RefId, actor: CurrentActor,
+                              session: SessionDep) -> None:
+    """Undo a correction of the production calendar."""
+    admin.remove_calendar_exception(session, actor, exception_id)

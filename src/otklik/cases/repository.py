@@ -396,13 +396,32 @@ class CaseRepository:
                 CalendarExceptionRow.region_code.is_(None)))
         ).all()
 
+    def calendar_exception(self, exception_id: int) -> CalendarExceptionRow | None:
+        """One calendar correction by id."""
+        return self.session.get(CalendarExceptionRow, exception_id)
+
+    def calendar_exception_on(self, region_code: str | None, day: str
+                              ) -> CalendarExceptionRow | None:
+        """The correction of ``day`` for a region (None: for all regions), if there is one."""
+        region = (CalendarExceptionRow.region_code.is_(None) if region_code is None
+                  else CalendarExceptionRow.region_code == region_code)
+        return self.session.scalars(select(CalendarExceptionRow).where(
+            region, CalendarExceptionRow.day == day)).first()
+
+    def delete_calendar_exception(self, row: CalendarExceptionRow) -> None:
+        """Remove a calendar correction."""
+        self.session.delete(row)
+        self.session.flush()
+
     def handback_report(self, scope: Scope) -> list[dict[str, Any]]:
         """Organizations ranked by how often cases are handed back to triage."""
+        # one expression object in SELECT and GROUP BY: PostgreSQL sees one bound key, not two
+        executor = CaseEvent.details["from_executor"].as_string().label("executor")
         rows = self.session.execute(
-            select(CaseEvent.details["from_executor"].as_string(), func.count())
+            select(executor, func.count())
             .join(Case, Case.id == CaseEvent.case_id)
             .where(CaseEvent.kind == "handback", scope.case_filter())
-            .group_by(CaseEvent.details["from_executor"].as_string())
+            .group_by(executor)
             .order_by(func.count().desc())
         ).all()
         return [{"executor_id": int(e) if e else None, "handbacks": n} for e, n in rows]

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from otklik.bounds import (
+    MAX_CALENDAR_YEAR,
+    MAX_INT32,
+    MIN_CALENDAR_YEAR,
+    DbInt,
+    RefId,
+    check_calendar_day,
+)
 from otklik.intake.schemas import MessageRead
 from otklik.models.case import CaseStatus
 
@@ -112,8 +120,8 @@ class CaseDetail(CaseRead):
 class CaseAction(BaseModel):
     """An action on a case with what it needs; ``version`` guards against lost updates."""
 
-    version: int | None = None
-    executor_id: int | None = None
+    version: DbInt | None = None
+    executor_id: RefId | None = None
     reason: str | None = Field(default=None, max_length=2000)
     question: str | None = Field(default=None, max_length=5000)
     text: str | None = Field(default=None, max_length=20000)
@@ -124,28 +132,28 @@ class CaseAction(BaseModel):
 class CaseEdit(BaseModel):
     """Corrections of what the machine decided."""
 
-    version: int | None = None
+    version: DbInt | None = None
     changes: dict[str, Any]
 
 
 class MergeRequest(BaseModel):
     """Cases to merge into a target."""
 
-    target: int
-    others: list[int] = Field(min_length=1)
+    target: DbInt
+    others: list[DbInt] = Field(min_length=1)
 
 
 class SplitRequest(BaseModel):
     """Messages to move into a new case."""
 
-    message_ids: list[int] = Field(min_length=1)
+    message_ids: list[DbInt] = Field(min_length=1)
 
 
 class AssignRequest(BaseModel):
     """Who works on the case now (null takes it back), with the version the caller saw."""
 
-    assignee_id: int | None
-    version: int | None = None
+    assignee_id: RefId | None
+    version: DbInt | None = None
 
 
 class AssigneeRead(BaseModel):
@@ -196,11 +204,11 @@ class RuleCreate(BaseModel):
     """A routing rule."""
 
     region_code: str = Field(pattern=r"^\d{2,3}$")
-    executor_id: int
+    executor_id: RefId
     topic: str | None = None
     subtopic: str | None = None
-    territory_id: int | None = None
-    position: int = 100
+    territory_id: RefId | None = None
+    position: int = Field(default=100, ge=0, le=MAX_INT32)
     note: str | None = None
 
 
@@ -217,7 +225,7 @@ class PolicyCreate(BaseModel):
     """A deadline policy (see otklik.sla.policy for the fields)."""
 
     region_code: str | None = Field(default=None, pattern=r"^\d{2,3}$")
-    position: int = 100
+    position: int = Field(default=100, ge=0, le=MAX_INT32)
     policy: dict[str, Any]
 
 
@@ -225,6 +233,27 @@ class CalendarExceptionCreate(BaseModel):
     """A correction of the production calendar."""
 
     region_code: str | None = Field(default=None, pattern=r"^\d{2,3}$")
-    day: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    day: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$",
+                     description=f"YYYY-MM-DD, a real day of the years {MIN_CALENDAR_YEAR}-"
+                                 f"{MAX_CALENDAR_YEAR}")
     kind: str = Field(pattern=r"^(holiday|workday|short_day)$")
-    note: str = ""
+    note: str = Field(default="", max_length=255)
+
+    @field_validator("day")
+    @classmethod
+    def _real_day(cls, value: str) -> str:
+        """A day that exists, in the years the calendar covers: one bad day would break the
+        deadline of every case of the region."""
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value} is not a day of the calendar") from None
+        return check_calendar_day(day).isoformat()
+
+
+class CalendarExceptionRead(CalendarExceptionCreate):
+    """A stored calendar correction."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int

@@ -19,14 +19,18 @@ from otklik.config import get_settings, normalize_database_url
 from otklik.errors import ConfigurationError
 
 _NUL_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def json_dumps(value: Any) -> str:
-    """JSON for JSON/JSONB columns; a NUL character (which PostgreSQL refuses) is kept as
-    the visible text ``\\u0000`` instead."""
+    """JSON for JSON/JSONB columns; a NUL character (which PostgreSQL refuses) and a lone
+    UTF-16 surrogate (which no UTF-8 database holds) are kept as visible text (``\\u0000``,
+    ``\\ud800``) instead."""
     encoded = json.dumps(value, ensure_ascii=False)
     if "\\u0000" in encoded:
         encoded = _NUL_ESCAPE.sub(r"\1\\\\u0000", encoded)
+    if _SURROGATE.search(encoded):
+        encoded = _SURROGATE.sub(lambda m: f"\\\\u{ord(m.group()):04x}", encoded)
     return encoded
 
 

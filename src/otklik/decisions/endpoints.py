@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 
 from otklik.analytics.schemas import parse_period
+from otklik.bounds import DbInt, RefId
 from otklik.decisions import service
 from otklik.decisions.schemas import (
     DecisionCount,
@@ -31,9 +32,9 @@ def list_decisions(
     actor: CurrentActor, session: SessionDep,
     region_code: Annotated[str | None, Query(pattern=r"^\d{2,3}$")] = None,
     period: Annotated[str | None, Query(description="2026, 2026-Q4, 2026-11")] = None,
-    problem_id: int | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    problem_id: DbInt | None = None,
+    limit: Annotated[DbInt, Query(ge=1, le=500)] = 50,
+    offset: Annotated[DbInt, Query()] = 0,
 ) -> DecisionList:
     """Decisions in the caller's scope, newest first."""
     start, end = _period(period)
@@ -59,38 +60,38 @@ def create(payload: DecisionCreate, actor: CurrentActor, session: SessionDep) ->
 
 
 @router.get("/{decision_id}", response_model=DecisionRead)
-def get(decision_id: int, actor: CurrentActor, session: SessionDep) -> DecisionRead:
+def get(decision_id: RefId, actor: CurrentActor, session: SessionDep) -> DecisionRead:
     """One decision with its links."""
     return service.read(session, service.get_decision(session, actor, decision_id))
 
 
 @router.patch("/{decision_id}", response_model=DecisionRead)
-def update(decision_id: int, payload: DecisionUpdate, actor: CurrentActor,
+def update(decision_id: RefId, payload: DecisionUpdate, actor: CurrentActor,
            session: SessionDep) -> DecisionRead:
     """Change a decision."""
     return service.read(session, service.update_decision(session, actor, decision_id, payload))
 
 
 @router.delete("/{decision_id}", status_code=204)
-def delete(decision_id: int, actor: CurrentActor, session: SessionDep) -> Response:
+def delete(decision_id: RefId, actor: CurrentActor, session: SessionDep) -> Response:
     """Remove a decision recorded by mistake."""
     service.delete_decision(session, actor, decision_id)
     return Response(status_code=204)
 
 
 @router.get("/{decision_id}/effect", response_model=Effect)
-def effect(decision_id: int, actor: CurrentActor, session: SessionDep,
+def effect(decision_id: RefId, actor: CurrentActor, session: SessionDep,
            window: Annotated[int, Query(ge=1, le=366)] = service.DEFAULT_WINDOW) -> Effect:
     """Messages on the decision's subjects per day before and after it."""
     return service.effect(session, actor, decision_id, window)
 
 
 @router.get("/{decision_id}/messages")
-def messages(decision_id: int, actor: CurrentActor, session: SessionDep,
+def messages(decision_id: RefId, actor: CurrentActor, session: SessionDep,
              side: Literal["before", "after"] = "after",
              window: Annotated[int, Query(ge=1, le=366)] = service.DEFAULT_WINDOW,
-             limit: Annotated[int, Query(ge=1, le=500)] = 50,
-             offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+             limit: Annotated[DbInt, Query(ge=1, le=500)] = 50,
+             offset: Annotated[DbInt, Query()] = 0) -> dict[str, Any]:
     """The messages counted on one side of the effect."""
     rows, total = service.effect_messages(session, actor, decision_id, side, window, limit,
                                           offset)

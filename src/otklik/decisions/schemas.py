@@ -6,13 +6,15 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from otklik.bounds import DbInt, RefId
+
 
 class DecisionLinks(BaseModel):
     """What a decision answers: problems, topics, territories (municipalities)."""
 
-    problem_ids: list[int] = Field(default_factory=list)
+    problem_ids: list[DbInt] = Field(default_factory=list)
     topics: list[str] = Field(default_factory=list)
-    territory_ids: list[int] = Field(default_factory=list)
+    territory_ids: list[RefId] = Field(default_factory=list)
 
 
 class DecisionCreate(DecisionLinks):
@@ -22,7 +24,7 @@ class DecisionCreate(DecisionLinks):
     title: str = Field(min_length=3, max_length=500)
     decided_on: date
     decided_by: str = Field(min_length=2, max_length=255)
-    budget_rub: int | None = Field(default=None, ge=0)
+    budget_rub: DbInt | None = None
     text: str = ""
     status: str = Field(default="adopted", pattern=r"^(adopted|in_progress|done|cancelled)$")
     source_url: str | None = Field(default=None, max_length=1000)
@@ -34,14 +36,14 @@ class DecisionUpdate(BaseModel):
     title: str | None = Field(default=None, min_length=3, max_length=500)
     decided_on: date | None = None
     decided_by: str | None = Field(default=None, min_length=2, max_length=255)
-    budget_rub: int | None = Field(default=None, ge=0)
+    budget_rub: DbInt | None = None
     text: str | None = None
     status: str | None = Field(default=None,
                                pattern=r"^(adopted|in_progress|done|cancelled)$")
     source_url: str | None = None
-    problem_ids: list[int] | None = None
+    problem_ids: list[DbInt] | None = None
     topics: list[str] | None = None
-    territory_ids: list[int] | None = None
+    territory_ids: list[RefId] | None = None
 
 
 class DecisionRead(DecisionLinks):

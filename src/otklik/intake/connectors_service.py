@@ -28,6 +28,7 @@ from otklik.intake.connectors.base import (
 from otklik.intake.connectors.base import (
     Connector as ChannelConnector,
 )
+from otklik.intake.connectors.normalize import escape_surrogates
 from otklik.intake.connectors.registry import CONNECTORS, get_connector
 from otklik.intake.repository import ConnectorRepository
 from otklik.intake.service import store_messages
@@ -178,15 +179,22 @@ def receive_push(connector_id: int, body: bytes, headers: Mapping[str, str],
         if row is None or not row.enabled:
             raise NotFound(f"connector {connector_id} not found")
         channel = build(row)
-        forged: str | None
+        forged: str | None = None
+        unreadable: str | None = None
         try:
             pushed = channel.receive(body, headers, query)
         except ForgedRequest as exc:
             forged = exc.message
+        except ConnectorError as exc:  # a malformed call, or a connector that takes no pushes
+            unreadable = escape_surrogates(exc.message).replace("\x00", "\\u0000")
         else:
-            forged = None
             store_messages(session, pushed.messages, connector_id=row.id)
             row.last_success_at = utcnow()
+    if unreadable is not None:
+        with session_scope() as session:
+            ConnectorRepository(session).add_event(IntakeEvent(
+                connector_id=connector_id, kind="error", detail=unreadable, context={"ip": ip}))
+        raise InvalidInput(f"the pushed call could not be read: {unreadable}")
     if forged is not None:
         with session_scope() as session:
             ConnectorRepository(session).add_event(IntakeEvent(

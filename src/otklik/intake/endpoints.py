@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field, ValidationError
 
+from otklik.bounds import DbInt, RefId
 from otklik.deps import CurrentActor, SessionDep, client_ip
 from otklik.errors import InvalidInput, NotFound
 from otklik.intake import channel_places, connectors_service
@@ -20,6 +21,7 @@ from otklik.intake.schemas import (
     IncomingMessage,
     MessageList,
     MessageRead,
+    SubmittedMessage,
 )
 from otklik.intake.service import store_messages
 from otklik.models.message import Connector
@@ -39,10 +41,11 @@ def submit_batch(items: list[dict[str, Any]], actor: CurrentActor, session: Sess
     rejected: list[dict[str, Any]] = []
     for index, item in enumerate(items):
         try:
-            message = IncomingMessage.model_validate({"source": "api", **item})
+            message = SubmittedMessage.model_validate({"source": "api", **item})
         except ValidationError as exc:
-            reason = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
-                               for e in exc.errors())
+            problems = [(".".join(map(str, e["loc"])), e["msg"].removeprefix("Value error, "))
+                        for e in exc.errors()]
+            reason = "; ".join(f"{where}: {what}" if where else what for where, what in problems)
             rejected.append({"index": index, "reason": reason})
             continue
         if not actor.scope.sees_region(message.region) and message.region is not None:
@@ -62,8 +65,8 @@ def list_messages(
     session: SessionDep,
     region_code: str | None = Query(default=None, pattern=r"^\d{2,3}$"),
     source: str | None = None,
-    limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
+    limit: Annotated[DbInt, Query(ge=1, le=500)] = 50,
+    offset: Annotated[DbInt, Query()] = 0,
 ) -> MessageList:
     """Messages in the caller's scope, newest first."""
     actor.require("read")
@@ -76,7 +79,7 @@ def list_messages(
 
 
 @router.get("/messages/{message_id}", response_model=MessageRead)
-def get_message(message_id: int, actor: CurrentActor, session: SessionDep) -> MessageRead:
+def get_message(message_id: DbInt, actor: CurrentActor, session: SessionDep) -> MessageRead:
     """One message."""
     actor.require("read")
     message = (MessageRepository(session).visible(actor.scope, message_id)
@@ -88,7 +91,7 @@ def get_message(message_id: int, actor: CurrentActor, session: SessionDep) -> Me
 
 @router.post("/push/{connector_id}", response_class=PlainTextResponse,
              include_in_schema=True, tags=["intake"])
-async def push(connector_id: int, request: Request) -> PlainTextResponse:
+async def push(connector_id: RefId, request: Request) -> PlainTextResponse:
     """Receiver for platform pushes (VK Callback API, Telegram and OK webhooks); secret-checked."""
     body = await request.body()
     result = connectors_service.receive_push(connector_id, body, dict(request.headers),

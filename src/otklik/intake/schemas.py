@@ -7,11 +7,16 @@ Every connector, the file importer and the demo generator produce
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from otklik.bounds import check_message_time
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class Source(StrEnum):
@@ -74,6 +79,59 @@ class IncomingMessage(BaseModel):
     deleted: bool = False
     edited_at: datetime | None = None
     raw: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("created_at", "edited_at")
+    @classmethod
+    def _sane_time(cls, value: datetime | None) -> datetime | None:
+        """A time without a zone is Moscow time (as in file imports); far past or future is
+        refused with the range, never an overflow when it is stored as UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            # imported here: the connectors package imports this module
+            from otklik.intake.connectors.normalize import moscow_tz
+
+            value = value.replace(tzinfo=moscow_tz())
+        return check_message_time(value)
+
+
+#: The longest text an integration may send in one message (longer is an error on its side;
+#: the stored text is cut at ``MAX_TEXT_LENGTH`` anyway, the original kept in ``raw``).
+MAX_SUBMITTED_TEXT = 100_000
+
+
+class SubmittedMessage(IncomingMessage):
+    """A message as an integration sends it in a batch: held to valid Unicode and a sane size,
+    so a bad item is rejected with its reason instead of being stored altered."""
+
+    text: str = Field(default="", max_length=MAX_SUBMITTED_TEXT)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        where = _lone_surrogate(data)
+        if where is not None:
+            raise ValueError(f"{where}: a lone UTF-16 surrogate (e.g. \\ud800) is not valid "
+                             "Unicode; send the text as UTF-8 or with complete surrogate pairs")
+        return data
+
+
+def _lone_surrogate(value: Any, path: str = "") -> str | None:
+    """Where in ``value`` (a JSON-like structure) a string holds a lone surrogate, or None."""
+    if isinstance(value, str):
+        return (path or "value") if _SURROGATE.search(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = _lone_surrogate(str(key), path) or _lone_surrogate(
+                item, f"{path}.{key}" if path else str(key))
+            if where is not None:
+                return where
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            where = _lone_surrogate(item, f"{path}.{index}" if path else str(index))
+            if where is not None:
+                return where
+    return None
 
 
 class MessageRead(BaseModel):

@@ -65,13 +65,16 @@ _VERBATIM_COLUMNS = ("source_id", "parent_source_id", "owner_id", "post_id", "co
 
 
 def _prepare(item: IncomingMessage, connector_id: int | None, now: datetime) -> dict[str, Any]:
-    """The row to store. PostgreSQL cannot hold NUL in text: it becomes a visible ``\\u0000``
-    (JSON columns get the same treatment from the engine's JSON serializer)."""
+    """The row to store. PostgreSQL cannot hold NUL in text and no database holds a lone UTF-16
+    surrogate: they become the visible ``\\u0000`` and ``\\ud800`` (JSON columns get the same
+    treatment from the engine's JSON serializer), so one odd character never fails a batch."""
     row = _row(item, connector_id, now)
     for name in _VERBATIM_COLUMNS:
         value = row[name]
         if value and "\x00" in value:
-            row[name] = value.replace("\x00", "\\u0000")
+            value = row[name] = value.replace("\x00", "\\u0000")
+        if value:
+            row[name] = escape_surrogates(value)
     return row
 
 

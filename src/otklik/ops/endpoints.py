@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from otklik.db.session import check_database
 from otklik.errors import ConfigurationError
@@ -18,7 +18,7 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses={503: {"description": "The database cannot be reached"}})
 def readyz() -> Response:
     """The service can reach its database."""
     try:
@@ -28,7 +28,8 @@ def readyz() -> Response:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=PlainTextResponse,
+            responses={200: {"content": {"text/plain": {}}}})
 def prometheus_metrics() -> Response:
     """Prometheus metrics."""
     return metrics.render()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Query
 
+from otklik.bounds import DbInt, RefId
 from otklik.deps import CurrentActor, SessionDep
 from otklik.models.organization import OrganizationKind
 from otklik.organizations import service
@@ -19,8 +22,8 @@ def list_organizations(
     region_code: str | None = Query(default=None, pattern=r"^\d{2,3}$"),
     kind: OrganizationKind | None = None,
     q: str | None = Query(default=None, max_length=100),
-    limit: int = Query(default=100, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0),
+    limit: Annotated[DbInt, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[DbInt, Query()] = 0,
 ) -> OrganizationList:
     """Organizations in the caller's scope."""
     rows, total = service.list_organizations(
@@ -40,7 +43,7 @@ def create_organization(
 
 @router.get("/{organization_id}", response_model=OrganizationRead)
 def get_organization(
-    organization_id: int, actor: CurrentActor, session: SessionDep
+    organization_id: RefId, actor: CurrentActor, session: SessionDep
 ) -> OrganizationRead:
     """One organization."""
     return OrganizationRead.model_validate(

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from otklik.bounds import RefId
 from otklik.models.organization import DEFAULT_WORKING_HOURS, OrganizationKind
 
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -25,7 +26,7 @@ class OrganizationCreate(BaseModel):
     working_hours: dict[str, Any] = Field(default_factory=lambda: dict(DEFAULT_WORKING_HOURS))
     email: str | None = None
     phone: str | None = None
-    territory_ids: list[int] = Field(default_factory=list)
+    territory_ids: list[RefId] = Field(default_factory=list)
 
     @field_validator("timezone")
     @classmethod

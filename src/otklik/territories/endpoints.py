@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Query
 
+from otklik.bounds import DbInt, RefId
 from otklik.deps import CurrentActor, SessionDep
 from otklik.models.territory import TerritoryLevel
 from otklik.territories import service
@@ -17,11 +20,11 @@ def list_territories(
     actor: CurrentActor,
     session: SessionDep,
     level: TerritoryLevel | None = None,
-    parent_id: int | None = None,
+    parent_id: RefId | None = None,
     region_code: str | None = Query(default=None, pattern=r"^\d{2,3}$"),
     q: str | None = Query(default=None, max_length=100),
-    limit: int = Query(default=100, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0),
+    limit: Annotated[DbInt, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[DbInt, Query()] = 0,
 ) -> TerritoryList:
     """Territories in the caller's scope."""
     rows, total = service.list_territories(
@@ -33,6 +36,6 @@ def list_territories(
 
 
 @router.get("/{territory_id}", response_model=TerritoryRead)
-def get_territory(territory_id: int, actor: CurrentActor, session: SessionDep) -> TerritoryRead:
+def get_territory(territory_id: RefId, actor: CurrentActor, session: SessionDep) -> TerritoryRead:
     """One territory."""
     return TerritoryRead.model_validate(service.get_territory(session, actor, territory_id))

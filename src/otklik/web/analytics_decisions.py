@@ -18,6 +18,7 @@ from otklik.analytics.repository import AnalyticsRepository
 from otklik.analytics.schemas import parse_period
 from otklik.analytics.service import topic_namer
 from otklik.audit.actor import Actor
+from otklik.bounds import MAX_INT32, RefId
 from otklik.cases.repository import CaseRepository
 from otklik.decisions import service
 from otklik.decisions.schemas import DecisionCreate, DecisionRead, DecisionUpdate
@@ -112,7 +113,7 @@ def new_decision_page(request: Request, actor: OptionalActor, session: SessionDe
 
 
 def _ints(values: list[str]) -> list[int]:
-    return [int(v) for v in values if v.strip().isdigit()]
+    return [int(v) for v in values if v.strip().isdigit() and int(v) <= MAX_INT32]
 
 
 def _budget(value: str) -> int | None:
@@ -173,7 +174,7 @@ def create_decision(
 
 
 @router.get("/analytics/decisions/{decision_id}", response_class=HTMLResponse)
-def decision_page(request: Request, decision_id: int, actor: OptionalActor,
+def decision_page(request: Request, decision_id: RefId, actor: OptionalActor,
                   session: SessionDep,
                   window: int = Query(default=service.DEFAULT_WINDOW, ge=1, le=366)
                   ) -> Response:
@@ -202,7 +203,7 @@ def decision_page(request: Request, decision_id: int, actor: OptionalActor,
 
 @router.post("/analytics/decisions/{decision_id}", response_class=HTMLResponse)
 def update_decision(
-    request: Request, decision_id: int, actor: OptionalActor, session: SessionDep,
+    request: Request, decision_id: RefId, actor: OptionalActor, session: SessionDep,
     csrf: Annotated[str, Form()] = "",
     title: Annotated[str, Form()] = "", decided_on: Annotated[str, Form()] = "",
     decided_by: Annotated[str, Form()] = "", budget_rub: Annotated[str, Form()] = "",

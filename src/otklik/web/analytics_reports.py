@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from otklik.analytics.repository import AnalyticsRepository
+from otklik.bounds import RefId
 from otklik.config import get_settings
 from otklik.deps import OptionalActor, SessionDep, check_csrf
 from otklik.reports import schedule as schedules
@@ -60,7 +61,7 @@ def add_schedule(
 
 
 @router.post("/analytics/reports/schedules/{schedule_id}/{action}")
-def change_schedule(request: Request, schedule_id: int, action: str, actor: OptionalActor,
+def change_schedule(request: Request, schedule_id: RefId, action: str, actor: OptionalActor,
                     session: SessionDep, csrf: Annotated[str, Form()] = "") -> Response:
     """Pause, resume, delete a schedule, or generate its due briefs now."""
     actor = require_actor(actor)
@@ -81,7 +82,7 @@ def change_schedule(request: Request, schedule_id: int, action: str, actor: Opti
 
 
 @router.get("/analytics/reports/files/{file_id}")
-def download(file_id: int, actor: OptionalActor, session: SessionDep) -> Response:
+def download(file_id: RefId, actor: OptionalActor, session: SessionDep) -> Response:
     """A generated brief as a download."""
     actor = require_actor(actor)
     row = schedules.get_file(session, actor, file_id)

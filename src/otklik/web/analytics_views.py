@@ -28,6 +28,7 @@ from otklik.analytics.schemas import (
     DrillKind,
 )
 from otklik.audit.actor import Actor
+from otklik.bounds import MAX_INT32
 from otklik.decisions import service as decisions
 from otklik.deps import OptionalActor, SessionDep
 from otklik.errors import InvalidInput
@@ -70,7 +71,7 @@ def _int(value: str | None) -> int | None:
     value = _blank(value)
     if value is None:
         return None
-    if not value.isdigit():
+    if not value.isdigit() or int(value) > MAX_INT32:
         raise InvalidInput(f"{value!r} is not a number")
     return int(value)
 

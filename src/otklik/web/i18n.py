@@ -177,6 +177,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "ws_rules": {"ru": "Правила маршрутизации", "en": "Routing rules"},
     "ws_policies": {"ru": "Политики сроков", "en": "Deadline policies"},
     "ws_calendar": {"ru": "Производственный календарь", "en": "Production calendar"},
+    "ws_calendar_remove": {"ru": "Удалить", "en": "Delete"},
     "ws_connectors": {"ru": "Каналы", "en": "Connectors"},
     "ws_models": {"ru": "Модели", "en": "Models"},
     "ws_taxonomy": {"ru": "Рубрикатор", "en": "Taxonomy"},

@@ -11,6 +11,7 @@ from otklik.accounts import service as accounts
 from otklik.accounts.repository import AccountRepository
 from otklik.audit import service as audit
 from otklik.audit.actor import Actor
+from otklik.bounds import RefId
 from otklik.deps import (
     OptionalActor,
     SessionDep,
@@ -108,9 +109,9 @@ def territories_page(
     request: Request,
     actor: OptionalActor,
     session: SessionDep,
-    parent_id: int | None = None,
+    parent_id: RefId | None = None,
     q: str | None = Query(default=None, max_length=100),
-    page: int = Query(default=1, ge=1),
+    page: int = Query(default=1, ge=1, le=100_000),
 ) -> Response:
     """Browse the territory tree within the scope."""
     actor = _require(actor)
@@ -132,7 +133,7 @@ def organizations_page(
     actor: OptionalActor,
     session: SessionDep,
     q: str | None = Query(default=None, max_length=100),
-    page: int = Query(default=1, ge=1),
+    page: int = Query(default=1, ge=1, le=100_000),
 ) -> Response:
     """Organizations within the scope."""
     actor = _require(actor)
@@ -156,7 +157,7 @@ def users_page(request: Request, actor: OptionalActor, session: SessionDep) -> R
 @router.get("/admin/audit", response_class=HTMLResponse)
 def audit_page(
     request: Request, actor: OptionalActor, session: SessionDep,
-    page: int = Query(default=1, ge=1),
+    page: int = Query(default=1, ge=1, le=100_000),
 ) -> Response:
     """The audit log, newest first."""
     actor = _require(actor)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from otklik.answers.templates import MissingPlaceholderError, describe, get_template
 from otklik.audit import service as audit
 from otklik.audit.actor import Actor
+from otklik.bounds import MAX_INT32, DbInt, RefId
 from otklik.cases import actions, service
 from otklik.cases.answers import answer_context
 from otklik.cases.queries import case_detail
@@ -54,9 +55,10 @@ CsrfField = Annotated[str, Form()]
 
 def _int(value: str | None) -> int | None:
     try:
-        return int(value) if value not in (None, "") else None  # type: ignore[arg-type]
+        number = int(value) if value not in (None, "") else None  # type: ignore[arg-type]
     except ValueError:
         return None
+    return number if number is None or 0 <= number <= MAX_INT32 else None
 
 
 def _day(value: str | None) -> datetime | None:
@@ -154,7 +156,7 @@ def save_view(request: Request, actor: OptionalActor, session: SessionDep,
 
 
 @router.post("/cases/views/{view_id}/delete")
-def delete_view(request: Request, view_id: int, actor: OptionalActor, session: SessionDep,
+def delete_view(request: Request, view_id: RefId, actor: OptionalActor, session: SessionDep,
                 csrf: CsrfField = "") -> Response:
     """Delete one of the user's saved views."""
     check_csrf(request, csrf)
@@ -181,7 +183,7 @@ def new_count(actor: OptionalActor, session: SessionDep,
 def bulk_action(
     request: Request, actor: OptionalActor, session: SessionDep, csrf: CsrfField = "",
     op: Annotated[str, Form(max_length=16)] = "",
-    ids: Annotated[list[int], Form()] = [],  # noqa: B006 - FastAPI reads the default
+    ids: Annotated[list[DbInt], Form()] = [],  # noqa: B006 - FastAPI reads the default
     executor_id: Annotated[str, Form()] = "",
     assignee_id: Annotated[str, Form()] = "",
     reason: Annotated[str, Form(max_length=64)] = "",
@@ -295,7 +297,7 @@ def _card_context(request: Request, actor: Actor, session: Session, case_id: int
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
-def case_page(request: Request, case_id: int, actor: OptionalActor, session: SessionDep,
+def case_page(request: Request, case_id: DbInt, actor: OptionalActor, session: SessionDep,
               template: str | None = Query(default=None, max_length=32)) -> Response:
     """The case card: messages, decisions with reasons, routing, clock, history, answer."""
     actor = require_actor(actor)
@@ -316,7 +318,7 @@ def _until(value: str, zone: str | None) -> datetime | None:
 
 @router.post("/cases/{case_id}/do/{action}", response_class=HTMLResponse)
 def case_action(
-    request: Request, case_id: int, action: str, actor: OptionalActor, session: SessionDep,
+    request: Request, case_id: DbInt, action: str, actor: OptionalActor, session: SessionDep,
     csrf: CsrfField = "", version: Annotated[str, Form()] = "",
     executor_id: Annotated[str, Form()] = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
@@ -347,7 +349,7 @@ def case_action(
 
 
 @router.post("/cases/{case_id}/assign", response_class=HTMLResponse)
-def case_assign(request: Request, case_id: int, actor: OptionalActor, session: SessionDep,
+def case_assign(request: Request, case_id: DbInt, actor: OptionalActor, session: SessionDep,
                 csrf: CsrfField = "", version: Annotated[str, Form()] = "",
                 assignee_id: Annotated[str, Form()] = "") -> Response:
     """Give the case to a person (an empty choice takes it back)."""
@@ -366,9 +368,9 @@ def case_assign(request: Request, case_id: int, actor: OptionalActor, session: S
 
 
 @router.post("/cases/{case_id}/split", response_class=HTMLResponse)
-def case_split(request: Request, case_id: int, actor: OptionalActor, session: SessionDep,
+def case_split(request: Request, case_id: DbInt, actor: OptionalActor, session: SessionDep,
                csrf: CsrfField = "",
-               message_ids: Annotated[list[int], Form()] = [],  # noqa: B006 - FastAPI default
+               message_ids: Annotated[list[DbInt], Form()] = [],  # noqa: B006 - FastAPI default
                ) -> Response:
     """Move the checked messages into a new case of their own (service.split)."""
     check_csrf(request, csrf)
@@ -387,7 +389,7 @@ def case_split(request: Request, case_id: int, actor: OptionalActor, session: Se
 
 @router.post("/cases/{case_id}/edit", response_class=HTMLResponse)
 def case_edit(
-    request: Request, case_id: int, actor: OptionalActor, session: SessionDep,
+    request: Request, case_id: DbInt, actor: OptionalActor, session: SessionDep,
     csrf: CsrfField = "", version: Annotated[str, Form()] = "",
     fields: Annotated[str, Form(max_length=200)] = "",
     topic: Annotated[str, Form(max_length=64)] = "",

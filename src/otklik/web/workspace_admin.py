@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from otklik.accounts import service as accounts
 from otklik.accounts.schemas import UserCreate
 from otklik.audit.actor import Actor
+from otklik.bounds import RefId
 from otklik.cases import admin
 from otklik.cases.schemas import CalendarExceptionCreate, PolicyCreate, RuleCreate
 from otklik.deps import OptionalActor, SessionDep, check_csrf
@@ -191,6 +192,20 @@ def calendar_add(request: Request, actor: OptionalActor, session: SessionDep, cs
         return _page(request, actor, session, "ws_admin_calendar.html",
                      _calendar_context(session, actor), errors)
     return _done(request, "/admin/calendar", "Исключение календаря добавлено")
+
+
+@router.post("/admin/calendar/{exception_id}/delete", response_class=HTMLResponse)
+def calendar_remove(request: Request, exception_id: RefId, actor: OptionalActor,
+                    session: SessionDep, csrf: Csrf = "") -> Response:
+    """Remove a calendar exception through cases.admin.remove_calendar_exception."""
+    check_csrf(request, csrf)
+    actor = require_actor(actor)
+    with attempt(session) as errors:
+        admin.remove_calendar_exception(session, actor, exception_id)
+    if errors:
+        return _page(request, actor, session, "ws_admin_calendar.html",
+                     _calendar_context(session, actor), errors)
+    return _done(request, "/admin/calendar", "Исключение календаря удалено")
 
 
 # -- connectors and models -----------------------------------------------------------------------

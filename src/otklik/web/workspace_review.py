@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from otklik.audit.actor import Actor
+from otklik.bounds import DbInt, RefId
 from otklik.cases import answers, service
 from otklik.cases.repository import CaseRepository
 from otklik.deps import OptionalActor, SessionDep, check_csrf
@@ -65,7 +66,7 @@ def moderation_page(request: Request, actor: OptionalActor, session: SessionDep)
 
 
 @router.post("/extensions/{extension_id}/decide")
-def decide_extension(request: Request, extension_id: int, actor: OptionalActor,
+def decide_extension(request: Request, extension_id: RefId, actor: OptionalActor,
                      session: SessionDep, csrf: Annotated[str, Form()] = "",
                      approve: Annotated[str, Form()] = "",
                      back: Annotated[str, Form(max_length=2000)] = "/triage") -> Response:
@@ -100,7 +101,7 @@ def problems_page(request: Request, actor: OptionalActor, session: SessionDep,
 
 
 @router.get("/problems/{problem_id}", response_class=HTMLResponse)
-def problem_page(request: Request, problem_id: int, actor: OptionalActor,
+def problem_page(request: Request, problem_id: DbInt, actor: OptionalActor,
                  session: SessionDep) -> Response:
     """A problem: its cases on a timeline and a bulk answer form."""
     actor = require_actor(actor)
@@ -154,7 +155,7 @@ def _problem_map(session: Session, problem: Problem, cases: list[Case],
 
 
 @router.post("/problems/{problem_id}/answer", response_class=HTMLResponse)
-def problem_answer(request: Request, problem_id: int, actor: OptionalActor,
+def problem_answer(request: Request, problem_id: DbInt, actor: OptionalActor,
                    session: SessionDep, csrf: Annotated[str, Form()] = "",
                    text: Annotated[str, Form(max_length=20000)] = "") -> Response:
     """One answer for every open case of the problem (published once per message)."""

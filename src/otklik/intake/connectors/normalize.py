@@ -17,6 +17,8 @@ MAX_TEXT = 20_000
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\ufeff\ufffe\uffff]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+#: Surrogates that are not a byte smuggled in by ``surrogateescape`` (U+DC80..U+DCFF).
+_LONE_SURROGATE = re.compile(r"[\ud800-\udc7f\udd00-\udfff]")
 _LOOKS_HTML = re.compile(
     r"</?(?:br|p|div|span|a|b|i|u|em|strong|ul|ol|li|table|tr|td|h[1-6]|blockquote|img|font)"
     r"(?:\s[^<>]*)?/?>|&(?:nbsp|amp|lt|gt|quot|laquo|raquo|mdash|#\d+);",
@@ -100,18 +102,26 @@ def has_surrogates(text: str) -> bool:
 
 
 def escape_surrogates(text: str) -> str:
-    """Undecodable bytes as ``\\xNN`` so the raw payload stays valid JSON/UTF-8."""
+    """Undecodable bytes as ``\\xNN`` and lone UTF-16 surrogates (``"\\ud800"`` in JSON) as
+    the visible text ``\\ud800``, so what is stored is always valid UTF-8."""
     if not has_surrogates(text):
         return text
+    text = _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def from_unix(value: float | int | str) -> datetime:
-    """A UTC datetime from unix seconds (milliseconds accepted when obviously so)."""
+    """A UTC datetime from unix seconds (milliseconds accepted when obviously so).
+
+    A value no calendar holds is a ValueError that says so, never an OverflowError.
+    """
     seconds = float(value)
     if seconds > 1e11:  # milliseconds: 1e11 s is the year 5138
         seconds /= 1000.0
-    return datetime.fromtimestamp(seconds, UTC)
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"unix time {value!r} is out of range") from None
 
 
 def unescape(text: str) -> str:

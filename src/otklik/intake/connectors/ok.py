@@ -246,7 +246,10 @@ class OKConnector(HttpConnector):
             raise PermanentError("OK webhook: body is not JSON") from None
         if not isinstance(message, dict) or not message.get("mid"):
             return PushResult()  # chat state changes and system events carry no message
-        return PushResult(messages=[self._chat_message(event, message)])
+        try:
+            return PushResult(messages=[self._chat_message(event, message)])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise PermanentError(f"OK webhook: malformed message ({exc})"[:300]) from None
 
     def publish(self, reply: Reply) -> str:
         """A message in the resident's chat with the group (see the module docstring)."""

@@ -385,7 +385,7 @@ class VKConnector(HttpConnector):
         if not isinstance(event, dict):
             raise PermanentError("VK callback: body is not an object")
         cfg = self.config
-        if cfg.group_id is not None and int(event.get("group_id") or 0) != cfg.group_id:
+        if cfg.group_id is not None and _int_or_none(event.get("group_id")) != cfg.group_id:
             raise ForgedRequest(f"VK callback: unexpected group_id {event.get('group_id')!r}")
         kind = event.get("type")
         if kind == "confirmation":
@@ -396,7 +396,13 @@ class VKConnector(HttpConnector):
         given = str(event.get("secret") or "")
         if not expected or not hmac.compare_digest(expected.encode(), given.encode()):
             raise ForgedRequest("VK callback: wrong or missing secret")
-        obj = event.get("object") or {}
+        try:
+            return PushResult(messages=self._pushed_messages(kind, event.get("object") or {}),
+                              response_text="ok")
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise PermanentError(f"VK callback: malformed {kind!r} event ({exc})"[:300]) from None
+
+    def _pushed_messages(self, kind: Any, obj: dict[str, Any]) -> list[IncomingMessage]:
         messages: list[IncomingMessage] = []
         if kind == "wall_post_new":
             messages.append(self._post_message(obj, {}))
@@ -414,7 +420,7 @@ class VKConnector(HttpConnector):
             messages.append(msg.model_copy(update={"author_id": None, "raw": dict(obj)}))
         elif kind == "message_new":
             messages.append(self._direct_message(obj))
-        return PushResult(messages=messages, response_text="ok")
+        return messages
 
     # -- publish -----------------------------------------------------------
 
@@ -494,3 +500,11 @@ def _attachments(items: Any) -> list[Attachment]:
             if url:
                 result.append(Attachment(url=url, type=kind, title=body.get("title")))
     return result
+
+
+def _int_or_none(value: Any) -> int | None:
+    """``value`` as an int, or None when it is not one (a forged call's group id)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
