@@ -77,7 +77,7 @@ def create_user(data: UserCreate, actor: CurrentActor, session: SessionDep) -> U
 
 
 @router.patch("/users/{user_id}", response_model=UserRead)
-def update_user(user_id: int, data: UserUpdate, actor: CurrentActor, session: SessionDep
+def update_user(user_id: RefId, data: UserUpdate, actor: CurrentActor, session: SessionDep
                 ) -> UserRead:
     """Deactivate (every session ends, tokens stop working) or reactivate a user."""
     return UserRead.model_validate(service.set_user_active(session, actor, user_id,
