@@ -35,6 +35,7 @@ REPORT_PARTS: tuple[str, ...] = ("object", "defect", "remedy")
 _LINK_RE = re.compile(
     r"https?://|www\.|\b(?:t\.me|vk\.cc|bit\.ly|clck\.ru|wa\.me|goo\.gl|tinyurl\.com)/", re.I
 )
+_GOV_LINK_RE = re.compile(r"https?://[\w.-]*\.gov\.[\w./-]*", re.I)
 _PRICE_RE = re.compile(r"\d[\d\s]*(?:[.,]\d+)?\s*(?:руб\w*|р\.|₽|\$|тыс\.?\s*руб)", re.I)
 # "(?:\+7|\b8)...": the "\b" is checked after the "8" ("8(?<!\w8)", the same test), so
 # that the pattern begins with two literals and the scan skips the other positions fast.
@@ -48,6 +49,10 @@ _BRACKETS_RE = re.compile(r"\([^()]*\)")
 # "1)", "а)", "12)": a list's numbering, not a smile.
 _NUMBERING_RE = re.compile(r"(?:^|(?<=[\s.,;:]))\w{1,3}\)")
 _LAUGHTER_RE = re.compile(r"(?<![а-я])(?:а?(?:ха){2,}|(?:хе){2,}|(?:хи){2,})(?![а-я])")
+
+
+# How a short passive participle ends: "открыт", "сломана", "повёрнуто", "закрыты".
+_SHORT_PARTICIPLE_ENDINGS = ("т", "та", "то", "ты", "н", "на", "но", "ны")
 
 
 #: What one request or one stated defect found by grammar adds to its category's score.
@@ -181,7 +186,8 @@ def personal_signs(raw: str, text: str, tokens: Sequence[str], words: frozenset[
     an emoji, laughter. Reports to the authorities have none of these."""
     signs = [t for t in tokens if t in words][:3]
     if ("(" in text or ")" in text) and _smiles(text):
-        signs.append("smile")
+        # «зачётный баннер))))» smiles; «Отсутствие люка)» may only have lost a bracket.
+        signs.append("smile" if _SMILEY_RE.search(raw) else "bracket")
     if EMOJI_RE.search(raw):
         signs.append("emoji")
     if "х" in text and _LAUGHTER_RE.search(text.lower()):
@@ -265,6 +271,8 @@ class RelevanceStage(Stage):
         # Pre-checks: every link has a "/" or "www.", every price a currency word or sign.
         head = raw[:20_000]
         links = len(_LINK_RE.findall(head)) if "/" in head or "www." in head.lower() else 0
+        if links and ".gov." in head:  # a link to an earlier report on a state portal
+            links = max(links - len(_GOV_LINK_RE.findall(head)), 0)
         if links:
             scores["spam"] += min(links, 3) * 1.5
             scores["ad"] += 0.5
@@ -287,7 +295,9 @@ class RelevanceStage(Stage):
         if personal:  # a post to friends: its words of the city tell no report
             scores["chatter"] += PERSONAL_WEIGHT
             cues["chatter"].append("personal:" + ",".join(personal))
-        elif report and not self.lex.first_person.intersection(tokens):
+        # A stray bracket alone («Отсутствие люка)») is a habit, not a post to friends.
+        if (report and personal in ([], ["bracket"])
+                and not self.lex.first_person.intersection(tokens)):
             scores["appeal"] += REPORT_WEIGHT
             cues["appeal"].append(report)
         if "?" in text and scores["appeal"] >= 1.0:
@@ -326,9 +336,17 @@ class RelevanceStage(Stage):
         if not (objects or defects or remedies):
             return None
         faults = [m for m in (*defects, *remedies) if m[2] >= 1.0]
-        if (not faults and objects and len(tokens) <= NEGATED_REPORT_WORDS
-                and ("не" in tokens or "нет" in tokens)):
-            faults = [(-1, -1, 1.0, state) for state in negated_states(tokens)[:1]]
+        if not faults and objects and len(tokens) <= NEGATED_REPORT_WORDS:
+            # «Люк открыт», «знак повёрнут», «разметки нет», «не убирается»: a state told by
+            # grammar rather than by a word of the lexicon.
+            states = [(i, i + 1, 1.0, t) for i, t in enumerate(tokens)
+                      if len(t) > 3 and t.endswith(_SHORT_PARTICIPLE_ENDINGS)
+                      and _short_participle(t)]
+            if "не" in tokens or "нет" in tokens:
+                states += [(-1, -1, 1.0, state) for state in negated_states(tokens)[:1]]
+                states += [(i, i + 1, 1.0, "нет") for i, t in enumerate(tokens) if t == "нет"
+                           and any(abs(m[0] - i) == 1 for m in objects)]
+            faults = states
         # The thing and its fault are two words: «мусор» names both, and alone it is no report.
         for thing in objects:
             for fault in faults:
