@@ -48,7 +48,8 @@ _SMILEY_RE = re.compile(r"[:;=]-?[()DРрPpЗз*]|[)(]{2,}")
 _BRACKETS_RE = re.compile(r"\([^()]*\)")
 # "1)", "а)", "12)": a list's numbering, not a smile.
 _NUMBERING_RE = re.compile(r"(?:^|(?<=[\s.,;:]))\w{1,3}\)")
-_LAUGHTER_RE = re.compile(r"(?<![а-я])(?:а?(?:ха){2,}|(?:хе){2,}|(?:хи){2,})(?![а-я])")
+_LAUGHTER_RE = re.compile(
+    r"(?<![а-я])(?:[ах]*(?:ха|ах)[ах]*(?:ха|ах)[ах]*|(?:хе){2,}|(?:хи){2,})(?![а-я])")
 
 
 # How a short passive participle ends: "открыт", "сломана", "повёрнуто", "закрыты".
