@@ -362,12 +362,19 @@ class RelevanceStage(Stage):
             if weight >= 1.0 and (start == 0 and _directive(tokens[0]) or start == 1 and any(
                     m[0] == 0 and m[2] < 1.0 for m in remedies)):
                 return f"report:{phrase}"
+        # «Отсутствие уборки»: a fault of a service names no thing.
+        for fault in defects:
+            for fix in remedies:
+                if fault[2] >= 1.0 and fix[2] >= 1.0 and fault[0] != fix[0]:
+                    return f"report:{fix[3]}+{fault[3]}"
         # «Сломано», «Не светят»: a state, not a word that only may tell one («опасная игрушка»).
         if len(tokens) <= BARE_FAULT_WORDS:
             for start, end, weight, phrase in defects:
                 if weight >= 1.0 and (tokens[start] in ("не", "нет") or end - start == 1
                                       and _short_participle(tokens[start])):
                     return f"report:{phrase}"
+            if "не" in tokens and (states := negated_states(tokens)):
+                return f"report:{states[0]}"
         return None
 
     def process(self, docs: Sequence[Doc]) -> list[StageResult]:
