@@ -3,6 +3,11 @@
 Both stages are weighted lexicons over lemmas (``lexicons/relevance_ru.json``) plus a few
 surface patterns (links, prices, hashtags, question marks). Every matched cue is listed in
 ``explain`` so an operator can see why a message was dropped as an ad or kept as an appeal.
+
+Residents often write a bare report with no appeal word at all: «Листва на газоне»,
+«проржавевшие почтовые ящики», «Решетка». Relevance therefore also looks for a thing of the
+city's economy with its fault or fix (the lexicon's ``report`` section, helped by grammar),
+unless the text has the signs of a post to friends ("ты", smiles, emoji, laughter).
 """
 
 from __future__ import annotations
@@ -17,7 +22,6 @@ from typing import Any, ClassVar
 
 from otklik.nlp.base import Doc, Stage, StageResult
 from otklik.nlp.language import detect_language
-from otklik.nlp.normalize import EMOJI_RE
 from otklik.nlp.morph import (
     LEXICON_DIR,
     PhraseMatcher,
@@ -26,9 +30,12 @@ from otklik.nlp.morph import (
     ensure_prepared,
     lemma,
 )
+from otklik.nlp.normalize import EMOJI_RE
 
 CATEGORIES: tuple[str, ...] = ("appeal", "ad", "spam", "greeting", "chatter")
 KINDS: tuple[str, ...] = ("complaint", "question", "proposal", "gratitude")
+#: A phrase found in a text: (start, end, weight, phrase), as PhraseMatcher.find gives it.
+Match = tuple[int, int, float, str]
 #: The parts of a bare report: a thing of the city's economy, what is wrong with it, the fix.
 REPORT_PARTS: tuple[str, ...] = ("object", "defect", "remedy")
 
@@ -48,6 +55,8 @@ _SMILEY_RE = re.compile(r"[:;=]-?[()DРрPpЗз*]|[)(]{2,}")
 _BRACKETS_RE = re.compile(r"\([^()]*\)")
 # "1)", "а)", "12)": a list's numbering, not a smile.
 _NUMBERING_RE = re.compile(r"(?:^|(?<=[\s.,;:]))\w{1,3}\)")
+# No emoji begins below this character (normalize's EMOJI_RE): a cheap test before the regex.
+_EMOJI_LOWEST = "\u2122"
 _LAUGHTER_RE = re.compile(
     r"(?<![а-я])(?:[ах]*(?:ха|ах)[ах]*(?:ха|ах)[ах]*|(?:хе){2,}|(?:хи){2,})(?![а-я])")
 
@@ -189,7 +198,7 @@ def personal_signs(raw: str, text: str, tokens: Sequence[str], words: frozenset[
     if ("(" in text or ")" in text) and _smiles(text):
         # «зачётный баннер))))» smiles; «Отсутствие люка)» may only have lost a bracket.
         signs.append("smile" if _SMILEY_RE.search(raw) else "bracket")
-    if EMOJI_RE.search(raw):
+    if raw and max(raw) >= _EMOJI_LOWEST and EMOJI_RE.search(raw):
         signs.append("emoji")
     if "х" in text and _LAUGHTER_RE.search(text.lower()):
         signs.append("laughter")
@@ -210,10 +219,11 @@ class _Lexicons:
         self.categories = {c: PhraseMatcher(data[c]) for c in CATEGORIES}
         self.kinds = {k: PhraseMatcher(data["kind"][k]) for k in KINDS}
         # One scan of a message's lemmas serves all the matchers of a stage.
-        self.category_group = PhraseMatcherGroup(list(self.categories.values()))
         self.kind_group = PhraseMatcherGroup(list(self.kinds.values()))
         self.report = {p: PhraseMatcher(data["report"][p]) for p in REPORT_PARTS}
-        self.report_group = PhraseMatcherGroup(list(self.report.values()))
+        # One scan of a message's lemmas finds the cues of every category and report part.
+        self.category_group = PhraseMatcherGroup(
+            [*self.categories.values(), *self.report.values()])
         # Word forms, not lemmas: "друзья" is a friend, "(в) другом (месте)" is not.
         self.personal = frozenset(data["personal"])
         self.first_person = frozenset(data["first_person"])
@@ -262,7 +272,8 @@ class RelevanceStage(Stage):
         scores: dict[str, float] = {}
         cues: dict[str, list[str]] = {}
         found = self.lex.category_group.find(lemmas)
-        for cat, matches in zip(self.lex.categories, found, strict=True):
+        parts = found[len(CATEGORIES):]
+        for cat, matches in zip(self.lex.categories, found[:len(CATEGORIES)], strict=True):
             acts = [m for m in matches if m[1] - m[0] == 1 and lemmas[m[0]] in self.lex.acts]
             if acts:  # «просил», «продают», «звонили» tell a story: no request, no offer
                 told = {m[0] for m in acts if not _performative(tokens[m[0]])}
@@ -291,12 +302,13 @@ class RelevanceStage(Stage):
         if tags >= 3:
             scores["spam"] += 1.0
             cues["spam"].append(f"hashtags×{tags}")
-        report = self._report(tokens, lemmas)
+        report = self._report(tokens, *parts)
         personal = personal_signs(raw, text, tokens, self.lex.personal)
         if personal:  # a post to friends: its words of the city tell no report
             scores["chatter"] += PERSONAL_WEIGHT
             cues["chatter"].append("personal:" + ",".join(personal))
-        # A stray bracket alone («Отсутствие люка)») is a habit, not a post to friends.
+        # A stray bracket alone («Отсутствие люка)») is a habit, not a post to friends; the
+        # writer's own «я», «мой» make a story of the words («я красила забор»).
         if (report and personal in ([], ["bracket"])
                 and not self.lex.first_person.intersection(tokens)):
             scores["appeal"] += REPORT_WEIGHT
@@ -325,7 +337,8 @@ class RelevanceStage(Stage):
             conf = 0.4
         return StageResult({"relevant": False, "category": "other"}, conf, explain)
 
-    def _report(self, tokens: Sequence[str], lemmas: Sequence[str]) -> str | None:
+    def _report(self, tokens: Sequence[str], objects: Sequence[Match], defects: Sequence[Match],
+                remedies: Sequence[Match]) -> str | None:
         """The report a text makes, as a cue ("report:ящик+проржаветь"), or None.
 
         A report names a thing of the city's economy and what is wrong with it or what should
@@ -333,7 +346,6 @@ class RelevanceStage(Stage):
         a short one may name only the thing («Листва на газоне», «Решетка»), only the fix
         («Очистить», «Убрать газету») or only the fault («Не светят», «Сломано»).
         """
-        objects, defects, remedies = self.lex.report_group.find(lemmas)
         if not (objects or defects or remedies):
             return None
         faults = [m for m in (*defects, *remedies) if m[2] >= 1.0]
@@ -373,8 +385,8 @@ class RelevanceStage(Stage):
                 if weight >= 1.0 and (tokens[start] in ("не", "нет") or end - start == 1
                                       and _short_participle(tokens[start])):
                     return f"report:{phrase}"
-            if "не" in tokens and (states := negated_states(tokens)):
-                return f"report:{states[0]}"
+            if "не" in tokens and (told := negated_states(tokens)):
+                return f"report:{told[0]}"
         return None
 
     def process(self, docs: Sequence[Doc]) -> list[StageResult]:
