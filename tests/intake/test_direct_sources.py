@@ -15,7 +15,8 @@ from otklik.intake.tasks import enrich_now
 from otklik.models.case import CaseMessage
 from otklik.models.message import Message, MessageEnrichment
 
-BARE_REPORT = "Бурьян и помойка за гаражами на Садовой"
+# Names no thing of the city's economy and no fault the stages know: only the channel tells.
+BARE_REPORT = "Громкая музыка из кафе на Садовой до утра"
 
 
 def _enrich(session: Session, source: Source, source_id: str, text: str) -> MessageEnrichment:
@@ -42,6 +43,14 @@ def test_the_same_words_in_a_public_post_need_the_stages_cues(session: Session) 
     row = _enrich(session, Source.vk, "wall-1_1", BARE_REPORT)
     assert not row.relevant
     assert "direct_source" not in row.result["relevance"]
+
+
+def test_a_bare_report_in_a_public_post_is_an_appeal_by_its_words(session: Session) -> None:
+    row = _enrich(session, Source.vk, "wall-1_2", "Бурьян и помойка за гаражами на Садовой")
+    assert row.relevant
+    assert "direct_source" not in row.result["relevance"]
+    assert any(c.startswith("report:")
+               for c in row.result["explain"]["relevance"]["cues"]["appeal"])
 
 
 @pytest.mark.parametrize(

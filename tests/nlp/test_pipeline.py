@@ -168,3 +168,21 @@ def test_words_adverts_share_with_appeals_do_not_make_an_appeal_an_advert() -> N
         assert out[key]["relevant"], (key, out[key]["explain"].get("relevance"))
     for key in ("job", "trade"):
         assert not out[key]["relevant"] and out[key]["relevance"]["category"] == "ad", key
+
+
+def test_a_post_to_friends_about_a_rubric_subject_is_no_public_matter(
+        pipeline: Pipeline) -> None:
+    """The rubric rule reads a complaint about a rubric subject as a public matter; a post
+    with the signs of one to friends (a smile, laughter, "ты") is chatter and stays out."""
+    texts = {
+        "plain": "Опять новые трещины на путепроводе, страшно ездить",
+        "smile": "Опять новые трещины на путепроводе, страшно ездить)))",
+        "laugh": "ахахах опять новые трещины на путепроводе, страшно ездить",
+    }
+    out = {r["id"]: r for r in pipeline.process([{"id": k, "text": v} for k, v in texts.items()])}
+    assert out["plain"]["relevant"]
+    assert out["plain"]["explain"]["relevance"]["public_matter"] == "roads"
+    for key in ("smile", "laugh"):
+        assert not out[key]["relevant"], key
+        assert out[key]["relevance"]["category"] == "chatter", key
+        assert "public_matter" not in out[key]["explain"].get("relevance", {}), key

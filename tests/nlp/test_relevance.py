@@ -8,7 +8,7 @@ from otklik.nlp.base import Doc
 from otklik.nlp.language import LanguageStage
 from otklik.nlp.morph import prepare
 from otklik.nlp.normalize import NormalizeStage
-from otklik.nlp.relevance import KindStage, RelevanceStage
+from otklik.nlp.relevance import KindStage, RelevanceStage, personal_signs
 
 BAD_INPUTS = [
     "",
@@ -196,3 +196,100 @@ def test_opinions_and_advice_are_not_defects(kind: KindStage, text: str) -> None
 def test_a_described_defect_is_a_complaint(kind: KindStage, text: str) -> None:
     res = kind.process(docs_for(text))[0]
     assert res.value == "complaint", res.explain
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        # the examples: short reports with no appeal wording
+        ("проржавевшие почтовые ящики . 7 парадная", ("ящик", "проржав")),
+        ("Листва на газоне", ("листва",)),
+        ("Решетка", ("решетка",)),
+        ("Мусор у второго подъезда", ("подъезд", "мусор")),
+        ("Реклама на стене дома", ("реклама",)),  # two things, neither enough alone
+        ("Люк открыт", ("люк", "открыт")),  # a short participle is a state
+        ("Разметки нет", ("разметка", "нет")),
+        ("Очистить", ("очист",)),  # a fix asked for
+        ("Необходима уборка", ("уборка",)),
+        ("Сломано", ("слома",)),  # the fault alone
+        ("Не светят", ("не свет",)),
+        ("Отсутствие люка)", ("люк", "отсутств")),  # a stray bracket is no smile
+    ],
+)
+def test_a_bare_report_is_an_appeal(relevance: RelevanceStage, text: str,
+                                    parts: tuple[str, ...]) -> None:
+    res = relevance.process(docs_for(text))[0]
+    assert res.value == {"relevant": True, "category": "appeal"}, res.explain
+    report = next(c for c in res.explain["cues"]["appeal"] if c.startswith("report:"))
+    assert all(part in report for part in parts), report
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "застряли в лифте)) наржались)",
+        "Ура, снег!!! 😍",
+        "Ты моя крыша над головой",
+        "Хочу снега и мандаринов",
+        "Я сегодня красила забор у бабушки",  # the writer's own day
+        "Опасная игрушка для детей",  # a word that may tell a fault is not a state
+        "Чистка монитора",  # a fix that asks nothing of anyone
+        "Весна пришла. На дорогах повылезали первые табуреточники",
+    ],
+)
+def test_words_of_the_city_in_a_personal_post_make_no_report(relevance: RelevanceStage,
+                                                            text: str) -> None:
+    res = relevance.process(docs_for(text))[0]
+    assert res.value["relevant"] is False, res.explain
+    assert not any(str(c).startswith("report:")
+                   for c in res.explain.get("cues", {}).get("appeal", []))
+
+
+@pytest.mark.parametrize(
+    ("text", "signs"),
+    [
+        ("Друзья, всем привет :)", {"друзья", "smile"}),
+        ("ахахах ну ты даёшь", {"ты", "laughter"}),
+        ("красота 😍", {"emoji"}),
+        ("Реклама (на двери", {"bracket"}),
+        ("1) мусор; 2) яма (большая)", set()),  # numbering and a closed remark
+    ],
+)
+def test_personal_signs(text: str, signs: set[str]) -> None:
+    from otklik.nlp.morph import tokenize
+    from otklik.nlp.normalize import normalize_text
+
+    clean = normalize_text(text)[0]
+    found = personal_signs(text, clean, tokenize(clean), frozenset({"ты", "друзья"}))
+    assert set(found) == signs
+
+
+def test_a_post_to_friends_is_chatter(relevance: RelevanceStage) -> None:
+    res = relevance.process(docs_for("Друзья, кто идёт сегодня в кино? :)"))[0]
+    assert res.value == {"relevant": False, "category": "chatter"}
+    assert any(c.startswith("personal:") for c in res.explain["cues"]["chatter"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Мне звонили из поликлиники, сказали ждать ещё месяц, запись к врачу закрыта",
+        "Соседи продают ёлки прямо на газоне у подъезда",
+        "Сдала анализы три недели назад, результата нет, в поликлинике не отвечают",
+    ],
+)
+def test_selling_and_calling_verbs_in_a_story_are_no_advert(relevance: RelevanceStage,
+                                                            text: str) -> None:
+    res = relevance.process(docs_for(text))[0]
+    assert res.value["category"] != "ad", res.explain
+    assert "ad" not in res.explain.get("cues", {}), res.explain
+
+
+def test_links_to_earlier_reports_on_a_state_portal_are_no_spam(
+        relevance: RelevanceStage) -> None:
+    text = ("Незаконная рекламная конструкция. Предыдущие обращения: "
+            "https://gorod.gov.spb.ru/problems/1/ https://gorod.gov.spb.ru/problems/2/")
+    res = relevance.process(docs_for(text))[0]
+    assert res.value == {"relevant": True, "category": "appeal"}, res.explain
+    spam = relevance.process(docs_for("Лучшие скидки тут https://t.me/a https://t.me/b"))[0]
+    assert any(c.startswith("links×") for c in spam.explain["cues"]["spam"])

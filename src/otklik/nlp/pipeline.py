@@ -49,8 +49,9 @@ def _empty(error: str) -> StageResult:
     return StageResult(value=None, confidence=0.0, explain={"error": error})
 
 
-#: Relevance categories that only mean "no appeal wording", not ads, spam or greetings.
-PUBLIC_MATTER_UNSURE = frozenset({"chatter", "other"})
+#: Relevance categories that only mean "no appeal wording", not ads, spam, greetings or the
+#: signs of a post to friends (chatter: "ты", smiles, laughter), which make no public matter.
+PUBLIC_MATTER_UNSURE = frozenset({"other"})
 #: How sure the rubricator must be of the subject: a word or two that happen to be in a
 #: subtopic's lexicon ("крыша" in a poem) do not make a post a matter for the center.
 PUBLIC_MATTER_MIN_TOPIC_CONFIDENCE = 0.4
