@@ -34,7 +34,7 @@ console = Console()
 err = Console(stderr=True)
 
 #: Modules whose ``register(app)`` adds their commands.
-COMMAND_MODULES = ("otklik.nlp.cli", "otklik.intake.cli", "otklik.cases.cli",
+COMMAND_MODULES = ("otklik.language.cli", "otklik.intake.cli", "otklik.cases.cli",
                    "otklik.reports.cli")
 
 
@@ -227,12 +227,12 @@ def _load_demo_messages(seed: int, total: int) -> None:
     """Store the generated stream (and Karelia's archive of the year before it) once and
     run the language stages over them."""
     from otklik.audit.actor import Actor
+    from otklik.channels.files import RowResult
     from otklik.db.session import session_scope
     from otklik.demo import loader, routing, simulation
     from otklik.demo.archive import archive_size, import_archive
     from otklik.demo.karelia import window_start
     from otklik.demo.stream import default_end, generate_stream
-    from otklik.intake.files import RowResult
     from otklik.intake.importer import import_rows
     from otklik.intake.tasks import enrich_pending
 

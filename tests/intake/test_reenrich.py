@@ -25,12 +25,12 @@ from otklik.cases import builder
 from otklik.cases import service as cases
 from otklik.cli import app
 from otklik.intake.tasks import enrich_now
+from otklik.language import taxonomy_service
 from otklik.models.audit import AuditEntry
 from otklik.models.case import Case, CaseEvent, CaseMessage, CaseStatus, Label
 from otklik.models.message import Message, MessageEnrichment
 from otklik.models.taxonomy import TaxonomyVersion
 from otklik.nlp.taxonomy import editing, load_taxonomy
-from otklik.nlp.taxonomy import service as taxonomy_service
 from otklik.queue import drain
 
 SYSTEM = Actor.system("tests")

@@ -20,11 +20,11 @@ from otklik.audit.actor import Actor
 from otklik.cases import service
 from otklik.cases.repository import CaseRepository
 from otklik.intake.reenrich import REROUTE_REASON, ReenrichSummary, reenrich_batch
+from otklik.language import taxonomy_service
 from otklik.models.account import Role
 from otklik.models.case import Case, CaseEvent, CaseStatus, RoutingRule
 from otklik.models.message import Message, MessageEnrichment
 from otklik.models.organization import OrganizationKind
-from otklik.nlp.taxonomy import service as taxonomy_service
 from otklik.organizations.repository import OrganizationRepository
 
 SYSTEM = Actor.system("tests")
@@ -234,7 +234,7 @@ def _maker(session: Session) -> Callable[..., Message]:
     """A message with its stored enrichment, like tests/cases/conftest.py's fixture."""
     from datetime import UTC, datetime, timedelta
 
-    from otklik.intake.schemas import IncomingMessage, Source
+    from otklik.channels.schemas import IncomingMessage, Source
     from otklik.intake.service import store_messages
 
     def build(text: str, *, topic: str, subtopic: str | None,

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from otklik.intake.schemas import MessageRead
+from otklik.channels.schemas import MessageRead
 from otklik.models.case import CaseStatus
 
 

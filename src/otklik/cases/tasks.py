@@ -49,11 +49,3 @@ def assign_problems_job(case_ids: list[int]) -> None:
         if assign_problems(session, case_ids):
             rollups_changed(session, "cases")  # problems' message counts in the rollup
 
-
-@dramatiq.actor(broker=broker, queue_name="cases", max_retries=5, time_limit=600_000)
-def retitle_problems_job() -> None:
-    """Re-title the problems still in play with the active rubricator (after activation)."""
-    from otklik.cases.problems import retitle_problems
-
-    with session_scope() as session:
-        retitle_problems(session)

@@ -673,7 +673,7 @@ class PipelineChange:
 def unapplied_change(session: Session) -> PipelineChange | None:
     """The newest activation of a rubricator version or a topic model when no
     re-enrichment run has started since (stored messages still carry the earlier results)."""
-    from otklik.intake.tasks import TOPIC_MODEL_FIELDS
+    from otklik.language.registry import TOPIC_MODEL_FIELDS
 
     rows = session.scalars(
         select(AuditEntry).where(AuditEntry.object_type.in_(("taxonomy_version", "model")),
@@ -691,7 +691,7 @@ def unapplied_change(session: Session) -> PipelineChange | None:
     details = change.details or {}
     if change.action == "model.activate":
         return PipelineChange(change.at, change.actor, "model", details.get("version"))
-    from otklik.nlp.taxonomy.service import version_label
+    from otklik.language.taxonomy_service import version_label
 
     version = (version_label(int(change.object_id)) if change.object_id
                else details.get("packaged"))

@@ -21,13 +21,13 @@ from otklik.accounts.schemas import UserCreate
 from otklik.audit.actor import Actor
 from otklik.cases import admin
 from otklik.cases.schemas import CalendarExceptionCreate, PolicyCreate, RuleCreate
+from otklik.channels import service as connectors_service
+from otklik.channels.connectors.registry import CONNECTORS
 from otklik.deps import OptionalActor, SessionDep, check_csrf
 from otklik.errors import InvalidInput
-from otklik.intake import connectors_service
-from otklik.intake.connectors.registry import CONNECTORS
+from otklik.language import registry
+from otklik.language.taxonomy_service import active_taxonomy
 from otklik.models.account import Role
-from otklik.nlp import registry
-from otklik.nlp.taxonomy.service import active_taxonomy
 from otklik.sla.policy import DEFAULT_POLICIES
 from otklik.web import workspace_queries as wq
 from otklik.web.admin_taxonomy import reenrich_context
