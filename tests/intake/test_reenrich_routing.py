@@ -17,15 +17,19 @@ from tests.conftest import BACKENDS, _load_reference, login, migrated_database
 from otklik.accounts.scope import Scope
 from otklik.accounts.service import actor_for
 from otklik.audit.actor import Actor
-from otklik.cases import service
+from otklik.cases import reclassify, service
+from otklik.cases.consumers import follow_reenrichment
+from otklik.cases.reclassify import REROUTE_REASON, CaseFollowSummary
 from otklik.cases.repository import CaseRepository
-from otklik.intake.reenrich import REROUTE_REASON, ReenrichSummary, reenrich_batch
+from otklik.events import MessagesReenriched
+from otklik.intake.reenrich import reenrich_batch
 from otklik.language import taxonomy_service
 from otklik.models.account import Role
 from otklik.models.case import Case, CaseEvent, CaseStatus, RoutingRule
 from otklik.models.message import Message, MessageEnrichment
 from otklik.models.organization import OrganizationKind
 from otklik.organizations.repository import OrganizationRepository
+from otklik.queue import pending_mark
 
 SYSTEM = Actor.system("tests")
 REENRICH = Actor.system("reenrich")
@@ -70,8 +74,17 @@ def _events(session: Session, case: Case, kind: str) -> list[CaseEvent]:
         CaseEvent.case_id == case.id, CaseEvent.kind == kind).order_by(CaseEvent.id)))
 
 
-def _run(session: Session, message: Message) -> ReenrichSummary:
-    summary = reenrich_batch(session, REENRICH, [message.id])
+def _run(session: Session, message: Message) -> CaseFollowSummary:
+    """Re-enrich the message, then run what its cases job does with what was announced
+    (in the test's transaction, which rolls back)."""
+    mark = pending_mark(session)
+    reenrich_batch(session, REENRICH, [message.id])
+    announced = [args[0] for job, args in session.info.get("otklik_pending_jobs", [])[mark:]
+                 if job.actor_name == follow_reenrichment.actor_name]
+    summary = CaseFollowSummary()  # nothing rewritten: nothing announced, nothing to follow
+    for payload in announced:
+        summary.add(reclassify.follow(session, REENRICH,
+                                      MessagesReenriched.model_validate(payload)))
     session.flush()
     return summary
 
@@ -137,7 +150,7 @@ def test_what_a_person_decided_keeps_its_executor(
     service.handback(session, worker, handed, "это не наша тема, дороги не наши")
     session.flush()
 
-    summary = ReenrichSummary()
+    summary = CaseFollowSummary()
     for message in (chosen_message, accepted_message, handed_message):
         summary.add(_run(session, message))
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from otklik.audit.actor import Actor
-from otklik.cases import builder
+from otklik.cases import builder, reclassify
 from otklik.cases.problems import queue_problem_assignment, retitle_problems
 from otklik.db.session import session_scope
-from otklik.events import MessagesEnriched, TaxonomyActivated, consumer
+from otklik.events import MessagesEnriched, MessagesReenriched, TaxonomyActivated, consumer
 
 
 @consumer(MessagesEnriched, queue_name="cases")
@@ -36,3 +36,11 @@ def retitle_problems_after_activation(event: TaxonomyActivated) -> None:
     """Re-title the problems still in play with the rubricator now in use; idempotent."""
     with session_scope() as session:
         retitle_problems(session)
+
+
+@consumer(MessagesReenriched, queue_name="cases")
+def follow_reenrichment(event: MessagesReenriched) -> None:
+    """Cases follow their re-enriched messages (topic, place, routing; newly relevant ones
+    get a case); idempotent per batch of a run (see :mod:`otklik.cases.reclassify`)."""
+    with session_scope() as session:
+        reclassify.follow_once(session, event)

@@ -142,8 +142,15 @@ def _enrich_from_db(since: str | None, until: str | None, region: str | None,
     import uuid
 
     from otklik.audit.actor import Actor
-    from otklik.intake.reenrich import ReenrichFilter, Stamp, queue_run, run_inline
-    from otklik.queue import inline_worker
+    from otklik.db.session import session_scope
+    from otklik.intake.reenrich import (
+        ReenrichFilter,
+        Stamp,
+        cases_followed,
+        queue_run,
+        run_inline,
+    )
+    from otklik.queue import drain, inline_worker, is_in_memory
 
     if dry_run and queue:
         raise _fail("--dry-run и --queue не сочетаются: пробный прогон идёт в этом процессе")
@@ -174,12 +181,17 @@ def _enrich_from_db(since: str | None, until: str | None, region: str | None,
                   + (" (пробный прогон, ничего не сохраняется)" if dry_run else ""))
         progress.update(task, total=total)
 
-    with inline_worker(), progress:  # case building and rollups run before the command ends
+    with inline_worker(), progress:  # cases and rollups follow before the command ends
         task = progress.add_task("переразметка", total=None)
         summary = run_inline(flt, actor, batch_size=batch_size, dry_run=dry_run, run_id=run_id,
                              started=started, progress=lambda n: progress.advance(task, n))
-    console.print(_summary_table(summary, dry_run))
-    _summary_notes(summary, dry_run, run_id)
+    cases: dict[str, Any] | None = None
+    if not dry_run and is_in_memory():
+        drain()  # what the cases did after each batch (their own jobs) is in by now
+        with session_scope() as session:
+            cases = cases_followed(session, run_id)
+    console.print(_summary_table(summary, cases, dry_run))
+    _summary_notes(summary, cases, dry_run, run_id)
 
 
 def _versions(stamp: Any) -> str:
@@ -187,7 +199,7 @@ def _versions(stamp: Any) -> str:
     return f"{model}, рубрикатор {stamp.taxonomy_version}"
 
 
-def _summary_table(summary: Any, dry_run: bool) -> Table:
+def _summary_table(summary: Any, cases: dict[str, Any] | None, dry_run: bool) -> Table:
     title = "Что изменилось бы (пробный прогон)" if dry_run else "Что изменилось"
     table = Table("", "сообщений", title=title, title_justify="left")
     for label, value in (
@@ -202,39 +214,50 @@ def _summary_table(summary: Any, dry_run: bool) -> Table:
         ("ошибка стадий (прежний результат оставлен)", summary.failed),
     ):
         table.add_row(label, str(value))
+    if cases is None:  # a dry run, or the cases follow in workers of the queue
+        return table
     table.add_section()
-    table.add_row("обращений обновлено (тема, место)", str(summary.cases_updated))
-    table.add_row("  направлены заново по правилам маршрутизации", str(len(summary.rerouted)))
-    table.add_row("  исполнитель оставлен: его выбрал человек", str(summary.reroute_kept_person))
-    table.add_row("  исполнитель оставлен: уже в работе", str(summary.reroute_kept_in_work))
-    table.add_row("  нет подходящего правила — проверить", str(len(summary.reroute_check)))
-    table.add_row("оставлено решение оператора", str(summary.cases_kept))
-    table.add_row("отправлено на создание обращений", str(len(summary.sent_to_cases)))
-    table.add_row("обращения сохранены, хотя сообщение больше не значимо",
-                  str(len(summary.kept_irrelevant_cases)))
+    for label, name in (
+        ("обращений обновлено (тема, место)", "cases_updated"),
+        ("  направлены заново по правилам маршрутизации", "rerouted_count"),
+        ("  исполнитель оставлен: его выбрал человек", "reroute_kept_person"),
+        ("  исполнитель оставлен: уже в работе", "reroute_kept_in_work"),
+        ("  нет подходящего правила — проверить", "reroute_check_count"),
+        ("оставлено решение оператора", "cases_kept"),
+        ("отправлено на создание обращений", "sent_to_cases_count"),
+        ("обращения сохранены, хотя сообщение больше не значимо", "kept_irrelevant"),
+    ):
+        table.add_row(label, str(cases.get(name, 0)))
     return table
 
 
-def _summary_notes(summary: Any, dry_run: bool, run_id: str) -> None:
+def _summary_notes(summary: Any, cases: dict[str, Any] | None, dry_run: bool, run_id: str
+                   ) -> None:
     from otklik.analytics.rollup import CASE_WINDOW
     from otklik.analytics.schemas import reporting_day
-    from otklik.config import get_settings
     from otklik.db.base import utcnow
     from otklik.db.session import session_scope
     from otklik.intake.repository import MessageRepository
 
-    kept = summary.kept_irrelevant_cases
+    if dry_run:
+        console.print("обращения следуют за переразметкой после записи: пробный прогон их не "
+                      "меняет и не считает")
+        return
+    if cases is None:
+        console.print("обращения следуют за переразметкой в обработчиках очереди; их итоги — в "
+                      f"журнале аудита: message.reenrich.cases, запуск {run_id}")
+        cases = {}
+    kept = cases.get("kept_irrelevant_cases") or []
     if kept:
         shown = ", ".join(map(str, kept[:20])) + (" …" if len(kept) > 20 else "")
         console.print(f"обращения, чьё сообщение больше не значимо (проверьте): {shown}")
-    if dry_run:
-        return
-    if summary.sent_to_cases and get_settings().broker_url == "inline":  # built by now
+    sent = cases.get("sent_to_cases") or []
+    if sent:
         with session_scope() as session:
-            built = len(MessageRepository(session).in_cases(summary.sent_to_cases))
-        console.print(f"сообщений, попавших в обращения: {built} из "
-                      f"{len(summary.sent_to_cases)}")
-    check = summary.reroute_check
+            built = len(MessageRepository(session).in_cases(sent))
+        shown = "" if cases.get("sent_to_cases_count", len(sent)) == len(sent) else " первых"
+        console.print(f"сообщений, попавших в обращения: {built} из{shown} {len(sent)}")
+    check = cases.get("reroute_check") or []
     if check:
         shown = ", ".join(map(str, check[:20])) + (" …" if len(check) > 20 else "")
         console.print("обращения с новой темой или местом, для которых нет правила "

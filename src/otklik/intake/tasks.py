@@ -148,7 +148,7 @@ def reenrich_messages(message_ids: list[int], run_id: str) -> None:
 
     actor = Actor.system("reenrich")
     with session_scope() as session:
-        summary = reenrich_batch(session, actor, message_ids)
+        summary = reenrich_batch(session, actor, message_ids, run_id=run_id)
         audit.record(session, actor, "message.reenrich.batch", "reenrich_run", run_id,
                      details=summary.as_dict())
 
