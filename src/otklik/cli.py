@@ -15,10 +15,10 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from otklik.config import Environment, Settings, get_settings
+from otklik.console import err, progress_bar
 from otklik.errors import OtklikError
 
 app = typer.Typer(help="Otklik: residents' messages in, answered cases out.",
@@ -31,17 +31,10 @@ app.add_typer(user_app, name="user")
 app.add_typer(territories_app, name="territories")
 
 console = Console()
-err = Console(stderr=True)
 
 #: Modules whose ``register(app)`` adds their commands.
 COMMAND_MODULES = ("otklik.language.cli", "otklik.intake.cli", "otklik.cases.cli",
                    "otklik.reports.cli")
-
-
-def progress_bar() -> Progress:
-    """The progress bar every long command shows."""
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=err, transient=False)
 
 
 def settings() -> Settings:

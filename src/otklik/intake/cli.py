@@ -37,7 +37,7 @@ def import_file(
     import os
 
     import otklik.intake.tasks  # noqa: F401  (declares the enrichment job)
-    from otklik.cli import progress_bar
+    from otklik.console import progress_bar
     from otklik.intake.importer import import_rows, parse_mapping, rows_of
     from otklik.queue import inline_worker
     from otklik.territories.service import resolve_region_code
