@@ -93,24 +93,25 @@ class CaseRouted(Event):
 
 
 class CaseAnswered(Event):
-    """An answer to a case was approved for publishing."""
+    """A case was answered (its answer approved, or a problem's answer covering it;
+    ``answer_id`` when the step names it)."""
 
     case_id: int
-    answer_id: int
+    answer_id: int | None = None
 
 
 class CaseClosed(Event):
-    """A case was closed."""
+    """A case was closed (``reason``: the step: close, merge, clarification_expired …)."""
 
     case_id: int
-    status: str
+    reason: str
 
 
 class CaseOverdue(Event):
-    """A case passed one of its deadlines (``deadline``: which one)."""
+    """A case passed its deadline and was escalated (``level``: 2 the curator, 3 the head)."""
 
     case_id: int
-    deadline: str
+    level: int
 
 
 E = TypeVar("E", bound=Event)
