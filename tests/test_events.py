@@ -58,6 +58,11 @@ def seam_test_failing_consumer(event: MessagesEnriched) -> None:
     raise RuntimeError("a consumer's bug")
 
 
+# Declaring subscribes them; they listen only during these tests (the fixture below).
+events.unsubscribe(MessagesEnriched, seam_test_consumer)
+events.unsubscribe(MessagesEnriched, seam_test_failing_consumer)
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
 def own_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
             ) -> Iterator[str]:

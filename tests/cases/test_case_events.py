@@ -31,6 +31,8 @@ def _listener(kind: type[Event]) -> Any:
 
 
 listeners = {kind: _listener(kind) for kind in CASE_EVENTS}
+for _kind, _job in listeners.items():  # declaring subscribes: they listen only in these tests
+    events.unsubscribe(_kind, _job)
 
 
 @pytest.fixture
