@@ -20,7 +20,6 @@ from tests.conftest import BACKENDS, jobs_database, migrated_database
 
 from otklik.audit.actor import Actor
 from otklik.cases import consumers as cases_consumers
-from otklik.cases import tasks as cases_tasks
 from otklik.intake import tasks as intake_tasks
 from otklik.intake.tasks import enrich_now, remember_stored
 from otklik.language import taxonomy_service
@@ -34,7 +33,7 @@ from otklik.queue import pending_mark
 SYSTEM = Actor.system("tests")
 # The cases queues exist before any worker starts (a queue declared after a worker stopped
 # is consumed by that stopped worker, and drain() then waits for it forever).
-assert cases_tasks.build_cases.queue_name == "cases"
+assert cases_consumers.build_cases_after_enrichment.queue_name == "cases"
 _ids = count(1)
 NOW = datetime.now(UTC)
 COPY = "Во дворе дома 3 по улице Садовой не вывозят мусор уже неделю, контейнеры переполнены"

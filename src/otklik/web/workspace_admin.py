@@ -2,8 +2,8 @@
 
 The taxonomy editor is web/admin_taxonomy.py; channel places are web/admin_channels.py.
 
-Each form goes through the service the API uses (cases.admin, intake.connectors_service,
-nlp.registry, accounts.service); errors show next to the form.
+Each form goes through the service the API uses (cases.admin, channels.service,
+language.registry, accounts.service); errors show next to the form.
 """
 
 from __future__ import annotations
@@ -217,7 +217,7 @@ def connectors_add(request: Request, actor: OptionalActor, session: SessionDep,
                    name: Annotated[str, Form(max_length=255)] = "",
                    region_code: Annotated[str, Form()] = "",
                    config: Annotated[str, Form(max_length=20000)] = "") -> Response:
-    """Add a connector through intake.connectors_service.add_connector."""
+    """Add a connector through channels.service.add_connector."""
     check_csrf(request, csrf)
     actor = require_actor(actor)
     with attempt(session) as errors:
