@@ -133,6 +133,28 @@ def test_a_case_in_triage_is_routed_once_a_rule_matches(
     assert _events(session, case, "reclassified")[-1].details["rerouted"]["from"] is None
 
 
+def test_the_cases_job_of_a_batch_runs_once_however_often_it_is_delivered(
+        session: Session, make_message: Callable[..., Message]) -> None:
+    housing_body, roads_body = _bodies(session)
+    _rule(session, housing_body, "housing")
+    _rule(session, roads_body, "roads")
+    message, case = _stale_case(session, make_message)
+    mark = pending_mark(session)
+    reenrich_batch(session, REENRICH, [message.id], run_id="once")
+    [payload] = [args[0] for job, args in session.info["otklik_pending_jobs"][mark:]
+                 if job.actor_name == follow_reenrichment.actor_name]
+    assert payload["changes"][str(message.id)]["before"]["topic"] == "housing"
+    event = MessagesReenriched.model_validate(payload)
+
+    first = reclassify.follow_once(session, event)
+    again = reclassify.follow_once(session, event)  # a redelivered job
+
+    assert first is not None and first.rerouted == [case.id] and again is None
+    assert case.executor_id == roads_body
+    assert len(_events(session, case, "reclassified")) == 1
+    assert len(_events(session, case, "route")) == 2  # the first routing, and this one
+
+
 def test_what_a_person_decided_keeps_its_executor(
         session: Session, make_message: Callable[..., Message]) -> None:
     housing_body, roads_body = _bodies(session)
