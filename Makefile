@@ -36,6 +36,8 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/python -m mypy src
+	$(BIN)/lint-imports
+	$(BIN)/python scripts/import_cycles.py
 
 clean:
 	rm -rf $(VENV) var test-artifacts .pytest_cache

@@ -79,7 +79,7 @@ def jobs_database(url: str, monkeypatch: pytest.MonkeyPatch,
     statements of ``empty`` (deletes, in order) run and everything is fresh again.
     """
     from otklik.analytics import tasks as analytics_tasks
-    from otklik.nlp.taxonomy import service as taxonomy_service
+    from otklik.language import taxonomy_service
     from otklik.queue import broker, drain
 
     def fresh() -> None:

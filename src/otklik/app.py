@@ -191,13 +191,13 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.cases.endpoints import router as cases
     from otklik.decisions.endpoints import router as decisions
     from otklik.intake.endpoints import router as intake
-    from otklik.intake.form import router as form
     from otklik.ops.endpoints import router as ops
     from otklik.organizations.endpoints import router as organizations
     from otklik.territories.endpoints import router as territories
     from otklik.web.admin_channels import router as admin_channels
     from otklik.web.admin_taxonomy import router as admin_taxonomy
     from otklik.web.analytics_views import router as analytics_web
+    from otklik.web.form import router as form
     from otklik.web.views import router as web
     from otklik.web.workspace import router as workspace
 

@@ -16,10 +16,10 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from otklik.config import Environment, Settings, get_settings
+from otklik.console import err, progress_bar
 from otklik.errors import OtklikError
 
 app = typer.Typer(help="Otklik: residents' messages in, answered cases out.",
@@ -32,17 +32,10 @@ app.add_typer(user_app, name="user")
 app.add_typer(territories_app, name="territories")
 
 console = Console()
-err = Console(stderr=True)
 
 #: Modules whose ``register(app)`` adds their commands.
-COMMAND_MODULES = ("otklik.nlp.cli", "otklik.intake.cli", "otklik.cases.cli",
+COMMAND_MODULES = ("otklik.language.cli", "otklik.intake.cli", "otklik.cases.cli",
                    "otklik.reports.cli")
-
-
-def progress_bar() -> Progress:
-    """The progress bar every long command shows."""
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=err, transient=False)
 
 
 def settings() -> Settings:
@@ -269,12 +262,12 @@ def _load_demo_messages(seed: int, total: int) -> None:
     """Store the generated stream (and Karelia's archive of the year before it) once and
     run the language stages over them."""
     from otklik.audit.actor import Actor
+    from otklik.channels.files import RowResult
     from otklik.db.session import session_scope
     from otklik.demo import loader, routing, simulation
     from otklik.demo.archive import archive_size, import_archive
     from otklik.demo.karelia import window_start
     from otklik.demo.stream import default_end, generate_stream
-    from otklik.intake.files import RowResult
     from otklik.intake.importer import import_rows
     from otklik.intake.tasks import enrich_pending
 

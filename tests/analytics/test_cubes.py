@@ -148,8 +148,8 @@ def test_the_dashboard_names_topics_by_the_rubricator_in_use(session: Session,
                                                               world: World) -> None:
     from otklik.analytics.service import dashboard
     from otklik.audit.actor import Actor
+    from otklik.language import taxonomy_service
     from otklik.nlp.taxonomy import editing
-    from otklik.nlp.taxonomy import service as taxonomy_service
 
     renamed = editing.rename(taxonomy_service.current_document(session), "roads",
                              "Дороги, мосты и тротуары")

@@ -30,10 +30,10 @@ from otklik.accounts.service import actor_for, create_user
 from otklik.audit.actor import Actor
 from otklik.cases import service
 from otklik.cases.service import case_from_message
+from otklik.channels.schemas import IncomingMessage, Source
 from otklik.config import get_settings
 from otklik.db.migrate import upgrade
 from otklik.db.session import make_engine, reset_engine_cache
-from otklik.intake.schemas import IncomingMessage, Source
 from otklik.intake.service import store_messages
 from otklik.models.account import Role, User
 from otklik.models.case import Case

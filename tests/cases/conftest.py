@@ -14,7 +14,7 @@ from otklik.accounts.scope import Scope
 from otklik.accounts.service import actor_for
 from otklik.audit.actor import Actor
 from otklik.cases.service import case_from_message
-from otklik.intake.schemas import IncomingMessage, Source
+from otklik.channels.schemas import IncomingMessage, Source
 from otklik.intake.service import store_messages
 from otklik.models.account import Role
 from otklik.models.case import Case

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from otklik.audit.actor import Actor
 from otklik.cases.problems import assign_problems, retitle_problems
 from otklik.cases.repository import CaseRepository
+from otklik.language import taxonomy_service
 from otklik.models.case import Case, Problem
 from otklik.nlp.taxonomy import editing, load_taxonomy
-from otklik.nlp.taxonomy import service as taxonomy_service
 from otklik.queue import pending_mark
 
 ADMIN = Actor.system("tests")
@@ -78,7 +78,7 @@ def test_activation_retitles_problems_in_play(session: Session,
     mark = pending_mark(session)
     _activate(session, name=NEW_NAME, lexicon="парапет 2")
     queued = session.info["otklik_pending_jobs"][mark:]
-    assert [actor.actor_name for actor, _ in queued] == ["retitle_problems_job"]
+    assert [actor.actor_name for actor, _ in queued] == ["retitle_problems_after_activation"]
     assert retitle_problems(session) == 2
     assert vague.title.startswith(NEW_NAME), vague.title
     assert parapet.title.startswith("Парапет"), parapet.title

@@ -10,8 +10,8 @@ from tests.intake.stubs.http_stub import StubResponse, StubServer, load_fixture
 
 from otklik.audit.actor import Actor
 from otklik.cases import answers, publishing
+from otklik.channels import service as connectors_service
 from otklik.db.base import utcnow
-from otklik.intake import connectors_service
 from otklik.models.case import Case, CaseStatus, Problem
 from otklik.models.message import Message
 

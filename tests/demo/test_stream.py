@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from otklik.channels.schemas import IncomingMessage
 from otklik.demo.stream import REGION_CODES, export_jsonl, generate_stream
 from otklik.demo.stream_stories import WATER_DAYS_BEFORE_END
-from otklik.intake.schemas import IncomingMessage
 
 END = datetime(2026, 11, 29, 2, tzinfo=UTC)  # late autumn: heating season, first frosts
 TOTAL = 6000

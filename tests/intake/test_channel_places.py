@@ -11,9 +11,9 @@ from tests.conftest import login
 
 from otklik.accounts.service import actor_for
 from otklik.audit.actor import Actor
+from otklik.channels.schemas import IncomingMessage, Source
 from otklik.errors import Forbidden, InvalidInput, NotFound
 from otklik.intake import channel_places
-from otklik.intake.schemas import IncomingMessage, Source
 from otklik.intake.service import store_messages
 from otklik.intake.tasks import enrich_now
 from otklik.models.account import Role

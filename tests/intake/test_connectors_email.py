@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from otklik.intake.connectors.base import AuthError, Reply
-from otklik.intake.connectors.email import EmailConnector, parse_email
-from otklik.intake.connectors.registry import get_connector
+from otklik.channels.connectors.base import AuthError, Reply
+from otklik.channels.connectors.email import EmailConnector, parse_email
+from otklik.channels.connectors.registry import get_connector
 
 from .stubs.clock import FakeClock
 from .stubs.http_stub import FIXTURES

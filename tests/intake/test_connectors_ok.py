@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from otklik.intake.connectors.base import AuthError, ForgedRequest, PermanentError, Reply
-from otklik.intake.connectors.ok import OKConnector, sign
-from otklik.intake.connectors.registry import get_connector
+from otklik.channels.connectors.base import AuthError, ForgedRequest, PermanentError, Reply
+from otklik.channels.connectors.ok import OKConnector, sign
+from otklik.channels.connectors.registry import get_connector
 
 from .stubs.clock import FakeClock
 from .stubs.http_stub import Recorded, StubResponse, StubServer, load_fixture

@@ -6,9 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from otklik.audit.actor import Actor
+from otklik.channels import service as connectors_service
 from otklik.db.session import session_scope
 from otklik.errors import Conflict, InvalidInput
-from otklik.intake import connectors_service
+from otklik.intake import receiving
 from otklik.models.message import Connector, Message
 
 from .stubs.clock import FakeClock
@@ -40,12 +41,12 @@ def test_run_saves_cursor_and_resumes(settings_env, stub: StubServer) -> None:  
     stub.script("/method/wall.get", StubResponse(load_fixture("vk", "wall_get_first.json")),
                 StubResponse(load_fixture("vk", "wall_get_second.json")))
     connector_id = _add("vk-run-1", stub, "good-token")
-    first = connectors_service.run_connector(connector_id, clock=FakeClock())
+    first = receiving.run_connector(connector_id, clock=FakeClock())
     assert first.stored > 0 and not first.errors
     with session_scope() as session:
         row = session.get(Connector, connector_id)
         assert row and row.cursor and row.status == "ok" and row.messages_total == first.stored
-    second = connectors_service.run_connector(connector_id, clock=FakeClock())
+    second = receiving.run_connector(connector_id, clock=FakeClock())
     assert second.duplicates == 0
     assert _messages(connector_id) == first.stored + second.stored
 
@@ -60,8 +61,8 @@ def test_a_failing_connector_does_not_stop_the_others(settings_env, stub: StubSe
     stub.script("/method/wall.get", *([by_token] * 10))
     bad = _add("vk-bad", stub, "revoked")
     good = _add("vk-good", stub, "fine")
-    results = {r.name: r for r in [connectors_service.run_connector(bad, clock=FakeClock()),
-                                   connectors_service.run_connector(good, clock=FakeClock())]}
+    results = {r.name: r for r in [receiving.run_connector(bad, clock=FakeClock()),
+                                   receiving.run_connector(good, clock=FakeClock())]}
     assert results["vk-bad"].errors
     assert results["vk-good"].fetched > 0 and not results["vk-good"].errors
     with session_scope() as session:

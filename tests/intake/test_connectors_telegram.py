@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from otklik.intake.connectors.base import AuthError, ForgedRequest, Reply
-from otklik.intake.connectors.registry import get_connector
-from otklik.intake.connectors.telegram import TelegramConnector
-from otklik.intake.connectors.telegram_export import (
+from otklik.channels.connectors.base import AuthError, ForgedRequest, Reply
+from otklik.channels.connectors.registry import get_connector
+from otklik.channels.connectors.telegram import TelegramConnector
+from otklik.channels.connectors.telegram_export import (
     TelegramExportConnector,
     read_telegram_export,
 )
-from otklik.intake.files import read_file
+from otklik.channels.files import read_file
 
 from .stubs.clock import FakeClock
 from .stubs.http_stub import FIXTURES, StubResponse, StubServer, load_fixture
@@ -177,7 +177,7 @@ def test_export_via_read_file_and_connector_resume(tmp_path: Path) -> None:
 
 
 def test_export_of_many_messages_in_small_chunks(tmp_path: Path, monkeypatch: Any) -> None:
-    import otklik.intake.connectors.telegram_export as module
+    import otklik.channels.connectors.telegram_export as module
 
     monkeypatch.setattr(module, "_CHUNK", 7)  # force values cut across buffer ends
     messages = [

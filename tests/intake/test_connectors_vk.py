@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from otklik.intake.connectors.base import AuthError, ForgedRequest, Reply
-from otklik.intake.connectors.registry import get_connector
-from otklik.intake.connectors.vk import VKConnector
-from otklik.intake.schemas import Source
+from otklik.channels.connectors.base import AuthError, ForgedRequest, Reply
+from otklik.channels.connectors.registry import get_connector
+from otklik.channels.connectors.vk import VKConnector
+from otklik.channels.schemas import Source
 
 from .stubs.clock import FakeClock
 from .stubs.http_stub import Recorded, StubResponse, StubServer, load_fixture

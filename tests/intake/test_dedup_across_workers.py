@@ -19,21 +19,21 @@ from sqlalchemy.orm import Session
 from tests.conftest import BACKENDS, jobs_database, migrated_database
 
 from otklik.audit.actor import Actor
-from otklik.cases import builder
-from otklik.cases import tasks as cases_tasks
+from otklik.cases import consumers as cases_consumers
 from otklik.intake import tasks as intake_tasks
 from otklik.intake.tasks import enrich_now, remember_stored
+from otklik.language import taxonomy_service
 from otklik.models.case import Case, CaseEvent, CaseMessage, Label
 from otklik.models.message import Message, MessageEnrichment
 from otklik.nlp.base import Doc
 from otklik.nlp.dedup import DedupStage, signature
 from otklik.nlp.pipeline import Pipeline
-from otklik.nlp.taxonomy import service as taxonomy_service
+from otklik.queue import pending_mark
 
 SYSTEM = Actor.system("tests")
 # The cases queues exist before any worker starts (a queue declared after a worker stopped
 # is consumed by that stopped worker, and drain() then waits for it forever).
-assert cases_tasks.build_cases.queue_name == "cases"
+assert cases_consumers.build_cases_after_enrichment.queue_name == "cases"
 _ids = count(1)
 NOW = datetime.now(UTC)
 COPY = "Во дворе дома 3 по улице Садовой не вывозят мусор уже неделю, контейнеры переполнены"
@@ -87,20 +87,31 @@ def _store(engine: Engine, *texts: str) -> list[int]:
     return ids
 
 
+#: message id -> what its enrichment batch announced to the cases job (its payload).
+_announced: dict[int, dict[str, Any]] = {}
+
+
 def _enrich(engine: Engine, ids: list[int], worker: Any = None,
             monkeypatch: pytest.MonkeyPatch | None = None) -> None:
     """One batch in its own transaction; ``worker`` is the pipeline of the process."""
     if worker is not None and monkeypatch is not None:
         monkeypatch.setattr(intake_tasks, "active_pipeline", lambda session: worker)
     with Session(engine) as session:
+        mark = pending_mark(session)
         enrich_now(session, ids)
+        for job, args in session.info.get("otklik_pending_jobs", [])[mark:]:
+            if job.actor_name == cases_consumers.build_cases_after_enrichment.actor_name:
+                _announced.update(dict.fromkeys(args[0]["message_ids"], args[0]))
         session.commit()
 
 
 def _build(engine: Engine, ids: list[int]) -> None:
-    with Session(engine) as session:
-        builder.build_cases(session, SYSTEM, ids)
-        session.commit()
+    """The cases job of these messages' enrichment batch, as the queue runs it (once more
+    when the test's queue is drained at the end: it is idempotent)."""
+    payloads = {id(p): p for p in map(_announced.get, ids) if p is not None}
+    assert payloads, f"messages {ids} were not announced as enriched"
+    for payload in payloads.values():
+        cases_consumers.build_cases_after_enrichment.fn(payload)
 
 
 def _duplicate_of(engine: Engine, message_id: int) -> int | None:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from otklik.audit.actor import Actor
 from otklik.cases.builder import build_cases
-from otklik.intake.schemas import IncomingMessage, Source
+from otklik.channels.schemas import IncomingMessage, Source
 from otklik.intake.service import store_messages
 from otklik.intake.tasks import enrich_now
 from otklik.models.case import CaseMessage

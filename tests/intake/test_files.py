@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from otklik.intake.files import (
+from otklik.channels.files import (
     RowResult,
     parse_datetime,
     read_csv,
@@ -18,7 +18,7 @@ from otklik.intake.files import (
     read_jsonl,
     read_xlsx,
 )
-from otklik.intake.schemas import IncomingMessage, Reach, Source
+from otklik.channels.schemas import IncomingMessage, Reach, Source
 
 TEXTS = [
     "Яма на перекрёстке Ленина и Мира, уже третья машина пробила колесо",

@@ -13,8 +13,9 @@ from tests.conftest import login
 from otklik.accounts.schemas import TokenCreate
 from otklik.accounts.service import actor_for, create_token
 from otklik.audit.actor import Actor
+from otklik.channels import service as connectors_service
 from otklik.db.session import session_scope
-from otklik.intake import connectors_service, form
+from otklik.intake import web_form
 from otklik.models.account import Role
 from otklik.models.message import IntakeEvent, Message
 
@@ -57,7 +58,7 @@ def test_batch_needs_the_intake_permission(session: Session, client) -> None:  #
 def test_messages_are_scoped(session: Session, client) -> None:  # type: ignore[no-untyped-def]
     from datetime import UTC, datetime
 
-    from otklik.intake.schemas import IncomingMessage, Source
+    from otklik.channels.schemas import IncomingMessage, Source
     from otklik.intake.service import store_messages
 
     when = datetime(2026, 11, 1, tzinfo=UTC)
@@ -151,7 +152,7 @@ def _form(client) -> dict[str, str]:  # type: ignore[no-untyped-def]
 
 def test_public_form_stores_once_honeypot_and_rate_limit(session: Session, client,
                                                          monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(form, "limiter", form.RateLimiter(limit=2, window=60))
+    monkeypatch.setattr(web_form, "limiter", web_form.RateLimiter(limit=2, window=60))
     fields = {**_form(client), "text": "Во дворе д. 3 по ул. Мира течёт труба", "region": "68"}
     assert "Спасибо" in client.post("/form", data=fields).text
     client.post("/form", data=fields)  # a double click: same nonce

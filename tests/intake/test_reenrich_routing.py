@@ -17,15 +17,19 @@ from tests.conftest import BACKENDS, _load_reference, login, migrated_database
 from otklik.accounts.scope import Scope
 from otklik.accounts.service import actor_for
 from otklik.audit.actor import Actor
-from otklik.cases import service
+from otklik.cases import reclassify, service
+from otklik.cases.consumers import follow_reenrichment
+from otklik.cases.reclassify import REROUTE_REASON, CaseFollowSummary
 from otklik.cases.repository import CaseRepository
-from otklik.intake.reenrich import REROUTE_REASON, ReenrichSummary, reenrich_batch
+from otklik.events import MessagesReenriched
+from otklik.intake.reenrich import reenrich_batch
+from otklik.language import taxonomy_service
 from otklik.models.account import Role
 from otklik.models.case import Case, CaseEvent, CaseStatus, RoutingRule
 from otklik.models.message import Message, MessageEnrichment
 from otklik.models.organization import OrganizationKind
-from otklik.nlp.taxonomy import service as taxonomy_service
 from otklik.organizations.repository import OrganizationRepository
+from otklik.queue import pending_mark
 
 SYSTEM = Actor.system("tests")
 REENRICH = Actor.system("reenrich")
@@ -70,8 +74,17 @@ def _events(session: Session, case: Case, kind: str) -> list[CaseEvent]:
         CaseEvent.case_id == case.id, CaseEvent.kind == kind).order_by(CaseEvent.id)))
 
 
-def _run(session: Session, message: Message) -> ReenrichSummary:
-    summary = reenrich_batch(session, REENRICH, [message.id])
+def _run(session: Session, message: Message) -> CaseFollowSummary:
+    """Re-enrich the message, then run what its cases job does with what was announced
+    (in the test's transaction, which rolls back)."""
+    mark = pending_mark(session)
+    reenrich_batch(session, REENRICH, [message.id])
+    announced = [args[0] for job, args in session.info.get("otklik_pending_jobs", [])[mark:]
+                 if job.actor_name == follow_reenrichment.actor_name]
+    summary = CaseFollowSummary()  # nothing rewritten: nothing announced, nothing to follow
+    for payload in announced:
+        summary.add(reclassify.follow(session, REENRICH,
+                                      MessagesReenriched.model_validate(payload)))
     session.flush()
     return summary
 
@@ -120,6 +133,28 @@ def test_a_case_in_triage_is_routed_once_a_rule_matches(
     assert _events(session, case, "reclassified")[-1].details["rerouted"]["from"] is None
 
 
+def test_the_cases_job_of_a_batch_runs_once_however_often_it_is_delivered(
+        session: Session, make_message: Callable[..., Message]) -> None:
+    housing_body, roads_body = _bodies(session)
+    _rule(session, housing_body, "housing")
+    _rule(session, roads_body, "roads")
+    message, case = _stale_case(session, make_message)
+    mark = pending_mark(session)
+    reenrich_batch(session, REENRICH, [message.id], run_id="once")
+    [payload] = [args[0] for job, args in session.info["otklik_pending_jobs"][mark:]
+                 if job.actor_name == follow_reenrichment.actor_name]
+    assert payload["changes"][str(message.id)]["before"]["topic"] == "housing"
+    event = MessagesReenriched.model_validate(payload)
+
+    first = reclassify.follow_once(session, event)
+    again = reclassify.follow_once(session, event)  # a redelivered job
+
+    assert first is not None and first.rerouted == [case.id] and again is None
+    assert case.executor_id == roads_body
+    assert len(_events(session, case, "reclassified")) == 1
+    assert len(_events(session, case, "route")) == 2  # the first routing, and this one
+
+
 def test_what_a_person_decided_keeps_its_executor(
         session: Session, make_message: Callable[..., Message]) -> None:
     housing_body, roads_body = _bodies(session)
@@ -137,7 +172,7 @@ def test_what_a_person_decided_keeps_its_executor(
     service.handback(session, worker, handed, "это не наша тема, дороги не наши")
     session.flush()
 
-    summary = ReenrichSummary()
+    summary = CaseFollowSummary()
     for message in (chosen_message, accepted_message, handed_message):
         summary.add(_run(session, message))
 
@@ -234,7 +269,7 @@ def _maker(session: Session) -> Callable[..., Message]:
     """A message with its stored enrichment, like tests/cases/conftest.py's fixture."""
     from datetime import UTC, datetime, timedelta
 
-    from otklik.intake.schemas import IncomingMessage, Source
+    from otklik.channels.schemas import IncomingMessage, Source
     from otklik.intake.service import store_messages
 
     def build(text: str, *, topic: str, subtopic: str | None,

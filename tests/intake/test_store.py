@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from otklik.channels.schemas import IncomingMessage, Source
 from otklik.intake.repository import MessageRepository
-from otklik.intake.schemas import IncomingMessage, Source
 from otklik.intake.service import store_messages
 from otklik.models.message import MAX_TEXT_LENGTH, Message
 from otklik.queue import broker

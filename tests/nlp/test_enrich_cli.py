@@ -11,10 +11,13 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from otklik.nlp import cli as nlp_cli
+import otklik.nlp
+from otklik.intake import cli as intake_cli
+from otklik.intake import enrich_cli
+from otklik.language import cli as nlp_cli
 
 SCHEMA = json.loads(
-    (Path(nlp_cli.__file__).with_name("enrich_schema.json")).read_text(encoding="utf-8")
+    (Path(otklik.nlp.__file__).with_name("enrich_schema.json")).read_text(encoding="utf-8")
 )
 runner = CliRunner()
 
@@ -41,6 +44,7 @@ MESSAGES = [
 def app() -> typer.Typer:
     root = typer.Typer()
     nlp_cli.register(root)
+    intake_cli.register(root)
     return root
 
 
@@ -110,7 +114,7 @@ def test_enrich_csv_without_model(app: typer.Typer, tmp_path: Path) -> None:
 
 
 def test_region_forms_resolve_to_one_code() -> None:
-    assert {nlp_cli.resolve_region(v) for v in ("Тамбовская область", "Тамбовская", "68")} == {
+    assert {enrich_cli.resolve_region(v) for v in ("Тамбовская область", "Тамбовская", "68")} == {
         "68"}
 
 

@@ -15,10 +15,10 @@ from typer.testing import CliRunner
 
 from otklik.audit.actor import Actor
 from otklik.errors import Forbidden, InvalidInput, NotFound
+from otklik.language import taxonomy_service
 from otklik.models.account import Role
 from otklik.models.audit import AuditEntry
 from otklik.nlp.taxonomy import editing, load_taxonomy
-from otklik.nlp.taxonomy import service as taxonomy_service
 
 ADMIN = Actor.system("tests")
 FOUNTAIN_TEXT = ("Здравствуйте! Фонтан в парке Победы не работает уже месяц, чаша фонтана "

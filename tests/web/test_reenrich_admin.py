@@ -20,12 +20,12 @@ from otklik.audit.actor import Actor
 from otklik.cases import service
 from otklik.cases.repository import CaseRepository
 from otklik.intake.tasks import reenrich_messages
+from otklik.language import taxonomy_service
 from otklik.models.account import Role
 from otklik.models.audit import AuditEntry
 from otklik.models.case import Case, ModelVersion
 from otklik.models.message import Message
 from otklik.nlp.taxonomy import editing
-from otklik.nlp.taxonomy import service as taxonomy_service
 
 SYSTEM = Actor.system("tests")
 NOTICE = "Сохранённые сообщения размечены прежней версией"

@@ -18,8 +18,8 @@ from otklik.cases import actions, answers, service
 from otklik.cases.repository import CaseRepository
 from otklik.cases.schemas import CaseAction
 from otklik.cases.service import case_from_message
+from otklik.channels.schemas import IncomingMessage, Source
 from otklik.db.base import utcnow
-from otklik.intake.schemas import IncomingMessage, Source
 from otklik.intake.service import store_messages
 from otklik.models.account import Role, User
 from otklik.models.case import Case, CaseStatus, Label, Problem, Publication, RoutingRule
@@ -438,8 +438,8 @@ def test_english_switch(session: Session, client: Any, make_case: Callable[..., 
 def test_pages_name_topics_by_the_rubricator_in_use(session: Session, client: Any,
                                                     make_case: Callable[..., Case],
                                                     people: dict[str, Actor]) -> None:
+    from otklik.language import taxonomy_service
     from otklik.nlp.taxonomy import editing
-    from otklik.nlp.taxonomy import service as taxonomy_service
 
     case = make_case()
     renamed = editing.rename(taxonomy_service.current_document(session), "roads.bridges",

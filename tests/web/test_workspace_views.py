@@ -260,8 +260,8 @@ def test_answer_context_is_public(session: Session, make_case: Callable[..., Cas
     assert context["case_number"] == case.id and context["executor"] == org.name
     assert context["topic"] == "Дороги"
     assert context["address"] == "ул. Лаврова" and case.status == CaseStatus.triage
+    from otklik.language import taxonomy_service
     from otklik.nlp.taxonomy import editing
-    from otklik.nlp.taxonomy import service as taxonomy_service
 
     renamed = editing.rename(taxonomy_service.current_document(session), "roads",
                              "Дороги и мосты")

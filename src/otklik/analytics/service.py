@@ -44,7 +44,7 @@ from otklik.analytics.schemas import (
 from otklik.audit.actor import Actor
 from otklik.db.base import utcnow
 from otklik.errors import InvalidInput, NotFound
-from otklik.nlp.taxonomy.service import active_taxonomy
+from otklik.language.taxonomy_service import active_taxonomy
 from otklik.territories.repository import TerritoryRepository
 
 Level = Literal["federal", "okrug", "region", "municipality"]

@@ -145,8 +145,8 @@ def answer_context(case: Case, organization: Organization | None) -> dict[str, A
     and address (the answer editor fills templates from it)."""
     from sqlalchemy.orm import object_session
 
+    from otklik.language.taxonomy_service import active_taxonomy
     from otklik.nlp.taxonomy import load_taxonomy
-    from otklik.nlp.taxonomy.service import active_taxonomy
 
     session = object_session(case)
     # the rubricator in use (the packaged one for a case that belongs to no session)

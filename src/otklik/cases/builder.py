@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -40,6 +40,46 @@ def build_cases(session: Session, actor: Actor, message_ids: Sequence[int]) -> l
         if case is not None:
             touched.append(case.id)
     return touched
+
+
+def originals_without_case(session: Session, message_ids: Sequence[int]
+                           ) -> dict[int, list[int]]:
+    """The stored originals of these messages (the messages they are near-copies of) that
+    are not in a case yet: original id -> its copies among these messages."""
+    repo = CaseRepository(session)
+    copies: dict[int, list[int]] = {}
+    for message_id, row in sorted(repo.enrichments(message_ids).items()):
+        if row.duplicate_of_id is not None:
+            copies.setdefault(row.duplicate_of_id, []).append(message_id)
+    built = repo.message_ids_with_case(list(copies))
+    return {original: ids for original, ids in copies.items() if original not in built}
+
+
+def originals_seen_late(session: Session, actor: Actor, late: Mapping[int, Sequence[int]]
+                        ) -> list[int]:
+    """Originals enriched after copies of them (another worker was faster; intake has made
+    the copies name the original): the cases stay one per text.
+
+    An original not yet in a case joins the open case of one of its copies (a copy joins its
+    original's open case: the same case, whichever came first); when none of them has a case
+    yet, its own case is built now, so that copies whose cases are still queued join it
+    instead of opening a second one. Returns the cases built. Idempotent: an original
+    already in a case is left.
+    """
+    repo = CaseRepository(session)
+    built: list[int] = []
+    for original_id, newer in late.items():
+        message = session.get(Message, original_id)
+        if message is None or message.deleted_at is not None \
+                or repo.case_of_message(message.id) is not None:
+            continue
+        copies_case = next((case for case in map(repo.case_of_message, newer)
+                            if case is not None and case.status in OPEN_STATUSES), None)
+        if copies_case is not None:
+            service.attach_message(session, actor, copies_case, message, "copy")
+        else:
+            built.extend(build_cases(session, actor, [message.id]))
+    return built
 
 
 def _place(session: Session, actor: Actor, message: Message,

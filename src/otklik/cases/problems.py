@@ -4,7 +4,7 @@ The clusterer keeps an index in memory per process; before each run it checks th
 problems against it and rebuilds it when another worker changed them, so several workers
 stay consistent. An operator's manual placement is pinned and never undone automatically.
 
-Titles follow the active rubricator (:func:`otklik.nlp.taxonomy.service.active_taxonomy`):
+Titles follow the active rubricator (:func:`otklik.language.taxonomy_service.active_taxonomy`):
 each run hands the index the version in use, and every problem's stored state names the
 version its title was written with. A problem whose title follows another version is
 re-titled at the next run (or at once by :func:`retitle_problems`, queued when a version
@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from otklik.cases.repository import CaseRepository
 from otklik.db.base import utcnow
+from otklik.language.taxonomy_service import active_taxonomy
 from otklik.models.case import Case, Problem
-from otklik.nlp.taxonomy.service import active_taxonomy
 from otklik.nlp.taxonomy.taxonomy import Taxonomy
 from otklik.problems.clustering import CaseFeatures, ProblemIndex, ProblemState
 from otklik.territories.repository import TerritoryRepository

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
 from otklik.cases.repository import CaseRepository
+from otklik.channels import service as connectors_service
+from otklik.channels.connectors.base import ConnectorError, Reply
+from otklik.channels.repository import ConnectorRepository
 from otklik.db.base import utcnow
 from otklik.errors import NotFound
-from otklik.intake import connectors_service
-from otklik.intake.connectors.base import ConnectorError, Reply
-from otklik.intake.repository import ConnectorRepository
 from otklik.models.case import Answer, Publication
 from otklik.models.message import Message
 

@@ -16,8 +16,8 @@ from otklik.cases.schemas import (
     ExtensionRead,
 )
 from otklik.cases.service import get_case
+from otklik.channels.schemas import MessageRead
 from otklik.db.base import utcnow
-from otklik.intake.schemas import MessageRead
 
 
 def case_detail(session: Session, actor: Actor, case_id: int) -> CaseDetail:

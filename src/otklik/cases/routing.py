@@ -51,7 +51,7 @@ def suggest(session: Session, case: Case) -> Suggestion:
 
 def learned_suggestion(session: Session, case: Case) -> dict[str, Any]:
     """The active executor model's answer for the case text, with its confidence."""
-    from otklik.nlp.registry import active_model
+    from otklik.language.registry import active_model
 
     model = active_model(session, "executor")
     if model is None:

@@ -15,7 +15,7 @@ from otklik.bounds import (
     RefId,
     check_calendar_day,
 )
-from otklik.intake.schemas import MessageRead
+from otklik.channels.schemas import MessageRead
 from otklik.models.case import CaseStatus
 
 

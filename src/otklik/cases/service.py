@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from otklik import events
 from otklik.analytics.tasks import rollups_changed
 from otklik.audit import service as audit
 from otklik.audit.actor import Actor
@@ -20,6 +21,7 @@ from otklik.cases.repository import CaseRepository
 from otklik.cases.workflow import REJECT_REASONS, check
 from otklik.db.base import utcnow
 from otklik.errors import Conflict, Forbidden, InvalidInput, NotFound
+from otklik.events import CaseAnswered, CaseClosed, CaseOverdue, CaseRouted
 from otklik.models.account import User
 from otklik.models.case import Case, CaseEvent, CaseStatus, Extension, Label, Problem
 from otklik.models.message import Message, MessageEnrichment
@@ -87,6 +89,23 @@ def record_event(session: Session, actor: Actor, case: Case, kind: str,
     audit.record(session, actor, f"case.{kind}", "case", case.id, region_code=case.region_code,
                  details=safe)
     rollups_changed(session, "cases")  # the analytics rollups refresh after the commit
+    _announce(session, case, kind, previous, safe)
+
+
+def _announce(session: Session, case: Case, kind: str, previous: CaseStatus | None,
+              details: dict[str, Any]) -> None:
+    """The steps other domains subscribe to, announced after the commit (otklik.events)."""
+    if kind == "route" and isinstance(details.get("executor_id"), int):
+        events.announce(session, CaseRouted(case_id=case.id, executor_id=details["executor_id"],
+                                            reason=details.get("reason")))
+    if case.status != previous and case.status == CaseStatus.answered:
+        answer = details.get("answer")
+        events.announce(session, CaseAnswered(
+            case_id=case.id, answer_id=answer if isinstance(answer, int) else None))
+    if case.status != previous and case.status == CaseStatus.closed:
+        events.announce(session, CaseClosed(case_id=case.id, reason=kind))
+    if kind == "escalate" and details.get("to") in ("curator", "head"):
+        events.announce(session, CaseOverdue(case_id=case.id, level=int(details["level"])))
 
 
 # -- making cases from messages ------------------------------------------------------------------

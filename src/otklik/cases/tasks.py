@@ -1,4 +1,5 @@
-"""Background jobs of cases. Jobs take ids, reload, and are idempotent."""
+"""Background jobs of cases. Jobs take ids, reload, and are idempotent. (What cases do on
+other domains' events is :mod:`otklik.cases.consumers`.)"""
 
 from __future__ import annotations
 
@@ -6,20 +7,9 @@ import dramatiq
 
 from otklik.analytics.tasks import rollups_changed
 from otklik.audit.actor import Actor
-from otklik.cases import builder, publishing, service
+from otklik.cases import publishing, service
 from otklik.db.session import session_scope
 from otklik.queue import broker
-
-
-@dramatiq.actor(broker=broker, queue_name="cases", max_retries=5, time_limit=600_000)
-def build_cases(message_ids: list[int]) -> None:
-    """Make or update cases for enriched messages."""
-    with session_scope() as session:
-        touched = builder.build_cases(session, Actor.system("intake"), message_ids)
-        if touched:
-            from otklik.cases.problems import queue_problem_assignment
-
-            queue_problem_assignment(session, touched)
 
 
 @dramatiq.actor(broker=broker, queue_name="publish", max_retries=8, min_backoff=5_000,
@@ -49,11 +39,3 @@ def assign_problems_job(case_ids: list[int]) -> None:
         if assign_problems(session, case_ids):
             rollups_changed(session, "cases")  # problems' message counts in the rollup
 
-
-@dramatiq.actor(broker=broker, queue_name="cases", max_retries=5, time_limit=600_000)
-def retitle_problems_job() -> None:
-    """Re-title the problems still in play with the active rubricator (after activation)."""
-    from otklik.cases.problems import retitle_problems
-
-    with session_scope() as session:
-        retitle_problems(session)

@@ -29,11 +29,11 @@ from otklik.decisions.schemas import (
     Effect,
 )
 from otklik.errors import Forbidden, InvalidInput, NotFound
+from otklik.language.taxonomy_service import active_taxonomy
 from otklik.models.account import Role
 from otklik.models.case import Problem
 from otklik.models.decision import Decision, DecisionLink
 from otklik.models.territory import Territory
-from otklik.nlp.taxonomy.service import active_taxonomy
 
 #: Days compared on each side of the decision date by default.
 DEFAULT_WINDOW = 30

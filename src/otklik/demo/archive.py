@@ -18,6 +18,7 @@ import random
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
+from otklik.channels.schemas import IncomingMessage
 from otklik.demo import karelia
 from otklik.demo.stream import (
     REGION_CODES,
@@ -28,7 +29,6 @@ from otklik.demo.stream import (
 )
 from otklik.demo.stream_compose import Draft
 from otklik.demo.stream_sources import IdAssigner
-from otklik.intake.schemas import IncomingMessage
 
 #: Archive messages per message of the live stream (20,000 → 62,000: the pipeline takes about
 #: two in three for messages on a subject, so Karelia's year then holds a little over 40,000).
@@ -162,7 +162,7 @@ def import_archive(seed: int, total: int, end: datetime,
                    progress: Callable[[int], None] | None = None) -> int:
     """Store the archive through the ordinary import (enrichment left to the caller, as for
     the live stream); returns how many messages were stored."""
-    from otklik.intake.files import RowResult
+    from otklik.channels.files import RowResult
     from otklik.intake.importer import import_rows
 
     rows = (RowResult(n, m) for n, m in enumerate(generate_archive(seed, end, total), 1))

@@ -1,6 +1,6 @@
 """The demo's generated stream of residents' messages (about 20,000 over 90 days).
 
-``generate_stream`` yields :class:`~otklik.intake.schemas.IncomingMessage` objects in
+``generate_stream`` yields :class:`~otklik.channels.schemas.IncomingMessage` objects in
 ``created_at`` order for five demo regions (OKTMO codes 86 Karelia, 68 Tambov, 85 Kalmykia,
 36 Samara, 07 Stavropol), from VK, Odnoklassniki, Telegram, e-mail and a web form, with the
 stories of DESIGN.md woven in. The output depends only on ``(seed, days, end, total)``.
@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from otklik.channels.schemas import IncomingMessage
 from otklik.demo.stream_compose import NOISE_RATE, Composer, Content, Draft, make_context
 from otklik.demo.stream_sources import DEMO_META_KEY, email_address, finalize
 from otklik.demo.stream_vocab import (
@@ -33,7 +34,6 @@ from otklik.demo.stream_vocab import (
     patronymic,
     translit,
 )
-from otklik.intake.schemas import IncomingMessage
 
 __all__ = ["DEMO_META_KEY", "REGION_CODES", "default_end", "export_jsonl", "generate_stream"]
 

@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 
+from otklik.channels.schemas import Attachment, IncomingMessage, Reach, Source
 from otklik.demo.stream_compose import Draft, taxonomy_of
 from otklik.demo.stream_vocab import stable_int, translit
-from otklik.intake.schemas import Attachment, IncomingMessage, Reach, Source
 
 DEMO_META_KEY = "_demo"  # raw["_demo"]: demo-only ground truth, never read by the pipeline
 

@@ -1,4 +1,5 @@
-"""Intake commands: ``otklik import``, ``otklik connectors list|add|run``, ``otklik worker``."""
+"""Intake commands: ``otklik import``, ``otklik enrich``, ``otklik connectors list|add|run``,
+``otklik worker``."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def import_file(
     import os
 
     import otklik.intake.tasks  # noqa: F401  (declares the enrichment job)
-    from otklik.cli import progress_bar
+    from otklik.console import progress_bar
     from otklik.intake.importer import import_rows, parse_mapping, rows_of
     from otklik.queue import inline_worker
     from otklik.territories.service import resolve_region_code
@@ -65,8 +66,8 @@ def import_file(
 def connectors_list() -> None:
     """Configured connectors with their state (secrets never shown)."""
     from otklik.audit.actor import Actor
+    from otklik.channels import service as connectors_service
     from otklik.db.session import session_scope
-    from otklik.intake import connectors_service
 
     with session_scope() as session:
         rows = connectors_service.list_connectors(session, Actor.system("cli"))
@@ -89,9 +90,9 @@ def connectors_add(
 ) -> None:
     """Configure a connector."""
     from otklik.audit.actor import Actor
+    from otklik.channels import service as connectors_service
     from otklik.db.session import session_scope
     from otklik.errors import InvalidInput
-    from otklik.intake import connectors_service
     from otklik.territories.service import resolve_region_code
 
     text = Path(config[1:]).read_text(encoding="utf-8") if config.startswith("@") else config
@@ -114,11 +115,11 @@ def connectors_run(
 ) -> None:
     """Fetch from connectors now (each from its saved cursor)."""
     import otklik.intake.tasks  # noqa: F401
-    from otklik.intake import connectors_service
+    from otklik.intake import receiving
     from otklik.queue import inline_worker
 
     with inline_worker():
-        results = connectors_service.run_connectors(name)
+        results = receiving.run_connectors(name)
     table = Table("connector", "fetched", "stored", "duplicates", "errors")
     for result in results:
         table.add_row(result.name, str(result.fetched), str(result.stored),
@@ -201,6 +202,9 @@ def worker(
 
 def register(app: typer.Typer) -> None:
     """Add intake's commands to the root CLI."""
+    from otklik.intake.enrich_cli import enrich_command
+
+    app.command("enrich")(enrich_command)
     app.command("import")(import_file)
     app.command("worker")(worker)
     app.add_typer(connectors_app, name="connectors")

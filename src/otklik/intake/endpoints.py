@@ -10,11 +10,8 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field, ValidationError
 
 from otklik.bounds import DbInt, RefId
-from otklik.deps import CurrentActor, SessionDep, client_ip
-from otklik.errors import InvalidInput, NotFound
-from otklik.intake import channel_places, connectors_service
-from otklik.intake.repository import MessageRepository
-from otklik.intake.schemas import (
+from otklik.channels import service as connectors_service
+from otklik.channels.schemas import (
     BatchResult,
     ConnectorCreate,
     ConnectorRead,
@@ -23,6 +20,10 @@ from otklik.intake.schemas import (
     MessageRead,
     SubmittedMessage,
 )
+from otklik.deps import CurrentActor, SessionDep, client_ip
+from otklik.errors import InvalidInput, NotFound
+from otklik.intake import channel_places, receiving
+from otklik.intake.repository import MessageRepository
 from otklik.intake.service import store_messages
 from otklik.models.message import Connector
 
@@ -94,7 +95,7 @@ def get_message(message_id: DbInt, actor: CurrentActor, session: SessionDep) -> 
 async def push(connector_id: RefId, request: Request) -> PlainTextResponse:
     """Receiver for platform pushes (VK Callback API, Telegram and OK webhooks); secret-checked."""
     body = await request.body()
-    result = connectors_service.receive_push(connector_id, body, dict(request.headers),
+    result = receiving.receive_push(connector_id, body, dict(request.headers),
                                              client_ip(request), dict(request.query_params))
     return PlainTextResponse(result.response_text)
 

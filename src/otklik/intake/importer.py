@@ -8,11 +8,11 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from otklik.channels.files import RowResult, read_file
+from otklik.channels.schemas import IncomingMessage
 from otklik.db.session import get_sessionmaker, session_scope
 from otklik.errors import InvalidInput
-from otklik.intake.files import RowResult, read_file
 from otklik.intake.repository import MessageRepository
-from otklik.intake.schemas import IncomingMessage
 from otklik.intake.service import StoreSummary, store_messages
 
 BATCH = 2000

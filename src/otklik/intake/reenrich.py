@@ -10,28 +10,12 @@ What a run changes, batch by batch (each batch one unit of work):
   memory could otherwise call an old message a copy of a newer one. A kept or new
   ``duplicate_of_id`` that names the message itself or a message stored after it is dropped.
   If the stages fail on a message, its stored enrichment stays as it was.
-* a case whose *primary* message changed — its topic and subtopic, and its place
-  (municipality, settlement, street, house) follow the new enrichment, each group only when
-  no person decided it: no operator's correction (a ``Label`` of that field on the case or on
-  the message) and the case still holding what the machine gave it before (the previous
-  enrichment's values). The change is written to the case's history (``reclassified``). The
-  region, urgency (deadlines were counted from it), kind, deadlines and status are never
-  touched here.
-* such a case whose topic or place changed is routed again by the routing rules
-  (:func:`otklik.cases.service.route`, reason ``reclassified``) when no person has decided
-  where it goes: it is new, in triage or routed but not yet accepted, and its history has no
-  routing step of a person (routed by an operator, handed back, triaged, assigned or accepted
-  by someone). A case in triage that a rule now matches is routed as on first routing
-  (deadlines, interim answer); a routed one moves to the new rule's executor (its deadlines
-  stay, as when an operator re-routes). Without a matching rule, or when the rule's executor
-  cannot take the case, the executor is kept and the case is listed for an operator to
-  check. The outcome is in the ``reclassified`` event (``rerouted`` or ``routing``).
-* a message that becomes relevant and has no case is sent to case building (like a newly
-  enriched one, :func:`otklik.cases.tasks.build_cases`), with the comments under it in the
-  same batch; a message that stops being relevant keeps its case (someone may be working on
-  it): the case's history says so and the run's summary lists it.
-* the analytics rollups: the rewritten rows carry a new ``enriched_at``, so the next refresh
-  rebuilds the reporting days of those messages; changed cases move ``updated_at``.
+* the rewritten messages of the batch are announced once it commits
+  (:class:`otklik.events.MessagesReenriched`, with each message's answer before and after):
+  the cases follow in their own job (:mod:`otklik.cases.reclassify`: topic and place where
+  no person decided, routing again, cases for newly relevant messages; its audit entries,
+  ``message.reenrich.cases``, are counted with the run's), and the analytics rollups
+  rebuild the reporting days of those messages (their rows carry a new ``enriched_at``).
 
 The run's start and end (filters, model and rubricator versions, counts) go to the audit
 log (``message.reenrich``). Services never commit: the CLI and the job do.
@@ -47,16 +31,17 @@ from typing import Any
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from otklik import events
 from otklik.accounts.scope import Scope
 from otklik.analytics.schemas import day_start_utc, reporting_day
-from otklik.analytics.tasks import rollups_changed
 from otklik.audit import service as audit
 from otklik.audit.actor import Actor
 from otklik.db.base import utcnow
 from otklik.errors import Forbidden, InvalidInput
+from otklik.events import EnrichmentChange, MessagesReenriched
 from otklik.intake.repository import MessageRepository
 from otklik.models.audit import AuditEntry
-from otklik.models.case import OPEN_STATUSES, Case, CaseEvent, CaseMessage, CaseStatus, Label
+from otklik.models.case import OPEN_STATUSES, Case, CaseMessage
 from otklik.models.message import Message, MessageEnrichment
 from otklik.queue import enqueue_after_commit
 
@@ -66,19 +51,11 @@ COMPARED = ("relevant", "kind", "language", "topic", "subtopic", "topic_confiden
             "street", "house", "dedup_key", "duplicate_of_id", "model_version")
 #: Columns that say which pipeline decided, not what it decided.
 STAMPS = ("model_version",)
-#: Case fields that follow the primary message's enrichment, in groups decided together.
+#: Columns counted as a change of topic, and of place.
 TOPIC_FIELDS = ("topic", "subtopic")
 PLACE_FIELDS = ("municipality_id", "settlement_id", "street", "house")
-#: Case ids listed by name in the summary and the audit entry (the counts are complete).
-LISTED = 200
-#: The routing reason of a case re-routed because its topic or place changed.
-REROUTE_REASON = "reclassified"
-#: Routing reasons that mean the machine chose the executor (a routing rule).
-MACHINE_ROUTING = ("rule", REROUTE_REASON)
-#: Statuses in which the executor has not yet taken the case: it may still be re-routed.
-REROUTABLE = frozenset({CaseStatus.new, CaseStatus.triage, CaseStatus.routed})
-#: History steps that show a person took part in where the case goes.
-ROUTING_STEPS = ("route", "handback", "triage", "assign", "accept")
+#: The audit action of what the cases did after one batch (:mod:`otklik.cases.reclassify`).
+CASES_FOLLOWED = "message.reenrich.cases"
 
 
 @dataclass(frozen=True)
@@ -122,49 +99,20 @@ class ReenrichSummary:
     became_relevant: int = 0
     stopped_relevant: int = 0
     territory_changed: int = 0
-    cases_updated: int = 0
-    #: Updated cases that have an executor and kept it (a person decided, the executor took
-    #: the case, the case is done, or no rule says where it goes now).
-    routed_cases_updated: int = 0
-    #: Updated cases routed again by the rules (see the module docstring).
-    rerouted: list[int] = field(default_factory=list)
-    #: Updated cases not re-routed because a person decided where they go.
-    reroute_kept_person: int = 0
-    #: Updated cases not re-routed because the executor has taken them into work.
-    reroute_kept_in_work: int = 0
-    #: Cases kept at an executor that no rule names for the new topic or place (or whose
-    #: rule names an organization that cannot take them): an operator should look.
-    reroute_check: list[int] = field(default_factory=list)
-    #: Cases where the new enrichment differed but a person's decision was kept.
-    cases_kept: int = 0
-    #: Newly relevant messages (and their comments) sent to case building.
-    sent_to_cases: list[int] = field(default_factory=list)
-    #: Cases kept although their message is no longer relevant.
-    kept_irrelevant_cases: list[int] = field(default_factory=list)
     oldest_day: date | None = None
 
     def add(self, other: ReenrichSummary) -> None:
         """Fold a batch's summary into the run's."""
         for name in ("seen", "rewritten", "restamped", "failed", "topic_changed", "became_relevant",
-                     "stopped_relevant", "territory_changed", "cases_updated",
-                     "routed_cases_updated", "cases_kept", "reroute_kept_person",
-                     "reroute_kept_in_work"):
+                     "stopped_relevant", "territory_changed"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        for name in ("sent_to_cases", "kept_irrelevant_cases", "rerouted", "reroute_check"):
-            getattr(self, name).extend(getattr(other, name))
         if other.oldest_day is not None and (self.oldest_day is None
                                              or other.oldest_day < self.oldest_day):
             self.oldest_day = other.oldest_day
 
     def as_dict(self) -> dict[str, Any]:
-        """The counts as JSON (the audit entry): long id lists are cut to :data:`LISTED`."""
+        """The counts as JSON (the audit entry)."""
         out = asdict(self)
-        out["sent_to_cases"] = len(self.sent_to_cases)
-        out["kept_irrelevant_cases"] = self.kept_irrelevant_cases[:LISTED]
-        out["kept_irrelevant"] = len(self.kept_irrelevant_cases)
-        for name in ("rerouted", "reroute_check"):
-            out[name] = getattr(self, name)[:LISTED]
-            out[f"{name}_count"] = len(getattr(self, name))
         out["oldest_day"] = self.oldest_day.isoformat() if self.oldest_day else None
         return out
 
@@ -256,42 +204,12 @@ def _restamped(prior: dict[str, Any], values: dict[str, Any]) -> bool:
             or prior["taxonomy_version"] != values["result"].get("taxonomy_version"))
 
 
-def _cases_of(session: Session, message_ids: Sequence[int]) -> dict[int, tuple[Case, bool]]:
-    """message id -> (its case, whether it is the case's primary message)."""
-    rows = session.execute(
-        select(CaseMessage.message_id, CaseMessage.is_primary, Case)
-        .join(Case, Case.id == CaseMessage.case_id)
-        .where(CaseMessage.message_id.in_(list(message_ids))))
-    return {message_id: (case, bool(primary)) for message_id, primary, case in rows}
-
-
-def _corrected(session: Session, case_ids: Sequence[int], message_ids: Sequence[int]
-               ) -> set[tuple[str, int, str]]:
-    """("case" | "message", id, field) of every operator's correction of these."""
-    conditions = []
-    if case_ids:
-        conditions.append(Label.case_id.in_(list(case_ids)))
-    if message_ids:
-        conditions.append(Label.message_id.in_(list(message_ids)))
-    if not conditions:
-        return set()
-    rows = session.execute(select(Label.case_id, Label.message_id, Label.field)
-                           .where(or_(*conditions)))
-    out: set[tuple[str, int, str]] = set()
-    for case_id, message_id, name in rows:
-        if case_id is not None:
-            out.add(("case", case_id, name))
-        if message_id is not None:
-            out.add(("message", message_id, name))
-    return out
-
-
-def reenrich_batch(session: Session, actor: Actor, message_ids: Sequence[int]
-                   ) -> ReenrichSummary:
-    """Re-enrich these messages with the active pipeline and apply what changed (see the
-    module docstring); idempotent: what equals the stored result is not written."""
-    from otklik.cases.service import record_event, route
-    from otklik.cases.tasks import build_cases
+def reenrich_batch(session: Session, actor: Actor, message_ids: Sequence[int], *,
+                   run_id: str = "") -> ReenrichSummary:
+    """Re-enrich these messages with the active pipeline and store what changed (see the
+    module docstring); idempotent: what equals the stored result is not written. The
+    rewritten messages are announced after the commit (:class:`otklik.events.
+    MessagesReenriched`): the cases follow in their own job."""
     from otklik.intake.tasks import decide, store
 
     summary = ReenrichSummary()
@@ -300,10 +218,7 @@ def reenrich_batch(session: Session, actor: Actor, message_ids: Sequence[int]
         return summary
     ids = [m.id for m in messages]
     before = {i: _snapshot(row) for i, row in MessageRepository(session).enrichments(ids).items()}
-    cases = _cases_of(session, ids)
-    corrections = _corrected(session, sorted({c.id for c, _ in cases.values()}), ids)
-    newly: list[int] = []
-    changed_cases: dict[int, dict[str, Any]] = {}
+    changes: dict[int, EnrichmentChange] = {}
     for message, values in decide(session, messages):
         summary.seen += 1
         prior = before.get(message.id)
@@ -332,124 +247,13 @@ def reenrich_batch(session: Session, actor: Actor, message_ids: Sequence[int]
         elif was_relevant and not values["relevant"]:
             summary.stopped_relevant += 1
         store(session, message, values)
-        in_case = cases.get(message.id)
-        if in_case is None:
-            if values["relevant"] and not was_relevant:
-                newly.append(message.id)
-            continue
-        case, primary = in_case
-        changes = changed_cases.setdefault(case.id, {"case": case, "details": {}})
-        if was_relevant and not values["relevant"]:
-            summary.kept_irrelevant_cases.append(case.id)
-            changes["details"]["no_longer_relevant"] = message.id
-        if primary and prior is not None and case.merged_into_id is None:
-            _follow(case, message, prior, values, corrections, changes["details"], summary)
-    moved = [c["case"].id for c in changed_cases.values() if "changes" in c["details"]]
-    decided = _routed_by_person(session, moved)
-    for change in changed_cases.values():
-        details = change["details"]
-        if not details:
-            continue
-        case = change["case"]
-        target = None
-        if "changes" in details:
-            case.updated_at = utcnow()
-            summary.cases_updated += 1
-            target = _reroute_target(session, case, case.id in decided, details, summary)
-        record_event(session, actor, case, "reclassified", None, **details)
-        if target is not None:
-            route(session, actor, case, target, reason=REROUTE_REASON)
-    comments = [m.id for m in messages
-                if m.parent_id in set(newly) and m.id not in cases and m.id not in newly]
-    summary.sent_to_cases = newly + comments
-    if summary.sent_to_cases:
-        enqueue_after_commit(session, build_cases, list(summary.sent_to_cases))
-    if summary.rewritten:
-        rollups_changed(session, "messages")
+        changes[message.id] = EnrichmentChange(
+            before=None if prior is None else {f: prior[f] for f in COMPARED},
+            after={f: values[f] for f in COMPARED})
+    if changes:
+        events.announce(session, MessagesReenriched(run_id=run_id, actor=actor.label,
+                                                    seen=ids, changes=changes))
     return summary
-
-
-def _follow(case: Case, message: Message, prior: dict[str, Any], values: dict[str, Any],
-            corrections: set[tuple[str, int, str]], details: dict[str, Any],
-            summary: ReenrichSummary) -> None:
-    """Move the case's machine-given fields to the new enrichment where no person decided."""
-    groups: list[tuple[str, ...]] = [TOPIC_FIELDS]
-    if values["region_code"] == case.region_code:  # another region: a person must look
-        groups.append(PLACE_FIELDS)
-    for group in groups:
-        if all(prior[f] == values[f] for f in group):
-            continue
-        corrected = any(("case", case.id, f) in corrections
-                        or ("message", message.id, f) in corrections for f in group)
-        untouched = all(getattr(case, f) == prior[f] for f in group)
-        if corrected or not untouched:
-            summary.cases_kept += 1
-            details.setdefault("kept", []).extend(group)
-            continue
-        for name in group:
-            if getattr(case, name) != values[name]:
-                details.setdefault("changes", {})[name] = [getattr(case, name), values[name]]
-                setattr(case, name, values[name])
-    if details.get("changes") or details.get("kept"):
-        details["message_id"] = message.id
-
-
-# -- routing again -------------------------------------------------------------------------------
-
-
-def _routed_by_person(session: Session, case_ids: Sequence[int]) -> set[int]:
-    """The cases whose history shows a person deciding where they go (see
-    :data:`ROUTING_STEPS`); routing by a rule or by re-enrichment is the machine's."""
-    if not case_ids:
-        return set()
-    rows = session.execute(
-        select(CaseEvent.case_id, CaseEvent.kind, CaseEvent.actor_id, CaseEvent.details)
-        .where(CaseEvent.case_id.in_(list(case_ids)), CaseEvent.kind.in_(ROUTING_STEPS)))
-    return {case_id for case_id, kind, actor_id, details in rows
-            if actor_id is not None or kind in ("handback", "accept")
-            or (kind == "route" and (details or {}).get("reason") not in MACHINE_ROUTING)}
-
-
-def _reroute_target(session: Session, case: Case, decided_by_person: bool,
-                    details: dict[str, Any], summary: ReenrichSummary) -> int | None:
-    """The executor to route a reclassified case to now, or None to leave it where it is;
-    the outcome goes to the event's ``details`` and the run's summary."""
-    from otklik.cases import routing
-    from otklik.cases.service import check_routable
-
-    current = case.executor_id
-    if case.status not in REROUTABLE or decided_by_person:
-        if case.status not in REROUTABLE and case.status in OPEN_STATUSES:
-            summary.reroute_kept_in_work += 1
-            details["routing"] = "kept_in_work"
-        elif case.status in REROUTABLE:
-            summary.reroute_kept_person += 1
-            details["routing"] = "kept_person"
-        if current is not None:
-            summary.routed_cases_updated += 1
-        return None
-    suggestion = routing.suggest(session, case)
-    # The suggestion shown on the card follows; the clock's keys stay.
-    case.routing = {**(case.routing or {}), **suggestion.as_dict()}
-    target = suggestion.executor_id if suggestion.from_rule else None
-    if target is None or target == current:
-        if current is not None and target is None:
-            summary.routed_cases_updated += 1
-            summary.reroute_check.append(case.id)
-            details["routing"] = "no_rule"
-        return None
-    try:
-        check_routable(session, case, target)
-    except InvalidInput as exc:  # a rule naming the wrong organization: a person must look
-        if current is not None:
-            summary.routed_cases_updated += 1
-        summary.reroute_check.append(case.id)
-        details["routing"] = "rule_invalid"
-        details["routing_error"] = exc.message
-        return None
-    summary.rerouted.append(case.id)
-    details["rerouted"] = {"from": current, "to": target, "rule_id": suggestion.rule_id}
-    return target
 
 
 # -- a whole run ---------------------------------------------------------------------------------
@@ -496,7 +300,8 @@ def run_inline(flt: ReenrichFilter, actor: Actor, *, batch_size: int = 256,
             try:
                 with session_scope() as session:
                     ids = selected_ids(session, flt, stamp, after, size)
-                    part = reenrich_batch(session, actor, ids) if ids else ReenrichSummary()
+                    part = (reenrich_batch(session, actor, ids, run_id=run_id) if ids
+                            else ReenrichSummary())
                     if dry_run:
                         session.rollback()  # nothing stored, no job sent
                 break
@@ -562,6 +367,8 @@ WINDOWS = (7, 30, 90)
 #: Audit actions that start a run, and those that report what it did.
 RUN_STARTS = ("message.reenrich.queued", "message.reenrich.start")
 RUN_REPORTS = ("message.reenrich.batch", "message.reenrich")
+#: What the cases did after the batches (counted with the run's reports, not as batches).
+CASE_REPORTS = (CASES_FOLLOWED,)
 #: Counts a run's status shows, summed over its batches.
 STATUS_COUNTS = ("seen", "rewritten", "failed", "topic_changed", "territory_changed",
                  "cases_updated", "cases_kept", "rerouted_count", "reroute_check_count")
@@ -644,20 +451,36 @@ def recent_runs(session: Session, scope: Scope, limit: int = 5) -> list[RunStatu
         return []
     reports = session.execute(select(run.object_id, run.action, run.details).where(
         run.object_type == "reenrich_run", run.object_id.in_(list(out)),
-        run.action.in_(RUN_REPORTS)))
+        run.action.in_(RUN_REPORTS + CASE_REPORTS)))
     for run_id, action, details in reports:
         status = out[str(run_id)]
         for name in STATUS_COUNTS:
             status.counts[name] += int((details or {}).get(name) or 0)
         if action == "message.reenrich":
             status.finished = True
-        else:
+        elif action in RUN_REPORTS:
             status.batches_done += 1
     for status in out.values():
         if status.batches is not None:
             status.batches_done = min(status.batches_done, status.batches)
             status.finished = status.batches_done >= status.batches
     return list(out.values())
+
+
+def cases_followed(session: Session, run_id: str) -> dict[str, Any]:
+    """What the cases did after a run's batches so far (their ``message.reenrich.cases``
+    entries summed): counts, and the case ids an operator should look at."""
+    out: dict[str, Any] = {}
+    rows = session.scalars(select(AuditEntry.details).where(
+        AuditEntry.object_type == "reenrich_run", AuditEntry.object_id == run_id,
+        AuditEntry.action.in_(CASE_REPORTS)).order_by(AuditEntry.id))
+    for details in rows:
+        for name, value in (details or {}).items():
+            if isinstance(value, list):
+                out.setdefault(name, []).extend(value)
+            elif isinstance(value, int) and not isinstance(value, bool):
+                out[name] = out.get(name, 0) + value
+    return out
 
 
 @dataclass(frozen=True)
@@ -673,7 +496,7 @@ class PipelineChange:
 def unapplied_change(session: Session) -> PipelineChange | None:
     """The newest activation of a rubricator version or a topic model when no
     re-enrichment run has started since (stored messages still carry the earlier results)."""
-    from otklik.intake.tasks import TOPIC_MODEL_FIELDS
+    from otklik.language.registry import TOPIC_MODEL_FIELDS
 
     rows = session.scalars(
         select(AuditEntry).where(AuditEntry.object_type.in_(("taxonomy_version", "model")),
@@ -691,7 +514,7 @@ def unapplied_change(session: Session) -> PipelineChange | None:
     details = change.details or {}
     if change.action == "model.activate":
         return PipelineChange(change.at, change.actor, "model", details.get("version"))
-    from otklik.nlp.taxonomy.service import version_label
+    from otklik.language.taxonomy_service import version_label
 
     version = (version_label(int(change.object_id)) if change.object_id
                else details.get("packaged"))

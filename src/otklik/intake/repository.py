@@ -1,4 +1,4 @@
-"""Every query of messages, connectors and intake events."""
+"""Every query of messages and the places of channels."""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ from sqlalchemy import Table, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
+from otklik.models.case import CaseMessage
 from otklik.models.message import (
     ChannelPlace,
-    Connector,
-    IntakeEvent,
     Message,
     MessageEnrichment,
     MessageRevision,
@@ -158,6 +157,12 @@ class MessageRepository:
             select(Message).where(Message.id.in_(list(ids))).order_by(Message.id)
         ).all()
 
+    def in_cases(self, message_ids: Sequence[int]) -> set[int]:
+        """Which of these messages are in a case."""
+        return set(self.session.scalars(
+            select(CaseMessage.message_id).where(CaseMessage.message_id.in_(list(message_ids)))
+        ))
+
     def pending_ids(self, limit: int) -> list[int]:
         """Messages still waiting for enrichment, oldest first."""
         return list(self.session.scalars(
@@ -215,45 +220,6 @@ class MessageRepository:
     def bulk_insert_plain(self, rows: Sequence[dict[str, Any]]) -> None:
         """A plain batched INSERT (the benchmark's floor; not used by the product)."""
         self.session.execute(insert(Message), list(rows))
-
-
-class ConnectorRepository:
-    """Configured connectors and intake events."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def get(self, connector_id: int) -> Connector | None:
-        """A connector by id."""
-        return self.session.get(Connector, connector_id)
-
-    def by_name(self, name: str) -> Connector | None:
-        """A connector by its unique name."""
-        return self.session.scalar(select(Connector).where(Connector.name == name))
-
-    def in_scope(self, scope: Scope) -> Sequence[Connector]:
-        """Connectors in the scope (those without a region only for the federal scope)."""
-        query = select(Connector).order_by(Connector.name)
-        if not scope.all_regions:
-            query = query.where(scope.region_filter(Connector.region_code))
-        return self.session.scalars(query).all()
-
-    def add(self, connector: Connector) -> Connector:
-        """Insert and get an id."""
-        self.session.add(connector)
-        self.session.flush()
-        return connector
-
-    def add_event(self, event: IntakeEvent) -> None:
-        """Record a refusal or failure."""
-        self.session.add(event)
-
-    def events(self, connector_id: int | None = None, limit: int = 50) -> Sequence[IntakeEvent]:
-        """Recent events, newest first."""
-        query = select(IntakeEvent).order_by(IntakeEvent.id.desc()).limit(limit)
-        if connector_id is not None:
-            query = query.where(IntakeEvent.connector_id == connector_id)
-        return self.session.scalars(query).all()
 
 
 class ChannelPlaceRepository:

@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from otklik.channels.connectors.normalize import clean_text, escape_surrogates
+from otklik.channels.schemas import IncomingMessage
 from otklik.config import get_settings
 from otklik.db.base import utcnow
-from otklik.intake.connectors.normalize import clean_text, escape_surrogates
 from otklik.intake.repository import MessageRepository
-from otklik.intake.schemas import IncomingMessage
 from otklik.models.message import MAX_TEXT_LENGTH, Message, MessageRevision
 
 #: How many messages one enrichment job takes.

@@ -16,13 +16,15 @@ import dramatiq
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from otklik.analytics.tasks import rollups_changed
+from otklik import events
 from otklik.db.base import utcnow
 from otklik.db.session import session_scope
+from otklik.events import MessagesEnriched
 from otklik.intake.channel_places import places_for
 from otklik.intake.direct_sources import relevance_from_source
 from otklik.intake.place_context import place_from_channel, place_from_thread
 from otklik.intake.repository import MessageRepository
+from otklik.language.registry import TOPIC_MODEL_FIELDS, active_row
 from otklik.models.case import ModelVersion
 from otklik.models.message import Message, MessageEnrichment
 from otklik.models.territory import Territory
@@ -33,23 +35,19 @@ from otklik.territories.repository import TerritoryRepository
 log = logging.getLogger(__name__)
 
 
-#: Label fields whose active model in the registry classifies topics (the first one wins).
-TOPIC_MODEL_FIELDS = ("topic", "subtopic")
 _lock = threading.Lock()
 
 
 def active_pipeline(session: Session) -> Any:
     """The language pipeline: the active rubricator and, when one is active in the model
-    registry, the active topic model (see :func:`otklik.nlp.taxonomy.service.pipeline_for`)."""
-    from otklik.nlp.taxonomy.service import pipeline_for
+    registry, the active topic model (see :func:`otklik.language.taxonomy_service.pipeline_for`)."""
+    from otklik.language.taxonomy_service import pipeline_for
 
     return pipeline_for(session, model=active_topic_model(session))
 
 
 def active_topic_model(session: Session) -> ModelVersion | None:
     """The registry's active model that classifies topics (``topic``, else ``subtopic``)."""
-    from otklik.nlp.registry import active_row
-
     try:
         return active_row(session, *TOPIC_MODEL_FIELDS)
     except SQLAlchemyError:
@@ -134,13 +132,10 @@ def pipeline_versions(pipeline: Any) -> tuple[str | None, str]:
 
 @dramatiq.actor(broker=broker, queue_name="enrich", max_retries=5, time_limit=600_000)
 def enrich_messages(message_ids: list[int]) -> None:
-    """Run the language stages over these messages and store what they decided."""
-    from otklik.cases.tasks import build_cases
-    from otklik.queue import enqueue_after_commit
-
+    """Run the language stages over these messages and store what they decided; the batch
+    is announced (:class:`otklik.events.MessagesEnriched`) once it commits."""
     with session_scope() as session:
-        if enrich_now(session, message_ids):
-            enqueue_after_commit(session, build_cases, list(message_ids))
+        enrich_now(session, message_ids)
 
 
 @dramatiq.actor(broker=broker, queue_name="enrich", max_retries=5, time_limit=600_000)
@@ -153,13 +148,17 @@ def reenrich_messages(message_ids: list[int], run_id: str) -> None:
 
     actor = Actor.system("reenrich")
     with session_scope() as session:
-        summary = reenrich_batch(session, actor, message_ids)
+        summary = reenrich_batch(session, actor, message_ids, run_id=run_id)
         audit.record(session, actor, "message.reenrich.batch", "reenrich_run", run_id,
                      details=summary.as_dict())
 
 
-def enrich_now(session: Session, message_ids: Sequence[int], *, force: bool = False) -> int:
-    """Enrich messages in this unit of work; already enriched ones are skipped unless forced."""
+def enrich_now(session: Session, message_ids: Sequence[int], *, force: bool = False,
+               live: bool = True) -> int:
+    """Enrich messages in this unit of work; already enriched ones are skipped unless forced.
+
+    What was enriched is announced after the commit (:class:`otklik.events.MessagesEnriched`,
+    ``live`` as given: False for a bulk load whose caller builds its own cases)."""
     messages = [
         m for m in MessageRepository(session).by_ids(message_ids)
         if force or m.enrich_status != "done"
@@ -177,7 +176,9 @@ def enrich_now(session: Session, message_ids: Sequence[int], *, force: bool = Fa
             late.append((message, newer))
     if late:
         _originals_seen_late(session, late)
-    rollups_changed(session, "messages")  # the analytics rollups refresh after the commit
+    events.announce(session, MessagesEnriched(
+        message_ids=[m.id for m in messages], live=live,
+        originals_seen_late={m.id: newer for m, newer in late}))
     return len(messages)
 
 
@@ -192,41 +193,14 @@ def _newer_copies(message: Message, values: dict[str, Any]) -> list[int]:
 def _originals_seen_late(session: Session, late: Sequence[tuple[Message, list[int]]]
                          ) -> None:
     """Originals enriched after copies of them (another worker was faster): the copies
-    now name the original, and the cases stay one per text.
-
-    A copy already linked to an even earlier message keeps that link. An original not yet
-    in a case joins the open case of one of its copies (a copy joins its original's open
-    case: the same case, whichever came first); when none of them has a case yet, its own
-    case is built now, in this transaction, so that copies whose cases are still queued
-    join it instead of opening a second one.
-    """
-    from otklik.audit.actor import Actor
-    from otklik.cases import builder
-    from otklik.cases import service as cases
-    from otklik.cases.problems import queue_problem_assignment
-    from otklik.cases.repository import CaseRepository
-    from otklik.models.case import OPEN_STATUSES
-
+    now name the original. A copy already linked to an even earlier message keeps that
+    link. (The cases follow: see :func:`otklik.cases.builder.originals_seen_late`.)"""
     repo = MessageRepository(session)
     for message, newer in late:
         for row in repo.enrichments(newer).values():
             if row.duplicate_of_id is None or row.duplicate_of_id > message.id:
                 row.duplicate_of_id = message.id
                 row.result = {**(row.result or {}), "duplicate_of": str(message.id)}
-    actor = Actor.system("intake")
-    case_repo = CaseRepository(session)
-    built: list[int] = []
-    for message, newer in late:
-        if message.deleted_at is not None or case_repo.case_of_message(message.id) is not None:
-            continue
-        copies_case = next((case for case in map(case_repo.case_of_message, newer)
-                            if case is not None and case.status in OPEN_STATUSES), None)
-        if copies_case is not None:
-            cases.attach_message(session, actor, copies_case, message, "copy")
-        else:
-            built.extend(builder.build_cases(session, actor, [message.id]))
-    if built:
-        queue_problem_assignment(session, built)
 
 
 def decide(session: Session, messages: Sequence[Message]
@@ -278,14 +252,15 @@ def _process_one(pipeline: Any, record: dict[str, Any]) -> dict[str, Any] | None
 
 
 def enrich_pending(progress: Callable[[int], None] | None = None, batch: int = 500) -> int:
-    """Enrich every pending message now, batch by batch, each batch committed."""
+    """Enrich every pending message now, batch by batch, each batch committed (a bulk load:
+    announced as not ``live``, its caller builds the cases it wants)."""
     done = 0
     while True:
         with session_scope() as session:
             ids = MessageRepository(session).pending_ids(batch)
             if not ids:
                 return done
-            enrich_now(session, ids)
+            enrich_now(session, ids, live=False)
         done += len(ids)
         if progress:
             progress(len(ids))

@@ -93,7 +93,7 @@ class Pipeline:
         """Build every available stage; ``model_dir`` adds a trained model, ``region``
         (a 2-digit OKTMO region code) is the hint for messages that carry none,
         ``taxonomy`` replaces the packaged rubricator (an admin's active version, see
-        :func:`otklik.nlp.taxonomy.service.pipeline_for`)."""
+        :func:`otklik.language.taxonomy_service.pipeline_for`)."""
         from otklik.nlp.training import load_model
 
         taxonomy = taxonomy or load_taxonomy()

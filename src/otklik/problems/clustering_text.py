@@ -3,7 +3,7 @@
 Split out of :mod:`otklik.problems.clustering`, which re-exports the public names.
 
 Titles read the rubricator they are given (the active version, see
-:func:`otklik.nlp.taxonomy.service.active_taxonomy`); without one, the packaged taxonomy.
+:func:`otklik.language.taxonomy_service.active_taxonomy`); without one, the packaged taxonomy.
 What a title needs of a rubricator (names, lexicon words) is cached per taxonomy object,
 so a newly activated version is read afresh and an old one is forgotten with it.
 """

@@ -1,7 +1,7 @@
 """Admin page: the rubricator (taxonomy) editor with its versions.
 
 Every edit (rename, default urgency, lexicon, a new subtopic) saves the next version of the
-document through :mod:`otklik.nlp.taxonomy.service`, activated right away unless the admin
+document through :mod:`otklik.language.taxonomy_service`, activated right away unless the admin
 unticks it; the versions table restores any earlier one. Anyone who reads cases sees the
 rubricator in use; only admins see the edit forms and the versions and may change anything.
 CSRF on every form.
@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 from otklik.audit.actor import Actor
 from otklik.deps import OptionalActor, SessionDep, check_csrf
 from otklik.intake import reenrich
+from otklik.language import taxonomy_service
 from otklik.nlp.taxonomy import URGENCY_LEVELS, editing, load_taxonomy
-from otklik.nlp.taxonomy import service as taxonomy_service
 from otklik.web import workspace_queries as wq
 from otklik.web.i18n import translate
 from otklik.web.rendering import locale_of, render

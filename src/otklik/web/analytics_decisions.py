@@ -24,8 +24,8 @@ from otklik.decisions import service
 from otklik.decisions.schemas import DecisionCreate, DecisionRead, DecisionUpdate
 from otklik.deps import OptionalActor, SessionDep, check_csrf
 from otklik.errors import Forbidden, InvalidInput, OtklikError
+from otklik.language.taxonomy_service import active_taxonomy
 from otklik.models.case import Problem
-from otklik.nlp.taxonomy.service import active_taxonomy
 from otklik.web.rendering import render
 from otklik.web.workspace_common import flash, require_actor, take_flashes, user_context
 

@@ -29,11 +29,11 @@ from otklik.analytics.schemas import (
 )
 from otklik.audit.actor import Actor
 from otklik.bounds import MAX_INT32
+from otklik.channels.schemas import Source
 from otklik.decisions import service as decisions
 from otklik.deps import OptionalActor, SessionDep
 from otklik.errors import InvalidInput
-from otklik.intake.schemas import Source
-from otklik.nlp.taxonomy.service import active_taxonomy
+from otklik.language.taxonomy_service import active_taxonomy
 from otklik.web.rendering import render
 from otklik.web.workspace_common import require_actor, user_context
 

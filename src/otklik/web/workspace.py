@@ -25,13 +25,13 @@ from otklik.cases.answers import answer_context
 from otklik.cases.queries import case_detail
 from otklik.cases.schemas import CaseAction
 from otklik.cases.workflow import REJECT_REASONS
+from otklik.channels.schemas import Source
 from otklik.db.base import utcnow
 from otklik.deps import OptionalActor, SessionDep, check_csrf
 from otklik.errors import Forbidden, InvalidInput
-from otklik.intake.schemas import Source
+from otklik.language.taxonomy_service import active_taxonomy
 from otklik.models.case import OPEN_STATUSES, CaseStatus
 from otklik.nlp.relevance import KINDS
-from otklik.nlp.taxonomy.service import active_taxonomy
 from otklik.web import workspace_queries as wq
 from otklik.web.rendering import locale_of, render
 from otklik.web.workspace_common import (

@@ -2,8 +2,8 @@
 
 The taxonomy editor is web/admin_taxonomy.py; channel places are web/admin_channels.py.
 
-Each form goes through the service the API uses (cases.admin, intake.connectors_service,
-nlp.registry, accounts.service); errors show next to the form.
+Each form goes through the service the API uses (cases.admin, channels.service,
+language.registry, accounts.service); errors show next to the form.
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ from otklik.audit.actor import Actor
 from otklik.bounds import RefId
 from otklik.cases import admin
 from otklik.cases.schemas import CalendarExceptionCreate, PolicyCreate, RuleCreate
+from otklik.channels import service as connectors_service
+from otklik.channels.connectors.registry import CONNECTORS
 from otklik.deps import OptionalActor, SessionDep, check_csrf
 from otklik.errors import InvalidInput
-from otklik.intake import connectors_service
-from otklik.intake.connectors.registry import CONNECTORS
+from otklik.language import registry
+from otklik.language.taxonomy_service import active_taxonomy
 from otklik.models.account import Role
-from otklik.nlp import registry
-from otklik.nlp.taxonomy.service import active_taxonomy
 from otklik.sla.policy import DEFAULT_POLICIES
 from otklik.web import workspace_queries as wq
 from otklik.web.admin_taxonomy import reenrich_context
@@ -232,7 +232,7 @@ def connectors_add(request: Request, actor: OptionalActor, session: SessionDep,
                    name: Annotated[str, Form(max_length=255)] = "",
                    region_code: Annotated[str, Form()] = "",
                    config: Annotated[str, Form(max_length=20000)] = "") -> Response:
-    """Add a connector through intake.connectors_service.add_connector."""
+    """Add a connector through channels.service.add_connector."""
     check_csrf(request, csrf)
     actor = require_actor(actor)
     with attempt(session) as errors:

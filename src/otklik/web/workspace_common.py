@@ -24,7 +24,7 @@ from otklik import queue
 from otklik.accounts.repository import AccountRepository
 from otklik.audit.actor import Actor
 from otklik.errors import NotAuthenticated, OtklikError
-from otklik.nlp.taxonomy.service import active_taxonomy
+from otklik.language.taxonomy_service import active_taxonomy
 from otklik.web import workspace_queries as wq
 from otklik.web.i18n import translate
 from otklik.web.rendering import locale_of, templates

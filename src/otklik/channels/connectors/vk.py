@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from otklik.intake.connectors.base import (
+from otklik.channels.connectors.base import (
     AuthError,
     ConnectorConfig,
     ConnectorError,
@@ -40,9 +40,9 @@ from otklik.intake.connectors.base import (
     TransientError,
     secret_value,
 )
-from otklik.intake.connectors.http import HttpConnector
-from otklik.intake.connectors.normalize import clean_text, from_unix, limit_text, unescape
-from otklik.intake.schemas import Attachment, IncomingMessage, Reach, Source
+from otklik.channels.connectors.http import HttpConnector
+from otklik.channels.connectors.normalize import clean_text, from_unix, limit_text, unescape
+from otklik.channels.schemas import Attachment, IncomingMessage, Reach, Source
 
 VK_API_URL = "https://api.vk.com/method/"
 

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from otklik.intake.schemas import IncomingMessage
+from otklik.channels.schemas import IncomingMessage
 
 
 class ConnectorError(Exception):

@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from otklik.intake.connectors.normalize import (
+from otklik.channels.connectors.normalize import (
     clean_text,
     escape_surrogates,
     from_unix,
@@ -34,7 +34,7 @@ from otklik.intake.connectors.normalize import (
     limit_text,
     moscow_tz,
 )
-from otklik.intake.schemas import Attachment, IncomingMessage, Reach, Source
+from otklik.channels.schemas import Attachment, IncomingMessage, Reach, Source
 
 FORMATS = ("csv", "jsonl", "xlsx")
 _SOURCES = frozenset(s.value for s in Source)
@@ -427,7 +427,7 @@ def read_file(
     if kind in ("xlsx", "xlsm"):
         return read_xlsx(path, **options)
     if kind == "json":
-        from otklik.intake.connectors.telegram_export import read_telegram_export
+        from otklik.channels.connectors.telegram_export import read_telegram_export
 
         options.pop("mapping", None)
         return read_telegram_export(path, **options)

@@ -17,13 +17,15 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from otklik import events
 from otklik.audit import service as audit
 from otklik.audit.actor import Actor
 from otklik.errors import InvalidInput, NotFound
+from otklik.events import TaxonomyActivated
+from otklik.language.taxonomy_repository import TaxonomyRepository
 from otklik.models.case import ModelVersion
 from otklik.models.taxonomy import TaxonomyVersion
 from otklik.nlp.taxonomy.editing import validate
-from otklik.nlp.taxonomy.repository import TaxonomyRepository
 from otklik.nlp.taxonomy.taxonomy import Taxonomy, load_taxonomy
 
 log = logging.getLogger(__name__)
@@ -109,12 +111,9 @@ def use_packaged(session: Session, actor: Actor) -> None:
 
 
 def _problems_follow(session: Session) -> None:
-    """Once the switch commits, problem titles are recomputed with the rubricator now in
-    use (its names and lexicon; see otklik.cases.problems.retitle_problems)."""
-    from otklik.cases.tasks import retitle_problems_job
-    from otklik.queue import enqueue_after_commit
-
-    enqueue_after_commit(session, retitle_problems_job)
+    """Once the switch commits, it is announced: problem titles are recomputed with the
+    rubricator now in use (its names and lexicon; see otklik.cases.problems.retitle_problems)."""
+    events.announce(session, TaxonomyActivated())
 
 
 def versions(session: Session, actor: Actor, limit: int = 50) -> list[TaxonomyVersion]:

@@ -47,7 +47,7 @@ from typing import Any, ClassVar
 import httpx
 from pydantic import Field, SecretStr
 
-from otklik.intake.connectors.base import (
+from otklik.channels.connectors.base import (
     AuthError,
     ConnectorConfig,
     ConnectorError,
@@ -60,9 +60,9 @@ from otklik.intake.connectors.base import (
     TransientError,
     secret_value,
 )
-from otklik.intake.connectors.http import HttpConnector
-from otklik.intake.connectors.normalize import clean_text, from_unix, limit_text, moscow_tz
-from otklik.intake.schemas import Attachment, IncomingMessage, Reach, Source
+from otklik.channels.connectors.http import HttpConnector
+from otklik.channels.connectors.normalize import clean_text, from_unix, limit_text, moscow_tz
+from otklik.channels.schemas import Attachment, IncomingMessage, Reach, Source
 
 OK_API_URL = "https://api.ok.ru/fb.do"
 OK_GRAPH_URL = "https://api.ok.ru/graph"

@@ -1,6 +1,6 @@
 """``otklik taxonomy export|import|versions|activate``: the rubricator's versions from the CLI.
 
-Registered by :func:`otklik.nlp.cli.register`. Each command is one unit of work (the
+Registered by :func:`otklik.language.cli.register`. Each command is one unit of work (the
 session commits when the command succeeds); the actor is the CLI system actor.
 """
 
@@ -36,9 +36,9 @@ def export_command(
 ) -> None:
     """Выгрузить действующий рубрикатор (или указанную версию) в JSON."""
     from otklik.db.session import session_scope
+    from otklik.language.taxonomy_repository import TaxonomyRepository
+    from otklik.language.taxonomy_service import current_document
     from otklik.nlp.taxonomy import load_taxonomy
-    from otklik.nlp.taxonomy.repository import TaxonomyRepository
-    from otklik.nlp.taxonomy.service import current_document
 
     document: dict[str, Any]
     if packaged:
@@ -71,7 +71,7 @@ def import_command(
     from otklik.audit.actor import Actor
     from otklik.db.session import session_scope
     from otklik.errors import OtklikError
-    from otklik.nlp.taxonomy.service import save_version
+    from otklik.language.taxonomy_service import save_version
 
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
@@ -97,8 +97,8 @@ def versions_command() -> None:
     """Сохранённые версии рубрикатора, новые сверху."""
     from otklik.audit.actor import Actor
     from otklik.db.session import session_scope
+    from otklik.language.taxonomy_service import versions
     from otklik.nlp.taxonomy import load_taxonomy
-    from otklik.nlp.taxonomy.service import versions
 
     table = Table("версия", "действует", "автор", "создана", "тем и подтем", "комментарий")
     with session_scope() as session:
@@ -124,7 +124,7 @@ def activate_command(
     from otklik.audit.actor import Actor
     from otklik.db.session import session_scope
     from otklik.errors import OtklikError
-    from otklik.nlp.taxonomy.service import activate_version, use_packaged
+    from otklik.language.taxonomy_service import activate_version, use_packaged
 
     if (number is None) == (not packaged):
         raise _fail("укажите номер версии или --packaged")
@@ -142,6 +142,6 @@ def activate_command(
 
 
 def _stored_results_hint() -> None:
-    from otklik.nlp.cli import STORED_RESULTS_HINT
+    from otklik.language.cli import STORED_RESULTS_HINT
 
     console.print(f"[yellow]{STORED_RESULTS_HINT}[/yellow]", highlight=False)

@@ -89,7 +89,7 @@ class IncomingMessage(BaseModel):
             return None
         if value.tzinfo is None:
             # imported here: the connectors package imports this module
-            from otklik.intake.connectors.normalize import moscow_tz
+            from otklik.channels.connectors.normalize import moscow_tz
 
             value = value.replace(tzinfo=moscow_tz())
         return check_message_time(value)

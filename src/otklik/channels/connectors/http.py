@@ -3,7 +3,7 @@
 Platforms report throttling differently (VK answers HTTP 200 with error 6,
 Telegram HTTP 429 with ``parameters.retry_after``, OK error 8/11), so each
 connector passes a ``check`` function that turns a platform's error body into
-one of the :mod:`~otklik.intake.connectors.base` errors; the retry loop here is
+one of the :mod:`~otklik.channels.connectors.base` errors; the retry loop here is
 the same for all.
 """
 
@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from otklik.intake.connectors.base import (
+from otklik.channels.connectors.base import (
     AuthError,
     Clock,
     Connector,
@@ -32,7 +32,7 @@ from otklik.intake.connectors.base import (
     secret_value,
 )
 
-log = logging.getLogger("otklik.intake.connectors")
+log = logging.getLogger("otklik.channels.connectors")
 
 _SECRETS: set[str] = set()
 _SECRETS_LOCK = threading.Lock()
@@ -64,7 +64,7 @@ class _RedactingFilter(logging.Filter):
 
 
 _FILTER = _RedactingFilter()
-for _name in ("httpx", "httpcore", "otklik.intake.connectors"):
+for _name in ("httpx", "httpcore", "otklik.channels.connectors"):
     logging.getLogger(_name).addFilter(_FILTER)
 
 

@@ -17,16 +17,16 @@ from typing import Any, ClassVar
 
 from pydantic import Field, ValidationError
 
-from otklik.intake.connectors.base import (
+from otklik.channels.connectors.base import (
     Clock,
     Connector,
     ConnectorConfig,
     FetchResult,
     PermanentError,
 )
-from otklik.intake.connectors.normalize import clean_text, from_unix, limit_text, moscow_tz
-from otklik.intake.files import RowResult
-from otklik.intake.schemas import Attachment, IncomingMessage, Source
+from otklik.channels.connectors.normalize import clean_text, from_unix, limit_text, moscow_tz
+from otklik.channels.files import RowResult
+from otklik.channels.schemas import Attachment, IncomingMessage, Source
 
 _CHUNK = 1 << 16
 _WS = " \t\r\n"
@@ -169,7 +169,7 @@ def map_export_message(
     if item.get("date_unixtime"):
         created = from_unix(item["date_unixtime"])
     else:
-        from otklik.intake.files import parse_datetime
+        from otklik.channels.files import parse_datetime
 
         created = parse_datetime(item["date"], moscow_tz())
     edited = item.get("edited_unixtime") or None

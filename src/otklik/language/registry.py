@@ -28,6 +28,8 @@ _cache: dict[int, Any] = {}
 _lock = threading.Lock()
 
 #: Label fields the database can provide training pairs for.
+#: Label fields whose active model in the registry classifies topics (the first one wins).
+TOPIC_MODEL_FIELDS = ("topic", "subtopic")
 DB_FIELDS = ("topic", "subtopic", "executor", "urgency", "kind", "sentiment")
 
 

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import httpx
 from pydantic import Field, SecretStr
 
-from otklik.intake.connectors.base import (
+from otklik.channels.connectors.base import (
     AuthError,
     ConnectorConfig,
     FetchResult,
@@ -27,9 +27,9 @@ from otklik.intake.connectors.base import (
     TransientError,
     secret_value,
 )
-from otklik.intake.connectors.http import HttpConnector
-from otklik.intake.connectors.normalize import clean_text, from_unix, limit_text
-from otklik.intake.schemas import Attachment, IncomingMessage, Source
+from otklik.channels.connectors.http import HttpConnector
+from otklik.channels.connectors.normalize import clean_text, from_unix, limit_text
+from otklik.channels.schemas import Attachment, IncomingMessage, Source
 
 TELEGRAM_API_URL = "https://api.telegram.org"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"

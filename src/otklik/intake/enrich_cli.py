@@ -1,7 +1,5 @@
-"""``otklik train`` and ``otklik enrich``: the language commands of the CLI.
-
-The root CLI (``otklik.cli``) calls :func:`register` to add them.
-"""
+"""``otklik enrich``: the language stages over a file of messages (JSONL out), or again over
+the stored messages (``--from-db``, see :mod:`otklik.intake.reenrich`)."""
 
 from __future__ import annotations
 
@@ -11,7 +9,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -23,198 +20,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from otklik.nlp.training import (
-    EvalReport,
-    TrainingDataError,
-    file_sha256,
-    iter_records,
-    read_labelled,
-    save_model,
-    train,
-)
-
-console = Console()
-err = Console(stderr=True)
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]Ошибка:[/red] {message}", highlight=False)
-    return typer.Exit(code)
-
-
-def _columns(value: str | None) -> list[str] | None:
-    if not value:
-        return None
-    names = [c.strip() for c in value.split(",")]
-    if not all(names) or len(set(names)) != len(names):
-        raise _fail(f"--columns: имена колонок через запятую без пустых и повторов: {value!r}")
-    return names
-
-
-def report_table(report: EvalReport, title: str) -> Table:
-    """A Rich table of a cross-validated report: per class, then the averages."""
-    table = Table(title=title, title_justify="left")
-    table.add_column("класс")
-    for name in ("precision", "recall", "F1", "примеров"):
-        table.add_column(name, justify="right")
-    for c in sorted(report.per_class, key=lambda c: -c.support):
-        table.add_row(c.label, f"{c.precision:.3f}", f"{c.recall:.3f}", f"{c.f1:.3f}",
-                      str(c.support))
-    table.add_section()
-    table.add_row("accuracy", "", "", f"{report.accuracy:.3f}", str(report.n))
-    table.add_row("macro-F1", "", "", f"{report.macro_f1:.3f}", "")
-    table.add_row("weighted-F1", "", "", f"{report.weighted_f1:.3f}", "")
-    return table
-
-
-def train_command(
-    label_field: Annotated[str, typer.Option("--label-field", help="поле с меткой")],
-    data: Annotated[Path | None, typer.Option(
-        "--data", help="CSV/TSV/JSONL с текстами и метками")] = None,
-    out: Annotated[Path | None, typer.Option(
-        "--out", help="папка, куда сохранить модель (для --from-db: var/models/…)")] = None,
-    from_db: Annotated[bool, typer.Option(
-        "--from-db", help="обучить на исправлениях операторов и истории обращений")] = False,
-    activate: Annotated[bool, typer.Option(
-        "--activate", help="зарегистрировать модель и сделать её активной")] = False,
-    text_field: Annotated[str, typer.Option("--text-field", help="поле с текстом")] = "text",
-    columns: Annotated[
-        str | None,
-        typer.Option("--columns", help="имена колонок CSV без заголовка: id,text,theme,..."),
-    ] = None,
-    folds: Annotated[int, typer.Option("--folds", min=2, help="блоков кросс-валидации")] = 5,
-    evaluate: Annotated[bool, typer.Option("--eval/--no-eval", help="кросс-валидация")] = True,
-) -> None:
-    """Обучить классификатор на размеченном файле, показать кросс-валидацию и сохранить модель."""
-    from otklik.nlp.training import TrainOptions
-
-    if from_db == (data is not None):
-        raise _fail("укажите ровно одно: --data ФАЙЛ или --from-db")
-    if from_db:
-        pairs = _pairs_from_db(label_field)
-        source = "база (исправления операторов)"
-    else:
-        assert data is not None
-        try:
-            pairs = read_labelled(data, text_field, label_field, _columns(columns))
-        except TrainingDataError as exc:
-            raise _fail(str(exc)) from None
-        source = str(data)
-    if out is None:
-        if not from_db:
-            raise _fail("укажите --out ПАПКА для модели")
-        out = Path("var") / "models" / f"{label_field}-{len(pairs)}"
-    labels = {label for _text, label in pairs}
-    err.print(f"{source}: {len(pairs)} записей, {len(labels)} классов ({label_field})")
-    if len(labels) < 2:
-        raise _fail("для обучения нужно хотя бы два класса меток")
-    progress = Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
-                        MofNCompleteColumn(), TimeElapsedColumn(), console=err)
-    options = TrainOptions(folds=folds)
-    with progress:
-        task = progress.add_task("кросс-валидация", total=folds if evaluate else 0)
-
-        def advance(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
-        try:
-            result = train(pairs, options, evaluate=evaluate, label_field=label_field,
-                           progress=advance)
-        except TrainingDataError as exc:
-            raise _fail(str(exc)) from None
-    if result.report is not None:
-        console.print(report_table(result.report, f"Кросс-валидация, {result.report.folds} "
-                                                  f"блоков, {label_field}"))
-        for note in result.report.notes:
-            console.print(f"[yellow]примечание:[/yellow] {note}")
-    save_model(result.model, out, result.report,
-               data_sha256=file_sha256(data) if data is not None else None,
-               extra={"data": source, "text_field": text_field})
-    console.print(f"[green]модель {result.model.version} сохранена в {out}[/green]")
-    if from_db or activate:
-        _register(out, activate)
-
-
-def _pairs_from_db(label_field: str) -> list[tuple[str, str]]:
-    from otklik.db.session import session_scope
-    from otklik.nlp.registry import training_pairs
-
-    with session_scope() as session:
-        return training_pairs(session, label_field)
-
-
-def _register(directory: Path, activate: bool) -> None:
-    from otklik.audit.actor import Actor
-    from otklik.db.session import session_scope
-    from otklik.nlp.registry import register
-
-    with session_scope() as session:
-        row = register(session, Actor.system("cli"), directory, activate=activate)
-        state = "активна" if activate else "зарегистрирована (otklik models activate …)"
-        console.print(f"модель {row.version} ({row.label_field}) {state}")
-        if activate:
-            _stored_results_hint(row.label_field)
-
-
-#: One line after an activation that changes what enrichment decides.
-STORED_RESULTS_HINT = ("сообщения в базе сохраняют прежнюю разметку, пока не выполнен "
-                       "otklik enrich --from-db")
-
-
-def _stored_results_hint(label_field: str | None = None) -> None:
-    """Say that stored messages keep the old results (models that classify topics only: an
-    executor model changes routing suggestions of new cases, not the enrichment)."""
-    from otklik.intake.tasks import TOPIC_MODEL_FIELDS
-
-    if label_field is None or label_field in TOPIC_MODEL_FIELDS:
-        console.print(f"[yellow]{STORED_RESULTS_HINT}[/yellow]", highlight=False)
-
-
-models_app = typer.Typer(help="Реестр моделей: список, активация, откат.", no_args_is_help=True)
-
-
-@models_app.command("list")
-def models_list(label_field: Annotated[str | None, typer.Option("--label-field")] = None
-                ) -> None:
-    """Зарегистрированные модели с метриками."""
-    from otklik.db.session import session_scope
-    from otklik.nlp.registry import versions
-
-    table = Table("версия", "поле", "активна", "accuracy", "macro-F1", "создана")
-    with session_scope() as session:
-        for row in versions(session, label_field):
-            metrics = row.metrics or {}
-            table.add_row(row.version, row.label_field, "да" if row.active else "",
-                          f"{metrics.get('accuracy', 0):.3f}",
-                          f"{metrics.get('macro_f1', 0):.3f}",
-                          row.created_at.isoformat(timespec="minutes"))
-    console.print(table)
-
-
-@models_app.command("activate")
-def models_activate(version: str) -> None:
-    """Сделать модель активной."""
-    from otklik.audit.actor import Actor
-    from otklik.db.session import session_scope
-    from otklik.nlp.registry import activate_version
-
-    with session_scope() as session:
-        row = activate_version(session, Actor.system("cli"), version)
-        console.print(f"активна модель {row.version} ({row.label_field})")
-        _stored_results_hint(row.label_field)
-
-
-@models_app.command("rollback")
-def models_rollback(label_field: Annotated[str, typer.Option("--label-field")]) -> None:
-    """Вернуть предыдущую активную модель."""
-    from otklik.audit.actor import Actor
-    from otklik.db.session import session_scope
-    from otklik.nlp.registry import rollback
-
-    with session_scope() as session:
-        row = rollback(session, Actor.system("cli"), label_field)
-        console.print(f"активна модель {row.version} ({row.label_field})")
-        _stored_results_hint(row.label_field)
+from otklik.language.cli import _columns, _fail, console, err
+from otklik.nlp.training import TrainingDataError, iter_records
 
 
 def enrich_command(
@@ -335,8 +142,15 @@ def _enrich_from_db(since: str | None, until: str | None, region: str | None,
     import uuid
 
     from otklik.audit.actor import Actor
-    from otklik.intake.reenrich import ReenrichFilter, Stamp, queue_run, run_inline
-    from otklik.queue import inline_worker
+    from otklik.db.session import session_scope
+    from otklik.intake.reenrich import (
+        ReenrichFilter,
+        Stamp,
+        cases_followed,
+        queue_run,
+        run_inline,
+    )
+    from otklik.queue import drain, inline_worker, is_in_memory
 
     if dry_run and queue:
         raise _fail("--dry-run и --queue не сочетаются: пробный прогон идёт в этом процессе")
@@ -367,12 +181,17 @@ def _enrich_from_db(since: str | None, until: str | None, region: str | None,
                   + (" (пробный прогон, ничего не сохраняется)" if dry_run else ""))
         progress.update(task, total=total)
 
-    with inline_worker(), progress:  # case building and rollups run before the command ends
+    with inline_worker(), progress:  # cases and rollups follow before the command ends
         task = progress.add_task("переразметка", total=None)
         summary = run_inline(flt, actor, batch_size=batch_size, dry_run=dry_run, run_id=run_id,
                              started=started, progress=lambda n: progress.advance(task, n))
-    console.print(_summary_table(summary, dry_run))
-    _summary_notes(summary, dry_run, run_id)
+    cases: dict[str, Any] | None = None
+    if not dry_run and is_in_memory():
+        drain()  # what the cases did after each batch (their own jobs) is in by now
+        with session_scope() as session:
+            cases = cases_followed(session, run_id)
+    console.print(_summary_table(summary, cases, dry_run))
+    _summary_notes(summary, cases, dry_run, run_id)
 
 
 def _versions(stamp: Any) -> str:
@@ -380,7 +199,7 @@ def _versions(stamp: Any) -> str:
     return f"{model}, рубрикатор {stamp.taxonomy_version}"
 
 
-def _summary_table(summary: Any, dry_run: bool) -> Table:
+def _summary_table(summary: Any, cases: dict[str, Any] | None, dry_run: bool) -> Table:
     title = "Что изменилось бы (пробный прогон)" if dry_run else "Что изменилось"
     table = Table("", "сообщений", title=title, title_justify="left")
     for label, value in (
@@ -395,39 +214,50 @@ def _summary_table(summary: Any, dry_run: bool) -> Table:
         ("ошибка стадий (прежний результат оставлен)", summary.failed),
     ):
         table.add_row(label, str(value))
+    if cases is None:  # a dry run, or the cases follow in workers of the queue
+        return table
     table.add_section()
-    table.add_row("обращений обновлено (тема, место)", str(summary.cases_updated))
-    table.add_row("  направлены заново по правилам маршрутизации", str(len(summary.rerouted)))
-    table.add_row("  исполнитель оставлен: его выбрал человек", str(summary.reroute_kept_person))
-    table.add_row("  исполнитель оставлен: уже в работе", str(summary.reroute_kept_in_work))
-    table.add_row("  нет подходящего правила — проверить", str(len(summary.reroute_check)))
-    table.add_row("оставлено решение оператора", str(summary.cases_kept))
-    table.add_row("отправлено на создание обращений", str(len(summary.sent_to_cases)))
-    table.add_row("обращения сохранены, хотя сообщение больше не значимо",
-                  str(len(summary.kept_irrelevant_cases)))
+    for label, name in (
+        ("обращений обновлено (тема, место)", "cases_updated"),
+        ("  направлены заново по правилам маршрутизации", "rerouted_count"),
+        ("  исполнитель оставлен: его выбрал человек", "reroute_kept_person"),
+        ("  исполнитель оставлен: уже в работе", "reroute_kept_in_work"),
+        ("  нет подходящего правила — проверить", "reroute_check_count"),
+        ("оставлено решение оператора", "cases_kept"),
+        ("отправлено на создание обращений", "sent_to_cases_count"),
+        ("обращения сохранены, хотя сообщение больше не значимо", "kept_irrelevant"),
+    ):
+        table.add_row(label, str(cases.get(name, 0)))
     return table
 
 
-def _summary_notes(summary: Any, dry_run: bool, run_id: str) -> None:
+def _summary_notes(summary: Any, cases: dict[str, Any] | None, dry_run: bool, run_id: str
+                   ) -> None:
     from otklik.analytics.rollup import CASE_WINDOW
     from otklik.analytics.schemas import reporting_day
-    from otklik.cases.repository import CaseRepository
-    from otklik.config import get_settings
     from otklik.db.base import utcnow
     from otklik.db.session import session_scope
+    from otklik.intake.repository import MessageRepository
 
-    kept = summary.kept_irrelevant_cases
+    if dry_run:
+        console.print("обращения следуют за переразметкой после записи: пробный прогон их не "
+                      "меняет и не считает")
+        return
+    if cases is None:
+        console.print("обращения следуют за переразметкой в обработчиках очереди; их итоги — в "
+                      f"журнале аудита: message.reenrich.cases, запуск {run_id}")
+        cases = {}
+    kept = cases.get("kept_irrelevant_cases") or []
     if kept:
         shown = ", ".join(map(str, kept[:20])) + (" …" if len(kept) > 20 else "")
         console.print(f"обращения, чьё сообщение больше не значимо (проверьте): {shown}")
-    if dry_run:
-        return
-    if summary.sent_to_cases and get_settings().broker_url == "inline":  # built by now
+    sent = cases.get("sent_to_cases") or []
+    if sent:
         with session_scope() as session:
-            built = len(CaseRepository(session).message_ids_with_case(summary.sent_to_cases))
-        console.print(f"сообщений, попавших в обращения: {built} из "
-                      f"{len(summary.sent_to_cases)}")
-    check = summary.reroute_check
+            built = len(MessageRepository(session).in_cases(sent))
+        shown = "" if cases.get("sent_to_cases_count", len(sent)) == len(sent) else " первых"
+        console.print(f"сообщений, попавших в обращения: {built} из{shown} {len(sent)}")
+    check = cases.get("reroute_check") or []
     if check:
         shown = ", ".join(map(str, check[:20])) + (" …" if len(check) > 20 else "")
         console.print("обращения с новой темой или местом, для которых нет правила "
@@ -448,13 +278,3 @@ def resolve_region(value: str) -> str:
         return resolve_region_code(value)
     except OtklikError as exc:
         raise _fail(f"--region: {exc}") from None
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``train``, ``enrich``, ``models`` and ``taxonomy`` to the root CLI."""
-    app.command("train")(train_command)
-    app.command("enrich")(enrich_command)
-    app.add_typer(models_app, name="models")
-    from otklik.nlp.taxonomy_cli import taxonomy_app
-
-    app.add_typer(taxonomy_app, name="taxonomy")

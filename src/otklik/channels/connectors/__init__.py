@@ -5,7 +5,7 @@ The interface lives in :mod:`.base`; :mod:`.registry` maps a kind to its class
 file readers can share :mod:`.normalize` without pulling every connector in.
 """
 
-from otklik.intake.connectors.base import (
+from otklik.channels.connectors.base import (
     AuthError,
     Connector,
     ConnectorConfig,

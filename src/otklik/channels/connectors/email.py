@@ -24,7 +24,7 @@ from typing import Any, ClassVar, TypeVar
 
 from pydantic import Field, SecretStr
 
-from otklik.intake.connectors.base import (
+from otklik.channels.connectors.base import (
     AuthError,
     Clock,
     Connector,
@@ -35,14 +35,14 @@ from otklik.intake.connectors.base import (
     TransientError,
     secret_value,
 )
-from otklik.intake.connectors.http import log, register_secret
-from otklik.intake.connectors.normalize import (
+from otklik.channels.connectors.http import log, register_secret
+from otklik.channels.connectors.normalize import (
     clean_text,
     escape_surrogates,
     html_to_text,
     limit_text,
 )
-from otklik.intake.schemas import Attachment, IncomingMessage, Source
+from otklik.channels.schemas import Attachment, IncomingMessage, Source
 
 T = TypeVar("T")
 _UID = re.compile(rb"UID (\d+)")

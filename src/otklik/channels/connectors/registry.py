@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from otklik.intake.connectors.base import Connector, ConnectorConfig
-from otklik.intake.connectors.email import EmailConnector
-from otklik.intake.connectors.ok import OKConnector
-from otklik.intake.connectors.telegram import TelegramConnector
-from otklik.intake.connectors.telegram_export import TelegramExportConnector
-from otklik.intake.connectors.vk import VKConnector
+from otklik.channels.connectors.base import Connector, ConnectorConfig
+from otklik.channels.connectors.email import EmailConnector
+from otklik.channels.connectors.ok import OKConnector
+from otklik.channels.connectors.telegram import TelegramConnector
+from otklik.channels.connectors.telegram_export import TelegramExportConnector
+from otklik.channels.connectors.vk import VKConnector
 
 CONNECTORS: dict[str, type[Connector]] = {
     cls.kind: cls

@@ -1,0 +1,15 @@
+"""The CLI's error console and progress bar, shared by the root CLI (:mod:`otklik.cli`) and
+the domains' commands (which must not import the root CLI: it imports them)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+err = Console(stderr=True)
+
+
+def progress_bar() -> Progress:
+    """The progress bar every long command shows."""
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=err, transient=False)

@@ -1,0 +1,68 @@
+"""The public web form's logic: no login, rate-limited per address, a honeypot against bots.
+
+The page itself is :mod:`otklik.web.form`."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from typing import Literal
+
+from sqlalchemy.orm import Session
+
+from otklik.accounts.scope import Scope
+from otklik.channels.schemas import IncomingMessage, Source
+from otklik.db.base import utcnow
+from otklik.intake.service import store_messages
+from otklik.territories.repository import TerritoryRepository
+
+#: Why a submission was not taken: too many from one address, or too short a text.
+FormError = Literal["rate", "short"]
+
+
+class RateLimiter:
+    """At most ``limit`` submissions per ``window`` seconds from one address (per process)."""
+
+    def __init__(self, limit: int = 5, window: float = 600.0) -> None:
+        self.limit, self.window = limit, window
+        self._hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        """Count a hit; False when over the limit."""
+        now = time.monotonic()
+        with self._lock:
+            hits = self._hits.setdefault(key, deque())
+            while hits and hits[0] <= now - self.window:
+                hits.popleft()
+            if len(hits) >= self.limit:
+                return False
+            hits.append(now)
+            return True
+
+
+limiter = RateLimiter()
+
+
+def regions(session: Session) -> list[tuple[str, str]]:
+    """(code, name) of the regions a resident chooses from."""
+    return [(r.region_code, r.name) for r in TerritoryRepository(session).regions(Scope.system())]
+
+
+def submit(session: Session, *, text: str, nonce: str, name: str, contact: str, region: str,
+           website: str, ip: str | None) -> FormError | None:
+    """Store a submission once (the nonce makes a double click one message); None when taken
+    (a bot that filled the honeypot is told the same and stores nothing)."""
+    if website:  # the hidden honeypot field: a person never fills it
+        return None
+    if not limiter.allow(ip or "unknown"):
+        return "rate"
+    if len(text.strip()) < 5:
+        return "short"
+    store_messages(session, [IncomingMessage(
+        source=Source.web, source_id=f"form:{nonce}", text=text, created_at=utcnow(),
+        author_name=name or None, region=region if region.isdigit() else None,
+        channel="web-form", raw={"name": name, "contact": contact, "region": region},
+    )])
+    return None

@@ -1,0 +1,223 @@
+"""``otklik train``, ``otklik models`` and ``otklik taxonomy``: the language commands of the CLI.
+
+The root CLI (``otklik.cli``) calls :func:`register` to add them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from otklik.nlp.training import (
+    EvalReport,
+    TrainingDataError,
+    file_sha256,
+    read_labelled,
+    save_model,
+    train,
+)
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[red]Ошибка:[/red] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _columns(value: str | None) -> list[str] | None:
+    if not value:
+        return None
+    names = [c.strip() for c in value.split(",")]
+    if not all(names) or len(set(names)) != len(names):
+        raise _fail(f"--columns: имена колонок через запятую без пустых и повторов: {value!r}")
+    return names
+
+
+def report_table(report: EvalReport, title: str) -> Table:
+    """A Rich table of a cross-validated report: per class, then the averages."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("класс")
+    for name in ("precision", "recall", "F1", "примеров"):
+        table.add_column(name, justify="right")
+    for c in sorted(report.per_class, key=lambda c: -c.support):
+        table.add_row(c.label, f"{c.precision:.3f}", f"{c.recall:.3f}", f"{c.f1:.3f}",
+                      str(c.support))
+    table.add_section()
+    table.add_row("accuracy", "", "", f"{report.accuracy:.3f}", str(report.n))
+    table.add_row("macro-F1", "", "", f"{report.macro_f1:.3f}", "")
+    table.add_row("weighted-F1", "", "", f"{report.weighted_f1:.3f}", "")
+    return table
+
+
+def train_command(
+    label_field: Annotated[str, typer.Option("--label-field", help="поле с меткой")],
+    data: Annotated[Path | None, typer.Option(
+        "--data", help="CSV/TSV/JSONL с текстами и метками")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="папка, куда сохранить модель (для --from-db: var/models/…)")] = None,
+    from_db: Annotated[bool, typer.Option(
+        "--from-db", help="обучить на исправлениях операторов и истории обращений")] = False,
+    activate: Annotated[bool, typer.Option(
+        "--activate", help="зарегистрировать модель и сделать её активной")] = False,
+    text_field: Annotated[str, typer.Option("--text-field", help="поле с текстом")] = "text",
+    columns: Annotated[
+        str | None,
+        typer.Option("--columns", help="имена колонок CSV без заголовка: id,text,theme,..."),
+    ] = None,
+    folds: Annotated[int, typer.Option("--folds", min=2, help="блоков кросс-валидации")] = 5,
+    evaluate: Annotated[bool, typer.Option("--eval/--no-eval", help="кросс-валидация")] = True,
+) -> None:
+    """Обучить классификатор на размеченном файле, показать кросс-валидацию и сохранить модель."""
+    from otklik.nlp.training import TrainOptions
+
+    if from_db == (data is not None):
+        raise _fail("укажите ровно одно: --data ФАЙЛ или --from-db")
+    if from_db:
+        pairs = _pairs_from_db(label_field)
+        source = "база (исправления операторов)"
+    else:
+        assert data is not None
+        try:
+            pairs = read_labelled(data, text_field, label_field, _columns(columns))
+        except TrainingDataError as exc:
+            raise _fail(str(exc)) from None
+        source = str(data)
+    if out is None:
+        if not from_db:
+            raise _fail("укажите --out ПАПКА для модели")
+        out = Path("var") / "models" / f"{label_field}-{len(pairs)}"
+    labels = {label for _text, label in pairs}
+    err.print(f"{source}: {len(pairs)} записей, {len(labels)} классов ({label_field})")
+    if len(labels) < 2:
+        raise _fail("для обучения нужно хотя бы два класса меток")
+    progress = Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
+                        MofNCompleteColumn(), TimeElapsedColumn(), console=err)
+    options = TrainOptions(folds=folds)
+    with progress:
+        task = progress.add_task("кросс-валидация", total=folds if evaluate else 0)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        try:
+            result = train(pairs, options, evaluate=evaluate, label_field=label_field,
+                           progress=advance)
+        except TrainingDataError as exc:
+            raise _fail(str(exc)) from None
+    if result.report is not None:
+        console.print(report_table(result.report, f"Кросс-валидация, {result.report.folds} "
+                                                  f"блоков, {label_field}"))
+        for note in result.report.notes:
+            console.print(f"[yellow]примечание:[/yellow] {note}")
+    save_model(result.model, out, result.report,
+               data_sha256=file_sha256(data) if data is not None else None,
+               extra={"data": source, "text_field": text_field})
+    console.print(f"[green]модель {result.model.version} сохранена в {out}[/green]")
+    if from_db or activate:
+        _register(out, activate)
+
+
+def _pairs_from_db(label_field: str) -> list[tuple[str, str]]:
+    from otklik.db.session import session_scope
+    from otklik.language.registry import training_pairs
+
+    with session_scope() as session:
+        return training_pairs(session, label_field)
+
+
+def _register(directory: Path, activate: bool) -> None:
+    from otklik.audit.actor import Actor
+    from otklik.db.session import session_scope
+    from otklik.language.registry import register
+
+    with session_scope() as session:
+        row = register(session, Actor.system("cli"), directory, activate=activate)
+        state = "активна" if activate else "зарегистрирована (otklik models activate …)"
+        console.print(f"модель {row.version} ({row.label_field}) {state}")
+        if activate:
+            _stored_results_hint(row.label_field)
+
+
+#: One line after an activation that changes what enrichment decides.
+STORED_RESULTS_HINT = ("сообщения в базе сохраняют прежнюю разметку, пока не выполнен "
+                       "otklik enrich --from-db")
+
+
+def _stored_results_hint(label_field: str | None = None) -> None:
+    """Say that stored messages keep the old results (models that classify topics only: an
+    executor model changes routing suggestions of new cases, not the enrichment)."""
+    from otklik.language.registry import TOPIC_MODEL_FIELDS
+
+    if label_field is None or label_field in TOPIC_MODEL_FIELDS:
+        console.print(f"[yellow]{STORED_RESULTS_HINT}[/yellow]", highlight=False)
+
+
+models_app = typer.Typer(help="Реестр моделей: список, активация, откат.", no_args_is_help=True)
+
+
+@models_app.command("list")
+def models_list(label_field: Annotated[str | None, typer.Option("--label-field")] = None
+                ) -> None:
+    """Зарегистрированные модели с метриками."""
+    from otklik.db.session import session_scope
+    from otklik.language.registry import versions
+
+    table = Table("версия", "поле", "активна", "accuracy", "macro-F1", "создана")
+    with session_scope() as session:
+        for row in versions(session, label_field):
+            metrics = row.metrics or {}
+            table.add_row(row.version, row.label_field, "да" if row.active else "",
+                          f"{metrics.get('accuracy', 0):.3f}",
+                          f"{metrics.get('macro_f1', 0):.3f}",
+                          row.created_at.isoformat(timespec="minutes"))
+    console.print(table)
+
+
+@models_app.command("activate")
+def models_activate(version: str) -> None:
+    """Сделать модель активной."""
+    from otklik.audit.actor import Actor
+    from otklik.db.session import session_scope
+    from otklik.language.registry import activate_version
+
+    with session_scope() as session:
+        row = activate_version(session, Actor.system("cli"), version)
+        console.print(f"активна модель {row.version} ({row.label_field})")
+        _stored_results_hint(row.label_field)
+
+
+@models_app.command("rollback")
+def models_rollback(label_field: Annotated[str, typer.Option("--label-field")]) -> None:
+    """Вернуть предыдущую активную модель."""
+    from otklik.audit.actor import Actor
+    from otklik.db.session import session_scope
+    from otklik.language.registry import rollback
+
+    with session_scope() as session:
+        row = rollback(session, Actor.system("cli"), label_field)
+        console.print(f"активна модель {row.version} ({row.label_field})")
+        _stored_results_hint(row.label_field)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``train``, ``models`` and ``taxonomy`` to the root CLI (``enrich`` is intake's:
+    :mod:`otklik.intake.enrich_cli`)."""
+    app.command("train")(train_command)
+    app.add_typer(models_app, name="models")
+    from otklik.language.taxonomy_cli import taxonomy_app
+
+    app.add_typer(taxonomy_app, name="taxonomy")

@@ -1,0 +1,48 @@
+"""The public web form's page; what it does with a submission is
+:mod:`otklik.intake.web_form`."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from otklik.deps import SessionDep, check_csrf, client_ip
+from otklik.intake import web_form
+from otklik.web.rendering import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/form", response_class=HTMLResponse)
+def form_page(request: Request, session: SessionDep) -> Response:
+    """The form a resident fills in."""
+    return render(request, "form.html", {"regions": web_form.regions(session),
+                                         "nonce": secrets.token_urlsafe(16)})
+
+
+@router.post("/form", response_class=HTMLResponse)
+def form_submit(
+    request: Request,
+    session: SessionDep,
+    text: Annotated[str, Form(max_length=20_000)],
+    nonce: Annotated[str, Form(min_length=8, max_length=64)],
+    csrf: Annotated[str, Form()] = "",
+    name: Annotated[str, Form(max_length=255)] = "",
+    contact: Annotated[str, Form(max_length=255)] = "",
+    region: Annotated[str, Form(max_length=2)] = "",
+    website: Annotated[str, Form(max_length=255)] = "",
+) -> Response:
+    """Store a submission once (the nonce makes a double click one message)."""
+    check_csrf(request, csrf)
+    context = {"regions": web_form.regions(session), "nonce": secrets.token_urlsafe(16)}
+    error = web_form.submit(session, text=text, nonce=nonce, name=name, contact=contact,
+                            region=region, website=website, ip=client_ip(request))
+    if error == "rate":
+        return render(request, "form.html", {**context, "error": "rate"}, status_code=429)
+    if error == "short":
+        return render(request, "form.html", {**context, "error": "short", "text": text},
+                      status_code=400)
+    return render(request, "form.html", {**context, "sent": True})
