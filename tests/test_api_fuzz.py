@@ -53,11 +53,11 @@ def _seed(session: Session) -> str:
     from otklik.cases import admin
     from otklik.cases.schemas import CalendarExceptionCreate
     from otklik.cases.service import case_from_message
+    from otklik.channels import service as connectors_service
+    from otklik.channels.schemas import IncomingMessage, Source
     from otklik.decisions import service as decisions
     from otklik.decisions.schemas import DecisionCreate
     from otklik.demo.loader import load_organizations
-    from otklik.intake import connectors_service
-    from otklik.intake.schemas import IncomingMessage, Source
     from otklik.intake.service import store_messages
     from otklik.models.account import Role
     from otklik.models.message import Message, MessageEnrichment

@@ -21,8 +21,9 @@ from otklik.accounts.schemas import TokenCreate
 from otklik.accounts.service import actor_for, create_token
 from otklik.audit.actor import Actor
 from otklik.cases.service import case_from_message
+from otklik.channels import service as connectors_service
 from otklik.db.session import session_scope
-from otklik.intake import connectors_service, form
+from otklik.intake import web_form as form
 from otklik.models.account import Role
 from otklik.models.message import IntakeEvent, Message, MessageEnrichment
 
@@ -291,7 +292,7 @@ def test_form_refuses_a_huge_text(session: Session, client: Any, open_limiter: N
 def test_a_jsonl_import_keeps_rows_with_lone_surrogates_and_rejects_bad_dates(
         session: Session, tmp_path: Any) -> None:
     """The same on the file import path: it used to stop at the first lone surrogate."""
-    from otklik.intake.files import read_file
+    from otklik.channels.files import read_file
     from otklik.intake.service import store_messages
 
     path = tmp_path / "export.jsonl"
