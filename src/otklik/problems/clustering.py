@@ -55,6 +55,8 @@ from otklik.problems.clustering_state import (
     CaseFeatures,
     ClusterConfig,
     ProblemState,
+    is_rural,
+    street_bound,
 )
 from otklik.problems.clustering_text import (
     OUTAGE_TITLES,
@@ -120,6 +122,17 @@ _PRUNE_EVERY = 2000
 _REGION_SCAN = 300
 
 
+def _one_subject(a: str | None, b: str | None, cfg: ClusterConfig) -> bool:
+    """Two subtopics of one topic name one subject in one place (residents and the
+    classifier split «ямы» and «тротуар» of one street at random), except an outage, which
+    is its own event: no water and no power are two problems."""
+    if not a or not b:
+        return False
+    if a in cfg.area_subtopics or b in cfg.area_subtopics:
+        return a == b
+    return a.split(".", 1)[0] == b.split(".", 1)[0]
+
+
 def _add_to(buckets: dict[Any, _Bucket], bucket_key: Any, key: str) -> None:
     buckets.setdefault(bucket_key, {})[key] = None
 
@@ -143,8 +156,9 @@ class ProblemIndex:
     """Active problems keyed by place and topic for fast candidate lookup, with the
     document-frequency counters that give distinctive words their weight.
 
-    ``taxonomy`` is the rubricator titles are written with (its names, and its lexicon
-    as the words that may name a problem); None means the packaged one. The caller may
+    ``taxonomy`` is the rubricator titles are written with (its subtopic names, and its
+    lexicon for the phrases that tell problems of one subtopic and place apart); None means
+    the packaged one. The caller may
     replace it when another version becomes active: matching does not depend on it.
     """
 
@@ -172,6 +186,9 @@ class ProblemIndex:
         self._streets: dict[tuple[Any, ...], dict[str, str]] = {}
         self._latest: datetime | None = None
         self._since_prune = 0
+        # Keys of problems re-titled because a new problem shares their subtopic and place;
+        # the caller stores their titles and clears the set.
+        self.retitled: set[str] = set()
 
     def __len__(self) -> int:
         return len(self.problems)
@@ -188,12 +205,21 @@ class ProblemIndex:
 
     def title(self, st: ProblemState) -> str:
         """The title of a problem by this index's statistics and rubricator."""
-        return title_for(st, self.idf, self.taxonomy)
+        return title_for(st, self.idf, self.taxonomy, self.siblings(st))
 
     def retitle(self, st: ProblemState) -> None:
         """Write a problem's title (and the rubricator version it follows)."""
-        st.title = title_for(st, self.idf, self.taxonomy)
+        st.title = self.title(st)
         st.title_taxonomy = self.taxonomy_version
+
+    def siblings(self, st: ProblemState) -> list[ProblemState]:
+        """The other problems of the same subtopic and place: their titles would read the
+        same, so each is refined (see :func:`title_for`)."""
+        place = (st.topic, st.region, st.municipality_id, st.settlement_id)
+        skey = st.street_key
+        bucket = self._by_street.get((*place, skey)) if skey else self._no_street.get(place)
+        return [other for key in bucket or ()
+                if key != st.key and (other := self.problems[key]).subtopic == st.subtopic]
 
     def stale_titles(self) -> list[ProblemState]:
         """Problems whose title was written with another rubricator version."""
@@ -280,12 +306,22 @@ class ProblemIndex:
                 # The problem's members already named another street.
                 return None
             where = "тот же населённый пункт" if f.settlement_id else "тот же район"
+            if not it.street and not skey and _one_subject(f.subtopic, st.subtopic, cfg):
+                # One subject in one place («бродячие собаки — Мичуринск»): the place and
+                # the subtopic say it, whatever words the residents chose.
+                return PLACE_STREET, 0.0, where + ", та же подтема", False
             return PLACE_SETTLEMENT, cfg.min_text_settlement, where, False
         if area:
             # One intake or substation feeds the district: a burst of the same outage in
             # its villages is one problem even when the words differ.
             gate = 0.0 if f.subtopic == st.subtopic else cfg.min_text_area
             return PLACE_AREA, gate, "отключение в том же районе", True
+        if (_one_subject(f.subtopic, st.subtopic, cfg)
+                and (f.settlement_id is None or is_rural(f.settlement_population))
+                and (st.settlement_id is None or st.rural)):
+            # Villages are filed by district: the same subject in another village of the
+            # district is the district's problem.
+            return PLACE_STREET, 0.0, "та же подтема в сёлах района", True
         if it.street and st.street_key and it.street != st.street_key:
             return None
         # Another settlement: only an almost identical text (a road between two villages
@@ -345,6 +381,9 @@ class ProblemIndex:
             if sig is None:
                 sig = dedup.hashvalues(f.text)
         terms = case_terms(f.text or "", f.lemmas)
+        # A street tells problems apart only for a subject at an address in a town.
+        if not street_bound(f.subtopic or f.topic) or is_rural(f.settlement_population):
+            return Prepared(f, terms, sig, None)
         skey = street_key(f.street)
         if skey is None and f.settlement_id is not None:
             f = self._infer_street(f, terms)
@@ -572,9 +611,13 @@ class ProblemIndex:
             last_seen=f.created_at,
             settlement_name=f.settlement_name if f.settlement_id is not None else None,
             municipality_name=f.municipality_name,
+            rural=is_rural(f.settlement_population),
         )
         self._register(st)
         self._join(st, it, generalize=False)
+        for sibling in self.siblings(st):
+            self.retitle(sibling)
+            self.retitled.add(sibling.key)
         return st
 
     def _join(

@@ -27,6 +27,43 @@ AREA_SUBTOPICS = frozenset(
     }
 )
 
+# Subjects that sit at an address, so that one street of a town is one problem and the next
+# street another (potholes on Lenina and on Mira); every other subject is one problem per
+# town (stray dogs in Michurinsk, the queue at the clinic), whatever street a case names.
+STREET_TOPICS = frozenset({"roads", "housing", "improvement"})
+STREET_SUBTOPICS = frozenset(
+    {
+        "utilities.water_quality",
+        "utilities.sewerage",
+        "utilities.storm_drain",
+        "utilities.manholes",
+        "waste.container_sites",
+        "waste.illegal_dumps",
+        "waste.bulky_waste",
+        "waste.collection",
+        "transport.stops",
+        "construction.sites",
+        "safety.dangerous_objects",
+    }
+)
+NOT_STREET_SUBTOPICS = frozenset({"housing.payments", "improvement.cemeteries"})
+# Below this population a settlement is a village or a small town: its streets are not
+# problems of their own, and a regional center files its complaints by district (the
+# container sites of Samara's villages were counted municipality by municipality).
+TOWN_POPULATION = 50_000
+
+
+def street_bound(code: str | None) -> bool:
+    """True when problems of this topic or subtopic code are told apart by street."""
+    if not code or code in NOT_STREET_SUBTOPICS:
+        return False
+    return code in STREET_SUBTOPICS or code.split(".", 1)[0] in STREET_TOPICS
+
+
+def is_rural(population: int | None) -> bool:
+    """True for a settlement filed by district (its population is known and small)."""
+    return population is not None and population < TOWN_POPULATION
+
 
 @dataclass(frozen=True, slots=True)
 class ClusterConfig:
@@ -73,6 +110,8 @@ class CaseFeatures:
     signature: str | None = None
     settlement_name: str | None = None
     municipality_name: str | None = None
+    # The settlement's population (None: unknown, taken for a town); see is_rural.
+    settlement_population: int | None = None
 
 
 @dataclass(slots=True)
@@ -102,6 +141,9 @@ class ProblemState:
     # The version of the rubricator the title was written with (None: stored before
     # titles recorded it, i.e. the packaged one); see ProblemIndex.retitle.
     title_taxonomy: str | None = None
+    # Opened in a village or a small town: its villages' cases of the same subtopic join it
+    # and it becomes the district's problem.
+    rural: bool = False
 
     @property
     def street_key(self) -> str | None:
@@ -130,6 +172,7 @@ class ProblemState:
             "signatures": list(self.signatures),
             "streets": dict(self.streets),
             "title_taxonomy": self.title_taxonomy,
+            "rural": self.rural,
         }
 
     @classmethod
@@ -155,6 +198,7 @@ class ProblemState:
             signatures=list(data.get("signatures") or ()),
             streets={str(k): int(v) for k, v in (data.get("streets") or {}).items()},
             title_taxonomy=data.get("title_taxonomy"),
+            rural=bool(data.get("rural")),
         )
 
 
