@@ -29,7 +29,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from otklik.demo.stream_vocab import stable_int
 from otklik.nlp import dedup
+from otklik.nlp.taxonomy.taxonomy import load_taxonomy
 from otklik.nlp.morph import lemmatize, tokenize
 from otklik.problems.clustering import Assignment, CaseFeatures, ProblemIndex, assign
 
@@ -286,6 +288,9 @@ class DemoCases:
 
     messages: int
     cases: list[CaseFeatures]
+    # The same cases with the generator's topic, subtopic, place and street, as if every
+    # stage before clustering were right: what the matching itself achieves.
+    oracle: list[CaseFeatures]
     truth: dict[int, Hashable]
     stories: dict[int, str]
     enrich_secs: float
@@ -316,6 +321,7 @@ def demo_cases(total: int) -> DemoCases:
     owner: dict[int, tuple[str | None, str | None]] = {}  # case -> (author, topic)
     recent: dict[tuple[Any, ...], tuple[int, datetime]] = {}
     cases: dict[int, CaseFeatures] = {}
+    oracle: list[CaseFeatures] = []
     truth: dict[int, Hashable] = {}
     stories: dict[int, str] = {}
     for i, (msg, rec) in enumerate(zip(messages, enriched, strict=True)):
@@ -370,13 +376,15 @@ def demo_cases(total: int) -> DemoCases:
             subtopic=(rec.get("subtopic") or {}).get("code"),
             region=(ter.get("region") or {}).get("code") or ter.get("region_code") or msg.region,
             municipality_id=muni_id,
-            settlement_id=_oktmo(settle.get("oktmo")),
+            settlement_id=_settlement_id(settle, muni),
             street=ter.get("street"),
             house=ter.get("house"),
             text=msg.text,
             signature=rec.get("dedup_key"),
             settlement_name=settle.get("name"),
             municipality_name=muni.get("name"),
+            settlement_population=populations.get(settle.get("oktmo") or "") or populations.get(
+                (muni.get("oktmo"), settle.get("name"))),
         )
         case_of[msg.source_id] = i
         owner[i] = (msg.author_id, topic)
@@ -384,10 +392,29 @@ def demo_cases(total: int) -> DemoCases:
             recent[repeat_key] = (i, msg.created_at)
         # Evaluation only: the problem the generator wrote the message for.
         truth[i] = meta.get("incident") or ("not a problem", i)
+        oracle.append(_oracle(cases[i], meta, msg.region))
         if meta.get("story"):
             stories[i] = meta["story"]
     ordered = sorted(cases.values(), key=lambda c: (c.created_at, c.case_id))
-    return DemoCases(len(messages), ordered, truth, stories, enrich_secs)
+    oracle.sort(key=lambda c: (c.created_at, c.case_id))
+    return DemoCases(len(messages), ordered, oracle, truth, stories, enrich_secs)
+
+
+def _oracle(case: CaseFeatures, meta: dict[str, Any], region: str) -> CaseFeatures:
+    """A case with the generator's subject and place instead of the pipeline's."""
+    from otklik.demo.stream_text import Street
+    from otklik.demo.stream_vocab import load_regions
+
+    settlement = load_regions()[region].settlement(meta["settlement"])
+    street = Street.parse(meta["street"]).name if meta.get("street") else None
+    topic = meta.get("topic_hint")
+    return replace(
+        case, topic=topic if topic in TOPICS else None, subtopic=meta.get("subtopic"),
+        region=region, municipality_id=stable_int(f"{region}:{settlement.municipality}", 1, 2**40),
+        settlement_id=stable_int(f"{region}:{settlement.name}", 1, 2**40),
+        settlement_name=settlement.name, municipality_name=settlement.municipality,
+        settlement_population=settlement.population,
+        street=f"улица {street}" if street else None)
 
 
 def demo_table(total: int, console: Console) -> None:
@@ -401,6 +428,8 @@ def demo_table(total: int, console: Console) -> None:
                if c.topic and c.topic != "other"
                and (c.municipality_id is not None or c.settlement_id is not None)}
     plain = baseline(demo.cases)
+    oracle_out, _, _ = run(demo.oracle)
+    oracle = {a.case_id: a.problem_key for a in oracle_out if a.problem_key}
     console.print(_quality_table(
         f"Demo stream: {demo.messages:,} messages, {len(demo.cases):,} cases "
         f"({len(demo.cases) / secs:,.0f} cases/s)",
@@ -408,7 +437,11 @@ def demo_table(total: int, console: Console) -> None:
          _scores_row("baseline, all cases", plain, demo.truth),
          _scores_row(f"otklik.problems, {len(located):,} cases with a topic and a place",
                      dict(placed), located),
-         _scores_row("baseline, the same cases", plain, located)]))
+         _scores_row("baseline, the same cases", plain, located),
+         _scores_row("otklik.problems on the generator's topic and place", dict(oracle),
+                     demo.truth),
+         _scores_row("baseline on the generator's topic and place", baseline(demo.oracle),
+                     demo.truth)]))
     story_table = Table(title="Demo stories (evaluation labels)")
     for col in ("story", "cases", "placed", "problems", "in main problem", "main problem purity",
                 "main problem title"):
@@ -434,6 +467,7 @@ def demo_table(total: int, console: Console) -> None:
     console.print(f"(enrich of the stream took {demo.enrich_secs:.1f} s, not counted)")
 
 
+TOPICS = frozenset(t.code for t in load_taxonomy().topics) - {"other"}
 SPB = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "appeals" / \
     "spb-2020-train" / "spb_train.jsonl.gz"
 
@@ -498,12 +532,26 @@ def _channel_places(pipeline: Any) -> dict[str, dict[str, Any]]:
     return places
 
 
-def _populations() -> dict[str, int]:
-    """Settlement OKTMO code -> population, from the gazetteer (as the database has it)."""
+def _populations() -> dict[Any, int]:
+    """Settlement -> population from the gazetteer (as the database has it), keyed by OKTMO
+    code and by (municipality OKTMO, name) for the settlements that have no code."""
     from otklik.nlp.territory_index import get_index
 
     ix = get_index()
-    return {ix.s_oktmo[i]: ix.s_pop[i] for i in range(len(ix.s_pop)) if ix.s_oktmo[i]}
+    out: dict[Any, int] = {}
+    for i in range(len(ix.s_pop)):
+        if ix.s_oktmo[i]:
+            out[ix.s_oktmo[i]] = ix.s_pop[i]
+        out[(ix.munis[ix.s_muni[i]]["oktmo"], ix.s_name[i])] = ix.s_pop[i]
+    return out
+
+
+def _settlement_id(settle: dict[str, Any], muni: dict[str, Any]) -> int | None:
+    """The settlement's OKTMO code as a number, or a stable number for one without a code."""
+    code = _oktmo(settle.get("oktmo"))
+    if code is not None or not settle.get("name"):
+        return code
+    return -stable_int(f"{muni.get('oktmo')}:{settle['name']}", 1, 2**40)
 
 
 def _oktmo(code: object) -> int | None:

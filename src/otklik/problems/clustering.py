@@ -462,7 +462,7 @@ class ProblemIndex:
             # Across settlements the place disagrees, so the whole texts must be alike.
             text = max(cos, jac) if place == PLACE_MUNICIPALITY else max(cos, cover, jac)
             if f.subtopic and st.subtopic:
-                sub = 1.0 if f.subtopic == st.subtopic else 0.0
+                sub = 1.0 if _one_subject(f.subtopic, st.subtopic, cfg) else 0.0
             else:
                 sub = 0.5
             if sub == 0.0:
@@ -674,14 +674,23 @@ class ProblemIndex:
             self._case_key[f.case_id] = st.key
             st.first_seen = min(st.first_seen, f.created_at)
             st.last_seen = max(st.last_seen, f.created_at)
-            if st.subtopic is None and f.subtopic:
-                st.subtopic = f.subtopic
+            if f.subtopic:
+                st.subtopics[f.subtopic] = st.subtopics.get(f.subtopic, 0) + 1
             if it.sig is not None:
                 self._add_signature(st, it.sig)
         else:
             st.size = max(st.size - 1, 0)
             st.case_ids.discard(f.case_id)
             self._case_key.pop(f.case_id, None)
+            if f.subtopic and st.subtopics.get(f.subtopic, 0) > 1:
+                st.subtopics[f.subtopic] -= 1
+            else:
+                st.subtopics.pop(f.subtopic or "", None)
+        if st.subtopics:
+            # The commonest subtopic names the problem; a tie keeps the current one.
+            top = max(st.subtopics.values())
+            if st.subtopics.get(st.subtopic or "", 0) < top:
+                st.subtopic = min(k for k, v in st.subtopics.items() if v == top)
         if len(terms) > 2 * self.config.max_terms:
             self._trim_terms(st)
 

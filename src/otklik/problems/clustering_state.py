@@ -141,6 +141,9 @@ class ProblemState:
     # The version of the rubricator the title was written with (None: stored before
     # titles recorded it, i.e. the packaged one); see ProblemIndex.retitle.
     title_taxonomy: str | None = None
+    # Subtopic -> member cases classified so: one subject may span subtopics of a topic
+    # (see ProblemIndex), and ``subtopic`` is the commonest of them.
+    subtopics: dict[str, int] = field(default_factory=dict)
     # Opened in a village or a small town: its villages' cases of the same subtopic join it
     # and it becomes the district's problem.
     rural: bool = False
@@ -173,6 +176,7 @@ class ProblemState:
             "streets": dict(self.streets),
             "title_taxonomy": self.title_taxonomy,
             "rural": self.rural,
+            "subtopics": dict(self.subtopics),
         }
 
     @classmethod
@@ -199,6 +203,7 @@ class ProblemState:
             streets={str(k): int(v) for k, v in (data.get("streets") or {}).items()},
             title_taxonomy=data.get("title_taxonomy"),
             rural=bool(data.get("rural")),
+            subtopics={str(k): int(v) for k, v in (data.get("subtopics") or {}).items()},
         )
 
 

@@ -217,7 +217,9 @@ def title_for(
     siblings: Sequence[ProblemState] = (),
 ) -> str:
     """A title a person would give: the subtopic in the rubricator's words and the place,
-    e.g. «Протекающая крыша — ул. Советская, Тамбов», «Нет воды — Лаганский район».
+    e.g. «Протекающая крыша — ул. Советская, Тамбов», «Нет воды — Лаганский район»; the
+    topic («Дороги — ул. Советская, Тамбов») when the cases spread over its subtopics
+    with none holding two thirds.
 
     ``siblings`` are the other problems of the same subtopic and place: only then is the
     title refined, by a phrase of the rubricator's lexicon that most of this problem's
@@ -227,7 +229,11 @@ def title_for(
     """
     subject = OUTAGE_TITLES.get(state.subtopic or "")
     if subject is None:
-        subject = _subtopic_name(state.subtopic or state.topic, taxonomy)
+        mixed = sum(state.subtopics.values()) >= 3 and (
+            3 * max(state.subtopics.values()) < 2 * sum(state.subtopics.values()))
+        # Cases of one subject split across subtopics with no clear leader: the topic.
+        code = state.topic if mixed or not state.subtopic else state.subtopic
+        subject = _subtopic_name(code, taxonomy)
     subject = subject[:1].upper() + subject[1:]
     where = _where(state)
     if not siblings:
