@@ -239,7 +239,7 @@ def title_for(
     if not siblings:
         return f"{subject} — {where}" if where else subject
     phrase = _distinctive(state, siblings, idf, taxonomy)
-    if phrase is not None and phrase.lower() not in subject.lower():
+    if phrase is not None and lemmatize(tokenize(phrase)) != lemmatize(tokenize(subject)):
         head = f"{subject}: {phrase}"
         return f"{head} — {where}" if where else head
     began = f"с {state.first_seen.day} {_MONTHS[state.first_seen.month - 1]}"
