@@ -31,8 +31,8 @@ from rich.table import Table
 
 from otklik.demo.stream_vocab import stable_int
 from otklik.nlp import dedup
-from otklik.nlp.taxonomy.taxonomy import load_taxonomy
 from otklik.nlp.morph import lemmatize, tokenize
+from otklik.nlp.taxonomy.taxonomy import load_taxonomy
 from otklik.problems.clustering import Assignment, CaseFeatures, ProblemIndex, assign
 
 T0 = datetime(2024, 9, 1, tzinfo=UTC)

@@ -394,8 +394,8 @@ def incident_of(d: Draft) -> str | None:
     """The problem a curator would file this message under, as the generator knows it.
 
     One object or event of a story, one petition of a campaign; otherwise one subject in
-    one place: the rubricator topic (an outage's subtopic) and the town, with the street the text names for a
-    subject at an address («ямы на Советской, Тамбов»; see
+    one place: the rubricator topic (an outage's subtopic) and the town, with the street
+    the text names for a subject at an address («ямы на Советской, Тамбов»; see
     :func:`otklik.problems.clustering_state.street_bound`), or the district for a village
     or a small town («бродячие собаки — Мичуринский район»). A reply that only follows its
     post ("у нас тоже") belongs to its post's problem. None for official posts and noise.

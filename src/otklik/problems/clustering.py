@@ -688,9 +688,9 @@ class ProblemIndex:
                 st.subtopics.pop(f.subtopic or "", None)
         if st.subtopics:
             # The commonest subtopic names the problem; a tie keeps the current one.
-            top = max(st.subtopics.values())
-            if st.subtopics.get(st.subtopic or "", 0) < top:
-                st.subtopic = min(k for k, v in st.subtopics.items() if v == top)
+            most = max(st.subtopics.values())
+            if st.subtopics.get(st.subtopic or "", 0) < most:
+                st.subtopic = min(k for k, v in st.subtopics.items() if v == most)
         if len(terms) > 2 * self.config.max_terms:
             self._trim_terms(st)
 
