@@ -566,7 +566,7 @@ def main() -> None:
                         help="demo stream messages (0: skip)")
     parser.add_argument("--spb", type=int, default=20_000, help="SPb reports (0: skip)")
     args = parser.parse_args()
-    console = Console()
+    console = Console(width=160)
     if args.n:
         synthetic_table(args.n, console)
     if args.demo:

@@ -57,6 +57,18 @@ def test_one_street_of_a_town_is_one_problem_across_road_subtopics() -> None:
     assert index.problems[out[1].problem_key or ""].title.endswith("ул. Советская, Мичуринск")
 
 
+def test_a_bridge_is_a_problem_apart_from_the_potholes_of_its_street() -> None:
+    _, out = _run([
+        _case(1, "Путепровод на Лаврова разрушается, бетон сыплется.", 0, "roads.bridges",
+              "улица Лаврова"),
+        _case(2, "На Лаврова ямы по колено, колесо пробил.", 1, "roads.potholes",
+              "улица Лаврова"),
+        _case(3, "Мост на Лаврова в трещинах, когда ремонт?", 2, "roads.bridges",
+              "улица Лаврова"),
+    ])
+    assert out[1].problem_key == out[3].problem_key != out[2].problem_key
+
+
 def test_no_water_and_no_power_the_same_day_are_two_problems() -> None:
     _, out = _run([
         _case(1, "Нет воды с утра, ничего не объясняют.", 0, "utilities.no_water"),

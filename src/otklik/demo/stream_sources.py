@@ -401,7 +401,7 @@ def incident_of(d: Draft) -> str | None:
     post ("у нас тоже") belongs to its post's problem. None for official posts and noise.
     For evaluation (bench/bench_clustering.py) only.
     """
-    from otklik.problems.clustering_state import AREA_SUBTOPICS, is_rural, street_bound
+    from otklik.problems.clustering_state import ClusterConfig, is_rural, street_bound
 
     if d.noise or d.kind in ("official", "noise"):
         return None
@@ -414,8 +414,9 @@ def incident_of(d: Draft) -> str | None:
     topic, subtopic = taxonomy_of(d.topic, d.subtopic)
     # The generator's subjects map onto the rubricator's subtopics only roughly (its
     # «sidewalks» texts speak of crossings and traffic lights), so the subject is the
-    # topic, or the subtopic for an outage (no water and no power are two problems).
-    subject = subtopic if subtopic in AREA_SUBTOPICS else topic
+    # topic, or the subtopic for an outage (no water and no power are two problems) or a
+    # structure of its own (a bridge).
+    subject = subtopic if subtopic in ClusterConfig().own_subtopics else topic
     if is_rural(d.settlement.population):
         return f"{subject}@{d.region}:{d.settlement.municipality}"
     key = f"{subject}@{d.region}:{d.settlement.name}"

@@ -125,10 +125,11 @@ _REGION_SCAN = 300
 def _one_subject(a: str | None, b: str | None, cfg: ClusterConfig) -> bool:
     """Two subtopics of one topic name one subject in one place (residents and the
     classifier split «ямы» and «тротуар» of one street at random), except an outage, which
-    is its own event: no water and no power are two problems."""
+    is its own event (no water and no power are two problems), and a structure of its own
+    (the overpass is not the street's potholes): see ClusterConfig.own_subtopics."""
     if not a or not b:
         return False
-    if a in cfg.area_subtopics or b in cfg.area_subtopics:
+    if a in cfg.own_subtopics or b in cfg.own_subtopics:
         return a == b
     return a.split(".", 1)[0] == b.split(".", 1)[0]
 

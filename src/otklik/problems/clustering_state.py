@@ -47,6 +47,9 @@ STREET_SUBTOPICS = frozenset(
     }
 )
 NOT_STREET_SUBTOPICS = frozenset({"housing.payments", "improvement.cemeteries"})
+# A structure of its own is a problem apart from the street it carries: the overpass on
+# Lavrov Street is not the potholes of Lavrov Street (see ClusterConfig.own_subtopics).
+OBJECT_SUBTOPICS = frozenset({"roads.bridges"})
 # Below this population a settlement is a village or a small town: its streets are not
 # problems of their own, and a regional center files its complaints by district (the
 # container sites of Samara's villages were counted municipality by municipality).
@@ -73,6 +76,9 @@ class ClusterConfig:
     w_text: float = 0.5
     w_subtopic: float = 0.15
     area_subtopics: frozenset[str] = AREA_SUBTOPICS
+    # Subtopics that join only their own kind; the others of a topic are one subject in one
+    # place (residents and the classifier split «ямы» and «тротуар» of a street at random).
+    own_subtopics: frozenset[str] = AREA_SUBTOPICS | OBJECT_SUBTOPICS
     # An outage burst: district-wide joins only while the problem was active this recently.
     area_window: timedelta = timedelta(days=3)
     min_text_settlement: float = 0.15
