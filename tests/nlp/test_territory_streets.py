@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
-from otklik.intake.place_context import street_over_village, village_to_street
+from otklik.intake.place_context import Town, street_over_village, town_of, village_to_street
 from otklik.nlp.territory import TerritoryStage
 from otklik.nlp.territory_text import street_looking
 
 # The channel «Администрация города Тамбова» speaks for the town of Tambov.
-TAMBOV = ("68", 68701, 68701000001)
+TAMBOV = Town("68", 68701, 68701000001,
+             {"settlement": {"name": "Тамбов", "oktmo": "68701000001"}})
 VILLAGE_IDS = {"municipality_id": 68642, "settlement_id": 68642475101}
 
 
@@ -56,9 +57,10 @@ def test_street_in_the_channels_town_before_a_village_elsewhere(stage: Territory
     assert street_over_village(text, record) == "улица Чичерина"
     values = _values(record)
     village_to_street(values, text, record, TAMBOV)
-    assert (values["region_code"], values["municipality_id"], values["settlement_id"]) == TAMBOV
+    assert (values["region_code"], values["municipality_id"],
+            values["settlement_id"]) == TAMBOV[:3]
     assert values["street"] == "улица Чичерина"
-    assert record["territory"]["settlement"] is None
+    assert record["territory"]["settlement"]["name"] == "Тамбов"
     assert "Чичерино" in record["explain"]["territory_street_not_village"]
 
 
@@ -85,5 +87,15 @@ def test_the_village_stays_when_named_as_a_village_or_without_a_town(
     village_to_street(values, text, record, None)
     assert values["settlement_id"] == VILLAGE_IDS["settlement_id"] and not values["street"]
     # A town of another region does not take it either.
-    village_to_street(values, text, record, ("36", 36701, 36701000001))
+    village_to_street(values, text, record, Town("36", 36701, 36701000001))
     assert values["settlement_id"] == VILLAGE_IDS["settlement_id"]
+
+
+def test_the_town_is_the_threads_place_else_the_channels() -> None:
+    parent = {"region_code": "68", "municipality_id": 68715, "settlement_id": 68715000001,
+              "result": {"territory": {"settlement": {"name": "Мичуринск"}}}}
+    town = town_of(parent, None)
+    assert town is not None and town[:3] == ("68", 68715, 68715000001)
+    assert town.nodes["settlement"] == {"name": "Мичуринск"}
+    assert town_of({"region_code": "68", "municipality_id": None, "settlement_id": None},
+                   None) is None

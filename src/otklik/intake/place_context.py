@@ -17,7 +17,7 @@ explained, so the case card says why; its confidence is lower than a named place
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from otklik.models.message import MessageEnrichment
 from otklik.models.territory import Territory, TerritoryLevel
@@ -73,43 +73,58 @@ def street_over_village(text: str, result: dict[str, Any]) -> str | None:
     return street
 
 
+class Town(NamedTuple):
+    """The town a message speaks from, with its nodes for the enrichment record."""
+
+    region_code: str | None
+    municipality_id: int | None
+    settlement_id: int | None
+    nodes: dict[str, Any] = {}
+
+
 def town_of(parent: MessageEnrichment | dict[str, Any] | None,
-            channel_place: Territory | None) -> tuple[str | None, int | None, int | None] | None:
-    """The town a message speaks from: its thread's place, else its channel's, as
-    (region code, municipality id, settlement id); None when neither is known."""
+            channel_place: Territory | None) -> Town | None:
+    """The town a message speaks from: its thread's place, else its channel's; None when
+    neither is known."""
     if parent is not None:
         get = parent.get if isinstance(parent, dict) else (lambda k: getattr(parent, k))
         if get("municipality_id") or get("settlement_id"):
-            return get("region_code"), get("municipality_id"), get("settlement_id")
+            found = (get("result") or {}).get("territory") or {}
+            nodes = {k: found.get(k) for k in ("municipality", "settlement")
+                     if isinstance(found, dict)}
+            return Town(get("region_code"), get("municipality_id"), get("settlement_id"), nodes)
     if channel_place is None:
         return None
+    node = {"name": channel_place.name, "oktmo": channel_place.oktmo or channel_place.key,
+            "key": channel_place.key}
     if channel_place.level == TerritoryLevel.settlement:
-        return channel_place.region_code, channel_place.parent_id, channel_place.id
-    return channel_place.region_code, channel_place.id, None
+        return Town(channel_place.region_code, channel_place.parent_id, channel_place.id,
+                    {"settlement": node})
+    return Town(channel_place.region_code, channel_place.id, None, {"municipality": node})
 
 
 def village_to_street(values: dict[str, Any], text: str, result: dict[str, Any],
-                      town: tuple[str | None, int | None, int | None] | None) -> None:
+                      town: Town | None) -> None:
     """A street-looking mention the stage took for a village elsewhere is a street of the
     town the message speaks from (its thread's or its channel's) when that town is another
     place of the same region (see :func:`street_over_village`)."""
     if town is None or values.get("street"):
         return
-    region, municipality_id, settlement_id = town
-    if values.get("region_code") not in (None, region):
+    if values.get("region_code") not in (None, town.region_code):
         return
-    if settlement_id is not None and values.get("settlement_id") == settlement_id:
+    if town.settlement_id is not None and values.get("settlement_id") == town.settlement_id:
         return
     street = street_over_village(text, result)
     if street is None:
         return
     village = ((result.get("territory") or {}).get("settlement") or {}).get("name")
-    values.update(region_code=region, municipality_id=municipality_id,
-                  settlement_id=settlement_id, street=street, house=None)
+    values.update(region_code=town.region_code, municipality_id=town.municipality_id,
+                  settlement_id=town.settlement_id, street=street, house=None)
     found = result.setdefault("territory", {})
     if isinstance(found, dict):
-        # The columns now name the town; the village stays in the explanation only.
-        found.update(street=street, house=None, settlement=None, municipality=None)
+        # The record names the town now; the village stays in the explanation.
+        found.update(street=street, house=None, settlement=town.nodes.get("settlement"),
+                     municipality=town.nodes.get("municipality"))
     _mark(result, "street_not_village", street, CHANNEL_CONFIDENCE,
           f"«{street}» — улица того же города, а не {village or 'село'} в другом районе")
 
