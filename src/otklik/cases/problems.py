@@ -132,8 +132,8 @@ def _features(session: Session, cases: Sequence[Case]) -> dict[int, CaseFeatures
             text=primary.text if primary else case.title,
             signature=enrichment.dedup_key if enrichment else None,
             settlement_name=settlement.name if settlement else None,
-            municipality_name=(municipality.short_name or municipality.name
-                               if municipality else None),
+            # The full name: a district's problem reads «… — Токарёвский район».
+            municipality_name=municipality.name if municipality else None,
             settlement_population=settlement.population if settlement else None,
         )
     return features

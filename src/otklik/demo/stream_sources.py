@@ -394,8 +394,8 @@ def incident_of(d: Draft) -> str | None:
     """The problem a curator would file this message under, as the generator knows it.
 
     One object or event of a story, one petition of a campaign; otherwise one subject in
-    one place: the rubricator topic (an outage's subtopic) and the town, with the street
-    the text names for a subject at an address («ямы на Советской, Тамбов»; see
+    one place: the rubricator subtopic (the topic for a thing at an address) and the town,
+    with the street the text names for a subject at an address («ямы на Советской, Тамбов»; see
     :func:`otklik.problems.clustering_state.street_bound`), or the district for a village
     or a small town («бродячие собаки — Мичуринский район»). A reply that only follows its
     post ("у нас тоже") belongs to its post's problem. None for official posts and noise.
@@ -412,11 +412,12 @@ def incident_of(d: Draft) -> str | None:
     if d.follows_post and d.parent is not None:
         return incident_of(d.parent)
     topic, subtopic = taxonomy_of(d.topic, d.subtopic)
-    # The generator's subjects map onto the rubricator's subtopics only roughly (its
-    # «sidewalks» texts speak of crossings and traffic lights), so the subject is the
-    # topic, or the subtopic for an outage (no water and no power are two problems) or a
-    # structure of its own (a bridge).
-    subject = subtopic if subtopic in ClusterConfig().own_subtopics else topic
+    # The subject is the subtopic; for things at an address, the topic: the generator's
+    # subjects map onto the rubricator's only roughly there (its «sidewalks» texts speak of
+    # crossings and traffic lights). An outage or a structure of its own (a bridge) keeps
+    # its subtopic.
+    own = subtopic in ClusterConfig().own_subtopics or not street_bound(subtopic or topic)
+    subject = subtopic if own and subtopic else topic
     if is_rural(d.settlement.population):
         return f"{subject}@{d.region}:{d.settlement.municipality}"
     key = f"{subject}@{d.region}:{d.settlement.name}"

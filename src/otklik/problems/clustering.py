@@ -123,15 +123,19 @@ _REGION_SCAN = 300
 
 
 def _one_subject(a: str | None, b: str | None, cfg: ClusterConfig) -> bool:
-    """Two subtopics of one topic name one subject in one place (residents and the
-    classifier split «ямы» and «тротуар» of one street at random), except an outage, which
-    is its own event (no water and no power are two problems), and a structure of its own
-    (the overpass is not the street's potholes): see ClusterConfig.own_subtopics."""
+    """The same subtopic; or two subtopics of one topic for things at an address (residents
+    and the classifier split «ямы» and «тротуар» of one street at random), except an outage,
+    which is its own event (no water and no power are two problems), and a structure of its
+    own (the overpass is not the street's potholes): see ClusterConfig.own_subtopics. The
+    clinic queue and the medicines of a town stay two problems."""
     if not a or not b:
         return False
+    if a == b:
+        return True
     if a in cfg.own_subtopics or b in cfg.own_subtopics:
-        return a == b
-    return a.split(".", 1)[0] == b.split(".", 1)[0]
+        return False
+    return (a.split(".", 1)[0] == b.split(".", 1)[0]
+            and street_bound(a) and street_bound(b))
 
 
 def _add_to(buckets: dict[Any, _Bucket], bucket_key: Any, key: str) -> None:
