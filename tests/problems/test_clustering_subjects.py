@@ -113,3 +113,13 @@ def test_a_street_names_no_separate_problem_in_a_village() -> None:
     ])
     assert out[1].problem_key == out[2].problem_key
     assert index.problems[out[1].problem_key or ""].street is None
+
+
+def test_the_clinic_queue_and_the_medicines_of_a_town_are_two_problems() -> None:
+    _, out = _run([
+        _case(1, "К терапевту не записаться, талонов нет неделями.", 0, "health.appointments"),
+        _case(2, "Льготные лекарства в аптеке не выдают второй месяц.", 1, "health.medicines"),
+        _case(3, "В регистратуре поликлиники очередь на запись к врачу на месяц.", 2,
+              "health.appointments"),
+    ])
+    assert out[1].problem_key == out[3].problem_key != out[2].problem_key
