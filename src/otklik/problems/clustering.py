@@ -10,8 +10,13 @@ How a case is matched, in order:
 
 1. Candidates come from place buckets, never from a scan of everything: same topic and
    same street, same settlement, and - only for area-wide outages (no water, no power)
-   in a short burst window, or for a high text similarity - the same municipality.
-   Different streets of one town are different problems (potholes on Lenina and on Mira).
+   in a short burst window, for villages of one district, or for a high text similarity -
+   the same municipality. Different streets of one town are different problems for a
+   subject at an address (potholes on Lenina and on Mira); any other subject is one
+   problem per town (stray dogs), and a village's problems are its district's
+   (:func:`~otklik.problems.clustering_state.street_bound`, ``is_rural``). In one place
+   the same subject (one subtopic; the subtopics of one topic for things at an address,
+   outages and structures apart) joins whatever words the residents chose.
 2. Each candidate active within the window is scored:
    ``w_place * place + w_text * text + w_subtopic * subtopic``, where ``text`` is the
    larger of an IDF-weighted cosine between the case's lemmas and the problem's centroid
@@ -163,8 +168,8 @@ class ProblemIndex:
 
     ``taxonomy`` is the rubricator titles are written with (its subtopic names, and its
     lexicon for the phrases that tell problems of one subtopic and place apart); None means
-    the packaged one. The caller may
-    replace it when another version becomes active: matching does not depend on it.
+    the packaged one. The caller may replace it when another version becomes active:
+    matching does not depend on it.
     """
 
     def __init__(self, config: ClusterConfig | None = None,
