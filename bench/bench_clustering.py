@@ -7,11 +7,19 @@
    records) and from the raw text. Prints cases/s, problems created, mean candidates
    scored per assign, and purity (share of cases in a problem whose main incident is
    theirs) / completeness (share of an incident's cases in its main problem).
-2. Demo stream (``--demo N``, default 6,000 messages; 0 skips): the generated stream is
-   enriched by the real pipeline (topic, territory) and clustered; the demo-only labels
-   (story, settlement, subtopic) are read for evaluation only.
+2. Demo stream (``--demo N``, default 20,000 messages; 0 skips): the generated stream is
+   enriched by the real pipeline (topic, territory, then the place from the thread or the
+   channel's town as intake fills it), made into cases as otklik.cases.builder makes them,
+   and clustered. Scored with B-cubed precision and recall against the true problem the
+   generator records for each message (``raw["_demo"]["incident"]``, evaluation only),
+   beside the plain baseline (same subtopic + same settlement + 14 days); also on the
+   cases with a topic and a place, and with the generator's own subject and place given
+   to the matching (what the matching achieves when the stages before it are right).
+3. St Petersburg portal reports (``--spb N``, default 20,000; 0 skips), read at run time
+   from ../shared/data (evaluation only, never copied into the repository): the true
+   groups are the portal's sub-category x municipal okrug.
 
-    .venv/bin/python bench/bench_clustering.py [--n 50000] [--demo 6000]
+    .venv/bin/python bench/bench_clustering.py [--n 50000] [--demo 20000] [--spb 20000]
 """
 
 from __future__ import annotations
