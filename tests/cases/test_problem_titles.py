@@ -63,11 +63,18 @@ def test_new_problem_uses_renamed_subtopic(session: Session,
     assert problem.state["title_taxonomy"] == taxonomy_service.active_taxonomy(session).version
 
 
-def test_added_lexicon_word_names_new_problem(session: Session,
-                                              make_case: Callable[..., Case]) -> None:
+def test_added_lexicon_word_tells_problems_of_one_place_apart(
+        session: Session, make_case: Callable[..., Case]) -> None:
     _activate(session, lexicon="парапет 2")
-    problem = _problem(session, make_case, PARAPET, 1)
-    assert problem.title.startswith("Парапет"), problem.title
+    vague = _problem(session, make_case, VAGUE, 1)
+    alone = vague.title
+    assert ":" not in alone and "(с " not in alone  # alone: the subtopic and the place
+    parapet = _problem(session, make_case, PARAPET, 2)
+    assert parapet.id != vague.id
+    assert parapet.title.startswith(PACKAGED_NAME + ": парапет — "), parapet.title
+    # The first problem of the same subtopic and place is re-titled and stored too.
+    assert vague.title.startswith(alone + " (с "), vague.title
+    assert vague.state["title"] == vague.title
 
 
 def test_activation_retitles_problems_in_play(session: Session,
@@ -81,7 +88,7 @@ def test_activation_retitles_problems_in_play(session: Session,
     assert [actor.actor_name for actor, _ in queued] == ["retitle_problems_after_activation"]
     assert retitle_problems(session) == 2
     assert vague.title.startswith(NEW_NAME), vague.title
-    assert parapet.title.startswith("Парапет"), parapet.title
+    assert parapet.title.startswith(NEW_NAME + ": парапет"), parapet.title
     assert vague.state["title"] == vague.title
     assert retitle_problems(session) == 0  # idempotent
     # Rolling back to the packaged rubricator brings the old names back.

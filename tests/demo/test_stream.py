@@ -291,3 +291,30 @@ def test_default_end_is_the_current_hour() -> None:
     assert len(msgs) == 50
     assert msgs[-1].created_at <= now
     assert msgs[0].created_at >= now - timedelta(days=3, hours=2)
+
+
+def test_every_resident_message_knows_its_true_problem(stream: list[IncomingMessage]) -> None:
+    """The ground truth the clustering benchmark scores against (bench_clustering.py):
+    a story about one object is one problem, a reply that only follows its post shares its
+    post's, a street is part of a problem only for a subject at an address in a town."""
+    by_source = {m.source_id: m for m in stream}
+    residents = [m for m in stream if not meta(m)["noise"] and meta(m)["kind"] != "official"]
+    assert residents and all(meta(m).get("incident") for m in residents)
+    assert not any(meta(m).get("incident") for m in stream if meta(m)["noise"])
+    overpass = {meta(m)["incident"] for m in residents
+                if meta(m)["story"] == "michurinsk_overpass" and not meta(m).get("campaign")}
+    assert overpass == {"michurinsk_overpass"}
+    for m in residents:
+        incident = meta(m)["incident"]
+        if meta(m).get("campaign"):
+            assert incident == f"campaign:{meta(m)['campaign']}"
+        elif meta(m)["story"] is None and "/" in incident:
+            # «roads@68:Тамбов/Советская*»: the street the text names, in a town.
+            assert incident.split("@")[0] in {"roads", "housing", "improvement", "utilities",
+                                               "waste", "transport", "construction", "safety"}
+            parent = by_source.get(m.parent_source_id or "")
+            follows = parent is not None and meta(parent).get("incident") == incident
+            assert follows or incident.endswith(meta(m)["street"])
+    replies = [m for m in residents if m.parent_source_id in by_source
+               and meta(m)["incident"] == meta(by_source[m.parent_source_id]).get("incident")]
+    assert len(replies) > 100

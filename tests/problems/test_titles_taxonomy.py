@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from otklik.nlp.taxonomy import Taxonomy, editing, load_taxonomy
 from otklik.problems.clustering import CaseFeatures, ProblemIndex, ProblemState, title_for
-from otklik.problems.clustering_text import _topic_words
+from otklik.problems.clustering_text import _lexicon_phrases
 
 T0 = datetime(2024, 9, 2, 9, 0, tzinfo=UTC)
 MICHURINSK = ("68", 68715, "город Мичуринск", 68715000001, "Мичуринск")
@@ -30,9 +30,10 @@ def _version(**changes: str) -> Taxonomy:
     return Taxonomy.from_dict(document)
 
 
-def _case(case_id: int, text: str) -> CaseFeatures:
+def _case(case_id: int, text: str, days: int = 0) -> CaseFeatures:
     region, muni, muni_name, settlement, settlement_name = MICHURINSK
-    return CaseFeatures(case_id=case_id, created_at=T0, topic="roads", subtopic="roads.bridges",
+    return CaseFeatures(case_id=case_id, created_at=T0 + timedelta(days=days), topic="roads",
+                        subtopic="roads.bridges",
                         region=region, municipality_id=muni, settlement_id=settlement,
                         street=None, house=None, text=text, settlement_name=settlement_name,
                         municipality_name=muni_name)
@@ -64,13 +65,25 @@ def test_renamed_subtopic_names_new_problems() -> None:
     assert _title(ProblemIndex(taxonomy=renamed), VAGUE).startswith("Путепроводы и эстакады")
 
 
-def test_added_lexicon_word_names_the_problem() -> None:
+def test_added_lexicon_word_tells_problems_of_one_place_apart() -> None:
     richer = _version(lexicon="парапет 2")
-    assert "парапет" in _topic_words("roads", richer)
-    assert "парапет" in _topic_words("roads.bridges", richer)
-    assert "парапет" not in _topic_words("roads")  # the packaged lexicon
-    assert _title(ProblemIndex(taxonomy=richer), PARAPET) == "Парапет — Мичуринск"
-    assert _title(ProblemIndex(), PARAPET).startswith("Мосты, путепроводы")
+    assert "парапет" in _lexicon_phrases("roads.bridges", richer)
+    assert "парапет" not in _lexicon_phrases("roads.bridges")  # the packaged lexicon
+    # Alone, a problem is named by its subtopic, whatever words its case uses.
+    assert _title(ProblemIndex(taxonomy=richer), PARAPET) == (
+        "Мосты, путепроводы, эстакады — Мичуринск")
+    # Two problems of one subtopic and place (40 days apart, beyond the window): the new
+    # rubricator word tells the parapet apart, the other keeps the day it began.
+    for taxonomy, parapet in ((richer, "Мосты, путепроводы, эстакады: парапет — Мичуринск"),
+                              (None, "Мосты, путепроводы, эстакады — Мичуринск (с 12 октября)")):
+        index = ProblemIndex(taxonomy=taxonomy)
+        first = index.assign(_case(1, VAGUE))
+        second = index.assign(_case(2, PARAPET, days=40))
+        assert second.is_new and second.problem_key != first.problem_key
+        assert index.problems[second.problem_key or ""].title == parapet
+        assert index.problems[first.problem_key or ""].title == (
+            "Мосты, путепроводы, эстакады — Мичуринск (с 2 сентября)")
+        assert index.retitled == {first.problem_key}
 
 
 def test_switching_the_index_taxonomy_marks_titles_stale() -> None:

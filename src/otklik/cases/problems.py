@@ -132,8 +132,9 @@ def _features(session: Session, cases: Sequence[Case]) -> dict[int, CaseFeatures
             text=primary.text if primary else case.title,
             signature=enrichment.dedup_key if enrichment else None,
             settlement_name=settlement.name if settlement else None,
-            municipality_name=(municipality.short_name or municipality.name
-                               if municipality else None),
+            # The full name: a district's problem reads «… — Токарёвский район».
+            municipality_name=municipality.name if municipality else None,
+            settlement_population=settlement.population if settlement else None,
         )
     return features
 
@@ -153,6 +154,9 @@ def _assign(session: Session, index: ProblemIndex, case_ids: Sequence[int]) -> i
             continue
         changed.add(assignment.problem_key)
         placed.append((case, assignment.problem_key))
+    # Problems whose title a new problem of the same subtopic and place refined.
+    changed |= {key for key in index.retitled if key in index.problems}
+    index.retitled.clear()
     rows: dict[str, Problem] = {}
     for key in changed:
         state = index.problems[key]

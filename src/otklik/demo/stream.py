@@ -299,6 +299,8 @@ class StreamBuilder:
             urgent=content.urgent,
             noise=content.noise,
             subject=content.subject,
+            street=content.street,
+            follows_post=content.follows_post,
         )
         resident = author is not None and not content.noise
         if resident and channel.source != "email":
@@ -483,7 +485,8 @@ class StreamBuilder:
     def _repeat(self, orig: Draft, when: datetime) -> Draft:
         prefix = self.rng.choice(REPEAT_PREFIXES)
         content = Content(
-            f"{prefix} {orig.text}", orig.topic, orig.subtopic, orig.kind, urgent=orig.urgent
+            f"{prefix} {orig.text}", orig.topic, orig.subtopic, orig.kind, urgent=orig.urgent,
+            street=orig.street,
         )
         d = self.draft(orig.channel, when, content, orig.settlement, orig.author)
         d.repeat_of = orig

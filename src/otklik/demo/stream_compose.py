@@ -127,6 +127,10 @@ class Draft:
     subject: str | None = None
     n_children: int = 0
     ids: dict[str, Any] = field(default_factory=dict)
+    # Evaluation only (see stream_sources.incident_of): the street the text names, as in
+    # the vocabulary, and whether the message only follows its post ("у нас тоже", "+1").
+    street: str | None = None
+    follows_post: bool = False
 
     @property
     def is_post(self) -> bool:
@@ -145,6 +149,8 @@ class Content:
     urgent: bool = False
     noise: bool = False
     subject: str | None = None
+    street: str | None = None
+    follows_post: bool = False
 
 
 def weighted(
@@ -274,7 +280,8 @@ class Composer:
                     "Обращение гражданина",
                 )
             )
-        return Content(text, topic, subtopic, kind, urgent=urgent, subject=subject)
+        return Content(text, topic, subtopic, kind, urgent=urgent, subject=subject,
+                       street=ctx.values.get("_street0"))
 
     def story_text(
         self,
@@ -291,7 +298,7 @@ class Composer:
         """A story message from the story's own templates."""
         core = end_sentence(self.filler.fill(rng.choice(templates), ctx))
         if not dress:
-            return Content(core, topic, subtopic, kind)
+            return Content(core, topic, subtopic, kind, street=ctx.values.get("_street0"))
         return self._dress(rng, ctx, channel, style, [core], topic, subtopic, kind, False)
 
     # ---- noise, replies, official posts ---------------------------------------------------
@@ -316,7 +323,7 @@ class Composer:
         if root.noise or root.topic == "official":
             # Comments on an announcement ("Показуха", "Молодцы") ask nothing of anyone.
             return Content(text, "chatter", None, "noise", noise=True)
-        return Content(text, root.topic, root.subtopic, kind)
+        return Content(text, root.topic, root.subtopic, kind, follows_post=True)
 
     def admin_reply(self, rng: random.Random, ctx: TextContext) -> Content:
         """The community's or the authority's short reply under a resident's post."""

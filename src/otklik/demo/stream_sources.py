@@ -17,6 +17,12 @@ from otklik.demo.stream_compose import Draft, taxonomy_of
 from otklik.demo.stream_vocab import stable_int, translit
 
 DEMO_META_KEY = "_demo"  # raw["_demo"]: demo-only ground truth, never read by the pipeline
+# Stories about one object or event: all their messages are one problem. The others (the
+# Samara container sites) are about many places and are judged place by place.
+ONE_PROBLEM_STORIES = frozenset(
+    {"michurinsk_overpass", "kalmykia_water_outage", "karelia_resident_proposal",
+     "karelia_blogger_grants"}
+)
 
 
 def _unix(dt: datetime) -> int:
@@ -376,7 +382,48 @@ class IdAssigner:
             meta["campaign"] = d.campaign
         if d.repeat_of is not None:
             meta["repeat_of"] = d.repeat_of.ids.get("source_id")
+        if d.street:
+            meta["street"] = d.street.rstrip("*")
+        incident = incident_of(d)
+        if incident:
+            meta["incident"] = incident
         return meta
+
+
+def incident_of(d: Draft) -> str | None:
+    """The problem a curator would file this message under, as the generator knows it.
+
+    One object or event of a story, one petition of a campaign; otherwise one subject in
+    one place: the rubricator subtopic (the topic for a thing at an address) and the town,
+    with the street the text names for a subject at an address («ямы на Советской, Тамбов»; see
+    :func:`otklik.problems.clustering_state.street_bound`), or the district for a village
+    or a small town («бродячие собаки — Мичуринский район»). A reply that only follows its
+    post ("у нас тоже") belongs to its post's problem. None for official posts and noise.
+    For evaluation (bench/bench_clustering.py) only.
+    """
+    from otklik.problems.clustering_state import ClusterConfig, is_rural, street_bound
+
+    if d.noise or d.kind in ("official", "noise"):
+        return None
+    if d.campaign:
+        return f"campaign:{d.campaign}"
+    if d.story in ONE_PROBLEM_STORIES:
+        return d.story
+    if d.follows_post and d.parent is not None:
+        return incident_of(d.parent)
+    topic, subtopic = taxonomy_of(d.topic, d.subtopic)
+    # The subject is the subtopic; for things at an address, the topic: the generator's
+    # subjects map onto the rubricator's only roughly there (its «sidewalks» texts speak of
+    # crossings and traffic lights). An outage or a structure of its own (a bridge) keeps
+    # its subtopic.
+    own = subtopic in ClusterConfig().own_subtopics or not street_bound(subtopic or topic)
+    subject = subtopic if own and subtopic else topic
+    if is_rural(d.settlement.population):
+        return f"{subject}@{d.region}:{d.settlement.municipality}"
+    key = f"{subject}@{d.region}:{d.settlement.name}"
+    if d.street and street_bound(subtopic or topic):
+        return f"{key}/{d.street.rstrip('*')}"
+    return key
 
 
 def finalize(drafts: Iterable[Draft], rng: random.Random) -> Iterator[IncomingMessage]:

@@ -4,7 +4,10 @@ Residents rarely repeat the place in a comment ("когда уже отремо�
 the overpass on Lavrov Street) or in a town community ("на Лаврова опять яма" in «Типичный
 Мичуринск»). After the territory stage, enrichment fills a message's place, in this order:
 
-1. what the text itself names (the stage's answer) — always wins;
+1. what the text itself names (the stage's answer) — it wins, except that a street-looking
+   mention («барак на Чичерина», «ямы по Советской») that the stage took for a village
+   elsewhere is a street of the thread's or the channel's town, unless the text names the
+   village's district (:func:`street_over_village`);
 2. the place of the post the comment answers (its stored enrichment);
 3. the place of the channel (:mod:`otklik.intake.channel_places`).
 
@@ -14,10 +17,11 @@ explained, so the case card says why; its confidence is lower than a named place
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from otklik.models.message import MessageEnrichment
 from otklik.models.territory import Territory, TerritoryLevel
+from otklik.nlp.territory_text import street_looking
 
 #: How sure an inherited place is (the stage's own matches score higher).
 THREAD_CONFIDENCE = 0.6
@@ -37,6 +41,92 @@ def _mark(result: dict[str, Any], key: str, label: str, confidence: float, text:
     explain = result.setdefault("explain", {})
     if isinstance(explain, dict):
         explain[f"territory_{key}"] = text
+
+
+def street_over_village(text: str, result: dict[str, Any]) -> str | None:
+    """The street a message means when the settlement the territory stage found rests only
+    on street-looking mentions («на Чичерина», «по Советской»: a street without its type
+    word) and no mention names that settlement's district; None otherwise.
+
+    Pure: ``result`` is the pipeline's record (its ``territory`` and the stage's explanation).
+    The caller decides whether a town of the thread or the channel takes the message.
+    """
+    found = result.get("territory") or {}
+    settlement = found.get("settlement") if isinstance(found, dict) else None
+    if not isinstance(settlement, dict):
+        return None
+    key = settlement.get("key") or settlement.get("oktmo")
+    municipality = found.get("municipality") or {}
+    district = municipality.get("key") or municipality.get("oktmo")
+    explain = (result.get("explain") or {}).get("territory") or {}
+    street = None
+    for mention in explain.get("mentions") or ():
+        top = mention.get("top") or []
+        if any(c.get("level") == "municipality" and c.get("key") == district for c in top):
+            return None  # «Чичерино Токарёвского района»: the village's district is named
+        if not top or top[0].get("key") != key:
+            continue
+        looks = street_looking(text, int(mention.get("start", 0)), int(mention.get("end", 0)))
+        if looks is None:
+            return None  # the settlement is also named as a settlement
+        street = street or looks
+    return street
+
+
+class Town(NamedTuple):
+    """The town a message speaks from, with its nodes for the enrichment record."""
+
+    region_code: str | None
+    municipality_id: int | None
+    settlement_id: int | None
+    nodes: dict[str, Any] = {}
+
+
+def town_of(parent: MessageEnrichment | dict[str, Any] | None,
+            channel_place: Territory | None) -> Town | None:
+    """The town a message speaks from: its thread's place, else its channel's; None when
+    neither is known."""
+    if parent is not None:
+        get = parent.get if isinstance(parent, dict) else (lambda k: getattr(parent, k))
+        if get("municipality_id") or get("settlement_id"):
+            found = (get("result") or {}).get("territory") or {}
+            nodes = {k: found.get(k) for k in ("municipality", "settlement")
+                     if isinstance(found, dict)}
+            return Town(get("region_code"), get("municipality_id"), get("settlement_id"), nodes)
+    if channel_place is None:
+        return None
+    node = {"name": channel_place.name, "oktmo": channel_place.oktmo or channel_place.key,
+            "key": channel_place.key}
+    if channel_place.level == TerritoryLevel.settlement:
+        return Town(channel_place.region_code, channel_place.parent_id, channel_place.id,
+                    {"settlement": node})
+    return Town(channel_place.region_code, channel_place.id, None, {"municipality": node})
+
+
+def village_to_street(values: dict[str, Any], text: str, result: dict[str, Any],
+                      town: Town | None) -> None:
+    """A street-looking mention the stage took for a village elsewhere is a street of the
+    town the message speaks from (its thread's or its channel's) when that town is another
+    place of the same region (see :func:`street_over_village`)."""
+    if town is None or values.get("street"):
+        return
+    if values.get("region_code") not in (None, town.region_code):
+        return
+    if town.settlement_id is not None and values.get("settlement_id") == town.settlement_id:
+        return
+    street = street_over_village(text, result)
+    if street is None:
+        return
+    village = ((result.get("territory") or {}).get("settlement") or {}).get("name")
+    values.update(region_code=town.region_code, municipality_id=town.municipality_id,
+                  settlement_id=town.settlement_id, street=street, house=None)
+    found = result.setdefault("territory", {})
+    if isinstance(found, dict):
+        # The record names the town now; the village stays in the explanation.
+        found.update(street=street, house=None, settlement=town.nodes.get("settlement"),
+                     municipality=town.nodes.get("municipality"))
+    _mark(result, "street_not_village", street, CHANNEL_CONFIDENCE,
+          f"«{street}» — улица того же города, а не {village or 'село'} в другом районе")
 
 
 def place_from_thread(values: dict[str, Any], parent: MessageEnrichment | dict[str, Any] | None,

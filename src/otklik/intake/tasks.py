@@ -22,7 +22,12 @@ from otklik.db.session import session_scope
 from otklik.events import MessagesEnriched
 from otklik.intake.channel_places import places_for
 from otklik.intake.direct_sources import relevance_from_source
-from otklik.intake.place_context import place_from_channel, place_from_thread
+from otklik.intake.place_context import (
+    place_from_channel,
+    place_from_thread,
+    town_of,
+    village_to_street,
+)
 from otklik.intake.repository import MessageRepository
 from otklik.language.registry import TOPIC_MODEL_FIELDS, active_row
 from otklik.models.case import ModelVersion
@@ -344,6 +349,7 @@ def _values(territories: TerritoryRepository, message: Message, result: dict[str
         "result": result,
         "enriched_at": utcnow(),
     }
+    village_to_street(values, message.text or "", result, town_of(parent, channel_place))
     place_from_thread(values, parent, message.parent_source_id, result)
     place_from_channel(values, channel_place, message.channel, result)
     relevance_from_source(values, message.source, message.text or "", result)

@@ -282,3 +282,30 @@ def _quiet_word(surface: str) -> bool:
     if len(surface) <= 2 or (len(surface) <= 4 and surface.isupper()):
         return True  # level 2, as in _span_level
     return common_level(surface) >= 1
+
+
+# «на Чичерина», «по Советской», «возле Гагарина»: a preposition of a route or a spot and
+# one capitalized word in the form a street name takes after it (a surname in the genitive,
+# a feminine adjective). A settlement is «в Чичерино», «из Чичерина», «до Советского».
+_STREET_PREPOSITIONS = frozenset({"на", "по", "вдоль", "возле", "около", "напротив"})
+_STREET_GENITIVE = re.compile(r"(?:ова|ева|ёва|ина|ына|ского|цкого)$")
+_STREET_ADJECTIVE = re.compile(r"(?:ой|ей)$")
+_WORD_BEFORE = re.compile(r"(?<![А-Яа-яЁёA-Za-z])([А-Яа-яЁё]+)\s+$")
+
+
+def street_looking(text: str, start: int, end: int) -> str | None:
+    """The street («улица Чичерина», «улица Советская») that the one capitalized word at
+    ``text[start:end]`` names when it reads as a street without its type word: after «на»,
+    «по», «возле» ... and in a street name's form. None otherwise."""
+    word = text[start:end]
+    if not WORD_RE.fullmatch(word) or not word[:1].isupper() or "-" in word:
+        return None
+    preposition = _WORD_BEFORE.search(text, 0, start)
+    if preposition is None or fold(preposition.group(1)) not in _STREET_PREPOSITIONS:
+        return None
+    low = fold(word)
+    if _STREET_GENITIVE.search(low):
+        return f"улица {word}"
+    if _STREET_ADJECTIVE.search(low) and len(word) > 4:
+        return f"улица {word[:-2]}ая"
+    return None

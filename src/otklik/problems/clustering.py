@@ -10,8 +10,13 @@ How a case is matched, in order:
 
 1. Candidates come from place buckets, never from a scan of everything: same topic and
    same street, same settlement, and - only for area-wide outages (no water, no power)
-   in a short burst window, or for a high text similarity - the same municipality.
-   Different streets of one town are different problems (potholes on Lenina and on Mira).
+   in a short burst window, for villages of one district, or for a high text similarity -
+   the same municipality. Different streets of one town are different problems for a
+   subject at an address (potholes on Lenina and on Mira); any other subject is one
+   problem per town (stray dogs), and a village's problems are its district's
+   (:func:`~otklik.problems.clustering_state.street_bound`, ``is_rural``). In one place
+   the same subject (one subtopic; the subtopics of one topic for things at an address,
+   outages and structures apart) joins whatever words the residents chose.
 2. Each candidate active within the window is scored:
    ``w_place * place + w_text * text + w_subtopic * subtopic``, where ``text`` is the
    larger of an IDF-weighted cosine between the case's lemmas and the problem's centroid
@@ -55,6 +60,8 @@ from otklik.problems.clustering_state import (
     CaseFeatures,
     ClusterConfig,
     ProblemState,
+    is_rural,
+    street_bound,
 )
 from otklik.problems.clustering_text import (
     OUTAGE_TITLES,
@@ -120,6 +127,22 @@ _PRUNE_EVERY = 2000
 _REGION_SCAN = 300
 
 
+def _one_subject(a: str | None, b: str | None, cfg: ClusterConfig) -> bool:
+    """The same subtopic; or two subtopics of one topic for things at an address (residents
+    and the classifier split «ямы» and «тротуар» of one street at random), except an outage,
+    which is its own event (no water and no power are two problems), and a structure of its
+    own (the overpass is not the street's potholes): see ClusterConfig.own_subtopics. The
+    clinic queue and the medicines of a town stay two problems."""
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    if a in cfg.own_subtopics or b in cfg.own_subtopics:
+        return False
+    return (a.split(".", 1)[0] == b.split(".", 1)[0]
+            and street_bound(a) and street_bound(b))
+
+
 def _add_to(buckets: dict[Any, _Bucket], bucket_key: Any, key: str) -> None:
     buckets.setdefault(bucket_key, {})[key] = None
 
@@ -143,9 +166,10 @@ class ProblemIndex:
     """Active problems keyed by place and topic for fast candidate lookup, with the
     document-frequency counters that give distinctive words their weight.
 
-    ``taxonomy`` is the rubricator titles are written with (its names, and its lexicon
-    as the words that may name a problem); None means the packaged one. The caller may
-    replace it when another version becomes active: matching does not depend on it.
+    ``taxonomy`` is the rubricator titles are written with (its subtopic names, and its
+    lexicon for the phrases that tell problems of one subtopic and place apart); None means
+    the packaged one. The caller may replace it when another version becomes active:
+    matching does not depend on it.
     """
 
     def __init__(self, config: ClusterConfig | None = None,
@@ -172,6 +196,9 @@ class ProblemIndex:
         self._streets: dict[tuple[Any, ...], dict[str, str]] = {}
         self._latest: datetime | None = None
         self._since_prune = 0
+        # Keys of problems re-titled because a new problem shares their subtopic and place;
+        # the caller stores their titles and clears the set.
+        self.retitled: set[str] = set()
 
     def __len__(self) -> int:
         return len(self.problems)
@@ -188,12 +215,21 @@ class ProblemIndex:
 
     def title(self, st: ProblemState) -> str:
         """The title of a problem by this index's statistics and rubricator."""
-        return title_for(st, self.idf, self.taxonomy)
+        return title_for(st, self.idf, self.taxonomy, self.siblings(st))
 
     def retitle(self, st: ProblemState) -> None:
         """Write a problem's title (and the rubricator version it follows)."""
-        st.title = title_for(st, self.idf, self.taxonomy)
+        st.title = self.title(st)
         st.title_taxonomy = self.taxonomy_version
+
+    def siblings(self, st: ProblemState) -> list[ProblemState]:
+        """The other problems of the same subtopic and place: their titles would read the
+        same, so each is refined (see :func:`title_for`)."""
+        place = (st.topic, st.region, st.municipality_id, st.settlement_id)
+        skey = st.street_key
+        bucket = self._by_street.get((*place, skey)) if skey else self._no_street.get(place)
+        return [other for key in bucket or ()
+                if key != st.key and (other := self.problems[key]).subtopic == st.subtopic]
 
     def stale_titles(self) -> list[ProblemState]:
         """Problems whose title was written with another rubricator version."""
@@ -280,12 +316,22 @@ class ProblemIndex:
                 # The problem's members already named another street.
                 return None
             where = "тот же населённый пункт" if f.settlement_id else "тот же район"
+            if not it.street and not skey and _one_subject(f.subtopic, st.subtopic, cfg):
+                # One subject in one place («бродячие собаки — Мичуринск»): the place and
+                # the subtopic say it, whatever words the residents chose.
+                return PLACE_STREET, 0.0, where + ", та же подтема", False
             return PLACE_SETTLEMENT, cfg.min_text_settlement, where, False
         if area:
             # One intake or substation feeds the district: a burst of the same outage in
             # its villages is one problem even when the words differ.
             gate = 0.0 if f.subtopic == st.subtopic else cfg.min_text_area
             return PLACE_AREA, gate, "отключение в том же районе", True
+        if (_one_subject(f.subtopic, st.subtopic, cfg)
+                and (f.settlement_id is None or is_rural(f.settlement_population))
+                and (st.settlement_id is None or st.rural)):
+            # Villages are filed by district: the same subject in another village of the
+            # district is the district's problem.
+            return PLACE_STREET, 0.0, "та же подтема в сёлах района", True
         if it.street and st.street_key and it.street != st.street_key:
             return None
         # Another settlement: only an almost identical text (a road between two villages
@@ -345,6 +391,9 @@ class ProblemIndex:
             if sig is None:
                 sig = dedup.hashvalues(f.text)
         terms = case_terms(f.text or "", f.lemmas)
+        # A street tells problems apart only for a subject at an address in a town.
+        if not street_bound(f.subtopic or f.topic) or is_rural(f.settlement_population):
+            return Prepared(f, terms, sig, None)
         skey = street_key(f.street)
         if skey is None and f.settlement_id is not None:
             f = self._infer_street(f, terms)
@@ -423,7 +472,7 @@ class ProblemIndex:
             # Across settlements the place disagrees, so the whole texts must be alike.
             text = max(cos, jac) if place == PLACE_MUNICIPALITY else max(cos, cover, jac)
             if f.subtopic and st.subtopic:
-                sub = 1.0 if f.subtopic == st.subtopic else 0.0
+                sub = 1.0 if _one_subject(f.subtopic, st.subtopic, cfg) else 0.0
             else:
                 sub = 0.5
             if sub == 0.0:
@@ -572,9 +621,13 @@ class ProblemIndex:
             last_seen=f.created_at,
             settlement_name=f.settlement_name if f.settlement_id is not None else None,
             municipality_name=f.municipality_name,
+            rural=is_rural(f.settlement_population),
         )
         self._register(st)
         self._join(st, it, generalize=False)
+        for sibling in self.siblings(st):
+            self.retitle(sibling)
+            self.retitled.add(sibling.key)
         return st
 
     def _join(
@@ -631,14 +684,23 @@ class ProblemIndex:
             self._case_key[f.case_id] = st.key
             st.first_seen = min(st.first_seen, f.created_at)
             st.last_seen = max(st.last_seen, f.created_at)
-            if st.subtopic is None and f.subtopic:
-                st.subtopic = f.subtopic
+            if f.subtopic:
+                st.subtopics[f.subtopic] = st.subtopics.get(f.subtopic, 0) + 1
             if it.sig is not None:
                 self._add_signature(st, it.sig)
         else:
             st.size = max(st.size - 1, 0)
             st.case_ids.discard(f.case_id)
             self._case_key.pop(f.case_id, None)
+            if f.subtopic and st.subtopics.get(f.subtopic, 0) > 1:
+                st.subtopics[f.subtopic] -= 1
+            else:
+                st.subtopics.pop(f.subtopic or "", None)
+        if st.subtopics:
+            # The commonest subtopic names the problem; a tie keeps the current one.
+            most = max(st.subtopics.values())
+            if st.subtopics.get(st.subtopic or "", 0) < most:
+                st.subtopic = min(k for k, v in st.subtopics.items() if v == most)
         if len(terms) > 2 * self.config.max_terms:
             self._trim_terms(st)
 

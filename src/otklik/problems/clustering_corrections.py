@@ -55,6 +55,8 @@ def merge(index: ProblemIndex, a: str, b: str) -> ProblemState:
         sa.municipality_id, sa.municipality_name = None, None
     sa.region = _same(sa.region, sb.region)
     sa.subtopic = sa.subtopic or sb.subtopic
+    for code, n in sb.subtopics.items():
+        sa.subtopics[code] = sa.subtopics.get(code, 0) + n
     for t, c in sb.terms.items():
         sa.terms[t] = sa.terms.get(t, 0.0) + c
     for s, c in sb.streets.items():
@@ -138,6 +140,7 @@ def rebuild(index: ProblemIndex, st: ProblemState, members: Sequence[Prepared]) 
     index._drop_signatures(st.key)
     index._sigs[st.key] = []
     st.terms, st.streets, st.case_ids, st.signatures, st.size = {}, {}, set(), [], 0
+    st.subtopics = {}
     if members:
         st.first_seen = min(it.f.created_at for it in members)
         st.last_seen = max(it.f.created_at for it in members)

@@ -27,6 +27,46 @@ AREA_SUBTOPICS = frozenset(
     }
 )
 
+# Subjects that sit at an address, so that one street of a town is one problem and the next
+# street another (potholes on Lenina and on Mira); every other subject is one problem per
+# town (stray dogs in Michurinsk, the queue at the clinic), whatever street a case names.
+STREET_TOPICS = frozenset({"roads", "housing", "improvement"})
+STREET_SUBTOPICS = frozenset(
+    {
+        "utilities.water_quality",
+        "utilities.sewerage",
+        "utilities.storm_drain",
+        "utilities.manholes",
+        "waste.container_sites",
+        "waste.illegal_dumps",
+        "waste.bulky_waste",
+        "waste.collection",
+        "transport.stops",
+        "construction.sites",
+        "safety.dangerous_objects",
+    }
+)
+NOT_STREET_SUBTOPICS = frozenset({"housing.payments", "improvement.cemeteries"})
+# A structure of its own is a problem apart from the street it carries: the overpass on
+# Lavrov Street is not the potholes of Lavrov Street (see ClusterConfig.own_subtopics).
+OBJECT_SUBTOPICS = frozenset({"roads.bridges"})
+# Below this population a settlement is a village or a small town: its streets are not
+# problems of their own, and a regional center files its complaints by district (the
+# container sites of Samara's villages were counted municipality by municipality).
+TOWN_POPULATION = 50_000
+
+
+def street_bound(code: str | None) -> bool:
+    """True when problems of this topic or subtopic code are told apart by street."""
+    if not code or code in NOT_STREET_SUBTOPICS:
+        return False
+    return code in STREET_SUBTOPICS or code.split(".", 1)[0] in STREET_TOPICS
+
+
+def is_rural(population: int | None) -> bool:
+    """True for a settlement filed by district (its population is known and small)."""
+    return population is not None and population < TOWN_POPULATION
+
 
 @dataclass(frozen=True, slots=True)
 class ClusterConfig:
@@ -36,6 +76,9 @@ class ClusterConfig:
     w_text: float = 0.5
     w_subtopic: float = 0.15
     area_subtopics: frozenset[str] = AREA_SUBTOPICS
+    # Subtopics that join only their own kind; the others of a topic are one subject in one
+    # place (residents and the classifier split «ямы» and «тротуар» of a street at random).
+    own_subtopics: frozenset[str] = AREA_SUBTOPICS | OBJECT_SUBTOPICS
     # An outage burst: district-wide joins only while the problem was active this recently.
     area_window: timedelta = timedelta(days=3)
     min_text_settlement: float = 0.15
@@ -73,6 +116,8 @@ class CaseFeatures:
     signature: str | None = None
     settlement_name: str | None = None
     municipality_name: str | None = None
+    # The settlement's population (None: unknown, taken for a town); see is_rural.
+    settlement_population: int | None = None
 
 
 @dataclass(slots=True)
@@ -102,6 +147,12 @@ class ProblemState:
     # The version of the rubricator the title was written with (None: stored before
     # titles recorded it, i.e. the packaged one); see ProblemIndex.retitle.
     title_taxonomy: str | None = None
+    # Subtopic -> member cases classified so: one subject may span subtopics of a topic
+    # (see ProblemIndex), and ``subtopic`` is the commonest of them.
+    subtopics: dict[str, int] = field(default_factory=dict)
+    # Opened in a village or a small town: its villages' cases of the same subtopic join it
+    # and it becomes the district's problem.
+    rural: bool = False
 
     @property
     def street_key(self) -> str | None:
@@ -130,6 +181,8 @@ class ProblemState:
             "signatures": list(self.signatures),
             "streets": dict(self.streets),
             "title_taxonomy": self.title_taxonomy,
+            "rural": self.rural,
+            "subtopics": dict(self.subtopics),
         }
 
     @classmethod
@@ -155,6 +208,8 @@ class ProblemState:
             signatures=list(data.get("signatures") or ()),
             streets={str(k): int(v) for k, v in (data.get("streets") or {}).items()},
             title_taxonomy=data.get("title_taxonomy"),
+            rural=bool(data.get("rural")),
+            subtopics={str(k): int(v) for k, v in (data.get("subtopics") or {}).items()},
         )
 
 

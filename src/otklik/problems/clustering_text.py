@@ -155,16 +155,16 @@ def _is_proper(lemma: str) -> bool:
 
 
 class _Vocabulary:
-    """What titles need of one rubricator, filled on demand: names and lexicon words.
+    """What titles need of one rubricator, filled on demand: names and lexicon phrases.
 
     It holds no reference to its taxonomy (it is the value of a weak-keyed cache).
     """
 
-    __slots__ = ("names", "words")
+    __slots__ = ("names", "phrases")
 
     def __init__(self) -> None:
         self.names: dict[str, str] = {}
-        self.words: dict[str | None, frozenset[str]] = {}
+        self.phrases: dict[str, tuple[str, ...]] = {}
 
 
 _vocab_lock = threading.Lock()
@@ -206,84 +206,97 @@ def _subtopic_name(code: str, taxonomy: Taxonomy | None = None) -> str:
     return name
 
 
+_MONTHS = ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
+           "сентября", "октября", "ноября", "декабря")
+
+
 def title_for(
     state: ProblemState,
     idf: Callable[[str], float] | None = None,
     taxonomy: Taxonomy | None = None,
+    siblings: Sequence[ProblemState] = (),
 ) -> str:
-    """Short Russian title: what (dominant terms) + where, e.g. «Путепровод на ул. Лаврова,
-    Мичуринск» or «Нет воды — Лаганский район». ``idf`` favours distinctive terms;
-    ``taxonomy`` is the rubricator in use (None: the packaged one)."""
+    """A title a person would give: the subtopic in the rubricator's words and the place,
+    e.g. «Протекающая крыша — ул. Советская, Тамбов», «Нет воды — Лаганский район»; the
+    topic («Дороги — ул. Советская, Тамбов») when the cases spread over its subtopics
+    with none holding two thirds.
+
+    ``siblings`` are the other problems of the same subtopic and place: only then is the
+    title refined, by a phrase of the rubricator's lexicon that most of this problem's
+    cases use and the siblings' do not («Мосты, путепроводы, эстакады: путепровод — ул.
+    Лаврова, Мичуринск»), else by the day it began. ``idf`` favours the distinctive
+    phrase; ``taxonomy`` is the rubricator in use (None: the packaged one).
+    """
     subject = OUTAGE_TITLES.get(state.subtopic or "")
     if subject is None:
-        subject = _dominant_subject(state, idf, taxonomy)
-    if subject is None:
-        subject = _subtopic_name(state.subtopic or state.topic, taxonomy)
+        mixed = sum(state.subtopics.values()) >= 3 and (
+            3 * max(state.subtopics.values()) < 2 * sum(state.subtopics.values()))
+        # Cases of one subject split across subtopics with no clear leader: the topic.
+        code = state.topic if mixed or not state.subtopic else state.subtopic
+        subject = _subtopic_name(code, taxonomy)
     subject = subject[:1].upper() + subject[1:]
+    where = _where(state)
+    if not siblings:
+        return f"{subject} — {where}" if where else subject
+    phrase = _distinctive(state, siblings, idf, taxonomy)
+    if phrase is not None and lemmatize(tokenize(phrase)) != lemmatize(tokenize(subject)):
+        head = f"{subject}: {phrase}"
+        return f"{head} — {where}" if where else head
+    began = f"с {state.first_seen.day} {_MONTHS[state.first_seen.month - 1]}"
+    return f"{subject} — {where} ({began})" if where else f"{subject} ({began})"
+
+
+def _where(state: ProblemState) -> str:
+    """«ул. Лаврова, Мичуринск», «Мичуринск», «Лаганский район» or ""."""
     place = state.settlement_name or state.municipality_name
     if state.street:
-        where = street_display(state.street)
-        return f"{subject} на {where}, {place}" if place else f"{subject} на {where}"
-    return f"{subject} — {place}" if place else subject
+        street = street_display(state.street)
+        return f"{street}, {place}" if place else street
+    return place or ""
 
 
-def _topic_words(code: str | None, taxonomy: Taxonomy | None = None) -> frozenset[str]:
-    """Every word of the rubricator's lexicon of a topic (with its subtopics) or a subtopic."""
-    taxonomy, vocab = _in_use(taxonomy)
-    words = vocab.words.get(code)
-    if words is None:
-        node = taxonomy.get(code) if code else None
-        # A topic's words include its subtopics' («яма» counts for roads).
-        nodes = () if node is None else (node, *getattr(node, "subtopics", ()))
-        words = frozenset(word for n in nodes for phrase in n.lexicon for word in phrase.split())
-        vocab.words[code] = words
-    return words
-
-
-def _dominant_subject(
-    state: ProblemState, idf: Callable[[str], float] | None, taxonomy: Taxonomy | None = None
+def _distinctive(
+    state: ProblemState,
+    siblings: Sequence[ProblemState],
+    idf: Callable[[str], float] | None,
+    taxonomy: Taxonomy | None,
 ) -> str | None:
-    """The thing most of the problem's cases are about, e.g. «контейнерная площадка».
-
-    A word names the problem when the rubricator knows it for the problem's topic, or when
-    most of the cases share it; a rare word that happens to be distinctive (a weekday, a
-    car) does not, and the title then says the subtopic instead.
-    """
-    place_words = set()
-    for name in (state.street, state.settlement_name, state.municipality_name):
-        if name:
-            place_words.update(lemmatize(tokenize(name)))
-    floor = max(1.0, 0.3 * state.size) if state.size >= 3 else 1.0
-    shared = max(3.0, 0.5 * state.size)
-    known = _topic_words(state.topic, taxonomy)
-    own = _topic_words(state.subtopic, taxonomy)
+    """A phrase of the rubricator's lexicon (of the subtopic, else of its topic) naming a
+    thing («путепровод», «контейнерная площадка»), used by at least half of the problem's
+    cases and by a smaller share of every sibling's; None when there is none."""
+    words = _lexicon_phrases(state.subtopic, taxonomy) or _lexicon_phrases(state.topic,
+                                                                            taxonomy)
+    size = max(state.size, 1)
     best: tuple[float, str] | None = None
-    for term, count in state.terms.items():
-        if count < floor:
+    for term in words:
+        count = state.terms.get(term, 0.0)
+        if count < max(1.0, 0.5 * size):
             continue
-        words = term.split(" ")
-        head = words[-1]
-        if _kind(head) != _NOUN or _is_proper(head) or place_words.intersection(words):
-            continue
-        if head not in known and count < shared:
+        share = count / size
+        if any(sib.terms.get(term, 0.0) / max(sib.size, 1) >= share for sib in siblings):
             continue
         weight = count * (idf(term) if idf else 1.0)
-        if len(words) == 2:
-            weight *= 1.1  # a phrase names the thing better than its noun alone
-        if head in own:
-            weight *= 2.0  # the subtopic's own word names the thing («путепровод»)
-        cand = (weight, term)
-        if best is None or cand[0] > best[0] or (cand[0] == best[0] and cand[1] < best[1]):
-            best = cand
-    if best is None:
-        return None
-    term = best[1]
-    if " " not in term:
-        # Prefer the adjective+noun phrase when most cases with the noun use it.
-        phrases = [
-            (c, t) for t, c in state.terms.items()
-            if " " in t and t.endswith(" " + term) and c >= 0.6 * state.terms[term]
-        ]
-        if phrases:
-            term = max(phrases, key=lambda p: (p[0], p[1]))[1]
-    return _phrase(term)
+        if best is None or weight > best[0] or (weight == best[0] and term < best[1]):
+            best = (weight, term)
+    return _phrase(best[1]) if best else None
+
+
+def _lexicon_phrases(code: str | None, taxonomy: Taxonomy | None = None) -> tuple[str, ...]:
+    """The lexicon entries of a code that name a thing: one noun or an adjective and its
+    noun, as lemmas («путепровод», «контейнерный площадка»)."""
+    if not code:
+        return ()
+    taxonomy, vocab = _in_use(taxonomy)
+    cached = vocab.phrases.get(code)
+    if cached is None:
+        node = taxonomy.get(code)
+        found = []
+        for entry in (node.lexicon if node is not None else ()):
+            parts = entry.split()
+            if not 1 <= len(parts) <= 2 or _kind(parts[-1]) != _NOUN or _is_proper(parts[-1]):
+                continue
+            if len(parts) == 2 and _kind(parts[0]) != _ADJ:
+                continue
+            found.append(entry)
+        cached = vocab.phrases[code] = tuple(found)
+    return cached
