@@ -266,7 +266,22 @@ class Detector:
 
         joined = self._join_open(obs, ts, th)
         if obs.municipality is None and obs.settlement is None:
-            return []  # no place: nothing local to count; it joined an open signal if any
+            # No town: only "затопило улицу Степная" from several authors can fire (a street
+            # of the region); otherwise it counts where it joined an open signal, if any.
+            if not (obs.street and obs.hazards) or late or joined:
+                return []
+            street = Place(obs.street, None)
+            for hazard in obs.hazards:
+                key = (obs.region_code or "", "street:" + obs.street.lower(), "!" + hazard)
+                series = self._series.get(key)
+                if series is None:
+                    series = self._series[key] = Series(region.started)
+                series.add(ts, 1.0 / factor, obs.author, obs.id, horizon)
+                signal = self._test_series(obs, ts, th, region, factor, street, "!" + hazard,
+                                           series)
+                if signal is not None:
+                    return [signal]
+            return []
         places = [p for p in (obs.settlement, obs.municipality) if p is not None and p.key]
         total = region.streams.get("*")
         if total is None:
@@ -314,14 +329,22 @@ class Detector:
         muni = self._muni_key(obs)
         for (place_key, topic), signal in self._open.items():
             if muni is not None and place_key != muni:
-                continue
+                street_only = (not place_key and signal.municipality is None
+                               and bool(signal.hazards & set(obs.hazards)) and (
+                                   obs.street is None or obs.street.lower() in signal.streets))
+                if not street_only:
+                    continue
+                # A street signal learns its town from the first message that names one.
+                signal.municipality, signal.settlement = obs.municipality, obs.settlement
+                signal.attach(obs, ts)
+                return True
             if muni is None and (signal.region or {}).get("code") != obs.region_code:
                 continue
             copy = obs.duplicate_of is not None and obs.duplicate_of in signal.roots
             hazard = bool(signal.hazards & set(obs.hazards))
             street = obs.street is not None and obs.street.lower() in signal.streets
-            if muni is None:  # no place: only a copy, or the same hazard on its street
-                joins = copy or (hazard and street)
+            if muni is None:  # no place: a copy, or the same hazard (on its street, if named)
+                joins = copy or (hazard and (street or not obs.street or not signal.streets))
             else:
                 joins = copy or hazard or (topic == obs.topic_code and (
                     signal.kind == "spike" or street))
@@ -334,6 +357,8 @@ class Detector:
               window: Iterable[tuple[float, str, str]], reason: dict[str, Any], sure: float,
               by_id: Mapping[str, Observation] | None = None) -> Signal:
         settlement = place if obs.settlement is not None and place == obs.settlement else None
+        if obs.street:
+            reason.setdefault("street", obs.street)
         signal = Signal(
             number=len(self.signals) + 1, kind=kind, fired_at=obs.at.astimezone(UTC)
             if obs.at.tzinfo else obs.at.replace(tzinfo=UTC),
@@ -379,7 +404,8 @@ class Detector:
         window_h = th.window.total_seconds() / HOUR
         mid = factor if len(series.window) < 2 else region.profile.factor(
             ts - th.window.total_seconds() / 2)
-        expected = series.expected(ts, window_h, mid, th.min_baseline_per_day)
+        floor = th.min_baseline_per_day if hazard is None else th.hazard_min_baseline_per_day
+        expected = series.expected(ts, window_h, mid, floor)
         surge = 1.0
         regional = region.streams.get(stream)
         if regional is not None:

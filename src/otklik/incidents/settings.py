@@ -42,6 +42,8 @@ class Thresholds:
     #: The floor of a baseline, messages a day, so that a place never heard from is not
     #: "infinitely" surprised by its first few messages.
     min_baseline_per_day: float = 0.5
+    #: The same for one hazard in one place (a fire is rarer than a complaint about roads).
+    hazard_min_baseline_per_day: float = 0.2
     #: Negative binomial dispersion (size): smaller means wider tails, fewer spikes fire.
     dispersion: float = 5.0
 
