@@ -412,7 +412,8 @@ class Detector:
             own = series
             if obs.municipality is not None and obs.municipality.key:
                 own = self._series.get((obs.municipality.key, stream), series)
-            others = len(regional.window) - len(own.window)
+            # Authors, like the observed count: one author's flood is one voice here too.
+            others = len(regional.authors() - own.authors())
             others_expected = regional.expected(ts, window_h, mid, 0.0) - expected
             if others_expected > 0:
                 surge = min(max(others / others_expected, 1.0), 20.0)
@@ -457,18 +458,16 @@ class Detector:
                           reason, 1.0 - needed / (2 * surprise))
 
     def _share(self, region: _Region, place: Place, ts: float) -> float:
-        """The place's share of all the region's placed messages (0.001 … 0.9)."""
+        """The place's share of all the region's placed messages (0.001 … 0.9), from the
+        levels only: the window (where a spike is) must not make its own place look big."""
         total = region.streams.get("*")
         mine = self._series.get((place.key or "", "*"))
         if total is None or mine is None:
             return 0.001
-        whole = total.level_at_time(ts) + len(total.window) / max(
-            (ts - total.window[0][0]) / HOUR, 1.0) if total.window else total.level_at_time(ts)
-        part = mine.level_at_time(ts) + len(mine.window) / max(
-            (ts - mine.window[0][0]) / HOUR, 1.0) if mine.window else mine.level_at_time(ts)
+        whole = total.level_at_time(ts)
         if whole <= 0:
             return 0.001
-        return min(max(part / whole, 0.001), 0.9)
+        return min(max(mine.level_at_time(ts) / whole, 0.001), 0.9)
 
     def _window_topics(self, series: Series) -> list[tuple[str, str]]:
         topics = []
