@@ -272,10 +272,11 @@ class Detector:
                 return []
             street = Place(obs.street, None)
             for hazard in obs.hazards:
-                key = (obs.region_code or "", "street:" + obs.street.lower(), "!" + hazard)
-                series = self._series.get(key)
+                street_key = (obs.region_code or "", "street:" + obs.street.lower(),
+                              "!" + hazard)
+                series = self._series.get(street_key)
                 if series is None:
-                    series = self._series[key] = Series(region.started)
+                    series = self._series[street_key] = Series(region.started)
                 series.add(ts, 1.0 / factor, obs.author, obs.id, horizon)
                 signal = self._test_series(obs, ts, th, region, factor, street, "!" + hazard,
                                            series)
