@@ -56,6 +56,8 @@ def evaluate(stream: Stream, pipeline: Pipeline, settings: DetectorSettings
         if not numbers:
             false_alarms += 1
             spam_signals += bool(spam & set(signal.message_ids))
+            print(f"  false alarm: {signal.kind} {signal.fired_at:%m-%d %H:%M} "
+                  f"{signal.reason['text']}")
         for number in numbers:
             known = first_signal.get(number)
             if known is None or signal.fired_at < known.fired_at:  # type: ignore[attr-defined]

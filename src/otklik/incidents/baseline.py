@@ -145,3 +145,4 @@ def tail_probability(observed: int, expected: float, dispersion: float) -> float
     if expected <= 0:
         return 0.0
     return float(betainc(observed, dispersion, expected / (dispersion + expected)))
+

@@ -27,7 +27,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from otklik.incidents.baseline import HOUR, Series, WeekProfile, tail_probability, timestamp
+from otklik.incidents.baseline import (
+    HOUR,
+    Series,
+    WeekProfile,
+    tail_probability,
+    timestamp,
+)
 from otklik.incidents.settings import DetectorSettings, Thresholds
 
 #: Hazards whose signal is critical whatever the count: life is at risk.
@@ -43,6 +49,14 @@ TRACKED_HAZARDS = CRITICAL_HAZARDS | UTILITY_HAZARDS
 WHOLE_PLACE_POPULATION = 10_000
 #: In a larger place, each different author stands for about this many residents.
 RESIDENTS_PER_AUTHOR = 150
+
+
+def _surge_now(regional: Series, ts: float, horizon: float, factor: float) -> float:
+    """How many times the region's usual count of a stream the current window holds (≥ 1)."""
+    expected = regional.expected(ts, horizon / HOUR, factor, 0.0)
+    if expected <= 0 or regional.level <= 0:
+        return 1.0
+    return min(max(len(regional.window) / expected, 1.0), 20.0)
 
 
 @dataclass(frozen=True)
@@ -258,11 +272,16 @@ class Detector:
         streams = ([obs.topic_code] if obs.topic_code != "other" else []) + [
             "!" + h for h in obs.hazards]
         placed = obs.municipality is not None or obs.settlement is not None
+        weights: dict[str, float] = {}
         for stream in streams if placed else ():  # a place-less "у нас" is no other place
             regional = region.streams.get(stream)
             if regional is None:
                 regional = region.streams[stream] = Series(region.started)
             regional.add(ts, 1.0 / factor, obs.author, obs.id, horizon)
+            # A place learns its level net of the region-wide rise of the moment: the heating
+            # season's first days must not leave every town a high baseline for weeks (the
+            # region's own level takes the season in; the surge then falls back to 1).
+            weights[stream] = 1.0 / (factor * _surge_now(regional, ts, horizon, factor))
 
         joined = self._join_open(obs, ts, th)
         if obs.municipality is None and obs.settlement is None:
@@ -301,7 +320,7 @@ class Detector:
                 series = self._series.get(key)
                 if series is None:
                     series = self._series[key] = Series(region.started)
-                series.add(ts, 1.0 / factor, obs.author, obs.id, horizon)
+                series.add(ts, weights.get(stream, 1.0 / factor), obs.author, obs.id, horizon)
                 touched.append((place, stream, series))
         fired: list[Signal] = []
         if late or joined:
