@@ -105,6 +105,19 @@ def jobs_database(url: str, monkeypatch: pytest.MonkeyPatch,
         fresh()
 
 
+def own_database(folder: str) -> Any:
+    """A module's own ``own_url`` fixture: an empty database of each backend, migrated to
+    head, that the module's tests, jobs and CLI commit to (``own_url = own_database("x")``)."""
+
+    @pytest.fixture(scope="module", params=BACKENDS)
+    def own_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+                ) -> Iterator[str]:
+        with migrated_database(request.param, tmp_path_factory, folder) as url:
+            yield url
+
+    return own_url
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
                  ) -> Iterator[str]:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
-from tests.conftest import BACKENDS, jobs_database, migrated_database
+from tests.conftest import jobs_database, own_database
 
 from otklik import events
 from otklik.analytics import tasks as analytics_tasks
@@ -63,11 +63,7 @@ events.unsubscribe(MessagesEnriched, seam_test_consumer)
 events.unsubscribe(MessagesEnriched, seam_test_failing_consumer)
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def own_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-            ) -> Iterator[str]:
-    with migrated_database(request.param, tmp_path_factory, "events") as url:
-        yield url
+own_url = own_database("events")
 
 
 @pytest.fixture

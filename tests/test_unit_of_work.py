@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 from tests.builders import PASSWORD
-from tests.conftest import BACKENDS, jobs_database, migrated_database
+from tests.conftest import jobs_database, own_database
 
 from otklik.accounts import service as accounts
 from otklik.accounts.schemas import TokenCreate
@@ -27,12 +27,7 @@ Event = str
 _ids = count(1)
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def own_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-            ) -> Iterator[str]:
-    """An empty migrated database whose requests really commit."""
-    with migrated_database(request.param, tmp_path_factory, "uow") as url:
-        yield url
+own_url = own_database("uow")
 
 
 @pytest.fixture

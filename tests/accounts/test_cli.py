@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from tests.builders import PASSWORD
-from tests.conftest import BACKENDS, jobs_database, migrated_database
+from tests.conftest import jobs_database, own_database
 from typer.testing import CliRunner
 
 from otklik.accounts import sessions
@@ -21,12 +21,7 @@ _ids = count(1)
 MAX_AGE = 3600
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def own_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-            ) -> Iterator[str]:
-    """An empty migrated database the CLI commits to."""
-    with migrated_database(request.param, tmp_path_factory, "usercli") as url:
-        yield url
+own_url = own_database("usercli")
 
 
 @pytest.fixture

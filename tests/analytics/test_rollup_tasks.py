@@ -13,7 +13,7 @@ from itertools import count
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
-from tests.conftest import BACKENDS, jobs_database, migrated_database
+from tests.conftest import jobs_database, own_database
 
 from otklik.accounts.scope import Scope
 from otklik.analytics import tasks
@@ -31,12 +31,7 @@ SYSTEM = Actor.system("tests")
 _ids = count(1)
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def own_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-            ) -> Iterator[str]:
-    """An empty migrated database for tests that commit."""
-    with migrated_database(request.param, tmp_path_factory, "jobs") as url:
-        yield url
+own_url = own_database("jobs")
 
 
 @pytest.fixture

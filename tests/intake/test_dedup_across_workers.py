@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session
-from tests.conftest import BACKENDS, jobs_database, migrated_database
+from tests.conftest import jobs_database, own_database
 
 from otklik.audit.actor import Actor
 from otklik.cases import consumers as cases_consumers
@@ -47,12 +47,7 @@ OTHERS = ("На улице Гоголя огромные ямы на дорог�
           "Опять отключили свет в посёлке Кшенский, холодильники разморозились")
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def own_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-            ) -> Iterator[str]:
-    """An empty migrated database for tests that commit."""
-    with migrated_database(request.param, tmp_path_factory, "dedup_workers") as url:
-        yield url
+own_url = own_database("dedup_workers")
 
 
 def _fresh_process() -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session
-from tests.conftest import BACKENDS, jobs_database, migrated_database
+from tests.conftest import jobs_database, own_database
 from typer.testing import CliRunner
 
 from otklik.audit.actor import Actor
@@ -51,12 +51,7 @@ ROADS = ("На улице Гоголя огромные ямы на дороге
 NOW = datetime.now(UTC)
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def own_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-            ) -> Iterator[str]:
-    """An empty migrated database for tests that commit."""
-    with migrated_database(request.param, tmp_path_factory, "reenrich") as url:
-        yield url
+own_url = own_database("reenrich")
 
 
 @pytest.fixture
