@@ -41,7 +41,6 @@ from otklik.accounts.scope import Scope
 from otklik.analytics.cubes import CASE_CUBES, MESSAGE_CUBES
 from otklik.analytics.repository import AnalyticsRepository, Limits
 from otklik.analytics.rollup import (
-    CASE_WINDOW,
     refresh_case_rollup,
     refresh_message_rollup,
     refresh_problem_rollup,
@@ -49,6 +48,7 @@ from otklik.analytics.rollup import (
 from otklik.analytics.schemas import AnalyticsFilter
 from otklik.analytics.service import DashboardBuilder
 from otklik.audit.actor import Actor
+from otklik.days import CASE_WINDOW
 from otklik.db.migrate import upgrade
 from otklik.db.session import make_engine
 from otklik.models.territory import Territory, TerritoryLevel

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from otklik.analytics.cubes import CASE_CUBES, MESSAGE_CUBES, day_ranges, rebuild_all
 from otklik.analytics.repository import day_expr
-from otklik.analytics.schemas import day_start_utc, reporting_day
+from otklik.days import CASE_WINDOW, day_start_utc, reporting_day
 from otklik.db.base import utcnow
 from otklik.models.analytics import (
     FIRST_COLUMNS,
@@ -111,10 +111,9 @@ def refresh_message_rollup(session: Session, *, full: bool = False) -> RefreshRe
                          advanced=watermark is None or newest > watermark)
 
 
-#: Cases received this many days back are re-counted on every refresh: answers, reopenings
-#: and brush-off verdicts keep changing them for weeks. Older cases are refreshed when their
-#: ``updated_at`` moves, and completely by ``otklik report rollup --full`` (nightly).
-CASE_WINDOW = timedelta(days=92)
+#: Cases received within ``CASE_WINDOW`` (otklik.days) are re-counted on every refresh. Older
+#: cases are refreshed when their ``updated_at`` moves, and completely by
+#: ``otklik report rollup --full`` (nightly).
 CASE_ROLLUP_NAME = "case_daily"
 PROBLEM_ROLLUP_NAME = "problem_daily"
 

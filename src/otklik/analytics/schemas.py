@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from otklik.days import REPORT_TZ, day_start_utc, reporting_day  # noqa: F401 (re-exported)
 from otklik.errors import InvalidInput
-
-#: Days and periods are counted in Moscow time, the time of the federal reports.
-REPORT_TZ = timezone(timedelta(hours=3), "MSK")
 
 DrillKind = Literal["messages", "cases"]
 #: The ``topic`` filter value of messages and cases the classifier left without a topic.
@@ -25,16 +23,6 @@ NO_TOPIC = "none"
 DRILL_METRICS = (
     "answered", "on_time", "overdue", "brush_off", "reopened", "open_overdue",
 )
-
-
-def day_start_utc(day: date) -> datetime:
-    """The UTC moment a reporting day starts."""
-    return datetime(day.year, day.month, day.day, tzinfo=REPORT_TZ).astimezone(UTC)
-
-
-def reporting_day(moment: datetime) -> date:
-    """The reporting day of a moment."""
-    return moment.astimezone(REPORT_TZ).date()
 
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")

@@ -233,8 +233,7 @@ def _summary_table(summary: Any, cases: dict[str, Any] | None, dry_run: bool) ->
 
 def _summary_notes(summary: Any, cases: dict[str, Any] | None, dry_run: bool, run_id: str
                    ) -> None:
-    from otklik.analytics.rollup import CASE_WINDOW
-    from otklik.analytics.schemas import reporting_day
+    from otklik.days import CASE_WINDOW, reporting_day
     from otklik.db.base import utcnow
     from otklik.db.session import session_scope
     from otklik.intake.repository import MessageRepository

@@ -33,9 +33,9 @@ from sqlalchemy.orm import Session
 
 from otklik import events
 from otklik.accounts.scope import Scope
-from otklik.analytics.schemas import day_start_utc, reporting_day
 from otklik.audit import service as audit
 from otklik.audit.actor import Actor
+from otklik.days import day_start_utc, reporting_day
 from otklik.db.base import utcnow
 from otklik.errors import Forbidden, InvalidInput
 from otklik.events import EnrichmentChange, MessagesReenriched
