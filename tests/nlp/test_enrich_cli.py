@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 from pathlib import Path
 
@@ -133,6 +134,37 @@ def test_malformed_training_file(app: typer.Typer, tmp_path: Path) -> None:
                                  "--out", str(tmp_path / "m")])
     assert result.exit_code != 0
     assert "строка 2" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_train_reads_gzip_and_names_single_example_labels(app: typer.Typer,
+                                                          tmp_path: Path) -> None:
+    data = tmp_path / "train.jsonl.gz"
+    rows = [*TRAIN_ROWS, ("Грубость продавца в магазине", "trade")]
+    with gzip.open(data, "wt", encoding="utf-8") as handle:
+        for text, label in rows:
+            handle.write(json.dumps({"text": text, "topic": label}, ensure_ascii=False) + "\n")
+    result = runner.invoke(app, ["train", "--data", str(data), "--label-field", "topic",
+                                 "--folds", "3", "--out", str(tmp_path / "m")])
+    assert result.exit_code == 0, result.output
+    assert "«trade» (строка 13)" in " ".join(result.output.split())
+    meta = json.loads((tmp_path / "m" / "model.json").read_text(encoding="utf-8"))
+    assert meta["classes"] == ["roads", "waste"]
+
+
+def test_train_names_unknown_compression_and_unlabelled_lines(app: typer.Typer,
+                                                               tmp_path: Path) -> None:
+    packed = tmp_path / "train.jsonl.zst"
+    packed.write_bytes(b"\x28\xb5\x2f\xfd")
+    result = runner.invoke(app, ["train", "--data", str(packed), "--label-field", "topic",
+                                 "--out", str(tmp_path / "m")])
+    assert result.exit_code == 2 and "сжатие zstd (.zst) не поддерживается" in result.output
+    data = tmp_path / "train.jsonl"
+    data.write_text('{"text": "Яма", "topic": "roads"}\n{"text": "Мусор"}\n'
+                    '{"text": "Свалка", "topic": ""}\n', encoding="utf-8")
+    result = runner.invoke(app, ["train", "--data", str(data), "--label-field", "topic",
+                                 "--out", str(tmp_path / "m")])
+    assert result.exit_code == 2 and "строки 2, 3: нет метки topic" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 

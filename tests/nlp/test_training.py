@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bz2
 import csv
+import gzip
 import json
 from pathlib import Path
 
@@ -15,7 +17,9 @@ from otklik.nlp.training import (
     load_model,
     macro_weighted_f1,
     read_labelled,
+    read_labelled_lines,
     save_model,
+    single_example_labels,
     train,
     tune_offsets,
 )
@@ -122,8 +126,77 @@ def test_malformed_csv_names_the_line(tmp_path: Path) -> None:
 def test_empty_label_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("text,topic\nЯма,дороги\nМусор,\n", encoding="utf-8")
-    with pytest.raises(TrainingDataError, match=r"строка 3: пустая метка topic"):
+    with pytest.raises(TrainingDataError, match=r"строка 3: нет метки topic"):
         read_labelled(path, "text", "topic")
+
+
+def test_every_unlabelled_line_is_named(tmp_path: Path) -> None:
+    # The first record has the field (else the file is taken for a wrong --label-field).
+    lines = [{"text": "Яма", "label": "дороги"}, {"text": "Мусор"},
+             {"text": "Свалка", "label": "мусор"}, {"text": "Фонарь", "label": "  "},
+             {"text": "Батареи", "label": None}]
+    path = tmp_path / "part.jsonl"
+    path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines),
+                    encoding="utf-8")
+    with pytest.raises(TrainingDataError, match=r"строки 2, 4, 5: нет метки label.*3 из 5"):
+        read_labelled(path, "text", "label")
+
+
+def test_single_example_labels_are_named_with_their_line(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text("text,topic\nЯма,дороги\nМусор,мусор\nКолея,дороги\nГрубость,торговля\n"
+                    "Свалка,мусор\n", encoding="utf-8")
+    triples = read_labelled_lines(path, "text", "topic")
+    assert triples[0] == (2, "Яма", "дороги")
+    assert single_example_labels(triples) == {"торговля": 5}
+
+
+def _gzip(path: Path, text: str) -> Path:
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.write(text)
+    return path
+
+
+def test_gzip_compressed_jsonl_csv_and_tsv(tmp_path: Path) -> None:
+    rows = [("Яма на дороге", "дороги"), ("Мусор не вывозят", "мусор")]
+    jsonl = _gzip(tmp_path / "a.jsonl.gz", "".join(
+        json.dumps({"text": t, "category": c}, ensure_ascii=False) + "\n" for t, c in rows))
+    csv_gz = _gzip(tmp_path / "a.CSV.GZ", "text,category\n" + "".join(
+        f"{t},{c}\n" for t, c in rows))
+    tsv_gz = _gzip(tmp_path / "a.tsv.gz", "".join(f"{t}\t{c}\n" for t, c in rows))
+    assert read_labelled(jsonl, "text", "category") == rows
+    assert read_labelled(csv_gz, "text", "category") == rows
+    assert read_labelled(tsv_gz, "text", "category", columns=["text", "category"]) == rows
+
+
+def test_unknown_compression_is_named(tmp_path: Path) -> None:
+    with pytest.raises(TrainingDataError, match=r"сжатие xz \(\.xz\) не поддерживается"):
+        read_labelled(tmp_path / "data.jsonl.xz")
+    with pytest.raises(TrainingDataError, match=r"неизвестный формат \.xlsx внутри \.gz"):
+        read_labelled(_gzip(tmp_path / "data.xlsx.gz", "x"))
+    # A compressed file under a plain name, and a .gz that is something else.
+    hidden = tmp_path / "data.jsonl"
+    hidden.write_bytes(bz2.compress(b'{"text": "a", "label": "b"}\n'))
+    with pytest.raises(TrainingDataError, match=r"файл сжат \(bzip2\)"):
+        read_labelled(hidden)
+    gz_named = tmp_path / "data2.jsonl"
+    _gzip(gz_named, '{"text": "a", "label": "b"}\n')
+    with pytest.raises(TrainingDataError, match=r"переименуйте его в data2\.jsonl\.gz"):
+        read_labelled(gz_named)
+    wrong = tmp_path / "data.csv.gz"
+    wrong.write_bytes(bz2.compress(b"text,label\na,b\n"))
+    with pytest.raises(TrainingDataError, match=r"расширение \.gz, но файл сжат bzip2"):
+        read_labelled(wrong)
+
+
+def test_truncated_gzip_names_the_problem(tmp_path: Path) -> None:
+    whole = _gzip(tmp_path / "whole.jsonl.gz", "".join(
+        json.dumps({"text": f"Яма номер {i}", "label": "дороги"}, ensure_ascii=False) + "\n"
+        for i in range(2000)))
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(whole.read_bytes()[: len(whole.read_bytes()) // 2])
+    with pytest.raises(TrainingDataError, match="обрезанный gzip"):
+        read_labelled(cut)
 
 
 def test_malformed_jsonl_names_the_line(tmp_path: Path) -> None:

@@ -24,8 +24,9 @@ from otklik.nlp.training import (
     EvalReport,
     TrainingDataError,
     file_sha256,
-    read_labelled,
+    read_labelled_lines,
     save_model,
+    single_example_labels,
     train,
 )
 
@@ -66,7 +67,8 @@ def report_table(report: EvalReport, title: str) -> Table:
 def train_command(
     label_field: Annotated[str, typer.Option("--label-field", help="поле с меткой")],
     data: Annotated[Path | None, typer.Option(
-        "--data", help="CSV/TSV/JSONL с текстами и метками")] = None,
+        "--data", help="CSV/TSV/JSONL (можно сжатые gzip: .jsonl.gz, .csv.gz) с текстами "
+                       "и метками")] = None,
     out: Annotated[Path | None, typer.Option(
         "--out", help="папка, куда сохранить модель (для --from-db: var/models/…)")] = None,
     from_db: Annotated[bool, typer.Option(
@@ -92,9 +94,18 @@ def train_command(
     else:
         assert data is not None
         try:
-            pairs = read_labelled(data, text_field, label_field, _columns(columns))
+            triples = read_labelled_lines(data, text_field, label_field, _columns(columns))
         except TrainingDataError as exc:
             raise _fail(str(exc)) from None
+        single = single_example_labels(triples)
+        if single:
+            named = ", ".join(f"«{label}» (строка {line})" for label, line in
+                              sorted(single.items(), key=lambda item: item[1])[:20])
+            more = f" … всего {len(single)}" if len(single) > 20 else ""
+            err.print(f"[yellow]метки с единственным примером не участвуют в обучении[/yellow] "
+                      f"(их нельзя ни выучить, ни проверить): {named}{more}", highlight=False)
+            triples = [t for t in triples if t[2] not in single]
+        pairs = [(text, label) for _line, text, label in triples]
         source = str(data)
     if out is None:
         if not from_db:
@@ -103,7 +114,8 @@ def train_command(
     labels = {label for _text, label in pairs}
     err.print(f"{source}: {len(pairs)} записей, {len(labels)} классов ({label_field})")
     if len(labels) < 2:
-        raise _fail("для обучения нужно хотя бы два класса меток")
+        raise _fail("для обучения нужно хотя бы два класса меток, у каждого не меньше двух "
+                    "примеров")
     progress = Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
                         MofNCompleteColumn(), TimeElapsedColumn(), console=err)
     options = TrainOptions(folds=folds)
