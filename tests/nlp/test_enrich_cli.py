@@ -63,6 +63,7 @@ def model_dir(app: typer.Typer, tmp_path_factory: pytest.TempPathFactory) -> Pat
                                  "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "macro-F1" in result.output and "weighted-F1" in result.output
+    assert "простая база" in result.output and "разница" in result.output
     return out
 
 

@@ -76,6 +76,17 @@ def test_model_predicts_and_explains(trained) -> None:
     assert model.top_features("Огромная яма на дороге", "дороги")
 
 
+def test_plain_baseline_on_the_same_folds() -> None:
+    pairs = _pairs()
+    result = train(pairs, TrainOptions(folds=4), baseline=True)
+    assert result.report is not None and result.baseline is not None
+    assert result.baseline.folds == result.report.folds == 4
+    assert result.baseline.n == len(pairs)
+    assert 0.0 < result.baseline.macro_f1 <= 1.0
+    assert {c.label for c in result.baseline.per_class} == set(CORPUS)
+    assert train(pairs, TrainOptions(folds=4)).baseline is None
+
+
 def test_save_and_load(trained, tmp_path: Path) -> None:
     save_model(trained.model, tmp_path, trained.report, data_sha256="abc")
     meta = json.loads((tmp_path / "model.json").read_text(encoding="utf-8"))
