@@ -285,6 +285,42 @@ def test_tuned_model_records_its_choices(tmp_path: Path) -> None:
     save_model(model, tmp_path, result.report)
     meta = json.loads((tmp_path / "model.json").read_text(encoding="utf-8"))
     assert meta["c"] == model.c_used and set(meta["class_offsets"]) == set(model.classes)
+    assert meta["class_weight"] == model.class_weight_used in ("balanced", None)
+
+
+def test_inner_search_tries_the_unweighted_svm(monkeypatch: pytest.MonkeyPatch) -> None:
+    import otklik.nlp.training as training
+
+    tried: list[tuple[float, str | None]] = []
+    real = training.fit_svm
+
+    def spy(x, y, c, class_weight):  # type: ignore[no-untyped-def]
+        tried.append((c, class_weight))
+        return real(x, y, c, class_weight)
+
+    monkeypatch.setattr(training, "fit_svm", spy)
+    model = train(_generated_pairs(), TrainOptions(c_grid=(0.1, 0.3), unweighted_c_grid=(0.3,)),
+                  evaluate=False).model
+    assert set(tried) == {(0.1, "balanced"), (0.3, "balanced"), (0.3, None)}
+    assert tried[-1] == (model.c_used, model.class_weight_used)  # the final fit: the winner
+    tried.clear()
+    train(_generated_pairs(), TrainOptions(c_grid=(0.1,), unweighted_c_grid=()), evaluate=False)
+    assert set(tried) == {(0.1, "balanced")}
+
+
+def test_both_class_weights_sum_into_one_linear_model() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.svm import LinearSVC
+
+    from otklik.nlp.training import fit_svm
+
+    texts = [t for t, _ in _generated_pairs()]
+    y = np.array([label for _, label in _generated_pairs()], dtype=object)
+    x = TfidfVectorizer().fit_transform(texts)
+    both = fit_svm(x, y, 0.3, "both").decision_function(x)
+    plain = LinearSVC(C=0.3).fit(x, y).decision_function(x)
+    balanced = LinearSVC(C=0.3, class_weight="balanced").fit(x, y).decision_function(x)
+    assert np.allclose(both, plain + balanced)
 
 
 def test_model_saved_before_offsets_still_predicts(trained) -> None:

@@ -332,6 +332,19 @@ def tune_offsets(scores: Any, y: Any, span: float = 1.0, rounds: int = 3) -> Any
 
 
 # --- the model -----------------------------------------------------------------------------
+def fit_svm(x: Any, y: Any, c: float, class_weight: str | None) -> LinearSVC:
+    """A LinearSVC; ``class_weight="both"``: a plain and a class-balanced one fitted on the same
+    data, returned as one LinearSVC whose weights and intercepts are their sums (its decision
+    function is the sum of theirs, so nothing downstream changes)."""
+    if class_weight != "both":
+        return LinearSVC(C=c, class_weight=class_weight).fit(x, y)
+    plain = LinearSVC(C=c).fit(x, y)
+    balanced = LinearSVC(C=c, class_weight="balanced").fit(x, y)
+    plain.coef_ = plain.coef_ + balanced.coef_
+    plain.intercept_ = plain.intercept_ + balanced.intercept_
+    return plain
+
+
 @dataclass
 class Prepared:
     """A text analysed once for every fold: clean text, lemmas and lexicon scores."""
@@ -381,7 +394,13 @@ class TrainOptions:
     lexicon_weight: float = 0.2
     char_ngrams: tuple[int, int] = (2, 5)
     word_ngrams: tuple[int, int] = (1, 2)
+    #: "balanced", None, or "both": one SVM of each, their weights summed into one linear
+    #: model (predicting costs the same as one SVM).
     class_weight: str | None = "balanced"
+    #: Also tried by the inner cross-validation: an SVM without class weights at these C.
+    #: Off by default: on SPb (20,000) it is picked but gains 0.001, and on Kursk it costs
+    #: macro-F1 (docs/nlp-quality.md, Language round 2 — classification).
+    unweighted_c_grid: tuple[float, ...] = ()
     inner_folds: int = 3  # inner cross-validation for C and the class offsets (0: off)
     tune_offsets: bool = True
     offset_range: float = 1.0  # offsets are searched in [-range, range]
@@ -401,6 +420,7 @@ class TextClassifier:
         self._svm: LinearSVC | None = None
         self.lexicon_codes: list[str] = []
         self.c_used = 0.0
+        self.class_weight_used: str | None = self.options.class_weight
         self.offsets: Any = None  # per-class additive offsets on the SVM scores
 
     # Features -------------------------------------------------------------------------
@@ -470,24 +490,28 @@ class TextClassifier:
             raise TrainingDataError("для обучения нужно хотя бы два разных значения метки")
         x = self._features(prepared, fit=True)
         self.offsets = None
-        self.c_used, self.offsets = self._tune(x, y)
-        self._svm = LinearSVC(C=self.c_used, class_weight=self.options.class_weight)
-        self._svm.fit(x, y)
+        self.c_used, self.class_weight_used, self.offsets = self._tune(x, y)
+        self._svm = fit_svm(x, y, self.c_used, self.class_weight_used)
         self.classes = [str(c) for c in self._svm.classes_]
         return self
 
-    def _tune(self, x: Any, y: Any) -> tuple[float, Any]:
-        """Pick C and the per-class offsets by an inner cross-validation of the training set.
+    def _tune(self, x: Any, y: Any) -> tuple[float, str | None, Any]:
+        """Pick C, the class weighting and the per-class offsets by an inner cross-validation
+        of the training set.
 
         The vectorizers were fitted on the whole training set (labels are not used there),
         so only the SVM is refitted per inner fold: cheap, and nothing outside ``x`` is seen.
         """
         o = self.options
-        grid = [o.c] if o.c is not None else list(o.c_grid) or [0.5]
+        grid: list[tuple[float, str | None]] = (
+            [(o.c, o.class_weight)] if o.c is not None
+            else [(c, o.class_weight) for c in o.c_grid] or [(0.5, o.class_weight)])
+        if o.c is None and o.class_weight is not None:
+            grid += [(c, None) for c in getattr(o, "unweighted_c_grid", ())]
         counts = Counter(y.tolist())
         inner = min(o.inner_folds, sorted(counts.values())[-2])
         if inner < 2 or (len(grid) == 1 and not o.tune_offsets) or len(y) < 10 * inner:
-            return float(grid[0]), None
+            return float(grid[0][0]), grid[0][1], None
         index = {c: i for i, c in enumerate(self.classes)}
         yi = np.array([index[v] for v in y.tolist()])
         import warnings
@@ -496,22 +520,23 @@ class TextClassifier:
             warnings.simplefilter("ignore", UserWarning)  # classes rarer than inner folds
             splits = list(StratifiedKFold(inner, shuffle=True, random_state=o.seed + 1)
                           .split(np.zeros(len(y)), y))
-        best: tuple[float, float, Any] = (-math.inf, float(grid[0]), None)
-        for c in grid:
+        best: tuple[float, float, str | None, Any] = (-math.inf, float(grid[0][0]),
+                                                     grid[0][1], None)
+        for c, weight in grid:
             oof = np.zeros((len(y), len(self.classes)))
             for train_idx, test_idx in splits:
                 if len(set(y[train_idx].tolist())) < 2:
                     continue
-                svm = LinearSVC(C=c, class_weight=o.class_weight).fit(x[train_idx], y[train_idx])
+                svm = fit_svm(x[train_idx], y[train_idx], c, weight)
                 oof[test_idx] = _full_scores(svm.decision_function(x[test_idx]),
                                              list(svm.classes_), index)
             offsets = (tune_offsets(oof, yi, o.offset_range) if o.tune_offsets
                        else np.zeros(len(self.classes)))
             value = macro_weighted_f1(yi, (oof + offsets).argmax(axis=1), len(self.classes))
             if value > best[0] + 1e-9:
-                best = (value, float(c), offsets)
-        offsets = best[2] if o.tune_offsets else None
-        return best[1], offsets
+                best = (value, float(c), weight, offsets)
+        offsets = best[3] if o.tune_offsets else None
+        return best[1], best[2], offsets
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> TextClassifier:
         """Fit on raw texts."""
@@ -889,6 +914,7 @@ def save_model(
         "options": asdict(model.options),
         "temperature": model.temperature,
         "c": model.c_used,
+        "class_weight": getattr(model, "class_weight_used", model.options.class_weight),
         "class_offsets": (dict(zip(model.classes, map(float, model.offsets), strict=True))
                           if getattr(model, "offsets", None) is not None else None),
     }
