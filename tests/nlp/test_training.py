@@ -308,6 +308,26 @@ def test_inner_search_tries_the_unweighted_svm(monkeypatch: pytest.MonkeyPatch) 
     assert set(tried) == {(0.1, "balanced")}
 
 
+def test_stacker_over_svm_and_lexicon_scores(tmp_path: Path) -> None:
+    pairs = _generated_pairs()
+    result = train(pairs, TrainOptions(folds=3, stacker_min_examples=10), label_field="тема")
+    model = result.model
+    assert model._stacker is not None and model.offsets is None
+    assert result.report is not None and result.report.accuracy > 0.8
+    texts = ["Не горят фонари на ул. Мира, темно", "Опять яма на дороге"]
+    assert model.predict(texts) == ["освещение", "дороги"]
+    proba = model.predict_proba(texts)
+    assert proba.shape == (2, 4) and np.allclose(proba.sum(axis=1), 1)
+    proba_explained, features = model.predict_explained(
+        texts, [t.lower().split() for t in texts], [t.lower().split() for t in texts])
+    assert proba_explained.shape == (2, 4) and all(features)
+    save_model(model, tmp_path, result.report)
+    assert load_model(tmp_path).predict(texts) == model.predict(texts)
+    # Below the size threshold (the default 5,000 texts): no stacker, the offsets stay.
+    small = train(pairs, TrainOptions(folds=3), evaluate=False).model
+    assert small._stacker is None and small.offsets is not None
+
+
 def test_both_class_weights_sum_into_one_linear_model() -> None:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.svm import LinearSVC

@@ -332,6 +332,19 @@ def tune_offsets(scores: Any, y: Any, span: float = 1.0, rounds: int = 3) -> Any
 
 
 # --- the model -----------------------------------------------------------------------------
+def fit_stacker(features: Any, y: Any, seed: int = 42) -> Any:
+    """The second stage: a multinomial logistic regression over standardized out-of-fold SVM
+    scores + lexicon scores (it learns which rubricator evidence corrects which SVM
+    confusion, and calibrated probabilities come with it)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    model = make_pipeline(StandardScaler(),
+                          LogisticRegression(C=0.1, max_iter=500, random_state=seed))
+    return model.fit(features, y)
+
+
 def fit_svm(x: Any, y: Any, c: float, class_weight: str | None) -> LinearSVC:
     """A LinearSVC; ``class_weight="both"``: a plain and a class-balanced one fitted on the same
     data, returned as one LinearSVC whose weights and intercepts are their sums (its decision
@@ -401,6 +414,11 @@ class TrainOptions:
     #: Off by default: on SPb (20,000) it is picked but gains 0.001, and on Kursk it costs
     #: macro-F1 (docs/nlp-quality.md, Language round 2 — classification).
     unweighted_c_grid: tuple[float, ...] = ()
+    #: A second stage over the SVM scores and the rubricator's lexicon scores, fitted on the
+    #: inner out-of-fold SVM scores: "logreg" or None. Used only when the training set has at
+    #: least ``stacker_min_examples`` texts (small sets keep the offsets).
+    stacker: str | None = "logreg"
+    stacker_min_examples: int = 5000
     inner_folds: int = 3  # inner cross-validation for C and the class offsets (0: off)
     tune_offsets: bool = True
     offset_range: float = 1.0  # offsets are searched in [-range, range]
@@ -422,6 +440,7 @@ class TextClassifier:
         self.c_used = 0.0
         self.class_weight_used: str | None = self.options.class_weight
         self.offsets: Any = None  # per-class additive offsets on the SVM scores
+        self._stacker: Any = None  # optional second stage (TrainOptions.stacker)
 
     # Features -------------------------------------------------------------------------
     def _features(self, prepared: Sequence[Prepared], fit: bool) -> Any:
@@ -490,17 +509,35 @@ class TextClassifier:
             raise TrainingDataError("для обучения нужно хотя бы два разных значения метки")
         x = self._features(prepared, fit=True)
         self.offsets = None
-        self.c_used, self.class_weight_used, self.offsets = self._tune(x, y)
+        self._stacker = None
+        self.c_used, self.class_weight_used, self.offsets, oof = self._tune(x, y)
         self._svm = fit_svm(x, y, self.c_used, self.class_weight_used)
         self.classes = [str(c) for c in self._svm.classes_]
+        if oof is not None and self._stacks(len(y)):
+            index = {c: i for i, c in enumerate(self.classes)}
+            self._stacker = fit_stacker(self._stack_features(x, oof),
+                                        np.array([index[v] for v in y.tolist()]),
+                                        self.options.seed)
+            self.offsets = None  # the stacker's probabilities replace the offset scores
         return self
 
-    def _tune(self, x: Any, y: Any) -> tuple[float, str | None, Any]:
+    def _stacks(self, n: int) -> bool:
+        o = self.options
+        return getattr(o, "stacker", None) == "logreg" and n >= o.stacker_min_examples
+
+    def _stack_features(self, x: Any, scores: Any) -> Any:
+        """The stacker's input: SVM scores (one column per class) + the lexicon block of x."""
+        n_lex = len(self.lexicon_codes) if self.options.lexicon_weight > 0 else 0
+        lex = x[:, x.shape[1] - n_lex:].toarray() if n_lex else np.zeros((x.shape[0], 0))
+        return np.hstack([np.asarray(scores, dtype=np.float64), lex])
+
+    def _tune(self, x: Any, y: Any) -> tuple[float, str | None, Any, Any]:
         """Pick C, the class weighting and the per-class offsets by an inner cross-validation
         of the training set.
 
         The vectorizers were fitted on the whole training set (labels are not used there),
         so only the SVM is refitted per inner fold: cheap, and nothing outside ``x`` is seen.
+        Also returns the winner's out-of-fold scores (for the stacker; None if not searched).
         """
         o = self.options
         grid: list[tuple[float, str | None]] = (
@@ -511,7 +548,7 @@ class TextClassifier:
         counts = Counter(y.tolist())
         inner = min(o.inner_folds, sorted(counts.values())[-2])
         if inner < 2 or (len(grid) == 1 and not o.tune_offsets) or len(y) < 10 * inner:
-            return float(grid[0][0]), grid[0][1], None
+            return float(grid[0][0]), grid[0][1], None, None
         index = {c: i for i, c in enumerate(self.classes)}
         yi = np.array([index[v] for v in y.tolist()])
         import warnings
@@ -520,8 +557,8 @@ class TextClassifier:
             warnings.simplefilter("ignore", UserWarning)  # classes rarer than inner folds
             splits = list(StratifiedKFold(inner, shuffle=True, random_state=o.seed + 1)
                           .split(np.zeros(len(y)), y))
-        best: tuple[float, float, str | None, Any] = (-math.inf, float(grid[0][0]),
-                                                     grid[0][1], None)
+        best: tuple[float, float, str | None, Any, Any] = (-math.inf, float(grid[0][0]),
+                                                          grid[0][1], None, None)
         for c, weight in grid:
             oof = np.zeros((len(y), len(self.classes)))
             for train_idx, test_idx in splits:
@@ -534,9 +571,9 @@ class TextClassifier:
                        else np.zeros(len(self.classes)))
             value = macro_weighted_f1(yi, (oof + offsets).argmax(axis=1), len(self.classes))
             if value > best[0] + 1e-9:
-                best = (value, float(c), weight, offsets)
+                best = (value, float(c), weight, offsets, oof)
         offsets = best[3] if o.tune_offsets else None
-        return best[1], best[2], offsets
+        return best[1], best[2], offsets, best[4]
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> TextClassifier:
         """Fit on raw texts."""
@@ -553,6 +590,10 @@ class TextClassifier:
         scores = self._svm.decision_function(x)
         if scores.ndim == 1:
             scores = np.column_stack([-scores, scores])
+        stacker = getattr(self, "_stacker", None)  # absent in models saved before stacking
+        if stacker is not None:
+            proba = stacker.predict_proba(self._stack_features(x, scores))
+            return np.log(np.clip(proba, 1e-9, 1.0))
         offsets = getattr(self, "offsets", None)  # absent in models saved before offsets
         return scores if offsets is None else scores + offsets
 
