@@ -323,6 +323,8 @@ def test_stacker_over_svm_and_lexicon_scores(tmp_path: Path) -> None:
     assert proba_explained.shape == (2, 4) and all(features)
     save_model(model, tmp_path, result.report)
     assert load_model(tmp_path).predict(texts) == model.predict(texts)
+    meta = json.loads((tmp_path / "model.json").read_text(encoding="utf-8"))
+    assert meta["stacker"] == "logreg" and meta["class_offsets"] is None
     # Below the size threshold (the default 5,000 texts): no stacker, the offsets stay.
     small = train(pairs, TrainOptions(folds=3), evaluate=False).model
     assert small._stacker is None and small.offsets is not None

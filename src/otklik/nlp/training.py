@@ -962,6 +962,8 @@ def save_model(
         "temperature": model.temperature,
         "c": model.c_used,
         "class_weight": getattr(model, "class_weight_used", model.options.class_weight),
+        "stacker": (model.options.stacker if getattr(model, "_stacker", None) is not None
+                    else None),
         "class_offsets": (dict(zip(model.classes, map(float, model.offsets), strict=True))
                           if getattr(model, "offsets", None) is not None else None),
     }
