@@ -36,6 +36,7 @@ DEFAULT_DATA = (Path(__file__).resolve().parents[2]
 
 VARIANTS: dict[str, dict[str, Any]] = {
     "shipped": {},
+    "no-stacker": {"stacker": None},
     "unweighted": {"class_weight": None},
     "inner-picks-unweighted": {"unweighted_c_grid": (0.3,)},
     "both": {"class_weight": "both", "c": 0.3},
