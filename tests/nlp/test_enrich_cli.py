@@ -115,6 +115,24 @@ def test_enrich_csv_without_model(app: typer.Typer, tmp_path: Path) -> None:
     assert rec["label"] is None
 
 
+def test_enrich_reads_gzip_jsonl(app: typer.Typer, tmp_path: Path) -> None:
+    data = tmp_path / "m.jsonl.gz"
+    with gzip.open(data, "wt", encoding="utf-8") as handle:
+        handle.write(json.dumps({"id": "a", "text": "Не горят фонари на ул. Мира"},
+                                ensure_ascii=False) + "\n")
+    out = tmp_path / "o.jsonl"
+    result = runner.invoke(app, ["enrich", "--data", str(data), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    [rec] = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    jsonschema.validate(rec, SCHEMA)
+    no_text = tmp_path / "n.jsonl.gz"
+    with gzip.open(no_text, "wt", encoding="utf-8") as handle:
+        handle.write('{"id": "a", "body": "x"}\n')
+    result = runner.invoke(app, ["enrich", "--data", str(no_text), "--out", str(out)])
+    assert result.exit_code == 2 and "нет поля text" in result.output
+    assert "--columns" not in result.output  # JSON has its field names: no header hint
+
+
 def test_region_forms_resolve_to_one_code() -> None:
     assert {enrich_cli.resolve_region(v) for v in ("Тамбовская область", "Тамбовская", "68")} == {
         "68"}
