@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 from pathlib import Path
 
@@ -62,6 +63,7 @@ def model_dir(app: typer.Typer, tmp_path_factory: pytest.TempPathFactory) -> Pat
                                  "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "macro-F1" in result.output and "weighted-F1" in result.output
+    assert "простая база" in result.output and "разница" in result.output
     return out
 
 
@@ -113,6 +115,24 @@ def test_enrich_csv_without_model(app: typer.Typer, tmp_path: Path) -> None:
     assert rec["label"] is None
 
 
+def test_enrich_reads_gzip_jsonl(app: typer.Typer, tmp_path: Path) -> None:
+    data = tmp_path / "m.jsonl.gz"
+    with gzip.open(data, "wt", encoding="utf-8") as handle:
+        handle.write(json.dumps({"id": "a", "text": "Не горят фонари на ул. Мира"},
+                                ensure_ascii=False) + "\n")
+    out = tmp_path / "o.jsonl"
+    result = runner.invoke(app, ["enrich", "--data", str(data), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    [rec] = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    jsonschema.validate(rec, SCHEMA)
+    no_text = tmp_path / "n.jsonl.gz"
+    with gzip.open(no_text, "wt", encoding="utf-8") as handle:
+        handle.write('{"id": "a", "body": "x"}\n')
+    result = runner.invoke(app, ["enrich", "--data", str(no_text), "--out", str(out)])
+    assert result.exit_code == 2 and "нет поля text" in result.output
+    assert "--columns" not in result.output  # JSON has its field names: no header hint
+
+
 def test_region_forms_resolve_to_one_code() -> None:
     assert {enrich_cli.resolve_region(v) for v in ("Тамбовская область", "Тамбовская", "68")} == {
         "68"}
@@ -133,6 +153,37 @@ def test_malformed_training_file(app: typer.Typer, tmp_path: Path) -> None:
                                  "--out", str(tmp_path / "m")])
     assert result.exit_code != 0
     assert "строка 2" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_train_reads_gzip_and_names_single_example_labels(app: typer.Typer,
+                                                          tmp_path: Path) -> None:
+    data = tmp_path / "train.jsonl.gz"
+    rows = [*TRAIN_ROWS, ("Грубость продавца в магазине", "trade")]
+    with gzip.open(data, "wt", encoding="utf-8") as handle:
+        for text, label in rows:
+            handle.write(json.dumps({"text": text, "topic": label}, ensure_ascii=False) + "\n")
+    result = runner.invoke(app, ["train", "--data", str(data), "--label-field", "topic",
+                                 "--folds", "3", "--out", str(tmp_path / "m")])
+    assert result.exit_code == 0, result.output
+    assert "«trade» (строка 13)" in " ".join(result.output.split())
+    meta = json.loads((tmp_path / "m" / "model.json").read_text(encoding="utf-8"))
+    assert meta["classes"] == ["roads", "waste"]
+
+
+def test_train_names_unknown_compression_and_unlabelled_lines(app: typer.Typer,
+                                                               tmp_path: Path) -> None:
+    packed = tmp_path / "train.jsonl.zst"
+    packed.write_bytes(b"\x28\xb5\x2f\xfd")
+    result = runner.invoke(app, ["train", "--data", str(packed), "--label-field", "topic",
+                                 "--out", str(tmp_path / "m")])
+    assert result.exit_code == 2 and "сжатие zstd (.zst) не поддерживается" in result.output
+    data = tmp_path / "train.jsonl"
+    data.write_text('{"text": "Яма", "topic": "roads"}\n{"text": "Мусор"}\n'
+                    '{"text": "Свалка", "topic": ""}\n', encoding="utf-8")
+    result = runner.invoke(app, ["train", "--data", str(data), "--label-field", "topic",
+                                 "--out", str(tmp_path / "m")])
+    assert result.exit_code == 2 and "строки 2, 3: нет метки topic" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 

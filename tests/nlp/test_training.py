@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bz2
 import csv
+import gzip
 import json
 from pathlib import Path
 
@@ -15,7 +17,9 @@ from otklik.nlp.training import (
     load_model,
     macro_weighted_f1,
     read_labelled,
+    read_labelled_lines,
     save_model,
+    single_example_labels,
     train,
     tune_offsets,
 )
@@ -72,6 +76,17 @@ def test_model_predicts_and_explains(trained) -> None:
     assert model.top_features("Огромная яма на дороге", "дороги")
 
 
+def test_plain_baseline_on_the_same_folds() -> None:
+    pairs = _pairs()
+    result = train(pairs, TrainOptions(folds=4), baseline=True)
+    assert result.report is not None and result.baseline is not None
+    assert result.baseline.folds == result.report.folds == 4
+    assert result.baseline.n == len(pairs)
+    assert 0.0 < result.baseline.macro_f1 <= 1.0
+    assert {c.label for c in result.baseline.per_class} == set(CORPUS)
+    assert train(pairs, TrainOptions(folds=4)).baseline is None
+
+
 def test_save_and_load(trained, tmp_path: Path) -> None:
     save_model(trained.model, tmp_path, trained.report, data_sha256="abc")
     meta = json.loads((tmp_path / "model.json").read_text(encoding="utf-8"))
@@ -122,8 +137,77 @@ def test_malformed_csv_names_the_line(tmp_path: Path) -> None:
 def test_empty_label_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("text,topic\nЯма,дороги\nМусор,\n", encoding="utf-8")
-    with pytest.raises(TrainingDataError, match=r"строка 3: пустая метка topic"):
+    with pytest.raises(TrainingDataError, match=r"строка 3: нет метки topic"):
         read_labelled(path, "text", "topic")
+
+
+def test_every_unlabelled_line_is_named(tmp_path: Path) -> None:
+    # The first record has the field (else the file is taken for a wrong --label-field).
+    lines = [{"text": "Яма", "label": "дороги"}, {"text": "Мусор"},
+             {"text": "Свалка", "label": "мусор"}, {"text": "Фонарь", "label": "  "},
+             {"text": "Батареи", "label": None}]
+    path = tmp_path / "part.jsonl"
+    path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines),
+                    encoding="utf-8")
+    with pytest.raises(TrainingDataError, match=r"строки 2, 4, 5: нет метки label.*3 из 5"):
+        read_labelled(path, "text", "label")
+
+
+def test_single_example_labels_are_named_with_their_line(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text("text,topic\nЯма,дороги\nМусор,мусор\nКолея,дороги\nГрубость,торговля\n"
+                    "Свалка,мусор\n", encoding="utf-8")
+    triples = read_labelled_lines(path, "text", "topic")
+    assert triples[0] == (2, "Яма", "дороги")
+    assert single_example_labels(triples) == {"торговля": 5}
+
+
+def _gzip(path: Path, text: str) -> Path:
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.write(text)
+    return path
+
+
+def test_gzip_compressed_jsonl_csv_and_tsv(tmp_path: Path) -> None:
+    rows = [("Яма на дороге", "дороги"), ("Мусор не вывозят", "мусор")]
+    jsonl = _gzip(tmp_path / "a.jsonl.gz", "".join(
+        json.dumps({"text": t, "category": c}, ensure_ascii=False) + "\n" for t, c in rows))
+    csv_gz = _gzip(tmp_path / "a.CSV.GZ", "text,category\n" + "".join(
+        f"{t},{c}\n" for t, c in rows))
+    tsv_gz = _gzip(tmp_path / "a.tsv.gz", "".join(f"{t}\t{c}\n" for t, c in rows))
+    assert read_labelled(jsonl, "text", "category") == rows
+    assert read_labelled(csv_gz, "text", "category") == rows
+    assert read_labelled(tsv_gz, "text", "category", columns=["text", "category"]) == rows
+
+
+def test_unknown_compression_is_named(tmp_path: Path) -> None:
+    with pytest.raises(TrainingDataError, match=r"сжатие xz \(\.xz\) не поддерживается"):
+        read_labelled(tmp_path / "data.jsonl.xz")
+    with pytest.raises(TrainingDataError, match=r"неизвестный формат \.xlsx внутри \.gz"):
+        read_labelled(_gzip(tmp_path / "data.xlsx.gz", "x"))
+    # A compressed file under a plain name, and a .gz that is something else.
+    hidden = tmp_path / "data.jsonl"
+    hidden.write_bytes(bz2.compress(b'{"text": "a", "label": "b"}\n'))
+    with pytest.raises(TrainingDataError, match=r"файл сжат \(bzip2\)"):
+        read_labelled(hidden)
+    gz_named = tmp_path / "data2.jsonl"
+    _gzip(gz_named, '{"text": "a", "label": "b"}\n')
+    with pytest.raises(TrainingDataError, match=r"переименуйте его в data2\.jsonl\.gz"):
+        read_labelled(gz_named)
+    wrong = tmp_path / "data.csv.gz"
+    wrong.write_bytes(bz2.compress(b"text,label\na,b\n"))
+    with pytest.raises(TrainingDataError, match=r"расширение \.gz, но файл сжат bzip2"):
+        read_labelled(wrong)
+
+
+def test_truncated_gzip_names_the_problem(tmp_path: Path) -> None:
+    whole = _gzip(tmp_path / "whole.jsonl.gz", "".join(
+        json.dumps({"text": f"Яма номер {i}", "label": "дороги"}, ensure_ascii=False) + "\n"
+        for i in range(2000)))
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(whole.read_bytes()[: len(whole.read_bytes()) // 2])
+    with pytest.raises(TrainingDataError, match="обрезанный gzip"):
+        read_labelled(cut)
 
 
 def test_malformed_jsonl_names_the_line(tmp_path: Path) -> None:
@@ -201,6 +285,64 @@ def test_tuned_model_records_its_choices(tmp_path: Path) -> None:
     save_model(model, tmp_path, result.report)
     meta = json.loads((tmp_path / "model.json").read_text(encoding="utf-8"))
     assert meta["c"] == model.c_used and set(meta["class_offsets"]) == set(model.classes)
+    assert meta["class_weight"] == model.class_weight_used in ("balanced", None)
+
+
+def test_inner_search_tries_the_unweighted_svm(monkeypatch: pytest.MonkeyPatch) -> None:
+    import otklik.nlp.training as training
+
+    tried: list[tuple[float, str | None]] = []
+    real = training.fit_svm
+
+    def spy(x, y, c, class_weight):  # type: ignore[no-untyped-def]
+        tried.append((c, class_weight))
+        return real(x, y, c, class_weight)
+
+    monkeypatch.setattr(training, "fit_svm", spy)
+    model = train(_generated_pairs(), TrainOptions(c_grid=(0.1, 0.3), unweighted_c_grid=(0.3,)),
+                  evaluate=False).model
+    assert set(tried) == {(0.1, "balanced"), (0.3, "balanced"), (0.3, None)}
+    assert tried[-1] == (model.c_used, model.class_weight_used)  # the final fit: the winner
+    tried.clear()
+    train(_generated_pairs(), TrainOptions(c_grid=(0.1,), unweighted_c_grid=()), evaluate=False)
+    assert set(tried) == {(0.1, "balanced")}
+
+
+def test_stacker_over_svm_and_lexicon_scores(tmp_path: Path) -> None:
+    pairs = _generated_pairs()
+    result = train(pairs, TrainOptions(folds=3, stacker_min_examples=10), label_field="тема")
+    model = result.model
+    assert model._stacker is not None and model.offsets is None
+    assert result.report is not None and result.report.accuracy > 0.8
+    texts = ["Не горят фонари на ул. Мира, темно", "Опять яма на дороге"]
+    assert model.predict(texts) == ["освещение", "дороги"]
+    proba = model.predict_proba(texts)
+    assert proba.shape == (2, 4) and np.allclose(proba.sum(axis=1), 1)
+    proba_explained, features = model.predict_explained(
+        texts, [t.lower().split() for t in texts], [t.lower().split() for t in texts])
+    assert proba_explained.shape == (2, 4) and all(features)
+    save_model(model, tmp_path, result.report)
+    assert load_model(tmp_path).predict(texts) == model.predict(texts)
+    meta = json.loads((tmp_path / "model.json").read_text(encoding="utf-8"))
+    assert meta["stacker"] == "logreg" and meta["class_offsets"] is None
+    # Below the size threshold (the default 5,000 texts): no stacker, the offsets stay.
+    small = train(pairs, TrainOptions(folds=3), evaluate=False).model
+    assert small._stacker is None and small.offsets is not None
+
+
+def test_both_class_weights_sum_into_one_linear_model() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.svm import LinearSVC
+
+    from otklik.nlp.training import fit_svm
+
+    texts = [t for t, _ in _generated_pairs()]
+    y = np.array([label for _, label in _generated_pairs()], dtype=object)
+    x = TfidfVectorizer().fit_transform(texts)
+    both = fit_svm(x, y, 0.3, "both").decision_function(x)
+    plain = LinearSVC(C=0.3).fit(x, y).decision_function(x)
+    balanced = LinearSVC(C=0.3, class_weight="balanced").fit(x, y).decision_function(x)
+    assert np.allclose(both, plain + balanced)
 
 
 def test_model_saved_before_offsets_still_predicts(trained) -> None:

@@ -21,7 +21,7 @@ from rich.progress import (
 from rich.table import Table
 
 from otklik.language.cli import _columns, _fail, console, err
-from otklik.nlp.training import TrainingDataError, iter_records
+from otklik.nlp.training import TrainingDataError, detect_format, iter_records
 
 
 def enrich_command(
@@ -94,7 +94,7 @@ def enrich_command(
         raise _fail(str(exc)) from None
     if first is not None and "text" not in first[1]:
         hint = " Если у файла нет заголовка, укажите --columns id,text,..." if (
-            data.suffix.lower() != ".jsonl") else ""
+            detect_format(data) != "jsonl") else ""
         raise _fail(f"{data}, строка {first[0]}: нет поля text; есть: "
                     f"{', '.join(map(str, first[1]))}.{hint}")
     if pipeline.skipped:
