@@ -70,8 +70,11 @@ def _jsonl(handle: TextIO, key: str, value: str) -> Iterator[tuple[int, dict[str
             continue
         try:
             record = json.loads(line)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             yield number, f"не JSON ({exc.msg})"
+            continue
+        except ValueError as exc:  # e.g. a number too long to read
+            yield number, f"не JSON ({exc})"
             continue
         yield number, (_text(record, key, value) if isinstance(record, dict)
                        else "ожидался объект JSON")
