@@ -33,7 +33,7 @@ THRESHOLD = 0.6
 #: At most this many characters of a message are compared (a huge text is cut, not refused).
 MAX_CHARS = 20_000
 #: Candidates per message scored in full (the rest of the registry is ranked by shared words).
-CANDIDATES = 20
+CANDIDATES = 12
 #: The message's rarest words (in the registry) that choose the candidates.
 RANKING_WORDS = 8
 #: A message of fewer content words than this counts as a fragment only in proportion.
@@ -55,7 +55,7 @@ STOPWORDS = frozenset("""
 #: Synonym groups: every word of a group is read as the first one (lemmas).
 SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("вода", "водичка"),
-    ("кран", "водопровод"),
+    ("водопровод", "водоснабжение"),
     ("заразить", "заражать", "отравить"),
     ("опасный", "вредный"),
     ("школа", "учебный"),
@@ -126,7 +126,11 @@ def words(text: str) -> list[str]:
 
 def lemmas(text: str) -> list[str]:
     """All lemmas of a text (synonyms folded), stop words kept (denials need "не")."""
-    return [_CANON.get(form, form) for form in map(lemma, words(text))]
+    return _lemmas(words(text))
+
+
+def _lemmas(forms: Iterable[str]) -> list[str]:
+    return [_CANON.get(form, form) for form in map(lemma, forms)]
 
 
 def content(lemma_list: Iterable[str]) -> set[str]:
@@ -149,18 +153,24 @@ def word_grams(word: str) -> frozenset[str]:
     return frozenset(trigrams((word,)))
 
 
-def near_words(claim_words: set[str], message_words: set[str]) -> set[str]:
-    """The claim's words the message holds as they are or with a typo (3-gram Jaccard of the
-    two words at least 0.5, both of five letters or more)."""
-    found = claim_words & message_words
-    rest = [w for w in message_words - claim_words if len(w) >= 5]
-    for word in claim_words - found:
-        if len(word) < 5:
+def near_words(claim: _Features, message: _Features) -> set[str]:
+    """The claim's words the message holds as they are or with a typo: a written form of the
+    claim's word and one of the message's words (five letters or more) have a 3-gram Jaccard
+    of 0.5 at least (the lemma of a misspelt word is the word itself)."""
+    found = claim.content & message.content
+    if len(found) < 2:  # one shared word is no copy, typos or not
+        return found
+    rest = message.long_grams
+    for word, forms in claim.surface.items():
+        if word in found:
             continue
-        grams = word_grams(word)
-        for other in rest:
-            theirs = word_grams(other)
-            if len(grams & theirs) * 2 >= len(grams | theirs):
+        for form in forms:
+            if len(form) < 5:
+                continue
+            grams = word_grams(form)
+            size = len(grams)
+            if any(2 * len(grams & other) >= size + len(other) - len(grams & other)
+                   for other in rest):
                 found.add(word)
                 break
     return found
@@ -204,13 +214,20 @@ class Match:
 class _Features:
     lemmas: list[str]
     content: set[str]
-    grams: set[str]
+    surface: dict[str, set[str]]  # content lemma → its written forms
+    long_grams: list[frozenset[str]]  # 3-grams of each written content word of 5+ letters
 
 
 def _features(text: str) -> _Features:
-    all_lemmas = lemmas(text)
+    forms = words(text)
+    all_lemmas = _lemmas(forms)
     words_ = content(all_lemmas)
-    return _Features(all_lemmas, words_, trigrams(words_))
+    surface: dict[str, set[str]] = {}
+    for form, lem in zip(forms, all_lemmas, strict=True):
+        if lem in words_:
+            surface.setdefault(lem, set()).add(form)
+    long_grams = [word_grams(f) for fs in surface.values() for f in fs if len(f) >= 5]
+    return _Features(all_lemmas, words_, surface, long_grams)
 
 
 def _coverage(common: float, claim_size: float, message_size: float,
@@ -300,7 +317,7 @@ class FakeMatcher:
         best: tuple[float, int, str] = (0.0, -1, "")
         for row in self._candidates(feats, key):
             claim = self._features[row]
-            common = near_words(claim.content, feats.content)
+            common = near_words(claim, feats)
             weight = self._weigh
             by_words = _coverage(weight(common), weight(claim.content),
                                  weight(common) + len(feats.content - claim.content - common)
