@@ -317,8 +317,11 @@ class FakeMatcher:
         best: tuple[float, int, str] = (0.0, -1, "")
         for row in self._candidates(feats, key):
             claim = self._features[row]
-            common = near_words(claim, feats)
             weight = self._weigh
+            exact = claim.content & feats.content
+            # Typos are looked for only where the words as written already cover a third.
+            common = near_words(claim, feats) if weight(exact) * 3 >= weight(claim.content) \
+                else exact
             by_words = _coverage(weight(common), weight(claim.content),
                                  weight(common) + len(feats.content - claim.content - common)
                                  * self._unseen, len(feats.content))
