@@ -48,7 +48,7 @@ def test_a_csv_registry_and_jsonl_messages_give_one_valid_line_each(
         app: typer.Typer, tmp_path: Path) -> None:
     data = generate(seed=5, rounds=1, unrelated=40)
     registry = tmp_path / "fakes.csv"
-    with open(registry, "w", encoding="utf-8", newline="") as handle:
+    with open(registry, "w", encoding="utf-8-sig", newline="") as handle:  # as Excel saves
         writer = csv.writer(handle)
         writer.writerow(["id", "claim"])
         writer.writerows(data.claims.items())

@@ -58,6 +58,11 @@ def test_a_denial_quoting_the_claim_word_for_word_is_not_a_copy(
     assert "опровержение" in result.explain
 
 
+def test_insisting_it_is_not_a_fake_is_a_copy(matcher: FakeMatcher) -> None:
+    result = matcher.match("Это не фейк! " + WATER)
+    assert result.fake_id == "water" and result.refutes is None, result
+
+
 @pytest.mark.parametrize("text", ["", "   ", "\x00\x01\x02" * 1000, "😱🔥" * 50,
                                   "вода " * 200_000])
 def test_bad_input_gets_a_result(matcher: FakeMatcher, text: str) -> None:

@@ -37,7 +37,7 @@ def read_records(path: Path, fields: tuple[str, str]
     extension (.csv, .jsonl/.json) or, failing that, by the first character."""
     key, value = fields
     try:
-        handle = open(path, encoding="utf-8", errors="replace", newline="")
+        handle = open(path, encoding="utf-8-sig", errors="replace", newline="")
     except OSError as exc:
         raise RecordError(f"{path}: {exc.strerror or exc}") from None
     with handle:

@@ -184,6 +184,8 @@ def denial(lemma_list: Sequence[str], claim_lemmas: set[str]) -> str | None:
         size = len(phrase)
         for i in range(len(lemma_list) - size + 1):
             if tuple(lemma_list[i:i + size]) == phrase:
+                if size == 1 and i and lemma_list[i - 1] == "не":
+                    continue  # "это не фейк!" insists on the claim
                 return " ".join(phrase)
     return None
 
