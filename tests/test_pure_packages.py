@@ -19,9 +19,10 @@ loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("sqlalchemy", "ale
 print(",".join(loaded))
 """
 
-#: The language stages, and the incident detector with `otklik signals` (the incidents' tables,
-#: when they come, live in modules of their own that this list then names one by one).
-PURE = ["otklik.nlp", "otklik.incidents"]
+#: The language stages, the incident detector with `otklik signals` and the fake matcher with
+#: `otklik fakes match` (the incidents' and fakes' tables, when they come, live in modules of
+#: their own that this list then names one by one).
+PURE = ["otklik.nlp", "otklik.incidents", "otklik.fakes"]
 
 
 @pytest.mark.parametrize("package", PURE)

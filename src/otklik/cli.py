@@ -35,7 +35,7 @@ console = Console()
 
 #: Modules whose ``register(app)`` adds their commands.
 COMMAND_MODULES = ("otklik.language.cli", "otklik.intake.cli", "otklik.cases.cli",
-                   "otklik.reports.cli", "otklik.incidents.cli")
+                   "otklik.reports.cli", "otklik.incidents.cli", "otklik.fakes.cli")
 
 
 def settings() -> Settings:

@@ -1,0 +1,166 @@
+"""``otklik fakes match``: the matcher over files, offline (JSONL of matches out, no database)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, TextIO
+
+import typer
+
+from otklik.console import err
+
+SCHEMA_FILE = Path(__file__).with_name("match_schema.json")
+#: Lines that could not be read are named in the warning, at most this many.
+MAX_NAMED = 20
+
+fakes_app = typer.Typer(help="Фейки: реестр ложных утверждений и поиск их копий.",
+                        no_args_is_help=True)
+
+
+class RecordError(ValueError):
+    """A file that cannot be read at all (its lines' errors are reported one by one)."""
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[red]Ошибка:[/red] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def read_records(path: Path, fields: tuple[str, str]
+                 ) -> Iterator[tuple[int, dict[str, str] | str]]:
+    """(line number, record) for every line of a CSV or JSONL file with the two fields, or
+    (line number, what is wrong) for a line that cannot be read. The format is told by the
+    extension (.csv, .jsonl/.json) or, failing that, by the first character."""
+    key, value = fields
+    try:
+        handle = open(path, encoding="utf-8-sig", errors="replace", newline="")
+    except OSError as exc:
+        raise RecordError(f"{path}: {exc.strerror or exc}") from None
+    with handle:
+        suffix = path.suffix.lower()
+        head = handle.read(1)
+        handle.seek(0)
+        if suffix == ".csv" or (suffix not in (".jsonl", ".json", ".ndjson") and head != "{"):
+            yield from _csv(handle, key, value)
+        else:
+            yield from _jsonl(handle, key, value)
+
+
+def _text(record: dict[str, object], key: str, value: str) -> dict[str, str] | str:
+    ident = record.get(key)
+    text = record.get(value)
+    if ident is None or (isinstance(ident, str) and not ident.strip()):
+        return f"нет поля {key!r}"
+    if not isinstance(ident, str | int) or isinstance(ident, bool):
+        return f"поле {key!r} должно быть строкой или числом"
+    if text is None:
+        text = ""
+    if not isinstance(text, str):
+        return f"поле {value!r} должно быть строкой"
+    return {key: str(ident).strip(), value: text.replace("\ufffd", " ")}
+
+
+def _jsonl(handle: TextIO, key: str, value: str) -> Iterator[tuple[int, dict[str, str] | str]]:
+    for number, line in enumerate(handle, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, f"не JSON ({exc.msg})"
+            continue
+        except ValueError as exc:  # e.g. a number too long to read
+            yield number, f"не JSON ({exc})"
+            continue
+        yield number, (_text(record, key, value) if isinstance(record, dict)
+                       else "ожидался объект JSON")
+
+
+def _csv(handle: TextIO, key: str, value: str) -> Iterator[tuple[int, dict[str, str] | str]]:
+    csv.field_size_limit(sys.maxsize)
+    reader = csv.DictReader(handle)
+    columns = reader.fieldnames or []
+    if key not in columns or value not in columns:
+        raise RecordError(f"в заголовке CSV нужны столбцы {key!r} и {value!r}, "
+                          f"есть: {', '.join(columns) or 'ничего'}")
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield reader.line_num, f"строка CSV не читается ({exc})"
+            continue
+        if None in row:
+            yield reader.line_num, "лишние столбцы"
+            continue
+        yield reader.line_num, _text(dict(row), key, value)
+
+
+def _warn(path: Path, errors: list[tuple[int, str]]) -> None:
+    if errors:
+        named = "; ".join(f"строка {n}: {why}" for n, why in errors[:MAX_NAMED])
+        more = f" и ещё {len(errors) - MAX_NAMED}" if len(errors) > MAX_NAMED else ""
+        err.print(f"[yellow]{path}: пропущено строк {len(errors)}[/yellow] — {named}{more}",
+                  highlight=False)
+
+
+@fakes_app.command("match")
+def match_command(
+    registry: Annotated[Path, typer.Option(
+        "--registry", help="реестр фейков: CSV или JSONL с полями id, claim")],
+    data: Annotated[Path, typer.Option(
+        "--data", help="сообщения: CSV или JSONL с полями id, text")],
+    out: Annotated[Path, typer.Option("--out", help="куда писать результат (JSONL)")],
+    threshold: Annotated[float | None, typer.Option(
+        "--threshold", min=0.0, max=1.0, help="порог совпадения (по умолчанию 0.6)")] = None,
+) -> None:
+    """Сопоставить сообщения с реестром фейков: на каждую строку --data одна строка JSON
+    (id, fake_id или null, score, explain, refutes); база не нужна."""
+    from otklik.fakes.matcher import THRESHOLD, Fake, FakeMatcher
+
+    fakes: list[Fake] = []
+    errors: list[tuple[int, str]] = []
+    try:
+        for number, record in read_records(registry, ("id", "claim")):
+            if isinstance(record, str):
+                errors.append((number, record))
+            elif not record["claim"].strip():
+                errors.append((number, "пустое поле 'claim'"))
+            else:
+                fakes.append(Fake(record["id"], record["claim"]))
+    except RecordError as exc:
+        raise _fail(f"--registry {exc}") from None
+    _warn(registry, errors)
+    if not fakes:
+        raise _fail(f"--registry {registry}: ни одного фейка (нужны поля id и claim)")
+    matcher = FakeMatcher(fakes, THRESHOLD if threshold is None else threshold)
+    errors = []
+    matched = total = 0
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with open(out, "w", encoding="utf-8") as handle:
+            for number, record in read_records(data, ("id", "text")):
+                if isinstance(record, str):
+                    errors.append((number, record))
+                    continue
+                result = matcher.match(record["text"])
+                total += 1
+                matched += result.fake_id is not None
+                handle.write(json.dumps(result.as_dict(record["id"]), ensure_ascii=False)
+                             + "\n")
+    except RecordError as exc:
+        raise _fail(f"--data {exc}") from None
+    except OSError as exc:
+        raise _fail(f"--out {out}: {exc.strerror or exc}") from None
+    _warn(data, errors)
+    typer.echo(f"{total} сообщений, копий фейков {matched} (реестр {len(fakes)}) → {out}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``otklik fakes …`` to the CLI."""
+    app.add_typer(fakes_app, name="fakes")
