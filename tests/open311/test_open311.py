@@ -130,6 +130,7 @@ def test_filters_and_paging(client: Any, routed: Callable[..., Case]) -> None:
     assert len(first) == len(second) == 1 and first != second
     assert first + second == both[:2]
     assert _ids(client, "?jurisdiction_id=36") == []
+    assert str(new.id) in _ids(client, "?jurisdiction_id=ru-tam")  # ISO 3166-2, any case
 
 
 def test_answered_and_closed_cases_are_closed_with_the_answer(
@@ -190,6 +191,8 @@ def test_hostile_text_is_escaped_in_xml(client: Any, routed: Callable[..., Case]
     ("?service_request_id=99999999999999999999", 400),
     ("?service_code=no.such", 404),
     ("?jurisdiction_id=99", 404),
+    ("?jurisdiction_id=6%008", 404),
+    ("?service_code=roads%00", 404),
 ])
 def test_errors_as_the_spec_says(client: Any, query: str, status: int) -> None:
     response = client.get(f"{BASE}/requests.json{query}")

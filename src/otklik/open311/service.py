@@ -117,9 +117,11 @@ def _jurisdiction(session: Session, jurisdiction_id: str | None) -> str | None:
     """The region code a jurisdiction_id names (None: every region), or a 404."""
     if jurisdiction_id is None or jurisdiction_id == "":
         return None
-    region = Open311Repository(session).region(jurisdiction_id.strip()[:16])
+    value = jurisdiction_id.strip()
+    region = (Open311Repository(session).region(value)
+              if re.fullmatch(r"[A-Za-z0-9-]{1,16}", value) else None)
     if region is None:
-        raise NotFound(f"unknown jurisdiction_id {jurisdiction_id[:16]!r}: use a region code "
+        raise NotFound(f"unknown jurisdiction_id {value[:16]!r}: use a region code "
                        "such as 68 or an ISO 3166-2 code such as RU-TAM")
     return region.region_code
 
