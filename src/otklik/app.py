@@ -27,6 +27,8 @@ from otklik.errors import (
     OtklikError,
     ValidationErrorBody,
 )
+from otklik.open311.serializers import error_response as open311_error
+from otklik.open311.serializers import format_of as open311_format
 from otklik.ops import metrics
 from otklik.web.rendering import render
 
@@ -71,9 +73,17 @@ class ErrorJSONResponse(JSONResponse):
                           separators=(",", ":")).encode("utf-8", "backslashreplace")
 
 
+def _is_open311(request: Request) -> bool:
+    """Under /open311/ errors are GeoReport v2's own list, in the requested format."""
+    return request.url.path.startswith("/open311/")
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OtklikError)
     async def otklik_error(request: Request, exc: OtklikError) -> Response:
+        if _is_open311(request):
+            return open311_error(open311_format(request.url.path), exc.status_code,
+                                 exc.message)
         if _wants_html(request):
             if isinstance(exc, NotAuthenticated):
                 target = quote(request.url.path + (f"?{request.url.query}" if request.url.query
@@ -87,6 +97,11 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _is_open311(request):
+            response = open311_error(open311_format(request.url.path), exc.status_code,
+                                     str(exc.detail))
+            response.headers.update(getattr(exc, "headers", None) or {})
+            return response
         if _wants_html(request):
             page = render(request, "error.html",
                           {"status_code": exc.status_code, "message": str(exc.detail)},
@@ -104,6 +119,10 @@ def _install_error_handlers(app: FastAPI) -> None:
                          problem=e["msg"].removeprefix("Value error, "))
             for e in exc.errors()
         ])
+        if _is_open311(request):
+            problems = "; ".join(f"{e.field}: {e.problem}" for e in body.errors)
+            return open311_error(open311_format(request.url.path), 400,
+                                 f"{body.detail}: {problems}")
         if _wants_html(request):
             problems = "; ".join(f"{e.field}: {e.problem}" for e in body.errors)
             return render(request, "error.html",
@@ -191,6 +210,7 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.cases.endpoints import router as cases
     from otklik.decisions.endpoints import router as decisions
     from otklik.intake.endpoints import router as intake
+    from otklik.open311.endpoints import router as open311
     from otklik.ops.endpoints import router as ops
     from otklik.organizations.endpoints import router as organizations
     from otklik.territories.endpoints import router as territories
@@ -202,4 +222,4 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.web.workspace import router as workspace
 
     return [ops, accounts, territories, organizations, audit, intake, cases, analytics,
-            decisions, form, web, admin_channels, admin_taxonomy, workspace, analytics_web]
+            decisions, open311, form, web, admin_channels, admin_taxonomy, workspace, analytics_web]

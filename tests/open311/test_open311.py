@@ -1,0 +1,226 @@
+"""Open311 GeoReport v2 read side: discovery, services, requests, errors, privacy, XML safety."""
+# ruff: noqa: F811  (fixtures imported from tests/cases/conftest.py are parameters here)
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+from tests.cases.conftest import make_case, make_message, michurinsk, people  # noqa: F401
+
+from otklik.audit.actor import Actor
+from otklik.cases import answers, service
+from otklik.models.case import Case, CaseStatus
+
+BASE = "/open311/v2"
+ANSWER = ("Выполнен ямочный ремонт покрытия путепровода на ул. Лаврова 12 декабря 2026 г. "
+          "Капитальный ремонт путепровода включён в программу: первый этап — до 1 июля "
+          "2027 г., подрядчик определён. Администрация города Мичуринска.")
+
+
+@pytest.fixture
+def routed(session: Session, make_case: Callable[..., Case], people: dict[str, Actor]
+           ) -> Callable[..., Case]:
+    """A case routed to the Michurinsk administration (the first status the public sees)."""
+
+    def build(**kwargs: Any) -> Case:
+        case = make_case(**kwargs)
+        _, org = michurinsk(session)
+        service.route(session, people["operator"], case, org.id)
+        session.flush()
+        return case
+
+    return build
+
+
+def _xml(response: Any) -> ET.Element:
+    assert response.headers["content-type"].startswith("text/xml")
+    return ET.fromstring(response.content)
+
+
+def _ids(client: Any, query: str = "") -> list[str]:
+    response = client.get(f"{BASE}/requests.json{query}")
+    assert response.status_code == 200, response.text
+    return [r["service_request_id"] for r in response.json()]
+
+
+def test_discovery_in_both_formats(client: Any) -> None:
+    body = client.get(f"{BASE}/discovery.json").json()
+    endpoint = body["endpoints"][0]
+    assert endpoint["specification"] == "http://wiki.open311.org/GeoReport_v2"
+    assert endpoint["url"].endswith("/open311/v2/")
+    assert set(endpoint["formats"]) == {"text/xml", "application/json"}
+    root = _xml(client.get(f"{BASE}/discovery.xml"))
+    assert root.tag == "discovery"
+    assert [f.text for f in root.iter("format")] == ["text/xml", "application/json"]
+
+
+def test_services_follow_the_rubricator(client: Any) -> None:
+    items = client.get(f"{BASE}/services.json").json()
+    by_code = {i["service_code"]: i for i in items}
+    pothole = by_code["roads.potholes"]
+    assert pothole["group"] == "Дороги" and pothole["type"] == "realtime"
+    assert pothole["metadata"] is False and "выбоина" in pothole["keywords"].split(", ")
+    assert all(isinstance(i["service_code"], str) for i in items)
+    assert "roads" in by_code  # a topic is a service too (cases without a subtopic)
+    root = _xml(client.get(f"{BASE}/services.xml"))
+    assert root.tag == "services"
+    codes = [s.findtext("service_code") for s in root.findall("service")]
+    assert codes == [i["service_code"] for i in items]
+    first = root.find("service")
+    assert first is not None and first.findtext("metadata") == "false"
+
+
+def test_service_definition_without_attributes(client: Any) -> None:
+    body = client.get(f"{BASE}/services/roads.potholes.json").json()
+    assert body == {"service_code": "roads.potholes", "attributes": []}
+    root = _xml(client.get(f"{BASE}/services/roads.potholes.xml"))
+    assert root.tag == "service_definition" and root.findtext("service_code") == "roads.potholes"
+    attributes = root.find("attributes")
+    assert attributes is not None and len(attributes) == 0
+
+
+def test_a_routed_case_is_a_public_request(client: Any, routed: Callable[..., Case],
+                                           make_case: Callable[..., Case],
+                                           session: Session) -> None:
+    case = routed(subtopic="roads.potholes")
+    hidden = make_case()  # triage: not checked by an operator yet, not public
+    _, org = michurinsk(session)
+    ids = _ids(client, "?jurisdiction_id=68")
+    assert str(case.id) in ids and str(hidden.id) not in ids
+    [item] = client.get(f"{BASE}/requests/{case.id}.json").json()
+    assert item["status"] == "open" and item["service_code"] == "roads.potholes"
+    assert item["service_name"].startswith("Ямы")
+    assert item["agency_responsible"] == org.name
+    assert item["expected_datetime"].endswith("+00:00")
+    assert datetime.fromisoformat(item["expected_datetime"]) == case.resolution_due
+    assert datetime.fromisoformat(item["requested_datetime"]) == case.received_at.replace(
+        microsecond=0)
+    assert "Лаврова" in item["address"] and "Мичуринск" in item["address"]
+    assert isinstance(item["lat"], float) and isinstance(item["long"], float)
+    assert item["media_url"] == ""
+    root = _xml(client.get(f"{BASE}/requests/{case.id}.xml"))
+    assert root.tag == "service_requests"
+    assert root.findtext("request/service_request_id") == str(case.id)
+    assert client.get(f"{BASE}/requests/{hidden.id}.json").status_code == 404
+
+
+def test_filters_and_paging(client: Any, routed: Callable[..., Case]) -> None:
+    now = datetime.now(UTC)
+    old = routed(subtopic="roads.potholes", created_at=now - timedelta(days=40))
+    new = routed(subtopic="roads.bridges", created_at=now - timedelta(hours=2))
+    both = _ids(client)
+    assert {str(old.id), str(new.id)} <= set(both)
+    assert str(old.id) not in _ids(client, "?service_code=roads.bridges")
+    assert str(new.id) in _ids(client, "?service_code=roads.bridges")
+    start = (now - timedelta(days=10)).isoformat()
+    assert str(old.id) not in _ids(client, f"?start_date={start.replace('+', '%2B')}")
+    early = (now - timedelta(days=30)).date().isoformat()
+    assert _ids(client, f"?end_date={early}&start_date={(now - timedelta(days=60)).date()}"
+                ) == [str(old.id)]
+    assert _ids(client, f"?service_request_id={old.id},{new.id}") == [str(new.id), str(old.id)]
+    assert str(new.id) in _ids(client, "?status=open")
+    assert str(new.id) not in _ids(client, "?status=closed")
+    first = _ids(client, "?page_size=1")
+    second = _ids(client, "?page_size=1&page=2")
+    assert len(first) == len(second) == 1 and first != second
+    assert first + second == both[:2]
+    assert _ids(client, "?jurisdiction_id=36") == []
+    assert str(new.id) in _ids(client, "?jurisdiction_id=ru-tam")  # ISO 3166-2, any case
+
+
+def test_answered_and_closed_cases_are_closed_with_the_answer(
+        client: Any, session: Session, routed: Callable[..., Case],
+        people: dict[str, Actor]) -> None:
+    case = routed()
+    service.accept(session, people["executor"], case)
+    answers.draft(session, people["executor"], case, ANSWER)
+    answers.submit(session, people["executor"], case)
+    interim = client.get(f"{BASE}/requests/{case.id}.json").json()[0]
+    assert interim["status"] == "open" and "взято в работу" in interim["status_notes"]
+    assert ANSWER not in interim["status_notes"]  # a draft on moderation is not public
+    answers.approve(session, people["operator"], case)
+    assert case.status == CaseStatus.answered
+    [item] = client.get(f"{BASE}/requests/{case.id}.json").json()
+    assert item["status"] == "closed" and item["status_notes"] == ANSWER
+    service.close(session, people["operator"], case)
+    session.flush()
+    assert case.status == CaseStatus.closed
+    assert str(case.id) in _ids(client, "?status=closed")
+    assert str(case.id) not in _ids(client, "?status=open")
+
+
+def test_no_personal_data_in_responses(client: Any, routed: Callable[..., Case]) -> None:
+    text = ("Яма у дома, звоните +7 915 123-45-67, пишите ivanov.petr@example.ru — "
+            "Иванов Пётр Сергеевич")
+    case = routed(text=text, author="vk_reporter_424242")
+    for fmt in ("json", "xml"):
+        raw = client.get(f"{BASE}/requests/{case.id}.{fmt}").text
+        for secret in ("915 123-45-67", "ivanov.petr@example.ru", "vk_reporter_424242",
+                       "Иванов"):
+            assert secret not in raw, (fmt, secret)
+    [item] = client.get(f"{BASE}/requests/{case.id}.json").json()
+    assert "Яма у дома" in item["description"] and "[" in item["description"]
+    assert not {"author", "author_id", "email", "phone", "first_name", "last_name"} & set(item)
+
+
+def test_hostile_text_is_escaped_in_xml(client: Any, routed: Callable[..., Case]) -> None:
+    text = "<script>alert(1)</script> & ]]> <![CDATA[x]]> \x01\x0b яма"
+    case = routed(text=text)
+    response = client.get(f"{BASE}/requests/{case.id}.xml")
+    assert response.status_code == 200
+    assert b"<script>" not in response.content and b"<![CDATA[" not in response.content
+    description = _xml(response).findtext("request/description")
+    assert description is not None and "<script>alert(1)</script> & ]]>" in description
+    assert "\x01" not in description
+
+
+@pytest.mark.parametrize(("query", "status"), [
+    ("?start_date=yesterday", 400),
+    ("?start_date=2026-01-01T00:00:00%2B03:00&end_date=2026-04-02T00:00:00%2B03:00", 400),
+    ("?start_date=2026-02-01&end_date=2026-01-01", 400),
+    ("?page_size=ten", 400),
+    ("?page_size=0", 400),
+    ("?page=99999999999999999999999", 400),
+    ("?status=pending", 400),
+    ("?service_request_id=1,abc", 400),
+    ("?service_request_id=99999999999999999999", 400),
+    ("?service_code=no.such", 404),
+    ("?jurisdiction_id=99", 404),
+    ("?jurisdiction_id=6%008", 404),
+    ("?service_code=roads%00", 404),
+])
+def test_errors_as_the_spec_says(client: Any, query: str, status: int) -> None:
+    response = client.get(f"{BASE}/requests.json{query}")
+    assert response.status_code == status, response.text
+    [error] = response.json()
+    assert error["code"] == status and error["description"]
+    root = _xml(client.get(f"{BASE}/requests.xml{query}"))
+    assert root.tag == "errors" and root.findtext("error/code") == str(status)
+    assert root.findtext("error/description")
+
+
+def test_not_found_and_unknown_formats(client: Any) -> None:
+    for path in ("/requests/999999999.json", "/requests/abc.json", "/services/no.such.json"):
+        response = client.get(BASE + path)
+        assert response.status_code == 404
+        assert response.json()[0]["code"] == 404
+    root = _xml(client.get(f"{BASE}/requests/999999999.xml"))
+    assert root.findtext("error/code") == "404"
+    for path in ("/requests.csv", "/services.html", "/discovery.yaml"):
+        response = client.get(BASE + path, headers={"accept": "text/html"})
+        assert response.status_code == 400
+        assert _xml(response).findtext("error/code") == "400"
+    response = client.get(f"{BASE}/nothing-here.json")
+    assert response.status_code == 404 and response.json()[0]["code"] == 404
+    response = client.post(f"{BASE}/requests.json")
+    assert response.status_code == 405 and response.json()[0]["code"] == 405
+
+
+def test_the_api_keeps_its_own_error_body(client: Any) -> None:
+    response = client.get("/api/v1/cases/1")
+    assert response.status_code == 401 and "detail" in response.json()
