@@ -219,3 +219,21 @@ def test_reply_needs_the_bot_token_and_a_person(stub: StubServer) -> None:
 def test_bot_token_never_appears_in_public_config(stub: StubServer) -> None:
     shown = json.dumps(graph(stub, FakeClock()).public_config())
     assert BOT not in shown and "wh-ok-7f3a" not in shown
+
+
+def test_a_comment_with_an_impossible_date_is_skipped_and_named(stub: StubServer) -> None:
+    """A broken comment no longer fails its topic's run: it is named, the rest are stored."""
+    page = load_fixture("ok", "discussions_getComments_first.json")
+    bad = page["comments"][0]
+    bad.pop("date", None)
+    bad["date_ms"] = 95_617_584_000_000  # the year 5000
+    stub.script("mediatopic.getTopics", fx("mediatopic_getTopics_first.json"))
+    stub.script("discussions.getComments",
+                lambda r: StubResponse(page) if r.form["entityId"] == TOPIC
+                else fx("discussions_getComments_empty.json"))
+    result = make(stub, FakeClock()).fetch(None)
+
+    assert len(result.errors) == 1 and bad["id"] in result.errors[0]
+    stored = {m.source_id for m in result.messages}
+    assert f"topic{GID}_{TOPIC}_{bad['id']}" not in stored
+    assert f"topic{GID}_{TOPIC}" in stored and len(stored) >= 2

@@ -272,3 +272,24 @@ def test_secrets_never_printed(stub: StubServer, caplog: pytest.LogCaptureFixtur
     assert "retry" in caplog.text
     for secret in (TOKEN, GROUP_TOKEN, "s3cr3t-cb"):
         assert secret not in text
+
+
+def test_a_post_with_an_impossible_date_is_skipped_named_and_not_met_again(
+        stub: StubServer) -> None:
+    """One post the platform dates in the year 5000 used to fail the whole run every time and
+    never move the cursor; now it is named in the run's errors, the others are stored and the
+    next run starts past it."""
+    page = load_fixture("vk", "wall_get_first.json")
+    newest = max(page["response"]["items"], key=lambda p: int(p["id"]))
+    newest["date"] = 95_617_584_000  # 5000-01-01: no message time the store accepts
+    stub.script("/method/wall.get", StubResponse(page))
+    stub.script("/method/wall.getComments", comments("wall_getComments_812_first.json"))
+    first = make(stub, FakeClock()).fetch(None)
+
+    assert len(first.errors) == 1 and f"VK wall{OWNER}_{newest['id']}" in first.errors[0]
+    stored = {m.source_id for m in first.messages}
+    assert f"wall{OWNER}_{newest['id']}" not in stored and f"wall{OWNER}_700" in stored
+    assert first.cursor["walls"][str(OWNER)]["last_post_id"] == int(newest["id"])
+
+    second = make(stub, FakeClock()).fetch(json.loads(json.dumps(first.cursor)))
+    assert not any(f"wall{OWNER}_{newest['id']}" in error for error in second.errors)

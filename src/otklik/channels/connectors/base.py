@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
@@ -109,6 +109,23 @@ class FetchResult:
     messages: list[IncomingMessage]
     cursor: dict[str, Any]
     errors: list[str] = field(default_factory=list)
+
+
+def readable(errors: list[str], what: str, build: Callable[..., IncomingMessage], *args: Any
+             ) -> IncomingMessage | None:
+    """``build(*args)``: one platform item as a message, or None with the reason (named
+    ``what``) added to ``errors``.
+
+    An item the platform sent with an impossible date or a broken shape is skipped and named,
+    never fails the run: the caller still moves its cursor past it, so the next run does not
+    meet it again and the items around it are stored.
+    """
+    try:
+        return build(*args)
+    except (KeyError, TypeError, ValueError) as exc:  # pydantic's ValidationError included
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        errors.append(f"{what}: пропущено, не читается ({reason})")
+        return None
 
 
 @dataclass

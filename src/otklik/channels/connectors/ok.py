@@ -58,6 +58,7 @@ from otklik.channels.connectors.base import (
     RateLimited,
     Reply,
     TransientError,
+    readable,
     secret_value,
 )
 from otklik.channels.connectors.http import HttpConnector
@@ -152,7 +153,7 @@ class OKConnector(HttpConnector):
         for gid in self.config.group_ids:
             group_state = groups.setdefault(gid, {"last_created_ms": 0, "topics": {}})
             try:
-                messages.extend(self._fetch_topics(gid, group_state))
+                messages.extend(self._fetch_topics(gid, group_state, errors))
             except AuthError:
                 raise
             except ConnectorError as exc:
@@ -160,7 +161,7 @@ class OKConnector(HttpConnector):
                 continue
             for topic_id, anchor in list(group_state["topics"].items()):
                 try:
-                    new, next_anchor = self._fetch_comments(gid, topic_id, anchor)
+                    new, next_anchor = self._fetch_comments(gid, topic_id, anchor, errors)
                 except AuthError:
                     raise
                 except ConnectorError as exc:
@@ -170,8 +171,10 @@ class OKConnector(HttpConnector):
                 group_state["topics"][topic_id] = next_anchor
         return FetchResult(messages=messages, cursor=state, errors=errors)
 
-    def _fetch_topics(self, gid: str, group_state: dict[str, Any]) -> list[IncomingMessage]:
+    def _fetch_topics(self, gid: str, group_state: dict[str, Any], errors: list[str]
+                      ) -> list[IncomingMessage]:
         last_ms = int(group_state.get("last_created_ms") or 0)
+        newest_ms = last_ms
         found: list[IncomingMessage] = []
         anchor: str | None = None
         for _ in range(self.config.max_pages):
@@ -192,12 +195,15 @@ class OKConnector(HttpConnector):
                 if created_ms <= last_ms:
                     reached_old = True
                     continue
-                found.append(self._topic_message(gid, topic, names))
+                message = readable(errors, f"OK topic {gid}/{topic.get('id')}",
+                                   self._topic_message, gid, topic, names)
+                if message is not None:
+                    found.append(message)
+                    newest_ms = max(newest_ms, created_ms)
             anchor = page.get("anchor")
             if reached_old or not page.get("has_more") or not anchor:
                 break
-        if found:
-            group_state["last_created_ms"] = max(int(m.raw.get("created_ms") or 0) for m in found)
+        group_state["last_created_ms"] = newest_ms
         topics: dict[str, str | None] = group_state.setdefault("topics", {})
         for msg in found:
             topics.setdefault(str(msg.post_id), None)
@@ -209,7 +215,7 @@ class OKConnector(HttpConnector):
         return found
 
     def _fetch_comments(
-        self, gid: str, topic_id: str, anchor: str | None
+        self, gid: str, topic_id: str, anchor: str | None, errors: list[str]
     ) -> tuple[list[IncomingMessage], str | None]:
         found: list[IncomingMessage] = []
         for _ in range(self.config.max_pages):
@@ -224,7 +230,10 @@ class OKConnector(HttpConnector):
                 },
             )
             for comment in page.get("comments") or []:
-                found.append(self._comment_message(gid, topic_id, comment))
+                message = readable(errors, f"OK comment {gid}/{topic_id}/{comment.get('id')}",
+                                   self._comment_message, gid, topic_id, comment)
+                if message is not None:
+                    found.append(message)
             anchor = page.get("anchor") or anchor
             if not page.get("has_more"):
                 break

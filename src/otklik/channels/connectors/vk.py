@@ -38,6 +38,7 @@ from otklik.channels.connectors.base import (
     RateLimited,
     Reply,
     TransientError,
+    readable,
     secret_value,
 )
 from otklik.channels.connectors.http import HttpConnector
@@ -144,7 +145,7 @@ class VKConnector(HttpConnector):
         for owner in self.config.owner_ids:
             wall_state = walls.setdefault(str(owner), {"last_post_id": 0, "posts": {}})
             try:
-                messages.extend(self._fetch_wall(owner, wall_state))
+                messages.extend(self._fetch_wall(owner, wall_state, errors))
             except AuthError:
                 raise
             except ConnectorError as exc:
@@ -152,7 +153,8 @@ class VKConnector(HttpConnector):
                 continue
             for post_id, last_comment in list(wall_state["posts"].items()):
                 try:
-                    new, last = self._fetch_comments(owner, int(post_id), int(last_comment))
+                    new, last = self._fetch_comments(owner, int(post_id), int(last_comment),
+                                                     errors)
                 except AuthError:
                     raise
                 except ConnectorError as exc:
@@ -163,15 +165,17 @@ class VKConnector(HttpConnector):
         for search in self.config.searches:
             search_state = searches.setdefault(search.key(), {"start_time": None})
             try:
-                messages.extend(self._fetch_search(search, search_state))
+                messages.extend(self._fetch_search(search, search_state, errors))
             except AuthError:
                 raise
             except ConnectorError as exc:
                 errors.append(f"VK search {search.q!r}: {exc.message}")
         return FetchResult(messages=messages, cursor=state, errors=errors)
 
-    def _fetch_wall(self, owner: int, wall_state: dict[str, Any]) -> list[IncomingMessage]:
+    def _fetch_wall(self, owner: int, wall_state: dict[str, Any], errors: list[str]
+                    ) -> list[IncomingMessage]:
         last_id = int(wall_state.get("last_post_id") or 0)
+        newest_id = last_id
         found: list[IncomingMessage] = []
         offset = 0
         for _ in range(self.config.max_pages):
@@ -193,13 +197,17 @@ class VKConnector(HttpConnector):
                     if not post.get("is_pinned"):
                         reached_old = True
                     continue
-                found.append(self._post_message(post, names))
+                newest_id = max(newest_id, int(post["id"]))
+                message = readable(errors, f"VK wall{owner}_{post['id']}",
+                                   self._post_message, post, names)
+                if message is not None:
+                    found.append(message)
             offset += len(items)
             if reached_old or not items or offset >= int(page.get("count", 0)):
                 break
+        wall_state["last_post_id"] = newest_id  # past a skipped post too: it is not met again
         if found:
             newest = max(found, key=lambda m: int(m.post_id or 0))
-            wall_state["last_post_id"] = int(newest.post_id or 0)
             wall_state["last_date"] = int(newest.created_at.timestamp())
         posts: dict[str, int] = wall_state.setdefault("posts", {})
         for msg in found:
@@ -209,7 +217,7 @@ class VKConnector(HttpConnector):
         return found
 
     def _fetch_comments(
-        self, owner: int, post_id: int, last_comment: int
+        self, owner: int, post_id: int, last_comment: int, errors: list[str]
     ) -> tuple[list[IncomingMessage], int]:
         found: list[IncomingMessage] = []
         offset = 0
@@ -236,14 +244,18 @@ class VKConnector(HttpConnector):
                     if cid > last_comment:
                         item.setdefault("owner_id", owner)
                         item.setdefault("post_id", post_id)
-                        found.append(self._comment_message(item, names))
+                        message = readable(errors, f"VK comment wall{owner}_{post_id}/{cid}",
+                                           self._comment_message, item, names)
+                        if message is not None:
+                            found.append(message)
                         newest = max(newest, cid)
             offset += len(items)
             if not items or offset >= int(page.get("count", 0)):
                 break
         return found, newest
 
-    def _fetch_search(self, search: VKSearch, state: dict[str, Any]) -> list[IncomingMessage]:
+    def _fetch_search(self, search: VKSearch, state: dict[str, Any], errors: list[str]
+                      ) -> list[IncomingMessage]:
         found: list[IncomingMessage] = []
         start_time = state.get("start_time")
         next_from: str | None = None
@@ -263,8 +275,11 @@ class VKConnector(HttpConnector):
             )
             names = _names(page)
             for post in page.get("items", []):
-                found.append(self._post_message(post, names))
-                newest = max(newest, int(post.get("date", 0)))
+                what = f"VK search post {post.get('owner_id')}_{post.get('id')}"
+                message = readable(errors, what, self._post_message, post, names)
+                if message is not None:  # a skipped post's date may be no date at all
+                    found.append(message)
+                    newest = max(newest, int(message.created_at.timestamp()))
             next_from = page.get("next_from") or None
             if not next_from:
                 break
