@@ -1,12 +1,20 @@
-"""The CLI's error console and progress bar, shared by the root CLI (:mod:`otklik.cli`) and
-the domains' commands (which must not import the root CLI: it imports them)."""
+"""The CLI's error console, its error exit and progress bar, shared by the root CLI
+(:mod:`otklik.cli`) and the domains' commands (which must not import the root CLI: it
+imports them)."""
 
 from __future__ import annotations
 
+import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 err = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print «Ошибка: message» on stderr; the exit to raise (``raise fail(...)``)."""
+    err.print(f"[red]Ошибка:[/red] {message}", highlight=False)
+    return typer.Exit(code)
 
 
 def progress_bar() -> Progress:

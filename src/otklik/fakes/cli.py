@@ -11,7 +11,7 @@ from typing import Annotated, TextIO
 
 import typer
 
-from otklik.console import err
+from otklik.console import err, fail
 
 SCHEMA_FILE = Path(__file__).with_name("match_schema.json")
 #: Lines that could not be read are named in the warning, at most this many.
@@ -23,11 +23,6 @@ fakes_app = typer.Typer(help="Фейки: реестр ложных утверж
 
 class RecordError(ValueError):
     """A file that cannot be read at all (its lines' errors are reported one by one)."""
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]Ошибка:[/red] {message}", highlight=False)
-    return typer.Exit(code)
 
 
 def read_records(path: Path, fields: tuple[str, str]
@@ -134,10 +129,10 @@ def match_command(
             else:
                 fakes.append(Fake(record["id"], record["claim"]))
     except RecordError as exc:
-        raise _fail(f"--registry {exc}") from None
+        raise fail(f"--registry {exc}") from None
     _warn(registry, errors)
     if not fakes:
-        raise _fail(f"--registry {registry}: ни одного фейка (нужны поля id и claim)")
+        raise fail(f"--registry {registry}: ни одного фейка (нужны поля id и claim)")
     matcher = FakeMatcher(fakes, THRESHOLD if threshold is None else threshold)
     errors = []
     matched = total = 0
@@ -154,9 +149,9 @@ def match_command(
                 handle.write(json.dumps(result.as_dict(record["id"]), ensure_ascii=False)
                              + "\n")
     except RecordError as exc:
-        raise _fail(f"--data {exc}") from None
+        raise fail(f"--data {exc}") from None
     except OSError as exc:
-        raise _fail(f"--out {out}: {exc.strerror or exc}") from None
+        raise fail(f"--out {out}: {exc.strerror or exc}") from None
     _warn(data, errors)
     typer.echo(f"{total} сообщений, копий фейков {matched} (реестр {len(fakes)}) → {out}")
 

@@ -8,14 +8,9 @@ from typing import Annotated
 
 import typer
 
-from otklik.console import err
+from otklik.console import err, fail
 
 SCHEMA_FILE = Path(__file__).with_name("signal_schema.json")
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]Ошибка:[/red] {message}", highlight=False)
-    return typer.Exit(code)
 
 
 def region_code(value: str) -> str:
@@ -33,7 +28,7 @@ def region_code(value: str) -> str:
     found = [r for r in regions if stem and stem in r["name"].lower().replace("ё", "е")]
     if len(found) == 1:
         return str(found[0]["code"])
-    raise _fail(f"--region: неизвестный регион {value!r}; укажите код (85) или название "
+    raise fail(f"--region: неизвестный регион {value!r}; укажите код (85) или название "
                 "(«Республика Калмыкия»)")
 
 
@@ -63,7 +58,7 @@ def signals_command(
             settings = DetectorSettings.from_dict(
                 json.loads(settings_file.read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError, AttributeError) as exc:
-            raise _fail(f"--settings {settings_file}: {exc}") from None
+            raise fail(f"--settings {settings_file}: {exc}") from None
     code = region_code(region) if region else None
     try:
         pipeline = Pipeline.default(model_dir=model, region=code)
@@ -71,7 +66,7 @@ def signals_command(
         out.parent.mkdir(parents=True, exist_ok=True)
         result = replay(records, pipeline, settings, batch_size=batch_size)
     except (TrainingDataError, StreamError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if result.skipped_stages:
         err.print(f"[yellow]стадии недоступны и пропущены:[/yellow] "
                   f"{', '.join(result.skipped_stages)}")

@@ -20,7 +20,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from otklik.language.cli import _columns, _fail, console, err
+from otklik.console import fail
+from otklik.language.cli import _columns, console, err
 from otklik.nlp.training import TrainingDataError, detect_format, iter_records
 
 
@@ -73,7 +74,7 @@ def enrich_command(
                                               ("--model", model), ("--columns", columns))
                      if value is not None]
         if file_only:
-            raise _fail(f"{', '.join(file_only)} не сочетается с --from-db: --from-db "
+            raise fail(f"{', '.join(file_only)} не сочетается с --from-db: --from-db "
                         "переразмечает сообщения в базе действующими моделью и рубрикатором "
                         "(модель делают действующей: otklik models activate ВЕРСИЯ)")
         _enrich_from_db(since, until, region, source, open_cases, outdated, limit, dry_run,
@@ -81,9 +82,9 @@ def enrich_command(
         return
     given = [name for name, value in db_only.items() if value not in (None, False)]
     if given:
-        raise _fail(f"{', '.join(given)} — только вместе с --from-db")
+        raise fail(f"{', '.join(given)} — только вместе с --from-db")
     if data is None or out is None:
-        raise _fail("укажите --data ФАЙЛ и --out ФАЙЛ.jsonl (обработать файл) или --from-db "
+        raise fail("укажите --data ФАЙЛ и --out ФАЙЛ.jsonl (обработать файл) или --from-db "
                     "(переразметить сообщения в базе)")
     region_code = resolve_region(region) if region else None
     try:
@@ -91,11 +92,11 @@ def enrich_command(
         records = iter_records(data, _columns(columns))
         first = next(records, None)
     except TrainingDataError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if first is not None and "text" not in first[1]:
         hint = " Если у файла нет заголовка, укажите --columns id,text,..." if (
             detect_format(data) != "jsonl") else ""
-        raise _fail(f"{data}, строка {first[0]}: нет поля text; есть: "
+        raise fail(f"{data}, строка {first[0]}: нет поля text; есть: "
                     f"{', '.join(map(str, first[1]))}.{hint}")
     if pipeline.skipped:
         err.print(f"[yellow]стадии недоступны и пропущены:[/yellow] {', '.join(pipeline.skipped)}")
@@ -121,7 +122,7 @@ def enrich_command(
                     progress.update(task, completed=written)
             progress.update(task, completed=written)
     except TrainingDataError as exc:
-        raise _fail(f"{exc} (записано {written} строк в {out})") from None
+        raise fail(f"{exc} (записано {written} строк в {out})") from None
     console.print(f"[green]{written} записей → {out}[/green]")
 
 
@@ -131,7 +132,7 @@ def _day(option: str, value: str | None) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise _fail(f"{option}: дата в виде ГГГГ-ММ-ДД, например 2026-11-01 (дано {value!r})"
+        raise fail(f"{option}: дата в виде ГГГГ-ММ-ДД, например 2026-11-01 (дано {value!r})"
                     ) from None
 
 
@@ -153,10 +154,10 @@ def _enrich_from_db(since: str | None, until: str | None, region: str | None,
     from otklik.queue import drain, inline_worker, is_in_memory
 
     if dry_run and queue:
-        raise _fail("--dry-run и --queue не сочетаются: пробный прогон идёт в этом процессе")
+        raise fail("--dry-run и --queue не сочетаются: пробный прогон идёт в этом процессе")
     first, last = _day("--since", since), _day("--until", until)
     if first and last and first > last:
-        raise _fail(f"--since {first} позже --until {last}")
+        raise fail(f"--since {first} позже --until {last}")
     flt = ReenrichFilter(since=first, until=last,
                          region_code=resolve_region(region) if region else None,
                          source=source, open_cases=open_cases, outdated=outdated, limit=limit)
@@ -276,4 +277,4 @@ def resolve_region(value: str) -> str:
     try:
         return resolve_region_code(value)
     except OtklikError as exc:
-        raise _fail(f"--region: {exc}") from None
+        raise fail(f"--region: {exc}") from None

@@ -20,6 +20,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from otklik.console import fail
 from otklik.nlp.training import (
     EvalReport,
     TrainingDataError,
@@ -34,17 +35,12 @@ console = Console()
 err = Console(stderr=True)
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]Ошибка:[/red] {message}", highlight=False)
-    return typer.Exit(code)
-
-
 def _columns(value: str | None) -> list[str] | None:
     if not value:
         return None
     names = [c.strip() for c in value.split(",")]
     if not all(names) or len(set(names)) != len(names):
-        raise _fail(f"--columns: имена колонок через запятую без пустых и повторов: {value!r}")
+        raise fail(f"--columns: имена колонок через запятую без пустых и повторов: {value!r}")
     return names
 
 
@@ -105,7 +101,7 @@ def train_command(
     from otklik.nlp.training import TrainOptions
 
     if from_db == (data is not None):
-        raise _fail("укажите ровно одно: --data ФАЙЛ или --from-db")
+        raise fail("укажите ровно одно: --data ФАЙЛ или --from-db")
     if from_db:
         pairs = _pairs_from_db(label_field)
         source = "база (исправления операторов)"
@@ -114,7 +110,7 @@ def train_command(
         try:
             triples = read_labelled_lines(data, text_field, label_field, _columns(columns))
         except TrainingDataError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         single = single_example_labels(triples)
         if single:
             named = ", ".join(f"«{label}» (строка {line})" for label, line in
@@ -127,12 +123,12 @@ def train_command(
         source = str(data)
     if out is None:
         if not from_db:
-            raise _fail("укажите --out ПАПКА для модели")
+            raise fail("укажите --out ПАПКА для модели")
         out = Path("var") / "models" / f"{label_field}-{len(pairs)}"
     labels = {label for _text, label in pairs}
     err.print(f"{source}: {len(pairs)} записей, {len(labels)} классов ({label_field})")
     if len(labels) < 2:
-        raise _fail("для обучения нужно хотя бы два класса меток, у каждого не меньше двух "
+        raise fail("для обучения нужно хотя бы два класса меток, у каждого не меньше двух "
                     "примеров")
     progress = Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
                         MofNCompleteColumn(), TimeElapsedColumn(), console=err)
@@ -147,7 +143,7 @@ def train_command(
             result = train(pairs, options, evaluate=evaluate, label_field=label_field,
                            progress=advance, baseline=baseline)
         except TrainingDataError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
     if result.report is not None:
         console.print(report_table(result.report, f"Кросс-валидация, {result.report.folds} "
                                                   f"блоков, {label_field}"))

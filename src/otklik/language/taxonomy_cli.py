@@ -14,16 +14,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from otklik.console import fail
+
 console = Console()
 err = Console(stderr=True)
 
 taxonomy_app = typer.Typer(help="Рубрикатор: выгрузка, загрузка новой версии, версии, "
                                 "активация и откат.", no_args_is_help=True)
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]Ошибка:[/red] {message}", highlight=False)
-    return typer.Exit(2)
 
 
 @taxonomy_app.command("export")
@@ -50,7 +47,7 @@ def export_command(
             else:
                 row = TaxonomyRepository(session).by_number(version)
                 if row is None:
-                    raise _fail(f"нет версии {version}: см. otklik taxonomy versions")
+                    raise fail(f"нет версии {version}: см. otklik taxonomy versions")
                 document = dict(row.document)
     text = json.dumps(document, ensure_ascii=False, indent=1) + "\n"
     if out is None:
@@ -76,16 +73,16 @@ def import_command(
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise _fail(f"{path}: не удаётся прочитать ({exc.strerror})") from None
+        raise fail(f"{path}: не удаётся прочитать ({exc.strerror})") from None
     except json.JSONDecodeError as exc:
-        raise _fail(f"{path}: не JSON ({exc.msg}, строка {exc.lineno})") from None
+        raise fail(f"{path}: не JSON ({exc.msg}, строка {exc.lineno})") from None
     try:
         with session_scope() as session:
             row = save_version(session, Actor.system("cli"), document, comment,
                                activate=activate)
             number, active = row.number, row.active
     except OtklikError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
     state = "действует" if active else f"сохранена (otklik taxonomy activate {number})"
     console.print(f"версия {number} рубрикатора {state}")
     if active:
@@ -127,7 +124,7 @@ def activate_command(
     from otklik.language.taxonomy_service import activate_version, use_packaged
 
     if (number is None) == (not packaged):
-        raise _fail("укажите номер версии или --packaged")
+        raise fail("укажите номер версии или --packaged")
     try:
         with session_scope() as session:
             if packaged:
@@ -136,7 +133,7 @@ def activate_command(
                 assert number is not None
                 activate_version(session, Actor.system("cli"), number)
     except OtklikError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
     console.print("действует рубрикатор из пакета" if packaged else f"действует версия {number}")
     _stored_results_hint()
 
