@@ -19,8 +19,10 @@ The events (see docs/architecture.md for who consumes which):
 * :class:`MessagesReenriched` — intake re-enriched stored messages (``otklik enrich
   --from-db``), with what changed;
 * :class:`TaxonomyActivated` — language switched the rubricator in use;
-* :class:`CaseRouted`, :class:`CaseAnswered`, :class:`CaseClosed`, :class:`CaseOverdue` —
-  cases.
+* :class:`CaseCreated`, :class:`CaseRouted`, :class:`CaseAnswered`, :class:`CaseClosed`,
+  :class:`CaseOverdue`, :class:`CaseDeadlineNear` — cases;
+* :class:`IncidentOpened`, :class:`IncidentUpdated`, :class:`IncidentClosed` — incidents;
+* :class:`AlertAcknowledged` — the notifier: a person on duty acknowledged an alert.
 """
 
 from __future__ import annotations
@@ -84,6 +86,12 @@ class TaxonomyActivated(Event):
     """Another rubricator version (or the packaged one) became the one in use."""
 
 
+class CaseCreated(Event):
+    """A new case was opened from a message (or by hand)."""
+
+    case_id: int
+
+
 class CaseRouted(Event):
     """A case was sent to an executor (by a rule, an operator or re-enrichment)."""
 
@@ -112,6 +120,56 @@ class CaseOverdue(Event):
 
     case_id: int
     level: int
+
+
+class CaseDeadlineNear(Event):
+    """A case reached its warning time before the deadline (escalation level 1)."""
+
+    case_id: int
+
+
+class IncidentOpened(Event):
+    """An incident was opened (by the detector or by hand). The fields a notifier needs to
+    word an alert without reading the incidents' tables: ``region_id`` and
+    ``territory_ids`` choose the duty roster, ``url_path`` is the incident room."""
+
+    incident_id: int
+    title: str
+    severity: str
+    region_id: int | None = None
+    territory_ids: list[int] = []
+    people_affected: int | None = None
+    url_path: str = ""
+
+
+class IncidentUpdated(Event):
+    """Something an alert thread should hear happened to an incident (``kind``: severity,
+    update, merged, measure …; ``text`` a short line for the alert thread)."""
+
+    incident_id: int
+    kind: str
+    text: str = ""
+
+
+class IncidentClosed(Event):
+    """An incident was closed with its summary."""
+
+    incident_id: int
+    summary: str = ""
+
+
+class AlertAcknowledged(Event):
+    """A person on duty acknowledged an alert from the alert itself (a Telegram button, an
+    e-mail link) or on the admin page. ``subject``/``subject_id`` name what the alert was
+    about (``incident``/id, ``case``/id); ``user_id`` is the person when known, ``by`` how
+    they are shown on a timeline, ``channel`` where they acknowledged."""
+
+    subject: str
+    subject_id: int
+    alert_id: int
+    user_id: int | None = None
+    by: str = ""
+    channel: str = ""
 
 
 E = TypeVar("E", bound=Event)

@@ -21,7 +21,14 @@ from otklik.cases.repository import CaseRepository
 from otklik.cases.workflow import REJECT_REASONS, check
 from otklik.db.base import utcnow
 from otklik.errors import Conflict, Forbidden, InvalidInput, NotFound
-from otklik.events import CaseAnswered, CaseClosed, CaseOverdue, CaseRouted
+from otklik.events import (
+    CaseAnswered,
+    CaseClosed,
+    CaseCreated,
+    CaseDeadlineNear,
+    CaseOverdue,
+    CaseRouted,
+)
 from otklik.models.account import User
 from otklik.models.case import Case, CaseEvent, CaseStatus, Extension, Label, Problem
 from otklik.models.message import Message, MessageEnrichment
@@ -95,6 +102,8 @@ def record_event(session: Session, actor: Actor, case: Case, kind: str,
 def _announce(session: Session, case: Case, kind: str, previous: CaseStatus | None,
               details: dict[str, Any]) -> None:
     """The steps other domains subscribe to, announced after the commit (otklik.events)."""
+    if kind in ("created", "split_from"):
+        events.announce(session, CaseCreated(case_id=case.id))
     if kind == "route" and isinstance(details.get("executor_id"), int):
         events.announce(session, CaseRouted(case_id=case.id, executor_id=details["executor_id"],
                                             reason=details.get("reason")))
@@ -106,6 +115,8 @@ def _announce(session: Session, case: Case, kind: str, previous: CaseStatus | No
         events.announce(session, CaseClosed(case_id=case.id, reason=kind))
     if kind == "escalate" and details.get("to") in ("curator", "head"):
         events.announce(session, CaseOverdue(case_id=case.id, level=int(details["level"])))
+    if kind == "escalate" and details.get("to") == "executor":
+        events.announce(session, CaseDeadlineNear(case_id=case.id))
 
 
 # -- making cases from messages ------------------------------------------------------------------

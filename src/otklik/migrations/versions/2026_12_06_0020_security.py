@@ -1,0 +1,23 @@
+"""audit chain, personal-data retention and consent (reserved: filled in by the change that needs it; a no-op until then)
+
+Revision ID: 0020_security
+Revises: 0019_learning
+Create Date: 2026-12-06 06:00:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = '0020_security'
+down_revision: str | None = '0019_learning'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
