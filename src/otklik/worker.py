@@ -5,4 +5,5 @@ import otklik.cases.tasks  # noqa: F401
 import otklik.consumers  # noqa: F401  (the consumers of events)
 import otklik.intake.tasks  # noqa: F401
 import otklik.reports.tasks  # noqa: F401
+import otklik.upkeep.jobs  # noqa: F401  (connectors polling, due reports, reconcile)
 from otklik.queue import broker  # noqa: F401

@@ -166,4 +166,4 @@ def import_archive(seed: int, total: int, end: datetime,
     from otklik.intake.importer import import_rows
 
     rows = (RowResult(n, m) for n, m in enumerate(generate_archive(seed, end, total), 1))
-    return import_rows(rows, enqueue=False, progress=progress).stored
+    return import_rows(rows, enqueue=False, archived=True, progress=progress).stored

@@ -60,6 +60,7 @@ def import_rows(
     *,
     factory: sessionmaker[Session] | None = None,
     enqueue: bool = True,
+    archived: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> ImportSummary:
     """Store rows in batches, each batch its own committed unit of work.
@@ -76,7 +77,7 @@ def import_rows(
         if not batch:
             return
         with session_scope(factory) as session:
-            result = store_messages(session, batch, enqueue=enqueue)
+            result = store_messages(session, batch, enqueue=enqueue, archived=archived)
             if summary.stored + result.stored >= next_analyze[0]:
                 # each time the import doubles what it stored, refresh the planner's view
                 MessageRepository(session).refresh_statistics()

@@ -125,6 +125,7 @@ def store_messages(
     *,
     connector_id: int | None = None,
     enqueue: bool = True,
+    archived: bool = False,
 ) -> StoreSummary:
     """Store a batch idempotently; queue the new ones for enrichment after commit.
 
@@ -137,6 +138,7 @@ def store_messages(
     for item in items:
         summary.received += 1
         row = _prepare(item, connector_id, now)
+        row["archived"] = archived
         batch = by_source.setdefault(row["source"], {})
         if row["source_id"] in batch:
             summary.duplicates += 1

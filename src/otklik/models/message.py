@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy import (
     text as sql_text,
@@ -75,6 +76,9 @@ class Message(Base):
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     enrich_status: Mapped[str] = mapped_column(String(16), default="pending")
+    #: A history load (last year's archive for baselines and counts): enriched and counted,
+    #: never turned into cases, and never re-queued for one by the reconciler.
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (
         UniqueConstraint("source", "source_id"),

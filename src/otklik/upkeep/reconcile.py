@@ -1,0 +1,80 @@
+"""Put stored-but-unfinished work back on the queue (``otklik reconcile``; the scheduler
+runs it every few minutes).
+
+The database is the source of truth; a job lost with a killed worker, a restarted broker or
+a refused connection left its trace there: a message still pending, a relevant message in no
+case, an approved answer not published, a brief not sent. Each is queued again. Every job
+it queues is idempotent, so reconciling any number of times, at any moment, even while the
+original job is still on its way, changes nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from otklik.db.base import utcnow
+from otklik.events import MessagesEnriched
+from otklik.models.report_delivery import ReportDelivery
+from otklik.upkeep.invariants import (
+    DEFAULT_GRACE,
+    not_enriched_query,
+    relevant_without_case_query,
+    unpublished_answers_query,
+)
+
+#: Ids per queued job.
+CHUNK = 500
+
+
+@dataclass
+class Requeued:
+    """How many of each kind of work were queued again."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, kind: str, n: int) -> None:
+        self.counts[kind] = self.counts.get(kind, 0) + n
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield list(ids[start:start + CHUNK])
+
+
+def reconcile(session: Session, *, grace: timedelta = DEFAULT_GRACE) -> Requeued:
+    """Queue again what is stored but unfinished (the session only reads)."""
+    from otklik.cases.consumers import build_cases_after_enrichment
+    from otklik.cases.tasks import publish_answer
+    from otklik.intake.tasks import enrich_messages
+    from otklik.reports.tasks import deliver_report
+
+    before = utcnow() - grace
+    done = Requeued()
+    pending = list(session.scalars(not_enriched_query(before).order_by("id")))
+    for ids in _chunks(pending):
+        enrich_messages.send(ids)
+        done.add("enrichment", len(ids))
+    caseless = list(session.scalars(relevant_without_case_query(before).order_by("id")))
+    for ids in _chunks(caseless):
+        # Only the cases' consumer: the others (counts, alerts) saw these messages already.
+        build_cases_after_enrichment.send(
+            MessagesEnriched(message_ids=ids, live=True).model_dump(mode="json"))
+        done.add("cases", len(ids))
+    for answer_id in session.scalars(unpublished_answers_query(before)):
+        publish_answer.send(answer_id)
+        done.add("publishing", 1)
+    briefs = session.scalars(select(ReportDelivery.id).where(
+        ReportDelivery.status == "pending", ReportDelivery.updated_at < before))
+    for delivery_id in briefs:
+        deliver_report.send(delivery_id)
+        done.add("report_deliveries", 1)
+    return done
