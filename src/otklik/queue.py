@@ -12,7 +12,9 @@ Jobs are enqueued after the surrounding transaction commits and dropped on rollb
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -33,6 +35,7 @@ from sqlalchemy.orm import Session
 from otklik.config import get_settings
 
 _lock = threading.Lock()
+log = logging.getLogger(__name__)
 _PENDING_KEY = "otklik_pending_jobs"
 
 
@@ -96,12 +99,36 @@ def _forget(session: Session) -> list[tuple[dramatiq.Actor[Any, Any], tuple[Any,
     return pending
 
 
+#: Pauses between attempts to send a committed job while the broker is unreachable.
+SEND_BACKOFF_SECONDS = (0.5, 1.0, 2.0, 4.0)
+
+
 def _send_pending(session: Session) -> None:
     # SQLAlchemy also reports a released SAVEPOINT as a commit: wait for the real one.
     if session.in_nested_transaction():
         return
     for actor, args in _forget(session):
-        actor.send(*args)
+        send_or_leave_to_reconcile(actor, *args)
+
+
+def send_or_leave_to_reconcile(actor: dramatiq.Actor[Any, Any], *args: Any) -> bool:
+    """Send a job whose work is already committed; while the broker is down (a RabbitMQ
+    restart) try again a few times, then log and go on: the work is in the database, and
+    ``otklik reconcile`` (run by the scheduler) queues it again. The caller (an import, a
+    request) is never failed for a broker outage after its data is safe. True when sent."""
+    for pause in (*SEND_BACKOFF_SECONDS, None):
+        try:
+            actor.send(*args)
+            return True
+        except Exception as exc:  # the broker's connection errors differ per broker
+            if pause is None:
+                log.error("job %s not queued (%s): the reconciler will queue its work",
+                          actor.actor_name, exc)
+                return False
+            log.warning("broker unreachable sending %s (%s); retrying in %ss",
+                        actor.actor_name, exc, pause)
+            time.sleep(pause)
+    return False
 
 
 def _drop_pending(session: Session, previous_transaction: Any) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from otklik.channels.files import RowResult, read_file
@@ -15,6 +19,8 @@ from otklik.errors import InvalidInput
 from otklik.intake.repository import MessageRepository
 from otklik.intake.service import StoreSummary, store_messages
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 BATCH = 2000
 #: How many rejected rows the summary lists one by one.
 MAX_LISTED_REJECTS = 1000
@@ -30,6 +36,27 @@ class ImportSummary:
     updated: int = 0
     rejected: int = 0
     rejects: list[tuple[int, str]] = field(default_factory=list)
+
+
+#: Pauses between attempts to store a batch while the database refuses connections.
+DB_RETRY_SECONDS = (0.5, 1, 2, 4, 8, 15)
+
+
+def retry_while_unreachable(work: Callable[[], T]) -> T:
+    """Run a unit of work again while the database is unreachable (a restart, a failover:
+    the connection was refused or dropped); the batch rolled back, and storing is
+    idempotent, so running it again stores nothing twice. Other errors pass through."""
+    for pause in (*DB_RETRY_SECONDS, None):
+        try:
+            return work()
+        except DBAPIError as exc:
+            if pause is None or not (exc.connection_invalidated
+                                     or isinstance(exc, OperationalError)):
+                raise
+            log.warning("database unreachable (%s); storing the batch again in %ss",
+                        exc.orig, pause)
+            time.sleep(pause)
+    raise AssertionError("unreachable")
 
 
 def parse_mapping(pairs: Iterable[str]) -> dict[str, str]:
@@ -73,16 +100,19 @@ def import_rows(
     batch: list[IncomingMessage] = []
     next_analyze = [BATCH]
 
-    def flush() -> None:
-        if not batch:
-            return
+    def store() -> StoreSummary:
         with session_scope(factory) as session:
             result = store_messages(session, batch, enqueue=enqueue, archived=archived)
             if summary.stored + result.stored >= next_analyze[0]:
                 # each time the import doubles what it stored, refresh the planner's view
                 MessageRepository(session).refresh_statistics()
                 next_analyze[0] *= 2
-        _add(summary, result)
+        return result
+
+    def flush() -> None:
+        if not batch:
+            return
+        _add(summary, retry_while_unreachable(store))
         if progress:
             progress(len(batch))
         batch.clear()
