@@ -149,7 +149,7 @@ def _assert_whole(engine: Engine, expected: int) -> None:
 
 def test_a_worker_killed_mid_enrichment_loses_and_doubles_nothing(
         rabbit: None, database: str, tmp_path: Path) -> None:
-    total = 4000
+    total = 3000
     stream = _stream(tmp_path / "stream.jsonl", total, seed=1)
     log = tmp_path / "workers.log"
     engine = make_engine(database)
@@ -177,7 +177,7 @@ def test_a_worker_killed_mid_enrichment_loses_and_doubles_nothing(
 
 def test_the_broker_cut_off_during_an_import_loses_nothing(
         rabbit: None, database: str, tmp_path: Path) -> None:
-    total = 6000
+    total = 4000
     stream = _stream(tmp_path / "stream.jsonl", total, seed=2)
     log = tmp_path / "workers.log"
     engine = make_engine(database)
@@ -203,7 +203,7 @@ def test_the_broker_cut_off_during_an_import_loses_nothing(
 
 def test_the_database_refusing_connections_during_an_import_loses_nothing(
         rabbit: None, database: str, tmp_path: Path) -> None:
-    total = 6000
+    total = 4000
     stream = _stream(tmp_path / "stream.jsonl", total, seed=3)
     log = tmp_path / "workers.log"
     engine = make_engine(database)

@@ -131,7 +131,10 @@ class LeaderLock:
     def release(self) -> None:
         if self._connection is not None:
             try:
-                self._connection.close()  # closing the session releases the advisory lock
+                # the lock belongs to the database session: end it (a pooled connection
+                # would keep the lock), which releases the lock even if unlock fails
+                self._connection.invalidate()
+                self._connection.close()
             except Exception:
                 log.debug("closing the lock connection failed", exc_info=True)
             self._connection = None
