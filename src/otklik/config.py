@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -51,6 +53,9 @@ class Settings(BaseSettings):
     smtp_password: SecretStr = SecretStr("")
     smtp_from: str = ""
     smtp_starttls: bool = True
+    # The key of the audit log's seals (otklik/audit/chain.py); derived from the secret key
+    # when empty. Keep it outside the database and never change it: older seals need it.
+    audit_key: SecretStr = SecretStr("")
 
     @field_validator("database_url")
     @classmethod
@@ -93,6 +98,15 @@ class Settings(BaseSettings):
         if self.secure_cookies is not None:
             return self.secure_cookies
         return self.env == Environment.production
+
+    @property
+    def audit_mac_key(self) -> bytes:
+        """The key that seals audit entries (``audit_key``, or one derived from
+        ``secret_key``)."""
+        own = self.audit_key.get_secret_value()
+        if own:
+            return own.encode()
+        return hmac.new(self.secret_key.encode(), b"otklik-audit-log", hashlib.sha256).digest()
 
     @property
     def smtp_enabled(self) -> bool:

@@ -1,6 +1,7 @@
 """Entry module for ``dramatiq otklik.worker``: imports every module that declares jobs."""
 
 import otklik.analytics.tasks  # noqa: F401
+import otklik.audit.tasks  # noqa: F401  (the audit sealer)
 import otklik.cases.tasks  # noqa: F401
 import otklik.consumers  # noqa: F401  (the consumers of events)
 import otklik.intake.tasks  # noqa: F401

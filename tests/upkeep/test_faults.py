@@ -90,7 +90,8 @@ def _env(database_url: str, broker_url: str, tmp: Path) -> dict[str, str]:
     return env
 
 
-def _run(args: list[str], env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def _run(args: list[str], env: dict[str, str], timeout: float = 300
+         ) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "otklik.cli", *args], env=env, text=True,
                           capture_output=True, timeout=timeout)
 

@@ -7,8 +7,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from otklik.audit import chain
 from otklik.audit.actor import Actor
 from otklik.audit.repository import AuditRepository
+from otklik.audit.tasks import seal_after_commit
+from otklik.db.base import utcnow
 from otklik.models.audit import AuditEntry
 
 
@@ -22,17 +25,22 @@ def record(
     region_code: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append who did what to which object; committed with the caller's unit of work."""
-    entry = AuditEntry(
-        actor_id=actor.user_id,
-        actor=actor.label,
-        action=action,
-        object_type=object_type,
-        object_id=None if object_id is None else str(object_id),
-        region_code=region_code,
-        details=details or {},
-        ip=actor.ip,
-    )
+    """Append who did what to which object; committed with the caller's unit of work, MAC'd
+    now and sealed into the chain after the commit (:mod:`otklik.audit.chain`)."""
+    values: dict[str, Any] = {
+        "at": utcnow(),
+        "actor_id": actor.user_id,
+        "actor": actor.label,
+        "action": action,
+        "object_type": object_type,
+        "object_id": None if object_id is None else str(object_id),
+        "region_code": region_code,
+        "details": chain.normalized_details(details),
+        "ip": actor.ip,
+        "nonce": chain.new_nonce(),
+    }
+    entry = AuditEntry(**values, mac=chain.entry_mac(values))
+    seal_after_commit(session)
     return AuditRepository(session).add(entry)
 
 

@@ -31,13 +31,36 @@ class AuditEntry(Base):
     region_code: Mapped[str | None] = mapped_column(String(3), index=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     ip: Mapped[str | None] = mapped_column(String(64))
+    #: A random value that makes each entry's MAC its own (a copied row is caught).
+    nonce: Mapped[str | None] = mapped_column(String(32))
+    #: HMAC-SHA256 of the entry's content under the audit key (otklik/audit/chain.py).
+    mac: Mapped[str | None] = mapped_column(String(64))
 
-    __table_args__ = (Index("ix_audit_log_object", "object_type", "object_id"),)
+    __table_args__ = (Index("ix_audit_log_object", "object_type", "object_id"),
+                      Index("uq_audit_log_mac", "mac", unique=True))
+
+
+class AuditSeal(Base):
+    """The chain over the audit log: the ``seq``-th sealed entry, its MAC, and a hash over
+    the previous seal's hash, so a deleted, inserted or reordered entry breaks the chain.
+    Appended by one sealer at a time; never updated or deleted (a trigger enforces it)."""
+
+    __tablename__ = "audit_seal"
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
+    entry_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    entry_mac: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    sealed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 def _refuse_change(*_args: Any) -> None:
     raise PermissionError("the audit log is append-only")
 
 
-event.listen(AuditEntry, "before_update", _refuse_change)
-event.listen(AuditEntry, "before_delete", _refuse_change)
+for _table in (AuditEntry, AuditSeal):
+    event.listen(_table, "before_update", _refuse_change)
+    event.listen(_table, "before_delete", _refuse_change)
