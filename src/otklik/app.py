@@ -223,6 +223,7 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.ops.endpoints import router as ops
     from otklik.organizations.endpoints import router as organizations
     from otklik.territories.endpoints import router as territories
+    from otklik.web.admin_apikeys import router as admin_apikeys
     from otklik.web.admin_channels import router as admin_channels
     from otklik.web.admin_taxonomy import router as admin_taxonomy
     from otklik.web.analytics_views import router as analytics_web
@@ -231,5 +232,5 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.web.workspace import router as workspace
 
     return [ops, accounts, territories, organizations, audit, intake, cases, analytics,
-            decisions, open311, media, form, web, admin_channels, admin_taxonomy, workspace,
-            analytics_web]
+            decisions, open311, media, form, web, admin_apikeys, admin_channels, admin_taxonomy,
+            workspace, analytics_web]

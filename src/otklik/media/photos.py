@@ -83,8 +83,9 @@ def clean(data: bytes) -> CleanPhoto:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            if image.format not in ACCEPTED_FORMATS:
+            opened = Image.open(io.BytesIO(data))
+            image: Image.Image = opened
+            if opened.format not in ACCEPTED_FORMATS:
                 raise PhotoRefused("a photo must be a JPEG, PNG or WebP image")
             if image.width * image.height > MAX_PIXELS:
                 raise PhotoRefused("the photo has too many pixels")

@@ -120,8 +120,9 @@ class Open311Repository:
             .join(Open311Request, Open311Request.message_id == CaseMessage.message_id)
             .where(CaseMessage.case_id.in_(missing), Open311Request.media_url.is_not(None))
             .order_by(CaseMessage.is_primary.desc(), Open311Request.id))
-        for row in given:
-            out.setdefault(row.case_id, row.media_url)
+        for case_id, url in given:
+            if url:
+                out.setdefault(case_id, url)
         missing = [i for i in ids if i not in out]
         if not missing:
             return out
