@@ -103,11 +103,12 @@ def bucket(settings: Settings | None = None) -> Bucket:
     return _buckets[url]
 
 
-def check(key_id: int, settings: Settings | None = None) -> None:
-    """Count one request of an API key; RateLimited (429) when its bucket is empty."""
+def check(key: str, settings: Settings | None = None) -> None:
+    """Count one request of an API key (named by its id and prefix: an id alone may come
+    back after a rollback); RateLimited (429) when its bucket is empty."""
     settings = settings or get_settings()
     rate = settings.api_key_rate_per_minute / 60.0
-    allowed, wait = bucket(settings).take(str(key_id), rate, settings.api_key_burst)
+    allowed, wait = bucket(settings).take(key, rate, settings.api_key_burst)
     if not allowed:
         seconds = max(1, math.ceil(wait))
         raise RateLimited(f"too many requests with this API key: at most "

@@ -281,7 +281,7 @@ def authenticate_token(session: Session, token: str, ip: str | None = None) -> A
     if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at < now):
         raise NotAuthenticated("invalid, expired or revoked API token")
     if row.user_id is None:
-        ratelimit.check(row.id)
+        ratelimit.check(f"{row.id}:{row.prefix}")
         row.last_used_at = now
         regions = frozenset({row.region_code}) if row.region_code else frozenset()
         return Actor(label=f"key {row.name} ({row.prefix})"[:128],
@@ -291,7 +291,7 @@ def authenticate_token(session: Session, token: str, ip: str | None = None) -> A
     user = get_active_user(session, row.user_id)
     if user is None:
         raise NotAuthenticated("the token's user is disabled")
-    ratelimit.check(row.id)
+    ratelimit.check(f"{row.id}:{row.prefix}")
     row.last_used_at = now
     base = actor_for(session, user, ip)
     granted = _token_permissions(row.scopes) & base.scope.permissions

@@ -105,9 +105,12 @@ def clean(data: bytes) -> CleanPhoto:
         image = canvas
     elif image.mode != "RGB":
         image = image.convert("RGB")
+    # A fresh image holds the pixels and nothing else: Pillow writes what ``info`` carries
+    # (a JPEG comment, an ICC profile) into the new file unless it is left behind.
+    pixels = Image.new("RGB", image.size)
+    pixels.paste(image)
     out = io.BytesIO()
-    # No exif=, icc_profile=, comment=: the new file carries pixels only.
-    image.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    pixels.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
     body = out.getvalue()
     return CleanPhoto(data=body, width=image.width, height=image.height,
                       sha256=hashlib.sha256(body).hexdigest(), gps=gps)
