@@ -199,8 +199,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     for router in _routers():
         app.include_router(router)
+    app.state.open311_store = _open311_store
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+def _open311_store(session: Any, item: Any, photos: Any) -> int:
+    """Open311 files a report through intake (open311 does not import intake: app wires)."""
+    from otklik.intake.resident_reports import store_report
+
+    return store_report(session, item, photos, origin="open311")
 
 
 def _routers() -> list:  # type: ignore[type-arg]
@@ -210,10 +218,12 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.cases.endpoints import router as cases
     from otklik.decisions.endpoints import router as decisions
     from otklik.intake.endpoints import router as intake
+    from otklik.media.endpoints import router as media
     from otklik.open311.endpoints import router as open311
     from otklik.ops.endpoints import router as ops
     from otklik.organizations.endpoints import router as organizations
     from otklik.territories.endpoints import router as territories
+    from otklik.web.admin_apikeys import router as admin_apikeys
     from otklik.web.admin_channels import router as admin_channels
     from otklik.web.admin_taxonomy import router as admin_taxonomy
     from otklik.web.analytics_views import router as analytics_web
@@ -222,4 +232,5 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.web.workspace import router as workspace
 
     return [ops, accounts, territories, organizations, audit, intake, cases, analytics,
-            decisions, open311, form, web, admin_channels, admin_taxonomy, workspace, analytics_web]
+            decisions, open311, media, form, web, admin_apikeys, admin_channels, admin_taxonomy,
+            workspace, analytics_web]

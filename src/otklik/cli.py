@@ -36,7 +36,7 @@ console = Console()
 #: Modules whose ``register(app)`` adds their commands.
 COMMAND_MODULES = ("otklik.language.cli", "otklik.intake.cli", "otklik.cases.cli",
                    "otklik.reports.cli", "otklik.incidents.cli", "otklik.fakes.cli",
-                   "otklik.upkeep.cli", "otklik.audit.cli")
+                   "otklik.upkeep.cli", "otklik.audit.cli", "otklik.accounts.cli")
 
 
 def settings() -> Settings:
@@ -327,7 +327,8 @@ def _reset_database(current: Settings) -> None:
 
 def _import_domains() -> None:
     """Import optional domain modules so their stat providers register."""
-    for name in ("otklik.intake.stats", "otklik.cases.stats", "otklik.decisions.stats"):
+    for name in ("otklik.intake.stats", "otklik.cases.stats", "otklik.decisions.stats",
+                 "otklik.open311.stats", "otklik.media.stats"):
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:

@@ -7,6 +7,7 @@ import hmac
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -56,6 +57,19 @@ class Settings(BaseSettings):
     # The key of the audit log's seals (otklik/audit/chain.py); derived from the secret key
     # when empty. Keep it outside the database and never change it: older seals need it.
     audit_key: SecretStr = SecretStr("")
+    # Residents' photos (otklik/media/storage.py): a local folder or an S3-compatible store.
+    photo_store: Literal["local", "s3"] = "local"
+    media_dir: str = ""
+    s3_endpoint: str = ""
+    s3_bucket: str = ""
+    s3_region: str = ""
+    s3_access_key: str = ""
+    s3_secret_key: SecretStr = SecretStr("")
+    # API keys' rate limit (accounts/ratelimit.py): a token bucket per key, in Redis when
+    # a URL is set (shared by every process), else in this process.
+    redis_url: str = ""
+    api_key_rate_per_minute: int = Field(default=60, ge=1, le=100_000)
+    api_key_burst: int = Field(default=20, ge=1, le=100_000)
 
     @field_validator("database_url")
     @classmethod

@@ -71,8 +71,9 @@ def test_services_follow_the_rubricator(client: Any) -> None:
     assert root.tag == "services"
     codes = [s.findtext("service_code") for s in root.findall("service")]
     assert codes == [i["service_code"] for i in items]
-    first = root.find("service")
-    assert first is not None and first.findtext("metadata") == "false"
+    first = root.find("service")  # a topic: it asks for its subtopic
+    assert first is not None and first.findtext("metadata") == "true"
+    assert by_code["roads"]["metadata"] is True
 
 
 def test_service_definition_without_attributes(client: Any) -> None:
@@ -217,7 +218,7 @@ def test_not_found_and_unknown_formats(client: Any) -> None:
         assert _xml(response).findtext("error/code") == "400"
     response = client.get(f"{BASE}/nothing-here.json")
     assert response.status_code == 404 and response.json()[0]["code"] == 404
-    response = client.post(f"{BASE}/requests.json")
+    response = client.delete(f"{BASE}/requests.json")
     assert response.status_code == 405 and response.json()[0]["code"] == 405
 
 

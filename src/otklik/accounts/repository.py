@@ -82,6 +82,13 @@ class AccountRepository:
             select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id.desc())
         ).all()
 
+    def integrator_keys(self, scope: Scope) -> Sequence[ApiToken]:
+        """Integrators' keys (no user) of the scope's regions, newest first."""
+        query = select(ApiToken).where(ApiToken.user_id.is_(None))
+        if not scope.all_regions:
+            query = query.where(ApiToken.region_code.in_(sorted(scope.region_codes)))
+        return self.session.scalars(query.order_by(ApiToken.id.desc())).all()
+
     def children_of(self, token_ids: Sequence[int]) -> Sequence[ApiToken]:
         """The tokens minted by any of these tokens."""
         return self.session.scalars(

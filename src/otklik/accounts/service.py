@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from otklik.accounts import ratelimit
 from otklik.accounts.repository import AccountRepository
 from otklik.accounts.schemas import TokenCreate, UserCreate
 from otklik.accounts.scope import PERMISSIONS, Scope
@@ -29,7 +30,9 @@ from otklik.organizations.repository import OrganizationRepository
 from otklik.territories.repository import TerritoryRepository
 
 #: Token scopes an integration may ask for ("tokens": mint and revoke the user's tokens).
-TOKEN_SCOPES = frozenset({"read", "write", "intake", "analytics", "admin", "tokens"})
+#: "open311": file service requests through Open311 GeoReport v2 (docs/open311.md).
+TOKEN_SCOPES = frozenset({"read", "write", "intake", "analytics", "admin", "tokens",
+                          "open311"})
 
 
 def create_user(session: Session, actor: Actor, data: UserCreate, *, is_demo: bool = False) -> User:
@@ -269,15 +272,26 @@ def create_token(session: Session, actor: Actor, data: TokenCreate) -> tuple[Api
 
 
 def authenticate_token(session: Session, token: str, ip: str | None = None) -> Actor:
-    """The actor behind a bearer token: the user's scope cut down to the token's scopes."""
+    """The actor behind a bearer token: the user's scope cut down to the token's scopes; an
+    integrator's key (no user) acts in its region with its scopes. Each use counts against
+    the key's rate limit (accounts/ratelimit.py: 429 when spent)."""
     repo = AccountRepository(session)
     row = repo.token_by_hash(hash_token(token))
     now = utcnow()
     if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at < now):
         raise NotAuthenticated("invalid, expired or revoked API token")
+    if row.user_id is None:
+        ratelimit.check(f"{row.id}:{row.prefix}")
+        row.last_used_at = now
+        regions = frozenset({row.region_code}) if row.region_code else frozenset()
+        return Actor(label=f"key {row.name} ({row.prefix})"[:128],
+                     scope=Scope(all_regions=row.region_code is None, region_codes=regions,
+                                 permissions=frozenset(_token_permissions(row.scopes))),
+                     ip=ip, token_id=row.id)
     user = get_active_user(session, row.user_id)
     if user is None:
         raise NotAuthenticated("the token's user is disabled")
+    ratelimit.check(f"{row.id}:{row.prefix}")
     row.last_used_at = now
     base = actor_for(session, user, ip)
     granted = _token_permissions(row.scopes) & base.scope.permissions

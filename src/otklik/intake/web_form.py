@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from typing import Literal
 
 from sqlalchemy.orm import Session
@@ -14,11 +15,13 @@ from sqlalchemy.orm import Session
 from otklik.accounts.scope import Scope
 from otklik.channels.schemas import IncomingMessage, Source
 from otklik.db.base import utcnow
-from otklik.intake.service import store_messages
+from otklik.intake.resident_reports import store_report
+from otklik.media.photos import MAX_PHOTOS, PhotoRefused, clean
 from otklik.territories.repository import TerritoryRepository
 
-#: Why a submission was not taken: too many from one address, or too short a text.
-FormError = Literal["rate", "short"]
+#: Why a submission was not taken: too many from one address, too short a text, or a photo
+#: refused (too big, not an image, too many).
+FormError = Literal["rate", "short", "photo"]
 
 
 class RateLimiter:
@@ -51,18 +54,25 @@ def regions(session: Session) -> list[tuple[str, str]]:
 
 
 def submit(session: Session, *, text: str, nonce: str, name: str, contact: str, region: str,
-           website: str, ip: str | None) -> FormError | None:
-    """Store a submission once (the nonce makes a double click one message); None when taken
-    (a bot that filled the honeypot is told the same and stores nothing)."""
+           website: str, ip: str | None, photos: Sequence[bytes] = ()) -> FormError | None:
+    """Store a submission once (the nonce makes a double click one message) with its photos
+    (cleaned: otklik.media.photos); None when taken (a bot that filled the honeypot is told
+    the same and stores nothing)."""
     if website:  # the hidden honeypot field: a person never fills it
         return None
     if not limiter.allow(ip or "unknown"):
         return "rate"
     if len(text.strip()) < 5:
         return "short"
-    store_messages(session, [IncomingMessage(
+    if len(photos) > MAX_PHOTOS:
+        return "photo"
+    try:
+        cleaned = [clean(data) for data in photos]
+    except PhotoRefused:
+        return "photo"
+    store_report(session, IncomingMessage(
         source=Source.web, source_id=f"form:{nonce}", text=text, created_at=utcnow(),
         author_name=name or None, region=region if region.isdigit() else None,
         channel="web-form", raw={"name": name, "contact": contact, "region": region},
-    )])
+    ), cleaned, origin="web")
     return None

@@ -67,14 +67,20 @@ class UserTerritory(Base):
 
 
 class ApiToken(CreatedAtMixin, Base):
-    """A bearer token for integrations; only its SHA-256 is stored."""
+    """A bearer token for integrations; only its SHA-256 is stored.
+
+    A user's token acts as that user (cut down to its scopes). A key without a user is an
+    integrator's (``otklik apikey``, the admin page): it acts as itself, in ``region_code``
+    (or every region), with only its scopes' permissions.
+    """
 
     __tablename__ = "api_token"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(
+    user_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="CASCADE"), index=True
     )
+    region_code: Mapped[str | None] = mapped_column(String(3))
     name: Mapped[str] = mapped_column(String(255))
     prefix: Mapped[str] = mapped_column(String(16), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -5,12 +5,18 @@ errors are not the project's ErrorBody (docs/open311.md)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from starlette.datastructures import UploadFile
 
 from otklik.deps import SessionDep
-from otklik.open311 import serializers, service
-from otklik.open311.service import check_format, public_actor
+from otklik.errors import ConfigurationError
+from otklik.media.photos import MAX_BYTES, MAX_PHOTOS
+from otklik.open311 import filing, serializers, service
+from otklik.open311.service import Open311Error, check_format, public_actor
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"], include_in_schema=False)
 
@@ -20,6 +26,65 @@ def discovery(fmt: str, request: Request) -> Response:
     """What this server offers and where."""
     check_format(fmt)
     return serializers.discovery_response(fmt, str(request.base_url).rstrip("/") + "/open311/v2/")
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+_ATTRIBUTE = re.compile(r"attribute\[([^\]]{1,64})\](\[\])?")
+
+
+async def posted(request: Request) -> filing.Filing:
+    """The form of a POST requests (urlencoded, or multipart with ``media`` files):
+    ``attribute[code]`` (``attribute[code][]`` for lists) apart, files read up to the limit
+    plus one byte (a bigger one is refused without being read whole)."""
+    try:
+        form = await request.form(max_files=MAX_PHOTOS + 1, max_fields=200)
+    except Exception as exc:  # starlette's MultiPartException and friends: the client's fault
+        raise Open311Error(f"the form cannot be read: {str(exc)[:200]}") from None
+    out = filing.Filing()
+    for key, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            if key == "media" and (value.filename or value.size):
+                out.media.append(await value.read(MAX_BYTES + 1))
+            continue
+        match = _ATTRIBUTE.fullmatch(key)
+        if match:
+            out.attributes.setdefault(match.group(1), []).append(value)
+        elif key == "media":
+            continue
+        elif key in out.fields:
+            raise Open311Error(f"{key[:64]} is given twice")
+        else:
+            out.fields[key] = value
+    return out
+
+
+@router.post("/requests.{fmt}")
+def create_request(fmt: str, request: Request, session: SessionDep,
+                   form: Annotated[filing.Filing, Depends(posted)]) -> Response:
+    """File a service request (api_key required): stored as a message of source open311."""
+    check_format(fmt)
+    store = getattr(request.app.state, "open311_store", None)
+    if store is None:
+        raise ConfigurationError("Open311 filing is not wired (app.state.open311_store)")
+    actor = filing.key_actor(session, form.fields.get("api_key"))
+    filed = filing.submit(session, actor, form, store)
+    entry: dict[str, object] = (
+        {"service_request_id": str(filed.service_request_id)}
+        if filed.service_request_id is not None else {"token": filed.token})
+    entry.update({"service_notice": "", "account_id": filed.account_id})
+    return serializers.respond(fmt, [entry], "service_requests", "request")
+
+
+@router.get("/tokens/{token}.{fmt}")
+def token(token: str, fmt: str, session: SessionDep) -> Response:
+    """The service request a token became (service_request_id empty until the case exists)."""
+    check_format(fmt)
+    value, case_id = filing.token_status(session, token)
+    entry = {"service_request_id": str(case_id) if case_id is not None else "", "token": value}
+    return serializers.respond(fmt, [entry], "service_requests", "request")
 
 
 @router.get("/services.{fmt}")
@@ -41,7 +106,7 @@ def service_definition(code: str, fmt: str, session: SessionDep,
 
 
 @router.get("/requests.{fmt}")
-def requests(fmt: str, session: SessionDep, jurisdiction_id: str | None = None,
+def requests(fmt: str, request: Request, session: SessionDep, jurisdiction_id: str | None = None,
              service_request_id: str | None = None, service_code: str | None = None,
              start_date: str | None = None, end_date: str | None = None,
              status: str | None = None, page: str | None = None,
@@ -58,10 +123,11 @@ def requests(fmt: str, session: SessionDep, jurisdiction_id: str | None = None,
 
 
 @router.get("/requests/{request_id}.{fmt}")
-def request_by_id(request_id: str, fmt: str, session: SessionDep,
+def request_by_id(request_id: str, fmt: str, request: Request, session: SessionDep,
                   jurisdiction_id: str | None = None) -> Response:
     """One public service request (a list of one, as the spec has it)."""
     check_format(fmt)
-    item = service.request(session, public_actor(), request_id, jurisdiction_id)
+    item = service.request(session, public_actor(), request_id, jurisdiction_id,
+                           base_url=_base(request))
     return serializers.respond(fmt, [serializers.service_request(item)], "service_requests",
                                "request")

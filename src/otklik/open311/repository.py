@@ -9,7 +9,10 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
-from otklik.models.case import Answer, Case, CaseStatus
+from otklik.models.case import Answer, Case, CaseMessage, CaseStatus
+from otklik.models.media import Photo
+from otklik.models.message import Message
+from otklik.models.open311 import Open311Request
 from otklik.models.organization import Organization
 from otklik.models.territory import Territory, TerritoryLevel
 
@@ -93,3 +96,92 @@ class Open311Repository:
             if row.case_id is not None:
                 latest[row.case_id] = row.text  # ordered oldest first: the last one wins
         return latest
+
+    def media(self, case_ids: Sequence[int]) -> dict[int, str]:
+        """Each case's picture: a photo Otklik stores (its path), else a ``media_url`` an
+        integrator gave, else a photo link of a social-network post; the primary message's
+        first."""
+        if not case_ids:
+            return {}
+        ids = list(case_ids)
+        out: dict[int, str] = {}
+        stored = self.session.execute(
+            select(CaseMessage.case_id, Photo.key)
+            .join(Photo, Photo.message_id == CaseMessage.message_id)
+            .where(CaseMessage.case_id.in_(ids))
+            .order_by(CaseMessage.is_primary.desc(), Photo.id))
+        for row in stored:
+            out.setdefault(row.case_id, f"/media/photos/{row.key}")
+        missing = [i for i in ids if i not in out]
+        if not missing:
+            return out
+        given = self.session.execute(
+            select(CaseMessage.case_id, Open311Request.media_url)
+            .join(Open311Request, Open311Request.message_id == CaseMessage.message_id)
+            .where(CaseMessage.case_id.in_(missing), Open311Request.media_url.is_not(None))
+            .order_by(CaseMessage.is_primary.desc(), Open311Request.id))
+        for case_id, url in given:
+            if url:
+                out.setdefault(case_id, url)
+        missing = [i for i in ids if i not in out]
+        if not missing:
+            return out
+        linked = self.session.execute(
+            select(CaseMessage.case_id, Message.attachments)
+            .join(Message, Message.id == CaseMessage.message_id)
+            .where(CaseMessage.case_id.in_(missing))
+            .order_by(CaseMessage.is_primary.desc(), Message.id))
+        for row in linked:
+            for attachment in row.attachments or []:
+                url = str(attachment.get("url") or "")
+                if attachment.get("type") == "photo" and url.startswith(("https://",
+                                                                            "http://")):
+                    out.setdefault(row.case_id, url)
+        return out
+
+    def filed(self, token: str) -> Open311Request | None:
+        """A request filed through POST requests, by its token."""
+        return self.session.scalar(select(Open311Request).where(Open311Request.token == token))
+
+    def filed_again(self, dedupe_key: str, since: datetime) -> Open311Request | None:
+        """The same request filed since ``since`` (a re-post), if any."""
+        return self.session.scalar(
+            select(Open311Request).where(Open311Request.dedupe_key == dedupe_key,
+                                         Open311Request.created_at >= since)
+            .order_by(Open311Request.id).limit(1))
+
+    def filed_for_message(self, message_id: int) -> Open311Request | None:
+        """The request that stored this message, if any."""
+        return self.session.scalar(
+            select(Open311Request).where(Open311Request.message_id == message_id)
+            .order_by(Open311Request.id).limit(1))
+
+    def add_filed(self, row: Open311Request) -> Open311Request:
+        """Insert a filed request."""
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def case_of_message(self, message_id: int) -> int | None:
+        """The case a message belongs to (the case it was merged into, if it was)."""
+        row = self.session.execute(
+            select(Case.id, Case.merged_into_id).join(CaseMessage, CaseMessage.case_id == Case.id)
+            .where(CaseMessage.message_id == message_id)).first()
+        if row is None:
+            return None
+        return int(row.merged_into_id or row.id)
+
+    def places_near(self, lat: float, lon: float, box: float
+                    ) -> Sequence[tuple[str, float, float]]:
+        """(region code, lat, lon) of settlements and municipalities inside a box around a
+        point (the candidates for the nearest place)."""
+        rows = self.session.execute(
+            select(Territory.region_code, Territory.lat, Territory.lon).where(
+                Territory.level.in_((TerritoryLevel.settlement, TerritoryLevel.municipality)),
+                Territory.lat.between(lat - box, lat + box),
+                Territory.lon.between(lon - 2 * box, lon + 2 * box)))
+        return [(r.region_code, float(r.lat), float(r.lon)) for r in rows]
+
+    def count_filed(self) -> int:
+        """How many requests were filed through POST requests."""
+        return int(self.session.scalar(select(func.count()).select_from(Open311Request)) or 0)

@@ -83,7 +83,8 @@ def discovery(base_url: str) -> dict[str, Any]:
     return {
         "changeset": CHANGESET,
         "contact": "Оператор Отклик в регионе (ЦУР)",
-        "key_service": "Ключи API для записи появятся вместе с POST requests",
+        "key_service": "Ключ API (api_key) для POST requests выдаёт администратор ЦУР: "
+                       "otklik apikey create --scope open311 (docs/open311.md)",
         "endpoints": [{
             "specification": SPECIFICATION,
             "url": base_url,

@@ -28,6 +28,8 @@ MAX_PAGE_SIZE = 1000
 MAX_PAGE = 100_000
 MAX_IDS = 200
 KEYWORDS = 5
+#: The attribute of a topic's service that names its subtopic (services/{code}).
+SUBTOPIC_ATTRIBUTE = "subtopic"
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-12-06T00:00:00+00:00"
 
@@ -100,20 +102,35 @@ def _keywords(node: Subtopic) -> list[str]:
     return [word for word, _ in ranked[:KEYWORDS]]
 
 
+def _subtopic_attribute(topic: Topic) -> list[dict[str, Any]]:
+    """A topic's one question: which of its subtopics it is (optional; the classifier
+    decides when the resident does not say)."""
+    if not topic.subtopics:
+        return []
+    return [{
+        "variable": True, "code": SUBTOPIC_ATTRIBUTE, "datatype": "singlevaluelist",
+        "required": False, "order": 1,
+        "datatype_description": "код подтемы из списка values",
+        "description": f"{topic.name_ru}: что именно? (подтема)",
+        "values": [{"key": sub.code, "name": sub.name_ru} for sub in topic.subtopics],
+    }]
+
+
 def _services(taxonomy: Taxonomy) -> list[Service]:
     out: list[Service] = []
     for code in taxonomy.topic_codes:
         topic: Topic = taxonomy.topic(code)
         out.append(Service(code=topic.code, name=topic.name_ru,
                            description=f"{topic.name_ru}: прочее (без уточнения подтемы)",
-                           group=topic.name_ru, keywords=_keywords(topic)))
+                           group=topic.name_ru, keywords=_keywords(topic),
+                           attributes=_subtopic_attribute(topic)))
         for sub in topic.subtopics:
             out.append(Service(code=sub.code, name=sub.name_ru, description=sub.name_ru,
                                group=topic.name_ru, keywords=_keywords(sub)))
     return out
 
 
-def _jurisdiction(session: Session, jurisdiction_id: str | None) -> str | None:
+def jurisdiction(session: Session, jurisdiction_id: str | None) -> str | None:
     """The region code a jurisdiction_id names (None: every region), or a 404."""
     if jurisdiction_id is None or jurisdiction_id == "":
         return None
@@ -129,18 +146,23 @@ def _jurisdiction(session: Session, jurisdiction_id: str | None) -> str | None:
 def services(session: Session, actor: Actor, jurisdiction_id: str | None = None
              ) -> list[Service]:
     """Every service of the active rubricator (topics, then their subtopics)."""
-    _jurisdiction(session, jurisdiction_id)
+    jurisdiction(session, jurisdiction_id)
     return _services(active_taxonomy(session))
+
+
+def find_service(session: Session, code: str) -> Service | None:
+    """A service of the active rubricator by its code."""
+    return next((s for s in _services(active_taxonomy(session)) if s.code == code), None)
 
 
 def service_definition(session: Session, actor: Actor, code: str,
                        jurisdiction_id: str | None = None) -> Service:
-    """One service with its attributes (none yet: the rubricator has no questions)."""
-    _jurisdiction(session, jurisdiction_id)
-    for service in _services(active_taxonomy(session)):
-        if service.code == code:
-            return service
-    raise NotFound(f"unknown service_code {code[:64]!r}")
+    """One service with its attributes (a topic asks for its subtopic)."""
+    jurisdiction(session, jurisdiction_id)
+    service = find_service(session, code)
+    if service is None:
+        raise NotFound(f"unknown service_code {code[:64]!r}")
+    return service
 
 
 def _date(name: str, raw: str) -> datetime:
@@ -208,15 +230,15 @@ def requests(session: Session, actor: Actor, *, jurisdiction_id: str | None = No
              service_request_id: str | None = None, service_code: str | None = None,
              start_date: str | None = None, end_date: str | None = None,
              status: str | None = None, page: str | None = None,
-             page_size: str | None = None, now: datetime | None = None
-             ) -> list[ServiceRequest]:
+             page_size: str | None = None, now: datetime | None = None,
+             base_url: str = "") -> list[ServiceRequest]:
     """Public service requests: by ids (the other filters then do not apply, as the spec
     says) or by service, dates (at most 90 days, the last 90 by default) and status."""
-    region = _jurisdiction(session, jurisdiction_id)
+    region = jurisdiction(session, jurisdiction_id)
     repository = Open311Repository(session)
     if service_request_id is not None:
         rows = repository.by_ids(actor.scope, region, _ids(service_request_id))
-        return _serialize(session, rows)
+        return _serialize(session, rows, base_url)
     number = _int("page", page, 1, MAX_PAGE) if page is not None else 1
     size = (_int("page_size", page_size, 1, MAX_PAGE_SIZE) if page_size is not None
             else DEFAULT_PAGE_SIZE)
@@ -229,19 +251,19 @@ def requests(session: Session, actor: Actor, *, jurisdiction_id: str | None = No
     rows = repository.page(actor.scope, region, start=start, end=end,
                            service_code=service_code or None, statuses=wanted,
                            limit=size, offset=(number - 1) * size)
-    return _serialize(session, rows)
+    return _serialize(session, rows, base_url)
 
 
 def request(session: Session, actor: Actor, request_id: str,
-            jurisdiction_id: str | None = None) -> ServiceRequest:
+            jurisdiction_id: str | None = None, base_url: str = "") -> ServiceRequest:
     """One public service request, or a 404."""
-    region = _jurisdiction(session, jurisdiction_id)
+    region = jurisdiction(session, jurisdiction_id)
     if not re.fullmatch(r"\d{1,19}", request_id) or not 1 <= int(request_id) < 2**63:
         raise NotFound(f"unknown service_request_id {request_id[:32]!r}")
     rows = Open311Repository(session).by_ids(actor.scope, region, [int(request_id)])
     if not rows:
         raise NotFound(f"unknown service_request_id {request_id[:32]!r}")
-    return _serialize(session, rows)[0]
+    return _serialize(session, rows, base_url)[0]
 
 
 def public_text(text: str) -> str:
@@ -249,9 +271,10 @@ def public_text(text: str) -> str:
     return mask(text, _PII.find(text)) if text else ""
 
 
-def _serialize(session: Session, cases: Any) -> list[ServiceRequest]:
+def _serialize(session: Session, cases: Any, base_url: str) -> list[ServiceRequest]:
     rows: list[Case] = list(cases)
     repository = Open311Repository(session)
+    media = repository.media([c.id for c in rows])
     places = repository.territories({i for c in rows
                                      for i in (c.settlement_id, c.municipality_id) if i})
     executors = repository.organization_names({c.executor_id for c in rows if c.executor_id})
@@ -283,5 +306,11 @@ def _serialize(session: Session, cases: Any) -> list[ServiceRequest]:
             address=address,
             lat=lat,
             long=lon,
+            media_url=_absolute(media.get(case.id, ""), base_url),
         ))
     return out
+
+
+def _absolute(link: str, base_url: str) -> str:
+    """A photo Otklik stores (a path) as a full URL; other links as they are."""
+    return base_url.rstrip("/") + link if link.startswith("/") else link

@@ -6,11 +6,12 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from otklik.deps import SessionDep, check_csrf, client_ip
 from otklik.intake import web_form
+from otklik.media.photos import MAX_BYTES, MAX_PHOTOS
 from otklik.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -34,14 +35,22 @@ def form_submit(
     contact: Annotated[str, Form(max_length=255)] = "",
     region: Annotated[str, Form(max_length=2)] = "",
     website: Annotated[str, Form(max_length=255)] = "",
+    photos: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
-    """Store a submission once (the nonce makes a double click one message)."""
+    """Store a submission once (the nonce makes a double click one message), with photos."""
     check_csrf(request, csrf)
     context = {"regions": web_form.regions(session), "nonce": secrets.token_urlsafe(16)}
+    files = [f for f in photos or [] if f.filename or f.size]
+    # One byte over the limit is enough to refuse: a huge upload is never read whole.
+    blobs = [f.file.read(MAX_BYTES + 1) for f in files[:MAX_PHOTOS + 1]]
     error = web_form.submit(session, text=text, nonce=nonce, name=name, contact=contact,
-                            region=region, website=website, ip=client_ip(request))
+                            region=region, website=website, ip=client_ip(request),
+                            photos=blobs)
     if error == "rate":
         return render(request, "form.html", {**context, "error": "rate"}, status_code=429)
+    if error == "photo":
+        return render(request, "form.html", {**context, "error": "photo", "text": text},
+                      status_code=400)
     if error == "short":
         return render(request, "form.html", {**context, "error": "short", "text": text},
                       status_code=400)

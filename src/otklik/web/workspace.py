@@ -30,6 +30,7 @@ from otklik.db.base import utcnow
 from otklik.deps import OptionalActor, SessionDep, check_csrf
 from otklik.errors import Forbidden, InvalidInput
 from otklik.language.taxonomy_service import active_taxonomy
+from otklik.media import service as media
 from otklik.models.case import OPEN_STATUSES, CaseStatus
 from otklik.nlp.relevance import KINDS
 from otklik.web import workspace_queries as wq
@@ -276,6 +277,7 @@ def _card_context(request: Request, actor: Actor, session: Session, case_id: int
         "place_names": wq.territory_names(session, [case.municipality_id, case.settlement_id]),
         "zone": wq.region_timezones(session, [case.region_code]).get(case.region_code or ""),
         "parents": wq.parent_messages(session, messages),
+        "photos": media.photos_by_message(session, [m.id for m in messages]),
         "publications": wq.publications_of(session, [a.id for a in detail.answers]),
         "organizations": organization,
         "municipalities": [m for m in wq.municipalities(session, actor.scope)

@@ -1,0 +1,108 @@
+"""Integrators' API keys: ``otklik apikey create | list | revoke`` (the secret alone on the
+last line, stored hashed), the key on the REST API within its region, the token buckets
+(in process and in Redis)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+from tests.conftest import jobs_database, own_database
+from typer.testing import CliRunner
+
+from otklik.accounts import ratelimit
+from otklik.accounts.security import hash_token
+from otklik.accounts.service import authenticate_token
+from otklik.cli import app
+from otklik.errors import NotAuthenticated
+from otklik.models.account import ApiToken
+
+runner = CliRunner()
+own_url = own_database("apikeys")
+
+
+@pytest.fixture
+def db(own_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    with jobs_database(own_url, monkeypatch) as engine:
+        yield engine
+
+
+def test_create_list_revoke_from_the_cli(db: Engine) -> None:
+    from tests.conftest import _load_reference
+
+    if not _regions_loaded(db):
+        _load_reference(db)
+    result = runner.invoke(app, ["apikey", "create", "--scope", "open311", "--scope", "read",
+                                 "--name", "Портал Тамбова", "--region", "Тамбовская область"])
+    assert result.exit_code == 0, result.output
+    secret = result.output.strip().splitlines()[-1]
+    assert secret.startswith("otk_") and " " not in secret
+    with Session(db) as session:
+        row = session.scalars(select(ApiToken).where(ApiToken.name == "Портал Тамбова")).one()
+        assert row.token_hash == hash_token(secret) and secret not in row.token_hash
+        assert row.user_id is None and row.region_code == "68"
+        assert row.scopes == ["open311", "read"]
+        actor = authenticate_token(session, secret)
+        assert actor.scope.can("open311") and actor.scope.can("read")
+        assert not actor.scope.can("write") and not actor.scope.can("admin")
+        assert actor.scope.sees_region("68") and not actor.scope.sees_region("86")
+        key_id = row.id
+    listed = runner.invoke(app, ["apikey", "list"], env={"COLUMNS": "200"})
+    assert listed.exit_code == 0 and "Портал Тамбова" in listed.output
+    assert secret not in listed.output
+    revoked = runner.invoke(app, ["apikey", "revoke", str(key_id)])
+    assert revoked.exit_code == 0, revoked.output
+    with Session(db) as session, pytest.raises(NotAuthenticated):
+        authenticate_token(session, secret)
+    for bad in (["apikey", "create", "--scope", "admin"],
+                ["apikey", "create", "--scope", "open311", "--region", "Атлантида"],
+                ["apikey", "revoke", "999999"]):
+        failed = runner.invoke(app, bad)
+        assert failed.exit_code == 2 and "Ошибка" in failed.output
+
+
+def _regions_loaded(engine: Engine) -> bool:
+    from otklik.models.territory import Territory
+
+    with Session(engine) as session:
+        return session.scalar(select(Territory.id).limit(1)) is not None
+
+
+def test_the_key_reads_the_rest_api_within_its_region(client: object, session: Session) -> None:
+    from otklik.accounts import apikeys
+    from otklik.audit.actor import Actor
+
+    _, secret = apikeys.create_key(session, Actor.system("t"), scopes=["read"], name="BI",
+                                   region="68")
+    session.flush()
+    headers = {"authorization": f"Bearer {secret}"}
+    ok = client.get("/api/v1/cases", headers=headers)  # type: ignore[attr-defined]
+    assert ok.status_code == 200, ok.text
+    denied = client.post("/api/v1/territories", json={},  # type: ignore[attr-defined]
+                         headers=headers)
+    assert denied.status_code in (403, 405, 422)
+
+
+def test_the_memory_bucket_refills() -> None:
+    bucket = ratelimit.MemoryBucket()
+    key = uuid.uuid4().hex
+    assert [bucket.take(key, 1000.0, 2)[0] for _ in range(3)] == [True, True, False]
+    allowed, wait = bucket.take(key, 0.001, 2)
+    assert not allowed and wait > 0
+
+
+def test_the_redis_bucket_is_shared() -> None:
+    try:
+        first = ratelimit.RedisBucket("redis://127.0.0.1:6379/15")
+        first.client.ping()
+    except Exception as exc:  # noqa: BLE001
+        pytest.fail(f"Redis at 127.0.0.1:6379 is needed for this test: {exc}")
+    second = ratelimit.RedisBucket("redis://127.0.0.1:6379/15")
+    key = uuid.uuid4().hex
+    assert first.take(key, 0.01, 2)[0] and second.take(key, 0.01, 2)[0]
+    allowed, wait = first.take(key, 0.01, 2)
+    assert not allowed and wait > 1
+    first.client.delete(f"otklik:ratelimit:{key}")

@@ -1,0 +1,61 @@
+"""Photos through the public web form: cleaned, stored, the GPS hint on the message, shown
+on the case card; refused files told apart."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from tests.media.test_photos import jpeg_with_gps
+
+from otklik.config import get_settings
+from otklik.intake import web_form
+from otklik.models.media import Photo
+from otklik.models.message import Message
+
+
+@pytest.fixture
+def media_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("OTKLIK_MEDIA_DIR", str(tmp_path))
+    monkeypatch.setattr(web_form, "limiter", web_form.RateLimiter(limit=50, window=60))
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def _fields(client: Any, text: str) -> dict[str, str]:
+    page = client.get("/form").text
+    assert 'enctype="multipart/form-data"' in page and 'name="photos"' in page
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    nonce = re.search(r'name="nonce" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    return {"csrf": csrf, "nonce": nonce, "text": text, "region": "68"}
+
+
+def test_the_form_takes_photos_and_keeps_their_place(client: Any, session: Session,
+                                                     media_dir: Path) -> None:
+    fields = _fields(client, "У дома 5 по улице Лаврова яма во дворе")
+    response = client.post("/form", data=fields,
+                           files=[("photos", ("yard.jpg", jpeg_with_gps(), "image/jpeg"))])
+    assert response.status_code == 200 and "Спасибо" in response.text
+    message = session.scalars(select(Message).where(
+        Message.source_id == f"form:{fields['nonce']}")).one()
+    assert message.lat == pytest.approx(52.8978, abs=1e-3)
+    [photo] = session.scalars(select(Photo).where(Photo.message_id == message.id)).all()
+    assert photo.origin == "web" and photo.gps_lon == pytest.approx(40.4907, abs=1e-3)
+    stored = list(media_dir.rglob("*.jpg"))
+    assert len(stored) == 1 and b"PhoneMaker" not in stored[0].read_bytes()
+
+
+def test_refused_photos_store_nothing(client: Any, session: Session, media_dir: Path) -> None:
+    fields = _fields(client, "Во дворе течёт труба, фото прилагаю")
+    response = client.post("/form", data=fields, files=[
+        ("photos", ("x.jpg", b"<html><script>alert(1)</script></html>", "image/jpeg"))])
+    assert response.status_code == 400 and "Фотографии не приняты" in response.text
+    assert not session.scalars(select(Message).where(
+        Message.source_id == f"form:{fields['nonce']}")).all()
+    assert not list(media_dir.rglob("*.jpg"))
