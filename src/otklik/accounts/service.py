@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
@@ -281,13 +282,8 @@ def authenticate_token(session: Session, token: str, ip: str | None = None) -> A
     row.last_used_at = now
     base = actor_for(session, user, ip)
     granted = _token_permissions(row.scopes) & base.scope.permissions
-    scope = Scope(
-        all_regions=base.scope.all_regions,
-        region_codes=base.scope.region_codes,
-        territory_ids=base.scope.territory_ids,
-        organization_id=base.scope.organization_id,
-        permissions=frozenset(granted),
-    )
+    # Every narrowing of the user's scope stays; only the permissions are cut down.
+    scope = replace(base.scope, permissions=frozenset(granted))
     return Actor(label=f"{user.username} (token {row.prefix})", scope=scope, user_id=user.id,
                  role=user.role, ip=ip, token_id=row.id)
 

@@ -1,6 +1,7 @@
 """ORM tables, one file per table group. Importing this package registers them all."""
 
 import otklik.models.analytics  # noqa: F401  (rollups, report schedules)
+import otklik.models.contests  # noqa: F401  (contests: tracks, experts, applications)
 import otklik.models.decision  # noqa: F401  (decisions)
 import otklik.models.report_delivery  # noqa: F401  (e-mailed briefs)
 import otklik.models.taxonomy  # noqa: F401  (rubricator versions)
