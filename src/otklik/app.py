@@ -208,6 +208,7 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.analytics.endpoints import router as analytics
     from otklik.audit.endpoints import router as audit
     from otklik.cases.endpoints import router as cases
+    from otklik.contests.endpoints import router as contests
     from otklik.decisions.endpoints import router as decisions
     from otklik.intake.endpoints import router as intake
     from otklik.open311.endpoints import router as open311
@@ -222,4 +223,4 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.web.workspace import router as workspace
 
     return [ops, accounts, territories, organizations, audit, intake, cases, analytics,
-            decisions, open311, form, web, admin_channels, admin_taxonomy, workspace, analytics_web]
+            decisions, contests, open311, form, web, admin_channels, admin_taxonomy, workspace, analytics_web]

@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 from otklik.audit.actor import Actor
 from otklik.contests import aggregation as agg
 from otklik.contests.repository import ContestRepository
-from otklik.contests.schemas import ExpertScore, Results, ResultRow, TrackResult
-from otklik.contests.service import criteria_of, require_manager, get_contest
+from otklik.contests.schemas import ExpertScore, ResultRow, Results, TrackResult
+from otklik.contests.service import criteria_of, get_contest, require_manager
 
 
 def outlier_rule(points: float) -> str:
