@@ -218,9 +218,12 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.web.admin_channels import router as admin_channels
     from otklik.web.admin_taxonomy import router as admin_taxonomy
     from otklik.web.analytics_views import router as analytics_web
+    from otklik.web.contests import router as contests_web
+    from otklik.web.contests_public import router as contests_public
     from otklik.web.form import router as form
     from otklik.web.views import router as web
     from otklik.web.workspace import router as workspace
 
     return [ops, accounts, territories, organizations, audit, intake, cases, analytics,
-            decisions, contests, open311, form, web, admin_channels, admin_taxonomy, workspace, analytics_web]
+            decisions, contests, open311, form, web, admin_channels, admin_taxonomy, workspace,
+            analytics_web, contests_public, contests_web]

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
-from otklik.models.account import User
+from otklik.models.account import Role, User
 from otklik.models.contests import (
     Contest,
     ContestApplication,
@@ -85,6 +85,11 @@ class ContestRepository:
             .where(ContestTrack.contest_id == contest_id)
             .order_by(ContestTrack.position, User.username))
         return [(e, u) for e, u in rows]
+
+    def expert_users(self) -> builtins.list[User]:
+        """Active users of role expert."""
+        return list(self.session.scalars(select(User).where(
+            User.role == Role.expert, User.is_active.is_(True)).order_by(User.username)))
 
     def assignment(self, track_id: int, user_id: int) -> ContestExpert | None:
         """An expert's assignment to a track."""

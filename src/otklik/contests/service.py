@@ -34,7 +34,7 @@ from otklik.contests.schemas import (
 )
 from otklik.db.base import utcnow
 from otklik.errors import Conflict, Forbidden, InvalidInput, NotFound, OtklikError
-from otklik.models.account import Role
+from otklik.models.account import Role, User
 from otklik.models.contests import (
     Contest,
     ContestApplication,
@@ -166,6 +166,14 @@ def assign_expert(session: Session, actor: Actor, contest_id: int, data: ExpertA
                  region_code=contest.region_code,
                  details={"user_id": user.id, "track_id": track.id})
     return assignment
+
+
+def expert_candidates(session: Session, actor: Actor) -> list[User]:
+    """Active users of role expert the actor may put on a track (of the actor's regions)."""
+    actor.require("contests")
+    return [u for u in ContestRepository(session).expert_users()
+            if u.all_regions or actor.scope.all_regions
+            or set(u.region_codes or ()) & actor.scope.region_codes]
 
 
 def list_experts(session: Session, actor: Actor, contest_id: int) -> list[ExpertRead]:
