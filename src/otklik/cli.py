@@ -296,10 +296,13 @@ def _load_demo_messages(seed: int, total: int) -> None:
         task = bar.add_task("Karelia's archive", total=2 * archive)
         import_archive(seed, archive, end, progress=lambda n: bar.advance(task, n))
         enrich_pending(progress=lambda n: bar.advance(task, n))
+    from otklik.demo.contests import load_demo_contest
     from otklik.demo.decisions import load_demo_decisions
 
     with session_scope() as session:
         load_demo_decisions(session, Actor.system("demo"), end)
+    with session_scope() as session:
+        load_demo_contest(session, Actor.system("demo"), settings().demo_password, seed)
 
 
 def _reset_database(current: Settings) -> None:
