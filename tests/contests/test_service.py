@@ -126,3 +126,27 @@ def test_stats_count_contests_and_applications(session: Session) -> None:
     after = stats.collect(session)
     assert after["contests"] == before["contests"] + 1
     assert after["applications"] == before["applications"] + 2
+
+
+def test_expert_scope_sees_no_cases_and_a_token_keeps_it(session: Session) -> None:
+    from sqlalchemy import func, select
+
+    from otklik.accounts.schemas import TokenCreate
+    from otklik.accounts.service import authenticate_token, create_token
+    from otklik.models.case import Case
+
+    panel = a_panel(session, experts=1)
+    mine = an_application(session, panel)
+    other = an_application(session, panel, track=1)
+    expert = panel.expert(session, 0)
+    assert expert.scope.expert_id == panel.experts[0].id
+    assert session.scalar(select(func.count()).select_from(Case)
+                          .where(expert.scope.case_filter())) == 0
+    _, secret = create_token(session, expert, TokenCreate(name="panel",
+                                                          scopes=["contests.score"]))
+    by_token = authenticate_token(session, secret)
+    assert by_token.scope.expert_id == panel.experts[0].id
+    assert [a.id for a in service.list_applications(session, by_token, panel.contest.id)] == [
+        mine.id]
+    with pytest.raises(NotFound):
+        service.get_application(session, by_token, other.id)

@@ -25,6 +25,7 @@ from otklik.contests.schemas import (
 )
 from otklik.deps import OptionalActor, SessionDep, check_csrf
 from otklik.errors import InvalidInput, NotFound
+from otklik.territories.repository import TerritoryRepository
 from otklik.web.rendering import locale_of, render
 from otklik.web.workspace_common import (
     attempt,
@@ -55,8 +56,11 @@ def _page(request: Request, session: Session, actor: Actor, template: str,
 def contests_page(request: Request, actor: OptionalActor, session: SessionDep) -> Response:
     """The contests the user sees (an expert: those they are assigned to)."""
     actor = require_actor(actor)
+    territories = TerritoryRepository(session)
+    regions = [t.name for t in (territories.region(code)
+                                for code in sorted(actor.scope.region_codes)) if t]
     return _page(request, session, actor, "list.html",
-                 {"contests": service.list_contests(session, actor)})
+                 {"contests": service.list_contests(session, actor), "regions": regions})
 
 
 @router.get("/contests/{contest_id}", response_class=HTMLResponse)
