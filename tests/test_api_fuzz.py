@@ -48,6 +48,7 @@ def _seed(session: Session) -> str:
     """Territories and organizations of one region, an admin with a token, messages, cases,
     a problem, a decision, a calendar correction and a push connector; returns the token."""
     from otklik.accounts.schemas import TokenCreate, UserCreate
+    from otklik.accounts.scope import PERMISSIONS
     from otklik.accounts.service import TOKEN_SCOPES, actor_for, create_token, create_user
     from otklik.audit.actor import Actor
     from otklik.cases import admin
@@ -70,8 +71,8 @@ def _seed(session: Session) -> str:
         username="fuzz_admin", password="correct horse battery", role=Role.admin,
         all_regions=True))
     actor = actor_for(session, user)
-    _, token = create_token(session, actor, TokenCreate(name="fuzz",
-                                                        scopes=sorted(TOKEN_SCOPES)))
+    _, token = create_token(session, actor, TokenCreate(
+        name="fuzz", scopes=sorted(TOKEN_SCOPES & PERMISSIONS[Role.admin])))
     now = datetime.now(UTC)
     texts = ["На путепроводе на ул. Лаврова огромные ямы", "Нет горячей воды в доме 5",
              "Не вывозят мусор с контейнерной площадки"]

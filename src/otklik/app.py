@@ -216,6 +216,7 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.analytics.endpoints import router as analytics
     from otklik.audit.endpoints import router as audit
     from otklik.cases.endpoints import router as cases
+    from otklik.contests.endpoints import router as contests
     from otklik.decisions.endpoints import router as decisions
     from otklik.intake.endpoints import router as intake
     from otklik.media.endpoints import router as media
@@ -227,10 +228,12 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.web.admin_channels import router as admin_channels
     from otklik.web.admin_taxonomy import router as admin_taxonomy
     from otklik.web.analytics_views import router as analytics_web
+    from otklik.web.contests import router as contests_web
+    from otklik.web.contests_public import router as contests_public
     from otklik.web.form import router as form
     from otklik.web.views import router as web
     from otklik.web.workspace import router as workspace
 
     return [ops, accounts, territories, organizations, audit, intake, cases, analytics,
-            decisions, open311, media, form, web, admin_apikeys, admin_channels, admin_taxonomy,
-            workspace, analytics_web]
+            decisions, contests, open311, media, form, web, admin_apikeys, admin_channels,
+            admin_taxonomy, workspace, analytics_web, contests_public, contests_web]

@@ -36,7 +36,8 @@ console = Console()
 #: Modules whose ``register(app)`` adds their commands.
 COMMAND_MODULES = ("otklik.language.cli", "otklik.intake.cli", "otklik.cases.cli",
                    "otklik.reports.cli", "otklik.incidents.cli", "otklik.fakes.cli",
-                   "otklik.upkeep.cli", "otklik.audit.cli", "otklik.accounts.cli")
+                   "otklik.upkeep.cli", "otklik.audit.cli", "otklik.accounts.cli",
+                   "otklik.contests.cli")
 
 
 def settings() -> Settings:
@@ -296,10 +297,13 @@ def _load_demo_messages(seed: int, total: int) -> None:
         task = bar.add_task("Karelia's archive", total=2 * archive)
         import_archive(seed, archive, end, progress=lambda n: bar.advance(task, n))
         enrich_pending(progress=lambda n: bar.advance(task, n))
+    from otklik.demo.contests import load_demo_contest
     from otklik.demo.decisions import load_demo_decisions
 
     with session_scope() as session:
         load_demo_decisions(session, Actor.system("demo"), end)
+    with session_scope() as session:
+        load_demo_contest(session, Actor.system("demo"), settings().demo_password, seed)
 
 
 def _reset_database(current: Settings) -> None:
@@ -328,7 +332,7 @@ def _reset_database(current: Settings) -> None:
 def _import_domains() -> None:
     """Import optional domain modules so their stat providers register."""
     for name in ("otklik.intake.stats", "otklik.cases.stats", "otklik.decisions.stats",
-                 "otklik.open311.stats", "otklik.media.stats"):
+                 "otklik.open311.stats", "otklik.media.stats", "otklik.contests.stats"):
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:

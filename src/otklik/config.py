@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     demo_password: str = "demo"
     default_locale: str = "ru"
     log_level: str = "INFO"
+    #: Files Otklik keeps beside the database (contest applications' attachments, …).
+    data_dir: Path = Field(default_factory=lambda: Path.cwd() / "var")
     # E-mail of scheduled briefs (off while the host is empty).
     smtp_host: str = ""
     smtp_port: int = Field(default=587, ge=1, le=65535)

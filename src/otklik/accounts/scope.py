@@ -7,7 +7,10 @@ everywhere the same — lists, objects by id, objects reached through other obje
   of the municipalities those territories stand for (:func:`covered_municipalities`), and no
   region-wide files (briefs);
 - an organization (an executor): only the cases routed to it, the messages of those cases
-  and the problems that hold one of them.
+  and the problems that hold one of them;
+- an expert (``expert_id``): no case, message or problem at all; only the contests and the
+  applications of the tracks they are assigned to, less those they declared a conflict of
+  interest on (:meth:`Scope.contest_filter`, :meth:`Scope.application_filter`).
 
 Repositories build their queries from :meth:`Scope.case_filter`, :meth:`Scope.message_filter`
 and :meth:`Scope.problem_filter`; an object outside the scope does not exist (404).
@@ -24,6 +27,13 @@ from sqlalchemy.orm import aliased
 
 from otklik.models.account import Role, User
 from otklik.models.case import Case, CaseMessage, Problem
+from otklik.models.contests import (
+    Contest,
+    ContestApplication,
+    ContestConflict,
+    ContestExpert,
+    ContestTrack,
+)
 from otklik.models.message import Message, MessageEnrichment
 from otklik.models.territory import Territory, TerritoryLevel
 
@@ -33,16 +43,18 @@ from otklik.models.territory import Territory, TerritoryLevel
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.admin: frozenset(
         {"read", "write", "admin", "audit", "users", "reference.write", "intake", "analytics",
-         "tokens"}
+         "contests", "tokens"}
     ),
     Role.operator: frozenset({"read", "write", "intake", "triage", "moderate", "tokens"}),
     Role.curator: frozenset(
-        {"read", "write", "triage", "approve_extension", "moderate", "tokens"}
+        {"read", "write", "triage", "approve_extension", "moderate", "contests", "tokens"}
     ),
     Role.executor: frozenset({"read", "answer", "tokens"}),
     Role.analyst: frozenset({"read", "analytics", "tokens"}),
     Role.head: frozenset({"read", "analytics", "tokens"}),
     Role.deputy: frozenset({"read", "analytics", "tokens"}),
+    #: An expert of a contest panel: scores the applications of their tracks, nothing else.
+    Role.expert: frozenset({"contests.score", "tokens"}),
 }
 
 
@@ -55,6 +67,8 @@ class Scope:
     territory_ids: frozenset[int] = field(default_factory=frozenset)
     organization_id: int | None = None
     permissions: frozenset[str] = field(default_factory=frozenset)
+    #: The user id of an expert: they see only their contest assignments.
+    expert_id: int | None = None
 
     @classmethod
     def for_user(cls, user: User, territory_ids: frozenset[int] = frozenset()) -> Scope:
@@ -65,6 +79,7 @@ class Scope:
             territory_ids=territory_ids,
             organization_id=user.organization_id if user.role == Role.executor else None,
             permissions=PERMISSIONS[user.role],
+            expert_id=user.id if user.role == Role.expert else None,
         )
 
     @classmethod
@@ -101,7 +116,8 @@ class Scope:
     def narrowed(self) -> bool:
         """True when the user sees only part of their regions (a district or an organization):
         region-wide objects (briefs of a whole region) are not theirs."""
-        return bool(self.territory_ids) or self.organization_id is not None
+        return (bool(self.territory_ids) or self.organization_id is not None
+                or self.expert_id is not None)
 
     def district_filter(self, municipality: Any) -> ColumnElement[bool]:
         """A WHERE clause restricting ``municipality`` (a municipality id column) to the
@@ -112,6 +128,8 @@ class Scope:
 
     def case_filter(self) -> ColumnElement[bool]:
         """The cases the scope sees: its regions, its district, its organization's."""
+        if self.expert_id is not None:
+            return false()
         conditions = [self.region_filter(Case.region_code),
                       self.district_filter(Case.municipality_id)]
         if self.organization_id is not None:
@@ -134,11 +152,38 @@ class Scope:
     def problem_filter(self) -> ColumnElement[bool]:
         """The problems the scope sees: of its regions; when narrowed, those with at least
         one case the scope sees (whose list of cases then shows only those)."""
+        if self.expert_id is not None:
+            return false()
         region = self.region_filter(Problem.region_code)
         if not self.narrowed:
             return region
         return and_(region, exists(select(Case.id).where(Case.problem_id == Problem.id,
                                                         self.case_filter())))
+
+    def contest_filter(self) -> ColumnElement[bool]:
+        """The contests the scope sees: of its regions; an expert, those of their tracks."""
+        region = self.region_filter(Contest.region_code)
+        if self.expert_id is None:
+            return region
+        return and_(region, Contest.id.in_(
+            select(ContestTrack.contest_id).join(ContestExpert,
+                                                 ContestExpert.track_id == ContestTrack.id)
+            .where(ContestExpert.user_id == self.expert_id)))
+
+    def application_filter(self) -> ColumnElement[bool]:
+        """The contest applications the scope sees: of its contests; an expert, those of the
+        tracks they are assigned to, less the ones they are recused from (a conflict)."""
+        contests = ContestApplication.contest_id.in_(
+            select(Contest.id).where(self.region_filter(Contest.region_code)))
+        if self.expert_id is None:
+            return contests
+        return and_(
+            contests,
+            ContestApplication.track_id.in_(select(ContestExpert.track_id).where(
+                ContestExpert.user_id == self.expert_id)),
+            ~exists(select(ContestConflict.id).where(
+                ContestConflict.application_id == ContestApplication.id,
+                ContestConflict.user_id == self.expert_id)))
 
     def region_wide_filter(self, column: Any) -> ColumnElement[bool]:
         """A WHERE clause for objects about a whole region (``column``: its region code),

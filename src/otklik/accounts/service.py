@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
@@ -32,7 +33,7 @@ from otklik.territories.repository import TerritoryRepository
 #: Token scopes an integration may ask for ("tokens": mint and revoke the user's tokens).
 #: "open311": file service requests through Open311 GeoReport v2 (docs/open311.md).
 TOKEN_SCOPES = frozenset({"read", "write", "intake", "analytics", "admin", "tokens",
-                          "open311"})
+                          "open311", "contests", "contests.score"})
 
 
 def create_user(session: Session, actor: Actor, data: UserCreate, *, is_demo: bool = False) -> User:
@@ -295,13 +296,8 @@ def authenticate_token(session: Session, token: str, ip: str | None = None) -> A
     row.last_used_at = now
     base = actor_for(session, user, ip)
     granted = _token_permissions(row.scopes) & base.scope.permissions
-    scope = Scope(
-        all_regions=base.scope.all_regions,
-        region_codes=base.scope.region_codes,
-        territory_ids=base.scope.territory_ids,
-        organization_id=base.scope.organization_id,
-        permissions=frozenset(granted),
-    )
+    # Every narrowing of the user's scope stays; only the permissions are cut down.
+    scope = replace(base.scope, permissions=frozenset(granted))
     return Actor(label=f"{user.username} (token {row.prefix})", scope=scope, user_id=user.id,
                  role=user.role, ip=ip, token_id=row.id)
 

@@ -434,6 +434,51 @@ def read_file(
     raise ValueError(f"unknown file format: {kind!r} (csv, jsonl, xlsx, json)")
 
 
+def read_records(path: str | Path, *, format: str | None = None
+                 ) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Plain rows of a CSV or XLSX table as ``(row number, {header: value})`` (empty rows
+    skipped), for imports that are not messages (contest applications); the same encoding,
+    delimiter and header rules as :func:`read_csv` and :func:`read_xlsx`."""
+    kind = (format or Path(path).suffix.lower().lstrip(".")).lower()
+    if kind in ("xlsx", "xlsm"):
+        from openpyxl import load_workbook
+
+        workbook = load_workbook(path, read_only=True, data_only=True)
+        try:
+            header: list[str] | None = None
+            for number, values in enumerate(workbook.worksheets[0].iter_rows(values_only=True),
+                                            start=1):
+                if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                    continue
+                if header is None:
+                    header = [str(v).strip() if v is not None else f"_col{i}"
+                              for i, v in enumerate(values)]
+                    continue
+                yield number, {h: v for h, v in zip(header, values, strict=False)
+                               if v is not None}
+        finally:
+            workbook.close()
+        return
+    if kind not in ("csv", "tsv", "txt"):
+        raise ValueError(f"unknown table format: {kind!r} (csv, xlsx)")
+    with open(path, "rb") as binary:
+        head = binary.read(1 << 16)
+        binary.seek(0)
+        enc = _detect_encoding(head)
+        first_line = head.decode(enc, "replace").splitlines()[0] if head else ""
+        sep = "\t" if kind == "tsv" else _sniff_delimiter(first_line)
+        stream = io.TextIOWrapper(binary, encoding=enc, errors="replace", newline="")
+        reader = csv.reader(stream, delimiter=sep)
+        columns: list[str] | None = None
+        for record in reader:
+            if not any(cell.strip() for cell in record):
+                continue
+            if columns is None:
+                columns = [c.strip() for c in record]
+                continue
+            yield reader.line_num, dict(zip(columns, record, strict=False))
+
+
 # -- helpers ----------------------------------------------------------------
 
 

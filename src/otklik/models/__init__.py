@@ -1,6 +1,7 @@
 """ORM tables, one file per table group. Importing this package registers them all."""
 
 import otklik.models.analytics  # noqa: F401  (rollups, report schedules)
+import otklik.models.contests  # noqa: F401  (contests: tracks, experts, applications)
 import otklik.models.decision  # noqa: F401  (decisions)
 import otklik.models.media  # noqa: F401  (residents' photos)
 import otklik.models.open311  # noqa: F401  (Open311 service requests)

@@ -23,6 +23,7 @@ class Role(StrEnum):
     analyst = "analyst"
     head = "head"
     deputy = "deputy"
+    expert = "expert"
 
 
 class User(CreatedAtMixin, Base):

@@ -57,6 +57,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "role_analyst": {"ru": "аналитик", "en": "analyst"},
     "role_head": {"ru": "руководитель", "en": "head"},
     "role_deputy": {"ru": "депутат", "en": "deputy"},
+    "role_expert": {"ru": "эксперт", "en": "expert"},
+    "contests_nav": {"ru": "Конкурсы", "en": "Contests"},
     "kind_ministry": {"ru": "министерство", "en": "ministry"},
     "kind_committee": {"ru": "комитет", "en": "committee"},
     "kind_inspection": {"ru": "инспекция", "en": "inspection"},

@@ -1,0 +1,1 @@
+"""Expert panels for contests: tracks, criteria, experts, applications, scores, results."""
