@@ -138,6 +138,7 @@ _ERROR_STATUSES = {
     "403": "The caller may not do this (role, token scope, region, CSRF)",
     "404": "The object does not exist or is outside the caller's scope",
     "409": "The object changed meanwhile or already exists",
+    "429": "Too many requests with this API key: wait as the detail says and retry",
 }
 
 

@@ -153,7 +153,10 @@ def contest_results(contest_id: RefId, actor: CurrentActor, session: SessionDep)
     return results.contest_results(session, actor, contest_id)
 
 
-@router.get("/{contest_id}/protocol")
+@router.get("/{contest_id}/protocol", response_class=Response, responses={200: {
+    "description": "The protocol file", "content": {
+        media: {"schema": {"type": "string", "format": "binary"}}
+        for media in protocol.MEDIA_TYPES.values()}}})
 def protocol_file(contest_id: RefId, actor: CurrentActor, session: SessionDep,
                   format: Annotated[Literal["docx", "xlsx"], Query()] = "docx") -> Response:
     """The panel's protocol as DOCX or XLSX."""
