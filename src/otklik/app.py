@@ -213,6 +213,7 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.open311.endpoints import router as open311
     from otklik.ops.endpoints import router as ops
     from otklik.organizations.endpoints import router as organizations
+    from otklik.participation.endpoints import router as participation
     from otklik.territories.endpoints import router as territories
     from otklik.web.admin_channels import router as admin_channels
     from otklik.web.admin_taxonomy import router as admin_taxonomy
@@ -222,4 +223,5 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.web.workspace import router as workspace
 
     return [ops, accounts, territories, organizations, audit, intake, cases, analytics,
-            decisions, open311, form, web, admin_channels, admin_taxonomy, workspace, analytics_web]
+            decisions, open311, participation, form, web, admin_channels, admin_taxonomy,
+            workspace, analytics_web]

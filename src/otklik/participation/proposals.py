@@ -20,6 +20,7 @@ from otklik.audit.actor import Actor
 from otklik.cases import control
 from otklik.db.base import utcnow
 from otklik.errors import Conflict, Forbidden, InvalidInput, NotFound
+from otklik.models.case import Answer
 from otklik.models.message import Message, MessageEnrichment
 from otklik.models.participation import Proposal, ProposalEvent, ProposalVote
 from otklik.nlp.pii import PiiStage, mask
@@ -260,6 +261,11 @@ def events(session: Session, actor: Actor, proposal_id: int) -> list[ProposalEve
     """A proposal's path."""
     get_proposal(session, actor, proposal_id)
     return ParticipationRepository(session).proposal_events(proposal_id)
+
+
+def approve_notice(session: Session, actor: Actor, answer_id: int) -> Answer:
+    """An operator approves a proposal's notice; it is published where the author wrote."""
+    return control.approve_notice(session, actor, answer_id)
 
 
 # -- support and the public page ---------------------------------------------------------------
