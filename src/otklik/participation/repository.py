@@ -123,7 +123,7 @@ class ParticipationRepository:
             .join(MessageEnrichment, MessageEnrichment.message_id == Message.id)
             .where(Message.id.in_(list(message_ids)), Message.deleted_at.is_(None))
             .order_by(Message.created_at, Message.id))
-        return [(m, e) for m, e in rows.tuples()]
+        return [(m, e) for m, e in rows]
 
     def message(self, message_id: int) -> Message | None:
         """A stored message."""
