@@ -219,9 +219,11 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.web.admin_taxonomy import router as admin_taxonomy
     from otklik.web.analytics_views import router as analytics_web
     from otklik.web.form import router as form
+    from otklik.web.participation import router as participation_web
+    from otklik.web.participation_proposals import router as proposals_web
     from otklik.web.views import router as web
     from otklik.web.workspace import router as workspace
 
     return [ops, accounts, territories, organizations, audit, intake, cases, analytics,
             decisions, open311, participation, form, web, admin_channels, admin_taxonomy,
-            workspace, analytics_web]
+            workspace, analytics_web, participation_web, proposals_web]

@@ -23,9 +23,9 @@ from otklik.models.case import Case, CaseStatus
 from otklik.models.decision import Decision
 from otklik.models.message import Message
 from otklik.models.participation import Campaign, CampaignQuestion
+from otklik.nlp.dedup import signature
 from otklik.participation import campaigns, exports, grouping, promises
 from otklik.participation.grouping import Group, QuestionView
-from otklik.nlp.dedup import signature
 from otklik.participation.schemas import PromiseCreate, PromiseDecision, StageIn
 from otklik.sla.calendar import ProductionCalendar
 
@@ -45,10 +45,12 @@ def _ask(session: Session, campaign: Campaign, text: str, author: str | None = N
 
 
 def test_pick_reasons_name_why_each_question_was_chosen() -> None:
-    sig = signature  # the dedup stage's signature, as questions store it
+    # signatures of the dedup stage, as questions store them
     overpass = [QuestionView(i, OVERPASS + f" {i}", "roads", 1, 7, supporters=s,
-                             signature=sig(OVERPASS + f" {i}")) for i, s in ((1, 2), (2, 9), (3, 0))]
-    urgent = QuestionView(10, "Прорвало трубу, кипяток на улице", "utilities", 2, urgency="critical")
+                             signature=signature(OVERPASS + f" {i}"))
+                for i, s in ((1, 2), (2, 9), (3, 0))]
+    urgent = QuestionView(10, "Прорвало трубу, кипяток на улице", "utilities", 2,
+                          urgency="critical")
     answered = QuestionView(20, "Где справка о составе семьи", "social", 3,
                             answered_elsewhere=True)
     groups = grouping.group_questions([*overpass, urgent, answered])
