@@ -297,8 +297,12 @@ def _load_demo_messages(seed: int, total: int) -> None:
         enrich_pending(progress=lambda n: bar.advance(task, n))
     from otklik.demo.decisions import load_demo_decisions
 
+    from otklik.demo.participation import load_demo_participation
+
     with session_scope() as session:
         load_demo_decisions(session, Actor.system("demo"), end)
+    with session_scope() as session:
+        load_demo_participation(session, Actor.system("demo"), end)
 
 
 def _reset_database(current: Settings) -> None:

@@ -11,7 +11,7 @@ with no personal data. Residents support a proposal once per channel identity.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
@@ -91,7 +91,7 @@ def from_message(session: Session, actor: Actor, message: Message,
         municipality_id=enrichment.municipality_id,
         organization_id=organization_id or case.executor_id, status="received",
         created_at=message.created_at, updated_at=utcnow()))
-    _event(session, actor, proposal, "status", None, "received")
+    _event(session, actor, proposal, "status", None, "received", at=message.created_at)
     return proposal
 
 
@@ -240,7 +240,8 @@ def _body_name(session: Session, proposal: Proposal) -> str:
 
 def _event(session: Session, actor: Actor, proposal: Proposal, kind: str,
            previous: str | None, status: str | None, *, note: str | None = None,
-           meeting_on: date | None = None, notice: str | None = None) -> ProposalEvent:
+           meeting_on: date | None = None, notice: str | None = None,
+           at: datetime | None = None) -> ProposalEvent:
     answer_id = None
     if notice and proposal.case_id is not None:
         case = ParticipationRepository(session).case(proposal.case_id)
@@ -250,7 +251,7 @@ def _event(session: Session, actor: Actor, proposal: Proposal, kind: str,
     event = ParticipationRepository(session).add(ProposalEvent(
         proposal_id=proposal.id, actor_id=actor.user_id, actor=actor.label, kind=kind,
         from_status=previous, to_status=status, note=note, meeting_on=meeting_on,
-        answer_id=answer_id, at=utcnow()))
+        answer_id=answer_id, at=at or utcnow()))
     audit.record(session, actor, f"proposal.{kind}", "proposal", proposal.id,
                  region_code=proposal.region_code,
                  details={"from": previous, "to": status, "notice": answer_id})

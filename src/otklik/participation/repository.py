@@ -159,10 +159,12 @@ class ParticipationRepository:
             Territory.id, Territory.name).where(Territory.id.in_(sorted(set(ids)))))}
 
     def municipality_by_name(self, region_code: str, name: str) -> int | None:
-        """A municipality of the region whose name contains ``name``."""
+        """A municipality of the region whose name contains ``name`` (the shortest such)."""
         return self.session.scalar(select(Territory.id).where(
             Territory.region_code == region_code, Territory.level == "municipality",
-            Territory.name.ilike(f"%{name.strip()}%")).order_by(Territory.id).limit(1))
+            Territory.name.ilike(f"%{name.strip()}%"))
+            # "Мичуринск": the town's okrug before the district named after it
+            .order_by(func.length(Territory.name), Territory.id).limit(1))
 
     def organization(self, organization_id: int) -> Organization | None:
         """An organization."""
