@@ -296,7 +296,6 @@ def _load_demo_messages(seed: int, total: int) -> None:
         import_archive(seed, archive, end, progress=lambda n: bar.advance(task, n))
         enrich_pending(progress=lambda n: bar.advance(task, n))
     from otklik.demo.decisions import load_demo_decisions
-
     from otklik.demo.participation import load_demo_participation
 
     with session_scope() as session:

@@ -258,36 +258,36 @@ def import_hotline(session: Session, actor: Actor, campaign_id: int, path: str |
     repo = ParticipationRepository(session)
     report = ImportReport()
     try:
-        rows = read_file(path, format=fmt, source=Source.import_, channel="hotline",
-                         region=campaign.region_code)
-        for row in rows:
-            report.rows += 1
-            if row.message is None:
-                report.errors.append(RowErrorRead(row=row.row_number, reason=row.error or "?"))
-                continue
-            item = row.message
-            external = f"hotline:{item.source_id}"
-            if repo.question_by_external(campaign.id, external) is not None:
-                report.errors.append(RowErrorRead(row=row.row_number,
-                                                  reason="уже импортирована"))
-                continue
-            topic = _column(item.raw, _TOPIC_COLUMNS)
-            if topic and topic not in taxonomy.topic_codes:
-                topic = names.get(topic.lower())
-            place = _column(item.raw, _PLACE_COLUMNS)
-            urgency = (_column(item.raw, _URGENCY_COLUMNS) or "normal").lower()
-            question = add_question(
-                session, campaign, text=item.text, channel="hotline", source="hotline",
-                received_at=item.created_at, external_id=external,
-                author_key=pseudonym("hotline", item.author_id), topic=topic,
-                municipality_id=repo.municipality_by_name(campaign.region_code, place)
-                if place else None,
-                urgency=urgency if urgency in ("high", "critical") else "normal")
-            report.added += 1
-            report.late += question.late
-            report.duplicates += question.duplicate_of_id is not None
-    except (ValueError, OSError) as exc:
-        raise InvalidInput(f"the list cannot be read: {exc}") from exc
+        rows = list(read_file(path, format=fmt, source=Source.import_, channel="hotline",
+                              region=campaign.region_code))
+    except Exception as exc:  # a broken workbook or zip raises the reader's own errors
+        raise InvalidInput(f"the list cannot be read: {exc}"[:500]) from exc
+    for row in rows:
+        report.rows += 1
+        if row.message is None:
+            report.errors.append(RowErrorRead(row=row.row_number, reason=row.error or "?"))
+            continue
+        item = row.message
+        external = f"hotline:{item.source_id}"
+        if repo.question_by_external(campaign.id, external) is not None:
+            report.errors.append(RowErrorRead(row=row.row_number,
+                                              reason="уже импортирована"))
+            continue
+        topic = _column(item.raw, _TOPIC_COLUMNS)
+        if topic and topic not in taxonomy.topic_codes:
+            topic = names.get(topic.lower())
+        place = _column(item.raw, _PLACE_COLUMNS)
+        urgency = (_column(item.raw, _URGENCY_COLUMNS) or "normal").lower()
+        question = add_question(
+            session, campaign, text=item.text, channel="hotline", source="hotline",
+            received_at=item.created_at, external_id=external,
+            author_key=pseudonym("hotline", item.author_id), topic=topic,
+            municipality_id=repo.municipality_by_name(campaign.region_code, place)
+            if place else None,
+            urgency=urgency if urgency in ("high", "critical") else "normal")
+        report.added += 1
+        report.late += question.late
+        report.duplicates += question.duplicate_of_id is not None
     audit.record(session, actor, "campaign.import", "campaign", campaign.id,
                  region_code=campaign.region_code,
                  details={"rows": report.rows, "added": report.added,

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from otklik.bounds import DbInt, RefId
+from otklik.bounds import DbInt, RefId, check_calendar_day, check_message_time
 
 RegionCode = Field(pattern=r"^\d{2,3}$")
+#: A day the production calendar covers; a moment in the range messages may carry.
+Day = Annotated[date, AfterValidator(check_calendar_day)]
+Moment = Annotated[AwareDatetime, AfterValidator(check_message_time)]
 ProposalStatus = Literal["received", "under_review", "accepted", "in_work", "done", "declined"]
 PromiseState = Literal["open", "done", "overdue"]
 
@@ -21,9 +24,9 @@ class CampaignCreate(BaseModel):
 
     region_code: str = RegionCode
     title: str = Field(min_length=3, max_length=300)
-    opens_at: AwareDatetime
-    closes_at: AwareDatetime
-    air_at: AwareDatetime
+    opens_at: Moment
+    closes_at: Moment
+    air_at: Moment
     announcement_urls: list[str] = Field(default_factory=list, max_length=20)
     keywords: list[str] | None = Field(default=None, max_length=30)
 
@@ -162,7 +165,7 @@ class StageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: str = Field(min_length=3, max_length=300)
-    due_on: date | None = None
+    due_on: Day | None = None
 
 
 class PromiseCreate(BaseModel):
@@ -172,7 +175,7 @@ class PromiseCreate(BaseModel):
 
     text: str = Field(min_length=5, max_length=5_000)
     organization_id: RefId
-    due_on: date | None = None
+    due_on: Day | None = None
     working_days: int | None = Field(default=None, ge=1, le=750)
     stages: list[StageIn] = Field(default_factory=list, max_length=20)
 
@@ -210,7 +213,7 @@ class PromiseDecision(BaseModel):
 
     decision_id: RefId | None = None
     title: str | None = Field(default=None, min_length=3, max_length=500)
-    decided_on: date | None = None
+    decided_on: Day | None = None
     decided_by: str | None = Field(default=None, min_length=2, max_length=255)
     budget_rub: int | None = Field(default=None, ge=0, le=10**15)
 
@@ -227,7 +230,7 @@ class StageDone(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     index: int = Field(ge=0, le=19)
-    done_on: date | None = None
+    done_on: Day | None = None
 
 
 class CountRead(BaseModel):
@@ -331,7 +334,7 @@ class MeetingCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    meeting_on: date
+    meeting_on: Day
     note: str = Field(min_length=5, max_length=5_000)
     notice: str | None = Field(default=None, max_length=5_000)
 
