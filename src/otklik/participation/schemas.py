@@ -176,7 +176,7 @@ class PromiseCreate(BaseModel):
     text: str = Field(min_length=5, max_length=5_000)
     organization_id: RefId
     due_on: Day | None = None
-    working_days: int | None = Field(default=None, ge=1, le=750)
+    working_days: int | None = Field(default=None, ge=1, le=500)
     stages: list[StageIn] = Field(default_factory=list, max_length=20)
 
     @model_validator(mode="after")
