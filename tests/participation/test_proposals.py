@@ -87,15 +87,15 @@ def test_the_author_is_told_at_each_step_through_moderation_and_their_channel(
                                      "Встреча с медицинской академией")
     notices = [a for a in CaseRepository(session).answers(proposal.case_id or 0)
                if a.kind == "notice"]
-    assert len(notices) == 2 and all(a.status == "on_moderation" for a in notices)
-    assert "на рассмотрение" in notices[0].text and "20.11.2026" in notices[1].text
-    assert event.answer_id == notices[1].id
+    assert len(notices) == 3 and all(a.status == "on_moderation" for a in notices)
+    assert "получено" in notices[0].text and "на рассмотрение" in notices[1].text
+    assert "20.11.2026" in notices[2].text and event.answer_id == notices[2].id
     with pytest.raises(Forbidden):
-        proposals.approve_notice(session, operator, notices[0].id)  # never one's own
-    approved = proposals.approve_notice(session, people["operator2"], notices[0].id)
+        proposals.approve_notice(session, operator, notices[1].id)  # never one's own
+    approved = proposals.approve_notice(session, people["operator2"], notices[1].id)
     assert approved.status == "approved"
     with pytest.raises(Conflict):
-        proposals.approve_notice(session, people["operator2"], notices[0].id)
+        proposals.approve_notice(session, people["operator2"], notices[1].id)
     summary = publishing.publish(session, approved.id)
     # the demo's message has no connector: recorded as no_channel, never silently dropped
     assert summary.no_channel == 1 and summary.published == 0

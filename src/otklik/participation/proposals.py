@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from otklik.audit import service as audit
@@ -42,6 +43,8 @@ NEXT: dict[str, frozenset[str]] = {
 }
 #: The notice the author gets at each step when the reviewer writes none of their own.
 NOTICES = {
+    "received": "Ваше предложение получено и зарегистрировано под №{id}. Мы сообщим здесь же, "
+                "кто его рассмотрит и что решено.",
     "under_review": "Ваше предложение №{id} передано на рассмотрение: {body}. Мы сообщим о "
                     "решении здесь же.",
     "accepted": "Ваше предложение №{id} поддержано: {body} приняли его. Сообщим, когда "
@@ -54,7 +57,8 @@ NOTICES = {
 }
 MIN_REASON = 10
 #: A comment saying this supports the proposal it answers.
-SUPPORT_RE = re.compile(r"\b(поддерживаю|поддержива[ею]м|за!|тоже за|\+1)", re.IGNORECASE)
+SUPPORT_RE = re.compile(r"(\bподдерживаю\b|\bподдержива[ею]м\b|\bтоже за\b|(?<!\w)\+1\b)",
+                        re.IGNORECASE)
 _PII = PiiStage()
 
 
@@ -91,7 +95,8 @@ def from_message(session: Session, actor: Actor, message: Message,
         municipality_id=enrichment.municipality_id,
         organization_id=organization_id or case.executor_id, status="received",
         created_at=message.created_at, updated_at=utcnow()))
-    _event(session, actor, proposal, "status", None, "received", at=message.created_at)
+    _event(session, actor, proposal, "status", None, "received", at=message.created_at,
+           notice=NOTICES["received"].format(id=proposal.id))
     return proposal
 
 
@@ -277,9 +282,12 @@ def _vote(session: Session, proposal: Proposal, source: str, voter_key: str,
     repo = ParticipationRepository(session)
     if repo.has_vote(proposal.id, source, voter_key):
         return False
-    with session.begin_nested():
-        repo.add(ProposalVote(proposal_id=proposal.id, source=source, voter_key=voter_key,
-                              message_id=message_id))
+    try:
+        with session.begin_nested():  # two clicks at once: the second is the same vote
+            repo.add(ProposalVote(proposal_id=proposal.id, source=source,
+                                  voter_key=voter_key, message_id=message_id))
+    except IntegrityError:
+        return False
     proposal.supporters = repo.vote_count(proposal.id)
     return True
 

@@ -223,7 +223,7 @@ class ParticipationRepository:
         if not message_ids:
             return []
         return list(self.session.scalars(select(Proposal).where(
-            Proposal.message_id.in_(list(message_ids)))))
+            Proposal.message_id.in_(list(message_ids))).order_by(Proposal.id)))
 
     def proposals(self, scope: Scope, *, status: str | None = None,
                   region_code: str | None = None, limit: int = 50, offset: int = 0
