@@ -25,6 +25,7 @@ from sqlalchemy.orm import aliased
 from otklik.models.account import Role, User
 from otklik.models.case import Case, CaseMessage, Problem
 from otklik.models.message import Message, MessageEnrichment
+from otklik.models.participation import Proposal
 from otklik.models.territory import Territory, TerritoryLevel
 
 #: Permissions by role. Repositories filter by scope; services check these.
@@ -139,6 +140,15 @@ class Scope:
             return region
         return and_(region, exists(select(Case.id).where(Case.problem_id == Problem.id,
                                                         self.case_filter())))
+
+    def proposal_filter(self) -> ColumnElement[bool]:
+        """The residents' proposals the scope sees: its regions, its district; for an
+        organization, those it is responsible for reviewing."""
+        conditions = [self.region_filter(Proposal.region_code),
+                      self.district_filter(Proposal.municipality_id)]
+        if self.organization_id is not None:
+            conditions.append(Proposal.organization_id == self.organization_id)
+        return and_(*conditions)
 
     def region_wide_filter(self, column: Any) -> ColumnElement[bool]:
         """A WHERE clause for objects about a whole region (``column``: its region code),

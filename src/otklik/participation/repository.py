@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
@@ -200,19 +200,10 @@ class ParticipationRepository:
 
     # -- proposals ---------------------------------------------------------------------------
 
-    @staticmethod
-    def proposal_filter(scope: Scope) -> ColumnElement[bool]:
-        """The proposals a scope sees: its regions, its district, its organization's."""
-        conditions = [scope.region_filter(Proposal.region_code),
-                      scope.district_filter(Proposal.municipality_id)]
-        if scope.organization_id is not None:
-            conditions.append(Proposal.organization_id == scope.organization_id)
-        return and_(*conditions)
-
     def proposal(self, scope: Scope, proposal_id: int) -> Proposal | None:
         """A proposal the scope sees."""
         return self.session.scalar(select(Proposal).where(
-            Proposal.id == proposal_id, self.proposal_filter(scope)))
+            Proposal.id == proposal_id, scope.proposal_filter()))
 
     def proposal_of_message(self, message_id: int) -> Proposal | None:
         """The proposal a message became."""
@@ -229,7 +220,7 @@ class ParticipationRepository:
                   region_code: str | None = None, limit: int = 50, offset: int = 0
                   ) -> tuple[list[Proposal], int]:
         """Proposals in a scope, the newest first."""
-        where = [self.proposal_filter(scope)]
+        where = [scope.proposal_filter()]
         if status:
             where.append(Proposal.status == status)
         if region_code:
