@@ -102,7 +102,8 @@ def test_messages_of_the_window_become_questions_and_late_ones_are_kept(
         session: Session, make_campaign: Callable[..., Campaign],
         make_message: Callable[..., Message]) -> None:
     now = datetime.now(UTC)
-    campaign = make_campaign(opens=now - timedelta(days=3), closes=now - timedelta(hours=5))
+    campaign = make_campaign(opens=now - timedelta(days=3), closes=now - timedelta(hours=5),
+                             air=now + timedelta(hours=1))
     post = make_message("Задайте свой вопрос губернатору на прямой линии", author="gov",
                         created_at=now - timedelta(days=2))
     post.url = ANNOUNCEMENT
@@ -129,6 +130,16 @@ def test_messages_of_the_window_become_questions_and_late_ones_are_kept(
     assert set(got) == {comment.id, mention.id, late.id}
     assert got[comment.id].channel == "comment" and got[mention.id].channel == "mention"
     assert got[late.id].late and not got[comment.id].late
+    # after the air a mention is a reaction; what the bot sends for the line is a question
+    campaign.air_at = now - timedelta(minutes=30)
+    reaction = make_message("После прямой линии так ничего и не сделали", author="r6",
+                            created_at=now - timedelta(minutes=10))
+    bot = make_message("Вопрос губернатору про автобус до Сосновки", author="r7",
+                       created_at=now - timedelta(minutes=5))
+    bot.raw = {"campaign_id": campaign.id}
+    assert campaigns.collect_messages(session, [reaction.id, bot.id]) == 1
+    question = campaigns.questions(session, SYSTEM, campaign.id)[-1]
+    assert question.message_id == bot.id and question.channel == "bot" and question.late
 
 
 def test_import_of_the_hotline_list_reports_each_row(

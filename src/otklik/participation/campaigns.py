@@ -4,7 +4,8 @@ what was answered on air, and sends what was not to executors as cases на ко
 
 Questions come from messages (a comment under an announcement post, a mention of the line,
 the bot or the web form sending the campaign's id) and from the hotline's list (CSV/XLSX).
-A question after the window is kept and marked late. Services never commit.
+A question after the window is kept and marked late; after the air, only what the bot or
+the form sends for the line is (a mention then is a reaction). Services never commit.
 """
 
 from __future__ import annotations
@@ -142,6 +143,8 @@ def _channel(session: Session, campaign: Campaign, message: Message,
     raw = message.raw or {}
     if str(raw.get("campaign_id", "")) == str(campaign.id):
         return "form" if message.source == Source.web.value else "bot"
+    if message.created_at >= campaign.air_at:
+        return None  # after the air, a mention or a comment is a reaction, not a question
     asks = enrichment.relevant or enrichment.kind in ASKING_KINDS
     if message.parent_id is not None and campaign.announcement_urls:
         parent = ParticipationRepository(session).message(message.parent_id)
