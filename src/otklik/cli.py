@@ -299,11 +299,13 @@ def _load_demo_messages(seed: int, total: int) -> None:
         enrich_pending(progress=lambda n: bar.advance(task, n))
     from otklik.demo.contests import load_demo_contest
     from otklik.demo.decisions import load_demo_decisions
+    from otklik.demo.participation import load_demo_participation
 
     with session_scope() as session:
         load_demo_decisions(session, Actor.system("demo"), end)
     with session_scope() as session:
         load_demo_contest(session, Actor.system("demo"), settings().demo_password, seed)
+        load_demo_participation(session, Actor.system("demo"), end)
 
 
 def _reset_database(current: Settings) -> None:
@@ -332,7 +334,8 @@ def _reset_database(current: Settings) -> None:
 def _import_domains() -> None:
     """Import optional domain modules so their stat providers register."""
     for name in ("otklik.intake.stats", "otklik.cases.stats", "otklik.decisions.stats",
-                 "otklik.open311.stats", "otklik.media.stats", "otklik.contests.stats"):
+                 "otklik.open311.stats", "otklik.media.stats", "otklik.contests.stats",
+                 "otklik.participation.stats"):
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:

@@ -35,6 +35,7 @@ from otklik.models.contests import (
     ContestTrack,
 )
 from otklik.models.message import Message, MessageEnrichment
+from otklik.models.participation import Proposal
 from otklik.models.territory import Territory, TerritoryLevel
 
 #: Permissions by role. Repositories filter by scope; services check these.
@@ -184,6 +185,14 @@ class Scope:
             ~exists(select(ContestConflict.id).where(
                 ContestConflict.application_id == ContestApplication.id,
                 ContestConflict.user_id == self.expert_id)))
+    def proposal_filter(self) -> ColumnElement[bool]:
+        """The residents' proposals the scope sees: its regions, its district; for an
+        organization, those it is responsible for reviewing."""
+        conditions = [self.region_filter(Proposal.region_code),
+                      self.district_filter(Proposal.municipality_id)]
+        if self.organization_id is not None:
+            conditions.append(Proposal.organization_id == self.organization_id)
+        return and_(*conditions)
 
     def region_wide_filter(self, column: Any) -> ColumnElement[bool]:
         """A WHERE clause for objects about a whole region (``column``: its region code),

@@ -5,6 +5,7 @@ import otklik.models.contests  # noqa: F401  (contests: tracks, experts, applica
 import otklik.models.decision  # noqa: F401  (decisions)
 import otklik.models.media  # noqa: F401  (residents' photos)
 import otklik.models.open311  # noqa: F401  (Open311 service requests)
+import otklik.models.participation  # noqa: F401  (direct lines, proposals)
 import otklik.models.report_delivery  # noqa: F401  (e-mailed briefs)
 import otklik.models.taxonomy  # noqa: F401  (rubricator versions)
 import otklik.models.workspace  # noqa: F401  (saved views of the queue)

@@ -1,0 +1,1 @@
+"""Participation: the governor's direct line and residents' proposals."""
