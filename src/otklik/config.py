@@ -51,6 +51,13 @@ class Settings(BaseSettings):
     smtp_password: SecretStr = SecretStr("")
     smtp_from: str = ""
     smtp_starttls: bool = True
+    # The weekly learning loop (otklik models retrain; language/retraining.py, docs/nlp-quality.md).
+    models_dir: str = "var/models"
+    retrain_margin: float = Field(default=0.01, ge=0.0, le=1.0)
+    retrain_min_corrections: int = Field(default=200, ge=1)
+    retrain_every_days: int = Field(default=7, ge=1)
+    retrain_holdout: float = Field(default=0.2, gt=0.0, lt=1.0)
+    retrain_min_holdout: int = Field(default=20, ge=2)
 
     @field_validator("database_url")
     @classmethod

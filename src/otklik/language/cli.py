@@ -204,14 +204,16 @@ def models_list(label_field: Annotated[str | None, typer.Option("--label-field")
     from otklik.db.session import session_scope
     from otklik.language.registry import versions
 
-    table = Table("версия", "поле", "активна", "accuracy", "macro-F1", "создана")
+    table = Table("версия", "поле", "активна", "accuracy", "macro-F1", "создана",
+                  "переобучение")
     with session_scope() as session:
         for row in versions(session, label_field):
             metrics = row.metrics or {}
             table.add_row(row.version, row.label_field, "да" if row.active else "",
-                          f"{metrics.get('accuracy', 0):.3f}",
-                          f"{metrics.get('macro_f1', 0):.3f}",
-                          row.created_at.isoformat(timespec="minutes"))
+                          f"{metrics.get('accuracy') or 0:.3f}",
+                          f"{metrics.get('macro_f1') or 0:.3f}",
+                          row.created_at.isoformat(timespec="minutes"),
+                          row.decision or "")
     console.print(table)
 
 
@@ -239,6 +241,48 @@ def models_rollback(label_field: Annotated[str, typer.Option("--label-field")]) 
         row = rollback(session, Actor.system("cli"), label_field)
         console.print(f"активна модель {row.version} ({row.label_field})")
         _stored_results_hint(row.label_field)
+
+
+@models_app.command("retrain")
+def models_retrain(
+    label_fields: Annotated[list[str] | None, typer.Option(
+        "--label-field", help="поле (можно несколько раз); по умолчанию — все поля, "
+                              "которые операторы исправляли")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="переобучить, даже если срок не подошёл")] = False,
+) -> None:
+    """Переобучить на исправлениях операторов: претендент против активной модели.
+
+    Запускайте из cron каждую ночь: переобучение идёт, только когда накопилось
+    OTKLIK_RETRAIN_MIN_CORRECTIONS новых исправлений или прошло OTKLIK_RETRAIN_EVERY_DAYS дней.
+    """
+    from otklik.audit.actor import Actor
+    from otklik.db.session import session_scope
+    from otklik.language.registry import DB_FIELDS
+    from otklik.language.retraining import RetrainSettings, corrected_fields, retrain
+
+    settings = RetrainSettings.from_settings()
+    with session_scope() as session:
+        fields = label_fields or corrected_fields(session)
+    unknown = [f for f in fields if f not in DB_FIELDS]
+    if unknown:
+        raise fail(f"--label-field: {', '.join(unknown)}; можно: {', '.join(DB_FIELDS)}")
+    if not fields:
+        console.print("исправлений операторов нет: переобучать не на чем")
+    for label_field in fields:
+        with session_scope() as session:
+            outcome = retrain(session, Actor.system("retrain"), label_field,
+                              settings=settings, force=force)
+            if outcome.row is None:
+                console.print(f"{label_field}: не нужно — {outcome.why}", highlight=False)
+                continue
+            row = outcome.row
+            colour = {"activated": "green", "kept": "yellow"}.get(row.decision or "", "red")
+            console.print(f"{label_field}: [{colour}]{row.decision}[/{colour}] {row.version} "
+                          f"({outcome.why})", highlight=False)
+            console.print(f"  {row.reason}", highlight=False)
+            if row.decision == "activated":
+                _stored_results_hint(label_field)
 
 
 def register(app: typer.Typer) -> None:
