@@ -106,6 +106,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "ws_sort_deadline": {"ru": "по сроку", "en": "by deadline"},
     "ws_sort_newest": {"ru": "сначала новые", "en": "newest first"},
     "ws_sort_oldest": {"ru": "сначала старые", "en": "oldest first"},
+    "ws_sort_uncertain": {"ru": "сначала неуверенные", "en": "least sure first"},
+    "ws_confidence_hint": {
+        "ru": "уверенность машины: наименьшая из уверенности в теме, месте и значимости",
+        "en": "the machine's confidence: the least of topic, place and relevance confidence"},
     "ws_deadline": {"ru": "Срок", "en": "Deadline"},
     "ws_received": {"ru": "Получено", "en": "Received"},
     "ws_title": {"ru": "Суть", "en": "Summary"},
@@ -202,7 +206,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "ws_retrain_activated": {"ru": "активирован", "en": "activated"},
     "ws_retrain_kept": {"ru": "не активирован", "en": "not activated"},
     "ws_retrain_failed": {"ru": "обучение не удалось", "en": "failed to train"},
-    "ws_held_out": {"ru": "проверка на последних исправлениях", "en": "held-out recent corrections"},
+    "ws_held_out": {"ru": "проверка на последних исправлениях",
+                    "en": "held-out recent corrections"},
     "ws_trained_on": {"ru": "обучена на", "en": "trained on"},
     "ws_compared_with": {"ru": "сравнение с", "en": "compared with"},
     "ws_retrain_help": {
