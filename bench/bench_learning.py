@@ -12,7 +12,8 @@ is the stream. Two orders of the same stream:
   every retraining.
 
 What the model learns from is what the registry's ``--from-db`` learns from: the corrections
-(and, with ``--with-confirmed``, also the cases the operator saw and left as they were). Both
+and the cases the operator saw and left as they were (confirmed); ``--corrections-only``
+learns from the corrections alone. Both
 orders start from the same 100 labelled cases (the first 100 of the stream). The full-data
 figure is the same recipe trained on the whole stream. "Reached" means within 0.01 of the
 full-data weighted-F1.
@@ -226,8 +227,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--full", action="store_true",
                         help="all 20,000 SPb reports and the shipped recipe (inner search)")
-    parser.add_argument("--with-confirmed", action="store_true",
-                        help="also learn from the cases the operator saw and left unchanged")
+    parser.add_argument("--corrections-only", action="store_true",
+                        help="learn from the corrections alone, not the confirmed cases")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--only", choices=("kursk", "spb"), default=None)
     args = parser.parse_args()
@@ -235,14 +236,14 @@ def main() -> None:
     if args.only in (None, "kursk"):
         if KURSK.exists():
             run("Kursk 2022 appeals (category)", *_load_kursk(args.seed), options,
-                args.with_confirmed)
+                not args.corrections_only)
         else:
             console.print(f"[yellow]no {KURSK}: Kursk skipped[/yellow]")
     if args.only in (None, "spb"):
         if SPB.exists():
             texts, labels = _load_spb(None if args.full else 8000)
             run(f"SPb 2020 reports in time order, {len(texts):,} (category)", texts, labels,
-                options, args.with_confirmed)
+                options, not args.corrections_only)
         else:
             console.print(f"[yellow]no {SPB}: SPb skipped[/yellow]")
 
