@@ -267,3 +267,18 @@ def test_otklik_models_retrain_end_to_end(db: Engine) -> None:
     assert listed.exit_code == 0 and "activated" in listed.output and version[:5] in listed.output
     bad = runner.invoke(app, ["models", "retrain", "--label-field", "colour"])
     assert bad.exit_code != 0 and "--label-field: colour" in bad.output
+
+
+def test_train_from_db_names_a_single_example_label(db: Engine, tmp_path: Path) -> None:
+    with Session(db) as session:
+        labels = _corrections(session, 30, seed=12)
+        lonely = labels[0]
+        lonely.value = "bridges"  # one correction only says «bridges»
+        session.commit()
+        lonely_message = lonely.message_id
+    result = runner.invoke(app, ["train", "--from-db", "--label-field", "topic", "--no-eval",
+                                 "--out", str(tmp_path / "m")])
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.output.split())
+    assert f"«bridges» (сообщение {lonely_message})" in flat
+    assert "29 записей, 3 классов" in flat

@@ -160,11 +160,23 @@ def train_command(
 
 
 def _pairs_from_db(label_field: str) -> list[tuple[str, str]]:
+    """Training pairs from the corrected history; a label with a single example is named
+    with its message and left out (it can be neither learnt nor checked)."""
+    from collections import Counter
+
     from otklik.db.session import session_scope
-    from otklik.language.registry import training_pairs
+    from otklik.language.registry import history
 
     with session_scope() as session:
-        return training_pairs(session, label_field)
+        examples = history(session, label_field)
+    counts = Counter(e.label for e in examples)
+    single = [e for e in examples if counts[e.label] == 1]
+    if single:
+        named = ", ".join(f"«{e.label}» (сообщение {e.message_id})" for e in single[:20])
+        more = f" … всего {len(single)}" if len(single) > 20 else ""
+        err.print(f"[yellow]метки с единственным примером не участвуют в обучении[/yellow] "
+                  f"(их нельзя ни выучить, ни проверить): {named}{more}", highlight=False)
+    return [(e.text, e.label) for e in examples if counts[e.label] > 1]
 
 
 def _register(directory: Path, activate: bool) -> None:
