@@ -525,7 +525,8 @@ class TextClassifier:
         return context_tokens(place, topic)
 
     def _dominant_region(self, prepared: Sequence[Prepared]) -> str | None:
-        """The region a third or more of the texts name (the hint for ambiguous places)."""
+        """The region most of the texts that name one name, if at least one text in twenty
+        names it (the hint for ambiguous places: appeals rarely name their region)."""
         counts: Counter[str] = Counter()
         for p in prepared:
             place = p.places.get(None)
@@ -536,7 +537,7 @@ class TextClassifier:
         if not counts:
             return None
         region, n = counts.most_common(1)[0]
-        return region if n >= len(prepared) / 3 else None
+        return region if n > sum(counts.values()) / 2 and n >= len(prepared) / 20 else None
 
     def _char_cache(self) -> CharWordCache:
         """Per-word n-gram columns of the fitted character vectorizer (see features.py)."""
