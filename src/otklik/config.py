@@ -72,6 +72,13 @@ class Settings(BaseSettings):
     redis_url: str = ""
     api_key_rate_per_minute: int = Field(default=60, ge=1, le=100_000)
     api_key_burst: int = Field(default=20, ge=1, le=100_000)
+    # The weekly learning loop (otklik models retrain; language/retraining.py, docs/nlp-quality.md).
+    models_dir: str = "var/models"
+    retrain_margin: float = Field(default=0.01, ge=0.0, le=1.0)
+    retrain_min_corrections: int = Field(default=200, ge=1)
+    retrain_every_days: int = Field(default=7, ge=1)
+    retrain_holdout: float = Field(default=0.2, gt=0.0, lt=1.0)
+    retrain_min_holdout: int = Field(default=20, ge=2)
 
     @field_validator("database_url")
     @classmethod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
@@ -48,13 +48,16 @@ def list_cases(
     overdue: bool = False,
     limit: Annotated[DbInt, Query(ge=1, le=500)] = 50,
     offset: Annotated[DbInt, Query()] = 0,
+    sort: Annotated[Literal["deadline", "uncertain"], Query(
+        description="deadline: nearest deadline first; uncertain: the cases the machine was "
+                    "least sure about (topic, place or relevance confidence) first")] = "deadline",
 ) -> CaseList:
-    """Cases in the caller's scope, nearest deadline first."""
+    """Cases in the caller's scope, nearest deadline first (or least sure first)."""
     actor.require("read")
     rows, total = CaseRepository(session).page(
         actor.scope, statuses=status, topic=topic, executor_id=executor_id,
         problem_id=problem_id, region_code=region_code,
-        overdue_at=utcnow() if overdue else None, limit=limit, offset=offset)
+        overdue_at=utcnow() if overdue else None, limit=limit, offset=offset, sort=sort)
     return CaseList(items=[CaseRead.model_validate(c) for c in rows], total=total,
                     limit=limit, offset=offset)
 

@@ -27,6 +27,7 @@ from otklik.models.case import (
     RoutingRule,
 )
 from otklik.models.message import Message, MessageEnrichment
+from otklik.workspace.confidence import UNCERTAIN, case_confidence
 
 
 class CaseRepository:
@@ -67,8 +68,10 @@ class CaseRepository:
         region_code: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        sort: str = "deadline",
     ) -> tuple[Sequence[Case], int]:
-        """A page of cases (deadline first) and the total."""
+        """A page of cases and the total: nearest deadline first, or with ``sort="uncertain"``
+        the cases the machine was least sure about first (:mod:`otklik.workspace.confidence`)."""
         query = self.scoped(scope)
         if statuses:
             query = query.where(Case.status.in_(list(statuses)))
@@ -84,10 +87,9 @@ class CaseRepository:
             query = query.where(Case.status.in_(list(OPEN_STATUSES)),
                                 Case.resolution_due < overdue_at)
         total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = self.session.scalars(
-            query.order_by(Case.resolution_due.asc().nulls_last(), Case.id.desc())
-            .limit(limit).offset(offset)
-        ).all()
+        order = ((case_confidence().asc(), Case.id.asc()) if sort == UNCERTAIN
+                 else (Case.resolution_due.asc().nulls_last(), Case.id.desc()))
+        rows = self.session.scalars(query.order_by(*order).limit(limit).offset(offset)).all()
         return rows, total
 
     def count_by_status(self) -> dict[str, int]:

@@ -160,11 +160,23 @@ def train_command(
 
 
 def _pairs_from_db(label_field: str) -> list[tuple[str, str]]:
+    """Training pairs from the corrected history; a label with a single example is named
+    with its message and left out (it can be neither learnt nor checked)."""
+    from collections import Counter
+
     from otklik.db.session import session_scope
-    from otklik.language.registry import training_pairs
+    from otklik.language.registry import history
 
     with session_scope() as session:
-        return training_pairs(session, label_field)
+        examples = history(session, label_field)
+    counts = Counter(e.label for e in examples)
+    single = [e for e in examples if counts[e.label] == 1]
+    if single:
+        named = ", ".join(f"«{e.label}» (сообщение {e.message_id})" for e in single[:20])
+        more = f" … всего {len(single)}" if len(single) > 20 else ""
+        err.print(f"[yellow]метки с единственным примером не участвуют в обучении[/yellow] "
+                  f"(их нельзя ни выучить, ни проверить): {named}{more}", highlight=False)
+    return [(e.text, e.label) for e in examples if counts[e.label] > 1]
 
 
 def _register(directory: Path, activate: bool) -> None:
@@ -204,14 +216,16 @@ def models_list(label_field: Annotated[str | None, typer.Option("--label-field")
     from otklik.db.session import session_scope
     from otklik.language.registry import versions
 
-    table = Table("версия", "поле", "активна", "accuracy", "macro-F1", "создана")
+    table = Table("версия", "поле", "активна", "accuracy", "macro-F1", "создана",
+                  "переобучение")
     with session_scope() as session:
         for row in versions(session, label_field):
             metrics = row.metrics or {}
             table.add_row(row.version, row.label_field, "да" if row.active else "",
-                          f"{metrics.get('accuracy', 0):.3f}",
-                          f"{metrics.get('macro_f1', 0):.3f}",
-                          row.created_at.isoformat(timespec="minutes"))
+                          f"{metrics.get('accuracy') or 0:.3f}",
+                          f"{metrics.get('macro_f1') or 0:.3f}",
+                          row.created_at.isoformat(timespec="minutes"),
+                          row.decision or "")
     console.print(table)
 
 
@@ -239,6 +253,48 @@ def models_rollback(label_field: Annotated[str, typer.Option("--label-field")]) 
         row = rollback(session, Actor.system("cli"), label_field)
         console.print(f"активна модель {row.version} ({row.label_field})")
         _stored_results_hint(row.label_field)
+
+
+@models_app.command("retrain")
+def models_retrain(
+    label_fields: Annotated[list[str] | None, typer.Option(
+        "--label-field", help="поле (можно несколько раз); по умолчанию — все поля, "
+                              "которые операторы исправляли")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="переобучить, даже если срок не подошёл")] = False,
+) -> None:
+    """Переобучить на исправлениях операторов: претендент против активной модели.
+
+    Запускайте из cron каждую ночь: переобучение идёт, только когда накопилось
+    OTKLIK_RETRAIN_MIN_CORRECTIONS новых исправлений или прошло OTKLIK_RETRAIN_EVERY_DAYS дней.
+    """
+    from otklik.audit.actor import Actor
+    from otklik.db.session import session_scope
+    from otklik.language.registry import DB_FIELDS
+    from otklik.language.retraining import RetrainSettings, corrected_fields, retrain
+
+    settings = RetrainSettings.from_settings()
+    with session_scope() as session:
+        fields = label_fields or corrected_fields(session)
+    unknown = [f for f in fields if f not in DB_FIELDS]
+    if unknown:
+        raise fail(f"--label-field: {', '.join(unknown)}; можно: {', '.join(DB_FIELDS)}")
+    if not fields:
+        console.print("исправлений операторов нет: переобучать не на чем")
+    for label_field in fields:
+        with session_scope() as session:
+            outcome = retrain(session, Actor.system("retrain"), label_field,
+                              settings=settings, force=force)
+            if outcome.row is None:
+                console.print(f"{label_field}: не нужно — {outcome.why}", highlight=False)
+                continue
+            row = outcome.row
+            colour = {"activated": "green", "kept": "yellow"}.get(row.decision or "", "red")
+            console.print(f"{label_field}: [{colour}]{row.decision}[/{colour}] {row.version} "
+                          f"({outcome.why})", highlight=False)
+            console.print(f"  {row.reason}", highlight=False)
+            if row.decision == "activated":
+                _stored_results_hint(label_field)
 
 
 def register(app: typer.Typer) -> None:

@@ -75,6 +75,8 @@ def activate_version(session: Session, actor: Actor, version: str) -> ModelVersi
     row = session.scalar(select(ModelVersion).where(ModelVersion.version == version))
     if row is None:
         raise NotFound(f"model {version} is not registered: see otklik models list")
+    if row.decision == "failed" or not row.path:
+        raise InvalidInput(f"model {version} failed to train: there is nothing to activate")
     session.execute(update(ModelVersion).where(ModelVersion.label_field == row.label_field)
                     .values(active=False))
     row.active = True
@@ -128,8 +130,27 @@ def active_model(session: Session, label_field: str) -> LoadedModel | None:
         return _cache[row.id]  # type: ignore[no-any-return]
 
 
-def training_pairs(session: Session, label_field: str) -> list[tuple[str, str]]:
-    """(text, label) pairs from the corrected history.
+@dataclass
+class Example:
+    """One training example from the corrected history.
+
+    ``label_id`` is the operator's correction (``label.id``) that set the label, None when it
+    comes from a case closed without correction (or the stored sentiment).
+    """
+
+    message_id: int
+    text: str
+    label: str
+    label_id: int | None = None
+
+
+def label_column(label_field: str) -> str:
+    """The ``label.field`` an operator's correction of this label field is stored under."""
+    return "executor_id" if label_field == "executor" else label_field
+
+
+def history(session: Session, label_field: str) -> list[Example]:
+    """The corrected history of a label field, by message id.
 
     An operator's latest correction wins; otherwise, for ``executor``, the organization a
     closed or answered case ended with, and for the others what was confirmed on cases that
@@ -137,15 +158,15 @@ def training_pairs(session: Session, label_field: str) -> list[tuple[str, str]]:
     """
     if label_field not in DB_FIELDS:
         raise InvalidInput(f"--label-field for --from-db must be one of {', '.join(DB_FIELDS)}")
-    labels: dict[int, str] = {}
+    labels: dict[int, tuple[str, int | None]] = {}
     corrections = session.execute(
-        select(Label.message_id, Label.value).where(
-            Label.field == ("executor_id" if label_field == "executor" else label_field),
+        select(Label.id, Label.message_id, Label.value).where(
+            Label.field == label_column(label_field),
             Label.message_id.is_not(None)).order_by(Label.id)
     ).all()
-    for message_id, value in corrections:
+    for label_id, message_id, value in corrections:
         if message_id is not None and value:
-            labels[message_id] = value
+            labels[message_id] = (value, label_id)
     done = [CaseStatus.answered, CaseStatus.closed]
     column = Case.executor_id if label_field == "executor" else getattr(Case, label_field)
     confirmed = session.execute(
@@ -153,15 +174,21 @@ def training_pairs(session: Session, label_field: str) -> list[tuple[str, str]]:
         .where(Case.status.in_(done), CaseMessage.is_primary.is_(True), column.is_not(None))
     ).all()
     for message_id, value in confirmed:
-        labels.setdefault(message_id, str(value))
+        labels.setdefault(message_id, (str(value), None))
     if label_field == "sentiment":
         rows = session.execute(select(MessageEnrichment.message_id, MessageEnrichment.sentiment)
                                .where(MessageEnrichment.sentiment.is_not(None))).all()
         for message_id, sentiment in rows:
             if sentiment is not None:
-                labels.setdefault(message_id, sentiment)
+                labels.setdefault(message_id, (sentiment, None))
     if not labels:
         return []
     texts = dict(session.execute(
         select(Message.id, Message.text).where(Message.id.in_(sorted(labels)))).all())
-    return [(texts[i], labels[i]) for i in sorted(labels) if texts.get(i)]
+    return [Example(i, texts[i], labels[i][0], labels[i][1])
+            for i in sorted(labels) if texts.get(i)]
+
+
+def training_pairs(session: Session, label_field: str) -> list[tuple[str, str]]:
+    """(text, label) pairs from the corrected history (see :func:`history`)."""
+    return [(e.text, e.label) for e in history(session, label_field)]

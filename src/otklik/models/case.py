@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Enum,
     Float,
@@ -351,3 +352,14 @@ class ModelVersion(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     accuracy: Mapped[float | None] = mapped_column(Float)
+    # A challenger of the scheduled retraining (language/retraining.py); None for a model
+    # registered by hand. decision: "activated", "kept" (the champion stayed: not better by
+    # the margin) or "failed" (nothing was trained: ``reason`` says why).
+    decision: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(1000))
+    #: The champion it was compared with and both models' figures on the held-out slice.
+    compared_with: Mapped[str | None] = mapped_column(String(64))
+    evaluation: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    #: Training pairs it learnt from, and the newest correction (label.id) they include.
+    trained_on: Mapped[int | None] = mapped_column(Integer)
+    last_label_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -255,3 +255,74 @@ def lemma_ngram_tfidf(
 ) -> csr_matrix:
     """The same matrix as ``vectorizer.transform([" ".join(l) for l in lemma_lists])``."""
     return apply_tfidf(lemma_ngram_counts(vectorizer, lemma_lists, index), vectorizer)
+
+
+# --- the pipeline's place and topic as features (executor models) ----------------------------
+_territory_lock = threading.Lock()
+_territory: object | None = None
+
+
+def _territory_stage() -> object:
+    """The process-wide territory stage (the gazetteer is loaded once)."""
+    global _territory
+    with _territory_lock:
+        if _territory is None:
+            from otklik.nlp.territory import TerritoryStage
+
+            _territory = TerritoryStage()
+        return _territory
+
+
+def place_of(text: str, region_hint: str | None) -> tuple[str | None, str | None, str | None]:
+    """(region code, municipality key, settlement key) the territory stage finds in a text."""
+    stage = _territory_stage()
+    value = stage.recognize(text, region_hint).value or {}  # type: ignore[attr-defined]
+    region = value.get("region") or {}
+    muni = value.get("municipality") or {}
+    settlement = value.get("settlement") or {}
+    return (region.get("code") if isinstance(region, dict) else None,
+            muni.get("key") if isinstance(muni, dict) else None,
+            settlement.get("key") if isinstance(settlement, dict) else None)
+
+
+def context_tokens(place: tuple[str | None, str | None, str | None], topic: str | None
+                   ) -> list[str]:
+    """The context features of a text: where (region, municipality, settlement), what (the
+    rubricator's best topic) and where × what (who answers often depends on both: the roads
+    of a town are its administration's, the power lines its grid's)."""
+    region, muni, settlement = place
+    where = muni or (f"р:{region}" if region else "?")
+    what = topic or "?"
+    out = [f"м:{where}", f"т:{what}", f"м×т:{where}|{what}"]
+    if settlement:
+        out.append(f"н:{settlement}")
+    return out
+
+
+class ContextBlock:
+    """One-hot columns of :func:`context_tokens`, vocabulary fixed at fit."""
+
+    def __init__(self) -> None:
+        self.vocabulary: dict[str, int] = {}
+
+    def fit(self, rows: Sequence[Sequence[str]]) -> ContextBlock:
+        for row in rows:
+            for token in row:
+                self.vocabulary.setdefault(token, len(self.vocabulary))
+        return self
+
+    def transform(self, rows: Sequence[Sequence[str]], weight: float) -> csr_matrix:
+        indptr = [0]
+        indices: list[int] = []
+        vocabulary = self.vocabulary
+        for row in rows:
+            columns = sorted({vocabulary[t] for t in row if t in vocabulary})
+            indices.extend(columns)
+            indptr.append(len(indices))
+        data = np.full(len(indices), weight, dtype=np.float32)
+        return csr_matrix((data, np.asarray(indices, dtype=np.int32), np.asarray(indptr)),
+                          shape=(len(rows), max(1, len(vocabulary))))
+
+    def names(self) -> list[str]:
+        by_column = sorted(self.vocabulary, key=lambda t: self.vocabulary[t])
+        return [f"контекст:{t}" for t in by_column] or ["контекст:-"]

@@ -29,7 +29,7 @@ import uuid
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,14 @@ from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_su
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
-from otklik.nlp.features import CharWordCache, LemmaNgramIndex, lemma_ngram_tfidf
+from otklik.nlp.features import (
+    CharWordCache,
+    ContextBlock,
+    LemmaNgramIndex,
+    context_tokens,
+    lemma_ngram_tfidf,
+    place_of,
+)
 from otklik.nlp.morph import lemmatize, tokenize
 from otklik.nlp.normalize import normalize_text
 from otklik.nlp.taxonomy import load_taxonomy
@@ -365,6 +372,11 @@ class Prepared:
     clean: str
     lemmas: list[str]
     lexicon: Any = None
+    #: The normalized text with its capitals (the territory stage needs them).
+    raw: str = ""
+    #: The territory stage's (region, municipality, settlement), per region hint.
+    places: dict[str | None, tuple[str | None, str | None, str | None]] = field(
+        default_factory=dict)
 
 
 _INDEX: LexiconIndex | None = None
@@ -388,12 +400,14 @@ def prepare_text(
 ) -> Prepared:
     """Normalize a raw text and analyse it (reusing tokens/lemmas the pipeline computed)."""
     if tokens is None or lemmas is None or len(tokens) != len(lemmas):
-        clean = normalize_text(text or "", max_chars=MAX_TEXT_CHARS)[0].lower()
+        raw = normalize_text(text or "", max_chars=MAX_TEXT_CHARS)[0]
+        clean = raw.lower()
         tokens = tokenize(clean)
         lemmas = lemmatize(tokens)
     else:
-        clean = (text or "")[:MAX_TEXT_CHARS].lower()
-    return Prepared(clean, list(lemmas), lexicon_index().feature_vector(lemmas, tokens))
+        raw = (text or "")[:MAX_TEXT_CHARS]
+        clean = raw.lower()
+    return Prepared(clean, list(lemmas), lexicon_index().feature_vector(lemmas, tokens), raw)
 
 
 @dataclass
@@ -419,6 +433,10 @@ class TrainOptions:
     #: least ``stacker_min_examples`` texts (small sets keep the offsets).
     stacker: str | None = "logreg"
     stacker_min_examples: int = 5000
+    #: The pipeline's place (municipality, settlement) and best rubricator topic as one-hot
+    #: features, and their crossing, at this weight (0: off). None: on (1.0) when the label
+    #: field is ``executor`` — who answers depends on the place as much as on the subject.
+    context_weight: float | None = None
     inner_folds: int = 3  # inner cross-validation for C and the class offsets (0: off)
     tune_offsets: bool = True
     offset_range: float = 1.0  # offsets are searched in [-range, range]
@@ -441,6 +459,8 @@ class TextClassifier:
         self.class_weight_used: str | None = self.options.class_weight
         self.offsets: Any = None  # per-class additive offsets on the SVM scores
         self._stacker: Any = None  # optional second stage (TrainOptions.stacker)
+        self._context: ContextBlock | None = None  # TrainOptions.context_weight
+        self.region_hint: str | None = None  # the region most training texts name
 
     # Features -------------------------------------------------------------------------
     def _features(self, prepared: Sequence[Prepared], fit: bool) -> Any:
@@ -465,6 +485,13 @@ class TextClassifier:
             word = lemma_ngram_tfidf(self._word, [p.lemmas for p in prepared],
                                      self._word_index())
         blocks = [char, word]
+        weight = self._context_weight()
+        if weight > 0:
+            rows = [self._context_row(p) for p in prepared]
+            if fit:
+                self._context = ContextBlock().fit(rows)
+            assert self._context is not None
+            blocks.append(self._context.transform(rows, weight))
         if self.options.lexicon_weight > 0:
             codes = _lexicon_codes()
             if fit:
@@ -479,6 +506,38 @@ class TextClassifier:
                 ])
             blocks.append(csr_matrix(lex * self.options.lexicon_weight))
         return hstack(blocks, format="csr")
+
+    def _context_weight(self) -> float:
+        return float(getattr(self.options, "context_weight", None) or 0.0)
+
+    def _context_row(self, p: Prepared) -> list[str]:
+        """The context tokens of a prepared text (its place is found once per region hint)."""
+        hint = getattr(self, "region_hint", None)
+        place = p.places.get(hint)
+        if place is None:
+            place = p.places[hint] = place_of(p.raw or p.clean, hint)
+        topic = None
+        if p.lexicon is not None:
+            n_topics = len(lexicon_index().taxonomy.topic_codes)
+            scores = np.asarray(p.lexicon[:n_topics])
+            if scores.size and float(scores.max()) > 0:
+                topic = lexicon_index().taxonomy.topic_codes[int(scores.argmax())]
+        return context_tokens(place, topic)
+
+    def _dominant_region(self, prepared: Sequence[Prepared]) -> str | None:
+        """The region most of the texts that name one name, if at least one text in twenty
+        names it (the hint for ambiguous places: appeals rarely name their region)."""
+        counts: Counter[str] = Counter()
+        for p in prepared:
+            place = p.places.get(None)
+            if place is None:
+                place = p.places[None] = place_of(p.raw or p.clean, None)
+            if place[0]:
+                counts[place[0]] += 1
+        if not counts:
+            return None
+        region, n = counts.most_common(1)[0]
+        return region if n > sum(counts.values()) / 2 and n >= len(prepared) / 20 else None
 
     def _char_cache(self) -> CharWordCache:
         """Per-word n-gram columns of the fitted character vectorizer (see features.py)."""
@@ -507,6 +566,8 @@ class TextClassifier:
         self.classes = sorted(set(y.tolist()))
         if len(self.classes) < 2:
             raise TrainingDataError("для обучения нужно хотя бы два разных значения метки")
+        if self._context_weight() > 0:
+            self.region_hint = self._dominant_region(prepared)
         x = self._features(prepared, fit=True)
         self.offsets = None
         self._stacker = None
@@ -708,6 +769,9 @@ class TextClassifier:
             assert self._char is not None and self._word is not None
             cached = [f"«{n}»" for n in self._char.get_feature_names_out()]
             cached += list(self._word.get_feature_names_out())
+            context = getattr(self, "_context", None)
+            if self._context_weight() > 0 and context is not None:
+                cached += context.names()
             if self.options.lexicon_weight > 0:
                 cached += [f"рубрикатор:{c}" for c in self.lexicon_codes]
             self._names = cached
@@ -911,6 +975,8 @@ def train(
     ``baseline``: also cross-validate :func:`plain_baseline_cv` on the same folds.
     """
     options = options or TrainOptions()
+    if options.context_weight is None:
+        options = replace(options, context_weight=1.0 if label_field == "executor" else 0.0)
     texts: list[str] = []
     labels: list[str] = []
     for text, label in pairs:
@@ -960,6 +1026,7 @@ def save_model(
         "taxonomy_version": load_taxonomy().version,
         "options": asdict(model.options),
         "temperature": model.temperature,
+        "region_hint": getattr(model, "region_hint", None),
         "c": model.c_used,
         "class_weight": getattr(model, "class_weight_used", model.options.class_weight),
         "stacker": (model.options.stacker if getattr(model, "_stacker", None) is not None

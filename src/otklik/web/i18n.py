@@ -108,6 +108,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "ws_sort_deadline": {"ru": "по сроку", "en": "by deadline"},
     "ws_sort_newest": {"ru": "сначала новые", "en": "newest first"},
     "ws_sort_oldest": {"ru": "сначала старые", "en": "oldest first"},
+    "ws_sort_uncertain": {"ru": "сначала неуверенные", "en": "least sure first"},
+    "ws_confidence_hint": {
+        "ru": "уверенность машины: наименьшая из уверенности в теме, месте и значимости",
+        "en": "the machine's confidence: the least of topic, place and relevance confidence"},
     "ws_deadline": {"ru": "Срок", "en": "Deadline"},
     "ws_received": {"ru": "Получено", "en": "Received"},
     "ws_title": {"ru": "Суть", "en": "Summary"},
@@ -203,6 +207,24 @@ STRINGS: dict[str, dict[str, str]] = {
     "ws_active": {"ru": "активна", "en": "active"},
     "ws_metrics": {"ru": "Метрики", "en": "Metrics"},
     "ws_version": {"ru": "Версия", "en": "Version"},
+    # The weekly learning loop on the models page (language/retraining.py).
+    "ws_champion": {"ru": "чемпион", "en": "champion"},
+    "ws_challenger": {"ru": "претендент", "en": "challenger"},
+    "ws_retrain": {"ru": "Переобучение", "en": "Retraining"},
+    "ws_retrain_activated": {"ru": "активирован", "en": "activated"},
+    "ws_retrain_kept": {"ru": "не активирован", "en": "not activated"},
+    "ws_retrain_failed": {"ru": "обучение не удалось", "en": "failed to train"},
+    "ws_held_out": {"ru": "проверка на последних исправлениях",
+                    "en": "held-out recent corrections"},
+    "ws_trained_on": {"ru": "обучена на", "en": "trained on"},
+    "ws_compared_with": {"ru": "сравнение с", "en": "compared with"},
+    "ws_retrain_help": {
+        "ru": "Каждую ночь cron запускает otklik models retrain: претендент обучается на "
+              "исправлениях операторов и становится активным, только если на последних "
+              "исправлениях он лучше активной модели на заданный порог.",
+        "en": "Every night cron runs otklik models retrain: a challenger learns from the "
+              "operators' corrections and becomes active only when it beats the active model "
+              "on the latest corrections by the set margin."},
     "ws_new_user": {"ru": "Новый пользователь", "en": "New user"},
     "ws_full_name": {"ru": "Имя", "en": "Full name"},
     "ws_organization": {"ru": "Организация", "en": "Organization"},

@@ -47,6 +47,8 @@ from otklik.web.workspace_common import (
     require_actor,
 )
 from otklik.workspace import service as saved_views
+from otklik.workspace.confidence import UNCERTAIN
+from otklik.workspace.confidence import confidences as case_confidences
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -120,6 +122,8 @@ def queue_page(
     return render(request, "ws_queue.html", {
         **common_context(request, actor, session), **display_maps(session, rows),
         "rows": rows, "total": result.total, "counts": result.counts, "f": f,
+        "confidence": (case_confidences(session, [c.id for c in rows])
+                       if f.sort == UNCERTAIN else {}),
         "count_cap": wq.COUNT_CAP, "status_cap": result.status_cap, "mine": bool(mine),
         "raw": {"from": date_from or "", "to": date_to or "", "q": q or ""},
         "statuses": list(CaseStatus), "urgencies": URGENCIES, "sources": [s.value for s in Source],

@@ -56,8 +56,9 @@ from otklik.models.message import Message, MessageEnrichment
 from otklik.models.organization import Organization
 from otklik.models.territory import Territory, TerritoryLevel
 from otklik.territories.repository import TerritoryRepository
+from otklik.workspace.confidence import UNCERTAIN, case_confidence
 
-SORTS = ("deadline", "newest", "oldest")
+SORTS = ("deadline", "newest", "oldest", UNCERTAIN)
 #: Counting stops here: above it the queue says "более 10 000" (exact counts of a million
 #: rows would cost more than the page itself).
 COUNT_CAP = 10_000
@@ -211,6 +212,24 @@ def encode_key(sort: str, case: Case) -> str:
     return f"{value.isoformat() if value else ''}~{case.id}"
 
 
+def _next_key(session: Session, sort: str, case: Case) -> str:
+    """The cursor after a row; for the least-confidence order, its confidence and id."""
+    if sort != UNCERTAIN:
+        return encode_key(sort, case)
+    value = session.scalar(select(case_confidence()).where(Case.id == case.id))
+    return f"{float(value or 0.0)!r}~{case.id}"
+
+
+def _decode_confidence_key(key: str | None) -> tuple[float, int] | None:
+    if not key or "~" not in key:
+        return None
+    value, _, ident = key.rpartition("~")
+    try:
+        return float(value), int(ident)
+    except ValueError:
+        return None
+
+
 def _decode_key(key: str | None) -> tuple[datetime | None, int] | None:
     if not key or "~" not in key:
         return None
@@ -227,6 +246,15 @@ def _page(session: Session, query: Select[Any], sort: str, key: str | None,
           limit: int) -> list[Case]:
     """One keyset page: a range scan from the last key on (resolution_due, id) or
     (received_at, id), never an OFFSET."""
+    if sort == UNCERTAIN:
+        # Least sure first: (confidence, id) ascending; the cursor carries both.
+        confidence = case_confidence()
+        mark = _decode_confidence_key(key)
+        if mark is not None:
+            query = query.where(tuple_(confidence, Case.id) > tuple_(
+                literal(mark[0]), literal(mark[1])))
+        return list(session.scalars(query.order_by(confidence.asc(), Case.id.asc())
+                                    .limit(limit)))
     after = _decode_key(key)
     if sort in ("newest", "oldest"):
         newest = sort == "newest"
@@ -306,7 +334,7 @@ def queue(session: Session, scope: Scope, f: QueueFilter, now: datetime, *, limi
           after: str | None = None, with_counts: bool = True) -> QueuePage:
     """A page of the queue after a keyset cursor (deadline first by default), its capped
     total and capped counts per status."""
-    if f.q and f.q.strip():
+    if f.q and f.q.strip() and f.sort != UNCERTAIN:  # that order pages by SQL below
         found = _searched_page(session, scope, f, now, limit=limit, after=after)
         if found is not None:
             return found
@@ -320,7 +348,7 @@ def queue(session: Session, scope: Scope, f: QueueFilter, now: datetime, *, limi
     known = key is not None and key in counts and (key == "" or counts[key] <= status_cap)
     total = counts[key] if known and key is not None else capped_count(session, query)
     return QueuePage(rows=rows, total=total, counts=counts, status_cap=status_cap,
-                     next_key=encode_key(f.sort, rows[-1]) if more and rows else None)
+                     next_key=_next_key(session, f.sort, rows[-1]) if more and rows else None)
 
 
 def _sort_key(sort: str, due: datetime | None, received: datetime, ident: int) -> tuple[Any, ...]:
