@@ -209,6 +209,8 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.audit.endpoints import router as audit
     from otklik.cases.endpoints import router as cases
     from otklik.decisions.endpoints import router as decisions
+    from otklik.fakes.endpoints import check_router as fakes_check
+    from otklik.fakes.endpoints import router as fakes
     from otklik.intake.endpoints import router as intake
     from otklik.open311.endpoints import router as open311
     from otklik.ops.endpoints import router as ops
@@ -217,9 +219,11 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.web.admin_channels import router as admin_channels
     from otklik.web.admin_taxonomy import router as admin_taxonomy
     from otklik.web.analytics_views import router as analytics_web
+    from otklik.web.fakes import router as fakes_web
     from otklik.web.form import router as form
     from otklik.web.views import router as web
     from otklik.web.workspace import router as workspace
 
     return [ops, accounts, territories, organizations, audit, intake, cases, analytics,
-            decisions, open311, form, web, admin_channels, admin_taxonomy, workspace, analytics_web]
+            decisions, open311, fakes, fakes_check, form, web, admin_channels, admin_taxonomy,
+            workspace, analytics_web, fakes_web]

@@ -249,3 +249,19 @@ def record_check_suspect(session: Session, text: str, region_code: str | None) -
         suspect.asked += 1
         suspect.updated_at = utcnow()
     return suspect
+
+
+def rematch_all(session: Session, batch: int = 2_000) -> tuple[int, int]:
+    """Every stored message compared with the registry again (after the registry grew);
+    (new copies, new refutations seen). Idempotent, no suspects."""
+    copies = refutations = 0
+    after = 0
+    repo = FakeRepository(session)
+    while True:
+        ids = repo.message_ids_after(after, batch)
+        if not ids:
+            return copies, refutations
+        done = match_messages(session, ids, suspects=False)
+        copies, refutations = copies + done.copies, refutations + done.refutations
+        after = ids[-1]
+        session.flush()

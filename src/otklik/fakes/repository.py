@@ -20,6 +20,7 @@ from otklik.models.fakes import (
     FakeSuspect,
 )
 from otklik.models.message import Message, MessageEnrichment
+from otklik.models.territory import Territory
 
 #: Matched against the stream: every verdict but "true" (a true claim has no copies to count).
 MATCHED_STATUSES = ("suspected", "checking", "fake", "partly_true", "unconfirmed")
@@ -114,6 +115,11 @@ class FakeRepository:
             return []
         return self.session.scalars(select(Message).where(Message.id.in_(list(ids)))).all()
 
+    def message_ids_after(self, after: int, limit: int) -> builtins.list[int]:
+        """Ids of stored messages above ``after``, in order (a batch of a re-run)."""
+        return list(self.session.scalars(select(Message.id).where(Message.id > after)
+                                         .order_by(Message.id).limit(limit)))
+
     def linked(self, message_ids: Sequence[int]) -> set[tuple[int, int]]:
         """(fake, message) pairs already linked among these messages."""
         if not message_ids:
@@ -177,6 +183,13 @@ class FakeRepository:
             return {}
         return {f.id: f for f in self.session.scalars(select(Fake).where(
             Fake.id.in_(list(ids))))}
+
+    def territory_names(self, ids: set[int]) -> dict[int, str]:
+        """Names of territories by id."""
+        if not ids:
+            return {}
+        return dict(self.session.execute(select(Territory.id, Territory.name).where(
+            Territory.id.in_(sorted(ids)))).tuples().all())
 
     # -- suspects -------------------------------------------------------------------------------
 

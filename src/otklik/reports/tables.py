@@ -123,4 +123,5 @@ def decisions(brief: Brief) -> Table:
 def all_tables(brief: Brief) -> list[Table]:
     """Every table in the order of the brief."""
     return [headline(brief), topics(brief), problems(brief), executor_rating(brief),
-            municipality_performance(brief), overdue(brief), decisions(brief)]
+            municipality_performance(brief), overdue(brief), decisions(brief),
+            *[Table(s.key, s.title, s.header, s.rows, s.widths) for s in brief.sections]]
