@@ -299,6 +299,11 @@ def _load_demo_messages(seed: int, total: int) -> None:
 
     with session_scope() as session:
         load_demo_decisions(session, Actor.system("demo"), end)
+    from otklik.demo.fakes import enrich_and_match, load_demo_fakes
+
+    with session_scope() as session:  # the registry of fakes and their copies in the stream
+        load_demo_fakes(session, end)
+    enrich_and_match()
 
 
 def _reset_database(current: Settings) -> None:

@@ -122,7 +122,7 @@ def text_of(session: Session, text: str | None, url: str | None) -> tuple[str, s
     if text is not None and text.strip():
         if len(text) > MAX_CHECK:
             raise InvalidInput(f"the text is too long: at most {MAX_CHECK} characters")
-        if "\x00" in text or not content(lemmas(text)):
+        if "\x00" in text or not any(w.isalpha() for w in content(lemmas(text))):
             raise InvalidInput("the text has no words to check: send the post's text")
         return text.strip(), None
     if url is not None and url.strip():

@@ -45,7 +45,7 @@ ALARMING_URGENCY = frozenset({"critical", "high"})
 
 @dataclass
 class _Index:
-    version: int = -1
+    version: tuple[int, int, int] = (-1, -1, -1)
     rows: list[tuple[int, str, str]] = field(default_factory=list)
     matchers: dict[str | None, FakeMatcher] = field(default_factory=dict)
 
@@ -56,7 +56,7 @@ _lock = threading.Lock()
 
 def matcher_for(session: Session, region_code: str | None) -> FakeMatcher | None:
     """The in-memory matcher of a region's fakes (all fakes for a message of no known
-    region); rebuilt when the registry's version moved. None when there is nothing to match."""
+    region); rebuilt when the registry's version moved (one small query per call). None when there is nothing to match."""
     version = FakeRepository(session).version()
     with _lock:
         if _index.version != version:
@@ -74,7 +74,7 @@ def matcher_for(session: Session, region_code: str | None) -> FakeMatcher | None
 def reset_index() -> None:
     """Forget the in-memory matchers (tests; a process that switched databases)."""
     with _lock:
-        _index.version, _index.rows, _index.matchers = -1, [], {}
+        _index.version, _index.rows, _index.matchers = (-1, -1, -1), [], {}
 
 
 def _int(value: Any) -> int:

@@ -46,10 +46,16 @@ class FakeRepository:
         self.session.flush()
         return row
 
-    def version(self) -> int:
-        """The registry's version (0 before the first change)."""
-        return int(self.session.scalar(select(FakeRegistryState.version).where(
-            FakeRegistryState.id == STATE_ID)) or 0)
+    def version(self) -> tuple[int, int, int]:
+        """The registry's version, with the count of fakes and the sum of their revision
+        numbers: a bump rolled back in one process and another committed in its place cannot
+        pass for the same registry."""
+        row = self.session.execute(select(
+            select(FakeRegistryState.version).where(FakeRegistryState.id == STATE_ID)
+            .scalar_subquery(),
+            select(func.count()).select_from(Fake).scalar_subquery(),
+            select(func.coalesce(func.sum(Fake.version), 0)).scalar_subquery())).one()
+        return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
 
     def bump_version(self) -> None:
         """Raise the registry's version: every process's matcher is rebuilt on next use."""
@@ -62,7 +68,7 @@ class FakeRepository:
     def matched(self) -> Sequence[tuple[int, str, str]]:
         """(id, region, claim) of every fake the stream is matched against."""
         return self.session.execute(select(Fake.id, Fake.region_code, Fake.claim).where(
-            Fake.status.in_(MATCHED_STATUSES)).order_by(Fake.id)).tuples().all()
+            Fake.status.in_(MATCHED_STATUSES)).order_by(Fake.id)).all()
 
     def _conds(self, scope: Scope, region_code: str | None, status: str | None,
                q: str | None) -> builtins.list[ColumnElement[bool]]:
@@ -125,7 +131,7 @@ class FakeRepository:
         if not message_ids:
             return set()
         return set(self.session.execute(select(FakeCopy.fake_id, FakeCopy.message_id).where(
-            FakeCopy.message_id.in_(list(message_ids)))).tuples().all())
+            FakeCopy.message_id.in_(list(message_ids)))).all())
 
     def copies(self, scope: Scope, fake_id: int, kind: str | None = None, limit: int = 200
                ) -> Sequence[tuple[FakeCopy, Message]]:
@@ -135,7 +141,7 @@ class FakeRepository:
                  .order_by(FakeCopy.posted_at.desc()).limit(limit))
         if kind:
             query = query.where(FakeCopy.kind == kind)
-        return self.session.execute(query).tuples().all()
+        return self.session.execute(query).all()
 
     def copy_rows(self, fake_ids: Sequence[int] | None, kind: str = "copy",
                   start: datetime | None = None, end: datetime | None = None
@@ -149,7 +155,7 @@ class FakeRepository:
             query = query.where(FakeCopy.posted_at >= start)
         if end is not None:
             query = query.where(FakeCopy.posted_at < end)
-        return self.session.execute(query.order_by(FakeCopy.posted_at)).tuples().all()
+        return self.session.execute(query.order_by(FakeCopy.posted_at)).all()
 
     def totals(self, fake_ids: Sequence[int]) -> dict[int, tuple[int, int, int]]:
         """fake → (copies, reach, refutations seen in the wild)."""
@@ -189,7 +195,7 @@ class FakeRepository:
         if not ids:
             return {}
         return dict(self.session.execute(select(Territory.id, Territory.name).where(
-            Territory.id.in_(sorted(ids)))).tuples().all())
+            Territory.id.in_(sorted(ids)))).all())
 
     # -- suspects -------------------------------------------------------------------------------
 
