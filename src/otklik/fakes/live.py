@@ -56,7 +56,8 @@ _lock = threading.Lock()
 
 def matcher_for(session: Session, region_code: str | None) -> FakeMatcher | None:
     """The in-memory matcher of a region's fakes (all fakes for a message of no known
-    region); rebuilt when the registry's version moved (one small query per call). None when there is nothing to match."""
+    region); rebuilt when the registry's version moved (one small query per call). None
+    when there is nothing to match."""
     version = FakeRepository(session).version()
     with _lock:
         if _index.version != version:

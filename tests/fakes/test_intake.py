@@ -1,0 +1,94 @@
+"""Through intake (SQLite and PostgreSQL): a fake registered as the demo registers it is
+matched when a reworded copy arrives, by the fakes' consumer of MessagesEnriched after the
+enrichment commits; its counters and reach grow, a redelivery doubles nothing, and the check
+service then answers with the refutation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.orm import Session
+from tests.conftest import jobs_database, own_database
+
+from otklik import events
+from otklik.audit.actor import Actor
+from otklik.channels.schemas import IncomingMessage, Reach, Source
+from otklik.db.session import session_scope
+from otklik.demo.fakes import CLAIMS
+from otklik.events import MessagesEnriched
+from otklik.fakes import check, consumers, live, service
+from otklik.fakes.repository import FakeRepository
+from otklik.fakes.schemas import FakeCreate, RefutationDraft
+from otklik.intake.service import store_messages
+from otklik.models.audit import AuditEntry
+from otklik.models.case import Case, CaseEvent, CaseMessage
+from otklik.models.fakes import Fake, FakeCopy, FakeReply, FakeRevision, FakeSuspect
+from otklik.models.message import Message, MessageEnrichment
+
+own_url = own_database("fakes_intake")
+
+
+@pytest.fixture
+def db(own_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    live.reset_index()
+    check.set_limiter(check.RateLimiter())
+    with jobs_database(own_url, monkeypatch, empty=(
+            delete(CaseEvent), delete(CaseMessage), delete(Case), delete(FakeCopy),
+            delete(FakeReply), delete(FakeSuspect), delete(FakeRevision), delete(Fake),
+            delete(MessageEnrichment), delete(Message))) as engine:
+        yield engine
+    live.reset_index()
+    check.set_limiter(None)
+
+
+def _receive(*texts: str, views: int = 1000) -> None:
+    now = datetime.now(UTC)
+    with session_scope() as session:
+        store_messages(session, [IncomingMessage(
+            source=Source.telegram, source_id=f"fk-intake-{now.timestamp()}-{i}", text=text,
+            created_at=now, author_id=f"r{i}", region="85", channel="Элиста Инсайд",
+            reach=Reach(views=views, reposts=5)) for i, text in enumerate(texts)])
+
+
+def test_a_demo_fake_is_matched_when_a_reworded_copy_arrives_through_intake(
+        db: Engine) -> None:
+    from otklik.queue import drain
+
+    assert consumers.match_after_enrichment in events.consumers_of(MessagesEnriched)
+    claim = CLAIMS[0][0].format(city="Элисте")  # «в Элисте отравлена вода …»
+    with session_scope() as session:
+        fake = service.create_fake(session, Actor.system("tests"),
+                                   FakeCreate(region_code="85", claim=claim))
+        service.draft_refutation(session, Actor.system("tests"), fake.id, RefutationDraft(
+            text="Качество воды в Элисте соответствует нормам, сбросов в водопровод не было.",
+            source_url="https://r08.gov.ru/press/1", date="2026-12-01"))  # type: ignore[arg-type]
+        fake_id = fake.id
+    reworded = ("‼️ Люди, не пейте водичку из крана! В Элисте вода отравлена, сточные воды "
+                "попали в трубы водопровода #срочно #калмыкия")
+    _receive(reworded, "На улице Ленина в Элисте ямы на дороге, отремонтируйте пожалуйста")
+    drain()
+    with Session(db) as session:
+        copies, reach, _ = FakeRepository(session).totals([fake_id])[fake_id]
+        assert (copies, reach) == (1, 1005)
+        linked = session.scalars(select(FakeCopy)).one()
+        assert linked.kind == "copy" and "копия фейка" in linked.reason
+    _receive(claim[:70] + " 😱", views=3000)
+    drain()
+    with Session(db) as session:
+        assert FakeRepository(session).totals([fake_id])[fake_id][:2] == (2, 4010)
+        ids = list(session.scalars(select(Message.id)))
+    consumers.match_after_enrichment.fn(MessagesEnriched(message_ids=ids).model_dump(
+        mode="json"))  # a redelivery: nothing doubles
+    with Session(db) as session:
+        assert FakeRepository(session).totals([fake_id])[fake_id][:2] == (2, 4010)
+    with session_scope() as session:
+        service.submit_refutation(session, Actor.system("writer"), fake_id)
+        service.approve_refutation(session, Actor.system("approver"), fake_id)
+        answer = check.check(session, text=reworded)
+    assert answer.verdict == "refuted" and answer.fake_id == fake_id
+    with Session(db) as session:
+        assert session.scalars(select(AuditEntry.action).where(
+            AuditEntry.action == "fake.refutation.approve")).all()
