@@ -75,7 +75,7 @@ def test_four_eyes_the_author_cannot_approve_the_refutation(
 
 
 def test_a_reworded_copy_is_linked_with_its_reach_and_a_rerun_adds_nothing(
-        session: Session, make_fake: Callable[..., Fake],
+        session: Session, people: dict[str, Actor], make_fake: Callable[..., Fake],
         make_message: Callable[..., Message]) -> None:
     fake = make_fake()
     first = make_message(REWORDED, views=1200, reposts=30, channel="Элиста Инсайд",
@@ -95,6 +95,10 @@ def test_a_reworded_copy_is_linked_with_its_reach_and_a_rerun_adds_nothing(
     assert again.copies == 0
     assert session.scalar(select(func.count()).select_from(FakeCopy)) == 2
     assert FakeRepository(session).linked([unrelated.id]) == set()
+    marked = service.mark_origin(session, people["writer"], fake.id, first.id)
+    assert marked.origin and FakeRepository(session).revisions(fake.id)[0].action == "origin"
+    with pytest.raises(NotFound):  # not linked: no origin to mark
+        service.mark_origin(session, people["writer"], fake.id, unrelated.id)
 
 
 @pytest.mark.parametrize("text", [

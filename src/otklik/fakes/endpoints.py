@@ -25,6 +25,8 @@ from otklik.fakes.schemas import (
     RefutationDraft,
     SuspectRead,
 )
+from otklik.models.fakes import FakeCopy
+from otklik.models.message import Message
 
 router = APIRouter(prefix="/api/v1/fakes", tags=["fakes"])
 check_router = APIRouter(prefix="/api/v1", tags=["fakes"])
@@ -144,10 +146,13 @@ def copies(fake_id: RefId, actor: CurrentActor, session: SessionDep,
            ) -> list[CopyRead]:
     """The messages linked to a fake (the caller's scope), newest first."""
     fake = service.get_fake(session, actor, fake_id)
-    return [CopyRead(message_id=c.message_id, kind=c.kind, origin=c.origin, score=c.score,
-                     reason=c.reason, source=c.source, channel=c.channel, reach=c.reach,
-                     posted_at=c.posted_at, url=m.url, text=m.text[:1000])
-            for c, m in FakeRepository(session).copies(actor.scope, fake.id, kind)]
+    return [_copy(c, m) for c, m in FakeRepository(session).copies(actor.scope, fake.id, kind)]
+
+
+def _copy(c: FakeCopy, m: Message) -> CopyRead:
+    return CopyRead(message_id=c.message_id, kind=c.kind, origin=c.origin, score=c.score,
+                    reason=c.reason, source=c.source, channel=c.channel, reach=c.reach,
+                    posted_at=c.posted_at, url=m.url, text=m.text[:1000])
 
 
 @router.get("/{fake_id}/history")
@@ -164,6 +169,15 @@ def fake_timeline(fake_id: RefId, actor: CurrentActor, session: SessionDep
                   ) -> dict[str, object]:
     """Copies per day by source, cumulative reach, the channels that carried them."""
     return analytics.timeline(session, service.get_fake(session, actor, fake_id))
+
+
+@router.post("/{fake_id}/origin/{message_id}", response_model=CopyRead)
+def origin(fake_id: RefId, message_id: DbInt, actor: CurrentActor, session: SessionDep,
+           value: bool = True) -> CopyRead:
+    """Mark a linked message as an originating post of the fake (``value=false`` unmarks)."""
+    row = service.mark_origin(session, actor, fake_id, message_id, value)
+    message = FakeRepository(session).messages([row.message_id])[0]
+    return _copy(row, message)
 
 
 @router.put("/{fake_id}/refutation", response_model=FakeRead)
