@@ -194,3 +194,31 @@ def test_the_public_myth_page_needs_no_login(client: Any, make_fake: Callable[..
     assert f'data-fake-id="{pending.id}"' not in page.text
     assert CLAIM[:30] in page.text
     assert client.get("/fakes", follow_redirects=False).status_code in (302, 303, 401)
+
+
+def test_the_bot_webhook_answers_a_pushed_update_and_refuses_a_forged_one(
+        client: Any, session: Session, bot_api: StubServer,
+        make_fake: Callable[..., Fake]) -> None:
+    make_fake(refuted=True)
+    token = "456:DEF"
+    sent: list[dict[str, Any]] = []
+
+    def reply(request: Recorded) -> StubResponse:
+        sent.append(request.json)
+        return StubResponse({"ok": True, "result": {"message_id": 1}})
+
+    bot_api.script(f"/bot{token}/sendMessage", reply)
+    connectors_service.add_connector(
+        session, Actor.system(), kind="telegram", name="fakes-hook", region_code="85",
+        config={"bot_token": token, "base_url": bot_api.url, "webhook_secret": "s3cret"})
+    update = _update(7, f"/check {COPY}")
+    forged = client.post("/api/v1/fakes-bot/fakes-hook", json=update,
+                         headers={"X-Telegram-Bot-Api-Secret-Token": "guess"})
+    assert forged.status_code == 403 and sent == []
+    pushed = client.post("/api/v1/fakes-bot/fakes-hook", json=update,
+                         headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"})
+    assert pushed.status_code == 200 and REFUTATION in sent[0]["text"]
+    broken = client.post("/api/v1/fakes-bot/fakes-hook", content=b"\xff{",
+                         headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"})
+    assert broken.status_code == 400
+    assert client.post("/api/v1/fakes-bot/nobody", json=update).status_code == 404

@@ -10,6 +10,8 @@ service's rate limit; the bot keeps no asker.
 
 from __future__ import annotations
 
+import hmac
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,7 +20,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from otklik.channels import service as connectors_service
-from otklik.channels.connectors.base import ConnectorError, Reply
+from otklik.channels.connectors.base import ConnectorError, Reply, secret_value
 from otklik.channels.connectors.telegram import TelegramConnector
 from otklik.channels.repository import ConnectorRepository
 from otklik.errors import InvalidInput, NotFound
@@ -77,6 +79,33 @@ def bot_connector(session: Session, name: str) -> Any:
         raise NotFound(f"no Telegram connector named {name!r}: add one for the bot "
                        "(otklik connectors add --kind telegram …)")
     return row
+
+
+def handle_webhook(session: Session, name: str, body: bytes, secret: str) -> bool:
+    """One update pushed by Telegram to the bot's webhook (``setWebhook`` with the
+    connector's ``webhook_secret``): checked, answered in the thread. False for a forged
+    call (wrong or missing secret)."""
+    row = bot_connector(session, name)
+    channel = connectors_service.build(row)
+    assert isinstance(channel, TelegramConnector)
+    try:
+        expected = secret_value(channel.config.webhook_secret)
+        if not expected or not hmac.compare_digest(expected.encode(), secret.encode()):
+            return False
+        try:
+            update = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise InvalidInput("Telegram webhook: malformed update") from None
+        answered = answer_update(session, update) if isinstance(update, dict) else None
+        if answered is not None:
+            target, text, _ = answered
+            try:
+                channel.publish(Reply(target_source_id=target, text=text[:4000]))
+            except ConnectorError as exc:
+                log.warning("the bot's reply to %s failed: %s", target, exc.message)
+        return True
+    finally:
+        channel.close()
 
 
 def poll_once(session: Session, name: str, timeout: int = 0) -> BotRun:

@@ -17,12 +17,15 @@ TOP = 10
 
 @brief_section
 def fakes_section(session: Session, actor: Actor, brief: Brief) -> BriefSection | None:
-    """Fakes of the region copied in the period: copies, reach, the refutation's state."""
+    """Fakes of the region copied in the period: copies, reach, the refutation's state
+    (no section for a region whose registry is empty, or for a caller without analytics)."""
     if not actor.scope.can("analytics"):
         return None
     start, end = day_start_utc(brief.flt.start), day_start_utc(brief.flt.end)
     data = analytics.summary(session, actor, region_code=brief.region_code, start=start,
                              end=end)
+    if not data.fakes:
+        return None  # a region without a registry of fakes has no section
     repo = FakeRepository(session)
     counts: dict[int, tuple[int, int]] = {}
     for fake_id, _, _, reach, _ in repo.copy_rows(

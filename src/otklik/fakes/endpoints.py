@@ -57,6 +57,19 @@ def check_text(payload: CheckRequest, request: Request, session: SessionDep) -> 
                        region_code=payload.region_code)
 
 
+@check_router.post("/fakes-bot/{name}", include_in_schema=False)
+async def bot_webhook(name: str, request: Request, session: SessionDep) -> Response:
+    """The check bot's Telegram webhook: the update answered in its thread."""
+    from otklik.errors import Forbidden
+    from otklik.fakes import bot
+
+    body = await request.body()
+    secret = request.headers.get("x-telegram-bot-api-secret-token", "")
+    if not bot.handle_webhook(session, name[:255], body[:1_000_000], secret):
+        raise Forbidden("Telegram webhook: wrong or missing secret token")
+    return Response("ok", media_type="text/plain")
+
+
 @router.get("", response_model=FakeList)
 def list_fakes(actor: CurrentActor, session: SessionDep, region_code: Region = None,
                status: FakeStatus | None = None,
@@ -113,7 +126,12 @@ def analytics_summary(actor: CurrentActor, session: SessionDep, region_code: Reg
             "channels": [vars(c) for c in data.channels]}
 
 
-@router.get("/analytics.xlsx", response_class=Response)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/analytics.xlsx", response_class=Response, responses={
+    200: {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+          "description": "the workbook"}})
 def analytics_xlsx(actor: CurrentActor, session: SessionDep, region_code: Region = None,
                    period: Annotated[str | None, Query(max_length=16)] = None) -> Response:
     """The analytics as an XLSX workbook."""
@@ -121,8 +139,7 @@ def analytics_xlsx(actor: CurrentActor, session: SessionDep, region_code: Region
     data = analytics.summary(session, actor, region_code=region_code, start=start, end=end)
     body = analytics.export_xlsx(data, f"Фейки: {region_code or 'все регионы'}, "
                                        f"{period or 'всё время'}")
-    return Response(body, media_type="application/vnd.openxmlformats-officedocument."
-                                      "spreadsheetml.sheet",
+    return Response(body, media_type=XLSX,
                     headers={"Content-Disposition": 'attachment; filename="fakes.xlsx"'})
 
 
