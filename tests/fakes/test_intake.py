@@ -92,3 +92,48 @@ def test_a_demo_fake_is_matched_when_a_reworded_copy_arrives_through_intake(
     with Session(db) as session:
         assert session.scalars(select(AuditEntry.action).where(
             AuditEntry.action == "fake.refutation.approve")).all()
+
+
+def test_the_bot_command_polls_once_and_rematch_and_stats_count(db: Engine) -> None:
+    import json
+
+    from tests.intake.stubs.http_stub import StubResponse, StubServer
+    from typer.testing import CliRunner
+
+    from otklik.channels import service as connectors_service
+    from otklik.cli import app
+    from otklik.models.message import Connector
+
+    claim = CLAIMS[1][0].format(city="Элисте")  # «с понедельника закрывают все школы …»
+    _receive(claim.replace("закрывают", "закроют") + " ‼️")  # stored before the fake exists
+    from otklik.queue import drain
+
+    drain()
+    with session_scope() as session:
+        service.create_fake(session, Actor.system("tests"),
+                            FakeCreate(region_code="85", claim=claim))
+    runner = CliRunner()
+    rematch = runner.invoke(app, ["fakes", "rematch"])
+    assert rematch.exit_code == 0 and "новых копий 1" in rematch.output, rematch.output
+    assert "новых копий 0" in runner.invoke(app, ["fakes", "rematch"]).output
+    counts = json.loads(runner.invoke(app, ["stats", "--json"]).output)
+    assert counts["fakes"] == 1 and counts["fake_copies"] == 1
+    with StubServer() as stub:
+        stub.script("/bot1:T/getUpdates", StubResponse({"ok": True, "result": [
+            {"update_id": 41, "message": {"message_id": 9, "date": 1_765_000_000,
+                                          "text": f"/check {claim}",
+                                          "chat": {"id": 7, "type": "private"}}}]}))
+        stub.script("/bot1:T/sendMessage", StubResponse({"ok": True,
+                                                         "result": {"message_id": 10}}))
+        with session_scope() as session:
+            connectors_service.add_connector(
+                session, Actor.system(), kind="telegram", name="fakes-bot",
+                config={"bot_token": "1:T", "base_url": stub.url})
+        result = runner.invoke(app, ["fakes", "bot", "--once"])
+        assert result.exit_code == 0, result.output
+        assert "обновлений 1, ответов 1" in result.output
+        assert "проверяют аналитики" in stub.calls("/bot1:T/sendMessage")[0].json["text"]
+    missing = runner.invoke(app, ["fakes", "bot", "--once", "--connector", "nope"])
+    assert missing.exit_code == 2 and "no Telegram connector" in missing.output
+    with session_scope() as session:
+        session.execute(delete(Connector))
