@@ -222,3 +222,16 @@ def test_the_bot_webhook_answers_a_pushed_update_and_refuses_a_forged_one(
                          headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"})
     assert broken.status_code == 400
     assert client.post("/api/v1/fakes-bot/nobody", json=update).status_code == 404
+
+
+def test_a_residents_text_without_a_place_reaches_the_regions_analysts(
+        client: Any, session: Session, people: dict[str, Actor]) -> None:
+    from otklik.fakes import service
+
+    assert client.post("/api/v1/check", json={"text": UNKNOWN}).json()["verdict"] == \
+        "not_in_registry"
+    suspect = service.suspects(session, people["tambov"])[0]
+    assert suspect.region_code is None and suspect.source == "check"
+    fake = service.promote_suspect(session, people["tambov"], suspect.id, "68")
+    assert fake.region_code == "68" and fake.claim == UNKNOWN
+    assert service.suspects(session, people["writer"]) == []  # promoted: off the list

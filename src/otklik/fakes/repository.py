@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
@@ -210,10 +210,12 @@ class FakeRepository:
 
     def suspects(self, scope: Scope, status: str = "new", limit: int = 100
                  ) -> Sequence[FakeSuspect]:
-        """Suspects of the scope's regions, the most spread first."""
+        """Suspects of the scope's regions and those of no known region (a text a resident
+        sent without a place), the most spread first."""
         return self.session.scalars(
             select(FakeSuspect).where(FakeSuspect.status == status,
-                                      scope.region_filter(FakeSuspect.region_code))
+                                      or_(FakeSuspect.region_code.is_(None),
+                                          scope.region_filter(FakeSuspect.region_code)))
             .order_by(FakeSuspect.authors.desc(), FakeSuspect.id.desc()).limit(limit)).all()
 
     def spread(self, message: Message, enrichment: MessageEnrichment | None,

@@ -229,7 +229,8 @@ def suspects(session: Session, actor: Actor, status: str = "new") -> list[FakeSu
 def _suspect(session: Session, actor: Actor, suspect_id: int) -> FakeSuspect:
     actor.require("analytics")
     suspect = FakeRepository(session).suspect(suspect_id)
-    if suspect is None or not actor.scope.sees_region(suspect.region_code):
+    if suspect is None or (suspect.region_code is not None
+                           and not actor.scope.sees_region(suspect.region_code)):
         raise NotFound(f"suspect {suspect_id} does not exist or is outside your scope")
     return suspect
 
