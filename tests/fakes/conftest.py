@@ -21,6 +21,7 @@ from otklik.intake.service import store_messages
 from otklik.models.account import Role
 from otklik.models.fakes import Fake
 from otklik.models.message import Message, MessageEnrichment
+from otklik.ratelimit import RateLimiter
 
 CLAIM = ("В Элисте в водопровод попали сточные воды, вода заражена кишечной палочкой, "
          "не пейте воду из крана до пятницы")
@@ -33,7 +34,7 @@ _ids = itertools.count(1)
 def fresh_index() -> Iterator[None]:
     """Each test starts with no in-memory matcher and a fresh rate limiter."""
     live.reset_index()
-    check.set_limiter(check.RateLimiter())
+    check.set_limiter(RateLimiter(check.LIMIT, check.WINDOW))
     yield
     live.reset_index()
     check.set_limiter(None)

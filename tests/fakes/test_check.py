@@ -20,6 +20,7 @@ from otklik.fakes import bot, check
 from otklik.models.account import Role
 from otklik.models.fakes import Fake, FakeSuspect
 from otklik.models.message import Message
+from otklik.ratelimit import RateLimiter, RedisRateLimiter
 
 from .conftest import CLAIM, REFUTATION
 
@@ -85,11 +86,11 @@ def test_bad_input_is_a_clear_error_never_a_crash(client: Any, payload: dict[str
 
 
 def test_the_rate_limit_holds_each_client(client: Any) -> None:
-    check.set_limiter(check.RateLimiter(limit=3, window=3600))
+    check.set_limiter(RateLimiter(limit=3, window=3600))
     codes = [client.post("/api/v1/check", json={"text": UNKNOWN}).status_code
              for _ in range(5)]
     assert codes == [200, 200, 200, 429, 429]
-    limiter = check.RateLimiter(limit=1, window=3600)
+    limiter = RateLimiter(limit=1, window=3600)
     assert limiter.allow("a") and not limiter.allow("a") and limiter.allow("b")
 
 
@@ -100,8 +101,8 @@ def test_the_redis_limiter_shares_one_count() -> None:
     except redis.exceptions.ConnectionError:
         pytest.skip("no Redis on 127.0.0.1:6379")
     key = f"test-{id(object())}"
-    first = check.RedisRateLimiter("redis://127.0.0.1:6379/15", limit=2, window=3600)
-    second = check.RedisRateLimiter("redis://127.0.0.1:6379/15", limit=2, window=3600)
+    first = RedisRateLimiter("redis://127.0.0.1:6379/15", limit=2, window=3600)
+    second = RedisRateLimiter("redis://127.0.0.1:6379/15", limit=2, window=3600)
     assert first.allow(key) and second.allow(key) and not first.allow(key)
 
 

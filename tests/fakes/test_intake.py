@@ -27,6 +27,7 @@ from otklik.models.audit import AuditEntry
 from otklik.models.case import Case, CaseEvent, CaseMessage
 from otklik.models.fakes import Fake, FakeCopy, FakeReply, FakeRevision, FakeSuspect
 from otklik.models.message import Message, MessageEnrichment
+from otklik.ratelimit import RateLimiter
 
 own_url = own_database("fakes_intake")
 
@@ -34,7 +35,7 @@ own_url = own_database("fakes_intake")
 @pytest.fixture
 def db(own_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     live.reset_index()
-    check.set_limiter(check.RateLimiter())
+    check.set_limiter(RateLimiter(check.LIMIT, check.WINDOW))
     with jobs_database(own_url, monkeypatch, empty=(
             delete(CaseEvent), delete(CaseMessage), delete(Case), delete(FakeCopy),
             delete(FakeReply), delete(FakeSuspect), delete(FakeRevision), delete(Fake),

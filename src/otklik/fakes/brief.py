@@ -9,14 +9,14 @@ from otklik.analytics.schemas import day_start_utc
 from otklik.audit.actor import Actor
 from otklik.fakes import analytics
 from otklik.fakes.repository import FakeRepository
-from otklik.reports.brief import Brief, BriefSection, brief_section
+from otklik.reports.brief import Brief, Table, brief_section
 
 #: Fakes listed in the brief, the most copied first.
 TOP = 10
 
 
 @brief_section
-def fakes_section(session: Session, actor: Actor, brief: Brief) -> BriefSection | None:
+def fakes_section(session: Session, actor: Actor, brief: Brief) -> Table | None:
     """Fakes of the region copied in the period: copies, reach, the refutation's state
     (no section for a region whose registry is empty, or for a caller without analytics)."""
     if not actor.scope.can("analytics"):
@@ -40,5 +40,5 @@ def fakes_section(session: Session, actor: Actor, brief: Brief) -> BriefSection 
         for i, (c, r) in sorted(counts.items(), key=lambda kv: -kv[1][0])[:TOP]]
     title = (f"Фейки: {data.fakes_spread} распространялись, {data.copies} копий, "
              f"охват {data.reach:,}".replace(",", " "))
-    return BriefSection("fakes", title, ["Утверждение", "Копий", "Охват", "Опровержение"],
+    return Table("fakes", title, ["Утверждение", "Копий", "Охват", "Опровержение"],
                         rows, [0.58, 0.12, 0.14, 0.16])

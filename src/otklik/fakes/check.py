@@ -5,17 +5,15 @@ approved refutation (or, before one is approved, that the claim is being checked
 answers "not in the registry, sent for checking" and the text becomes a suspect. The answer
 never says who else asked: the service keeps no asker, only how many times a text was asked.
 
-Each client is held to :data:`LIMIT` checks per :data:`WINDOW` seconds (:class:`RateLimiter`):
-in the process's memory, or in Redis when the queue runs on Redis (``OTKLIK_BROKER_URL=
-redis://…``), so that every web worker shares one count.
+Each client is held to :data:`LIMIT` checks per :data:`WINDOW` seconds
+(:mod:`otklik.ratelimit`, shared with the public form): in the process's memory, or in Redis
+when the queue runs on Redis (``OTKLIK_BROKER_URL=redis://…``), so that every web worker
+shares one count.
 """
 
 from __future__ import annotations
 
 import threading
-import time
-from collections import deque
-from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -24,6 +22,7 @@ from otklik.fakes import live
 from otklik.fakes.matcher import content, lemmas
 from otklik.fakes.repository import FakeRepository
 from otklik.fakes.schemas import MAX_CHECK, CheckAnswer
+from otklik.ratelimit import Limiter, RateLimiter, RedisRateLimiter
 
 #: Checks a client may make per window.
 LIMIT = 20
@@ -35,55 +34,6 @@ class TooManyChecks(OtklikError):
     """A client asked more often than the limit allows."""
 
     status_code = 429
-
-
-class Limiter(Protocol):
-    """Counts a client's checks; True while the client is within the limit."""
-
-    def allow(self, key: str) -> bool: ...
-
-
-class RateLimiter:
-    """A sliding window per client in this process's memory."""
-
-    def __init__(self, limit: int = LIMIT, window: float = WINDOW) -> None:
-        self.limit, self.window = limit, window
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, key: str) -> bool:
-        """Count one check of ``key``; False when over the limit (not counted then)."""
-        now = time.monotonic()
-        with self._lock:
-            if len(self._hits) > 100_000:  # forget idle clients rather than grow forever
-                self._hits = {k: v for k, v in self._hits.items()
-                              if v and v[-1] > now - self.window}
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return False
-            hits.append(now)
-            return True
-
-
-class RedisRateLimiter:
-    """A fixed window per client in Redis (shared by every process)."""
-
-    def __init__(self, url: str, limit: int = LIMIT, window: int = WINDOW) -> None:
-        import redis
-
-        self.client = redis.Redis.from_url(url)
-        self.limit, self.window = limit, window
-
-    def allow(self, key: str) -> bool:
-        """Count one check of ``key``; False when over the limit."""
-        name = f"otklik:check:{key}:{int(time.time()) // self.window}"
-        pipe = self.client.pipeline()
-        pipe.incr(name)
-        pipe.expire(name, self.window + 1)
-        count, _ = pipe.execute()
-        return int(count) <= self.limit
 
 
 _limiter: Limiter | None = None
@@ -98,7 +48,8 @@ def limiter() -> Limiter:
             from otklik.config import get_settings
 
             url = get_settings().broker_url
-            _limiter = RedisRateLimiter(url) if url.startswith("redis://") else RateLimiter()
+            _limiter = (RedisRateLimiter(url, LIMIT, WINDOW, prefix="otklik:check")
+                        if url.startswith("redis://") else RateLimiter(LIMIT, WINDOW))
         return _limiter
 
 

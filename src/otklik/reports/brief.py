@@ -6,7 +6,7 @@ period. Writers (DOCX, PDF, XLSX) only lay it out.
 
 Newer domains add a section of their own (fakes: copies and reach of the period) through
 :func:`brief_section`: a function of (session, actor, brief) returning a
-:class:`BriefSection` or None. The modules that declare sections are listed by name in
+:class:`Table` or None. The modules that declare sections are listed by name in
 :data:`SECTION_MODULES` and imported on first use, so reports imports none of them.
 """
 
@@ -46,8 +46,10 @@ class OverdueRow:
 
 
 @dataclass(frozen=True)
-class BriefSection:
-    """A table another domain adds to the brief (after the built-in ones)."""
+class Table:
+    """A titled table of the brief: header and rows of text/number cells (the built-in ones
+    are in :mod:`otklik.reports.tables`; other domains add theirs through
+    :func:`brief_section`)."""
 
     key: str
     title: str
@@ -75,7 +77,7 @@ class Brief:
     compared_with: str = "предыдущему периоду"
     images: dict[str, bytes] = field(default_factory=dict)
     #: Sections of other domains (:func:`brief_section`).
-    sections: list[BriefSection] = field(default_factory=list)
+    sections: list[Table] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -83,7 +85,7 @@ class Brief:
         return f"Обращения жителей: {self.region_name}, {self.period_label}"
 
 
-SectionProvider = Callable[[Session, Actor, Brief], BriefSection | None]
+SectionProvider = Callable[[Session, Actor, Brief], Table | None]
 _SECTIONS: list[SectionProvider] = []
 #: Modules that declare brief sections (imported by name on first use; a missing one is
 #: skipped, as ``otklik stats`` skips a domain that is not installed).
