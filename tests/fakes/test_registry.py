@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from otklik.audit.actor import Actor
-from otklik.errors import Conflict, Forbidden, NotFound
+from otklik.errors import Conflict, Forbidden, InvalidInput, NotFound
 from otklik.fakes import analytics, live, refuting, service
 from otklik.fakes.repository import FakeRepository
 from otklik.fakes.schemas import FakeCreate, FakeUpdate
@@ -49,6 +49,8 @@ def test_every_change_is_a_revision_and_in_the_audit_log(
     with pytest.raises(Conflict):  # an editor who saw revision 1 does not overwrite revision 2
         service.update_fake(session, people["approver"], fake.id,
                             FakeUpdate(status="fake"), version=1)
+    with pytest.raises(InvalidInput, match="unknown topic"):
+        service.update_fake(session, people["writer"], fake.id, FakeUpdate(topic="nonsense"))
     with pytest.raises(Forbidden):  # the head reads the registry, does not edit it
         service.update_fake(session, people["head"], fake.id, FakeUpdate(status="fake"))
 
@@ -205,7 +207,8 @@ def test_analytics_brief_section_and_xlsx(
     live.match_messages(session, [seed.id, big.id], suspects=False)
     data = analytics.summary(session, people["writer"], region_code="85")
     assert (data.fakes, data.fakes_spread, data.copies, data.reach) == (1, 1, 2, 5100)
-    assert data.by_topic[0].name == "housing" and data.by_topic[0].copies == 2
+    assert data.by_topic[0].key == "housing" and data.by_topic[0].copies == 2
+    assert data.by_topic[0].name != "housing"  # the rubricator's name of the topic
     assert data.channels[0].channel == "Элиста Инсайд" and data.channels[0].seeded == 1
     book = load_workbook(io.BytesIO(analytics.export_xlsx(data, "Фейки")))
     assert book["Итоги"]["B4"].value == 2 and book["Каналы"]["A2"].value == "Элиста Инсайд"

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from otklik.audit.actor import Actor
 from otklik.fakes.repository import FakeRepository
+from otklik.language.taxonomy_service import active_taxonomy
 from otklik.models.fakes import Fake
 
 
@@ -68,6 +69,11 @@ def summary(session: Session, actor: Actor, *, region_code: str | None = None,
     fakes = repo.fakes_by_id(ids)
     copies = repo.copy_rows(ids, "copy", start, end) if ids else []
     places = repo.territory_names({f.territory_id for f in fakes.values() if f.territory_id})
+    taxonomy = active_taxonomy(session)
+
+    def topic_name(code: str) -> str:
+        return taxonomy.name(code) if code in taxonomy else code
+
     out = Summary(fakes=len(fakes))
     topics: dict[str, Row] = {}
     territories: dict[str, Row] = {}
@@ -78,7 +84,7 @@ def summary(session: Session, actor: Actor, *, region_code: str | None = None,
     spread: set[int] = set()
     for fake in fakes.values():
         t = fake.topic or "—"
-        topics.setdefault(t, Row(t, t)).fakes += 1
+        topics.setdefault(t, Row(t, topic_name(t))).fakes += 1
         place = places.get(fake.territory_id or -1, fake.region_code)
         territories.setdefault(place, Row(place, place)).fakes += 1
     for fake_id, source, channel, reach, posted in copies:
@@ -89,7 +95,7 @@ def summary(session: Session, actor: Actor, *, region_code: str | None = None,
         for acc, key in ((topics, fake.topic or "—"),
                          (territories, places.get(fake.territory_id or -1, fake.region_code)),
                          (months, f"{posted:%Y-%m}")):
-            row = acc.setdefault(key, Row(key, key))
+            row = acc.setdefault(key, Row(key, topic_name(key) if acc is topics else key))
             row.copies += 1
             row.reach += reach
         ckey = (channel or "—", source)

@@ -19,6 +19,7 @@ from otklik.db.base import utcnow
 from otklik.errors import Conflict, Forbidden, InvalidInput, NotFound
 from otklik.fakes.repository import FakeRepository
 from otklik.fakes.schemas import FakeCreate, FakeRead, FakeUpdate, RefutationDraft
+from otklik.language.taxonomy_service import active_taxonomy
 from otklik.models.account import Role
 from otklik.models.fakes import Fake, FakeCopy, FakeRevision, FakeSuspect
 from otklik.models.territory import Territory
@@ -70,6 +71,11 @@ def _check_territory(session: Session, region_code: str, territory_id: int | Non
         raise InvalidInput(f"territory {territory_id} does not exist in region {region_code}")
 
 
+def _check_topic(session: Session, topic: str | None) -> None:
+    if topic is not None and topic not in active_taxonomy(session):
+        raise InvalidInput(f"unknown topic {topic!r}: use a topic of the rubricator")
+
+
 def _revise(session: Session, actor: Actor, fake: Fake, action: str,
             changes: dict[str, Any]) -> None:
     """Keep the change as the fake's next revision and in the audit log."""
@@ -94,6 +100,7 @@ def create_fake(session: Session, actor: Actor, data: FakeCreate,
     """Record a claim in the registry."""
     _can_write(actor, data.region_code)
     _check_territory(session, data.region_code, data.territory_id)
+    _check_topic(session, data.topic)
     fake = FakeRepository(session).add(Fake(
         region_code=data.region_code, claim=data.claim,
         key_phrases=[p.strip() for p in data.key_phrases if p.strip()], topic=data.topic,
@@ -123,6 +130,8 @@ def update_fake(session: Session, actor: Actor, fake_id: int, data: FakeUpdate,
     given = data.model_dump(exclude_unset=True)
     if "territory_id" in given:
         _check_territory(session, fake.region_code, given["territory_id"])
+    if "topic" in given:
+        _check_topic(session, given["topic"])
     changes: dict[str, Any] = {}
     for key, value in given.items():
         if key == "claim" and value is not None:
