@@ -11,18 +11,25 @@ import pytest
 
 PROBE = """
 import importlib, pkgutil, sys
-package = importlib.import_module(sys.argv[1])
-for info in pkgutil.walk_packages(package.__path__, sys.argv[1] + "."):
-    importlib.import_module(info.name)
+names = sys.argv[1].split(",")  # one package (every module of it) or modules named one by one
+for name in names:
+    module = importlib.import_module(name)
+    if hasattr(module, "__path__") and len(names) == 1:
+        for info in pkgutil.walk_packages(module.__path__, name + "."):
+            importlib.import_module(info.name)
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("sqlalchemy", "alembic")
                 or m.startswith(("otklik.db", "otklik.models", "otklik.web")))
 print(",".join(loaded))
 """
 
-#: The language stages, the incident detector with `otklik signals` and the fake matcher with
-#: `otklik fakes match` (the incidents' and fakes' tables, when they come, live in modules of
-#: their own that this list then names one by one).
-PURE = ["otklik.nlp", "otklik.incidents", "otklik.fakes"]
+#: The language stages, the incident detector with `otklik signals` (whole packages), and the
+#: pure modules of fakes named one by one (its registry's tables, matching against them and the
+#: check service live in modules of their own): the matcher, `otklik fakes match` (the CLI
+#: module: its database commands import inside their functions), the test set, the alarm
+#: signs.
+PURE = ["otklik.nlp", "otklik.incidents",
+        "otklik.fakes,otklik.fakes.matcher,otklik.fakes.cli,otklik.fakes.synthetic,"
+        "otklik.fakes.alarm"]
 
 
 @pytest.mark.parametrize("package", PURE)

@@ -219,6 +219,8 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.cases.endpoints import router as cases
     from otklik.contests.endpoints import router as contests
     from otklik.decisions.endpoints import router as decisions
+    from otklik.fakes.endpoints import check_router as fakes_check
+    from otklik.fakes.endpoints import router as fakes
     from otklik.intake.endpoints import router as intake
     from otklik.media.endpoints import router as media
     from otklik.open311.endpoints import router as open311
@@ -232,6 +234,7 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.web.analytics_views import router as analytics_web
     from otklik.web.contests import router as contests_web
     from otklik.web.contests_public import router as contests_public
+    from otklik.web.fakes import router as fakes_web
     from otklik.web.form import router as form
     from otklik.web.participation import router as participation_web
     from otklik.web.participation_proposals import router as proposals_web
@@ -239,6 +242,6 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.web.workspace import router as workspace
 
     return [ops, accounts, territories, organizations, audit, intake, cases, analytics,
-            decisions, contests, open311, media, participation, form, web, admin_apikeys,
-            admin_channels, admin_taxonomy, workspace, analytics_web, contests_public,
-            contests_web, participation_web, proposals_web]
+            decisions, contests, open311, media, participation, fakes, fakes_check, form, web,
+            admin_apikeys, admin_channels, admin_taxonomy, workspace, analytics_web,
+            contests_public, contests_web, participation_web, proposals_web, fakes_web]

@@ -306,6 +306,11 @@ def _load_demo_messages(seed: int, total: int) -> None:
     with session_scope() as session:
         load_demo_contest(session, Actor.system("demo"), settings().demo_password, seed)
         load_demo_participation(session, Actor.system("demo"), end)
+    from otklik.demo.fakes import enrich_and_match, load_demo_fakes
+
+    with session_scope() as session:  # the registry of fakes and their copies in the stream
+        load_demo_fakes(session, end)
+    enrich_and_match()
 
 
 def _reset_database(current: Settings) -> None:
@@ -335,7 +340,7 @@ def _import_domains() -> None:
     """Import optional domain modules so their stat providers register."""
     for name in ("otklik.intake.stats", "otklik.cases.stats", "otklik.decisions.stats",
                  "otklik.open311.stats", "otklik.media.stats", "otklik.contests.stats",
-                 "otklik.participation.stats"):
+                 "otklik.participation.stats", "otklik.fakes.stats"):
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:

@@ -75,7 +75,8 @@ def _check(page: Any, path: str, problems: dict[str, list[str]]) -> None:
     ("executor", ["/my", "/cases/{road}"]),
     ("admin", ["/admin", "/admin/rules", "/admin/policies", "/admin/calendar",
                "/admin/connectors", "/admin/channels", "/admin/models", "/admin/users",
-               "/admin/taxonomy", "/analytics", "/analytics/decisions"]),
+               "/admin/taxonomy", "/analytics", "/analytics/decisions", "/fakes",
+               "/fakes/suspects", "/fakes/analytics", "/myths"]),
 ])
 def test_screens_have_no_serious_accessibility_violations(
         page: Any, world: World, who: str | None, paths: list[str]) -> None:

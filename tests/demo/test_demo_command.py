@@ -64,8 +64,20 @@ def test_second_run_reuses_and_stats_count_everything(demo_db: str) -> None:
     for key in ("regions", "territories", "organizations", "users", "messages", "cases",
                 "cases_by_status", "overdue", "problems"):
         assert key in after
-    # the 400 messages of the live stream and Karelia's archive of the year before them
-    assert after["messages"] == 400 + archive_size(400) and after["users"] == len(DEMO_USERS)
+    from sqlalchemy import func, select
+
+    from otklik.db.session import session_scope
+    from otklik.models.message import Message
+
+    with session_scope() as session:  # the copies of the demo's fakes (otklik.demo.fakes)
+        fake_stream = session.scalar(select(func.count()).select_from(Message).where(
+            Message.source_id.like("demo-fake-%")))
+    # the 400 messages of the live stream, Karelia's archive of the year before them, and the
+    # copies of the demo's fakes
+    assert after["messages"] == 400 + archive_size(400) + fake_stream
+    assert after["users"] == len(DEMO_USERS)
+    # thirty fakes across the five regions with hundreds of copies (docs/fakes.md)
+    assert after["fakes"] == 30 and after["fake_copies"] >= 300
     assert after["cases"] > 0
     assert after["regions"] >= 5 and after["organizations"] > 100
 

@@ -156,6 +156,47 @@ def match_command(
     typer.echo(f"{total} сообщений, копий фейков {matched} (реестр {len(fakes)}) → {out}")
 
 
+@fakes_app.command("bot")
+def bot_command(
+    connector: Annotated[str, typer.Option(
+        "--connector", help="имя Telegram-коннектора бота проверки")] = "fakes-bot",
+    once: Annotated[bool, typer.Option(
+        "--once", help="один опрос getUpdates и выйти")] = False,
+    timeout: Annotated[int, typer.Option(
+        "--timeout", min=0, max=50, help="секунд ожидания обновлений (long polling)")] = 25,
+) -> None:
+    """Телеграм-бот «миф или правда»: /check <текст> или пересланный пост — ответ с
+    опровержением, если это известный фейк."""
+    from otklik.db.session import session_scope
+    from otklik.errors import OtklikError
+    from otklik.fakes.bot import poll_once
+
+    while True:
+        try:
+            with session_scope() as session:
+                run = poll_once(session, connector, 0 if once else timeout)
+        except OtklikError as exc:
+            raise fail(exc.message) from None
+        typer.echo(f"обновлений {run.updates}, ответов {run.answered} "
+                   f"(с опровержением {run.refuted}), ошибок {run.errors}")
+        if once:
+            return
+
+
+@fakes_app.command("rematch")
+def rematch_command(
+    batch: Annotated[int, typer.Option("--batch", min=1, max=10_000)] = 2_000,
+) -> None:
+    """Сопоставить все сохранённые сообщения с реестром фейков заново (после пополнения
+    реестра); связи не удваиваются."""
+    from otklik.db.session import session_scope
+    from otklik.fakes.live import rematch_all
+
+    with session_scope() as session:
+        copies, refutations = rematch_all(session, batch)
+    typer.echo(f"новых копий {copies}, опровержений {refutations}")
+
+
 def register(app: typer.Typer) -> None:
     """Add ``otklik fakes …`` to the CLI."""
     app.add_typer(fakes_app, name="fakes")

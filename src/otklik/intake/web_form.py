@@ -4,9 +4,6 @@ The page itself is :mod:`otklik.web.form`."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
 from collections.abc import Sequence
 from typing import Literal
 
@@ -17,6 +14,7 @@ from otklik.channels.schemas import IncomingMessage, Source
 from otklik.db.base import utcnow
 from otklik.intake.resident_reports import store_report
 from otklik.media.photos import MAX_PHOTOS, PhotoRefused, clean
+from otklik.ratelimit import RateLimiter
 from otklik.territories.repository import TerritoryRepository
 
 #: Why a submission was not taken: too many from one address, too short a text, or a photo
@@ -24,28 +22,8 @@ from otklik.territories.repository import TerritoryRepository
 FormError = Literal["rate", "short", "photo"]
 
 
-class RateLimiter:
-    """At most ``limit`` submissions per ``window`` seconds from one address (per process)."""
-
-    def __init__(self, limit: int = 5, window: float = 600.0) -> None:
-        self.limit, self.window = limit, window
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, key: str) -> bool:
-        """Count a hit; False when over the limit."""
-        now = time.monotonic()
-        with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return False
-            hits.append(now)
-            return True
-
-
-limiter = RateLimiter()
+#: At most 5 submissions per 10 minutes from one address (per process).
+limiter = RateLimiter(limit=5, window=600.0)
 
 
 def regions(session: Session) -> list[tuple[str, str]]:

@@ -3,6 +3,7 @@
 import otklik.models.analytics  # noqa: F401  (rollups, report schedules)
 import otklik.models.contests  # noqa: F401  (contests: tracks, experts, applications)
 import otklik.models.decision  # noqa: F401  (decisions)
+import otklik.models.fakes  # noqa: F401  (the registry of fakes)
 import otklik.models.media  # noqa: F401  (residents' photos)
 import otklik.models.open311  # noqa: F401  (Open311 service requests)
 import otklik.models.participation  # noqa: F401  (direct lines, proposals)

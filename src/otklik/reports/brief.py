@@ -3,10 +3,17 @@
 A brief holds the period's headline numbers, findings, the volume and topic charts, top
 problems, executor ratings (with the formula), the overdue list and the decisions of the
 period. Writers (DOCX, PDF, XLSX) only lay it out.
+
+Newer domains add a section of their own (fakes: copies and reach of the period) through
+:func:`brief_section`: a function of (session, actor, brief) returning a
+:class:`Table` or None. The modules that declare sections are listed by name in
+:data:`SECTION_MODULES` and imported on first use, so reports imports none of them.
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -38,6 +45,19 @@ class OverdueRow:
     days_late: int
 
 
+@dataclass(frozen=True)
+class Table:
+    """A titled table of the brief: header and rows of text/number cells (the built-in ones
+    are in :mod:`otklik.reports.tables`; other domains add theirs through
+    :func:`brief_section`)."""
+
+    key: str
+    title: str
+    header: list[str]
+    rows: list[list[str | int | float]]
+    widths: list[float]
+
+
 @dataclass
 class Brief:
     """Everything a brief shows."""
@@ -56,11 +76,41 @@ class Brief:
     #: period "тем же 6 дням ноября" (the same elapsed days of the previous one).
     compared_with: str = "предыдущему периоду"
     images: dict[str, bytes] = field(default_factory=dict)
+    #: Sections of other domains (:func:`brief_section`).
+    sections: list[Table] = field(default_factory=list)
 
     @property
     def title(self) -> str:
         """The brief's heading."""
         return f"Обращения жителей: {self.region_name}, {self.period_label}"
+
+
+SectionProvider = Callable[[Session, Actor, Brief], Table | None]
+_SECTIONS: list[SectionProvider] = []
+#: Modules that declare brief sections (imported by name on first use; a missing one is
+#: skipped, as ``otklik stats`` skips a domain that is not installed).
+SECTION_MODULES = ("otklik.fakes.brief",)
+_sections_loaded = False
+
+
+def brief_section(func: SectionProvider) -> SectionProvider:
+    """Register a function that adds a section to every brief."""
+    if func not in _SECTIONS:
+        _SECTIONS.append(func)
+    return func
+
+
+def _load_sections() -> None:
+    global _sections_loaded
+    if _sections_loaded:
+        return
+    for name in SECTION_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if not (exc.name and name.startswith(exc.name)):
+                raise
+    _sections_loaded = True
 
 
 def period_label(flt: AnalyticsFilter) -> str:
@@ -103,6 +153,11 @@ def build_brief(session: Session, actor: Actor, region: str, period: str | None 
         executor_ratings=ratings.rate(dashboard.executors, "executor"),
         municipality_ratings=ratings.rate(dashboard.municipalities, "municipality"),
         overdue=overdue, decisions=items, generated_at=now)
+    _load_sections()
+    for provider in _SECTIONS:
+        section = provider(session, actor, brief)
+        if section is not None:
+            brief.sections.append(section)
     if with_charts:
         brief.images = {"volume": charts.volume_chart(dashboard),
                         "topics": charts.topics_chart(dashboard)}

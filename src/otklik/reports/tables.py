@@ -2,20 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from otklik.reports.brief import Brief
-
-
-@dataclass(frozen=True)
-class Table:
-    """A titled table: header and rows of text/number cells."""
-
-    key: str
-    title: str
-    header: list[str]
-    rows: list[list[str | int | float]]
-    widths: list[float]
+from otklik.reports.brief import Brief, Table
 
 
 def _pct(value: float | None) -> str:
@@ -123,4 +110,5 @@ def decisions(brief: Brief) -> Table:
 def all_tables(brief: Brief) -> list[Table]:
     """Every table in the order of the brief."""
     return [headline(brief), topics(brief), problems(brief), executor_rating(brief),
-            municipality_performance(brief), overdue(brief), decisions(brief)]
+            municipality_performance(brief), overdue(brief), decisions(brief),
+            *brief.sections]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 from typing import Literal
 
-from otklik.reports.brief import Brief
+from otklik.reports.brief import Brief, Table
 from otklik.reports.charts import BOLD_FONT, REGULAR_FONT
-from otklik.reports.tables import Table, all_tables
+from otklik.reports.tables import all_tables
 
 Format = Literal["docx", "pdf", "xlsx"]
 FORMATS: tuple[Format, ...] = ("docx", "pdf", "xlsx")

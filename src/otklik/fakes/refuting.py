@@ -1,0 +1,99 @@
+"""Publishing an approved refutation as a reply under each copy, where the platform allows it.
+
+The same path as residents' answers (``cases/publishing.py``): the connector the copy came
+through, ``Reply`` with an idempotency key, one row per (fake, copy) so that a retry publishes
+only what is not published yet. A copy from a source without a configured connector that
+can publish (a file import, the demo, a platform without replies) is recorded as
+``no_channel``: visible on the fake's card, never silently dropped. Only an approved
+refutation (four eyes) is ever published.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from otklik.channels import service as connectors_service
+from otklik.channels.connectors.base import ConnectorError, Reply
+from otklik.channels.repository import ConnectorRepository
+from otklik.db.base import utcnow
+from otklik.fakes.repository import FakeRepository
+from otklik.models.fakes import Fake, FakeReply
+from otklik.models.message import Message
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ReplySummary:
+    """What one publishing run did."""
+
+    published: int = 0
+    already: int = 0
+    no_channel: int = 0
+    failed: int = 0
+
+
+def reply_text(fake: Fake) -> str:
+    """The reply under a copy: the refutation and its official source."""
+    text = (fake.refutation_text or "").strip()
+    return f"Это фейк. {text}\nИсточник: {fake.refutation_url}" if fake.refutation_url \
+        else f"Это фейк. {text}"
+
+
+def queue_replies(session: Session, fake_id: int) -> None:
+    """Publish the refutation under the fake's copies after commit (a job; idempotent)."""
+    from otklik.fakes.tasks import publish_refutation
+    from otklik.queue import enqueue_after_commit
+
+    enqueue_after_commit(session, publish_refutation, fake_id)
+
+
+def publish(session: Session, fake_id: int) -> ReplySummary:
+    """Reply under every copy of the fake that has no reply yet (approved refutations only)."""
+    repo = FakeRepository(session)
+    summary = ReplySummary()
+    fake = repo.get(fake_id)
+    if fake is None or fake.refutation_state != "approved" or not fake.refutation_text:
+        return summary
+    for message in repo.copy_messages(fake.id):
+        row = repo.reply(fake.id, message.id) or repo.add(
+            FakeReply(fake_id=fake.id, message_id=message.id))
+        if row.status in ("published", "no_channel"):
+            summary.already += 1
+            continue
+        _publish_one(session, fake, message, row, summary)
+    return summary
+
+
+def _publish_one(session: Session, fake: Fake, message: Message, row: FakeReply,
+                 summary: ReplySummary) -> None:
+    connector = (ConnectorRepository(session).get(message.connector_id)
+                 if message.connector_id else None)
+    channel = connectors_service.build(connector) if connector and connector.enabled else None
+    if channel is None or not channel.supports_publish or message.source == "email":
+        # e-mail: a refutation is not sent into a stranger's mailbox
+        row.status, row.published_at = "no_channel", utcnow()
+        summary.no_channel += 1
+        if channel is not None:
+            channel.close()
+        return
+    row.attempts += 1
+    try:
+        external = channel.publish(Reply(
+            target_source_id=message.source_id, text=reply_text(fake),
+            target_parent_source_id=message.parent_source_id,
+            idempotency_key=f"fake-{fake.id}-message-{message.id}"))
+    except ConnectorError as exc:
+        row.status, row.last_error = "failed", exc.message
+        summary.failed += 1
+        log.warning("the refutation of fake %s under message %s failed: %s", fake.id,
+                    message.id, exc.message)
+        return
+    finally:
+        channel.close()
+    row.status, row.external_id, row.published_at = "published", external, utcnow()
+    row.last_error = None
+    summary.published += 1
