@@ -1,4 +1,4 @@
-"""Rate limits of API keys: a token bucket per key.
+"""Rate limits of API keys: a token bucket per key (the buckets of :mod:`otklik.ratelimit`).
 
 Each key may make ``OTKLIK_API_KEY_BURST`` requests at once and then
 ``OTKLIK_API_KEY_RATE_PER_MINUTE`` a minute (the bucket refills continuously). With
@@ -9,12 +9,10 @@ every process and host, updated atomically by one Lua script; otherwise in this 
 from __future__ import annotations
 
 import math
-import threading
-import time
-from typing import Any, Protocol
 
 from otklik.config import Settings, get_settings
 from otklik.errors import OtklikError
+from otklik.ratelimit import Bucket, MemoryBucket, RedisBucket
 
 
 class RateLimited(OtklikError):
@@ -25,64 +23,6 @@ class RateLimited(OtklikError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
-
-
-class Bucket(Protocol):
-    """Take one token for a key: (allowed, seconds until the next token)."""
-
-    def take(self, key: str, rate: float, burst: int) -> tuple[bool, float]: ...
-
-
-class MemoryBucket:
-    """Buckets in this process (thread-safe)."""
-
-    def __init__(self) -> None:
-        self._state: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def take(self, key: str, rate: float, burst: int) -> tuple[bool, float]:
-        """Refill by the time passed, then take one token if there is one."""
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._state.get(key, (float(burst), now))
-            tokens = min(float(burst), tokens + (now - last) * rate)
-            if tokens >= 1:
-                self._state[key] = (tokens - 1, now)
-                return True, 0.0
-            self._state[key] = (tokens, now)
-            return False, (1 - tokens) / rate
-
-
-_LUA = """
-local tokens = tonumber(redis.call('HGET', KEYS[1], 't') or ARGV[2])
-local last = tonumber(redis.call('HGET', KEYS[1], 'at') or ARGV[3])
-local rate, burst, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-tokens = math.min(burst, tokens + math.max(0, now - last) * rate)
-local allowed = 0
-if tokens >= 1 then tokens = tokens - 1; allowed = 1 end
-redis.call('HSET', KEYS[1], 't', tostring(tokens), 'at', tostring(now))
-redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 60)
-return {allowed, tostring(tokens)}
-"""
-
-
-class RedisBucket:
-    """Buckets in Redis: one hash per key, refilled and taken in one atomic script (the
-    Redis server's clock is not used: each process sends its own wall time)."""
-
-    def __init__(self, url: str) -> None:
-        import redis
-
-        self.client: Any = redis.Redis.from_url(url)
-        self.script: Any = self.client.register_script(_LUA)
-
-    def take(self, key: str, rate: float, burst: int) -> tuple[bool, float]:
-        """One token from the key's bucket in Redis."""
-        allowed, tokens = self.script(keys=[f"otklik:ratelimit:{key}"],
-                                      args=[rate, burst, time.time()])
-        if int(allowed):
-            return True, 0.0
-        return False, (1 - float(tokens)) / rate
 
 
 _buckets: dict[str, Bucket] = {}
