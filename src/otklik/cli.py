@@ -89,12 +89,14 @@ def territories_load(
 @user_app.command("create")
 def user_create(
     username: str,
-    role: Annotated[str, typer.Option(help="admin|operator|curator|executor|analyst|head|deputy")],
+    role: Annotated[str, typer.Option(
+        help="admin|operator|curator|executor|analyst|head|deputy|owner")],
     password: Annotated[str, typer.Option(prompt=True, hide_input=True,
                                           confirmation_prompt=True)],
     region: Annotated[list[str] | None, typer.Option(help="Region code or name; repeat")] = None,
     all_regions: Annotated[bool, typer.Option("--all-regions", help="Federal scope")] = False,
-    organization: Annotated[int | None, typer.Option(help="Organization id (executors)")] = None,
+    organization: Annotated[int | None, typer.Option(
+        help="Organization id (executors, page owners)")] = None,
     full_name: str = "",
     email: str | None = None,
 ) -> None:

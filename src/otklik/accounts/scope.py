@@ -7,7 +7,9 @@ everywhere the same — lists, objects by id, objects reached through other obje
   of the municipalities those territories stand for (:func:`covered_municipalities`), and no
   region-wide files (briefs);
 - an organization (an executor): only the cases routed to it, the messages of those cases
-  and the problems that hold one of them.
+  and the problems that hold one of them;
+- an organization (a page owner, ``owner``): only its own official pages and their rating
+  (:meth:`Scope.page_filter`); an owner reads no cases, messages or analytics at all.
 
 Repositories build their queries from :meth:`Scope.case_filter`, :meth:`Scope.message_filter`
 and :meth:`Scope.problem_filter`; an object outside the scope does not exist (404).
@@ -43,7 +45,11 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.analyst: frozenset({"read", "analytics", "tokens"}),
     Role.head: frozenset({"read", "analytics", "tokens"}),
     Role.deputy: frozenset({"read", "analytics", "tokens"}),
+    Role.owner: frozenset({"pages", "tokens"}),
 }
+
+#: Roles bound to one organization (the scope narrows to it).
+ORGANIZATION_ROLES = frozenset({Role.executor, Role.owner})
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,8 @@ class Scope:
             all_regions=user.all_regions,
             region_codes=frozenset(user.region_codes or ()),
             territory_ids=territory_ids,
-            organization_id=user.organization_id if user.role == Role.executor else None,
+            organization_id=(user.organization_id if user.role in ORGANIZATION_ROLES
+                             else None),
             permissions=PERMISSIONS[user.role],
         )
 
@@ -139,6 +146,16 @@ class Scope:
             return region
         return and_(region, exists(select(Case.id).where(Case.problem_id == Problem.id,
                                                         self.case_filter())))
+
+    def page_filter(self, region: Any, organization: Any, municipality: Any
+                    ) -> ColumnElement[bool]:
+        """The official pages the scope sees (columns of a page: region code, owner
+        organization, municipality): of its regions and district; bound to an organization,
+        that organization's pages only."""
+        conditions = [self.region_filter(region), self.district_filter(municipality)]
+        if self.organization_id is not None:
+            conditions.append(organization == self.organization_id)
+        return and_(*conditions)
 
     def region_wide_filter(self, column: Any) -> ColumnElement[bool]:
         """A WHERE clause for objects about a whole region (``column``: its region code),

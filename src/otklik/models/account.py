@@ -23,6 +23,7 @@ class Role(StrEnum):
     analyst = "analyst"
     head = "head"
     deputy = "deputy"
+    owner = "owner"
 
 
 class User(CreatedAtMixin, Base):

@@ -11,8 +11,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy import Text
-from sqlalchemy.dialects import postgresql
 
 import otklik.db.types
 
@@ -37,7 +35,7 @@ def upgrade() -> None:
     sa.Column('page_class', sa.String(length=16), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('connector_id', sa.Integer(), nullable=True),
-    sa.Column('cursor', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('cursor', otklik.db.types.JSONType, nullable=False),
     sa.Column('last_collected_at', otklik.db.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('error_count', sa.Integer(), nullable=False),
@@ -108,7 +106,7 @@ def upgrade() -> None:
     sa.Column('page_id', sa.Integer(), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('subscribers', sa.Integer(), nullable=True),
-    sa.Column('facts', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('facts', otklik.db.types.JSONType, nullable=False),
     sa.Column('facts_present', sa.Integer(), nullable=False),
     sa.Column('facts_total', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['page_id'], ['public_page.id'], name=op.f('fk_page_snapshot_page_id_public_page'), ondelete='CASCADE'),
