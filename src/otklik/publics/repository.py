@@ -25,7 +25,7 @@ from otklik.models.publics import (
     PageSnapshot,
     PublicPage,
 )
-from otklik.models.territory import Territory
+from otklik.models.territory import Territory, TerritoryLevel
 
 
 @dataclass(frozen=True)
@@ -142,13 +142,25 @@ class PublicsRepository:
             query = query.where(Territory.region_code == region_code)
         return [(r[0], r[1], r[2]) for r in self.session.execute(query)]
 
+    def municipality_ids(self, region_code: str) -> dict[str, int]:
+        """Municipalities of a region by lower-cased name and short name."""
+        found: dict[str, int] = {}
+        for tid, name, short in self.session.execute(
+                select(Territory.id, Territory.name, Territory.short_name).where(
+                    Territory.region_code == region_code,
+                    Territory.level == TerritoryLevel.municipality)):
+            for label in (name, short):
+                if label:
+                    found.setdefault(label.lower().replace("ё", "е"), tid)
+        return found
+
     def territory_names(self, ids: Iterable[int]) -> dict[int, str]:
         """Names of territories by id."""
         wanted = sorted({i for i in ids if i})
         if not wanted:
             return {}
         return dict(self.session.execute(
-            select(Territory.id, Territory.name).where(Territory.id.in_(wanted))).tuples().all())
+            select(Territory.id, Territory.name).where(Territory.id.in_(wanted))).all())
 
     # -- what collection brings -------------------------------------------------------------
 
@@ -158,7 +170,7 @@ class PublicsRepository:
             return 0
         ids = [p["post_id"] for p in posts]
         known = dict(self.session.execute(select(PagePost.post_id, PagePost.id).where(
-            PagePost.page_id == page_id, PagePost.post_id.in_(ids))).tuples().all())
+            PagePost.page_id == page_id, PagePost.post_id.in_(ids))).all())
         now = utcnow()
         fresh = 0
         for post in posts:
@@ -217,7 +229,7 @@ class PublicsRepository:
             select(PageSnapshot.day, PageSnapshot.subscribers)
             .where(PageSnapshot.page_id == page_id, PageSnapshot.day >= since,
                    PageSnapshot.subscribers.is_not(None))
-            .order_by(PageSnapshot.day)).tuples().all()
+            .order_by(PageSnapshot.day)).all()
         return [(d, int(s)) for d, s in rows if s is not None]
 
     # -- the monitored stream: candidate pages -----------------------------------------------
@@ -234,8 +246,8 @@ class PublicsRepository:
         if region_code:
             query = query.where(Message.region_code == region_code)
         registered = {(p, e) for p, e in self.session.execute(
-            select(PublicPage.platform, PublicPage.external_id)).tuples()}
-        return [(s, o, c, int(n)) for s, o, c, n in self.session.execute(query).tuples()
+            select(PublicPage.platform, PublicPage.external_id))}
+        return [(s, o, c, int(n)) for s, o, c, n in self.session.execute(query)
                 if (s, o) not in registered]
 
     # -- methodology ------------------------------------------------------------------------
@@ -339,7 +351,7 @@ class PublicsRepository:
                    Methodology.version)
             .join(Methodology, Methodology.id == PageRating.methodology_id)
             .where(PageRating.page_id == page_id)
-            .order_by(PageRating.week.desc(), PageRating.methodology_id.desc())).tuples().all()
+            .order_by(PageRating.week.desc(), PageRating.methodology_id.desc())).all()
         latest: dict[str, tuple[str, float | None, int | None, int]] = {}
         for week, score, rank, version in rows:
             latest.setdefault(week, (week, score, rank, version))
@@ -354,7 +366,7 @@ class PublicsRepository:
             .join(PublicPage, PublicPage.id == PageRating.page_id)
             .where(PageRating.week == week, PageRating.methodology_id == methodology_id,
                    page_scope(scope)), f).group_by(key)
-        rows = self.session.execute(query).tuples().all()
+        rows = self.session.execute(query).all()
         return sorted(((k, int(n), int(s), float(a) if a is not None else None)
                        for k, n, s, a in rows), key=lambda r: -(r[3] or -1))
 
