@@ -35,7 +35,8 @@ console = Console()
 
 #: Modules whose ``register(app)`` adds their commands.
 COMMAND_MODULES = ("otklik.language.cli", "otklik.intake.cli", "otklik.cases.cli",
-                   "otklik.reports.cli", "otklik.incidents.cli", "otklik.fakes.cli")
+                   "otklik.reports.cli", "otklik.incidents.cli", "otklik.fakes.cli",
+                   "otklik.publics.cli")
 
 
 def settings() -> Settings:
@@ -328,7 +329,8 @@ def _reset_database(current: Settings) -> None:
 
 def _import_domains() -> None:
     """Import optional domain modules so their stat providers register."""
-    for name in ("otklik.intake.stats", "otklik.cases.stats", "otklik.decisions.stats"):
+    for name in ("otklik.intake.stats", "otklik.cases.stats", "otklik.decisions.stats",
+                 "otklik.publics.stats"):
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -344,7 +346,22 @@ def _register_domain_commands() -> None:
             if exc.name and name.startswith(exc.name):
                 continue  # that domain is not installed in this build
             raise
-        module.register(app)
+        module.register(app, **_wiring(name))
+
+
+def _store_messages(session: object, items: object, *, connector_id: int | None = None
+                    ) -> object:
+    from otklik.intake.service import store_messages
+
+    return store_messages(session, items, connector_id=connector_id)  # type: ignore[arg-type]
+
+
+def _wiring(name: str) -> dict[str, object]:
+    """What a domain's commands need from a domain they may not import, given here (the
+    composition root): official pages store the comments they collect through intake."""
+    if name == "otklik.publics.cli":
+        return {"sink": _store_messages}
+    return {}
 
 
 _register_domain_commands()

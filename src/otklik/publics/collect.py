@@ -30,8 +30,8 @@ from otklik.channels.connectors.base import Connector as ChannelConnector
 from otklik.channels.connectors.registry import get_connector
 from otklik.channels.repository import ConnectorRepository
 from otklik.channels.schemas import IncomingMessage
-from otklik.db.base import utcnow
 from otklik.days import reporting_day
+from otklik.db.base import utcnow
 from otklik.models.message import Connector, IntakeEvent
 from otklik.models.publics import PublicPage
 from otklik.publics.repository import PublicsRepository
