@@ -213,13 +213,16 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.open311.endpoints import router as open311
     from otklik.ops.endpoints import router as ops
     from otklik.organizations.endpoints import router as organizations
+    from otklik.publics.endpoints import router as publics
     from otklik.territories.endpoints import router as territories
     from otklik.web.admin_channels import router as admin_channels
     from otklik.web.admin_taxonomy import router as admin_taxonomy
     from otklik.web.analytics_views import router as analytics_web
     from otklik.web.form import router as form
+    from otklik.web.publics import router as publics_web
     from otklik.web.views import router as web
     from otklik.web.workspace import router as workspace
 
     return [ops, accounts, territories, organizations, audit, intake, cases, analytics,
-            decisions, open311, form, web, admin_channels, admin_taxonomy, workspace, analytics_web]
+            decisions, open311, publics, form, web, admin_channels, admin_taxonomy, workspace,
+            analytics_web, publics_web]

@@ -92,7 +92,7 @@ def _params(week: Week, methodology_id: int, region: str | None) -> dict[str, An
 def _run(session: Session, sql: str, params: dict[str, Any]) -> Any:
     names = set(_NAMES.findall(sql))
     statement = text(sql)
-    typed = [bindparam(n, type_=UTCDateTime()) for n in ("ws", "we", "late", "now")
+    typed: list[Any] = [bindparam(n, type_=UTCDateTime()) for n in ("ws", "we", "late", "now")
              if n in names]
     typed += [bindparam(n, type_=Date()) for n in ("ws_day", "we_day", "prev_day")
               if n in names]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
@@ -247,7 +247,7 @@ class PublicsRepository:
             query = query.where(Message.region_code == region_code)
         registered = {(p, e) for p, e in self.session.execute(
             select(PublicPage.platform, PublicPage.external_id))}
-        return [(s, o, c, int(n)) for s, o, c, n in self.session.execute(query)
+        return [(str(s), str(o), str(c), int(n)) for s, o, c, n in self.session.execute(query)
                 if (s, o) not in registered]
 
     # -- methodology ------------------------------------------------------------------------
@@ -304,7 +304,7 @@ class PublicsRepository:
 
     def ratings(self, scope: Scope, week: str, methodology_id: int, f: PageFilter, *,
                 sort: str = "rank", limit: int | None = 50, offset: int = 0
-                ) -> tuple[list[Row[tuple[PageRating, PublicPage]]], int]:
+                ) -> tuple[list[tuple[PageRating, PublicPage]], int]:
         """A week's ratings with their pages, and the total count."""
         query = _filtered(
             select(PageRating, PublicPage).join(PublicPage, PublicPage.id == PageRating.page_id)
@@ -314,7 +314,9 @@ class PublicsRepository:
         query = query.order_by(*RATING_SORTS.get(sort, RATING_SORTS["rank"])).offset(offset)
         if limit is not None:
             query = query.limit(limit)
-        return list(self.session.execute(query).all()), total
+        rows: list[tuple[PageRating, PublicPage]] = [
+            (row[0], row[1]) for row in self.session.execute(query)]
+        return rows, total
 
     def rating_of(self, page_id: int, week: str) -> PageRating | None:
         """A page's rating of a week under the newest version that week was computed with."""

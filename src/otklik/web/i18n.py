@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from otklik.web.publics_i18n import PUBLICS_STRINGS
+
 LOCALES = ("ru", "en")
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -596,6 +598,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "event_reclassified": {"ru": "Переразмечено (новый рубрикатор или модель)",
                            "en": "Re-enriched (new rubricator or model)"},
 }
+
+
+STRINGS.update(PUBLICS_STRINGS)
 
 
 def translate(key: str, locale: str) -> str:
