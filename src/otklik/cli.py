@@ -11,7 +11,7 @@ import importlib
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
@@ -21,6 +21,9 @@ from rich.table import Table
 from otklik.config import Environment, Settings, get_settings
 from otklik.console import err, progress_bar
 from otklik.errors import OtklikError
+
+if TYPE_CHECKING:
+    from otklik.demo.loader import DemoLogin
 
 app = typer.Typer(help="Otklik: residents' messages in, answered cases out.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -250,6 +253,7 @@ def demo(
         created = loader.load_organizations(session, actor)
         logins = loader.load_users(session, actor, current.demo_password)
     _load_demo_messages(seed, messages)
+    logins += _load_demo_publics(seed, current.demo_password)
     err.print(("reused the existing demo" if reused else "demo loaded")
               + f" ({created} organizations added)")
     table = Table("login", "password", "role", "scope", title="Demo logins")
@@ -302,6 +306,24 @@ def _load_demo_messages(seed: int, total: int) -> None:
 
     with session_scope() as session:
         load_demo_decisions(session, Actor.system("demo"), end)
+
+
+def _load_demo_publics(seed: int, password: str) -> list[DemoLogin]:
+    """The official pages with their weeks and ratings (once); the owner's login."""
+    from otklik.audit.actor import Actor
+    from otklik.db.session import session_scope
+    from otklik.demo.publics import PAGES_PER_REGION, load_demo_publics, owner_login
+    from otklik.demo.stream import default_end
+    from otklik.intake.tasks import enrich_pending
+
+    with progress_bar() as bar, session_scope() as session:
+        task = bar.add_task("official pages", total=5 * PAGES_PER_REGION)
+        load_demo_publics(session, Actor.system("demo"), default_end(), seed=seed,
+                          password=password, progress=lambda n: bar.advance(task, n))
+    enrich_pending()  # the pages' comments that entered the stream
+    with session_scope() as session:
+        login = owner_login(session)
+    return [login] if login else []
 
 
 def _reset_database(current: Settings) -> None:

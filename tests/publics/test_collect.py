@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests.intake.stubs.clock import FakeClock
+from tests.intake.stubs.http_stub import Recorded, StubResponse, StubServer, load_fixture
 
 from otklik.audit.actor import Actor
 from otklik.channels.schemas import IncomingMessage
@@ -17,8 +19,6 @@ from otklik.intake.service import store_messages
 from otklik.models.message import Connector, IntakeEvent, Message
 from otklik.models.publics import PageComment, PagePost, PageSnapshot, PublicPage
 from otklik.publics.collect import collect, collect_page, needs_answer
-from tests.intake.stubs.clock import FakeClock
-from tests.intake.stubs.http_stub import Recorded, StubResponse, StubServer, load_fixture
 
 OWNER = -170000001
 GROUP = {"id": 170000001, "name": "Школа №5", "members_count": 1532,

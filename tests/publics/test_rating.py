@@ -14,7 +14,6 @@ from otklik.errors import InvalidInput
 from otklik.models.publics import PageRating, PageRatingItem
 from otklik.publics import service
 from otklik.publics.repository import PageFilter
-from otklik.publics.schemas import CriterionIn
 from otklik.publics.weeks import Week
 
 from .builders import a_page, comment, msk, municipality, post, snapshot
