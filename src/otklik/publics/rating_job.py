@@ -114,7 +114,20 @@ def compute_week(session: Session, week: Week, methodology_id: int,
                                  page_type, page_class, computed_at)
         SELECT :week, id, :mid, region_code, municipality_id, page_type, page_class, :now
         FROM public_page WHERE status = 'active'{only}""", p).rowcount
-    hours = _hours(session, "ans.answered_at", "q.created_at")
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        # Fresh rows: let the planner count them. Its guesses of the CTEs' sizes after
+        # window filters are off by orders of magnitude, and nested loops over them are
+        # quadratic: every join of this job is a hash join. The penalty that setting adds to
+        # the plan's cost would start JIT compilation, which costs more than the query.
+        _run(session, "ANALYZE page_rating", p)
+        _run(session, "SET LOCAL enable_nestloop = off", p)
+        _run(session, "SET LOCAL jit = off", p)
+    hours = _hours(session, "answered_at", "created_at")
+    # The metrics read the base tables by their time indexes (never joined to the fresh
+    # rating rows until the end), so PostgreSQL hashes them instead of nesting loops.
+    within = (" AND {t}.page_id IN (SELECT id FROM public_page WHERE region_code = :region)"
+              if region else "")
     _run(session, f"""
         INSERT INTO page_rating_item (rating_id, code, value, threshold, weight, score)
         WITH r AS (
@@ -122,8 +135,8 @@ def compute_week(session: Session, week: Week, methodology_id: int,
         ), posts AS (
             SELECT pp.page_id, COUNT(*) AS n, SUM(pp.likes + pp.reposts + pp.comments) AS acts,
                    SUM(pp.views) AS views, COUNT(DISTINCT pp.kind) AS kinds
-            FROM page_post pp JOIN r ON r.page_id = pp.page_id
-            WHERE pp.posted_at >= :ws AND pp.posted_at < :we
+            FROM page_post pp
+            WHERE pp.posted_at >= :ws AND pp.posted_at < :we{within.format(t="pp")}
             GROUP BY pp.page_id
         ), snaps AS (
             SELECT s.page_id, s.subscribers, s.facts_present, s.facts_total,
@@ -131,25 +144,24 @@ def compute_week(session: Session, week: Week, methodology_id: int,
                    ROW_NUMBER() OVER (
                        PARTITION BY s.page_id, CASE WHEN s.day >= :ws_day THEN 1 ELSE 0 END
                        ORDER BY s.day DESC) AS rn
-            FROM page_snapshot s JOIN r ON r.page_id = s.page_id
-            WHERE s.day >= :prev_day AND s.day < :we_day
+            FROM page_snapshot s
+            WHERE s.day >= :prev_day AND s.day < :we_day{within.format(t="s")}
         ), cur AS (
             SELECT page_id, subscribers, facts_present, facts_total
             FROM snaps WHERE in_week = 1 AND rn = 1
         ), prev AS (
             SELECT page_id, subscribers FROM snaps WHERE in_week = 0 AND rn = 1
-        ), answers AS (
-            SELECT a.page_id, a.reply_to, MIN(a.created_at) AS answered_at
-            FROM page_comment a JOIN r ON r.page_id = a.page_id
-            WHERE a.from_page AND a.reply_to IS NOT NULL
-              AND a.created_at >= :ws AND a.created_at < :we
-            GROUP BY a.page_id, a.reply_to
-        ), asked AS (
-            SELECT q.page_id, q.created_at, ans.answered_at, {hours} AS hours
-            FROM page_comment q JOIN r ON r.page_id = q.page_id
-            LEFT JOIN answers ans ON ans.page_id = q.page_id AND ans.reply_to = q.comment_id
+        ), answered AS (
+            SELECT q.id, q.page_id, q.created_at, MIN(a.created_at) AS answered_at
+            FROM page_comment q
+            LEFT JOIN page_comment a
+              ON a.page_id = q.page_id AND a.reply_to = q.comment_id AND a.from_page
+             AND a.created_at < :we
             WHERE q.needs_answer AND NOT q.from_page
-              AND q.created_at >= :ws AND q.created_at < :we
+              AND q.created_at >= :ws AND q.created_at < :we{within.format(t="q")}
+            GROUP BY q.id, q.page_id, q.created_at
+        ), asked AS (
+            SELECT page_id, created_at, answered_at, {hours} AS hours FROM answered
         ), talk AS (
             SELECT page_id, COUNT(*) AS asked, COUNT(answered_at) AS answered,
                    SUM(CASE WHEN answered_at IS NULL AND created_at < :late
@@ -204,6 +216,8 @@ def compute_week(session: Session, week: Week, methodology_id: int,
         )
         SELECT v.rating_id, v.code, v.value, v.threshold, v.weight, {_part_case()}
         FROM v""", p)
+    if postgres:
+        _run(session, "RESET enable_nestloop", p)
     _run(session, f"""
         UPDATE page_rating SET score = (
             SELECT ROUND(CAST(100.0 * SUM(i.weight * i.score) / SUM(i.weight) AS NUMERIC), 1)
@@ -232,6 +246,8 @@ def compute_week(session: Session, week: Week, methodology_id: int,
             {only.replace("region_code", "pr.region_code")}
         ) ranked
         WHERE page_rating.id = ranked.id""", p)
+    if postgres:
+        _run(session, "RESET jit", p)
     scored = _run(session, f"SELECT COUNT(*) FROM page_rating WHERE {mine} "
                            "AND score IS NOT NULL", p).scalar_one()
     return JobCounts(pages=int(pages or 0), rated=int(scored))
