@@ -47,10 +47,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "next": {"ru": "Дальше", "en": "Next"},
     "previous": {"ru": "Назад", "en": "Previous"},
     "total": {"ru": "Всего", "en": "Total"},
-    "demo_logins": {"ru": "Демо-входы: admin, operator, curator, executor, analyst, head — "
-                          "пароль demo",
-                    "en": "Demo logins: admin, operator, curator, executor, analyst, head — "
-                          "password demo"},
+    "demo_logins": {"ru": "Демо-входы: admin, operator, curator, executor, analyst, head, "
+                          "owner — пароль demo",
+                    "en": "Demo logins: admin, operator, curator, executor, analyst, head, "
+                          "owner — password demo"},
     "switch_language": {"ru": "English", "en": "Русский"},
     "role_admin": {"ru": "администратор", "en": "administrator"},
     "role_operator": {"ru": "оператор", "en": "operator"},
