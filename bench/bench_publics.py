@@ -182,7 +182,9 @@ def main() -> None:
     table = Table("step", "seconds", "× reference",
                   title=f"Official pages: a week's rating for {pages:,} pages ({WEEK})")
     for label, seconds, _ in steps:
-        table.add_row(label, f"{seconds:.2f}", f"{seconds / base:.1f}" if base else "")
+        timed_job = label.startswith(("reference", "weekly"))
+        table.add_row(label, f"{seconds:.2f}", f"{seconds / base:.1f}" if base and timed_job
+                      else "")
     console.print(table)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     console.print(
