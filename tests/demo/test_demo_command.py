@@ -15,7 +15,7 @@ from otklik.config import get_settings
 from otklik.db.session import reset_engine_cache
 from otklik.demo.archive import archive_size
 
-DEMO_USERS = ("admin", "operator", "curator", "executor", "analyst", "head", "deputy")
+DEMO_USERS = ("admin", "operator", "curator", "executor", "analyst", "head", "deputy", "owner")
 
 
 @pytest.fixture(scope="module")
