@@ -64,10 +64,32 @@ def test_second_run_reuses_and_stats_count_everything(demo_db: str) -> None:
     for key in ("regions", "territories", "organizations", "users", "messages", "cases",
                 "cases_by_status", "overdue", "problems"):
         assert key in after
-    # the 400 messages of the live stream and Karelia's archive of the year before them
-    assert after["messages"] == 400 + archive_size(400) and after["users"] == len(DEMO_USERS)
+    # the 400 messages of the live stream, Karelia's archive of the year before them, and the
+    # share of the official pages' comments that entered the stream
+    from_pages = _page_comments_in_stream(demo_db)
+    assert from_pages > 0
+    assert after["messages"] == 400 + archive_size(400) + from_pages
+    assert after["users"] == len(DEMO_USERS)
+    assert after["pages"] > 250 and after["page_ratings"] > after["pages"]
     assert after["cases"] > 0
     assert after["regions"] >= 5 and after["organizations"] > 100
+
+
+def _page_comments_in_stream(url: str) -> int:
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from otklik.db.session import make_engine
+    from otklik.models.message import Message
+    from otklik.models.publics import PublicPage
+
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            return int(session.scalar(select(func.count()).select_from(Message).where(
+                Message.channel.in_(select(PublicPage.name)))) or 0)
+    finally:
+        engine.dispose()
 
 
 def test_export_writes_an_importable_stream(tmp_path: Path) -> None:

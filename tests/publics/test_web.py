@@ -77,7 +77,10 @@ def test_the_owner_sees_only_their_pages(client, session: Session) -> None:  # t
     owner = make_user(session, Role.owner, ["68"], organization_id=org.id)
     login(client, owner.username, PASSWORD)
 
+    home = client.get("/", follow_redirects=False)
+    assert home.status_code == 303 and home.headers["location"] == "/publics/mine"
     mine = client.get("/publics/mine")
+    assert 'href="/cases"' not in mine.text and 'href="/my"' not in mine.text
     assert mine.status_code == 200
     assert "Страница администрации" in mine.text and "Чужая школа" not in mine.text
     assert "Ответьте на 3 комментария жителей старше 24 часов." in mine.text

@@ -96,6 +96,8 @@ def home(request: Request, actor: OptionalActor, session: SessionDep) -> Respons
     """The overview: the user's regions and what the system holds there."""
     if actor is None:
         return RedirectResponse("/login", status_code=303)
+    if not actor.scope.can("read") and actor.scope.can("pages"):
+        return RedirectResponse("/publics/mine", status_code=303)  # a page owner's home
     regions = territories.list_territories(
         session, actor, level=TerritoryLevel.region, limit=200
     )[0]
