@@ -87,7 +87,7 @@ def _page_comments_in_stream(url: str) -> int:
     try:
         with Session(engine) as session:
             return int(session.scalar(select(func.count()).select_from(Message).where(
-                Message.channel.in_(select(PublicPage.name)))) or 0)
+                Message.owner_id.in_(select(PublicPage.external_id)))) or 0)
     finally:
         engine.dispose()
 

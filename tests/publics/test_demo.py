@@ -32,7 +32,7 @@ def test_the_demo_pages_and_their_moving_rating(session: Session) -> None:
     silent = session.scalar(select(func.count()).where(PageRating.score.is_(None)))
     assert silent and silent > 0  # a silent week is "нет данных", never zero
     assert session.scalar(select(func.count()).select_from(Message).where(
-        Message.channel.in_(select(PublicPage.name)))) > 0
+        Message.owner_id.in_(select(PublicPage.external_id)))) > 0
 
     owner = AccountRepository(session).by_username("owner")
     assert owner is not None and owner.role == Role.owner
