@@ -227,6 +227,7 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.ops.endpoints import router as ops
     from otklik.organizations.endpoints import router as organizations
     from otklik.participation.endpoints import router as participation
+    from otklik.publics.endpoints import router as publics
     from otklik.territories.endpoints import router as territories
     from otklik.web.admin_apikeys import router as admin_apikeys
     from otklik.web.admin_channels import router as admin_channels
@@ -238,10 +239,12 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.web.form import router as form
     from otklik.web.participation import router as participation_web
     from otklik.web.participation_proposals import router as proposals_web
+    from otklik.web.publics import router as publics_web
     from otklik.web.views import router as web
     from otklik.web.workspace import router as workspace
 
     return [ops, accounts, territories, organizations, audit, intake, cases, analytics,
-            decisions, contests, open311, media, participation, fakes, fakes_check, form, web,
-            admin_apikeys, admin_channels, admin_taxonomy, workspace, analytics_web,
-            contests_public, contests_web, participation_web, proposals_web, fakes_web]
+            decisions, contests, open311, media, participation, fakes, fakes_check, publics,
+            form, web, admin_apikeys, admin_channels, admin_taxonomy, workspace, analytics_web,
+            contests_public, contests_web, participation_web, proposals_web, fakes_web,
+            publics_web]

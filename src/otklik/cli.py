@@ -11,7 +11,7 @@ import importlib
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
@@ -21,6 +21,9 @@ from rich.table import Table
 from otklik.config import Environment, Settings, get_settings
 from otklik.console import err, progress_bar
 from otklik.errors import OtklikError
+
+if TYPE_CHECKING:
+    from otklik.demo.loader import DemoLogin
 
 app = typer.Typer(help="Otklik: residents' messages in, answered cases out.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -37,7 +40,7 @@ console = Console()
 COMMAND_MODULES = ("otklik.language.cli", "otklik.intake.cli", "otklik.cases.cli",
                    "otklik.reports.cli", "otklik.incidents.cli", "otklik.fakes.cli",
                    "otklik.upkeep.cli", "otklik.audit.cli", "otklik.accounts.cli",
-                   "otklik.contests.cli")
+                   "otklik.contests.cli", "otklik.publics.cli")
 
 
 def settings() -> Settings:
@@ -91,12 +94,14 @@ def territories_load(
 @user_app.command("create")
 def user_create(
     username: str,
-    role: Annotated[str, typer.Option(help="admin|operator|curator|executor|analyst|head|deputy")],
+    role: Annotated[str, typer.Option(
+        help="admin|operator|curator|executor|analyst|head|deputy|owner")],
     password: Annotated[str, typer.Option(prompt=True, hide_input=True,
                                           confirmation_prompt=True)],
     region: Annotated[list[str] | None, typer.Option(help="Region code or name; repeat")] = None,
     all_regions: Annotated[bool, typer.Option("--all-regions", help="Federal scope")] = False,
-    organization: Annotated[int | None, typer.Option(help="Organization id (executors)")] = None,
+    organization: Annotated[int | None, typer.Option(
+        help="Organization id (executors, page owners)")] = None,
     full_name: str = "",
     email: str | None = None,
 ) -> None:
@@ -249,6 +254,7 @@ def demo(
         created = loader.load_organizations(session, actor)
         logins = loader.load_users(session, actor, current.demo_password)
     _load_demo_messages(seed, messages)
+    logins += _load_demo_publics(seed, current.demo_password)
     err.print(("reused the existing demo" if reused else "demo loaded")
               + f" ({created} organizations added)")
     table = Table("login", "password", "role", "scope", title="Demo logins")
@@ -313,6 +319,24 @@ def _load_demo_messages(seed: int, total: int) -> None:
     enrich_and_match()
 
 
+def _load_demo_publics(seed: int, password: str) -> list[DemoLogin]:
+    """The official pages with their weeks and ratings (once); the owner's login."""
+    from otklik.audit.actor import Actor
+    from otklik.db.session import session_scope
+    from otklik.demo.publics import PAGES_PER_REGION, load_demo_publics, owner_login
+    from otklik.demo.stream import default_end
+    from otklik.intake.tasks import enrich_pending
+
+    with progress_bar() as bar, session_scope() as session:
+        task = bar.add_task("official pages", total=5 * PAGES_PER_REGION)
+        load_demo_publics(session, Actor.system("demo"), default_end(), seed=seed,
+                          password=password, progress=lambda n: bar.advance(task, n))
+    enrich_pending()  # the pages' comments that entered the stream
+    with session_scope() as session:
+        login = owner_login(session)
+    return [login] if login else []
+
+
 def _reset_database(current: Settings) -> None:
     from sqlalchemy import text
     from sqlalchemy.engine import make_url
@@ -340,7 +364,7 @@ def _import_domains() -> None:
     """Import optional domain modules so their stat providers register."""
     for name in ("otklik.intake.stats", "otklik.cases.stats", "otklik.decisions.stats",
                  "otklik.open311.stats", "otklik.media.stats", "otklik.contests.stats",
-                 "otklik.participation.stats", "otklik.fakes.stats"):
+                 "otklik.participation.stats", "otklik.fakes.stats", "otklik.publics.stats"):
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -356,7 +380,22 @@ def _register_domain_commands() -> None:
             if exc.name and name.startswith(exc.name):
                 continue  # that domain is not installed in this build
             raise
-        module.register(app)
+        module.register(app, **_wiring(name))
+
+
+def _store_messages(session: object, items: object, *, connector_id: int | None = None
+                    ) -> object:
+    from otklik.intake.service import store_messages
+
+    return store_messages(session, items, connector_id=connector_id)  # type: ignore[arg-type]
+
+
+def _wiring(name: str) -> dict[str, object]:
+    """What a domain's commands need from a domain they may not import, given here (the
+    composition root): official pages store the comments they collect through intake."""
+    if name == "otklik.publics.cli":
+        return {"sink": _store_messages}
+    return {}
 
 
 _register_domain_commands()

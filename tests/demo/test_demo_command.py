@@ -15,7 +15,7 @@ from otklik.config import get_settings
 from otklik.db.session import reset_engine_cache
 from otklik.demo.archive import archive_size
 
-DEMO_USERS = ("admin", "operator", "curator", "executor", "analyst", "head", "deputy")
+DEMO_USERS = ("admin", "operator", "curator", "executor", "analyst", "head", "deputy", "owner")
 
 
 @pytest.fixture(scope="module")
@@ -72,14 +72,35 @@ def test_second_run_reuses_and_stats_count_everything(demo_db: str) -> None:
     with session_scope() as session:  # the copies of the demo's fakes (otklik.demo.fakes)
         fake_stream = session.scalar(select(func.count()).select_from(Message).where(
             Message.source_id.like("demo-fake-%")))
-    # the 400 messages of the live stream, Karelia's archive of the year before them, and the
-    # copies of the demo's fakes
-    assert after["messages"] == 400 + archive_size(400) + fake_stream
+    # the 400 messages of the live stream, Karelia's archive of the year before them, the
+    # copies of the demo's fakes and the share of the official pages' comments that entered
+    # the stream
+    from_pages = _page_comments_in_stream(demo_db)
+    assert from_pages > 0
+    assert after["messages"] == 400 + archive_size(400) + fake_stream + from_pages
     assert after["users"] == len(DEMO_USERS)
     # thirty fakes across the five regions with hundreds of copies (docs/fakes.md)
     assert after["fakes"] == 30 and after["fake_copies"] >= 300
+    assert after["pages"] > 250 and after["page_ratings"] > after["pages"]
     assert after["cases"] > 0
     assert after["regions"] >= 5 and after["organizations"] > 100
+
+
+def _page_comments_in_stream(url: str) -> int:
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from otklik.db.session import make_engine
+    from otklik.models.message import Message
+    from otklik.models.publics import PublicPage
+
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            return int(session.scalar(select(func.count()).select_from(Message).where(
+                Message.owner_id.in_(select(PublicPage.external_id)))) or 0)
+    finally:
+        engine.dispose()
 
 
 def test_export_writes_an_importable_stream(tmp_path: Path) -> None:

@@ -11,6 +11,8 @@ everywhere the same — lists, objects by id, objects reached through other obje
 - an expert (``expert_id``): no case, message or problem at all; only the contests and the
   applications of the tracks they are assigned to, less those they declared a conflict of
   interest on (:meth:`Scope.contest_filter`, :meth:`Scope.application_filter`).
+- an organization (a page owner, ``owner``): only its own official pages and their rating
+  (:meth:`Scope.page_filter`); an owner reads no cases, messages or analytics at all.
 
 Repositories build their queries from :meth:`Scope.case_filter`, :meth:`Scope.message_filter`
 and :meth:`Scope.problem_filter`; an object outside the scope does not exist (404).
@@ -56,7 +58,11 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.deputy: frozenset({"read", "analytics", "tokens"}),
     #: An expert of a contest panel: scores the applications of their tracks, nothing else.
     Role.expert: frozenset({"contests.score", "tokens"}),
+    Role.owner: frozenset({"pages", "tokens"}),
 }
+
+#: Roles bound to one organization (the scope narrows to it).
+ORGANIZATION_ROLES = frozenset({Role.executor, Role.owner})
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,8 @@ class Scope:
             all_regions=user.all_regions,
             region_codes=frozenset(user.region_codes or ()),
             territory_ids=territory_ids,
-            organization_id=user.organization_id if user.role == Role.executor else None,
+            organization_id=(user.organization_id if user.role in ORGANIZATION_ROLES
+                             else None),
             permissions=PERMISSIONS[user.role],
             expert_id=user.id if user.role == Role.expert else None,
         )
@@ -192,6 +199,16 @@ class Scope:
                       self.district_filter(Proposal.municipality_id)]
         if self.organization_id is not None:
             conditions.append(Proposal.organization_id == self.organization_id)
+        return and_(*conditions)
+
+    def page_filter(self, region: Any, organization: Any, municipality: Any
+                    ) -> ColumnElement[bool]:
+        """The official pages the scope sees (columns of a page: region code, owner
+        organization, municipality): of its regions and district; bound to an organization,
+        that organization's pages only."""
+        conditions = [self.region_filter(region), self.district_filter(municipality)]
+        if self.organization_id is not None:
+            conditions.append(organization == self.organization_id)
         return and_(*conditions)
 
     def region_wide_filter(self, column: Any) -> ColumnElement[bool]:

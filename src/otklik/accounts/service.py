@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from otklik.accounts import ratelimit
 from otklik.accounts.repository import AccountRepository
 from otklik.accounts.schemas import TokenCreate, UserCreate
-from otklik.accounts.scope import PERMISSIONS, Scope
+from otklik.accounts.scope import ORGANIZATION_ROLES, PERMISSIONS, Scope
 from otklik.accounts.security import (
     MIN_PASSWORD_LENGTH,
     dummy_verify,
@@ -61,9 +61,10 @@ def create_user(session: Session, actor: Actor, data: UserCreate, *, is_demo: bo
     if not data.all_regions and not regions:
         raise InvalidInput("give the user at least one region (--region) or all regions")
     organization_id = data.organization_id
-    if data.role == Role.executor:
+    if data.role in ORGANIZATION_ROLES:
         if organization_id is None:
-            raise InvalidInput("an executor must belong to an organization (--organization)")
+            raise InvalidInput(f"an {data.role.value} must belong to an organization "
+                               "(--organization)")
         organization = OrganizationRepository(session).get(organization_id)
         if organization is None or organization.region_code not in regions:
             raise InvalidInput(

@@ -289,19 +289,26 @@ class RowMapper:
             return RowResult(number, None, str(exc))
 
 
-def read_csv(
-    path: str | Path,
-    *,
-    mapping: Mapping[str, str] | None = None,
-    source: str | Source = Source.import_,
-    channel: str | None = None,
-    region: str | None = None,
-    encoding: str | None = None,
-    delimiter: str | None = None,
-    tz: tzinfo | None = None,
-) -> Iterator[RowResult]:
-    """Stream a CSV: delimiter sniffed from the header, UTF-8 (BOM or not) or cp1251."""
-    mapper = RowMapper(source=source, mapping=mapping, channel=channel, region=region, tz=tz)
+@dataclass(frozen=True, slots=True)
+class SheetRow:
+    """One row of a CSV or XLSX file as cells: the header (``header`` set), a data row
+    (``cells``) or a row that cannot be read (``error``); ``number`` as in the file.
+
+    The message readers below and other domains' imports (official pages) read files through
+    :func:`csv_rows` and :func:`xlsx_rows` and map the cells their own way.
+    """
+
+    number: int
+    cells: dict[str, Any] | None = None
+    header: list[str] | None = None
+    error: str | None = None
+    clean: bool = True
+
+
+def csv_rows(path: str | Path, *, encoding: str | None = None, delimiter: str | None = None
+             ) -> Iterator[SheetRow]:
+    """Stream a CSV as rows of cells: delimiter sniffed from the header, UTF-8 (BOM or not)
+    or cp1251; the first non-empty row is the header."""
     # Texts of 20,000+ characters are legal here; the csv default limit is 131,072.
     csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
     with open(path, "rb") as binary:
@@ -321,24 +328,79 @@ def read_csv(
             except StopIteration:
                 return
             except csv.Error as exc:
-                yield RowResult(start, None, f"ошибка CSV: {exc}")
+                yield SheetRow(start, error=f"ошибка CSV: {exc}")
                 continue
             if header is None:
                 if not any(cell.strip() for cell in record):
                     continue
                 header = [escape_surrogates(c).strip() for c in record]
-                problem = mapper.missing_required(header)
-                if problem:
-                    yield RowResult(start, None, problem)
-                    return
+                yield SheetRow(start, header=header)
                 continue
             if not any(cell.strip() for cell in record):
                 continue
             if len(record) > len(header):
-                yield RowResult(start, None, f"лишние поля: {len(record)} вместо {len(header)}")
+                yield SheetRow(start, error=f"лишние поля: {len(record)} вместо {len(header)}")
                 continue
-            row = dict(zip(header, record, strict=False))
-            yield mapper.row_result(start, row, clean=not has_surrogates("".join(record)))
+            yield SheetRow(start, cells=dict(zip(header, record, strict=False)),
+                           clean=not has_surrogates("".join(record)))
+
+
+def xlsx_rows(path: str | Path, *, sheet: str | None = None) -> Iterator[SheetRow]:
+    """Stream the first (or named) sheet of a workbook as rows of cells; the first non-empty
+    row is the header, empty cells are left out."""
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
+        header: list[str] | None = None
+        for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                continue
+            if header is None:
+                header = [
+                    str(v).strip() if v is not None else f"_col{i}" for i, v in enumerate(values)
+                ]
+                yield SheetRow(number, header=header)
+                continue
+            yield SheetRow(number, cells={h: v for h, v in zip(header, values, strict=False)
+                                          if v is not None})
+    finally:
+        workbook.close()
+
+
+def _mapped(rows: Iterator[SheetRow], mapper: RowMapper, *, keep_clean: bool
+            ) -> Iterator[RowResult]:
+    for row in rows:
+        if row.error is not None:
+            yield RowResult(row.number, None, row.error)
+        elif row.header is not None:
+            problem = mapper.missing_required(row.header)
+            if problem:
+                yield RowResult(row.number, None, problem)
+                return
+        elif row.cells is not None:
+            if keep_clean:
+                yield mapper.row_result(row.number, row.cells, clean=row.clean)
+            else:
+                yield mapper.row_result(row.number, row.cells)
+
+
+def read_csv(
+    path: str | Path,
+    *,
+    mapping: Mapping[str, str] | None = None,
+    source: str | Source = Source.import_,
+    channel: str | None = None,
+    region: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    tz: tzinfo | None = None,
+) -> Iterator[RowResult]:
+    """Stream a CSV: delimiter sniffed from the header, UTF-8 (BOM or not) or cp1251."""
+    mapper = RowMapper(source=source, mapping=mapping, channel=channel, region=region, tz=tz)
+    yield from _mapped(csv_rows(path, encoding=encoding, delimiter=delimiter), mapper,
+                       keep_clean=True)
 
 
 def read_jsonl(
@@ -384,29 +446,8 @@ def read_xlsx(
     tz: tzinfo | None = None,
 ) -> Iterator[RowResult]:
     """Stream the first (or named) sheet of a workbook; the first non-empty row is the header."""
-    from openpyxl import load_workbook
-
     mapper = RowMapper(source=source, mapping=mapping, channel=channel, region=region, tz=tz)
-    workbook = load_workbook(path, read_only=True, data_only=True)
-    try:
-        worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
-        header: list[str] | None = None
-        for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
-            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-                continue
-            if header is None:
-                header = [
-                    str(v).strip() if v is not None else f"_col{i}" for i, v in enumerate(values)
-                ]
-                problem = mapper.missing_required(header)
-                if problem:
-                    yield RowResult(number, None, problem)
-                    return
-                continue
-            row = {h: v for h, v in zip(header, values, strict=False) if v is not None}
-            yield mapper.row_result(number, row)
-    finally:
-        workbook.close()
+    yield from _mapped(xlsx_rows(path, sheet=sheet), mapper, keep_clean=False)
 
 
 def read_file(

@@ -24,6 +24,7 @@ class Role(StrEnum):
     head = "head"
     deputy = "deputy"
     expert = "expert"
+    owner = "owner"
 
 
 class User(CreatedAtMixin, Base):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from otklik.web.publics_i18n import PUBLICS_STRINGS
+
 LOCALES = ("ru", "en")
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -45,10 +47,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "next": {"ru": "Дальше", "en": "Next"},
     "previous": {"ru": "Назад", "en": "Previous"},
     "total": {"ru": "Всего", "en": "Total"},
-    "demo_logins": {"ru": "Демо-входы: admin, operator, curator, executor, analyst, head — "
-                          "пароль demo",
-                    "en": "Demo logins: admin, operator, curator, executor, analyst, head — "
-                          "password demo"},
+    "demo_logins": {"ru": "Демо-входы: admin, operator, curator, executor, analyst, head, "
+                          "owner — пароль demo",
+                    "en": "Demo logins: admin, operator, curator, executor, analyst, head, "
+                          "owner — password demo"},
     "switch_language": {"ru": "English", "en": "Русский"},
     "role_admin": {"ru": "администратор", "en": "administrator"},
     "role_operator": {"ru": "оператор", "en": "operator"},
@@ -626,6 +628,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "event_reclassified": {"ru": "Переразмечено (новый рубрикатор или модель)",
                            "en": "Re-enriched (new rubricator or model)"},
 }
+
+
+STRINGS.update(PUBLICS_STRINGS)
 
 
 def translate(key: str, locale: str) -> str:

@@ -98,6 +98,8 @@ def home(request: Request, actor: OptionalActor, session: SessionDep) -> Respons
         return RedirectResponse("/login", status_code=303)
     if not actor.scope.can("read") and actor.scope.can("contests.score"):
         return RedirectResponse("/contests", status_code=303)  # an expert: their panels
+    if not actor.scope.can("read") and actor.scope.can("pages"):
+        return RedirectResponse("/publics/mine", status_code=303)  # a page owner's home
     regions = territories.list_territories(
         session, actor, level=TerritoryLevel.region, limit=200
     )[0]
