@@ -176,49 +176,29 @@ def test_a_worker_killed_mid_enrichment_loses_and_doubles_nothing(
     engine.dispose()
 
 
-def test_the_broker_cut_off_during_an_import_loses_nothing(
-        rabbit: None, database: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("cut", ["broker", "database"])
+def test_a_service_cut_off_during_an_import_loses_nothing(
+        cut: str, rabbit: None, database: str, tmp_path: Path) -> None:
+    """The broker "restarts", or PostgreSQL refuses connections, for 4 s in the middle of an
+    import: connections drop and new ones are refused (a proxy the test controls)."""
     total = 4000
-    stream = _stream(tmp_path / "stream.jsonl", total, seed=2)
-    log = tmp_path / "workers.log"
-    engine = make_engine(database)
-    proxy = Proxy(("127.0.0.1", 5672))
-    with rabbitmq_vhost() as vhost:
-        env = _env(database, f"amqp://guest:guest@127.0.0.1:{proxy.port}/{vhost}", tmp_path)
-        worker = otklik(["worker", "--processes", "1", "--threads", "2"], env, log)
-        try:
-            importing = otklik(["import", str(stream)], env, log)
-            wait_for(lambda: _counts(engine)[0] > 0, 120, "the first stored batch")
-            proxy.cut()  # the broker "restarts": connections drop, new ones refused
-            time.sleep(4)
-            proxy.restore()
-            assert importing.wait(timeout=300) == 0, log.read_text()[-3000:]
-            assert _counts(engine)[0] == total
-            _recovered(env, total, log)
-        finally:
-            kill(worker, signal.SIGTERM)
-            proxy.close()
-    _assert_whole(engine, total)
-    engine.dispose()
-
-
-def test_the_database_refusing_connections_during_an_import_loses_nothing(
-        rabbit: None, database: str, tmp_path: Path) -> None:
-    total = 4000
-    stream = _stream(tmp_path / "stream.jsonl", total, seed=3)
+    stream = _stream(tmp_path / "stream.jsonl", total, seed=2 if cut == "broker" else 3)
     log = tmp_path / "workers.log"
     engine = make_engine(database)
     url = make_url(database)
-    proxy = Proxy((url.host or "127.0.0.1", url.port or 5432))
-    through_proxy = url.set(host="127.0.0.1", port=proxy.port).render_as_string(
-        hide_password=False)
+    proxy = Proxy(("127.0.0.1", 5672) if cut == "broker"
+                  else (url.host or "127.0.0.1", url.port or 5432))
+    broker_port = proxy.port if cut == "broker" else 5672
+    database_url = database if cut == "broker" else url.set(
+        host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     with rabbitmq_vhost() as vhost:
-        env = _env(through_proxy, f"amqp://guest:guest@127.0.0.1:5672/{vhost}", tmp_path)
+        env = _env(database_url, f"amqp://guest:guest@127.0.0.1:{broker_port}/{vhost}",
+                   tmp_path)
         worker = otklik(["worker", "--processes", "1", "--threads", "2"], env, log)
         try:
             importing = otklik(["import", str(stream)], env, log)
             wait_for(lambda: _counts(engine)[0] > 0, 120, "the first stored batch")
-            proxy.cut()  # PostgreSQL refuses: connections drop, new ones refused
+            proxy.cut()
             time.sleep(4)
             proxy.restore()
             assert importing.wait(timeout=300) == 0, log.read_text()[-3000:]
