@@ -34,3 +34,23 @@ def test_downgrade_and_upgrade_again(tmp_path) -> None:  # type: ignore[no-untyp
     assert current_revision(url) is None
     command.upgrade(config, "head")
     assert current_revision(url) is not None
+
+
+def test_head_keeps_the_database_guards(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A later migration that rebuilds a table (SQLite's batch mode) must not drop the
+    triggers earlier ones put on it: the full-text index of messages, the append-only audit."""
+    url = f"sqlite:///{tmp_path / 'guards.db'}"
+    command.upgrade(alembic_config(url), "head")
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            names = {row[0] for row in connection.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+            fts = connection.exec_driver_sql(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'message_fts'").scalar()
+    finally:
+        engine.dispose()
+    assert {"audit_log_no_update", "audit_log_no_delete", "audit_seal_no_update",
+            "audit_seal_no_delete"} <= names
+    if fts:
+        assert {"message_fts_ai", "message_fts_ad", "message_fts_au"} <= names

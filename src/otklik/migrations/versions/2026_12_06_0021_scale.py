@@ -19,9 +19,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('message', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('archived', sa.Boolean(), server_default=sa.false(),
-                                      nullable=False))
+    # A plain ADD COLUMN (SQLite supports it): a batch operation would rebuild the table and
+    # drop the full-text triggers of migration 0005 with it.
+    op.add_column('message', sa.Column('archived', sa.Boolean(), server_default=sa.false(),
+                                       nullable=False))
 
 
 def downgrade() -> None:
