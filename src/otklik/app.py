@@ -147,7 +147,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(title=app.title, version=app.version, description=app.description,
-                         routes=app.routes)
+                         routes=app.routes, webhooks=app.webhooks.routes)
     _, definitions = models_json_schema(
         [(ErrorBody, "validation"), (ValidationErrorBody, "validation")],
         ref_template="#/components/schemas/{model}")
@@ -199,6 +199,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     for router in _routers():
         app.include_router(router)
+    from otklik.webhooks.endpoints import payloads as webhook_payloads
+
+    app.webhooks.include_router(webhook_payloads)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 
@@ -210,16 +213,20 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.cases.endpoints import router as cases
     from otklik.decisions.endpoints import router as decisions
     from otklik.intake.endpoints import router as intake
+    from otklik.notify.endpoints import router as notify
     from otklik.open311.endpoints import router as open311
     from otklik.ops.endpoints import router as ops
     from otklik.organizations.endpoints import router as organizations
     from otklik.territories.endpoints import router as territories
     from otklik.web.admin_channels import router as admin_channels
+    from otklik.web.admin_notify import router as admin_notify
     from otklik.web.admin_taxonomy import router as admin_taxonomy
     from otklik.web.analytics_views import router as analytics_web
     from otklik.web.form import router as form
     from otklik.web.views import router as web
     from otklik.web.workspace import router as workspace
+    from otklik.webhooks.endpoints import router as webhooks
 
     return [ops, accounts, territories, organizations, audit, intake, cases, analytics,
-            decisions, open311, form, web, admin_channels, admin_taxonomy, workspace, analytics_web]
+            decisions, open311, notify, webhooks, form, web, admin_channels, admin_notify,
+            admin_taxonomy, workspace, analytics_web]

@@ -35,7 +35,8 @@ console = Console()
 
 #: Modules whose ``register(app)`` adds their commands.
 COMMAND_MODULES = ("otklik.language.cli", "otklik.intake.cli", "otklik.cases.cli",
-                   "otklik.reports.cli", "otklik.incidents.cli", "otklik.fakes.cli")
+                   "otklik.reports.cli", "otklik.incidents.cli", "otklik.fakes.cli",
+                   "otklik.notify.cli")
 
 
 def settings() -> Settings:
@@ -326,7 +327,8 @@ def _reset_database(current: Settings) -> None:
 
 def _import_domains() -> None:
     """Import optional domain modules so their stat providers register."""
-    for name in ("otklik.intake.stats", "otklik.cases.stats", "otklik.decisions.stats"):
+    for name in ("otklik.intake.stats", "otklik.cases.stats", "otklik.decisions.stats",
+                 "otklik.notify.stats", "otklik.webhooks.stats"):
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:

@@ -29,7 +29,8 @@ from otklik.organizations.repository import OrganizationRepository
 from otklik.territories.repository import TerritoryRepository
 
 #: Token scopes an integration may ask for ("tokens": mint and revoke the user's tokens).
-TOKEN_SCOPES = frozenset({"read", "write", "intake", "analytics", "admin", "tokens"})
+TOKEN_SCOPES = frozenset({"read", "write", "intake", "analytics", "admin", "tokens",
+                          "webhooks"})
 
 
 def create_user(session: Session, actor: Actor, data: UserCreate, *, is_demo: bool = False) -> User:

@@ -2,8 +2,10 @@
 
 import otklik.models.analytics  # noqa: F401  (rollups, report schedules)
 import otklik.models.decision  # noqa: F401  (decisions)
+import otklik.models.notify  # noqa: F401  (alerts, duty rosters, the delivery log)
 import otklik.models.report_delivery  # noqa: F401  (e-mailed briefs)
 import otklik.models.taxonomy  # noqa: F401  (rubricator versions)
+import otklik.models.webhooks  # noqa: F401  (integrators' webhook subscriptions)
 import otklik.models.workspace  # noqa: F401  (saved views of the queue)
 from otklik.models.account import ApiToken, Role, User, UserSession, UserTerritory
 from otklik.models.audit import AuditEntry
