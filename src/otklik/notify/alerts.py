@@ -163,9 +163,13 @@ def _alert_json(alert: Alert) -> dict[str, Any]:
             "url": _link(alert.url_path) if alert.url_path else None}
 
 
-def post_line(session: Session, alert: Alert, text: str, key: str, *, event: str) -> None:
-    """A line in the alert's thread for everyone in it (and the roster's webhook)."""
+def post_line(session: Session, alert: Alert, text: str, key: str, *, event: str,
+              exclude: AlertRecipient | None = None) -> None:
+    """A line in the alert's thread for everyone in it (but ``exclude``) and the roster's
+    webhook."""
     for recipient in NotifyRepository(session).recipients_of(alert.id):
+        if exclude is not None and recipient.id == exclude.id:
+            continue
         _tell(session, alert, recipient, text, key, event=event, ack=False)
     _tell_webhook(session, alert, event, text, key)
 
@@ -250,7 +254,7 @@ def escalate_due(session: Session, now: datetime | None = None) -> int:
         if recipient is not None:
             post_line(session, alert,
                       f"⏫ Не подтверждено за {waited} мин: оповещён(а) {recipient.name}",
-                      f"escalated-{before}", event="alert.escalated")
+                      f"escalated-{before}", event="alert.escalated", exclude=recipient)
             count += 1
     return count
 

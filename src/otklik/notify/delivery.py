@@ -198,6 +198,6 @@ def requeue_due(session: Session, now: datetime | None = None) -> int:
     session.flush()
     due = repo.due_deliveries(now)
     for row in due:
-        row.next_attempt_at = now  # due now, whatever the job's clock says
+        row.next_attempt_at = min(now, utcnow())  # due when the job runs
         enqueue_after_commit(session, send_delivery, row.id)
     return len(due)

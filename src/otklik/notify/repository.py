@@ -84,7 +84,7 @@ class NotifyRepository:
         for channel, status, count in self.session.execute(
                 select(Delivery.channel, Delivery.status, func.count())
                 .where(Delivery.created_at >= since)
-                .group_by(Delivery.channel, Delivery.status)).tuples():
+                .group_by(Delivery.channel, Delivery.status)):
             out.setdefault(channel, {})[status] = count
         return out
 
@@ -97,8 +97,8 @@ class NotifyRepository:
 
     def count_deliveries(self) -> dict[str, int]:
         """Deliveries by source."""
-        return dict(self.session.execute(
-            select(Delivery.source, func.count()).group_by(Delivery.source)).tuples().all())
+        return {source: count for source, count in self.session.execute(
+            select(Delivery.source, func.count()).group_by(Delivery.source))}
 
     # -- alerts ------------------------------------------------------------------------------
 
@@ -137,8 +137,8 @@ class NotifyRepository:
 
     def count_alerts(self) -> dict[str, int]:
         """Alerts by status."""
-        return dict(self.session.execute(
-            select(Alert.status, func.count()).group_by(Alert.status)).tuples().all())
+        return {status: count for status, count in self.session.execute(
+            select(Alert.status, func.count()).group_by(Alert.status))}
 
     # -- rosters and people ------------------------------------------------------------------
 
