@@ -216,4 +216,4 @@ def use_bot(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
 def settle() -> None:
     """Run every queued job, and the jobs those jobs queued."""
     for _ in range(3):
-        drain()
+        drain(timeout_ms=120_000)

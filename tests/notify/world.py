@@ -14,6 +14,7 @@ from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 from tests.conftest import jobs_database
 
+from otklik import queue
 from otklik.accounts.schemas import TokenCreate
 from otklik.accounts.service import actor_for, create_token
 from otklik.audit.actor import Actor
@@ -48,7 +49,14 @@ def world(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     """The module's database (Kalmykia loaded once), emptied of the test's rows afterwards."""
     get_notify_settings.cache_clear()
     get_webhook_settings.cache_clear()
-    with jobs_database(url, monkeypatch, empty=EMPTY) as engine:
+    # One worker for the whole test (drain() uses it): a worker started and stopped at once
+    # by drain() on empty queues can leave a consumer thread behind that takes later jobs.
+    import otklik.consumers  # noqa: F401  (every queue declared before the worker starts)
+
+    worker = queue._InlineWorker(threads=4)
+    worker.start()
+    monkeypatch.setattr(queue, "_inline_worker", worker)
+    with _stopping(worker), jobs_database(url, monkeypatch, empty=EMPTY) as engine:
         with Session(engine) as session:
             if not session.scalar(select(func.count()).select_from(Territory)):
                 load_territories(session, Actor.system("tests"), (REGION, "68"))
@@ -58,6 +66,14 @@ def world(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
         finally:
             get_notify_settings.cache_clear()
             get_webhook_settings.cache_clear()
+
+
+@contextmanager
+def _stopping(worker: queue._InlineWorker) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        worker.stop()
 
 
 def region(session: Session, code: str = REGION) -> Territory:

@@ -38,6 +38,7 @@ from otklik.models.notify import Delivery, DeliveryAttempt
 from otklik.notify.channels import Outgoing, SendResult, elapsed_ms, get_channel
 from otklik.notify.repository import NotifyRepository
 from otklik.notify.settings import get_notify_settings
+from otklik.notify.tasks import send_delivery  # declares the "notify" queue before any worker
 from otklik.queue import enqueue_after_commit
 
 log = logging.getLogger("otklik.notify")
@@ -98,8 +99,6 @@ def queue_delivery(session: Session, *, channel: str, target: str, source: str,
                    status="pending", attempts=0, next_attempt_at=now, updated_at=now)
     session.add(row)
     session.flush()
-    from otklik.notify.tasks import send_delivery
-
     enqueue_after_commit(session, send_delivery, row.id)
     return row
 
@@ -178,8 +177,6 @@ def run_delivery(delivery_id: int) -> str | None:
         source_of(row.source).after_attempt(session, row, result)
         status = row.status
     if retry_in is not None and REQUEUE_DELAYED:
-        from otklik.notify.tasks import send_delivery
-
         send_delivery.send_with_options(args=(delivery_id,),
                                         delay=int(retry_in.total_seconds() * 1000))
     return status
@@ -188,8 +185,6 @@ def run_delivery(delivery_id: int) -> str | None:
 def requeue_due(session: Session, now: datetime | None = None) -> int:
     """Send every delivery whose retry is due (and free attempts that died half-way) after
     the commit; the number queued."""
-    from otklik.notify.tasks import send_delivery
-
     now = now or utcnow()
     repo = NotifyRepository(session)
     for row in repo.stale_sending(now - STALE_SENDING):

@@ -17,6 +17,7 @@ from otklik.channels.connectors.base import ConnectorError
 from otklik.notify import alerts
 from otklik.notify.channels import ACK_CALLBACK, TelegramChannel
 from otklik.notify.repository import NotifyRepository
+from otklik.notify.tasks import answer_callback
 from otklik.queue import enqueue_after_commit
 
 OFFSET_KEY = "telegram_updates"
@@ -24,8 +25,6 @@ OFFSET_KEY = "telegram_updates"
 
 def handle_update(session: Session, update: Mapping[str, Any]) -> bool:
     """Act on one update; True when it acknowledged an alert."""
-    from otklik.notify.tasks import answer_callback
-
     query = update.get("callback_query")
     if not isinstance(query, Mapping):
         return False
