@@ -16,7 +16,6 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 from tests.conftest import own_database
 from tests.notify import stubs, world
 
@@ -36,8 +35,8 @@ from otklik.events import (
 from otklik.models.account import Role
 from otklik.models.notify import Alert, Delivery, DeliveryAttempt, NotifyContact
 from otklik.notify import alerts, service, telegram_updates
-from otklik.notify.delivery import requeue_due
 from otklik.notify import stats as notify_stats  # noqa: F401  (registers the counts)
+from otklik.notify.delivery import requeue_due
 from otklik.ops import stats as ops_stats
 
 _lock = threading.Lock()
