@@ -148,7 +148,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(title=app.title, version=app.version, description=app.description,
-                         routes=app.routes)
+                         routes=app.routes, webhooks=app.webhooks.routes)
     _, definitions = models_json_schema(
         [(ErrorBody, "validation"), (ValidationErrorBody, "validation")],
         ref_template="#/components/schemas/{model}")
@@ -201,6 +201,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in _routers():
         app.include_router(router)
     app.state.open311_store = _open311_store
+    from otklik.webhooks.endpoints import payloads as webhook_payloads
+
+    app.webhooks.include_router(webhook_payloads)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 
@@ -223,6 +226,7 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.fakes.endpoints import router as fakes
     from otklik.intake.endpoints import router as intake
     from otklik.media.endpoints import router as media
+    from otklik.notify.endpoints import router as notify
     from otklik.open311.endpoints import router as open311
     from otklik.ops.endpoints import router as ops
     from otklik.organizations.endpoints import router as organizations
@@ -231,6 +235,7 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.territories.endpoints import router as territories
     from otklik.web.admin_apikeys import router as admin_apikeys
     from otklik.web.admin_channels import router as admin_channels
+    from otklik.web.admin_notify import router as admin_notify
     from otklik.web.admin_taxonomy import router as admin_taxonomy
     from otklik.web.analytics_views import router as analytics_web
     from otklik.web.contests import router as contests_web
@@ -242,9 +247,10 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.web.publics import router as publics_web
     from otklik.web.views import router as web
     from otklik.web.workspace import router as workspace
+    from otklik.webhooks.endpoints import router as webhooks
 
     return [ops, accounts, territories, organizations, audit, intake, cases, analytics,
             decisions, contests, open311, media, participation, fakes, fakes_check, publics,
-            form, web, admin_apikeys, admin_channels, admin_taxonomy, workspace, analytics_web,
-            contests_public, contests_web, participation_web, proposals_web, fakes_web,
-            publics_web]
+            notify, webhooks, form, web, admin_apikeys, admin_channels, admin_notify,
+            admin_taxonomy, workspace, analytics_web, contests_public, contests_web,
+            participation_web, proposals_web, fakes_web, publics_web]

@@ -46,7 +46,7 @@ from otklik.models.territory import Territory, TerritoryLevel
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.admin: frozenset(
         {"read", "write", "admin", "audit", "users", "reference.write", "intake", "analytics",
-         "contests", "tokens"}
+         "contests", "tokens", "webhooks"}
     ),
     Role.operator: frozenset({"read", "write", "intake", "triage", "moderate", "tokens"}),
     Role.curator: frozenset(

@@ -33,7 +33,7 @@ from otklik.territories.repository import TerritoryRepository
 #: Token scopes an integration may ask for ("tokens": mint and revoke the user's tokens).
 #: "open311": file service requests through Open311 GeoReport v2 (docs/open311.md).
 TOKEN_SCOPES = frozenset({"read", "write", "intake", "analytics", "admin", "tokens",
-                          "open311", "contests", "contests.score"})
+                          "open311", "contests", "contests.score", "webhooks"})
 
 
 def create_user(session: Session, actor: Actor, data: UserCreate, *, is_demo: bool = False) -> User:

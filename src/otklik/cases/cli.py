@@ -22,6 +22,9 @@ def tick() -> None:
     from otklik.reports.schedule import periodic_tick  # analytics rollups and due briefs
 
     periodic_tick()
+    from otklik.notify.cli import periodic_tick as notify_tick  # alert escalations, retries
+
+    notify_tick()
 
 
 def register(app: typer.Typer) -> None:

@@ -5,11 +5,13 @@ import otklik.models.contests  # noqa: F401  (contests: tracks, experts, applica
 import otklik.models.decision  # noqa: F401  (decisions)
 import otklik.models.fakes  # noqa: F401  (the registry of fakes)
 import otklik.models.media  # noqa: F401  (residents' photos)
+import otklik.models.notify  # noqa: F401  (alerts, duty rosters, the delivery log)
 import otklik.models.open311  # noqa: F401  (Open311 service requests)
 import otklik.models.participation  # noqa: F401  (direct lines, proposals)
 import otklik.models.publics  # noqa: F401  (official pages and their rating)
 import otklik.models.report_delivery  # noqa: F401  (e-mailed briefs)
 import otklik.models.taxonomy  # noqa: F401  (rubricator versions)
+import otklik.models.webhooks  # noqa: F401  (integrators' webhook subscriptions)
 import otklik.models.workspace  # noqa: F401  (saved views of the queue)
 from otklik.models.account import ApiToken, Role, User, UserSession, UserTerritory
 from otklik.models.audit import AuditEntry

@@ -1,0 +1,202 @@
+"""Integrators' webhooks against a real receiver on 127.0.0.1 (SQLite and PostgreSQL): the API
+(token scope ``webhooks``), case.created … case.overdue delivered with valid signatures (the
+docs' own verification example checks one), a failing receiver switched off after N failures
+and switched back on by an admin, a hanging receiver delaying nobody else."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from tests.conftest import own_database
+from tests.notify import stubs, world
+
+from otklik import events
+from otklik.app import create_app
+from otklik.db.base import utcnow
+from otklik.db.session import session_scope
+from otklik.events import CaseAnswered, CaseClosed, CaseCreated, CaseOverdue, CaseRouted
+from otklik.models.account import Role
+from otklik.models.notify import Delivery
+from otklik.models.webhooks import WebhookSubscription
+from otklik.notify.delivery import requeue_due
+from otklik.webhooks import schemas
+from otklik.webhooks import stats as webhook_stats  # noqa: F401  (registers the counts)
+
+own_url = own_database("webhooks")
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"
+ALL = ["case.created", "case.routed", "case.answered", "case.closed", "case.overdue"]
+
+
+class Api:
+    """The app with an admin's token."""
+
+    def __init__(self, token: str) -> None:
+        self.client = TestClient(create_app())
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def __call__(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self.client.request(method, path, headers=self.headers, **kwargs)
+
+
+@pytest.fixture
+def env(own_url: str, monkeypatch: pytest.MonkeyPatch
+        ) -> Iterator[tuple[stubs.WebhookReceiver, Api, int]]:
+    receiver = stubs.WebhookReceiver()
+    with receiver, world.world(own_url, monkeypatch):
+        stubs.use_bot(monkeypatch, "http://127.0.0.1:9")  # no Telegram here
+        monkeypatch.setenv("OTKLIK_WEBHOOKS_DISABLE_AFTER", "3")
+        with session_scope() as session:
+            admin = world.person(session, "integrator", Role.admin, all_regions=True)
+            token = world.token(session, admin, ["webhooks", "admin"])
+            org = world.organization(session)
+            case_id = world.case(session, org.id).id
+        yield receiver, Api(token), case_id
+
+
+def _subscribe(receiver: stubs.WebhookReceiver, api: Api, path: str,
+               events_: list[str] | None = None) -> dict[str, Any]:
+    answer = api("POST", "/api/v1/webhooks", json={
+        "name": path, "url": receiver.url + path, "region_code": world.REGION,
+        "events": events_ or ALL})
+    assert answer.status_code == 201, answer.text
+    created = answer.json()
+    receiver.secrets[path] = created["secret"]
+    return created
+
+
+def _announce_all(case_id: int) -> None:
+    with session_scope() as session:
+        for event in (CaseCreated(case_id=case_id),
+                      CaseRouted(case_id=case_id, executor_id=1, reason="rule"),
+                      CaseAnswered(case_id=case_id, answer_id=5),
+                      CaseClosed(case_id=case_id, reason="close"),
+                      CaseOverdue(case_id=case_id, level=2)):
+            events.announce(session, event)
+    stubs.settle()
+
+
+def _docs_verify() -> Any:
+    code = re.search(r"```python\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S)
+    assert code, "docs/webhooks.md has its Python example"
+    namespace: dict[str, Any] = {}
+    exec(code.group(1), namespace)  # noqa: S102 - the documentation's own example
+    return namespace["verify"]
+
+
+def test_api_needs_the_webhooks_scope(env: tuple[stubs.WebhookReceiver, Api, int]) -> None:
+    receiver, api, _ = env
+    with session_scope() as session:
+        reader = world.person(session, "reader", Role.admin, all_regions=True)
+        read_only = Api(world.token(session, reader, ["read"]))
+    assert read_only("GET", "/api/v1/webhooks").status_code == 403
+    created = _subscribe(receiver, api, "/a", ["case.created"])
+    assert created["secret"].startswith("whsec_")
+    listed = api("GET", "/api/v1/webhooks").json()
+    assert [s["id"] for s in listed["items"]] == [created["id"]]
+    assert "secret" not in listed["items"][0]  # shown once
+    assert api("POST", "/api/v1/webhooks", json={
+        "name": "x", "url": receiver.url, "events": ["case.exploded"]}).status_code == 400
+    assert {e["name"] for e in api("GET", "/api/v1/webhooks/events").json()} == set(ALL)
+    schema = api("GET", "/api/openapi.json").json()
+    assert {"case.created", "case.overdue"} <= set(schema["webhooks"])
+
+
+def test_case_events_arrive_signed(env: tuple[stubs.WebhookReceiver, Api, int]) -> None:
+    receiver, api, case_id = env
+    sub = _subscribe(receiver, api, "/portal")
+    _subscribe(receiver, api, "/closed-only", ["case.closed"])
+    _announce_all(case_id)
+    got = receiver.at("/portal")
+    assert sorted(r["json"]["event"] for r in got) == sorted(ALL)
+    assert all(r["valid"] for r in got)
+    verify = _docs_verify()
+    assert all(verify(sub["secret"], r["body"], r["header"]) for r in got)
+    assert not verify("another-secret", got[0]["body"], got[0]["header"])
+    models = {"case.created": schemas.CaseCreatedPayload,
+              "case.routed": schemas.CaseRoutedPayload,
+              "case.answered": schemas.CaseAnsweredPayload,
+              "case.closed": schemas.CaseClosedPayload,
+              "case.overdue": schemas.CaseOverduePayload}
+    for r in got:
+        payload = models[r["json"]["event"]].model_validate(r["json"])
+        assert payload.data.id == case_id and payload.data.region_code == world.REGION
+        assert r["headers"]["X-Otklik-Event"] == payload.event
+    assert [r["json"]["event"] for r in receiver.at("/closed-only")] == ["case.closed"]
+    # A repeated event (a retried consumer) is not delivered twice.
+    with session_scope() as session:
+        events.announce(session, CaseCreated(case_id=case_id))
+    stubs.settle()
+    assert len(receiver.at("/portal")) == 5
+    log = api("GET", f"/api/v1/webhooks/{sub['id']}/deliveries").json()
+    assert log["total"] == 5 and {d["tries"][0]["status_code"] for d in log["items"]} == {200}
+    from otklik.ops import stats as ops_stats
+
+    with session_scope() as session:
+        counts = ops_stats.collect(session)
+    assert counts["webhook_deliveries"] == 6 and counts["webhook_subscriptions"] == 2
+
+
+def test_failing_receiver_is_switched_off_and_back_on(
+        env: tuple[stubs.WebhookReceiver, Api, int]) -> None:
+    receiver, api, case_id = env
+    sub = _subscribe(receiver, api, "/fail", ["case.created", "case.closed"])
+    with session_scope() as session:
+        events.announce(session, CaseCreated(case_id=case_id))
+    stubs.settle()
+    for minutes in (5, 15):  # the retries, as the tick sends them once due
+        with session_scope() as session:
+            assert requeue_due(session, utcnow() + timedelta(minutes=minutes)) == 1
+        stubs.settle()
+    assert len(receiver.at("/fail")) == 3 and all(r["valid"] for r in receiver.at("/fail"))
+    state = api("GET", f"/api/v1/webhooks/{sub['id']}").json()
+    assert state["is_active"] is False and "3 failed attempts" in state["disabled_reason"]
+    log = api("GET", f"/api/v1/webhooks/{sub['id']}/deliveries").json()["items"]
+    assert [t["status_code"] for t in log[0]["tries"]] == [500, 500, 500]
+    assert log[0]["status"] == "failed"
+    page = api("GET", "/admin/webhooks")
+    assert page.status_code == 200 and 'data-active="no"' in page.text
+    with session_scope() as session:  # switched off: a new event goes nowhere
+        events.announce(session, CaseClosed(case_id=case_id, reason="close"))
+    stubs.settle()
+    assert len(receiver.at("/fail")) == 3
+
+    back = api("PATCH", f"/api/v1/webhooks/{sub['id']}", json={"is_active": True})
+    assert back.status_code == 200
+    assert (back.json()["is_active"], back.json()["consecutive_failures"]) == (True, 0)
+    with session_scope() as session:
+        events.announce(session, CaseClosed(case_id=case_id, reason="merge"))
+    stubs.settle()
+    assert len(receiver.at("/fail")) == 4
+
+
+def test_a_hanging_receiver_delays_nobody(env: tuple[stubs.WebhookReceiver, Api, int],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    receiver, api, case_id = env
+    monkeypatch.setenv("OTKLIK_NOTIFY_TIMEOUT", "1")
+    from otklik.notify.settings import get_notify_settings
+
+    get_notify_settings.cache_clear()
+    receiver.hang = threading.Event()
+    slow = _subscribe(receiver, api, "/slow", ["case.created"])
+    _subscribe(receiver, api, "/ok", ["case.created"])
+    try:
+        with session_scope() as session:
+            events.announce(session, CaseCreated(case_id=case_id))
+        stubs.settle()  # returns although /slow never answers: its attempt timed out
+        assert [r["valid"] for r in receiver.at("/ok")] == [True]
+        with session_scope() as session:
+            row = session.scalars(select(Delivery).where(
+                Delivery.source_id == slow["id"])).one()
+            assert row.status == "pending" and "no answer within 1 s" in row.last_error
+            sub = session.get(WebhookSubscription, slow["id"])
+            assert sub is not None and sub.consecutive_failures == 1
+    finally:
+        receiver.hang.set()
