@@ -36,7 +36,8 @@ console = Console()
 #: Modules whose ``register(app)`` adds their commands.
 COMMAND_MODULES = ("otklik.language.cli", "otklik.intake.cli", "otklik.cases.cli",
                    "otklik.reports.cli", "otklik.incidents.cli", "otklik.fakes.cli",
-                   "otklik.upkeep.cli", "otklik.audit.cli", "otklik.accounts.cli")
+                   "otklik.upkeep.cli", "otklik.audit.cli", "otklik.accounts.cli",
+                   "otklik.pd.cli")
 
 
 def settings() -> Settings:
