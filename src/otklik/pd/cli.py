@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from otklik.console import fail
+from otklik.errors import OtklikError
+
+if TYPE_CHECKING:
+    from otklik.pd.service import Resident
 
 console = Console()
 pd_app = typer.Typer(help="Personal data: retention, a resident's export and erasure.",
@@ -38,7 +42,7 @@ def retention_command(
 
 
 def _resident(author: str | None, source: str | None, author_id: str | None,
-              message: int | None) -> object:
+              message: int | None) -> Resident:
     from otklik.pd.pseudonyms import author_key
     from otklik.pd.service import Resident
 
@@ -70,13 +74,15 @@ def export_command(
     """Write everything stored about one resident to a JSON file (audited)."""
     from otklik.audit.actor import Actor
     from otklik.db.session import check_database, session_scope
-    from otklik.pd.service import Resident, export
+    from otklik.pd.service import export
 
     resident = _resident(author, source, author_id, message)
-    assert isinstance(resident, Resident)
     check_database()
-    with session_scope() as session:
-        data = export(session, Actor.system("cli"), resident)
+    try:
+        with session_scope() as session:
+            data = export(session, Actor.system("cli"), resident)
+    except OtklikError as exc:
+        raise fail(exc.message) from None
     out.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
     console.print(f"{len(data['messages'])} message(s), {len(data['cases'])} case(s), "
                   f"{len(data['answers'])} answer(s), {len(data['consents'])} consent(s) "
@@ -93,16 +99,18 @@ def erase_command(
     counts stay, the person's data does not)."""
     from otklik.audit.actor import Actor
     from otklik.db.session import check_database, session_scope
-    from otklik.pd.service import Resident, erase
+    from otklik.pd.service import erase
 
     resident = _resident(author, source, author_id, message)
-    assert isinstance(resident, Resident)
     if not yes and not typer.confirm("Erase this resident's personal data? It cannot be "
                                      "undone"):
         raise typer.Exit(1)
     check_database()
-    with session_scope() as session:
-        done = erase(session, Actor.system("cli"), resident)
+    try:
+        with session_scope() as session:
+            done = erase(session, Actor.system("cli"), resident)
+    except OtklikError as exc:
+        raise fail(exc.message) from None
     console.print(f"{done} message(s) anonymised")
 
 
