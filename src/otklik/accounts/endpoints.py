@@ -32,7 +32,10 @@ from otklik.errors import ErrorBody, NotAuthenticated
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 
-@router.post("/auth/login", response_model=UserRead)
+@router.post("/auth/login", response_model=UserRead, responses={429: {
+    "model": ErrorBody,
+    "description": "Too many failed logins for this user or address: locked for a while "
+                   "(Retry-After says how long)"}})
 def login(data: LoginRequest, request: Request, session: SessionDep) -> UserRead:
     """Open a session (cookie) for a user; too many failures lock the login (429)."""
     try:
