@@ -100,6 +100,10 @@ def test_export_then_erase_one_resident(db: Engine, tmp_path: Path) -> None:
             select(AuditEntry).where(AuditEntry.action.like("pd.%")))], ensure_ascii=False)
         assert "777" not in details and "Житель" not in details  # the log keeps no PD
 
+    stats = runner.invoke(app, ["stats", "--json"])
+    counts = json.loads(stats.output)
+    assert (counts["pd_anonymized"], counts["pd_consents"]) == (2, 1)
+
     again = runner.invoke(app, ["pd", "export", "--message", str(first), "--out",
                                 str(tmp_path / "after.json")])
     assert again.exit_code == 0, again.output  # found by the message: the key is gone

@@ -114,6 +114,10 @@ class PdRepository:
         self.session.add_all(rows)
         self.session.flush()
 
+    def count_consents(self) -> int:
+        """How many consents are recorded."""
+        return int(self.session.scalar(select(func.count()).select_from(PdConsent)) or 0)
+
     def count_anonymized(self) -> int:
         """How many messages are anonymised."""
         return int(self.session.scalar(select(func.count()).select_from(PdAnonymization))
