@@ -36,7 +36,8 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"])
     "model": ErrorBody,
     "description": "Too many failed logins for this user or address: locked for a while "
                    "(Retry-After says how long)"}})
-def login(data: LoginRequest, request: Request, session: SessionDep) -> UserRead:
+def login(data: LoginRequest, request: Request, session: SessionDep
+          ) -> UserRead | JSONResponse:
     """Open a session (cookie) for a user; too many failures lock the login (429)."""
     try:
         user = service.authenticate(session, data.username, data.password, client_ip(request))
@@ -44,7 +45,7 @@ def login(data: LoginRequest, request: Request, session: SessionDep) -> UserRead
         # Answered, not raised: the unit of work then commits the failure's count and audit.
         headers = ({"Retry-After": str(exc.retry_after)} if isinstance(exc, LoginLocked)
                    else None)
-        return JSONResponse(ErrorBody(detail=exc.message).model_dump(),  # type: ignore[return-value]
+        return JSONResponse(ErrorBody(detail=exc.message).model_dump(),
                             status_code=exc.status_code, headers=headers)
     start_login_session(request, session, user)
     return UserRead.model_validate(user)

@@ -33,7 +33,7 @@ class PdRepository:
             select(func.count()).select_from(self._due(cutoff).subquery())) or 0)
 
     @staticmethod
-    def _due(cutoff: datetime) -> Select[tuple[int]]:
+    def _due(cutoff: datetime) -> Select[int]:
         link = aliased(CaseMessage)
         case = aliased(Case)
         in_case = exists().where(CaseMessage.message_id == Message.id)
