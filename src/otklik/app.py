@@ -221,6 +221,7 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.media.endpoints import router as media
     from otklik.open311.endpoints import router as open311
     from otklik.ops.endpoints import router as ops
+    from otklik.pd.endpoints import router as pd
     from otklik.organizations.endpoints import router as organizations
     from otklik.territories.endpoints import router as territories
     from otklik.web.admin_apikeys import router as admin_apikeys
@@ -232,5 +233,5 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.web.workspace import router as workspace
 
     return [ops, accounts, territories, organizations, audit, intake, cases, analytics,
-            decisions, open311, media, form, web, admin_apikeys, admin_channels, admin_taxonomy,
+            decisions, open311, media, pd, form, web, admin_apikeys, admin_channels, admin_taxonomy,
             workspace, analytics_web]

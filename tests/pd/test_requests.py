@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, delete, select
@@ -16,6 +17,7 @@ from tests.conftest import jobs_database, own_database
 from typer.testing import CliRunner
 
 from otklik.cli import app
+from otklik.models.account import Role
 from otklik.models.audit import AuditEntry
 from otklik.models.case import Answer, Case, CaseMessage, CaseStatus
 from otklik.models.message import Message
@@ -130,3 +132,34 @@ def test_retention_dry_run_from_the_cli(db: Engine) -> None:
         assert session.scalar(select(PdAnonymization).limit(1)) is None
     result = runner.invoke(app, ["pd", "retention", "--days", "1"])
     assert result.exit_code == 0 and "2 message(s) anonymised" in result.output
+
+
+def test_the_api_serves_administrators_within_their_regions(session: Session,
+                                                            client: Any) -> None:
+    from tests.builders import PASSWORD, make_user
+    from tests.conftest import login
+
+    mine = _message(session, "api-1", "555", f"Яма, звоните {PHONE}")
+    other = Message(source="vk", source_id="api-2", region_code="36", text="Нет воды",
+                    text_length=8, content_hash="api-2", created_at=WHEN, received_at=WHEN,
+                    author_id="555", author_key=author_key("vk", "555"),
+                    enrich_status="done", attachments=[], raw={})
+    session.add(other)
+    session.flush()
+    analyst = make_user(session, Role.analyst)
+    login(client, analyst.username, PASSWORD)
+    assert client.get("/api/v1/pd/export", params={"message_id": mine.id}).status_code == 403
+    client.cookies.clear()
+    admin = make_user(session, Role.admin)
+    csrf = login(client, admin.username, PASSWORD)
+    data = client.get("/api/v1/pd/export", params={"author_key": mine.author_key}).json()
+    assert [m["id"] for m in data["messages"]] == [mine.id]  # not Voronezh's (36)
+    assert client.get("/api/v1/pd/export").status_code == 400
+    erased = client.post("/api/v1/pd/erase", headers={"x-csrf-token": csrf},
+                         json={"message_id": mine.id})
+    assert erased.status_code == 200 and erased.json() == {"anonymized": 1}
+    session.refresh(mine)
+    session.refresh(other)
+    assert mine.author_id is None and PHONE not in mine.text and other.author_id == "555"
+    assert client.post("/api/v1/pd/erase", headers={"x-csrf-token": csrf},
+                       json={}).status_code == 422

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Select, and_, delete, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from otklik.accounts.scope import Scope
 from otklik.models.case import Answer, Case, CaseMessage
 from otklik.models.media import Photo
 from otklik.models.message import Message, MessageRevision
@@ -54,10 +55,16 @@ class PdRepository:
         return self.session.scalars(select(Message).where(Message.id.in_(ids))
                                     .order_by(Message.id)).all()
 
-    def messages_of_author(self, author_key: str) -> Sequence[Message]:
-        """Every message of one pseudonymous author."""
-        return self.session.scalars(select(Message).where(Message.author_key == author_key)
+    def messages_of_author(self, author_key: str, scope: Scope) -> Sequence[Message]:
+        """Every message of one pseudonymous author that the scope sees."""
+        return self.session.scalars(select(Message).where(Message.author_key == author_key,
+                                                          scope.message_filter())
                                     .order_by(Message.id)).all()
+
+    def message(self, message_id: int, scope: Scope) -> Message | None:
+        """A message by id, if the scope sees it."""
+        return self.session.scalar(select(Message).where(Message.id == message_id,
+                                                         scope.message_filter()))
 
     def cases_of(self, message_ids: Sequence[int]) -> Sequence[Case]:
         """The cases these messages are in."""

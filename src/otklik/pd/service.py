@@ -70,16 +70,18 @@ class Resident:
         return {"author_key": self.author_key, "message_id": self.message_id}
 
 
-def _messages(session: Session, resident: Resident) -> list[Message]:
+def _messages(session: Session, actor: Actor, resident: Resident) -> list[Message]:
+    """The resident's messages in the actor's scope (a regional administrator answers for
+    the region's data)."""
     repo = PdRepository(session)
     if resident.author_key:
-        found = list(repo.messages_of_author(resident.author_key))
+        found = list(repo.messages_of_author(resident.author_key, actor.scope))
     elif resident.message_id is not None:
-        message = session.get(Message, resident.message_id)
+        message = repo.message(resident.message_id, actor.scope)
         if message is None:
             raise NotFound(f"message {resident.message_id} not found")
-        found = (list(repo.messages_of_author(message.author_key)) if message.author_key
-                 else [message])
+        found = (list(repo.messages_of_author(message.author_key, actor.scope))
+                 if message.author_key else [message])
     else:
         raise InvalidInput("name the resident: --author KEY, --source and --author-id, or "
                            "--message ID")
@@ -96,7 +98,7 @@ def export(session: Session, actor: Actor, resident: Resident) -> dict[str, Any]
     """Everything stored about one resident: their messages, the cases they are in, the
     answers of those cases, their consents, Open311 requests and photos (152-FZ art. 14)."""
     actor.require("admin")
-    messages = _messages(session, resident)
+    messages = _messages(session, actor, resident)
     ids = [m.id for m in messages]
     repo = PdRepository(session)
     cases = repo.cases_of(ids)
@@ -142,7 +144,7 @@ def erase(session: Session, actor: Actor, resident: Resident) -> int:
     """Anonymise everything stored about one resident now (as retention would later);
     how many messages were anonymised."""
     actor.require("admin")
-    ids = [m.id for m in _messages(session, resident)]
+    ids = [m.id for m in _messages(session, actor, resident)]
     done = anonymize(session, ids, "erasure", utcnow())
     audit.record(session, actor, "pd.erase", "message", ids[0],
                  details={**resident.describe(), "messages": len(ids), "anonymized": done})
