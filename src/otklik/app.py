@@ -221,8 +221,8 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.media.endpoints import router as media
     from otklik.open311.endpoints import router as open311
     from otklik.ops.endpoints import router as ops
-    from otklik.pd.endpoints import router as pd
     from otklik.organizations.endpoints import router as organizations
+    from otklik.pd.endpoints import router as pd
     from otklik.territories.endpoints import router as territories
     from otklik.web.admin_apikeys import router as admin_apikeys
     from otklik.web.admin_channels import router as admin_channels
