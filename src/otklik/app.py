@@ -231,6 +231,7 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.ops.endpoints import router as ops
     from otklik.organizations.endpoints import router as organizations
     from otklik.participation.endpoints import router as participation
+    from otklik.pd.endpoints import router as pd
     from otklik.publics.endpoints import router as publics
     from otklik.territories.endpoints import router as territories
     from otklik.web.admin_apikeys import router as admin_apikeys
@@ -251,6 +252,6 @@ def _routers() -> list:  # type: ignore[type-arg]
 
     return [ops, accounts, territories, organizations, audit, intake, cases, analytics,
             decisions, contests, open311, media, participation, fakes, fakes_check, publics,
-            notify, webhooks, form, web, admin_apikeys, admin_channels, admin_notify,
+            notify, webhooks, pd, form, web, admin_apikeys, admin_channels, admin_notify,
             admin_taxonomy, workspace, analytics_web, contests_public, contests_web,
             participation_web, proposals_web, fakes_web, publics_web]

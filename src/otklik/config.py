@@ -79,6 +79,19 @@ class Settings(BaseSettings):
     retrain_every_days: int = Field(default=7, ge=1)
     retrain_holdout: float = Field(default=0.2, gt=0.0, lt=1.0)
     retrain_min_holdout: int = Field(default=20, ge=2)
+    # Personal data (otklik/pd, docs/security.md): how long residents' data is kept after a
+    # case closes (or after a message without a case arrives), and the policy residents
+    # consent to on the web form and in Open311 reports.
+    pd_retention_days: int = Field(default=3 * 365, ge=1, le=100 * 365)
+    pd_policy_url: str = "/privacy"
+    pd_policy_version: str = Field(default="2026-12", max_length=32)
+    # Login throttling (accounts/throttle.py): this many failures for one login or one address
+    # in ``login_lock_minutes`` lock it for ``login_lock_minutes``.
+    login_max_failures: int = Field(default=5, ge=1, le=1000)
+    login_lock_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # The key that encrypts connectors' credentials at rest (otklik/secretbox.py); derived
+    # from the secret key when empty. Changing it makes stored credentials unreadable.
+    secrets_key: SecretStr = SecretStr("")
 
     @field_validator("database_url")
     @classmethod
@@ -90,6 +103,14 @@ class Settings(BaseSettings):
         backend = url.get_backend_name()
         if backend not in {"sqlite", "postgresql"}:
             raise ValueError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
+        return value
+
+    @field_validator("pd_policy_url")
+    @classmethod
+    def _check_policy_url(cls, value: str) -> str:
+        if not value.startswith(("/", "https://", "http://")):
+            raise ValueError("the personal data policy's address: a path (/privacy) or an "
+                             "http(s):// URL")
         return value
 
     @field_validator("broker_url")
@@ -130,6 +151,14 @@ class Settings(BaseSettings):
         if own:
             return own.encode()
         return hmac.new(self.secret_key.encode(), b"otklik-audit-log", hashlib.sha256).digest()
+
+    @property
+    def secrets_fernet_key(self) -> bytes:
+        """32 bytes that key the encryption of stored credentials (``secrets_key``, or derived
+        from ``secret_key``)."""
+        own = self.secrets_key.get_secret_value()
+        seed = own.encode() if own else self.secret_key.encode()
+        return hmac.new(seed, b"otklik-secrets-at-rest", hashlib.sha256).digest()
 
     @property
     def smtp_enabled(self) -> bool:

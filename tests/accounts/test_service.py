@@ -41,7 +41,7 @@ def test_duplicate_username_is_refused(session: Session) -> None:
     ({"region_codes": ["99"]}, "unknown region"),
     ({"region_codes": []}, "at least one region"),
     ({"role": Role.executor}, "must belong to an organization"),
-    ({"password": "short"}, "at least 8 characters"),
+    ({"password": "short"}, "at least 10 characters"),
 ])
 def test_invalid_users_are_refused_with_a_reason(session: Session, payload: dict, message: str
                                                  ) -> None:

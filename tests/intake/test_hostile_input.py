@@ -245,8 +245,8 @@ def test_a_pushed_lone_surrogate_is_stored_escaped(vk_push: int) -> None:
 
 def _form_fields(client: Any) -> dict[str, str]:
     page = client.get("/form").text
-    return {name: re.search(rf'name="{name}" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-            for name in ("csrf", "nonce")}
+    return {**{name: re.search(rf'name="{name}" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+               for name in ("csrf", "nonce")}, "consent": "yes"}
 
 
 @pytest.fixture

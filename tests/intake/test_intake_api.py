@@ -147,7 +147,7 @@ def _form(client) -> dict[str, str]:  # type: ignore[no-untyped-def]
     page = client.get("/form").text
     csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
     nonce = re.search(r'name="nonce" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    return {"csrf": csrf, "nonce": nonce}
+    return {"csrf": csrf, "nonce": nonce, "consent": "yes"}
 
 
 def test_public_form_stores_once_honeypot_and_rate_limit(session: Session, client,

@@ -33,7 +33,7 @@ def _fields(client: Any, text: str) -> dict[str, str]:
     assert 'enctype="multipart/form-data"' in page and 'name="photos"' in page
     csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
     nonce = re.search(r'name="nonce" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    return {"csrf": csrf, "nonce": nonce, "text": text, "region": "68"}
+    return {"csrf": csrf, "nonce": nonce, "text": text, "region": "68", "consent": "yes"}
 
 
 def test_the_form_takes_photos_and_keeps_their_place(client: Any, session: Session,

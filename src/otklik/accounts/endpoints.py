@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from otklik.accounts import service
 from otklik.accounts.repository import AccountRepository
@@ -16,6 +17,7 @@ from otklik.accounts.schemas import (
     UserRead,
     UserUpdate,
 )
+from otklik.accounts.throttle import LoginLocked
 from otklik.bounds import RefId
 from otklik.deps import (
     CurrentActor,
@@ -25,14 +27,26 @@ from otklik.deps import (
     end_login_session,
     start_login_session,
 )
+from otklik.errors import ErrorBody, NotAuthenticated
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 
-@router.post("/auth/login", response_model=UserRead)
-def login(data: LoginRequest, request: Request, session: SessionDep) -> UserRead:
-    """Open a session (cookie) for a user."""
-    user = service.authenticate(session, data.username, data.password, client_ip(request))
+@router.post("/auth/login", response_model=UserRead, responses={429: {
+    "model": ErrorBody,
+    "description": "Too many failed logins for this user or address: locked for a while "
+                   "(Retry-After says how long)"}})
+def login(data: LoginRequest, request: Request, session: SessionDep
+          ) -> UserRead | JSONResponse:
+    """Open a session (cookie) for a user; too many failures lock the login (429)."""
+    try:
+        user = service.authenticate(session, data.username, data.password, client_ip(request))
+    except (NotAuthenticated, LoginLocked) as exc:
+        # Answered, not raised: the unit of work then commits the failure's count and audit.
+        headers = ({"Retry-After": str(exc.retry_after)} if isinstance(exc, LoginLocked)
+                   else None)
+        return JSONResponse(ErrorBody(detail=exc.message).model_dump(),
+                            status_code=exc.status_code, headers=headers)
     start_login_session(request, session, user)
     return UserRead.model_validate(user)
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from otklik.accounts import ratelimit
+from otklik.accounts import passwords, ratelimit, throttle
 from otklik.accounts.repository import AccountRepository
 from otklik.accounts.schemas import TokenCreate, UserCreate
 from otklik.accounts.scope import ORGANIZATION_ROLES, PERMISSIONS, Scope
 from otklik.accounts.security import (
-    MIN_PASSWORD_LENGTH,
     dummy_verify,
     hash_password,
     hash_token,
@@ -24,6 +23,7 @@ from otklik.accounts.security import (
 from otklik.accounts.sessions import end_user_sessions
 from otklik.audit import service as audit
 from otklik.audit.actor import Actor
+from otklik.config import get_settings
 from otklik.db.base import utcnow
 from otklik.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from otklik.models.account import ApiToken, Role, User
@@ -40,8 +40,8 @@ def create_user(session: Session, actor: Actor, data: UserCreate, *, is_demo: bo
     """Create a user after checking the role's scope makes sense and the actor may grant it."""
     actor.require("users")
     _check_may_grant(actor, data.role)
-    if len(data.password) < MIN_PASSWORD_LENGTH and not is_demo:
-        raise InvalidInput(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if not is_demo:
+        passwords.check(data.password, data.username)
     repo = AccountRepository(session)
     if repo.by_username(data.username):
         raise Conflict(f"the username {data.username!r} is taken")
@@ -143,8 +143,7 @@ def reset_password(session: Session, actor: Actor, user_id: int, new: str) -> Us
     if user is None or not actor.scope.administers(user):
         raise NotFound(f"user {user_id} not found among the users you administer")
     _check_may_grant(actor, user.role)
-    if len(new) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    passwords.check(new, user.username)
     user.password_hash = hash_password(new)
     ended = end_user_sessions(session, user.id)
     audit.record(session, actor, "user.password_reset", "user", user.id,
@@ -169,8 +168,7 @@ def change_password(session: Session, actor: Actor, current: str, new: str) -> U
         raise NotAuthenticated("log in first")
     if not verify_password(user.password_hash, current):
         raise InvalidInput("the current password is wrong")
-    if len(new) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    passwords.check(new, user.username)
     if new == current:
         raise InvalidInput("the new password is the same as the current one")
     user.password_hash = hash_password(new)
@@ -181,23 +179,39 @@ def change_password(session: Session, actor: Actor, current: str, new: str) -> U
 
 
 def authenticate(session: Session, username: str, password: str, ip: str | None = None) -> User:
-    """Check a login; the same answer for an unknown user and a wrong password."""
+    """Check a login; the same answer for an unknown user and a wrong password. Too many
+    failures lock the account and the address for a while (accounts/throttle.py: 429).
+    A failure is written in the session: the caller commits it although the login fails."""
+    now = utcnow()
+    throttle.check(session, username, ip, now)
     repo = AccountRepository(session)
     user = repo.by_username(username.strip())
     if user is None:
         dummy_verify()
+        _failed(session, username, ip, now, None)
         raise NotAuthenticated("wrong username or password")
     if not user.is_active or not verify_password(user.password_hash, password):
-        audit.record(
-            session, Actor(label=user.username, user_id=user.id, ip=ip), "login.failed", "user",
-            user.id,
-        )
+        _failed(session, username, ip, now, user)
         raise NotAuthenticated("wrong username or password")
+    throttle.succeeded(session, username)
     if password_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = utcnow()
+    user.last_login_at = now
     audit.record(session, actor_for(session, user, ip), "login", "user", user.id)
     return user
+
+
+def _failed(session: Session, username: str, ip: str | None, now: datetime,
+            user: User | None) -> None:
+    locked = throttle.failed(session, username, ip, now)
+    who = Actor(label=(user.username if user else username.strip()[:64]) or "?",
+                user_id=user.id if user else None, ip=ip)
+    if user is not None:
+        audit.record(session, who, "login.failed", "user", user.id)
+    if locked:
+        audit.record(session, who, "login.locked", "user", user.id if user else None,
+                     details={"locked": locked,
+                              "minutes": get_settings().login_lock_minutes})
 
 
 def actor_for(session: Session, user: User, ip: str | None = None) -> Actor:

@@ -45,6 +45,7 @@ from otklik.audit.actor import Actor
 from otklik.db.base import utcnow
 from otklik.errors import InvalidInput, NotFound
 from otklik.language.taxonomy_service import active_taxonomy
+from otklik.pd.masking import shown_all
 from otklik.territories.repository import TerritoryRepository
 
 Level = Literal["federal", "okrug", "region", "municipality"]
@@ -413,6 +414,8 @@ def drill_down(session: Session, actor: Actor, kind: DrillKind, flt: AnalyticsFi
     items = [DrillRow(id=r[0], at=r[1], region_code=r[2], topic=r[3], title=r[4] or "",
                       status=str(r[5].value if hasattr(r[5], "value") else r[5])
                       if r[5] is not None else None) for r in rows]
+    # Analysts read what residents wrote, not who: names, phones … in the text are masked.
+    items = shown_all(actor, items)
     return DrillPage(kind=kind, total=total, items=items, limit=limit, offset=offset)
 
 

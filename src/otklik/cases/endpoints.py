@@ -32,6 +32,7 @@ from otklik.cases.schemas import (
 from otklik.db.base import utcnow
 from otklik.deps import CurrentActor, SessionDep
 from otklik.models.case import CaseStatus
+from otklik.pd.masking import shown_all
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 
@@ -58,7 +59,8 @@ def list_cases(
         actor.scope, statuses=status, topic=topic, executor_id=executor_id,
         problem_id=problem_id, region_code=region_code,
         overdue_at=utcnow() if overdue else None, limit=limit, offset=offset, sort=sort)
-    return CaseList(items=[CaseRead.model_validate(c) for c in rows], total=total,
+    return CaseList(items=shown_all(actor, [CaseRead.model_validate(c) for c in rows]),
+                    total=total,
                     limit=limit, offset=offset)
 
 

@@ -18,6 +18,7 @@ from otklik.cases.schemas import (
 from otklik.cases.service import get_case
 from otklik.channels.schemas import MessageRead
 from otklik.db.base import utcnow
+from otklik.pd.masking import shown, shown_all
 
 
 def case_detail(session: Session, actor: Actor, case_id: int) -> CaseDetail:
@@ -26,9 +27,10 @@ def case_detail(session: Session, actor: Actor, case_id: int) -> CaseDetail:
     repo = CaseRepository(session)
     remaining = deadlines.remaining(session, case, utcnow())
     return CaseDetail(
-        **CaseRead.model_validate(case).model_dump(),
+        **shown(actor, CaseRead.model_validate(case)).model_dump(),
         routing=case.routing or {},
-        messages=[MessageRead.model_validate(m) for m in repo.messages(case.id)],
+        messages=shown_all(actor, [MessageRead.model_validate(m)
+                                   for m in repo.messages(case.id)]),
         events=[EventRead.model_validate(e) for e in repo.events(case.id)],
         answers=[AnswerRead.model_validate(a) for a in repo.answers(case.id)],
         extensions=[ExtensionRead.model_validate(x) for x in repo.extensions(case.id)],

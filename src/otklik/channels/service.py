@@ -23,6 +23,7 @@ from otklik.channels.connectors.registry import CONNECTORS, get_connector
 from otklik.channels.repository import ConnectorRepository
 from otklik.errors import Conflict, Forbidden, InvalidInput
 from otklik.models.message import Connector
+from otklik.secretbox import is_sealed, seal, unseal
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +61,8 @@ def add_connector(session: Session, actor: Actor, *, kind: str, name: str,
     settings = _validated_config(kind, config)
     if region_code and not settings.get("region"):
         settings["region"] = region_code
-    row = repo.add(Connector(kind=kind, name=name, region_code=region_code, config=settings,
-                             cursor={}, status="new"))
+    row = repo.add(Connector(kind=kind, name=name, region_code=region_code,
+                             config=sealed_config(kind, settings), cursor={}, status="new"))
     audit.record(session, actor, "connector.add", "connector", row.id, region_code=region_code,
                  details={"kind": kind, "name": name})
     return row
@@ -79,5 +80,25 @@ def public_config(row: Connector) -> dict[str, Any]:
 
 
 def build(row: Connector, **options: Any) -> ChannelConnector:
-    """The channel connector object of a configured row."""
-    return get_connector(row.kind, row.config, **options)
+    """The channel connector object of a configured row (its credentials decrypted; a row
+    stored before encryption is sealed now, committed with the caller's unit of work)."""
+    config = dict(row.config or {})
+    if row.kind in CONNECTORS:
+        sealed = sealed_config(row.kind, config)
+        if sealed != config:
+            row.config = sealed
+        config = {k: unseal(v) if is_sealed(v) else v for k, v in config.items()}
+    return get_connector(row.kind, config, **options)
+
+
+def secret_names(kind: str) -> frozenset[str]:
+    """The settings of a connector kind that are credentials (typed ``SecretStr``)."""
+    fields = CONNECTORS[kind].config_model.model_fields
+    return frozenset(name for name, f in fields.items() if "SecretStr" in repr(f.annotation))
+
+
+def sealed_config(kind: str, config: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings as stored: every credential encrypted (otklik/secretbox.py)."""
+    names = secret_names(kind)
+    return {k: seal(v) if k in names and isinstance(v, str) and v else v
+            for k, v in config.items()}

@@ -26,6 +26,7 @@ from otklik.intake import channel_places, receiving
 from otklik.intake.repository import MessageRepository
 from otklik.intake.service import store_messages
 from otklik.models.message import Connector
+from otklik.pd.masking import shown, shown_all
 
 router = APIRouter(prefix="/api/v1", tags=["intake"])
 MAX_BATCH = 1000
@@ -75,7 +76,8 @@ def list_messages(
         raise NotFound("executors see messages through their cases")
     rows, total = MessageRepository(session).page(actor.scope, region_code=region_code,
                                                   source=source, limit=limit, offset=offset)
-    return MessageList(items=[MessageRead.model_validate(m) for m in rows], total=total,
+    return MessageList(items=shown_all(actor, [MessageRead.model_validate(m) for m in rows]),
+                       total=total,
                        limit=limit, offset=offset)
 
 
@@ -87,7 +89,7 @@ def get_message(message_id: DbInt, actor: CurrentActor, session: SessionDep) -> 
                if actor.scope.organization_id is None else None)
     if message is None:
         raise NotFound(f"message {message_id} not found")
-    return MessageRead.model_validate(message)
+    return shown(actor, MessageRead.model_validate(message))
 
 
 @router.post("/push/{connector_id}", response_class=PlainTextResponse,

@@ -6,7 +6,6 @@ The store never waits for enrichment: new message ids are queued after commit.
 from __future__ import annotations
 
 import hashlib
-import hmac
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from otklik.channels.connectors.normalize import clean_text, escape_surrogates
 from otklik.channels.schemas import IncomingMessage
-from otklik.config import get_settings
 from otklik.db.base import utcnow
 from otklik.intake.repository import MessageRepository
 from otklik.models.message import MAX_TEXT_LENGTH, Message, MessageRevision
+from otklik.pd.pseudonyms import author_key as author_key  # where the pseudonym is made
 
 #: How many messages one enrichment job takes.
 ENRICH_BATCH = 200
@@ -44,14 +43,6 @@ class StoreSummary:
         self.duplicates += other.duplicates
         self.updated += other.updated
         self.deleted += other.deleted
-
-
-def author_key(source: str, author_id: str | None) -> str | None:
-    """A stable pseudonym of an author for analytics (keyed hash; the id is not derivable)."""
-    if not author_id:
-        return None
-    key = get_settings().secret_key.encode()
-    return hmac.new(key, f"{source}:{author_id}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def content_hash(text: str) -> str:

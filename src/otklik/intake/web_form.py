@@ -14,12 +14,14 @@ from otklik.channels.schemas import IncomingMessage, Source
 from otklik.db.base import utcnow
 from otklik.intake.resident_reports import store_report
 from otklik.media.photos import MAX_PHOTOS, PhotoRefused, clean
+from otklik.pd.consent import record as record_consent
 from otklik.ratelimit import RateLimiter
 from otklik.territories.repository import TerritoryRepository
 
-#: Why a submission was not taken: too many from one address, too short a text, or a photo
-#: refused (too big, not an image, too many).
-FormError = Literal["rate", "short", "photo"]
+#: Why a submission was not taken: too many from one address, too short a text, a photo
+#: refused (too big, not an image, too many), or no consent to the processing of personal
+#: data given.
+FormError = Literal["rate", "short", "photo", "consent"]
 
 
 #: At most 5 submissions per 10 minutes from one address (per process).
@@ -32,12 +34,16 @@ def regions(session: Session) -> list[tuple[str, str]]:
 
 
 def submit(session: Session, *, text: str, nonce: str, name: str, contact: str, region: str,
-           website: str, ip: str | None, photos: Sequence[bytes] = ()) -> FormError | None:
+           website: str, ip: str | None, photos: Sequence[bytes] = (),
+           consent: bool = False) -> FormError | None:
     """Store a submission once (the nonce makes a double click one message) with its photos
-    (cleaned: otklik.media.photos); None when taken (a bot that filled the honeypot is told
+    (cleaned: otklik.media.photos) and the resident's consent to the processing of their
+    personal data (required: 152-FZ); None when taken (a bot that filled the honeypot is told
     the same and stores nothing)."""
     if website:  # the hidden honeypot field: a person never fills it
         return None
+    if not consent:
+        return "consent"
     if not limiter.allow(ip or "unknown"):
         return "rate"
     if len(text.strip()) < 5:
@@ -48,9 +54,10 @@ def submit(session: Session, *, text: str, nonce: str, name: str, contact: str, 
         cleaned = [clean(data) for data in photos]
     except PhotoRefused:
         return "photo"
-    store_report(session, IncomingMessage(
+    message_id = store_report(session, IncomingMessage(
         source=Source.web, source_id=f"form:{nonce}", text=text, created_at=utcnow(),
         author_name=name or None, region=region if region.isdigit() else None,
         channel="web-form", raw={"name": name, "contact": contact, "region": region},
     ), cleaned, origin="web")
+    record_consent(session, message_id, "web_form")
     return None

@@ -27,6 +27,7 @@ from otklik.models.open311 import Open311Request
 from otklik.open311.repository import Open311Repository
 from otklik.open311.service import SUBTOPIC_ATTRIBUTE, Open311Error, Service, find_service
 from otklik.open311.service import jurisdiction as region_of
+from otklik.pd.consent import record as record_consent
 
 #: Stores a report (message + cleaned photos) through intake; returns the message id.
 StoreReport = Callable[[Session, IncomingMessage, Sequence[CleanPhoto]], int]
@@ -155,6 +156,20 @@ def _reporter(fields: dict[str, str]) -> dict[str, str]:
     return out
 
 
+def _consent(fields: dict[str, str]) -> bool | None:
+    """The resident's consent to the processing of their personal data, as the app asked
+    it: true/false, or None when the field is absent."""
+    value = fields.get("consent", "").strip().lower()
+    if not value:
+        return None
+    if value in ("true", "1", "yes"):
+        return True
+    if value in ("false", "0", "no"):
+        return False
+    raise Open311Error("consent must be true or false (the resident's consent to the "
+                       "processing of their personal data)")
+
+
 def submit(session: Session, actor: Actor, filing: Filing, store: StoreReport, *,
            now: datetime | None = None) -> Filed:
     """File one service request (validated as the spec and the service definition say)."""
@@ -197,6 +212,10 @@ def submit(session: Session, actor: Actor, filing: Filing, store: StoreReport, *
         raise Open311Error(f"lat/long {point[0]:.5f}, {point[1]:.5f} is outside the region "
                            f"{region} (jurisdiction_id)")
     reporter = _reporter(fields)
+    consent = _consent(fields)
+    if reporter and consent is False:
+        raise Open311Error("consent is false: send no reporter data (email, names, phone, "
+                           "device_id, account_id) without the resident's consent")
     media_url = _media_url(fields.get("media_url", ""))
     repository = Open311Repository(session)
     who = reporter.get("account_id") or reporter.get("device_id") or ""
@@ -231,6 +250,8 @@ def submit(session: Session, actor: Actor, filing: Filing, store: StoreReport, *
             address_string=address or None, address_id=address_id or None,
             lat=point[0] if point else None, lon=point[1] if point else None,
             media_url=media_url, photos=len(photos)))
+        if consent is not None:
+            record_consent(session, message_id, "open311", given=consent)
     return Filed(filed.token, repository.case_of_message(message_id),
                  reporter.get("account_id", ""))
 

@@ -28,6 +28,7 @@ from otklik.db.base import utcnow
 from otklik.decisions import service as decisions
 from otklik.decisions.schemas import DecisionRead
 from otklik.errors import NotFound
+from otklik.pd.masking import mask_text
 from otklik.reports import charts
 
 MONTHS = ("январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август",
@@ -136,7 +137,10 @@ def build_brief(session: Session, actor: Actor, region: str, period: str | None 
     builder = DashboardBuilder(session, actor, flt, now=now)
     dashboard = builder.build()
     overdue = [
-        OverdueRow(case_id=c.id, title=c.title or "(без заголовка)", executor=name or "—",
+        # A brief leaves the system (e-mail, print): a resident's name or phone in a case
+        # title is masked whoever builds it.
+        OverdueRow(case_id=c.id, title=mask_text(c.title) or "(без заголовка)",
+                   executor=name or "—",
                    due=c.resolution_due, days_late=max((now - c.resolution_due).days, 0))
         for c, name in repo.overdue_cases(flt, limits_for(session, actor), now)
         if c.resolution_due is not None

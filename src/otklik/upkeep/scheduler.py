@@ -44,6 +44,7 @@ def default_work() -> list[Periodic]:
     """The periodic work of a center (intervals from the settings' defaults)."""
     from otklik.analytics.tasks import refresh_rollups_job
     from otklik.cases.tasks import tick
+    from otklik.pd.tasks import retention_job
     from otklik.upkeep import jobs
 
     return [
@@ -52,6 +53,7 @@ def default_work() -> list[Periodic]:
         Periodic("rollups", 900, refresh_rollups_job.send),
         Periodic("due_reports", 3600, jobs.run_due_reports.send),
         Periodic("reconcile", 300, jobs.reconcile_job.send),
+        Periodic("pd_retention", 86400, retention_job.send),
     ]
 
 

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from otklik.accounts import service as accounts
 from otklik.accounts.repository import AccountRepository
+from otklik.accounts.throttle import LoginLocked
 from otklik.audit import service as audit
 from otklik.audit.actor import Actor
 from otklik.bounds import RefId
@@ -67,6 +68,10 @@ def login_submit(
     except NotAuthenticated:
         return render(request, "login.html", {"error": True, "username": username,
                                               "next": _safe_next(next)}, status_code=401)
+    except LoginLocked as exc:
+        return render(request, "login.html", {"error": True, "locked": exc.message,
+                                              "username": username, "next": _safe_next(next)},
+                      status_code=429)
     start_login_session(request, session, user)
     response = RedirectResponse(_safe_next(next), status_code=303)
     if user.locale in LOCALES and "lang" not in request.cookies:
