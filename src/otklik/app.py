@@ -226,6 +226,7 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.territories.endpoints import router as territories
     from otklik.web.admin_apikeys import router as admin_apikeys
     from otklik.web.admin_channels import router as admin_channels
+    from otklik.web.admin_queue import router as admin_queue
     from otklik.web.admin_taxonomy import router as admin_taxonomy
     from otklik.web.analytics_views import router as analytics_web
     from otklik.web.contests import router as contests_web
@@ -234,6 +235,10 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.web.views import router as web
     from otklik.web.workspace import router as workspace
 
+    import otklik.upkeep.gauges  # noqa: F401  (the invariants among /metrics' gauges)
+    import otklik.worker  # noqa: F401  (every actor declared: /metrics and /admin/queue list
+    # every queue, not only those this process sends to)
+
     return [ops, accounts, territories, organizations, audit, intake, cases, analytics,
             decisions, contests, open311, media, form, web, admin_apikeys, admin_channels,
-            admin_taxonomy, workspace, analytics_web, contests_public, contests_web]
+            admin_queue, admin_taxonomy, workspace, analytics_web, contests_public, contests_web]
