@@ -211,6 +211,13 @@ def _open311_store(session: Any, item: Any, photos: Any) -> int:
     return store_report(session, item, photos, origin="open311")
 
 
+def _declare_everything() -> None:
+    """Every actor (so /metrics and /admin/queue list every queue, not only those this process
+    sends to) and the invariants among /metrics' gauges."""
+    import otklik.upkeep.gauges  # noqa: F401
+    import otklik.worker  # noqa: F401
+
+
 def _routers() -> list:  # type: ignore[type-arg]
     from otklik.accounts.endpoints import router as accounts
     from otklik.analytics.endpoints import router as analytics
@@ -235,9 +242,7 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.web.views import router as web
     from otklik.web.workspace import router as workspace
 
-    import otklik.upkeep.gauges  # noqa: F401  (the invariants among /metrics' gauges)
-    import otklik.worker  # noqa: F401  (every actor declared: /metrics and /admin/queue list
-    # every queue, not only those this process sends to)
+    _declare_everything()
 
     return [ops, accounts, territories, organizations, audit, intake, cases, analytics,
             decisions, contests, open311, media, form, web, admin_apikeys, admin_channels,
