@@ -1,12 +1,14 @@
 """The dead-letter page ``/admin/queue``: depths and dead-lettered jobs with their actor, ids
 and error; "requeue" and "drop" (CSRF, an administrator of all regions, audited). On the
-in-memory broker, and on a real RabbitMQ in a virtual host of the test's own (jobs really
-failed by a worker: Dramatiq's ``<queue>.XQ``)."""
+in-memory broker, and on a real RabbitMQ (a virtual host of the test's own) and Redis (a key
+namespace of its own), with jobs really failed by a worker (Dramatiq's ``<queue>.XQ``)."""
 
 from __future__ import annotations
 
+import os
 import re
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,10 +21,13 @@ from tests.conftest import login
 from tests.upkeep.faults import rabbitmq_available, rabbitmq_vhost, wait_for
 
 from otklik import queue
+from otklik.errors import NotFound
 from otklik.intake.tasks import enrich_messages
 from otklik.models.account import Role
 from otklik.models.audit import AuditEntry
 from otklik.ops import queues
+
+REDIS_URL = os.environ.get("OTKLIK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def _csrf(text: str) -> str:
@@ -140,22 +145,44 @@ def test_the_page_says_when_the_broker_is_unreachable(session: Session, client: 
     assert 'data-testid="broker-error"' in page.text and "ConnectionRefusedError" in page.text
 
 
-# --- RabbitMQ ---------------------------------------------------------------------------
+# --- RabbitMQ and Redis ------------------------------------------------------------------
 
 FAILING_QUEUE = "otklik_test_failing"
 
 
-@pytest.fixture
-def rabbit_broker() -> Iterator[dramatiq.Broker]:
-    if not rabbitmq_available():
-        pytest.fail("RabbitMQ is not running at 127.0.0.1:5672 (with rabbitmqctl): "
-                    ".ci/run starts it; start it with `rabbitmq-server -detached`")
-    with rabbitmq_vhost() as vhost:
-        broker = queue.build_broker(f"amqp://guest:guest@127.0.0.1:5672/{vhost}")
-        try:
-            yield broker
-        finally:
-            broker.close()
+@pytest.fixture(params=["rabbitmq", "redis"])
+def real_broker(request: pytest.FixtureRequest) -> Iterator[dramatiq.Broker]:
+    """A real broker of the test's own: a RabbitMQ virtual host, a Redis key namespace."""
+    if request.param == "rabbitmq":
+        if not rabbitmq_available():
+            pytest.fail("RabbitMQ is not running at 127.0.0.1:5672 (with rabbitmqctl): "
+                        ".ci/run starts it; start it with `rabbitmq-server -detached`")
+        with rabbitmq_vhost() as vhost:
+            broker = queue.build_broker(f"amqp://guest:guest@127.0.0.1:5672/{vhost}")
+            try:
+                yield broker
+            finally:
+                broker.close()
+        return
+    from dramatiq.brokers.redis import RedisBroker
+
+    namespace = f"otklik_test_{uuid.uuid4().hex[:10]}"
+    broker = RedisBroker(url=REDIS_URL, namespace=namespace, middleware=queue._middleware())
+    try:
+        broker.client.ping()
+    except Exception as exc:  # redis' connection errors
+        pytest.fail(f"Redis is not running at {REDIS_URL} ({exc})")
+    try:
+        yield broker
+    finally:
+        keys = list(broker.client.scan_iter(f"{namespace}:*"))
+        if keys:
+            broker.client.delete(*keys)
+        broker.close()
+
+
+def _dead_count(broker: dramatiq.Broker) -> int:
+    return {r.name: r for r in queues.depths(broker)}[FAILING_QUEUE].dead
 
 
 def _fail_two_jobs(broker: dramatiq.Broker) -> dramatiq.Actor[Any, Any]:
@@ -172,45 +199,42 @@ def _fail_two_jobs(broker: dramatiq.Broker) -> dramatiq.Actor[Any, Any]:
     worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=100)
     worker.start()
     try:
-        wait_for(lambda: broker.get_queue_message_counts(FAILING_QUEUE)[2] == 2,  # type: ignore
-                 60, "two dead-lettered jobs")
+        wait_for(lambda: _dead_count(broker) == 2, 60, "two dead-lettered jobs")
     finally:
         worker.stop()
     return actor
 
 
 @pytest.mark.timeout(180)
-def test_rabbitmq_dead_letters_listed_requeued_and_dropped(rabbit_broker: dramatiq.Broker
-                                                           ) -> None:
-    _fail_two_jobs(rabbit_broker)
-    assert queues.broker_kind(rabbit_broker) == "rabbitmq"
-    depth = {r.name: r for r in queues.depths(rabbit_broker)}[FAILING_QUEUE]
+def test_dead_letters_listed_requeued_and_dropped(real_broker: dramatiq.Broker) -> None:
+    _fail_two_jobs(real_broker)
+    depth = {r.name: r for r in queues.depths(real_broker)}[FAILING_QUEUE]
     assert (depth.ready, depth.dead) == (0, 2)
-    dead = queues.dead_letters(FAILING_QUEUE, rabbit_broker)
+    dead = queues.dead_letters(FAILING_QUEUE, real_broker)
     assert sorted(job.args[0] for job in dead) == [7, 8]
     assert {job.actor for job in dead} == {"geocode_case"}
     assert all(job.error_line.startswith("RuntimeError: the geocoder refused case")
                for job in dead)  # the traceback of the attempt before the last
     # Listing took nothing out: the jobs are still dead-lettered, in their order.
-    assert [j.message_id for j in queues.dead_letters(FAILING_QUEUE, rabbit_broker)] == \
+    assert [j.message_id for j in queues.dead_letters(FAILING_QUEUE, real_broker)] == \
         [j.message_id for j in dead]
     first, second = dead
-    queues.requeue(FAILING_QUEUE, first.message_id, rabbit_broker)
-    queues.drop(FAILING_QUEUE, second.message_id, rabbit_broker)
+    queues.requeue(FAILING_QUEUE, first.message_id, real_broker)
+    queues.drop(FAILING_QUEUE, second.message_id, real_broker)
     time.sleep(0.5)
-    depth = {r.name: r for r in queues.depths(rabbit_broker)}[FAILING_QUEUE]
+    depth = {r.name: r for r in queues.depths(real_broker)}[FAILING_QUEUE]
     assert (depth.ready, depth.dead) == (1, 0)
-    with pytest.raises(Exception, match="no longer dead-lettered"):
-        queues.drop(FAILING_QUEUE, second.message_id, rabbit_broker)
-    queues.check_broker(rabbit_broker)
+    with pytest.raises(NotFound, match="no longer dead-lettered"):
+        queues.drop(FAILING_QUEUE, second.message_id, real_broker)
+    queues.check_broker(real_broker)
 
 
 @pytest.mark.timeout(180)
-def test_rabbitmq_page_requeues_with_the_audit(session: Session, client: Any,
-                                               rabbit_broker: dramatiq.Broker,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    _fail_two_jobs(rabbit_broker)
-    monkeypatch.setattr(queue, "broker", rabbit_broker)
+def test_the_page_requeues_on_a_real_broker_with_the_audit(
+        session: Session, client: Any, real_broker: dramatiq.Broker,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    _fail_two_jobs(real_broker)
+    monkeypatch.setattr(queue, "broker", real_broker)
     _admin(session, client)
     page = client.get("/admin/queue")
     assert page.status_code == 200
@@ -222,5 +246,6 @@ def test_rabbitmq_page_requeues_with_the_audit(session: Session, client: Any,
         follow_redirects=False)
     assert done.status_code == 303
     time.sleep(0.5)
-    assert rabbit_broker.get_queue_message_counts(FAILING_QUEUE)[0::2] == (1, 1)  # type: ignore
+    depth = {r.name: r for r in queues.depths(real_broker)}[FAILING_QUEUE]
+    assert (depth.ready, depth.dead) == (1, 1)
     assert [e.object_id for e in _audits(session, "queue.requeue")] == [jobs[0]]
