@@ -43,6 +43,7 @@ def test_the_compose_file_runs_the_whole_system() -> None:
     environment = services["api"]["environment"]
     assert environment["OTKLIK_DATABASE_URL"].startswith("postgresql://")
     assert environment["OTKLIK_BROKER_URL"].startswith("amqp://")
+    assert environment["OTKLIK_HOST"] == "0.0.0.0"  # .env's loopback would hide the API
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert 'ENTRYPOINT ["otklik"]' in dockerfile and "pip install ." in dockerfile
 
