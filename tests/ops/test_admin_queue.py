@@ -56,7 +56,7 @@ def dead_letters() -> Iterator[list[Any]]:
     queue.broker.flush_all()
     held: list[Any] = queue.broker.dead_letters_by_queue[  # type: ignore[attr-defined]
         enrich_messages.queue_name]
-    held += [_dead_job("job-a", [101, 102]), _dead_job("job-b", [103])]
+    held += [_dead_job("job-a", [101, 102]), _dead_job("job-b", list(range(103, 133)))]
     yield held
     queue.broker.flush_all()
 
@@ -104,6 +104,7 @@ def test_drop_deletes_the_job_for_good(session: Session, client: Any,
     assert queues.depths()[0].ready == 0 or all(r.ready == 0 for r in queues.depths())
     [entry] = _audits(session, "queue.drop")
     assert entry.details["error"] == "RuntimeError: the geocoder timed out"
+    assert entry.details["args"] == [list(range(103, 123))]  # a batch's ids, cut to 20
     gone = client.post("/admin/queue/drop", data={
         "csrf": csrf, "queue": enrich_messages.queue_name, "job": "job-b"},
         headers={"accept": "text/html"})

@@ -266,6 +266,13 @@ def _rabbit_peek(channel: Any, name: str, limit: int | None) -> Iterator[tuple[i
         yield method.delivery_tag, body
 
 
+def _brief(value: Any, items: int = 20) -> Any:
+    """Arguments for the audit log: a batch's ids cut to the first ``items``."""
+    if isinstance(value, list):
+        return [_brief(v, items) for v in value[:items]]
+    return value
+
+
 def require_queue_admin(actor: Actor) -> None:
     """The queue is every region's: only an administrator of all regions sees it (anyone
     else gets the 404 of a page outside their scope)."""
@@ -280,7 +287,7 @@ def requeue_audited(session: Session, actor: Actor, queue_name: str,
     require_queue_admin(actor)
     job = requeue(queue_name, message_id)
     audit.record(session, actor, "queue.requeue", "queue_job", message_id,
-                 details={"queue": queue_name, "actor": job.actor, "args": job.args[:10]})
+                 details={"queue": queue_name, "actor": job.actor, "args": _brief(job.args)})
     return job
 
 
@@ -290,6 +297,6 @@ def drop_audited(session: Session, actor: Actor, queue_name: str,
     require_queue_admin(actor)
     job = drop(queue_name, message_id)
     audit.record(session, actor, "queue.drop", "queue_job", message_id,
-                 details={"queue": queue_name, "actor": job.actor, "args": job.args[:10],
+                 details={"queue": queue_name, "actor": job.actor, "args": _brief(job.args),
                           "error": job.error_line[:300]})
     return job
