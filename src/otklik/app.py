@@ -215,6 +215,13 @@ def _open311_store(session: Any, item: Any, photos: Any) -> int:
     return store_report(session, item, photos, origin="open311")
 
 
+def _declare_everything() -> None:
+    """Every actor (so /metrics and /admin/queue list every queue, not only those this process
+    sends to) and the invariants among /metrics' gauges."""
+    import otklik.upkeep.gauges  # noqa: F401
+    import otklik.worker  # noqa: F401
+
+
 def _routers() -> list:  # type: ignore[type-arg]
     from otklik.accounts.endpoints import router as accounts
     from otklik.analytics.endpoints import router as analytics
@@ -237,6 +244,7 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.web.admin_apikeys import router as admin_apikeys
     from otklik.web.admin_channels import router as admin_channels
     from otklik.web.admin_notify import router as admin_notify
+    from otklik.web.admin_queue import router as admin_queue
     from otklik.web.admin_taxonomy import router as admin_taxonomy
     from otklik.web.analytics_views import router as analytics_web
     from otklik.web.contests import router as contests_web
@@ -250,8 +258,10 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.web.workspace import router as workspace
     from otklik.webhooks.endpoints import router as webhooks
 
+    _declare_everything()
+
     return [ops, accounts, territories, organizations, audit, intake, cases, analytics,
             decisions, contests, open311, media, participation, fakes, fakes_check, publics,
             notify, webhooks, pd, form, web, admin_apikeys, admin_channels, admin_notify,
-            admin_taxonomy, workspace, analytics_web, contests_public, contests_web,
-            participation_web, proposals_web, fakes_web, publics_web]
+            admin_queue, admin_taxonomy, workspace, analytics_web, contests_public,
+            contests_web, participation_web, proposals_web, fakes_web, publics_web]

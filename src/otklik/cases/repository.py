@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, event, func, or_, select
 from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
@@ -28,6 +28,41 @@ from otklik.models.case import (
 )
 from otklik.models.message import Message, MessageEnrichment
 from otklik.workspace.confidence import UNCERTAIN, case_confidence
+
+_REFERENCE_KEY = "otklik_case_reference"
+#: The rows read for every case built (two or three times per case before this cache).
+_CACHED_TYPES = (DeadlinePolicyRow, CalendarExceptionRow)
+
+
+def _reference_cache(session: Session) -> dict[tuple[str, str | None], Any]:
+    """Deadline policies and calendar corrections, read once per transaction instead of for
+    every case (building a batch's cases read them two or three times per case: the profile
+    in docs/performance.md). Forgotten at the end of the transaction (commit or rollback,
+    a SAVEPOINT's too) and when the session flushes a change to such a row, so an edit is
+    seen at once in its own session, and by others from their next transaction."""
+    if _pending_change(session):  # added, not flushed yet: the query would have seen it
+        _forget_reference(session)
+    cache: dict[tuple[str, str | None], Any] | None = session.info.get(_REFERENCE_KEY)
+    if cache is None:
+        cache = session.info[_REFERENCE_KEY] = {}
+        if not event.contains(session, "after_flush", _forget_on_change):
+            event.listen(session, "after_flush", _forget_on_change)
+            event.listen(session, "after_commit", _forget_reference)
+            event.listen(session, "after_soft_rollback", _forget_reference)
+    return cache
+
+
+def _forget_reference(session: Session, *_: Any) -> None:
+    session.info.pop(_REFERENCE_KEY, None)
+
+
+def _pending_change(session: Session) -> bool:
+    return any(isinstance(row, _CACHED_TYPES) for row in (*session.new, *session.deleted))
+
+
+def _forget_on_change(session: Session, _flush_context: Any) -> None:
+    if _pending_change(session) or any(isinstance(row, _CACHED_TYPES) for row in session.dirty):
+        _forget_reference(session)
 
 
 class CaseRepository:
@@ -376,13 +411,19 @@ class CaseRepository:
         return rule
 
     def policies(self, region_code: str | None) -> Sequence[DeadlinePolicyRow]:
-        """Deadline policies of a region and the global ones, in order."""
-        return self.session.scalars(
-            select(DeadlinePolicyRow).where(or_(DeadlinePolicyRow.region_code == region_code,
-                                                DeadlinePolicyRow.region_code.is_(None)))
-            .order_by(DeadlinePolicyRow.region_code.is_(None), DeadlinePolicyRow.position,
-                      DeadlinePolicyRow.id)
-        ).all()
+        """Deadline policies of a region and the global ones, in order (read once per
+        transaction: see :func:`_reference_cache`)."""
+        cache = _reference_cache(self.session)
+        key = ("policies", region_code)
+        if key not in cache:
+            cache[key] = self.session.scalars(
+                select(DeadlinePolicyRow).where(or_(
+                    DeadlinePolicyRow.region_code == region_code,
+                    DeadlinePolicyRow.region_code.is_(None)))
+                .order_by(DeadlinePolicyRow.region_code.is_(None), DeadlinePolicyRow.position,
+                          DeadlinePolicyRow.id)
+            ).all()
+        return cache[key]
 
     def add_policy(self, row: DeadlinePolicyRow) -> DeadlinePolicyRow:
         """Insert a policy."""
@@ -391,12 +432,16 @@ class CaseRepository:
         return row
 
     def calendar_exceptions(self, region_code: str | None) -> Sequence[CalendarExceptionRow]:
-        """Calendar corrections for a region and the country."""
-        return self.session.scalars(
-            select(CalendarExceptionRow).where(or_(
-                CalendarExceptionRow.region_code == region_code,
-                CalendarExceptionRow.region_code.is_(None)))
-        ).all()
+        """Calendar corrections for a region and the country (read once per transaction)."""
+        cache = _reference_cache(self.session)
+        key = ("calendar", region_code)
+        if key not in cache:
+            cache[key] = self.session.scalars(
+                select(CalendarExceptionRow).where(or_(
+                    CalendarExceptionRow.region_code == region_code,
+                    CalendarExceptionRow.region_code.is_(None)))
+            ).all()
+        return cache[key]
 
     def calendar_exception(self, exception_id: int) -> CalendarExceptionRow | None:
         """One calendar correction by id."""

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -31,6 +37,19 @@ async def metrics_middleware(
     return response
 
 
-def render() -> Response:
-    """The metrics page in Prometheus text format."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+class _Snapshot:
+    """A one-scrape collector of already computed metric families."""
+
+    def __init__(self, families: Iterable[object]) -> None:
+        self.families = list(families)
+
+    def collect(self) -> Iterable[object]:
+        return self.families
+
+
+def render(extra: Iterable[object] = ()) -> Response:
+    """The metrics page in Prometheus text format: this process's request metrics and the
+    ``extra`` families (the gauges computed for this scrape)."""
+    scrape = CollectorRegistry(auto_describe=False)
+    scrape.register(_Snapshot(extra))  # type: ignore[arg-type]
+    return Response(generate_latest() + generate_latest(scrape), media_type=CONTENT_TYPE_LATEST)
