@@ -237,7 +237,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/participation/review/{proposal_id}"): perm("read", "case"),  # web.participation_proposals.proposal_page
     ("POST", "/participation/review/{proposal_id}/assign"): perm("moderate", "case"),  # web.participation_proposals.assign
     ("POST", "/participation/review/{proposal_id}/meeting"): ANY,  # web.participation_proposals.meeting
-    ("POST", "/participation/review/{proposal_id}/notices/{answer_id}"): perm("moderate", "region"),  # web.participation_proposals.approve
+    ("POST", "/participation/review/{proposal_id}/notices/{answer_id}"): perm("moderate", "case"),  # web.participation_proposals.approve
     ("POST", "/participation/review/{proposal_id}/status"): any_of("answer", "moderate", scope="case"),  # web.participation_proposals.status
     ("GET", "/problems"): perm("read"),  # web.workspace_review.problems_page
     ("GET", "/problems/{problem_id}"): perm("read", "case"),  # web.workspace_review.problem_page
