@@ -5,8 +5,8 @@ A :class:`Rule` says who passes a route's gate:
 - ``PUBLIC``: everybody, logged in or not, gets the same answer;
 - ``ANY``: any logged-in user or token (nobody: 401 or the login form);
 - ``USER``: a user (a session or a user's token), not an integrator's key;
-- ``perm("read")``, ``any_of("triage", "answer")``: whoever holds that permission (a role's PERMISSIONS in
-  accounts/scope.py, a token's scopes); the others 403;
+- ``perm("read")``, ``any_of("triage", "answer")``: whoever holds that permission (a
+  role's PERMISSIONS in accounts/scope.py, a token's scopes); the others 403;
 - ``roles(Role.admin, ...)``: exactly those roles, whatever their permissions.
 
 ``scope`` names the kind of object the path addresses (:data:`SCOPES`); a caller who passes
