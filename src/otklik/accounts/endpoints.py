@@ -27,7 +27,7 @@ from otklik.deps import (
     end_login_session,
     start_login_session,
 )
-from otklik.errors import ErrorBody, NotAuthenticated
+from otklik.errors import ErrorBody, Forbidden, NotAuthenticated
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -65,8 +65,11 @@ def logout(request: Request, actor: CurrentActor, session: SessionDep) -> None:
 
 @router.get("/me", response_model=UserRead)
 def me(actor: CurrentActor, session: SessionDep) -> UserRead:
-    """The calling user."""
-    user = AccountRepository(session).get(actor.user_id or -1)
+    """The calling user (an integrator's key belongs to no user: 403, not a crash)."""
+    user = AccountRepository(session).get(actor.user_id) if actor.user_id else None
+    if user is None:
+        raise Forbidden("an integrator's API key belongs to no user: /me answers a login "
+                        "session or a user's token")
     return UserRead.model_validate(user)
 
 

@@ -247,9 +247,9 @@ def _require_token_management(actor: Actor) -> None:
 def create_token(session: Session, actor: Actor, data: TokenCreate) -> tuple[ApiToken, str]:
     """Mint an API token for the acting user, never wider than the caller (a login session:
     its role; a token: its own scopes, and it expires no later); the secret is returned once."""
+    _require_token_management(actor)
     if actor.user_id is None:
         raise InvalidInput("API tokens belong to a user: log in first")
-    _require_token_management(actor)
     requested = frozenset(data.scopes)
     unknown = sorted(requested - TOKEN_SCOPES)
     if unknown:

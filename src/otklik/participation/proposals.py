@@ -269,8 +269,15 @@ def events(session: Session, actor: Actor, proposal_id: int) -> list[ProposalEve
     return ParticipationRepository(session).proposal_events(proposal_id)
 
 
-def approve_notice(session: Session, actor: Actor, answer_id: int) -> Answer:
-    """An operator approves a proposal's notice; it is published where the author wrote."""
+def approve_notice(session: Session, actor: Actor, answer_id: int,
+                   proposal_id: int | None = None) -> Answer:
+    """An operator approves a proposal's notice; it is published where the author wrote.
+    Reached through a proposal (the review page), the notice must be that proposal's."""
+    if proposal_id is not None:
+        proposal = get_proposal(session, actor, proposal_id)
+        answer = session.get(Answer, answer_id)
+        if answer is None or answer.case_id != proposal.case_id:
+            raise NotFound(f"notice {answer_id} of proposal {proposal_id} not found")
     return control.approve_notice(session, actor, answer_id)
 
 

@@ -121,4 +121,5 @@ def approve(request: Request, proposal_id: RefId, answer_id: DbInt, actor: Optio
     """Approve a notice to the author: it goes out through the channel they wrote in."""
     actor = require_actor(actor)
     return _action(request, session, csrf, _back(proposal_id), "Сообщение отправлено",
-                   lambda: proposals.approve_notice(session, actor, answer_id))
+                   lambda: proposals.approve_notice(session, actor, answer_id,
+                                                    proposal_id))

@@ -1,0 +1,270 @@
+"""The access matrix: who may call each route of the app, about which object.
+
+DRAFT
+"""
+
+from __future__ import annotations
+
+from tests.builders import PASSWORD
+from tests.security.rules import ANY, PUBLIC, USER, Rule, any_of, perm, roles
+from tests.security.world import Identity
+
+from otklik.models.account import Role
+
+
+def sees(scope: str, who: Identity) -> bool:
+    """True when ``who`` sees the world's Tambov object of kind ``scope`` (rules.SCOPES)."""
+    home = who.sees_home_region()
+    narrowed = who.district or who.organization is not None or who.expert
+    if scope == "region":
+        return home and not who.district
+    if scope == "case":
+        return home and not who.district and not who.expert and who.organization in (
+            None, "home")
+    if scope == "region_wide":
+        return home and not narrowed
+    if scope == "contest":
+        return home and not who.district and who.organization is None
+    if scope == "own":
+        return who.name in ("operator", "token_read")
+    if scope == "administered":
+        return home
+    raise AssertionError(f"unknown scope {scope!r}: one of rules.SCOPES")
+
+
+MATRIX: dict[tuple[str, str], Rule] = {
+    ("GET", "/"): ANY,
+    ("GET", "/admin"): perm("read"),
+    ("GET", "/admin/apikeys"): perm("admin"),
+    ("POST", "/admin/apikeys"): perm("admin"),
+    ("POST", "/admin/apikeys/{key_id}/revoke"): perm("admin"),
+    ("GET", "/admin/audit"): perm("admin"),
+    ("GET", "/admin/calendar"): perm("admin"),
+    ("POST", "/admin/calendar"): ANY.at(unchecked=True),
+    ("POST", "/admin/calendar/{exception_id}/delete"): perm("admin"),
+    ("GET", "/admin/channels"): perm("admin"),
+    ("POST", "/admin/channels"): perm("admin"),
+    ("POST", "/admin/channels/remove"): perm("admin").at(unchecked=True),
+    ("GET", "/admin/connectors"): perm("admin"),
+    ("POST", "/admin/connectors"): perm("admin"),
+    ("GET", "/admin/models"): perm("admin"),
+    ("POST", "/admin/models/activate"): perm("admin").at(unchecked=True),
+    ("POST", "/admin/models/rollback"): perm("admin"),
+    ("GET", "/admin/policies"): perm("admin"),
+    ("POST", "/admin/policies"): perm("admin"),
+    ("GET", "/admin/rules"): perm("admin"),
+    ("POST", "/admin/rules"): ANY.at(unchecked=True),
+    ("GET", "/admin/taxonomy"): perm("read"),
+    ("POST", "/admin/taxonomy/activate"): perm("admin"),
+    ("POST", "/admin/taxonomy/lexicon"): perm("admin"),
+    ("POST", "/admin/taxonomy/reenrich"): perm("admin"),
+    ("POST", "/admin/taxonomy/rename"): perm("admin"),
+    ("POST", "/admin/taxonomy/subtopic"): perm("admin"),
+    ("POST", "/admin/taxonomy/urgency"): perm("admin"),
+    ("GET", "/admin/users"): perm("admin"),
+    ("GET", "/admin/users/new"): perm("admin"),
+    ("POST", "/admin/users/new"): ANY.at(unchecked=True),
+    ("GET", "/analytics"): perm("analytics"),
+    ("GET", "/analytics/compare"): perm("analytics"),
+    ("GET", "/analytics/decisions"): perm("analytics"),
+    ("GET", "/analytics/decisions/new"): roles(Role.admin, Role.analyst),
+    ("POST", "/analytics/decisions/new"): ANY.at(unchecked=True),
+    ("GET", "/analytics/decisions/{decision_id}"): perm("analytics", "region"),
+    ("POST", "/analytics/decisions/{decision_id}"): ANY.at(unchecked=True),
+    ("GET", "/analytics/drill"): perm("analytics"),
+    ("GET", "/analytics/reports"): perm("analytics"),
+    ("GET", "/analytics/reports/files/{file_id}"): perm("analytics", "region"),
+    ("POST", "/analytics/reports/schedules"): roles(Role.admin, Role.analyst),
+    ("POST", "/analytics/reports/schedules/{schedule_id}/{action}"):
+        roles(Role.admin, Role.analyst, action="pause"),
+    ("GET", "/api/docs"): PUBLIC,
+    ("GET", "/api/openapi.json"): PUBLIC,
+    ("GET", "/api/v1/analytics/compare"): perm("analytics"),
+    ("GET", "/api/v1/analytics/dashboard"): perm("analytics"),
+    ("GET", "/api/v1/analytics/drill"): perm("analytics"),
+    ("GET", "/api/v1/analytics/findings"): perm("analytics"),
+    ("GET", "/api/v1/analytics/map/regions"): perm("analytics"),
+    ("GET", "/api/v1/analytics/ratings/{subject}"): perm("analytics", subject="executor"),
+    ("GET", "/api/v1/audit"): perm("admin"),
+    ("GET", "/api/v1/auth/csrf"): PUBLIC,
+    ("POST", "/api/v1/auth/login"): PUBLIC.at(body={"username": "analyst", "password": PASSWORD}),
+    ("POST", "/api/v1/auth/logout"): ANY,
+    ("POST", "/api/v1/calendar-exceptions"): ANY.at(unchecked=True),
+    ("DELETE", "/api/v1/calendar-exceptions/{exception_id}"): perm("admin"),
+    ("GET", "/api/v1/campaigns"): perm("read"),
+    ("POST", "/api/v1/campaigns"): ANY.at(unchecked=True),
+    ("GET", "/api/v1/campaigns/{campaign_id}"):
+        perm("read", "region", hidden_for=frozenset({Role.executor})),
+    ("POST", "/api/v1/campaigns/{campaign_id}/collect"): perm("moderate", "region_wide"),
+    ("POST", "/api/v1/campaigns/{campaign_id}/finish"): perm("moderate", "region_wide"),
+    ("GET", "/api/v1/campaigns/{campaign_id}/groups"):
+        perm("read", "region", hidden_for=frozenset({Role.executor})),
+    ("POST", "/api/v1/campaigns/{campaign_id}/import"): ANY.at(unchecked=True),
+    ("POST", "/api/v1/campaigns/{campaign_id}/picks"): perm("moderate", "region_wide"),
+    ("GET", "/api/v1/campaigns/{campaign_id}/promises"):
+        perm("read", "region", hidden_for=frozenset({Role.executor})),
+    ("GET", "/api/v1/campaigns/{campaign_id}/questions"):
+        perm("read", "region", hidden_for=frozenset({Role.executor})),
+    ("GET", "/api/v1/campaigns/{campaign_id}/report"):
+        perm("read", "region", hidden_for=frozenset({Role.executor})),
+    ("GET", "/api/v1/campaigns/{campaign_id}/sheet.{fmt}"): ANY.at(unchecked=True),
+    ("GET", "/api/v1/cases"): perm("read"),
+    ("POST", "/api/v1/cases/merge"): perm("moderate", "case"),
+    ("GET", "/api/v1/cases/{case_id}"): perm("read", "case"),
+    ("PATCH", "/api/v1/cases/{case_id}"): perm("read", "case"),
+    ("POST", "/api/v1/cases/{case_id}/actions/{action}"): perm("read", "case", action="route"),
+    ("PUT", "/api/v1/cases/{case_id}/assignee"): any_of("answer", "moderate", scope="case"),
+    ("GET", "/api/v1/cases/{case_id}/assignees"): perm("read", "case"),
+    ("POST", "/api/v1/cases/{case_id}/split"): perm("moderate", "case"),
+    ("GET", "/api/v1/channel-places"): perm("read"),
+    ("PUT", "/api/v1/channel-places"): perm("admin"),
+    ("DELETE", "/api/v1/channel-places"): ANY.at(unchecked=True),
+    ("GET", "/api/v1/connectors"): perm("admin"),
+    ("POST", "/api/v1/connectors"): perm("admin"),
+    ("GET", "/api/v1/contests"): any_of("contests", "contests.score"),
+    ("POST", "/api/v1/contests"): ANY.at(unchecked=True),
+    ("GET", "/api/v1/contests/{contest_id}"): any_of("contests", "contests.score"),
+    ("PATCH", "/api/v1/contests/{contest_id}"): perm("contests"),
+    ("GET", "/api/v1/contests/{contest_id}/applications"): any_of("contests", "contests.score"),
+    ("POST", "/api/v1/contests/{contest_id}/applications"): perm("contests"),
+    ("GET", "/api/v1/contests/{contest_id}/applications/{application_id}"):
+        any_of("contests", "contests.score"),
+    ("GET",
+     "/api/v1/contests/{contest_id}/applications/{application_id}/attachments/{attachment_id}"):
+        any_of("contests", "contests.score", scope="contest", unchecked=True,
+               note="no attachment is built: who passes gets 404", attachment_id="999999"),
+    ("POST", "/api/v1/contests/{contest_id}/applications/{application_id}/conflict"):
+        perm("contests.score"),
+    ("POST", "/api/v1/contests/{contest_id}/applications/{application_id}/review"):
+        perm("contests.score"),
+    ("GET", "/api/v1/contests/{contest_id}/applications/{application_id}/reviews"):
+        perm("contests"),
+    ("GET", "/api/v1/contests/{contest_id}/experts"): perm("contests"),
+    ("POST", "/api/v1/contests/{contest_id}/experts"): perm("contests"),
+    ("GET", "/api/v1/contests/{contest_id}/protocol"): perm("contests"),
+    ("GET", "/api/v1/contests/{contest_id}/results"): perm("contests"),
+    ("POST", "/api/v1/deadline-policies"): perm("admin"),
+    ("GET", "/api/v1/decisions"): perm("analytics"),
+    ("POST", "/api/v1/decisions"): ANY.at(unchecked=True),
+    ("GET", "/api/v1/decisions/counts"): perm("analytics"),
+    ("GET", "/api/v1/decisions/{decision_id}"): perm("analytics", "region"),
+    ("PATCH", "/api/v1/decisions/{decision_id}"): roles(Role.admin, Role.analyst, scope="region"),
+    ("DELETE", "/api/v1/decisions/{decision_id}"): roles(Role.admin, Role.analyst, scope="region"),
+    ("GET", "/api/v1/decisions/{decision_id}/effect"): perm("analytics", "region"),
+    ("GET", "/api/v1/decisions/{decision_id}/messages"): perm("analytics", "region"),
+    ("POST", "/api/v1/extensions/{extension_id}/decision"): ANY.at(unchecked=True),
+    ("GET", "/api/v1/me"): USER,
+    ("POST", "/api/v1/me/password"): perm("tokens"),
+    ("GET", "/api/v1/messages"): perm("read", hidden_for=frozenset({Role.executor})),
+    ("POST", "/api/v1/messages/batch"): perm("intake"),
+    ("GET", "/api/v1/messages/{message_id}"):
+        perm("read", "region", hidden_for=frozenset({Role.executor})),
+    ("POST", "/api/v1/notices/{answer_id}/approve"): perm("moderate", "region"),
+    ("GET", "/api/v1/organizations"): perm("read"),
+    ("POST", "/api/v1/organizations"): ANY.at(unchecked=True),
+    ("GET", "/api/v1/organizations/{organization_id}"): perm("read", "case"),
+    ("GET", "/api/v1/problems"): perm("read"),
+    ("GET", "/api/v1/problems/{problem_id}"): perm("read", "case"),
+    ("POST", "/api/v1/problems/{problem_id}/answer"): perm("moderate", "case"),
+    ("POST", "/api/v1/promises/{promise_id}/decision"): ANY.at(unchecked=True),
+    ("POST", "/api/v1/promises/{promise_id}/done"): perm("moderate", "region_wide"),
+    ("POST", "/api/v1/promises/{promise_id}/stages"): perm("moderate", "region_wide"),
+    ("GET", "/api/v1/proposals"): perm("read"),
+    ("POST", "/api/v1/proposals"): perm("moderate", "region"),
+    ("GET", "/api/v1/proposals/public"): PUBLIC,
+    ("GET", "/api/v1/proposals/{proposal_id}"): perm("read", "case"),
+    ("POST", "/api/v1/proposals/{proposal_id}/assign"): perm("moderate", "case"),
+    ("GET", "/api/v1/proposals/{proposal_id}/events"): perm("read", "case"),
+    ("POST", "/api/v1/proposals/{proposal_id}/meetings"):
+        any_of("answer", "moderate", scope="case"),
+    ("POST", "/api/v1/proposals/{proposal_id}/status"): any_of("answer", "moderate", scope="case"),
+    ("POST", "/api/v1/proposals/{proposal_id}/support"): ANY.at(unchecked=True),
+    ("POST", "/api/v1/push/{connector_id}"): PUBLIC.at(connector_id="999999"),
+    ("POST", "/api/v1/questions/{question_id}/answer"): perm("moderate", "region_wide"),
+    ("POST", "/api/v1/questions/{question_id}/confirm"): perm("moderate", "region_wide"),
+    ("POST", "/api/v1/questions/{question_id}/promises"): ANY.at(unchecked=True),
+    ("GET", "/api/v1/routing/report"): perm("read"),
+    ("GET", "/api/v1/routing/rules"): perm("read").at(unchecked=True),
+    ("POST", "/api/v1/routing/rules"): ANY.at(unchecked=True),
+    ("GET", "/api/v1/territories"): perm("read"),
+    ("GET", "/api/v1/territories/{territory_id}"): perm("read", "region"),
+    ("GET", "/api/v1/tokens"): ANY,
+    ("POST", "/api/v1/tokens"): perm("tokens", body={"name": "matrix", "scopes": ["tokens"]}),
+    ("DELETE", "/api/v1/tokens/{token_id}"): perm("tokens", "own"),
+    ("GET", "/api/v1/users"): perm("admin"),
+    ("POST", "/api/v1/users"): ANY.at(unchecked=True),
+    ("PATCH", "/api/v1/users/{user_id}"): perm("admin"),
+    ("GET", "/cases"): perm("read"),
+    ("POST", "/cases/bulk"): perm("moderate"),
+    ("GET", "/cases/new-count"): perm("read").at(unchecked=True),
+    ("POST", "/cases/views"): perm("read"),
+    ("POST", "/cases/views/{view_id}/delete"): perm("read", "own"),
+    ("GET", "/cases/{case_id}"): perm("read", "case"),
+    ("POST", "/cases/{case_id}/assign"): any_of("answer", "moderate", scope="case"),
+    ("POST", "/cases/{case_id}/do/{action}"): perm("read", "case", action="route"),
+    ("POST", "/cases/{case_id}/edit"): perm("read", "case"),
+    ("POST", "/cases/{case_id}/split"): perm("moderate", "case"),
+    ("GET", "/contests"): any_of("contests", "contests.score"),
+    ("GET", "/contests/{contest_id}"): any_of("contests", "contests.score"),
+    ("GET", "/contests/{contest_id}/applications/{application_id}"):
+        any_of("contests", "contests.score"),
+    ("POST", "/contests/{contest_id}/applications/{application_id}/conflict"):
+        perm("contests.score", "contest").at(unchecked=True),
+    ("POST", "/contests/{contest_id}/applications/{application_id}/review"):
+        perm("contests.score", "contest").at(unchecked=True),
+    ("GET", "/contests/{contest_id}/apply"): PUBLIC,
+    ("POST", "/contests/{contest_id}/apply"): PUBLIC.at(unchecked=True),
+    ("POST", "/contests/{contest_id}/experts"): perm("contests", "contest").at(unchecked=True),
+    ("POST", "/contests/{contest_id}/import"): perm("contests", "contest").at(unchecked=True),
+    ("GET", "/contests/{contest_id}/results"): perm("contests"),
+    ("POST", "/contests/{contest_id}/status"): perm("contests", "contest").at(unchecked=True),
+    ("POST", "/extensions/{extension_id}/decide"): perm("approve_extension", "case"),
+    ("GET", "/form"): PUBLIC,
+    ("POST", "/form"): PUBLIC.at(unchecked=True),
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/lang/{code}"): PUBLIC.at(code="en"),
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC.at(unchecked=True),
+    ("POST", "/logout"): ANY.at(note="answers with the login form"),
+    ("GET", "/media/photos/{key}"): PUBLIC.at(key="0"*64 + ".jpg"),
+    ("GET", "/metrics"): PUBLIC,
+    ("GET", "/moderation"): perm("moderate"),
+    ("GET", "/my"): perm("answer"),
+    ("GET", "/open311/v2/discovery.{fmt}"): PUBLIC,
+    ("POST", "/open311/v2/requests.{fmt}"): PUBLIC.at(body={"api_key": "{secret:key_open311}"}),
+    ("GET", "/open311/v2/requests.{fmt}"): PUBLIC,
+    ("GET", "/open311/v2/requests/{request_id}.{fmt}"): PUBLIC.at(request_id="999999999"),
+    ("GET", "/open311/v2/services.{fmt}"): PUBLIC,
+    ("GET", "/open311/v2/services/{code}.{fmt}"): PUBLIC.at(code="roads"),
+    ("GET", "/open311/v2/tokens/{token}.{fmt}"): PUBLIC.at(token="matrix-unknown"),
+    ("GET", "/organizations"): perm("read"),
+    ("GET", "/participation"): perm("read"),
+    ("POST", "/participation/lines"): ANY,
+    ("GET", "/participation/lines/{campaign_id}"):
+        perm("read", "region", hidden_for=frozenset({Role.executor})),
+    ("POST", "/participation/lines/{campaign_id}/collect"): perm("moderate", "region_wide"),
+    ("POST", "/participation/lines/{campaign_id}/finish"): perm("moderate", "region_wide"),
+    ("POST", "/participation/lines/{campaign_id}/import"): ANY,
+    ("POST", "/participation/lines/{campaign_id}/picks"): perm("moderate", "region_wide"),
+    ("POST", "/participation/promises/{promise_id}/done"): perm("moderate", "region_wide"),
+    ("POST", "/participation/promises/{promise_id}/stages/{index}"):
+        perm("moderate", "region_wide", index="0"),
+    ("GET", "/participation/proposals"): PUBLIC,
+    ("POST", "/participation/questions/{question_id}/answer"): perm("moderate", "region_wide"),
+    ("POST", "/participation/questions/{question_id}/confirm"): perm("moderate", "region_wide"),
+    ("POST", "/participation/questions/{question_id}/promise"):
+        perm("read", "region", hidden_for=frozenset({Role.executor})),
+    ("GET", "/participation/review"): perm("read"),
+    ("GET", "/participation/review/{proposal_id}"): perm("read", "case"),
+    ("POST", "/participation/review/{proposal_id}/assign"): perm("moderate", "case"),
+    ("POST", "/participation/review/{proposal_id}/meeting"): ANY,
+    ("POST", "/participation/review/{proposal_id}/notices/{answer_id}"): perm("moderate", "case"),
+    ("POST", "/participation/review/{proposal_id}/status"):
+        any_of("answer", "moderate", scope="case"),
+    ("GET", "/problems"): perm("read"),
+    ("GET", "/problems/{problem_id}"): perm("read", "case"),
+    ("POST", "/problems/{problem_id}/answer"): perm("moderate", "case"),
+    ("GET", "/readyz"): PUBLIC,
+    ("GET", "/territories"): perm("read"),
+    ("GET", "/triage"): perm("moderate"),
+}
