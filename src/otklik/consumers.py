@@ -7,3 +7,4 @@ new domain that consumes events adds its ``consumers`` module here; no producer 
 
 import otklik.analytics.consumers  # noqa: F401
 import otklik.cases.consumers  # noqa: F401
+import otklik.incidents.consumers  # noqa: F401

@@ -24,6 +24,7 @@ from sqlalchemy.orm import aliased
 
 from otklik.models.account import Role, User
 from otklik.models.case import Case, CaseMessage, Problem
+from otklik.models.incident import Incident, IncidentCase
 from otklik.models.message import Message, MessageEnrichment
 from otklik.models.territory import Territory, TerritoryLevel
 
@@ -139,6 +140,17 @@ class Scope:
             return region
         return and_(region, exists(select(Case.id).where(Case.problem_id == Problem.id,
                                                         self.case_filter())))
+
+    def incident_filter(self) -> ColumnElement[bool]:
+        """The incidents the scope sees: of its regions and district; for an organization,
+        those holding one of its cases (an incident is a problem's big sibling)."""
+        conditions = [self.region_filter(Incident.region_code),
+                      self.district_filter(Incident.municipality_id)]
+        if self.organization_id is not None:
+            conditions.append(Incident.id.in_(
+                select(IncidentCase.incident_id).join(Case, Case.id == IncidentCase.case_id)
+                .where(Case.executor_id == self.organization_id)))
+        return and_(*conditions)
 
     def region_wide_filter(self, column: Any) -> ColumnElement[bool]:
         """A WHERE clause for objects about a whole region (``column``: its region code),

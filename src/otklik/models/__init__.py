@@ -2,6 +2,7 @@
 
 import otklik.models.analytics  # noqa: F401  (rollups, report schedules)
 import otklik.models.decision  # noqa: F401  (decisions)
+import otklik.models.incident  # noqa: F401  (incidents, their timeline and updates)
 import otklik.models.report_delivery  # noqa: F401  (e-mailed briefs)
 import otklik.models.taxonomy  # noqa: F401  (rubricator versions)
 import otklik.models.workspace  # noqa: F401  (saved views of the queue)
