@@ -3,6 +3,7 @@
 import otklik.analytics.tasks  # noqa: F401
 import otklik.cases.tasks  # noqa: F401
 import otklik.consumers  # noqa: F401  (the consumers of events)
+import otklik.incidents.tasks  # noqa: F401
 import otklik.intake.tasks  # noqa: F401
 import otklik.reports.tasks  # noqa: F401
 from otklik.queue import broker  # noqa: F401

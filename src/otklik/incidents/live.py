@@ -61,8 +61,8 @@ def observation(message: Message, enrichment: MessageEnrichment,
     topic = enrichment.topic or "other"
     return Observation(
         id=str(message.id), at=message.created_at,
-        author=message.author_key or message.author_id or f"?{enrichment.duplicate_of_id
-                                                               or message.id}",
+        author=message.author_key or message.author_id
+        or f"?{enrichment.duplicate_of_id or message.id}",
         topic_code=topic, topic_name=topic_names.get(topic, topic),
         region_code=enrichment.region_code or message.region_code,
         municipality=Place(municipality.name, municipality.oktmo) if municipality else None,
