@@ -12,7 +12,7 @@ import pytest
 PROBE = """
 import importlib, pkgutil, sys
 package = importlib.import_module(sys.argv[1])
-for info in pkgutil.walk_packages(package.__path__, sys.argv[1] + "."):
+for info in pkgutil.walk_packages(getattr(package, "__path__", []), sys.argv[1] + "."):
     importlib.import_module(info.name)
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("sqlalchemy", "alembic")
                 or m.startswith(("otklik.db", "otklik.models", "otklik.web")))
@@ -20,9 +20,11 @@ print(",".join(loaded))
 """
 
 #: The language stages, the incident detector with `otklik signals` and the fake matcher with
-#: `otklik fakes match` (the incidents' and fakes' tables, when they come, live in modules of
-#: their own that this list then names one by one).
-PURE = ["otklik.nlp", "otklik.incidents", "otklik.fakes"]
+#: `otklik fakes match` (the incidents' tables live in modules of their own: the detector's
+#: modules are named one by one).
+PURE = ["otklik.nlp", "otklik.fakes", "otklik.incidents.detector", "otklik.incidents.baseline",
+        "otklik.incidents.settings", "otklik.incidents.population", "otklik.incidents.replay",
+        "otklik.incidents.synthetic", "otklik.incidents.cli"]
 
 
 @pytest.mark.parametrize("package", PURE)

@@ -209,6 +209,7 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.audit.endpoints import router as audit
     from otklik.cases.endpoints import router as cases
     from otklik.decisions.endpoints import router as decisions
+    from otklik.incidents.endpoints import router as incidents
     from otklik.intake.endpoints import router as intake
     from otklik.open311.endpoints import router as open311
     from otklik.ops.endpoints import router as ops
@@ -218,8 +219,10 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.web.admin_taxonomy import router as admin_taxonomy
     from otklik.web.analytics_views import router as analytics_web
     from otklik.web.form import router as form
+    from otklik.web.incidents import router as incidents_web
     from otklik.web.views import router as web
     from otklik.web.workspace import router as workspace
 
     return [ops, accounts, territories, organizations, audit, intake, cases, analytics,
-            decisions, open311, form, web, admin_channels, admin_taxonomy, workspace, analytics_web]
+            decisions, incidents, open311, form, web, admin_channels, admin_taxonomy, workspace,
+            analytics_web, incidents_web]

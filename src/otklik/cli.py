@@ -326,7 +326,8 @@ def _reset_database(current: Settings) -> None:
 
 def _import_domains() -> None:
     """Import optional domain modules so their stat providers register."""
-    for name in ("otklik.intake.stats", "otklik.cases.stats", "otklik.decisions.stats"):
+    for name in ("otklik.intake.stats", "otklik.cases.stats", "otklik.decisions.stats",
+                 "otklik.incidents.stats"):
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:

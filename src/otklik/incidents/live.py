@@ -104,6 +104,9 @@ def detect(session: Session, message_ids: Sequence[int]) -> LiveResult:
             incident = _incident_for(session, signal, region, places, result)
             ids = [int(i) for i in signal.message_ids]
             new, _ = service.link(session, incident, ids)
+            grown = signal.people_affected()
+            if grown and grown > (incident.people_affected or 0):  # more authors, more people
+                incident.people_affected = grown
             if new:
                 result.fed[incident.id] = result.fed.get(incident.id, 0) + len(new)
             handled.update(ids)

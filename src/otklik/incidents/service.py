@@ -18,6 +18,7 @@ from otklik import events
 from otklik.audit import service as audit
 from otklik.audit.actor import Actor
 from otklik.cases import service as cases
+from otklik.cases.repository import CaseRepository
 from otklik.db.base import utcnow
 from otklik.errors import Conflict, InvalidInput, NotFound
 from otklik.events import AlertAcknowledged, IncidentClosed, IncidentOpened, IncidentUpdated
@@ -149,17 +150,15 @@ def open_by_hand(session: Session, actor: Actor, *, case_id: int | None = None,
     if (case_id is None) == (problem_id is None):
         raise InvalidInput("open an incident from one case or one problem")
     found: list[Case]
+    problem: Problem | None = None
+    base: Case | Problem
     if case_id is not None:
-        case = cases.get_case(session, actor, case_id)
-        found, origin, problem = [case], f"case:{case.id}", None
+        base = cases.get_case(session, actor, case_id)
+        found, origin = [base], f"case:{base.id}"
     else:
-        problem = cases.get_problem(session, actor, problem_id or 0)
-        from otklik.cases.repository import CaseRepository
-
+        problem = base = cases.get_problem(session, actor, problem_id or 0)
         found = list(CaseRepository(session).cases_of_problem(actor.scope, problem.id))
         origin = f"problem:{problem.id}"
-        case = found[0] if found else None
-    base: Case | Problem = case if case is not None else problem  # type: ignore[assignment]
     incident = IncidentRepository(session).add(Incident(
         title=(title or base.title or "Происшествие").strip()[:300], kind="manual",
         topic=base.topic, subtopic=base.subtopic, region_code=base.region_code,
@@ -171,8 +170,6 @@ def open_by_hand(session: Session, actor: Actor, *, case_id: int | None = None,
         organization_ids=sorted({c.executor_id for c in found if c.executor_id}),
         started_at=min((c.received_at for c in found), default=utcnow())))
     incident.people_affected = estimate_people(session, incident)
-    from otklik.cases.repository import CaseRepository
-
     message_ids = [m.id for c in found for m in CaseRepository(session).messages(c.id)]
     link(session, incident, message_ids, [c.id for c in found])
     _entry_by(session, actor, incident, "opened", f"Открыто вручную ({origin})", origin=origin)
