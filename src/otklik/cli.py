@@ -35,7 +35,8 @@ console = Console()
 
 #: Modules whose ``register(app)`` adds their commands.
 COMMAND_MODULES = ("otklik.language.cli", "otklik.intake.cli", "otklik.cases.cli",
-                   "otklik.reports.cli", "otklik.incidents.cli", "otklik.fakes.cli")
+                   "otklik.reports.cli", "otklik.incidents.cli", "otklik.fakes.cli",
+                   "otklik.demo.incidents")
 
 
 def settings() -> Settings:

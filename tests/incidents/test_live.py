@@ -5,6 +5,7 @@ consumer run twice opens one incident; opening by hand and merging."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -115,3 +116,29 @@ def test_open_by_hand_from_a_case_and_merge(world: World) -> None:
         assert kinds == ["opened", "merged"]
         assert [e.kind for e in repo.timeline(two_id)] == ["opened", "merged"]
     assert {e["incident_id"] for e in opened} == {one_id, two_id}
+
+
+def test_replay_feeds_a_file_through_the_live_pipeline(world: World, tmp_path: Any) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from otklik.cli import app
+
+    t0 = _t0()
+    rows = [{"id": f"r{i}", "text": f"В Малых Дербетах нет воды, третий час {i}",
+             "created_at": (t0 + timedelta(minutes=5 * i)).isoformat(), "author": f"a{i}",
+             "region": "85"} for i in range(4)]
+    path = tmp_path / "stream.jsonl"
+    lines = [json.dumps(r, ensure_ascii=False) for r in reversed(rows)]  # out of order
+    path.write_text("\n".join([*lines, lines[0]]) + "\n", encoding="utf-8")  # and a repeat
+    result = CliRunner().invoke(app, ["replay", "--data", str(path), "--speed", "0"])
+    assert result.exit_code == 0, result.output
+    incidents = _incidents(world)
+    assert len(incidents) == 1 and incidents[0].hazard == "no_water"
+    with Session(world.engine) as session:
+        assert len(IncidentRepository(session).linked_message_ids(incidents[0].id)) == 4
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": 1, "text": "x", "created_at": "вчера"}\n', encoding="utf-8")
+    failed = CliRunner().invoke(app, ["replay", "--data", str(bad)])
+    assert failed.exit_code != 0 and "created_at" in failed.output
