@@ -17,7 +17,6 @@ from otklik.incidents.repository import IncidentRepository
 from otklik.models.case import CaseMessage
 from otklik.models.incident import Incident, IncidentEntry, IncidentStatus
 from otklik.models.message import Message
-
 from otklik.queue import drain
 
 from .conftest import World, opened, receive

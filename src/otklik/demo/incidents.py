@@ -75,10 +75,11 @@ def replay_command(
 ) -> None:
     """Пропустить сохранённый поток через живой конвейер (приём → обогащение → события →
     обращения и ЧС) в порядке времени."""
-    import otklik.consumers  # noqa: F401  (every consumer declared before jobs run)
+    from otklik import events
     from otklik.incidents.replay import StreamError, checked
     from otklik.nlp.training import TrainingDataError, iter_records
 
+    events.consumers_of(events.MessagesEnriched)  # every consumer declared before jobs run
     try:
         records = list(checked(iter_records(data), str(data)))
     except (TrainingDataError, StreamError, OSError) as exc:
