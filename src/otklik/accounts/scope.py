@@ -24,7 +24,7 @@ from sqlalchemy.orm import aliased
 
 from otklik.models.account import Role, User
 from otklik.models.case import Case, CaseMessage, Problem
-from otklik.models.incident import Incident, IncidentCase
+from otklik.models.incident import Incident, IncidentCase, IncidentMessage
 from otklik.models.message import Message, MessageEnrichment
 from otklik.models.territory import Territory, TerritoryLevel
 
@@ -147,9 +147,15 @@ class Scope:
         conditions = [self.region_filter(Incident.region_code),
                       self.district_filter(Incident.municipality_id)]
         if self.organization_id is not None:
-            conditions.append(Incident.id.in_(
-                select(IncidentCase.incident_id).join(Case, Case.id == IncidentCase.case_id)
-                .where(Case.executor_id == self.organization_id)))
+            conditions.append(or_(
+                Incident.id.in_(select(IncidentCase.incident_id)
+                                .join(Case, Case.id == IncidentCase.case_id)
+                                .where(Case.executor_id == self.organization_id)),
+                Incident.id.in_(select(IncidentMessage.incident_id)
+                                .join(CaseMessage,
+                                      CaseMessage.message_id == IncidentMessage.message_id)
+                                .join(Case, Case.id == CaseMessage.case_id)
+                                .where(Case.executor_id == self.organization_id))))
         return and_(*conditions)
 
     def region_wide_filter(self, column: Any) -> ColumnElement[bool]:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import CompoundSelect, Select, exists, func, select
 from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
@@ -22,6 +22,14 @@ from otklik.models.incident import (
     IncidentUpdate,
 )
 from otklik.models.message import Message, MessageEnrichment
+
+
+def _case_ids_of(incident_id: int) -> CompoundSelect[Any]:
+    """The incident's cases as a subquery: linked ones and those holding its messages."""
+    return select(IncidentCase.case_id).where(IncidentCase.incident_id == incident_id).union(
+        select(CaseMessage.case_id).join(
+            IncidentMessage, IncidentMessage.message_id == CaseMessage.message_id)
+        .where(IncidentMessage.incident_id == incident_id))
 
 
 class IncidentRepository:
@@ -91,13 +99,17 @@ class IncidentRepository:
         return new
 
     def linked_case_ids(self, incident_id: int) -> set[int]:
-        """Ids of the incident's cases."""
+        """Ids of the incident's cases: those linked, and those holding its messages (a case
+        built by its own job at the same moment as the incident is the incident's too)."""
+        return set(self.session.scalars(_case_ids_of(incident_id)))
+
+    def _explicit_case_ids(self, incident_id: int) -> set[int]:
         return set(self.session.scalars(select(IncidentCase.case_id).where(
             IncidentCase.incident_id == incident_id)))
 
     def add_cases(self, incident_id: int, case_ids: Iterable[int]) -> list[int]:
         """Link cases (those already linked are skipped); returns the new ones."""
-        new = sorted(set(case_ids) - self.linked_case_ids(incident_id))
+        new = sorted(set(case_ids) - self._explicit_case_ids(incident_id))
         for case_id in new:
             self.session.add(IncidentCase(incident_id=incident_id, case_id=case_id))
         self.session.flush()
@@ -145,14 +157,13 @@ class IncidentRepository:
     def cases(self, scope: Scope, incident_id: int) -> Sequence[Case]:
         """The incident's cases the scope sees."""
         return self.session.scalars(
-            select(Case).join(IncidentCase, IncidentCase.case_id == Case.id)
-            .where(IncidentCase.incident_id == incident_id, scope.case_filter())
+            select(Case).where(Case.id.in_(_case_ids_of(incident_id)), scope.case_filter())
             .order_by(Case.id)).all()
 
     def move_links(self, source_id: int, target_id: int) -> tuple[int, int]:
         """Link the source incident's messages and cases to the target too."""
         messages = self.add_messages(target_id, self.linked_message_ids(source_id))
-        cases = self.add_cases(target_id, self.linked_case_ids(source_id))
+        cases = self.add_cases(target_id, self._explicit_case_ids(source_id))
         return len(messages), len(cases)
 
     # -- window of the stream --------------------------------------------------------------
