@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
+
 from otklik.db.session import session_scope
-from otklik.events import AlertAcknowledged, CaseCreated, MessagesEnriched, consumer
+from otklik.events import AlertAcknowledged, MessagesEnriched, consumer
 from otklik.incidents import live, service
 
 
@@ -14,16 +16,14 @@ def detect_after_enrichment(event: MessagesEnriched) -> None:
     incident, a message is linked once."""
     if not event.live or not event.message_ids:
         return
-    with session_scope() as session:
-        live.detect(session, event.message_ids)
-
-
-@consumer(CaseCreated, queue_name="incidents")
-def link_new_case(event: CaseCreated) -> None:
-    """A case made from an incident's message joins the incident (cases are built by their
-    own job, which may run after the detector's)."""
-    with session_scope() as session:
-        service.link_case_after_creation(session, event.case_id)
+    for attempt in range(3):
+        try:
+            with session_scope() as session:
+                live.detect(session, event.message_ids)
+            return
+        except IntegrityError:  # another worker linked or opened the same thing first:
+            if attempt == 2:    # run again at once, it now finds what that one stored
+                raise
 
 
 @consumer(AlertAcknowledged, queue_name="incidents")

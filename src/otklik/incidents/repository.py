@@ -115,20 +115,6 @@ class IncidentRepository:
         self.session.flush()
         return new
 
-    def case_ids_of_messages(self, message_ids: Sequence[int]) -> set[int]:
-        """The cases these messages belong to."""
-        if not message_ids:
-            return set()
-        return set(self.session.scalars(select(CaseMessage.case_id).where(
-            CaseMessage.message_id.in_(list(message_ids)))))
-
-    def incidents_of_case(self, case_id: int) -> set[int]:
-        """The incidents whose messages the case holds."""
-        return set(self.session.scalars(
-            select(IncidentMessage.incident_id).join(
-                CaseMessage, CaseMessage.message_id == IncidentMessage.message_id)
-            .where(CaseMessage.case_id == case_id)))
-
     def incidents_of_messages(self, message_ids: Sequence[int]) -> set[int]:
         """The incidents these messages are linked to."""
         if not message_ids:

@@ -121,23 +121,15 @@ def announce_opened(session: Session, incident: Incident) -> None:
 
 def link(session: Session, incident: Incident, message_ids: Iterable[int],
          case_ids: Iterable[int] = ()) -> tuple[list[int], list[int]]:
-    """Link messages and their cases (and these cases) to the incident; idempotent."""
+    """Link messages (their cases follow them) and these cases to the incident; idempotent."""
     repo = IncidentRepository(session)
     messages = repo.add_messages(incident.id, message_ids)
-    wanted = set(case_ids) | repo.case_ids_of_messages(messages)
-    linked_cases = repo.add_cases(incident.id, wanted)
+    # The cases of these messages are the incident's through them (see the repository):
+    # only cases named here are linked themselves.
+    linked_cases = repo.add_cases(incident.id, case_ids)
     if messages or linked_cases:
         incident.updated_at = utcnow()
     return messages, linked_cases
-
-
-def link_case_after_creation(session: Session, case_id: int) -> list[int]:
-    """A new case whose messages an incident holds joins it; returns those incidents."""
-    repo = IncidentRepository(session)
-    incident_ids = sorted(repo.incidents_of_case(case_id))
-    for incident_id in incident_ids:
-        repo.add_cases(incident_id, [case_id])
-    return incident_ids
 
 
 def open_by_hand(session: Session, actor: Actor, *, case_id: int | None = None,
