@@ -22,12 +22,14 @@ loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("sqlalchemy", "ale
 print(",".join(loaded))
 """
 
-#: The language stages, the incident detector with `otklik signals` (whole packages), and the
-#: pure modules of fakes named one by one (its registry's tables, matching against them and the
-#: check service live in modules of their own): the matcher, `otklik fakes match` (the CLI
-#: module: its database commands import inside their functions), the test set, the alarm
-#: signs.
-PURE = ["otklik.nlp", "otklik.incidents",
+#: The language stages (the whole package), the incident detector with `otklik signals` and the
+#: pure modules of fakes, named one by one (the incidents' and the fakes' tables, matching
+#: against them and the check service live in modules of their own): the detector's modules;
+#: the matcher, `otklik fakes match` (its database commands import inside their functions),
+#: the test set, the alarm signs.
+PURE = ["otklik.nlp", "otklik.incidents.detector", "otklik.incidents.baseline",
+        "otklik.incidents.settings", "otklik.incidents.population", "otklik.incidents.replay",
+        "otklik.incidents.synthetic", "otklik.incidents.cli",
         "otklik.fakes,otklik.fakes.matcher,otklik.fakes.cli,otklik.fakes.synthetic,"
         "otklik.fakes.alarm"]
 

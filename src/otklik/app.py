@@ -231,6 +231,7 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.decisions.endpoints import router as decisions
     from otklik.fakes.endpoints import check_router as fakes_check
     from otklik.fakes.endpoints import router as fakes
+    from otklik.incidents.endpoints import router as incidents
     from otklik.intake.endpoints import router as intake
     from otklik.media.endpoints import router as media
     from otklik.notify.endpoints import router as notify
@@ -251,6 +252,7 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.web.contests_public import router as contests_public
     from otklik.web.fakes import router as fakes_web
     from otklik.web.form import router as form
+    from otklik.web.incidents import router as incidents_web
     from otklik.web.participation import router as participation_web
     from otklik.web.participation_proposals import router as proposals_web
     from otklik.web.publics import router as publics_web
@@ -262,6 +264,7 @@ def _routers() -> list:  # type: ignore[type-arg]
 
     return [ops, accounts, territories, organizations, audit, intake, cases, analytics,
             decisions, contests, open311, media, participation, fakes, fakes_check, publics,
-            notify, webhooks, pd, form, web, admin_apikeys, admin_channels, admin_notify,
-            admin_queue, admin_taxonomy, workspace, analytics_web, contests_public,
-            contests_web, participation_web, proposals_web, fakes_web, publics_web]
+            incidents, notify, webhooks, pd, form, web, admin_apikeys, admin_channels,
+            admin_notify, admin_queue, admin_taxonomy, workspace, analytics_web,
+            contests_public, contests_web, participation_web, proposals_web, fakes_web,
+            publics_web, incidents_web]

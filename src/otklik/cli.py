@@ -41,7 +41,7 @@ COMMAND_MODULES = ("otklik.language.cli", "otklik.intake.cli", "otklik.cases.cli
                    "otklik.reports.cli", "otklik.incidents.cli", "otklik.fakes.cli",
                    "otklik.upkeep.cli", "otklik.audit.cli", "otklik.accounts.cli",
                    "otklik.contests.cli", "otklik.publics.cli", "otklik.notify.cli",
-                   "otklik.pd.cli")
+                   "otklik.pd.cli", "otklik.demo.incidents")
 
 
 def settings() -> Settings:
@@ -366,7 +366,8 @@ def _import_domains() -> None:
     for name in ("otklik.intake.stats", "otklik.cases.stats", "otklik.decisions.stats",
                  "otklik.open311.stats", "otklik.media.stats", "otklik.contests.stats",
                  "otklik.participation.stats", "otklik.fakes.stats", "otklik.publics.stats",
-                 "otklik.notify.stats", "otklik.webhooks.stats", "otklik.pd.stats"):
+                 "otklik.notify.stats", "otklik.webhooks.stats", "otklik.pd.stats",
+                 "otklik.incidents.stats"):
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:

@@ -36,6 +36,7 @@ from otklik.models.contests import (
     ContestExpert,
     ContestTrack,
 )
+from otklik.models.incident import Incident, IncidentCase, IncidentMessage
 from otklik.models.message import Message, MessageEnrichment
 from otklik.models.participation import Proposal
 from otklik.models.territory import Territory, TerritoryLevel
@@ -209,6 +210,23 @@ class Scope:
         conditions = [self.region_filter(region), self.district_filter(municipality)]
         if self.organization_id is not None:
             conditions.append(organization == self.organization_id)
+        return and_(*conditions)
+
+    def incident_filter(self) -> ColumnElement[bool]:
+        """The incidents the scope sees: of its regions and district; for an organization,
+        those holding one of its cases (an incident is a problem's big sibling)."""
+        conditions = [self.region_filter(Incident.region_code),
+                      self.district_filter(Incident.municipality_id)]
+        if self.organization_id is not None:
+            conditions.append(or_(
+                Incident.id.in_(select(IncidentCase.incident_id)
+                                .join(Case, Case.id == IncidentCase.case_id)
+                                .where(Case.executor_id == self.organization_id)),
+                Incident.id.in_(select(IncidentMessage.incident_id)
+                                .join(CaseMessage,
+                                      CaseMessage.message_id == IncidentMessage.message_id)
+                                .join(Case, Case.id == CaseMessage.case_id)
+                                .where(Case.executor_id == self.organization_id))))
         return and_(*conditions)
 
     def region_wide_filter(self, column: Any) -> ColumnElement[bool]:

@@ -1,0 +1,120 @@
+"""Incidents API: list, read, timeline, updates; open, change, merge, close."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from otklik.bounds import DbInt, RefId
+from otklik.deps import CurrentActor, SessionDep
+from otklik.incidents import informing, service
+from otklik.incidents.repository import IncidentRepository
+from otklik.incidents.schemas import (
+    IncidentChange,
+    IncidentClose,
+    IncidentList,
+    IncidentMerge,
+    IncidentOpen,
+    IncidentRead,
+    TimelineEntry,
+    UpdateCreate,
+    UpdateRead,
+)
+from otklik.models.incident import Incident
+
+router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+
+
+def read(session: SessionDep, incident: Incident) -> IncidentRead:
+    """An incident with its counts."""
+    repo = IncidentRepository(session)
+    return IncidentRead.model_validate(incident).model_copy(update={
+        "messages": repo.count_messages(incident.id),
+        "cases": len(repo.linked_case_ids(incident.id))})
+
+
+@router.get("", response_model=IncidentList)
+def list_incidents(
+    actor: CurrentActor, session: SessionDep,
+    status: Annotated[str | None, Query(pattern=r"^[a-z_]{2,16}$")] = None,
+    region_code: Annotated[str | None, Query(pattern=r"^\d{2,3}$")] = None,
+    limit: Annotated[DbInt, Query(ge=1, le=500)] = 50,
+    offset: Annotated[DbInt, Query()] = 0,
+) -> IncidentList:
+    """Incidents in the caller's scope, newest first."""
+    items, total = service.list_incidents(session, actor, status=status,
+                                          region_code=region_code, limit=limit, offset=offset)
+    return IncidentList(items=[read(session, i) for i in items], total=total, limit=limit,
+                        offset=offset)
+
+
+@router.post("", response_model=IncidentRead, status_code=201)
+def open_incident(payload: IncidentOpen, actor: CurrentActor, session: SessionDep
+                  ) -> IncidentRead:
+    """Open an incident by hand from a case or a problem."""
+    return read(session, service.open_by_hand(
+        session, actor, case_id=payload.case_id, problem_id=payload.problem_id,
+        title=payload.title, severity=payload.severity, hq_person=payload.hq_person))
+
+
+@router.get("/{incident_id}", response_model=IncidentRead)
+def get(incident_id: RefId, actor: CurrentActor, session: SessionDep) -> IncidentRead:
+    """One incident."""
+    return read(session, service.get_incident(session, actor, incident_id))
+
+
+@router.patch("/{incident_id}", response_model=IncidentRead)
+def change(incident_id: RefId, payload: IncidentChange, actor: CurrentActor,
+           session: SessionDep) -> IncidentRead:
+    """Change severity, people affected, HQ, organizations, or move the status."""
+    incident = service.get_incident(session, actor, incident_id)
+    changes = payload.model_dump(exclude_unset=True)
+    status = changes.pop("status", None)
+    if changes:
+        service.edit(session, actor, incident, changes)
+    if status:
+        service.move(session, actor, incident, status)
+    return read(session, incident)
+
+
+@router.get("/{incident_id}/timeline", response_model=list[TimelineEntry])
+def timeline(incident_id: RefId, actor: CurrentActor, session: SessionDep
+             ) -> list[TimelineEntry]:
+    """Every step, in time order, with its author."""
+    incident = service.get_incident(session, actor, incident_id)
+    return [TimelineEntry.model_validate(e)
+            for e in IncidentRepository(session).timeline(incident.id)]
+
+
+@router.get("/{incident_id}/updates", response_model=list[UpdateRead])
+def updates(incident_id: RefId, actor: CurrentActor, session: SessionDep) -> list[UpdateRead]:
+    """Public updates, newest first, with where they were published."""
+    incident = service.get_incident(session, actor, incident_id)
+    return [UpdateRead.model_validate(u) for u in IncidentRepository(session).updates(incident.id)]
+
+
+@router.post("/{incident_id}/updates", response_model=UpdateRead, status_code=201)
+def add_update(incident_id: RefId, payload: UpdateCreate, actor: CurrentActor,
+               session: SessionDep) -> UpdateRead:
+    """Publish an update for residents (page and channels)."""
+    incident = service.get_incident(session, actor, incident_id)
+    return UpdateRead.model_validate(informing.publish_update(session, actor, incident,
+                                                              payload.text))
+
+
+@router.post("/{incident_id}/merge", response_model=IncidentRead)
+def merge(incident_id: RefId, payload: IncidentMerge, actor: CurrentActor,
+          session: SessionDep) -> IncidentRead:
+    """Fold another incident into this one."""
+    target = service.get_incident(session, actor, incident_id)
+    source = service.get_incident(session, actor, payload.source_id)
+    return read(session, service.merge(session, actor, target, source))
+
+
+@router.post("/{incident_id}/close", response_model=IncidentRead)
+def close(incident_id: RefId, payload: IncidentClose, actor: CurrentActor,
+          session: SessionDep) -> IncidentRead:
+    """Close with a summary."""
+    incident = service.get_incident(session, actor, incident_id)
+    return read(session, service.close(session, actor, incident, payload.summary))

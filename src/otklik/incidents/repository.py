@@ -1,0 +1,230 @@
+"""Every query of incidents: the incidents, their links, timeline, updates and thresholds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CompoundSelect, Select, exists, func, select
+from sqlalchemy.orm import Session
+
+from otklik.accounts.scope import Scope
+from otklik.models.case import Case, CaseMessage
+from otklik.models.incident import (
+    ACTIVE_INCIDENT_STATUSES,
+    Incident,
+    IncidentCase,
+    IncidentChannel,
+    IncidentEntry,
+    IncidentMessage,
+    IncidentThreshold,
+    IncidentUpdate,
+)
+from otklik.models.message import Message, MessageEnrichment
+
+
+def _case_ids_of(incident_id: int) -> CompoundSelect[Any]:
+    """The incident's cases as a subquery: linked ones and those holding its messages."""
+    return select(IncidentCase.case_id).where(IncidentCase.incident_id == incident_id).union(
+        select(CaseMessage.case_id).join(
+            IncidentMessage, IncidentMessage.message_id == CaseMessage.message_id)
+        .where(IncidentMessage.incident_id == incident_id))
+
+
+class IncidentRepository:
+    """Incidents and everything tied to them."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- incidents -------------------------------------------------------------------------
+    def get(self, incident_id: int) -> Incident | None:
+        """An incident by id, whatever the scope (jobs)."""
+        return self.session.get(Incident, incident_id)
+
+    def visible(self, scope: Scope, incident_id: int) -> Incident | None:
+        """An incident the scope sees, else None."""
+        return self.session.scalars(select(Incident).where(
+            Incident.id == incident_id, scope.incident_filter())).first()
+
+    def add(self, incident: Incident) -> Incident:
+        """Insert; the id is assigned."""
+        self.session.add(incident)
+        self.session.flush()
+        return incident
+
+    def by_signal(self, key: str) -> Incident | None:
+        """The incident a signal opened."""
+        return self.session.scalars(select(Incident).where(Incident.signal_key == key)).first()
+
+    def active_in(self, region_code: str | None) -> Sequence[Incident]:
+        """Incidents of a region still being run, oldest first."""
+        query = select(Incident).where(Incident.status.in_(ACTIVE_INCIDENT_STATUSES))
+        query = query.where(Incident.region_code == region_code if region_code
+                            else Incident.region_code.is_(None))
+        return self.session.scalars(query.order_by(Incident.id)).all()
+
+    def page(self, scope: Scope, *, status: str | None = None, region_code: str | None = None,
+             limit: int = 50, offset: int = 0) -> tuple[Sequence[Incident], int]:
+        """Incidents in the scope, newest first, and how many there are."""
+        query: Select[Any] = select(Incident).where(scope.incident_filter())
+        if status:
+            query = query.where(Incident.status == status)
+        if region_code:
+            query = query.where(Incident.region_code == region_code)
+        total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = self.session.scalars(query.order_by(Incident.started_at.desc(), Incident.id.desc())
+                                    .limit(limit).offset(offset)).all()
+        return rows, total
+
+    def count_by_status(self) -> dict[str, int]:
+        """Incidents per status (``otklik stats``)."""
+        return {str(status): n for status, n in self.session.execute(
+            select(Incident.status, func.count()).group_by(Incident.status))}
+
+    # -- links -----------------------------------------------------------------------------
+    def linked_message_ids(self, incident_id: int) -> set[int]:
+        """Ids of the incident's messages."""
+        return set(self.session.scalars(select(IncidentMessage.message_id).where(
+            IncidentMessage.incident_id == incident_id)))
+
+    def add_messages(self, incident_id: int, message_ids: Iterable[int]) -> list[int]:
+        """Link messages (those already linked are skipped); returns the new ones."""
+        have = self.linked_message_ids(incident_id)
+        new = sorted(set(message_ids) - have)
+        for message_id in new:
+            self.session.add(IncidentMessage(incident_id=incident_id, message_id=message_id))
+        self.session.flush()
+        return new
+
+    def linked_case_ids(self, incident_id: int) -> set[int]:
+        """Ids of the incident's cases: those linked, and those holding its messages (a case
+        built by its own job at the same moment as the incident is the incident's too)."""
+        return set(self.session.scalars(_case_ids_of(incident_id)))
+
+    def _explicit_case_ids(self, incident_id: int) -> set[int]:
+        return set(self.session.scalars(select(IncidentCase.case_id).where(
+            IncidentCase.incident_id == incident_id)))
+
+    def add_cases(self, incident_id: int, case_ids: Iterable[int]) -> list[int]:
+        """Link cases (those already linked are skipped); returns the new ones."""
+        new = sorted(set(case_ids) - self._explicit_case_ids(incident_id))
+        for case_id in new:
+            self.session.add(IncidentCase(incident_id=incident_id, case_id=case_id))
+        self.session.flush()
+        return new
+
+    def incidents_of_messages(self, message_ids: Sequence[int]) -> set[int]:
+        """The incidents these messages are linked to."""
+        if not message_ids:
+            return set()
+        return set(self.session.scalars(select(IncidentMessage.incident_id).where(
+            IncidentMessage.message_id.in_(list(message_ids)))))
+
+    def messages(self, incident_id: int, *, after: datetime | None = None,
+                 limit: int = 200) -> Sequence[tuple[Message, MessageEnrichment | None]]:
+        """The incident's messages, newest first (``after``: only those linked later)."""
+        query = (select(Message, MessageEnrichment)
+                 .join(IncidentMessage, IncidentMessage.message_id == Message.id)
+                 .outerjoin(MessageEnrichment, MessageEnrichment.message_id == Message.id)
+                 .where(IncidentMessage.incident_id == incident_id))
+        if after is not None:
+            query = query.where(IncidentMessage.added_at > after)
+        rows = self.session.execute(query.order_by(Message.created_at.desc(), Message.id.desc())
+                                    .limit(limit)).all()
+        return [(m, e) for m, e in rows]
+
+    def count_messages(self, incident_id: int) -> int:
+        """How many messages the incident holds."""
+        return self.session.scalar(select(func.count()).where(
+            IncidentMessage.incident_id == incident_id)) or 0
+
+    def cases(self, scope: Scope, incident_id: int) -> Sequence[Case]:
+        """The incident's cases the scope sees."""
+        return self.session.scalars(
+            select(Case).where(Case.id.in_(_case_ids_of(incident_id)), scope.case_filter())
+            .order_by(Case.id)).all()
+
+    def move_links(self, source_id: int, target_id: int) -> tuple[int, int]:
+        """Link the source incident's messages and cases to the target too."""
+        messages = self.add_messages(target_id, self.linked_message_ids(source_id))
+        cases = self.add_cases(target_id, self._explicit_case_ids(source_id))
+        return len(messages), len(cases)
+
+    # -- window of the stream --------------------------------------------------------------
+    def stream(self, region_code: str | None, since: datetime, limit: int
+               ) -> Sequence[tuple[Message, MessageEnrichment]]:
+        """The region's enriched messages created since ``since`` (the latest ``limit``)."""
+        query = (select(Message, MessageEnrichment)
+                 .join(MessageEnrichment, MessageEnrichment.message_id == Message.id)
+                 .where(Message.created_at >= since, Message.deleted_at.is_(None)))
+        query = query.where(Message.region_code == region_code if region_code
+                            else Message.region_code.is_(None))
+        rows = self.session.execute(query.order_by(Message.created_at.desc(), Message.id.desc())
+                                    .limit(limit)).all()
+        return [(m, e) for m, e in reversed(rows)]
+
+    def enriched(self, message_ids: Sequence[int]
+                 ) -> Sequence[tuple[Message, MessageEnrichment]]:
+        """These messages with their enrichment (those enriched)."""
+        if not message_ids:
+            return []
+        return [(m, e) for m, e in self.session.execute(
+            select(Message, MessageEnrichment)
+            .join(MessageEnrichment, MessageEnrichment.message_id == Message.id)
+            .where(Message.id.in_(list(message_ids)))).all()]
+
+    # -- timeline and updates --------------------------------------------------------------
+    def add_entry(self, entry: IncidentEntry) -> IncidentEntry | None:
+        """Add a timeline entry; None when one with its dedup key is already there."""
+        if entry.dedup_key and self.session.scalar(select(exists().where(
+                IncidentEntry.incident_id == entry.incident_id,
+                IncidentEntry.dedup_key == entry.dedup_key))):
+            return None
+        self.session.add(entry)
+        self.session.flush()
+        return entry
+
+    def timeline(self, incident_id: int) -> Sequence[IncidentEntry]:
+        """The timeline in time order."""
+        return self.session.scalars(select(IncidentEntry).where(
+            IncidentEntry.incident_id == incident_id)
+            .order_by(IncidentEntry.at, IncidentEntry.id)).all()
+
+    def add_update(self, update: IncidentUpdate) -> IncidentUpdate:
+        """Insert a public update."""
+        self.session.add(update)
+        self.session.flush()
+        return update
+
+    def updates(self, incident_id: int) -> Sequence[IncidentUpdate]:
+        """Public updates, newest first."""
+        return self.session.scalars(select(IncidentUpdate).where(
+            IncidentUpdate.incident_id == incident_id)
+            .order_by(IncidentUpdate.created_at.desc(), IncidentUpdate.id.desc())).all()
+
+    # -- thresholds ------------------------------------------------------------------------
+    def thresholds(self) -> Sequence[IncidentThreshold]:
+        """Every stored override."""
+        return self.session.scalars(select(IncidentThreshold).order_by(
+            IncidentThreshold.region_code, IncidentThreshold.topic)).all()
+
+    def threshold(self, region_code: str, topic: str) -> IncidentThreshold | None:
+        """The override of one region and topic ('' for any)."""
+        return self.session.scalars(select(IncidentThreshold).where(
+            IncidentThreshold.region_code == region_code,
+            IncidentThreshold.topic == topic)).first()
+
+    # -- channels of public updates --------------------------------------------------------
+    def channels(self, region_code: str | None) -> Sequence[IncidentChannel]:
+        """The enabled channels of a region's public updates."""
+        return self.session.scalars(select(IncidentChannel).where(
+            IncidentChannel.region_code == (region_code or ""),
+            IncidentChannel.enabled.is_(True)).order_by(IncidentChannel.id)).all()
+
+    def add_channel(self, channel: IncidentChannel) -> IncidentChannel:
+        """Insert a channel of public updates."""
+        self.session.add(channel)
+        self.session.flush()
+        return channel

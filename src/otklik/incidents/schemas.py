@@ -1,0 +1,113 @@
+"""Incidents in and out (API ``/api/v1/incidents``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from otklik.bounds import DbInt, RefId
+
+
+class IncidentRead(BaseModel):
+    """An incident as the center sees it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    title: str
+    kind: str
+    hazard: str | None
+    topic: str | None
+    region_code: str | None
+    municipality_id: int | None
+    settlement_id: int | None
+    territory_ids: list[int]
+    severity: str
+    status: str
+    people_affected: int | None = Field(description="an estimate from the territories' "
+                                                    "population")
+    organization_ids: list[int]
+    hq_person: str | None
+    opened_by: str
+    merged_into_id: int | None
+    summary: str | None
+    started_at: datetime
+    acknowledged_at: datetime | None
+    closed_at: datetime | None
+    messages: int = 0
+    cases: int = 0
+
+
+class IncidentList(BaseModel):
+    """A page of incidents."""
+
+    items: list[IncidentRead]
+    total: int
+    limit: int
+    offset: int
+
+
+class TimelineEntry(BaseModel):
+    """One step of an incident: what, who, when."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    kind: str
+    author: str
+    text: str
+    details: dict[str, Any]
+
+
+class UpdateRead(BaseModel):
+    """A public update and where it was published."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    text: str
+    author: str
+    created_at: datetime
+    deliveries: dict[str, Any]
+
+
+class UpdateCreate(BaseModel):
+    """A public update for residents."""
+
+    text: str = Field(min_length=5, max_length=4000)
+
+
+class IncidentOpen(BaseModel):
+    """Open an incident by hand from one case or one problem."""
+
+    case_id: DbInt | None = None
+    problem_id: DbInt | None = None
+    title: str | None = Field(default=None, max_length=300)
+    severity: str = Field(default="high", pattern=r"^(normal|high|critical)$")
+    hq_person: str | None = Field(default=None, max_length=255)
+
+
+class IncidentChange(BaseModel):
+    """Changes to an incident."""
+
+    title: str | None = Field(default=None, min_length=3, max_length=300)
+    severity: str | None = Field(default=None, pattern=r"^(normal|high|critical)$")
+    people_affected: DbInt | None = None
+    hq_person: str | None = Field(default=None, max_length=255)
+    organization_ids: list[RefId] | None = None
+    status: str | None = Field(default=None, pattern=r"^(acknowledged|in_work|resolved)$")
+
+
+class IncidentClose(BaseModel):
+    """Close with a summary."""
+
+    summary: str = Field(min_length=10, max_length=10000)
+
+
+class IncidentMerge(BaseModel):
+    """Fold another incident into this one."""
+
+    source_id: RefId

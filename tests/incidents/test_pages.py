@@ -1,0 +1,142 @@
+"""Incident pages and API (SQLite and PostgreSQL): scope (another region's user gets 404),
+the public page without login and without personal data, resident text escaped, the API
+shapes, `otklik stats` counts."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+from tests.builders import PASSWORD, make_user
+from tests.conftest import login
+
+from otklik.accounts.service import actor_for
+from otklik.audit.actor import Actor
+from otklik.channels.schemas import IncomingMessage, Source
+from otklik.incidents import informing, service
+from otklik.incidents.thresholds import detector_settings, set_thresholds
+from otklik.intake.service import store_messages
+from otklik.models.account import Role
+from otklik.models.incident import Incident, IncidentStatus
+from otklik.models.message import Message, MessageEnrichment
+from otklik.territories.repository import TerritoryRepository
+
+HOSTILE = "<script>alert('x')</script> нет воды, звоните Иванову +7 999 123-45-67"
+_n = itertools.count(1)
+
+
+@pytest.fixture
+def incident(session: Session) -> dict[str, Any]:
+    """A Tambov incident with one hostile resident message and a public update."""
+    michurinsk = TerritoryRepository(session).by_key("68715")
+    assert michurinsk is not None
+    source_id = f"pages-{next(_n)}"
+    store_messages(session, [IncomingMessage(
+        source=Source.vk, source_id=source_id, text=HOSTILE,
+        created_at=datetime.now(UTC) - timedelta(hours=1), author_id="id31337",
+        author_name="Пётр Секретов", region="68")], enqueue=False)
+    message = session.query(Message).filter_by(source_id=source_id).one()
+    session.add(MessageEnrichment(message_id=message.id, relevant=True, topic="utilities",
+                                  region_code="68", municipality_id=michurinsk.id, result={}))
+    operator = make_user(session, Role.operator, ["68"])
+    actor = actor_for(session, operator)
+    row = Incident(title="Нет воды — Мичуринск", kind="hazard", hazard="no_water",
+                   topic="utilities", region_code="68", municipality_id=michurinsk.id,
+                   territory_ids=[michurinsk.id], severity="high",
+                   status=IncidentStatus.open, opened_by="детектор: hazard",
+                   hq_person="Иван Штабной", people_affected=900,
+                   started_at=datetime.now(UTC) - timedelta(hours=1))
+    session.add(row)
+    session.flush()
+    service.link(session, row, [message.id])
+    service.add_entry(session, row, "signal", "детектор", "3 разных автора")
+    informing.publish_update(session, actor, row, "Подвоз воды: ул. Ленина, 10:00-12:00")
+    session.flush()
+    return {"incident": row, "operator": operator, "message": message}
+
+
+def test_the_room_shows_the_incident_and_escapes_resident_text(client: Any, session: Session,
+                                                               incident: dict[str, Any]) -> None:
+    login(client, incident["operator"].username, PASSWORD)
+    incident_id = incident["incident"].id
+    page = client.get(f"/incidents/{incident_id}")
+    assert page.status_code == 200
+    assert "&lt;script&gt;" in page.text and "<script>alert" not in page.text
+    assert "Иван Штабной" in page.text and "Подвоз воды" in page.text
+    fragment = client.get(f"/incidents/{incident_id}/messages")
+    assert fragment.status_code == 200 and "&lt;script&gt;" in fragment.text
+    listing = client.get("/incidents")
+    assert listing.status_code == 200 and f'data-incident-id="{incident_id}"' in listing.text
+    api = client.get(f"/api/v1/incidents/{incident_id}").json()
+    assert api["messages"] == 1 and api["status"] == "open" and api["people_affected"] == 900
+    timeline = client.get(f"/api/v1/incidents/{incident_id}/timeline").json()
+    assert [e["kind"] for e in timeline] == ["signal", "public_update"]
+    assert timeline[1]["author"] == incident["operator"].username
+    updates = client.get(f"/api/v1/incidents/{incident_id}/updates").json()
+    assert updates[0]["text"].startswith("Подвоз воды")
+    items = client.get("/api/v1/incidents").json()["items"]
+    assert incident_id in [i["id"] for i in items]
+
+
+def test_another_regions_user_gets_404(client: Any, session: Session,
+                                       incident: dict[str, Any]) -> None:
+    other = make_user(session, Role.operator, ["85"])
+    login(client, other.username, PASSWORD)
+    incident_id = incident["incident"].id
+    assert client.get(f"/incidents/{incident_id}").status_code == 404
+    assert client.get(f"/api/v1/incidents/{incident_id}").status_code == 404
+    assert client.get(f"/api/v1/incidents/{incident_id}/timeline").status_code == 404
+    items = client.get("/api/v1/incidents").json()["items"]
+    assert incident_id not in [i["id"] for i in items]
+
+
+def test_the_public_page_has_no_personal_data(client: Any, incident: dict[str, Any]) -> None:
+    page = client.get(f"/public/incidents/{incident['incident'].id}")
+    assert page.status_code == 200
+    assert "Подвоз воды: ул. Ленина, 10:00-12:00" in page.text and "Мичуринск" in page.text
+    for private in ("Секретов", "id31337", "999 123", "Иванову", "alert(", "Штабной",
+                    incident["operator"].username):
+        assert private not in page.text
+    assert client.get("/public/incidents/999999").status_code == 404
+
+
+def test_an_incident_without_an_update_is_not_public(client: Any, session: Session,
+                                                     incident: dict[str, Any]) -> None:
+    row = Incident(title="Тихое", kind="manual", region_code="68", severity="normal",
+                   status=IncidentStatus.open, opened_by="tests", started_at=datetime.now(UTC))
+    session.add(row)
+    session.flush()
+    assert client.get(f"/public/incidents/{row.id}").status_code == 404
+
+
+def test_an_admin_edits_the_thresholds(session: Session) -> None:
+    admin = actor_for(session, make_user(session, Role.admin, ["85"]))
+    set_thresholds(session, admin, "85", "utilities", {"hazard_min_authors": "4"})
+    set_thresholds(session, admin, "85", "", {"window": 120})
+    settings = detector_settings(session)
+    assert settings.for_place("85", "utilities").hazard_min_authors == 4
+    assert settings.for_place("85", "roads").window == timedelta(minutes=120)
+    assert settings.for_place("68", "utilities").hazard_min_authors == 3
+    from otklik.errors import InvalidInput
+
+    with pytest.raises(InvalidInput):
+        set_thresholds(session, admin, "85", "", {"no_such": 1})
+    with pytest.raises(InvalidInput):
+        set_thresholds(session, admin, "68", "", {"window": 60})  # not their region
+    operator = actor_for(session, make_user(session, Role.operator, ["85"]))
+    from otklik.errors import Forbidden
+
+    with pytest.raises(Forbidden):
+        set_thresholds(session, operator, "85", "", {"window": 60})
+
+
+def test_stats_count_incidents(session: Session, incident: dict[str, Any]) -> None:
+    from otklik.incidents.stats import incident_counts
+
+    counts = incident_counts(session)
+    assert counts["incidents"] >= 1 and counts["incidents_by_status"]["open"] >= 1
+    assert sum(counts["incidents_by_status"].values()) == counts["incidents"]
+    assert Actor.system().scope.can("write")
