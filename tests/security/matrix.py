@@ -329,7 +329,8 @@ MATRIX.update({
     # the notifier's rosters: an administrator of the roster's region (the walk's admin is
     # federal, so no Samara probe)
     ("GET", "/admin/notify"): perm("admin"),
-    ("POST", "/admin/notify/rosters"): perm("admin"),
+    ("POST", "/admin/notify/rosters"): perm("admin").at(
+        unchecked=True, note="the minimal form names no region: an admin gets 400/404"),
     ("POST", "/admin/notify/rosters/{roster_id}/members"): perm("admin"),
     ("POST", "/admin/notify/members/{member_id}/{action}"): perm("admin", action="up"),
     ("POST", "/admin/notify/test"): perm("admin"),
@@ -350,9 +351,12 @@ MATRIX.update({
     ("POST", "/admin/webhooks/{subscription_id}/enable"): perm("admin"),
     # a resident's personal data: administrators only
     ("GET", "/api/v1/pd/export"): perm("admin"),
-    ("POST", "/api/v1/pd/erase"): perm("admin"),
+    ("POST", "/api/v1/pd/erase"): perm("admin").at(
+        unchecked=True, note="the resident reference is validated first: 422 before the gate"),
     # the task queue is every region's: a federal administrator (a regional one gets 404)
     ("GET", "/admin/queue"): perm("admin"),
-    ("POST", "/admin/queue/drop"): perm("admin"),
-    ("POST", "/admin/queue/requeue"): perm("admin"),
+    ("POST", "/admin/queue/drop"): perm("admin").at(
+        unchecked=True, note="the minimal form names no queue: an admin gets 404"),
+    ("POST", "/admin/queue/requeue"): perm("admin").at(
+        unchecked=True, note="the minimal form names no queue: an admin gets 404"),
 })
