@@ -268,3 +268,95 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/territories"): perm("read"),
     ("GET", "/triage"): perm("moderate"),
 }
+
+# -- the later domains: fakes, official pages, notifier, webhooks, personal data, queue ------
+#: the registry of fakes is written by the center's analysts (fakes/service.py _can_write:
+#: ``analytics`` less the read-only head and deputy)
+FAKE_WRITERS = (Role.admin, Role.analyst)
+CLAIM = {"region_code": "68", "claim": "Вода в городе отравлена, не пейте из-под крана"}
+MATRIX.update({
+    ("GET", "/api/v1/fakes"): perm("analytics"),
+    ("POST", "/api/v1/fakes"): roles(*FAKE_WRITERS, body=CLAIM),
+    ("GET", "/api/v1/fakes/analytics"): perm("analytics"),
+    ("GET", "/api/v1/fakes/analytics.xlsx"): perm("analytics"),
+    ("GET", "/api/v1/fakes/suspects"): perm("analytics"),
+    ("POST", "/api/v1/fakes/suspects/{suspect_id}/dismiss"):
+        roles(*FAKE_WRITERS, scope="region"),
+    ("POST", "/api/v1/fakes/suspects/{suspect_id}/promote"):
+        roles(*FAKE_WRITERS, scope="region"),
+    ("GET", "/api/v1/fakes/{fake_id}"): perm("analytics", "region"),
+    ("PATCH", "/api/v1/fakes/{fake_id}"): roles(*FAKE_WRITERS, scope="region"),
+    ("GET", "/api/v1/fakes/{fake_id}/copies"): perm("analytics", "region"),
+    ("GET", "/api/v1/fakes/{fake_id}/history"): perm("analytics", "region"),
+    ("GET", "/api/v1/fakes/{fake_id}/timeline"): perm("analytics", "region"),
+    ("POST", "/api/v1/fakes/{fake_id}/origin/{message_id}"):
+        roles(*FAKE_WRITERS, scope="region", unchecked=True,
+              note="no copy is linked in the world: a writer gets 404"),
+    ("PUT", "/api/v1/fakes/{fake_id}/refutation"): roles(*FAKE_WRITERS, scope="region"),
+    ("POST", "/api/v1/fakes/{fake_id}/refutation/submit"): roles(*FAKE_WRITERS, scope="region"),
+    ("POST", "/api/v1/fakes/{fake_id}/refutation/approve"):
+        roles(*FAKE_WRITERS, scope="region"),
+    ("POST", "/api/v1/fakes/{fake_id}/refutation/return"):
+        roles(*FAKE_WRITERS, scope="region", unchecked=True,
+              note="the comment is a required query parameter: 422 before the gate"),
+    ("POST", "/api/v1/check"):
+        PUBLIC.at(body={"text": "Правда ли, что воду в городе отравили?"}),
+    ("POST", "/api/v1/fakes-bot/{name}"):
+        PUBLIC.at(name="matrix", note="a wrong secret token: 403 for everybody"),
+    ("GET", "/fakes"): perm("analytics"),
+    ("POST", "/fakes/new"): roles(*FAKE_WRITERS, body=CLAIM),
+    ("GET", "/fakes/analytics"): perm("analytics"),
+    ("GET", "/fakes/suspects"): perm("analytics"),
+    ("POST", "/fakes/suspects/{suspect_id}"):
+        roles(*FAKE_WRITERS, scope="region", body={"action": "dismiss"}),
+    ("GET", "/fakes/{fake_id}"): perm("analytics", "region"),
+    ("POST", "/fakes/{fake_id}"): roles(*FAKE_WRITERS, scope="region", body={"action": "submit"}),
+    ("GET", "/myths"): PUBLIC,
+    # official pages: analysts read every page of their regions, a page owner (``pages``) its
+    # organization's (no owner among the walk's identities)
+    ("GET", "/api/v1/publics/pages"): any_of("analytics", "pages"),
+    ("POST", "/api/v1/publics/pages"): perm("reference.write"),
+    ("GET", "/api/v1/publics/pages/{page_id}"): any_of("analytics", "pages", scope="region"),
+    ("GET", "/api/v1/publics/ratings"): any_of("analytics", "pages"),
+    ("GET", "/publics"): perm("analytics"),
+    ("GET", "/publics/export"): perm("analytics").at(
+        unchecked=True, note="the region and the week are required: 422 before the gate"),
+    ("GET", "/publics/methodology"): perm("analytics"),
+    ("POST", "/publics/methodology"): perm("admin"),
+    ("GET", "/publics/mine"): perm("pages"),
+    ("GET", "/publics/pages/{page_id}"): any_of("analytics", "pages", scope="region"),
+    ("GET", "/publics/registry"): perm("analytics"),
+    # the notifier's rosters: an administrator of the roster's region (the walk's admin is
+    # federal, so no Samara probe)
+    ("GET", "/admin/notify"): perm("admin"),
+    ("POST", "/admin/notify/rosters"): perm("admin").at(
+        unchecked=True, note="the minimal form names no region: an admin gets 400/404"),
+    ("POST", "/admin/notify/rosters/{roster_id}/members"): perm("admin"),
+    ("POST", "/admin/notify/members/{member_id}/{action}"): perm("admin", action="up"),
+    ("POST", "/admin/notify/test"): perm("admin"),
+    ("GET", "/notify/ack/{token}"):
+        PUBLIC.at(token="matrix-unknown", note="the e-mail's token is the key: 404 if wrong"),
+    ("POST", "/api/v1/notify/telegram/{secret}"):
+        PUBLIC.at(secret="matrix-wrong", note="the secret is the key: 404 if wrong"),
+    # webhooks: the ``webhooks`` permission (an admin; a token minted with it); a
+    # subscription is its owner's or an administrator's of its region
+    ("GET", "/api/v1/webhooks"): perm("webhooks"),
+    ("POST", "/api/v1/webhooks"): perm("webhooks"),
+    ("GET", "/api/v1/webhooks/events"): perm("webhooks"),
+    ("GET", "/api/v1/webhooks/{subscription_id}"): perm("webhooks"),
+    ("PATCH", "/api/v1/webhooks/{subscription_id}"): perm("webhooks"),
+    ("DELETE", "/api/v1/webhooks/{subscription_id}"): perm("webhooks"),
+    ("GET", "/api/v1/webhooks/{subscription_id}/deliveries"): perm("webhooks"),
+    ("GET", "/admin/webhooks"): perm("admin"),
+    ("POST", "/admin/webhooks/{subscription_id}/enable"): perm("admin"),
+    # a resident's personal data: administrators only
+    ("GET", "/api/v1/pd/export"): perm("admin"),
+    ("POST", "/api/v1/pd/erase"): perm("admin").at(
+        unchecked=True, note="the resident reference is validated first: 422 before the gate"),
+    # the task queue is every region's: a federal administrator (a regional one gets 404)
+    ("GET", "/admin/queue"): perm("admin"),
+    ("POST", "/admin/queue/drop"): perm("admin").at(
+        unchecked=True, note="the minimal form names no queue: an admin gets 404"),
+    ("POST", "/admin/queue/requeue"): perm("admin").at(
+        unchecked=True, note="the minimal form names no queue: an admin gets 404"),
+})

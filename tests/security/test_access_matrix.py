@@ -207,7 +207,8 @@ def _values(rule: Rule, objects: Objects, template: str, source: dict[str, Any]
 def expected(rule: Rule, who: Identity) -> set[str]:
     """What the matrix says ``who`` gets (see walk.classify for the words)."""
     if rule.who == "public":
-        return {"allowed", "hidden"}  # and the same for everybody (checked below)
+        # and the same for everybody (checked below); a wrong secret in the path: 404 or 403
+        return {"allowed", "hidden", "forbidden"}
     if not who.logged_in:
         return {"login", "forbidden"}  # a form refuses a post without its CSRF token first
     passes = (rule.who == "any"

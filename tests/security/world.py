@@ -161,6 +161,7 @@ def build(session: Session) -> Objects:
                       territory_id=place.municipality)
         target.update(_participation(session, place.region, place.organization,
                                      place.municipality, n))
+        target.update(_later_domains(session, place.region, n))
         target["schedule_id"] = schedules.create_schedule(
             session, SYSTEM, region_code=place.region, okrug=None, period_kind="weekly",
             formats=["pdf"]).id
@@ -240,6 +241,42 @@ def _participation(session: Session, region: str, organization: int, municipalit
             "proposal_id": proposal.id, "answer_id": notice}
 
 
+def _later_domains(session: Session, region: str, n: int) -> dict[str, object]:
+    """A fake and a suspect, an official page, a webhook subscription (of nobody: an
+    administrator of its region sees it), a duty roster of the region with one member."""
+    from otklik.models.fakes import Fake, FakeSuspect
+    from otklik.models.notify import DutyMember, DutyRoster
+    from otklik.models.publics import PublicPage
+    from otklik.models.territory import Territory, TerritoryLevel
+    from otklik.models.webhooks import WebhookSubscription
+
+    now = datetime.now(UTC)
+    fake = Fake(region_code=region, claim=f"Вода в районе номер {n} отравлена", key_phrases=[],
+                status="checking", refutation_state="none", version=1)
+    suspect = FakeSuspect(region_code=region, text=f"Срочно: в городе номер {n} закрывают школы",
+                          text_hash=f"matrix-suspect-{n}".ljust(64, "0"), source="vk",
+                          score=0.9, reasons=[], authors=3)
+    page = PublicPage(region_code=region, platform="vk", external_id=f"matrix{n}",
+                      url=f"https://vk.com/matrix{n}", name=f"Школа номер {n}",
+                      page_type="school", page_class="active", status="active", cursor={})
+    hook = WebhookSubscription(name=f"matrix {n}", url="https://example.org/hook",
+                               events=["case.created"], secret="whsec_matrix", region_code=region,
+                               owner_id=None, is_active=False, consecutive_failures=10,
+                               created_at=now, updated_at=now)
+    territory = session.scalar(select(Territory.id).where(
+        Territory.region_code == region, Territory.level == TerritoryLevel.region).limit(1))
+    roster = DutyRoster(name=f"Дежурные {n}", region_id=territory, escalate_after_minutes=15,
+                        is_active=True)
+    session.add_all([fake, suspect, page, hook, roster])
+    session.flush()
+    member = DutyMember(roster_id=roster.id, position=0, name="Дежурный",
+                        email="duty@example.org")
+    session.add(member)
+    session.flush()
+    return {"fake_id": fake.id, "suspect_id": suspect.id, "page_id": page.id,
+            "subscription_id": hook.id, "roster_id": roster.id, "member_id": member.id}
+
+
 #: Which table an object parameter's ids come from, for a guessed id (max + 1).
 def _missing(session: Session, objects: Objects) -> None:
     from otklik import models
@@ -257,6 +294,10 @@ def _missing(session: Session, objects: Objects) -> None:
         "application_id": models.contests.ContestApplication,
         "user_id": User, "view_id": models.workspace.SavedView,
         "token_id": models.account.ApiToken, "key_id": models.account.ApiToken,
+        "fake_id": models.fakes.Fake, "suspect_id": models.fakes.FakeSuspect,
+        "page_id": models.publics.PublicPage,
+        "subscription_id": models.webhooks.WebhookSubscription,
+        "roster_id": models.notify.DutyRoster, "member_id": models.notify.DutyMember,
     }
     for name, table in tables.items():
         objects.missing[name] = (session.scalar(select(func.max(table.id))) or 0) + 1

@@ -62,6 +62,7 @@ def ratings(
     offset: Annotated[DbInt, Query()] = 0,
 ) -> RatingList:
     """A week's ratings in the caller's scope, ranked; ``score`` null = no data."""
+    service.require_reader(actor)  # also when nothing is rated yet
     chosen = service.week_or_latest(session, week)
     if chosen is None:
         return RatingList(week=None, methodology_version=None, items=[], total=0)

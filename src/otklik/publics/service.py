@@ -36,6 +36,11 @@ from otklik.publics.vocabulary import (
 from otklik.publics.weeks import Week
 
 
+def require_reader(actor: Actor) -> None:
+    """Official pages are read by analysts (``analytics``) and page owners (``pages``)."""
+    _reader(actor)
+
+
 def _reader(actor: Actor) -> None:
     if not (actor.scope.can("analytics") or actor.scope.can("pages")):
         raise Forbidden("official pages are read by analysts and page owners")
