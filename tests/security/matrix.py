@@ -267,6 +267,29 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/readyz"): PUBLIC,
     ("GET", "/territories"): perm("read"),
     ("GET", "/triage"): perm("moderate"),
+    # -- incidents (incidents/service.py: read to see, write to act; whoever sees the cases)
+    ("GET", "/api/v1/incidents"): perm("read"),
+    ("POST", "/api/v1/incidents"): perm("write"),
+    ("GET", "/api/v1/incidents/{incident_id}"): perm("read", "case"),
+    ("PATCH", "/api/v1/incidents/{incident_id}"): perm("write", "case"),
+    ("GET", "/api/v1/incidents/{incident_id}/timeline"): perm("read", "case"),
+    ("GET", "/api/v1/incidents/{incident_id}/updates"): perm("read", "case"),
+    ("POST", "/api/v1/incidents/{incident_id}/updates"): perm("write", "case"),
+    ("POST", "/api/v1/incidents/{incident_id}/merge"): perm("write", "case"),
+    ("POST", "/api/v1/incidents/{incident_id}/close"): perm("write", "case"),
+    ("GET", "/incidents"): perm("read"),
+    ("GET", "/incidents/{incident_id}"): perm("read", "case"),
+    ("GET", "/incidents/{incident_id}/messages"): perm("read", "case"),
+    ("POST", "/incidents/{incident_id}/answer"): perm("write", "case"),
+    ("POST", "/incidents/{incident_id}/answer/approve"):
+        perm("write", "case").at(unchecked=True, note="no answer is proposed in the world"),
+    ("POST", "/incidents/{incident_id}/close"): perm("write", "case"),
+    ("POST", "/incidents/{incident_id}/edit"): perm("write", "case"),
+    ("POST", "/incidents/{incident_id}/measure"): perm("write", "case"),
+    ("POST", "/incidents/{incident_id}/merge"): perm("write", "case"),
+    ("POST", "/incidents/{incident_id}/status"): perm("write", "case"),
+    ("POST", "/incidents/{incident_id}/update"): perm("write", "case"),
+    ("GET", "/public/incidents/{incident_id}"): PUBLIC,
 }
 
 # -- the later domains: fakes, official pages, notifier, webhooks, personal data, queue ------

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from tests.builders import PASSWORD
+from tests.conftest import _load_reference, own_database
 from tests.security import matrix as m
 from tests.security.rules import MOUNTS, Rule, app_routes
 from tests.security.walk import (
@@ -36,7 +36,7 @@ from tests.security.walk import (
 from tests.security.world import Identity, Objects, build, identities
 
 from otklik.config import Settings, get_settings
-from otklik.db.session import reset_engine_cache
+from otklik.db.session import make_engine, reset_engine_cache
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "access-matrix.md"
@@ -128,11 +128,19 @@ class Walk:
         return meaning, response.status_code
 
 
+own_url = own_database("security")
+
+
 @pytest.fixture(scope="module")
-def walk(engine: Engine, database_url: str) -> Iterator[Walk]:
-    """The world built once per backend in an outer transaction rolled back at the end."""
+def walk(own_url: str) -> Iterator[Walk]:
+    """The world built once per backend in an outer transaction rolled back at the end, in a
+    database of its own (a route that writes through a unit of work of its own, or a driver's
+    savepoint quirk, leaves nothing behind for other tests)."""
     from otklik.deps import get_session
 
+    database_url = own_url
+    engine = make_engine(own_url)
+    _load_reference(engine)
     connection = engine.connect()
     outer = connection.begin()
     keep = [False]
@@ -182,6 +190,7 @@ def walk(engine: Engine, database_url: str) -> Iterator[Walk]:
         recorder.uninstall()
         outer.rollback()
         connection.close()
+        engine.dispose()
         patch.undo()
         get_settings.cache_clear()
         reset_engine_cache()

@@ -162,6 +162,7 @@ def build(session: Session) -> Objects:
         target.update(_participation(session, place.region, place.organization,
                                      place.municipality, n))
         target.update(_later_domains(session, place.region, n))
+        target["incident_id"] = _incident(session, place.region, place.municipality, case, n)
         target["schedule_id"] = schedules.create_schedule(
             session, SYSTEM, region_code=place.region, okrug=None, period_kind="weekly",
             formats=["pdf"]).id
@@ -277,6 +278,24 @@ def _later_domains(session: Session, region: str, n: int) -> dict[str, object]:
             "subscription_id": hook.id, "roster_id": roster.id, "member_id": member.id}
 
 
+def _incident(session: Session, region: str, municipality: int, case: int, n: int) -> int:
+    """An open incident of the region holding the world's case (whoever sees the case sees
+    the incident: accounts/scope.py incident_filter)."""
+    from otklik.models.incident import Incident, IncidentCase, IncidentStatus
+
+    now = datetime.now(UTC)
+    incident = Incident(title=f"Нет воды, район {n}", kind="hazard", hazard="no_water",
+                        region_code=region, municipality_id=municipality,
+                        territory_ids=[municipality], severity="high", opened_by="matrix",
+                        status=IncidentStatus.open,
+                        started_at=now, created_at=now, updated_at=now)
+    session.add(incident)
+    session.flush()
+    session.add(IncidentCase(incident_id=incident.id, case_id=case))
+    session.flush()
+    return incident.id
+
+
 #: Which table an object parameter's ids come from, for a guessed id (max + 1).
 def _missing(session: Session, objects: Objects) -> None:
     from otklik import models
@@ -298,6 +317,7 @@ def _missing(session: Session, objects: Objects) -> None:
         "page_id": models.publics.PublicPage,
         "subscription_id": models.webhooks.WebhookSubscription,
         "roster_id": models.notify.DutyRoster, "member_id": models.notify.DutyMember,
+        "incident_id": models.incident.Incident,
     }
     for name, table in tables.items():
         objects.missing[name] = (session.scalar(select(func.max(table.id))) or 0) + 1

@@ -68,6 +68,7 @@ def get(incident_id: RefId, actor: CurrentActor, session: SessionDep) -> Inciden
 def change(incident_id: RefId, payload: IncidentChange, actor: CurrentActor,
            session: SessionDep) -> IncidentRead:
     """Change severity, people affected, HQ, organizations, or move the status."""
+    actor.require("write")  # also for an empty change: a reader learns nothing by writing
     incident = service.get_incident(session, actor, incident_id)
     changes = payload.model_dump(exclude_unset=True)
     status = changes.pop("status", None)

@@ -96,11 +96,17 @@ PERSONAL: dict[str, Field] = {
     "page_comment.author_id": Field(Category.identifier, R, NOT_YET),
     "contest_application.contact": Field(Category.contact, R, NOT_YET),
     "fake.refutation_author_id": Field(Category.identifier, S),
+    "incident_entry.author": Field(Category.identity, S),
+    "incident_entry.author_id": Field(Category.identifier, S),
+    "incident_update.author": Field(Category.identity, S),
+    "incident_update.author_id": Field(Category.identifier, S),
     "organization.phone": Field(Category.contact, S),
 }
 
 #: Columns whose names look personal but are not, and why.
 NOT_PERSONAL: dict[str, str] = {
+    "incident_entry.text": "a step of an incident written by staff (no resident text)",
+    "incident_update.text": "a public update about an incident, public by design",
     "alert_recipient.email_thread_id": "the id of an alert's e-mail thread",
     "campaign_question.answer_text": "the answer given on air by an official",
     "contest_attachment.stored_name": "a random file name the project gave",
