@@ -129,7 +129,8 @@ def test_jobs_go_out_after_the_commit_and_never_after_a_failed_one(
             "created_at": "2026-11-25T10:00:00+03:00"}
 
     def queued() -> int:
-        return sum(queue.qsize() for queue in broker.queues.values())
+        # the audit sealer follows every real commit (the token's here): not the work's jobs
+        return sum(queue.qsize() for name, queue in broker.queues.items() if name != "audit")
 
     failing_commit()
     failed = client.post("/api/v1/messages/batch", json=[item], headers=_bearer(token))
