@@ -78,7 +78,10 @@ def test_second_run_reuses_and_stats_count_everything(demo_db: str) -> None:
     from_pages = _page_comments_in_stream(demo_db)
     assert from_pages > 0
     assert after["messages"] == 400 + archive_size(400) + fake_stream + from_pages
-    assert after["users"] == len(DEMO_USERS)
+    from otklik.demo.contests import EXPERTS
+
+    # the demo's logins and the contest's expert panel (expert1 … expert6)
+    assert after["users"] == len(DEMO_USERS) + len(EXPERTS)
     # thirty fakes across the five regions with hundreds of copies (docs/fakes.md)
     assert after["fakes"] == 30 and after["fake_copies"] >= 300
     assert after["pages"] > 250 and after["page_ratings"] > after["pages"]
