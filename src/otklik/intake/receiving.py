@@ -49,8 +49,14 @@ def run_connectors(name: str | None = None, **options: Any) -> list[RunResult]:
                 raise NotFound(f"no connector named {name!r}: see otklik connectors list")
             ids = [row.id]
         else:
-            ids = [c.id for c in repo.in_scope(Actor.system().scope) if c.enabled]
+            ids = enabled_connector_ids(session)
     return [run_connector(connector_id, **options) for connector_id in ids]
+
+
+def enabled_connector_ids(session: Session) -> list[int]:
+    """The connectors that are switched on (all regions): what a poll round fetches from."""
+    return [c.id for c in ConnectorRepository(session).in_scope(Actor.system().scope)
+            if c.enabled]
 
 
 def run_connector(connector_id: int, **options: Any) -> RunResult:

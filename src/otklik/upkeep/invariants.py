@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from otklik.db.base import utcnow
@@ -92,6 +92,6 @@ def check(session: Session, *, now: datetime | None = None,
         "publications_pending": _count(session, unpublished_answers_query(before)),
         "messages": int(session.scalar(select(func.count(Message.id))) or 0),
         "enriched": int(session.scalar(
-            select(func.count(Message.id)).where(and_(Message.enrich_status == "done"))) or 0),
+            select(func.count(Message.id)).where(Message.enrich_status == "done")) or 0),
     }
     return Report(counts)

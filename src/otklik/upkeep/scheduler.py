@@ -58,14 +58,12 @@ def default_work() -> list[Periodic]:
 
 
 def _poll_all_connectors() -> None:
-    from otklik.audit.actor import Actor
-    from otklik.channels.repository import ConnectorRepository
     from otklik.db.session import session_scope
+    from otklik.intake.receiving import enabled_connector_ids
     from otklik.upkeep.jobs import poll_connector
 
     with session_scope() as session:
-        connectors = ConnectorRepository(session).in_scope(Actor.system().scope)
-        ids = [c.id for c in connectors if c.enabled]
+        ids = enabled_connector_ids(session)
     for connector_id in ids:
         poll_connector.send(connector_id)
 
