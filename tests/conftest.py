@@ -150,7 +150,14 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
-    """A session inside a transaction that is rolled back after the test."""
+    """A session inside a transaction that is rolled back after the test.
+
+    Jobs other tests left in the in-memory queue are dropped first, and this test's after
+    it: they name rows of a rolled-back transaction and would keep a later drain() waiting.
+    """
+    from otklik.queue import broker
+
+    broker.flush_all()
     connection = engine.connect()
     transaction = connection.begin()
     session = Session(bind=connection, join_transaction_mode="create_savepoint",
@@ -162,6 +169,7 @@ def session(engine: Engine) -> Iterator[Session]:
         if transaction.is_active:
             transaction.rollback()
         connection.close()
+        broker.flush_all()
 
 
 @pytest.fixture

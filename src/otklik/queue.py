@@ -39,9 +39,26 @@ log = logging.getLogger(__name__)
 _PENDING_KEY = "otklik_pending_jobs"
 
 
-def _middleware() -> list[Any]:
+class _TestRetries(Retries):  # type: ignore[misc]
+    """Retries for the ``stub`` broker of the tests: the same counts, back-off in milliseconds.
+
+    A job that fails in a test is retried as in production, but an actor's back-off of
+    minutes would keep :func:`drain` (and the test after it) waiting for nothing.
+    """
+
+    def after_process_message(self, broker: dramatiq.Broker, message: Any, *,
+                              result: Any = None, exception: BaseException | None = None
+                              ) -> None:
+        if exception is not None:
+            message.options["min_backoff"] = 5
+            message.options["max_backoff"] = 50
+        super().after_process_message(broker, message, result=result, exception=exception)
+
+
+def _middleware(test: bool = False) -> list[Any]:
+    retries = _TestRetries if test else Retries
     return [AgeLimit(), TimeLimit(), ShutdownNotifications(), Callbacks(), Pipelines(),
-            Retries(max_retries=5, min_backoff=1000, max_backoff=300_000)]
+            retries(max_retries=5, min_backoff=1000, max_backoff=300_000)]
 
 
 def build_broker(url: str) -> dramatiq.Broker:
@@ -54,7 +71,7 @@ def build_broker(url: str) -> dramatiq.Broker:
         from dramatiq.brokers.redis import RedisBroker
 
         return RedisBroker(url=url, middleware=_middleware())
-    broker = StubBroker(middleware=_middleware())
+    broker = StubBroker(middleware=_middleware(test=url == "stub"))
     broker.emit_after("process_boot")
     return broker
 
