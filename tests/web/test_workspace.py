@@ -277,7 +277,7 @@ def test_a_refused_action_shows_why_and_changes_nothing(
     stale = client.post(f"/cases/{case.id}/do/route", data={
         "csrf": csrf, "version": case.version - 1 if case.version > 1 else 999,
         "executor_id": michurinsk(session)[1].id})
-    assert stale.status_code == 400 and 'data-testid="form-error"' in stale.text
+    assert stale.status_code == 409 and 'data-testid="form-error"' in stale.text
     assert case.status == CaseStatus.triage and case.executor_id is None
 
 

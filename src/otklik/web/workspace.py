@@ -349,7 +349,7 @@ def case_action(
     if errors:
         context = _card_context(request, actor, session, case_id, errors=errors,
                                 draft=text if action == "draft_answer" else None)
-        return render(request, "ws_case.html", context, status_code=400)
+        return render(request, "ws_case.html", context, status_code=errors.status)
     flash(request, f"{label('act', action, locale_of(request))}: готово", "ok")
     return RedirectResponse(local_redirect(back, f"/cases/{case_id}"), status_code=303)
 
@@ -368,7 +368,7 @@ def case_assign(request: Request, case_id: DbInt, actor: OptionalActor, session:
     if errors:
         return render(request, "ws_case.html",
                       _card_context(request, actor, session, case_id, errors=errors),
-                      status_code=400)
+                      status_code=errors.status)
     flash(request, "Ответственный назначен" if assignee_id else "Ответственный снят", "ok")
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
@@ -388,7 +388,7 @@ def case_split(request: Request, case_id: DbInt, actor: OptionalActor, session: 
     if errors:
         return render(request, "ws_case.html",
                       _card_context(request, actor, session, case_id, errors=errors),
-                      status_code=400)
+                      status_code=errors.status)
     flash(request, f"Сообщения выделены в обращение № {new.id}", "ok")
     return RedirectResponse(f"/cases/{new.id}", status_code=303)
 
@@ -431,7 +431,7 @@ def case_edit(
     if errors:
         return render(request, "ws_case.html",
                       _card_context(request, actor, session, case_id, errors=errors),
-                      status_code=400)
+                      status_code=errors.status)
     flash(request, "Исправление сохранено (станет примером для обучения)", "ok")
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 

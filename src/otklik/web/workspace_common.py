@@ -55,14 +55,22 @@ def take_flashes(request: Request) -> list[tuple[str, str]]:
     return [(k, t) for k, t in request.session.pop(FLASH_KEY, [])]
 
 
+class FormErrors(list[str]):
+    """The messages of a form's failed call, with the HTTP status its error carries (a
+    refusal stays a 403 and a missing object a 404 when the page shows the form again)."""
+
+    status: int = 400
+
+
 @contextmanager
-def attempt(session: Session) -> Iterator[list[str]]:
+def attempt(session: Session) -> Iterator[FormErrors]:
     """Run a service call in a savepoint: on an expected error undo only that call.
 
     The yielded list receives the error message, so a page can show it next to the form
-    instead of a bare error page. Jobs the undone call queued are dropped with it.
+    instead of a bare error page, with ``errors.status`` for the response. Jobs the undone
+    call queued are dropped with it.
     """
-    errors: list[str] = []
+    errors = FormErrors()
     savepoint = session.begin_nested()
     mark = queue.pending_mark(session)
     try:
@@ -71,6 +79,7 @@ def attempt(session: Session) -> Iterator[list[str]]:
         savepoint.rollback()
         queue.drop_pending_since(session, mark)
         errors.append(exc.message)
+        errors.status = exc.status_code
         return
     except BaseException:
         if savepoint.is_active:
