@@ -1,6 +1,6 @@
 """Fault tests against the real RabbitMQ and PostgreSQL (bounded in time): a worker killed
-with SIGKILL in the middle of enrichment, the broker cut off during an import, the
-database refusing connections during an import. Afterwards (the reconciler having run, as
+with SIGKILL in the middle of enrichment and in the middle of publishing answers, the broker
+cut off during an import, the database refusing connections during an import. Afterwards (the reconciler having run, as
 the scheduler runs it every few minutes) ``otklik check`` is clean: every message stored
 once and enriched once, each relevant message in exactly one case, nothing pending.
 
@@ -17,18 +17,22 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from tests.conftest import POSTGRES_URL, _load_reference, migrated_database
+from tests.intake.stubs.http_stub import Recorded, StubResponse, StubServer
 from tests.upkeep.faults import Proxy, kill, otklik, rabbitmq_available, rabbitmq_vhost, wait_for
 
+from otklik.audit.actor import Actor
+from otklik.channels import service as connectors_service
 from otklik.db.session import make_engine
-from otklik.models.case import Case, CaseMessage
+from otklik.models.case import Answer, Case, CaseMessage, Publication
 from otklik.models.message import Message, MessageEnrichment
 
 pytestmark = [
@@ -208,4 +212,106 @@ def test_a_service_cut_off_during_an_import_loses_nothing(
             kill(worker, signal.SIGTERM)
             proxy.close()
     _assert_whole(engine, total)
+    engine.dispose()
+
+
+GROUP = 170000001
+
+
+class _VkWall:
+    """A VK wall that, like VK, keeps one comment per ``guid`` (a repeated call with the
+    same guid gets the first comment back); each call takes a little time, so a kill lands
+    in the middle of a publishing batch."""
+
+    def __init__(self) -> None:
+        self.comments: dict[str, int] = {}
+        self.calls = 0
+
+    def __call__(self, request: Recorded) -> StubResponse:
+        time.sleep(0.05)
+        guid = request.form.get("guid") or request.query.get("guid") or ""
+        self.calls += 1
+        comment = self.comments.setdefault(guid, 50_000 + len(self.comments))
+        return StubResponse({"response": {"comment_id": comment}})
+
+
+def _approve_answers(engine: Engine, stub_url: str) -> int:
+    """Every message comes through a VK community connector; every case gets an approved
+    final answer (as the operators' approvals would leave them). Returns the answers."""
+    with Session(engine) as session:
+        connector = connectors_service.add_connector(
+            session, Actor.system(), kind="vk", name="vk-faults", region_code="68",
+            config={"access_token": "tkn", "group_id": GROUP,
+                    "base_url": stub_url + "/method/"})
+        session.flush()
+        session.execute(update(Message).values(connector_id=connector.id, source="vk"))
+        now = datetime.now(UTC)
+        case_ids = session.scalars(select(Case.id)).all()
+        for case_id in case_ids:
+            session.add(Answer(case_id=case_id, kind="final", status="approved",
+                               text=f"Работы по обращению {case_id} выполнены.",
+                               created_at=now, approved_at=now))
+        session.commit()
+    return len(case_ids)
+
+
+def test_a_worker_killed_mid_publishing_publishes_each_reply_once(
+        rabbit: None, database: str, tmp_path: Path) -> None:
+    total = 400
+    stream = tmp_path / "stream.jsonl"
+    with stream.open("w", encoding="utf-8") as fh:  # posts of a VK community's wall
+        for i in range(total):
+            text = COMPLAINTS[i % len(COMPLAINTS)].format(
+                n=i + 1, street=STREETS[i % len(STREETS)], d=2 + i % 30)
+            fh.write(json.dumps({"id": f"wall-{GROUP}_{i + 1}", "text": text, "region": "68",
+                                 "author": f"resident{i}",
+                                 "created_at": "2026-11-20T10:00:00+03:00"},
+                                ensure_ascii=False) + "\n")
+    log = tmp_path / "workers.log"
+    engine = make_engine(database)
+    wall = _VkWall()
+    with rabbitmq_vhost() as vhost, StubServer() as vk:
+        vk.script("/method/wall.createComment", wall)
+        env = _env(database, f"amqp://guest:guest@127.0.0.1:5672/{vhost}", tmp_path)
+        worker = otklik(["worker", "--processes", "1", "--threads", "2"], env, log)
+        try:
+            imported = _run(["import", str(stream)], env)
+            assert imported.returncode == 0, imported.stdout + imported.stderr
+            _recovered(env, total, log)
+        finally:
+            kill(worker, signal.SIGTERM)
+        answers = _approve_answers(engine, vk.url)
+        assert answers >= 20  # near-duplicate complaints share a case: one answer, many replies
+        queued = _run(["reconcile", "--grace", "0"], env)  # approved, not published: queued
+        assert queued.returncode == 0 and f"publishing: {answers}" in queued.stdout, \
+            queued.stdout + queued.stderr
+        worker = otklik(["worker", "--processes", "1", "--threads", "2"], env, log)
+        try:
+            wait_for(lambda: wall.calls >= 10, 180, "the first published replies")
+        finally:
+            kill(worker)  # SIGKILL in the middle of the publishing batch
+        assert len(wall.comments) < total // 2, "the kill came too late to test"
+        worker = otklik(["worker", "--processes", "1", "--threads", "2"], env, log)
+        try:
+            def published() -> bool:
+                assert _run(["reconcile", "--grace", "0"], env).returncode == 0
+                time.sleep(2)
+                counts = _check(env)
+                return bool(counts["ok"]) and counts["publications_pending"] == 0
+            wait_for(published, 240, "every answer published", every=2)
+        finally:
+            kill(worker, signal.SIGTERM)
+    with Session(engine) as session:
+        rows = session.execute(select(Publication.answer_id, Publication.message_id,
+                                      Publication.status, Publication.external_id)).all()
+        unpublished = session.scalar(select(func.count(Answer.id))
+                                     .where(Answer.published_at.is_(None))) or 0
+    assert unpublished == 0
+    assert len({(a, m) for a, m, _, _ in rows}) == len(rows)  # one row per reply
+    assert {status for _, _, status, _ in rows} == {"published"}
+    # Each reply is one comment on the wall, whatever was sent again after the kill.
+    assert len(wall.comments) == len(rows) and wall.calls >= len(rows)
+    for answer_id, message_id, _, external in rows:
+        comment = wall.comments[f"answer-{answer_id}-message-{message_id}"]
+        assert external is not None and external.endswith(f"_{comment}")
     engine.dispose()
