@@ -270,6 +270,9 @@ def demo(
         created = loader.load_organizations(session, actor)
         logins = loader.load_users(session, actor, current.demo_password)
     fresh = full.load_reference()
+    if not fresh and not full.stream_finished():
+        err.print("[yellow]warning:[/yellow] the demo's previous load was stopped half-way; "
+                  "`otklik demo --reset` loads it whole")
     if load_only:
         logins += _load_rest(seed, messages, fresh)
     err.print(("reused the existing demo" if reused else "demo loaded")

@@ -56,6 +56,15 @@ def load_reference() -> bool:
     return True
 
 
+def stream_finished() -> bool:
+    """True when the last step of :func:`load_stream` is in (the demo's fakes): a load that
+    was stopped half-way (the server closed while it loaded) is not taken up again."""
+    from otklik.fakes.repository import FakeRepository
+
+    with session_scope() as session:
+        return bool(FakeRepository(session).count())
+
+
 def load_stream(seed: int, total: int, report: Report) -> None:
     """Store the generated stream (and Karelia's archive of the year before it) and run the
     language stages, the cases, the simulated work and the rest of the demo's stories over
