@@ -18,7 +18,7 @@ STAGES: tuple[tuple[str, str, str, float], ...] = (
     ("messages", "сообщения", "messages", 1.0),
     ("enrichment", "обогащение", "enrichment", 5.5),
     ("cases", "обращения", "cases", 12.0),
-    ("work", "90 дней работы", "90 days of work", 30.0),
+    ("work", "90 дней работы", "90 days of work", 46.0),
     ("archive", "архив Карелии", "Karelia's archive", 3.0),
     ("extras", "решения, конкурс, копии фейков", "decisions, contest, fakes", 1.0),
     ("pages", "официальные страницы", "official pages", 40.0),
@@ -43,6 +43,7 @@ class LoadTracker:
     finished: bool = False
     error: str = ""
     started_at: float = 0.0
+    _shown: int = 0  # never goes back when a stage is re-sized
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def begin(self, totals: dict[str, int]) -> None:
@@ -50,7 +51,7 @@ class LoadTracker:
         with self._lock:
             self.stages = {key: _Stage(totals.get(key, 0)) for key, *_ in STAGES}
             self.current, self.running, self.finished, self.error = "", True, False, ""
-            self.started_at = time.monotonic()
+            self.started_at, self._shown = time.monotonic(), 0
 
     def resize(self, stage: str, total: int) -> None:
         with self._lock:
@@ -84,7 +85,8 @@ class LoadTracker:
                 return 0
             done = sum(weights[k] * min(s.done / s.total, 1.0) if s.total else 0.0
                        for k, s in self.stages.items())
-            return min(99, int(100 * done / whole))
+            self._shown = max(self._shown, min(99, int(100 * done / whole)))
+            return self._shown
 
     def snapshot(self) -> dict[str, object]:
         """What the banner and the JSON endpoint show."""
