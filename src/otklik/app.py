@@ -250,6 +250,8 @@ def _routers() -> list:  # type: ignore[type-arg]
     from otklik.web.analytics_views import router as analytics_web
     from otklik.web.contests import router as contests_web
     from otklik.web.contests_public import router as contests_public
+    from otklik.web.demo_load import api as demo_load_api
+    from otklik.web.demo_load import router as demo_load
     from otklik.web.fakes import router as fakes_web
     from otklik.web.form import router as form
     from otklik.web.incidents import router as incidents_web
@@ -267,4 +269,4 @@ def _routers() -> list:  # type: ignore[type-arg]
             incidents, notify, webhooks, pd, form, web, admin_apikeys, admin_channels,
             admin_notify, admin_queue, admin_taxonomy, workspace, analytics_web,
             contests_public, contests_web, participation_web, proposals_web, fakes_web,
-            publics_web, incidents_web]
+            publics_web, incidents_web, demo_load, demo_load_api]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from otklik.config import Environment, Settings, get_settings
@@ -192,20 +193,32 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="One JSON object"
 @app.command("serve")
 def serve(host: str | None = None, port: int | None = None) -> None:
     """Serve the web UI and the API."""
-    import uvicorn
-
-    from otklik.app import create_app
+    settings()
     from otklik.db.session import check_database
+
+    check_database()
+    _start_worker()
+    _run_server(host, port)
+
+
+def _start_worker() -> None:
+    """The in-process worker of the embedded default, and the messages left pending."""
     from otklik.intake.service import queue_pending
     from otklik.queue import start_inline_worker
 
-    current = settings()
-    check_database()
     if start_inline_worker(threads=2):
         from otklik.db.session import session_scope
 
         with session_scope() as session:
             queue_pending(session)
+
+
+def _run_server(host: str | None, port: int | None) -> None:
+    import uvicorn
+
+    from otklik.app import create_app
+
+    current = settings()
     uvicorn.run(create_app(current), host=host or current.host, port=port or current.port,
                 log_level=current.log_level.lower(), proxy_headers=True)
 
@@ -223,7 +236,9 @@ def demo(
     port: int | None = None,
 ) -> None:
     """Set up the demo (migrations, five regions, organizations, users, 90 days of messages,
-    Karelia's archive of the year before them) and serve it."""
+    Karelia's archive of the year before them) and serve it: the first page as soon as the
+    users and the reference data are in, the rest loading behind it (a progress bar here
+    and on the pages)."""
     if export is not None:
         from otklik.demo.stream import export_jsonl
 
@@ -233,7 +248,7 @@ def demo(
     from otklik.audit.actor import Actor
     from otklik.db.migrate import upgrade
     from otklik.db.session import check_database, session_scope
-    from otklik.demo import loader
+    from otklik.demo import full, loader
     from otklik.territories.service import load_territories, territory_row_count
 
     current = settings()
@@ -254,88 +269,87 @@ def demo(
         reused = loader.demo_is_loaded(session)
         created = loader.load_organizations(session, actor)
         logins = loader.load_users(session, actor, current.demo_password)
-    _load_demo_messages(seed, messages)
-    logins += _load_demo_publics(seed, current.demo_password)
+    fresh = full.load_reference()
+    if not fresh and not full.stream_finished():
+        err.print("[yellow]warning:[/yellow] the demo's previous load was stopped half-way; "
+                  "`otklik demo --reset` loads it whole")
+    if load_only:
+        logins += _load_rest(seed, messages, fresh)
     err.print(("reused the existing demo" if reused else "demo loaded")
               + f" ({created} organizations added)")
+    _print_logins(logins, current.demo_password)
+    if load_only:
+        return
+    console.print(f"serving at http://{host or current.host}:{port or current.port}")
+    _load_behind_the_pages(seed, messages, fresh)
+    _run_server(host, port)
+
+
+def _print_logins(logins: list[DemoLogin], password: str) -> None:
     table = Table("login", "password", "role", "scope", title="Demo logins")
     for login in logins:
-        table.add_row(login.username, current.demo_password, login.role.value, login.scope)
+        table.add_row(login.username, password, login.role.value, login.scope)
     console.print(table)
-    if not load_only:
-        console.print(f"serving at http://{host or current.host}:{port or current.port}")
-        serve(host, port)
 
 
-def _load_demo_messages(seed: int, total: int) -> None:
-    """Store the generated stream (and Karelia's archive of the year before it) once and
-    run the language stages over them."""
-    from otklik.audit.actor import Actor
-    from otklik.channels.files import RowResult
-    from otklik.db.session import session_scope
-    from otklik.demo import loader, routing, simulation
-    from otklik.demo.archive import archive_size, import_archive
-    from otklik.demo.karelia import window_start
-    from otklik.demo.stream import default_end, generate_stream
-    from otklik.intake.importer import import_rows
-    from otklik.intake.tasks import enrich_pending
+def _load_rest(seed: int, total: int, fresh: bool) -> list[DemoLogin]:
+    """The stream with its work (when ``fresh``) and the official pages, reported to the
+    process's tracker and to a bar here; the owner's login."""
+    from otklik.demo import full
+    from otklik.demo.progress import LABELS, tracker
 
-    with session_scope() as session:
-        if loader.demo_messages_loaded(session):
+    tracker.begin(full.expected_totals(total if fresh else 0))
+
+    class Both:
+        def __init__(self, bar: Progress) -> None:
+            self.bar = bar
+            self.tasks: dict[str, TaskID] = {}
+            self.overall = bar.add_task("demo", total=100)
+
+        def advance(self, stage: str, n: int = 1) -> None:
+            tracker.advance(stage, n)
+            if stage not in self.tasks:
+                self.tasks[stage] = self.bar.add_task(
+                    LABELS[stage][1], total=tracker.stages[stage].total or None)
+            self.bar.advance(self.tasks[stage], n)
+            self.bar.update(self.overall, completed=tracker.percent())
+
+        def resize(self, stage: str, total: int) -> None:
+            tracker.resize(stage, total)
+
+    try:
+        with progress_bar() as bar:
+            report = Both(bar)
+            if fresh:
+                full.load_stream(seed, total, report)
+            logins = full.load_publics(seed, settings().demo_password, report)
+            tracker.finish()
+            bar.update(report.overall, completed=100)
+    except BaseException as exc:
+        tracker.fail(str(exc) or type(exc).__name__)
+        raise
+    return logins
+
+
+def _load_behind_the_pages(seed: int, total: int, fresh: bool) -> None:
+    """Load the rest in a thread while the server answers; then start the in-process worker
+    (jobs queued meanwhile wait for it, as they waited for the server before)."""
+    import threading
+
+    from otklik.demo.progress import tracker
+
+    def run() -> None:
+        try:
+            logins = _load_rest(seed, total, fresh)
+        except Exception as exc:  # shown on the page and here; the server keeps serving
+            err.print(f"[red]error:[/red] the demo's load stopped: {exc}")
             return
-        routing.load_policies(session, Actor.system("demo"))
-        routing.load_routing(session, Actor.system("demo"))
-        loader.load_channel_places(session, Actor.system("demo"))
-    end = default_end()
-    rows = (RowResult(n, m) for n, m in enumerate(
-        generate_stream(seed=seed, total=total, end=end), 1))
-    archive = archive_size(total)
-    with progress_bar() as bar:
-        task = bar.add_task("messages", total=total)
-        import_rows(rows, enqueue=False, progress=lambda n: bar.advance(task, n))
-        task = bar.add_task("enrichment", total=total)
-        enrich_pending(progress=lambda n: bar.advance(task, n))
-        task = bar.add_task("cases", total=total)
-        cases = simulation.build_all_cases(progress=lambda n: bar.advance(task, n),
-                                           since=window_start(end))
-        task = bar.add_task("90 days of work", total=cases)
-        simulation.simulate_work(seed, progress=lambda n: bar.advance(task, n))
-        # After the live stream's cases: its enrichment and cases stay as without the archive.
-        task = bar.add_task("Karelia's archive", total=2 * archive)
-        import_archive(seed, archive, end, progress=lambda n: bar.advance(task, n))
-        enrich_pending(progress=lambda n: bar.advance(task, n))
-    from otklik.demo.contests import load_demo_contest
-    from otklik.demo.decisions import load_demo_decisions
-    from otklik.demo.participation import load_demo_participation
+        err.print("the demo is fully loaded")
+        _print_logins(logins, settings().demo_password)
+        _start_worker()
 
-    with session_scope() as session:
-        load_demo_decisions(session, Actor.system("demo"), end)
-    with session_scope() as session:
-        load_demo_contest(session, Actor.system("demo"), settings().demo_password, seed)
-        load_demo_participation(session, Actor.system("demo"), end)
-    from otklik.demo.fakes import enrich_and_match, load_demo_fakes
-
-    with session_scope() as session:  # the registry of fakes and their copies in the stream
-        load_demo_fakes(session, end)
-    enrich_and_match()
-
-
-def _load_demo_publics(seed: int, password: str) -> list[DemoLogin]:
-    """The official pages with their weeks and ratings (once); the owner's login."""
-    from otklik.audit.actor import Actor
-    from otklik.db.session import session_scope
-    from otklik.demo.publics import PAGES_PER_REGION, load_demo_publics, owner_login
-    from otklik.demo.stream import default_end
-    from otklik.intake.tasks import enrich_pending
-
-    with progress_bar() as bar, session_scope() as session:
-        task = bar.add_task("official pages", total=5 * PAGES_PER_REGION)
-        load_demo_publics(session, Actor.system("demo"), default_end(), seed=seed,
-                          password=password, progress=lambda n: bar.advance(task, n))
-    enrich_pending()  # the pages' comments that entered the stream
-    with session_scope() as session:
-        login = owner_login(session)
-    return [login] if login else []
+    tracker.begin({})
+    threading.Thread(target=run, name="otklik-demo-load", daemon=True).start()
 
 
 def _reset_database(current: Settings) -> None:

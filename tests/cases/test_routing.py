@@ -65,3 +65,24 @@ def test_rules_of_other_places_and_regions_do_not_match(
     routed = suggest(session, case)
     assert routed.executor_id is None and not routed.from_rule
     assert routed.reason == "no rule matched: triage"
+
+
+def test_a_batch_of_cases_reads_the_rules_once_and_an_edit_is_seen_at_once(
+        session: Session, make_case: Callable[..., Case]) -> None:
+    """Routing matches against the region's rules read once per transaction (not a query per
+    case); a rule added, disabled or moved in the same session counts at once."""
+    from tests.cases.test_reference_cache import reads
+
+    municipality_id, _ = michurinsk(session)
+    roads, general, bridges, _ = _orgs(session)
+    _rule(session, roads, 10, topic="roads")  # flushed: what was read is forgotten
+    with reads(session, "routing_rule") as rule_reads:
+        cases = [make_case() for _ in range(3)]  # each routed by the rule as it is made
+        assert all(suggest(session, case).executor_id == roads for case in cases)
+    assert len(rule_reads) == 1
+    first = _rule(session, bridges, 1, topic="roads", territory_id=municipality_id)
+    assert suggest(session, cases[0]).executor_id == bridges  # added: seen
+    first.enabled = False  # not flushed yet: the cached rule itself says so
+    assert suggest(session, cases[0]).executor_id == roads
+    session.add(RoutingRule(region_code="68", executor_id=general, position=2, note="new"))
+    assert suggest(session, cases[0]).executor_id == general  # pending: seen before the flush

@@ -25,6 +25,11 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'otklik.db'}"
     mp.setenv("OTKLIK_ENV", "demo")
     mp.setenv("OTKLIK_DATABASE_URL", url)
+    # one hour for every load of this module: a load behind the pages is compared with it
+    from otklik.demo import stream
+
+    end = stream.default_end()
+    mp.setattr(stream, "default_end", lambda: end)
     get_settings.cache_clear()
     reset_engine_cache()
     from otklik.cli import app
@@ -152,3 +157,83 @@ def test_the_deputy_sees_the_analytics_of_their_district_only(demo_db: str) -> N
         assert areas and {a["name"] for a in areas} <= {"Кондопожский район"}
         other = client.get("/api/v1/analytics/dashboard", params={"region_code": "68"})
         assert other.status_code == 404
+
+
+#: What a load must end with whether it ran before serving or behind the first page.
+SAME_AFTER_LOAD = ("messages", "cases", "problems", "users", "fakes", "fake_copies", "pages",
+                   "page_ratings", "organizations", "territories", "regions")
+
+
+def test_the_demo_serves_while_it_loads_and_ends_as_a_load_before_serving(
+        demo_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`otklik demo` (not --load-only) serves once the users and the reference data are in;
+    the stream, its cases, the work and the rest load in a thread behind the pages: the login
+    page and the dashboard answer meanwhile with the banner, the progress endpoint climbs to
+    100, and the database ends as the one loaded before serving."""
+    import time
+
+    from otklik import cli
+    from otklik.app import create_app
+    from otklik.demo.progress import tracker
+
+    runner = CliRunner()
+    loaded_first = json.loads(runner.invoke(cli.app, ["stats", "--json"]).output)
+    monkeypatch.setenv("OTKLIK_DATABASE_URL", f"sqlite:///{tmp_path / 'behind.db'}")
+    get_settings.cache_clear()
+    reset_engine_cache()
+    seen: dict[str, list] = {"percents": [], "pages_while_loading": [], "errors": []}
+
+    def serve_and_probe(host: object, port: object) -> None:
+        """Instead of uvicorn: the app answering while the loader thread runs."""
+        with TestClient(create_app(get_settings())) as client:
+            client.post("/api/v1/auth/login", json={"username": "admin", "password": "demo"})
+            deadline = time.monotonic() + 900
+            while time.monotonic() < deadline:
+                progress = client.get("/api/v1/demo/progress").json()
+                seen["percents"].append(progress["percent"])
+                if progress["error"]:
+                    seen["errors"].append(progress["error"])
+                    return
+                if not progress["loading"]:
+                    return
+                pages = {path: client.get(path) for path in ("/analytics", "/cases", "/")}
+                login = TestClient(create_app(get_settings())).get("/login")
+                if tracker.snapshot()["loading"]:  # still loading after the pages answered
+                    seen["pages_while_loading"].append(
+                        {path: (r.status_code, 'data-testid="demo-progress"' in r.text)
+                         for path, r in [*pages.items(), ("/login", login)]})
+                time.sleep(0.5)
+
+    monkeypatch.setattr(cli, "_run_server", serve_and_probe)
+    result = runner.invoke(cli.app, ["demo", "--messages", "400"])
+    assert result.exit_code == 0, result.output
+    assert not seen["errors"]
+    percents = seen["percents"]
+    assert percents[-1] == 100 and percents == sorted(percents) and percents[0] < 100
+    # the first pages were served while the load went on, each with the banner
+    while_loading = seen["pages_while_loading"]
+    assert while_loading
+    for pages in while_loading:
+        assert all(status == 200 and banner for status, banner in pages.values()), pages
+    with TestClient(create_app(get_settings())) as client:
+        done = client.get("/demo/progress")
+        assert done.status_code == 286 and done.text == ""  # htmx stops polling
+        assert 'data-testid="demo-progress"' not in client.get("/login").text
+    behind = json.loads(runner.invoke(cli.app, ["stats", "--json"]).output)
+    assert {k: behind[k] for k in SAME_AFTER_LOAD} == {k: loaded_first[k] for k in SAME_AFTER_LOAD}
+    monkeypatch.undo()
+    get_settings.cache_clear()
+    reset_engine_cache()
+
+
+def test_the_progress_routes_are_the_demos_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In production (no demo data there) both progress routes answer 404."""
+    from otklik.app import create_app
+    from otklik.config import Environment
+    from otklik.web import demo_load
+
+    production = get_settings().model_copy(update={"env": Environment.production})
+    monkeypatch.setattr(demo_load, "get_settings", lambda: production)
+    with TestClient(create_app(get_settings())) as client:
+        assert client.get("/demo/progress").status_code == 404
+        assert client.get("/api/v1/demo/progress").status_code == 404

@@ -145,6 +145,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/contests/{contest_id}/results"): perm("contests"),
     ("POST", "/api/v1/deadline-policies"): perm("admin"),
     ("GET", "/api/v1/decisions"): perm("analytics"),
+    ("GET", "/api/v1/demo/progress"): PUBLIC.at(note="only in the demo (404 elsewhere)"),
     ("POST", "/api/v1/decisions"): ANY.at(unchecked=True),
     ("GET", "/api/v1/decisions/counts"): perm("analytics"),
     ("GET", "/api/v1/decisions/{decision_id}"): perm("analytics", "region"),
@@ -213,6 +214,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/contests/{contest_id}/applications/{application_id}/review"):
         perm("contests.score", "contest").at(unchecked=True),
     ("GET", "/contests/{contest_id}/apply"): PUBLIC,
+    ("GET", "/demo/progress"): PUBLIC.at(note="only in the demo (404 elsewhere)"),
     ("POST", "/contests/{contest_id}/apply"): PUBLIC.at(unchecked=True),
     ("POST", "/contests/{contest_id}/experts"): perm("contests", "contest").at(unchecked=True),
     ("POST", "/contests/{contest_id}/import"): perm("contests", "contest").at(unchecked=True),

@@ -31,13 +31,19 @@ def build_cases(session: Session, actor: Actor, message_ids: Sequence[int]) -> l
         select(Message).where(Message.id.in_(list(message_ids)))
         .order_by(Message.created_at, Message.id)
     ).all()
+    # the cases of the messages these answer or copy, read at once (not one query each) and
+    # kept up to date as the batch places its own messages
+    cases_of = repo.cases_of_messages(
+        [m.parent_id for m in messages if m.parent_id]
+        + [e.duplicate_of_id for e in enrichments.values() if e.duplicate_of_id is not None])
     touched: list[int] = []
     for message in messages:
         enrichment = enrichments.get(message.id)
         if message.id in already or enrichment is None or message.deleted_at is not None:
             continue
-        case = _place(session, actor, message, enrichment)
+        case = _place(session, actor, message, enrichment, cases_of)
         if case is not None:
+            cases_of[message.id] = case
             touched.append(case.id)
     return touched
 
@@ -83,14 +89,13 @@ def originals_seen_late(session: Session, actor: Actor, late: Mapping[int, Seque
 
 
 def _place(session: Session, actor: Actor, message: Message,
-           enrichment: MessageEnrichment) -> Case | None:
-    repo = CaseRepository(session)
-    parent_case = repo.case_of_message(message.parent_id) if message.parent_id else None
+           enrichment: MessageEnrichment, cases_of: Mapping[int, Case]) -> Case | None:
+    parent_case = cases_of.get(message.parent_id) if message.parent_id else None
     if parent_case is not None and not _own_question(session, parent_case, message, enrichment):
         _follow_up(session, actor, parent_case, message)
         return parent_case
     if enrichment.duplicate_of_id is not None:
-        copy_of = repo.case_of_message(enrichment.duplicate_of_id)
+        copy_of = cases_of.get(enrichment.duplicate_of_id)
         if copy_of is not None and copy_of.status in OPEN_STATUSES:
             service.attach_message(session, actor, copy_of, message, "copy")
             return copy_of

@@ -22,16 +22,19 @@ from otklik.models.case import (
     CaseStatus,
     DeadlinePolicyRow,
     Extension,
+    ModelVersion,
     Problem,
     Publication,
     RoutingRule,
 )
 from otklik.models.message import Message, MessageEnrichment
+from otklik.models.territory import Territory, TerritoryLevel
 from otklik.workspace.confidence import UNCERTAIN, case_confidence
 
 _REFERENCE_KEY = "otklik_case_reference"
-#: The rows read for every case built (two or three times per case before this cache).
-_CACHED_TYPES = (DeadlinePolicyRow, CalendarExceptionRow)
+#: The rows read for every case built (two or three times per case before this cache; the
+#: routing rules, the region's territory and the active executor model once per case).
+_CACHED_TYPES = (DeadlinePolicyRow, CalendarExceptionRow, RoutingRule, Territory, ModelVersion)
 
 
 def _reference_cache(session: Session) -> dict[tuple[str, str | None], Any]:
@@ -193,6 +196,17 @@ class CaseRepository:
             select(Case).join(CaseMessage, CaseMessage.case_id == Case.id)
             .where(CaseMessage.message_id == message_id)
         )
+
+    def cases_of_messages(self, message_ids: Sequence[int]) -> dict[int, Case]:
+        """The case of each of these messages that is in one, in one query."""
+        if not message_ids:
+            return {}
+        found: dict[int, Case] = {}
+        for message_id, case in self.session.execute(
+                select(CaseMessage.message_id, Case).join(Case, CaseMessage.case_id == Case.id)
+                .where(CaseMessage.message_id.in_(sorted(set(message_ids))))):
+            found.setdefault(message_id, case)
+        return found
 
     def messages(self, case_id: int) -> Sequence[Message]:
         """A case's messages, oldest first."""
@@ -386,23 +400,52 @@ class CaseRepository:
         """The first enabled rule of a region (by position) that matches a case.
 
         A rule matches when each of its topic, subtopic and territory is empty or equal to
-        the case's (the territory: the case's municipality or settlement). Matching in the
-        query keeps routing cheap in a region with hundreds of rules.
+        the case's (the territory: the case's municipality or settlement). The region's
+        enabled rules are read once per transaction (:func:`_reference_cache`, forgotten when
+        a rule changes) and matched here: a batch of cases costs one query, not one each.
         """
-        def empty_or(column: Any, value: str | None) -> Any:
-            empty = [column.is_(None), column == ""]
-            return or_(*empty, column == value) if value is not None else or_(*empty)
+        places = set(territory_ids)
 
-        territory = (or_(RoutingRule.territory_id.is_(None),
-                         RoutingRule.territory_id.in_(list(territory_ids)))
-                     if territory_ids else RoutingRule.territory_id.is_(None))
-        return self.session.scalars(
-            select(RoutingRule).where(
-                RoutingRule.region_code == region_code, RoutingRule.enabled.is_(True),
-                empty_or(RoutingRule.topic, topic), empty_or(RoutingRule.subtopic, subtopic),
-                territory)
-            .order_by(RoutingRule.position, RoutingRule.id).limit(1)
-        ).first()
+        def empty_or(value: str | None, wanted: str | None) -> bool:
+            return value is None or value == "" or (wanted is not None and value == wanted)
+
+        for rule in self.enabled_rules(region_code):
+            if not rule.enabled or rule.region_code != region_code:
+                continue  # changed in this session, not flushed yet
+            if (empty_or(rule.topic, topic) and empty_or(rule.subtopic, subtopic)
+                    and (rule.territory_id is None or rule.territory_id in places)):
+                return rule
+        return None
+
+    def region_id(self, region_code: str) -> int | None:
+        """The territory id of a region, read once per transaction."""
+        cache = _reference_cache(self.session)
+        key = ("region", region_code)
+        if key not in cache:
+            cache[key] = self.session.scalar(select(Territory.id).where(
+                Territory.level == TerritoryLevel.region, Territory.region_code == region_code))
+        found: int | None = cache[key]
+        return found
+
+    def active_model_row(self, label_field: str) -> ModelVersion | None:
+        """The active registered model of a label field, read once per transaction."""
+        cache = _reference_cache(self.session)
+        key = ("model", label_field)
+        if key not in cache or (cache[key] is not None and not cache[key].active):
+            from otklik.language.registry import active_row
+
+            cache[key] = active_row(self.session, label_field)
+        row: ModelVersion | None = cache[key]
+        return row
+
+    def enabled_rules(self, region_code: str) -> Sequence[RoutingRule]:
+        """A region's enabled routing rules in order, read once per transaction."""
+        cache = _reference_cache(self.session)
+        key = ("rules", region_code)
+        if key not in cache:
+            cache[key] = self.rules(region_code)
+        rules: Sequence[RoutingRule] = cache[key]
+        return rules
 
     def add_rule(self, rule: RoutingRule) -> RoutingRule:
         """Insert a routing rule."""

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from otklik.cases.repository import CaseRepository
 from otklik.models.case import Case
 from otklik.organizations.repository import OrganizationRepository
-from otklik.territories.repository import TerritoryRepository
 
 
 @dataclass
@@ -51,11 +50,12 @@ def suggest(session: Session, case: Case) -> Suggestion:
 
 def learned_suggestion(session: Session, case: Case) -> dict[str, Any]:
     """The active executor model's answer for the case text, with its confidence."""
-    from otklik.language.registry import active_model
+    from otklik.language.registry import model_of
 
-    model = active_model(session, "executor")
-    if model is None:
+    row = CaseRepository(session).active_model_row("executor")
+    if row is None:
         return {}
+    model = model_of(row)
     messages = CaseRepository(session).messages(case.id)
     text = " ".join(m.text for m in messages[:3]) or case.title
     label, confidence = model.predict_one(text)
@@ -70,9 +70,9 @@ def case_places(session: Session, case: Case) -> list[int]:
     """The territories a case lies in: its settlement, municipality and region."""
     ids = [t for t in (case.settlement_id, case.municipality_id) if t is not None]
     if case.region_code:
-        region = TerritoryRepository(session).region(case.region_code)
-        if region is not None:
-            ids.append(region.id)
+        region_id = CaseRepository(session).region_id(case.region_code)
+        if region_id is not None:
+            ids.append(region_id)
     return ids
 
 

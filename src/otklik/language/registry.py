@@ -120,8 +120,11 @@ def active_row(session: Session, *label_fields: str) -> ModelVersion | None:
 def active_model(session: Session, label_field: str) -> LoadedModel | None:
     """The active model of a label field, loaded once per process."""
     row = active_row(session, label_field)
-    if row is None:
-        return None
+    return None if row is None else model_of(row)
+
+
+def model_of(row: ModelVersion) -> LoadedModel:
+    """The model of a registered version, loaded once per process."""
     with _lock:
         if row.id not in _cache:
             from otklik.nlp.training import load_model
