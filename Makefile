@@ -17,8 +17,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	OTKLIK_ENV=$${OTKLIK_ENV:-demo} $(BIN)/otklik demo
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist; each has its own databases), a file
+# per worker at a time; TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= 2
+
 test: $(STAMP) chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Browser tests drive Debian's Chromium (never a browser Playwright downloads); as root with
 # apt-get, install it when missing, otherwise the browser tests fail saying how to.

@@ -44,7 +44,7 @@ def seam_test_consumer(event: MessagesEnriched) -> None:
     with session_scope() as session:
         topics = dict(session.execute(
             select(MessageEnrichment.message_id, MessageEnrichment.topic)
-            .where(MessageEnrichment.message_id.in_(event.message_ids))).tuples().all())
+            .where(MessageEnrichment.message_id.in_(event.message_ids))).all())
     with _lock:
         runs.append(topics)
         kept.update(topics)
@@ -109,7 +109,7 @@ def test_a_new_consumer_runs_after_each_committed_batch_and_failures_stay_its_ow
     assert len(runs) == 1 and set(runs[0]) == set(ids)  # once, with the batch's ids
     with Session(db) as session:  # what the consumer reloaded is what was committed
         stored = dict(session.execute(select(MessageEnrichment.message_id,
-                                             MessageEnrichment.topic)).tuples().all())
+                                             MessageEnrichment.topic)).all())
     assert kept == stored and any(stored.values())
     assert failures == [ids]  # the failing consumer ran, once (no retries), and failed …
     with Session(db) as session:  # … and stopped neither cases nor the other consumer

@@ -175,17 +175,23 @@ class AlertAcknowledged(Event):
 E = TypeVar("E", bound=Event)
 Consumer = dramatiq.Actor[Any, Any]
 
+#: A consumer's guard: asked at :func:`announce`, in the producer's session, whether the job
+#: would do anything at all (the webhooks with no subscription); False skips the job.
+Wanted = Callable[[Session], bool]
+
 _consumers: dict[type[Event], list[Consumer]] = {}
+_wanted: dict[str, Wanted] = {}
 _lock = threading.Lock()
 _loaded = False
 
 
 def consumer(event_type: type[E], *, queue_name: str, max_retries: int = 5,
-             time_limit: int = 600_000, **options: Any
+             time_limit: int = 600_000, wanted: Wanted | None = None, **options: Any
              ) -> Callable[[Callable[[E], None]], Consumer]:
     """Declare ``fn(event)`` a consumer of ``event_type``: a Dramatiq job of that name that
     receives the event as JSON and gets it back typed. It must be idempotent (it may run
-    twice) and reload what it needs by id."""
+    twice) and reload what it needs by id. ``wanted(session)``, when given, is asked at
+    each announce (cheaply: cache per transaction) and no job is queued when it says no."""
 
     def declare(fn: Callable[[E], None]) -> Consumer:
         def run(payload: dict[str, Any]) -> None:
@@ -197,6 +203,8 @@ def consumer(event_type: type[E], *, queue_name: str, max_retries: int = 5,
                                        max_retries=max_retries, time_limit=time_limit,
                                        **options)(run)
         subscribe(event_type, job)
+        if wanted is not None:
+            _wanted[job.actor_name] = wanted
         return job
 
     return declare
@@ -229,7 +237,9 @@ def announce(session: Session, event: Event) -> None:
     rollback)."""
     payload = event.model_dump(mode="json")
     for job in consumers_of(type(event)):
-        enqueue_after_commit(session, job, payload)
+        wanted = _wanted.get(job.actor_name)
+        if wanted is None or wanted(session):
+            enqueue_after_commit(session, job, payload)
 
 
 def _load() -> None:

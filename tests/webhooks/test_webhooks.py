@@ -200,3 +200,25 @@ def test_a_hanging_receiver_delays_nobody(env: tuple[stubs.WebhookReceiver, Api,
             assert sub is not None and sub.consecutive_failures == 1
     finally:
         receiver.hang.set()
+
+
+def test_no_subscription_queues_no_webhook_job(env: tuple[stubs.WebhookReceiver, Api, int]
+                                               ) -> None:
+    """A case event costs no webhook job while nobody subscribes; once a subscription is on,
+    the next transaction's events reach it."""
+    from otklik.queue import pending_mark
+
+    receiver, api, case_id = env
+
+    def queued_webhook_jobs() -> list[str]:
+        with session_scope() as session:
+            events.announce(session, CaseCreated(case_id=case_id))
+            names = [job.actor_name for job, _ in session.info.get("otklik_pending_jobs", [])]
+            assert pending_mark(session) == len(names)
+        return [n for n in names if n.startswith("webhook_")]
+
+    assert queued_webhook_jobs() == []
+    _subscribe(receiver, api, "/late")
+    assert queued_webhook_jobs() == ["webhook_case_created"]
+    stubs.settle()
+    assert [r["json"]["event"] for r in receiver.at("/late")] == ["case.created"]

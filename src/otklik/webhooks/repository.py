@@ -32,6 +32,11 @@ class WebhookRepository:
             .order_by(WebhookSubscription.id)).all()
         return [r for r in rows if event in (r.events or ())]
 
+    def any_active(self) -> bool:
+        """Whether any subscription is on (one small query)."""
+        return self.session.scalar(select(WebhookSubscription.id).where(
+            WebhookSubscription.is_active.is_(True)).limit(1)) is not None
+
     def page(self, visible: ColumnElement[bool] | None, limit: int, offset: int
              ) -> tuple[list[WebhookSubscription], int]:
         """Subscriptions matching ``visible``, oldest first, with their total."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 
 from sqlalchemy import ColumnElement, false, or_, true
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from otklik.audit import service as audit
@@ -130,6 +131,27 @@ def deliveries(session: Session, actor: Actor, subscription_id: int, limit: int 
     get_subscription(session, actor, subscription_id)
     return NotifyRepository(session).deliveries(source=SOURCE, source_ids=[subscription_id],
                                                 limit=limit, offset=offset)
+
+
+_LISTENING_KEY = "otklik_webhooks_listening"
+
+
+def anyone_listening(session: Session) -> bool:
+    """Whether any subscription is on, read once per transaction (the guard of the case
+    events' consumers: with no subscription, a case costs no webhook job). Forgotten at the
+    end of the transaction and when the session writes a subscription."""
+    listening: bool | None = session.info.get(_LISTENING_KEY)
+    if listening is None or any(isinstance(row, WebhookSubscription)
+                                for row in (*session.new, *session.dirty)):
+        listening = session.info[_LISTENING_KEY] = WebhookRepository(session).any_active()
+        if not sa_event.contains(session, "after_commit", _forget_listening):
+            sa_event.listen(session, "after_commit", _forget_listening)
+            sa_event.listen(session, "after_soft_rollback", _forget_listening)
+    return listening
+
+
+def _forget_listening(session: Session, *_: object) -> None:
+    session.info.pop(_LISTENING_KEY, None)
 
 
 def fan_out(session: Session, event: Event) -> int:
