@@ -1,4 +1,4 @@
-"""A finer label nested in the trained one: detection, the fine SVM, the stacker's input, the CLI."""
+"""A finer label nested in the trained one: detection, the fine SVM, the stacker, the CLI."""
 
 from __future__ import annotations
 
