@@ -438,6 +438,13 @@ def demo_table(total: int, console: Console) -> None:
     plain = baseline(demo.cases)
     oracle_out, _, _ = run(demo.oracle)
     oracle = {a.case_id: a.problem_key for a in oracle_out if a.problem_key}
+    # Which stage before the matching costs what: the generator's subject with the
+    # pipeline's place, and the pipeline's subject with the generator's place.
+    by_id = {c.case_id: c for c in demo.oracle}
+    subject_out, _, _ = run([replace(c, topic=by_id[c.case_id].topic,
+                                     subtopic=by_id[c.case_id].subtopic) for c in demo.cases])
+    place_out, _, _ = run([replace(by_id[c.case_id], topic=c.topic, subtopic=c.subtopic)
+                           for c in demo.cases])
     console.print(_quality_table(
         f"Demo stream: {demo.messages:,} messages, {len(demo.cases):,} cases "
         f"({len(demo.cases) / secs:,.0f} cases/s)",
@@ -449,6 +456,12 @@ def demo_table(total: int, console: Console) -> None:
          _scores_row("otklik.problems on the generator's topic and place", dict(oracle),
                      demo.truth),
          _scores_row("baseline on the generator's topic and place", baseline(demo.oracle),
+                     demo.truth),
+         _scores_row("otklik.problems, generator's subject, pipeline's place",
+                     {a.case_id: a.problem_key for a in subject_out if a.problem_key},
+                     demo.truth),
+         _scores_row("otklik.problems, pipeline's subject, generator's place",
+                     {a.case_id: a.problem_key for a in place_out if a.problem_key},
                      demo.truth)]))
     story_table = Table(title="Demo stories (evaluation labels)")
     for col in ("story", "cases", "placed", "problems", "in main problem", "main problem purity",

@@ -138,6 +138,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--model", default=None,
+                        help="a model folder saved by `otklik train` instead of the one "
+                             "trained here on 600 texts (e.g. a large model with a stacker)")
     args = parser.parse_args()
     console = Console()
     texts, labels = make_texts(args.n)
@@ -150,10 +153,11 @@ def main() -> None:
     warm_records = [{"id": f"warm{i}", "text": t} for i, t in enumerate(warm)]
 
     # A trained model of our own recipe, as `otklik enrich --model` would load it.
-    model_dir = tempfile.mkdtemp(prefix="otklik-bench-")
-    trained = train(list(zip(texts[:600], labels[:600], strict=True)), TrainOptions(),
-                    evaluate=False, label_field="topic")
-    save_model(trained.model, model_dir)
+    model_dir = args.model or tempfile.mkdtemp(prefix="otklik-bench-")
+    if not args.model:
+        trained = train(list(zip(texts[:600], labels[:600], strict=True)), TrainOptions(),
+                        evaluate=False, label_field="topic")
+        save_model(trained.model, model_dir)
 
     rss_before = rss_mb()
     started, cpu = time.perf_counter(), time.process_time()

@@ -147,16 +147,67 @@ def _cell(values: list[float]) -> str:
     return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
 
 
+def oracle_bound(path: Path, label: str) -> Table:
+    """How far a model that knew the operator's own theme (161 values, finer than the
+    category) and the place the pipeline finds could go: each appeal gets the commonest
+    label of the other appeals with the same key (leave-one-out; no other appeal with that
+    key: the commonest label overall)."""
+    from otklik.nlp.features import place_of
+
+    records = [(line, text, theme, lab) for line, text, theme, lab in (
+        (i, r[1], r[2], r[COLUMNS.index(label)]) for i, r in enumerate(
+            _csv_rows(path)))]
+    places = [place_of(normalize_text(text)[0], "38")[1] for _i, text, _t, _l in records]
+    gold = [lab for *_rest, lab in records]
+    commonest = Counter(gold).most_common(1)[0][0]
+    table = Table(title=f"Kursk, {label}: leave-one-out majority by key (an oracle's bound)",
+                  title_justify="left")
+    for col in ("key", "distinct keys", "accuracy", "weighted-F1"):
+        table.add_column(col, justify="left" if col == "key" else "right")
+    keys = {
+        "operator's theme": [theme for _i, _t, theme, _l in records],
+        "operator's theme + pipeline's municipality":
+            [(theme, place) for (_i, _t, theme, _l), place in zip(records, places, strict=True)],
+        "pipeline's municipality": places,
+    }
+    for name, key in keys.items():
+        by_key: dict[object, Counter[str]] = {}
+        for k, lab in zip(key, gold, strict=True):
+            by_key.setdefault(k, Counter())[lab] += 1
+        pred = []
+        for k, lab in zip(key, gold, strict=True):
+            others = by_key[k].copy()
+            others[lab] -= 1
+            others = +others
+            pred.append(others.most_common(1)[0][0] if others else commonest)
+        table.add_row(name, f"{len(by_key):,}", f"{accuracy_score(gold, pred):.3f}",
+                      f"{f1_score(gold, pred, average='weighted', zero_division=0):.3f}")
+    return table
+
+
+def _csv_rows(path: Path) -> list[list[str]]:
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [row for row in csv.reader(handle) if len(row) >= len(COLUMNS)]
+
+
 def main() -> None:
     """Print the comparison table."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--label", default="category")
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--bound", action="store_true",
+                        help="only print what the operator's theme (and the pipeline's place) "
+                             "tell about the label: leave-one-out majority")
     parser.add_argument("--seeds", default=str(TrainOptions().seed),
                         help="comma-separated CV seeds; several give mean ± sd")
     args = parser.parse_args()
     console = Console()
+    if args.bound:
+        console.print(oracle_bound(args.data, args.label))
+        return
     pairs = read_labelled(args.data, "text", args.label, COLUMNS)
     texts = [t for t, _ in pairs]
     labels = [lab for _, lab in pairs]

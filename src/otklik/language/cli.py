@@ -25,6 +25,7 @@ from otklik.nlp.training import (
     EvalReport,
     TrainingDataError,
     file_sha256,
+    iter_records,
     read_labelled_lines,
     save_model,
     single_example_labels,
@@ -96,6 +97,10 @@ def train_command(
     baseline: Annotated[bool, typer.Option(
         "--baseline/--no-baseline",
         help="рядом — простая база (TF-IDF + LinearSVC) на тех же блоках")] = True,
+    fine_label_field: Annotated[str, typer.Option(
+        "--fine-label-field",
+        help="поле с более дробной меткой внутри основной (подкатегория внутри категории): "
+             "вторая цель обучения; auto — найти в файле, none — не использовать")] = "auto",
 ) -> None:
     """Обучить классификатор на размеченном файле, показать кросс-валидацию и сохранить модель."""
     from otklik.nlp.training import TrainOptions
@@ -105,6 +110,7 @@ def train_command(
     if from_db:
         pairs = _pairs_from_db(label_field)
         source = "база (исправления операторов)"
+        fine_field, fine = None, None
     else:
         assert data is not None
         try:
@@ -121,6 +127,8 @@ def train_command(
             triples = [t for t in triples if t[2] not in single]
         pairs = [(text, label) for _line, text, label in triples]
         source = str(data)
+        fine_field, fine = _fine_labels(data, triples, text_field, label_field,
+                                        _columns(columns), fine_label_field)
     if out is None:
         if not from_db:
             raise fail("укажите --out ПАПКА для модели")
@@ -141,7 +149,8 @@ def train_command(
 
         try:
             result = train(pairs, options, evaluate=evaluate, label_field=label_field,
-                           progress=advance, baseline=baseline)
+                           progress=advance, baseline=baseline, fine_labels=fine,
+                           fine_field=fine_field)
         except TrainingDataError as exc:
             raise fail(str(exc)) from None
     if result.report is not None:
@@ -157,6 +166,47 @@ def train_command(
     console.print(f"[green]модель {result.model.version} сохранена в {out}[/green]")
     if from_db or activate:
         _register(out, activate)
+
+
+def _fine_labels(path: Path, triples: list[tuple[int, str, str]], text_field: str,
+                 label_field: str, columns: list[str] | None, wanted: str,
+                 ) -> tuple[str | None, list[str | None] | None]:
+    """The finer label of each training line (``--fine-label-field``): a named field, or with
+    ``auto`` the field that nests inside the label (:func:`otklik.nlp.fine_labels.
+    nested_field`); (None, None) when there is none."""
+    from otklik.nlp.fine_labels import nested_field
+    from otklik.nlp.training import TrainOptions
+
+    if wanted.strip().lower() in ("none", "no", "нет", ""):
+        return None, None
+    wanted_lines = {line for line, _text, _label in triples}
+    records: dict[int, dict[str, object]] = {}
+    try:
+        for line, record in iter_records(path, columns):
+            if line in wanted_lines:
+                records[line] = record
+    except TrainingDataError as exc:
+        raise fail(str(exc)) from None
+    rows = [records.get(line, {}) for line, _text, _label in triples]
+    labels = [label for _line, _text, label in triples]
+    if wanted.strip().lower() == "auto":
+        found = nested_field(rows, labels, exclude=(text_field, label_field))
+        if found is None:
+            return None, None
+        field, n_values = found
+        if len(triples) < TrainOptions().stacker_min_examples:
+            err.print(f"уточняющая метка {field} ({n_values} значений внутри {label_field}) "
+                      f"не используется: она помогает на наборах от "
+                      f"{TrainOptions().stacker_min_examples} записей")
+            return None, None
+        err.print(f"уточняющая метка: {field} ({n_values} значений внутри {label_field}) — "
+                  "вторая цель обучения (--fine-label-field none — без неё)")
+    else:
+        field = wanted.strip()
+        if not any(field in r for r in rows):
+            raise fail(f"--fine-label-field: в файле нет поля {field}")
+    values = [r.get(field) for r in rows]
+    return field, [None if v in (None, "") else str(v) for v in values]
 
 
 def _pairs_from_db(label_field: str) -> list[tuple[str, str]]:

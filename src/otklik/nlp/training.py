@@ -51,6 +51,7 @@ from otklik.nlp.features import (
     lemma_ngram_tfidf,
     place_of,
 )
+from otklik.nlp.fine_labels import FineScores, fine_key
 from otklik.nlp.morph import lemmatize, tokenize
 from otklik.nlp.normalize import normalize_text
 from otklik.nlp.taxonomy import load_taxonomy
@@ -433,6 +434,9 @@ class TrainOptions:
     #: least ``stacker_min_examples`` texts (small sets keep the offsets).
     stacker: str | None = "logreg"
     stacker_min_examples: int = 5000
+    #: C of the SVM on the finer label (fine_labels.py), when one is given with the labels
+    #: and the stacker is used.
+    fine_c: float = 0.3
     #: The pipeline's place (municipality, settlement) and best rubricator topic as one-hot
     #: features, and their crossing, at this weight (0: off). None: on (1.0) when the label
     #: field is ``executor`` — who answers depends on the place as much as on the subject.
@@ -461,6 +465,8 @@ class TextClassifier:
         self._stacker: Any = None  # optional second stage (TrainOptions.stacker)
         self._context: ContextBlock | None = None  # TrainOptions.context_weight
         self.region_hint: str | None = None  # the region most training texts name
+        self._fine: FineScores | None = None  # SVM on a finer label (fine_labels.py)
+        self.fine_field: str | None = None  # the field it was learnt from (for model.json)
 
     # Features -------------------------------------------------------------------------
     def _features(self, prepared: Sequence[Prepared], fit: bool) -> Any:
@@ -559,9 +565,14 @@ class TextClassifier:
 
     # Fit / predict ----------------------------------------------------------------------
     def fit_prepared(
-        self, prepared: Sequence[Prepared], labels: Sequence[str]
+        self, prepared: Sequence[Prepared], labels: Sequence[str],
+        fine_labels: Sequence[str | None] | None = None,
     ) -> TextClassifier:
-        """Fit on already prepared texts (see :func:`prepare_text`)."""
+        """Fit on already prepared texts (see :func:`prepare_text`).
+
+        ``fine_labels``: a finer label of each text that nests inside its label (or None per
+        text); on a set large enough for the stacker, an SVM learns it and the stacker sees
+        its best score per class (:mod:`otklik.nlp.fine_labels`)."""
         y = np.asarray([str(v) for v in labels], dtype=object)
         self.classes = sorted(set(y.tolist()))
         if len(self.classes) < 2:
@@ -571,12 +582,15 @@ class TextClassifier:
         x = self._features(prepared, fit=True)
         self.offsets = None
         self._stacker = None
+        self._fine = None
         self.c_used, self.class_weight_used, self.offsets, oof = self._tune(x, y)
         self._svm = fit_svm(x, y, self.c_used, self.class_weight_used)
         self.classes = [str(c) for c in self._svm.classes_]
         if oof is not None and self._stacks(len(y)):
             index = {c: i for i, c in enumerate(self.classes)}
-            self._stacker = fit_stacker(self._stack_features(x, oof),
+            fine_oof = (self._fit_fine(x, y, fine_labels) if fine_labels is not None
+                        else None)
+            self._stacker = fit_stacker(self._stack_features(x, oof, fine_oof),
                                         np.array([index[v] for v in y.tolist()]),
                                         self.options.seed)
             self.offsets = None  # the stacker's probabilities replace the offset scores
@@ -586,11 +600,42 @@ class TextClassifier:
         o = self.options
         return getattr(o, "stacker", None) == "logreg" and n >= o.stacker_min_examples
 
-    def _stack_features(self, x: Any, scores: Any) -> Any:
-        """The stacker's input: SVM scores (one column per class) + the lexicon block of x."""
+    def _stack_features(self, x: Any, scores: Any, fine: Any = None) -> Any:
+        """The stacker's input: SVM scores (one column per class), the fine SVM's best score
+        per class (if one was learnt; ``fine``: its out-of-fold scores at fit time) and the
+        lexicon block of x."""
         n_lex = len(self.lexicon_codes) if self.options.lexicon_weight > 0 else 0
         lex = x[:, x.shape[1] - n_lex:].toarray() if n_lex else np.zeros((x.shape[0], 0))
-        return np.hstack([np.asarray(scores, dtype=np.float64), lex])
+        parts = [np.asarray(scores, dtype=np.float64)]
+        fine_model = getattr(self, "_fine", None)  # absent in models saved before it
+        if fine is None and fine_model is not None:
+            fine = fine_model.scores(self._word_block(x))
+        if fine is not None:
+            parts.append(np.asarray(fine, dtype=np.float64))
+        return np.hstack([*parts, lex])
+
+    def _word_block(self, x: Any) -> Any:
+        """The lemma n-gram columns of a feature matrix (the fine SVM's input)."""
+        assert self._char is not None and self._word is not None
+        start = len(self._char.vocabulary_)
+        return x[:, start:start + len(self._word.vocabulary_)]
+
+    def _fit_fine(self, x: Any, y: Any, fine_labels: Sequence[str | None]) -> Any:
+        """Fit the fine SVM on the same inner folds as :meth:`_tune` (out-of-fold scores for
+        the stacker), then on everything; returns the out-of-fold scores."""
+        keys = [fine_key(str(label), fine) for label, fine in zip(y.tolist(), fine_labels,
+                                                                  strict=True)]
+        words = self._word_block(x)
+        oof = np.zeros((len(keys), len(self.classes)))
+        fine_y = np.asarray(keys, dtype=object)
+        for train_idx, test_idx in getattr(self, "_inner_splits", None) or ():
+            if len(set(fine_y[train_idx].tolist())) < 2:
+                continue
+            part = FineScores(self.options.fine_c).fit(words[train_idx], fine_y[train_idx],
+                                                       self.classes)
+            oof[test_idx] = part.scores(words[test_idx])
+        self._fine = FineScores(self.options.fine_c).fit(words, keys, self.classes)
+        return oof
 
     def _tune(self, x: Any, y: Any) -> tuple[float, str | None, Any, Any]:
         """Pick C, the class weighting and the per-class offsets by an inner cross-validation
@@ -618,6 +663,7 @@ class TextClassifier:
             warnings.simplefilter("ignore", UserWarning)  # classes rarer than inner folds
             splits = list(StratifiedKFold(inner, shuffle=True, random_state=o.seed + 1)
                           .split(np.zeros(len(y)), y))
+        self._inner_splits = splits  # the fine SVM's out-of-fold scores use the same folds
         best: tuple[float, float, str | None, Any, Any] = (-math.inf, float(grid[0][0]),
                                                           grid[0][1], None, None)
         for c, weight in grid:
@@ -782,6 +828,7 @@ class TextClassifier:
         state.pop("_names", None)  # caches, rebuilt on demand
         state.pop("_char_words", None)
         state.pop("_word_ids", None)
+        state.pop("_inner_splits", None)  # training only
         return state
 
 
@@ -840,6 +887,7 @@ def cross_validate(
     labels: Sequence[str],
     options: TrainOptions | None = None,
     progress: Callable[[int, int], None] | None = None,
+    fine_labels: Sequence[str | None] | None = None,
 ) -> tuple[EvalReport, Any, list[str]]:
     """Stratified k-fold evaluation; returns (report, out-of-fold scores, their classes).
 
@@ -869,7 +917,9 @@ def cross_validate(
         if len(set(train_y.tolist())) < 2:
             pred[test_idx] = train_y[0]
         else:
-            model.fit_prepared([prepared[i] for i in train_idx], train_y.tolist())
+            model.fit_prepared([prepared[i] for i in train_idx], train_y.tolist(),
+                               None if fine_labels is None
+                               else [fine_labels[i] for i in train_idx])
             scores = model.decision_prepared([prepared[i] for i in test_idx])
             cols = [classes.index(c) for c in model.classes]
             oof_scores[np.ix_(test_idx, cols)] = scores
@@ -969,10 +1019,14 @@ def train(
     label_field: str = "label",
     progress: Callable[[int, int], None] | None = None,
     baseline: bool = False,
+    fine_labels: Sequence[str | None] | None = None,
+    fine_field: str | None = None,
 ) -> TrainResult:
     """Cross-validate the recipe on ``(text, label)`` pairs, then fit on all of them.
 
     ``baseline``: also cross-validate :func:`plain_baseline_cv` on the same folds.
+    ``fine_labels``: a finer label per pair that nests inside its label (``fine_field`` is
+    its name, kept in model.json); see :mod:`otklik.nlp.fine_labels`.
     """
     options = options or TrainOptions()
     if options.context_weight is None:
@@ -988,12 +1042,14 @@ def train(
     report = None
     model = TextClassifier(options)
     if evaluate and len(texts) >= 4:
-        report, oof, classes = cross_validate(prepared, labels, options, progress)
+        report, oof, classes = cross_validate(prepared, labels, options, progress,
+                                              fine_labels)
         model.temperature = _fit_temperature(oof, labels, classes)
     plain = (plain_baseline_cv(texts, labels, options.folds, options.seed)
              if baseline and report is not None else None)
-    model.fit_prepared(prepared, labels)
+    model.fit_prepared(prepared, labels, fine_labels)
     model.label_field = label_field
+    model.fine_field = fine_field if model._fine is not None else None
     digest = hashlib.sha256("\x1f".join(f"{t}\x1e{lab}" for t, lab in zip(texts, labels,
                                                                          strict=True)).encode())
     stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
@@ -1031,6 +1087,9 @@ def save_model(
         "class_weight": getattr(model, "class_weight_used", model.options.class_weight),
         "stacker": (model.options.stacker if getattr(model, "_stacker", None) is not None
                     else None),
+        "fine_label_field": getattr(model, "fine_field", None),
+        "fine_classes": (len(fine.parent) if (fine := getattr(model, "_fine", None)) is not None
+                         else None),
         "class_offsets": (dict(zip(model.classes, map(float, model.offsets), strict=True))
                           if getattr(model, "offsets", None) is not None else None),
     }
