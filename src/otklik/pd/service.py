@@ -229,8 +229,8 @@ def erase(session: Session, actor: Actor, resident: Resident) -> Erasure:
     messages, rows = _found(session, actor, resident)
     ids = [m.id for m in messages]
     now = utcnow()
+    done_rows = anonymize_rows(session, rows, "erasure", now)  # first: all counted here
     done = anonymize(session, ids, "erasure", now)
-    done_rows = anonymize_rows(session, rows, "erasure", now)
     audit.record(session, actor, "pd.erase", "message", ids[0] if ids else None,
                  details={**resident.describe(), "messages": len(ids), "anonymized": done,
                           "rows": done_rows})
