@@ -5,9 +5,9 @@ production process logs at; a test that turns a logger up to DEBUG is seen at DE
 and checks it at once against :data:`NEEDLES`, the passwords, tokens, keys and residents'
 data the fixtures use, and :data:`PATTERNS`, the shapes of secrets minted during the run
 (API tokens, webhook secrets, bot tokens, password hashes) and of a Russian mobile number.
-A record that matches is written to ``leaked-logs.txt`` in a fresh temporary folder; at the end of the
-session the run fails (exit status 1) and the summary names each leak with the test that
-logged it. Checking as records arrive costs one formatted message and one regular
+A record that matches is written to ``leaked-logs.txt`` in a fresh temporary folder; at
+the end of the session the run fails (exit status 1) and the summary names each leak with
+the test that logged it. Checking as records arrive costs one formatted message and one regular
 expression per record; nothing is kept in memory but the leaks.
 
 tests/conftest.py wires the hooks in; tests/test_logscan.py checks the scanner itself.
