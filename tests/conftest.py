@@ -21,6 +21,13 @@ from sqlalchemy.orm import Session
 os.environ.setdefault("OTKLIK_ENV", "test")
 os.environ["OTKLIK_BROKER_URL"] = "stub"  # jobs run only when a test drains the queue
 
+from tests.logscan import (  # noqa: E402, F401  (the whole run's logs are checked: tests/logscan.py)
+    pytest_configure,
+    pytest_runtest_logstart,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+)
+
 from otklik.config import get_settings  # noqa: E402
 from otklik.db.migrate import upgrade  # noqa: E402
 from otklik.db.session import make_engine, reset_engine_cache  # noqa: E402

@@ -7,8 +7,10 @@ new domain that consumes events adds its ``consumers`` module here; no producer 
 
 import otklik.analytics.consumers  # noqa: F401
 import otklik.cases.consumers  # noqa: F401
+import otklik.contests.consumers  # noqa: F401
 import otklik.fakes.consumers  # noqa: F401
 import otklik.incidents.consumers  # noqa: F401
+import otklik.media.consumers  # noqa: F401
 import otklik.notify.consumers  # noqa: F401
 import otklik.participation.consumers  # noqa: F401
 import otklik.webhooks.consumers  # noqa: F401

@@ -22,7 +22,9 @@ The events (see docs/architecture.md for who consumes which):
 * :class:`CaseCreated`, :class:`CaseRouted`, :class:`CaseAnswered`, :class:`CaseClosed`,
   :class:`CaseOverdue`, :class:`CaseDeadlineNear` — cases;
 * :class:`IncidentOpened`, :class:`IncidentUpdated`, :class:`IncidentClosed` — incidents;
-* :class:`AlertAcknowledged` — the notifier: a person on duty acknowledged an alert.
+* :class:`AlertAcknowledged` — the notifier: a person on duty acknowledged an alert;
+* :class:`ResidentFilesReleased` — personal data: retention or an erasure deleted the rows
+  of residents' photos and contest attachments; their files go after the commit.
 """
 
 from __future__ import annotations
@@ -170,6 +172,15 @@ class AlertAcknowledged(Event):
     user_id: int | None = None
     by: str = ""
     channel: str = ""
+
+
+class ResidentFilesReleased(Event):
+    """Retention or a resident's erasure deleted these files' rows (committed): the photo
+    keys, and the contest attachments as (contest id, stored name). The owning domain removes
+    each file that no row names any more (idempotent)."""
+
+    photo_keys: list[str] = []
+    attachments: list[tuple[int, str]] = []
 
 
 E = TypeVar("E", bound=Event)

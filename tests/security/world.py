@@ -71,7 +71,8 @@ class Identity:
 
 def identities() -> list[Identity]:
     """Every role of PERMISSIONS as a demo user of Tambov (the admin and the analyst: of
-    every region; the deputy: of a Karelian district), a user of another region and of
+    every region; the deputy: of a Karelian district; the page owner: of the executor's
+    organization), a user of another region and of
     another organization, nobody, a user's API token narrowed to ``read`` and an
     integrator's key with only ``open311``."""
     p = PERMISSIONS
@@ -88,6 +89,8 @@ def identities() -> list[Identity]:
                  about="deputy of a Karelian district"),
         Identity("expert", Role.expert, p[Role.expert], expert=True,
                  about="expert of the Tambov contest's track"),
+        Identity("owner", Role.owner, p[Role.owner], organization="home",
+                 about="page owner: the home organization, whose Tambov page the world has"),
         Identity("other_region", Role.operator, p[Role.operator], frozenset({NEIGHBOUR}),
                  about="operator of another region (Samara)"),
         Identity("other_region_head", Role.head, p[Role.head], frozenset({NEIGHBOUR}),
@@ -161,7 +164,7 @@ def build(session: Session) -> Objects:
                       territory_id=place.municipality)
         target.update(_participation(session, place.region, place.organization,
                                      place.municipality, n))
-        target.update(_later_domains(session, place.region, n))
+        target.update(_later_domains(session, place.region, place.organization, n))
         target["incident_id"] = _incident(session, place.region, place.municipality, case, n)
         target["schedule_id"] = schedules.create_schedule(
             session, SYSTEM, region_code=place.region, okrug=None, period_kind="weekly",
@@ -173,6 +176,8 @@ def build(session: Session) -> Objects:
     _rename(make_user(session, Role.operator, [NEIGHBOUR]), "other_region")
     _rename(make_user(session, Role.head, [NEIGHBOUR]), "other_region_head")
     _rename(make_user(session, Role.executor, [HOME], organization_id=other_org), "other_org")
+    _rename(make_user(session, Role.owner, [HOME], organization_id=executor.organization_id),
+            "owner")
     home_panel = a_panel(session, experts=1)
     _rename(home_panel.experts[0], "expert")
     objects.home["contest_id"] = home_panel.contest.id
@@ -242,9 +247,11 @@ def _participation(session: Session, region: str, organization: int, municipalit
             "proposal_id": proposal.id, "answer_id": notice}
 
 
-def _later_domains(session: Session, region: str, n: int) -> dict[str, object]:
-    """A fake and a suspect, an official page, a webhook subscription (of nobody: an
-    administrator of its region sees it), a duty roster of the region with one member."""
+def _later_domains(session: Session, region: str, organization: int, n: int
+                   ) -> dict[str, object]:
+    """A fake and a suspect, an official page of the place's organization (the owner's), a
+    webhook subscription (of nobody: an administrator of its region sees it), a duty roster
+    of the region with one member."""
     from otklik.models.fakes import Fake, FakeSuspect
     from otklik.models.notify import DutyMember, DutyRoster
     from otklik.models.publics import PublicPage
@@ -259,7 +266,8 @@ def _later_domains(session: Session, region: str, n: int) -> dict[str, object]:
                           score=0.9, reasons=[], authors=3)
     page = PublicPage(region_code=region, platform="vk", external_id=f"matrix{n}",
                       url=f"https://vk.com/matrix{n}", name=f"Школа номер {n}",
-                      page_type="school", page_class="active", status="active", cursor={})
+                      page_type="school", page_class="active", status="active", cursor={},
+                      organization_id=organization)
     hook = WebhookSubscription(name=f"matrix {n}", url="https://example.org/hook",
                                events=["case.created"], secret="whsec_matrix", region_code=region,
                                owner_id=None, is_active=False, consecutive_failures=10,

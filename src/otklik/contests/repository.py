@@ -142,6 +142,13 @@ class ContestRepository:
                 out[row.application_id].append(row)
         return out
 
+    def stored_names(self, names: Sequence[str]) -> set[str]:
+        """Which of these stored names an attachment row still holds."""
+        if not names:
+            return set()
+        return set(self.session.scalars(select(ContestAttachment.stored_name).where(
+            ContestAttachment.stored_name.in_(list(names)))))
+
     def attachment(self, application_id: int, attachment_id: int) -> ContestAttachment | None:
         """One file of an application."""
         return self.session.scalar(select(ContestAttachment).where(

@@ -26,6 +26,12 @@ class PhotoRepository:
         """A photo by its key."""
         return self.session.scalar(select(Photo).where(Photo.key == key))
 
+    def known_keys(self, keys: Sequence[str]) -> set[str]:
+        """Which of these keys a photo row still names."""
+        if not keys:
+            return set()
+        return set(self.session.scalars(select(Photo.key).where(Photo.key.in_(list(keys)))))
+
     def of_messages(self, message_ids: Sequence[int]) -> Sequence[Photo]:
         """The photos of these messages, in the order they were sent."""
         if not message_ids:

@@ -80,6 +80,17 @@ def photo_file(session: Session, key: str) -> tuple[bytes, str] | None:
     return (data, row.content_type) if data is not None else None
 
 
+def release(session: Session, keys: Sequence[str]) -> int:
+    """Delete the files of these keys that no photo row names any more (their rows went with
+    a resident's personal data); how many were released. Idempotent."""
+    kept = PhotoRepository(session).known_keys(keys)
+    store = photo_store()
+    gone = [key for key in dict.fromkeys(keys) if key not in kept]
+    for key in gone:
+        store.delete(key)
+    return len(gone)
+
+
 def count(session: Session) -> int:
     """How many photos are stored (for ``otklik stats``)."""
     return PhotoRepository(session).count()

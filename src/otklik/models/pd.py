@@ -44,3 +44,17 @@ class PdAnonymization(Base):
     reason: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     request_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class PdAnonymizedRow(Base):
+    """A row of a later domain (a direct-line question, a proposal, a supporter, a fake
+    suspect, a contest application) whose residents' data was removed, so retention does it
+    once. Messages are marked in :class:`PdAnonymization`; photos and attachments are deleted
+    instead."""
+
+    __tablename__ = "pd_anonymized_row"
+
+    table_name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    row_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    reason: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -39,10 +39,13 @@ def retention_command(
     verb = "due (dry run, nothing changed)" if dry_run else "anonymised"
     count = run.due if dry_run else run.anonymized
     console.print(f"before {run.cutoff:%Y-%m-%d}: {count} message(s) {verb}")
+    if not dry_run:
+        console.print(f"{run.rows} other row(s) anonymised (questions, proposals, supports, "
+                      "suspects, page comments, contest applications)")
 
 
 def _resident(author: str | None, source: str | None, author_id: str | None,
-              message: int | None) -> Resident:
+              message: int | None, contact: str | None = None) -> Resident:
     from otklik.pd.pseudonyms import author_key
     from otklik.pd.service import Resident
 
@@ -55,7 +58,10 @@ def _resident(author: str | None, source: str | None, author_id: str | None,
         return Resident(author_key=author.strip())
     if message is not None:
         return Resident(message_id=message)
-    raise fail("name the resident: --author KEY, --source S --author-id ID, or --message ID")
+    if contact and contact.strip():
+        return Resident(contact=contact.strip())
+    raise fail("name the resident: --author KEY, --source S --author-id ID, --message ID, or "
+               "--contact (a contest application's)")
 
 
 Author = Annotated[str | None, typer.Option("--author", help="The author key (author_key "
@@ -63,20 +69,22 @@ Author = Annotated[str | None, typer.Option("--author", help="The author key (au
 Source = Annotated[str | None, typer.Option(help="The source (vk, telegram, ok, email …)")]
 AuthorId = Annotated[str | None, typer.Option("--author-id", help="The author's id there")]
 MessageId = Annotated[int | None, typer.Option("--message", help="A message of theirs")]
+Contact = Annotated[str | None, typer.Option("--contact", help="The e-mail or phone their "
+                                                               "contest application gave")]
 
 
 @pd_app.command("export")
 def export_command(
     out: Annotated[Path, typer.Option("--out", help="The JSON file to write")],
     author: Author = None, source: Source = None, author_id: AuthorId = None,
-    message: MessageId = None,
+    message: MessageId = None, contact: Contact = None,
 ) -> None:
     """Write everything stored about one resident to a JSON file (audited)."""
     from otklik.audit.actor import Actor
     from otklik.db.session import check_database, session_scope
     from otklik.pd.service import export
 
-    resident = _resident(author, source, author_id, message)
+    resident = _resident(author, source, author_id, message, contact)
     check_database()
     try:
         with session_scope() as session:
@@ -92,7 +100,7 @@ def export_command(
 @pd_app.command("erase")
 def erase_command(
     author: Author = None, source: Source = None, author_id: AuthorId = None,
-    message: MessageId = None,
+    message: MessageId = None, contact: Contact = None,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask")] = False,
 ) -> None:
     """Anonymise everything stored about one resident now, as retention would (audited;
@@ -101,7 +109,7 @@ def erase_command(
     from otklik.db.session import check_database, session_scope
     from otklik.pd.service import erase
 
-    resident = _resident(author, source, author_id, message)
+    resident = _resident(author, source, author_id, message, contact)
     if not yes and not typer.confirm("Erase this resident's personal data? It cannot be "
                                      "undone"):
         raise typer.Exit(1)
@@ -111,7 +119,8 @@ def erase_command(
             done = erase(session, Actor.system("cli"), resident)
     except OtklikError as exc:
         raise fail(exc.message) from None
-    console.print(f"{done} message(s) anonymised")
+    console.print(f"{done.messages} message(s) anonymised, {done.rows} other row(s) "
+                  "(questions, proposals, supports, suspects, comments, applications)")
 
 
 def register(app: typer.Typer) -> None:

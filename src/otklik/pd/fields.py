@@ -41,9 +41,6 @@ class Field:
 
 
 R, S = Subject.resident, Subject.staff
-#: Residents' data of the later domains that retention and erasure do not reach yet (an open
-#: item of docs/security.md).
-NOT_YET = "not yet anonymised by retention/erasure"
 
 #: ``table.column`` → what it holds. Residents' columns are emptied or masked by retention and
 #: erasure (otklik/pd/anonymize.py); staff columns live as long as the account.
@@ -66,8 +63,9 @@ PERSONAL: dict[str, Field] = {
     "open311_request.lat": Field(Category.location, R, "rounded to ~1 km"),
     "open311_request.lon": Field(Category.location, R, "rounded to ~1 km"),
     "open311_request.media_url": Field(Category.identifier, R, "emptied"),
-    "photo.gps_lat": Field(Category.location, R, "rounded to ~1 km"),
-    "photo.gps_lon": Field(Category.location, R, "rounded to ~1 km"),
+    "photo.key": Field(Category.identifier, R, "row and file deleted"),
+    "photo.gps_lat": Field(Category.location, R, "row and file deleted"),
+    "photo.gps_lon": Field(Category.location, R, "row and file deleted"),
     "answer.text": Field(Category.free_text, R, "PII spans replaced (a name in the greeting)"),
     "case.title": Field(Category.free_text, R, "PII spans replaced"),
     "pd_consent.author_key": Field(Category.identifier, R, "emptied"),
@@ -81,20 +79,24 @@ PERSONAL: dict[str, Field] = {
     "report_schedule.recipients": Field(Category.contact, S),
     "report_delivery.recipient": Field(Category.contact, S),
     "organization.email": Field(Category.contact, S),
-    # Later domains (the register names them; retention covers them as the note says).
+    # Later domains: staff columns, then residents' (otklik/pd/anonymize.py ``Rows``).
     "alert_recipient.email": Field(Category.contact, S),
     "alert_recipient.name": Field(Category.identity, S),
     "duty_member.email": Field(Category.contact, S),
     "duty_member.name": Field(Category.identity, S),
     "notify_contact.email": Field(Category.contact, S),
-    "campaign_question.text": Field(Category.free_text, R, NOT_YET),
-    "campaign_question.author_key": Field(Category.identifier, R, NOT_YET),
-    "proposal.text": Field(Category.free_text, R, NOT_YET),
-    "fake_copy.author_key": Field(Category.identifier, R, NOT_YET),
-    "fake_suspect.text": Field(Category.free_text, R, NOT_YET),
-    "fake_suspect.authors": Field(Category.identifier, R, NOT_YET),
-    "page_comment.author_id": Field(Category.identifier, R, NOT_YET),
-    "contest_application.contact": Field(Category.contact, R, NOT_YET),
+    "campaign_question.text": Field(Category.free_text, R, "PII spans replaced"),
+    "campaign_question.author_key": Field(Category.identifier, R, "emptied"),
+    "proposal.text": Field(Category.free_text, R, "PII spans replaced"),
+    "proposal_vote.voter_key": Field(Category.identifier, R,
+                                     "replaced by a key that points to nobody"),
+    "fake_copy.author_key": Field(Category.identifier, R, "emptied"),
+    "fake_suspect.text": Field(Category.free_text, R, "PII spans replaced"),
+    "page_comment.author_id": Field(Category.identifier, R, "emptied"),
+    "contest_application.applicant": Field(Category.identity, R, "replaced by [заявитель]"),
+    "contest_application.contact": Field(Category.contact, R, "emptied"),
+    "contest_application.summary": Field(Category.free_text, R, "PII spans replaced"),
+    "contest_attachment.filename": Field(Category.free_text, R, "row and file deleted"),
     "fake.refutation_author_id": Field(Category.identifier, S),
     "incident_entry.author": Field(Category.identity, S),
     "incident_entry.author_id": Field(Category.identifier, S),
@@ -110,6 +112,8 @@ NOT_PERSONAL: dict[str, str] = {
     "alert_recipient.email_thread_id": "the id of an alert's e-mail thread",
     "campaign_question.answer_text": "the answer given on air by an official",
     "contest_attachment.stored_name": "a random file name the project gave",
+    "fake_suspect.authors": "how many authors spread the text (a count)",
+    "pd_anonymized_row.table_name": "the name of a table",
     "duty_roster.name": "a label of a duty roster",
     "fake.refutation_text": "the official refutation, public by design",
     "promise.text": "a promise made on air by an official",

@@ -15,7 +15,8 @@ from otklik.config import get_settings
 from otklik.db.base import utcnow
 from otklik.errors import InvalidInput, NotFound
 from otklik.models.message import Message
-from otklik.pd.anonymize import anonymize
+from otklik.pd.anonymize import Rows, anonymize, anonymize_rows
+from otklik.pd.pseudonyms import author_key
 from otklik.pd.repository import PdRepository
 
 BATCH = 500
@@ -29,6 +30,18 @@ class RetentionRun:
     due: int
     anonymized: int
     dry_run: bool
+    #: Rows of the later domains (questions, proposals, supports, suspects, page comments,
+    #: applications) done on their own, not with a message.
+    rows: int = 0
+
+
+def _due_rows(repo: PdRepository, cutoff: datetime, limit: int) -> Rows:
+    return Rows(questions=list(repo.due_questions(cutoff, limit)),
+                proposals=list(repo.due_proposals(cutoff, limit)),
+                votes=list(repo.due_votes(cutoff, limit)),
+                suspects=list(repo.due_suspects(cutoff, limit)),
+                comments=list(repo.due_comments(cutoff, limit)),
+                applications=list(repo.due_applications(cutoff, limit)))
 
 
 def retention_cutoff(now: datetime, days: int | None = None) -> datetime:
@@ -43,7 +56,7 @@ def run_retention(session: Session, actor: Actor, *, now: datetime | None = None
     now = now or utcnow()
     cutoff = retention_cutoff(now, days)
     repo = PdRepository(session)
-    due = done = 0
+    due = done = rows = 0
     if dry_run:
         due = repo.count_due(cutoff)
     else:
@@ -51,29 +64,37 @@ def run_retention(session: Session, actor: Actor, *, now: datetime | None = None
             due += len(batch)
             done += anonymize(session, batch, "retention", now)
             session.flush()
+        while batch_rows := _due_rows(repo, cutoff, BATCH):
+            rows += anonymize_rows(session, batch_rows, "retention", now)
     audit.record(session, actor, "pd.retention", "message", None,
                  details={"cutoff": cutoff.isoformat(), "due": due, "anonymized": done,
-                          "dry_run": dry_run})
-    return RetentionRun(cutoff, due, done, dry_run)
+                          "rows": rows, "dry_run": dry_run})
+    return RetentionRun(cutoff, due, done, dry_run, rows)
 
 
 @dataclass(frozen=True)
 class Resident:
     """Whose data a request is about: a pseudonymous author key (from a source and the
-    author's id there), or the author of one message."""
+    author's id there), the author of one message, or the contact a contest application
+    gave (applicants write no messages)."""
 
     author_key: str | None = None
     message_id: int | None = None
+    contact: str | None = None
 
     def describe(self) -> dict[str, Any]:
-        """For the audit log: never the author's id or name, only the key or message."""
-        return {"author_key": self.author_key, "message_id": self.message_id}
+        """For the audit log: never the author's id, name or contact, only the key or
+        message (a contact is logged as given, not what it was)."""
+        return {"author_key": self.author_key, "message_id": self.message_id,
+                "contact": bool(self.contact)}
 
 
 def _messages(session: Session, actor: Actor, resident: Resident) -> list[Message]:
     """The resident's messages in the actor's scope (a regional administrator answers for
     the region's data)."""
     repo = PdRepository(session)
+    if resident.contact:
+        return []
     if resident.author_key:
         found = list(repo.messages_of_author(resident.author_key, actor.scope))
     elif resident.message_id is not None:
@@ -83,11 +104,40 @@ def _messages(session: Session, actor: Actor, resident: Resident) -> list[Messag
         found = (list(repo.messages_of_author(message.author_key, actor.scope))
                  if message.author_key else [message])
     else:
-        raise InvalidInput("name the resident: --author KEY, --source and --author-id, or "
-                           "--message ID")
-    if not found:
-        raise NotFound("nothing is stored about this resident")
+        raise InvalidInput("name the resident: --author KEY, --source and --author-id, "
+                           "--message ID or --contact")
     return found
+
+
+def _rows(session: Session, actor: Actor, resident: Resident, messages: list[Message]
+          ) -> Rows:
+    """The resident's rows of the later domains: those of their messages and those found by
+    their author key (hotline questions, supports, page comments) or contact (contest
+    applications)."""
+    repo = PdRepository(session)
+    ids = [m.id for m in messages]
+    keys = {k for k in [resident.author_key, *(m.author_key for m in messages)] if k}
+    rows = Rows(questions=list(repo.questions_of(ids)), proposals=list(repo.proposals_of(ids)),
+                votes=list(repo.votes_of(ids)), suspects=list(repo.suspects_of(ids)))
+    if keys:
+        authors = [(p, a) for p, a in repo.comment_authors(actor.scope)
+                   if author_key(p, a) in keys]
+        for platform, author in authors:
+            rows.comments.extend(repo.comments_by(platform, author, actor.scope))
+    for key in sorted(keys):
+        rows.questions.extend(repo.author_questions(key, actor.scope))
+        rows.votes.extend(repo.author_votes(key, actor.scope))
+    if resident.contact:
+        rows.applications.extend(repo.applications_by_contact(resident.contact, actor.scope))
+    return rows
+
+
+def _found(session: Session, actor: Actor, resident: Resident) -> tuple[list[Message], Rows]:
+    messages = _messages(session, actor, resident)
+    rows = _rows(session, actor, resident, messages)
+    if not messages and not len(rows):
+        raise NotFound("nothing is stored about this resident")
+    return messages, rows
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -98,7 +148,7 @@ def export(session: Session, actor: Actor, resident: Resident) -> dict[str, Any]
     """Everything stored about one resident: their messages, the cases they are in, the
     answers of those cases, their consents, Open311 requests and photos (152-FZ art. 14)."""
     actor.require("admin")
-    messages = _messages(session, actor, resident)
+    messages, rows = _found(session, actor, resident)
     ids = [m.id for m in messages]
     repo = PdRepository(session)
     cases = repo.cases_of(ids)
@@ -134,18 +184,54 @@ def export(session: Session, actor: Actor, resident: Resident) -> dict[str, Any]
         } for r in repo.open311_of(ids)],
         "photos": [{"message_id": p.message_id, "key": p.key, "content_type": p.content_type}
                    for p in repo.photos_of(ids)],
+        **_export_rows(rows),
     }
-    audit.record(session, actor, "pd.export", "message", ids[0],
-                 details={**resident.describe(), "messages": len(ids)})
+    audit.record(session, actor, "pd.export", "message", ids[0] if ids else None,
+                 details={**resident.describe(), "messages": len(ids), "rows": len(rows)})
     return data
 
 
-def erase(session: Session, actor: Actor, resident: Resident) -> int:
-    """Anonymise everything stored about one resident now (as retention would later);
-    how many messages were anonymised."""
+def _export_rows(rows: Rows) -> dict[str, list[dict[str, Any]]]:
+    return {
+        "campaign_questions": [{
+            "id": q.id, "campaign_id": q.campaign_id, "message_id": q.message_id,
+            "channel": q.channel, "text": q.text, "received_at": _iso(q.received_at),
+            "status": q.status} for q in {q.id: q for q in rows.questions}.values()],
+        "proposals": [{
+            "id": p.id, "message_id": p.message_id, "title": p.title, "text": p.text,
+            "status": p.status} for p in rows.proposals],
+        "supports": [{"proposal_id": v.proposal_id, "source": v.source,
+                      "created_at": _iso(v.created_at)}
+                     for v in {v.id: v for v in rows.votes}.values()],
+        "fake_suspects": [{"id": s.id, "message_id": s.message_id, "text": s.text}
+                          for s in rows.suspects],
+        "page_comments": [{"page_id": c.page_id, "post_id": c.post_id,
+                           "comment_id": c.comment_id, "author_id": c.author_id,
+                           "created_at": _iso(c.created_at)} for c in rows.comments],
+        "contest_applications": [{
+            "id": a.id, "contest_id": a.contest_id, "applicant": a.applicant,
+            "contact": a.contact, "title": a.title, "summary": a.summary,
+            "submitted_at": _iso(a.submitted_at)} for a in rows.applications],
+    }
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What an erasure did: messages anonymised, and rows of the later domains."""
+
+    messages: int
+    rows: int
+
+
+def erase(session: Session, actor: Actor, resident: Resident) -> Erasure:
+    """Anonymise everything stored about one resident now (as retention would later)."""
     actor.require("admin")
-    ids = [m.id for m in _messages(session, actor, resident)]
-    done = anonymize(session, ids, "erasure", utcnow())
-    audit.record(session, actor, "pd.erase", "message", ids[0],
-                 details={**resident.describe(), "messages": len(ids), "anonymized": done})
-    return done
+    messages, rows = _found(session, actor, resident)
+    ids = [m.id for m in messages]
+    now = utcnow()
+    done_rows = anonymize_rows(session, rows, "erasure", now)  # first: all counted here
+    done = anonymize(session, ids, "erasure", now)
+    audit.record(session, actor, "pd.erase", "message", ids[0] if ids else None,
+                 details={**resident.describe(), "messages": len(ids), "anonymized": done,
+                          "rows": done_rows})
+    return Erasure(done, done_rows)
