@@ -20,6 +20,10 @@ from sqlalchemy.orm import Session
 
 os.environ.setdefault("OTKLIK_ENV", "test")
 os.environ["OTKLIK_BROKER_URL"] = "stub"  # jobs run only when a test drains the queue
+# pytest-xdist's workers get COLUMNS=80, which Rich would fix as the width of the CLIs'
+# consoles when they are imported; a test gives the width it wants to the command it runs.
+for _fixed in ("COLUMNS", "LINES"):
+    os.environ.pop(_fixed, None)
 
 from tests.logscan import (  # noqa: E402, F401  (the whole run's logs are checked: tests/logscan.py)
     pytest_configure,

@@ -16,6 +16,7 @@ tests/conftest.py wires the hooks in; tests/test_logscan.py checks the scanner i
 from __future__ import annotations
 
 import logging
+import os
 import re
 import tempfile
 import threading
@@ -117,10 +118,21 @@ _scanner: LogScanner | None = None
 _previous_level: int | None = None
 
 
+#: The run's report, shared with the pytest-xdist workers (they inherit the environment of
+#: the process that starts them): each worker appends its leaks to it and leaves its count
+#: of records beside it; the process that started the run reads them all at the end.
+REPORT_ENV = "OTKLIK_LOGSCAN_REPORT"
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Put the scanner on the root logger for the whole session."""
     global _scanner, _previous_level
-    report = Path(tempfile.mkdtemp(prefix="otklik-logscan-")) / "leaked-logs.txt"
+    shared = os.environ.get(REPORT_ENV)
+    if shared and hasattr(config, "workerinput"):
+        report = Path(shared)
+    else:
+        report = Path(tempfile.mkdtemp(prefix="otklik-logscan-")) / "leaked-logs.txt"
+        os.environ[REPORT_ENV] = str(report)
     _scanner = LogScanner(report=report)
     root = logging.getLogger()
     root.addHandler(_scanner)
@@ -142,20 +154,41 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     logging.getLogger().removeHandler(_scanner)
     if _previous_level is not None:
         logging.getLogger().setLevel(_previous_level)
-    if _scanner.leaks:
+    if hasattr(session.config, "workerinput"):  # a worker: the starting process reports
+        if _scanner.report is not None:
+            (_scanner.report.parent / f"records-{os.getpid()}").write_text(
+                str(_scanner.records))
+        return
+    if _all_leaks():
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _all_leaks() -> list[str]:
+    """Every process's leaks, as lines of the report (this process's included)."""
+    if _scanner is None or _scanner.report is None or not _scanner.report.exists():
+        return [f"{leak.test}: {leak.logger}: {leak.what}" for leak in (
+            _scanner.leaks if _scanner else [])]
+    lines = _scanner.report.read_text(encoding="utf-8").splitlines()
+    return [": ".join(line.split("\t")[:3]) for line in lines if line]
+
+
+def _all_records() -> int:
+    assert _scanner is not None
+    folder = _scanner.report.parent if _scanner.report is not None else None
+    workers = sum(int(p.read_text() or 0) for p in folder.glob("records-*")) if folder else 0
+    return _scanner.records + workers
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Name the leaks (the secret itself is never printed, only its first characters)."""
-    if _scanner is None:
+    if _scanner is None or hasattr(terminalreporter.config, "workerinput"):
         return
-    if not _scanner.leaks:
+    leaks = _all_leaks()
+    if not leaks:
         terminalreporter.write_line(
-            f"logs: {_scanner.records} record(s) checked, no secret or personal data")
+            f"logs: {_all_records()} record(s) checked, no secret or personal data")
         return
     terminalreporter.section("secrets or personal data in the logs", red=True)
-    for leak in _scanner.leaks[:50]:
-        terminalreporter.write_line(f"{leak.test}: {leak.logger}: {leak.what}")
-    terminalreporter.write_line(f"{len(_scanner.leaks)} leak(s); the records: "
-                                f"{_scanner.report}")
+    for line in leaks[:50]:
+        terminalreporter.write_line(line)
+    terminalreporter.write_line(f"{len(leaks)} leak(s); the records: {_scanner.report}")

@@ -1,8 +1,9 @@
 """Fault tests against the real RabbitMQ and PostgreSQL (bounded in time): a worker killed
 with SIGKILL in the middle of enrichment and in the middle of publishing answers, the broker
 cut off during an import, the database refusing connections during an import. Afterwards
-(the reconciler having run, as the scheduler runs it every few minutes) ``otklik check`` is clean: every message stored
-once and enriched once, each relevant message in exactly one case, nothing pending.
+(the reconciler having run, as the scheduler runs it every few minutes) ``otklik check`` is
+clean: every message stored once and enriched once, each relevant message in exactly one
+case, nothing pending.
 
 Each test runs real ``otklik`` processes (``import``, ``worker``, ``reconcile``, ``check``)
 on a PostgreSQL database and a RabbitMQ virtual host of its own."""
