@@ -232,6 +232,42 @@ def incident_close(request: Request, incident_id: RefId, actor: OptionalActor,
                 lambda i: service.close(session, actor, i, summary))
 
 
+def _open_from(request: Request, actor: Actor, session: Session, back: str,
+               title: str, severity: str, **origin: int) -> Response:
+    with attempt(session) as errors:
+        incident = service.open_by_hand(session, actor, title=title.strip() or None,
+                                        severity=severity or "high", **origin)
+    if errors:
+        flash(request, errors[0], "error")
+        return RedirectResponse(back, status_code=303)
+    flash(request, f"Открыто происшествие № {incident.id}", "ok")
+    return RedirectResponse(service.url_path(incident.id), status_code=303)
+
+
+@router.post("/cases/{case_id}/incident", response_class=HTMLResponse)
+def incident_from_case(request: Request, case_id: RefId, actor: OptionalActor,
+                       session: SessionDep, csrf: Annotated[str, Form()] = "",
+                       title: Annotated[str, Form(max_length=300)] = "",
+                       severity: Annotated[str, Form(max_length=16)] = "") -> Response:
+    """Open an incident by hand from a case card (the case and its messages join it)."""
+    check_csrf(request, csrf)
+    actor = require_actor(actor)
+    return _open_from(request, actor, session, f"/cases/{case_id}", title, severity,
+                      case_id=case_id)
+
+
+@router.post("/problems/{problem_id}/incident", response_class=HTMLResponse)
+def incident_from_problem(request: Request, problem_id: RefId, actor: OptionalActor,
+                          session: SessionDep, csrf: Annotated[str, Form()] = "",
+                          title: Annotated[str, Form(max_length=300)] = "",
+                          severity: Annotated[str, Form(max_length=16)] = "") -> Response:
+    """Open an incident by hand from a problem page (its cases and messages join it)."""
+    check_csrf(request, csrf)
+    actor = require_actor(actor)
+    return _open_from(request, actor, session, f"/problems/{problem_id}", title, severity,
+                      problem_id=problem_id)
+
+
 @router.get("/public/incidents/{incident_id}", response_class=HTMLResponse)
 def public_incident(request: Request, incident_id: RefId, session: SessionDep) -> Response:
     """What residents may read: what, where, how many, the updates; no message, author or

@@ -7,6 +7,15 @@ from otklik.web.i18n import STRINGS
 
 INCIDENT_STRINGS: dict[str, dict[str, str]] = {
     "inc_nav": {"ru": "ЧС", "en": "Incidents"},
+    "inc_open_title": {"ru": "Открыть происшествие (ЧС)", "en": "Open an incident"},
+    "inc_open_help": {"ru": "Если это не единичная жалоба, а авария или угроза для многих "
+                            "жителей: происшествие соберёт связанные сообщения и обращения, "
+                            "оповестит дежурных и откроет комнату штаба.",
+                      "en": "When this is an emergency rather than one complaint: the incident "
+                            "gathers the linked messages and cases, alerts the people on duty "
+                            "and opens the HQ room."},
+    "inc_open_name": {"ru": "Заголовок", "en": "Title"},
+    "inc_open_button": {"ru": "Открыть происшествие", "en": "Open the incident"},
     "inc_list": {"ru": "Чрезвычайные ситуации и происшествия", "en": "Emergencies and incidents"},
     "inc_incident": {"ru": "Происшествие", "en": "Incident"},
     "inc_status": {"ru": "Статус", "en": "Status"},
