@@ -140,3 +140,72 @@ def test_stats_count_incidents(session: Session, incident: dict[str, Any]) -> No
     assert counts["incidents"] >= 1 and counts["incidents_by_status"]["open"] >= 1
     assert sum(counts["incidents_by_status"].values()) == counts["incidents"]
     assert Actor.system().scope.can("write")
+
+
+def test_an_incident_is_opened_by_hand_from_a_case_card_and_a_problem_page(
+        client: Any, session: Session, incident: dict[str, Any]) -> None:
+    """The case card and the problem page carry the button; the form opens an incident
+    that links the case (or the problem's cases) and their messages; another region's case
+    is a 404 and a bad severity an error shown on the card."""
+    from otklik.db.base import utcnow
+    from otklik.incidents.repository import IncidentRepository
+    from otklik.models.case import Case, CaseMessage, CaseStatus, Problem
+
+    michurinsk = TerritoryRepository(session).by_key("68715")
+    assert michurinsk is not None
+    problem = Problem(region_code="68", title="Нет воды на ул. Гоголя", topic="utilities",
+                      first_seen=utcnow(), last_seen=utcnow(), size=2)
+    session.add(problem)
+    session.flush()
+    message = incident["message"]
+    cases = []
+    for n in range(2):
+        case = Case(region_code="68", status=CaseStatus.routed, title=f"Нет воды, дом {n}",
+                    topic="utilities", municipality_id=michurinsk.id, problem_id=problem.id,
+                    received_at=utcnow() - timedelta(hours=n + 1))
+        session.add(case)
+        session.flush()
+        cases.append(case)
+    session.add(CaseMessage(case_id=cases[0].id, message_id=message.id))
+    session.flush()
+    csrf = login(client, incident["operator"].username, PASSWORD)
+
+    card = client.get(f"/cases/{cases[0].id}")
+    assert card.status_code == 200 and f'action="/cases/{cases[0].id}/incident"' in card.text
+    page = client.get(f"/problems/{problem.id}")
+    assert page.status_code == 200 and f'action="/problems/{problem.id}/incident"' in page.text
+
+    opened = client.post(f"/cases/{cases[0].id}/incident", data={
+        "csrf": csrf, "title": "Авария водопровода, Мичуринск", "severity": "critical"},
+        follow_redirects=False)
+    assert opened.status_code == 303
+    from_case = int(opened.headers["location"].rsplit("/", 1)[1])
+    row = session.get(Incident, from_case)
+    assert row is not None and (row.kind, row.severity, row.title) == (
+        "manual", "critical", "Авария водопровода, Мичуринск")
+    repo = IncidentRepository(session)
+    assert repo.linked_case_ids(from_case) == {cases[0].id}
+    assert repo.linked_message_ids(from_case) == {message.id}
+    assert f"case:{cases[0].id}" in row.opened_by
+    assert [e.kind for e in repo.timeline(from_case)] == ["opened"]
+    assert client.get(f"/incidents/{from_case}").status_code == 200
+
+    opened = client.post(f"/problems/{problem.id}/incident", data={"csrf": csrf},
+                         follow_redirects=False)
+    from_problem = int(opened.headers["location"].rsplit("/", 1)[1])
+    assert repo.linked_case_ids(from_problem) == {c.id for c in cases}
+    assert session.get(Incident, from_problem).problem_id == problem.id  # type: ignore[union-attr]
+
+    bad = client.post(f"/cases/{cases[1].id}/incident", data={"csrf": csrf,
+                                                              "severity": "apocalyptic"},
+                      follow_redirects=False)
+    assert bad.status_code == 303 and bad.headers["location"] == f"/cases/{cases[1].id}"
+    assert "severity" in client.get(f"/cases/{cases[1].id}").text
+    assert client.post(f"/cases/{cases[1].id}/incident", data={"csrf": "wrong"}
+                       ).status_code == 403
+    kalmyk = Case(region_code="85", status=CaseStatus.routed, title="Чужое",
+                  received_at=utcnow())
+    session.add(kalmyk)
+    session.flush()
+    assert client.post(f"/cases/{kalmyk.id}/incident", data={"csrf": csrf},
+                       follow_redirects=False).status_code == 404

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from otklik.audit.actor import Actor
 from otklik.bounds import MAX_INT32, RefId
+from otklik.cases import service as cases
 from otklik.deps import OptionalActor, SessionDep, check_csrf
 from otklik.errors import NotFound
 from otklik.incidents import informing, service
@@ -252,6 +253,7 @@ def incident_from_case(request: Request, case_id: RefId, actor: OptionalActor,
     """Open an incident by hand from a case card (the case and its messages join it)."""
     check_csrf(request, csrf)
     actor = require_actor(actor)
+    cases.get_case(session, actor, case_id)  # another region's case: 404, not a message
     return _open_from(request, actor, session, f"/cases/{case_id}", title, severity,
                       case_id=case_id)
 
@@ -264,6 +266,7 @@ def incident_from_problem(request: Request, problem_id: RefId, actor: OptionalAc
     """Open an incident by hand from a problem page (its cases and messages join it)."""
     check_csrf(request, csrf)
     actor = require_actor(actor)
+    cases.get_problem(session, actor, problem_id)
     return _open_from(request, actor, session, f"/problems/{problem_id}", title, severity,
                       problem_id=problem_id)
 
