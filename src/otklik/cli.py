@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -241,6 +242,11 @@ def demo(
         raise OtklikError("OTKLIK_ENV: the demo refuses to run in production")
     if reset:
         _reset_database(current)
+    if current.env != Environment.demo:  # the demo's alerts are recorded, never sent
+        os.environ.setdefault("OTKLIK_NOTIFY_DRY_RUN", "true")
+        from otklik.notify.settings import get_notify_settings
+
+        get_notify_settings.cache_clear()
     check_database()
     upgrade(current.database_url)
     actor = Actor.system("demo")
@@ -318,6 +324,9 @@ def _load_demo_messages(seed: int, total: int) -> None:
     with session_scope() as session:  # the registry of fakes and their copies in the stream
         load_demo_fakes(session, end)
     enrich_and_match()
+    from otklik.demo.emergencies import load_demo_incidents
+
+    load_demo_incidents(window_start(end))  # after the cases: incidents link to them
 
 
 def _load_demo_publics(seed: int, password: str) -> list[DemoLogin]:

@@ -209,3 +209,68 @@ def test_an_incident_is_opened_by_hand_from_a_case_card_and_a_problem_page(
     session.flush()
     assert client.post(f"/cases/{kalmyk.id}/incident", data={"csrf": csrf},
                        follow_redirects=False).status_code == 404
+
+
+def test_the_thresholds_page_and_api_edit_validate_and_audit(client: Any,
+                                                             session: Session) -> None:
+    """An administrator of Kalmykia sees the defaults, stores a region × topic override from
+    the page (Russian, English switch), gets a clear error for a bad value, changes it by the
+    API, and every change is audited; an operator is refused, another region is not theirs,
+    every region's defaults are a federal administrator's."""
+    from sqlalchemy import select
+
+    from otklik.models.audit import AuditEntry
+
+    admin = make_user(session, Role.admin, ["85"])
+    csrf = login(client, admin.username, PASSWORD)
+    page = client.get("/admin/incidents/thresholds")
+    assert page.status_code == 200 and "Пороги детектора ЧС" in page.text
+    assert 'name="hazard_min_authors"' in page.text and 'placeholder="3"' in page.text
+    client.cookies.set("lang", "en")
+    english = client.get("/admin/incidents/thresholds")
+    assert english.status_code == 200 and "Incident detector thresholds" in english.text
+    client.cookies.set("lang", "ru")
+    saved = client.post("/admin/incidents/thresholds", data={
+        "csrf": csrf, "region_code": "85", "topic": "utilities", "hazard_min_authors": "4",
+        "window": "120"}, follow_redirects=False)
+    assert saved.status_code == 303
+    settings = detector_settings(session)
+    assert settings.for_place("85", "utilities").hazard_min_authors == 4
+    assert settings.for_place("85", "utilities").window == timedelta(minutes=120)
+    assert settings.for_place("85", "roads").hazard_min_authors == 3
+    listed = client.get("/admin/incidents/thresholds").text
+    assert 'data-region="85" data-topic="utilities"' in listed
+    bad = client.post("/admin/incidents/thresholds", data={
+        "csrf": csrf, "region_code": "85", "topic": "", "spike_min_authors": "много"})
+    assert bad.status_code == 400 and "a number is needed" in bad.text
+    everyone = client.post("/admin/incidents/thresholds", data={
+        "csrf": csrf, "region_code": "", "window": "60"})
+    assert everyone.status_code == 400 and "federal administrator" in everyone.text
+    assert client.post("/admin/incidents/thresholds", data={
+        "csrf": csrf, "region_code": "68", "window": "60"}).status_code == 400
+
+    api = client.get("/api/v1/incidents/thresholds").json()
+    assert api["defaults"]["hazard_min_authors"] == 3
+    assert [(o["region_code"], o["topic"]) for o in api["overrides"]] == [("85", "utilities")]
+    put = client.put("/api/v1/incidents/thresholds", headers={"X-CSRF-Token": csrf}, json={
+        "region_code": "85", "topic": "utilities", "values": {"hazard_min_authors": 5}})
+    assert put.status_code == 200, put.text
+    assert put.json()["values"] == {"hazard_min_authors": 5.0}
+    assert detector_settings(session).for_place("85", "utilities").window == timedelta(
+        minutes=180)  # the whole set is replaced
+    assert client.put("/api/v1/incidents/thresholds", headers={"X-CSRF-Token": csrf}, json={
+        "region_code": "85", "topic": "nonsense", "values": {"window": 60}}).status_code == 400
+    removed = client.put("/api/v1/incidents/thresholds", headers={"X-CSRF-Token": csrf},
+                         json={"region_code": "85", "topic": "utilities", "values": {}})
+    assert removed.status_code == 200 and removed.json() is None
+    audit = session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "incident.thresholds").order_by(AuditEntry.id)).all()
+    assert [a.details["values"] for a in audit][-3:] == [
+        {"hazard_min_authors": 4.0, "window": 120.0}, {"hazard_min_authors": 5.0}, {}]
+    assert audit[-2].details["before"] == {"hazard_min_authors": 4.0, "window": 120.0}
+
+    operator = make_user(session, Role.operator, ["85"])
+    client.cookies.clear()
+    login(client, operator.username, PASSWORD)
+    assert client.get("/admin/incidents/thresholds").status_code == 403
+    assert client.get("/api/v1/incidents/thresholds").status_code == 403

@@ -291,6 +291,12 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/incidents/{incident_id}/update"): perm("write", "case"),
     ("GET", "/public/incidents/{incident_id}"): PUBLIC,
     ("POST", "/cases/{case_id}/incident"): perm("write", "case"),
+    ("GET", "/api/v1/incidents/thresholds"): perm("admin"),
+    ("PUT", "/api/v1/incidents/thresholds"): perm("admin").at(
+        unchecked=True, note="an empty body means every region's defaults: federal only"),
+    ("GET", "/admin/incidents/thresholds"): perm("admin"),
+    ("POST", "/admin/incidents/thresholds"): perm("admin").at(
+        unchecked=True, note="the empty form means every region's defaults: federal only"),
     ("POST", "/problems/{problem_id}/incident"): perm("write", "case"),
 }
 
