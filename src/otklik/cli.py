@@ -324,9 +324,14 @@ def _load_demo_messages(seed: int, total: int) -> None:
     with session_scope() as session:  # the registry of fakes and their copies in the stream
         load_demo_fakes(session, end)
     enrich_and_match()
+    import time
+
     from otklik.demo.emergencies import load_demo_incidents
 
-    load_demo_incidents(window_start(end))  # after the cases: incidents link to them
+    started = time.monotonic()
+    found = load_demo_incidents(window_start(end))  # after the cases: incidents link to them
+    err.print(f"incidents: {found['incidents']} opened by the detector "
+              f"({time.monotonic() - started:.1f} s)")
 
 
 def _load_demo_publics(seed: int, password: str) -> list[DemoLogin]:

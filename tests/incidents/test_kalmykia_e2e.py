@@ -30,7 +30,8 @@ from otklik.incidents import informing
 from otklik.incidents import service as incidents
 from otklik.models.account import ApiToken, User
 from otklik.models.case import Case, CaseMessage, CaseStatus, Publication
-from otklik.models.incident import Incident, IncidentChannel, IncidentStatus
+from otklik.models.incident import Incident, IncidentChannel, IncidentEntry, IncidentStatus
+from otklik.models.message import Message
 from otklik.models.notify import (
     Alert,
     AlertRecipient,
@@ -42,6 +43,8 @@ from otklik.models.notify import (
 )
 from otklik.models.territory import Territory, TerritoryLevel
 from otklik.notify import service as notify
+from otklik.notify.settings import get_notify_settings
+from otklik.queue import drain
 
 from .conftest import GROUP, World, receive
 
@@ -251,3 +254,78 @@ def test_kalmykia_outage_from_first_messages_to_closure(world: World, outside: O
     assert moments == sorted(moments) and all(m is not None for m in moments)
     # The signal is dated by the message it fired on, the rest by when they happened.
     assert moments[0] <= moments[1] and moments[0] < datetime.now(UTC)
+
+
+@pytest.fixture
+def dry_run(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The demo's notifier: every delivery recorded, nothing sent; its rows removed after."""
+    monkeypatch.setenv("OTKLIK_NOTIFY_DRY_RUN", "true")
+    monkeypatch.setenv("OTKLIK_NOTIFY_TELEGRAM_TOKEN", "")
+    get_notify_settings.cache_clear()
+    try:
+        yield
+    finally:
+        drain()
+        with Session(world.engine) as session:
+            for statement in NOTIFY_ROWS:
+                session.execute(statement)
+            session.commit()
+        get_notify_settings.cache_clear()
+
+
+def test_the_demo_step_opens_the_outage_by_the_detector_and_runs_its_hq(
+        world: World, dry_run: None) -> None:
+    """`otklik demo`'s step over a stored (not live) stream: the detector opens the Лагань
+    outage, the demo roster is alerted through every channel (recorded, not sent), the HQ's
+    work is on the timeline in the outage's days, the incident is closed."""
+    from otklik.cases.builder import build_cases
+    from otklik.channels.schemas import IncomingMessage, Source
+    from otklik.demo import emergencies
+    from otklik.intake.service import store_messages
+    from otklik.intake.tasks import enrich_now
+
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=20)
+    rows = [IncomingMessage(source=Source.vk, source_id=f"demo-outage-{i}",
+                            text=OUTAGE[i % len(OUTAGE)], author_id=f"id{9300 + i}",
+                            created_at=start + timedelta(minutes=7 * i), region="85")
+            for i in range(8)]
+    with session_scope() as session:  # history: stored and enriched, never announced live
+        summary = store_messages(session, rows, enqueue=False)
+        enrich_now(session, summary.to_enrich, live=False)
+    with session_scope() as session:
+        ids = list(session.scalars(select(Message.id).where(
+            Message.source_id.like("demo-outage-%"))))
+        build_cases(session, Actor.system("tests"), ids)
+        for case in session.scalars(select(Case).join(
+                CaseMessage, CaseMessage.case_id == Case.id).where(
+                CaseMessage.message_id.in_(ids))):
+            case.status = CaseStatus.routed
+    with Session(world.engine) as session:
+        assert session.scalar(select(func.count()).select_from(Incident)) == 0
+
+    result = emergencies.load_demo_incidents(start - timedelta(days=1))
+    assert result["incidents"] >= 1 and result["kalmykia"]
+    with Session(world.engine) as session:
+        incident = session.get(Incident, result["kalmykia"])
+        assert incident is not None and incident.opened_by.startswith("детектор")
+        assert (incident.hazard, incident.status) == ("no_water", IncidentStatus.closed)
+        assert incident.hq_person == emergencies.HQ_PERSON
+        alert = session.scalars(select(Alert).where(Alert.subject_id == incident.id)).one()
+        assert (alert.status, alert.ack_channel) == ("acknowledged", "telegram")
+        deliveries = session.scalars(select(Delivery).where(
+            Delivery.alert_id == alert.id)).all()
+        assert {d.channel for d in deliveries} == {"telegram", "email", "webhook"}
+        assert all(d.status == "sent" for d in deliveries)
+        attempts = session.scalars(select(DeliveryAttempt).where(
+            DeliveryAttempt.delivery_id.in_([d.id for d in deliveries]))).all()
+        assert attempts and all("recorded, not sent" in (a.response or "") for a in attempts)
+        timeline = session.scalars(select(IncidentEntry).where(
+            IncidentEntry.incident_id == incident.id).order_by(IncidentEntry.at)).all()
+        kinds = [e.kind for e in timeline]
+        assert kinds[:3] == ["signal", "acknowledged", "edited"] and kinds[-1] == "closed"
+        assert {"measure", "public_update", "bulk_answer", "resolved"} <= set(kinds)
+        # Dated in the outage's days, not at load time.
+        assert all(e.at < start + timedelta(days=4) for e in timeline)
+        assert timeline[-1].at - timeline[0].at == timedelta(hours=72)
+    page = TestClient(create_app()).get(f"/public/incidents/{result['kalmykia']}")
+    assert page.status_code == 200 and "Подвоз воды: ул. Ленина" in page.text

@@ -1,9 +1,10 @@
 """The notifier end to end, through a Telegram Bot API stub, an SMTP server and a webhook
 receiver on 127.0.0.1 (SQLite and PostgreSQL): an incident's alert reaches the person on duty
 in every channel, later lines land in the same threads, acknowledgement from the Telegram
-button or the e-mail link (GET asks, POST acknowledges) announces AlertAcknowledged and stops the escalation, an
-unacknowledged alert calls the next person, a channel that is down blocks nobody and shows
-on the admin page, and case deadline warnings and escalations reach the right people."""
+button or the e-mail link (GET asks, POST acknowledges) announces AlertAcknowledged and stops
+the escalation, an unacknowledged alert calls the next person, a channel that is down blocks
+nobody and shows on the admin page, and case deadline warnings and escalations reach the right
+people."""
 
 from __future__ import annotations
 

@@ -246,11 +246,13 @@ def incident_close(request: Request, incident_id: RefId, actor: OptionalActor,
                 lambda i: service.close(session, actor, i, summary))
 
 
-def _open_from(request: Request, actor: Actor, session: Session, back: str,
-               title: str, severity: str, **origin: int) -> Response:
+def _open_from(request: Request, actor: Actor, session: Session, back: str, title: str,
+               severity: str, *, case_id: int | None = None, problem_id: int | None = None
+               ) -> Response:
     with attempt(session) as errors:
-        incident = service.open_by_hand(session, actor, title=title.strip() or None,
-                                        severity=severity or "high", **origin)
+        incident = service.open_by_hand(session, actor, case_id=case_id, problem_id=problem_id,
+                                        title=title.strip() or None,
+                                        severity=severity or "high")
     if errors:
         flash(request, errors[0], "error")
         return RedirectResponse(back, status_code=303)
