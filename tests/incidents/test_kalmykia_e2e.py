@@ -327,5 +327,11 @@ def test_the_demo_step_opens_the_outage_by_the_detector_and_runs_its_hq(
         # Dated in the outage's days, not at load time.
         assert all(e.at < start + timedelta(days=4) for e in timeline)
         assert timeline[-1].at - timeline[0].at == timedelta(hours=72)
-    page = TestClient(create_app()).get(f"/public/incidents/{result['kalmykia']}")
+    client = TestClient(create_app())
+    page = client.get(f"/public/incidents/{result['kalmykia']}")
     assert page.status_code == 200 and "Подвоз воды: ул. Ленина" in page.text
+    room = client.get(f"/incidents/{result['kalmykia']}",
+                      headers=_bearer(world, "operator", ["read"]))
+    assert room.status_code == 200 and 'data-testid="incident-alert-log"' in room.text
+    assert "recorded, not sent" in room.text and 'data-channel="webhook"' in room.text
+    assert "Дежурный ЦУР (telegram)" in room.text
