@@ -311,7 +311,8 @@ def test_the_demo_step_opens_the_outage_by_the_detector_and_runs_its_hq(
         assert (incident.hazard, incident.status) == ("no_water", IncidentStatus.closed)
         assert incident.hq_person == emergencies.HQ_PERSON
         alert = session.scalars(select(Alert).where(Alert.subject_id == incident.id)).one()
-        assert (alert.status, alert.ack_channel) == ("acknowledged", "telegram")
+        assert (alert.status, alert.ack_channel) == ("closed", "telegram")
+        assert alert.acknowledged_by == emergencies.ROSTER[0][0]
         deliveries = session.scalars(select(Delivery).where(
             Delivery.alert_id == alert.id)).all()
         assert {d.channel for d in deliveries} == {"telegram", "email", "webhook"}

@@ -229,5 +229,11 @@ def load_demo_incidents(since: datetime) -> dict[str, int]:
             play_the_hq(session, outage.id, (
                 Actor.system("Оператор ЦУР Республики Калмыкия"),
                 Actor.system("Куратор ЦУР Республики Калмыкия")))
+    if outage_id:  # the closing line now, so the thread is closed after a --load-only too
+        from otklik.events import IncidentClosed
+        from otklik.notify.consumers import alert_incident_closed
+
+        alert_incident_closed.fn(IncidentClosed(incident_id=outage_id, summary=str(
+            STORY[-1][2])).model_dump(mode="json"))
     record_deliveries(opened)
     return {"incidents": len(opened), "kalmykia": outage_id}
