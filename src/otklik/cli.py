@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -256,6 +257,11 @@ def demo(
         raise OtklikError("OTKLIK_ENV: the demo refuses to run in production")
     if reset:
         _reset_database(current)
+    if current.env != Environment.demo:  # the demo's alerts are recorded, never sent
+        os.environ.setdefault("OTKLIK_NOTIFY_DRY_RUN", "true")
+        from otklik.notify.settings import get_notify_settings
+
+        get_notify_settings.cache_clear()
     check_database()
     upgrade(current.database_url)
     actor = Actor.system("demo")

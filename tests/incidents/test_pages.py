@@ -140,3 +140,137 @@ def test_stats_count_incidents(session: Session, incident: dict[str, Any]) -> No
     assert counts["incidents"] >= 1 and counts["incidents_by_status"]["open"] >= 1
     assert sum(counts["incidents_by_status"].values()) == counts["incidents"]
     assert Actor.system().scope.can("write")
+
+
+def test_an_incident_is_opened_by_hand_from_a_case_card_and_a_problem_page(
+        client: Any, session: Session, incident: dict[str, Any]) -> None:
+    """The case card and the problem page carry the button; the form opens an incident
+    that links the case (or the problem's cases) and their messages; another region's case
+    is a 404 and a bad severity an error shown on the card."""
+    from otklik.db.base import utcnow
+    from otklik.incidents.repository import IncidentRepository
+    from otklik.models.case import Case, CaseMessage, CaseStatus, Problem
+
+    michurinsk = TerritoryRepository(session).by_key("68715")
+    assert michurinsk is not None
+    problem = Problem(region_code="68", title="Нет воды на ул. Гоголя", topic="utilities",
+                      first_seen=utcnow(), last_seen=utcnow(), size=2)
+    session.add(problem)
+    session.flush()
+    message = incident["message"]
+    cases = []
+    for n in range(2):
+        case = Case(region_code="68", status=CaseStatus.routed, title=f"Нет воды, дом {n}",
+                    topic="utilities", municipality_id=michurinsk.id, problem_id=problem.id,
+                    received_at=utcnow() - timedelta(hours=n + 1))
+        session.add(case)
+        session.flush()
+        cases.append(case)
+    session.add(CaseMessage(case_id=cases[0].id, message_id=message.id))
+    session.flush()
+    csrf = login(client, incident["operator"].username, PASSWORD)
+
+    card = client.get(f"/cases/{cases[0].id}")
+    assert card.status_code == 200 and f'action="/cases/{cases[0].id}/incident"' in card.text
+    page = client.get(f"/problems/{problem.id}")
+    assert page.status_code == 200 and f'action="/problems/{problem.id}/incident"' in page.text
+
+    opened = client.post(f"/cases/{cases[0].id}/incident", data={
+        "csrf": csrf, "title": "Авария водопровода, Мичуринск", "severity": "critical"},
+        follow_redirects=False)
+    assert opened.status_code == 303
+    from_case = int(opened.headers["location"].rsplit("/", 1)[1])
+    row = session.get(Incident, from_case)
+    assert row is not None and (row.kind, row.severity, row.title) == (
+        "manual", "critical", "Авария водопровода, Мичуринск")
+    repo = IncidentRepository(session)
+    assert repo.linked_case_ids(from_case) == {cases[0].id}
+    assert repo.linked_message_ids(from_case) == {message.id}
+    assert f"case:{cases[0].id}" in row.opened_by
+    assert [e.kind for e in repo.timeline(from_case)] == ["opened"]
+    assert client.get(f"/incidents/{from_case}").status_code == 200
+
+    opened = client.post(f"/problems/{problem.id}/incident", data={"csrf": csrf},
+                         follow_redirects=False)
+    from_problem = int(opened.headers["location"].rsplit("/", 1)[1])
+    assert repo.linked_case_ids(from_problem) == {c.id for c in cases}
+    assert session.get(Incident, from_problem).problem_id == problem.id  # type: ignore[union-attr]
+
+    bad = client.post(f"/cases/{cases[1].id}/incident", data={"csrf": csrf,
+                                                              "severity": "apocalyptic"},
+                      follow_redirects=False)
+    assert bad.status_code == 303 and bad.headers["location"] == f"/cases/{cases[1].id}"
+    assert "severity" in client.get(f"/cases/{cases[1].id}").text
+    assert client.post(f"/cases/{cases[1].id}/incident", data={"csrf": "wrong"}
+                       ).status_code == 403
+    kalmyk = Case(region_code="85", status=CaseStatus.routed, title="Чужое",
+                  received_at=utcnow())
+    session.add(kalmyk)
+    session.flush()
+    assert client.post(f"/cases/{kalmyk.id}/incident", data={"csrf": csrf},
+                       follow_redirects=False).status_code == 404
+
+
+def test_the_thresholds_page_and_api_edit_validate_and_audit(client: Any,
+                                                             session: Session) -> None:
+    """An administrator of Kalmykia sees the defaults, stores a region × topic override from
+    the page (Russian, English switch), gets a clear error for a bad value, changes it by the
+    API, and every change is audited; an operator is refused, another region is not theirs,
+    every region's defaults are a federal administrator's."""
+    from sqlalchemy import select
+
+    from otklik.models.audit import AuditEntry
+
+    admin = make_user(session, Role.admin, ["85"])
+    csrf = login(client, admin.username, PASSWORD)
+    page = client.get("/admin/incidents/thresholds")
+    assert page.status_code == 200 and "Пороги детектора ЧС" in page.text
+    assert 'name="hazard_min_authors"' in page.text and 'placeholder="3"' in page.text
+    client.cookies.set("lang", "en")
+    english = client.get("/admin/incidents/thresholds")
+    assert english.status_code == 200 and "Incident detector thresholds" in english.text
+    client.cookies.set("lang", "ru")
+    saved = client.post("/admin/incidents/thresholds", data={
+        "csrf": csrf, "region_code": "85", "topic": "utilities", "hazard_min_authors": "4",
+        "window": "120"}, follow_redirects=False)
+    assert saved.status_code == 303
+    settings = detector_settings(session)
+    assert settings.for_place("85", "utilities").hazard_min_authors == 4
+    assert settings.for_place("85", "utilities").window == timedelta(minutes=120)
+    assert settings.for_place("85", "roads").hazard_min_authors == 3
+    listed = client.get("/admin/incidents/thresholds").text
+    assert 'data-region="85" data-topic="utilities"' in listed
+    bad = client.post("/admin/incidents/thresholds", data={
+        "csrf": csrf, "region_code": "85", "topic": "", "spike_min_authors": "много"})
+    assert bad.status_code == 400 and "a number is needed" in bad.text
+    everyone = client.post("/admin/incidents/thresholds", data={
+        "csrf": csrf, "region_code": "", "window": "60"})
+    assert everyone.status_code == 400 and "federal administrator" in everyone.text
+    assert client.post("/admin/incidents/thresholds", data={
+        "csrf": csrf, "region_code": "68", "window": "60"}).status_code == 400
+
+    api = client.get("/api/v1/incidents/thresholds").json()
+    assert api["defaults"]["hazard_min_authors"] == 3
+    assert [(o["region_code"], o["topic"]) for o in api["overrides"]] == [("85", "utilities")]
+    put = client.put("/api/v1/incidents/thresholds", headers={"X-CSRF-Token": csrf}, json={
+        "region_code": "85", "topic": "utilities", "values": {"hazard_min_authors": 5}})
+    assert put.status_code == 200, put.text
+    assert put.json()["values"] == {"hazard_min_authors": 5.0}
+    assert detector_settings(session).for_place("85", "utilities").window == timedelta(
+        minutes=180)  # the whole set is replaced
+    assert client.put("/api/v1/incidents/thresholds", headers={"X-CSRF-Token": csrf}, json={
+        "region_code": "85", "topic": "nonsense", "values": {"window": 60}}).status_code == 400
+    removed = client.put("/api/v1/incidents/thresholds", headers={"X-CSRF-Token": csrf},
+                         json={"region_code": "85", "topic": "utilities", "values": {}})
+    assert removed.status_code == 200 and removed.json() is None
+    audit = session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "incident.thresholds").order_by(AuditEntry.id)).all()
+    assert [a.details["values"] for a in audit][-3:] == [
+        {"hazard_min_authors": 4.0, "window": 120.0}, {"hazard_min_authors": 5.0}, {}]
+    assert audit[-2].details["before"] == {"hazard_min_authors": 4.0, "window": 120.0}
+
+    operator = make_user(session, Role.operator, ["85"])
+    client.cookies.clear()
+    login(client, operator.username, PASSWORD)
+    assert client.get("/admin/incidents/thresholds").status_code == 403
+    assert client.get("/api/v1/incidents/thresholds").status_code == 403

@@ -1,9 +1,10 @@
 """The notifier end to end, through a Telegram Bot API stub, an SMTP server and a webhook
 receiver on 127.0.0.1 (SQLite and PostgreSQL): an incident's alert reaches the person on duty
 in every channel, later lines land in the same threads, acknowledgement from the Telegram
-button or the e-mail link announces AlertAcknowledged and stops the escalation, an
-unacknowledged alert calls the next person, a channel that is down blocks nobody and shows
-on the admin page, and case deadline warnings and escalations reach the right people."""
+button or the e-mail link (GET asks, POST acknowledges) announces AlertAcknowledged and stops
+the escalation, an unacknowledged alert calls the next person, a channel that is down blocks
+nobody and shows on the admin page, and case deadline warnings and escalations reach the right
+people."""
 
 from __future__ import annotations
 
@@ -181,14 +182,27 @@ def test_email_link_acknowledges_without_login(env: Setup) -> None:
     link = _ack_link(env.inbox.to("duty1@region.test")[0])
     client = TestClient(create_app())
     assert client.get("/notify/ack/not-a-token").status_code == 404
-    page = client.get(link)
-    assert page.status_code == 200 and "Принято" in page.text
+    assert client.post("/notify/ack/not-a-token").status_code == 404
+    # Opening the link (a mail scanner does) changes nothing: it asks.
+    for _ in range(2):
+        page = client.get(link)
+        assert page.status_code == 200 and 'method="post"' in page.text
+        assert "Нет воды" in page.text
+    stubs.settle()
+    assert _alert(9).status == "open" and acknowledged == []
+    page = client.post(link)
+    assert page.status_code == 200 and "Принято, спасибо" in page.text
     stubs.settle()
     alert = _alert(9)
     assert (alert.status, alert.ack_channel) == ("acknowledged", "email")
     assert [(e.subject_id, e.channel, e.by) for e in acknowledged] == [(9, "email", "Первый")]
     with session_scope() as session:
         assert alerts.escalate_due(session, utcnow() + timedelta(hours=2)) == 0
+    again = client.get(link)  # afterwards the link says who accepted, with no button
+    assert "уже принято" in again.text and 'method="post"' not in again.text
+    assert "уже принято" in client.post(link).text
+    stubs.settle()
+    assert len(acknowledged) == 1
 
 
 def test_unacknowledged_alert_calls_the_next_person(env: Setup) -> None:

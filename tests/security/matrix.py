@@ -292,6 +292,14 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/incidents/{incident_id}/status"): perm("write", "case"),
     ("POST", "/incidents/{incident_id}/update"): perm("write", "case"),
     ("GET", "/public/incidents/{incident_id}"): PUBLIC,
+    ("POST", "/cases/{case_id}/incident"): perm("write", "case"),
+    ("GET", "/api/v1/incidents/thresholds"): perm("admin"),
+    ("PUT", "/api/v1/incidents/thresholds"): perm("admin").at(
+        unchecked=True, note="an empty body means every region's defaults: federal only"),
+    ("GET", "/admin/incidents/thresholds"): perm("admin"),
+    ("POST", "/admin/incidents/thresholds"): perm("admin").at(
+        unchecked=True, note="the empty form means every region's defaults: federal only"),
+    ("POST", "/problems/{problem_id}/incident"): perm("write", "case"),
 }
 
 # -- the later domains: fakes, official pages, notifier, webhooks, personal data, queue ------
@@ -360,6 +368,8 @@ MATRIX.update({
     ("POST", "/admin/notify/members/{member_id}/{action}"): perm("admin", action="up"),
     ("POST", "/admin/notify/test"): perm("admin"),
     ("GET", "/notify/ack/{token}"):
+        PUBLIC.at(token="matrix-unknown", note="the e-mail's token is the key: 404 if wrong"),
+    ("POST", "/notify/ack/{token}"):
         PUBLIC.at(token="matrix-unknown", note="the e-mail's token is the key: 404 if wrong"),
     ("POST", "/api/v1/notify/telegram/{secret}"):
         PUBLIC.at(secret="matrix-wrong", note="the secret is the key: 404 if wrong"),

@@ -26,8 +26,9 @@ class Report(Protocol):
     def resize(self, stage: str, total: int) -> None: ...
 
 
-#: Steps of the "extras" stage (decisions; contest and direct lines; fakes; their matching).
-EXTRA_STEPS = 4
+#: Steps of the "extras" stage (decisions; contest and direct lines; fakes; their matching;
+#: the incidents the detector opens over the stored days).
+EXTRA_STEPS = 5
 
 
 def expected_totals(total: int) -> dict[str, int]:
@@ -112,6 +113,11 @@ def _load_extras(seed: int, end: datetime, report: Report) -> None:
         load_demo_fakes(session, end)
     report.advance("extras")
     enrich_and_match()
+    report.advance("extras")
+    from otklik.demo.emergencies import load_demo_incidents
+    from otklik.demo.karelia import window_start
+
+    load_demo_incidents(window_start(end))  # after the cases: incidents link to them
     report.advance("extras")
 
 

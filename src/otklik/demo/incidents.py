@@ -5,8 +5,9 @@ optional) is stored through intake in time order, enriched in the same unit of w
 announced as a live batch, so the cases' and the incidents' consumers run exactly as for a
 channel's messages. ``--speed`` multiplies time (60: an hour of the stream in a minute; 0:
 as fast as possible). It lives here, in the demo layer, because it joins intake (which
-incidents may not import) with the stream reading of :mod:`otklik.incidents.replay`; the
-demo feeds its Kalmykia outage the same way (:func:`feed`).
+incidents may not import) with the stream reading of :mod:`otklik.incidents.replay`. (The
+demo's own incidents are opened by the live detector over its stored stream:
+:mod:`otklik.demo.emergencies`.)
 """
 
 from __future__ import annotations

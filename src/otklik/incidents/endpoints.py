@@ -1,4 +1,5 @@
-"""Incidents API: list, read, timeline, updates; open, change, merge, close."""
+"""Incidents API: list, read, timeline, updates; open, change, merge, close; the
+detector's thresholds."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from otklik.bounds import DbInt, RefId
 from otklik.deps import CurrentActor, SessionDep
-from otklik.incidents import informing, service
+from otklik.incidents import informing, service, thresholds
 from otklik.incidents.repository import IncidentRepository
 from otklik.incidents.schemas import (
     IncidentChange,
@@ -17,6 +18,9 @@ from otklik.incidents.schemas import (
     IncidentMerge,
     IncidentOpen,
     IncidentRead,
+    ThresholdList,
+    ThresholdRead,
+    ThresholdSet,
     TimelineEntry,
     UpdateCreate,
     UpdateRead,
@@ -47,6 +51,23 @@ def list_incidents(
                                           region_code=region_code, limit=limit, offset=offset)
     return IncidentList(items=[read(session, i) for i in items], total=total, limit=limit,
                         offset=offset)
+
+
+@router.get("/thresholds", response_model=ThresholdList)
+def list_thresholds(actor: CurrentActor, session: SessionDep) -> ThresholdList:
+    """The detector's default thresholds and the stored overrides (administrators)."""
+    rows = thresholds.visible_thresholds(session, actor)
+    return ThresholdList(defaults=thresholds.defaults(),
+                         overrides=[ThresholdRead.model_validate(r) for r in rows])
+
+
+@router.put("/thresholds", response_model=ThresholdRead | None)
+def set_thresholds(payload: ThresholdSet, actor: CurrentActor, session: SessionDep
+                   ) -> ThresholdRead | None:
+    """Store the overrides of a region and/or topic (validated, audited); empty: remove."""
+    row = thresholds.set_thresholds(session, actor, payload.region_code, payload.topic,
+                                    dict(payload.values))
+    return ThresholdRead.model_validate(row) if row is not None else None
 
 
 @router.post("", response_model=IncidentRead, status_code=201)

@@ -111,3 +111,29 @@ class IncidentMerge(BaseModel):
     """Fold another incident into this one."""
 
     source_id: RefId
+
+
+class ThresholdRead(BaseModel):
+    """Stored overrides of the detector's thresholds for a region and/or topic ('' = any)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    region_code: str
+    topic: str
+    values: dict[str, float]
+    updated_at: datetime
+
+
+class ThresholdList(BaseModel):
+    """The defaults (durations in minutes) and the stored overrides."""
+
+    defaults: dict[str, float]
+    overrides: list[ThresholdRead]
+
+
+class ThresholdSet(BaseModel):
+    """Overrides of one region and/or topic; an empty ``values`` removes them."""
+
+    region_code: str = Field(default="", pattern=r"^(\d{2,3})?$")
+    topic: str = Field(default="", max_length=64)
+    values: dict[str, float | None] = Field(default_factory=dict, max_length=30)

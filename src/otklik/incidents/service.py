@@ -109,14 +109,19 @@ def estimate_people(session: Session, incident: Incident) -> int | None:
     return None
 
 
-def announce_opened(session: Session, incident: Incident) -> None:
-    """Tell the alert threads (after commit) that the incident is open."""
+def opened_event(session: Session, incident: Incident) -> IncidentOpened:
+    """What the alert threads are told when the incident opens."""
     region = (TerritoryRepository(session).region(incident.region_code)
               if incident.region_code else None)
-    events.announce(session, IncidentOpened(
+    return IncidentOpened(
         incident_id=incident.id, title=incident.title, severity=incident.severity,
         region_id=region.id if region else None, territory_ids=list(incident.territory_ids or []),
-        people_affected=incident.people_affected, url_path=url_path(incident.id)))
+        people_affected=incident.people_affected, url_path=url_path(incident.id))
+
+
+def announce_opened(session: Session, incident: Incident) -> None:
+    """Tell the alert threads (after commit) that the incident is open."""
+    events.announce(session, opened_event(session, incident))
 
 
 def link(session: Session, incident: Incident, message_ids: Iterable[int],

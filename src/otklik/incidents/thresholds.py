@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 from otklik.audit import service as audit
 from otklik.audit.actor import Actor
 from otklik.db.base import utcnow
-from otklik.errors import InvalidInput
+from otklik.errors import Forbidden, InvalidInput
 from otklik.incidents.repository import IncidentRepository
 from otklik.incidents.settings import DetectorSettings, Thresholds
 from otklik.models.incident import IncidentThreshold
+from otklik.nlp.taxonomy import load_taxonomy
 
 
 def detector_settings(session: Session) -> DetectorSettings:
@@ -49,6 +50,13 @@ def set_thresholds(session: Session, actor: Actor, region_code: str, topic: str,
     actor.require("admin")
     if region_code and not actor.scope.sees_region(region_code):
         raise InvalidInput(f"region {region_code} is not yours")
+    if not region_code and not actor.scope.all_regions:
+        raise Forbidden("the thresholds of every region are a federal administrator's: "
+                        "choose your region")
+    if region_code and not (region_code.isdigit() and len(region_code) in (2, 3)):
+        raise InvalidInput(f"region code {region_code!r}: two or three digits (85)")
+    if topic and topic not in load_taxonomy().topic_codes:
+        raise InvalidInput(f"unknown topic {topic!r}")
     known = {f.name for f in fields(Thresholds)}
     clean: dict[str, float] = {}
     for name, value in values.items():
@@ -69,6 +77,7 @@ def set_thresholds(session: Session, actor: Actor, region_code: str, topic: str,
         raise InvalidInput(str(exc)) from exc
     repo = IncidentRepository(session)
     row = repo.threshold(region_code, topic)
+    before = dict(row.values) if row is not None else {}
     if not clean:
         if row is not None:
             session.delete(row)
@@ -82,5 +91,12 @@ def set_thresholds(session: Session, actor: Actor, region_code: str, topic: str,
         row.values, row.updated_at = clean, utcnow()
     audit.record(session, actor, "incident.thresholds", "incident_threshold",
                  f"{region_code or '*'}/{topic or '*'}", region_code=region_code or None,
-                 details={"values": clean})
+                 details={"values": clean, "before": before})
     return row
+
+
+def visible_thresholds(session: Session, actor: Actor) -> list[IncidentThreshold]:
+    """The stored overrides an administrator sees: every region's own and the shared ones."""
+    actor.require("admin")
+    return [row for row in IncidentRepository(session).thresholds()
+            if not row.region_code or actor.scope.sees_region(row.region_code)]

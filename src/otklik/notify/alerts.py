@@ -344,6 +344,17 @@ def case_overdue(session: Session, case_id: int, level: int) -> int:
 
 # -- acknowledgement ----------------------------------------------------------------------------
 
+def find_by_token(session: Session, token: str) -> tuple[Alert, AlertRecipient] | None:
+    """The alert and recipient a token was made for, changing nothing (the e-mail link's
+    confirmation page: mail scanners follow links); None for an unknown token."""
+    repo = NotifyRepository(session)
+    recipient = repo.recipient_by_token(token_hash(token.strip()))
+    alert = session.get(Alert, recipient.alert_id) if recipient is not None else None
+    if recipient is None or alert is None:
+        return None
+    return alert, recipient
+
+
 def acknowledge(session: Session, token: str, channel: str
                 ) -> tuple[Alert, AlertRecipient, bool] | None:
     """Acknowledge the alert a token was made for: (alert, who, newly). Announces

@@ -194,12 +194,30 @@ class WebhookChannel(Channel):
                           error=f"HTTP {response.status_code}")
 
 
+class RecordingChannel(Channel):
+    """A dry run (``OTKLIK_NOTIFY_DRY_RUN``): the attempt is recorded as sent and nothing
+    leaves the machine; it stands in for every channel kind, configured or not."""
+
+    kind = "dry_run"
+
+    def __init__(self, stands_for: str) -> None:
+        self.stands_for = stands_for
+
+    def send(self, message: Outgoing) -> SendResult:
+        """Record, do not send."""
+        return SendResult(ok=True, response=f"dry run: {self.stands_for} to {message.target} "
+                                            "recorded, not sent",
+                          external_id=f"{message.delivery_id}")
+
+
 CHANNELS: dict[str, type[Channel]] = {
     cls.kind: cls for cls in (TelegramChannel, EmailChannel, WebhookChannel)}
 
 
 def get_channel(kind: str) -> Channel:
-    """A channel of ``kind`` with the current settings."""
+    """A channel of ``kind`` with the current settings (a recording one in a dry run)."""
+    if get_notify_settings().recording:
+        return RecordingChannel(kind)
     return CHANNELS[kind]()
 
 

@@ -32,6 +32,19 @@ class NotifySettings(BaseSettings):
     backoff_max_seconds: float = Field(default=3600.0, ge=0)
     #: Minutes before an unacknowledged alert calls the next person (a roster may override).
     escalate_after_minutes: int = Field(default=15, ge=1)
+    #: Record every delivery in the log as if sent, and send nothing: alerts, threads and
+    #: the delivery log are all there, yet nothing leaves the machine. Unset: on in the demo
+    #: environment (OTKLIK_ENV=demo, what `make demo` and `otklik demo` run in), off elsewhere.
+    dry_run: bool | None = None
+
+    @property
+    def recording(self) -> bool:
+        """True when deliveries are recorded, not sent (see ``dry_run``)."""
+        if self.dry_run is not None:
+            return self.dry_run
+        from otklik.config import Environment, get_settings
+
+        return get_settings().env == Environment.demo
 
     @property
     def telegram_enabled(self) -> bool:

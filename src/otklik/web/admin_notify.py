@@ -1,5 +1,6 @@
 """Admin pages of the notifier and the webhooks (/admin/notify, /admin/webhooks) and the
-one-click acknowledgement link of an alert e-mail (/notify/ack/<token>, no login)."""
+acknowledgement link of an alert e-mail (/notify/ack/<token>, no login: GET asks, POST
+acknowledges)."""
 
 from __future__ import annotations
 
@@ -138,9 +139,21 @@ def webhook_enable(request: Request, subscription_id: int, actor: OptionalActor,
 
 
 @router.get("/notify/ack/{token}", response_class=HTMLResponse)
+def acknowledge_page(request: Request, token: str, session: SessionDep) -> Response:
+    """The e-mail's link: a confirmation page with one button. It changes nothing, because
+    mail scanners and link previews open links (no login: the token is the key)."""
+    found = alerts.find_by_token(session, token[:128])
+    alert = found[0] if found else None
+    context = {"alert": alert, "token": token[:128], "confirm": alert is not None
+               and alert.status == "open", "newly": False}
+    return render(request, "notify_ack.html", context, status_code=200 if found else 404)
+
+
+@router.post("/notify/ack/{token}", response_class=HTMLResponse)
 def acknowledge(request: Request, token: str, session: SessionDep) -> Response:
-    """The e-mail's one-click link: acknowledges the alert (no login: the token is the key)."""
+    """The confirmation page's button: acknowledges the alert (no login, no form token: the
+    link's token is the key, and only the person it was sent to has it)."""
     outcome = alerts.acknowledge(session, token[:128], "email")
-    context = {"outcome": outcome, "alert": outcome[0] if outcome else None,
-               "newly": bool(outcome and outcome[2])}
+    context = {"alert": outcome[0] if outcome else None, "token": token[:128],
+               "confirm": False, "newly": bool(outcome and outcome[2])}
     return render(request, "notify_ack.html", context, status_code=200 if outcome else 404)

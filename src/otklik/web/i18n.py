@@ -663,6 +663,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "nt_ack_done": {"ru": "Принято, спасибо", "en": "Acknowledged, thank you"},
     "nt_ack_already": {"ru": "Оповещение уже принято", "en": "Already acknowledged by"},
     "nt_ack_unknown": {"ru": "Ссылка недействительна", "en": "This link is not valid"},
+    "nt_ack_confirm": {"ru": "Принять оповещение", "en": "Acknowledge the alert"},
+    "nt_ack_confirm_hint": {"ru": "Нажатие остановит эскалацию следующему дежурному.",
+                            "en": "Pressing it stops the escalation to the next person on "
+                                  "duty."},
     "wh_title": {"ru": "Вебхуки интеграторов", "en": "Integrators' webhooks"},
     "wh_help": {"ru": "Подписки получают события обращений (case.created …) с подписью "
                       "X-Otklik-Signature. После серии неудачных доставок подписка "

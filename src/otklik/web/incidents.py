@@ -12,11 +12,13 @@ from sqlalchemy.orm import Session
 
 from otklik.audit.actor import Actor
 from otklik.bounds import MAX_INT32, RefId
+from otklik.cases import service as cases
 from otklik.deps import OptionalActor, SessionDep, check_csrf
 from otklik.errors import NotFound
-from otklik.incidents import informing, service
+from otklik.incidents import informing, service, thresholds
 from otklik.incidents.repository import IncidentRepository
 from otklik.models.incident import ACTIVE_INCIDENT_STATUSES, Incident, IncidentStatus
+from otklik.notify.repository import NotifyRepository
 from otklik.territories.repository import TerritoryRepository
 from otklik.web import incidents_i18n  # noqa: F401  (the pages' strings)
 from otklik.web import workspace_queries as wq
@@ -71,7 +73,19 @@ def _room(request: Request, actor: Actor, session: Session, incident: Incident,
         and bool(incident.pending_answer)
         and (incident.pending_answer or {}).get("by_id") != actor.user_id,
         "moves": [m for m, sources in service.MOVES.items() if incident.status in sources],
+        **_alert_log(session, incident),
     }, status_code=status_code)
+
+
+def _alert_log(session: Session, incident: Incident) -> dict[str, Any]:
+    """The incident's alert thread: who was told, and each delivery with its last attempt."""
+    repo = NotifyRepository(session)
+    alert = repo.alert_of("incident", incident.id)
+    if alert is None:
+        return {"alert": None, "recipients": [], "deliveries": [], "attempts": {}}
+    deliveries, _ = repo.deliveries(alert_id=alert.id, limit=100)
+    return {"alert": alert, "recipients": repo.recipients_of(alert.id),
+            "deliveries": deliveries, "attempts": repo.attempts_of([d.id for d in deliveries])}
 
 
 def _messages(session: Session, actor: Actor, incident: Incident) -> list[Any]:
@@ -230,6 +244,89 @@ def incident_close(request: Request, incident_id: RefId, actor: OptionalActor,
     actor = require_actor(actor)
     return _act(request, actor, session, incident_id, "Закрыто",
                 lambda i: service.close(session, actor, i, summary))
+
+
+def _open_from(request: Request, actor: Actor, session: Session, back: str, title: str,
+               severity: str, *, case_id: int | None = None, problem_id: int | None = None
+               ) -> Response:
+    with attempt(session) as errors:
+        incident = service.open_by_hand(session, actor, case_id=case_id, problem_id=problem_id,
+                                        title=title.strip() or None,
+                                        severity=severity or "high")
+    if errors:
+        flash(request, errors[0], "error")
+        return RedirectResponse(back, status_code=303)
+    flash(request, f"Открыто происшествие № {incident.id}", "ok")
+    return RedirectResponse(service.url_path(incident.id), status_code=303)
+
+
+@router.post("/cases/{case_id}/incident", response_class=HTMLResponse)
+def incident_from_case(request: Request, case_id: RefId, actor: OptionalActor,
+                       session: SessionDep, csrf: Annotated[str, Form()] = "",
+                       title: Annotated[str, Form(max_length=300)] = "",
+                       severity: Annotated[str, Form(max_length=16)] = "") -> Response:
+    """Open an incident by hand from a case card (the case and its messages join it)."""
+    check_csrf(request, csrf)
+    actor = require_actor(actor)
+    cases.get_case(session, actor, case_id)  # another region's case: 404, not a message
+    return _open_from(request, actor, session, f"/cases/{case_id}", title, severity,
+                      case_id=case_id)
+
+
+@router.post("/problems/{problem_id}/incident", response_class=HTMLResponse)
+def incident_from_problem(request: Request, problem_id: RefId, actor: OptionalActor,
+                          session: SessionDep, csrf: Annotated[str, Form()] = "",
+                          title: Annotated[str, Form(max_length=300)] = "",
+                          severity: Annotated[str, Form(max_length=16)] = "") -> Response:
+    """Open an incident by hand from a problem page (its cases and messages join it)."""
+    check_csrf(request, csrf)
+    actor = require_actor(actor)
+    cases.get_problem(session, actor, problem_id)
+    return _open_from(request, actor, session, f"/problems/{problem_id}", title, severity,
+                      problem_id=problem_id)
+
+
+THRESHOLDS = "/admin/incidents/thresholds"
+
+
+def _thresholds_page(request: Request, actor: Actor, session: Session,
+                     errors: list[str] | None = None) -> Response:
+    from otklik.nlp.taxonomy import load_taxonomy
+
+    actor.require("admin")
+    taxonomy = load_taxonomy()
+    return render(request, "incidents/thresholds.html", {
+        **common_context(request, actor, session),
+        "defaults": thresholds.defaults(), "rows": thresholds.visible_thresholds(session, actor),
+        "regions": wq.regions(session, actor.scope),
+        "topic_codes": [(c, taxonomy.name(c)) for c in taxonomy.topic_codes],
+        "errors": errors or []}, status_code=400 if errors else 200)
+
+
+@router.get(THRESHOLDS, response_class=HTMLResponse)
+def thresholds_page(request: Request, actor: OptionalActor, session: SessionDep) -> Response:
+    """The detector's thresholds: defaults, the stored overrides, a form to change them."""
+    actor = require_actor(actor)
+    return _thresholds_page(request, actor, session)
+
+
+@router.post(THRESHOLDS, response_class=HTMLResponse)
+async def thresholds_save(request: Request, actor: OptionalActor, session: SessionDep
+                          ) -> Response:
+    """Store (or, with every field empty, remove) the overrides of a region and/or topic."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf") or ""))
+    actor = require_actor(actor)
+    actor.require("admin")
+    region_code = str(form.get("region_code") or "")[:3]
+    topic = str(form.get("topic") or "")[:64]
+    values = {name: str(form.get(name) or "").strip()[:32] for name in thresholds.defaults()}
+    with attempt(session) as errors:
+        thresholds.set_thresholds(session, actor, region_code, topic, values)
+    if errors:
+        return _thresholds_page(request, actor, session, errors)
+    flash(request, "Пороги сохранены", "ok")
+    return RedirectResponse(THRESHOLDS, status_code=303)
 
 
 @router.get("/public/incidents/{incident_id}", response_class=HTMLResponse)

@@ -7,6 +7,68 @@ from otklik.web.i18n import STRINGS
 
 INCIDENT_STRINGS: dict[str, dict[str, str]] = {
     "inc_nav": {"ru": "ЧС", "en": "Incidents"},
+    "inc_alert_log": {"ru": "Оповещение дежурных и журнал доставок",
+                      "en": "The alert and its delivery log"},
+    "inc_alert_state": {"ru": "Состояние оповещения", "en": "Alert status"},
+    "inc_alert_people": {"ru": "Оповещены", "en": "Told"},
+    "inc_alert_channel": {"ru": "Канал", "en": "Channel"},
+    "inc_alert_sent": {"ru": "Доставлено", "en": "Sent"},
+    "inc_alert_result": {"ru": "Ответ / ошибка", "en": "Response / error"},
+    "inc_alert_none": {"ru": "Оповещения нет: для региона не задан график дежурств "
+                             "(Администрирование → Оповещения и дежурства)",
+                       "en": "No alert: the region has no duty roster (Administration → "
+                             "Alerts and duty rosters)"},
+    "inc_thr_title": {"ru": "Пороги детектора ЧС", "en": "Incident detector thresholds"},
+    "inc_thr_help": {"ru": "Когда детектор поднимает сигнал: по умолчанию для всех, поверх — для "
+                           "темы, для региона, для региона и темы вместе (побеждает самое "
+                           "частное). Длительности — в минутах. Каждое изменение в журнале "
+                           "аудита.",
+                     "en": "When the detector raises a signal: defaults for all, overridden for "
+                           "a topic, a region, or both (the most specific wins). Durations in "
+                           "minutes. Every change is in the audit log."},
+    "inc_thr_stored": {"ru": "Заданные пороги", "en": "Stored overrides"},
+    "inc_thr_values": {"ru": "Значения", "en": "Values"},
+    "inc_thr_updated": {"ru": "Изменено", "en": "Changed"},
+    "inc_thr_none": {"ru": "Ничего не задано: действуют значения по умолчанию",
+                     "en": "None: the defaults apply"},
+    "inc_thr_change": {"ru": "Изменить", "en": "Change"},
+    "inc_thr_form_help": {"ru": "Пустое поле — значение по умолчанию (оно показано серым). Все "
+                                "поля пустые — пороги региона и темы удаляются.",
+                          "en": "An empty field keeps the default (shown in grey). All fields "
+                                "empty removes the overrides of that region and topic."},
+    "inc_thr_save": {"ru": "Сохранить пороги", "en": "Save the thresholds"},
+    "inc_thr_window": {"ru": "Окно подсчёта, мин", "en": "Counting window, min"},
+    "inc_thr_spike_p_value": {"ru": "Всплеск: вероятность не выше", "en": "Spike: p-value below"},
+    "inc_thr_spike_min_authors": {"ru": "Всплеск: авторов не меньше",
+                                  "en": "Spike: at least authors"},
+    "inc_thr_hazard_min_authors": {"ru": "Отключение: авторов не меньше",
+                                   "en": "Outage: at least authors"},
+    "inc_thr_hazard_p_value": {"ru": "Отключение: вероятность не выше",
+                               "en": "Outage: p-value below"},
+    "inc_thr_critical_hazard_min_authors": {"ru": "Угроза жизни: авторов не меньше",
+                                            "en": "Threat to life: at least authors"},
+    "inc_thr_burst_min_authors": {"ru": "Волна: авторов не меньше",
+                                  "en": "Burst: at least authors"},
+    "inc_thr_burst_window": {"ru": "Волна: окно, мин", "en": "Burst: window, min"},
+    "inc_thr_quiet_after": {"ru": "Сигнал закрывается после тишины, мин",
+                            "en": "A signal closes after quiet, min"},
+    "inc_thr_longest": {"ru": "Сигнал живёт не дольше, мин", "en": "A signal lasts at most, min"},
+    "inc_thr_warmup": {"ru": "Всплески — после истории, мин", "en": "Spikes after history, min"},
+    "inc_thr_min_baseline_per_day": {"ru": "Нижняя граница обычного уровня, в день",
+                                     "en": "Baseline floor, per day"},
+    "inc_thr_hazard_min_baseline_per_day": {"ru": "То же для опасности, в день",
+                                            "en": "The same for a hazard, per day"},
+    "inc_thr_dispersion": {"ru": "Разброс (меньше — реже всплески)",
+                           "en": "Dispersion (smaller: fewer spikes)"},
+    "inc_open_title": {"ru": "Открыть происшествие (ЧС)", "en": "Open an incident"},
+    "inc_open_help": {"ru": "Если это не единичная жалоба, а авария или угроза для многих "
+                            "жителей: происшествие соберёт связанные сообщения и обращения, "
+                            "оповестит дежурных и откроет комнату штаба.",
+                      "en": "When this is an emergency rather than one complaint: the incident "
+                            "gathers the linked messages and cases, alerts the people on duty "
+                            "and opens the HQ room."},
+    "inc_open_name": {"ru": "Заголовок", "en": "Title"},
+    "inc_open_button": {"ru": "Открыть происшествие", "en": "Open the incident"},
     "inc_list": {"ru": "Чрезвычайные ситуации и происшествия", "en": "Emergencies and incidents"},
     "inc_incident": {"ru": "Происшествие", "en": "Incident"},
     "inc_status": {"ru": "Статус", "en": "Status"},
