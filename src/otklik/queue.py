@@ -191,17 +191,30 @@ def stop_inline_worker() -> None:
 
 
 def drain(timeout_ms: int = 600_000) -> None:
-    """Run every queued job to completion (in-memory brokers: tests and CLI commands)."""
+    """Run every queued job to completion (in-memory brokers: tests and CLI commands).
+
+    Done is when the worker has nothing in hand and every queue is empty, seen three times
+    in a row (a job's follow-ups are sent as it finishes). The brokers' own ``join`` counts
+    unfinished tasks instead, and a message taken by a worker that was being stopped is
+    never counted done: one such message would keep every later drain waiting.
+    """
     if not isinstance(broker, StubBroker):
         return
     # Without the in-process worker running, a temporary one does the work.
     worker = dramatiq.Worker(broker, worker_timeout=100) if _inline_worker is None else None
     if worker:
         worker.start()
+    running = worker or _inline_worker.worker  # type: ignore[union-attr]
+    deadline = time.monotonic() + timeout_ms / 1000
     try:
-        for queue_name in list(broker.queues):
-            broker.join(queue_name, timeout=timeout_ms)
-        (worker or _inline_worker.worker).join()  # type: ignore[union-attr]
+        quiet = 0
+        while quiet < 3:
+            running.join()
+            waiting = sum(q.qsize() for q in list(broker.queues.values()))
+            quiet = 0 if waiting else quiet + 1
+            if waiting and time.monotonic() > deadline:
+                raise TimeoutError(f"{waiting} job(s) still queued after {timeout_ms} ms")
+            time.sleep(0.01)
     finally:
         if worker:
             worker.stop()
