@@ -94,6 +94,15 @@ class Walk:
     #: flash message must not change who the next call is)
     cookies: dict[str, dict[str, str]]
 
+    def world_value(self, value: Any) -> Any:
+        """A body's or a query's value with the world's placeholders filled:
+        "{secret:key_open311}" a secret, "{home:organization_id}" an id of the home world."""
+        if isinstance(value, str) and value.startswith("{secret:"):
+            return self.objects.secrets[value[8:-1]]
+        if isinstance(value, str) and value.startswith("{home:"):
+            return self.objects.home[value[6:-1]]
+        return value
+
     def call(self, who: Identity, method: str, template: str, rule: Rule,
              values: dict[str, Any]) -> tuple[str, int]:
         """Call the route as ``who``; (meaning, status)."""
@@ -102,11 +111,12 @@ class Walk:
         page = not template.startswith(("/api/", "/open311/"))
         headers = {"accept": "text/html" if page else "application/json"}
         kwargs: dict[str, Any] = {"headers": headers, "follow_redirects": False}
+        if rule.query:
+            kwargs["params"] = {k: self.world_value(v) for k, v in rule.query.items()}
         if method not in ("GET", "HEAD", "OPTIONS"):
             given = rule.body
-            if given is not None:  # "{secret:key_open311}": a secret of the world
-                given = {k: self.objects.secrets[v[8:-1]] if isinstance(v, str)
-                         and v.startswith("{secret:") else v for k, v in given.items()}
+            if given is not None:
+                given = {k: self.world_value(v) for k, v in given.items()}
             body = body_for(method, template, self.spec, given)
             token = self.csrf.get(who.name, "")
             if page:
