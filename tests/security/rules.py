@@ -41,8 +41,9 @@ class Rule:
     note: str = ""
     #: roles that pass the gate but see nothing there (404): an executor has no message list
     hidden_for: frozenset[Role] = frozenset()
-    #: the walk's minimal request is refused as malformed (422/400) before the gate for every
-    #: caller, so only "nobody is refused" and "no 5xx" are checked: give it params or a body
+    #: the walk cannot make a request that passes the gate and succeeds (a file upload, an
+    #: object the world lacks): only "nobody is refused" and "no 5xx" are checked; first try
+    #: params, query or a body (say why in ``note`` when it must stay)
     unchecked: bool = False
     #: query parameters every call sends (a required ``region_code``, a confirmation); values
     #: may name the world's objects like a body's ("{home:organization_id}")
