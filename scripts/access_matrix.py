@@ -36,8 +36,11 @@ Who may call each route (generated; do not edit by hand). Columns:
   region, not narrowed to a district/organization/expert; `contest`: its region, an expert
   only the contests of their tracks; `own`: the caller's own; `administered`: a user or key
   the administrator manages.
-- ⚠ — the walk's minimal request is refused as malformed before the gate, so for now only
-  "nobody is refused" and "no 5xx" are checked for that route.
+- ⚠ — the walk cannot make a request that passes the gate and then succeeds (the note says
+  why: a file upload, an object the world lacks, a resident's form whose CSRF cookie the
+  walk's nobody has not got), so only "nobody is refused" and "no 5xx" are checked there.
+  Every other route that writes is walked with a valid body (`body=`, with `query=` and
+  "{home:...}" ids of the world), so its gate, not a 422, decides.
 
 Where a permission is shown, it is the one whose holders are exactly the roles that pass
 (read from the walk); several permissions can have the same holders (operator and curator

@@ -84,6 +84,11 @@ def test_scoring_page_shows_errors_and_results_page(client: Any, session: Sessio
     refused = client.post(f"{url}/review", data=form)
     assert refused.status_code == 422 and "outside its scale 0–5" in refused.text
     form[f"score_{panel.criteria[1]}"] = "5"
+    # another contest's id in the path does not reach the application (as in the API)
+    wrong = f"/contests/{panel.contest.id + 1}/applications/{app.id}"
+    assert client.post(f"{wrong}/review", data=form, follow_redirects=False).status_code == 404
+    assert client.post(f"{wrong}/conflict", data={"csrf": csrf, "reason": "родственник"},
+                       follow_redirects=False).status_code == 404
     assert client.post(f"{url}/review", data=form, follow_redirects=False).status_code == 303
     assert client.post(f"{url}/review", data=form).status_code == 409
     client.post("/logout", data={"csrf": csrf})

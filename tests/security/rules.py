@@ -41,20 +41,25 @@ class Rule:
     note: str = ""
     #: roles that pass the gate but see nothing there (404): an executor has no message list
     hidden_for: frozenset[Role] = frozenset()
-    #: the walk's minimal request is refused as malformed (422/400) before the gate for every
-    #: caller, so only "nobody is refused" and "no 5xx" are checked: give it params or a body
+    #: the walk cannot make a request that passes the gate and succeeds (a file upload, an
+    #: object the world lacks): only "nobody is refused" and "no 5xx" are checked; first try
+    #: params, query or a body (say why in ``note`` when it must stay)
     unchecked: bool = False
+    #: query parameters every call sends (a required ``region_code``, a confirmation); values
+    #: may name the world's objects like a body's ("{home:organization_id}")
+    query: dict[str, str] = field(default_factory=dict)
 
     def at(self, scope: str | None = None, *, hides: bool | None = None,
            note: str | None = None, body: dict[str, Any] | None = None,
            hidden_for: frozenset[Role] | None = None, unchecked: bool | None = None,
-           **params: str) -> Rule:
+           query: dict[str, str] | None = None, **params: str) -> Rule:
         """The same rule about an object of kind ``scope`` (and with fixed parameters)."""
         return Rule(self.who, self.permission, self.roles, scope or self.scope,
                     self.hides if hides is None else hides, {**self.params, **params},
                     self.body if body is None else body, self.note if note is None else note,
                     self.hidden_for if hidden_for is None else hidden_for,
-                    self.unchecked if unchecked is None else unchecked)
+                    self.unchecked if unchecked is None else unchecked,
+                    self.query if query is None else query)
 
     def label(self) -> str:
         """How the doc names the gate."""

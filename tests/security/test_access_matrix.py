@@ -12,6 +12,7 @@ an extension through its case). One world per backend, each request rolled back.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ from otklik.config import Settings, get_settings
 from otklik.db.session import make_engine, reset_engine_cache
 
 ROOT = Path(__file__).resolve().parents[2]
+#: "{secret:NAME}" or "{home:NAME}" in a rule's body or query: a value of the world
+_PLACEHOLDER = re.compile(r"{(secret|home):(\w+)}")
 DOC = ROOT / "docs" / "access-matrix.md"
 #: Draft mode (``OTKLIK_MATRIX_DRAFT=file``): write what each identity got instead of asserting.
 DRAFT = os.environ.get("OTKLIK_MATRIX_DRAFT")
@@ -94,6 +97,22 @@ class Walk:
     #: flash message must not change who the next call is)
     cookies: dict[str, dict[str, str]]
 
+    def world_value(self, value: Any) -> Any:
+        """A body's or a query's value (or a form field's name) with the world's placeholders
+        filled: "{secret:key_open311}" a secret, "{home:organization_id}" an id of the home
+        world (the id itself when it is the whole value, else written into the text:
+        "score_{home:criterion_id}")."""
+        if not isinstance(value, str):
+            return value
+        whole = _PLACEHOLDER.fullmatch(value)
+        if whole:
+            return self._world(whole)
+        return _PLACEHOLDER.sub(lambda m: str(self._world(m)), value)
+
+    def _world(self, match: re.Match[str]) -> Any:
+        kind, name = match.groups()
+        return (self.objects.secrets if kind == "secret" else self.objects.home)[name]
+
     def call(self, who: Identity, method: str, template: str, rule: Rule,
              values: dict[str, Any]) -> tuple[str, int]:
         """Call the route as ``who``; (meaning, status)."""
@@ -102,11 +121,12 @@ class Walk:
         page = not template.startswith(("/api/", "/open311/"))
         headers = {"accept": "text/html" if page else "application/json"}
         kwargs: dict[str, Any] = {"headers": headers, "follow_redirects": False}
+        if rule.query:
+            kwargs["params"] = {k: self.world_value(v) for k, v in rule.query.items()}
         if method not in ("GET", "HEAD", "OPTIONS"):
             given = rule.body
-            if given is not None:  # "{secret:key_open311}": a secret of the world
-                given = {k: self.objects.secrets[v[8:-1]] if isinstance(v, str)
-                         and v.startswith("{secret:") else v for k, v in given.items()}
+            if given is not None:
+                given = {self.world_value(k): self.world_value(v) for k, v in given.items()}
             body = body_for(method, template, self.spec, given)
             token = self.csrf.get(who.name, "")
             if page:

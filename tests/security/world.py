@@ -129,6 +129,11 @@ def _rename(user: User, name: str) -> User:
     return user
 
 
+#: The world's placed channel and registered (inactive) model.
+MATRIX_CHANNEL = "Матрица доступа"
+MATRIX_MODEL = "matrix-1"
+
+
 def build(session: Session) -> Objects:
     """Build the world in ``session`` (flushed, never committed)."""
     load_users(session, SYSTEM, PASSWORD)
@@ -165,6 +170,7 @@ def build(session: Session) -> Objects:
         target.update(_participation(session, place.region, place.organization,
                                      place.municipality, n))
         target.update(_later_domains(session, place.region, place.organization, n))
+        _copy_of_fake(session, int(target["fake_id"]), message)  # type: ignore[call-overload]
         target["incident_id"] = _incident(session, place.region, place.municipality, case, n)
         target["schedule_id"] = schedules.create_schedule(
             session, SYSTEM, region_code=place.region, okrug=None, period_kind="weekly",
@@ -182,6 +188,10 @@ def build(session: Session) -> Objects:
     _rename(home_panel.experts[0], "expert")
     objects.home["contest_id"] = home_panel.contest.id
     objects.home["application_id"] = an_application(session, home_panel).id
+    # the track nobody scores yet and the expert, for the form assigning an expert
+    objects.home["track_id"] = home_panel.tracks[1]
+    objects.home["expert_user_id"] = home_panel.experts[0].id
+    objects.home["criterion_id"], objects.home["criterion2_id"] = home_panel.criteria[:2]
     samara_panel = a_panel(session, experts=1)
     objects.neighbour["application_id"] = an_application(session, samara_panel).id
     samara_panel.contest.region_code = NEIGHBOUR
@@ -207,6 +217,14 @@ def build(session: Session) -> Objects:
     objects.secrets["key_open311"] = secret
     objects.neighbour["key_id"] = apikeys.create_key(
         session, SYSTEM, scopes=["open311"], name="matrix", region=NEIGHBOUR)[0].id
+    # a channel placed in Tambov and a registered model (removed and activated by the admin
+    # forms; each request is rolled back)
+    from otklik.models.case import ModelVersion
+    from otklik.models.message import ChannelPlace
+
+    session.add_all([ChannelPlace(channel=MATRIX_CHANNEL, territory_id=home_municipality),
+                     ModelVersion(label_field="topic", version=MATRIX_MODEL,
+                                  path="models/matrix", metrics={})])
     session.flush()
     _missing(session, objects)
     return objects
@@ -283,7 +301,17 @@ def _later_domains(session: Session, region: str, organization: int, n: int
     session.add(member)
     session.flush()
     return {"fake_id": fake.id, "suspect_id": suspect.id, "page_id": page.id,
-            "subscription_id": hook.id, "roster_id": roster.id, "member_id": member.id}
+            "subscription_id": hook.id, "roster_id": roster.id, "member_id": member.id,
+            "region_territory_id": territory}
+
+
+def _copy_of_fake(session: Session, fake: int, message: int) -> None:
+    """The case's message is a copy of the region's fake (its origin is marked by hand)."""
+    from otklik.models.fakes import FakeCopy
+
+    session.add(FakeCopy(fake_id=fake, message_id=message, score=0.9, source="vk",
+                         posted_at=datetime.now(UTC) - timedelta(days=3)))
+    session.flush()
 
 
 def _incident(session: Session, region: str, municipality: int, case: int, n: int) -> int:

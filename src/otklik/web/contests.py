@@ -25,6 +25,7 @@ from otklik.contests.schemas import (
 )
 from otklik.deps import OptionalActor, SessionDep, check_csrf
 from otklik.errors import InvalidInput, NotFound
+from otklik.models.contests import ContestApplication
 from otklik.territories.repository import TerritoryRepository
 from otklik.web.rendering import locale_of, render
 from otklik.web.workspace_common import (
@@ -139,13 +140,21 @@ def application_page(contest_id: RefId, application_id: RefId, request: Request,
     return _application_page(request, session, actor, contest_id, application_id, [])
 
 
-def _application_page(request: Request, session: Session, actor: Actor, contest_id: int,
-                      application_id: int, errors: list[str], status_code: int = 200
-                      ) -> Response:
+def _application_of(session: Session, actor: Actor, contest_id: int, application_id: int
+                    ) -> ContestApplication:
+    """The application the actor sees, of the contest the path names (else 404: another
+    contest's id in the path must not reach it)."""
     found = service.get_application(session, actor, application_id)
     if found.contest_id != contest_id:
         raise NotFound(f"application {application_id} does not exist or is outside "
-                               "your scope")
+                       "your scope")
+    return found
+
+
+def _application_page(request: Request, session: Session, actor: Actor, contest_id: int,
+                      application_id: int, errors: list[str], status_code: int = 200
+                      ) -> Response:
+    found = _application_of(session, actor, contest_id, application_id)
     contest = service.read_contest(session, service.get_contest(session, actor, contest_id))
     application = service.read_applications(session, actor, [found])[0]
     can_see = actor.scope.can("contests") or application.my_review
@@ -166,6 +175,7 @@ async def review_submit(contest_id: RefId, application_id: RefId, request: Reque
     actor = require_actor(actor)
     form = await request.form()
     check_csrf(request, str(form.get("csrf", "")))
+    _application_of(session, actor, contest_id, application_id)
     scores: list[ScoreIn] = []
     for key, value in form.items():
         if key.startswith("score_") and key[6:].isdigit():
@@ -197,6 +207,7 @@ def conflict_submit(contest_id: RefId, application_id: RefId, request: Request,
     """The expert declares a conflict of interest and leaves the application."""
     actor = require_actor(actor)
     check_csrf(request, csrf)
+    _application_of(session, actor, contest_id, application_id)
     service.declare_conflict(session, actor, application_id, reason)
     flash(request, "Конфликт интересов заявлен: вы отведены от заявки"
           if locale_of(request) == "ru" else "Conflict declared: you are recused")
