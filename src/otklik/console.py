@@ -13,7 +13,8 @@ err = Console(stderr=True)
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print «Ошибка: message» on stderr; the exit to raise (``raise fail(...)``)."""
-    err.print(f"[red]Ошибка:[/red] {message}", highlight=False)
+    # soft_wrap: a long message (a path) stays one line, whole, whatever the terminal width
+    err.print(f"[red]Ошибка:[/red] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 

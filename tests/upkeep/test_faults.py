@@ -104,7 +104,11 @@ def _run(args: list[str], env: dict[str, str], timeout: float = 300
 def _check(env: dict[str, str]) -> dict[str, Any]:
     result = _run(["check", "--json", "--grace", "0"], env, timeout=120)
     assert result.returncode in (0, 1), result.stderr
-    counts: dict[str, Any] = json.loads(result.stdout)
+    try:
+        counts: dict[str, Any] = json.loads(result.stdout)
+    except ValueError:  # the check itself could not run yet (the service just came back)
+        return {"ok": False, "messages": -1, "enriched": -1,
+                "publications_pending": -1, "error": result.stderr[-500:]}
     return counts
 
 
