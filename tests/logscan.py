@@ -165,9 +165,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 def _all_leaks() -> list[str]:
     """Every process's leaks, as lines of the report (this process's included)."""
+    # Every leak is written to the report as it is found (the session's scanner has one).
     if _scanner is None or _scanner.report is None or not _scanner.report.exists():
-        return [f"{leak.test}: {leak.logger}: {leak.what}" for leak in (
-            _scanner.leaks if _scanner else [])]
+        return []
     lines = _scanner.report.read_text(encoding="utf-8").splitlines()
     return [": ".join(line.split("\t")[:3]) for line in lines if line]
 

@@ -16,6 +16,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -231,12 +232,14 @@ class _VkWall:
     def __init__(self) -> None:
         self.comments: dict[str, int] = {}
         self.calls = 0
+        self._lock = threading.Lock()  # the stub answers each request in a thread
 
     def __call__(self, request: Recorded) -> StubResponse:
         time.sleep(0.05)
         guid = request.form.get("guid") or request.query.get("guid") or ""
-        self.calls += 1
-        comment = self.comments.setdefault(guid, 50_000 + len(self.comments))
+        with self._lock:
+            self.calls += 1
+            comment = self.comments.setdefault(guid, 50_000 + len(self.comments))
         return StubResponse({"response": {"comment_id": comment}})
 
 

@@ -218,6 +218,15 @@ def test_no_subscription_queues_no_webhook_job(env: tuple[stubs.WebhookReceiver,
         return [n for n in names if n.startswith("webhook_")]
 
     assert queued_webhook_jobs() == []
+    from otklik.webhooks.service import anyone_listening
+
+    with session_scope() as session:  # a subscription written and flushed in the same
+        assert anyone_listening(session) is False  # transaction is seen at once
+        session.add(WebhookSubscription(name="same", url=receiver.url + "/same",
+                                        events=["case.created"], secret="s" * 32))
+        session.flush()
+        assert anyone_listening(session) is True
+        session.rollback()
     _subscribe(receiver, api, "/late")
     assert queued_webhook_jobs() == ["webhook_case_created"]
     stubs.settle()

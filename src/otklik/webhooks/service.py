@@ -139,15 +139,28 @@ _LISTENING_KEY = "otklik_webhooks_listening"
 def anyone_listening(session: Session) -> bool:
     """Whether any subscription is on, read once per transaction (the guard of the case
     events' consumers: with no subscription, a case costs no webhook job). Forgotten at the
-    end of the transaction and when the session writes a subscription."""
+    end of the transaction and whenever the session writes a subscription (pending or
+    flushed), as the cases' reference cache is (``cases/repository.py``)."""
+    if _subscription_written(session):
+        _forget_listening(session)
     listening: bool | None = session.info.get(_LISTENING_KEY)
-    if listening is None or any(isinstance(row, WebhookSubscription)
-                                for row in (*session.new, *session.dirty)):
+    if listening is None:
         listening = session.info[_LISTENING_KEY] = WebhookRepository(session).any_active()
         if not sa_event.contains(session, "after_commit", _forget_listening):
             sa_event.listen(session, "after_commit", _forget_listening)
             sa_event.listen(session, "after_soft_rollback", _forget_listening)
+            sa_event.listen(session, "after_flush", _forget_on_flush)
     return listening
+
+
+def _subscription_written(session: Session) -> bool:
+    return any(isinstance(row, WebhookSubscription)
+               for row in (*session.new, *session.dirty, *session.deleted))
+
+
+def _forget_on_flush(session: Session, _flush_context: object) -> None:
+    if _subscription_written(session):  # still the flushed rows inside after_flush
+        _forget_listening(session)
 
 
 def _forget_listening(session: Session, *_: object) -> None:
