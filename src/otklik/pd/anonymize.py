@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from otklik.events import ResidentFilesReleased, announce
 from otklik.models.contests import ContestApplication
-from otklik.models.fakes import FakeSuspect
+from otklik.models.fakes import FakeCopy, FakeSuspect
 from otklik.models.message import Message, MessageEnrichment
 from otklik.models.participation import CampaignQuestion, Proposal, ProposalVote
 from otklik.models.pd import PdAnonymization
@@ -82,6 +82,14 @@ class Rows:
     suspects: list[FakeSuspect] = field(default_factory=list)
     comments: list[PageComment] = field(default_factory=list)
     applications: list[ContestApplication] = field(default_factory=list)
+
+    @classmethod
+    def of_messages(cls, repo: PdRepository, message_ids: Sequence[int]) -> Rows:
+        """The rows taken from these messages (questions, proposals, supports, suspects)."""
+        return cls(questions=repo.rows_of_messages(CampaignQuestion, message_ids),
+                   proposals=repo.rows_of_messages(Proposal, message_ids),
+                   votes=repo.rows_of_messages(ProposalVote, message_ids),
+                   suspects=repo.rows_of_messages(FakeSuspect, message_ids))
 
     def __len__(self) -> int:
         return (len(self.questions) + len(self.proposals) + len(self.votes)
@@ -151,12 +159,9 @@ def anonymize(session: Session, message_ids: Sequence[int], reason: str, now: da
     keys = repo.photos_delete(repo.photos_of(todo))
     if keys:
         announce(session, ResidentFilesReleased(photo_keys=keys))
-    for copy in repo.fake_copies_of(todo):
+    for copy in repo.rows_of_messages(FakeCopy, todo):
         copy.author_key = None
-    anonymize_rows(session, Rows(questions=list(repo.questions_of(todo)),
-                                 proposals=list(repo.proposals_of(todo)),
-                                 votes=list(repo.votes_of(todo)),
-                                 suspects=list(repo.suspects_of(todo))), reason, now)
+    anonymize_rows(session, Rows.of_messages(repo, todo), reason, now)
     cases = repo.cases_of(todo)
     for case in cases:
         case.title = mask_text(case.title)

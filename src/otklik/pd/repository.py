@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, delete, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -23,6 +23,11 @@ from otklik.models.publics import PageComment, PublicPage
 
 #: Proposals whose path ended (retention waits for the end).
 FINAL_PROPOSALS = ("done", "declined")
+
+
+#: The later domains' tables whose rows are taken from a message (``message_id``).
+_WithMessage = TypeVar("_WithMessage", CampaignQuestion, Proposal, ProposalVote, FakeCopy,
+                       FakeSuspect)
 
 
 class PdRepository:
@@ -123,30 +128,12 @@ class PdRepository:
 
     # -- the later domains' rows ------------------------------------------------------------
 
-    def questions_of(self, message_ids: Sequence[int]) -> Sequence[CampaignQuestion]:
-        """Direct-line questions taken from these messages."""
-        return self.session.scalars(select(CampaignQuestion).where(
-            CampaignQuestion.message_id.in_(message_ids)).order_by(CampaignQuestion.id)).all()
-
-    def proposals_of(self, message_ids: Sequence[int]) -> Sequence[Proposal]:
-        """Proposals made by these messages."""
-        return self.session.scalars(select(Proposal).where(
-            Proposal.message_id.in_(message_ids)).order_by(Proposal.id)).all()
-
-    def votes_of(self, message_ids: Sequence[int]) -> Sequence[ProposalVote]:
-        """Supports given by these messages."""
-        return self.session.scalars(select(ProposalVote).where(
-            ProposalVote.message_id.in_(message_ids)).order_by(ProposalVote.id)).all()
-
-    def fake_copies_of(self, message_ids: Sequence[int]) -> Sequence[FakeCopy]:
-        """Fake copies that are these messages."""
-        return self.session.scalars(select(FakeCopy).where(
-            FakeCopy.message_id.in_(message_ids)).order_by(FakeCopy.id)).all()
-
-    def suspects_of(self, message_ids: Sequence[int]) -> Sequence[FakeSuspect]:
-        """Fake suspects taken from these messages."""
-        return self.session.scalars(select(FakeSuspect).where(
-            FakeSuspect.message_id.in_(message_ids)).order_by(FakeSuspect.id)).all()
+    def rows_of_messages(self, model: type[_WithMessage], message_ids: Sequence[int]
+                         ) -> list[_WithMessage]:
+        """Rows of a later domain's table taken from these messages (direct-line questions,
+        proposals, supports, fake copies, fake suspects: each has a ``message_id``)."""
+        return list(self.session.scalars(select(model).where(
+            model.message_id.in_(message_ids)).order_by(model.id)))
 
     def author_questions(self, author_key: str, scope: Scope) -> Sequence[CampaignQuestion]:
         """Direct-line questions of one author (a message's or a hotline row's key)."""

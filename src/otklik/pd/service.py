@@ -117,8 +117,7 @@ def _rows(session: Session, actor: Actor, resident: Resident, messages: list[Mes
     repo = PdRepository(session)
     ids = [m.id for m in messages]
     keys = {k for k in [resident.author_key, *(m.author_key for m in messages)] if k}
-    rows = Rows(questions=list(repo.questions_of(ids)), proposals=list(repo.proposals_of(ids)),
-                votes=list(repo.votes_of(ids)), suspects=list(repo.suspects_of(ids)))
+    rows = Rows.of_messages(repo, ids)
     if keys:
         authors = [(p, a) for p, a in repo.comment_authors(actor.scope)
                    if author_key(p, a) in keys]
