@@ -170,7 +170,16 @@ def session(engine: Engine) -> Iterator[Session]:
 
     broker.flush_all()
     connection = engine.connect()
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # pysqlite begins a transaction only before a write and lets a SAVEPOINT open one
+        # itself, so the session's "commit" (RELEASE SAVEPOINT) would really commit and leak
+        # rows into later tests: take the transaction in hand, as SQLAlchemy's docs advise.
+        driver = connection.connection.driver_connection
+        driver.isolation_level = None  # type: ignore[union-attr]
     transaction = connection.begin()
+    if sqlite:
+        connection.exec_driver_sql("BEGIN")
     session = Session(bind=connection, join_transaction_mode="create_savepoint",
                       expire_on_commit=False)
     try:
@@ -179,6 +188,8 @@ def session(engine: Engine) -> Iterator[Session]:
         session.close()
         if transaction.is_active:
             transaction.rollback()
+        if sqlite:
+            driver.isolation_level = ""  # type: ignore[union-attr]
         connection.close()
         broker.flush_all()
 
