@@ -9,7 +9,10 @@ model at every retraining):
 
 - **arrival**: the operator takes the cases as they came;
 - **confidence** (least confidence): first the case the current model is least sure of (the
-  lowest top probability; the queue's «сначала неуверенные»);
+  lowest top probability);
+- **queue**: the product queue's «сначала неуверенные» (``otklik.workspace.confidence``):
+  least confidence from the ``HARDEST_LAST`` (15 %) quantile of the confidence up, the
+  least sure 15 % last;
 - **margin**: first the smallest gap between the two likeliest labels;
 - **entropy**: first the highest entropy of the label distribution;
 - **outliers-last**: least confidence that starts at the 15th percentile of the confidence
@@ -61,6 +64,7 @@ from otklik.nlp.training import (
     prepare_text,
     read_labelled,
 )
+from otklik.workspace.confidence import HARDEST_LAST
 
 DATA = Path(__file__).resolve().parents[2] / "shared/data/appeals"
 KURSK = "kursk-2022-train/train_dataset_train.csv"
@@ -91,6 +95,13 @@ def _by_entropy(proba: Any, rng: random.Random) -> list[int]:
     return [int(j) for j in np.argsort(-entropy, kind="stable")]
 
 
+def _hardest_last(proba: Any, rng: random.Random) -> list[int]:
+    """The product queue's order: least confidence, the least sure HARDEST_LAST share last."""
+    order = _by_confidence(proba, rng)
+    held = len(order) * round(HARDEST_LAST * 100) // 100  # the SQL's integer arithmetic
+    return order[held:] + order[:held]
+
+
 def _outliers_last(proba: Any, rng: random.Random) -> list[int]:
     top = proba.max(axis=1)
     rank = np.empty(len(top))
@@ -108,6 +119,7 @@ def _by_chance(proba: Any, rng: random.Random) -> list[int]:
 ORDERS: dict[str, tuple[Callable[[Any, random.Random], list[int]], str]] = {
     "arrival": (_by_arrival, "arrival"),
     "confidence": (_by_confidence, "least confidence"),
+    "queue": (_hardest_last, "queue (hardest last)"),
     "margin": (_by_margin, "margin"),
     "entropy": (_by_entropy, "entropy"),
     "outliers-last": (_outliers_last, "outliers last"),
@@ -282,7 +294,7 @@ def main() -> None:
                         help="all 20,000 SPb reports and the shipped recipe (inner search)")
     parser.add_argument("--corrections-only", action="store_true",
                         help="learn from the corrections alone, not the confirmed cases")
-    parser.add_argument("--orders", default="arrival,confidence,margin,outliers-last",
+    parser.add_argument("--orders", default="arrival,confidence,queue,outliers-last",
                         help=f"comma-separated, of: {', '.join(ORDERS)}")
     parser.add_argument("--data", type=Path, default=DATA,
                         help="the folder that holds kursk-2022-train/ and spb-2020-train/")
