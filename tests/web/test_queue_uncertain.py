@@ -10,6 +10,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.builders import PASSWORD, make_user
 from tests.cases.conftest import make_case, make_message, michurinsk  # noqa: F401
@@ -18,10 +20,10 @@ from tests.conftest import login
 from otklik.accounts.scope import Scope
 from otklik.cases.repository import CaseRepository
 from otklik.models.account import Role
-from otklik.models.case import Case
+from otklik.models.case import OPEN_STATUSES, Case, CaseStatus
 from otklik.models.message import MessageEnrichment
 from otklik.web import workspace_queries as wq
-from otklik.workspace.confidence import confidences
+from otklik.workspace.confidence import confidences, hardest_floor
 
 # (topic, place, relevance confidence) → the least of them orders the queue.
 SURE = {"a": (0.95, 0.9, 0.97), "b": (0.35, 0.8, 0.9), "c": (0.9, 0.12, 0.8),
@@ -103,3 +105,47 @@ def test_the_api_sorts_least_sure_first(session: Session, client: Any,
     assert _ours([c["id"] for c in listed.json()["items"]], made) == EXPECTED
     wrong = client.get("/api/v1/cases", params={"sort": "sideways"})
     assert wrong.status_code == 422
+
+
+def test_the_hardest_open_cases_go_last(session: Session,
+                                        make_case: Callable[..., Case]) -> None:
+    """Below the 15th percentile of the open cases' confidence an open case goes last (the
+    least sure ones are mostly outliers: bench/bench_learning.py, order ``queue``)."""
+    topics = {"h": 0.02, "p": 0.3, "q": 0.4, "r": 0.5, "s": 0.6, "t": 0.7, "u": 0.8, "v": 0.9}
+    made: dict[str, Case] = {}
+    for name, topic in topics.items():
+        case = make_case(text=f"Яма на дороге у дома {name}, когда отремонтируют?")
+        message_id = CaseRepository(session).messages(case.id)[0].id
+        enrichment = session.get(MessageEnrichment, message_id)
+        assert enrichment is not None
+        enrichment.topic_confidence = topic
+        enrichment.result = {"territory": {"confidence": 0.95},
+                             "relevance": {"category": "complaint", "confidence": 0.95}}
+        made[name] = case
+    session.flush()
+    # The floor is the 15th percentile of every open case's stored confidence.
+    open_ids = list(session.scalars(select(Case.id).where(Case.status.in_(OPEN_STATUSES))))
+    values = sorted(confidences(session, open_ids).values())
+    floor = session.scalar(select(hardest_floor()))
+    assert floor == pytest.approx(values[len(values) * 15 // 100])
+    assert floor > 0.02  # so "h" is one of the hardest
+    f = wq.QueueFilter(sort="uncertain", q="яма")
+    now = datetime.now(UTC)
+    seen: list[int] = []
+    after = None
+    for _ in range(50):  # keyset pages of two carry the key
+        page = wq.queue(session, Scope.system(), f, now, limit=2, after=after,
+                        with_counts=False)
+        seen += [c.id for c in page.rows]
+        after = page.next_key
+        if after is None:
+            break
+    assert len(seen) == len(set(seen))
+    assert _ours(seen, made) == ["p", "q", "r", "s", "t", "u", "v", "h"]
+    listed = CaseRepository(session).page(Scope.system(), sort="uncertain", limit=500)[0]
+    assert _ours([c.id for c in listed], made)[-1] == "h"
+    # A closed case is not in the open queue's percentile and is not held back.
+    made["h"].status = CaseStatus.closed
+    session.flush()
+    seen = [c.id for c in wq.queue(session, Scope.system(), f, now, limit=100).rows]
+    assert _ours(seen, made)[0] == "h"
