@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from otklik.nlp.morph import analyzer
+
 # Inflection endings, longest first. Genitive plural "-ов/-ев" is left out on purpose:
 # it would cut "Тамбов" to "тамб" while "Тамбове" keeps "тамбов".
 _ENDINGS = sorted(
@@ -178,6 +180,22 @@ _TYPE_NORMAL = {
     "бульвар": "бульвар", "проезд": "проезд", "набережн": "набережная", "площад": "площадь",
 }
 _ADJ_NOMINATIVE = [("ой", "ая"), ("ую", "ая"), ("ей", "ая")]
+# The gender a street type gives the adjective that names it («Приморский бульвар»,
+# «Московское шоссе»); feminine types keep _feminine_nominative.
+_MASCULINE_TYPES = frozenset(
+    ["проспект", "переулок", "бульвар", "проезд", "микрорайон", "тупик", "квартал"])
+_NEUTER_TYPES = frozenset(["шоссе"])
+# Oblique endings of an adjective that a street name never has in the nominative or as a
+# surname in the genitive («бульвар Рокоссовского» is the name itself).
+_OBLIQUE_ADJECTIVE_ENDINGS = ("ом", "ем", "ому", "ему", "ым", "им")
+# Parts of speech that never start a street name written in lowercase after its type word
+# («квартал утопает в мусоре»: a verb, not the name).
+_NOT_A_NAME = frozenset(
+    ["VERB", "INFN", "GRND", "PRTS", "ADVB", "PRED", "CONJ", "PRCL", "PREP", "NPRO", "INTJ",
+     "COMP"])
+# Street types a resident writes after an ordinal («17-й квартал», «3-й микрорайон»).
+_ORDINAL_BEFORE_TYPES = frozenset(["квартал", "микрорайон", "проезд", "переулок"])
+_ORDINAL_BEFORE_RE = re.compile(r"(?<![\w-])(\d{1,3})-?(?:й|я|го|ой|ый|ий)\s+$")
 
 
 def _clean_name_words(raw: str) -> list[str]:
@@ -189,6 +207,8 @@ def _clean_name_words(raw: str) -> list[str]:
         if low in _STOP_NAME_WORDS or (kept and word[:1].isdigit() and not _is_ordinal(word)):
             break
         if i == 0:
+            if word[:1].islower() and _not_a_name(low):
+                break
             kept.append(word)
             continue
         prev = kept[-1]
@@ -207,6 +227,16 @@ def _clean_name_words(raw: str) -> list[str]:
     return kept
 
 
+@lru_cache(maxsize=20_000)
+def _not_a_name(word: str) -> bool:
+    """True for a lowercase word that is a verb, an adverb or a function word in its
+    likeliest reading: it does not begin a street name."""
+    if not word.isalpha():
+        return False
+    parse = analyzer().parse(word)[0]
+    return parse.is_known and parse.tag.POS in _NOT_A_NAME
+
+
 def _is_ordinal(word: str) -> bool:
     return bool(re.fullmatch(r"\d{1,3}-?(?:го|й|я|е|ой|ая|ий)", word))
 
@@ -216,6 +246,29 @@ def _feminine_nominative(name: str) -> str:
     for old, new in _ADJ_NOMINATIVE:
         if name.endswith(old) and len(name) > 4:
             return name[: -len(old)] + new
+    return name
+
+
+@lru_cache(maxsize=20_000)
+def _adjective_nominative(name: str, type_name: str) -> str:
+    """"(на бульваре) Приморском" → "Приморский", "(на) Московском (шоссе)" → "Московское":
+    an adjective naming a masculine or neuter street type, quoted in the nominative. Only an
+    oblique case (not the genitive, which a surname shares) and only an adjective the
+    dictionary reads as one."""
+    gender = "masc" if type_name in _MASCULINE_TYPES else "neut" if type_name in _NEUTER_TYPES \
+        else None
+    low = name.lower()
+    if gender is None or " " in name or not (
+            low.endswith(_OBLIQUE_ADJECTIVE_ENDINGS) or (type_name == "шоссе" and low.endswith(
+                ("ого", "его")))):
+        return name
+    for parse in analyzer().parse(low):
+        if parse.tag.POS != "ADJF" or "Surn" in parse.tag:
+            continue
+        form = parse.inflect({"nomn", "sing", gender})
+        if form is not None:
+            return _capitalize(form.word) if name[:1].isupper() else form.word
+        break
     return name
 
 
@@ -249,6 +302,8 @@ def find_streets(text: str) -> list[StreetMatch]:
         name = m.group("name")
         if type_name in ("улица", "набережная", "площадь"):
             name = _feminine_nominative(name)
+        else:
+            name = _adjective_nominative(name, type_name)
         house, end = _house_after(text, m.end())
         taken.append((m.start(), end))
         found.append(StreetMatch(f"{type_name} {name}", house, m.start(), end))
@@ -257,6 +312,15 @@ def find_streets(text: str) -> list[StreetMatch]:
             _TYPE_NAMES[i] for i in range(len(_TYPE_NAMES)) if m.group(f"t_{i}") is not None
         )
         words = _clean_name_words(m.group("name"))
+        if not words and type_name in _ORDINAL_BEFORE_TYPES:
+            # «17-й квартал утопает»: the ordinal before the type word is the name.
+            ordinal = _ORDINAL_BEFORE_RE.search(text, max(0, m.start() - 8), m.start())
+            type_end = m.end(f"t_{_TYPE_NAMES.index(type_name)}")
+            if ordinal and free(ordinal.start(), type_end):
+                taken.append((ordinal.start(), type_end))
+                found.append(StreetMatch(f"{type_name} {ordinal.group(1)}-й", None,
+                                         ordinal.start(), type_end))
+            continue
         if not words:
             continue
         # A one-letter word after "д."/"с." is an abbreviation of a place type, not a street.
@@ -268,6 +332,8 @@ def find_streets(text: str) -> list[StreetMatch]:
         name = re.sub(r"\.(?=\S)", ". ", " ".join(words)).rstrip(".,")
         if type_name in ("улица", "набережная", "площадь", "аллея") and len(words) == 1:
             name = _feminine_nominative(name)
+        elif len(words) == 1:
+            name = _adjective_nominative(name, type_name)
         pos = 0
         for word in words:
             pos = m.group("name").find(word, pos) + len(word)
