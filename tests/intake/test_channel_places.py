@@ -187,3 +187,44 @@ def test_a_duplicate_of_a_message_that_is_not_stored_is_forgotten(session: Sessi
     _drop_unknown_duplicates(session, results)
     assert results == [{"duplicate_of": str(row.message_id)}, {"duplicate_of": None}, None,
                        {"duplicate_of": None}]
+
+
+def test_a_street_looking_mention_is_a_street_of_the_channels_town(session: Session) -> None:
+    """«барак на Чичерина» on the Tambov administration's page is Chicherin Street of Tambov,
+    not the village Чичерино of Токарёвский район; naming the district keeps the village."""
+    channel_places.set_place(session, ADMIN, "Администрация города Тамбова", "68701")
+    territories = TerritoryRepository(session)
+    tambov, tokarevka = territories.by_key("68701"), territories.by_key("68642")
+    assert tambov is not None and tokarevka is not None
+
+    row = _enrich(session, "wall-9_1", "Когда расселят барак на Чичерина? Крыша течёт.",
+                  "Администрация города Тамбова")
+    assert row.municipality_id == tambov.id and row.street == "улица Чичерина"
+    assert "Чичерино" in row.result["explain"]["territory_street_not_village"]
+
+    village = _enrich(session, "wall-9_2", "Барак на Чичерина Токарёвского района разваливается",
+                      "Администрация города Тамбова")
+    assert village.municipality_id == tokarevka.id
+    assert "street_not_village" not in village.result["territory"]
+
+
+def test_a_street_looking_mention_in_a_comment_is_a_street_of_the_threads_town(
+        session: Session) -> None:
+    channel_places.set_place(session, ADMIN, "Типичный Тамбов", "68701")
+    michurinsk = TerritoryRepository(session).by_key("68715")
+    assert michurinsk is not None
+    store_messages(session, [
+        IncomingMessage(source=Source.vk, source_id="wall-9_20", channel="Типичный Тамбов",
+                        text="В Мичуринске дома расселяют по программе, а бараки стоят",
+                        region="68", created_at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC)),
+        IncomingMessage(source=Source.vk, source_id="wall-9_20_21", channel="Типичный Тамбов",
+                        parent_source_id="wall-9_20",
+                        text="А барак на Чичерина когда расселят? Крыша течёт",
+                        region="68", created_at=datetime(2026, 11, 20, 9, 30, tzinfo=UTC)),
+    ], enqueue=False)
+    ids = [m.id for m in session.query(Message).filter(Message.source_id.like("wall-9_20%"))
+           .order_by(Message.source_id)]
+    enrich_now(session, ids)
+    reply = session.get(MessageEnrichment, ids[1])
+    assert reply is not None
+    assert reply.municipality_id == michurinsk.id and reply.street == "улица Чичерина"
