@@ -228,3 +228,42 @@ def test_a_street_looking_mention_in_a_comment_is_a_street_of_the_threads_town(
     reply = session.get(MessageEnrichment, ids[1])
     assert reply is not None
     assert reply.municipality_id == michurinsk.id and reply.street == "улица Чичерина"
+
+
+def _form(session: Session, source_id: str, text: str, settlement: str) -> MessageEnrichment:
+    store_messages(session, [IncomingMessage(
+        source=Source.web, source_id=source_id, text=text, region="68",
+        channel="Интернет-приёмная Губернатора Тамбовской области",
+        raw={"form": "obrashchenie", "fields": {"name": "Анна", "settlement": settlement,
+                                                "message": text}},
+        created_at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC))], enqueue=False)
+    message = session.query(Message).filter_by(source_id=source_id).one()
+    enrich_now(session, [message.id])
+    row = session.get(MessageEnrichment, message.id)
+    assert row is not None
+    return row
+
+
+def test_a_form_places_a_message_in_the_settlement_its_sender_gave(session: Session) -> None:
+    territories = TerritoryRepository(session)
+    michurinsk, tambov = territories.by_key(MICHURINSK_TOWN), territories.by_key("68701")
+    assert michurinsk is not None and tambov is not None
+    # The governor's reception has no town of its own; the form's field names the sender's.
+    channel_places.set_place(session, ADMIN, "Интернет-приёмная Губернатора Тамбовской области",
+                             "68701")
+
+    row = _form(session, "form-68-1", "Почему до сих пор не включили отопление на ул. Лаврова? "
+                "Дети мёрзнут.", "Мичуринск")
+    assert (row.settlement_id, row.street) == (michurinsk.id, "улица Лаврова")
+    assert row.result["territory"]["from_form"] == "Мичуринск"
+    assert "from_channel" not in row.result["territory"]
+
+    # What the text names wins over the field.
+    named = _form(session, "form-68-2", "В Тамбове на ул. Советской не горят фонари",
+                  "Мичуринск")
+    assert named.municipality_id == tambov.id and "from_form" not in named.result["territory"]
+
+    # A field naming no settlement of the region leaves the channel's town.
+    elsewhere = _form(session, "form-68-3", "Не включили отопление, дети мёрзнут", "Самара")
+    assert elsewhere.municipality_id == tambov.id
+    assert elsewhere.result["territory"]["from_channel"]

@@ -135,6 +135,13 @@ def test_no_place_texts(stage: TerritoryStage, text: str) -> None:
     assert value["_confidence"] < 0.2
 
 
+def test_a_street_in_the_postal_form_is_not_a_village(stage: TerritoryStage) -> None:
+    value = recognize(stage, "Отопления нет Октябрьская ул., д. 97А который месяц", "07")
+    assert value["settlement"] is None and value["street"] == "улица Октябрьская"
+    value = recognize(stage, "Машины паркуются на газонах на Моршанском ш. 22", "68")
+    assert value["settlement"] is None and value["street"] == "шоссе Моршанское"
+
+
 def test_street_names_are_not_taken_for_places(stage: TerritoryStage) -> None:
     value = recognize(stage, "На улице Курской у дома 5 яма", "68")
     assert value["street"] == "улица Курская"
@@ -189,6 +196,13 @@ def test_stage_contract_uses_clean_text_and_region(stage: TerritoryStage) -> Non
         # A verb after the type word is not a name; the ordinal before it is.
         ("в районе 17-й квартал утопает в мусоре", "квартал 17-й", None),
         ("3-й микрорайон без света", "микрорайон 3-й", None),
+        # The postal form: the abbreviated type after the name.
+        ("Отопления нет Октябрьская ул., д. 97А который месяц", "улица Октябрьская", "97а"),
+        ("паркуются на газонах на Моршанском ш. 22", "шоссе Моршанское", "22"),
+        ("Ленинский пр-т 3 без света", "проспект Ленинский", "3"),
+        ("Лифт стоит Ленинградская ул 133 который день", "улица Ленинградская", "133"),
+        ("Когда заменят лифты Фрунзе ул., д. 81?", "улица Фрунзе", "81"),
+        ("г. Самара ул. Ленина 5", "улица Ленина", "5"),
     ],
 )
 def test_street_and_house(text: str, street: str, house: str | None) -> None:

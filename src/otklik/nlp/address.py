@@ -123,7 +123,19 @@ _TYPE_AFTER_RE = re.compile(
     r"(?:ая|ой|ую|ий|ый|ом|ого|ое|ей|ем))\s+"
     r"(?P<type>улиц(?:а|е|у|ы|ей)|проспект(?:а|е|у|ом)?|переул(?:ок|ка|ке|ку)|шоссе|"
     r"бульвар(?:а|е|у)?|проезд(?:а|е|у)?|набережн(?:ая|ой|ую)|площад(?:ь|и))\b"
+    # The postal form «Октябрьская ул., д. 97А», «Моршанском ш. 22»: an abbreviation after
+    # the name, with its dot (a bare «ул» or «ш» after a word is rarely a street type).
+    r"|(?<![А-Яа-яЁё])(?P<name_abbr>[А-ЯЁ][а-яё]+(?:-[А-ЯЁа-яё][а-яё]+)?"
+    r"(?:ая|ой|ую|ий|ый|ом|ого|ое|ей|ем))\s+"
+    r"(?P<abbr>ул\.?(?![А-Яа-яЁё])|пр-кт\.?|пр-т\.?|просп\.|пер\.|ш\.|б-р\.?|пр-д\.?|наб\.|пл\.)"
+    # «Фрунзе ул., д. 81», «Гагарина ул. 1»: any name before «ул.» when a house follows.
+    r"|(?<![А-Яа-яЁё])(?P<name_house>[А-ЯЁ][а-яё]+(?:-[А-ЯЁа-яё][а-яё]+)?)\s+ул\.?"
+    r"(?=\s*,?\s*(?:д\.\s*|дом\s+)?\d)"
 )
+_ABBR_TYPES = {"ул.": "улица", "ул": "улица", "пр-кт": "проспект", "пр-т": "проспект",
+               "просп.": "проспект", "пер.": "переулок", "ш.": "шоссе", "б-р": "бульвар",
+               "пр-д": "проезд",
+               "наб.": "набережная", "пл.": "площадь"}
 # "на Ленина 3а", "по Гагарина, 15": a genitive surname-like name and a house number.
 _BARE_RE = re.compile(
     # "(?<![А-Яа-яЁё])(?:на|по|от|около|возле|у)" with the look-behind after each first
@@ -141,7 +153,7 @@ _HOUSE_AFTER_RE = re.compile(_HOUSE_LEAD + _HOUSE + r"(?![\d%])")
 # of its type words stands after a non-letter, so it is tried at those places only (a
 # regular expression that must try twelve alternatives at every character is slow).
 _TYPE_AFTER_WORDS = ("улиц", "проспект", "переул", "шоссе", "бульвар", "проезд", "набережн",
-                     "площад")
+                     "площад", "ул", "пр-", "просп.", "пер.", "ш.", "б-р", "наб.", "пл.")
 # Where _TYPE_FIRST_RE can start: one of "ул пр пер ш б наб пл мк ми туп алле кв" in any case
 # after a non-letter. Written case-sensitively with every character the case-insensitive
 # pattern accepts ("т" also matches "ᲄ", "ᲅ"; "в" matches "ᲀ"; tests check the lists) and
@@ -297,9 +309,16 @@ def find_streets(text: str) -> list[StreetMatch]:
     for m in _TYPE_AFTER_RE.finditer(text) if after else ():
         if not free(m.start(), m.end()):
             continue
-        stem_type = next(k for k in _TYPE_NORMAL if fold(m.group("type")).startswith(k))
-        type_name = _TYPE_NORMAL[stem_type]
-        name = m.group("name")
+        if m.group("name_house"):
+            type_name, name = "улица", m.group("name_house")
+        elif m.group("abbr"):
+            abbr = fold(m.group("abbr"))
+            type_name = _ABBR_TYPES.get(abbr) or _ABBR_TYPES[abbr.rstrip(".")]
+            name = m.group("name_abbr")
+        else:
+            stem_type = next(k for k in _TYPE_NORMAL if fold(m.group("type")).startswith(k))
+            type_name = _TYPE_NORMAL[stem_type]
+            name = m.group("name")
         if type_name in ("улица", "набережная", "площадь"):
             name = _feminine_nominative(name)
         else:
