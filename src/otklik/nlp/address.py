@@ -153,7 +153,10 @@ _HOUSE_AFTER_RE = re.compile(_HOUSE_LEAD + _HOUSE + r"(?![\d%])")
 # of its type words stands after a non-letter, so it is tried at those places only (a
 # regular expression that must try twelve alternatives at every character is slow).
 _TYPE_AFTER_WORDS = ("улиц", "проспект", "переул", "шоссе", "бульвар", "проезд", "набережн",
-                     "площад", "ул", "пр-", "просп.", "пер.", "ш.", "б-р", "наб.", "пл.")
+                     "площад", "пр-", "просп.", "пер.", "ш.", "б-р", "наб.", "пл.")
+# «ул» after a name, with or without its dot («Ленинградская ул 133»): a type word only when
+# no letter follows, which a substring test cannot say.
+_UL_AFTER_RE = re.compile(r"ул(?![а-яё])")
 # Where _TYPE_FIRST_RE can start: one of "ул пр пер ш б наб пл мк ми туп алле кв" in any case
 # after a non-letter. Written case-sensitively with every character the case-insensitive
 # pattern accepts ("т" also matches "ᲄ", "ᲅ"; "в" matches "ᲀ"; tests check the lists) and
@@ -305,7 +308,8 @@ def find_streets(text: str) -> list[StreetMatch]:
     def free(a: int, b: int) -> bool:
         return all(b <= s or a >= e for s, e in taken)
 
-    after = any(word in text for word in _TYPE_AFTER_WORDS)
+    after = any(word in text for word in _TYPE_AFTER_WORDS) or (
+        "ул" in text and _UL_AFTER_RE.search(text) is not None)
     for m in _TYPE_AFTER_RE.finditer(text) if after else ():
         if not free(m.start(), m.end()):
             continue
