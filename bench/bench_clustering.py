@@ -323,6 +323,7 @@ def demo_cases(total: int) -> DemoCases:
                 for r in pipeline.process(records[i:i + 256])]
     enrich_secs = time.perf_counter() - started
     places = _channel_places(pipeline)
+    stated: dict[tuple[str, str], dict[str, Any] | None] = {}
     populations = _populations()
     thread: dict[str, dict[str, Any]] = {}  # source_id -> the place its message got
     case_of: dict[str, int] = {}  # source_id -> case id
@@ -339,7 +340,8 @@ def demo_cases(total: int) -> DemoCases:
         ter = dict(rec["territory"])
         region_found = (ter.get("region") or {}).get("code")
         parent = thread.get(msg.parent_source_id or "")
-        place = places.get(msg.channel or "")
+        # The settlement the sender gave in a form's field, else the channel's town.
+        place = _stated_place(pipeline, msg, stated) or places.get(msg.channel or "")
         town = parent or (place and {"region_code": place["region"], **place})
         if town and region_found in (None, town.get("region_code")) and (
                 (ter.get("settlement") or {}).get("oktmo")
@@ -551,6 +553,27 @@ def _channel_places(pipeline: Any) -> dict[str, dict[str, Any]]:
                 places[channel.name] = {"region": code, "municipality": found["municipality"],
                                         "settlement": found.get("settlement") or {}}
     return places
+
+
+def _stated_place(pipeline: Any, msg: Any, cache: dict[tuple[str, str], dict[str, Any] | None],
+                  ) -> dict[str, Any] | None:
+    """The settlement the sender named in a form's field (otklik.intake.place_context.
+    stated_settlement), found as intake finds it: the name run through the territory stage
+    as a settlement of the message's region."""
+    from otklik.intake.place_context import settlement_text, stated_settlement
+
+    name = stated_settlement(msg.raw)
+    if not name or not msg.region:
+        return None
+    key = (msg.region, name)
+    if key not in cache:
+        found = pipeline.process([{"id": "s", "text": settlement_text(name),
+                                   "region": msg.region}])[0]["territory"]
+        cache[key] = ({"region": msg.region, "municipality": found["municipality"],
+                       "settlement": found.get("settlement") or {}}
+                      if found.get("municipality") and (found.get("region") or {}).get("code")
+                      == msg.region else None)
+    return cache[key]
 
 
 def _populations() -> dict[Any, int]:

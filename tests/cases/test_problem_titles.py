@@ -22,9 +22,9 @@ NEW_NAME = "Путепроводы и эстакады"
 VAGUE = "Когда уже кто-нибудь ответит, сил нет терпеть это безобразие"
 # «парапет» is no word of the packaged roads lexicon.
 PARAPET = "Парапет совсем рассыпался, кто-нибудь ответит?"
-# Problems of the same street more than the matching window (30 days) apart stay apart;
+# Problems of the same street more than the matching window (45 days) apart stay apart;
 # all of them are still in play (seen within the last 120 days).
-DAYS_APART = 40
+DAYS_APART = 48
 
 
 def _activate(session: Session, *, name: str | None = None, lexicon: str | None = None) -> None:

@@ -187,3 +187,83 @@ def test_a_duplicate_of_a_message_that_is_not_stored_is_forgotten(session: Sessi
     _drop_unknown_duplicates(session, results)
     assert results == [{"duplicate_of": str(row.message_id)}, {"duplicate_of": None}, None,
                        {"duplicate_of": None}]
+
+
+def test_a_street_looking_mention_is_a_street_of_the_channels_town(session: Session) -> None:
+    """«барак на Чичерина» on the Tambov administration's page is Chicherin Street of Tambov,
+    not the village Чичерино of Токарёвский район; naming the district keeps the village."""
+    channel_places.set_place(session, ADMIN, "Администрация города Тамбова", "68701")
+    territories = TerritoryRepository(session)
+    tambov, tokarevka = territories.by_key("68701"), territories.by_key("68642")
+    assert tambov is not None and tokarevka is not None
+
+    row = _enrich(session, "wall-9_1", "Когда расселят барак на Чичерина? Крыша течёт.",
+                  "Администрация города Тамбова")
+    assert row.municipality_id == tambov.id and row.street == "улица Чичерина"
+    assert "Чичерино" in row.result["explain"]["territory_street_not_village"]
+
+    village = _enrich(session, "wall-9_2", "Барак на Чичерина Токарёвского района разваливается",
+                      "Администрация города Тамбова")
+    assert village.municipality_id == tokarevka.id
+    assert "street_not_village" not in village.result["territory"]
+
+
+def test_a_street_looking_mention_in_a_comment_is_a_street_of_the_threads_town(
+        session: Session) -> None:
+    channel_places.set_place(session, ADMIN, "Типичный Тамбов", "68701")
+    michurinsk = TerritoryRepository(session).by_key("68715")
+    assert michurinsk is not None
+    store_messages(session, [
+        IncomingMessage(source=Source.vk, source_id="wall-9_20", channel="Типичный Тамбов",
+                        text="В Мичуринске дома расселяют по программе, а бараки стоят",
+                        region="68", created_at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC)),
+        IncomingMessage(source=Source.vk, source_id="wall-9_20_21", channel="Типичный Тамбов",
+                        parent_source_id="wall-9_20",
+                        text="А барак на Чичерина когда расселят? Крыша течёт",
+                        region="68", created_at=datetime(2026, 11, 20, 9, 30, tzinfo=UTC)),
+    ], enqueue=False)
+    ids = [m.id for m in session.query(Message).filter(Message.source_id.like("wall-9_20%"))
+           .order_by(Message.source_id)]
+    enrich_now(session, ids)
+    reply = session.get(MessageEnrichment, ids[1])
+    assert reply is not None
+    assert reply.municipality_id == michurinsk.id and reply.street == "улица Чичерина"
+
+
+def _form(session: Session, source_id: str, text: str, settlement: str) -> MessageEnrichment:
+    store_messages(session, [IncomingMessage(
+        source=Source.web, source_id=source_id, text=text, region="68",
+        channel="Интернет-приёмная Губернатора Тамбовской области",
+        raw={"form": "obrashchenie", "fields": {"name": "Анна", "settlement": settlement,
+                                                "message": text}},
+        created_at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC))], enqueue=False)
+    message = session.query(Message).filter_by(source_id=source_id).one()
+    enrich_now(session, [message.id])
+    row = session.get(MessageEnrichment, message.id)
+    assert row is not None
+    return row
+
+
+def test_a_form_places_a_message_in_the_settlement_its_sender_gave(session: Session) -> None:
+    territories = TerritoryRepository(session)
+    michurinsk, tambov = territories.by_key(MICHURINSK_TOWN), territories.by_key("68701")
+    assert michurinsk is not None and tambov is not None
+    # The governor's reception has no town of its own; the form's field names the sender's.
+    channel_places.set_place(session, ADMIN, "Интернет-приёмная Губернатора Тамбовской области",
+                             "68701")
+
+    row = _form(session, "form-68-1", "Почему до сих пор не включили отопление на ул. Лаврова? "
+                "Дети мёрзнут.", "Мичуринск")
+    assert (row.settlement_id, row.street) == (michurinsk.id, "улица Лаврова")
+    assert row.result["territory"]["from_form"] == "Мичуринск"
+    assert "from_channel" not in row.result["territory"]
+
+    # What the text names wins over the field.
+    named = _form(session, "form-68-2", "В Тамбове на ул. Советской не горят фонари",
+                  "Мичуринск")
+    assert named.municipality_id == tambov.id and "from_form" not in named.result["territory"]
+
+    # A field naming no settlement of the region leaves the channel's town.
+    elsewhere = _form(session, "form-68-3", "Не включили отопление, дети мёрзнут", "Самара")
+    assert elsewhere.municipality_id == tambov.id
+    assert elsewhere.result["territory"]["from_channel"]

@@ -102,6 +102,21 @@ def test_common_word_village_needs_a_type_word(stage: TerritoryStage) -> None:
     assert without["settlement"] is None and without["municipality"] is None
 
 
+def test_a_lowercase_common_noun_is_not_a_village(stage: TerritoryStage) -> None:
+    # «мусорка» is a bin; the village Мусорка of Ставропольский район (Samara) needs the
+    # district named or a type word.
+    bin_ = recognize(stage, "На мусорке опять свалка, никто не убирает", "36")
+    assert bin_["settlement"] is None and bin_["municipality"] is None
+    named = recognize(stage, "На мусорке в Ставропольском районе опять свалка", "36")
+    assert named["settlement"]["name"] == "Мусорка"
+    typed = recognize(stage, "В селе Мусорка опять свалка", "36")
+    assert typed["settlement"]["name"] == "Мусорка"
+    # A town or a large village written in lowercase is still found.
+    town = recognize(stage, "в кинель-черкассах нет воды третий день", "36")
+    assert town["settlement"]["name"] == "Кинель-Черкассы"
+    assert recognize(stage, "в мичуринске опять ямы", "68")["settlement"]["name"] == "Мичуринск"
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -118,6 +133,13 @@ def test_no_place_texts(stage: TerritoryStage, text: str) -> None:
     assert value["municipality"] is None
     assert value["settlement"] is None
     assert value["_confidence"] < 0.2
+
+
+def test_a_street_in_the_postal_form_is_not_a_village(stage: TerritoryStage) -> None:
+    value = recognize(stage, "Отопления нет Октябрьская ул., д. 97А который месяц", "07")
+    assert value["settlement"] is None and value["street"] == "улица Октябрьская"
+    value = recognize(stage, "Машины паркуются на газонах на Моршанском ш. 22", "68")
+    assert value["settlement"] is None and value["street"] == "шоссе Моршанское"
 
 
 def test_street_names_are_not_taken_for_places(stage: TerritoryStage) -> None:
@@ -165,6 +187,22 @@ def test_stage_contract_uses_clean_text_and_region(stage: TerritoryStage) -> Non
         ("бульвар Рокоссовского не освещён", "бульвар Рокоссовского", None),
         ("проезд Сергеева 7", "проезд Сергеева", "7"),
         ("набережная Варяжская заросла", "набережная Варяжская", None),
+        # An adjective naming a masculine or neuter street type, in the nominative.
+        ("бульвар Приморском весь в ямах", "бульвар Приморский", None),
+        ("На бульваре Приморском яма", "бульвар Приморский", None),
+        ("на Невском проспекте пробка", "проспект Невский", None),
+        ("в Садовом переулке, д. 4 нет света", "переулок Садовый", "4"),
+        ("на Московском шоссе, 5 авария", "шоссе Московское", "5"),
+        # A verb after the type word is not a name; the ordinal before it is.
+        ("в районе 17-й квартал утопает в мусоре", "квартал 17-й", None),
+        ("3-й микрорайон без света", "микрорайон 3-й", None),
+        # The postal form: the abbreviated type after the name.
+        ("Отопления нет Октябрьская ул., д. 97А который месяц", "улица Октябрьская", "97а"),
+        ("паркуются на газонах на Моршанском ш. 22", "шоссе Моршанское", "22"),
+        ("Ленинский пр-т 3 без света", "проспект Ленинский", "3"),
+        ("Лифт стоит Ленинградская ул 133 который день", "улица Ленинградская", "133"),
+        ("Когда заменят лифты Фрунзе ул., д. 81?", "улица Фрунзе", "81"),
+        ("г. Самара ул. Ленина 5", "улица Ленина", "5"),
     ],
 )
 def test_street_and_house(text: str, street: str, house: str | None) -> None:
@@ -172,6 +210,17 @@ def test_street_and_house(text: str, street: str, house: str | None) -> None:
     assert found, text
     assert found[0].street == street
     assert found[0].house == house
+
+
+def test_a_verb_after_a_type_word_names_no_street() -> None:
+    assert find_streets("весь квартал утопает в мусоре") == []
+    assert [s.street for s in find_streets("ул. ленина 5, улица советская")] == [
+        "улица Ленина", "улица Советская"]
+
+
+def test_a_surname_in_the_genitive_stays_as_written() -> None:
+    assert find_streets("бульвар Рокоссовского, 3")[0].street == "бульвар Рокоссовского"
+    assert find_streets("переулок Чкалова")[0].street == "переулок Чкалова"
 
 
 def test_stem_meets_case_forms() -> None:

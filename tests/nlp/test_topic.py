@@ -66,6 +66,16 @@ def test_declensions_match_the_same_phrase(stage: LexiconTopicStage) -> None:
     assert {classify(stage, t)["topic"] for t in forms} == {"roads"}
 
 
+def test_two_spellings_of_one_phrase_score_once(stage: LexiconTopicStage) -> None:
+    # roads.snow lists «не чистят» and «не чистит» (one lemma phrase); counted twice, a bare
+    # «не чистит» outweighed the container site the text is about.
+    got = classify(stage, "Контейнерная площадка по адресу ш. Южное бесхозная, её никто "
+                   "не чистит")
+    assert (got["topic"], got["subtopic"]) == ("waste", "waste.container_sites"), got
+    counts = stage.index.scan(["никто", "не", "чистить"])
+    assert sum(n for (code, _w, _p), n in counts.items() if code == "roads.snow") == 1
+
+
 def test_more_evidence_means_more_confidence(stage: LexiconTopicStage) -> None:
     weak = classify(stage, "дорога")["confidence"]
     strong = classify(stage, "Разбитая дорога, ямы и выбоины, асфальт провалился")["confidence"]

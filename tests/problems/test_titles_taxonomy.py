@@ -72,13 +72,13 @@ def test_added_lexicon_word_tells_problems_of_one_place_apart() -> None:
     # Alone, a problem is named by its subtopic, whatever words its case uses.
     assert _title(ProblemIndex(taxonomy=richer), PARAPET) == (
         "Мосты, путепроводы, эстакады — Мичуринск")
-    # Two problems of one subtopic and place (40 days apart, beyond the window): the new
+    # Two problems of one subtopic and place (50 days apart, beyond the window): the new
     # rubricator word tells the parapet apart, the other keeps the day it began.
     for taxonomy, parapet in ((richer, "Мосты, путепроводы, эстакады: парапет — Мичуринск"),
-                              (None, "Мосты, путепроводы, эстакады — Мичуринск (с 12 октября)")):
+                              (None, "Мосты, путепроводы, эстакады — Мичуринск (с 22 октября)")):
         index = ProblemIndex(taxonomy=taxonomy)
         first = index.assign(_case(1, VAGUE))
-        second = index.assign(_case(2, PARAPET, days=40))
+        second = index.assign(_case(2, PARAPET, days=50))
         assert second.is_new and second.problem_key != first.problem_key
         assert index.problems[second.problem_key or ""].title == parapet
         assert index.problems[first.problem_key or ""].title == (

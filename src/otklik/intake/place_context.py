@@ -9,9 +9,12 @@ the overpass on Lavrov Street) or in a town community ("на Лаврова оп
    elsewhere is a street of the thread's or the channel's town, unless the text names the
    village's district (:func:`street_over_village`);
 2. the place of the post the comment answers (its stored enrichment);
-3. the place of the channel (:mod:`otklik.intake.channel_places`).
+3. the settlement the sender gave in a form's field (an internet reception asks for it:
+   ``raw["fields"]["settlement"]``, :func:`stated_settlement`);
+4. the place of the channel (:mod:`otklik.intake.channel_places`).
 
-A filled place is marked in the record (``territory.from_thread`` / ``from_channel``) and
+A filled place is marked in the record (``territory.from_thread`` / ``from_form`` /
+``from_channel``) and
 explained, so the case card says why; its confidence is lower than a named place's.
 """
 
@@ -145,6 +148,39 @@ def place_from_thread(values: dict[str, Any], parent: MessageEnrichment | dict[s
           "место по сообщению, к которому относится комментарий")
 
 
+def stated_settlement(raw: dict[str, Any] | None) -> str | None:
+    """The settlement a sender gave in a form's own field (``fields.settlement`` of an
+    internet reception's submission), or None."""
+    fields = raw.get("fields") if isinstance(raw, dict) else None
+    value = fields.get("settlement") if isinstance(fields, dict) else None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip()[:200]
+
+
+def settlement_text(name: str) -> str:
+    """The text the territory stage reads a form's settlement field from: the field names a
+    settlement, so a bare name («Буровой», «Сызрань») gets a settlement type word; a value
+    that already has one («с. Тимофеевка») is read as written."""
+    first = name.split(maxsplit=1)[0].rstrip(".").lower()
+    return name if first in _TYPE_WORDS or "," in name else f"г. {name}"
+
+
+_TYPE_WORDS = frozenset(
+    "г гор город с село д дер деревня п пос посёлок поселок пгт рп х хутор ст ст-ца станица "
+    "аул сл слобода".split())
+
+
+def place_from_form(values: dict[str, Any], territory: Territory | None,
+                    result: dict[str, Any]) -> None:
+    """A message that names no municipality or settlement takes the settlement its sender
+    gave in the form (see :func:`stated_settlement`), before the channel's town."""
+    if territory is None or not _fill_place(values, territory, result):
+        return
+    _mark(result, "from_form", territory.name, CHANNEL_CONFIDENCE,
+          f"место по полю формы: {territory.name}")
+
+
 def place_from_channel(values: dict[str, Any], territory: Territory | None,
                        channel: str | None, result: dict[str, Any]) -> None:
     """A message that names no municipality or settlement takes its channel's town.
@@ -152,10 +188,19 @@ def place_from_channel(values: dict[str, Any], territory: Territory | None,
     A street named without a town stays (it is the town's street). A region named in the
     text that differs from the channel's keeps the text's answer.
     """
-    if territory is None or values.get("municipality_id") or values.get("settlement_id"):
+    if territory is None or not _fill_place(values, territory, result):
         return
+    _mark(result, "from_channel", channel or "", CHANNEL_CONFIDENCE,
+          f"место по каналу «{channel}»: {territory.name}")
+
+
+def _fill_place(values: dict[str, Any], territory: Territory, result: dict[str, Any]) -> bool:
+    """Put ``territory`` as the message's place when the message has none of its own in
+    that region; True when it did."""
+    if values.get("municipality_id") or values.get("settlement_id"):
+        return False
     if values.get("region_code") not in (None, territory.region_code):
-        return
+        return False
     if territory.level == TerritoryLevel.settlement:
         values["settlement_id"], values["municipality_id"] = territory.id, territory.parent_id
     else:
@@ -167,5 +212,4 @@ def place_from_channel(values: dict[str, Any], territory: Territory | None,
     if isinstance(found, dict):
         found["settlement" if territory.level == TerritoryLevel.settlement
               else "municipality"] = node
-    _mark(result, "from_channel", channel or "", CHANNEL_CONFIDENCE,
-          f"место по каналу «{channel}»: {territory.name}")
+    return True

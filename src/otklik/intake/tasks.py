@@ -24,7 +24,10 @@ from otklik.intake.channel_places import places_for
 from otklik.intake.direct_sources import relevance_from_source
 from otklik.intake.place_context import (
     place_from_channel,
+    place_from_form,
     place_from_thread,
+    settlement_text,
+    stated_settlement,
     town_of,
     village_to_street,
 )
@@ -229,6 +232,7 @@ def decide(session: Session, messages: Sequence[Message]
             result["taxonomy_version"] = taxonomy_version
     territories = TerritoryRepository(session)
     places = places_for(session, [m.channel for m in messages])
+    stated = _stated_places(pipeline, territories, messages)
     saved: dict[int, dict[str, Any]] = {}
     parents = MessageRepository(session).enrichments(
         [m.parent_id for m in messages if m.parent_id is not None])
@@ -243,9 +247,38 @@ def decide(session: Session, messages: Sequence[Message]
         parent = (saved.get(message.parent_id) or parents.get(message.parent_id)
                   if message.parent_id is not None else None)
         saved[message.id] = _values(territories, message, result, parent,
-                                    places.get(message.channel) if message.channel else None)
+                                    places.get(message.channel) if message.channel else None,
+                                    stated.get(message.id))
         decided.append((message, saved[message.id]))
     return decided
+
+
+def _stated_places(pipeline: Any, territories: TerritoryRepository,
+                   messages: Sequence[Message]) -> dict[int, Territory]:
+    """Message id -> the settlement its sender gave in a form's field, found by the territory
+    stage in the message's region (see place_context.stated_settlement); messages without
+    one, or whose field names no settlement of their region, are left out."""
+    stage = next((s for s in pipeline.stages if s.name == "territory"), None)
+    if stage is None:
+        return {}
+    found: dict[tuple[str, str], Territory | None] = {}
+    out: dict[int, Territory] = {}
+    for message in messages:
+        name = stated_settlement(message.raw)
+        if not name or not message.region_code:
+            continue
+        key = (message.region_code, name)
+        if key not in found:
+            value = stage.recognize(settlement_text(name), message.region_code).value
+            node = value.get("settlement") or value.get("municipality")
+            place = _territory_id(territories, node)
+            territory = territories.get(place) if place is not None else None
+            found[key] = (territory if territory is not None
+                          and territory.region_code == message.region_code else None)
+        territory = found[key]
+        if territory is not None:
+            out[message.id] = territory
+    return out
 
 
 def _process_one(pipeline: Any, record: dict[str, Any]) -> dict[str, Any] | None:
@@ -319,7 +352,8 @@ def _value(field: Any) -> Any:
 
 def _values(territories: TerritoryRepository, message: Message, result: dict[str, Any],
             parent: MessageEnrichment | dict[str, Any] | None = None,
-            channel_place: Territory | None = None) -> dict[str, Any]:
+            channel_place: Territory | None = None,
+            stated_place: Territory | None = None) -> dict[str, Any]:
     """The enrichment columns of what the stages decided; the place falls back to the thread,
     then the channel."""
     territory = result.get("territory") or {}
@@ -351,6 +385,7 @@ def _values(territories: TerritoryRepository, message: Message, result: dict[str
     }
     village_to_street(values, message.text or "", result, town_of(parent, channel_place))
     place_from_thread(values, parent, message.parent_source_id, result)
+    place_from_form(values, stated_place, result)
     place_from_channel(values, channel_place, message.channel, result)
     relevance_from_source(values, message.source, message.text or "", result)
     return values

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from otklik.nlp.morph import analyzer
+
 # Inflection endings, longest first. Genitive plural "-ов/-ев" is left out on purpose:
 # it would cut "Тамбов" to "тамб" while "Тамбове" keeps "тамбов".
 _ENDINGS = sorted(
@@ -121,7 +123,18 @@ _TYPE_AFTER_RE = re.compile(
     r"(?:ая|ой|ую|ий|ый|ом|ого|ое|ей|ем))\s+"
     r"(?P<type>улиц(?:а|е|у|ы|ей)|проспект(?:а|е|у|ом)?|переул(?:ок|ка|ке|ку)|шоссе|"
     r"бульвар(?:а|е|у)?|проезд(?:а|е|у)?|набережн(?:ая|ой|ую)|площад(?:ь|и))\b"
+    # The postal form «Октябрьская ул., д. 97А», «Моршанском ш. 22»: an abbreviation after
+    # an adjective name, with its dot («ул» also without one, when no letter follows).
+    r"|(?<![А-Яа-яЁё])(?P<name_abbr>[А-ЯЁ][а-яё]+(?:-[А-ЯЁа-яё][а-яё]+)?"
+    r"(?:ая|ой|ую|ий|ый|ом|ого|ое|ей|ем))\s+"
+    r"(?P<abbr>ул\.?(?![А-Яа-яЁё])|пр-кт\.?|пр-т\.?|просп\.|пер\.|ш\.|б-р\.?|пр-д\.?|наб\.|пл\.)"
+    # «Фрунзе ул., д. 81», «Гагарина ул. 1»: any name before «ул.» when a house follows.
+    r"|(?<![А-Яа-яЁё])(?P<name_house>[А-ЯЁ][а-яё]+(?:-[А-ЯЁа-яё][а-яё]+)?)\s+ул\.?"
+    r"(?=\s*,?\s*(?:д\.\s*|дом\s+)?\d)"
 )
+_ABBR_TYPES = {"ул.": "улица", "ул": "улица", "пр-кт": "проспект", "пр-т": "проспект",
+               "просп.": "проспект", "пер.": "переулок", "ш.": "шоссе", "б-р": "бульвар",
+               "пр-д": "проезд", "наб.": "набережная", "пл.": "площадь"}
 # "на Ленина 3а", "по Гагарина, 15": a genitive surname-like name and a house number.
 _BARE_RE = re.compile(
     # "(?<![А-Яа-яЁё])(?:на|по|от|около|возле|у)" with the look-behind after each first
@@ -139,7 +152,10 @@ _HOUSE_AFTER_RE = re.compile(_HOUSE_LEAD + _HOUSE + r"(?![\d%])")
 # of its type words stands after a non-letter, so it is tried at those places only (a
 # regular expression that must try twelve alternatives at every character is slow).
 _TYPE_AFTER_WORDS = ("улиц", "проспект", "переул", "шоссе", "бульвар", "проезд", "набережн",
-                     "площад")
+                     "площад", "пр-", "просп.", "пер.", "ш.", "б-р", "наб.", "пл.")
+# «ул» after a name, with or without its dot («Ленинградская ул 133»): a type word only when
+# no letter follows, which a substring test cannot say.
+_UL_AFTER_RE = re.compile(r"ул(?![а-яё])")
 # Where _TYPE_FIRST_RE can start: one of "ул пр пер ш б наб пл мк ми туп алле кв" in any case
 # after a non-letter. Written case-sensitively with every character the case-insensitive
 # pattern accepts ("т" also matches "ᲄ", "ᲅ"; "в" matches "ᲀ"; tests check the lists) and
@@ -178,6 +194,22 @@ _TYPE_NORMAL = {
     "бульвар": "бульвар", "проезд": "проезд", "набережн": "набережная", "площад": "площадь",
 }
 _ADJ_NOMINATIVE = [("ой", "ая"), ("ую", "ая"), ("ей", "ая")]
+# The gender a street type gives the adjective that names it («Приморский бульвар»,
+# «Московское шоссе»); feminine types keep _feminine_nominative.
+_MASCULINE_TYPES = frozenset(
+    ["проспект", "переулок", "бульвар", "проезд", "микрорайон", "тупик", "квартал"])
+_NEUTER_TYPES = frozenset(["шоссе"])
+# Oblique endings of an adjective that a street name never has in the nominative or as a
+# surname in the genitive («бульвар Рокоссовского» is the name itself).
+_OBLIQUE_ADJECTIVE_ENDINGS = ("ом", "ем", "ому", "ему", "ым", "им")
+# Parts of speech that never start a street name written in lowercase after its type word
+# («квартал утопает в мусоре»: a verb, not the name).
+_NOT_A_NAME = frozenset(
+    ["VERB", "INFN", "GRND", "PRTS", "ADVB", "PRED", "CONJ", "PRCL", "PREP", "NPRO", "INTJ",
+     "COMP"])
+# Street types a resident writes after an ordinal («17-й квартал», «3-й микрорайон»).
+_ORDINAL_BEFORE_TYPES = frozenset(["квартал", "микрорайон", "проезд", "переулок"])
+_ORDINAL_BEFORE_RE = re.compile(r"(?<![\w-])(\d{1,3})-?(?:й|я|го|ой|ый|ий)\s+$")
 
 
 def _clean_name_words(raw: str) -> list[str]:
@@ -189,6 +221,8 @@ def _clean_name_words(raw: str) -> list[str]:
         if low in _STOP_NAME_WORDS or (kept and word[:1].isdigit() and not _is_ordinal(word)):
             break
         if i == 0:
+            if word[:1].islower() and _not_a_name(low):
+                break
             kept.append(word)
             continue
         prev = kept[-1]
@@ -207,6 +241,16 @@ def _clean_name_words(raw: str) -> list[str]:
     return kept
 
 
+@lru_cache(maxsize=20_000)
+def _not_a_name(word: str) -> bool:
+    """True for a lowercase word that is a verb, an adverb or a function word in its
+    likeliest reading: it does not begin a street name."""
+    if not word.isalpha():
+        return False
+    parse = analyzer().parse(word)[0]
+    return parse.is_known and parse.tag.POS in _NOT_A_NAME
+
+
 def _is_ordinal(word: str) -> bool:
     return bool(re.fullmatch(r"\d{1,3}-?(?:го|й|я|е|ой|ая|ий)", word))
 
@@ -216,6 +260,29 @@ def _feminine_nominative(name: str) -> str:
     for old, new in _ADJ_NOMINATIVE:
         if name.endswith(old) and len(name) > 4:
             return name[: -len(old)] + new
+    return name
+
+
+@lru_cache(maxsize=20_000)
+def _adjective_nominative(name: str, type_name: str) -> str:
+    """"(на бульваре) Приморском" → "Приморский", "(на) Московском (шоссе)" → "Московское":
+    an adjective naming a masculine or neuter street type, quoted in the nominative. Only an
+    oblique case (not the genitive, which a surname shares) and only an adjective the
+    dictionary reads as one."""
+    gender = "masc" if type_name in _MASCULINE_TYPES else "neut" if type_name in _NEUTER_TYPES \
+        else None
+    low = name.lower()
+    if gender is None or " " in name or not (
+            low.endswith(_OBLIQUE_ADJECTIVE_ENDINGS) or (type_name == "шоссе" and low.endswith(
+                ("ого", "его")))):
+        return name
+    for parse in analyzer().parse(low):
+        if parse.tag.POS != "ADJF" or "Surn" in parse.tag:
+            continue
+        form = parse.inflect({"nomn", "sing", gender})
+        if form is not None:
+            return _capitalize(form.word) if name[:1].isupper() else form.word
+        break
     return name
 
 
@@ -240,15 +307,25 @@ def find_streets(text: str) -> list[StreetMatch]:
     def free(a: int, b: int) -> bool:
         return all(b <= s or a >= e for s, e in taken)
 
-    after = any(word in text for word in _TYPE_AFTER_WORDS)
+    after = any(word in text for word in _TYPE_AFTER_WORDS) or (
+        "ул" in text and _UL_AFTER_RE.search(text) is not None)
     for m in _TYPE_AFTER_RE.finditer(text) if after else ():
         if not free(m.start(), m.end()):
             continue
-        stem_type = next(k for k in _TYPE_NORMAL if fold(m.group("type")).startswith(k))
-        type_name = _TYPE_NORMAL[stem_type]
-        name = m.group("name")
+        if m.group("name_house"):
+            type_name, name = "улица", m.group("name_house")
+        elif m.group("abbr"):
+            abbr = fold(m.group("abbr"))
+            type_name = _ABBR_TYPES.get(abbr) or _ABBR_TYPES[abbr.rstrip(".")]
+            name = m.group("name_abbr")
+        else:
+            stem_type = next(k for k in _TYPE_NORMAL if fold(m.group("type")).startswith(k))
+            type_name = _TYPE_NORMAL[stem_type]
+            name = m.group("name")
         if type_name in ("улица", "набережная", "площадь"):
             name = _feminine_nominative(name)
+        else:
+            name = _adjective_nominative(name, type_name)
         house, end = _house_after(text, m.end())
         taken.append((m.start(), end))
         found.append(StreetMatch(f"{type_name} {name}", house, m.start(), end))
@@ -257,6 +334,15 @@ def find_streets(text: str) -> list[StreetMatch]:
             _TYPE_NAMES[i] for i in range(len(_TYPE_NAMES)) if m.group(f"t_{i}") is not None
         )
         words = _clean_name_words(m.group("name"))
+        if not words and type_name in _ORDINAL_BEFORE_TYPES:
+            # «17-й квартал утопает»: the ordinal before the type word is the name.
+            ordinal = _ORDINAL_BEFORE_RE.search(text, max(0, m.start() - 8), m.start())
+            type_end = m.end(f"t_{_TYPE_NAMES.index(type_name)}")
+            if ordinal and free(ordinal.start(), type_end):
+                taken.append((ordinal.start(), type_end))
+                found.append(StreetMatch(f"{type_name} {ordinal.group(1)}-й", None,
+                                         ordinal.start(), type_end))
+            continue
         if not words:
             continue
         # A one-letter word after "д."/"с." is an abbreviation of a place type, not a street.
@@ -268,6 +354,8 @@ def find_streets(text: str) -> list[StreetMatch]:
         name = re.sub(r"\.(?=\S)", ". ", " ".join(words)).rstrip(".,")
         if type_name in ("улица", "набережная", "площадь", "аллея") and len(words) == 1:
             name = _feminine_nominative(name)
+        elif len(words) == 1:
+            name = _adjective_nominative(name, type_name)
         pos = 0
         for word in words:
             pos = m.group("name").find(word, pos) + len(word)

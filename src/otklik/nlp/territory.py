@@ -62,6 +62,10 @@ W_ADJ_REFERENCE = -1.5
 W_MULTIWORD = 0.5
 W_SMALL_WITHOUT_TYPE = -1.0
 W_URBAN_WITHOUT_TYPE = -1.0
+# A one-word name written in lowercase with no type word before it names a village only
+# when the text names the village's district: «на мусорке опять свалка» is a bin, not the
+# village Мусорка. Towns and large villages keep their lowercase mentions («в мичуринске»).
+LOWERCASE_VILLAGE_POPULATION = 10_000
 SETTLEMENT_MIN = 2.0
 MUNI_MIN = 2.5
 REGION_MIN = 2.0
@@ -321,13 +325,14 @@ class TerritoryStage(Stage):
             type_before = m.type_before
             capitalized = last.capitalized
             prev_dotted = tokens[m.i - 1].dotted if m.i > 0 else False
+            lowercase = not multiword and last.surface[:1].islower()
             adjective_reference = not multiword and ending in ADJECTIVE_ONLY_ENDINGS
             if not adjective_reference and len(ix.entries[m.entry]) >= MANY_SETTLEMENTS:
                 if type_before is not None and (level == 2 and not multiword
                                                 and not capitalized and not prev_dotted):
                     continue  # the rule below that rejects every candidate of the span
                 self._score_many(m, level, ending, type_before, capitalized, multiword,
-                                 named_only, hint, regions, munis, urban)
+                                 named_only, hint, regions, munis, urban, lowercase)
                 continue
             for info in ix.settlement_info(m.entry):
                 muni = info.muni
@@ -355,6 +360,9 @@ class TerritoryStage(Stage):
                         continue
                     score += W_TYPE if stype in type_before else W_TYPE_LOOSE
                 else:
+                    if (lowercase and stype != "г" and pop < LOWERCASE_VILLAGE_POPULATION
+                            and not in_named_muni):
+                        continue
                     if pop < 1000 and not in_named_muni:
                         # Small places named without a type word are mostly streets
                         # ("до Бурцевки"), parks or people; adjective names even more so.
@@ -395,6 +403,7 @@ class TerritoryStage(Stage):
         regions: set[int],
         munis: set[int],
         urban: bool,
+        lowercase: bool,
     ) -> None:
         """The loop of :meth:`_score_settlements` over an entry's settlements as array
         operations: the same scores (the terms are added in the same order) for the same
@@ -413,6 +422,8 @@ class TerritoryStage(Stage):
             score += np.where(typed, W_TYPE, W_TYPE_LOOSE)
         else:
             small = (a.pop < 1000) & ~in_named
+            if lowercase:
+                skip |= ~a.is_city & (a.pop < LOWERCASE_VILLAGE_POPULATION) & ~in_named
             skip |= small & a.is_adj
             score += np.where(small, W_SMALL_WITHOUT_TYPE, 0.0)
             if urban:

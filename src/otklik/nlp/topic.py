@@ -116,10 +116,16 @@ class LexiconIndex:
         self._automaton = ahocorasick.Automaton()
         entries: dict[str, list[tuple[str, float, str]]] = {}
         for node in taxonomy:
+            # Spellings of one phrase («не чистят», «не чистит»; «ёлка», «елка») are one
+            # entry of their node, at the larger weight: each would otherwise score the same
+            # words again (one «не чистит» outweighed a «контейнерная площадка»).
+            own: dict[str, tuple[str, float, str]] = {}
             for phrase, weight in node.lexicon.items():
                 key = " ".join(lemmatize(tokenize(phrase)))
-                if key:
-                    entries.setdefault(key, []).append((node.code, weight, phrase))
+                if key and (key not in own or weight > own[key][1]):
+                    own[key] = (node.code, weight, phrase)
+            for key, target in own.items():
+                entries.setdefault(key, []).append(target)
         for key, targets in entries.items():
             # Spaces on both sides make the automaton match whole lemmas only.
             self._automaton.add_word(f" {key} ", tuple(targets))

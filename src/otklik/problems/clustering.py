@@ -90,7 +90,11 @@ __all__ = [
     "title_for",
 ]
 
-DEFAULT_WINDOW = timedelta(days=30)
+# How long a quiet problem stays open to new cases (an outage: ClusterConfig.area_window).
+# Residents do not write about a street's potholes every month; a six-week silence is not
+# a repair (the generated stream: B³ F1 0.641 → 0.647, single-case problems per case
+# 0.320 → 0.280 against 30 days; the SPb reports 0.450 → 0.447).
+DEFAULT_WINDOW = timedelta(days=45)
 DEFAULT_MIN_SCORE = 0.5
 
 # How well two places agree (see _place_level).
