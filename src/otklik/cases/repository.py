@@ -28,13 +28,19 @@ from otklik.models.case import (
     RoutingRule,
 )
 from otklik.models.message import Message, MessageEnrichment
+from otklik.models.organization import Organization, OrganizationTerritory
+from otklik.models.taxonomy import TaxonomyVersion
 from otklik.models.territory import Territory, TerritoryLevel
+from otklik.nlp.taxonomy.taxonomy import Taxonomy
 from otklik.workspace.confidence import UNCERTAIN, case_confidence
 
 _REFERENCE_KEY = "otklik_case_reference"
+_RESERVED_KEY = "otklik_case_reserved_ids"
 #: The rows read for every case built (two or three times per case before this cache; the
-#: routing rules, the region's territory and the active executor model once per case).
-_CACHED_TYPES = (DeadlinePolicyRow, CalendarExceptionRow, RoutingRule, Territory, ModelVersion)
+#: routing rules, the region's territory, the active executor model, the executor, what it
+#: covers and the rubricator in use once per case).
+_CACHED_TYPES = (DeadlinePolicyRow, CalendarExceptionRow, RoutingRule, Territory, ModelVersion,
+                 Organization, OrganizationTerritory, TaxonomyVersion)
 
 
 def _reference_cache(session: Session) -> dict[tuple[str, str | None], Any]:
@@ -68,6 +74,22 @@ def _forget_on_change(session: Session, _flush_context: Any) -> None:
         _forget_reference(session)
 
 
+def _add_with_id(session: Session, row: Any) -> Any:
+    """Add a row and give it its id: a reserved one when the transaction has one left
+    (:meth:`CaseRepository.reserve`), else by a flush."""
+    reserved = session.info.get(_RESERVED_KEY, {}).get(row.__tablename__)
+    session.add(row)
+    if row.id is None and reserved:
+        row.id = reserved.pop(0)
+    else:
+        session.flush()
+    return row
+
+
+def _forget_reserved(session: Session, *_: Any) -> None:
+    session.info.pop(_RESERVED_KEY, None)
+
+
 class CaseRepository:
     """Cases within a scope and everything hanging off them."""
 
@@ -81,10 +103,26 @@ class CaseRepository:
         return self.session.get(Case, case_id)
 
     def add(self, case: Case) -> Case:
-        """Insert a case and get its id."""
-        self.session.add(case)
-        self.session.flush()
-        return case
+        """Insert a case and get its id (a reserved one: see :meth:`reserve`)."""
+        return _add_with_id(self.session, case)
+
+    def reserve(self, model: type[Case] | type[Answer], count: int) -> None:
+        """Reserve ids for the next ``count`` rows of ``model`` added here in this
+        transaction, in one query (PostgreSQL's sequence): the rows then get their ids
+        without a flush each and go to the database together, in one INSERT per table at
+        the next flush. Elsewhere (SQLite) nothing is reserved and each row is flushed for
+        its id as before. Ids reserved and not used are gaps, as after a rollback."""
+        if count <= 0 or self.session.get_bind().dialect.name != "postgresql":
+            return
+        table = model.__tablename__
+        sequence = func.pg_get_serial_sequence(f'"{table}"', "id")
+        ids = self.session.scalars(
+            select(func.nextval(sequence)).select_from(func.generate_series(1, count))).all()
+        reserved: dict[str, list[int]] = self.session.info.setdefault(_RESERVED_KEY, {})
+        reserved.setdefault(table, []).extend(ids)
+        if not event.contains(self.session, "after_commit", _forget_reserved):
+            event.listen(self.session, "after_commit", _forget_reserved)
+            event.listen(self.session, "after_soft_rollback", _forget_reserved)
 
     def scoped(self, scope: Scope) -> Select[Any]:
         """The base query of cases a scope may see (:meth:`Scope.case_filter`)."""
@@ -268,10 +306,8 @@ class CaseRepository:
         ).all()
 
     def add_answer(self, answer: Answer) -> Answer:
-        """Insert an answer and get its id."""
-        self.session.add(answer)
-        self.session.flush()
-        return answer
+        """Insert an answer and get its id (a reserved one: see :meth:`reserve`)."""
+        return _add_with_id(self.session, answer)
 
     def answers(self, case_id: int) -> Sequence[Answer]:
         """A case's answers, oldest first."""
@@ -437,6 +473,40 @@ class CaseRepository:
             cache[key] = active_row(self.session, label_field)
         row: ModelVersion | None = cache[key]
         return row
+
+    def organization(self, organization_id: int) -> Organization | None:
+        """An organization by id, read once per transaction (the executor of every case a
+        batch routes to it)."""
+        cache = _reference_cache(self.session)
+        key = ("organization", str(organization_id))
+        if key not in cache:
+            cache[key] = self.session.get(Organization, organization_id)
+        found: Organization | None = cache[key]
+        return found
+
+    def covering(self, territory_ids: Sequence[int]) -> set[int]:
+        """Ids of the organizations that cover any of these territories, read once per
+        transaction for each set of territories."""
+        cache = _reference_cache(self.session)
+        key = ("covering", ",".join(map(str, sorted(set(territory_ids)))))
+        if key not in cache:
+            from otklik.organizations.repository import OrganizationRepository
+
+            cache[key] = OrganizationRepository(self.session).covering(territory_ids)
+        found: set[int] = cache[key]
+        return found
+
+    def active_taxonomy(self) -> Taxonomy:
+        """The rubricator in use (:func:`otklik.language.taxonomy_service.active_taxonomy`),
+        read once per transaction (each interim answer names the case's topic)."""
+        cache = _reference_cache(self.session)
+        key = ("taxonomy", None)
+        if key not in cache:
+            from otklik.language.taxonomy_service import active_taxonomy
+
+            cache[key] = active_taxonomy(self.session)
+        taxonomy: Taxonomy = cache[key]
+        return taxonomy
 
     def enabled_rules(self, region_code: str) -> Sequence[RoutingRule]:
         """A region's enabled routing rules in order, read once per transaction."""
