@@ -112,17 +112,27 @@ def originals_seen_late(session: Session, actor: Actor, late: Mapping[int, Seque
     """
     repo = CaseRepository(session)
     built: list[int] = []
+    if not late:
+        return built
+    # the originals and their copies' cases, read at once and kept up to date
+    cases_of = repo.cases_of_messages([*late, *(i for newer in late.values() for i in newer)])
+    originals = {m.id: m for m in session.scalars(
+        select(Message).where(Message.id.in_(sorted(late))))}
     for original_id, newer in late.items():
-        message = session.get(Message, original_id)
-        if message is None or message.deleted_at is not None \
-                or repo.case_of_message(message.id) is not None:
+        message = originals.get(original_id)
+        if message is None or message.deleted_at is not None or original_id in cases_of:
             continue
-        copies_case = next((case for case in map(repo.case_of_message, newer)
+        copies_case = next((case for case in (cases_of.get(i) for i in newer)
                             if case is not None and case.status in OPEN_STATUSES), None)
         if copies_case is not None:
             service.attach_message(session, actor, copies_case, message, "copy")
+            cases_of[original_id] = copies_case
         else:
-            built.extend(build_cases(session, actor, [message.id]))
+            touched = build_cases(session, actor, [message.id])
+            built.extend(touched)
+            case = session.get(Case, touched[0]) if touched else None
+            if case is not None:
+                cases_of[original_id] = case
     return built
 
 

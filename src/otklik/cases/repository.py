@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -61,6 +62,15 @@ def _reference_cache(session: Session) -> dict[tuple[str, str | None], Any]:
     return cache
 
 
+def _quiet(session: Session) -> AbstractContextManager[Any]:
+    """Read reference rows without flushing the batch's pending rows first (a flush per
+    cache miss splits a batch's INSERTs in many), unless a change of such a row is pending:
+    then the query must see it, as it would have."""
+    changing = _pending_change(session) or any(isinstance(row, _CACHED_TYPES)
+                                               for row in session.dirty)
+    return nullcontext() if changing else session.no_autoflush
+
+
 def _forget_reference(session: Session, *_: Any) -> None:
     session.info.pop(_REFERENCE_KEY, None)
 
@@ -106,7 +116,7 @@ class CaseRepository:
         """Insert a case and get its id (a reserved one: see :meth:`reserve`)."""
         return _add_with_id(self.session, case)
 
-    def reserve(self, model: type[Case] | type[Answer], count: int) -> None:
+    def reserve(self, model: type[Case] | type[Answer] | type[Problem], count: int) -> None:
         """Reserve ids for the next ``count`` rows of ``model`` added here in this
         transaction, in one query (PostgreSQL's sequence): the rows then get their ids
         without a flush each and go to the database together, in one INSERT per table at
@@ -123,6 +133,10 @@ class CaseRepository:
         if not event.contains(self.session, "after_commit", _forget_reserved):
             event.listen(self.session, "after_commit", _forget_reserved)
             event.listen(self.session, "after_soft_rollback", _forget_reserved)
+
+    def many(self, case_ids: Sequence[int]) -> list[Case]:
+        """These cases (those that exist), in one query."""
+        return list(self.session.scalars(select(Case).where(Case.id.in_(sorted(set(case_ids))))))
 
     def scoped(self, scope: Scope) -> Select[Any]:
         """The base query of cases a scope may see (:meth:`Scope.case_filter`)."""
@@ -374,11 +388,16 @@ class CaseRepository:
         """A problem by id."""
         return self.session.get(Problem, problem_id)
 
+    def problems_by_id(self, problem_ids: Sequence[int | None]) -> dict[int, Problem]:
+        """These problems (those that exist) by id, in one query."""
+        ids = sorted({i for i in problem_ids if i is not None})
+        if not ids:
+            return {}
+        return {p.id: p for p in self.session.scalars(select(Problem).where(Problem.id.in_(ids)))}
+
     def add_problem(self, problem: Problem) -> Problem:
-        """Insert a problem and get its id."""
-        self.session.add(problem)
-        self.session.flush()
-        return problem
+        """Insert a problem and get its id (a reserved one: see :meth:`reserve`)."""
+        return _add_with_id(self.session, problem)
 
     def active_problems(self, since: datetime) -> Sequence[Problem]:
         """Problems seen since a moment (to seed the clusterer)."""
@@ -458,8 +477,9 @@ class CaseRepository:
         cache = _reference_cache(self.session)
         key = ("region", region_code)
         if key not in cache:
-            cache[key] = self.session.scalar(select(Territory.id).where(
-                Territory.level == TerritoryLevel.region, Territory.region_code == region_code))
+            with _quiet(self.session):
+                cache[key] = self.session.scalar(select(Territory.id).where(
+                    Territory.level == TerritoryLevel.region, Territory.region_code == region_code))
         found: int | None = cache[key]
         return found
 
@@ -470,7 +490,8 @@ class CaseRepository:
         if key not in cache or (cache[key] is not None and not cache[key].active):
             from otklik.language.registry import active_row
 
-            cache[key] = active_row(self.session, label_field)
+            with _quiet(self.session):
+                cache[key] = active_row(self.session, label_field)
         row: ModelVersion | None = cache[key]
         return row
 
@@ -480,7 +501,8 @@ class CaseRepository:
         cache = _reference_cache(self.session)
         key = ("organization", str(organization_id))
         if key not in cache:
-            cache[key] = self.session.get(Organization, organization_id)
+            with _quiet(self.session):
+                cache[key] = self.session.get(Organization, organization_id)
         found: Organization | None = cache[key]
         return found
 
@@ -492,7 +514,8 @@ class CaseRepository:
         if key not in cache:
             from otklik.organizations.repository import OrganizationRepository
 
-            cache[key] = OrganizationRepository(self.session).covering(territory_ids)
+            with _quiet(self.session):
+                cache[key] = OrganizationRepository(self.session).covering(territory_ids)
         found: set[int] = cache[key]
         return found
 
@@ -504,7 +527,8 @@ class CaseRepository:
         if key not in cache:
             from otklik.language.taxonomy_service import active_taxonomy
 
-            cache[key] = active_taxonomy(self.session)
+            with _quiet(self.session):
+                cache[key] = active_taxonomy(self.session)
         taxonomy: Taxonomy = cache[key]
         return taxonomy
 
@@ -513,7 +537,8 @@ class CaseRepository:
         cache = _reference_cache(self.session)
         key = ("rules", region_code)
         if key not in cache:
-            cache[key] = self.rules(region_code)
+            with _quiet(self.session):
+                cache[key] = self.rules(region_code)
         rules: Sequence[RoutingRule] = cache[key]
         return rules
 
@@ -529,13 +554,14 @@ class CaseRepository:
         cache = _reference_cache(self.session)
         key = ("policies", region_code)
         if key not in cache:
-            cache[key] = self.session.scalars(
-                select(DeadlinePolicyRow).where(or_(
-                    DeadlinePolicyRow.region_code == region_code,
-                    DeadlinePolicyRow.region_code.is_(None)))
-                .order_by(DeadlinePolicyRow.region_code.is_(None), DeadlinePolicyRow.position,
-                          DeadlinePolicyRow.id)
-            ).all()
+            with _quiet(self.session):
+                cache[key] = self.session.scalars(
+                    select(DeadlinePolicyRow).where(or_(
+                        DeadlinePolicyRow.region_code == region_code,
+                        DeadlinePolicyRow.region_code.is_(None)))
+                    .order_by(DeadlinePolicyRow.region_code.is_(None), DeadlinePolicyRow.position,
+                              DeadlinePolicyRow.id)
+                ).all()
         return cache[key]
 
     def add_policy(self, row: DeadlinePolicyRow) -> DeadlinePolicyRow:
@@ -549,11 +575,12 @@ class CaseRepository:
         cache = _reference_cache(self.session)
         key = ("calendar", region_code)
         if key not in cache:
-            cache[key] = self.session.scalars(
-                select(CalendarExceptionRow).where(or_(
-                    CalendarExceptionRow.region_code == region_code,
-                    CalendarExceptionRow.region_code.is_(None)))
-            ).all()
+            with _quiet(self.session):
+                cache[key] = self.session.scalars(
+                    select(CalendarExceptionRow).where(or_(
+                        CalendarExceptionRow.region_code == region_code,
+                        CalendarExceptionRow.region_code.is_(None)))
+                ).all()
         return cache[key]
 
     def calendar_exception(self, exception_id: int) -> CalendarExceptionRow | None:
