@@ -194,11 +194,12 @@ def answer_problem(session: Session, actor: Actor, problem: Problem, text: str) 
 
 
 def queue_publication(session: Session, answer_id: int) -> None:
-    """Publish the answer after commit (a job; idempotent)."""
-    from otklik.cases.tasks import publish_answer
-    from otklik.queue import enqueue_after_commit
+    """Publish the answer after commit: every answer of one unit of work in one job
+    (idempotent; an answer rolled back with a SAVEPOINT is skipped by the job)."""
+    from otklik.cases.tasks import publish_answers
+    from otklik.queue import enqueue_item_after_commit
 
-    enqueue_after_commit(session, publish_answer, answer_id)
+    enqueue_item_after_commit(session, publish_answers, answer_id)
 
 
 def organization_of(session: Session, case: Case) -> Organization | None:
