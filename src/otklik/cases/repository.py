@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, event, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from otklik.accounts.scope import Scope
 from otklik.models.account import Role, User
@@ -294,6 +294,7 @@ class CaseRepository:
             .join(Message, CaseMessage.message_id == Message.id)
             .outerjoin(MessageEnrichment, MessageEnrichment.message_id == Message.id)
             .where(CaseMessage.case_id.in_(list(case_ids)))
+            .options(defer(MessageEnrichment.result))
             .order_by(CaseMessage.case_id, Message.created_at, Message.id)
         ).all()
         first: dict[int, tuple[Message, MessageEnrichment | None]] = {}
@@ -321,8 +322,11 @@ class CaseRepository:
 
     def enrichments(self, message_ids: Sequence[int]) -> dict[int, MessageEnrichment]:
         """What the language stages decided about these messages."""
+        # without the whole record (``result``, read on access): its JSON was a tenth of
+        # building a batch's cases
         rows = self.session.scalars(
             select(MessageEnrichment).where(MessageEnrichment.message_id.in_(list(message_ids)))
+            .options(defer(MessageEnrichment.result))
         )
         return {r.message_id: r for r in rows}
 
