@@ -547,16 +547,56 @@ class CaseRepository:
         row: ModelVersion | None = cache[key]
         return row
 
-    def organization(self, organization_id: int) -> Organization | None:
+    def organization(self, organization_id: int, region_code: str | None = None
+                     ) -> Organization | None:
         """An organization by id, read once per transaction (the executor of every case a
-        batch routes to it)."""
+        batch routes to it); with the region it is expected in, every organization of that
+        region is read at once."""
         cache = _reference_cache(self.session)
+        if region_code is not None:
+            found = self._organizations_of(region_code).get(organization_id)
+            if found is not None:
+                return found
         key = ("organization", str(organization_id))
         if key not in cache:
             with _quiet(self.session):
                 cache[key] = self.session.get(Organization, organization_id)
-        found: Organization | None = cache[key]
+        one: Organization | None = cache[key]
+        return one
+
+    def _organizations_of(self, region_code: str) -> dict[int, Organization]:
+        cache = _reference_cache(self.session)
+        key = ("organizations", region_code)
+        if key not in cache:
+            with _quiet(self.session):
+                cache[key] = {o.id: o for o in self.session.scalars(
+                    select(Organization).where(Organization.region_code == region_code))}
+        found: dict[int, Organization] = cache[key]
         return found
+
+    def covers(self, organization_id: int, territory_ids: Sequence[int],
+               region_code: str | None) -> bool:
+        """True when the organization covers any of these territories: what the
+        organizations of the region cover is read once per transaction (an organization of
+        another region is asked on its own)."""
+        if region_code is None:
+            return organization_id in self.covering(territory_ids)
+        cache = _reference_cache(self.session)
+        key = ("coverage", region_code)
+        if key not in cache:
+            with _quiet(self.session):
+                coverage: dict[int, set[int]] = {}
+                for org, territory in self.session.execute(
+                        select(OrganizationTerritory.organization_id,
+                               OrganizationTerritory.territory_id)
+                        .join(Organization,
+                              Organization.id == OrganizationTerritory.organization_id)
+                        .where(Organization.region_code == region_code)):
+                    coverage.setdefault(org, set()).add(territory)
+                cache[key] = coverage
+        if organization_id not in self._organizations_of(region_code):
+            return organization_id in self.covering(territory_ids)
+        return bool(cache[key].get(organization_id, set()) & set(territory_ids))
 
     def covering(self, territory_ids: Sequence[int]) -> set[int]:
         """Ids of the organizations that cover any of these territories, read once per

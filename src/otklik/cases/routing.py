@@ -77,4 +77,5 @@ def case_places(session: Session, case: Case) -> list[int]:
 
 def covers_case(session: Session, organization_id: int, case: Case) -> bool:
     """True when the organization covers the case's settlement, municipality or region."""
-    return organization_id in CaseRepository(session).covering(case_places(session, case))
+    return CaseRepository(session).covers(organization_id, case_places(session, case),
+                                          case.region_code)

@@ -168,7 +168,7 @@ def attach_message(session: Session, actor: Actor, case: Case, message: Message,
 
 def check_routable(session: Session, case: Case, executor_id: int) -> Organization:
     """The organization the case may be sent to; :class:`InvalidInput` says why not."""
-    organization = CaseRepository(session).organization(executor_id)
+    organization = CaseRepository(session).organization(executor_id, case.region_code)
     if organization is None or not organization.is_active:
         raise InvalidInput(f"organization {executor_id} does not exist")
     if organization.region_code != case.region_code:
