@@ -35,7 +35,12 @@ chromium:
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[test,bench]'
-	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in bench/bench_*.py; do \
+		args=$$(awk -v name="$$(basename $$script)" '$$1 == name {$$1 = ""; print}' bench/make_bench_sizes.txt); \
+		echo "== $$script$$args"; start=$$(date +%s); \
+		$(BIN)/python $$script $$args || exit 1; \
+		echo "== $$script: $$(( $$(date +%s) - start )) s"; \
+	done
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts

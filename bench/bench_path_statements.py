@@ -76,11 +76,14 @@ def _path(url: str, stream: Path) -> dict[str, Any]:
 
     kinds: Counter[str] = Counter()
     by_job: Counter[str] = Counter()
+    shapes: Counter[tuple[str, str]] = Counter()
 
     def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         kind = statement.lstrip().split(None, 1)[0].upper()
+        job = getattr(_job, "name", "import")
         kinds[kind] += 1
-        by_job[getattr(_job, "name", "import")] += 1
+        by_job[job] += 1
+        shapes[(job, " ".join(statement.split())[:110])] += 1
 
     engine = get_engine()
     event.listen(engine, "before_cursor_execute", count)
@@ -104,6 +107,7 @@ def _path(url: str, stream: Path) -> dict[str, Any]:
         active_pipeline(session)
     kinds.clear()
     by_job.clear()
+    shapes.clear()
     started = time.perf_counter()
     import_rows(rows, enqueue=True)
     worker.start()
@@ -118,13 +122,16 @@ def _path(url: str, stream: Path) -> dict[str, Any]:
         cases = session.scalar(select(func.count(Case.id))) or 0
         problems = session.scalar(select(func.count(Problem.id))) or 0
     return {"seconds": seconds, "statements": dict(kinds), "by_job": dict(by_job),
-            "cases": cases, "problems": problems}
+            "cases": cases, "problems": problems,
+            "shapes": [[job, shape, n] for (job, shape), n in shapes.most_common(40)]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=1_000)
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--shapes", action="store_true",
+                        help="also print the 40 most frequent statements and their jobs")
     args = parser.parse_args()
     missing = common.services_missing()
     if missing and "PostgreSQL" in missing:
@@ -143,6 +150,10 @@ def main() -> None:
           + ", ".join(f"{k} {v:,}" for k, v in sorted(statements.items(), key=lambda kv: -kv[1])))
     print("by job: " + ", ".join(f"{k} {v:,}" for k, v in sorted(
         figures["by_job"].items(), key=lambda kv: -kv[1])))
+    if args.shapes:
+        print("most frequent statements:")
+        for job, shape, n in figures["shapes"]:
+            print(f"  {n:6,}  {job:32} {shape}")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
 

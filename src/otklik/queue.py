@@ -96,6 +96,19 @@ def enqueue_after_commit(session: Session, actor: dramatiq.Actor[Any, Any], *arg
     pending.append((actor, args))
 
 
+def enqueue_item_after_commit(session: Session, actor: dramatiq.Actor[Any, Any],
+                              item: Any) -> None:
+    """Send ``actor([item, …])`` once ``session`` commits: one job for every item a unit of
+    work queues for this actor (its one argument is the list), not a job each. A SAVEPOINT
+    rolled back drops a job it queued (the next item starts another); items it added to an
+    earlier job stay in it, so the job must skip ids whose rows do not exist."""
+    for queued, args in reversed(session.info.get(_PENDING_KEY, [])):
+        if queued is actor and len(args) == 1 and isinstance(args[0], list):
+            args[0].append(item)
+            return
+    enqueue_after_commit(session, actor, [item])
+
+
 def pending_mark(session: Session) -> int:
     """How many jobs are waiting for this session's commit (see drop_pending_since)."""
     return len(session.info.get(_PENDING_KEY, []))

@@ -133,3 +133,31 @@ def test_an_ok_comment_is_answered_to_its_author_through_the_group(
     [call] = stub.calls("/graph/me/messages")
     assert call.json["recipient"] == {"user_ids": ["user:578901234567"]}
     assert call.json["message"]["text"].endswith(TEXT)
+
+
+def test_the_answers_of_one_unit_of_work_are_published_by_one_job_once(
+        session: Session, make_case: Callable[..., Case]) -> None:
+    from otklik.cases.repository import CaseRepository
+    from otklik.cases.tasks import publish_answers
+    from otklik.models.case import Answer, Publication
+    from otklik.queue import _PENDING_KEY, pending_mark
+
+    repo = CaseRepository(session)
+    cases = [make_case(author=f"id50{i}") for i in range(3)]
+    mark = pending_mark(session)
+    made = [repo.add_answer(Answer(case_id=c.id, kind="interim", text=TEXT, status="approved",
+                                   approved_at=utcnow(), quality={})) for c in cases]
+    for answer in made:
+        answers.queue_publication(session, answer.id)
+    jobs = [args for actor, args in session.info[_PENDING_KEY][mark:]
+            if actor is publish_answers]
+    assert jobs == [([a.id for a in made],)]  # one job for the three answers
+
+    gone = max(a.id for a in made) + 1000  # rolled back with a SAVEPOINT: skipped
+    summary = publishing.publish_many(session, [*jobs[0][0], gone])
+    assert summary.no_channel == 3 and summary.failed == 0
+    assert all(a.status == "published" and a.published_at is not None for a in made)
+    again = publishing.publish_many(session, [a.id for a in made])
+    assert again.already == 3 and again.no_channel == 0
+    rows = session.query(Publication).filter(Publication.answer_id.in_([a.id for a in made]))
+    assert sorted(r.answer_id for r in rows) == sorted(a.id for a in made)

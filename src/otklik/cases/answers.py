@@ -145,12 +145,12 @@ def answer_context(case: Case, organization: Organization | None) -> dict[str, A
     and address (the answer editor fills templates from it)."""
     from sqlalchemy.orm import object_session
 
-    from otklik.language.taxonomy_service import active_taxonomy
     from otklik.nlp.taxonomy import load_taxonomy
 
     session = object_session(case)
     # the rubricator in use (the packaged one for a case that belongs to no session)
-    taxonomy = active_taxonomy(session) if session is not None else load_taxonomy()
+    taxonomy = (CaseRepository(session).active_taxonomy() if session is not None
+                else load_taxonomy())
     topic = taxonomy.name(case.topic, "ru") if case.topic and taxonomy.get(case.topic) else ""
     return {"case_number": case.id, "executor": organization.name if organization else "",
             "deadline": case.resolution_due, "topic": topic or "обращение",
@@ -194,11 +194,12 @@ def answer_problem(session: Session, actor: Actor, problem: Problem, text: str) 
 
 
 def queue_publication(session: Session, answer_id: int) -> None:
-    """Publish the answer after commit (a job; idempotent)."""
-    from otklik.cases.tasks import publish_answer
-    from otklik.queue import enqueue_after_commit
+    """Publish the answer after commit: every answer of one unit of work in one job
+    (idempotent; an answer rolled back with a SAVEPOINT is skipped by the job)."""
+    from otklik.cases.tasks import publish_answers
+    from otklik.queue import enqueue_item_after_commit
 
-    enqueue_after_commit(session, publish_answer, answer_id)
+    enqueue_item_after_commit(session, publish_answers, answer_id)
 
 
 def organization_of(session: Session, case: Case) -> Organization | None:

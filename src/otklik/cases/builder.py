@@ -12,7 +12,7 @@ from otklik.answers.feedback import classify_feedback
 from otklik.audit.actor import Actor
 from otklik.cases import service
 from otklik.cases.repository import CaseRepository
-from otklik.models.case import OPEN_STATUSES, Case, CaseMessage, CaseStatus
+from otklik.models.case import OPEN_STATUSES, Answer, Case, CaseMessage, CaseStatus
 from otklik.models.message import Message, MessageEnrichment
 
 #: A repeat message about the same thing reopens a closed case within this time.
@@ -22,31 +22,69 @@ REPEAT_WINDOW = timedelta(days=30)
 def build_cases(session: Session, actor: Actor, message_ids: Sequence[int]) -> list[int]:
     """Make or update cases for enriched messages; returns the ids of cases touched.
 
-    Idempotent: a message already in a case is skipped.
+    Idempotent: a message already in a case is skipped. What the placement of each message
+    asks of the database (the cases of the messages it answers or copies, its author's
+    recent cases, a thread's author) is read once for the batch and kept up to date as the
+    batch places its messages; the new cases and their answers get reserved ids, so the
+    batch goes to the database in a few INSERTs, not a flush per case.
     """
     repo = CaseRepository(session)
     already = repo.message_ids_with_case(message_ids)
     enrichments = repo.enrichments(message_ids)
-    messages = session.scalars(
+    messages = [m for m in session.scalars(
         select(Message).where(Message.id.in_(list(message_ids)))
         .order_by(Message.created_at, Message.id)
-    ).all()
-    # the cases of the messages these answer or copy, read at once (not one query each) and
-    # kept up to date as the batch places its own messages
-    cases_of = repo.cases_of_messages(
-        [m.parent_id for m in messages if m.parent_id]
-        + [e.duplicate_of_id for e in enrichments.values() if e.duplicate_of_id is not None])
+    ).all() if m.id not in already and m.id in enrichments and m.deleted_at is None]
+    batch = _Batch(session, messages, enrichments)
+    new = [m for m in messages if enrichments[m.id].relevant
+           and m.parent_id not in batch.cases_of
+           and enrichments[m.id].duplicate_of_id not in batch.cases_of]
+    repo.reserve(Case, len(new))
+    repo.reserve(Answer, len(new))
     touched: list[int] = []
     for message in messages:
-        enrichment = enrichments.get(message.id)
-        if message.id in already or enrichment is None or message.deleted_at is not None:
-            continue
-        case = _place(session, actor, message, enrichment, cases_of)
+        case = _place(session, actor, message, enrichments[message.id], batch)
         if case is not None:
-            cases_of[message.id] = case
+            batch.placed(message, case)
             touched.append(case.id)
     return touched
 
+
+class _Batch:
+    """What placing a batch's messages reads, read at once and kept up to date: the cases of
+    the messages they answer or copy, the recent cases of their authors (repeats) and the
+    authors of those cases' first messages."""
+
+    def __init__(self, session: Session, messages: Sequence[Message],
+                 enrichments: Mapping[int, MessageEnrichment]) -> None:
+        repo = CaseRepository(session)
+        self.session = session
+        self.cases_of: dict[int, Case] = repo.cases_of_messages(
+            [m.parent_id for m in messages if m.parent_id]
+            + [e.duplicate_of_id for m in messages
+               if (e := enrichments[m.id]).duplicate_of_id is not None])
+        self.authors = _primary_authors(session, {c.id for c in self.cases_of.values()})
+        self.recent = _recent_cases(
+            session, [m for m in messages if m.author_key and enrichments[m.id].topic],
+            {enrichments[m.id].topic for m in messages})
+
+    def placed(self, message: Message, case: Case) -> None:
+        """The batch put ``message`` in ``case`` (a new one or an existing one)."""
+        self.cases_of[message.id] = case
+        if message.author_key:
+            mine = self.recent.setdefault((message.author_key, message.source), [])
+            if case not in mine:
+                mine.append(case)
+
+    def created(self, message: Message, case: Case) -> None:
+        """``message`` opened ``case``: its author is the case's author."""
+        self.authors[case.id] = message.author_key
+
+    def author_of(self, case: Case) -> str | None:
+        """The author of the case's first message."""
+        if case.id not in self.authors:
+            self.authors.update(_primary_authors(self.session, {case.id}))
+        return self.authors.get(case.id)
 
 def originals_without_case(session: Session, message_ids: Sequence[int]
                            ) -> dict[int, list[int]]:
@@ -74,51 +112,89 @@ def originals_seen_late(session: Session, actor: Actor, late: Mapping[int, Seque
     """
     repo = CaseRepository(session)
     built: list[int] = []
+    if not late:
+        return built
+    # the originals and their copies' cases, read at once and kept up to date
+    cases_of = repo.cases_of_messages([*late, *(i for newer in late.values() for i in newer)])
+    originals = {m.id: m for m in session.scalars(
+        select(Message).where(Message.id.in_(sorted(late))))}
     for original_id, newer in late.items():
-        message = session.get(Message, original_id)
-        if message is None or message.deleted_at is not None \
-                or repo.case_of_message(message.id) is not None:
+        message = originals.get(original_id)
+        if message is None or message.deleted_at is not None or original_id in cases_of:
             continue
-        copies_case = next((case for case in map(repo.case_of_message, newer)
+        copies_case = next((case for case in (cases_of.get(i) for i in newer)
                             if case is not None and case.status in OPEN_STATUSES), None)
         if copies_case is not None:
             service.attach_message(session, actor, copies_case, message, "copy")
+            cases_of[original_id] = copies_case
         else:
-            built.extend(build_cases(session, actor, [message.id]))
+            touched = build_cases(session, actor, [message.id])
+            built.extend(touched)
+            case = session.get(Case, touched[0]) if touched else None
+            if case is not None:
+                cases_of[original_id] = case
     return built
 
 
 def _place(session: Session, actor: Actor, message: Message,
-           enrichment: MessageEnrichment, cases_of: Mapping[int, Case]) -> Case | None:
-    parent_case = cases_of.get(message.parent_id) if message.parent_id else None
-    if parent_case is not None and not _own_question(session, parent_case, message, enrichment):
-        _follow_up(session, actor, parent_case, message)
+           enrichment: MessageEnrichment, batch: _Batch) -> Case | None:
+    parent_case = batch.cases_of.get(message.parent_id) if message.parent_id else None
+    if parent_case is not None and not _own_question(batch, parent_case, message, enrichment):
+        _follow_up(session, actor, batch, parent_case, message)
         return parent_case
     if enrichment.duplicate_of_id is not None:
-        copy_of = cases_of.get(enrichment.duplicate_of_id)
+        copy_of = batch.cases_of.get(enrichment.duplicate_of_id)
         if copy_of is not None and copy_of.status in OPEN_STATUSES:
             service.attach_message(session, actor, copy_of, message, "copy")
             return copy_of
     if not enrichment.relevant:
         return None
-    repeat = _repeat_of(session, message, enrichment)
+    repeat = _repeat_of(batch, message, enrichment)
     if repeat is not None:
         service.attach_message(session, actor, repeat, message, "repeat")
         if repeat.status in (CaseStatus.answered, CaseStatus.closed):
             service.reopen(session, actor, repeat, "repeat message from the resident")
         return repeat
-    return service.case_from_message(session, actor, message, enrichment)
+    case = service.case_from_message(session, actor, message, enrichment)
+    batch.created(message, case)
+    return case
 
 
-def _author_of(session: Session, case: Case) -> str | None:
-    primary = session.scalar(
-        select(Message.author_key).join(CaseMessage, CaseMessage.message_id == Message.id)
-        .where(CaseMessage.case_id == case.id, CaseMessage.is_primary.is_(True))
-    )
-    return primary
+def _primary_authors(session: Session, case_ids: set[int]) -> dict[int, str | None]:
+    """The author of each case's primary message, in one query."""
+    if not case_ids:
+        return {}
+    return {case_id: author for case_id, author in session.execute(
+        select(CaseMessage.case_id, Message.author_key)
+        .join(Message, CaseMessage.message_id == Message.id)
+        .where(CaseMessage.case_id.in_(sorted(case_ids)), CaseMessage.is_primary.is_(True)))}
 
 
-def _own_question(session: Session, case: Case, message: Message,
+def _recent_cases(session: Session, messages: Sequence[Message], topics: set[str | None]
+                  ) -> dict[tuple[str, str], list[Case]]:
+    """The cases of these messages' authors (by author and source) received within the
+    repeat window of the earliest of them, not rejected and not merged away, in one query;
+    :func:`_repeat_of` picks each message's own."""
+    if not messages:
+        return {}
+    found: dict[tuple[str, str], list[Case]] = {}
+    rows = session.execute(
+        select(Message.author_key, Message.source, Case)
+        .join(CaseMessage, CaseMessage.case_id == Case.id)
+        .join(Message, Message.id == CaseMessage.message_id)
+        .where(Message.author_key.in_(sorted({m.author_key for m in messages if m.author_key})),
+               Case.topic.in_(sorted(t for t in topics if t)),
+               Case.received_at >= min(m.created_at for m in messages) - REPEAT_WINDOW,
+               Case.status != CaseStatus.rejected, Case.merged_into_id.is_(None))
+        .order_by(Case.received_at, Case.id))
+    for author_key, source, case in rows:
+        mine = found.setdefault((author_key or "", source), [])
+        if case not in mine:
+            mine.append(case)
+    return found
+
+
+def _own_question(batch: _Batch, case: Case, message: Message,
                   enrichment: MessageEnrichment) -> bool:
     """True when a comment in a case's thread is another resident's own matter: relevant,
     by someone else, on another topic ("а когда отремонтируют путепровод?" under the
@@ -128,14 +204,15 @@ def _own_question(session: Session, case: Case, message: Message,
         return False
     if message.author_key is None:
         return False
-    return message.author_key != _author_of(session, case)
+    return message.author_key != batch.author_of(case)
 
 
-def _follow_up(session: Session, actor: Actor, case: Case, message: Message) -> None:
+def _follow_up(session: Session, actor: Actor, batch: _Batch, case: Case,
+               message: Message) -> None:
     """A comment in the thread of a case: the resident's reply, feedback, or others' +1."""
     service.attach_message(session, actor, case, message, "thread")
-    same_author = message.author_key is not None and message.author_key == _author_of(
-        session, case)
+    same_author = message.author_key is not None and message.author_key == batch.author_of(
+        case)
     if not same_author:
         return
     if case.status == CaseStatus.clarification:
@@ -151,20 +228,16 @@ def _follow_up(session: Session, actor: Actor, case: Case, message: Message) -> 
             service.close(session, actor, case, reason="resident confirmed")
 
 
-def _repeat_of(session: Session, message: Message, enrichment: MessageEnrichment
+def _repeat_of(batch: _Batch, message: Message, enrichment: MessageEnrichment
                ) -> Case | None:
-    """The same resident's earlier case about the same topic and place, if recent."""
+    """The same resident's earlier case about the same topic and place, if recent (the
+    latest received; rejected and merged-away cases do not count)."""
     if not message.author_key or not enrichment.topic:
         return None
-    query = (
-        select(Case).join(CaseMessage, CaseMessage.case_id == Case.id)
-        .join(Message, Message.id == CaseMessage.message_id)
-        .where(Message.author_key == message.author_key, Message.source == message.source,
-               Case.topic == enrichment.topic,
-               Case.received_at >= message.created_at - REPEAT_WINDOW,
-               Case.status != CaseStatus.rejected, Case.merged_into_id.is_(None))
-        .order_by(Case.received_at.desc()).limit(1)
-    )
-    if enrichment.municipality_id is not None:
-        query = query.where(Case.municipality_id == enrichment.municipality_id)
-    return session.scalar(query)
+    since = message.created_at - REPEAT_WINDOW
+    mine = [case for case in batch.recent.get((message.author_key, message.source), [])
+            if case.topic == enrichment.topic and case.received_at >= since
+            and case.status != CaseStatus.rejected and case.merged_into_id is None
+            and (enrichment.municipality_id is None
+                 or case.municipality_id == enrichment.municipality_id)]
+    return max(mine, key=lambda case: (case.received_at, case.id), default=None)

@@ -19,7 +19,6 @@ from otklik.bounds import check_calendar_day
 from otklik.cases.repository import CaseRepository
 from otklik.models.case import Case
 from otklik.models.organization import Organization
-from otklik.organizations.repository import OrganizationRepository
 from otklik.sla.calendar import (
     CalendarException,
     ExceptionKind,
@@ -78,7 +77,8 @@ def clock_for(session: Session, case: Case, organization: Organization | None = 
     import json
 
     if organization is None and case.executor_id is not None:
-        organization = OrganizationRepository(session).get(case.executor_id)
+        organization = CaseRepository(session).organization(case.executor_id,
+                                                            case.region_code)
     exceptions = tuple(sorted(
         (r.day, r.kind, r.note) for r in CaseRepository(session).calendar_exceptions(
             case.region_code)))

@@ -143,8 +143,7 @@ def _assign(session: Session, index: ProblemIndex, case_ids: Sequence[int]) -> i
     repo = CaseRepository(session)
     joined = 0
     changed: set[str] = set()
-    cases = sorted((c for c in (repo.get(i) for i in set(case_ids)) if c is not None),
-                   key=lambda c: (c.received_at, c.id))
+    cases = sorted(repo.many(case_ids), key=lambda c: (c.received_at, c.id))
     cases = [c for c in cases if not c.problem_pinned and c.problem_id is None]
     features = _features(session, cases)
     placed: list[tuple[Case, str]] = []
@@ -158,10 +157,14 @@ def _assign(session: Session, index: ProblemIndex, case_ids: Sequence[int]) -> i
     changed |= {key for key in index.retitled if key in index.problems}
     index.retitled.clear()
     rows: dict[str, Problem] = {}
+    # the stored problems read at once, the new ones inserted together with reserved ids
+    stored = repo.problems_by_id([index.problems[key].problem_id for key in changed
+                                  if index.problems[key].problem_id is not None])
+    repo.reserve(Problem, sum(1 for key in changed if index.problems[key].problem_id is None))
     for key in changed:
         state = index.problems[key]
         index.retitle(state)
-        row = repo.problem(state.problem_id) if state.problem_id is not None else None
+        row = stored.get(state.problem_id) if state.problem_id is not None else None
         if row is None:
             row = repo.add_problem(Problem(
                 region_code=state.region, title=state.title[:300], topic=state.topic,

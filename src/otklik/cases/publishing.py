@@ -9,6 +9,7 @@ never silently dropped.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -40,15 +41,20 @@ def targets(session: Session, answer: Answer) -> list[Message]:
     """The messages an answer replies to: its case's, or every case's of its problem."""
     repo = CaseRepository(session)
     if answer.case_id is not None:
-        messages = repo.messages(answer.case_id)
-        primary = [m for m in messages if m.parent_id is None] or messages[:1]
-        return list(primary if answer.kind != "final" else messages)
+        return _replied(answer, repo.messages(answer.case_id))
     if answer.problem_id is not None:
         out: list[Message] = []
         for case in repo.cases_of_problem(Scope.system(), answer.problem_id):
             out.extend(repo.messages(case.id))
         return out
     return []
+
+
+def _replied(answer: Answer, messages: Sequence[Message]) -> list[Message]:
+    """Which of its case's messages (oldest first) a case's answer replies to: a final
+    answer every one, an interim or a question the first messages of their threads."""
+    primary = [m for m in messages if m.parent_id is None] or list(messages[:1])
+    return list(primary if answer.kind != "final" else messages)
 
 
 def _recipient(message: Message) -> str | None:
@@ -62,21 +68,45 @@ def _recipient(message: Message) -> str | None:
 
 def publish(session: Session, answer_id: int) -> PublishSummary:
     """Publish an answer under each of its messages that has not got it yet."""
-    repo = CaseRepository(session)
-    answer = repo.answer(answer_id)
-    if answer is None:
+    if CaseRepository(session).answer(answer_id) is None:
         raise NotFound(f"answer {answer_id} not found")
+    return publish_many(session, [answer_id])
+
+
+def publish_many(session: Session, answer_ids: Sequence[int]) -> PublishSummary:
+    """Publish these answers (those that exist) under each of their messages that has not
+    got them yet. The answers, the messages of their cases and their publication rows are
+    read in a query each, the missing rows inserted together before anything is sent (a
+    second worker publishing the same answer waits on them, then finds them published)."""
+    repo = CaseRepository(session)
+    answers = repo.answers_by_id(answer_ids)
+    of_cases = repo.messages_of_cases([a.case_id for a in answers if a.case_id is not None])
+    rows = repo.publications_of([a.id for a in answers])
+    plan: list[tuple[Answer, list[tuple[Message, Publication]]]] = []
+    for answer in answers:
+        pairs = []
+        messages = (_replied(answer, of_cases.get(answer.case_id, []))
+                    if answer.case_id is not None else targets(session, answer))
+        for message in messages:
+            row = rows.get((answer.id, message.id))
+            if row is None:
+                row = rows[(answer.id, message.id)] = repo.add_publication(Publication(
+                    answer_id=answer.id, message_id=message.id, channel=message.source,
+                    status="pending", attempts=0), flush=False)
+            pairs.append((message, row))
+        plan.append((answer, pairs))
+    session.flush()
     summary = PublishSummary()
-    for message in targets(session, answer):
-        row = repo.publication(answer.id, message.id) or repo.add_publication(
-            Publication(answer_id=answer.id, message_id=message.id, channel=message.source))
-        if row.status in ("published", "no_channel"):
-            summary.already += 1
-            continue
-        _publish_one(session, answer, message, row, summary)
-    if summary.failed == 0 and answer.published_at is None:
-        answer.published_at = utcnow()
-        answer.status = "published" if answer.status == "approved" else answer.status
+    for answer, pairs in plan:
+        failed = summary.failed
+        for message, row in pairs:
+            if row.status in ("published", "no_channel"):
+                summary.already += 1
+                continue
+            _publish_one(session, answer, message, row, summary)
+        if summary.failed == failed and answer.published_at is None:
+            answer.published_at = utcnow()
+            answer.status = "published" if answer.status == "approved" else answer.status
     return summary
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, event, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from otklik.accounts.scope import Scope
 from otklik.models.account import Role, User
@@ -28,13 +29,20 @@ from otklik.models.case import (
     RoutingRule,
 )
 from otklik.models.message import Message, MessageEnrichment
+from otklik.models.organization import Organization, OrganizationTerritory
+from otklik.models.taxonomy import TaxonomyVersion
 from otklik.models.territory import Territory, TerritoryLevel
+from otklik.nlp.taxonomy.taxonomy import Taxonomy
 from otklik.workspace.confidence import UNCERTAIN, case_confidence
 
 _REFERENCE_KEY = "otklik_case_reference"
+_RESERVED_KEY = "otklik_case_reserved_ids"
+_NEW_KEY = "otklik_case_reference_added"
 #: The rows read for every case built (two or three times per case before this cache; the
-#: routing rules, the region's territory and the active executor model once per case).
-_CACHED_TYPES = (DeadlinePolicyRow, CalendarExceptionRow, RoutingRule, Territory, ModelVersion)
+#: routing rules, the region's territory, the active executor model, the executor, what it
+#: covers and the rubricator in use once per case).
+_CACHED_TYPES = (DeadlinePolicyRow, CalendarExceptionRow, RoutingRule, Territory, ModelVersion,
+                 Organization, OrganizationTerritory, TaxonomyVersion)
 
 
 def _reference_cache(session: Session) -> dict[tuple[str, str | None], Any]:
@@ -55,17 +63,60 @@ def _reference_cache(session: Session) -> dict[tuple[str, str | None], Any]:
     return cache
 
 
+def _quiet(session: Session) -> AbstractContextManager[Any]:
+    """Read reference rows without flushing the batch's pending rows first (a flush per
+    cache miss splits a batch's INSERTs in many), unless a change of such a row is pending:
+    then the query must see it, as it would have."""
+    changing = _pending_change(session) or any(isinstance(row, _CACHED_TYPES)
+                                               for row in session.dirty)
+    return nullcontext() if changing else session.no_autoflush
+
+
 def _forget_reference(session: Session, *_: Any) -> None:
     session.info.pop(_REFERENCE_KEY, None)
 
 
 def _pending_change(session: Session) -> bool:
-    return any(isinstance(row, _CACHED_TYPES) for row in (*session.new, *session.deleted))
+    """True when a row of the cached types was added or deleted and not flushed yet. The
+    added ones are noted as they are added (a batch keeps hundreds of its own rows pending:
+    looking through them at every read cost a quarter of building its cases)."""
+    if not event.contains(session, "transient_to_pending", _note_new):
+        event.listen(session, "transient_to_pending", _note_new)
+        event.listen(session, "after_flush_postexec", _forget_new)
+        event.listen(session, "after_soft_rollback", _forget_new)
+        session.info[_NEW_KEY] = any(isinstance(row, _CACHED_TYPES) for row in session.new)
+    return bool(session.info.get(_NEW_KEY)) or any(
+        isinstance(row, _CACHED_TYPES) for row in session.deleted)
+
+
+def _note_new(session: Session, instance: Any) -> None:
+    if isinstance(instance, _CACHED_TYPES):
+        session.info[_NEW_KEY] = True
+
+
+def _forget_new(session: Session, *_: Any) -> None:
+    session.info[_NEW_KEY] = any(isinstance(row, _CACHED_TYPES) for row in session.new)
 
 
 def _forget_on_change(session: Session, _flush_context: Any) -> None:
     if _pending_change(session) or any(isinstance(row, _CACHED_TYPES) for row in session.dirty):
         _forget_reference(session)
+
+
+def _add_with_id(session: Session, row: Any) -> Any:
+    """Add a row and give it its id: a reserved one when the transaction has one left
+    (:meth:`CaseRepository.reserve`), else by a flush."""
+    reserved = session.info.get(_RESERVED_KEY, {}).get(row.__tablename__)
+    session.add(row)
+    if row.id is None and reserved:
+        row.id = reserved.pop(0)
+    else:
+        session.flush()
+    return row
+
+
+def _forget_reserved(session: Session, *_: Any) -> None:
+    session.info.pop(_RESERVED_KEY, None)
 
 
 class CaseRepository:
@@ -81,10 +132,30 @@ class CaseRepository:
         return self.session.get(Case, case_id)
 
     def add(self, case: Case) -> Case:
-        """Insert a case and get its id."""
-        self.session.add(case)
-        self.session.flush()
-        return case
+        """Insert a case and get its id (a reserved one: see :meth:`reserve`)."""
+        return _add_with_id(self.session, case)
+
+    def reserve(self, model: type[Case] | type[Answer] | type[Problem], count: int) -> None:
+        """Reserve ids for the next ``count`` rows of ``model`` added here in this
+        transaction, in one query (PostgreSQL's sequence): the rows then get their ids
+        without a flush each and go to the database together, in one INSERT per table at
+        the next flush. Elsewhere (SQLite) nothing is reserved and each row is flushed for
+        its id as before. Ids reserved and not used are gaps, as after a rollback."""
+        if count <= 0 or self.session.get_bind().dialect.name != "postgresql":
+            return
+        table = model.__tablename__
+        sequence = func.pg_get_serial_sequence(f'"{table}"', "id")
+        ids = self.session.scalars(
+            select(func.nextval(sequence)).select_from(func.generate_series(1, count))).all()
+        reserved: dict[str, list[int]] = self.session.info.setdefault(_RESERVED_KEY, {})
+        reserved.setdefault(table, []).extend(ids)
+        if not event.contains(self.session, "after_commit", _forget_reserved):
+            event.listen(self.session, "after_commit", _forget_reserved)
+            event.listen(self.session, "after_soft_rollback", _forget_reserved)
+
+    def many(self, case_ids: Sequence[int]) -> list[Case]:
+        """These cases (those that exist), in one query."""
+        return list(self.session.scalars(select(Case).where(Case.id.in_(sorted(set(case_ids))))))
 
     def scoped(self, scope: Scope) -> Select[Any]:
         """The base query of cases a scope may see (:meth:`Scope.case_filter`)."""
@@ -223,6 +294,7 @@ class CaseRepository:
             .join(Message, CaseMessage.message_id == Message.id)
             .outerjoin(MessageEnrichment, MessageEnrichment.message_id == Message.id)
             .where(CaseMessage.case_id.in_(list(case_ids)))
+            .options(defer(MessageEnrichment.result))
             .order_by(CaseMessage.case_id, Message.created_at, Message.id)
         ).all()
         first: dict[int, tuple[Message, MessageEnrichment | None]] = {}
@@ -250,8 +322,11 @@ class CaseRepository:
 
     def enrichments(self, message_ids: Sequence[int]) -> dict[int, MessageEnrichment]:
         """What the language stages decided about these messages."""
+        # without the whole record (``result``, read on access): its JSON was a tenth of
+        # building a batch's cases
         rows = self.session.scalars(
             select(MessageEnrichment).where(MessageEnrichment.message_id.in_(list(message_ids)))
+            .options(defer(MessageEnrichment.result))
         )
         return {r.message_id: r for r in rows}
 
@@ -268,10 +343,8 @@ class CaseRepository:
         ).all()
 
     def add_answer(self, answer: Answer) -> Answer:
-        """Insert an answer and get its id."""
-        self.session.add(answer)
-        self.session.flush()
-        return answer
+        """Insert an answer and get its id (a reserved one: see :meth:`reserve`)."""
+        return _add_with_id(self.session, answer)
 
     def answers(self, case_id: int) -> Sequence[Answer]:
         """A case's answers, oldest first."""
@@ -303,11 +376,40 @@ class CaseRepository:
                                       Publication.message_id == message_id)
         )
 
-    def add_publication(self, publication: Publication) -> Publication:
-        """Insert a publication row."""
+    def add_publication(self, publication: Publication, *, flush: bool = True) -> Publication:
+        """Insert a publication row (now, or at the next flush)."""
         self.session.add(publication)
-        self.session.flush()
+        if flush:
+            self.session.flush()
         return publication
+
+    def publications_of(self, answer_ids: Sequence[int]
+                        ) -> dict[tuple[int, int], Publication]:
+        """The publication rows of these answers by (answer id, message id), in one query."""
+        if not answer_ids:
+            return {}
+        return {(p.answer_id, p.message_id): p for p in self.session.scalars(
+            select(Publication).where(Publication.answer_id.in_(sorted(set(answer_ids)))))}
+
+    def answers_by_id(self, answer_ids: Sequence[int]) -> list[Answer]:
+        """These answers (those that exist) in id order, in one query."""
+        if not answer_ids:
+            return []
+        return list(self.session.scalars(select(Answer).where(
+            Answer.id.in_(sorted(set(answer_ids)))).order_by(Answer.id)))
+
+    def messages_of_cases(self, case_ids: Sequence[int]) -> dict[int, list[Message]]:
+        """Each case's messages, oldest first (as :meth:`messages`), in one query."""
+        if not case_ids:
+            return {}
+        found: dict[int, list[Message]] = {}
+        for case_id, message in self.session.execute(
+                select(CaseMessage.case_id, Message)
+                .join(Message, CaseMessage.message_id == Message.id)
+                .where(CaseMessage.case_id.in_(sorted(set(case_ids))))
+                .order_by(Message.created_at, Message.id)):
+            found.setdefault(case_id, []).append(message)
+        return found
 
     def publications(self, answer_id: int) -> Sequence[Publication]:
         """Where an answer went."""
@@ -338,11 +440,16 @@ class CaseRepository:
         """A problem by id."""
         return self.session.get(Problem, problem_id)
 
+    def problems_by_id(self, problem_ids: Sequence[int | None]) -> dict[int, Problem]:
+        """These problems (those that exist) by id, in one query."""
+        ids = sorted({i for i in problem_ids if i is not None})
+        if not ids:
+            return {}
+        return {p.id: p for p in self.session.scalars(select(Problem).where(Problem.id.in_(ids)))}
+
     def add_problem(self, problem: Problem) -> Problem:
-        """Insert a problem and get its id."""
-        self.session.add(problem)
-        self.session.flush()
-        return problem
+        """Insert a problem and get its id (a reserved one: see :meth:`reserve`)."""
+        return _add_with_id(self.session, problem)
 
     def active_problems(self, since: datetime) -> Sequence[Problem]:
         """Problems seen since a moment (to seed the clusterer)."""
@@ -422,8 +529,9 @@ class CaseRepository:
         cache = _reference_cache(self.session)
         key = ("region", region_code)
         if key not in cache:
-            cache[key] = self.session.scalar(select(Territory.id).where(
-                Territory.level == TerritoryLevel.region, Territory.region_code == region_code))
+            with _quiet(self.session):
+                cache[key] = self.session.scalar(select(Territory.id).where(
+                    Territory.level == TerritoryLevel.region, Territory.region_code == region_code))
         found: int | None = cache[key]
         return found
 
@@ -434,16 +542,95 @@ class CaseRepository:
         if key not in cache or (cache[key] is not None and not cache[key].active):
             from otklik.language.registry import active_row
 
-            cache[key] = active_row(self.session, label_field)
+            with _quiet(self.session):
+                cache[key] = active_row(self.session, label_field)
         row: ModelVersion | None = cache[key]
         return row
+
+    def organization(self, organization_id: int, region_code: str | None = None
+                     ) -> Organization | None:
+        """An organization by id, read once per transaction (the executor of every case a
+        batch routes to it); with the region it is expected in, every organization of that
+        region is read at once."""
+        cache = _reference_cache(self.session)
+        if region_code is not None:
+            found = self._organizations_of(region_code).get(organization_id)
+            if found is not None:
+                return found
+        key = ("organization", str(organization_id))
+        if key not in cache:
+            with _quiet(self.session):
+                cache[key] = self.session.get(Organization, organization_id)
+        one: Organization | None = cache[key]
+        return one
+
+    def _organizations_of(self, region_code: str) -> dict[int, Organization]:
+        cache = _reference_cache(self.session)
+        key = ("organizations", region_code)
+        if key not in cache:
+            with _quiet(self.session):
+                cache[key] = {o.id: o for o in self.session.scalars(
+                    select(Organization).where(Organization.region_code == region_code))}
+        found: dict[int, Organization] = cache[key]
+        return found
+
+    def covers(self, organization_id: int, territory_ids: Sequence[int],
+               region_code: str | None) -> bool:
+        """True when the organization covers any of these territories: what the
+        organizations of the region cover is read once per transaction (an organization of
+        another region is asked on its own)."""
+        if region_code is None:
+            return organization_id in self.covering(territory_ids)
+        cache = _reference_cache(self.session)
+        key = ("coverage", region_code)
+        if key not in cache:
+            with _quiet(self.session):
+                coverage: dict[int, set[int]] = {}
+                for org, territory in self.session.execute(
+                        select(OrganizationTerritory.organization_id,
+                               OrganizationTerritory.territory_id)
+                        .join(Organization,
+                              Organization.id == OrganizationTerritory.organization_id)
+                        .where(Organization.region_code == region_code)):
+                    coverage.setdefault(org, set()).add(territory)
+                cache[key] = coverage
+        if organization_id not in self._organizations_of(region_code):
+            return organization_id in self.covering(territory_ids)
+        return bool(cache[key].get(organization_id, set()) & set(territory_ids))
+
+    def covering(self, territory_ids: Sequence[int]) -> set[int]:
+        """Ids of the organizations that cover any of these territories, read once per
+        transaction for each set of territories."""
+        cache = _reference_cache(self.session)
+        key = ("covering", ",".join(map(str, sorted(set(territory_ids)))))
+        if key not in cache:
+            from otklik.organizations.repository import OrganizationRepository
+
+            with _quiet(self.session):
+                cache[key] = OrganizationRepository(self.session).covering(territory_ids)
+        found: set[int] = cache[key]
+        return found
+
+    def active_taxonomy(self) -> Taxonomy:
+        """The rubricator in use (:func:`otklik.language.taxonomy_service.active_taxonomy`),
+        read once per transaction (each interim answer names the case's topic)."""
+        cache = _reference_cache(self.session)
+        key = ("taxonomy", None)
+        if key not in cache:
+            from otklik.language.taxonomy_service import active_taxonomy
+
+            with _quiet(self.session):
+                cache[key] = active_taxonomy(self.session)
+        taxonomy: Taxonomy = cache[key]
+        return taxonomy
 
     def enabled_rules(self, region_code: str) -> Sequence[RoutingRule]:
         """A region's enabled routing rules in order, read once per transaction."""
         cache = _reference_cache(self.session)
         key = ("rules", region_code)
         if key not in cache:
-            cache[key] = self.rules(region_code)
+            with _quiet(self.session):
+                cache[key] = self.rules(region_code)
         rules: Sequence[RoutingRule] = cache[key]
         return rules
 
@@ -459,13 +646,14 @@ class CaseRepository:
         cache = _reference_cache(self.session)
         key = ("policies", region_code)
         if key not in cache:
-            cache[key] = self.session.scalars(
-                select(DeadlinePolicyRow).where(or_(
-                    DeadlinePolicyRow.region_code == region_code,
-                    DeadlinePolicyRow.region_code.is_(None)))
-                .order_by(DeadlinePolicyRow.region_code.is_(None), DeadlinePolicyRow.position,
-                          DeadlinePolicyRow.id)
-            ).all()
+            with _quiet(self.session):
+                cache[key] = self.session.scalars(
+                    select(DeadlinePolicyRow).where(or_(
+                        DeadlinePolicyRow.region_code == region_code,
+                        DeadlinePolicyRow.region_code.is_(None)))
+                    .order_by(DeadlinePolicyRow.region_code.is_(None), DeadlinePolicyRow.position,
+                              DeadlinePolicyRow.id)
+                ).all()
         return cache[key]
 
     def add_policy(self, row: DeadlinePolicyRow) -> DeadlinePolicyRow:
@@ -479,11 +667,12 @@ class CaseRepository:
         cache = _reference_cache(self.session)
         key = ("calendar", region_code)
         if key not in cache:
-            cache[key] = self.session.scalars(
-                select(CalendarExceptionRow).where(or_(
-                    CalendarExceptionRow.region_code == region_code,
-                    CalendarExceptionRow.region_code.is_(None)))
-            ).all()
+            with _quiet(self.session):
+                cache[key] = self.session.scalars(
+                    select(CalendarExceptionRow).where(or_(
+                        CalendarExceptionRow.region_code == region_code,
+                        CalendarExceptionRow.region_code.is_(None)))
+                ).all()
         return cache[key]
 
     def calendar_exception(self, exception_id: int) -> CalendarExceptionRow | None:

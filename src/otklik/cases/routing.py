@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from otklik.cases.repository import CaseRepository
 from otklik.models.case import Case
-from otklik.organizations.repository import OrganizationRepository
 
 
 @dataclass
@@ -78,4 +77,5 @@ def case_places(session: Session, case: Case) -> list[int]:
 
 def covers_case(session: Session, organization_id: int, case: Case) -> bool:
     """True when the organization covers the case's settlement, municipality or region."""
-    return organization_id in OrganizationRepository(session).covering(case_places(session, case))
+    return CaseRepository(session).covers(organization_id, case_places(session, case),
+                                          case.region_code)

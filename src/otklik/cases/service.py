@@ -33,7 +33,6 @@ from otklik.models.account import User
 from otklik.models.case import Case, CaseEvent, CaseStatus, Extension, Label, Problem
 from otklik.models.message import Message, MessageEnrichment
 from otklik.models.organization import Organization
-from otklik.organizations.repository import OrganizationRepository
 
 #: Fields an operator may correct; each correction becomes a training label.
 EDITABLE = ("topic", "subtopic", "urgency", "kind", "municipality_id", "settlement_id",
@@ -169,7 +168,7 @@ def attach_message(session: Session, actor: Actor, case: Case, message: Message,
 
 def check_routable(session: Session, case: Case, executor_id: int) -> Organization:
     """The organization the case may be sent to; :class:`InvalidInput` says why not."""
-    organization = OrganizationRepository(session).get(executor_id)
+    organization = CaseRepository(session).organization(executor_id, case.region_code)
     if organization is None or not organization.is_active:
         raise InvalidInput(f"organization {executor_id} does not exist")
     if organization.region_code != case.region_code:

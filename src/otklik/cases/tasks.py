@@ -23,6 +23,18 @@ def publish_answer(answer_id: int) -> None:
                            "the job retries with back-off")
 
 
+@dramatiq.actor(broker=broker, queue_name="publish", max_retries=8, min_backoff=5_000,
+                time_limit=600_000)
+def publish_answers(answer_ids: list[int]) -> None:
+    """Publish the answers one unit of work approved (a batch's interim answers: one job,
+    not one each); raise to retry failed channels (what was published is not again)."""
+    with session_scope() as session:
+        summary = publishing.publish_many(session, answer_ids)
+    if summary.failed:
+        raise RuntimeError(f"{summary.failed} publications of answers {answer_ids} failed; "
+                           "the job retries with back-off")
+
+
 @dramatiq.actor(broker=broker, queue_name="cases", max_retries=0, time_limit=600_000)
 def tick() -> None:
     """Escalate cases near or past their deadlines; close expired clarifications."""

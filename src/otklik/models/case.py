@@ -19,7 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy import text as sql_text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from otklik.db.base import Base, utcnow
 from otklik.db.types import JSONType, UTCDateTime
@@ -92,6 +92,10 @@ class Case(Base):
     problem_id: Mapped[int | None] = mapped_column(
         ForeignKey("problem.id", ondelete="SET NULL"), index=True
     )
+    #: Never read (``lazy="raise"``): a flush inserts a problem before the cases joining it
+    #: (problems get reserved ids: CaseRepository.reserve).
+    _problem: Mapped[Problem | None] = relationship("Problem", lazy="raise",
+                                                    foreign_keys=[problem_id])
     problem_pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     merged_into_id: Mapped[int | None] = mapped_column(
         ForeignKey("case.id", ondelete="SET NULL")
@@ -153,6 +157,9 @@ class CaseMessage(Base):
         ForeignKey("message.id", ondelete="CASCADE"), primary_key=True
     )
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    #: Never read (``lazy="raise"``): it tells a flush to insert the case before this row,
+    #: so a batch whose cases got reserved ids goes out in one flush (CaseRepository.reserve).
+    _case: Mapped[Case] = relationship(Case, lazy="raise", foreign_keys=[case_id])
     is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -167,6 +174,9 @@ class CaseEvent(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    #: Never read (``lazy="raise"``): it tells a flush to insert the case before this row,
+    #: so a batch whose cases got reserved ids goes out in one flush (CaseRepository.reserve).
+    _case: Mapped[Case] = relationship(Case, lazy="raise", foreign_keys=[case_id])
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
@@ -212,6 +222,9 @@ class Answer(Base):
     case_id: Mapped[int | None] = mapped_column(
         ForeignKey("case.id", ondelete="CASCADE"), index=True
     )
+    #: Never read (``lazy="raise"``): it tells a flush to insert the case before this row,
+    #: so a batch whose cases got reserved ids goes out in one flush (CaseRepository.reserve).
+    _case: Mapped[Case | None] = relationship(Case, lazy="raise", foreign_keys=[case_id])
     problem_id: Mapped[int | None] = mapped_column(
         ForeignKey("problem.id", ondelete="SET NULL"), index=True
     )
