@@ -73,6 +73,7 @@ def load_stream(seed: int, total: int, report: Report) -> None:
     from otklik.channels.files import RowResult
     from otklik.demo import simulation
     from otklik.demo.archive import archive_size, import_archive
+    from otklik.demo.emergencies import left_to_hq, open_demo_incidents
     from otklik.demo.karelia import window_start
     from otklik.demo.stream import default_end, generate_stream
     from otklik.intake.importer import import_rows
@@ -86,15 +87,18 @@ def load_stream(seed: int, total: int, report: Report) -> None:
     enrich_pending(progress=lambda n: report.advance("enrichment", n))
     cases = simulation.build_all_cases(progress=lambda n: report.advance("cases", n),
                                        since=window_start(end))
+    # The detector before the simulated work: the outage's cases are left to its HQ.
+    opened = open_demo_incidents(window_start(end))
     report.resize("work", cases)
-    simulation.simulate_work(seed, progress=lambda n: report.advance("work", n))
+    simulation.simulate_work(seed, progress=lambda n: report.advance("work", n),
+                             until=left_to_hq(opened))
     # After the live stream's cases: its enrichment and cases stay as without the archive.
     import_archive(seed, archive, end, progress=lambda n: report.advance("archive", n))
     enrich_pending(progress=lambda n: report.advance("archive", n))
-    _load_extras(seed, end, report)
+    _load_extras(seed, end, report, opened)
 
 
-def _load_extras(seed: int, end: datetime, report: Report) -> None:
+def _load_extras(seed: int, end: datetime, report: Report, opened: list[int]) -> None:
     from otklik.config import get_settings
     from otklik.demo.contests import load_demo_contest
     from otklik.demo.decisions import load_demo_decisions
@@ -114,10 +118,9 @@ def _load_extras(seed: int, end: datetime, report: Report) -> None:
     report.advance("extras")
     enrich_and_match()
     report.advance("extras")
-    from otklik.demo.emergencies import load_demo_incidents
-    from otklik.demo.karelia import window_start
+    from otklik.demo.emergencies import play_demo_incidents
 
-    load_demo_incidents(window_start(end))  # after the cases: incidents link to them
+    play_demo_incidents(opened)  # after the simulated work: the HQ answers what it left
     report.advance("extras")
 
 

@@ -9,7 +9,7 @@ a seed. Steps planned after "now" do not happen: those cases are open now, some 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -116,16 +116,19 @@ def _build(ids: list[int], moment: datetime | None, progress: Progress | None) -
     return len(set(touched))
 
 
-def simulate_work(seed: int = 42, progress: Progress | None = None) -> int:
-    """Play each case's life forward from its arrival up to now; returns cases touched."""
+def simulate_work(seed: int = 42, progress: Progress | None = None,
+                  until: Mapping[int, datetime] | None = None) -> int:
+    """Play each case's life forward from its arrival up to now (or up to ``until[case id]``:
+    a case someone else takes over then, e.g. an emergency's HQ); returns cases touched."""
     now = utcnow()
+    until = until or {}
     with session_scope() as session:
         ids = list(session.scalars(select(Case.id).order_by(Case.received_at, Case.id)))
     rng = random.Random(seed)
     for case_id in ids:
         plan_rng = random.Random(rng.random())
         with session_scope() as session:
-            _Life(session, case_id, plan_rng, now).live()
+            _Life(session, case_id, plan_rng, now, until.get(case_id)).live()
         if progress:
             progress(1)
     _daily_ticks(now)
@@ -135,8 +138,10 @@ def simulate_work(seed: int = 42, progress: Progress | None = None) -> int:
 class _Life:
     """One case's plausible life, played in one unit of work; each step is a savepoint."""
 
-    def __init__(self, session, case_id: int, rng: random.Random, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, session, case_id: int, rng: random.Random, now: datetime,  # type: ignore[no-untyped-def]
+                 until: datetime | None = None) -> None:
         self.session, self.case_id, self.rng, self.now = session, case_id, rng, now
+        self.until = min(until, now) if until is not None else now
         self.staff: Staff | None = None
         self._executors: dict[int | None, Actor] = {}
 
@@ -154,8 +159,9 @@ class _Life:
         return self._executors[case.executor_id]
 
     def step(self, moment: datetime, action: Callable[[], object]) -> bool:
-        """Do ``action`` at ``moment`` if that moment has passed; False stops the story."""
-        if moment >= self.now:
+        """Do ``action`` at ``moment`` if that moment has passed (and the case is still
+        ours then); False stops the story."""
+        if moment >= self.until:
             return False
         try:
             with simulated_now(moment), self.session.begin_nested():
