@@ -237,7 +237,7 @@ def test_kalmykia_outage_from_first_messages_to_closure(world: World, outside: O
     assert any(SUMMARY in b["text"] for b in outside.bot.sent(duty_chat))
     with Session(world.engine) as session:
         assert session.scalars(select(Alert).where(
-            Alert.subject_id == incident_id)).one().status == "closed"
+            Alert.subject == "incident", Alert.subject_id == incident_id)).one().status == "closed"
 
     # 7. The timeline: every step, in time order, with its author and time.
     timeline = client.get(f"/api/v1/incidents/{incident_id}/timeline", headers=ops).json()
