@@ -390,8 +390,9 @@ def test_the_demos_hq_answer_reaches_the_cases_the_simulated_work_left_it(
 
     opened = emergencies.open_demo_incidents(start - timedelta(days=1))
     left = emergencies.left_to_hq(opened)
-    simulation.simulate_work(seed=3, until=left)
-    result = emergencies.play_demo_incidents(opened)
+    result: dict[str, int] = {}
+    simulation.simulate_work(seed=3, until=left, handover=lambda: result.update(
+        emergencies.play_demo_incidents(opened)))
     drain()  # the cases' publishing jobs
 
     outage_id = result["kalmykia"]
@@ -412,6 +413,7 @@ def test_the_demos_hq_answer_reaches_the_cases_the_simulated_work_left_it(
         hq_text = str(next(v for _, step, v in emergencies.STORY if step == "answer"))
         for case in session.scalars(select(Case).where(Case.id.in_(early))):
             assert case.status == CaseStatus.answered
+            assert case.escalation_level == 0  # answered before the SLA's ticks looked
             finals = session.scalars(select(Answer).where(
                 Answer.case_id == case.id, Answer.kind == "final")).all()
             assert [a.text for a in finals] == [hq_text]  # the executor left it to the HQ

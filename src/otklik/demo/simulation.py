@@ -117,9 +117,11 @@ def _build(ids: list[int], moment: datetime | None, progress: Progress | None) -
 
 
 def simulate_work(seed: int = 42, progress: Progress | None = None,
-                  until: Mapping[int, datetime] | None = None) -> int:
+                  until: Mapping[int, datetime] | None = None,
+                  handover: Callable[[], object] | None = None) -> int:
     """Play each case's life forward from its arrival up to now (or up to ``until[case id]``:
-    a case someone else takes over then, e.g. an emergency's HQ); returns cases touched."""
+    a case someone else takes over then, e.g. an emergency's HQ, whose work ``handover``
+    does before the SLA's daily ticks look for overdue cases); returns cases touched."""
     now = utcnow()
     until = until or {}
     with session_scope() as session:
@@ -131,6 +133,8 @@ def simulate_work(seed: int = 42, progress: Progress | None = None,
             _Life(session, case_id, plan_rng, now, until.get(case_id)).live()
         if progress:
             progress(1)
+    if handover is not None:
+        handover()
     _daily_ticks(now)
     return len(ids)
 
