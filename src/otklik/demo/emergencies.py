@@ -9,7 +9,7 @@ smaller incidents the stream holds, and announces them; the notifier alerts each
 roster through every channel, recorded in the delivery log and not sent
 (``OTKLIK_NOTIFY_DRY_RUN``, which ``otklik demo`` turns on). This runs *before* the simulated
 work, so that the outage's cases are left to the HQ (:func:`left_to_hq`): their executors
-route and accept them, and the HQ's one answer reaches them. Then the Kalmykia HQ plays its
+accept them, and the HQ's one answer reaches them. Then the Kalmykia HQ plays its
 part through the same services a person uses (acknowledged from the Telegram alert, the HQ,
 measures, the water delivery schedule, one answer to every resident, closure), each step at
 its moment of the outage's days (:func:`otklik.db.base.simulated_now`), alert-thread lines
@@ -146,20 +146,19 @@ def kalmykia_outage(session: Session, opened: list[int], now: datetime) -> Incid
     return rows[0] if rows else None
 
 
-def left_to_hq(opened: list[int]) -> dict[int, datetime]:
-    """The outage's cases that arrived before the HQ's answer, each with that moment: the
-    simulated work plays their lives only up to it (routed, accepted), then the HQ answers
-    them all (:func:`play_the_hq`); the later ones live as any case."""
+def left_to_hq(opened: list[int]) -> set[int]:
+    """The outage's cases made before the HQ's answer was approved: the simulated
+    work has their executors accept them and leaves the answer to the HQ
+    (:func:`play_the_hq`); the later ones live as any case."""
     from otklik.db.session import session_scope
 
     with session_scope() as session:
         outage = kalmykia_outage(session, opened, utcnow())
         if outage is None:
-            return {}
-        answer_at = outage.started_at + ANSWER_AT
-        return {case.id: answer_at
-                for case in IncidentRepository(session).cases(Scope.system(), outage.id)
-                if case.received_at < answer_at}
+            return set()
+        approved = outage.started_at + ANSWER_AT + APPROVAL
+        return {case.id for case in IncidentRepository(session).cases(Scope.system(), outage.id)
+                if case.created_at < approved}
 
 
 def play_the_hq(session: Session, incident_id: int, people: tuple[Actor, Actor]) -> None:

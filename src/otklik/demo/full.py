@@ -92,7 +92,7 @@ def load_stream(seed: int, total: int, report: Report) -> None:
     opened = open_demo_incidents(window_start(end))
     report.resize("work", cases)
     simulation.simulate_work(seed, progress=lambda n: report.advance("work", n),
-                             until=left_to_hq(opened),
+                             left=left_to_hq(opened),
                              handover=lambda: play_demo_incidents(opened))
     # After the live stream's cases: its enrichment and cases stay as without the archive.
     import_archive(seed, archive, end, progress=lambda n: report.advance("archive", n))
