@@ -114,6 +114,12 @@ def pending_mark(session: Session) -> int:
     return len(session.info.get(_PENDING_KEY, []))
 
 
+def pending_since(session: Session, mark: int
+                  ) -> list[tuple[dramatiq.Actor[Any, Any], tuple[Any, ...]]]:
+    """The jobs queued for this session's commit after ``mark``."""
+    return list(session.info.get(_PENDING_KEY, [])[mark:])
+
+
 def drop_pending_since(session: Session, mark: int) -> None:
     """Forget the jobs queued after ``mark``: their SAVEPOINT was rolled back."""
     pending = session.info.get(_PENDING_KEY)

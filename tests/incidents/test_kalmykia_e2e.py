@@ -28,6 +28,7 @@ from otklik.audit.actor import Actor
 from otklik.db.session import session_scope
 from otklik.incidents import informing
 from otklik.incidents import service as incidents
+from otklik.incidents.repository import IncidentRepository
 from otklik.models.account import ApiToken, User
 from otklik.models.case import Case, CaseMessage, CaseStatus, Publication
 from otklik.models.incident import Incident, IncidentChannel, IncidentEntry, IncidentStatus
@@ -165,7 +166,8 @@ def test_kalmykia_outage_from_first_messages_to_closure(world: World, outside: O
     assert ("answerCallbackQuery", "cb501") in [
         (m, b.get("callback_query_id")) for m, b in outside.bot.calls]
     with Session(world.engine) as session:
-        alert = session.scalars(select(Alert).where(Alert.subject_id == incident_id)).one()
+        alert = session.scalars(select(Alert).where(
+            Alert.subject == "incident", Alert.subject_id == incident_id)).one()
         assert (alert.status, alert.acknowledged_by, alert.ack_channel) == (
             "acknowledged", DUTY[0], "telegram")
         assert session.get(Incident, incident_id).status == IncidentStatus.acknowledged  # type: ignore[union-attr]
@@ -235,7 +237,7 @@ def test_kalmykia_outage_from_first_messages_to_closure(world: World, outside: O
     assert any(SUMMARY in b["text"] for b in outside.bot.sent(duty_chat))
     with Session(world.engine) as session:
         assert session.scalars(select(Alert).where(
-            Alert.subject_id == incident_id)).one().status == "closed"
+            Alert.subject == "incident", Alert.subject_id == incident_id)).one().status == "closed"
 
     # 7. The timeline: every step, in time order, with its author and time.
     timeline = client.get(f"/api/v1/incidents/{incident_id}/timeline", headers=ops).json()
@@ -310,7 +312,8 @@ def test_the_demo_step_opens_the_outage_by_the_detector_and_runs_its_hq(
         assert incident is not None and incident.opened_by.startswith("детектор")
         assert (incident.hazard, incident.status) == ("no_water", IncidentStatus.closed)
         assert incident.hq_person == emergencies.HQ_PERSON
-        alert = session.scalars(select(Alert).where(Alert.subject_id == incident.id)).one()
+        alert = session.scalars(select(Alert).where(
+            Alert.subject == "incident", Alert.subject_id == incident.id)).one()
         assert (alert.status, alert.ack_channel) == ("closed", "telegram")
         assert alert.acknowledged_by == emergencies.ROSTER[0][0]
         deliveries = session.scalars(select(Delivery).where(
@@ -336,3 +339,116 @@ def test_the_demo_step_opens_the_outage_by_the_detector_and_runs_its_hq(
     assert room.status_code == 200 and 'data-testid="incident-alert-log"' in room.text
     assert "recorded, not sent" in room.text and 'data-channel="webhook"' in room.text
     assert "Дежурный ЦУР (telegram)" in room.text
+
+
+def test_the_demos_hq_answer_reaches_the_cases_the_simulated_work_left_it(
+        world: World, dry_run: None) -> None:
+    """The demo's own order over a stored stream: cases built, the detector, the simulated
+    90 days, the people's work. The outage's cases written before the HQ's answer are left
+    to the HQ (accepted, not answered by their executor), and its one answer
+    reaches each of them through the cases' path and is published under every message; the
+    alert thread's lines are dated in the outage's days; an older small incident is
+    accepted, resolved and closed with a summary, a recent one is accepted and stays."""
+    from otklik.cases.builder import build_cases
+    from otklik.channels.schemas import IncomingMessage, Source
+    from otklik.db.base import simulated_now
+    from otklik.demo import emergencies, simulation
+    from otklik.intake.service import store_messages
+    from otklik.intake.tasks import enrich_now
+    from otklik.models.case import Answer
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    start = now - timedelta(days=20)
+    streams = {  # (first message, texts, authors' base, minutes apart, how many)
+        "outage": (start, OUTAGE, 9400, 7, 8),
+        "fire": (now - timedelta(days=12), [
+            "Пожар в Городовиковске, горит дом на улице Мира", "Городовиковск, ул. Мира, "
+            "пожар, дым валит", "Горит дом в Городовиковске на Мира, вызвали пожарных"],
+            9500, 4, 3),
+        "recent": (now - timedelta(days=2), [
+            "В Яшкуле нет воды с утра", "Яшкуль, нет воды уже три часа!",
+            "нет воды в посёлке Яшкуль, когда дадут"], 9600, 10, 3),
+    }
+    rows = [IncomingMessage(source=Source.vk, source_id=f"wall-{GROUP}_{base + i}",
+                            text=texts[i % len(texts)], author_id=f"id{base + i}",
+                            created_at=first + timedelta(minutes=gap * i), region="85")
+            for first, texts, base, gap, count in streams.values() for i in range(count)]
+    # Two residents write on the third day, after the HQ's answer: ordinary cases.
+    late = ["Лагань, ул. Школьная: воду так и не дали, водовоз не приехал",
+            "Третьи сутки в Лагани без воды, когда починят водозабор?"]
+    rows += [IncomingMessage(source=Source.vk, source_id=f"wall-{GROUP}_{9450 + i}",
+                             text=text, author_id=f"id{9450 + i}", region="85",
+                             created_at=start + timedelta(hours=40, minutes=9 * i))
+             for i, text in enumerate(late)]
+    with session_scope() as session:  # history: stored and enriched, never announced live
+        summary = store_messages(session, rows, connector_id=world.connector_id,
+                                 enqueue=False)
+        enrich_now(session, summary.to_enrich, live=False)
+    with session_scope() as session:  # each case made when its message came, as the demo does
+        for message in session.scalars(select(Message).where(
+                Message.source_id.in_([r.source_id for r in rows])).order_by(
+                Message.created_at)):
+            with simulated_now(message.created_at + timedelta(minutes=5)):
+                build_cases(session, Actor.system("tests"), [message.id])
+
+    opened = emergencies.open_demo_incidents(start - timedelta(days=1))
+    left = emergencies.left_to_hq(opened)
+    result: dict[str, int] = {}
+    simulation.simulate_work(seed=3, left=left, handover=lambda: result.update(
+        emergencies.play_demo_incidents(opened)))
+    drain()  # the cases' publishing jobs
+
+    outage_id = result["kalmykia"]
+    assert outage_id and len(opened) == 3 and result["closed"] == 1
+    with Session(world.engine) as session:
+        outage = session.get(Incident, outage_id)
+        assert outage is not None and outage.status == IncidentStatus.closed
+        approved = outage.started_at + emergencies.ANSWER_AT + emergencies.APPROVAL
+        linked = IncidentRepository(session).linked_case_ids(outage_id)
+        early = {c.id for c in session.scalars(select(Case).where(Case.id.in_(linked)))
+                 if c.created_at < approved}
+        assert early and left == early and len(early) < len(linked)
+        [entry] = session.scalars(select(IncidentEntry).where(
+            IncidentEntry.incident_id == outage_id, IncidentEntry.kind == "bulk_answer"))
+        # Every case there at the approval got it; none had been answered by its executor;
+        # the later ones were not there yet.
+        assert (entry.details["answered"], entry.details["already"],
+                entry.details["failed"]) == (len(early), 0, 0)
+        assert entry.text == f"Ответ одобрен и отправлен: {len(early)} обращений"
+        assert entry.at == approved
+        hq_text = str(next(v for _, step, v in emergencies.STORY if step == "answer"))
+        for case in session.scalars(select(Case).where(Case.id.in_(early))):
+            assert case.status == CaseStatus.answered
+            assert case.escalation_level == 0  # answered before the SLA's ticks looked
+            finals = session.scalars(select(Answer).where(
+                Answer.case_id == case.id, Answer.kind == "final")).all()
+            assert [a.text for a in finals] == [hq_text]  # the executor left it to the HQ
+            assert finals[0].approved_at == approved
+        messages = set(session.scalars(select(CaseMessage.message_id).where(
+            CaseMessage.case_id.in_(early))))
+        published = set(session.scalars(select(Publication.message_id).where(
+            Publication.status == "published", Publication.message_id.in_(messages))))
+        assert published == messages
+        # The HQ's alert-thread lines happened in the outage's days, not at load time.
+        alert = session.scalars(select(Alert).where(
+            Alert.subject == "incident", Alert.subject_id == outage_id)).one()
+        lines = session.scalars(select(Delivery).where(
+            Delivery.alert_id == alert.id, Delivery.event.in_(
+                ("alert.updated", "alert.closed")))).all()
+        assert lines and all(d.sent_at is not None and d.sent_at < start + timedelta(days=4)
+                             for d in lines)
+
+        others = {i.title: i for i in session.scalars(select(Incident).where(
+            Incident.id.in_(opened), Incident.id != outage_id))}
+        fire = next(i for t, i in others.items() if "Пожар" in t)
+        recent = next(i for t, i in others.items() if "Яшкуль" in t)
+        assert fire.status == IncidentStatus.closed
+        assert fire.summary is not None and fire.summary.startswith(
+            emergencies.SUMMARIES["fire"])
+        assert recent.status == IncidentStatus.acknowledged and recent.closed_at is None
+        kinds = [e.kind for e in session.scalars(select(IncidentEntry).where(
+            IncidentEntry.incident_id == fire.id).order_by(IncidentEntry.at))]
+        assert kinds == ["signal", "acknowledged", "resolved", "closed"]
+    answered = [c for c in world.stub.calls("/method/wall.createComment")
+                if c.form.get("message") == hq_text]
+    assert len(answered) == len(messages)

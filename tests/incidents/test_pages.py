@@ -274,3 +274,60 @@ def test_the_thresholds_page_and_api_edit_validate_and_audit(client: Any,
     login(client, operator.username, PASSWORD)
     assert client.get("/admin/incidents/thresholds").status_code == 403
     assert client.get("/api/v1/incidents/thresholds").status_code == 403
+
+
+def test_the_bulk_answer_by_the_api_takes_four_eyes(client: Any, session: Session,
+                                                    incident: dict[str, Any]) -> None:
+    """`POST /api/v1/incidents/{id}/answer` proposes one answer for the linked cases, the
+    same person cannot approve it, another operator does (`/answer/approve`): the linked
+    case is answered through the cases' path, the incident shows the proposal until then,
+    the timeline both steps. A reader cannot propose; an empty text is a 422."""
+    from sqlalchemy import select
+    from tests.builders import an_organization
+
+    from otklik.cases.builder import build_cases
+    from otklik.models.case import Answer, Case, CaseMessage, CaseStatus
+
+    row = incident["incident"]
+    build_cases(session, Actor.system("tests"), [incident["message"].id])
+    case = session.scalars(select(Case).join(CaseMessage, CaseMessage.case_id == Case.id)
+                           .where(CaseMessage.message_id == incident["message"].id)).one()
+    case.executor_id, case.status = an_organization(session).id, CaseStatus.routed
+    session.flush()
+    text = "Авария на водоводе устраняется, подвоз воды по графику: ул. Ленина, 10:00-12:00."
+    url = f"/api/v1/incidents/{row.id}/answer"
+
+    reader = make_user(session, Role.analyst, ["68"])
+    csrf = login(client, reader.username, PASSWORD)
+    assert client.post(url, headers={"X-CSRF-Token": csrf},
+                       json={"text": text}).status_code == 403
+    client.cookies.clear()
+    csrf = login(client, incident["operator"].username, PASSWORD)
+    assert client.post(url, headers={"X-CSRF-Token": csrf}, json={"text": ""}).status_code == 422
+    assert client.post(url, headers={"X-CSRF-Token": csrf},
+                       json={"text": "коротко"}).status_code == 400
+    proposed = client.post(url, headers={"X-CSRF-Token": csrf}, json={"text": text})
+    assert proposed.status_code == 200, proposed.text
+    assert proposed.json()["text"] == text
+    assert proposed.json()["by"] == incident["operator"].username
+    shown = client.get(f"/api/v1/incidents/{row.id}").json()
+    assert shown["pending_answer"]["text"] == text and shown["cases"] == 1
+    own = client.post(f"{url}/approve", headers={"X-CSRF-Token": csrf})
+    assert own.status_code == 403 and "another person" in own.text
+
+    client.cookies.clear()
+    other = make_user(session, Role.operator, ["68"])
+    csrf = login(client, other.username, PASSWORD)
+    approved = client.post(f"{url}/approve", headers={"X-CSRF-Token": csrf})
+    assert approved.status_code == 200, approved.text
+    assert approved.json() == {"answered": 1, "already": 0, "not_routed": 0, "failed": 0}
+    session.refresh(case)
+    assert case.status == CaseStatus.answered
+    assert text in session.scalars(select(Answer.text).where(Answer.case_id == case.id)).all()
+    assert client.get(f"/api/v1/incidents/{row.id}").json()["pending_answer"] is None
+    timeline = client.get(f"/api/v1/incidents/{row.id}/timeline").json()
+    assert [e["kind"] for e in timeline][-2:] == ["answer_proposed", "bulk_answer"]
+    assert timeline[-1]["author"] == other.username
+    assert timeline[-1]["text"] == "Ответ одобрен и отправлен: 1 обращений"
+    again = client.post(f"{url}/approve", headers={"X-CSRF-Token": csrf})
+    assert again.status_code == 400  # nothing proposed any more

@@ -295,3 +295,44 @@ def test_case_warnings_and_escalations_reach_the_right_people(env: Setup) -> Non
     assert len(env.inbox.to("head@region.test")) == 1
     with session_scope() as session:  # one thread for the case
         assert len(list(session.scalars(select(Alert).where(Alert.subject == "case")))) == 1
+
+
+def test_the_sla_tick_warns_and_escalates_through_the_notifier(env: Setup) -> None:
+    """From the producer, not only from the event: the cases' SLA tick
+    (`cases.service.escalate_due`, run by the scheduler) warns the executor before the
+    deadline and escalates to the region's curator once it passed, then to the head a day
+    later — each reaches the person through the same notifier (Telegram, e-mail)."""
+    from otklik.cases import service as cases
+
+    with session_scope() as session:
+        org = world.organization(session)
+        executor = world.person(session, "vodokanal-sla", Role.executor,
+                                email="exec-sla@vk.test", organization_id=org.id)
+        session.add(NotifyContact(user_id=executor.id, telegram_chat_id="2101"))
+        world.person(session, "curator-sla", Role.curator, email="curator-sla@region.test")
+        world.person(session, "head-sla", Role.head, email="head-sla@region.test")
+        case = world.case(session, org.id)
+        due = case.resolution_due
+        assert due is not None
+        case.warn_at = due - timedelta(hours=6)
+        case_id = case.id
+    sla = world.Actor.system("sla")
+    for moment in (due - timedelta(hours=2), due + timedelta(hours=1),
+                   due + timedelta(days=1, hours=1)):
+        with session_scope() as session:
+            assert cases.escalate_due(session, sla, now=moment) == [case_id]
+        stubs.settle()
+        if moment < due:
+            assert "истекает" in env.bot.sent("2101")[0]["text"]
+            assert len(env.inbox.to("exec-sla@vk.test")) == 1
+            assert env.inbox.to("curator-sla@region.test") == []
+        elif moment < due + timedelta(days=1):
+            assert len(env.inbox.to("curator-sla@region.test")) == 1
+            assert env.inbox.to("head-sla@region.test") == []
+        else:
+            assert len(env.inbox.to("head-sla@region.test")) == 1
+    with session_scope() as session:
+        thread = session.scalars(select(Alert).where(Alert.subject == "case",
+                                                     Alert.subject_id == case_id)).one()
+        assert session.scalars(select(Delivery).where(
+            Delivery.alert_id == thread.id, Delivery.status == "sent")).all()

@@ -1,38 +1,49 @@
 """The demo's emergencies: the live detector over the stored 90 days, the duty rosters and
-their alerts (a dry run: nothing leaves the machine), and the Kalmykia HQ's work.
+their alerts (a dry run: nothing leaves the machine), the Kalmykia HQ's work and the duty
+person's everyday work on the smaller incidents.
 
-The stream is loaded as history (a bulk load is never acted on live), so after it this step
-hands each demo region's 90 days to :func:`otklik.incidents.live.detect`, the code a live
-batch runs: the detector opens the Лагань outage (DESIGN.md story 3) and whatever smaller
-incidents the stream holds, and announces them; the notifier alerts each region's demo
+The stream is loaded as history (a bulk load is never acted on live), so once its cases are
+built this step hands each demo region's 90 days to :func:`otklik.incidents.live.detect`, the
+code a live batch runs: the detector opens the Лагань outage (DESIGN.md story 3) and whatever
+smaller incidents the stream holds, and announces them; the notifier alerts each region's demo
 roster through every channel, recorded in the delivery log and not sent
-(``OTKLIK_NOTIFY_DRY_RUN``, which ``otklik demo`` turns on). Then the Kalmykia HQ plays its
+(``OTKLIK_NOTIFY_DRY_RUN``, which ``otklik demo`` turns on). This runs *before* the simulated
+work, so that the outage's cases are left to the HQ (:func:`left_to_hq`): their executors
+accept them, and the HQ's one answer reaches them. Then the Kalmykia HQ plays its
 part through the same services a person uses (acknowledged from the Telegram alert, the HQ,
-measures, the water delivery schedule, one answer to every resident, closure) and those
-steps are dated back into the outage's days.
+measures, the water delivery schedule, one answer to every resident, closure), each step at
+its moment of the outage's days (:func:`otklik.db.base.simulated_now`), alert-thread lines
+included; the older smaller incidents are accepted, resolved and closed with a summary, the
+recent ones stay in work.
 """
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from otklik.accounts.scope import Scope
 from otklik.audit.actor import Actor
-from otklik.db.base import utcnow
+from otklik.db.base import simulated_now, utcnow
 from otklik.demo.organizations import DEMO_REGIONS
-from otklik.events import AlertAcknowledged
+from otklik.events import AlertAcknowledged, IncidentClosed, IncidentUpdated
 from otklik.incidents import informing, live
 from otklik.incidents import service as incidents
 from otklik.incidents.repository import IncidentRepository
-from otklik.models.incident import Incident, IncidentEntry, IncidentUpdate
+from otklik.models.incident import ACTIVE_INCIDENT_STATUSES, Incident
 from otklik.models.message import Message, MessageEnrichment
-from otklik.models.notify import Alert, AlertRecipient, Delivery, DeliveryAttempt
+from otklik.models.notify import Alert, Delivery
 from otklik.models.territory import Territory
 from otklik.notify import alerts
 from otklik.notify import service as notify
+from otklik.notify.consumers import alert_incident_closed, alert_incident_updated
 from otklik.notify.repository import NotifyRepository
+from otklik.queue import pending_mark, pending_since
 from otklik.territories.repository import TerritoryRepository
 
 KALMYKIA = "85"
@@ -62,6 +73,32 @@ STORY = (
                     "штаб, подвоз воды шёл по графику, жителям ответили по каждому "
                     "сообщению."),
 )
+
+
+#: The alert goes out a minute after the signal; the person on duty accepts it 12 minutes in.
+ALERTED, ACCEPTED = timedelta(minutes=1), timedelta(minutes=12)
+#: The HQ's answer to every resident (hours after the signal in :data:`STORY`); the curator
+#: approves it half an hour later.
+ANSWER_AT = timedelta(hours=next(h for h, step, _ in STORY if step == "answer"))
+APPROVAL = timedelta(minutes=30)
+#: The other incidents: older than this and with fewer messages than BIG, they are closed.
+OLD, BIG = timedelta(days=7), 50
+#: The duty person's closing summary by hazard ("": one without a hazard).
+SUMMARIES = {
+    "no_water": "Водоснабжение восстановлено: аварийная бригада водоканала устранила порыв.",
+    "no_heating": "Отопление восстановлено после ремонта участка теплотрассы.",
+    "no_power": "Электроснабжение восстановлено сетевой компанией.",
+    "no_gas": "Газоснабжение восстановлено после проверки газовой службой.",
+    "gas_smell": "Утечка газа найдена и устранена газовой службой.",
+    "sewage": "Авария канализации устранена, территория очищена.",
+    "flood": "Вода откачана, подтопленные дворы и подвалы обследованы.",
+    "fire": "Пожар потушен, жильцам оказана помощь.",
+    "live_wire": "Оборванный провод убран, линия восстановлена.",
+    "collapse": "Место обрушения огорожено, конструкции обследованы и укреплены.",
+    "people_trapped": "Люди выведены спасателями, пострадавшим оказана помощь.",
+    "children_at_risk": "Опасность для детей устранена, место проверено службами.",
+    "": "Ситуация отработана ответственными службами, обращения переданы исполнителям.",
+}
 
 
 def load_rosters(session: Session, actor: Actor) -> int:
@@ -109,87 +146,122 @@ def kalmykia_outage(session: Session, opened: list[int], now: datetime) -> Incid
     return rows[0] if rows else None
 
 
+def left_to_hq(opened: list[int]) -> set[int]:
+    """The outage's cases made before the HQ's answer was approved: the simulated
+    work has their executors accept them and leaves the answer to the HQ
+    (:func:`play_the_hq`); the later ones live as any case."""
+    from otklik.db.session import session_scope
+
+    with session_scope() as session:
+        outage = kalmykia_outage(session, opened, utcnow())
+        if outage is None:
+            return set()
+        approved = outage.started_at + ANSWER_AT + APPROVAL
+        return {case.id for case in IncidentRepository(session).cases(Scope.system(), outage.id)
+                if case.created_at < approved}
+
+
 def play_the_hq(session: Session, incident_id: int, people: tuple[Actor, Actor]) -> None:
-    """The HQ's work on the outage, through the services, dated back to the outage's days:
-    the person on duty accepts the alert from Telegram, then the steps of :data:`STORY`."""
+    """The HQ's work on the outage through the services, each step at its moment of the
+    outage's days: the person on duty accepts the alert from Telegram, then :data:`STORY`
+    (the answer proposed by the operator and approved by the curator half an hour later)."""
     incident = incidents.get_incident(session, people[0], incident_id)
     start = incident.started_at
-    alert = NotifyRepository(session).alert_of("incident", incident_id)
-    recipients = NotifyRepository(session).recipients_of(alert.id) if alert else []
-    if alert is not None and recipients:  # no alert with a broker other than the inline one
-        alerts.acknowledge(session, alerts.ack_token(recipients[0]), "telegram")
-        # The AlertAcknowledged consumer writes this after commit; the demo does it now, so
-        # that the steps below find the incident acknowledged (the consumer then skips it).
-        incidents.acknowledge(session, AlertAcknowledged(
-            subject="incident", subject_id=incident_id, alert_id=alert.id, user_id=None,
-            by=recipients[0].name, channel="telegram"))
-        session.flush()
-        _date_back(session, incident, alert, start + timedelta(minutes=12))
+    accept_alert(session, incident, start + ACCEPTED)
     operator, curator = people
     for hours, step, value in STORY:
-        before = _now_marks(session, incident)
+        at = start + timedelta(hours=hours)
         if step == "edit":
-            incidents.edit(session, operator, incident, dict(value))  # type: ignore[arg-type]
+            _at(session, at, partial(incidents.edit, session, operator, incident,
+                                     dict(value)))  # type: ignore[arg-type]
         elif step in ("in_work", "resolved"):
-            incidents.move(session, operator, incident, step)
+            _at(session, at, partial(incidents.move, session, operator, incident, step))
         elif step == "measure":
-            incidents.add_measure(session, operator, incident, str(value))
+            _at(session, at, partial(incidents.add_measure, session, operator, incident,
+                                     str(value)))
         elif step == "update":
-            informing.publish_update(session, operator, incident, str(value))
+            _at(session, at, partial(informing.publish_update, session, operator, incident,
+                                     str(value)))
         elif step == "answer":
             if not IncidentRepository(session).linked_case_ids(incident.id):
                 continue  # a small demo stream: none of its messages became a case
-            informing.propose_answer(session, operator, incident, str(value))
-            session.flush()
-            _date_new(session, incident, before, start + timedelta(hours=hours))
-            before = _now_marks(session, incident)
-            informing.approve_answer(session, curator, incident)
-            hours += 0.5
+            _at(session, at, partial(informing.propose_answer, session, operator, incident,
+                                     str(value)))
+            _at(session, at + APPROVAL, partial(informing.approve_answer, session, curator,
+                                                incident))
         elif step == "close":
-            incidents.close(session, operator, incident, str(value))
-            incident.closed_at = start + timedelta(hours=hours)
+            _at(session, at, partial(incidents.close, session, operator, incident,
+                                     str(value)))
+
+
+def close_the_old(session: Session, opened: list[int], now: datetime, skip: int = 0) -> int:
+    """The duty person's everyday work on the other incidents: each one older than two
+    hours accepted from its alert within minutes; the smaller ones older than
+    :data:`OLD` resolved within a day or so and closed with a summary (the recent ones
+    stay in work on the list). How many were closed."""
+    duty = Actor.system(ROSTER[0][0])
+    repo = IncidentRepository(session)
+    closed = 0
+    for incident in session.scalars(select(Incident).where(
+            Incident.id.in_(opened or [-1]), Incident.id != skip,
+            Incident.status.in_(ACTIVE_INCIDENT_STATUSES)).order_by(Incident.started_at)):
+        age = now - incident.started_at
+        if age < timedelta(hours=2):
+            continue
+        rng = random.Random(incident.signal_key or str(incident.id))
+        start = incident.started_at
+        accept_alert(session, incident, start + timedelta(minutes=rng.randint(4, 25)))
+        if age < OLD or repo.count_messages(incident.id) >= BIG:
+            continue
+        resolved = start + timedelta(hours=rng.uniform(3, 30))
+        _at(session, resolved, partial(incidents.move, session, duty, incident, "resolved"))
+        _at(session, resolved + timedelta(hours=rng.uniform(1, 6)), partial(
+            incidents.close, session, duty, incident, summary_of(session, incident)))
+        closed += 1
+    return closed
+
+
+def summary_of(session: Session, incident: Incident) -> str:
+    """The duty person's closing summary: what was done (by the hazard) and how many
+    residents wrote."""
+    done = SUMMARIES.get(incident.hazard or "", SUMMARIES[""])
+    count = IncidentRepository(session).count_messages(incident.id)
+    return f"{done} Сообщений жителей по происшествию: {count}."
+
+
+def accept_alert(session: Session, incident: Incident, at: datetime) -> None:
+    """The first person alerted accepts from Telegram at ``at`` (no alert, no step)."""
+    repo = NotifyRepository(session)
+    alert = repo.alert_of("incident", incident.id)
+    recipients = repo.recipients_of(alert.id) if alert else []
+    if alert is None or not recipients:  # no roster in the region
+        return
+
+    def accept() -> None:
+        alerts.acknowledge(session, alerts.ack_token(recipients[0]), "telegram")
+        # The AlertAcknowledged consumer writes this after commit; the demo does it now, so
+        # that the next steps find the incident acknowledged (the consumer then skips it).
+        incidents.acknowledge(session, AlertAcknowledged(
+            subject="incident", subject_id=incident.id, alert_id=alert.id, user_id=None,
+            by=recipients[0].name, channel="telegram"))
+
+    _at(session, at, accept)
+
+
+def _at(session: Session, moment: datetime, act: Callable[[], object]) -> None:
+    """Do ``act`` at ``moment`` of the demo's clock, and post the alert-thread lines its
+    events ask for now, dated then (their queued jobs later find them sent: one line per
+    key)."""
+    mark = pending_mark(session)
+    with simulated_now(moment):
+        act()
         session.flush()
-        _date_new(session, incident, before, start + timedelta(hours=hours))
-    incident.updated_at = start + timedelta(hours=STORY[-1][0])
-
-
-def _now_marks(session: Session, incident: Incident) -> tuple[set[int], set[int]]:
-    entries = set(session.scalars(select(IncidentEntry.id).where(
-        IncidentEntry.incident_id == incident.id)))
-    updates = set(session.scalars(select(IncidentUpdate.id).where(
-        IncidentUpdate.incident_id == incident.id)))
-    return entries, updates
-
-
-def _date_new(session: Session, incident: Incident, before: tuple[set[int], set[int]],
-              at: datetime) -> None:
-    """Date the timeline entries and updates made since ``before`` at ``at``."""
-    entries, updates = _now_marks(session, incident)
-    if entries - before[0]:
-        session.execute(update(IncidentEntry).where(
-            IncidentEntry.id.in_(entries - before[0])).values(at=at))
-    if updates - before[1]:
-        session.execute(update(IncidentUpdate).where(
-            IncidentUpdate.id.in_(updates - before[1])).values(created_at=at))
-
-
-def _date_back(session: Session, incident: Incident, alert: Alert, at: datetime) -> None:
-    """The alert, its deliveries and the acknowledgement as they happened in the outage:
-    sent a minute after the signal, accepted at ``at``."""
-    sent = incident.started_at + timedelta(minutes=1)
-    alert.acknowledged_at = incident.acknowledged_at = at
-    alert.updated_at = at
-    session.execute(update(AlertRecipient).where(AlertRecipient.alert_id == alert.id)
-                    .values(notified_at=sent))
-    ids = list(session.scalars(select(Delivery.id).where(Delivery.alert_id == alert.id)))
-    if ids:
-        session.execute(update(Delivery).where(Delivery.id.in_(ids)).values(
-            sent_at=sent, updated_at=sent))
-        session.execute(update(DeliveryAttempt).where(DeliveryAttempt.delivery_id.in_(ids))
-                        .values(started_at=sent))
-    session.execute(update(IncidentEntry).where(
-        IncidentEntry.incident_id == incident.id,
-        IncidentEntry.kind == "acknowledged").values(at=at))
+        for job, args in pending_since(session, mark):
+            if job is alert_incident_updated:
+                alerts.incident_updated(session, IncidentUpdated.model_validate(args[0]))
+            elif job is alert_incident_closed:
+                alerts.incident_closed(session, IncidentClosed.model_validate(args[0]))
+        session.flush()
 
 
 def alert_now(session: Session, incident_ids: list[int]) -> None:
@@ -199,37 +271,46 @@ def alert_now(session: Session, incident_ids: list[int]) -> None:
     for incident_id in incident_ids:
         incident = session.get(Incident, incident_id)
         if incident is not None:
-            alerts.open_incident_alert(session, incidents.opened_event(session, incident))
+            with simulated_now(min(incident.started_at + ALERTED, utcnow())):
+                alerts.open_incident_alert(session, incidents.opened_event(session, incident))
 
 
 def record_deliveries(incident_ids: list[int]) -> int:
-    """Run the pending deliveries of these incidents' alerts now (recorded in a dry run);
-    their queued jobs then find them done. How many."""
+    """Run the pending deliveries of these incidents' alerts now (recorded in a dry run),
+    each dated when it was queued; their queued jobs then find them done. How many."""
     from otklik.db.session import session_scope
     from otklik.notify.delivery import run_delivery
 
     with session_scope() as session:
-        ids = list(session.scalars(
-            select(Delivery.id).join(Alert, Alert.id == Delivery.alert_id)
+        rows = session.execute(
+            select(Delivery.id, Delivery.next_attempt_at).join(Alert, Alert.id == Delivery.alert_id)
             .where(Alert.subject == "incident", Alert.subject_id.in_(incident_ids or [-1]),
-                   Delivery.status == "pending").order_by(Delivery.id)))
-    for delivery_id in ids:
-        run_delivery(delivery_id)
-    return len(ids)
+                   Delivery.status == "pending").order_by(Delivery.id)).all()
+    for delivery_id, due in rows:
+        with simulated_now(min(due or utcnow(), utcnow())):
+            run_delivery(delivery_id)
+    return len(rows)
 
 
-def load_demo_incidents(since: datetime) -> dict[str, int]:
-    """The whole step in its own units of work: rosters, the detector over the 90 days,
-    the alerts and their deliveries, the Kalmykia HQ's work."""
+def open_demo_incidents(since: datetime) -> list[int]:
+    """Rosters, the detector over the stored days, the alerts and their deliveries (in their
+    own units of work); the incidents opened."""
     from otklik.db.session import session_scope
 
-    actor = Actor.system("demo")
     with session_scope() as session:
-        load_rosters(session, actor)
+        load_rosters(session, Actor.system("demo"))
         opened = detect(session, since)
         alert_now(session, opened)
     record_deliveries(opened)
-    outage_id = 0
+    return opened
+
+
+def play_demo_incidents(opened: list[int]) -> dict[str, int]:
+    """The people's work on the opened incidents: the Kalmykia HQ's story, the duty
+    person's everyday acceptances and closures; the alert threads' lines recorded."""
+    from otklik.db.session import session_scope
+
+    outage_id = closed = 0
     with session_scope() as session:
         outage = kalmykia_outage(session, opened, utcnow())
         if outage is not None:
@@ -237,11 +318,12 @@ def load_demo_incidents(since: datetime) -> dict[str, int]:
             play_the_hq(session, outage.id, (
                 Actor.system("Оператор ЦУР Республики Калмыкия"),
                 Actor.system("Куратор ЦУР Республики Калмыкия")))
-    if outage_id:  # the closing line now, so the thread is closed after a --load-only too
-        from otklik.events import IncidentClosed
-        from otklik.notify.consumers import alert_incident_closed
-
-        alert_incident_closed.fn(IncidentClosed(incident_id=outage_id, summary=str(
-            STORY[-1][2])).model_dump(mode="json"))
+        closed = close_the_old(session, opened, utcnow(), skip=outage_id)
     record_deliveries(opened)
-    return {"incidents": len(opened), "kalmykia": outage_id}
+    return {"incidents": len(opened), "kalmykia": outage_id, "closed": closed}
+
+
+def load_demo_incidents(since: datetime) -> dict[str, int]:
+    """The whole step over cases whose lives are already played (a test's or a small
+    world's): open, then work on them."""
+    return play_demo_incidents(open_demo_incidents(since))

@@ -26,9 +26,10 @@ class Report(Protocol):
     def resize(self, stage: str, total: int) -> None: ...
 
 
-#: Steps of the "extras" stage (decisions; contest and direct lines; fakes; their matching;
-#: the incidents the detector opens over the stored days).
-EXTRA_STEPS = 5
+#: Steps of the "extras" stage (decisions; contest and direct lines; fakes; their matching).
+#: The incidents come with the cases: the detector before the simulated work, the people's
+#: work on them before its SLA ticks (:mod:`otklik.demo.emergencies`).
+EXTRA_STEPS = 4
 
 
 def expected_totals(total: int) -> dict[str, int]:
@@ -73,6 +74,7 @@ def load_stream(seed: int, total: int, report: Report) -> None:
     from otklik.channels.files import RowResult
     from otklik.demo import simulation
     from otklik.demo.archive import archive_size, import_archive
+    from otklik.demo.emergencies import left_to_hq, open_demo_incidents, play_demo_incidents
     from otklik.demo.karelia import window_start
     from otklik.demo.stream import default_end, generate_stream
     from otklik.intake.importer import import_rows
@@ -86,8 +88,12 @@ def load_stream(seed: int, total: int, report: Report) -> None:
     enrich_pending(progress=lambda n: report.advance("enrichment", n))
     cases = simulation.build_all_cases(progress=lambda n: report.advance("cases", n),
                                        since=window_start(end))
+    # The detector before the simulated work: the outage's cases are left to its HQ.
+    opened = open_demo_incidents(window_start(end))
     report.resize("work", cases)
-    simulation.simulate_work(seed, progress=lambda n: report.advance("work", n))
+    simulation.simulate_work(seed, progress=lambda n: report.advance("work", n),
+                             left=left_to_hq(opened),
+                             handover=lambda: play_demo_incidents(opened))
     # After the live stream's cases: its enrichment and cases stay as without the archive.
     import_archive(seed, archive, end, progress=lambda n: report.advance("archive", n))
     enrich_pending(progress=lambda n: report.advance("archive", n))
@@ -113,11 +119,6 @@ def _load_extras(seed: int, end: datetime, report: Report) -> None:
         load_demo_fakes(session, end)
     report.advance("extras")
     enrich_and_match()
-    report.advance("extras")
-    from otklik.demo.emergencies import load_demo_incidents
-    from otklik.demo.karelia import window_start
-
-    load_demo_incidents(window_start(end))  # after the cases: incidents link to them
     report.advance("extras")
 
 

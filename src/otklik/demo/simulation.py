@@ -9,7 +9,7 @@ a seed. Steps planned after "now" do not happen: those cases are open now, some 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -116,18 +116,26 @@ def _build(ids: list[int], moment: datetime | None, progress: Progress | None) -
     return len(set(touched))
 
 
-def simulate_work(seed: int = 42, progress: Progress | None = None) -> int:
-    """Play each case's life forward from its arrival up to now; returns cases touched."""
+def simulate_work(seed: int = 42, progress: Progress | None = None,
+                  left: Collection[int] = (),
+                  handover: Callable[[], object] | None = None) -> int:
+    """Play each case's life forward from its arrival up to now; the ``left`` cases only
+    until their executor accepts them: someone else answers them (an emergency's HQ, whose
+    work ``handover`` does before the SLA's daily ticks look for overdue cases). Returns
+    cases touched."""
     now = utcnow()
+    left = frozenset(left)
     with session_scope() as session:
         ids = list(session.scalars(select(Case.id).order_by(Case.received_at, Case.id)))
     rng = random.Random(seed)
     for case_id in ids:
         plan_rng = random.Random(rng.random())
         with session_scope() as session:
-            _Life(session, case_id, plan_rng, now).live()
+            _Life(session, case_id, plan_rng, now, left=case_id in left).live()
         if progress:
             progress(1)
+    if handover is not None:
+        handover()
     _daily_ticks(now)
     return len(ids)
 
@@ -135,8 +143,10 @@ def simulate_work(seed: int = 42, progress: Progress | None = None) -> int:
 class _Life:
     """One case's plausible life, played in one unit of work; each step is a savepoint."""
 
-    def __init__(self, session, case_id: int, rng: random.Random, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, session, case_id: int, rng: random.Random, now: datetime,  # type: ignore[no-untyped-def]
+                 left: bool = False) -> None:
         self.session, self.case_id, self.rng, self.now = session, case_id, rng, now
+        self.left = left
         self.staff: Staff | None = None
         self._executors: dict[int | None, Actor] = {}
 
@@ -186,6 +196,8 @@ class _Life:
         t += timedelta(hours=rng.uniform(0.5, 20))
         if not self.step(t, lambda: service.accept(self.session, self.executor(), self.case)):
             return
+        if self.left:
+            return  # accepted; the answer is someone else's
         if rng.random() < 0.04 and not self.handback(t):
             return
         if rng.random() < 0.08:

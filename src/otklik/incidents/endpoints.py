@@ -1,5 +1,5 @@
-"""Incidents API: list, read, timeline, updates; open, change, merge, close; the
-detector's thresholds."""
+"""Incidents API: list, read, timeline, updates; open, change, merge, close; the bulk
+answer (propose, approve: four eyes); the detector's thresholds."""
 
 from __future__ import annotations
 
@@ -12,12 +12,15 @@ from otklik.deps import CurrentActor, SessionDep
 from otklik.incidents import informing, service, thresholds
 from otklik.incidents.repository import IncidentRepository
 from otklik.incidents.schemas import (
+    AnswerPropose,
+    AnswerSent,
     IncidentChange,
     IncidentClose,
     IncidentList,
     IncidentMerge,
     IncidentOpen,
     IncidentRead,
+    PendingAnswer,
     ThresholdList,
     ThresholdRead,
     ThresholdSet,
@@ -123,6 +126,23 @@ def add_update(incident_id: RefId, payload: UpdateCreate, actor: CurrentActor,
     incident = service.get_incident(session, actor, incident_id)
     return UpdateRead.model_validate(informing.publish_update(session, actor, incident,
                                                               payload.text))
+
+
+@router.post("/{incident_id}/answer", response_model=PendingAnswer)
+def propose_answer(incident_id: RefId, payload: AnswerPropose, actor: CurrentActor,
+                   session: SessionDep) -> PendingAnswer:
+    """Propose one answer for every linked case; another person approves it."""
+    incident = service.get_incident(session, actor, incident_id)
+    informing.propose_answer(session, actor, incident, payload.text)
+    return PendingAnswer.model_validate(incident.pending_answer)
+
+
+@router.post("/{incident_id}/answer/approve", response_model=AnswerSent)
+def approve_answer(incident_id: RefId, actor: CurrentActor, session: SessionDep
+                   ) -> AnswerSent:
+    """Approve the proposed answer (not one's own): each linked case is answered."""
+    incident = service.get_incident(session, actor, incident_id)
+    return AnswerSent(**informing.approve_answer(session, actor, incident))
 
 
 @router.post("/{incident_id}/merge", response_model=IncidentRead)

@@ -8,7 +8,11 @@
   another approves it; on approval each linked case is answered through
   :mod:`otklik.cases.answers` (draft by the proposer, submitted, approved by the approver —
   the cases' rule that nobody approves their own answer holds) and published under each of
-  its messages by the cases' publishing job.
+  its messages by the cases' publishing job. A linked case already answered, closed or
+  rejected is left as it is (its resident has their answer, and answering again would
+  reopen a finished case behind its executor's back); one still in triage has no executor
+  to answer for and is left to the operators. The timeline's line counts each kind, so
+  nobody reads "0 answered" without knowing why.
 """
 
 from __future__ import annotations
@@ -150,11 +154,13 @@ def approve_answer(session: Session, actor: Actor, incident: Incident) -> dict[s
     drafter = Actor(label=str(pending.get("by") or "штаб"), user_id=pending.get("by_id"),
                     scope=Scope.system())
     counts = {"answered": 0, "already": 0, "not_routed": 0, "failed": 0}
+    now = utcnow()
     for case in IncidentRepository(session).cases(Scope.system(), incident.id):
+        if case.created_at > now:
+            continue  # not there yet at this moment (the demo plays its days back)
         counts[_answer_case(session, drafter, actor, case, str(pending["text"]))] += 1
     incident.pending_answer = None
-    service.add_entry(session, incident, "bulk_answer", actor.label,
-                      f"Ответ одобрен и отправлен: {counts['answered']} обращений",
+    service.add_entry(session, incident, "bulk_answer", actor.label, _answer_line(counts),
                       author_id=actor.user_id, details={**counts, "proposed_by": drafter.label})
     audit.record(session, actor, "incident.answer.approve", "incident", incident.id,
                  region_code=incident.region_code, details=counts)
@@ -162,6 +168,17 @@ def approve_answer(session: Session, actor: Actor, incident: Incident) -> dict[s
         incident_id=incident.id, kind="answer",
         text=f"ответ жителям по {counts['answered']} обращениям"))
     return counts
+
+
+def _answer_line(counts: dict[str, int]) -> str:
+    """The timeline's line: how many cases got the answer, and why the others did not."""
+    parts = [f"Ответ одобрен и отправлен: {counts['answered']} обращений"]
+    for key, words in (("already", "уже получили ответ раньше"),
+                       ("not_routed", "ещё не направлены исполнителю"),
+                       ("failed", "не удалось ответить")):
+        if counts[key]:
+            parts.append(f"{words}: {counts[key]}")
+    return "; ".join(parts)
 
 
 def _answer_case(session: Session, drafter: Actor, approver: Actor, case: Any, text: str

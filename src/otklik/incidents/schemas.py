@@ -10,6 +10,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from otklik.bounds import DbInt, RefId
 
 
+class PendingAnswer(BaseModel):
+    """The one answer for every linked case, proposed and not yet approved."""
+
+    text: str
+    by: str
+    by_id: int | None = None
+    at: datetime
+
+
 class IncidentRead(BaseModel):
     """An incident as the center sees it."""
 
@@ -36,6 +45,8 @@ class IncidentRead(BaseModel):
     started_at: datetime
     acknowledged_at: datetime | None
     closed_at: datetime | None
+    pending_answer: PendingAnswer | None = Field(
+        default=None, description="the bulk answer proposed and waiting for a second person")
     messages: int = 0
     cases: int = 0
 
@@ -105,6 +116,22 @@ class IncidentClose(BaseModel):
     """Close with a summary."""
 
     summary: str = Field(min_length=10, max_length=10000)
+
+
+class AnswerPropose(BaseModel):
+    """One answer for every linked case (another person approves it)."""
+
+    text: str = Field(min_length=1, max_length=20000)
+
+
+class AnswerSent(BaseModel):
+    """What the approved answer did to the linked cases."""
+
+    answered: int = Field(description="cases answered now through the cases' path")
+    already: int = Field(description="cases answered, closed or rejected before: left as they "
+                                     "are")
+    not_routed: int = Field(description="cases still in triage (no executor yet): not answered")
+    failed: int = Field(description="cases the cases' path refused (logged)")
 
 
 class IncidentMerge(BaseModel):

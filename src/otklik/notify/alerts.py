@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from otklik import events
 from otklik.config import get_settings
 from otklik.db.base import utcnow
-from otklik.events import AlertAcknowledged, IncidentOpened
+from otklik.events import AlertAcknowledged, IncidentClosed, IncidentOpened, IncidentUpdated
 from otklik.models.account import Role, User
 from otklik.models.notify import Alert, AlertRecipient, Delivery, DutyMember, DutyRoster
 from otklik.notify.channels import Outgoing, SendResult, webhook_body
@@ -271,6 +271,19 @@ def incident_line(session: Session, incident_id: int, text: str, key: str,
     if close:
         alert.status, alert.escalate_at, alert.updated_at = "closed", None, utcnow()
     return alert
+
+
+def incident_updated(session: Session, event: IncidentUpdated) -> Alert:
+    """The incident's news (a measure, an update, a status) as a line in its thread."""
+    text = event.text or event.kind
+    return incident_line(session, event.incident_id, f"ℹ️ {text}",
+                         f"updated:{event.kind}:{text}")
+
+
+def incident_closed(session: Session, event: IncidentClosed) -> Alert:
+    """The closing line; the alert stops escalating."""
+    text = "✔️ Происшествие закрыто" + (f": {event.summary}" if event.summary else "")
+    return incident_line(session, event.incident_id, text, "closed", close=True)
 
 
 # -- cases --------------------------------------------------------------------------------------

@@ -25,18 +25,15 @@ def alert_incident_opened(event: IncidentOpened) -> None:
 @consumer(IncidentUpdated, queue_name="notify")
 def alert_incident_updated(event: IncidentUpdated) -> None:
     """A line in the incident's alert thread."""
-    text = event.text or event.kind
     with session_scope() as session:
-        alerts.incident_line(session, event.incident_id, f"ℹ️ {text}",
-                             f"updated:{event.kind}:{text}")
+        alerts.incident_updated(session, event)
 
 
 @consumer(IncidentClosed, queue_name="notify")
 def alert_incident_closed(event: IncidentClosed) -> None:
     """The closing line; the alert stops escalating."""
-    text = "✔️ Происшествие закрыто" + (f": {event.summary}" if event.summary else "")
     with session_scope() as session:
-        alerts.incident_line(session, event.incident_id, text, "closed", close=True)
+        alerts.incident_closed(session, event)
 
 
 @consumer(CaseDeadlineNear, queue_name="notify")
