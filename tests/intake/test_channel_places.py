@@ -25,10 +25,11 @@ MICHURINSK_TOWN = "68715000001"  # the settlement; its municipality is 68715 (г
 
 
 def _enrich(session: Session, source_id: str, text: str, channel: str | None,
-            region: str | None = "68") -> MessageEnrichment:
+            region: str | None = "68", source: Source = Source.vk,
+            raw: dict[str, object] | None = None) -> MessageEnrichment:
     store_messages(session, [IncomingMessage(
-        source=Source.vk, source_id=source_id, text=text, channel=channel, region=region,
-        created_at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC))], enqueue=False)
+        source=source, source_id=source_id, text=text, channel=channel, region=region,
+        raw=raw or {}, created_at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC))], enqueue=False)
     message = session.query(Message).filter_by(source_id=source_id).one()
     enrich_now(session, [message.id])
     row = session.get(MessageEnrichment, message.id)
@@ -231,17 +232,9 @@ def test_a_street_looking_mention_in_a_comment_is_a_street_of_the_threads_town(
 
 
 def _form(session: Session, source_id: str, text: str, settlement: str) -> MessageEnrichment:
-    store_messages(session, [IncomingMessage(
-        source=Source.web, source_id=source_id, text=text, region="68",
-        channel="Интернет-приёмная Губернатора Тамбовской области",
-        raw={"form": "obrashchenie", "fields": {"name": "Анна", "settlement": settlement,
-                                                "message": text}},
-        created_at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC))], enqueue=False)
-    message = session.query(Message).filter_by(source_id=source_id).one()
-    enrich_now(session, [message.id])
-    row = session.get(MessageEnrichment, message.id)
-    assert row is not None
-    return row
+    return _enrich(session, source_id, text, "Интернет-приёмная Губернатора Тамбовской области",
+                   source=Source.web, raw={"form": "obrashchenie", "fields": {
+                       "name": "Анна", "settlement": settlement, "message": text}})
 
 
 def test_a_form_places_a_message_in_the_settlement_its_sender_gave(session: Session) -> None:

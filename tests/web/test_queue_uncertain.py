@@ -31,6 +31,21 @@ SURE = {"a": (0.95, 0.9, 0.97), "b": (0.35, 0.8, 0.9), "c": (0.9, 0.12, 0.8),
 EXPECTED = ["e", "c", "b", "d", "a"]  # e: no place found counts as 0
 
 
+def _paged(session: Session, f: wq.QueueFilter) -> list[int]:
+    """The queue's case ids, two a page: each keyset cursor carries (confidence, id)."""
+    now = datetime.now(UTC)
+    seen: list[int] = []
+    after = None
+    for _ in range(50):
+        page = wq.queue(session, Scope.system(), f, now, limit=2, after=after,
+                        with_counts=False)
+        seen += [c.id for c in page.rows]
+        after = page.next_key
+        if after is None:
+            break
+    return seen
+
+
 def _cases(session: Session, make_case: Callable[..., Case]) -> dict[str, Case]:
     made: dict[str, Case] = {}
     for name, (topic, place, relevance) in SURE.items():
@@ -57,24 +72,14 @@ def test_least_sure_first_with_keyset_pages(session: Session,
     stored = confidences(session, [c.id for c in made.values()])
     assert stored[made["b"].id] == 0.35 and stored[made["e"].id] == 0.0
     assert stored[made["a"].id] == 0.9
-    f = wq.QueueFilter(sort="uncertain")
-    now = datetime.now(UTC)
-    seen: list[int] = []
-    after = None
-    for _ in range(50):  # two at a time: the cursor carries (confidence, id)
-        page = wq.queue(session, Scope.system(), f, now, limit=2, after=after,
-                        with_counts=False)
-        seen += [c.id for c in page.rows]
-        after = page.next_key
-        if after is None:
-            break
+    seen = _paged(session, wq.QueueFilter(sort="uncertain"))
     assert len(seen) == len(set(seen))  # no case twice, none skipped
     assert _ours(seen, made) == EXPECTED
     values = [confidences(session, [i])[i] for i in seen]
     assert values == sorted(values)
     # A text search pages the same order.
     searched = wq.queue(session, Scope.system(), wq.QueueFilter(sort="uncertain", q="яма"),
-                        now, limit=100)
+                        datetime.now(UTC), limit=100)
     assert _ours([c.id for c in searched.rows], made) == EXPECTED
 
 
@@ -129,17 +134,7 @@ def test_the_hardest_open_cases_go_last(session: Session,
     floor = session.scalar(select(hardest_floor()))
     assert floor == pytest.approx(values[len(values) * 15 // 100])
     assert floor > 0.02  # so "h" is one of the hardest
-    f = wq.QueueFilter(sort="uncertain", q="яма")
-    now = datetime.now(UTC)
-    seen: list[int] = []
-    after = None
-    for _ in range(50):  # keyset pages of two carry the key
-        page = wq.queue(session, Scope.system(), f, now, limit=2, after=after,
-                        with_counts=False)
-        seen += [c.id for c in page.rows]
-        after = page.next_key
-        if after is None:
-            break
+    seen = _paged(session, wq.QueueFilter(sort="uncertain", q="яма"))
     assert len(seen) == len(set(seen))
     assert _ours(seen, made) == ["p", "q", "r", "s", "t", "u", "v", "h"]
     listed = CaseRepository(session).page(Scope.system(), sort="uncertain", limit=500)[0]
@@ -147,5 +142,6 @@ def test_the_hardest_open_cases_go_last(session: Session,
     # A closed case is not in the open queue's percentile and is not held back.
     made["h"].status = CaseStatus.closed
     session.flush()
-    seen = [c.id for c in wq.queue(session, Scope.system(), f, now, limit=100).rows]
+    seen = [c.id for c in wq.queue(session, Scope.system(), wq.QueueFilter(
+        sort="uncertain", q="яма"), datetime.now(UTC), limit=100).rows]
     assert _ours(seen, made)[0] == "h"
