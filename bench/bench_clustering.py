@@ -31,11 +31,11 @@ from collections import Counter, defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from shared_data import SHARED_DATA
 
 from otklik.demo.stream_vocab import stable_int
 from otklik.nlp import dedup
@@ -491,8 +491,7 @@ def demo_table(total: int, console: Console) -> None:
 
 
 TOPICS = frozenset(t.code for t in load_taxonomy().topics) - {"other"}
-SPB = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "appeals" / \
-    "spb-2020-train" / "spb_train.jsonl.gz"
+SPB = SHARED_DATA / "appeals/spb-2020-train/spb_train.jsonl.gz"
 
 
 def spb_table(limit: int, console: Console) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 from rich.table import Table
+from shared_data import SHARED_DATA
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
@@ -34,8 +35,7 @@ from otklik.nlp.normalize import normalize_text
 from otklik.nlp.topic import LexiconTopicStage
 from otklik.nlp.training import EvalReport, TextClassifier, TrainOptions, read_labelled, train
 
-DEFAULT_DATA = (Path(__file__).resolve().parents[2] / "shared/data/appeals/kursk-2022-train"
-                / "train_dataset_train.csv")
+DEFAULT_DATA = SHARED_DATA / "appeals/kursk-2022-train/train_dataset_train.csv"
 COLUMNS = ["id", "text", "theme", "executor", "category"]
 
 # Our rubricator → Kursk categories (0 roads, 1 stray animals, 2 state services,

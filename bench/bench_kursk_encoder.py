@@ -30,14 +30,14 @@ from bench_kursk import plain_features
 from rich.console import Console
 from rich.table import Table
 from scipy.sparse import csr_matrix, hstack
+from shared_data import SHARED_DATA
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from otklik.nlp.normalize import normalize_text
 
-DEFAULT_DATA = (Path(__file__).resolve().parents[2] / "shared/data/appeals/kursk-2022-train"
-                / "train_dataset_train.csv")
+DEFAULT_DATA = SHARED_DATA / "appeals/kursk-2022-train/train_dataset_train.csv"
 
 
 def encode(texts: list[str]) -> np.ndarray | None:

@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 from rich.table import Table
+from shared_data import SHARED_DATA
 from sklearn.metrics import f1_score
 
 from otklik.nlp.training import (
@@ -66,7 +67,7 @@ from otklik.nlp.training import (
 )
 from otklik.workspace.confidence import HARDEST_LAST
 
-DATA = Path(__file__).resolve().parents[2] / "shared/data/appeals"
+DATA = SHARED_DATA / "appeals"
 KURSK = "kursk-2022-train/train_dataset_train.csv"
 SPB = "spb-2020-train/spb_train.jsonl.gz"
 CHECKPOINTS = (200, 500, 1000, 2000, 5000)

@@ -34,11 +34,12 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from shared_data import SHARED_DATA
 
 from otklik.nlp.pipeline import Pipeline
 from otklik.nlp.relevance import REPORT_WEIGHT
 
-SHARED = Path(__file__).resolve().parents[2] / "shared/data"
+SHARED = SHARED_DATA
 KURSK = SHARED / "appeals/kursk-2022-train/train_dataset_train.csv"
 POSTS = SHARED / "sentiment/rusentiment-dev/rusentiment_random_posts.csv"
 SPB = SHARED / "appeals/spb-2020-train/spb_train.jsonl.gz"

@@ -11,10 +11,10 @@ from __future__ import annotations
 import csv
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 from scipy.sparse import csr_matrix, hstack
+from shared_data import SHARED_DATA
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
@@ -25,10 +25,7 @@ from otklik.nlp.base import Doc
 from otklik.nlp.normalize import NormalizeStage
 from otklik.nlp.sentiment import LABELS, SentimentLexicon, SentimentStage
 
-DATA = (
-    Path(__file__).resolve().parents[2]
-    / "shared/data/sentiment/rusentiment-dev/rusentiment_random_posts.csv"
-)
+DATA = SHARED_DATA / "sentiment/rusentiment-dev/rusentiment_random_posts.csv"
 
 
 def load(speech: str) -> tuple[list[str], list[str]]:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 from rich.table import Table
+from shared_data import SHARED_DATA
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 
@@ -31,8 +32,7 @@ from otklik.nlp.training import (
     read_labelled,
 )
 
-DEFAULT_DATA = (Path(__file__).resolve().parents[2]
-                / "shared/data/appeals/spb-2020-train/spb_train.jsonl.gz")
+DEFAULT_DATA = SHARED_DATA / "appeals/spb-2020-train/spb_train.jsonl.gz"
 
 VARIANTS: dict[str, dict[str, Any]] = {
     "shipped": {},

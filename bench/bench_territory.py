@@ -16,16 +16,14 @@ import re
 import resource
 import time
 from collections import Counter
-from pathlib import Path
+
+from shared_data import SHARED_DATA
 
 from otklik.nlp.base import Doc
 from otklik.nlp.normalize import NormalizeStage
 from otklik.nlp.territory import TerritoryStage
 
-DATA = (
-    Path(__file__).resolve().parents[2]
-    / "shared/data/appeals/kursk-2022-train/train_dataset_train.csv"
-)
+DATA = SHARED_DATA / "appeals/kursk-2022-train/train_dataset_train.csv"
 KURSK = "38"  # OKTMO region code of Курская область (regions.csv "46" is the KLADR number)
 # A named settlement or district: "с. Клюква", "деревне Моква", "Льговского района".
 PLACE_WORDS = re.compile(
