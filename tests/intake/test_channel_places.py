@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.orm import Session
@@ -147,27 +147,33 @@ def test_admin_page_sets_and_removes_a_place(session: Session, client) -> None: 
     assert client.get("/admin/channels").status_code == 403
 
 
+def _thread(session: Session, post_id: str, post: str, *replies: str
+            ) -> list[MessageEnrichment]:
+    """A post on «Типичный Тамбов» at 9:00 and its comments ten minutes apart from 9:30,
+    enriched together; their enrichments in that order."""
+    start = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    incoming = [IncomingMessage(source=Source.vk, source_id=post_id, channel="Типичный Тамбов",
+                                text=post, region="68", created_at=start)]
+    incoming += [IncomingMessage(source=Source.vk, source_id=f"{post_id}_{n}",
+                                 channel="Типичный Тамбов", parent_source_id=post_id, text=text,
+                                 region="68", created_at=start + timedelta(minutes=20 + 10 * n))
+                 for n, text in enumerate(replies, start=1)]
+    store_messages(session, incoming, enqueue=False)
+    ids = {m.source_id: m.id for m in session.query(Message).filter(
+        Message.source_id.in_([i.source_id for i in incoming]))}
+    enrich_now(session, list(ids.values()))
+    rows = [session.get(MessageEnrichment, ids[i.source_id]) for i in incoming]
+    assert all(row is not None for row in rows)
+    return [row for row in rows if row is not None]
+
+
 def test_a_comment_takes_its_posts_place_before_the_channels(session: Session) -> None:
     channel_places.set_place(session, ADMIN, "Типичный Тамбов", "68701")
     michurinsk = TerritoryRepository(session).by_key("68715")
     assert michurinsk is not None
-    store_messages(session, [
-        IncomingMessage(source=Source.vk, source_id="wall-7_10", channel="Типичный Тамбов",
-                        text="В Мичуринске путепровод на улице Лаврова опять весь в ямах",
-                        region="68", created_at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC)),
-        IncomingMessage(source=Source.vk, source_id="wall-7_10_11", channel="Типичный Тамбов",
-                        parent_source_id="wall-7_10", text="Когда уже отремонтируют?!",
-                        region="68", created_at=datetime(2026, 11, 20, 9, 30, tzinfo=UTC)),
-        IncomingMessage(source=Source.vk, source_id="wall-7_10_12", channel="Типичный Тамбов",
-                        parent_source_id="wall-7_10", text="А у нас на ул. Советской тоже ямы",
-                        region="68", created_at=datetime(2026, 11, 20, 9, 40, tzinfo=UTC)),
-    ], enqueue=False)
-    ids = {m.source_id: m.id for m in session.query(Message).filter(
-        Message.source_id.like("wall-7_10%"))}
-    enrich_now(session, list(ids.values()))
-    post, reply, own_street = (session.get(MessageEnrichment, ids[k]) for k in (
-        "wall-7_10", "wall-7_10_11", "wall-7_10_12"))
-    assert post is not None and reply is not None and own_street is not None
+    post, reply, own_street = _thread(
+        session, "wall-7_10", "В Мичуринске путепровод на улице Лаврова опять весь в ямах",
+        "Когда уже отремонтируют?!", "А у нас на ул. Советской тоже ямы")
 
     assert post.municipality_id == michurinsk.id
     assert (reply.municipality_id, reply.street) == (michurinsk.id, post.street)
@@ -214,20 +220,9 @@ def test_a_street_looking_mention_in_a_comment_is_a_street_of_the_threads_town(
     channel_places.set_place(session, ADMIN, "Типичный Тамбов", "68701")
     michurinsk = TerritoryRepository(session).by_key("68715")
     assert michurinsk is not None
-    store_messages(session, [
-        IncomingMessage(source=Source.vk, source_id="wall-9_20", channel="Типичный Тамбов",
-                        text="В Мичуринске дома расселяют по программе, а бараки стоят",
-                        region="68", created_at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC)),
-        IncomingMessage(source=Source.vk, source_id="wall-9_20_21", channel="Типичный Тамбов",
-                        parent_source_id="wall-9_20",
-                        text="А барак на Чичерина когда расселят? Крыша течёт",
-                        region="68", created_at=datetime(2026, 11, 20, 9, 30, tzinfo=UTC)),
-    ], enqueue=False)
-    ids = [m.id for m in session.query(Message).filter(Message.source_id.like("wall-9_20%"))
-           .order_by(Message.source_id)]
-    enrich_now(session, ids)
-    reply = session.get(MessageEnrichment, ids[1])
-    assert reply is not None
+    _, reply = _thread(session, "wall-9_20",
+                       "В Мичуринске дома расселяют по программе, а бараки стоят",
+                       "А барак на Чичерина когда расселят? Крыша течёт")
     assert reply.municipality_id == michurinsk.id and reply.street == "улица Чичерина"
 
 
