@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[test,bench]'
 	@for script in bench/bench_*.py; do \
 		args=$$(awk -v name="$$(basename $$script)" '$$1 == name {$$1 = ""; print}' bench/make_bench_sizes.txt); \
+		if [ "$$args" = " -" ]; then echo "== $$script: research, run by hand"; continue; fi; \
 		echo "== $$script$$args"; start=$$(date +%s); \
 		$(BIN)/python $$script $$args || exit 1; \
 		echo "== $$script: $$(( $$(date +%s) - start )) s"; \

@@ -22,7 +22,7 @@ from otklik.audit import service as audit
 from otklik.audit.actor import Actor
 from otklik.incidents import service
 from otklik.incidents.detector import TRACKED_HAZARDS, Detector, Observation, Place, Signal
-from otklik.incidents.repository import IncidentRepository
+from otklik.incidents.repository import IncidentRepository, StreamEnrichment, StreamMessage
 from otklik.incidents.thresholds import detector_settings
 from otklik.models.incident import Incident, IncidentStatus
 from otklik.models.message import Message, MessageEnrichment
@@ -48,7 +48,7 @@ class LiveResult:
     fed: dict[int, int] = field(default_factory=dict)  # incident id -> messages linked
 
 
-def observation(message: Message, enrichment: MessageEnrichment,
+def observation(message: Message | StreamMessage, enrichment: MessageEnrichment | StreamEnrichment,
                 places: dict[int, Territory], topic_names: dict[str, str]) -> Observation:
     """What the detector needs of a stored message: its stored place (the thread's or the
     channel's when the text named none) wins over the stages' raw answer."""
@@ -87,9 +87,10 @@ def detect(session: Session, message_ids: Sequence[int]) -> LiveResult:
     for region in regions:
         in_region = [(m, e) for m, e in batch if (e.region_code or m.region_code or "") == region]
         since = min(m.created_at for m, _ in in_region) - HISTORY
-        stream = repo.stream(region or None, since, MAX_HISTORY)
-        present = {m.id for m, _ in stream}
-        stream = [*stream, *((m, e) for m, e in in_region if m.id not in present)]
+        stored = repo.stream(region or None, since, MAX_HISTORY)
+        present = {m.id for m, _ in stored}
+        stream: list[tuple[Message | StreamMessage, MessageEnrichment | StreamEnrichment]] = [
+            *stored, *((m, e) for m, e in in_region if m.id not in present)]
         places = TerritoryRepository(session).many(
             t for _, e in stream for t in (e.municipality_id, e.settlement_id) if t is not None)
         observations = sorted((observation(m, e, places, topic_names) for m, e in stream),

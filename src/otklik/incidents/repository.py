@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,32 @@ from otklik.models.incident import (
     IncidentUpdate,
 )
 from otklik.models.message import Message, MessageEnrichment
+
+
+@dataclass(frozen=True, slots=True)
+class StreamMessage:
+    """The columns of a stored message the live detector reads (not its text or raw form)."""
+
+    id: int
+    created_at: datetime
+    author_key: str | None
+    author_id: str | None
+    region_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEnrichment:
+    """The columns of an enrichment the live detector reads; ``result`` holds only the
+    urgency stage's answer and its explanation (the rest of the stored result is not read)."""
+
+    region_code: str | None
+    topic: str | None
+    urgency: str | None
+    municipality_id: int | None
+    settlement_id: int | None
+    street: str | None
+    duplicate_of_id: int | None
+    result: dict[str, Any]
 
 
 def _case_ids_of(incident_id: int) -> CompoundSelect[Any]:
@@ -154,16 +181,32 @@ class IncidentRepository:
 
     # -- window of the stream --------------------------------------------------------------
     def stream(self, region_code: str | None, since: datetime, limit: int
-               ) -> Sequence[tuple[Message, MessageEnrichment]]:
-        """The region's enriched messages created since ``since`` (the latest ``limit``)."""
-        query = (select(Message, MessageEnrichment)
-                 .join(MessageEnrichment, MessageEnrichment.message_id == Message.id)
+               ) -> Sequence[tuple[StreamMessage, StreamEnrichment]]:
+        """The region's enriched messages created since ``since`` (the latest ``limit``),
+        oldest first, as the few columns the detector reads: each batch replays thousands of
+        them, so neither the texts nor the stored results are loaded whole."""
+        e = MessageEnrichment
+        query = (select(Message.id, Message.created_at, Message.author_key, Message.author_id,
+                        Message.region_code, e.region_code, e.topic, e.urgency,
+                        e.municipality_id, e.settlement_id, e.street, e.duplicate_of_id,
+                        e.result["urgency"], e.result[("explain", "urgency")])
+                 .join(e, e.message_id == Message.id)
                  .where(Message.created_at >= since, Message.deleted_at.is_(None)))
         query = query.where(Message.region_code == region_code if region_code
                             else Message.region_code.is_(None))
         rows = self.session.execute(query.order_by(Message.created_at.desc(), Message.id.desc())
                                     .limit(limit)).all()
-        return [(m, e) for m, e in reversed(rows)]
+        out: list[tuple[StreamMessage, StreamEnrichment]] = []
+        for row in reversed(rows):
+            (message_id, created_at, author_key, author_id, region, enriched_region, topic,
+             urgency, municipality_id, settlement_id, street, duplicate_of_id, answer,
+             explain) = row
+            out.append((
+                StreamMessage(message_id, created_at, author_key, author_id, region),
+                StreamEnrichment(enriched_region, topic, urgency, municipality_id, settlement_id,
+                                 street, duplicate_of_id,
+                                 result={"urgency": answer, "explain": {"urgency": explain}})))
+        return out
 
     def enriched(self, message_ids: Sequence[int]
                  ) -> Sequence[tuple[Message, MessageEnrichment]]:

@@ -235,6 +235,8 @@ def decide(session: Session, messages: Sequence[Message]
     territories = TerritoryRepository(session)
     places = places_for(session, [m.channel for m in messages])
     stated = _stated_places(pipeline, territories, messages)
+    ids = territories.ids_by_keys(_territory_key(((r or {}).get("territory") or {}).get(level))
+                                  for r in results for level in ("municipality", "settlement"))
     saved: dict[int, dict[str, Any]] = {}
     parents = MessageRepository(session).enrichments(
         [m.parent_id for m in messages if m.parent_id is not None])
@@ -248,7 +250,7 @@ def decide(session: Session, messages: Sequence[Message]
             continue
         parent = (saved.get(message.parent_id) or parents.get(message.parent_id)
                   if message.parent_id is not None else None)
-        saved[message.id] = _values(territories, message, result, parent,
+        saved[message.id] = _values(ids, message, result, parent,
                                     places.get(message.channel) if message.channel else None,
                                     stated.get(message.id))
         decided.append((message, saved[message.id]))
@@ -273,7 +275,8 @@ def _stated_places(pipeline: Any, territories: TerritoryRepository,
         if key not in found:
             value = stage.recognize(settlement_text(name), message.region_code).value
             node = value.get("settlement") or value.get("municipality")
-            place = _territory_id(territories, node)
+            node_key = _territory_key(node)
+            place = territories.ids_by_keys([node_key]).get(node_key) if node_key else None
             territory = territories.get(place) if place is not None else None
             found[key] = (territory if territory is not None
                           and territory.region_code == message.region_code else None)
@@ -339,12 +342,17 @@ def _duplicate_id(result: dict[str, Any] | None) -> int | None:
     return int(duplicate) if duplicate and str(duplicate).isdigit() else None
 
 
-def _territory_id(territories: TerritoryRepository, node: dict[str, Any] | None) -> int | None:
-    if not node:
+def _territory_key(node: dict[str, Any] | None) -> str | None:
+    """The stable key of a territory the stages named (its key, else its OKTMO)."""
+    if not isinstance(node, dict):
         return None
-    key = node.get("key") or node.get("oktmo")
-    found = territories.by_key(key) if key else None
-    return found.id if found else None
+    return node.get("key") or node.get("oktmo") or None
+
+
+def _territory_id(ids: Mapping[str, int], node: dict[str, Any] | None) -> int | None:
+    """The stored id of a territory the stages named, from the batch's ids by key."""
+    key = _territory_key(node)
+    return ids.get(key) if key else None
 
 
 def _value(field: Any) -> Any:
@@ -352,7 +360,7 @@ def _value(field: Any) -> Any:
     return field.get("value") if isinstance(field, dict) else field
 
 
-def _values(territories: TerritoryRepository, message: Message, result: dict[str, Any],
+def _values(territory_ids: Mapping[str, int], message: Message, result: dict[str, Any],
             parent: MessageEnrichment | dict[str, Any] | None = None,
             channel_place: Territory | None = None,
             stated_place: Territory | None = None) -> dict[str, Any]:
@@ -375,8 +383,8 @@ def _values(territories: TerritoryRepository, message: Message, result: dict[str
         "urgency": urgency.get("level") if isinstance(urgency, dict) else urgency,
         "region_code": (region.get("code") if isinstance(region, dict) else region)
         or message.region_code,
-        "municipality_id": _territory_id(territories, territory.get("municipality")),
-        "settlement_id": _territory_id(territories, territory.get("settlement")),
+        "municipality_id": _territory_id(territory_ids, territory.get("municipality")),
+        "settlement_id": _territory_id(territory_ids, territory.get("settlement")),
         "street": territory.get("street"),
         "house": territory.get("house"),
         "dedup_key": result.get("dedup_key") or (result.get("dedup") or {}).get("key"),

@@ -42,6 +42,14 @@ class TerritoryRepository:
         """A territory by its stable key (OKTMO where it has one)."""
         return self.session.scalar(select(Territory).where(Territory.key == key))
 
+    def ids_by_keys(self, keys: Iterable[str | None]) -> dict[str, int]:
+        """Territory ids by stable key, in one query (unknown and None keys are left out)."""
+        wanted = sorted({k for k in keys if k})
+        if not wanted:
+            return {}
+        return dict(self.session.execute(  # type: ignore[arg-type]
+            select(Territory.key, Territory.id).where(Territory.key.in_(wanted))).all())
+
     def region(self, code: str) -> Territory | None:
         """A region by its 2-digit code."""
         return self.session.scalar(
