@@ -107,8 +107,8 @@ def originals_seen_late(session: Session, actor: Actor, late: Mapping[int, Seque
     An original not yet in a case joins the open case of one of its copies (a copy joins its
     original's open case: the same case, whichever came first); when none of them has a case
     yet, its own case is built now, so that copies whose cases are still queued join it
-    instead of opening a second one. Returns the cases built. Idempotent: an original
-    already in a case is left.
+    instead of opening a second one (those originals are built together, in one batch).
+    Returns the cases built. Idempotent: an original already in a case is left.
     """
     repo = CaseRepository(session)
     built: list[int] = []
@@ -118,6 +118,7 @@ def originals_seen_late(session: Session, actor: Actor, late: Mapping[int, Seque
     cases_of = repo.cases_of_messages([*late, *(i for newer in late.values() for i in newer)])
     originals = {m.id: m for m in session.scalars(
         select(Message).where(Message.id.in_(sorted(late))))}
+    alone: list[int] = []
     for original_id, newer in late.items():
         message = originals.get(original_id)
         if message is None or message.deleted_at is not None or original_id in cases_of:
@@ -128,11 +129,9 @@ def originals_seen_late(session: Session, actor: Actor, late: Mapping[int, Seque
             service.attach_message(session, actor, copies_case, message, "copy")
             cases_of[original_id] = copies_case
         else:
-            touched = build_cases(session, actor, [message.id])
-            built.extend(touched)
-            case = session.get(Case, touched[0]) if touched else None
-            if case is not None:
-                cases_of[original_id] = case
+            alone.append(original_id)
+    if alone:
+        built.extend(build_cases(session, actor, alone))
     return built
 
 
