@@ -264,6 +264,11 @@ def demo(
         get_notify_settings.cache_clear()
     check_database()
     upgrade(current.database_url)
+    if not reset and full.stopped_half_way():
+        err.print("[yellow]the demo's previous load was stopped half-way (the server closed "
+                  "while it loaded): starting over from an empty database[/yellow]")
+        _reset_database(current)
+        upgrade(current.database_url)
     actor = Actor.system("demo")
     with session_scope() as session:
         regions_ready = loader.demo_regions_loaded(session)
@@ -276,9 +281,6 @@ def demo(
         created = loader.load_organizations(session, actor)
         logins = loader.load_users(session, actor, current.demo_password)
     fresh = full.load_reference()
-    if not fresh and not full.stream_finished():
-        err.print("[yellow]warning:[/yellow] the demo's previous load was stopped half-way; "
-                  "`otklik demo --reset` loads it whole")
     if load_only:
         logins += _load_rest(seed, messages, fresh)
     err.print(("reused the existing demo" if reused else "demo loaded")

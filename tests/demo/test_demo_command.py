@@ -237,3 +237,37 @@ def test_the_progress_routes_are_the_demos_only(monkeypatch: pytest.MonkeyPatch)
     with TestClient(create_app(get_settings())) as client:
         assert client.get("/demo/progress").status_code == 404
         assert client.get("/api/v1/demo/progress").status_code == 404
+
+
+def test_a_load_stopped_half_way_starts_over(demo_db: str, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A load that stopped after the stream was stored (the server closed while it loaded)
+    is not taken up again: the next `otklik demo` says so, starts from an empty database and
+    ends as a whole load."""
+    from otklik import cli
+    from otklik.demo import emergencies
+
+    runner = CliRunner()
+    whole = json.loads(runner.invoke(cli.app, ["stats", "--json"]).output)
+    monkeypatch.setenv("OTKLIK_DATABASE_URL", f"sqlite:///{tmp_path / 'half.db'}")
+    get_settings.cache_clear()
+    reset_engine_cache()
+
+    def stop(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the server closed")  # the load stops here, the stream stored
+
+    with monkeypatch.context() as patched:
+        patched.setattr(emergencies, "open_demo_incidents", stop)
+        stopped = runner.invoke(cli.app, ["demo", "--load-only", "--messages", "400"])
+    assert stopped.exit_code != 0
+    half = json.loads(runner.invoke(cli.app, ["stats", "--json"]).output)
+    assert half["messages"] > 0 and half["fakes"] == 0  # the stream is in, its end is not
+
+    again = runner.invoke(cli.app, ["demo", "--load-only", "--messages", "400"])
+    assert again.exit_code == 0, again.output
+    assert "starting over" in again.output
+    after = json.loads(runner.invoke(cli.app, ["stats", "--json"]).output)
+    assert {k: after[k] for k in SAME_AFTER_LOAD} == {k: whole[k] for k in SAME_AFTER_LOAD}
+    monkeypatch.undo()
+    get_settings.cache_clear()
+    reset_engine_cache()

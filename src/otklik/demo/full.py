@@ -59,12 +59,22 @@ def load_reference() -> bool:
 
 
 def stream_finished() -> bool:
-    """True when the last step of :func:`load_stream` is in (the demo's fakes): a load that
-    was stopped half-way (the server closed while it loaded) is not taken up again."""
+    """True when the last step of :func:`load_stream` is in (the demo's fakes)."""
     from otklik.fakes.repository import FakeRepository
 
     with session_scope() as session:
         return bool(FakeRepository(session).count())
+
+
+def stopped_half_way() -> bool:
+    """True when the stream is stored but its load did not finish (the server closed while
+    it loaded): such a load is not taken up again, `otklik demo` starts over instead."""
+    from otklik.demo import loader
+
+    with session_scope() as session:
+        if not loader.demo_messages_loaded(session):
+            return False
+    return not stream_finished()
 
 
 def load_stream(seed: int, total: int, report: Report) -> None:
