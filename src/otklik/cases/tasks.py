@@ -15,7 +15,9 @@ from otklik.queue import broker
 @dramatiq.actor(broker=broker, queue_name="publish", max_retries=8, min_backoff=5_000,
                 time_limit=300_000)
 def publish_answer(answer_id: int) -> None:
-    """Publish an answer where its messages came from; raise to retry failed channels."""
+    """Publish an answer where its messages came from; raise to retry failed channels.
+    (Nothing queues it now — :func:`publish_answers` does, in batches; it stays for jobs
+    already waiting on a broker under this name.)"""
     with session_scope() as session:
         summary = publishing.publish(session, answer_id)
     if summary.failed:

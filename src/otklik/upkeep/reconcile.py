@@ -53,7 +53,7 @@ def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
 def reconcile(session: Session, *, grace: timedelta = DEFAULT_GRACE) -> Requeued:
     """Queue again what is stored but unfinished (the session only reads)."""
     from otklik.cases.consumers import build_cases_after_enrichment
-    from otklik.cases.tasks import publish_answer
+    from otklik.cases.tasks import publish_answers
     from otklik.intake.tasks import enrich_messages
     from otklik.reports.tasks import deliver_report
 
@@ -69,9 +69,10 @@ def reconcile(session: Session, *, grace: timedelta = DEFAULT_GRACE) -> Requeued
         build_cases_after_enrichment.send(
             MessagesEnriched(message_ids=ids, live=True).model_dump(mode="json"))
         done.add("cases", len(ids))
-    for answer_id in session.scalars(unpublished_answers_query(before)):
-        publish_answer.send(answer_id)
-        done.add("publishing", 1)
+    unpublished = list(session.scalars(unpublished_answers_query(before).order_by("id")))
+    for ids in _chunks(unpublished):
+        publish_answers.send(ids)  # one job a chunk; what is published already is skipped
+        done.add("publishing", len(ids))
     briefs = session.scalars(select(ReportDelivery.id).where(
         ReportDelivery.status == "pending", ReportDelivery.updated_at < before))
     for delivery_id in briefs:
