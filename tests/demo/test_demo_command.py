@@ -145,6 +145,61 @@ def test_karelia_has_its_year_of_messages_and_decisions(demo_db: str) -> None:
     assert decisions == karelia.DECISIONS_PER_YEAR
 
 
+def test_the_demo_holds_the_direct_line_the_proposal_and_the_contest(demo_db: str) -> None:
+    """Issue 18's demo, loaded by the real command: a finished Tambov direct line with the
+    Michurinsk overpass on top, its promise linked to the 278 M-ruble decision with a stage
+    done; the software engineer's proposal (story 6) on its path with a notice a step; the
+    bloggers' contest scored, 15 winners within every track's budget."""
+    from sqlalchemy import select
+
+    from otklik.audit.actor import Actor
+    from otklik.contests.results import contest_results
+    from otklik.db.session import session_scope
+    from otklik.demo import contests as demo_contest
+    from otklik.demo import participation as demo_line
+    from otklik.models.case import Answer
+    from otklik.models.contests import Contest
+    from otklik.models.decision import Decision
+    from otklik.models.message import Message
+    from otklik.models.participation import Campaign, Promise, Proposal
+    from otklik.participation import campaigns, promises, proposals
+
+    actor = Actor.system("tests")
+    with session_scope() as session:
+        line = session.scalar(select(Campaign).where(Campaign.title == demo_line.TITLE))
+        assert line is not None and line.region_code == "68" and line.finished_at is not None
+        confirmed = [q for q in campaigns.questions(session, actor, line.id, originals_only=True)
+                     if q.confirmed]
+        top = max(confirmed, key=lambda q: q.supporters)
+        assert top.text.startswith(demo_line.OVERPASS[:40]) and top.status == "promised"
+        promise = session.scalar(select(Promise).where(Promise.question_id == top.id))
+        assert promise is not None and promise.case_id is not None
+        decision = session.get(Decision, promise.decision_id)
+        assert decision is not None and decision.budget_rub == 278_000_000
+        assert [bool(s["done_on"]) for s in promise.stages] == [True, False]
+        report = promises.report(session, actor, line.id)
+        assert report.late >= 1 and report.promises_overdue >= 1 and report.to_control >= 1
+        proposal = session.scalar(select(Proposal).join(
+            Message, Message.id == Proposal.message_id).where(
+            Message.text.contains("программу для общения")))
+        assert proposal is not None and proposal.status == "in_work"
+        path = [e.to_status or e.kind for e in proposals.events(session, actor, proposal.id)]
+        assert path == ["received", "under_review", "meeting", "accepted", "in_work"]
+        notices = session.scalars(select(Answer).where(
+            Answer.case_id == proposal.case_id, Answer.kind == "notice")).all()
+        assert len(notices) == len(path) and {n.status for n in notices} == {"approved"}
+        contest = session.scalar(select(Contest).where(Contest.title == demo_contest.TITLE))
+        assert contest is not None
+        results = contest_results(session, actor, contest.id)
+    rows = [r for t in results.tracks for r in t.rows]
+    assert len(results.tracks) == 4 and results.shortfalls == []
+    assert rows and all(r.reviews == r.expected_reviews > 0 for r in rows)
+    winners = [r.grant_rub for r in rows if r.grant_rub]
+    assert len(winners) == 15 and all(150_000 <= g <= 350_000 for g in winners)
+    assert all(t.spent_rub <= t.budget_rub for t in results.tracks)
+    assert sum(len(r.recused) for r in rows) == 2 and any(r.outliers for r in rows)
+
+
 def test_the_deputy_sees_the_analytics_of_their_district_only(demo_db: str) -> None:
     from otklik.app import create_app
 

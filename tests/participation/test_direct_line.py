@@ -137,9 +137,13 @@ def test_messages_of_the_window_become_questions_and_late_ones_are_kept(
     bot = make_message("Вопрос губернатору про автобус до Сосновки", author="r7",
                        created_at=now - timedelta(minutes=5))
     bot.raw = {"campaign_id": campaign.id}
-    assert campaigns.collect_messages(session, [reaction.id, bot.id]) == 1
-    question = campaigns.questions(session, SYSTEM, campaign.id)[-1]
-    assert question.message_id == bot.id and question.channel == "bot" and question.late
+    form = make_message("Вопрос губернатору: когда откроют детский сад в Котовске?",
+                        author="r8", created_at=now - timedelta(minutes=4))
+    form.source, form.raw = "web", {"campaign_id": str(campaign.id)}  # the web form
+    assert campaigns.collect_messages(session, [reaction.id, bot.id, form.id]) == 2
+    *_, from_bot, from_form = campaigns.questions(session, SYSTEM, campaign.id)
+    assert from_bot.message_id == bot.id and from_bot.channel == "bot" and from_bot.late
+    assert from_form.message_id == form.id and from_form.channel == "form" and from_form.late
 
 
 def test_import_of_the_hotline_list_reports_each_row(

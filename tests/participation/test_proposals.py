@@ -6,11 +6,13 @@ data."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 import pytest
 from sqlalchemy.orm import Session
 from tests.builders import PASSWORD, make_user
 from tests.conftest import login
+from tests.intake.stubs.http_stub import StubResponse, StubServer, load_fixture
 from tests.participation.conftest import SYSTEM
 
 from otklik.audit.actor import Actor
@@ -102,22 +104,72 @@ def test_the_author_is_told_at_each_step_through_moderation_and_their_channel(
     assert approved.published_at is not None
 
 
+def test_each_step_notice_goes_out_where_the_author_wrote(
+        session: Session, proposal_message: Callable[..., Message],
+        people: dict[str, Actor]) -> None:
+    """With the region's VK connected, every approved notice of the path (received, under
+    review, meeting, accepted, declined) is a reply under the author's own VK message."""
+    from otklik.channels import service as connectors_service
+    from otklik.models.case import Publication
+
+    with StubServer() as stub:
+        stub.script("/method/wall.createComment",
+                    *[StubResponse(load_fixture("vk", "wall_createComment.json"))] * 5)
+        connector = connectors_service.add_connector(
+            session, SYSTEM, kind="vk", name="vk-proposals", region_code="68",
+            config={"access_token": "tkn", "group_id": 170000001,
+                    "base_url": stub.url + "/method/"})
+        message = proposal_message(author="engineer7")
+        message.connector_id = connector.id
+        proposal = _proposal(session, message)
+        operator, moderator = people["operator"], people["operator2"]
+        proposals.change_status(session, operator, proposal.id, "under_review")
+        proposals.record_meeting(session, operator, proposal.id, date(2026, 11, 20),
+                                 "Встреча с медицинской академией")
+        proposals.change_status(session, operator, proposal.id, "accepted")
+        proposals.change_status(session, operator, proposal.id, "declined",
+                                reason="Программа уже закуплена госпиталем в этом году")
+        notices = [a for a in CaseRepository(session).answers(proposal.case_id or 0)
+                   if a.kind == "notice"]
+        assert len(notices) == 5  # received, under review, meeting, accepted, declined
+        for notice in notices:
+            proposals.approve_notice(session, moderator, notice.id, proposal.id)
+            assert publishing.publish(session, notice.id).published == 1
+        calls = stub.calls("/method/wall.createComment")
+        assert len(calls) == 5
+        assert "уже закуплена госпиталем" in str(calls[-1])
+    rows = session.query(Publication).filter(
+        Publication.answer_id.in_([n.id for n in notices])).all()
+    assert {(r.message_id, r.channel, r.status) for r in rows} == {
+        (message.id, "vk", "published")}
+    assert len(rows) == 5
+
+
 def test_one_vote_per_channel_identity(session: Session,
                                        proposal_message: Callable[..., Message],
-                                       make_message: Callable[..., Message]) -> None:
+                                       make_message: Callable[..., Message],
+                                       people: dict[str, Actor]) -> None:
     message = proposal_message(author="engineer3")
     proposal = _proposal(session, message)
-    assert proposals.support(session, proposal.id, "telegram", "555").counted
-    again = proposals.support(session, proposal.id, "telegram", "555")
+    bot = people["operator"]  # a channel of Tambov (intake)
+    assert proposals.support(session, bot, proposal.id, "telegram", "555").counted
+    again = proposals.support(session, bot, proposal.id, "telegram", "555")
     assert not again.counted and again.supporters == 1
-    assert proposals.support(session, proposal.id, "vk", "555").supporters == 2
+    assert proposals.support(session, bot, proposal.id, "vk", "555").supporters == 2
+    # a channel of another region does not vote on a Tambov proposal, even a public one
+    with pytest.raises(NotFound):
+        proposals.support(session, people["samara_operator"], proposal.id, "telegram", "556")
+    # and a role without intake does not vote for residents
+    with pytest.raises(Forbidden):
+        proposals.support(session, people["head"], proposal.id, "telegram", "557")
+    assert proposal.supporters == 2
     comment = make_message("Поддерживаю!", parent=message, author="fan", relevant=False)
     twice = make_message("Поддерживаю, очень нужно", parent=message, author="fan",
                          relevant=False)
     proposals.collect_messages(session, [comment.id, twice.id])
     assert proposal.supporters == 3
     with pytest.raises(NotFound):
-        proposals.support(session, 999_999, "vk", "1")
+        proposals.support(session, bot, 999_999, "vk", "1")
 
 
 def test_the_responsible_body_reviews_only_its_own(

@@ -125,13 +125,13 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/campaigns"): perm("triage", "region_wide", body=CAMPAIGN),
     ("GET", "/api/v1/campaigns/{campaign_id}"):
         perm("read", "region", hidden_for=frozenset({Role.executor})),
-    ("POST", "/api/v1/campaigns/{campaign_id}/collect"): perm("moderate", "region_wide"),
-    ("POST", "/api/v1/campaigns/{campaign_id}/finish"): perm("moderate", "region_wide"),
+    ("POST", "/api/v1/campaigns/{campaign_id}/collect"): perm("triage", "region_wide"),
+    ("POST", "/api/v1/campaigns/{campaign_id}/finish"): perm("triage", "region_wide"),
     ("GET", "/api/v1/campaigns/{campaign_id}/groups"):
         perm("read", "region", hidden_for=frozenset({Role.executor})),
     ("POST", "/api/v1/campaigns/{campaign_id}/import"):
         perm("triage", "region_wide", body={"text": "Когда починят дорогу?"}),
-    ("POST", "/api/v1/campaigns/{campaign_id}/picks"): perm("moderate", "region_wide"),
+    ("POST", "/api/v1/campaigns/{campaign_id}/picks"): perm("triage", "region_wide"),
     ("GET", "/api/v1/campaigns/{campaign_id}/promises"):
         perm("read", "region", hidden_for=frozenset({Role.executor})),
     ("GET", "/api/v1/campaigns/{campaign_id}/questions"):
@@ -202,22 +202,22 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/problems/{problem_id}/answer"): perm("moderate", "case"),
     ("POST", "/api/v1/promises/{promise_id}/decision"):
         roles(*DECISION_WRITERS, scope="region_wide", body=DECISION_OF_PROMISE),
-    ("POST", "/api/v1/promises/{promise_id}/done"): perm("moderate", "region_wide"),
-    ("POST", "/api/v1/promises/{promise_id}/stages"): perm("moderate", "region_wide"),
+    ("POST", "/api/v1/promises/{promise_id}/done"): perm("triage", "region_wide"),
+    ("POST", "/api/v1/promises/{promise_id}/stages"): perm("triage", "region_wide"),
     ("GET", "/api/v1/proposals"): perm("read"),
-    ("POST", "/api/v1/proposals"): perm("moderate", "region"),
+    ("POST", "/api/v1/proposals"): perm("triage", "region"),
     ("GET", "/api/v1/proposals/public"): PUBLIC,
     ("GET", "/api/v1/proposals/{proposal_id}"): perm("read", "case"),
-    ("POST", "/api/v1/proposals/{proposal_id}/assign"): perm("moderate", "case"),
+    ("POST", "/api/v1/proposals/{proposal_id}/assign"): perm("triage", "case"),
     ("GET", "/api/v1/proposals/{proposal_id}/events"): perm("read", "case"),
     ("POST", "/api/v1/proposals/{proposal_id}/meetings"):
-        any_of("answer", "moderate", scope="case"),
-    ("POST", "/api/v1/proposals/{proposal_id}/status"): any_of("answer", "moderate", scope="case"),
+        any_of("answer", "triage", scope="case"),
+    ("POST", "/api/v1/proposals/{proposal_id}/status"): any_of("answer", "triage", scope="case"),
     ("POST", "/api/v1/proposals/{proposal_id}/support"):
-        perm("intake", body={"source": "vk", "author_id": "matrix"}),
+        perm("intake", "region", body={"source": "vk", "author_id": "matrix"}),
     ("POST", "/api/v1/push/{connector_id}"): PUBLIC.at(connector_id="999999"),
-    ("POST", "/api/v1/questions/{question_id}/answer"): perm("moderate", "region_wide"),
-    ("POST", "/api/v1/questions/{question_id}/confirm"): perm("moderate", "region_wide"),
+    ("POST", "/api/v1/questions/{question_id}/answer"): perm("triage", "region_wide"),
+    ("POST", "/api/v1/questions/{question_id}/confirm"): perm("triage", "region_wide"),
     ("POST", "/api/v1/questions/{question_id}/promises"):
         perm("triage", "region_wide", body=PROMISE),
     ("GET", "/api/v1/routing/report"): perm("read"),
@@ -287,29 +287,29 @@ MATRIX: dict[tuple[str, str], Rule] = {
         "air_at": "2026-11-12T09:00"}),
     ("GET", "/participation/lines/{campaign_id}"):
         perm("read", "region", hidden_for=frozenset({Role.executor})),
-    ("POST", "/participation/lines/{campaign_id}/collect"): perm("moderate", "region_wide"),
-    ("POST", "/participation/lines/{campaign_id}/finish"): perm("moderate", "region_wide"),
+    ("POST", "/participation/lines/{campaign_id}/collect"): perm("triage", "region_wide"),
+    ("POST", "/participation/lines/{campaign_id}/finish"): perm("triage", "region_wide"),
     ("POST", "/participation/lines/{campaign_id}/import"): perm("triage", "region_wide").at(
         unchecked=True, note="a file upload: the walk sends forms without files (refused "
         "before the gate)"),
-    ("POST", "/participation/lines/{campaign_id}/picks"): perm("moderate", "region_wide"),
-    ("POST", "/participation/promises/{promise_id}/done"): perm("moderate", "region_wide"),
+    ("POST", "/participation/lines/{campaign_id}/picks"): perm("triage", "region_wide"),
+    ("POST", "/participation/promises/{promise_id}/done"): perm("triage", "region_wide"),
     ("POST", "/participation/promises/{promise_id}/stages/{index}"):
-        perm("moderate", "region_wide", index="0"),
+        perm("triage", "region_wide", index="0"),
     ("GET", "/participation/proposals"): PUBLIC,
-    ("POST", "/participation/questions/{question_id}/answer"): perm("moderate", "region_wide"),
-    ("POST", "/participation/questions/{question_id}/confirm"): perm("moderate", "region_wide"),
+    ("POST", "/participation/questions/{question_id}/answer"): perm("triage", "region_wide"),
+    ("POST", "/participation/questions/{question_id}/confirm"): perm("triage", "region_wide"),
     ("POST", "/participation/questions/{question_id}/promise"):
         perm("read", "region", hidden_for=frozenset({Role.executor})),
     ("GET", "/participation/review"): perm("read"),
     ("GET", "/participation/review/{proposal_id}"): perm("read", "case"),
-    ("POST", "/participation/review/{proposal_id}/assign"): perm("moderate", "case"),
+    ("POST", "/participation/review/{proposal_id}/assign"): perm("triage", "case"),
     ("POST", "/participation/review/{proposal_id}/meeting"): any_of(
-        "answer", "moderate", scope="case",
+        "answer", "triage", scope="case",
         body={"day": "2026-11-20", "note": "Встретились с жителями у набережной"}),
     ("POST", "/participation/review/{proposal_id}/notices/{answer_id}"): perm("moderate", "case"),
     ("POST", "/participation/review/{proposal_id}/status"):
-        any_of("answer", "moderate", scope="case"),
+        any_of("answer", "triage", scope="case"),
     ("GET", "/problems"): perm("read"),
     ("GET", "/problems/{problem_id}"): perm("read", "case"),
     ("POST", "/problems/{problem_id}/answer"): perm("moderate", "case"),

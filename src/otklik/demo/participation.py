@@ -186,7 +186,7 @@ def _proposal(session: Session, actor: Actor, latest: datetime) -> None:
             proposals.change_status(session, actor, proposal.id, step)
         _backdate(session, proposal.id, min(start + timedelta(days=days), latest))
     for n in range(12):  # residents who supported it through the region's bot
-        proposals.support(session, proposal.id, "telegram", f"demo-supporter-{n}")
+        proposals.support(session, actor, proposal.id, "telegram", f"demo-supporter-{n}")
     notices = session.scalars(select(Answer).where(
         Answer.case_id == proposal.case_id, Answer.kind == "notice",
         Answer.status == "on_moderation")).all()

@@ -270,9 +270,8 @@ def assign(proposal_id: RefId, payload: AssignBody, actor: CurrentActor,
 def support(proposal_id: RefId, payload: SupportIn, actor: CurrentActor,
             session: SessionDep) -> SupportResult:
     """A resident's support sent by a channel (the bot, the form: a token with "intake");
-    one vote per source and author id."""
-    actor.require("intake")
-    return proposals.support(session, proposal_id, payload.source, payload.author_id)
+    one vote per source and author id; a proposal of another region is 404."""
+    return proposals.support(session, actor, proposal_id, payload.source, payload.author_id)
 
 
 @router.post("/notices/{answer_id}/approve")

@@ -299,10 +299,14 @@ def _vote(session: Session, proposal: Proposal, source: str, voter_key: str,
     return True
 
 
-def support(session: Session, proposal_id: int, source: str, author_id: str) -> SupportResult:
-    """A resident's support through a channel (the bot, the form): one vote per identity."""
+def support(session: Session, actor: Actor, proposal_id: int, source: str, author_id: str
+            ) -> SupportResult:
+    """A resident's support sent by a channel of the proposal's region (the bot, the form:
+    an actor with "intake"): one vote per identity. The proposal is public, but a channel of
+    another region does not vote on it: that proposal does not exist for it (404)."""
+    actor.require("intake")
     proposal = ParticipationRepository(session).proposal_public(proposal_id)
-    if proposal is None:
+    if proposal is None or not actor.scope.sees_region(proposal.region_code):
         raise NotFound(f"proposal {proposal_id} not found")
     key = pseudonym(source, author_id)
     assert key is not None
