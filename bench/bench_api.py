@@ -9,10 +9,15 @@ request when the previous one answered).
 
     python bench/bench_api.py                  # 2,000 messages, 4 clients, 8 s per target
     python bench/bench_api.py --full           # 20,000 messages, 20 s per target
+    python bench/bench_api.py --cases 1000000  # topped up to 1 M cases (~6 min to fill)
+
+``--cases N`` tops the database up to N cases after the stream's own, written directly with
+COPY as ``bench_workspace.py`` does (one generated message each, spread over two years, the
+statuses of a working center), then refreshes the analytics rollups in full so the dashboard
+reads them all: the pipeline's rate would make a million cases hours on 2 cores.
 
 Needs PostgreSQL (OTKLIK_BENCH_POSTGRES_URL, as bench_pipeline.py); without it, it says so and
-exits 0. Never asserts on time. The issue's 1 M cases are not generated here (the pipeline's
-rate makes that hours on 2 cores): the figures are for the generated size, printed with it.
+exits 0. Never asserts on time.
 """
 
 from __future__ import annotations
@@ -82,12 +87,32 @@ def _hit(base: str, cookies: httpx.Cookies, paths: list[str], clients: int, seco
     return len(latencies) / elapsed, q(0.5), q(0.99), len(latencies), errors[0]
 
 
+def top_up(url: str, cases: int) -> None:
+    """Up to ``cases`` cases written directly (see the module's doc), rollups refreshed."""
+    import bench_workspace
+
+    from otklik.analytics.tasks import refresh_rollups
+    from otklik.db.session import make_engine
+
+    started = time.perf_counter()
+    bench_workspace.fill(url, cases)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        refresh_rollups(session, full=True)
+        session.commit()
+    engine.dispose()
+    print(f"topped up to {cases:,} cases, rollups refreshed, in "
+          f"{time.perf_counter() - started:.0f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--full", action="store_true")
     parser.add_argument("--messages", type=int, default=0)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=0)
+    parser.add_argument("--cases", type=int, default=0,
+                        help="top the database up to this many cases (COPY), e.g. 1000000")
     args = parser.parse_args()
     total = args.messages or (20_000 if args.full else 2_000)
     seconds = args.seconds or (20.0 if args.full else 8.0)
@@ -116,12 +141,15 @@ def main() -> None:
             subprocess.run([sys.executable, "-m", "otklik.cli", "user", "create", "bench",
                             "--role", "admin", "--all-regions", "--password", PASSWORD],
                            env=env, check=True, capture_output=True)
+            if args.cases:
+                top_up(url, args.cases)
             engine = make_engine(url)
             with Session(engine) as session:
                 cases = session.scalar(select(func.count(Case.id))) or 0
                 ids = list(session.scalars(select(Case.id).order_by(Case.id.desc()).limit(50)))
             engine.dispose()
-            print(f"{total:,} messages imported with their {cases:,} cases in "
+            print(f"{total:,} messages imported with their cases"
+                  f"{' and the cases topped up' if args.cases else ''}: {cases:,} cases in "
                   f"{time.perf_counter() - started:.0f} s")
             port = _free_port()
             server = subprocess.Popen(
