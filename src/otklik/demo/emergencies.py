@@ -187,8 +187,9 @@ def play_the_hq(session: Session, incident_id: int, people: tuple[Actor, Actor])
                 continue  # a small demo stream: none of its messages became a case
             _at(session, at, partial(informing.propose_answer, session, operator, incident,
                                      str(value)))
-            _at(session, at + APPROVAL, partial(informing.approve_answer, session, curator,
-                                                incident))
+            _at(session, at + APPROVAL, partial(  # the cases there were at that moment
+                informing.approve_answer, session, curator, incident,
+                cases_until=at + APPROVAL))
         elif step == "close":
             _at(session, at, partial(incidents.close, session, operator, incident,
                                      str(value)))

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -140,8 +141,11 @@ def propose_answer(session: Session, actor: Actor, incident: Incident, text: str
                  region_code=incident.region_code)
 
 
-def approve_answer(session: Session, actor: Actor, incident: Incident) -> dict[str, int]:
-    """Approve the proposed answer: each linked case is answered through the cases' path."""
+def approve_answer(session: Session, actor: Actor, incident: Incident, *,
+                   cases_until: datetime | None = None) -> dict[str, int]:
+    """Approve the proposed answer: each linked case is answered through the cases' path.
+    ``cases_until``: only the cases made by then (a replay of past days, like the demo's,
+    answers the cases there were at that moment; live, every linked case is there)."""
     actor.require("moderate")
     if actor.scope.narrowed:
         raise Forbidden("an incident's answer goes to all its cases: approve it from the "
@@ -154,10 +158,9 @@ def approve_answer(session: Session, actor: Actor, incident: Incident) -> dict[s
     drafter = Actor(label=str(pending.get("by") or "штаб"), user_id=pending.get("by_id"),
                     scope=Scope.system())
     counts = {"answered": 0, "already": 0, "not_routed": 0, "failed": 0}
-    now = utcnow()
     for case in IncidentRepository(session).cases(Scope.system(), incident.id):
-        if case.created_at > now:
-            continue  # not there yet at this moment (the demo plays its days back)
+        if cases_until is not None and case.created_at > cases_until:
+            continue
         counts[_answer_case(session, drafter, actor, case, str(pending["text"]))] += 1
     incident.pending_answer = None
     service.add_entry(session, incident, "bulk_answer", actor.label, _answer_line(counts),
