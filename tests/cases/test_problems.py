@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy.orm import Session
 
 from otklik.cases.problems import assign_problems
@@ -36,3 +37,46 @@ def test_overpass_messages_form_one_problem(session: Session,
     assert problem is not None and problem.size == 3 and problem.title
     again = assign_problems(session, [c.id for c in cases])
     assert again == 0 and problem.size == 3  # idempotent on replay
+
+
+def test_a_worker_behind_another_reloads_only_what_the_other_changed(
+        session: Session, make_case: Callable[..., Case],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two workers cluster one stream: the one whose index is behind the other's problems
+    reloads just the problems the other changed (no rebuild of its whole index) and places
+    its next case as a worker that rebuilt would."""
+    from otklik.cases import problems as module
+
+    start = datetime(2026, 11, 1, 9, tzinfo=UTC)
+    cases = [make_case(text=text, author=f"id51{i}", created_at=start + timedelta(days=i * 3))
+             for i, text in enumerate(OVERPASS)]
+    pothole = make_case(text="Огромная яма во дворе дома 5 на улице Советской, не проехать",
+                        subtopic="roads.potholes", author="id598",
+                        created_at=start + timedelta(days=1))
+    pothole.street = "ул. Советская"
+    monkeypatch.setattr(module, "_index", None)
+    monkeypatch.setattr(module, "_known", {})
+    assign_problems(session, [cases[0].id, pothole.id])  # worker A
+    a_index, a_known = module._index, dict(module._known)
+
+    monkeypatch.setattr(module, "_index", None)  # worker B: a process of its own
+    monkeypatch.setattr(module, "_known", {})
+    assign_problems(session, [cases[1].id])
+    assert cases[1].problem_id == cases[0].problem_id  # B read A's problem and joined it
+
+    monkeypatch.setattr(module, "_index", a_index)  # back in A, behind B by one case
+    monkeypatch.setattr(module, "_known", a_known)
+    rebuilt: list[bool] = []
+    rebuild = module._rebuild
+    monkeypatch.setattr(module, "_rebuild", lambda *a: rebuilt.append(True) or rebuild(*a))
+    assign_problems(session, [cases[2].id])
+    assert not rebuilt  # patched, not rebuilt
+    assert cases[2].problem_id == cases[0].problem_id
+    key = next(k for k, st in a_index.problems.items()
+               if st.problem_id == cases[0].problem_id)
+    assert set(a_index.problems[key].case_ids) == {c.id for c in cases}
+    from otklik.cases.repository import CaseRepository
+
+    problem = CaseRepository(session).problem(cases[0].problem_id or -1)
+    assert problem is not None and problem.size == 3
+    assert pothole.problem_id != problem.id and module._known[problem.id] == 3

@@ -1,8 +1,10 @@
 """Problems: cases grouped automatically by topic, place, text and time (otklik.problems).
 
 The clusterer keeps an index in memory per process; before each run it checks the stored
-problems against it and rebuilds it when another worker changed them, so several workers
-stay consistent. An operator's manual placement is pinned and never undone automatically.
+problems against it and, when another worker changed some, reloads just those (rebuilding
+the whole index only when most of it changed), so several workers stay consistent without
+each rebuilding it at every batch of the others. An operator's manual placement is pinned
+and never undone automatically.
 
 Titles follow the active rubricator (:func:`otklik.language.taxonomy_service.active_taxonomy`):
 each run hands the index the version in use, and every problem's stored state names the
@@ -30,6 +32,10 @@ from otklik.problems.clustering import CaseFeatures, ProblemIndex, ProblemState
 from otklik.territories.repository import TerritoryRepository
 
 RETENTION = timedelta(days=120)
+#: Problems changed elsewhere are reloaded one by one up to this share of the index (or
+#: :data:`PATCH_MIN` of them); beyond it the index is rebuilt whole.
+PATCH_SHARE = 0.25
+PATCH_MIN = 200
 _lock = threading.Lock()
 _index: ProblemIndex | None = None
 _known: dict[int, int] = {}  # problem id -> size, as this process last saw it
@@ -43,10 +49,37 @@ def queue_problem_assignment(session: Session, case_ids: Sequence[int]) -> None:
     enqueue_after_commit(session, assign_problems_job, list(case_ids))
 
 
-def _in_sync(session: Session, since: object) -> bool:
-    stored = dict(session.execute(
+def _in_sync(session: Session, index: ProblemIndex, since: object) -> bool:
+    """Bring the index in step with the stored problems (id and size, the cheap signs of a
+    change): those another worker created, grew, merged or split are reloaded from their
+    stored state under the key the index knows them by; those gone from the window are
+    dropped. False when so many changed that a rebuild is the cheaper way, or when some the
+    index holds are no longer stored at all (a rolled-back batch): then it is rebuilt."""
+    stored: dict[int, int] = dict(session.execute(  # type: ignore[arg-type]
         select(Problem.id, Problem.size).where(Problem.last_seen >= since)).all())
-    return _index is not None and stored == _known
+    if stored == _known:
+        return True
+    changed = sorted(i for i, size in stored.items() if _known.get(i) != size)
+    gone = sorted(i for i in _known if i not in stored)
+    if len(changed) + len(gone) > max(PATCH_MIN, PATCH_SHARE * len(stored)):
+        return False
+    if gone and len(CaseRepository(session).problems_by_id(gone)) < len(gone):
+        return False  # not aged out but missing (a rolled-back batch, an erasure): rebuild
+    keys = {st.problem_id: key for key, st in index.problems.items()
+            if st.problem_id is not None}
+    for problem_id in gone:
+        del _known[problem_id]
+        if problem_id in keys:
+            index.forget(keys[problem_id])
+    for problem in CaseRepository(session).problems_by_id(changed).values():
+        if held := keys.get(problem.id):
+            index.forget(held)
+        if problem.state:
+            index.add_problem(ProblemState.from_dict({
+                **problem.state, "problem_id": problem.id,
+                "key": held or f"p{problem.id}"}), count_terms=False)
+        _known[problem.id] = problem.size
+    return True
 
 
 def _rebuild(session: Session, taxonomy: Taxonomy) -> tuple[ProblemIndex, int]:
@@ -55,12 +88,12 @@ def _rebuild(session: Session, taxonomy: Taxonomy) -> tuple[ProblemIndex, int]:
     _known.clear()
     rows = CaseRepository(session).active_problems(utcnow() - RETENTION)
     for problem in rows:
+        _known[problem.id] = problem.size
         if not problem.state:
             continue
         state = ProblemState.from_dict({**problem.state, "problem_id": problem.id,
                                         "key": f"p{problem.id}"})
         index.add_problem(state)
-        _known[problem.id] = problem.size
     _index = index
     return index, _follow_taxonomy(index, rows)
 
@@ -87,7 +120,7 @@ def _current(session: Session) -> tuple[ProblemIndex, int]:
     """This process's index, in step with the stored problems and the active rubricator,
     and how many stored titles that took changing (call under ``_lock``)."""
     taxonomy = active_taxonomy(session)
-    if _index is None or not _in_sync(session, utcnow() - RETENTION):
+    if _index is None or not _in_sync(session, _index, utcnow() - RETENTION):
         return _rebuild(session, taxonomy)
     if _index.taxonomy is taxonomy:
         return _index, 0

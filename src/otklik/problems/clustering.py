@@ -738,6 +738,10 @@ class ProblemIndex:
                 del self._case_key[cid]
         return st
 
+    def forget(self, key: str) -> ProblemState | None:
+        """Drop a problem from the index (it stays stored); None when it is not there."""
+        return self._remove(key) if key in self.problems else None
+
     # ---- seeding and storage --------------------------------------------------------------
     def add_problem(self, state: ProblemState, *, count_terms: bool = True) -> str:
         """Seed a stored problem; returns its key ("p<id>" for stored ones).
