@@ -3,20 +3,24 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
 from tests.cases.conftest import make_case, make_message, michurinsk, people  # noqa: F401
+from tests.open311.spec import NAMES, errors, valid
 
 from otklik.audit.actor import Actor
 from otklik.cases import answers, service
 from otklik.models.case import Case, CaseStatus
 
 BASE = "/open311/v2"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "open311.md"
 ANSWER = ("Выполнен ямочный ремонт покрытия путепровода на ул. Лаврова 12 декабря 2026 г. "
           "Капитальный ремонт путепровода включён в программу: первый этап — до 1 июля "
           "2027 г., подрядчик определён. Администрация города Мичуринска.")
@@ -225,3 +229,99 @@ def test_not_found_and_unknown_formats(client: Any) -> None:
 def test_the_api_keeps_its_own_error_body(client: Any) -> None:
     response = client.get("/api/v1/cases/1")
     assert response.status_code == 401 and "detail" in response.json()
+
+
+def test_every_json_body_validates_against_the_spec_schemas(
+        client: Any, routed: Callable[..., Case], session: Session) -> None:
+    case = routed(subtopic="roads.potholes")
+    valid("discovery", client.get(f"{BASE}/discovery.json").json())
+    valid("services", client.get(f"{BASE}/services.json").json())
+    for code in ("roads", "roads.potholes"):
+        valid("service_definition", client.get(f"{BASE}/services/{code}.json").json())
+    valid("service_requests", client.get(f"{BASE}/requests.json").json())
+    valid("service_requests", client.get(f"{BASE}/requests/{case.id}.json").json())
+    for query in ("?page_size=ten", "?service_code=no.such", "?start_date=yesterday"):
+        valid("errors", client.get(f"{BASE}/requests.json{query}").json())
+
+
+@pytest.mark.parametrize(("name", "body", "says"), [
+    ("services", [{"service_code": 7, "service_name": "x", "description": "", "metadata": True,
+                   "type": "realtime", "keywords": "", "group": ""}], "not of type 'string'"),
+    ("services", [{"service_code": "x", "service_name": "x", "description": "",
+                   "metadata": "true", "type": "realtime", "keywords": "", "group": ""}],
+     "not of type 'boolean'"),
+    ("service_requests", [{"service_request_id": "1", "status": "open", "service_code": "x",
+                           "requested_datetime": "2026-12-06T10:00:00",
+                           "updated_datetime": "2026-12-06T10:00:00+00:00"}], "date-time"),
+    ("service_requests", [{"service_request_id": "1", "status": "pending", "service_code": "x",
+                           "requested_datetime": "2026-12-06T10:00:00Z",
+                           "updated_datetime": "2026-12-06T10:00:00Z"}], "is not one of"),
+    ("service_requests", [{"service_request_id": "1", "status": "open", "service_code": "x",
+                           "requested_datetime": "2026-12-06T10:00:00Z",
+                           "updated_datetime": "2026-13-45T10:00:00Z"}],
+     "is not a 'date-time'"),
+    ("service_requests", [{"service_request_id": "1", "status": "open", "service_code": "x",
+                           "requested_datetime": "2026-12-06T10:00:00Z",
+                           "updated_datetime": "2026-12-06T10:00:00Z",
+                           "email": "a@b.ru"}], "should not be valid"),
+    ("service_requests", [{"status": "open", "service_code": "x",
+                           "requested_datetime": "2026-12-06T10:00:00Z",
+                           "updated_datetime": "2026-12-06T10:00:00Z"}], "is a required"),
+    ("service_definition", {"service_code": "roads", "attributes": [{
+        "variable": True, "code": "subtopic", "datatype": "singlevaluelist", "required": False,
+        "datatype_description": "", "order": 1, "description": "", "values": []}]},
+     "should be non-empty"),
+    ("errors", [{"code": "400", "description": "x"}], "not of type 'integer'"),
+    ("post_response", [{"service_notice": ""}], "is not valid under any"),
+])
+def test_the_schemas_refuse_what_the_spec_does_not_allow(name: str, body: Any,
+                                                         says: str) -> None:
+    """The schemas are evidence only if they can fail: each refuses a body that breaks the
+    spec's field table (a wrong type, an unknown status, a date without its offset, a
+    reporter's e-mail in a public request, a required field missing …)."""
+    assert name in NAMES
+    found = errors(name, body)
+    assert any(says in message for message in found), found
+
+
+def test_several_service_codes_and_the_requests_own_point(
+        client: Any, routed: Callable[..., Case], session: Session) -> None:
+    pothole = routed(subtopic="roads.potholes")
+    bridge = routed(subtopic="roads.bridges")
+    snow = routed(subtopic="roads.snow")
+    both = _ids(client, "?service_code=roads.potholes, roads.bridges")
+    assert {str(pothole.id), str(bridge.id)} <= set(both) and str(snow.id) not in both
+    response = client.get(f"{BASE}/requests.json?service_code=roads.potholes,no.such")
+    assert response.status_code == 404 and "no.such" in response.json()[0]["description"]
+    # No point of its own: the settlement's centre; a message with a point: that point,
+    # coarsened to ~1 km (the reporter's exact position is personal data).
+    [centre] = client.get(f"{BASE}/requests/{bridge.id}.json").json()
+    from otklik.models.case import CaseMessage
+    from otklik.models.message import Message
+
+    link = session.query(CaseMessage).filter(CaseMessage.case_id == pothole.id).first()
+    assert link is not None
+    message = session.get(Message, link.message_id)
+    assert message is not None
+    message.lat, message.lon = 52.893411, 40.512399
+    session.flush()
+    [item] = client.get(f"{BASE}/requests/{pothole.id}.json").json()
+    assert (item["lat"], item["long"]) == (52.89, 40.51)
+    assert (centre["lat"], centre["long"]) != (52.89, 40.51) and centre["lat"] is not None
+
+
+def test_the_docs_say_what_every_service_code_means() -> None:
+    """docs/open311.md lists every code of the built-in rubricator with its name (and no
+    code the rubricator lacks)."""
+    from otklik.nlp.taxonomy.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy()
+    expected = {}
+    for code in taxonomy.topic_codes:
+        topic = taxonomy.topic(code)
+        expected[code] = topic.name_ru
+        expected.update({sub.code: sub.name_ru for sub in topic.subtopics})
+    section = DOCS.read_text(encoding="utf-8").split("#### Коды услуг")[1].split("\n#")[0]
+    documented = {m.group(1): m.group(2) for m in re.finditer(
+        r"^\| \**`([a-z_.]+)`\** \| \**([^|*`]+?)\**(?: — [^|]*)? \|$", section, re.M)}
+    assert documented == expected
