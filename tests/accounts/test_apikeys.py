@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
@@ -106,3 +107,59 @@ def test_the_redis_bucket_is_shared() -> None:
     allowed, wait = first.take(key, 0.01, 2)
     assert not allowed and wait > 1
     first.client.delete(f"otklik:ratelimit:{key}")
+
+
+def test_the_admin_page_makes_lists_and_revokes_keys(client: object, session: Session) -> None:
+    """/admin/apikeys: an administrator of a region makes a key for it (the secret shown once,
+    on that answer only, never in the list), sees it listed and revokes it; the key then
+    files nothing; an operator is refused the page."""
+    import re
+
+    from tests.builders import PASSWORD, make_user
+    from tests.conftest import login
+
+    from otklik.models.account import Role
+
+    http: Any = client
+    admin = make_user(session, Role.admin, ["68"])
+    login(http, admin.username, PASSWORD)
+    page = http.get("/admin/apikeys")
+    assert page.status_code == 200 and 'value="open311" checked' in page.text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert csrf is not None
+    made = http.post("/admin/apikeys", data={"csrf": csrf[1], "name": "Городское приложение",
+                                             "region": "68", "scopes": ["open311", "read"]})
+    assert made.status_code == 200, made.text
+    assert made.headers["cache-control"] == "no-store"
+    shown = re.search(r'data-testid="new-key-secret">([^<]+)<', made.text)
+    assert shown is not None and shown[1].startswith("otk_")
+    secret = shown[1]
+    row = session.scalars(select(ApiToken).where(ApiToken.name == "Городское приложение")).one()
+    assert row.token_hash == hash_token(secret) and row.region_code == "68"
+    assert row.scopes == ["open311", "read"] and row.user_id is None
+    listed = http.get("/admin/apikeys")
+    assert "Городское приложение" in listed.text and secret not in listed.text
+    assert authenticate_token(session, secret).scope.can("open311")
+
+    refused = http.post("/admin/apikeys", data={"csrf": csrf[1], "name": "x", "region": "68",
+                                                "scopes": ["admin"]})
+    assert refused.status_code == 400 and "unknown key scope" in refused.text
+    no_csrf = http.post(f"/admin/apikeys/{row.id}/revoke", data={})
+    assert no_csrf.status_code in (400, 403) and row.revoked_at is None
+
+    revoked = http.post(f"/admin/apikeys/{row.id}/revoke", data={"csrf": csrf[1]},
+                        follow_redirects=True)
+    assert revoked.status_code == 200 and "Ключ отозван" in revoked.text
+    session.refresh(row)
+    assert row.revoked_at is not None
+    with pytest.raises(NotAuthenticated):
+        authenticate_token(session, secret)
+    filed = http.post("/open311/v2/requests.json", data={
+        "api_key": secret, "service_code": "roads", "description": "Яма на улице Лаврова",
+        "jurisdiction_id": "68", "address_string": "Мичуринск, Лаврова, 5"})
+    assert filed.status_code == 403 and "revoked" in filed.json()[0]["description"]
+
+    operator = make_user(session, Role.operator, ["68"])
+    http.post("/api/v1/auth/logout")
+    login(http, operator.username, PASSWORD)
+    assert http.get("/admin/apikeys").status_code == 403

@@ -151,10 +151,14 @@ def test_failing_receiver_is_switched_off_and_back_on(
     with session_scope() as session:
         events.announce(session, CaseCreated(case_id=case_id))
     stubs.settle()
+    waits = [_next_wait(sub["id"])]
     for minutes in (5, 15):  # the retries, as the tick sends them once due
         with session_scope() as session:
             assert requeue_due(session, utcnow() + timedelta(minutes=minutes)) == 1
         stubs.settle()
+        waits.append(_next_wait(sub["id"]))
+    # Back-off: 30 s after the first failure, 60 s after the second; none after the last.
+    assert [round(w.total_seconds() / 10) * 10 if w else None for w in waits] == [30, 60, None]
     assert len(receiver.at("/fail")) == 3 and all(r["valid"] for r in receiver.at("/fail"))
     state = api("GET", f"/api/v1/webhooks/{sub['id']}").json()
     assert state["is_active"] is False and "3 failed attempts" in state["disabled_reason"]
@@ -177,7 +181,17 @@ def test_failing_receiver_is_switched_off_and_back_on(
     assert len(receiver.at("/fail")) == 4
 
 
-def test_a_hanging_receiver_delays_nobody(env: tuple[stubs.WebhookReceiver, Api, int],
+def _next_wait(subscription_id: int) -> timedelta | None:
+    """How long after now the subscription's delivery is due again (None: not again)."""
+    with session_scope() as session:
+        row = session.scalars(select(Delivery).where(
+            Delivery.source_id == subscription_id)).one()
+        if row.status != "pending" or row.next_attempt_at is None:
+            return None
+        return row.next_attempt_at - utcnow()
+
+
+def test_a_hanging_or_failing_receiver_delays_nobody(env: tuple[stubs.WebhookReceiver, Api, int],
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     receiver, api, case_id = env
     monkeypatch.setenv("OTKLIK_NOTIFY_TIMEOUT", "1")
@@ -186,12 +200,18 @@ def test_a_hanging_receiver_delays_nobody(env: tuple[stubs.WebhookReceiver, Api,
     get_notify_settings.cache_clear()
     receiver.hang = threading.Event()
     slow = _subscribe(receiver, api, "/slow", ["case.created"])
+    failing = _subscribe(receiver, api, "/fail-500", ["case.created"])
     _subscribe(receiver, api, "/ok", ["case.created"])
     try:
         with session_scope() as session:
             events.announce(session, CaseCreated(case_id=case_id))
         stubs.settle()  # returns although /slow never answers: its attempt timed out
         assert [r["valid"] for r in receiver.at("/ok")] == [True]
+        assert len(receiver.at("/fail-500")) == 1  # answered 500: kept for a retry
+        with session_scope() as session:
+            row = session.scalars(select(Delivery).where(
+                Delivery.source_id == failing["id"])).one()
+            assert row.status == "pending" and row.next_attempt_at is not None
         with session_scope() as session:
             row = session.scalars(select(Delivery).where(
                 Delivery.source_id == slow["id"])).one()
