@@ -1,16 +1,18 @@
 """Integrators' API keys: ``otklik apikey create | list | revoke`` (the secret alone on the
 last line, stored hashed), the key on the REST API within its region, the token buckets
 (in process and in Redis)."""
+# ruff: noqa: F811  (fixtures imported from tests/cases/conftest.py are parameters here)
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
+from tests.cases.conftest import make_case, make_message  # noqa: F401
 from tests.conftest import jobs_database, own_database
 from typer.testing import CliRunner
 
@@ -20,6 +22,7 @@ from otklik.accounts.service import authenticate_token
 from otklik.cli import app
 from otklik.errors import NotAuthenticated
 from otklik.models.account import ApiToken
+from otklik.models.case import Case
 
 runner = CliRunner()
 own_url = own_database("apikeys")
@@ -163,3 +166,34 @@ def test_the_admin_page_makes_lists_and_revokes_keys(client: object, session: Se
     http.post("/api/v1/auth/logout")
     login(http, operator.username, PASSWORD)
     assert http.get("/admin/apikeys").status_code == 403
+
+
+def test_keys_with_write_and_webhooks_scopes_serve_the_rest_api(
+        client: object, session: Session, make_case: Callable[..., Case]) -> None:
+    """A ``write`` key corrects a case of its region (a ``read`` key may not; a case of
+    another region does not exist for it); a ``webhooks`` key lists subscriptions and reads
+    no case."""
+    from otklik.accounts import apikeys
+    from otklik.audit.actor import Actor
+
+    http: Any = client
+    system = Actor.system("t")
+    keys = {scope: apikeys.create_key(session, system, scopes=[scope], name=scope,
+                                      region="68")[1] for scope in ("read", "write", "webhooks")}
+    ours, theirs = make_case(), make_case()
+    theirs.region_code, theirs.municipality_id, theirs.settlement_id = "86", None, None
+    session.flush()
+
+    def call(scope: str, method: str, path: str, **kwargs: Any) -> Any:
+        return http.request(method, path, headers={"authorization": f"Bearer {keys[scope]}"},
+                            **kwargs)
+
+    edit = {"changes": {"urgency": "high"}}
+    assert call("read", "GET", f"/api/v1/cases/{ours.id}").status_code == 200
+    assert call("read", "PATCH", f"/api/v1/cases/{ours.id}", json=edit).status_code == 403
+    changed = call("write", "PATCH", f"/api/v1/cases/{ours.id}", json=edit)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["urgency"] == "high"
+    assert call("write", "PATCH", f"/api/v1/cases/{theirs.id}", json=edit).status_code == 404
+    assert call("webhooks", "GET", "/api/v1/webhooks").status_code == 200
+    assert call("webhooks", "GET", f"/api/v1/cases/{ours.id}").status_code == 403
