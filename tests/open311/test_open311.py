@@ -325,3 +325,52 @@ def test_the_docs_say_what_every_service_code_means() -> None:
     documented = {m.group(1): m.group(2) for m in re.finditer(
         r"^\| \**`([a-z_.]+)`\** \| \**([^|*`]+?)\**(?: — [^|]*)? \|$", section, re.M)}
     assert documented == expected
+
+
+def test_media_url_from_a_social_posts_photo_link(client: Any, routed: Callable[..., Case],
+                                                  session: Session) -> None:
+    """A case with no stored photo shows its post's photo link (VK, Telegram, OK) as
+    ``media_url``; a link that is not http(s) is never shown."""
+    from otklik.models.case import CaseMessage
+    from otklik.models.message import Message
+
+    with_photo, odd = routed(), routed()
+    for case, attachments in ((with_photo, [
+            {"url": "https://vk.com/wall-1_5", "type": "link"},
+            {"url": "https://sun9-1.userapi.com/impg/pit.jpg", "type": "photo"}]),
+            (odd, [{"url": "javascript:alert(1)", "type": "photo"}])):
+        link = session.query(CaseMessage).filter(CaseMessage.case_id == case.id).one()
+        message = session.get(Message, link.message_id)
+        assert message is not None
+        message.attachments = attachments
+    session.flush()
+    [item] = client.get(f"{BASE}/requests/{with_photo.id}.json").json()
+    assert item["media_url"] == "https://sun9-1.userapi.com/impg/pit.jpg"
+    listed = client.get(f"{BASE}/requests.json?service_request_id={with_photo.id},{odd.id}")
+    by_id = {r["service_request_id"]: r["media_url"] for r in listed.json()}
+    assert by_id == {str(with_photo.id): "https://sun9-1.userapi.com/impg/pit.jpg",
+                     str(odd.id): ""}
+
+
+HOSTILE = ["", " ", "%00", "-1", "1e309", "9" * 40, "NaN", "'; drop table case; --",
+           "<x>&amp;", "%F0%9F%92%A9", "%ED%A0%80", "a" * 5000, "..%2F..%2F", "1,,,,2",
+           "2026-02-30", "2026-12-01T25:00:00%2B03:00", "open,closed,open", "%0D%0Aset-cookie:x"]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_parameters_are_never_a_500(client: Any, value: str) -> None:
+    """Every GET parameter and path part with hostile values: the spec's error (or a valid
+    answer), never a 500, in the format the path asked for."""
+    names = ("jurisdiction_id", "service_request_id", "service_code", "start_date",
+             "end_date", "status", "page", "page_size")
+    paths = [f"/requests.json?{name}={value}" for name in names]
+    paths += [f"/requests/{value}.json", f"/services/{value}.json", f"/tokens/{value}.json",
+              f"/services.json?jurisdiction_id={value}", f"/requests/{value}.xml"]
+    for path in paths:
+        response = client.get(BASE + path)
+        assert response.status_code < 500, (path, response.text[:200])
+        if response.status_code >= 400:
+            if path.endswith(".xml"):
+                assert _xml(response).findtext("error/code") == str(response.status_code)
+            else:
+                valid("errors", response.json())
