@@ -146,7 +146,7 @@ def test_refused_photos(client: Any, session: Session, media_dir: Path) -> None:
 @pytest.mark.parametrize(("extra", "status", "says"), [
     ({"api_key": ""}, 403, "api_key is required"),
     ({"api_key": "otk_nope_nope"}, 403, "invalid"),
-    ({"service_code": "no.such.service"}, 400, "unknown service_code"),
+    ({"service_code": "no.such.service"}, 404, "unknown service_code"),  # as the spec says
     ({"service_code": ""}, 400, "service_code is required"),
     ({"description": "я" * 4001}, 400, "longer than 4000"),
     ({"description": ""}, 400, "description is required"),
