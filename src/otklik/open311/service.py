@@ -23,7 +23,9 @@ from otklik.open311.repository import Open311Repository
 
 FORMATS = ("xml", "json")
 MAX_DAYS = 90
-DEFAULT_PAGE_SIZE = 100
+#: The spec's response volume: "a span of 90 days or first 1000 requests returned, whichever
+#: is smallest" (a client that does not page sees what the spec promises).
+DEFAULT_PAGE_SIZE = 1000
 MAX_PAGE_SIZE = 1000
 MAX_PAGE = 100_000
 MAX_IDS = 200
