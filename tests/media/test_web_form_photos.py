@@ -117,3 +117,20 @@ def _png() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (20, 10), (10, 200, 10)).save(out, "PNG")
     return out.getvalue()
+
+
+def test_too_many_or_too_big_photos_are_refused(client: Any, session: Session, media_dir: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from otklik.media import photos as photo_rules
+
+    fields = _fields(client, "Шесть фотографий ямы на улице Лаврова")
+    six = [("photos", (f"{n}.jpg", jpeg_with_gps(), "image/jpeg")) for n in range(6)]
+    response = client.post("/form", data=fields, files=six)
+    assert response.status_code == 400 and "Фотографии не приняты" in response.text
+    monkeypatch.setattr(photo_rules, "MAX_BYTES", 100)
+    fields = _fields(client, "Большая фотография ямы на улице Лаврова")
+    response = client.post("/form", data=fields,
+                           files=[("photos", ("big.jpg", jpeg_with_gps(), "image/jpeg"))])
+    assert response.status_code == 400 and "Фотографии не приняты" in response.text
+    assert not session.scalars(select(Message).where(Message.text.like("%Лаврова%"))).all()
+    assert not list(media_dir.rglob("*.jpg"))
