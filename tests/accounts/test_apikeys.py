@@ -1,15 +1,18 @@
 """Integrators' API keys: ``otklik apikey create | list | revoke`` (the secret alone on the
 last line, stored hashed), the key on the REST API within its region, the token buckets
 (in process and in Redis)."""
+# ruff: noqa: F811  (fixtures imported from tests/cases/conftest.py are parameters here)
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
+from tests.cases.conftest import make_case, make_message  # noqa: F401
 from tests.conftest import jobs_database, own_database
 from typer.testing import CliRunner
 
@@ -19,6 +22,7 @@ from otklik.accounts.service import authenticate_token
 from otklik.cli import app
 from otklik.errors import NotAuthenticated
 from otklik.models.account import ApiToken
+from otklik.models.case import Case
 
 runner = CliRunner()
 own_url = own_database("apikeys")
@@ -106,3 +110,90 @@ def test_the_redis_bucket_is_shared() -> None:
     allowed, wait = first.take(key, 0.01, 2)
     assert not allowed and wait > 1
     first.client.delete(f"otklik:ratelimit:{key}")
+
+
+def test_the_admin_page_makes_lists_and_revokes_keys(client: object, session: Session) -> None:
+    """/admin/apikeys: an administrator of a region makes a key for it (the secret shown once,
+    on that answer only, never in the list), sees it listed and revokes it; the key then
+    files nothing; an operator is refused the page."""
+    import re
+
+    from tests.builders import PASSWORD, make_user
+    from tests.conftest import login
+
+    from otklik.models.account import Role
+
+    http: Any = client
+    admin = make_user(session, Role.admin, ["68"])
+    login(http, admin.username, PASSWORD)
+    page = http.get("/admin/apikeys")
+    assert page.status_code == 200 and 'value="open311" checked' in page.text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert csrf is not None
+    made = http.post("/admin/apikeys", data={"csrf": csrf[1], "name": "Городское приложение",
+                                             "region": "68", "scopes": ["open311", "read"]})
+    assert made.status_code == 200, made.text
+    assert made.headers["cache-control"] == "no-store"
+    shown = re.search(r'data-testid="new-key-secret">([^<]+)<', made.text)
+    assert shown is not None and shown[1].startswith("otk_")
+    secret = shown[1]
+    row = session.scalars(select(ApiToken).where(ApiToken.name == "Городское приложение")).one()
+    assert row.token_hash == hash_token(secret) and row.region_code == "68"
+    assert row.scopes == ["open311", "read"] and row.user_id is None
+    listed = http.get("/admin/apikeys")
+    assert "Городское приложение" in listed.text and secret not in listed.text
+    assert authenticate_token(session, secret).scope.can("open311")
+
+    refused = http.post("/admin/apikeys", data={"csrf": csrf[1], "name": "x", "region": "68",
+                                                "scopes": ["admin"]})
+    assert refused.status_code == 400 and "unknown key scope" in refused.text
+    no_csrf = http.post(f"/admin/apikeys/{row.id}/revoke", data={})
+    assert no_csrf.status_code in (400, 403) and row.revoked_at is None
+
+    revoked = http.post(f"/admin/apikeys/{row.id}/revoke", data={"csrf": csrf[1]},
+                        follow_redirects=True)
+    assert revoked.status_code == 200 and "Ключ отозван" in revoked.text
+    session.refresh(row)
+    assert row.revoked_at is not None
+    with pytest.raises(NotAuthenticated):
+        authenticate_token(session, secret)
+    filed = http.post("/open311/v2/requests.json", data={
+        "api_key": secret, "service_code": "roads", "description": "Яма на улице Лаврова",
+        "jurisdiction_id": "68", "address_string": "Мичуринск, Лаврова, 5"})
+    assert filed.status_code == 403 and "revoked" in filed.json()[0]["description"]
+
+    operator = make_user(session, Role.operator, ["68"])
+    http.post("/api/v1/auth/logout")
+    login(http, operator.username, PASSWORD)
+    assert http.get("/admin/apikeys").status_code == 403
+
+
+def test_keys_with_write_and_webhooks_scopes_serve_the_rest_api(
+        client: object, session: Session, make_case: Callable[..., Case]) -> None:
+    """A ``write`` key corrects a case of its region (a ``read`` key may not; a case of
+    another region does not exist for it); a ``webhooks`` key lists subscriptions and reads
+    no case."""
+    from otklik.accounts import apikeys
+    from otklik.audit.actor import Actor
+
+    http: Any = client
+    system = Actor.system("t")
+    keys = {scope: apikeys.create_key(session, system, scopes=[scope], name=scope,
+                                      region="68")[1] for scope in ("read", "write", "webhooks")}
+    ours, theirs = make_case(), make_case()
+    theirs.region_code, theirs.municipality_id, theirs.settlement_id = "86", None, None
+    session.flush()
+
+    def call(scope: str, method: str, path: str, **kwargs: Any) -> Any:
+        return http.request(method, path, headers={"authorization": f"Bearer {keys[scope]}"},
+                            **kwargs)
+
+    edit = {"changes": {"urgency": "high"}}
+    assert call("read", "GET", f"/api/v1/cases/{ours.id}").status_code == 200
+    assert call("read", "PATCH", f"/api/v1/cases/{ours.id}", json=edit).status_code == 403
+    changed = call("write", "PATCH", f"/api/v1/cases/{ours.id}", json=edit)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["urgency"] == "high"
+    assert call("write", "PATCH", f"/api/v1/cases/{theirs.id}", json=edit).status_code == 404
+    assert call("webhooks", "GET", "/api/v1/webhooks").status_code == 200
+    assert call("webhooks", "GET", f"/api/v1/cases/{ours.id}").status_code == 403

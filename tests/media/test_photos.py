@@ -120,3 +120,70 @@ def test_the_local_store_keeps_files_by_key_only(tmp_path: Path) -> None:
     for bad in ("../../etc/passwd", "x.jpg", "A" * 20 + ".html"):
         with pytest.raises(ValueError):
             store.get(bad)
+
+
+class _FakeS3:
+    """What S3PhotoStore asks of a boto3 S3 client, over a dict (no network)."""
+
+    class exceptions:  # noqa: N801 - boto3's spelling
+        class NoSuchKey(Exception):
+            pass
+
+    def __init__(self, **config: object) -> None:
+        self.config = config
+        self.objects: dict[tuple[str, str], tuple[bytes, str]] = {}
+
+    def put_object(self, *, Bucket: str, Key: str, Body: bytes,  # noqa: N803
+                   ContentType: str) -> None:
+        self.objects[(Bucket, Key)] = (Body, ContentType)
+
+    def get_object(self, *, Bucket: str, Key: str) -> dict[str, object]:  # noqa: N803
+        if (Bucket, Key) not in self.objects:
+            raise self.exceptions.NoSuchKey(Key)
+        return {"Body": io.BytesIO(self.objects[(Bucket, Key)][0])}
+
+    def delete_object(self, *, Bucket: str, Key: str) -> None:  # noqa: N803
+        self.objects.pop((Bucket, Key), None)
+
+
+def test_the_s3_store_through_a_fake_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    """OTKLIK_PHOTO_STORE=s3 picks the S3-compatible store, configured from the settings;
+    files go under photos/<key> with their type (a fake boto3 here: the live S3 is not
+    tested); without a bucket or without boto3 it refuses to start, saying what is missing."""
+    import sys
+    import types
+
+    from otklik.config import Settings
+    from otklik.errors import ConfigurationError
+    from otklik.media import storage
+
+    made: list[_FakeS3] = []
+
+    def client(service: str, **config: object) -> _FakeS3:
+        assert service == "s3"
+        made.append(_FakeS3(**config))
+        return made[-1]
+
+    monkeypatch.setitem(sys.modules, "boto3", types.SimpleNamespace(client=client))
+    monkeypatch.setattr(storage, "_stores", {})
+    settings = Settings(env="test", photo_store="s3", s3_bucket="otklik-photos",  # type: ignore[call-arg]
+                        s3_endpoint="https://storage.yandexcloud.net", s3_region="ru-central1",
+                        s3_access_key="AKID", s3_secret_key="s3cr3t")
+    store = storage.photo_store(settings)
+    assert isinstance(store, storage.S3PhotoStore) and storage.photo_store(settings) is store
+    [fake] = made
+    assert fake.config == {"endpoint_url": "https://storage.yandexcloud.net",
+                           "region_name": "ru-central1", "aws_access_key_id": "AKID",
+                           "aws_secret_access_key": "s3cr3t"}
+    key = "B" * 22 + ".jpg"
+    photo = clean(jpeg_with_gps())
+    store.put(key, photo.data, "image/jpeg")
+    assert fake.objects[("otklik-photos", f"photos/{key}")] == (photo.data, "image/jpeg")
+    assert store.get(key) == photo.data
+    store.delete(key)
+    assert store.get(key) is None
+    with pytest.raises(ConfigurationError, match="OTKLIK_S3_BUCKET"):
+        storage.S3PhotoStore(Settings(env="test", photo_store="s3"))  # type: ignore[call-arg]
+    monkeypatch.setitem(sys.modules, "boto3", None)  # not installed
+    with pytest.raises(ConfigurationError, match="pip install boto3"):
+        storage.S3PhotoStore(settings)

@@ -146,7 +146,7 @@ def test_refused_photos(client: Any, session: Session, media_dir: Path) -> None:
 @pytest.mark.parametrize(("extra", "status", "says"), [
     ({"api_key": ""}, 403, "api_key is required"),
     ({"api_key": "otk_nope_nope"}, 403, "invalid"),
-    ({"service_code": "no.such.service"}, 400, "unknown service_code"),
+    ({"service_code": "no.such.service"}, 404, "unknown service_code"),  # as the spec says
     ({"service_code": ""}, 400, "service_code is required"),
     ({"description": "я" * 4001}, 400, "longer than 4000"),
     ({"description": ""}, 400, "description is required"),
@@ -179,9 +179,18 @@ def test_no_location_and_xml_errors(client: Any, session: Session) -> None:
     root = ET.fromstring(response.content)
     assert root.tag == "errors" and "location is required" in (
         root.findtext("error/description") or "")
-    response = client.post(f"{BASE}/requests.json", content=b"{\"json\": true}",
+    # XML or JSON where the spec asks for a form: the spec's error, saying so, in the format
+    # the path asked for.
+    xml_body = f"<request><api_key>{key}</api_key></request>".encode()
+    response = client.post(f"{BASE}/requests.json", content=xml_body,
+                           headers={"content-type": "text/xml"})
+    assert "takes a form" in _error(response, 400) and "text/xml" in response.text
+    response = client.post(f"{BASE}/requests.xml", content=b"{\"api_key\": \"x\"}",
                            headers={"content-type": "application/json"})
-    assert response.status_code == 403  # no api_key in a form: JSON bodies are not the spec
+    assert response.status_code == 400
+    assert "application/json" in (ET.fromstring(response.content).findtext("error/description")
+                                  or "")
+    assert session.scalars(select(Message).where(Message.source == "open311")).all() == []
 
 
 def test_revoked_and_unscoped_keys_are_refused(client: Any, session: Session) -> None:

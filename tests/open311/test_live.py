@@ -13,19 +13,19 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from importlib import resources
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from georeport import GeoReport
-from jsonschema import Draft202012Validator
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from tests.builders import make_user
 from tests.conftest import _load_reference, jobs_database, own_database
 from tests.media.test_photos import jpeg_with_gps
+from tests.open311.spec import valid
 
 import otklik.consumers  # noqa: F401  (the consumers' queues exist before drain)
 from otklik.accounts import apikeys
@@ -44,18 +44,6 @@ TEXT = ("На путепроводе по улице Лаврова в Мичу�
         "Когда отремонтируют дорогу?")
 ANSWER = ("Ямочный ремонт покрытия путепровода на улице Лаврова выполнен 12 декабря. "
           "Капитальный ремонт включён в программу 2027 года. Администрация Мичуринска.")
-
-
-def schema(name: str) -> Draft202012Validator:
-    text = resources.files("otklik.open311").joinpath(f"schemas/{name}.json").read_text()
-    return Draft202012Validator(json.loads(text),
-                                format_checker=Draft202012Validator.FORMAT_CHECKER)
-
-
-def valid(name: str, body: Any) -> Any:
-    errors = [e.message for e in schema(name).iter_errors(body)]
-    assert not errors, (name, errors[:3])
-    return body
 
 
 def _free_port() -> int:
@@ -147,6 +135,7 @@ def test_filed_answered_closed_read_by_a_georeport_client(server: tuple[str, Eng
     one = client.get_service_request(str(case_id))
     valid("service_requests", [one])
     assert one["status"] == "open" and one["media_url"].startswith(base + "/media/photos/")
+    assert (one["lat"], one["long"]) == (52.9, 40.49)  # the filed point, to ~1 km
     photo = httpx.get(one["media_url"])
     assert photo.status_code == 200 and photo.headers["content-type"] == "image/jpeg"
     body = json.dumps(one, ensure_ascii=False)
@@ -170,7 +159,16 @@ def test_filed_answered_closed_read_by_a_georeport_client(server: tuple[str, Eng
     assert xml_client.get_service_request(str(case_id))["status"] == "closed"
     by_filter = valid("service_requests", client.get_service_requests(
         status="closed", service_code=one["service_code"]))
-    assert str(case_id) in [r["service_request_id"] for r in by_filter]
+    [listed] = [r for r in by_filter if r["service_request_id"] == str(case_id)]
+    assert listed["media_url"] == one["media_url"]  # a full URL in lists too
+    since = (datetime_now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    xml_filtered = xml_client.get_service_requests(
+        status="closed", service_code=f"{one['service_code']},roads.bridges",
+        start_date=since)
+    xml_filtered = xml_filtered if isinstance(xml_filtered, list) else [xml_filtered]
+    assert str(case_id) in [r["service_request_id"] for r in xml_filtered]
+    assert client.get_service_requests(status="open", service_code="roads.bridges") == []
+    assert client.get_service_requests(end_date=since) == []  # filed after it
     by_ids = xml_client.get_service_requests(service_request_id=f"{case_id},999999")
     by_ids = by_ids if isinstance(by_ids, list) else [by_ids]
     assert [r["service_request_id"] for r in by_ids] == [str(case_id)]

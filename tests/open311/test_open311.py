@@ -3,20 +3,24 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
 from tests.cases.conftest import make_case, make_message, michurinsk, people  # noqa: F401
+from tests.open311.spec import NAMES, errors, valid
 
 from otklik.audit.actor import Actor
 from otklik.cases import answers, service
 from otklik.models.case import Case, CaseStatus
 
 BASE = "/open311/v2"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "open311.md"
 ANSWER = ("Выполнен ямочный ремонт покрытия путепровода на ул. Лаврова 12 декабря 2026 г. "
           "Капитальный ремонт путепровода включён в программу: первый этап — до 1 июля "
           "2027 г., подрядчик определён. Администрация города Мичуринска.")
@@ -225,3 +229,148 @@ def test_not_found_and_unknown_formats(client: Any) -> None:
 def test_the_api_keeps_its_own_error_body(client: Any) -> None:
     response = client.get("/api/v1/cases/1")
     assert response.status_code == 401 and "detail" in response.json()
+
+
+def test_every_json_body_validates_against_the_spec_schemas(
+        client: Any, routed: Callable[..., Case], session: Session) -> None:
+    case = routed(subtopic="roads.potholes")
+    valid("discovery", client.get(f"{BASE}/discovery.json").json())
+    valid("services", client.get(f"{BASE}/services.json").json())
+    for code in ("roads", "roads.potholes"):
+        valid("service_definition", client.get(f"{BASE}/services/{code}.json").json())
+    valid("service_requests", client.get(f"{BASE}/requests.json").json())
+    valid("service_requests", client.get(f"{BASE}/requests/{case.id}.json").json())
+    for query in ("?page_size=ten", "?service_code=no.such", "?start_date=yesterday"):
+        valid("errors", client.get(f"{BASE}/requests.json{query}").json())
+
+
+@pytest.mark.parametrize(("name", "body", "says"), [
+    ("services", [{"service_code": 7, "service_name": "x", "description": "", "metadata": True,
+                   "type": "realtime", "keywords": "", "group": ""}], "not of type 'string'"),
+    ("services", [{"service_code": "x", "service_name": "x", "description": "",
+                   "metadata": "true", "type": "realtime", "keywords": "", "group": ""}],
+     "not of type 'boolean'"),
+    ("service_requests", [{"service_request_id": "1", "status": "open", "service_code": "x",
+                           "requested_datetime": "2026-12-06T10:00:00",
+                           "updated_datetime": "2026-12-06T10:00:00+00:00"}], "date-time"),
+    ("service_requests", [{"service_request_id": "1", "status": "pending", "service_code": "x",
+                           "requested_datetime": "2026-12-06T10:00:00Z",
+                           "updated_datetime": "2026-12-06T10:00:00Z"}], "is not one of"),
+    ("service_requests", [{"service_request_id": "1", "status": "open", "service_code": "x",
+                           "requested_datetime": "2026-12-06T10:00:00Z",
+                           "updated_datetime": "2026-13-45T10:00:00Z"}],
+     "is not a 'date-time'"),
+    ("service_requests", [{"service_request_id": "1", "status": "open", "service_code": "x",
+                           "requested_datetime": "2026-12-06T10:00:00Z",
+                           "updated_datetime": "2026-12-06T10:00:00Z",
+                           "email": "a@b.ru"}], "should not be valid"),
+    ("service_requests", [{"status": "open", "service_code": "x",
+                           "requested_datetime": "2026-12-06T10:00:00Z",
+                           "updated_datetime": "2026-12-06T10:00:00Z"}], "is a required"),
+    ("service_definition", {"service_code": "roads", "attributes": [{
+        "variable": True, "code": "subtopic", "datatype": "singlevaluelist", "required": False,
+        "datatype_description": "", "order": 1, "description": "", "values": []}]},
+     "should be non-empty"),
+    ("errors", [{"code": "400", "description": "x"}], "not of type 'integer'"),
+    ("post_response", [{"service_notice": ""}], "is not valid under any"),
+])
+def test_the_schemas_refuse_what_the_spec_does_not_allow(name: str, body: Any,
+                                                         says: str) -> None:
+    """The schemas are evidence only if they can fail: each refuses a body that breaks the
+    spec's field table (a wrong type, an unknown status, a date without its offset, a
+    reporter's e-mail in a public request, a required field missing …)."""
+    assert name in NAMES
+    found = errors(name, body)
+    assert any(says in message for message in found), found
+
+
+def test_several_service_codes_and_the_requests_own_point(
+        client: Any, routed: Callable[..., Case], session: Session) -> None:
+    pothole = routed(subtopic="roads.potholes")
+    bridge = routed(subtopic="roads.bridges")
+    snow = routed(subtopic="roads.snow")
+    both = _ids(client, "?service_code=roads.potholes, roads.bridges")
+    assert {str(pothole.id), str(bridge.id)} <= set(both) and str(snow.id) not in both
+    response = client.get(f"{BASE}/requests.json?service_code=roads.potholes,no.such")
+    assert response.status_code == 404 and "no.such" in response.json()[0]["description"]
+    # No point of its own: the settlement's centre; a message with a point: that point,
+    # coarsened to ~1 km (the reporter's exact position is personal data).
+    [centre] = client.get(f"{BASE}/requests/{bridge.id}.json").json()
+    from otklik.models.case import CaseMessage
+    from otklik.models.message import Message
+
+    link = session.query(CaseMessage).filter(CaseMessage.case_id == pothole.id).first()
+    assert link is not None
+    message = session.get(Message, link.message_id)
+    assert message is not None
+    message.lat, message.lon = 52.893411, 40.512399
+    session.flush()
+    [item] = client.get(f"{BASE}/requests/{pothole.id}.json").json()
+    assert (item["lat"], item["long"]) == (52.89, 40.51)
+    assert (centre["lat"], centre["long"]) != (52.89, 40.51) and centre["lat"] is not None
+
+
+def test_the_docs_say_what_every_service_code_means() -> None:
+    """docs/open311.md lists every code of the built-in rubricator with its name (and no
+    code the rubricator lacks)."""
+    from otklik.nlp.taxonomy.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy()
+    expected = {}
+    for code in taxonomy.topic_codes:
+        topic = taxonomy.topic(code)
+        expected[code] = topic.name_ru
+        expected.update({sub.code: sub.name_ru for sub in topic.subtopics})
+    section = DOCS.read_text(encoding="utf-8").split("#### Коды услуг")[1].split("\n#")[0]
+    documented = {m.group(1): m.group(2) for m in re.finditer(
+        r"^\| \**`([a-z_.]+)`\** \| \**([^|*`]+?)\**(?: — [^|]*)? \|$", section, re.M)}
+    assert documented == expected
+
+
+def test_media_url_from_a_social_posts_photo_link(client: Any, routed: Callable[..., Case],
+                                                  session: Session) -> None:
+    """A case with no stored photo shows its post's photo link (VK, Telegram, OK) as
+    ``media_url``; a link that is not http(s) is never shown."""
+    from otklik.models.case import CaseMessage
+    from otklik.models.message import Message
+
+    with_photo, odd = routed(), routed()
+    for case, attachments in ((with_photo, [
+            {"url": "https://vk.com/wall-1_5", "type": "link"},
+            {"url": "https://sun9-1.userapi.com/impg/pit.jpg", "type": "photo"}]),
+            (odd, [{"url": "javascript:alert(1)", "type": "photo"}])):
+        link = session.query(CaseMessage).filter(CaseMessage.case_id == case.id).one()
+        message = session.get(Message, link.message_id)
+        assert message is not None
+        message.attachments = attachments
+    session.flush()
+    [item] = client.get(f"{BASE}/requests/{with_photo.id}.json").json()
+    assert item["media_url"] == "https://sun9-1.userapi.com/impg/pit.jpg"
+    listed = client.get(f"{BASE}/requests.json?service_request_id={with_photo.id},{odd.id}")
+    by_id = {r["service_request_id"]: r["media_url"] for r in listed.json()}
+    assert by_id == {str(with_photo.id): "https://sun9-1.userapi.com/impg/pit.jpg",
+                     str(odd.id): ""}
+
+
+HOSTILE = ["", " ", "%00", "-1", "1e309", "9" * 40, "NaN", "'; drop table case; --",
+           "<x>&amp;", "%F0%9F%92%A9", "%ED%A0%80", "a" * 5000, "..%2F..%2F", "1,,,,2",
+           "2026-02-30", "2026-12-01T25:00:00%2B03:00", "open,closed,open", "%0D%0Aset-cookie:x"]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_parameters_are_never_a_500(client: Any, value: str) -> None:
+    """Every GET parameter and path part with hostile values: the spec's error (or a valid
+    answer), never a 500, in the format the path asked for."""
+    names = ("jurisdiction_id", "service_request_id", "service_code", "start_date",
+             "end_date", "status", "page", "page_size")
+    paths = [f"/requests.json?{name}={value}" for name in names]
+    paths += [f"/requests/{value}.json", f"/services/{value}.json", f"/tokens/{value}.json",
+              f"/services.json?jurisdiction_id={value}", f"/requests/{value}.xml"]
+    for path in paths:
+        response = client.get(BASE + path)
+        assert response.status_code < 500, (path, response.text[:200])
+        if response.status_code >= 400:
+            if path.endswith(".xml"):
+                assert _xml(response).findtext("error/code") == str(response.status_code)
+            else:
+                valid("errors", response.json())

@@ -151,10 +151,14 @@ def test_failing_receiver_is_switched_off_and_back_on(
     with session_scope() as session:
         events.announce(session, CaseCreated(case_id=case_id))
     stubs.settle()
+    waits = [_next_wait(sub["id"])]
     for minutes in (5, 15):  # the retries, as the tick sends them once due
         with session_scope() as session:
             assert requeue_due(session, utcnow() + timedelta(minutes=minutes)) == 1
         stubs.settle()
+        waits.append(_next_wait(sub["id"]))
+    # Back-off: 30 s after the first failure, 60 s after the second; none after the last.
+    assert [round(w.total_seconds() / 10) * 10 if w else None for w in waits] == [30, 60, None]
     assert len(receiver.at("/fail")) == 3 and all(r["valid"] for r in receiver.at("/fail"))
     state = api("GET", f"/api/v1/webhooks/{sub['id']}").json()
     assert state["is_active"] is False and "3 failed attempts" in state["disabled_reason"]
@@ -177,7 +181,17 @@ def test_failing_receiver_is_switched_off_and_back_on(
     assert len(receiver.at("/fail")) == 4
 
 
-def test_a_hanging_receiver_delays_nobody(env: tuple[stubs.WebhookReceiver, Api, int],
+def _next_wait(subscription_id: int) -> timedelta | None:
+    """How long after now the subscription's delivery is due again (None: not again)."""
+    with session_scope() as session:
+        row = session.scalars(select(Delivery).where(
+            Delivery.source_id == subscription_id)).one()
+        if row.status != "pending" or row.next_attempt_at is None:
+            return None
+        return row.next_attempt_at - utcnow()
+
+
+def test_a_hanging_or_failing_receiver_delays_nobody(env: tuple[stubs.WebhookReceiver, Api, int],
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     receiver, api, case_id = env
     monkeypatch.setenv("OTKLIK_NOTIFY_TIMEOUT", "1")
@@ -186,12 +200,18 @@ def test_a_hanging_receiver_delays_nobody(env: tuple[stubs.WebhookReceiver, Api,
     get_notify_settings.cache_clear()
     receiver.hang = threading.Event()
     slow = _subscribe(receiver, api, "/slow", ["case.created"])
+    failing = _subscribe(receiver, api, "/fail-500", ["case.created"])
     _subscribe(receiver, api, "/ok", ["case.created"])
     try:
         with session_scope() as session:
             events.announce(session, CaseCreated(case_id=case_id))
         stubs.settle()  # returns although /slow never answers: its attempt timed out
         assert [r["valid"] for r in receiver.at("/ok")] == [True]
+        assert len(receiver.at("/fail-500")) == 1  # answered 500: kept for a retry
+        with session_scope() as session:
+            row = session.scalars(select(Delivery).where(
+                Delivery.source_id == failing["id"])).one()
+            assert row.status == "pending" and row.next_attempt_at is not None
         with session_scope() as session:
             row = session.scalars(select(Delivery).where(
                 Delivery.source_id == slow["id"])).one()
@@ -231,3 +251,77 @@ def test_no_subscription_queues_no_webhook_job(env: tuple[stubs.WebhookReceiver,
     assert queued_webhook_jobs() == ["webhook_case_created"]
     stubs.settle()
     assert [r["json"]["event"] for r in receiver.at("/late")] == ["case.created"]
+
+
+def test_an_integrators_key_manages_its_own_subscriptions(
+        env: tuple[stubs.WebhookReceiver, Api, int]) -> None:
+    """A key made by ``otklik apikey create --scope webhooks --region 85`` (no user behind
+    it) subscribes, sees, changes and removes its own subscriptions, and no other key's."""
+    from otklik.accounts import apikeys
+    from otklik.audit.actor import Actor
+
+    receiver, admin_api, case_id = env
+    with session_scope() as session:
+        _, first_secret = apikeys.create_key(session, Actor.system("tests"),
+                                             scopes=["webhooks"], name="Портал",
+                                             region=world.REGION)
+        _, other_secret = apikeys.create_key(session, Actor.system("tests"),
+                                             scopes=["webhooks"], name="Колл-центр",
+                                             region=world.REGION)
+    portal, other = Api(first_secret), Api(other_secret)
+    created = portal("POST", "/api/v1/webhooks", json={
+        "name": "portal", "url": receiver.url + "/key", "events": ["case.created"]})
+    assert created.status_code == 201, created.text
+    sub = created.json()
+    assert sub["region_code"] == world.REGION
+    receiver.secrets["/key"] = sub["secret"]
+    assert [s["id"] for s in portal("GET", "/api/v1/webhooks").json()["items"]] == [sub["id"]]
+    assert portal("GET", f"/api/v1/webhooks/{sub['id']}").status_code == 200
+    assert other("GET", "/api/v1/webhooks").json()["items"] == []
+    assert other("GET", f"/api/v1/webhooks/{sub['id']}").status_code == 404
+    assert other("DELETE", f"/api/v1/webhooks/{sub['id']}").status_code == 404
+    changed = portal("PATCH", f"/api/v1/webhooks/{sub['id']}",
+                     json={"events": ["case.created", "case.closed"]})
+    assert changed.status_code == 200 and changed.json()["events"] == ["case.closed",
+                                                                       "case.created"]
+    # The region's administrator sees it too (to switch it back on, for one).
+    assert sub["id"] in [s["id"] for s in admin_api("GET", "/api/v1/webhooks").json()["items"]]
+    with session_scope() as session:
+        events.announce(session, CaseCreated(case_id=case_id))
+    stubs.settle()
+    assert [r["valid"] for r in receiver.at("/key")] == [True]
+    assert portal("GET", f"/api/v1/webhooks/{sub['id']}/deliveries").json()["total"] == 1
+    assert portal("DELETE", f"/api/v1/webhooks/{sub['id']}").status_code == 204
+
+
+def test_a_revoked_key_hears_nothing_more(env: tuple[stubs.WebhookReceiver, Api, int]) -> None:
+    """Revoking an integrator's key stops its subscriptions at once: new events are not
+    queued for them and a delivery still waiting for a retry is not sent."""
+    from otklik.accounts import apikeys
+    from otklik.audit.actor import Actor
+
+    receiver, _, case_id = env
+    with session_scope() as session:
+        row, secret = apikeys.create_key(session, Actor.system("tests"), scopes=["webhooks"],
+                                         name="Портал", region=world.REGION)
+        key_id = row.id
+    portal = Api(secret)
+    sub = portal("POST", "/api/v1/webhooks", json={
+        "name": "p", "url": receiver.url + "/fail-then", "events": ["case.created",
+                                                                     "case.closed"]}).json()
+    receiver.secrets["/fail-then"] = sub["secret"]
+    with session_scope() as session:
+        events.announce(session, CaseCreated(case_id=case_id))
+    stubs.settle()
+    assert len(receiver.at("/fail-then")) == 1  # 500: a retry is due later
+    with session_scope() as session:
+        apikeys.revoke_key(session, Actor.system("tests"), key_id)
+    with session_scope() as session:
+        assert requeue_due(session, utcnow() + timedelta(minutes=5)) == 1
+        events.announce(session, CaseClosed(case_id=case_id, reason="close"))
+    stubs.settle()
+    assert len(receiver.at("/fail-then")) == 1
+    with session_scope() as session:
+        rows = session.scalars(select(Delivery).where(Delivery.source_id == sub["id"])).all()
+        assert [r.event for r in rows] == ["case.created"]
+        assert "revoked" in (rows[0].last_error or "")

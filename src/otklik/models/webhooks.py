@@ -28,6 +28,10 @@ class WebhookSubscription(CreatedAtMixin, Base):
     region_code: Mapped[str | None] = mapped_column(String(3))
     owner_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
+    #: The integrator's API key that made it (a key belongs to no user): the key sees and
+    #: manages it; once the key is revoked or expired, nothing is delivered to it.
+    owner_token_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_token.id", ondelete="SET NULL"), index=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

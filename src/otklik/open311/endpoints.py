@@ -32,13 +32,20 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _ATTRIBUTE = re.compile(r"attribute\[([^\]]{1,64})\](\[\])?")
 
 
 async def posted(request: Request) -> filing.Filing:
     """The form of a POST requests (urlencoded, or multipart with ``media`` files):
     ``attribute[code]`` (``attribute[code][]`` for lists) apart, files read up to the limit
-    plus one byte (a bigger one is refused without being read whole)."""
+    plus one byte (a bigger one is refused without being read whole). A body of another
+    type (XML or JSON where the spec asks for a form) is a 400 saying so."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind and kind not in FORM_TYPES:
+        raise Open311Error(f"POST requests takes a form ({' or '.join(FORM_TYPES)}), "
+                           f"not {kind[:60]}: send api_key, service_code, description … "
+                           "as form fields (docs/open311.md)")
     try:
         form = await request.form(max_files=MAX_PHOTOS + 1, max_fields=200)
     except Exception as exc:  # starlette's MultiPartException and friends: the client's fault
@@ -117,7 +124,7 @@ def requests(fmt: str, request: Request, session: SessionDep, jurisdiction_id: s
         session, public_actor(), jurisdiction_id=jurisdiction_id,
         service_request_id=service_request_id, service_code=service_code,
         start_date=start_date, end_date=end_date, status=status, page=page,
-        page_size=page_size)
+        page_size=page_size, base_url=_base(request))
     return serializers.respond(fmt, [serializers.service_request(i) for i in items],
                                "service_requests", "request")
 

@@ -180,7 +180,7 @@ def submit(session: Session, actor: Actor, filing: Filing, store: StoreReport, *
         raise Open311Error("service_code is required (see services.json)")
     service = find_service(session, code)
     if service is None:
-        raise Open311Error(f"unknown service_code {code[:64]!r} (see services.json)")
+        raise NotFound(f"unknown service_code {code[:64]!r} (see services.json)")
     description = fields.get("description", "").strip()
     if len(description) > MAX_DESCRIPTION:
         raise Open311Error(f"description is longer than {MAX_DESCRIPTION} characters "

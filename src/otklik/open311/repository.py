@@ -55,13 +55,14 @@ class Open311Repository:
                                     .order_by(Case.received_at.desc(), Case.id.desc())).all()
 
     def page(self, scope: Scope, region_code: str | None, *, start: datetime, end: datetime,
-             service_code: str | None, statuses: Sequence[CaseStatus] | None,
+             service_codes: Sequence[str] | None, statuses: Sequence[CaseStatus] | None,
              limit: int, offset: int) -> Sequence[Case]:
         """One page of public cases received in [start, end], newest first."""
         query = self._public(scope, region_code).where(
             Case.received_at >= start, Case.received_at <= end)
-        if service_code is not None:
-            query = query.where(func.coalesce(Case.subtopic, Case.topic) == service_code)
+        if service_codes:
+            query = query.where(func.coalesce(Case.subtopic, Case.topic).in_(
+                list(service_codes)))
         if statuses is not None:
             query = query.where(Case.status.in_(statuses))
         return self.session.scalars(query.order_by(Case.received_at.desc(), Case.id.desc())
@@ -96,6 +97,22 @@ class Open311Repository:
             if row.case_id is not None:
                 latest[row.case_id] = row.text  # ordered oldest first: the last one wins
         return latest
+
+    def points(self, case_ids: Sequence[int]) -> dict[int, tuple[float, float]]:
+        """Each case's point (lat, lon) where a message of it has one: the primary message's
+        first (given by the resident or an integrator, or read from a photo's GPS)."""
+        if not case_ids:
+            return {}
+        rows = self.session.execute(
+            select(CaseMessage.case_id, Message.lat, Message.lon)
+            .join(Message, Message.id == CaseMessage.message_id)
+            .where(CaseMessage.case_id.in_(list(case_ids)), Message.lat.is_not(None),
+                   Message.lon.is_not(None))
+            .order_by(CaseMessage.is_primary.desc(), Message.id))
+        out: dict[int, tuple[float, float]] = {}
+        for row in rows:
+            out.setdefault(row.case_id, (float(row.lat), float(row.lon)))
+        return out
 
     def media(self, case_ids: Sequence[int]) -> dict[int, str]:
         """Each case's picture: a photo Otklik stores (its path), else a ``media_url`` an

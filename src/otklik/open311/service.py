@@ -23,11 +23,16 @@ from otklik.open311.repository import Open311Repository
 
 FORMATS = ("xml", "json")
 MAX_DAYS = 90
-DEFAULT_PAGE_SIZE = 100
+#: The spec's response volume: "a span of 90 days or first 1000 requests returned, whichever
+#: is smallest" (a client that does not page sees what the spec promises).
+DEFAULT_PAGE_SIZE = 1000
 MAX_PAGE_SIZE = 1000
 MAX_PAGE = 100_000
 MAX_IDS = 200
 KEYWORDS = 5
+#: A request's own point (a resident's or a photo's) is published to 2 decimals (~1 km), as
+#: the personal-data register coarsens it (pd/fields.py: message.lat "rounded to ~1 km").
+POINT_DECIMALS = 2
 #: The attribute of a topic's service that names its subtopic (services/{code}).
 SUBTOPIC_ATTRIBUTE = "subtopic"
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -226,6 +231,19 @@ def _statuses(raw: str | None) -> list[CaseStatus] | None:
     return wanted
 
 
+def _service_codes(session: Session, raw: str) -> list[str]:
+    """The service codes of a filter (comma-separated, as the spec allows); 404 naming the
+    first unknown one."""
+    parts = list(dict.fromkeys(p.strip() for p in raw.split(",") if p.strip()))
+    if not parts or len(parts) > MAX_IDS:
+        raise Open311Error(f"service_code: from 1 to {MAX_IDS} codes, comma-separated")
+    known = {s.code for s in _services(active_taxonomy(session))}
+    unknown = next((p for p in parts if p not in known), None)
+    if unknown is not None:
+        raise NotFound(f"unknown service_code {unknown[:64]!r} (see services.json)")
+    return parts
+
+
 def requests(session: Session, actor: Actor, *, jurisdiction_id: str | None = None,
              service_request_id: str | None = None, service_code: str | None = None,
              start_date: str | None = None, end_date: str | None = None,
@@ -233,7 +251,8 @@ def requests(session: Session, actor: Actor, *, jurisdiction_id: str | None = No
              page_size: str | None = None, now: datetime | None = None,
              base_url: str = "") -> list[ServiceRequest]:
     """Public service requests: by ids (the other filters then do not apply, as the spec
-    says) or by service, dates (at most 90 days, the last 90 by default) and status."""
+    says) or by services (comma-separated), dates (at most 90 days, the last 90 by default)
+    and status."""
     region = jurisdiction(session, jurisdiction_id)
     repository = Open311Repository(session)
     if service_request_id is not None:
@@ -244,12 +263,9 @@ def requests(session: Session, actor: Actor, *, jurisdiction_id: str | None = No
             else DEFAULT_PAGE_SIZE)
     start, end = _window(start_date, end_date, now or datetime.now(UTC))
     wanted = _statuses(status)
-    if service_code:
-        codes = {s.code for s in _services(active_taxonomy(session))}
-        if service_code not in codes:
-            raise NotFound(f"unknown service_code {service_code[:64]!r}")
+    codes = _service_codes(session, service_code) if service_code else None
     rows = repository.page(actor.scope, region, start=start, end=end,
-                           service_code=service_code or None, statuses=wanted,
+                           service_codes=codes, statuses=wanted,
                            limit=size, offset=(number - 1) * size)
     return _serialize(session, rows, base_url)
 
@@ -279,13 +295,19 @@ def _serialize(session: Session, cases: Any, base_url: str) -> list[ServiceReque
                                      for i in (c.settlement_id, c.municipality_id) if i})
     executors = repository.organization_names({c.executor_id for c in rows if c.executor_id})
     notes = repository.public_answers([c.id for c in rows])
+    points = repository.points([c.id for c in rows])
     taxonomy = active_taxonomy(session)
     out: list[ServiceRequest] = []
     for case in rows:
         code = case.subtopic or case.topic or ""
         node = taxonomy.get(code) if code else None
         place = places.get(case.settlement_id or 0) or places.get(case.municipality_id or 0)
-        if place is not None and place.lat is None and case.municipality_id:
+        lat: float | None
+        lon: float | None
+        if case.id in points:  # the request's own point, coarsened (it is personal data)
+            point = points[case.id]
+            lat, lon = round(point[0], POINT_DECIMALS), round(point[1], POINT_DECIMALS)
+        elif place is not None and place.lat is None and case.municipality_id:
             fallback = places.get(case.municipality_id)
             lat, lon = (fallback.lat, fallback.lon) if fallback else (None, None)
         else:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from otklik.db.base import utcnow
+from otklik.models.account import ApiToken
 from otklik.models.case import Case
 from otklik.models.organization import Organization
 from otklik.models.territory import Territory
@@ -24,13 +26,27 @@ class WebhookRepository:
         return self.session.get(WebhookSubscription, subscription_id)
 
     def listening(self, event: str, region_code: str | None) -> list[WebhookSubscription]:
-        """Active subscriptions to ``event`` that see ``region_code``."""
+        """Active subscriptions to ``event`` that see ``region_code`` (none made by an
+        integrator's key that has since been revoked or has expired)."""
         rows = self.session.scalars(select(WebhookSubscription).where(
             WebhookSubscription.is_active.is_(True),
             or_(WebhookSubscription.region_code.is_(None),
-                WebhookSubscription.region_code == region_code))
+                WebhookSubscription.region_code == region_code),
+            or_(WebhookSubscription.owner_token_id.is_(None),
+                WebhookSubscription.owner_token_id.in_(self._live_keys())))
             .order_by(WebhookSubscription.id)).all()
         return [r for r in rows if event in (r.events or ())]
+
+    def key_is_live(self, token_id: int) -> bool:
+        """Whether an API key is neither revoked nor expired."""
+        return self.session.scalar(self._live_keys().where(ApiToken.id == token_id)) is not None
+
+    @staticmethod
+    def _live_keys() -> Select[int]:
+        now = utcnow()
+        return select(ApiToken.id).where(
+            ApiToken.revoked_at.is_(None),
+            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now))
 
     def any_active(self) -> bool:
         """Whether any subscription is on (one small query)."""

@@ -33,9 +33,23 @@ from otklik.webhooks.settings import get_webhook_settings
 SOURCE = "webhook"
 
 
+def _owned(actor: Actor) -> ColumnElement[bool]:
+    """A user's subscriptions, or an integrator's key's own (a key belongs to no user)."""
+    if actor.user_id is not None:
+        return WebhookSubscription.owner_id == actor.user_id
+    if actor.token_id is not None:
+        return WebhookSubscription.owner_token_id == actor.token_id
+    return false()
+
+
+def _owns(actor: Actor, row: WebhookSubscription) -> bool:
+    if actor.user_id is not None:
+        return row.owner_id == actor.user_id
+    return actor.token_id is not None and row.owner_token_id == actor.token_id
+
+
 def _visible(actor: Actor) -> ColumnElement[bool]:
-    owned = (WebhookSubscription.owner_id == actor.user_id if actor.user_id is not None
-             else false())
+    owned = _owned(actor)
     if not actor.scope.can("admin"):
         return owned
     if actor.scope.all_regions:
@@ -64,7 +78,7 @@ def get_subscription(session: Session, actor: Actor, subscription_id: int
     actor.require("webhooks")
     row = WebhookRepository(session).get(subscription_id)
     if row is None or not (
-            (actor.user_id is not None and row.owner_id == actor.user_id)
+            _owns(actor, row)
             or (actor.scope.can("admin") and (actor.scope.all_regions or (
                 row.region_code is not None and actor.scope.sees_region(row.region_code))))):
         raise NotFound(f"webhook subscription {subscription_id} not found")
@@ -87,6 +101,7 @@ def create_subscription(session: Session, actor: Actor, data: SubscriptionCreate
     now = utcnow()
     row = WebhookSubscription(name=data.name, url=str(data.url), events=_check_events(
         data.events), secret=secret, region_code=region_code, owner_id=actor.user_id,
+        owner_token_id=actor.token_id if actor.user_id is None else None,
         is_active=True, consecutive_failures=0, created_at=now, updated_at=now)
     session.add(row)
     session.flush()
@@ -192,12 +207,15 @@ class SubscriptionSource(DeliverySource):
     consecutive failures counted, and the subscription switched off at the limit."""
 
     def prepare(self, session: Session, delivery: Delivery) -> Outgoing | str:
-        """The signed body, or why not (removed, switched off)."""
-        sub = WebhookRepository(session).get(delivery.source_id or -1)
+        """The signed body, or why not (removed, switched off, its key revoked)."""
+        repository = WebhookRepository(session)
+        sub = repository.get(delivery.source_id or -1)
         if sub is None:
             return "the subscription was removed"
         if not sub.is_active:
             return "not sent: the subscription is switched off"
+        if sub.owner_token_id is not None and not repository.key_is_live(sub.owner_token_id):
+            return "not sent: the API key that made the subscription is revoked or expired"
         return Outgoing(channel="webhook", target=delivery.target, delivery_id=delivery.id,
                         event=delivery.event, body=webhook_body(delivery.payload),
                         secret=sub.secret)
