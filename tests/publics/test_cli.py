@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -57,6 +58,18 @@ def test_import_compute_export_and_stats(db: Engine, tmp_path: Path) -> None:
     rows = list(load_workbook(io.BytesIO(out.read_bytes()))["Рейтинг"]
                 .iter_rows(min_row=4, values_only=True))
     assert [(r[0], r[2]) for r in rows] == [(1, "Школа №1"), ("нет данных", "Школа №2")]
+
+    out_docx = tmp_path / "rating.docx"
+    result = runner.invoke(app, ["publics", "rating", "--region", "68", "--week", "2026-W48",
+                                 "--format", "docx", "--out", str(out_docx)])
+    assert result.exit_code == 0, result.output
+    table = Document(io.BytesIO(out_docx.read_bytes())).tables[0]
+    assert [(r.cells[0].text, r.cells[1].text) for r in table.rows[1:]] == [
+        ("1", "Школа №1"), ("нет данных", "Школа №2")]
+
+    result = runner.invoke(app, ["publics", "rating", "--region", "68", "--week", "2026-W48",
+                                 "--format", "pdf", "--out", str(out)])
+    assert result.exit_code != 0 and "xlsx or docx" in result.output
 
     result = runner.invoke(app, ["publics", "rating", "--region", "68", "--week", "2026-W99",
                                  "--format", "docx", "--out", str(out)])

@@ -87,12 +87,19 @@ def test_the_owner_sees_only_their_pages(client, session: Session) -> None:  # t
 
     assert client.get(f"/publics/pages/{own.id}").status_code == 200
     assert client.get(f"/publics/pages/{other.id}").status_code == 404
+    assert client.get(f"/publics/pages/{other.id}",
+                      params={"week": WEEK.label}).status_code == 404
+    mine_api = client.get(f"/api/v1/publics/pages/{own.id}")
+    assert mine_api.status_code == 200 and mine_api.json()["page_id"] == own.id
     assert client.get(f"/api/v1/publics/pages/{other.id}").status_code == 404
     listed = client.get("/api/v1/publics/pages").json()
     assert [p["id"] for p in listed["items"]] == [own.id]
     ratings = client.get("/api/v1/publics/ratings", params={"week": WEEK.label}).json()
     assert [r["page_id"] for r in ratings["items"]] == [own.id]
     assert client.get("/publics").status_code == 403
+    assert client.get("/publics/registry").status_code == 403
+    assert client.get("/publics/export", params={"region_code": "68", "week": WEEK.label,
+                                                 "format": "xlsx"}).status_code == 403
     assert client.get("/api/v1/cases").status_code == 403
 
 
