@@ -16,8 +16,12 @@ from sqlalchemy.orm import Session
 from tests.conftest import jobs_database, own_database
 from typer.testing import CliRunner
 
+from otklik.channels.schemas import IncomingMessage, Source
 from otklik.cli import app
+from otklik.db.base import utcnow
+from otklik.intake.service import store_messages
 from otklik.models.publics import PublicPage
+from otklik.publics.weeks import Week
 
 from .builders import msk, post
 
@@ -45,7 +49,15 @@ def test_import_compute_export_and_stats(db: Engine, tmp_path: Path) -> None:
         pages = session.scalars(select(PublicPage).order_by(PublicPage.name)).all()
         for k in range(3):
             post(session, pages[0], msk(2026, 11, 23 + k), views=100, likes=4)
+        store_messages(session, [IncomingMessage(
+            source=Source.vk, source_id="wall-9100009_1_2", owner_id="-9100009", post_id="1",
+            comment_id="2", author_id="77", text="Когда ремонт?", region="68",
+            created_at=msk(2026, 11, 24), channel="Школа №3 г. Тамбова")], enqueue=False)
         session.commit()
+
+    result = runner.invoke(app, ["publics", "candidates", "Школа №3", "--region", "68"])
+    assert result.exit_code == 0, result.output
+    assert "https://vk.com/club9100009" in result.output
 
     result = runner.invoke(app, ["publics", "compute", "--week", "2026-W48", "--region", "68"])
     assert result.exit_code == 0, result.output
@@ -79,3 +91,8 @@ def test_import_compute_export_and_stats(db: Engine, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     counts = json.loads(result.output)
     assert counts["pages"] == 2 and counts["page_ratings"] == 2
+
+    # Without --week: the last complete week (Moscow time), as a Monday cron line runs it.
+    result = runner.invoke(app, ["publics", "compute", "--region", "68"])
+    assert result.exit_code == 0, result.output
+    assert f"неделя {Week.of(utcnow()).previous().label}," in result.output

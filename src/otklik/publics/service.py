@@ -105,6 +105,17 @@ class Candidate:
     channel: str
     messages: int
 
+    @property
+    def link(self) -> str | None:
+        """The page's link for the registry (an import row), when its id gives one: a VK
+        community or an OK group (a Telegram chat's number does not)."""
+        if self.platform == "vk" and self.external_id.startswith("-") \
+                and self.external_id[1:].isdigit():
+            return f"https://vk.com/club{self.external_id[1:]}"
+        if self.platform == "ok" and self.external_id.isdigit():
+            return f"https://ok.ru/group/{self.external_id}"
+        return None
+
 
 _OWNER_WORDS = re.compile(r"[0-9a-zа-яё]+", re.IGNORECASE)
 _COMMON = {"мбоу", "мбдоу", "маоу", "мадоу", "гбоу", "гбу", "гку", "му", "муп", "оу", "сош",
