@@ -14,6 +14,7 @@ from otklik.errors import InvalidInput
 from otklik.models.publics import PageRating, PageRatingItem
 from otklik.publics import service
 from otklik.publics.repository import PageFilter
+from otklik.publics.schemas import CriterionIn
 from otklik.publics.weeks import Week
 
 from .builders import a_page, comment, msk, municipality, post, snapshot
@@ -143,3 +144,31 @@ def test_a_new_weight_is_a_new_version_and_old_ratings_keep_theirs(session: Sess
     assert rows_now[v2.id].score < old_score   # regularity (2 of 3 posts) now weighs more
     rated, _, version = service.rating_list(session, SYSTEM, WEEK.label, PageFilter())
     assert version == v2.version
+
+
+def test_the_most_specific_criterion_row_for_a_pages_type_and_class_applies(
+        session: Session) -> None:
+    service.ensure_methodology(session, SYSTEM)
+    rows = [CriterionIn(code="posts_per_week", page_type=t, page_class=k, weight=10,
+                        threshold=h)
+            for t, k, h in (("*", "*", 4), ("*", "card", 2), ("kindergarten", "*", 1),
+                            ("kindergarten", "card", 8))]
+    service.save_methodology(session, SYSTEM, rows, "нормы по типу и классу")
+    town = municipality(session)
+    pages = {(t, k): a_page(session, municipality_id=town.id, page_type=t, page_class=k)
+             for t in ("school", "kindergarten") for k in ("active", "card")}
+    for page in pages.values():
+        post(session, page, msk(2026, 11, 25), views=100, likes=1)
+
+    service.compute_week(session, SYSTEM, WEEK, "68")
+
+    # One post each; the only criterion is regularity, so the score is 100 × 1 / norm with
+    # the norm of the most specific row (a type outweighs a class).
+    expected = {("school", "active"): 100 * 1 / 4, ("school", "card"): 100 * 1 / 2,
+                ("kindergarten", "active"): 100 * 1 / 1, ("kindergarten", "card"): 100 * 1 / 8}
+    for key, page in pages.items():
+        rating = session.scalars(select(PageRating).where(PageRating.page_id == page.id)).one()
+        assert rating.score == pytest.approx(expected[key], abs=0.051), key
+        item = session.scalars(select(PageRatingItem).where(
+            PageRatingItem.rating_id == rating.id)).one()
+        assert item.code == "posts_per_week" and item.value == 1

@@ -129,3 +129,24 @@ def test_an_admin_saves_a_new_methodology_version(client, session: Session) -> N
                           follow_redirects=False)
     assert refused.status_code == 303
     assert len(session.scalars(select(Methodology)).all()) == 2
+
+
+def test_the_api_adds_a_page_and_names_bad_input(client, session: Session
+                                                 ) -> None:  # type: ignore[no-untyped-def]
+    admin = make_user(session, Role.admin, ["68"])
+    csrf = login(client, admin.username, PASSWORD)
+    headers = {"X-CSRF-Token": csrf}
+    page = {"link": "https://vk.com/club7700001", "name": "Школа №77", "region_code": "68",
+            "page_type": "school"}
+
+    added = client.post("/api/v1/publics/pages", json=page, headers=headers)
+    assert added.status_code == 201, added.text
+    assert added.json()["external_id"] == "-7700001"
+    again = client.post("/api/v1/publics/pages", json=page, headers=headers)
+    assert again.status_code == 400 and "already in the registry" in again.json()["detail"]
+    farm = client.post("/api/v1/publics/pages", headers=headers,
+                       json={**page, "link": "vk.com/club7700002", "page_type": "farm"})
+    assert farm.status_code == 400 and "unknown page type 'farm'" in farm.json()["detail"]
+    post_link = client.post("/api/v1/publics/pages", headers=headers,
+                            json={**page, "link": "https://vk.com/wall-1_2"})
+    assert post_link.status_code == 400 and "сообщество" in post_link.json()["detail"]
