@@ -172,3 +172,34 @@ def test_the_most_specific_criterion_row_for_a_pages_type_and_class_applies(
         item = session.scalars(select(PageRatingItem).where(
             PageRatingItem.rating_id == rating.id)).one()
         assert item.code == "posts_per_week" and item.value == 1
+
+
+def test_a_region_recomputed_under_a_new_version_leaves_the_others_listed_under_theirs(
+        session: Session) -> None:
+    tambov = a_page(session, municipality_id=municipality(session).id, name="Тамбовская школа")
+    samara = a_page(session, region="36", municipality_id=municipality(session, "36").id,
+                    name="Самарская школа")
+    for page in (tambov, samara):
+        post(session, page, msk(2026, 11, 24), views=100, likes=5)
+    service.compute_week(session, SYSTEM, WEEK, "68")
+    service.compute_week(session, SYSTEM, WEEK, "36")
+    v1 = service.ensure_methodology(session, SYSTEM)
+    rows = service.criteria_in(session, v1.id)
+    for row in rows:
+        if row.code == "posts_per_week" and row.page_type == "*" and row.page_class == "*":
+            row.threshold = 1
+    v2 = service.save_methodology(session, SYSTEM, rows, "одного поста достаточно")
+    service.compute_week(session, SYSTEM, WEEK, "68")  # only Tambov is computed again
+
+    samara_list, total, version = service.rating_list(session, SYSTEM, WEEK.label,
+                                                      PageFilter(region_code="36"))
+    assert total == 1 and [r.page.id for r in samara_list] == [samara.id]
+    assert version == v1.version and samara_list[0].version == v1.version
+    tambov_list, _, version = service.rating_list(session, SYSTEM, WEEK.label,
+                                                  PageFilter(region_code="68"))
+    assert [r.page.id for r in tambov_list] == [tambov.id] and version == v2.version
+    both, total, _ = service.rating_list(session, SYSTEM, WEEK.label, PageFilter())
+    assert total == 2 and {r.page.id: r.version for r in both} == {
+        tambov.id: v2.version, samara.id: v1.version}
+    by_type = service.summary(session, SYSTEM, WEEK.label, PageFilter(), "type")
+    assert by_type[0][:3] == ("school", 2, 2)
