@@ -96,3 +96,13 @@ def test_import_compute_export_and_stats(db: Engine, tmp_path: Path) -> None:
     result = runner.invoke(app, ["publics", "compute", "--region", "68"])
     assert result.exit_code == 0, result.output
     assert f"неделя {Week.of(utcnow()).previous().label}," in result.output
+
+    # More pages without data than the output names: the rest are counted, not dropped.
+    many = tmp_path / "many.csv"
+    many.write_text("link,name,type\n" + "".join(
+        f"https://vk.com/club92000{k:02d},Детский сад №{k},kindergarten\n" for k in range(22)),
+        encoding="utf-8")
+    assert runner.invoke(app, ["publics", "import", str(many), "--region", "36"]).exit_code == 0
+    result = runner.invoke(app, ["publics", "compute", "--week", "2026-W48", "--region", "36"])
+    assert result.exit_code == 0, result.output
+    assert "нет данных 22" in result.output and "… и ещё 2" in result.output

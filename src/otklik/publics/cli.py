@@ -112,7 +112,9 @@ def compute_command(
                   f"{summary.pages}, с оценкой {summary.rated}, нет данных "
                   f"{summary.pages - summary.rated}")
     if summary.no_data:
-        console.print("нет данных: " + "; ".join(summary.no_data), highlight=False)
+        more = summary.pages - summary.rated - len(summary.no_data)
+        console.print("нет данных: " + "; ".join(summary.no_data)
+                      + (f" … и ещё {more}" if more > 0 else ""), highlight=False)
 
 
 @publics_app.command("rating")
