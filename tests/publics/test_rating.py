@@ -15,6 +15,7 @@ from otklik.models.publics import PageRating, PageRatingItem
 from otklik.publics import service
 from otklik.publics.repository import PageFilter
 from otklik.publics.schemas import CriterionIn
+from otklik.publics.vocabulary import advice
 from otklik.publics.weeks import Week
 
 from .builders import a_page, comment, msk, municipality, post, snapshot
@@ -203,3 +204,12 @@ def test_a_region_recomputed_under_a_new_version_leaves_the_others_listed_under_
         tambov.id: v2.version, samara.id: v1.version}
     by_type = service.summary(session, SYSTEM, WEEK.label, PageFilter(), "type")
     assert by_type[0][:3] == ("school", 2, 2)
+
+
+def test_profile_advice_names_only_the_facts_the_platform_reports() -> None:
+    telegram = {"avatar": True, "description": True, "contacts": False, "pinned_post": False}
+    assert advice("profile_completeness", 50, 100, telegram) == (
+        "Заполните профиль: укажите контакты учреждения, закрепите пост с контактами.")
+    assert advice("profile_completeness", 50, 100, telegram, "en") == (
+        "Complete the profile: give the institution's contacts, pin a post with the contacts.")
+    assert advice("profile_completeness", 80, 100, {}) == "Заполните профиль страницы."
