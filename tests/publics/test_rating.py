@@ -213,3 +213,35 @@ def test_profile_advice_names_only_the_facts_the_platform_reports() -> None:
     assert advice("profile_completeness", 50, 100, telegram, "en") == (
         "Complete the profile: give the institution's contacts, pin a post with the contacts.")
     assert advice("profile_completeness", 80, 100, {}) == "Заполните профиль страницы."
+
+
+def test_a_question_asked_late_on_sunday_is_counted_the_week_it_turns_a_day_old(
+        session: Session) -> None:
+    page = a_page(session, municipality_id=municipality(session).id)
+    post(session, page, msk(2026, 11, 20), views=100, likes=5)
+    post(session, page, msk(2026, 11, 25), views=100, likes=5)
+    late = comment(session, page, msk(2026, 11, 22, 23, 30))     # Sunday of W47, never answered
+    answered = comment(session, page, msk(2026, 11, 22, 23, 40))  # answered on Monday
+    comment(session, page, msk(2026, 11, 23, 10), from_page=True, reply_to=answered.comment_id)
+    comment(session, page, msk(2026, 11, 24, 10))  # W48's own question, never answered
+    previous = Week.parse("2026-W47")
+    service.compute_week(session, SYSTEM, previous, "68")
+    service.compute_week(session, SYSTEM, WEEK, "68")
+
+    def items(week: Week) -> dict[str, PageRatingItem]:
+        rating = session.scalars(select(PageRating).where(
+            PageRating.page_id == page.id, PageRating.week == week.label)).one()
+        return {i.code: i for i in session.scalars(
+            select(PageRatingItem).where(PageRatingItem.rating_id == rating.id))}
+
+    # W47 ends half an hour after the Sunday questions: not yet a day old, and none of them
+    # answered within W47 (the answer came on Monday).
+    before = items(previous)
+    assert before["unanswered_24h"].value == 0 and before["answered_share"].value == 0
+    # W48: the Sunday question left unanswered turned a day old, and so did W48's own; the
+    # share answered is of W48's own questions (one, unanswered).
+    now = items(WEEK)
+    assert now["unanswered_24h"].value == 2
+    assert now["answered_share"].value == 0
+    assert "answer_hours" not in now or now["answer_hours"].value is None
+    del late
