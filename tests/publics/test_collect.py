@@ -144,3 +144,44 @@ def test_refused_credentials_stop_that_connector_not_the_run(
 ])
 def test_which_comments_need_an_answer(text: str, expected: bool) -> None:
     assert needs_answer(text) is expected
+
+
+TOKEN = "7000000001:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+
+
+def test_a_telegram_channel_gives_its_profile_and_leaves_the_bots_updates_alone(
+        session: Session, stub: StubServer) -> None:
+    # The bot's update queue holds every chat it is in (intake's connector reads it): a
+    # channel page's run must not read (and so confirm away) those updates, nor take other
+    # chats' messages for the channel's posts.
+    stub.script(f"/bot{TOKEN}/getUpdates",
+                StubResponse(load_fixture("telegram", "getUpdates_first.json")))
+    stub.script(f"/bot{TOKEN}/getChat", StubResponse({"ok": True, "result": {
+        "id": -1001500000001, "title": "Минтруд области", "type": "channel",
+        "description": "Официальный канал. Приёмная: +7 4752 00-00-00",
+        "photo": {"small_file_id": "x", "big_file_id": "y"}}}))
+    stub.script(f"/bot{TOKEN}/getChatMemberCount", StubResponse({"ok": True, "result": 845}))
+    row = Connector(kind="telegram", name="tg-pages", region_code="68",
+                    config={"bot_token": TOKEN, "base_url": stub.url, "max_attempts": 2,
+                            "poll_timeout": 0})
+    page = PublicPage(region_code="68", platform="telegram", external_id="@mintrud68",
+                      url="https://t.me/mintrud68", name="Минтруд области",
+                      page_type="government", page_class="active", status="active")
+    session.add_all([row, page])
+    session.flush()
+    sunk: list[IncomingMessage] = []
+
+    def sink(session: Session, items: Any, *, connector_id: int | None = None) -> None:
+        sunk.extend(items)
+
+    run = collect_page(session, page, row, sink, clock=FakeClock())
+
+    assert run.errors == [] and run.snapshot
+    assert stub.calls(f"/bot{TOKEN}/getUpdates") == []
+    assert sunk == [] and run.posts == 0
+    assert session.scalars(select(PagePost).where(PagePost.page_id == page.id)).all() == []
+    snapshot = session.scalars(select(PageSnapshot).where(PageSnapshot.page_id == page.id)
+                               ).one()
+    assert snapshot.subscribers == 845
+    assert snapshot.facts["avatar"] and snapshot.facts["contacts"]
+    assert not snapshot.facts["pinned_post"]

@@ -14,6 +14,8 @@ from otklik.errors import InvalidInput
 from otklik.models.publics import PageRating, PageRatingItem
 from otklik.publics import service
 from otklik.publics.repository import PageFilter
+from otklik.publics.schemas import CriterionIn
+from otklik.publics.vocabulary import advice
 from otklik.publics.weeks import Week
 
 from .builders import a_page, comment, msk, municipality, post, snapshot
@@ -143,3 +145,103 @@ def test_a_new_weight_is_a_new_version_and_old_ratings_keep_theirs(session: Sess
     assert rows_now[v2.id].score < old_score   # regularity (2 of 3 posts) now weighs more
     rated, _, version = service.rating_list(session, SYSTEM, WEEK.label, PageFilter())
     assert version == v2.version
+
+
+def test_the_most_specific_criterion_row_for_a_pages_type_and_class_applies(
+        session: Session) -> None:
+    service.ensure_methodology(session, SYSTEM)
+    rows = [CriterionIn(code="posts_per_week", page_type=t, page_class=k, weight=10,
+                        threshold=h)
+            for t, k, h in (("*", "*", 4), ("*", "card", 2), ("kindergarten", "*", 1),
+                            ("kindergarten", "card", 8))]
+    service.save_methodology(session, SYSTEM, rows, "нормы по типу и классу")
+    town = municipality(session)
+    pages = {(t, k): a_page(session, municipality_id=town.id, page_type=t, page_class=k)
+             for t in ("school", "kindergarten") for k in ("active", "card")}
+    for page in pages.values():
+        post(session, page, msk(2026, 11, 25), views=100, likes=1)
+
+    service.compute_week(session, SYSTEM, WEEK, "68")
+
+    # One post each; the only criterion is regularity, so the score is 100 × 1 / norm with
+    # the norm of the most specific row (a type outweighs a class).
+    expected = {("school", "active"): 100 * 1 / 4, ("school", "card"): 100 * 1 / 2,
+                ("kindergarten", "active"): 100 * 1 / 1, ("kindergarten", "card"): 100 * 1 / 8}
+    for key, page in pages.items():
+        rating = session.scalars(select(PageRating).where(PageRating.page_id == page.id)).one()
+        assert rating.score == pytest.approx(expected[key], abs=0.051), key
+        item = session.scalars(select(PageRatingItem).where(
+            PageRatingItem.rating_id == rating.id)).one()
+        assert item.code == "posts_per_week" and item.value == 1
+
+
+def test_a_region_recomputed_under_a_new_version_leaves_the_others_listed_under_theirs(
+        session: Session) -> None:
+    tambov = a_page(session, municipality_id=municipality(session).id, name="Тамбовская школа")
+    samara = a_page(session, region="36", municipality_id=municipality(session, "36").id,
+                    name="Самарская школа")
+    for page in (tambov, samara):
+        post(session, page, msk(2026, 11, 24), views=100, likes=5)
+    service.compute_week(session, SYSTEM, WEEK, "68")
+    service.compute_week(session, SYSTEM, WEEK, "36")
+    v1 = service.ensure_methodology(session, SYSTEM)
+    rows = service.criteria_in(session, v1.id)
+    for row in rows:
+        if row.code == "posts_per_week" and row.page_type == "*" and row.page_class == "*":
+            row.threshold = 1
+    v2 = service.save_methodology(session, SYSTEM, rows, "одного поста достаточно")
+    service.compute_week(session, SYSTEM, WEEK, "68")  # only Tambov is computed again
+
+    samara_list, total, version = service.rating_list(session, SYSTEM, WEEK.label,
+                                                      PageFilter(region_code="36"))
+    assert total == 1 and [r.page.id for r in samara_list] == [samara.id]
+    assert version == v1.version and samara_list[0].version == v1.version
+    tambov_list, _, version = service.rating_list(session, SYSTEM, WEEK.label,
+                                                  PageFilter(region_code="68"))
+    assert [r.page.id for r in tambov_list] == [tambov.id] and version == v2.version
+    both, total, _ = service.rating_list(session, SYSTEM, WEEK.label, PageFilter())
+    assert total == 2 and {r.page.id: r.version for r in both} == {
+        tambov.id: v2.version, samara.id: v1.version}
+    by_type = service.summary(session, SYSTEM, WEEK.label, PageFilter(), "type")
+    assert by_type[0][:3] == ("school", 2, 2)
+
+
+def test_profile_advice_names_only_the_facts_the_platform_reports() -> None:
+    telegram = {"avatar": True, "description": True, "contacts": False, "pinned_post": False}
+    assert advice("profile_completeness", 50, 100, telegram) == (
+        "Заполните профиль: укажите контакты учреждения, закрепите пост с контактами.")
+    assert advice("profile_completeness", 50, 100, telegram, "en") == (
+        "Complete the profile: give the institution's contacts, pin a post with the contacts.")
+    assert advice("profile_completeness", 80, 100, {}) == "Заполните профиль страницы."
+
+
+def test_a_question_asked_late_on_sunday_is_counted_the_week_it_turns_a_day_old(
+        session: Session) -> None:
+    page = a_page(session, municipality_id=municipality(session).id)
+    post(session, page, msk(2026, 11, 20), views=100, likes=5)
+    post(session, page, msk(2026, 11, 25), views=100, likes=5)
+    late = comment(session, page, msk(2026, 11, 22, 23, 30))     # Sunday of W47, never answered
+    answered = comment(session, page, msk(2026, 11, 22, 23, 40))  # answered on Monday
+    comment(session, page, msk(2026, 11, 23, 10), from_page=True, reply_to=answered.comment_id)
+    comment(session, page, msk(2026, 11, 24, 10))  # W48's own question, never answered
+    previous = Week.parse("2026-W47")
+    service.compute_week(session, SYSTEM, previous, "68")
+    service.compute_week(session, SYSTEM, WEEK, "68")
+
+    def items(week: Week) -> dict[str, PageRatingItem]:
+        rating = session.scalars(select(PageRating).where(
+            PageRating.page_id == page.id, PageRating.week == week.label)).one()
+        return {i.code: i for i in session.scalars(
+            select(PageRatingItem).where(PageRatingItem.rating_id == rating.id))}
+
+    # W47 ends half an hour after the Sunday questions: not yet a day old, and none of them
+    # answered within W47 (the answer came on Monday).
+    before = items(previous)
+    assert before["unanswered_24h"].value == 0 and before["answered_share"].value == 0
+    # W48: the Sunday question left unanswered turned a day old, and so did W48's own; the
+    # share answered is of W48's own questions (one, unanswered).
+    now = items(WEEK)
+    assert now["unanswered_24h"].value == 2
+    assert now["answered_share"].value == 0
+    assert "answer_hours" not in now or now["answer_hours"].value is None
+    del late

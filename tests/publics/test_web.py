@@ -87,12 +87,19 @@ def test_the_owner_sees_only_their_pages(client, session: Session) -> None:  # t
 
     assert client.get(f"/publics/pages/{own.id}").status_code == 200
     assert client.get(f"/publics/pages/{other.id}").status_code == 404
+    assert client.get(f"/publics/pages/{other.id}",
+                      params={"week": WEEK.label}).status_code == 404
+    mine_api = client.get(f"/api/v1/publics/pages/{own.id}")
+    assert mine_api.status_code == 200 and mine_api.json()["page_id"] == own.id
     assert client.get(f"/api/v1/publics/pages/{other.id}").status_code == 404
     listed = client.get("/api/v1/publics/pages").json()
     assert [p["id"] for p in listed["items"]] == [own.id]
     ratings = client.get("/api/v1/publics/ratings", params={"week": WEEK.label}).json()
     assert [r["page_id"] for r in ratings["items"]] == [own.id]
     assert client.get("/publics").status_code == 403
+    assert client.get("/publics/registry").status_code == 403
+    assert client.get("/publics/export", params={"region_code": "68", "week": WEEK.label,
+                                                 "format": "xlsx"}).status_code == 403
     assert client.get("/api/v1/cases").status_code == 403
 
 
@@ -122,3 +129,24 @@ def test_an_admin_saves_a_new_methodology_version(client, session: Session) -> N
                           follow_redirects=False)
     assert refused.status_code == 303
     assert len(session.scalars(select(Methodology)).all()) == 2
+
+
+def test_the_api_adds_a_page_and_names_bad_input(client, session: Session
+                                                 ) -> None:  # type: ignore[no-untyped-def]
+    admin = make_user(session, Role.admin, ["68"])
+    csrf = login(client, admin.username, PASSWORD)
+    headers = {"X-CSRF-Token": csrf}
+    page = {"link": "https://vk.com/club7700001", "name": "Школа №77", "region_code": "68",
+            "page_type": "school"}
+
+    added = client.post("/api/v1/publics/pages", json=page, headers=headers)
+    assert added.status_code == 201, added.text
+    assert added.json()["external_id"] == "-7700001"
+    again = client.post("/api/v1/publics/pages", json=page, headers=headers)
+    assert again.status_code == 400 and "already in the registry" in again.json()["detail"]
+    farm = client.post("/api/v1/publics/pages", headers=headers,
+                       json={**page, "link": "vk.com/club7700002", "page_type": "farm"})
+    assert farm.status_code == 400 and "unknown page type 'farm'" in farm.json()["detail"]
+    post_link = client.post("/api/v1/publics/pages", headers=headers,
+                            json={**page, "link": "https://vk.com/wall-1_2"})
+    assert post_link.status_code == 400 and "сообщество" in post_link.json()["detail"]

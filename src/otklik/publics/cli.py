@@ -89,19 +89,22 @@ def _collect_command(sink: MessageSink) -> None:
 
 @publics_app.command("compute")
 def compute_command(
-    week: Annotated[str, typer.Option(help="ISO week, e.g. 2026-W49")],
+    week: Annotated[str | None, typer.Option(
+        help="ISO week, e.g. 2026-W49; the last complete week by default")] = None,
     region: Annotated[str | None, typer.Option(help="Region code or name; all by default")
                       ] = None,
 ) -> None:
     """Compute a week's rating (one SQL job over every active page)."""
     from otklik.audit.actor import Actor
+    from otklik.db.base import utcnow
     from otklik.db.session import session_scope
     from otklik.publics import service
     from otklik.publics.weeks import Week
 
     try:
+        chosen = Week.parse(week) if week else Week.of(utcnow()).previous()
         with session_scope() as session:
-            summary = service.compute_week(session, Actor.system("cli"), Week.parse(week),
+            summary = service.compute_week(session, Actor.system("cli"), chosen,
                                            _region(region))
     except OtklikError as exc:
         raise fail(exc.message) from None
@@ -109,7 +112,9 @@ def compute_command(
                   f"{summary.pages}, с оценкой {summary.rated}, нет данных "
                   f"{summary.pages - summary.rated}")
     if summary.no_data:
-        console.print("нет данных: " + "; ".join(summary.no_data), highlight=False)
+        more = summary.pages - summary.rated - len(summary.no_data)
+        console.print("нет данных: " + "; ".join(summary.no_data)
+                      + (f" … и ещё {more}" if more > 0 else ""), highlight=False)
 
 
 @publics_app.command("rating")
@@ -138,6 +143,33 @@ def rating_command(
     except OSError as exc:
         raise fail(f"{out}: {exc.strerror or exc}") from None
     console.print(f"{out}: {len(report.rows)} страниц, методика v{report.version}")
+
+
+@publics_app.command("candidates")
+def candidates_command(
+    name: Annotated[str, typer.Argument(help="The organization's name")],
+    region: Annotated[str | None, typer.Option(help="Region code or name")] = None,
+) -> None:
+    """Channels of the monitored stream, not yet in the registry, named like an
+    organization: candidate pages to add."""
+    from otklik.audit.actor import Actor
+    from otklik.db.session import session_scope
+    from otklik.publics import service
+    from otklik.publics.vocabulary import PLATFORM_NAMES, label
+
+    try:
+        with session_scope() as session:
+            found = service.propose_candidates(session, Actor.system("cli"), name,
+                                               _region(region))
+    except OtklikError as exc:
+        raise fail(exc.message) from None
+    if not found:
+        console.print(f"в потоке нет каналов, похожих на «{name}», которых нет в реестре")
+        return
+    for c in found:  # one line each, so that a link is never cut to the terminal's width
+        console.print(f"{label(PLATFORM_NAMES, c.platform)} · {c.channel} · сообщений "
+                      f"{c.messages} · {c.link or 'id ' + c.external_id}", highlight=False,
+                      soft_wrap=True)
 
 
 @publics_app.command("methodology")

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from otklik.audit.actor import Actor
-from otklik.channels.connectors.base import AuthError, ConnectorError
+from otklik.channels.connectors.base import AuthError, ConnectorError, FetchResult
 from otklik.channels.connectors.base import Connector as ChannelConnector
 from otklik.channels.connectors.registry import get_connector
 from otklik.channels.repository import ConnectorRepository
@@ -122,7 +122,13 @@ def collect_page(session: Session, page: PublicPage, row: Connector, sink: Messa
     probe.close()
     connector = get_connector(row.kind, _page_config(row, page, owner), **options)
     try:
-        fetched = connector.fetch(page.cursor or None)
+        if page.platform == "telegram":
+            # The Bot API has one update queue for every chat the bot is in, read (and so
+            # confirmed away) by intake's own connector: a channel page gives its
+            # subscribers and profile only, and never takes other chats' messages.
+            fetched = FetchResult(messages=[], cursor=dict(page.cursor or {}))
+        else:
+            fetched = connector.fetch(page.cursor or None)
         cursor = fetched.cursor
         run.errors.extend(fetched.errors)
         posts = [_post(m) for m in fetched.messages if m.comment_id is None and m.post_id]

@@ -10,6 +10,10 @@ between two moments) come from :func:`_hours`. Steps, all in the caller's transa
    posts, comments and snapshots, the norm and weight of the most specific criterion row
    for the page's type and class, and the part of the norm met (the rule of
    :func:`otklik.publics.vocabulary.part_met`);
+   A question left without an answer is counted once, in the week it turns 24 hours old
+   (asked from 24 h before the week's start to 24 h before its end), so a question asked
+   late on a Sunday is not missed; the share answered and the time to answer are of the
+   week's own questions;
 4. the score: the weighted mean of the parts met, 0…100 (none when no data);
 5. ranks within the municipality and within the region among pages of one type, and the
    movement since the week before.
@@ -83,6 +87,7 @@ def _params(week: Week, methodology_id: int, region: str | None) -> dict[str, An
     return {
         "week": week.label, "mid": methodology_id, "region": region,
         "ws": week.start, "we": week.end, "late": week.end - timedelta(hours=24),
+        "early": week.start - timedelta(hours=24),
         "ws_day": week.monday, "we_day": week.next_monday,
         "prev_day": week.monday - timedelta(days=7), "prev_week": week.previous().label,
         "now": utcnow(),
@@ -92,8 +97,8 @@ def _params(week: Week, methodology_id: int, region: str | None) -> dict[str, An
 def _run(session: Session, sql: str, params: dict[str, Any]) -> Any:
     names = set(_NAMES.findall(sql))
     statement = text(sql)
-    typed: list[Any] = [bindparam(n, type_=UTCDateTime()) for n in ("ws", "we", "late", "now")
-             if n in names]
+    typed: list[Any] = [bindparam(n, type_=UTCDateTime())
+                        for n in ("ws", "we", "late", "early", "now") if n in names]
     typed += [bindparam(n, type_=Date()) for n in ("ws_day", "we_day", "prev_day")
               if n in names]
     return session.execute(statement.bindparams(*typed),
@@ -158,12 +163,16 @@ def compute_week(session: Session, week: Week, methodology_id: int,
               ON a.page_id = q.page_id AND a.reply_to = q.comment_id AND a.from_page
              AND a.created_at < :we
             WHERE q.needs_answer AND NOT q.from_page
-              AND q.created_at >= :ws AND q.created_at < :we{within.format(t="q")}
+              AND q.created_at >= :early AND q.created_at < :we{within.format(t="q")}
             GROUP BY q.id, q.page_id, q.created_at
         ), asked AS (
-            SELECT page_id, created_at, answered_at, {hours} AS hours FROM answered
+            SELECT page_id, created_at, answered_at, {hours} AS hours,
+                   CASE WHEN created_at >= :ws THEN 1 ELSE 0 END AS in_week
+            FROM answered
         ), talk AS (
-            SELECT page_id, COUNT(*) AS asked, COUNT(answered_at) AS answered,
+            SELECT page_id, SUM(in_week) AS asked,
+                   SUM(CASE WHEN in_week = 1 AND answered_at IS NOT NULL
+                            THEN 1 ELSE 0 END) AS answered,
                    SUM(CASE WHEN answered_at IS NULL AND created_at < :late
                             THEN 1 ELSE 0 END) AS left_over
             FROM asked GROUP BY page_id
@@ -171,7 +180,7 @@ def compute_week(session: Session, week: Week, methodology_id: int,
             SELECT page_id, hours,
                    ROW_NUMBER() OVER (PARTITION BY page_id ORDER BY hours) AS k,
                    COUNT(*) OVER (PARTITION BY page_id) AS n
-            FROM asked WHERE answered_at IS NOT NULL
+            FROM asked WHERE answered_at IS NOT NULL AND in_week = 1
         ), median AS (
             SELECT page_id, AVG(hours) AS hours FROM ordered
             WHERE k IN ((n + 1) / 2, (n + 2) / 2) GROUP BY page_id

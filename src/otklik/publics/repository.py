@@ -292,24 +292,51 @@ class PublicsRepository:
 
     # -- ratings ----------------------------------------------------------------------------
 
-    def week_methodology(self, week: str) -> int | None:
-        """The newest methodology version a week was computed with."""
-        return self.session.scalar(select(func.max(PageRating.methodology_id))
-                                   .where(PageRating.week == week))
+    def week_version(self, week: str, region_code: str | None = None) -> int | None:
+        """The newest methodology version a week was computed with (in a region)."""
+        query = (select(func.max(Methodology.version))
+                 .join(PageRating, PageRating.methodology_id == Methodology.id)
+                 .where(PageRating.week == week))
+        if region_code:
+            query = query.where(PageRating.region_code == region_code)
+        return self.session.scalar(query)
+
+    def versions(self, methodology_ids: Iterable[int]) -> dict[int, int]:
+        """Version numbers by methodology id."""
+        wanted = sorted(set(methodology_ids))
+        if not wanted:
+            return {}
+        return {i: int(v) for i, v in self.session.execute(
+            select(Methodology.id, Methodology.version).where(Methodology.id.in_(wanted)))}
+
+    @staticmethod
+    def _newest(week: str) -> Any:
+        """(region code, newest methodology id) of a week: each region is listed under the
+        version it was last computed with, so computing one region again under a new version
+        leaves the others under theirs."""
+        return (select(PageRating.region_code.label("region_code"),
+                       func.max(PageRating.methodology_id).label("mid"))
+                .where(PageRating.week == week).group_by(PageRating.region_code).subquery())
+
+    def _week_rows(self, query: Any, week: str) -> Any:
+        newest = self._newest(week)
+        return query.join(newest, (newest.c.region_code == PageRating.region_code)
+                          & (newest.c.mid == PageRating.methodology_id)
+                          ).where(PageRating.week == week)
 
     def weeks(self, limit: int = 52) -> list[str]:
         """Weeks that have ratings, newest first."""
         return list(self.session.scalars(select(PageRating.week).distinct()
                                          .order_by(PageRating.week.desc()).limit(limit)))
 
-    def ratings(self, scope: Scope, week: str, methodology_id: int, f: PageFilter, *,
+    def ratings(self, scope: Scope, week: str, f: PageFilter, *,
                 sort: str = "rank", limit: int | None = 50, offset: int = 0
                 ) -> tuple[list[tuple[PageRating, PublicPage]], int]:
-        """A week's ratings with their pages, and the total count."""
-        query = _filtered(
+        """A week's ratings (each region's under the newest version it was computed with)
+        with their pages, and the total count."""
+        query = _filtered(self._week_rows(
             select(PageRating, PublicPage).join(PublicPage, PublicPage.id == PageRating.page_id)
-            .where(PageRating.week == week, PageRating.methodology_id == methodology_id,
-                   page_scope(scope)), f)
+            .where(page_scope(scope)), week), f)
         total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
         query = query.order_by(*RATING_SORTS.get(sort, RATING_SORTS["rank"])).offset(offset)
         if limit is not None:
@@ -359,15 +386,14 @@ class PublicsRepository:
             latest.setdefault(week, (week, score, rank, version))
         return sorted(latest.values())[-limit:]
 
-    def summary(self, scope: Scope, week: str, methodology_id: int, f: PageFilter, by: str
+    def summary(self, scope: Scope, week: str, f: PageFilter, by: str
                 ) -> list[tuple[Any, int, int, float | None]]:
         """(municipality id or page type, pages, pages with data, mean score) of a week."""
         key = PageRating.municipality_id if by == "municipality" else PageRating.page_type
-        query = _filtered(
+        query = _filtered(self._week_rows(
             select(key, func.count(), func.count(PageRating.score), func.avg(PageRating.score))
             .join(PublicPage, PublicPage.id == PageRating.page_id)
-            .where(PageRating.week == week, PageRating.methodology_id == methodology_id,
-                   page_scope(scope)), f).group_by(key)
+            .where(page_scope(scope)), week), f).group_by(key)
         rows = self.session.execute(query).all()
         return sorted(((k, int(n), int(s), float(a) if a is not None else None)
                        for k, n, s, a in rows), key=lambda r: -(r[3] or -1))

@@ -105,6 +105,17 @@ class Candidate:
     channel: str
     messages: int
 
+    @property
+    def link(self) -> str | None:
+        """The page's link for the registry (an import row), when its id gives one: a VK
+        community or an OK group (a Telegram chat's number does not)."""
+        if self.platform == "vk" and self.external_id.startswith("-") \
+                and self.external_id[1:].isdigit():
+            return f"https://vk.com/club{self.external_id[1:]}"
+        if self.platform == "ok" and self.external_id.isdigit():
+            return f"https://ok.ru/group/{self.external_id}"
+        return None
+
 
 _OWNER_WORDS = re.compile(r"[0-9a-zа-яё]+", re.IGNORECASE)
 _COMMON = {"мбоу", "мбдоу", "маоу", "мадоу", "гбоу", "гбу", "гку", "му", "муп", "оу", "сош",
@@ -274,24 +285,24 @@ def week_or_latest(session: Session, week: str | None) -> str | None:
 def rating_list(session: Session, actor: Actor, week: str, f: PageFilter, *,
                 sort: str = "rank", limit: int | None = 50, offset: int = 0,
                 locale: str = "ru") -> tuple[list[RatedPage], int, int | None]:
-    """A week's ratings in the actor's scope (newest version computed for the week), the
-    total, and the version."""
+    """A week's ratings in the actor's scope, the total, and the newest version among them.
+
+    Each region is listed under the newest version it was computed with that week (ranks
+    are regional), and each rating names its own version."""
     _reader(actor)
     repo = PublicsRepository(session)
-    methodology_id = repo.week_methodology(week)
-    if methodology_id is None:
+    newest = repo.week_version(week, f.region_code)
+    if newest is None:
         return [], 0, None
-    version = repo.methodology(methodology_id)
-    assert version is not None
-    rows, total = repo.ratings(actor.scope, week, methodology_id, f, sort=sort, limit=limit,
-                               offset=offset)
+    rows, total = repo.ratings(actor.scope, week, f, sort=sort, limit=limit, offset=offset)
     breakdown = repo.items_of([r[0].id for r in rows])
+    versions = repo.versions(r[0].methodology_id for r in rows)
     result = []
     for rating, page in rows:
         facts = _facts(repo, page.id, week)
-        result.append(RatedPage(page, rating, version.version,
+        result.append(RatedPage(page, rating, versions[rating.methodology_id],
                                 _criteria(breakdown[rating.id], facts, locale)))
-    return result, total, version.version
+    return result, total, max((r.version for r in result), default=newest)
 
 
 def _facts(repo: PublicsRepository, page_id: int, week: str) -> dict[str, Any] | None:
@@ -342,10 +353,7 @@ def summary(session: Session, actor: Actor, week: str, f: PageFilter, by: str
     """Ratings by municipality or by type: (name, pages, with data, mean score)."""
     _reader(actor)
     repo = PublicsRepository(session)
-    methodology_id = repo.week_methodology(week)
-    if methodology_id is None:
-        return []
-    rows = repo.summary(actor.scope, week, methodology_id, f, by)
+    rows = repo.summary(actor.scope, week, f, by)
     if by == "municipality":
         names = repo.territory_names(k for k, *_ in rows if k)
         return [(names.get(k, "—") if k else "—", n, s, a) for k, n, s, a in rows]

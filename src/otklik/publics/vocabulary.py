@@ -180,8 +180,10 @@ def advice(code: str, value: float | None, threshold: float,
                 f"Ответьте на {n} {plural(n, 'комментарий', 'комментария', 'комментариев')} "
                 "жителей старше 24 часов.")
     if code == "profile_completeness":
+        # Only the facts the platform reports (Telegram has no cover, OK no open-comments
+        # switch): advice to fix what a page cannot have would be noise.
         missing = [pair[1] if en else pair[0] for fact, pair in PROFILE_FACTS.items()
-                   if facts is not None and not facts.get(fact)]
+                   if facts is not None and fact in facts and not facts[fact]]
         if not missing:
             return "Complete the profile." if en else "Заполните профиль страницы."
         lead = "Complete the profile: " if en else "Заполните профиль: "

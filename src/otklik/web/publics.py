@@ -115,12 +115,17 @@ def registry_page(
     platform: str | None = Query(default=None, max_length=16),
     q: str | None = Query(default=None, max_length=100),
     page: int = Query(default=1, ge=1, le=100_000),
+    candidates_for: str | None = Query(default=None, max_length=300),
 ) -> Response:
-    """The registry: every page with its owner, type, class, status and last collection."""
+    """The registry: every page with its owner, type, class, status and last collection;
+    with ``candidates_for``, the stream's channels named like that organization."""
     actor = _analyst(actor)
     locale = locale_of(request)
     f = _filter(region_code, None, page_type, None, status, platform, q)
     rows, total = service.list_pages(session, actor, f, limit=PAGE, offset=(page - 1) * PAGE)
+    wanted = (candidates_for or "").strip()
+    candidates = (service.propose_candidates(session, actor, wanted, region_code or None)
+                  if wanted else None)
     raw = {"region_code": region_code or "", "page_type": page_type or "",
            "status": status or "", "platform": platform or "", "q": q or ""}
     return render_page(request, "publics/registry.html", {
@@ -128,7 +133,8 @@ def registry_page(
         "towns": PublicsRepository(session).territory_names(p.municipality_id or 0
                                                             for p in rows),
         "raw": raw, "query": urlencode({k: v for k, v in raw.items() if v}), "page": page,
-        "pages": max(1, (total + PAGE - 1) // PAGE)})
+        "pages": max(1, (total + PAGE - 1) // PAGE), "candidates_for": wanted,
+        "candidates": candidates})
 
 
 @router.get("/publics/pages/{page_id}", response_class=HTMLResponse)

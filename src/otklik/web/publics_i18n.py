@@ -49,6 +49,19 @@ PUBLICS_STRINGS: dict[str, dict[str, str]] = {
     "pb_export": {"ru": "Выгрузить", "en": "Export"},
     "pb_last_collected": {"ru": "Последний сбор", "en": "Last collected"},
     "pb_error": {"ru": "Ошибка сбора", "en": "Collection error"},
+    "pb_candidates": {"ru": "Кандидаты из потока", "en": "Candidates from the stream"},
+    "pb_candidates_hint": {
+        "ru": "Каналы отслеживаемого потока, которых нет в реестре, с названием как у "
+              "организации.",
+        "en": "Channels of the monitored stream, not in the registry, named like the "
+              "organization."},
+    "pb_organization_name": {"ru": "Название организации", "en": "Organization's name"},
+    "pb_find": {"ru": "Найти", "en": "Find"},
+    "pb_channel": {"ru": "Канал", "en": "Channel"},
+    "pb_messages": {"ru": "Сообщений", "en": "Messages"},
+    "pb_link": {"ru": "Ссылка", "en": "Link"},
+    "pb_no_candidates": {"ru": "Похожих каналов в потоке нет.",
+                         "en": "No such channels in the stream."},
     "pb_save_version": {"ru": "Сохранить как новую версию", "en": "Save as a new version"},
     "pb_note": {"ru": "Что изменилось", "en": "What changed"},
     "pb_any": {"ru": "любой", "en": "any"},

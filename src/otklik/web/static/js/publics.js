@@ -22,7 +22,9 @@
         legend: { data: [RU ? "Баллы" : "Score", RU ? "Место в регионе" : "Rank in region"] },
         xAxis: { type: "category", data: data.weeks },
         yAxis: [{ type: "value", min: 0, max: 100 },
-                { type: "value", inverse: true, minInterval: 1 }],
+                // Rank 1 on top; never a one-value axis (ECharts would widen it to 0.5…1.5).
+                { type: "value", inverse: true, minInterval: 1, min: 1,
+                  max: function (extent) { return Math.max(extent.max, 2); } }],
         series: [
           { name: RU ? "Баллы" : "Score", type: "line", data: data.scores, connectNulls: false },
           { name: RU ? "Место в регионе" : "Rank in region", type: "line", yAxisIndex: 1,
