@@ -1,6 +1,6 @@
 """webhooks: a subscription made by an integrator's API key belongs to that key
 
-Revision ID: 0028_webhook_key_owner
+Revision ID: 0025_webhook_key_owner
 Revises: 0024_pd_rows
 Create Date: 2026-12-06 17:00:00
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0028_webhook_key_owner'
+revision: str = '0025_webhook_key_owner'
 down_revision: str | None = '0024_pd_rows'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
