@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -142,6 +144,17 @@ _ERROR_STATUSES = {
 }
 
 
+def operation_id(route: APIRoute) -> str:
+    """An operation's id made of its path and method alone, never of the Python function's
+    name, so refactoring never changes the published API (``GET /api/v1/cases/{case_id}`` →
+    ``cases_case_id_get``). Pinned by ``tests/test_operation_ids.py``; a route may still name
+    its own id."""
+    path = route.path_format.removeprefix("/api/v1")
+    name = re.sub(r"\W+", "_", path).strip("_") or "root"
+    method = sorted(route.methods or {"GET"})[0]
+    return f"{name}_{method.lower()}"
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
     """FastAPI's OpenAPI with the error bodies the handlers really send: one ``ErrorBody`` for
     every 4xx and ``ValidationErrorBody`` for 422 (not FastAPI's default ``detail`` list)."""
@@ -185,6 +198,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
         docs_url=None,
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     app.middleware("http")(metrics.metrics_middleware)
     app.middleware("http")(security_headers)
