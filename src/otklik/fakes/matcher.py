@@ -169,8 +169,11 @@ def near_words(claim: _Features, message: _Features) -> set[str]:
                 continue
             grams = word_grams(form)
             size = len(grams)
-            if any(2 * len(grams & other) >= size + len(other) - len(grams & other)
-                   for other in rest):
+            # |a ∩ b| / |a ∪ b| ≥ 0.5, i.e. 3·|a ∩ b| ≥ |a| + |b|; it needs the smaller set
+            # half the larger at least, checked first (cheap, and most pairs fail it).
+            if any(2 * size >= other_size and 2 * other_size >= size
+                   and 3 * len(grams & other) >= size + other_size
+                   for other, other_size in rest):
                 found.add(word)
                 break
     return found
@@ -217,7 +220,8 @@ class _Features:
     lemmas: list[str]
     content: set[str]
     surface: dict[str, set[str]]  # content lemma → its written forms
-    long_grams: list[frozenset[str]]  # 3-grams of each written content word of 5+ letters
+    #: 3-grams of each written content word of 5+ letters, with their number.
+    long_grams: list[tuple[frozenset[str], int]]
 
 
 def _features(text: str) -> _Features:
@@ -228,7 +232,8 @@ def _features(text: str) -> _Features:
     for form, lem in zip(forms, all_lemmas, strict=True):
         if lem in words_:
             surface.setdefault(lem, set()).add(form)
-    long_grams = [word_grams(f) for fs in surface.values() for f in fs if len(f) >= 5]
+    long_grams = [(grams, len(grams)) for grams in (
+        word_grams(f) for fs in surface.values() for f in fs if len(f) >= 5)]
     return _Features(all_lemmas, words_, surface, long_grams)
 
 
@@ -279,6 +284,8 @@ class FakeMatcher:
 
         #: The weight of a message's word no claim has (as rare as a word can be).
         self._unseen = 1.0 + log(count)
+        #: Each claim's own weight (the denominator of its coverage), once.
+        self._claim_weight = [self._weigh(feats.content) for feats in self._features]
 
     def _weigh(self, words_: Iterable[str]) -> float:
         return sum(self._weight.get(w, self._unseen) for w in words_)
@@ -320,12 +327,14 @@ class FakeMatcher:
         for row in self._candidates(feats, key):
             claim = self._features[row]
             weight = self._weigh
+            claim_weight = self._claim_weight[row]
             exact = claim.content & feats.content
+            exact_weight = weight(exact)
             # Typos are looked for only where the words as written already cover a third.
-            common = near_words(claim, feats) if weight(exact) * 3 >= weight(claim.content) \
-                else exact
-            by_words = _coverage(weight(common), weight(claim.content),
-                                 weight(common) + len(feats.content - claim.content - common)
+            common = near_words(claim, feats) if exact_weight * 3 >= claim_weight else exact
+            common_weight = exact_weight if len(common) == len(exact) else weight(common)
+            by_words = _coverage(common_weight, claim_weight,
+                                 common_weight + len(feats.content - claim.content - common)
                                  * self._unseen, len(feats.content))
             near = float((self._keys[row] == key).mean()) if key is not None else 0.0
             score, how = max((by_words, "слова"), (near, "почти дубликат (MinHash)"))
