@@ -222,6 +222,8 @@ class _Features:
     surface: dict[str, set[str]]  # content lemma → its written forms
     #: 3-grams of each written content word of 5+ letters, with their number.
     long_grams: list[tuple[frozenset[str], int]]
+    #: Pairs of content lemmas next to each other (stop words skipped): the word order.
+    pairs: frozenset[tuple[str, str]]
 
 
 def _features(text: str) -> _Features:
@@ -234,7 +236,9 @@ def _features(text: str) -> _Features:
             surface.setdefault(lem, set()).add(form)
     long_grams = [(grams, len(grams)) for grams in (
         word_grams(f) for fs in surface.values() for f in fs if len(f) >= 5)]
-    return _Features(all_lemmas, words_, surface, long_grams)
+    sequence = [lem for lem in all_lemmas if lem in words_]
+    pairs = frozenset(zip(sequence, sequence[1:], strict=False))
+    return _Features(all_lemmas, words_, surface, long_grams, pairs)
 
 
 def _coverage(common: float, claim_size: float, message_size: float,
@@ -272,6 +276,13 @@ class FakeMatcher:
         #: Word weights: a word most claims share (a town, "улица") says less than a rare one.
         self._weight = {w: 1.0 + log(count / len(postings[k])) for w, k in vocab.items()}
         self._postings = {k: np.asarray(v, dtype=np.intp) for k, v in postings.items()}
+        #: Claims by their pairs of neighbouring words: a run of a claim's words in the
+        #: message ranks that claim above others that merely hold the same words.
+        pairs: dict[tuple[str, str], list[int]] = {}
+        for row, feats in enumerate(self._features):
+            for pair in feats.pairs:
+                pairs.setdefault(pair, []).append(row)
+        self._pair_postings = {p: np.asarray(v, dtype=np.intp) for p, v in pairs.items()}
         keys = hashvalues_batch([fake.claim for fake in self.fakes])
         #: LSH bands of the keys (16 bands of 4 values): a near duplicate shares one at least.
         self._bands: dict[bytes, list[int]] = {}
@@ -297,6 +308,8 @@ class FakeMatcher:
         # The message's rarest words rank the claims (a town, "улица" would rank them all).
         rows = sorted((self._postings[self._vocab[w]] for w in feats.content
                        if w in self._vocab), key=len)[:RANKING_WORDS]
+        rows += sorted((self._pair_postings[p] for p in feats.pairs
+                        if p in self._pair_postings), key=len)[:RANKING_WORDS]
         found: set[int] = set()
         if rows:
             hits = np.bincount(np.concatenate(rows))
