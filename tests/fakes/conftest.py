@@ -75,11 +75,12 @@ def make_message(session: Session) -> Callable[..., Message]:
     def build(text: str, *, region: str = "85", author: str | None = None,
               views: int = 1000, reposts: int = 10, channel: str = "Элиста Инсайд",
               duplicate_of: int | None = None, url: str | None = None,
-              hours_ago: float = 1, raw: dict[str, Any] | None = None) -> Message:
+              hours_ago: float = 1, raw: dict[str, Any] | None = None,
+              source: Source = Source.telegram) -> Message:
         n = next(_ids)
         source_id = f"fk-test-{n}-{datetime.now(UTC).timestamp()}"
         store_messages(session, [IncomingMessage(
-            source=Source.telegram, source_id=source_id, text=text,
+            source=source, source_id=source_id, text=text,
             created_at=datetime.now(UTC) - timedelta(hours=hours_ago),
             author_id=author or f"a{n}", region=region, channel=channel, url=url,
             reach=Reach(views=views, reposts=reposts), raw=raw or {})], enqueue=False)

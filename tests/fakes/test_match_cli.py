@@ -92,6 +92,38 @@ def test_broken_lines_are_named_and_the_rest_is_matched(
     assert [r["fake_id"] for r in rows] == ["f1", None, None, None, None]
 
 
+def test_a_csv_quote_left_open_is_named_not_swallowing_the_rest(
+        app: typer.Typer, tmp_path: Path) -> None:
+    registry = tmp_path / "fakes.csv"
+    registry.write_text(
+        'id,claim\n'
+        'f1,"В Элисте в водопровод попали сточные воды, вода заражена"\n'
+        'f2,"a stray" quote\n'
+        'f3,В Лагани закрыли роддом рожениц возят в Элисту\n'
+        'f4,"a quote left open\n'
+        'f5,С понедельника закрывают все школы\n', encoding="utf-8")
+    data = write_jsonl(tmp_path / "m.jsonl", [
+        {"id": "1", "text": "В Лагани закрыли роддом, рожениц возят в Элисту!"},
+        {"id": "2", "text": "в элисте вода заражена, сточные воды попали в водопровод"}])
+    out = tmp_path / "o.jsonl"
+    code, output = run(app, "--registry", str(registry), "--data", str(data),
+                       "--out", str(out))
+    assert code == 0, output
+    assert "пропущено строк 2" in output and "строка 3:" in output
+    assert "строка 5: строка CSV не читается (кавычка не закрыта до конца файла)" in output
+    assert "(реестр 2)" in output  # f1 and f3: f4 did not eat f5 as its claim
+    assert [r["fake_id"] for r in read(out)] == ["f3", "f1"]
+
+
+def test_a_binary_file_is_a_clear_error(app: typer.Typer, tmp_path: Path) -> None:
+    registry = tmp_path / "fakes.csv"
+    registry.write_bytes(bytes(range(256)) * 8)
+    data = write_jsonl(tmp_path / "m.jsonl", [{"id": "1", "text": "вода"}])
+    code, output = run(app, "--registry", str(registry), "--data", str(data),
+                       "--out", str(tmp_path / "o.jsonl"))
+    assert code == 2 and "двоичные данные" in output, output
+
+
 @pytest.mark.parametrize(("registry", "message"), [
     ("", "ни одного фейка"),
     ("id,text\n1,x\n", "столбцы 'id' и 'claim'"),

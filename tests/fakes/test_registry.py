@@ -236,6 +236,26 @@ def test_the_approved_refutation_is_replied_under_copies_once(
     assert "Источник: https://r08.gov.ru/press/1" in refuting.reply_text(fake)
 
 
+def test_no_reply_where_the_connector_cannot_reply_or_into_a_mailbox(
+        session: Session, make_fake: Callable[..., Fake],
+        make_message: Callable[..., Message]) -> None:
+    from otklik.channels import service as connectors_service
+    from otklik.channels.schemas import Source
+
+    fake = make_fake(refuted=True)
+    export = connectors_service.add_connector(
+        session, Actor.system("tests"), kind="telegram_export", name="fk-export",
+        config={"path": "/nowhere/result.json"})
+    imported, mailed = make_message(REWORDED), make_message(CLAIM, source=Source.email)
+    imported.connector_id = export.id
+    live.match_messages(session, [imported.id, mailed.id], suspects=False)
+    summary = refuting.publish(session, fake.id)
+    assert (summary.no_channel, summary.failed, summary.published) == (2, 0, 0)
+    replies = session.scalars(select(FakeReply)).all()
+    assert {r.message_id for r in replies} == {imported.id, mailed.id}
+    assert all(r.status == "no_channel" and r.attempts == 0 for r in replies)
+
+
 def test_stats_count_fakes_and_copies(session: Session, make_fake: Callable[..., Fake],
                                       make_message: Callable[..., Message]) -> None:
     import otklik.fakes.stats  # noqa: F401  (registers the provider)

@@ -8,7 +8,6 @@ never silently dropped.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,15 +15,12 @@ from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
 from otklik.cases.repository import CaseRepository
-from otklik.channels import service as connectors_service
-from otklik.channels.connectors.base import ConnectorError, Reply
-from otklik.channels.repository import ConnectorRepository
+from otklik.channels.connectors.base import Reply
+from otklik.channels.replying import reply_under
 from otklik.db.base import utcnow
 from otklik.errors import NotFound
 from otklik.models.case import Answer, Publication
 from otklik.models.message import Message
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -112,29 +108,12 @@ def publish_many(session: Session, answer_ids: Sequence[int]) -> PublishSummary:
 
 def _publish_one(session: Session, answer: Answer, message: Message, row: Publication,
                  summary: PublishSummary) -> None:
-    connector = (ConnectorRepository(session).get(message.connector_id)
-                 if message.connector_id else None)
-    if connector is None or not connector.enabled:
-        row.status, row.published_at = "no_channel", utcnow()
-        summary.no_channel += 1
-        return
-    row.attempts += 1
-    channel = connectors_service.build(connector)
-    try:
-        external = channel.publish(Reply(
-            target_source_id=message.source_id, text=answer.text,
-            target_parent_source_id=message.parent_source_id,
-            recipient=_recipient(message),
-            idempotency_key=f"answer-{answer.id}-message-{message.id}",
-        ))
-    except ConnectorError as exc:
-        row.status, row.last_error = "failed", exc.message
-        summary.failed += 1
-        log.warning("publishing answer %s to message %s failed: %s", answer.id, message.id,
-                    exc.message)
-        return
-    finally:
-        channel.close()
-    row.status, row.external_id, row.published_at = "published", external, utcnow()
-    row.last_error = None
-    summary.published += 1
+    outcome = reply_under(session, message, row, Reply(
+        target_source_id=message.source_id, text=answer.text,
+        target_parent_source_id=message.parent_source_id,
+        recipient=_recipient(message),
+        idempotency_key=f"answer-{answer.id}-message-{message.id}",
+    ), what=f"publishing answer {answer.id} to message {message.id}")
+    summary.published += outcome == "published"
+    summary.no_channel += outcome == "no_channel"
+    summary.failed += outcome == "failed"

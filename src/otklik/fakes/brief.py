@@ -38,7 +38,7 @@ def fakes_section(session: Session, actor: Actor, brief: Brief) -> Table | None:
     rows: list[list[str | int | float]] = [
         [fakes[i].claim[:90], c, r, state.get(fakes[i].refutation_state, "—")]
         for i, (c, r) in sorted(counts.items(), key=lambda kv: -kv[1][0])[:TOP]]
-    title = (f"Фейки: {data.fakes_spread} распространялись, {data.copies} копий, "
-             f"охват {data.reach:,}".replace(",", " "))
+    reach_text = f"{data.reach:,}".replace(",", " ")  # 12 345, as reports.tables writes sums
+    title = f"Фейки: распространялось {data.fakes_spread}, копий {data.copies}, охват {reach_text}"
     return Table("fakes", title, ["Утверждение", "Копий", "Охват", "Опровержение"],
                         rows, [0.58, 0.12, 0.14, 0.16])

@@ -77,18 +77,30 @@ def _jsonl(handle: TextIO, key: str, value: str) -> Iterator[tuple[int, dict[str
 
 def _csv(handle: TextIO, key: str, value: str) -> Iterator[tuple[int, dict[str, str] | str]]:
     csv.field_size_limit(sys.maxsize)
-    reader = csv.DictReader(handle)
-    columns = reader.fieldnames or []
+    # strict: a quote left open is an error named by its lines, not the rest of the file
+    # swallowed into one field; a stray quote after a closed one is a broken line too.
+    reader = csv.DictReader(handle, strict=True)
+    try:
+        columns = reader.fieldnames or []
+    except csv.Error as exc:
+        raise RecordError(f"заголовок CSV не читается ({exc})") from None
     if key not in columns or value not in columns:
+        shown = ", ".join(columns)
+        if "\ufffd" in shown or not shown.isprintable():
+            raise RecordError("не похоже на CSV или JSONL в UTF-8: в первой строке двоичные "
+                              "данные")
         raise RecordError(f"в заголовке CSV нужны столбцы {key!r} и {value!r}, "
-                          f"есть: {', '.join(columns) or 'ничего'}")
+                          f"есть: {shown[:200] or 'ничего'}")
     while True:
+        start = reader.line_num + 1
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            yield reader.line_num, f"строка CSV не читается ({exc})"
+            why = ("кавычка не закрыта до конца файла" if "end of data" in str(exc)
+                   else str(exc))
+            yield start, f"строка CSV не читается ({why})"
             continue
         if None in row:
             yield reader.line_num, "лишние столбцы"

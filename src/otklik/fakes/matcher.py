@@ -169,8 +169,11 @@ def near_words(claim: _Features, message: _Features) -> set[str]:
                 continue
             grams = word_grams(form)
             size = len(grams)
-            if any(2 * len(grams & other) >= size + len(other) - len(grams & other)
-                   for other in rest):
+            # |a ∩ b| / |a ∪ b| ≥ 0.5, i.e. 3·|a ∩ b| ≥ |a| + |b|; it needs the smaller set
+            # half the larger at least, checked first (cheap, and most pairs fail it).
+            if any(2 * size >= other_size and 2 * other_size >= size
+                   and 3 * len(grams & other) >= size + other_size
+                   for other, other_size in rest):
                 found.add(word)
                 break
     return found
@@ -217,7 +220,10 @@ class _Features:
     lemmas: list[str]
     content: set[str]
     surface: dict[str, set[str]]  # content lemma → its written forms
-    long_grams: list[frozenset[str]]  # 3-grams of each written content word of 5+ letters
+    #: 3-grams of each written content word of 5+ letters, with their number.
+    long_grams: list[tuple[frozenset[str], int]]
+    #: Pairs of content lemmas next to each other (stop words skipped): the word order.
+    pairs: frozenset[tuple[str, str]]
 
 
 def _features(text: str) -> _Features:
@@ -228,8 +234,11 @@ def _features(text: str) -> _Features:
     for form, lem in zip(forms, all_lemmas, strict=True):
         if lem in words_:
             surface.setdefault(lem, set()).add(form)
-    long_grams = [word_grams(f) for fs in surface.values() for f in fs if len(f) >= 5]
-    return _Features(all_lemmas, words_, surface, long_grams)
+    long_grams = [(grams, len(grams)) for grams in (
+        word_grams(f) for fs in surface.values() for f in fs if len(f) >= 5)]
+    sequence = [lem for lem in all_lemmas if lem in words_]
+    pairs = frozenset(zip(sequence, sequence[1:], strict=False))
+    return _Features(all_lemmas, words_, surface, long_grams, pairs)
 
 
 def _coverage(common: float, claim_size: float, message_size: float,
@@ -267,6 +276,13 @@ class FakeMatcher:
         #: Word weights: a word most claims share (a town, "улица") says less than a rare one.
         self._weight = {w: 1.0 + log(count / len(postings[k])) for w, k in vocab.items()}
         self._postings = {k: np.asarray(v, dtype=np.intp) for k, v in postings.items()}
+        #: Claims by their pairs of neighbouring words: a run of a claim's words in the
+        #: message ranks that claim above others that merely hold the same words.
+        pairs: dict[tuple[str, str], list[int]] = {}
+        for row, feats in enumerate(self._features):
+            for pair in feats.pairs:
+                pairs.setdefault(pair, []).append(row)
+        self._pair_postings = {p: np.asarray(v, dtype=np.intp) for p, v in pairs.items()}
         keys = hashvalues_batch([fake.claim for fake in self.fakes])
         #: LSH bands of the keys (16 bands of 4 values): a near duplicate shares one at least.
         self._bands: dict[bytes, list[int]] = {}
@@ -279,6 +295,8 @@ class FakeMatcher:
 
         #: The weight of a message's word no claim has (as rare as a word can be).
         self._unseen = 1.0 + log(count)
+        #: Each claim's own weight (the denominator of its coverage), once.
+        self._claim_weight = [self._weigh(feats.content) for feats in self._features]
 
     def _weigh(self, words_: Iterable[str]) -> float:
         return sum(self._weight.get(w, self._unseen) for w in words_)
@@ -290,6 +308,8 @@ class FakeMatcher:
         # The message's rarest words rank the claims (a town, "улица" would rank them all).
         rows = sorted((self._postings[self._vocab[w]] for w in feats.content
                        if w in self._vocab), key=len)[:RANKING_WORDS]
+        rows += sorted((self._pair_postings[p] for p in feats.pairs
+                        if p in self._pair_postings), key=len)[:RANKING_WORDS]
         found: set[int] = set()
         if rows:
             hits = np.bincount(np.concatenate(rows))
@@ -320,12 +340,14 @@ class FakeMatcher:
         for row in self._candidates(feats, key):
             claim = self._features[row]
             weight = self._weigh
+            claim_weight = self._claim_weight[row]
             exact = claim.content & feats.content
+            exact_weight = weight(exact)
             # Typos are looked for only where the words as written already cover a third.
-            common = near_words(claim, feats) if weight(exact) * 3 >= weight(claim.content) \
-                else exact
-            by_words = _coverage(weight(common), weight(claim.content),
-                                 weight(common) + len(feats.content - claim.content - common)
+            common = near_words(claim, feats) if exact_weight * 3 >= claim_weight else exact
+            common_weight = exact_weight if len(common) == len(exact) else weight(common)
+            by_words = _coverage(common_weight, claim_weight,
+                                 common_weight + len(feats.content - claim.content - common)
                                  * self._unseen, len(feats.content))
             near = float((self._keys[row] == key).mean()) if key is not None else 0.0
             score, how = max((by_words, "слова"), (near, "почти дубликат (MinHash)"))

@@ -1,7 +1,8 @@
 """Publishing an approved refutation as a reply under each copy, where the platform allows it.
 
-The same path as residents' answers (``cases/publishing.py``): the connector the copy came
-through, ``Reply`` with an idempotency key, one row per (fake, copy) so that a retry publishes
+The same path as residents' answers (``cases/publishing.py``; both through
+:func:`otklik.channels.replying.reply_under`): the connector the copy came through, ``Reply``
+with an idempotency key, one row per (fake, copy) so that a retry publishes
 only what is not published yet. A copy from a source without a configured connector that
 can publish (a file import, the demo, a platform without replies) is recorded as
 ``no_channel``: visible on the fake's card, never silently dropped. Only an approved
@@ -10,20 +11,16 @@ refutation (four eyes) is ever published.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from otklik.channels import service as connectors_service
-from otklik.channels.connectors.base import ConnectorError, Reply
-from otklik.channels.repository import ConnectorRepository
+from otklik.channels.connectors.base import Reply
+from otklik.channels.replying import reply_under
 from otklik.db.base import utcnow
 from otklik.fakes.repository import FakeRepository
 from otklik.models.fakes import Fake, FakeReply
 from otklik.models.message import Message
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -70,30 +67,16 @@ def publish(session: Session, fake_id: int) -> ReplySummary:
 
 def _publish_one(session: Session, fake: Fake, message: Message, row: FakeReply,
                  summary: ReplySummary) -> None:
-    connector = (ConnectorRepository(session).get(message.connector_id)
-                 if message.connector_id else None)
-    channel = connectors_service.build(connector) if connector and connector.enabled else None
-    if channel is None or not channel.supports_publish or message.source == "email":
-        # e-mail: a refutation is not sent into a stranger's mailbox
+    if message.source == "email":  # a refutation is not sent into a stranger's mailbox
         row.status, row.published_at = "no_channel", utcnow()
         summary.no_channel += 1
-        if channel is not None:
-            channel.close()
         return
-    row.attempts += 1
-    try:
-        external = channel.publish(Reply(
-            target_source_id=message.source_id, text=reply_text(fake),
-            target_parent_source_id=message.parent_source_id,
-            idempotency_key=f"fake-{fake.id}-message-{message.id}"))
-    except ConnectorError as exc:
-        row.status, row.last_error = "failed", exc.message
-        summary.failed += 1
-        log.warning("the refutation of fake %s under message %s failed: %s", fake.id,
-                    message.id, exc.message)
-        return
-    finally:
-        channel.close()
-    row.status, row.external_id, row.published_at = "published", external, utcnow()
-    row.last_error = None
-    summary.published += 1
+    outcome = reply_under(session, message, row, Reply(
+        target_source_id=message.source_id, text=reply_text(fake),
+        target_parent_source_id=message.parent_source_id,
+        idempotency_key=f"fake-{fake.id}-message-{message.id}"),
+        what=f"the refutation of fake {fake.id} under message {message.id}",
+        replying_kinds_only=True)
+    summary.published += outcome == "published"
+    summary.no_channel += outcome == "no_channel"
+    summary.failed += outcome == "failed"

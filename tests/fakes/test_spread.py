@@ -1,0 +1,104 @@
+"""Spread, suspects and the brief through the pages and the API (SQLite and PostgreSQL): a
+fake's timeline by day and source with its cumulative reach and the channels that carried
+it; a spreading rumour on the suspects page, promoted to the registry in one click; the
+region brief's section on fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from tests.builders import PASSWORD, make_user
+from tests.conftest import login
+
+from otklik.audit.actor import Actor
+from otklik.channels.schemas import Source
+from otklik.db.base import utcnow
+from otklik.fakes import live
+from otklik.models.account import Role
+from otklik.models.fakes import Fake, FakeCopy, FakeSuspect
+from otklik.models.message import Message
+from otklik.reports.brief import build_brief
+
+from .conftest import CLAIM
+
+REWORDED = ("СРОЧНО! Распространите! 😱‼️ Не пейте водичку из крана до пятницы, в Элисте "
+            "водичка отравлена кишечной палочкой, а в водопровод попали сточные воды #срочно")
+DENIAL = ("Администрация сообщает: информация о том, что в Элисте в водопровод попали сточные "
+          "воды и вода заражена кишечной палочкой, — фейк. Не верьте слухам")
+RUMOUR = ("Внимание! В Яшкуле закрывают больницу, врачи увольняются, лекарств не будет, "
+          "распространите пока не удалили")
+
+
+def test_the_timeline_shows_spread_by_day_and_source_with_reach_and_channels(
+        client: Any, session: Session, make_fake: Callable[..., Fake],
+        make_message: Callable[..., Message]) -> None:
+    fake = make_fake()
+    seed = make_message(REWORDED, channel="Элиста Инсайд", views=100, reposts=0, hours_ago=73)
+    big = make_message(CLAIM, channel="Типичная Элиста", views=5000, reposts=0, hours_ago=49,
+                       source=Source.vk)
+    late = make_message(CLAIM[:80], channel="Типичная Элиста", views=2000, reposts=10,
+                        hours_ago=1, source=Source.vk)
+    denial = make_message(DENIAL, channel="Новости Калмыкии", views=30000)
+    done = live.match_messages(session, [seed.id, big.id, late.id, denial.id],
+                               suspects=False)
+    assert (done.copies, done.refutations) == (3, 1)
+    login(client, make_user(session, Role.analyst, ["85"]).username, PASSWORD)
+    timeline = client.get(f"/api/v1/fakes/{fake.id}/timeline").json()
+    assert len(timeline["days"]) == 3  # the denial is no spread: not on the timeline
+    assert {s["name"]: s["data"] for s in timeline["series"]} == {"telegram": [1, 0, 0],
+                                                                  "vk": [0, 1, 1]}
+    assert timeline["reach"] == [100, 5100, 7110]
+    assert timeline["channels"] == [{"name": "Типичная Элиста", "copies": 2},
+                                    {"name": "Элиста Инсайд", "copies": 1}]
+    linked = client.get(f"/api/v1/fakes/{fake.id}/copies").json()
+    assert {c["message_id"]: c["kind"] for c in linked} == {
+        seed.id: "copy", big.id: "copy", late.id: "copy", denial.id: "refutation"}
+    assert all(c["reason"] and c["score"] >= 0.6 for c in linked)
+    assert [c["message_id"] for c in client.get(
+        f"/api/v1/fakes/{fake.id}/copies?kind=refutation").json()] == [denial.id]
+    assert fake.first_seen_at == seed.created_at
+
+
+def test_a_spreading_rumour_is_on_the_suspects_page_and_promoted_in_one_click(
+        client: Any, session: Session, make_message: Callable[..., Message]) -> None:
+    original = make_message(RUMOUR, author="u1", hours_ago=6)
+    for i in (2, 3, 4):
+        make_message(RUMOUR, author=f"u{i}", channel=f"chat{i}", duplicate_of=original.id,
+                     hours_ago=6 - i)
+    assert live.match_messages(session, [original.id], suspects=True).suspects == 1
+    suspect = session.scalars(select(FakeSuspect)).one()
+    csrf = login(client, make_user(session, Role.analyst, ["85"]).username, PASSWORD)
+    page = client.get("/fakes/suspects")
+    assert page.status_code == 200 and f'data-suspect-id="{suspect.id}"' in page.text
+    assert "4 разных авторов" in page.text and "нет ссылки на официальный источник" in page.text
+    assert f'data-testid="promote-{suspect.id}"' in page.text
+    promoted = client.post(f"/fakes/suspects/{suspect.id}",
+                           data={"csrf": csrf, "action": "promote"}, follow_redirects=False)
+    assert promoted.status_code == 303
+    fake_id = int(promoted.headers["location"].rsplit("/", 1)[1])
+    fake = session.get(Fake, fake_id)
+    assert fake is not None and fake.claim == RUMOUR and fake.status == "checking"
+    assert fake.region_code == "85" and suspect.status == "promoted"
+    origin = session.scalars(select(FakeCopy).where(FakeCopy.fake_id == fake_id)).one()
+    assert origin.origin and origin.message_id == original.id
+    assert f'data-suspect-id="{suspect.id}"' not in client.get("/fakes/suspects").text
+    assert client.get(f"/fakes/{fake_id}").status_code == 200
+
+
+def test_the_region_brief_has_a_section_on_fakes(
+        session: Session, people: dict[str, Actor], make_fake: Callable[..., Fake],
+        make_message: Callable[..., Message]) -> None:
+    refuted = make_fake(refuted=True)
+    live.match_messages(session, [make_message(REWORDED, views=700, reposts=0).id,
+                                  make_message(CLAIM, views=300, reposts=0).id],
+                        suspects=False)
+    period = f"{utcnow():%Y-%m}"
+    brief = build_brief(session, people["writer"], "85", period, with_charts=False)
+    section = next(s for s in brief.sections if s.key == "fakes")
+    assert section.title == "Фейки: распространялось 1, копий 2, охват 1 000"
+    assert section.rows == [[refuted.claim[:90], 2, 1000, "опровергнут"]]
+    other = build_brief(session, people["tambov"], "68", period, with_charts=False)
+    assert all(s.key != "fakes" for s in other.sections)  # no registry there: no section
