@@ -69,6 +69,26 @@ def test_a_csv_registry_and_jsonl_messages_give_one_valid_line_each(
     assert sum(r["fake_id"] is not None for r in unrelated) <= 1
 
 
+def test_ids_come_back_as_the_files_wrote_them(app: typer.Typer, tmp_path: Path) -> None:
+    """JSON numbers stay numbers (a checker comparing ids as numbers finds its own), strings
+    stay strings, in the message id and in the fake's."""
+    claim = "В Элисте отравлена вода в водопроводе, не пейте воду из-под крана"
+    registry = write_jsonl(tmp_path / "fakes.jsonl", [{"id": 7, "claim": claim},
+                                                      {"id": "f-2", "claim": "С понедельника "
+                                                       "закрывают все школы области"}])
+    messages = write_jsonl(tmp_path / "messages.jsonl", [
+        {"id": 101, "text": "Срочно! В Элисте отравили воду в водопроводе, воду из-под "
+                            "крана не пейте!!! Распространите"},
+        {"id": "m-2", "text": "с понедельника закрывают все школы области, говорят"},
+        {"id": 103, "text": "Во дворе на Ленина третий день не вывозят мусор"}])
+    out = tmp_path / "matches.jsonl"
+    code, output = run(app, "--registry", str(registry), "--data", str(messages),
+                       "--out", str(out))
+    assert code == 0, output
+    rows = read(out)
+    assert [(r["id"], r["fake_id"]) for r in rows] == [(101, 7), ("m-2", "f-2"), (103, None)]
+
+
 def test_broken_lines_are_named_and_the_rest_is_matched(
         app: typer.Typer, tmp_path: Path) -> None:
     registry = tmp_path / "fakes.jsonl"

@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated, Any, TextIO
 
 import typer
 
@@ -26,7 +26,7 @@ class RecordError(ValueError):
 
 
 def read_records(path: Path, fields: tuple[str, str]
-                 ) -> Iterator[tuple[int, dict[str, str] | str]]:
+                 ) -> Iterator[tuple[int, dict[str, Any] | str]]:
     """(line number, record) for every line of a CSV or JSONL file with the two fields, or
     (line number, what is wrong) for a line that cannot be read. The format is told by the
     extension (.csv, .jsonl/.json) or, failing that, by the first character."""
@@ -45,7 +45,9 @@ def read_records(path: Path, fields: tuple[str, str]
             yield from _jsonl(handle, key, value)
 
 
-def _text(record: dict[str, object], key: str, value: str) -> dict[str, str] | str:
+def _text(record: dict[str, object], key: str, value: str) -> dict[str, Any] | str:
+    """The record's id (a JSON number stays a number, so the output names it as the input
+    did; a string is stripped) and text, or what is wrong with it."""
     ident = record.get(key)
     text = record.get(value)
     if ident is None or (isinstance(ident, str) and not ident.strip()):
@@ -56,10 +58,11 @@ def _text(record: dict[str, object], key: str, value: str) -> dict[str, str] | s
         text = ""
     if not isinstance(text, str):
         return f"поле {value!r} должно быть строкой"
-    return {key: str(ident).strip(), value: text.replace("\ufffd", " ")}
+    return {key: ident.strip() if isinstance(ident, str) else ident,
+            value: text.replace("\ufffd", " ")}
 
 
-def _jsonl(handle: TextIO, key: str, value: str) -> Iterator[tuple[int, dict[str, str] | str]]:
+def _jsonl(handle: TextIO, key: str, value: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
     for number, line in enumerate(handle, 1):
         if not line.strip():
             continue
@@ -75,7 +78,7 @@ def _jsonl(handle: TextIO, key: str, value: str) -> Iterator[tuple[int, dict[str
                        else "ожидался объект JSON")
 
 
-def _csv(handle: TextIO, key: str, value: str) -> Iterator[tuple[int, dict[str, str] | str]]:
+def _csv(handle: TextIO, key: str, value: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
     csv.field_size_limit(sys.maxsize)
     # strict: a quote left open is an error named by its lines, not the rest of the file
     # swallowed into one field; a stray quote after a closed one is a broken line too.
@@ -131,6 +134,7 @@ def match_command(
     from otklik.fakes.matcher import THRESHOLD, Fake, FakeMatcher
 
     fakes: list[Fake] = []
+    given: dict[str, object] = {}  # the registry's ids as written (numbers stay numbers)
     errors: list[tuple[int, str]] = []
     try:
         for number, record in read_records(registry, ("id", "claim")):
@@ -139,7 +143,8 @@ def match_command(
             elif not record["claim"].strip():
                 errors.append((number, "пустое поле 'claim'"))
             else:
-                fakes.append(Fake(record["id"], record["claim"]))
+                given[str(record["id"])] = record["id"]
+                fakes.append(Fake(str(record["id"]), record["claim"]))
     except RecordError as exc:
         raise fail(f"--registry {exc}") from None
     _warn(registry, errors)
@@ -158,8 +163,11 @@ def match_command(
                 result = matcher.match(record["text"])
                 total += 1
                 matched += result.fake_id is not None
-                handle.write(json.dumps(result.as_dict(record["id"]), ensure_ascii=False)
-                             + "\n")
+                line = result.as_dict(record["id"])
+                for name in ("fake_id", "refutes"):
+                    if line[name] is not None:
+                        line[name] = given.get(str(line[name]), line[name])
+                handle.write(json.dumps(line, ensure_ascii=False) + "\n")
     except RecordError as exc:
         raise fail(f"--data {exc}") from None
     except OSError as exc:
