@@ -90,16 +90,21 @@ def render() -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
-    text = render()
+def write_or_check(doc: Path, text: str, script: str) -> int:
+    """Write a generated doc, or with ``--check`` exit 1 when it is stale (shared by the
+    scripts that generate docs from the app)."""
     if "--check" in sys.argv:
-        if DOC.read_text(encoding="utf-8") != text:
-            print("docs/access-matrix.md is stale: run python scripts/access_matrix.py")
+        if doc.read_text(encoding="utf-8") != text:
+            print(f"{doc.relative_to(ROOT)} is stale: run python scripts/{script}")
             return 1
         return 0
-    DOC.write_text(text, encoding="utf-8")
-    print(f"wrote {DOC.relative_to(ROOT)}")
+    doc.write_text(text, encoding="utf-8")
+    print(f"wrote {doc.relative_to(ROOT)}")
     return 0
+
+
+def main() -> int:
+    return write_or_check(DOC, render(), "access_matrix.py")
 
 
 if __name__ == "__main__":

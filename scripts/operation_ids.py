@@ -51,15 +51,9 @@ def render(rows: list[tuple[str, str, str]]) -> str:
 
 
 def main() -> int:
-    text = render(operations())
-    if "--check" in sys.argv:
-        if DOC.read_text(encoding="utf-8") != text:
-            print("docs/api-operations.md is stale: run python scripts/operation_ids.py")
-            return 1
-        return 0
-    DOC.write_text(text, encoding="utf-8")
-    print(f"wrote {DOC.relative_to(ROOT)}")
-    return 0
+    from access_matrix import write_or_check
+
+    return write_or_check(DOC, render(operations()), "operation_ids.py")
 
 
 if __name__ == "__main__":

@@ -18,15 +18,23 @@ OVERPASS = [
 ]
 
 
+def overpass_and_pothole(make_case: Callable[..., Case], authors: str,
+                         pothole_day: int) -> tuple[list[Case], Case]:
+    """The three overpass cases (three days apart) and a pothole in another street."""
+    start = datetime(2026, 11, 1, 9, tzinfo=UTC)
+    cases = [make_case(text=text, author=f"{authors}{i}",
+                       created_at=start + timedelta(days=i * 3))
+             for i, text in enumerate(OVERPASS)]
+    pothole = make_case(text="Огромная яма во дворе дома 5 на улице Советской, не проехать",
+                        subtopic="roads.potholes", author=f"{authors}9",
+                        created_at=start + timedelta(days=pothole_day))
+    pothole.street = "ул. Советская"
+    return cases, pothole
+
+
 def test_overpass_messages_form_one_problem(session: Session,
                                             make_case: Callable[..., Case]) -> None:
-    start = datetime(2026, 11, 1, 9, tzinfo=UTC)
-    cases = [make_case(text=text, author=f"id50{i}", created_at=start + timedelta(days=i * 3))
-             for i, text in enumerate(OVERPASS)]
-    other = make_case(text="Огромная яма во дворе дома 5 на улице Советской, не проехать",
-                      subtopic="roads.potholes", author="id599",
-                      created_at=start + timedelta(days=2))
-    other.street = "ул. Советская"
+    cases, other = overpass_and_pothole(make_case, "id50", pothole_day=2)
     assign_problems(session, [c.id for c in [*cases, other]])
     problems = {c.problem_id for c in cases}
     assert len(problems) == 1 and None not in problems
@@ -47,13 +55,7 @@ def test_a_worker_behind_another_reloads_only_what_the_other_changed(
     its next case as a worker that rebuilt would."""
     from otklik.cases import problems as module
 
-    start = datetime(2026, 11, 1, 9, tzinfo=UTC)
-    cases = [make_case(text=text, author=f"id51{i}", created_at=start + timedelta(days=i * 3))
-             for i, text in enumerate(OVERPASS)]
-    pothole = make_case(text="Огромная яма во дворе дома 5 на улице Советской, не проехать",
-                        subtopic="roads.potholes", author="id598",
-                        created_at=start + timedelta(days=1))
-    pothole.street = "ул. Советская"
+    cases, pothole = overpass_and_pothole(make_case, "id51", pothole_day=1)
     monkeypatch.setattr(module, "_index", None)
     monkeypatch.setattr(module, "_known", {})
     assign_problems(session, [cases[0].id, pothole.id])  # worker A
