@@ -297,6 +297,34 @@ def test_case_warnings_and_escalations_reach_the_right_people(env: Setup) -> Non
         assert len(list(session.scalars(select(Alert).where(Alert.subject == "case")))) == 1
 
 
+def test_two_jobs_making_one_cases_thread_at_once_end_with_one(
+        env: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two jobs of one case (a warning and an escalation) both found no thread and both
+    make one: the one that loses the race takes the other's, in the same transaction, and
+    its people are still told (no unique-key error left to a retry)."""
+    from otklik.notify.repository import NotifyRepository
+
+    with session_scope() as session:
+        org = world.organization(session)
+        world.person(session, "vodokanal", Role.executor, email="exec@vk.test",
+                     organization_id=org.id)
+        case_id = world.case(session, org.id).id
+        alerts.case_deadline_near(session, case_id)  # the first job's thread
+    seen = NotifyRepository.alert_of
+    calls: list[int] = []
+
+    def not_yet_visible(self: NotifyRepository, subject: str, subject_id: int) -> Alert | None:
+        calls.append(subject_id)
+        return None if len(calls) == 1 else seen(self, subject, subject_id)
+
+    monkeypatch.setattr(NotifyRepository, "alert_of", not_yet_visible)
+    with session_scope() as session:
+        told = alerts.case_deadline_near(session, case_id)  # the second job, a moment late
+    assert told >= 1 and len(calls) >= 2
+    with session_scope() as session:
+        assert len(list(session.scalars(select(Alert).where(Alert.subject == "case")))) == 1
+
+
 def test_the_sla_tick_warns_and_escalates_through_the_notifier(env: Setup) -> None:
     """From the producer, not only from the event: the cases' SLA tick
     (`cases.service.escalate_due`, run by the scheduler) warns the executor before the

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from otklik import events
@@ -301,8 +302,14 @@ def _case_alert(session: Session, case_id: int) -> Alert | None:
                   title=f"Обращение №{case.id}: {case.title or case.topic or ''}"[:300],
                   url_path=f"/cases/{case.id}", region_id=region.id if region else None,
                   status="open", level=0, updated_at=utcnow())
-    session.add(alert)
-    session.flush()
+    savepoint = session.begin_nested()
+    try:
+        session.add(alert)
+        session.flush()
+    except IntegrityError:  # another job made the case's thread meanwhile: that one serves
+        savepoint.rollback()
+        return repo.alert_of("case", case_id)
+    savepoint.commit()
     return alert
 
 
