@@ -135,11 +135,13 @@ def test_import_report_per_row(client: Any, session: Session, tmp_path: Path) ->
                      "Видео;Анна К.;Тамбов за кадром;200 000\n"
                      "2;Олег;Лонгриды о Моршанске;180000\n"
                      "Подкасты;Кто-то;Нет такого трека;100000\n"
-                     "Видео;Б;Короткое имя;abc\n", encoding="utf-8")
+                     "Видео;Б;Короткое имя;abc\n"
+                     "Видео;В;Бесконечный проект;inf\n"
+                     "Видео;Г;Огромный проект;1e999\n", encoding="utf-8")
     report = import_applications(session, Actor.system("tests"), panel.contest.id, table)
     assert report.created == 2 and report.duplicates == 0
     assert [(e.row, "трек" in e.error or "сумма" in e.error) for e in report.errors] == [
-        (4, True), (5, True)]
+        (4, True), (5, True), (6, True), (7, True)]
     again = import_applications(session, Actor.system("tests"), panel.contest.id, table)
     assert again.created == 0 and again.duplicates == 2
 

@@ -49,7 +49,7 @@ def _amount(value: Any) -> int:
     text = str(value).replace("\u00a0", "").replace(" ", "").replace("₽", "").replace(",", ".")
     try:
         return int(float(text))
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: "inf", "1e999"
         raise ValueError(f"сумма «{str(value)[:30]}» не число") from None
 
 
