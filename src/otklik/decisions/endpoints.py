@@ -11,7 +11,7 @@ from otklik.analytics.schemas import parse_period
 from otklik.bounds import DbInt, RefId
 from otklik.decisions import service
 from otklik.decisions.schemas import (
-    DecisionCount,
+    DecisionCountList,
     DecisionCreate,
     DecisionList,
     DecisionRead,
@@ -19,6 +19,7 @@ from otklik.decisions.schemas import (
     Effect,
 )
 from otklik.deps import CurrentActor, SessionDep
+from otklik.paging import Limit, Offset
 
 router = APIRouter(prefix="/api/v1/decisions", tags=["decisions"])
 
@@ -33,8 +34,8 @@ def list_decisions(
     region_code: Annotated[str | None, Query(pattern=r"^\d{2,3}$")] = None,
     period: Annotated[str | None, Query(description="2026, 2026-Q4, 2026-11")] = None,
     problem_id: DbInt | None = None,
-    limit: Annotated[DbInt, Query(ge=1, le=500)] = 50,
-    offset: Annotated[DbInt, Query()] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> DecisionList:
     """Decisions in the caller's scope, newest first."""
     start, end = _period(period)
@@ -44,12 +45,16 @@ def list_decisions(
     return DecisionList(items=items, total=total, limit=limit, offset=offset)
 
 
-@router.get("/counts", response_model=list[DecisionCount])
-def counts(actor: CurrentActor, session: SessionDep, period: str | None = None
-           ) -> list[DecisionCount]:
-    """Decisions and budgets per region in a period (the yearly figures centers report)."""
+@router.get("/counts", response_model=DecisionCountList)
+def counts(actor: CurrentActor, session: SessionDep, period: str | None = None,
+           region_code: Annotated[str | None, Query(pattern=r"^\d{2,3}$")] = None,
+           limit: Limit = 50, offset: Offset = 0) -> DecisionCountList:
+    """Decisions and budgets per region in a period (the yearly figures centers report): one
+    row per region with decisions, so a list (of the caller's regions, or one of them)."""
     start, end = _period(period)
-    return service.count_by_region(session, actor, start, end)
+    rows = [r for r in service.count_by_region(session, actor, start, end)
+            if region_code is None or r.region_code == region_code]
+    return DecisionCountList.of(rows, limit, offset)
 
 
 @router.post("", response_model=DecisionRead, status_code=201)
