@@ -64,7 +64,7 @@ def test_expert_reaches_only_assignments_and_scoring_errors(client: Any, session
     again = client.post(f"{base}/applications/{mine.id}/review", headers=headers,
                         json=_scores(panel, (8, 4)))
     assert again.status_code == 409 and "already scored" in again.json()["detail"]
-    shown = client.get(f"{base}/applications/{mine.id}/reviews").json()
+    shown = client.get(f"{base}/applications/{mine.id}/reviews").json()["items"]
     # the other expert: (2·7 + 1·3/5·10) / 3 = 20/3
     assert sorted(r["total"] for r in shown) == pytest.approx([20 / 3, 8.0], abs=1e-3)
     # the pages: the card lists only theirs; another contest's card is a 404

@@ -46,7 +46,7 @@ class AuditRepository:
 
     @staticmethod
     def _query(scope: Scope, *, object_type: str | None, object_id: str | None,
-               action: str | None = None) -> Select[tuple[AuditEntry]]:
+               action: str | None = None) -> Select[AuditEntry]:
         query = select(AuditEntry).order_by(AuditEntry.id.desc())
         if not scope.all_regions:
             query = query.where(scope.region_filter(AuditEntry.region_code))

@@ -240,7 +240,7 @@ class IncidentRepository:
         return page_query(self.session, self._timeline(incident_id), limit, offset)
 
     @staticmethod
-    def _timeline(incident_id: int) -> Select[tuple[IncidentEntry]]:
+    def _timeline(incident_id: int) -> Select[IncidentEntry]:
         return (select(IncidentEntry).where(IncidentEntry.incident_id == incident_id)
                 .order_by(IncidentEntry.at, IncidentEntry.id))
 
