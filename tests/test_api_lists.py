@@ -53,6 +53,16 @@ def test_no_get_list_answers_a_bare_array() -> None:
     assert bare == [], f"these lists answer a bare array instead of a page: {bare}"
 
 
+def test_every_paged_get_answers_a_documented_page() -> None:
+    """A GET that takes ``limit``/``offset`` answers a page the OpenAPI spells out (not an
+    untyped object)."""
+    for path, get, schema, _ in _get_lists():
+        params = {p["name"] for p in get.get("parameters", []) if p["in"] == "query"}
+        if {"limit", "offset"} <= params and path not in BARE_ARRAYS_ALLOWED:
+            assert PAGE_FIELDS <= set(schema.get("properties", {})), (
+                f"{path} is paged but answers {schema}")
+
+
 def test_every_list_object_is_a_page_with_limit_and_offset() -> None:
     checked = 0
     for path, get, schema, _ in _get_lists():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
@@ -17,6 +17,8 @@ from otklik.decisions.schemas import (
     DecisionRead,
     DecisionUpdate,
     Effect,
+    EffectMessage,
+    EffectMessageList,
 )
 from otklik.deps import CurrentActor, SessionDep
 from otklik.paging import Limit, Offset
@@ -91,14 +93,14 @@ def effect(decision_id: RefId, actor: CurrentActor, session: SessionDep,
     return service.effect(session, actor, decision_id, window)
 
 
-@router.get("/{decision_id}/messages")
+@router.get("/{decision_id}/messages", response_model=EffectMessageList)
 def messages(decision_id: RefId, actor: CurrentActor, session: SessionDep,
              side: Literal["before", "after"] = "after",
              window: Annotated[int, Query(ge=1, le=366)] = service.DEFAULT_WINDOW,
-             limit: Annotated[DbInt, Query(ge=1, le=500)] = 50,
-             offset: Annotated[DbInt, Query()] = 0) -> dict[str, Any]:
+             limit: Limit = 50, offset: Offset = 0) -> EffectMessageList:
     """The messages counted on one side of the effect."""
     rows, total = service.effect_messages(session, actor, decision_id, side, window, limit,
                                           offset)
-    return {"total": total, "items": [{"id": i, "at": at.isoformat(), "text": text}
-                                      for i, at, text in rows]}
+    return EffectMessageList(items=[EffectMessage(id=i, at=at, text=text)
+                                    for i, at, text in rows],
+                             total=total, limit=limit, offset=offset)

@@ -101,3 +101,15 @@ class DecisionCount(BaseModel):
 
 class DecisionCountList(Page[DecisionCount]):
     """A page of the per-region figures."""
+
+
+class EffectMessage(BaseModel):
+    """A message counted on one side of a decision's effect."""
+
+    id: int
+    at: datetime
+    text: str
+
+
+class EffectMessageList(Page[EffectMessage]):
+    """A page of the messages counted on one side of the effect."""
