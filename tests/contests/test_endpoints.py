@@ -96,6 +96,17 @@ def test_scoring_page_shows_errors_and_results_page(client: Any, session: Sessio
     login(client, manager.username, PASSWORD)
     results = client.get(f"/contests/{panel.contest.id}/results")
     assert results.status_code == 200 and "Канал о Мичуринске" in results.text
+    status = panel.contest.status
+    listed = client.get("/api/v1/contests", params={"region_code": "68", "status": status})
+    assert panel.contest.id in [c["id"] for c in listed.json()["items"]]
+    other = "closed" if status != "closed" else "draft"
+    assert panel.contest.id not in [c["id"] for c in client.get(
+        "/api/v1/contests", params={"status": other}).json()["items"]]
+    experts = client.get(f"/api/v1/contests/{panel.contest.id}/experts").json()
+    track = experts["items"][0]["track_id"]
+    assert experts["total"] == 1 and experts["items"][0]["user_id"] == panel.experts[0].id
+    assert client.get(f"/api/v1/contests/{panel.contest.id}/experts",
+                      params={"track_id": track + 10_000}).json()["total"] == 0
 
 
 def test_protocol_exports_hold_the_ranking(client: Any, session: Session) -> None:
