@@ -25,7 +25,10 @@ def test_dashboard_and_drill_over_http(client: object, session: Session, world: 
     assert ratings["formula"].startswith("Балл")
     assert [r["rank"] for r in ratings["items"]] == list(range(1, len(ratings["items"]) + 1))
     findings = get("/api/v1/analytics/findings?period=2026-11").json()
-    assert all(f["drill"]["kind"] in ("messages", "cases") for f in findings)
+    assert findings["total"] == len(findings["items"]) > 0 and findings["limit"] == 50
+    assert all(f["drill"]["kind"] in ("messages", "cases") for f in findings["items"])
+    first = get("/api/v1/analytics/findings?period=2026-11&limit=1&offset=1").json()
+    assert first["items"] == findings["items"][1:2] and first["total"] == findings["total"]
     assert get("/api/v1/analytics/dashboard?period=2026-13").status_code == 400
 
 
@@ -33,8 +36,9 @@ def test_federal_compare_and_map(client: object, session: Session, world: World)
     federal = make_user(session, Role.analyst, all_regions=True)
     login(client, federal.username, PASSWORD)
     get = client.get  # type: ignore[attr-defined]
-    rows = get("/api/v1/analytics/compare?period=2026-11&regions=68&regions=07").json()
-    assert {r["region_code"] for r in rows} == {"68", "07"}
+    page = get("/api/v1/analytics/compare?period=2026-11&regions=68&regions=07").json()
+    rows = page["items"]
+    assert {r["region_code"] for r in rows} == {"68", "07"} and page["total"] == 2
     board = get("/api/v1/analytics/dashboard?period=2026-11").json()
     by_region = {a["key"]: a["messages"] for a in board["areas"] if a["level"] == "region"}
     assert {r["region_code"]: r["messages"] for r in rows} == {

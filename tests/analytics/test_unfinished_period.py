@@ -233,7 +233,7 @@ def test_api_and_pages_of_an_unfinished_month(client: object, session: Session,
     get = client.get  # type: ignore[attr-defined]
     with simulated_now(NOW):
         board = get("/api/v1/analytics/dashboard?period=2026-12").json()
-        findings = get("/api/v1/analytics/findings?period=2026-12").json()
+        findings = get("/api/v1/analytics/findings?period=2026-12").json()["items"]
         page = get("/analytics?period=2026-12&region_code=68").text
         compare = get("/analytics/compare?period=2026-12").text
         finished = get("/analytics?period=2026-11&region_code=68").text

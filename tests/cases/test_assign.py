@@ -85,7 +85,7 @@ def test_assign_over_the_api(session: Session, client,  # type: ignore[no-untype
     case = _routed(session, make_case, people)
     operator = session.get(User, people["operator"].user_id)
     csrf = login(client, operator.username, PASSWORD)
-    listed = client.get(f"/api/v1/cases/{case.id}/assignees").json()
+    listed = client.get(f"/api/v1/cases/{case.id}/assignees").json()["items"]
     assert people["executor"].user_id in [u["id"] for u in listed]
     response = client.put(f"/api/v1/cases/{case.id}/assignee",
                           json={"assignee_id": people["executor"].user_id,

@@ -64,7 +64,7 @@ def test_expert_reaches_only_assignments_and_scoring_errors(client: Any, session
     again = client.post(f"{base}/applications/{mine.id}/review", headers=headers,
                         json=_scores(panel, (8, 4)))
     assert again.status_code == 409 and "already scored" in again.json()["detail"]
-    shown = client.get(f"{base}/applications/{mine.id}/reviews").json()
+    shown = client.get(f"{base}/applications/{mine.id}/reviews").json()["items"]
     # the other expert: (2·7 + 1·3/5·10) / 3 = 20/3
     assert sorted(r["total"] for r in shown) == pytest.approx([20 / 3, 8.0], abs=1e-3)
     # the pages: the card lists only theirs; another contest's card is a 404
@@ -96,6 +96,17 @@ def test_scoring_page_shows_errors_and_results_page(client: Any, session: Sessio
     login(client, manager.username, PASSWORD)
     results = client.get(f"/contests/{panel.contest.id}/results")
     assert results.status_code == 200 and "Канал о Мичуринске" in results.text
+    status = panel.contest.status
+    listed = client.get("/api/v1/contests", params={"region_code": "68", "status": status})
+    assert panel.contest.id in [c["id"] for c in listed.json()["items"]]
+    other = "closed" if status != "closed" else "draft"
+    assert panel.contest.id not in [c["id"] for c in client.get(
+        "/api/v1/contests", params={"status": other}).json()["items"]]
+    experts = client.get(f"/api/v1/contests/{panel.contest.id}/experts").json()
+    track = experts["items"][0]["track_id"]
+    assert experts["total"] == 1 and experts["items"][0]["user_id"] == panel.experts[0].id
+    assert client.get(f"/api/v1/contests/{panel.contest.id}/experts",
+                      params={"track_id": track + 10_000}).json()["total"] == 0
 
 
 def test_protocol_exports_hold_the_ranking(client: Any, session: Session) -> None:

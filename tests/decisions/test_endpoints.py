@@ -24,9 +24,12 @@ def test_create_list_effect_over_http(client: object, session: Session) -> None:
     effect = client.get(f"/api/v1/decisions/{decision_id}/effect?window=10")  # type: ignore[attr-defined]
     assert effect.status_code == 200, effect.text
     assert effect.json()["window_days"] == 10
-    counts = client.get("/api/v1/decisions/counts?period=2026").json()  # type: ignore[attr-defined]
+    page = client.get("/api/v1/decisions/counts?period=2026").json()  # type: ignore[attr-defined]
+    counts = page["items"]
     assert counts == [{"region_code": "68", "name": counts[0]["name"], "decisions": 1,
-                       "budget_rub": 1000000}]
+                       "budget_rub": 1000000}] and page["total"] == 1
+    other = client.get("/api/v1/decisions/counts?period=2026&region_code=07").json()  # type: ignore[attr-defined]
+    assert (other["items"], other["total"]) == ([], 0)
     outside = client.post("/api/v1/decisions", headers={"x-csrf-token": csrf},  # type: ignore[attr-defined]
                           json={"region_code": "07", "title": "Чужой регион",
                                 "decided_on": "2026-10-01", "decided_by": "Губернатор"})

@@ -240,7 +240,8 @@ def test_kalmykia_outage_from_first_messages_to_closure(world: World, outside: O
             Alert.subject == "incident", Alert.subject_id == incident_id)).one().status == "closed"
 
     # 7. The timeline: every step, in time order, with its author and time.
-    timeline = client.get(f"/api/v1/incidents/{incident_id}/timeline", headers=ops).json()
+    timeline = client.get(f"/api/v1/incidents/{incident_id}/timeline", headers=ops
+                          ).json()["items"]
     kinds = [e["kind"] for e in timeline]
     assert kinds == ["signal", "acknowledged", "edited", "in_work", "public_update",
                      "answer_proposed", "bulk_answer", "closed"]

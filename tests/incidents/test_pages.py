@@ -72,10 +72,13 @@ def test_the_room_shows_the_incident_and_escapes_resident_text(client: Any, sess
     assert listing.status_code == 200 and f'data-incident-id="{incident_id}"' in listing.text
     api = client.get(f"/api/v1/incidents/{incident_id}").json()
     assert api["messages"] == 1 and api["status"] == "open" and api["people_affected"] == 900
-    timeline = client.get(f"/api/v1/incidents/{incident_id}/timeline").json()
-    assert [e["kind"] for e in timeline] == ["signal", "public_update"]
+    page = client.get(f"/api/v1/incidents/{incident_id}/timeline").json()
+    timeline = page["items"]
+    assert [e["kind"] for e in timeline] == ["signal", "public_update"] and page["total"] == 2
+    second = client.get(f"/api/v1/incidents/{incident_id}/timeline?limit=1&offset=1").json()
+    assert [e["kind"] for e in second["items"]] == ["public_update"] and second["total"] == 2
     assert timeline[1]["author"] == incident["operator"].username
-    updates = client.get(f"/api/v1/incidents/{incident_id}/updates").json()
+    updates = client.get(f"/api/v1/incidents/{incident_id}/updates").json()["items"]
     assert updates[0]["text"].startswith("Подвоз воды")
     items = client.get("/api/v1/incidents").json()["items"]
     assert incident_id in [i["id"] for i in items]
@@ -251,7 +254,11 @@ def test_the_thresholds_page_and_api_edit_validate_and_audit(client: Any,
 
     api = client.get("/api/v1/incidents/thresholds").json()
     assert api["defaults"]["hazard_min_authors"] == 3
-    assert [(o["region_code"], o["topic"]) for o in api["overrides"]] == [("85", "utilities")]
+    assert [(o["region_code"], o["topic"]) for o in api["items"]] == [("85", "utilities")]
+    assert api["total"] == 1 and api["limit"] == 50
+    assert client.get("/api/v1/incidents/thresholds?region_code=68").json()["items"] == []
+    assert client.get("/api/v1/incidents/thresholds?region_code=85&topic=utilities"
+                      ).json()["total"] == 1
     put = client.put("/api/v1/incidents/thresholds", headers={"X-CSRF-Token": csrf}, json={
         "region_code": "85", "topic": "utilities", "values": {"hazard_min_authors": 5}})
     assert put.status_code == 200, put.text
@@ -325,7 +332,7 @@ def test_the_bulk_answer_by_the_api_takes_four_eyes(client: Any, session: Sessio
     assert case.status == CaseStatus.answered
     assert text in session.scalars(select(Answer.text).where(Answer.case_id == case.id)).all()
     assert client.get(f"/api/v1/incidents/{row.id}").json()["pending_answer"] is None
-    timeline = client.get(f"/api/v1/incidents/{row.id}/timeline").json()
+    timeline = client.get(f"/api/v1/incidents/{row.id}/timeline").json()["items"]
     assert [e["kind"] for e in timeline][-2:] == ["answer_proposed", "bulk_answer"]
     assert timeline[-1]["author"] == other.username
     assert timeline[-1]["text"] == "Ответ одобрен и отправлен: 1 обращений"

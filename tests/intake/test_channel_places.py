@@ -108,11 +108,13 @@ def test_channel_places_over_the_api(session: Session, client) -> None:  # type:
                      json={"channel": "Подслушано Мичуринск", "territory_key": "00000"})
     assert bad.status_code == 400 and "OKTMO" in bad.text
     listed = client.get("/api/v1/channel-places").json()
-    assert [p["channel"] for p in listed] == ["Подслушано Мичуринск"]
+    assert [p["channel"] for p in listed["items"]] == ["Подслушано Мичуринск"]
+    assert listed["total"] == 1
+    assert client.get("/api/v1/channel-places?region_code=36").json()["items"] == []
     gone = client.delete("/api/v1/channel-places", headers=headers,
                          params={"channel": "Подслушано Мичуринск"})
     assert gone.status_code == 204
-    assert client.get("/api/v1/channel-places").json() == []
+    assert client.get("/api/v1/channel-places").json()["items"] == []
 
 
 def test_admin_page_sets_and_removes_a_place(session: Session, client) -> None:  # type: ignore[no-untyped-def]

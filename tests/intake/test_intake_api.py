@@ -136,8 +136,12 @@ def test_connector_api_masks_credentials(vk_connector: int, session: Session, cl
                                          ) -> None:  # type: ignore[no-untyped-def]
     admin = make_user(session, Role.admin, all_regions=True)
     login(client, admin.username, PASSWORD)
-    rows = client.get("/api/v1/connectors").json()
+    rows = client.get("/api/v1/connectors").json()["items"]
     mine = [r for r in rows if r["id"] == vk_connector]
+    assert [r["id"] for r in client.get("/api/v1/connectors?kind=vk").json()["items"]
+            if r["id"] == vk_connector] == [vk_connector]
+    assert all(r["kind"] == "telegram"
+               for r in client.get("/api/v1/connectors?kind=telegram").json()["items"])
     assert mine and "vk1.a.token" not in json.dumps(rows) and "s3cr3t-cb" not in json.dumps(rows)
 
 

@@ -202,7 +202,7 @@ def test_public_page_has_no_personal_data_and_escapes_resident_text(
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
     assert "на рассмотрении" in html
     api = client.get("/api/v1/proposals/public?region_code=68")  # type: ignore[attr-defined]
-    item = next(p for p in api.json() if p["id"] == proposal.id)
+    item = next(p for p in api.json()["items"] if p["id"] == proposal.id)
     assert "912" not in item["text"] and [s["status"] for s in item["steps"]] == [
         "received", "under_review"]
     assert "author" not in str(item).lower()

@@ -63,7 +63,8 @@ def test_bearer_token_authenticates_the_api(session: Session, client) -> None:  
     me = client.get("/api/v1/me", headers={"authorization": f"Bearer {token}"})
     assert me.status_code == 200 and me.json()["username"] == user.username
     assert "password_hash" not in me.text
-    listed = client.get("/api/v1/tokens", headers={"authorization": f"Bearer {token}"}).json()
+    listed = client.get("/api/v1/tokens", headers={"authorization": f"Bearer {token}"}
+                        ).json()["items"]
     assert listed and "token" not in listed[0] and "token_hash" not in listed[0]
     bad = client.get("/api/v1/me", headers={"authorization": "Bearer otk_00_nope"})
     assert bad.status_code == 401

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from otklik.accounts import service
@@ -12,8 +12,10 @@ from otklik.accounts.schemas import (
     PasswordChange,
     TokenCreate,
     TokenCreated,
+    TokenList,
     TokenRead,
     UserCreate,
+    UserList,
     UserRead,
     UserUpdate,
 )
@@ -28,6 +30,8 @@ from otklik.deps import (
     start_login_session,
 )
 from otklik.errors import ErrorBody, Forbidden, NotAuthenticated
+from otklik.models.account import Role
+from otklik.paging import Limit, Offset
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -81,10 +85,21 @@ def change_password(data: PasswordChange, request: Request, actor: CurrentActor,
     start_login_session(request, session, user)
 
 
-@router.get("/users", response_model=list[UserRead])
-def list_users(actor: CurrentActor, session: SessionDep) -> list[UserRead]:
-    """Users the caller administers."""
-    return [UserRead.model_validate(u) for u in service.list_users(session, actor)]
+@router.get("/users", response_model=UserList)
+def list_users(
+    actor: CurrentActor,
+    session: SessionDep,
+    role: Role | None = None,
+    region_code: str | None = Query(default=None, pattern=r"^\d{2,3}$"),
+    is_active: bool | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> UserList:
+    """Users the caller administers, by username; optionally of one role, region (its users
+    and those of every region) or activity."""
+    rows = service.list_users(session, actor, role=role, region_code=region_code,
+                              is_active=is_active)
+    return UserList.of([UserRead.model_validate(u) for u in rows], limit, offset)
 
 
 @router.post("/users", response_model=UserRead, status_code=201)
@@ -101,11 +116,12 @@ def update_user(user_id: RefId, data: UserUpdate, actor: CurrentActor, session: 
                                                            data.is_active))
 
 
-@router.get("/tokens", response_model=list[TokenRead])
-def list_tokens(actor: CurrentActor, session: SessionDep) -> list[TokenRead]:
-    """The caller's API tokens (never the secrets)."""
+@router.get("/tokens", response_model=TokenList)
+def list_tokens(actor: CurrentActor, session: SessionDep, limit: Limit = 50,
+                offset: Offset = 0) -> TokenList:
+    """The caller's API tokens (never the secrets), newest first."""
     rows = AccountRepository(session).tokens_of(actor.user_id or -1)
-    return [TokenRead.model_validate(t) for t in rows]
+    return TokenList.of([TokenRead.model_validate(t) for t in rows], limit, offset)
 
 
 @router.post("/tokens", response_model=TokenCreated, status_code=201)

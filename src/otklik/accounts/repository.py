@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
-from otklik.models.account import ApiToken, User, UserSession, UserTerritory
+from otklik.models.account import ApiToken, Role, User, UserSession, UserTerritory
 
 
 class AccountRepository:
@@ -50,9 +50,16 @@ class AccountRepository:
         )
         return frozenset(rows)
 
-    def visible(self, scope: Scope, limit: int = 200, offset: int = 0) -> Sequence[User]:
-        """Users visible to an admin of the scope: those sharing a region, or all."""
-        query = select(User).order_by(User.username).limit(limit).offset(offset)
+    def visible(self, scope: Scope, *, role: Role | None = None,
+                is_active: bool | None = None) -> Sequence[User]:
+        """Users visible to an admin of the scope (those sharing a region, or all), by
+        username; optionally of one role or activity. Read whole: a region's staff is small,
+        and the region test is done on the rows."""
+        query = select(User).order_by(User.username)
+        if role is not None:
+            query = query.where(User.role == role)
+        if is_active is not None:
+            query = query.where(User.is_active.is_(is_active))
         if not scope.all_regions:
             users = self.session.scalars(query.where(User.all_regions.is_(False))).all()
             return [u for u in users if scope.administers(u)]

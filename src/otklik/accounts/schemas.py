@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from otklik.bounds import RefId
 from otklik.models.account import Role
+from otklik.paging import Page
 
 
 class UserCreate(BaseModel):
@@ -65,6 +66,14 @@ class TokenRead(BaseModel):
     expires_at: datetime | None
     last_used_at: datetime | None
     revoked_at: datetime | None
+
+
+class UserList(Page[UserRead]):
+    """A page of users."""
+
+
+class TokenList(Page[TokenRead]):
+    """A page of the caller's API tokens."""
 
 
 class TokenCreated(TokenRead):

@@ -232,10 +232,16 @@ def get_active_user(session: Session, user_id: int) -> User | None:
     return user if user is not None and user.is_active else None
 
 
-def list_users(session: Session, actor: Actor) -> Sequence[User]:
-    """Users the actor administers."""
+def list_users(session: Session, actor: Actor, *, role: Role | None = None,
+               region_code: str | None = None, is_active: bool | None = None
+               ) -> Sequence[User]:
+    """Users the actor administers, by username; ``role``, ``is_active`` and ``region_code``
+    (a user of that region, or of every region) narrow them."""
     actor.require("users")
-    return AccountRepository(session).visible(actor.scope)
+    rows = AccountRepository(session).visible(actor.scope, role=role, is_active=is_active)
+    if region_code is not None:
+        rows = [u for u in rows if u.all_regions or region_code in (u.region_codes or [])]
+    return rows
 
 
 def _require_token_management(actor: Actor) -> None:

@@ -11,14 +11,15 @@ from otklik.analytics import ratings as ratings_mod
 from otklik.analytics import service
 from otklik.analytics.schemas import (
     AnalyticsFilter,
-    CompareRow,
+    CompareList,
     Dashboard,
     DrillPage,
-    Finding,
+    FindingList,
     Ratings,
 )
 from otklik.bounds import DbInt, RefId
 from otklik.deps import CurrentActor, SessionDep
+from otklik.paging import Limit, Offset
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 
@@ -48,10 +49,11 @@ def get_dashboard(actor: CurrentActor, session: SessionDep, flt: FilterDep) -> D
     return service.dashboard(session, actor, flt)
 
 
-@router.get("/findings", response_model=list[Finding])
-def get_findings(actor: CurrentActor, session: SessionDep, flt: FilterDep) -> list[Finding]:
+@router.get("/findings", response_model=FindingList)
+def get_findings(actor: CurrentActor, session: SessionDep, flt: FilterDep, limit: Limit = 50,
+                 offset: Offset = 0) -> FindingList:
     """Generated statements with their numbers and drill-downs."""
-    return service.dashboard(session, actor, flt).findings
+    return FindingList.of(service.dashboard(session, actor, flt).findings, limit, offset)
 
 
 @router.get("/ratings/{subject}", response_model=Ratings)
@@ -62,11 +64,12 @@ def get_ratings(subject: Literal["executor", "municipality"], actor: CurrentActo
     return ratings_mod.rate(builder.performance(subject), subject)
 
 
-@router.get("/compare", response_model=list[CompareRow])
+@router.get("/compare", response_model=CompareList)
 def compare(actor: CurrentActor, session: SessionDep, flt: FilterDep,
-            regions: Annotated[list[str] | None, Query()] = None) -> list[CompareRow]:
+            regions: Annotated[list[str] | None, Query()] = None, limit: Limit = 50,
+            offset: Offset = 0) -> CompareList:
     """Regions side by side (the named ones, or every visible one of the okrug)."""
-    return service.compare_regions(session, actor, flt, regions)
+    return CompareList.of(service.compare_regions(session, actor, flt, regions), limit, offset)
 
 
 @router.get("/map/regions")
@@ -87,8 +90,8 @@ def drill(
     metric: str | None = None,
     performance: bool = False,
     as_of: datetime | None = None,
-    limit: Annotated[DbInt, Query(ge=1, le=500)] = 50,
-    offset: Annotated[DbInt, Query()] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> DrillPage:
     """The messages or cases behind a dashboard number (pass the number's ``drill``)."""
     return service.drill_down(session, actor, kind, flt, sentiment=sentiment,

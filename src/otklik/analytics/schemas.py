@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from otklik.days import REPORT_TZ, day_start_utc, reporting_day  # noqa: F401 (re-exported)
 from otklik.errors import InvalidInput
+from otklik.paging import Page
 
 DrillKind = Literal["messages", "cases"]
 #: The ``topic`` filter value of messages and cases the classifier left without a topic.
@@ -356,3 +357,11 @@ class CompareRow(BaseModel):
     top_topic: str | None
     top_topic_share: float | None
     drill: dict[str, Any]
+
+
+class FindingList(Page[Finding]):
+    """A page of generated statements."""
+
+
+class CompareList(Page[CompareRow]):
+    """A page of regions side by side."""

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
 from otklik.audit import service
-from otklik.bounds import DbInt
 from otklik.deps import CurrentActor, SessionDep
+from otklik.paging import Limit, Offset, Page
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
@@ -31,17 +31,23 @@ class AuditRead(BaseModel):
     details: dict[str, Any]
 
 
-@router.get("", response_model=list[AuditRead])
+class AuditList(Page[AuditRead]):
+    """A page of audit entries."""
+
+
+@router.get("", response_model=AuditList)
 def list_audit(
     actor: CurrentActor,
     session: SessionDep,
     object_type: str | None = None,
     object_id: str | None = None,
-    limit: Annotated[DbInt, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[DbInt, Query()] = 0,
-) -> list[AuditRead]:
-    """Audit entries, newest first."""
-    rows = service.list_entries(
-        session, actor, object_type=object_type, object_id=object_id, limit=limit, offset=offset
-    )
-    return [AuditRead.model_validate(r) for r in rows]
+    action: str | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> AuditList:
+    """Audit entries, newest first; optionally of one object type, object or action."""
+    rows, total = service.page_entries(
+        session, actor, object_type=object_type, object_id=object_id, action=action,
+        limit=limit, offset=offset)
+    return AuditList(items=[AuditRead.model_validate(r) for r in rows], total=total,
+                     limit=limit, offset=offset)

@@ -58,3 +58,14 @@ def list_entries(
     return AuditRepository(session).page(
         actor.scope, object_type=object_type, object_id=object_id, limit=limit, offset=offset
     )
+
+
+def page_entries(session: Session, actor: Actor, *, object_type: str | None = None,
+                 object_id: str | None = None, action: str | None = None, limit: int = 50,
+                 offset: int = 0) -> tuple[Sequence[AuditEntry], int]:
+    """A page of the entries :func:`list_entries` reads (``action`` narrows them too) and how
+    many match in all."""
+    actor.require("audit")
+    return AuditRepository(session).counted_page(
+        actor.scope, object_type=object_type, object_id=object_id, action=action, limit=limit,
+        offset=offset)

@@ -26,12 +26,15 @@ def _region(actor: Actor, region_code: str | None) -> None:
         raise Forbidden(f"region {region_code} is outside your scope")
 
 
-def list_rules(session: Session, actor: Actor, region_code: str) -> Sequence[RoutingRule]:
-    """A region's routing rules."""
+def list_rules(session: Session, actor: Actor, region_code: str, *, topic: str | None = None,
+               executor_id: int | None = None) -> Sequence[RoutingRule]:
+    """A region's enabled routing rules in order (optionally of one topic or executor)."""
     actor.require("read")
     if not actor.scope.sees_region(region_code):
         return []
-    return CaseRepository(session).rules(region_code)
+    return [r for r in CaseRepository(session).rules(region_code)
+            if (topic is None or r.topic == topic)
+            and (executor_id is None or r.executor_id == executor_id)]
 
 
 def add_rule(session: Session, actor: Actor, data: RuleCreate) -> RoutingRule:

@@ -12,6 +12,7 @@ from otklik.cases.queries import case_detail
 from otklik.cases.repository import CaseRepository
 from otklik.cases.schemas import (
     AnswerRead,
+    AssigneeList,
     AssigneeRead,
     AssignRequest,
     BulkAnswer,
@@ -21,17 +22,21 @@ from otklik.cases.schemas import (
     CaseEdit,
     CaseList,
     CaseRead,
+    HandbackReport,
+    HandbackRow,
     MergeRequest,
     PolicyCreate,
     ProblemList,
     ProblemRead,
     RuleCreate,
+    RuleList,
     RuleRead,
     SplitRequest,
 )
 from otklik.db.base import utcnow
 from otklik.deps import CurrentActor, SessionDep
 from otklik.models.case import CaseStatus
+from otklik.paging import Limit, Offset
 from otklik.pd.masking import shown_all
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
@@ -47,8 +52,8 @@ def list_cases(
     problem_id: DbInt | None = None,
     region_code: str | None = Query(default=None, pattern=r"^\d{2,3}$"),
     overdue: bool = False,
-    limit: Annotated[DbInt, Query(ge=1, le=500)] = 50,
-    offset: Annotated[DbInt, Query()] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
     sort: Annotated[Literal["deadline", "uncertain"], Query(
         description="deadline: nearest deadline first; uncertain: the cases the machine was "
                     "least sure about (topic, place or relevance confidence) first")] = "deadline",
@@ -100,12 +105,13 @@ def assign_case(case_id: DbInt, payload: AssignRequest, actor: CurrentActor,
     return CaseRead.model_validate(case)
 
 
-@router.get("/cases/{case_id}/assignees", response_model=list[AssigneeRead])
-def list_assignees(case_id: DbInt, actor: CurrentActor, session: SessionDep
-                   ) -> list[AssigneeRead]:
+@router.get("/cases/{case_id}/assignees", response_model=AssigneeList)
+def list_assignees(case_id: DbInt, actor: CurrentActor, session: SessionDep,
+                   limit: Limit = 50, offset: Offset = 0) -> AssigneeList:
     """The people the caller may give this case to."""
     case = service.get_case(session, actor, case_id)
-    return [AssigneeRead.model_validate(u) for u in service.assignable(session, actor, case)]
+    return AssigneeList.of([AssigneeRead.model_validate(u)
+                            for u in service.assignable(session, actor, case)], limit, offset)
 
 
 @router.post("/cases/merge", response_model=CaseRead)
@@ -135,13 +141,13 @@ def decide_extension(extension_id: RefId, approve: bool, actor: CurrentActor,
 @router.get("/problems", response_model=ProblemList)
 def list_problems(actor: CurrentActor, session: SessionDep,
                   region_code: str | None = Query(default=None, pattern=r"^\d{2,3}$"),
-                  limit: Annotated[DbInt, Query(ge=1, le=500)] = 50,
-                  offset: Annotated[DbInt, Query()] = 0) -> ProblemList:
+                  limit: Limit = 50, offset: Offset = 0) -> ProblemList:
     """Problems (clusters of cases), biggest first."""
     actor.require("read")
     rows, total = CaseRepository(session).problems(actor.scope, region_code=region_code,
                                                    limit=limit, offset=offset)
-    return ProblemList(items=[ProblemRead.model_validate(p) for p in rows], total=total)
+    return ProblemList(items=[ProblemRead.model_validate(p) for p in rows], total=total,
+                       limit=limit, offset=offset)
 
 
 @router.get("/problems/{problem_id}", response_model=ProblemRead)
@@ -159,11 +165,15 @@ def answer_problem(problem_id: DbInt, payload: BulkAnswer, actor: CurrentActor,
                                                             payload.text))
 
 
-@router.get("/routing/rules", response_model=list[RuleRead])
+@router.get("/routing/rules", response_model=RuleList)
 def list_rules(actor: CurrentActor, session: SessionDep,
-               region_code: str = Query(pattern=r"^\d{2,3}$")) -> list[RuleRead]:
-    """A region's routing rules in order."""
-    return [RuleRead.model_validate(r) for r in admin.list_rules(session, actor, region_code)]
+               region_code: str = Query(pattern=r"^\d{2,3}$"),
+               topic: str | None = None, executor_id: RefId | None = None,
+               limit: Limit = 50, offset: Offset = 0) -> RuleList:
+    """A region's enabled routing rules in order; optionally those of one topic or
+    executor."""
+    rows = admin.list_rules(session, actor, region_code, topic=topic, executor_id=executor_id)
+    return RuleList.of([RuleRead.model_validate(r) for r in rows], limit, offset)
 
 
 @router.post("/routing/rules", response_model=RuleRead, status_code=201)
@@ -172,10 +182,12 @@ def add_rule(payload: RuleCreate, actor: CurrentActor, session: SessionDep) -> R
     return RuleRead.model_validate(admin.add_rule(session, actor, payload))
 
 
-@router.get("/routing/report")
-def routing_report(actor: CurrentActor, session: SessionDep) -> list[dict[str, object]]:
-    """Organizations by how often they hand cases back (wrong routing)."""
-    return admin.handback_report(session, actor)
+@router.get("/routing/report", response_model=HandbackReport)
+def routing_report(actor: CurrentActor, session: SessionDep, limit: Limit = 50,
+                   offset: Offset = 0) -> HandbackReport:
+    """Organizations by how often they hand cases back (wrong routing), most first."""
+    return HandbackReport.of([HandbackRow.model_validate(r)
+                              for r in admin.handback_report(session, actor)], limit, offset)
 
 
 @router.post("/deadline-policies", status_code=201)

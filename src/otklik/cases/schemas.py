@@ -17,6 +17,7 @@ from otklik.bounds import (
 )
 from otklik.channels.schemas import MessageRead
 from otklik.models.case import CaseStatus
+from otklik.paging import Page
 
 
 class CaseRead(BaseModel):
@@ -168,6 +169,10 @@ class AssigneeRead(BaseModel):
     organization_id: int | None
 
 
+class AssigneeList(Page[AssigneeRead]):
+    """A page of the people a case may be given to."""
+
+
 class ProblemRead(BaseModel):
     """A cluster of cases about one thing in one place."""
 
@@ -187,11 +192,8 @@ class ProblemRead(BaseModel):
     size: int
 
 
-class ProblemList(BaseModel):
+class ProblemList(Page[ProblemRead]):
     """A page of problems."""
-
-    items: list[ProblemRead]
-    total: int
 
 
 class BulkAnswer(BaseModel):
@@ -219,6 +221,22 @@ class RuleRead(RuleCreate):
 
     id: int
     enabled: bool
+
+
+class RuleList(Page[RuleRead]):
+    """A page of a region's routing rules, in order."""
+
+
+class HandbackRow(BaseModel):
+    """An executor and how many cases were handed back from it (wrong routing)."""
+
+    executor_id: int | None
+    executor: str | None
+    handbacks: int
+
+
+class HandbackReport(Page[HandbackRow]):
+    """A page of the routing report: executors, most hand-backs first."""
 
 
 class PolicyCreate(BaseModel):

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from otklik.bounds import check_message_time
+from otklik.paging import Page
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
@@ -205,3 +206,7 @@ class ConnectorRead(BaseModel):
     error_count: int
     messages_total: int
     config: dict[str, Any]
+
+
+class ConnectorList(Page[ConnectorRead]):
+    """A page of configured connectors, by name."""

@@ -68,10 +68,15 @@ def add_connector(session: Session, actor: Actor, *, kind: str, name: str,
     return row
 
 
-def list_connectors(session: Session, actor: Actor) -> Sequence[Connector]:
-    """Connectors the actor administers."""
+def list_connectors(session: Session, actor: Actor, *, kind: str | None = None,
+                    region_code: str | None = None, enabled: bool | None = None
+                    ) -> Sequence[Connector]:
+    """Connectors the actor administers, by name; optionally of one kind, region or state."""
     actor.require("admin")
-    return ConnectorRepository(session).in_scope(actor.scope)
+    return [c for c in ConnectorRepository(session).in_scope(actor.scope)
+            if (kind is None or c.kind == kind)
+            and (region_code is None or c.region_code == region_code)
+            and (enabled is None or c.enabled is enabled)]
 
 
 def public_config(row: Connector) -> dict[str, Any]:

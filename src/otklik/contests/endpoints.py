@@ -17,25 +17,36 @@ from otklik.contests.schemas import (
     ApplicationRead,
     ConflictDeclare,
     ContestCreate,
+    ContestList,
     ContestRead,
     ContestUpdate,
     ExpertAssign,
-    ExpertRead,
+    ExpertList,
     Results,
+    ReviewList,
     ReviewRead,
     ReviewSubmit,
+    Status,
 )
 from otklik.deps import CurrentActor, SessionDep
 from otklik.errors import NotFound
 from otklik.models.contests import ContestApplication
+from otklik.paging import Limit, Offset
 
 router = APIRouter(prefix="/api/v1/contests", tags=["contests"])
 
 
-@router.get("", response_model=list[ContestRead])
-def list_contests(actor: CurrentActor, session: SessionDep) -> list[ContestRead]:
-    """Contests the caller sees (an expert: those they are assigned to)."""
-    return service.list_contests(session, actor)
+@router.get("", response_model=ContestList)
+def list_contests(actor: CurrentActor, session: SessionDep,
+                  region_code: Annotated[str | None, Query(pattern=r"^\d{2,3}$")] = None,
+                  status: Status | None = None,
+                  limit: Limit = 50, offset: Offset = 0) -> ContestList:
+    """Contests the caller sees (an expert: those they are assigned to); optionally of one
+    region or status."""
+    rows = [c for c in service.list_contests(session, actor)
+            if (region_code is None or c.region_code == region_code)
+            and (status is None or c.status == status)]
+    return ContestList.of(rows, limit, offset)
 
 
 @router.post("", response_model=ContestRead, status_code=201)
@@ -58,10 +69,14 @@ def update(contest_id: RefId, payload: ContestUpdate, actor: CurrentActor,
                                                                 payload))
 
 
-@router.get("/{contest_id}/experts", response_model=list[ExpertRead])
-def experts(contest_id: RefId, actor: CurrentActor, session: SessionDep) -> list[ExpertRead]:
-    """The experts of the contest's tracks."""
-    return service.list_experts(session, actor, contest_id)
+@router.get("/{contest_id}/experts", response_model=ExpertList)
+def experts(contest_id: RefId, actor: CurrentActor, session: SessionDep,
+            track_id: RefId | None = None, limit: Limit = 50, offset: Offset = 0
+            ) -> ExpertList:
+    """The experts of the contest's tracks (or of one track)."""
+    rows = [e for e in service.list_experts(session, actor, contest_id)
+            if track_id is None or e.track_id == track_id]
+    return ExpertList.of(rows, limit, offset)
 
 
 @router.post("/{contest_id}/experts", status_code=204)
@@ -74,10 +89,11 @@ def assign(contest_id: RefId, payload: ExpertAssign, actor: CurrentActor,
 
 @router.get("/{contest_id}/applications", response_model=ApplicationList)
 def applications(contest_id: RefId, actor: CurrentActor, session: SessionDep,
-                 track_id: RefId | None = None) -> ApplicationList:
+                 track_id: RefId | None = None, limit: Limit = 50, offset: Offset = 0
+                 ) -> ApplicationList:
     """Applications the caller sees (an expert: of their tracks, not recused)."""
     items = service.list_applications(session, actor, contest_id, track_id)
-    return ApplicationList(items=items, total=len(items))
+    return ApplicationList.of(items, limit, offset)
 
 
 @router.post("/{contest_id}/applications", response_model=ApplicationRead, status_code=201)
@@ -139,12 +155,12 @@ def review(contest_id: RefId, application_id: RefId, payload: ReviewSubmit,
 
 
 @router.get("/{contest_id}/applications/{application_id}/reviews",
-            response_model=list[ReviewRead])
+            response_model=ReviewList)
 def reviews(contest_id: RefId, application_id: RefId, actor: CurrentActor,
-            session: SessionDep) -> list[ReviewRead]:
+            session: SessionDep, limit: Limit = 50, offset: Offset = 0) -> ReviewList:
     """Every counted review of an application: an expert sees them after their own."""
     _application(session, actor, contest_id, application_id)
-    return service.reviews_of(session, actor, application_id)
+    return ReviewList.of(service.reviews_of(session, actor, application_id), limit, offset)
 
 
 @router.get("/{contest_id}/results", response_model=Results)

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from otklik.bounds import DbInt, RefId
+from otklik.paging import Page
 
 Status = Literal["draft", "open", "scoring", "closed"]
 Aggregation = Literal["mean", "trimmed"]
@@ -107,6 +108,10 @@ class ExpertAssign(BaseModel):
     track_id: RefId
 
 
+class ContestList(Page[ContestRead]):
+    """A page of contests."""
+
+
 class ExpertRead(BaseModel):
     """An expert of a track."""
 
@@ -114,6 +119,10 @@ class ExpertRead(BaseModel):
     username: str
     full_name: str
     track_id: int
+
+
+class ExpertList(Page[ExpertRead]):
+    """A page of a contest's experts."""
 
 
 class ApplicationCreate(BaseModel):
@@ -155,11 +164,8 @@ class ApplicationRead(BaseModel):
     my_review: bool = Field(default=False, description="the calling expert has submitted")
 
 
-class ApplicationList(BaseModel):
+class ApplicationList(Page[ApplicationRead]):
     """A page of applications."""
-
-    items: list[ApplicationRead]
-    total: int
 
 
 class ScoreIn(BaseModel):
@@ -185,6 +191,10 @@ class ReviewRead(BaseModel):
     total: float
     comment: str
     submitted_at: datetime
+
+
+class ReviewList(Page[ReviewRead]):
+    """A page of an application's reviews."""
 
 
 class ConflictDeclare(BaseModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
@@ -11,14 +11,17 @@ from otklik.analytics.schemas import parse_period
 from otklik.bounds import DbInt, RefId
 from otklik.decisions import service
 from otklik.decisions.schemas import (
-    DecisionCount,
+    DecisionCountList,
     DecisionCreate,
     DecisionList,
     DecisionRead,
     DecisionUpdate,
     Effect,
+    EffectMessage,
+    EffectMessageList,
 )
 from otklik.deps import CurrentActor, SessionDep
+from otklik.paging import Limit, Offset
 
 router = APIRouter(prefix="/api/v1/decisions", tags=["decisions"])
 
@@ -33,8 +36,8 @@ def list_decisions(
     region_code: Annotated[str | None, Query(pattern=r"^\d{2,3}$")] = None,
     period: Annotated[str | None, Query(description="2026, 2026-Q4, 2026-11")] = None,
     problem_id: DbInt | None = None,
-    limit: Annotated[DbInt, Query(ge=1, le=500)] = 50,
-    offset: Annotated[DbInt, Query()] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> DecisionList:
     """Decisions in the caller's scope, newest first."""
     start, end = _period(period)
@@ -44,12 +47,16 @@ def list_decisions(
     return DecisionList(items=items, total=total, limit=limit, offset=offset)
 
 
-@router.get("/counts", response_model=list[DecisionCount])
-def counts(actor: CurrentActor, session: SessionDep, period: str | None = None
-           ) -> list[DecisionCount]:
-    """Decisions and budgets per region in a period (the yearly figures centers report)."""
+@router.get("/counts", response_model=DecisionCountList)
+def counts(actor: CurrentActor, session: SessionDep, period: str | None = None,
+           region_code: Annotated[str | None, Query(pattern=r"^\d{2,3}$")] = None,
+           limit: Limit = 50, offset: Offset = 0) -> DecisionCountList:
+    """Decisions and budgets per region in a period (the yearly figures centers report): one
+    row per region with decisions, so a list (of the caller's regions, or one of them)."""
     start, end = _period(period)
-    return service.count_by_region(session, actor, start, end)
+    rows = [r for r in service.count_by_region(session, actor, start, end)
+            if region_code is None or r.region_code == region_code]
+    return DecisionCountList.of(rows, limit, offset)
 
 
 @router.post("", response_model=DecisionRead, status_code=201)
@@ -86,14 +93,14 @@ def effect(decision_id: RefId, actor: CurrentActor, session: SessionDep,
     return service.effect(session, actor, decision_id, window)
 
 
-@router.get("/{decision_id}/messages")
+@router.get("/{decision_id}/messages", response_model=EffectMessageList)
 def messages(decision_id: RefId, actor: CurrentActor, session: SessionDep,
              side: Literal["before", "after"] = "after",
              window: Annotated[int, Query(ge=1, le=366)] = service.DEFAULT_WINDOW,
-             limit: Annotated[DbInt, Query(ge=1, le=500)] = 50,
-             offset: Annotated[DbInt, Query()] = 0) -> dict[str, Any]:
+             limit: Limit = 50, offset: Offset = 0) -> EffectMessageList:
     """The messages counted on one side of the effect."""
     rows, total = service.effect_messages(session, actor, decision_id, side, window, limit,
                                           offset)
-    return {"total": total, "items": [{"id": i, "at": at.isoformat(), "text": text}
-                                      for i, at, text in rows]}
+    return EffectMessageList(items=[EffectMessage(id=i, at=at, text=text)
+                                    for i, at, text in rows],
+                             total=total, limit=limit, offset=offset)

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from otklik.bounds import DbInt, RefId
+from otklik.paging import Page
 
 
 class DecisionLinks(BaseModel):
@@ -96,3 +97,19 @@ class DecisionCount(BaseModel):
     name: str
     decisions: int
     budget_rub: int
+
+
+class DecisionCountList(Page[DecisionCount]):
+    """A page of the per-region figures."""
+
+
+class EffectMessage(BaseModel):
+    """A message counted on one side of a decision's effect."""
+
+    id: int
+    at: datetime
+    text: str
+
+
+class EffectMessageList(Page[EffectMessage]):
+    """A page of the messages counted on one side of the effect."""

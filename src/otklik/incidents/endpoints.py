@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from otklik.bounds import DbInt, RefId
+from otklik.bounds import RefId
 from otklik.deps import CurrentActor, SessionDep
 from otklik.incidents import informing, service, thresholds
 from otklik.incidents.repository import IncidentRepository
@@ -25,10 +25,13 @@ from otklik.incidents.schemas import (
     ThresholdRead,
     ThresholdSet,
     TimelineEntry,
+    TimelineList,
     UpdateCreate,
+    UpdateList,
     UpdateRead,
 )
 from otklik.models.incident import Incident
+from otklik.paging import Limit, Offset
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
@@ -46,8 +49,8 @@ def list_incidents(
     actor: CurrentActor, session: SessionDep,
     status: Annotated[str | None, Query(pattern=r"^[a-z_]{2,16}$")] = None,
     region_code: Annotated[str | None, Query(pattern=r"^\d{2,3}$")] = None,
-    limit: Annotated[DbInt, Query(ge=1, le=500)] = 50,
-    offset: Annotated[DbInt, Query()] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> IncidentList:
     """Incidents in the caller's scope, newest first."""
     items, total = service.list_incidents(session, actor, status=status,
@@ -57,11 +60,21 @@ def list_incidents(
 
 
 @router.get("/thresholds", response_model=ThresholdList)
-def list_thresholds(actor: CurrentActor, session: SessionDep) -> ThresholdList:
-    """The detector's default thresholds and the stored overrides (administrators)."""
-    rows = thresholds.visible_thresholds(session, actor)
-    return ThresholdList(defaults=thresholds.defaults(),
-                         overrides=[ThresholdRead.model_validate(r) for r in rows])
+def list_thresholds(
+    actor: CurrentActor, session: SessionDep,
+    region_code: Annotated[str | None, Query(
+        pattern=r"^(\d{2,3})?$", description="a region's overrides; empty: the shared ones")
+    ] = None,
+    topic: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Limit = 50, offset: Offset = 0,
+) -> ThresholdList:
+    """The detector's default thresholds and a page of the stored overrides (administrators);
+    optionally of one region and/or topic."""
+    rows = [ThresholdRead.model_validate(r) for r in thresholds.visible_thresholds(session, actor)
+            if (region_code is None or r.region_code == region_code)
+            and (topic is None or r.topic == topic)]
+    return ThresholdList(defaults=thresholds.defaults(), items=rows[offset:offset + limit],
+                         total=len(rows), limit=limit, offset=offset)
 
 
 @router.put("/thresholds", response_model=ThresholdRead | None)
@@ -103,20 +116,24 @@ def change(incident_id: RefId, payload: IncidentChange, actor: CurrentActor,
     return read(session, incident)
 
 
-@router.get("/{incident_id}/timeline", response_model=list[TimelineEntry])
-def timeline(incident_id: RefId, actor: CurrentActor, session: SessionDep
-             ) -> list[TimelineEntry]:
+@router.get("/{incident_id}/timeline", response_model=TimelineList)
+def timeline(incident_id: RefId, actor: CurrentActor, session: SessionDep,
+             limit: Limit = 50, offset: Offset = 0) -> TimelineList:
     """Every step, in time order, with its author."""
     incident = service.get_incident(session, actor, incident_id)
-    return [TimelineEntry.model_validate(e)
-            for e in IncidentRepository(session).timeline(incident.id)]
+    rows, total = IncidentRepository(session).timeline_page(incident.id, limit, offset)
+    return TimelineList(items=[TimelineEntry.model_validate(e) for e in rows], total=total,
+                        limit=limit, offset=offset)
 
 
-@router.get("/{incident_id}/updates", response_model=list[UpdateRead])
-def updates(incident_id: RefId, actor: CurrentActor, session: SessionDep) -> list[UpdateRead]:
+@router.get("/{incident_id}/updates", response_model=UpdateList)
+def updates(incident_id: RefId, actor: CurrentActor, session: SessionDep,
+            limit: Limit = 50, offset: Offset = 0) -> UpdateList:
     """Public updates, newest first, with where they were published."""
     incident = service.get_incident(session, actor, incident_id)
-    return [UpdateRead.model_validate(u) for u in IncidentRepository(session).updates(incident.id)]
+    return UpdateList.of([UpdateRead.model_validate(u)
+                          for u in IncidentRepository(session).updates(incident.id)],
+                         limit, offset)
 
 
 @router.post("/{incident_id}/updates", response_model=UpdateRead, status_code=201)

@@ -23,6 +23,7 @@ from otklik.models.incident import (
     IncidentUpdate,
 )
 from otklik.models.message import Message, MessageEnrichment
+from otklik.paging import page_query
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,9 +232,17 @@ class IncidentRepository:
 
     def timeline(self, incident_id: int) -> Sequence[IncidentEntry]:
         """The timeline in time order."""
-        return self.session.scalars(select(IncidentEntry).where(
-            IncidentEntry.incident_id == incident_id)
-            .order_by(IncidentEntry.at, IncidentEntry.id)).all()
+        return self.session.scalars(self._timeline(incident_id)).all()
+
+    def timeline_page(self, incident_id: int, limit: int, offset: int
+                      ) -> tuple[Sequence[IncidentEntry], int]:
+        """A page of the timeline in time order, and how many steps it has."""
+        return page_query(self.session, self._timeline(incident_id), limit, offset)
+
+    @staticmethod
+    def _timeline(incident_id: int) -> Select[IncidentEntry]:
+        return (select(IncidentEntry).where(IncidentEntry.incident_id == incident_id)
+                .order_by(IncidentEntry.at, IncidentEntry.id))
 
     def add_update(self, update: IncidentUpdate) -> IncidentUpdate:
         """Insert a public update."""

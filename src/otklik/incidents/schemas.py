@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from otklik.bounds import DbInt, RefId
+from otklik.paging import Page
 
 
 class PendingAnswer(BaseModel):
@@ -51,13 +52,8 @@ class IncidentRead(BaseModel):
     cases: int = 0
 
 
-class IncidentList(BaseModel):
+class IncidentList(Page[IncidentRead]):
     """A page of incidents."""
-
-    items: list[IncidentRead]
-    total: int
-    limit: int
-    offset: int
 
 
 class TimelineEntry(BaseModel):
@@ -83,6 +79,14 @@ class UpdateRead(BaseModel):
     author: str
     created_at: datetime
     deliveries: dict[str, Any]
+
+
+class TimelineList(Page[TimelineEntry]):
+    """A page of an incident's steps, in time order."""
+
+
+class UpdateList(Page[UpdateRead]):
+    """A page of an incident's public updates, newest first."""
 
 
 class UpdateCreate(BaseModel):
@@ -151,11 +155,11 @@ class ThresholdRead(BaseModel):
     updated_at: datetime
 
 
-class ThresholdList(BaseModel):
-    """The defaults (durations in minutes) and the stored overrides."""
+class ThresholdList(Page[ThresholdRead]):
+    """A page of the stored overrides (``items``), with the detector's defaults (durations in
+    minutes) they override."""
 
     defaults: dict[str, float]
-    overrides: list[ThresholdRead]
 
 
 class ThresholdSet(BaseModel):

@@ -14,6 +14,7 @@ from otklik.channels import service as connectors_service
 from otklik.channels.schemas import (
     BatchResult,
     ConnectorCreate,
+    ConnectorList,
     ConnectorRead,
     IncomingMessage,
     MessageList,
@@ -26,6 +27,7 @@ from otklik.intake import channel_places, receiving
 from otklik.intake.repository import MessageRepository
 from otklik.intake.service import store_messages
 from otklik.models.message import Connector
+from otklik.paging import Limit, Offset, Page
 from otklik.pd.masking import shown, shown_all
 
 router = APIRouter(prefix="/api/v1", tags=["intake"])
@@ -112,10 +114,16 @@ def _read(row: Connector) -> ConnectorRead:
     )
 
 
-@router.get("/connectors", response_model=list[ConnectorRead])
-def list_connectors(actor: CurrentActor, session: SessionDep) -> list[ConnectorRead]:
-    """Configured connectors and their state (credentials masked)."""
-    return [_read(c) for c in connectors_service.list_connectors(session, actor)]
+@router.get("/connectors", response_model=ConnectorList)
+def list_connectors(actor: CurrentActor, session: SessionDep, kind: str | None = None,
+                    region_code: str | None = Query(default=None, pattern=r"^\d{2,3}$"),
+                    enabled: bool | None = None, limit: Limit = 50, offset: Offset = 0
+                    ) -> ConnectorList:
+    """Configured connectors and their state (credentials masked), by name; optionally of one
+    kind (vk, telegram …), region or state (enabled or not)."""
+    rows = connectors_service.list_connectors(session, actor, kind=kind,
+                                              region_code=region_code, enabled=enabled)
+    return ConnectorList.of([_read(c) for c in rows], limit, offset)
 
 
 @router.post("/connectors", response_model=ConnectorRead, status_code=201)
@@ -134,10 +142,31 @@ class ChannelPlaceIn(BaseModel):
     territory_key: str = Field(min_length=2, max_length=64)
 
 
-@router.get("/channel-places")
-def list_channel_places(actor: CurrentActor, session: SessionDep) -> list[dict[str, Any]]:
-    """Channels that speak for one place (town communities), in the caller's regions."""
-    return [asdict(v) for v in channel_places.list_places(session, actor)]
+class ChannelPlaceRead(BaseModel):
+    """A channel and the place it speaks for."""
+
+    id: int
+    channel: str
+    territory_id: int
+    territory_key: str
+    territory_name: str
+    level: str
+    region_code: str
+
+
+class ChannelPlaceList(Page[ChannelPlaceRead]):
+    """A page of channels with their places."""
+
+
+@router.get("/channel-places", response_model=ChannelPlaceList)
+def list_channel_places(actor: CurrentActor, session: SessionDep,
+                        region_code: str | None = Query(default=None, pattern=r"^\d{2,3}$"),
+                        limit: Limit = 50, offset: Offset = 0) -> ChannelPlaceList:
+    """Channels that speak for one place (town communities), in the caller's regions (or
+    one of them)."""
+    views = [v for v in channel_places.list_places(session, actor)
+             if region_code is None or v.region_code == region_code]
+    return ChannelPlaceList.of([ChannelPlaceRead(**asdict(v)) for v in views], limit, offset)
 
 
 @router.put("/channel-places")

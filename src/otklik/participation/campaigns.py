@@ -299,12 +299,17 @@ def import_hotline(session: Session, actor: Actor, campaign_id: int, path: str |
 
 
 def questions(session: Session, actor: Actor, campaign_id: int, *,
-              originals_only: bool = False, picked_only: bool = False
-              ) -> list[CampaignQuestion]:
-    """A campaign's questions."""
+              originals_only: bool = False, picked_only: bool = False,
+              group: str | None = None) -> list[CampaignQuestion]:
+    """A campaign's questions (``group``: those of the group with that key)."""
     get_campaign(session, actor, campaign_id)
-    return ParticipationRepository(session).questions(
-        campaign_id, originals_only=originals_only, picked_only=picked_only)
+    rows = list(ParticipationRepository(session).questions(
+        campaign_id, originals_only=originals_only, picked_only=picked_only))
+    if group is not None:
+        members = {i for g in groups(session, actor, campaign_id) if g.key == group
+                   for i in g.question_ids}
+        rows = [q for q in rows if q.id in members]
+    return rows
 
 
 def get_question(session: Session, actor: Actor, question_id: int) -> CampaignQuestion:

@@ -13,6 +13,7 @@ from otklik.audit.actor import Actor
 from otklik.bounds import DbInt, RefId
 from otklik.deps import CurrentActor, SessionDep
 from otklik.errors import InvalidInput
+from otklik.paging import Limit, Offset
 from otklik.participation import campaigns, exports, promises, proposals
 from otklik.participation.schemas import (
     AnswerCreate,
@@ -22,18 +23,21 @@ from otklik.participation.schemas import (
     CampaignRead,
     CampaignReport,
     ConfirmPick,
-    GroupRead,
+    GroupList,
     ImportReport,
     MeetingCreate,
     PickRead,
     PromiseCreate,
     PromiseDecision,
+    PromiseList,
     PromiseRead,
+    PromiseState,
     ProposalCreate,
+    ProposalEventList,
     ProposalEventRead,
     ProposalList,
     ProposalRead,
-    PublicProposal,
+    PublicProposalList,
     QuestionList,
     QuestionRead,
     StageDone,
@@ -46,8 +50,6 @@ router = APIRouter(prefix="/api/v1", tags=["participation"])
 MAX_IMPORT = 10 * 1024 * 1024
 MEDIA = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-Limit = Annotated[DbInt, Query(ge=1, le=500)]
-Offset = Annotated[DbInt, Query()]
 Region = Annotated[str | None, Query(pattern=r"^\d{2,3}$")]
 
 
@@ -59,7 +61,7 @@ def list_campaigns(actor: CurrentActor, session: SessionDep, region_code: Region
                    limit: Limit = 50, offset: Offset = 0) -> CampaignList:
     """Direct lines in the caller's scope, the latest air first."""
     items, total = campaigns.list_campaigns(session, actor, region_code, limit, offset)
-    return CampaignList(items=items, total=total)
+    return CampaignList(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.post("/campaigns", response_model=CampaignRead, status_code=201)
@@ -105,17 +107,25 @@ def import_bytes(session: Session, actor: Actor, campaign_id: int, body: bytes, 
 
 @router.get("/campaigns/{campaign_id}/questions", response_model=QuestionList)
 def list_questions(campaign_id: RefId, actor: CurrentActor, session: SessionDep,
-                   originals_only: bool = False, picked_only: bool = False) -> QuestionList:
-    """A direct line's questions, oldest first."""
+                   originals_only: bool = False, picked_only: bool = False,
+                   group: Annotated[str | None, Query(
+                       max_length=200, description="a group's key (from /groups): the "
+                                                   "questions of that group")] = None,
+                   limit: Limit = 50, offset: Offset = 0) -> QuestionList:
+    """A direct line's questions, oldest first; optionally the originals, the picked or
+    those of one group."""
     rows = campaigns.questions(session, actor, campaign_id, originals_only=originals_only,
-                               picked_only=picked_only)
-    return QuestionList(items=[QuestionRead.model_validate(q) for q in rows], total=len(rows))
+                               picked_only=picked_only, group=group)
+    return QuestionList.of([QuestionRead.model_validate(q) for q in rows], limit, offset)
 
 
-@router.get("/campaigns/{campaign_id}/groups", response_model=list[GroupRead])
-def groups(campaign_id: RefId, actor: CurrentActor, session: SessionDep) -> list[GroupRead]:
-    """The questions grouped, the biggest group first."""
-    return campaigns.groups(session, actor, campaign_id)
+@router.get("/campaigns/{campaign_id}/groups", response_model=GroupList)
+def groups(campaign_id: RefId, actor: CurrentActor, session: SessionDep,
+           topic: str | None = None, limit: Limit = 50, offset: Offset = 0) -> GroupList:
+    """The questions grouped, the biggest group first; optionally those of one topic."""
+    rows = [g for g in campaigns.groups(session, actor, campaign_id)
+            if topic is None or g.topic == topic]
+    return GroupList.of(rows, limit, offset)
 
 
 @router.post("/campaigns/{campaign_id}/picks", response_model=list[PickRead])
@@ -169,11 +179,14 @@ def make_promise(question_id: DbInt, payload: PromiseCreate, actor: CurrentActor
     return promises.read(promises.make_promise(session, actor, question_id, payload))
 
 
-@router.get("/campaigns/{campaign_id}/promises", response_model=list[PromiseRead])
-def list_promises(campaign_id: RefId, actor: CurrentActor, session: SessionDep
-                  ) -> list[PromiseRead]:
-    """A direct line's promises by deadline."""
-    return [promises.read(p) for p in promises.promises(session, actor, campaign_id)]
+@router.get("/campaigns/{campaign_id}/promises", response_model=PromiseList)
+def list_promises(campaign_id: RefId, actor: CurrentActor, session: SessionDep,
+                  state: PromiseState | None = None, limit: Limit = 50, offset: Offset = 0
+                  ) -> PromiseList:
+    """A direct line's promises by deadline; optionally those open, done or overdue."""
+    rows = [promises.read(p) for p in promises.promises(session, actor, campaign_id)]
+    return PromiseList.of([p for p in rows if state is None or p.state == state], limit,
+                          offset)
 
 
 @router.post("/promises/{promise_id}/stages", response_model=PromiseRead)
@@ -208,7 +221,8 @@ def list_proposals(actor: CurrentActor, session: SessionDep,
     """Proposals in the caller's scope, the newest first."""
     rows, total = proposals.list_proposals(session, actor, status=status,
                                            region_code=region_code, limit=limit, offset=offset)
-    return ProposalList(items=[ProposalRead.model_validate(p) for p in rows], total=total)
+    return ProposalList(items=[ProposalRead.model_validate(p) for p in rows], total=total,
+                        limit=limit, offset=offset)
 
 
 @router.post("/proposals", response_model=ProposalRead, status_code=201)
@@ -219,11 +233,12 @@ def create_proposal(payload: ProposalCreate, actor: CurrentActor, session: Sessi
         session, actor, payload.message_id, payload.organization_id))
 
 
-@router.get("/proposals/public", response_model=list[PublicProposal])
-def public(session: SessionDep, region_code: Region = None, limit: Limit = 100,
-           offset: Offset = 0) -> list[PublicProposal]:
+@router.get("/proposals/public", response_model=PublicProposalList)
+def public(session: SessionDep, region_code: Region = None, limit: Limit = 50,
+           offset: Offset = 0) -> PublicProposalList:
     """Proposals and their statuses for everyone (no login, no personal data)."""
-    return proposals.public_proposals(session, region_code, limit, offset)[0]
+    items, total = proposals.public_proposals(session, region_code, limit, offset)
+    return PublicProposalList(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get("/proposals/{proposal_id}", response_model=ProposalRead)
@@ -232,12 +247,13 @@ def get_proposal(proposal_id: RefId, actor: CurrentActor, session: SessionDep) -
     return ProposalRead.model_validate(proposals.get_proposal(session, actor, proposal_id))
 
 
-@router.get("/proposals/{proposal_id}/events", response_model=list[ProposalEventRead])
-def proposal_events(proposal_id: RefId, actor: CurrentActor, session: SessionDep
-                    ) -> list[ProposalEventRead]:
+@router.get("/proposals/{proposal_id}/events", response_model=ProposalEventList)
+def proposal_events(proposal_id: RefId, actor: CurrentActor, session: SessionDep,
+                    limit: Limit = 50, offset: Offset = 0) -> ProposalEventList:
     """A proposal's path: statuses, meetings, notices."""
-    return [ProposalEventRead.model_validate(e)
-            for e in proposals.events(session, actor, proposal_id)]
+    return ProposalEventList.of([ProposalEventRead.model_validate(e)
+                                 for e in proposals.events(session, actor, proposal_id)],
+                                limit, offset)
 
 
 @router.post("/proposals/{proposal_id}/status", response_model=ProposalRead)

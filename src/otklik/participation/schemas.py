@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from otklik.bounds import DbInt, RefId, check_calendar_day, check_message_time
+from otklik.paging import Page
 
 RegionCode = Field(pattern=r"^\d{2,3}$")
 #: A day the production calendar covers; a moment in the range messages may carry.
@@ -61,11 +62,8 @@ class CampaignRead(BaseModel):
     questions: int = 0
 
 
-class CampaignList(BaseModel):
+class CampaignList(Page[CampaignRead]):
     """A page of direct lines."""
-
-    items: list[CampaignRead]
-    total: int
 
 
 class QuestionRead(BaseModel):
@@ -96,11 +94,8 @@ class QuestionRead(BaseModel):
     control_case_id: int | None
 
 
-class QuestionList(BaseModel):
+class QuestionList(Page[QuestionRead]):
     """A page of questions."""
-
-    items: list[QuestionRead]
-    total: int
 
 
 class GroupRead(BaseModel):
@@ -116,6 +111,10 @@ class GroupRead(BaseModel):
     supporters: int
     residents: int
     question_ids: list[int]
+
+
+class GroupList(Page[GroupRead]):
+    """A page of a direct line's question groups."""
 
 
 class PickRead(BaseModel):
@@ -204,6 +203,10 @@ class PromiseRead(BaseModel):
     decision_id: int | None
     done_at: datetime | None
     state: PromiseState = "open"
+
+
+class PromiseList(Page[PromiseRead]):
+    """A page of a direct line's promises."""
 
 
 class PromiseDecision(BaseModel):
@@ -297,11 +300,8 @@ class ProposalRead(BaseModel):
     updated_at: datetime
 
 
-class ProposalList(BaseModel):
+class ProposalList(Page[ProposalRead]):
     """A page of proposals."""
-
-    items: list[ProposalRead]
-    total: int
 
 
 class ProposalEventRead(BaseModel):
@@ -317,6 +317,10 @@ class ProposalEventRead(BaseModel):
     note: str | None
     meeting_on: date | None
     answer_id: int | None
+
+
+class ProposalEventList(Page[ProposalEventRead]):
+    """A page of a proposal's path."""
 
 
 class StatusChange(BaseModel):
@@ -382,3 +386,8 @@ class PublicProposal(BaseModel):
     supporters: int
     created_at: datetime
     steps: list[PublicStep]
+
+
+class PublicProposalList(Page[PublicProposal]):
+    """A page of the public proposals."""
+

@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from otklik.bounds import DbInt, RefId
+from otklik.bounds import RefId
 from otklik.deps import CurrentActor, SessionDep
+from otklik.paging import Limit, Offset
 from otklik.publics import service
 from otklik.publics.repository import PageFilter
 from otklik.publics.schemas import PageCreate, PageList, PageRead, RatingList, RatingRead
@@ -26,14 +27,15 @@ def list_pages(
     region_code: Annotated[str | None, Query(pattern=r"^\d{2,3}$")] = None,
     page_type: Annotated[str | None, Query(max_length=32)] = None,
     status: Annotated[str | None, Query(max_length=16)] = None,
-    limit: Annotated[DbInt, Query(ge=1, le=500)] = 50,
-    offset: Annotated[DbInt, Query()] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> PageList:
     """Pages of the registry in the caller's scope (a page owner: their own)."""
     rows, total = service.list_pages(session, actor, _page_filter(region_code, page_type,
                                                                   status),
                                      limit=limit, offset=offset)
-    return PageList(items=[PageRead.model_validate(p) for p in rows], total=total)
+    return PageList(items=[PageRead.model_validate(p) for p in rows], total=total,
+                    limit=limit, offset=offset)
 
 
 @router.post("/pages", response_model=PageRead, status_code=201)
@@ -58,19 +60,21 @@ def ratings(
                     ] = None,
     region_code: Annotated[str | None, Query(pattern=r"^\d{2,3}$")] = None,
     page_type: Annotated[str | None, Query(max_length=32)] = None,
-    limit: Annotated[DbInt, Query(ge=1, le=500)] = 50,
-    offset: Annotated[DbInt, Query()] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> RatingList:
     """A week's ratings in the caller's scope, ranked; ``score`` null = no data."""
     service.require_reader(actor)  # also when nothing is rated yet
     chosen = service.week_or_latest(session, week)
     if chosen is None:
-        return RatingList(week=None, methodology_version=None, items=[], total=0)
+        return RatingList(week=None, methodology_version=None, items=[], total=0, limit=limit,
+                          offset=offset)
     rated, total, version = service.rating_list(session, actor, chosen,
                                                 _page_filter(region_code, page_type),
                                                 limit=limit, offset=offset)
     return RatingList(week=chosen, methodology_version=version,
-                      items=[_read(r) for r in rated], total=total)
+                      items=[_read(r) for r in rated], total=total, limit=limit,
+                      offset=offset)
 
 
 def _read(rated: service.RatedPage) -> RatingRead:

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from otklik.bounds import RefId
+from otklik.paging import Page
 
 
 class PageCreate(BaseModel):
@@ -46,11 +47,8 @@ class PageRead(BaseModel):
     last_error: str | None
 
 
-class PageList(BaseModel):
+class PageList(Page[PageRead]):
     """A page of the registry list."""
-
-    items: list[PageRead]
-    total: int
 
 
 class CriterionRead(BaseModel):
@@ -79,13 +77,11 @@ class RatingRead(BaseModel):
     criteria: list[CriterionRead]
 
 
-class RatingList(BaseModel):
-    """A week's ratings."""
+class RatingList(Page[RatingRead]):
+    """A page of a week's ratings."""
 
     week: str | None
     methodology_version: int | None
-    items: list[RatingRead]
-    total: int
 
 
 class CriterionIn(BaseModel):

@@ -3,13 +3,12 @@ and the payloads' documentation (the OpenAPI's ``webhooks`` section)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Response
 
-from fastapi import APIRouter, Query, Response
-
-from otklik.bounds import DbInt, RefId
+from otklik.bounds import RefId
 from otklik.deps import CurrentActor, SessionDep
 from otklik.notify.repository import NotifyRepository
+from otklik.paging import Limit, Offset
 from otklik.webhooks import registry, schemas, service
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
@@ -19,8 +18,7 @@ payloads = APIRouter()
 
 @router.get("", response_model=schemas.SubscriptionList, operation_id="list_webhooks")
 def list_subscriptions(actor: CurrentActor, session: SessionDep,
-                       limit: Annotated[DbInt, Query(ge=1, le=500)] = 50,
-                       offset: Annotated[DbInt, Query()] = 0) -> schemas.SubscriptionList:
+                       limit: Limit = 50, offset: Offset = 0) -> schemas.SubscriptionList:
     """The subscriptions you own (an admin: also those of their regions)."""
     items, total = service.list_subscriptions(session, actor, limit, offset)
     return schemas.SubscriptionList(
@@ -28,12 +26,14 @@ def list_subscriptions(actor: CurrentActor, session: SessionDep,
         limit=limit, offset=offset)
 
 
-@router.get("/events", response_model=list[schemas.EventInfo], operation_id="webhook_events")
-def list_events(actor: CurrentActor) -> list[schemas.EventInfo]:
-    """The events a subscription may ask for."""
+@router.get("/events", response_model=schemas.EventList, operation_id="webhook_events")
+def list_events(actor: CurrentActor, limit: Limit = 50, offset: Offset = 0
+                ) -> schemas.EventList:
+    """The events a subscription may ask for, by name."""
     actor.require("webhooks")
-    return [schemas.EventInfo(name=s.name, description=s.description)
-            for s in sorted(registry.REGISTRY.values(), key=lambda s: s.name)]
+    return schemas.EventList.of([schemas.EventInfo(name=s.name, description=s.description)
+                                 for s in sorted(registry.REGISTRY.values(),
+                                                 key=lambda s: s.name)], limit, offset)
 
 
 @router.post("", response_model=schemas.SubscriptionCreated, status_code=201,
@@ -74,8 +74,7 @@ def delete(subscription_id: RefId, actor: CurrentActor, session: SessionDep) -> 
 @router.get("/{subscription_id}/deliveries", response_model=schemas.DeliveryList,
             operation_id="list_webhook_deliveries")
 def deliveries(subscription_id: RefId, actor: CurrentActor, session: SessionDep,
-               limit: Annotated[DbInt, Query(ge=1, le=500)] = 50,
-               offset: Annotated[DbInt, Query()] = 0) -> schemas.DeliveryList:
+               limit: Limit = 50, offset: Offset = 0) -> schemas.DeliveryList:
     """The delivery log of a subscription: each delivery with its attempts and answers."""
     rows, total = service.deliveries(session, actor, subscription_id, limit, offset)
     tries = NotifyRepository(session).attempts_of([r.id for r in rows])

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
+from otklik.paging import Page
+
 
 class CaseData(BaseModel):
     """A case as integrators see it: no resident's text or personal data."""
@@ -94,6 +96,7 @@ class CaseOverduePayload(_Envelope):
 
 
 # -- the subscription API ----------------------------------------------------------------------
+
 
 class SubscriptionCreate(BaseModel):
     """A new subscription."""
@@ -194,3 +197,7 @@ class EventInfo(BaseModel):
 
     name: str
     description: str
+
+
+class EventList(Page[EventInfo]):
+    """A page of the events a subscription may ask for, by name."""
