@@ -15,10 +15,7 @@ from otklik.models.case import RoutingRule
 from otklik.paging import DEFAULT_LIMIT, MAX_LIMIT, Page
 
 #: GET lists under /api/v1 that may still answer a bare array, and why.
-BARE_ARRAYS_ALLOWED = {
-    # The fakes' lists are being reshaped on their own branch (issue 19, fakes part).
-    "/api/v1/fakes/suspects", "/api/v1/fakes/{fake_id}/copies", "/api/v1/fakes/{fake_id}/history",
-}
+BARE_ARRAYS_ALLOWED: set[str] = set()  # none: every list is a page
 #: Objects with an ``items`` list that are not pages, and why.
 NOT_PAGES = {
     # A ranking with its formula: every rated subject at once (a region's executors or

@@ -53,12 +53,16 @@ def test_the_timeline_shows_spread_by_day_and_source_with_reach_and_channels(
     assert timeline["reach"] == [100, 5100, 7110]
     assert timeline["channels"] == [{"name": "Типичная Элиста", "copies": 2},
                                     {"name": "Элиста Инсайд", "copies": 1}]
-    linked = client.get(f"/api/v1/fakes/{fake.id}/copies").json()
+    page = client.get(f"/api/v1/fakes/{fake.id}/copies").json()
+    linked = page["items"]
+    assert page["total"] == 4 and page["limit"] == 50 and page["offset"] == 0
+    assert client.get(f"/api/v1/fakes/{fake.id}/copies?limit=2&offset=1").json()[
+        "items"] == linked[1:3]
     assert {c["message_id"]: c["kind"] for c in linked} == {
         seed.id: "copy", big.id: "copy", late.id: "copy", denial.id: "refutation"}
     assert all(c["reason"] and c["score"] >= 0.6 for c in linked)
     assert [c["message_id"] for c in client.get(
-        f"/api/v1/fakes/{fake.id}/copies?kind=refutation").json()] == [denial.id]
+        f"/api/v1/fakes/{fake.id}/copies?kind=refutation").json()["items"]] == [denial.id]
     assert fake.first_seen_at == seed.created_at
 
 

@@ -16,6 +16,7 @@ from otklik.fakes.repository import FakeRepository
 from otklik.fakes.schemas import (
     CheckAnswer,
     CheckRequest,
+    CopyList,
     CopyRead,
     FakeCreate,
     FakeList,
@@ -23,10 +24,14 @@ from otklik.fakes.schemas import (
     FakeStatus,
     FakeUpdate,
     RefutationDraft,
+    RevisionList,
+    RevisionRead,
+    SuspectList,
     SuspectRead,
 )
 from otklik.models.fakes import FakeCopy
 from otklik.models.message import Message
+from otklik.paging import DEFAULT_LIMIT, Limit, Offset
 
 router = APIRouter(prefix="/api/v1/fakes", tags=["fakes"])
 check_router = APIRouter(prefix="/api/v1", tags=["fakes"])
@@ -88,12 +93,14 @@ def create(payload: FakeCreate, actor: CurrentActor, session: SessionDep) -> Fak
     return service.read(session, service.create_fake(session, actor, payload))
 
 
-@router.get("/suspects", response_model=list[SuspectRead])
+@router.get("/suspects", response_model=SuspectList)
 def suspects(actor: CurrentActor, session: SessionDep,
-             status: Annotated[str, Query(pattern="^(new|promoted|dismissed)$")] = "new"
-             ) -> list[SuspectRead]:
-    """Texts proposed for checking, with the reasons."""
-    return [suspect_read(s) for s in service.suspects(session, actor, status)]
+             status: Annotated[str, Query(pattern="^(new|promoted|dismissed)$")] = "new",
+             limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> SuspectList:
+    """Texts proposed for checking, with the reasons, the most spread first."""
+    rows, total = service.suspects(session, actor, status, limit, offset)
+    return SuspectList(items=[suspect_read(s) for s in rows], total=total, limit=limit,
+                       offset=offset)
 
 
 @router.post("/suspects/{suspect_id}/promote", response_model=FakeRead, status_code=201)
@@ -157,13 +164,17 @@ def update(fake_id: RefId, payload: FakeUpdate, actor: CurrentActor, session: Se
                                                      version))
 
 
-@router.get("/{fake_id}/copies", response_model=list[CopyRead])
+@router.get("/{fake_id}/copies", response_model=CopyList)
 def copies(fake_id: RefId, actor: CurrentActor, session: SessionDep,
-           kind: Annotated[str | None, Query(pattern="^(copy|refutation)$")] = None
-           ) -> list[CopyRead]:
+           kind: Annotated[str | None, Query(pattern="^(copy|refutation)$")] = None,
+           limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> CopyList:
     """The messages linked to a fake (the caller's scope), newest first."""
     fake = service.get_fake(session, actor, fake_id)
-    return [_copy(c, m) for c, m in FakeRepository(session).copies(actor.scope, fake.id, kind)]
+    repo = FakeRepository(session)
+    return CopyList(items=[_copy(c, m) for c, m in repo.copies(actor.scope, fake.id, kind,
+                                                                limit, offset)],
+                    total=repo.copies_total(actor.scope, fake.id, kind), limit=limit,
+                    offset=offset)
 
 
 def _copy(c: FakeCopy, m: Message) -> CopyRead:
@@ -172,13 +183,15 @@ def _copy(c: FakeCopy, m: Message) -> CopyRead:
                     posted_at=c.posted_at, url=m.url, text=m.text[:1000])
 
 
-@router.get("/{fake_id}/history")
-def history(fake_id: RefId, actor: CurrentActor, session: SessionDep) -> list[dict[str, object]]:
+@router.get("/{fake_id}/history", response_model=RevisionList)
+def history(fake_id: RefId, actor: CurrentActor, session: SessionDep,
+            limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> RevisionList:
     """Every change of a fake, newest first."""
     fake = service.get_fake(session, actor, fake_id)
-    return [{"number": r.number, "at": r.at.isoformat(), "actor": r.actor,
-             "action": r.action, "changes": r.changes}
-            for r in FakeRepository(session).revisions(fake.id)]
+    rows, total = FakeRepository(session).revisions_page(fake.id, limit, offset)
+    return RevisionList(items=[RevisionRead(number=r.number, at=r.at, actor=r.actor,
+                                            action=r.action, changes=r.changes or {})
+                               for r in rows], total=total, limit=limit, offset=offset)
 
 
 @router.get("/{fake_id}/timeline")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
@@ -21,6 +21,7 @@ from otklik.models.fakes import (
 )
 from otklik.models.message import Message, MessageEnrichment
 from otklik.models.territory import Territory
+from otklik.paging import page_query
 
 #: Matched against the stream: every verdict but "true" (a true claim has no copies to count).
 MATCHED_STATUSES = ("suspected", "checking", "fake", "partly_true", "unconfirmed")
@@ -99,6 +100,13 @@ class FakeRepository:
             query = query.where(Fake.region_code == region_code)
         return self.session.scalars(query).all()
 
+    def revisions_page(self, fake_id: int, limit: int, offset: int
+                       ) -> tuple[Sequence[FakeRevision], int]:
+        """A page of a fake's history, newest first, and how many changes in all."""
+        return page_query(self.session, select(FakeRevision).where(
+            FakeRevision.fake_id == fake_id).order_by(FakeRevision.number.desc()),
+            limit, offset)
+
     def revisions(self, fake_id: int) -> Sequence[FakeRevision]:
         """A fake's history, newest first."""
         return self.session.scalars(select(FakeRevision).where(
@@ -133,15 +141,25 @@ class FakeRepository:
         return set(self.session.execute(select(FakeCopy.fake_id, FakeCopy.message_id).where(
             FakeCopy.message_id.in_(list(message_ids)))).all())
 
-    def copies(self, scope: Scope, fake_id: int, kind: str | None = None, limit: int = 200
-               ) -> Sequence[tuple[FakeCopy, Message]]:
+    def copies(self, scope: Scope, fake_id: int, kind: str | None = None, limit: int = 200,
+               offset: int = 0) -> Sequence[tuple[FakeCopy, Message]]:
         """A fake's linked messages the scope sees, newest first."""
+        rows = self.session.execute(self._copies(scope, fake_id, kind)
+                                    .limit(limit).offset(offset)).all()
+        return [(c, m) for c, m in rows]
+
+    def copies_total(self, scope: Scope, fake_id: int, kind: str | None = None) -> int:
+        """How many linked messages of a fake the scope sees."""
+        return int(self.session.scalar(select(func.count()).select_from(
+            self._copies(scope, fake_id, kind).order_by(None).subquery())) or 0)
+
+    @staticmethod
+    def _copies(scope: Scope, fake_id: int, kind: str | None
+                ) -> Select[FakeCopy, Message]:
         query = (select(FakeCopy, Message).join(Message, Message.id == FakeCopy.message_id)
                  .where(FakeCopy.fake_id == fake_id, scope.message_filter())
-                 .order_by(FakeCopy.posted_at.desc()).limit(limit))
-        if kind:
-            query = query.where(FakeCopy.kind == kind)
-        return self.session.execute(query).all()
+                 .order_by(FakeCopy.posted_at.desc(), FakeCopy.message_id.desc()))
+        return query.where(FakeCopy.kind == kind) if kind else query
 
     def copy_rows(self, fake_ids: Sequence[int] | None, kind: str = "copy",
                   start: datetime | None = None, end: datetime | None = None
@@ -208,15 +226,14 @@ class FakeRepository:
         """A suspect by id."""
         return self.session.get(FakeSuspect, suspect_id)
 
-    def suspects(self, scope: Scope, status: str = "new", limit: int = 100
-                 ) -> Sequence[FakeSuspect]:
+    def suspects(self, scope: Scope, status: str = "new", limit: int = 100, offset: int = 0
+                 ) -> tuple[Sequence[FakeSuspect], int]:
         """Suspects of the scope's regions and those of no known region (a text a resident
-        sent without a place), the most spread first."""
-        return self.session.scalars(
-            select(FakeSuspect).where(FakeSuspect.status == status,
-                                      or_(FakeSuspect.region_code.is_(None),
-                                          scope.region_filter(FakeSuspect.region_code)))
-            .order_by(FakeSuspect.authors.desc(), FakeSuspect.id.desc()).limit(limit)).all()
+        sent without a place), the most spread first: a page and how many in all."""
+        return page_query(self.session, select(FakeSuspect).where(
+            FakeSuspect.status == status, or_(FakeSuspect.region_code.is_(None),
+                                              scope.region_filter(FakeSuspect.region_code)))
+            .order_by(FakeSuspect.authors.desc(), FakeSuspect.id.desc()), limit, offset)
 
     def spread(self, message: Message, enrichment: MessageEnrichment | None,
                since: datetime) -> tuple[int, int]:

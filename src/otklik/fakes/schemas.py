@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+
+from otklik.paging import Page
 
 FakeStatus = Literal["suspected", "checking", "fake", "true", "partly_true", "unconfirmed"]
 #: The longest claim or refutation kept.
@@ -119,6 +121,28 @@ class SuspectRead(BaseModel):
     asked: int
     status: str
     created_at: datetime
+
+
+class RevisionRead(BaseModel):
+    """One change of a fake: who, when, what."""
+
+    number: int
+    at: datetime
+    actor: str
+    action: str
+    changes: dict[str, Any]
+
+
+class CopyList(Page[CopyRead]):
+    """A page of a fake's linked messages."""
+
+
+class SuspectList(Page[SuspectRead]):
+    """A page of texts proposed for checking."""
+
+
+class RevisionList(Page[RevisionRead]):
+    """A page of a fake's history."""
 
 
 class CheckRequest(BaseModel):

@@ -229,10 +229,13 @@ def list_fakes(session: Session, actor: Actor, *, region_code: str | None = None
     return [_read(f, *totals[f.id]) for f in rows], total
 
 
-def suspects(session: Session, actor: Actor, status: str = "new") -> list[FakeSuspect]:
-    """Texts proposed for checking in the actor's regions, the most spread first."""
+def suspects(session: Session, actor: Actor, status: str = "new", limit: int = 100,
+             offset: int = 0) -> tuple[list[FakeSuspect], int]:
+    """Texts proposed for checking in the actor's regions, the most spread first: a page
+    and how many in all."""
     actor.require("analytics")
-    return list(FakeRepository(session).suspects(actor.scope, status))
+    rows, total = FakeRepository(session).suspects(actor.scope, status, limit, offset)
+    return list(rows), total
 
 
 def _suspect(session: Session, actor: Actor, suspect_id: int) -> FakeSuspect:

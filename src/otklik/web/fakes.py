@@ -64,7 +64,7 @@ def registry_page(request: Request, actor: OptionalActor, session: SessionDep,
         "pages": max(1, -(-total // PAGE)), "regions": _regions(session, actor),
         "region_code": region, "status": state, "q": q or "", "statuses": FAKE_STATUSES,
         "can_edit": service.can_edit(actor), "flashes": take_flashes(request),
-        "suspects": len(service.suspects(session, actor))})
+        "suspects": service.suspects(session, actor, limit=1)[1]})
 
 
 @router.post("/fakes/new", response_class=HTMLResponse)
@@ -92,7 +92,7 @@ def suspects_page(request: Request, actor: OptionalActor, session: SessionDep) -
     """Texts proposed for checking, with the reasons; promote in one click."""
     actor = require_actor(actor)
     return render(request, "fakes/suspects.html", {
-        **user_context(actor, session), "items": service.suspects(session, actor),
+        **user_context(actor, session), "items": service.suspects(session, actor)[0],
         "regions": _regions(session, actor), "can_edit": service.can_edit(actor),
         "flashes": take_flashes(request)})
 
