@@ -142,19 +142,7 @@ class ChannelPlaceIn(BaseModel):
     territory_key: str = Field(min_length=2, max_length=64)
 
 
-class ChannelPlaceRead(BaseModel):
-    """A channel and the place it speaks for."""
-
-    id: int
-    channel: str
-    territory_id: int
-    territory_key: str
-    territory_name: str
-    level: str
-    region_code: str
-
-
-class ChannelPlaceList(Page[ChannelPlaceRead]):
+class ChannelPlaceList(Page[channel_places.ChannelPlaceView]):
     """A page of channels with their places."""
 
 
@@ -166,7 +154,7 @@ def list_channel_places(actor: CurrentActor, session: SessionDep,
     one of them)."""
     views = [v for v in channel_places.list_places(session, actor)
              if region_code is None or v.region_code == region_code]
-    return ChannelPlaceList.of([ChannelPlaceRead(**asdict(v)) for v in views], limit, offset)
+    return ChannelPlaceList.of(views, limit, offset)
 
 
 @router.put("/channel-places")
