@@ -54,7 +54,20 @@ def page_query(session: Session, query: Select[Any], limit: int = DEFAULT_LIMIT,
                offset: int = 0) -> tuple[Sequence[Any], int]:
     """One page of the rows ``query`` (ordered by the caller) selects, and how many it selects
     in all. For a repository: the SQL stays there, the counting and slicing is done here."""
-    total = session.scalar(select(func.count()).select_from(
-        query.order_by(None).subquery())) or 0
+    total = _total(session, query)
     rows = session.scalars(query.limit(limit).offset(offset)).all() if total > offset else []
     return rows, total
+
+
+def page_rows(session: Session, query: Select[*tuple[Any, ...]], limit: int = DEFAULT_LIMIT,
+              offset: int = 0) -> tuple[Sequence[Any], int]:
+    """As :func:`page_query` for a query of several entities or columns: the page's rows as
+    tuples, and how many the query selects in all."""
+    total = _total(session, query)
+    rows = session.execute(query.limit(limit).offset(offset)).all() if total > offset else []
+    return rows, total
+
+
+def _total(session: Session, query: Select[*tuple[Any, ...]]) -> int:
+    return int(session.scalar(select(func.count()).select_from(
+        query.order_by(None).subquery())) or 0)

@@ -170,10 +170,9 @@ def copies(fake_id: RefId, actor: CurrentActor, session: SessionDep,
            limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> CopyList:
     """The messages linked to a fake (the caller's scope), newest first."""
     fake = service.get_fake(session, actor, fake_id)
-    repo = FakeRepository(session)
-    return CopyList(items=[_copy(c, m) for c, m in repo.copies(actor.scope, fake.id, kind,
-                                                                limit, offset)],
-                    total=repo.copies_total(actor.scope, fake.id, kind), limit=limit,
+    rows, total = FakeRepository(session).copies_page(actor.scope, fake.id, kind, limit,
+                                                      offset)
+    return CopyList(items=[_copy(c, m) for c, m in rows], total=total, limit=limit,
                     offset=offset)
 
 

@@ -21,7 +21,7 @@ from otklik.models.fakes import (
 )
 from otklik.models.message import Message, MessageEnrichment
 from otklik.models.territory import Territory
-from otklik.paging import page_query
+from otklik.paging import page_query, page_rows
 
 #: Matched against the stream: every verdict but "true" (a true claim has no copies to count).
 MATCHED_STATUSES = ("suspected", "checking", "fake", "partly_true", "unconfirmed")
@@ -141,17 +141,19 @@ class FakeRepository:
         return set(self.session.execute(select(FakeCopy.fake_id, FakeCopy.message_id).where(
             FakeCopy.message_id.in_(list(message_ids)))).all())
 
-    def copies(self, scope: Scope, fake_id: int, kind: str | None = None, limit: int = 200,
-               offset: int = 0) -> Sequence[tuple[FakeCopy, Message]]:
+    def copies(self, scope: Scope, fake_id: int, kind: str | None = None, limit: int = 200
+               ) -> Sequence[tuple[FakeCopy, Message]]:
         """A fake's linked messages the scope sees, newest first."""
-        rows = self.session.execute(self._copies(scope, fake_id, kind)
-                                    .limit(limit).offset(offset)).all()
+        rows = self.session.execute(self._copies(scope, fake_id, kind).limit(limit)).all()
         return [(c, m) for c, m in rows]
 
-    def copies_total(self, scope: Scope, fake_id: int, kind: str | None = None) -> int:
-        """How many linked messages of a fake the scope sees."""
-        return int(self.session.scalar(select(func.count()).select_from(
-            self._copies(scope, fake_id, kind).order_by(None).subquery())) or 0)
+    def copies_page(self, scope: Scope, fake_id: int, kind: str | None, limit: int,
+                    offset: int) -> tuple[list[tuple[FakeCopy, Message]], int]:
+        """A page of a fake's linked messages the scope sees, newest first, and how many in
+        all."""
+        rows, total = page_rows(self.session, self._copies(scope, fake_id, kind), limit,
+                                offset)
+        return [(c, m) for c, m in rows], total
 
     @staticmethod
     def _copies(scope: Scope, fake_id: int, kind: str | None
