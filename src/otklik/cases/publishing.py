@@ -9,28 +9,17 @@ never silently dropped.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
 from otklik.cases.repository import CaseRepository
 from otklik.channels.connectors.base import Reply
-from otklik.channels.replying import reply_under
+from otklik.channels.replying import ReplySummary, reply_under
 from otklik.db.base import utcnow
 from otklik.errors import NotFound
 from otklik.models.case import Answer, Publication
 from otklik.models.message import Message
-
-
-@dataclass
-class PublishSummary:
-    """What one publishing run did."""
-
-    published: int = 0
-    already: int = 0
-    no_channel: int = 0
-    failed: int = 0
 
 
 def targets(session: Session, answer: Answer) -> list[Message]:
@@ -62,14 +51,14 @@ def _recipient(message: Message) -> str | None:
     return None
 
 
-def publish(session: Session, answer_id: int) -> PublishSummary:
+def publish(session: Session, answer_id: int) -> ReplySummary:
     """Publish an answer under each of its messages that has not got it yet."""
     if CaseRepository(session).answer(answer_id) is None:
         raise NotFound(f"answer {answer_id} not found")
     return publish_many(session, [answer_id])
 
 
-def publish_many(session: Session, answer_ids: Sequence[int]) -> PublishSummary:
+def publish_many(session: Session, answer_ids: Sequence[int]) -> ReplySummary:
     """Publish these answers (those that exist) under each of their messages that has not
     got them yet. The answers, the messages of their cases and their publication rows are
     read in a query each, the missing rows inserted together before anything is sent (a
@@ -92,7 +81,7 @@ def publish_many(session: Session, answer_ids: Sequence[int]) -> PublishSummary:
             pairs.append((message, row))
         plan.append((answer, pairs))
     session.flush()
-    summary = PublishSummary()
+    summary = ReplySummary()
     for answer, pairs in plan:
         failed = summary.failed
         for message, row in pairs:
@@ -107,13 +96,11 @@ def publish_many(session: Session, answer_ids: Sequence[int]) -> PublishSummary:
 
 
 def _publish_one(session: Session, answer: Answer, message: Message, row: Publication,
-                 summary: PublishSummary) -> None:
+                 summary: ReplySummary) -> None:
     outcome = reply_under(session, message, row, Reply(
         target_source_id=message.source_id, text=answer.text,
         target_parent_source_id=message.parent_source_id,
         recipient=_recipient(message),
         idempotency_key=f"answer-{answer.id}-message-{message.id}",
     ), what=f"publishing answer {answer.id} to message {message.id}")
-    summary.published += outcome == "published"
-    summary.no_channel += outcome == "no_channel"
-    summary.failed += outcome == "failed"
+    summary.count(outcome)

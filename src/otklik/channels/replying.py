@@ -10,6 +10,7 @@ message (the caller's job retries); else ``published`` with the platform's id.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
@@ -25,6 +26,21 @@ from otklik.models.message import Message
 log = logging.getLogger(__name__)
 
 Outcome = Literal["published", "no_channel", "failed"]
+
+
+@dataclass
+class ReplySummary:
+    """What one publishing run did: replies published, already there, with no channel to
+    reply through, failed (the caller's job retries the failed ones)."""
+
+    published: int = 0
+    already: int = 0
+    no_channel: int = 0
+    failed: int = 0
+
+    def count(self, outcome: Outcome) -> None:
+        """Count one reply's outcome."""
+        setattr(self, outcome, getattr(self, outcome) + 1)
 
 
 class ReplyRecord(Protocol):

@@ -11,26 +11,14 @@ refutation (four eyes) is ever published.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy.orm import Session
 
 from otklik.channels.connectors.base import Reply
-from otklik.channels.replying import reply_under
+from otklik.channels.replying import ReplySummary, reply_under
 from otklik.db.base import utcnow
 from otklik.fakes.repository import FakeRepository
 from otklik.models.fakes import Fake, FakeReply
 from otklik.models.message import Message
-
-
-@dataclass
-class ReplySummary:
-    """What one publishing run did."""
-
-    published: int = 0
-    already: int = 0
-    no_channel: int = 0
-    failed: int = 0
 
 
 def reply_text(fake: Fake) -> str:
@@ -69,7 +57,7 @@ def _publish_one(session: Session, fake: Fake, message: Message, row: FakeReply,
                  summary: ReplySummary) -> None:
     if message.source == "email":  # a refutation is not sent into a stranger's mailbox
         row.status, row.published_at = "no_channel", utcnow()
-        summary.no_channel += 1
+        summary.count("no_channel")
         return
     outcome = reply_under(session, message, row, Reply(
         target_source_id=message.source_id, text=reply_text(fake),
@@ -77,6 +65,4 @@ def _publish_one(session: Session, fake: Fake, message: Message, row: FakeReply,
         idempotency_key=f"fake-{fake.id}-message-{message.id}"),
         what=f"the refutation of fake {fake.id} under message {message.id}",
         replying_kinds_only=True)
-    summary.published += outcome == "published"
-    summary.no_channel += outcome == "no_channel"
-    summary.failed += outcome == "failed"
+    summary.count(outcome)
