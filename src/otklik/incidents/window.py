@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -55,6 +56,10 @@ MAX_HISTORY = 20_000
 #: Enrichments other workers committed slightly out of order are caught by re-reading this
 #: much before the last one seen; one committed later still is found by the window's count.
 OVERLAP = timedelta(seconds=30)
+#: A window re-feeds, in order, the messages of its last this much of the stream when an
+#: earlier one arrives after later ones (workers commit their batches in any order); one
+#: earlier still makes it replay the whole window from the database.
+SETTLE_AFTER = timedelta(hours=1)
 #: More new enrichments than this since the last look (a bulk load in between): the windows
 #: are dropped and rebuilt when next needed rather than fed a backlog.
 MAX_FEED = 20_000
@@ -92,19 +97,32 @@ def observation(message: StreamMessage, enrichment: StreamEnrichment,
         critical=(enrichment.urgency or urgency.get("level")) == "critical")
 
 
+def _order(obs: Observation) -> tuple[datetime, int]:
+    return obs.at, int(obs.id)
+
+
 @dataclass
 class RegionWindow:
-    """One region's detector and what it was fed."""
+    """One region's detector and what it was fed.
+
+    ``settled`` has been fed the messages more than :data:`SETTLE_AFTER` older than the
+    newest; ``tail`` holds the newer ones in order, and ``detector`` is ``settled`` fed the
+    tail. A new message that sorts inside the tail (another worker committed an earlier batch
+    later) re-feeds a fork of ``settled`` the tail; one older than the tail cannot be fed
+    exactly: the window is rebuilt."""
 
     region: str | None
     start: datetime  # the window's start (window_start of the batch)
     since: datetime  # what it holds starts here: the start, or a cut window's oldest message
     settings: DetectorSettings
     taxonomy: str
+    settled: Detector
     detector: Detector
+    tail: list[Observation] = field(default_factory=list)
+    settled_last: tuple[datetime, int] | None = None
     seen: dict[int, Observation] = field(default_factory=dict)
-    last: tuple[datetime, int] | None = None
     id_sum: int = 0
+    forks: int = 0  # how many times the tail was re-fed (tests, profiles)
     territories: set[int] = field(default_factory=set)  # the places its messages name
 
     def places(self, memory: Memory) -> dict[int, Place]:
@@ -112,8 +130,8 @@ class RegionWindow:
         return {t: p for t in self.territories if (p := memory.places.get(t)) is not None}
 
     def take(self, observations: Iterable[Observation]) -> bool:
-        """Feed new observations (in order); False when they cannot be fed exactly (one
-        sorts before what was fed, or a held message now reads differently)."""
+        """Feed new observations (in any order); False when they cannot be fed exactly (one
+        sorts before the tail, or a held message now reads differently)."""
         new: list[Observation] = []
         for obs in observations:
             held = self.seen.get(int(obs.id))
@@ -121,16 +139,61 @@ class RegionWindow:
                 new.append(obs)
             elif held != obs:
                 return False
-        new.sort(key=lambda o: (o.at, int(o.id)))
-        if new and self.last is not None and (new[0].at, int(new[0].id)) < self.last:
+        if not new:
+            return True
+        new.sort(key=_order)
+        if self.settled_last is not None and _order(new[0]) <= self.settled_last:
             return False
+        if not self.tail or _order(new[0]) > _order(self.tail[-1]):
+            self.detector.run(new)
+            self.tail.extend(new)
+        else:  # inside the tail: the settled detector, forked, fed the tail again in order
+            self.tail = sorted([*self.tail, *new], key=_order)
+            self.detector = self.settled.fork()
+            self.detector.run(self.tail)
+            self.forks += 1
         for obs in new:
-            self.detector.observe(obs)
             self.seen[int(obs.id)] = obs
             self.id_sum += int(obs.id)
-        if new:
-            self.last = (new[-1].at, int(new[-1].id))
+        self._settle()
         return True
+
+    def _settle(self) -> None:
+        if not self.tail:
+            return
+        horizon = self.tail[-1].at - SETTLE_AFTER
+        n = 0
+        while n < len(self.tail) and self.tail[n].at < horizon:
+            n += 1
+        if n:
+            self.settled.run(self.tail[:n])
+            self.settled_last = _order(self.tail[n - 1])
+            del self.tail[:n]
+
+    @classmethod
+    def replayed(cls, region: str | None, start: datetime, since: datetime,
+                 settings: DetectorSettings, taxonomy: str,
+                 observations: Sequence[Observation]) -> RegionWindow:
+        """A window fed these observations from scratch (each is fed once, the tail twice)."""
+        ordered = sorted(observations, key=_order)
+        settled = Detector(settings)
+        window = cls(region, start, since, settings, taxonomy, settled, settled)
+        if ordered:
+            horizon = ordered[-1].at - SETTLE_AFTER
+            n = 0
+            while n < len(ordered) and ordered[n].at < horizon:
+                n += 1
+            settled.run(ordered[:n])
+            if n:
+                window.settled_last = _order(ordered[n - 1])
+            window.detector = settled.fork()
+            window.tail = ordered[n:]
+            window.detector.run(window.tail)
+            window.seen = {int(o.id): o for o in ordered}
+            window.id_sum = sum(window.seen)
+        else:
+            window.detector = settled.fork()
+        return window
 
 
 @dataclass
@@ -144,6 +207,7 @@ class Memory:
     windows: dict[str | None, RegionWindow] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     rebuilds: int = 0  # how many windows were replayed from the database (tests, profiles)
+    why: Counter[str] = field(default_factory=Counter)  # ... and why
 
 
 _memories: dict[str, Memory] = {}
@@ -209,8 +273,8 @@ def rebuild(session: Session, memory: Memory, region: str | None, start: datetim
     rows = IncidentRepository(session).stream(region, start, MAX_HISTORY)
     places = places_of(session, memory, rows)
     since = rows[0][0].created_at if len(rows) >= MAX_HISTORY else start
-    window = RegionWindow(region, start, since, settings, taxonomy, Detector(settings))
-    window.take(observation(m, e, places, topic_names) for m, e in rows)
+    window = RegionWindow.replayed(region, start, since, settings, taxonomy,
+                                   [observation(m, e, places, topic_names) for m, e in rows])
     window.territories.update(t for _, e in rows for t in (e.municipality_id, e.settlement_id)
                               if t is not None)
     memory.windows[region] = window
@@ -220,11 +284,14 @@ def rebuild(session: Session, memory: Memory, region: str | None, start: datetim
 
 def replay(session: Session, region: str | None, oldest: datetime,
            settings: DetectorSettings, topic_names: Mapping[str, str]) -> Detector:
-    """The reference: a fresh detector over the region's window of a batch whose oldest
-    message is ``oldest`` (nothing kept)."""
-    memory = Memory("replay")
-    return rebuild(session, memory, region, window_start(oldest), settings, "",
-                   topic_names).detector
+    """The reference: a fresh detector fed the region's window of a batch whose oldest
+    message is ``oldest``, in order (nothing kept, nothing forked)."""
+    rows = IncidentRepository(session).stream(region, window_start(oldest), MAX_HISTORY)
+    places = places_of(session, Memory("replay"), rows)
+    detector = Detector(settings)
+    detector.run(sorted((observation(m, e, places, topic_names) for m, e in rows),
+                        key=_order))
+    return detector
 
 
 def window_for(session: Session, memory: Memory, region: str | None, batch: Sequence[Row],
@@ -236,6 +303,9 @@ def window_for(session: Session, memory: Memory, region: str | None, batch: Sequ
     window = memory.windows.get(region)
     if (window is None or new is None or window.start != start or window.settings != settings
             or window.taxonomy != taxonomy):
+        why = ("none" if window is None else "backlog" if new is None
+               else "start" if window.start != start else "settings")
+        memory.why[why] += 1
         return rebuild(session, memory, region, start, settings, taxonomy, topic_names)
     since = window.since
     mine = {m.id: (m, e) for m, e in new if stream_region(m, e) == region
@@ -246,6 +316,7 @@ def window_for(session: Session, memory: Memory, region: str | None, batch: Sequ
     window.territories.update(t for _, e in mine.values()
                               for t in (e.municipality_id, e.settlement_id) if t is not None)
     if not fed or (IncidentRepository(session).stream_digest(region, since)
-            != (len(window.seen), window.id_sum)):
+                   != (len(window.seen), window.id_sum)):
+        memory.why["out of order or changed" if not fed else "stale"] += 1
         return rebuild(session, memory, region, start, settings, taxonomy, topic_names)
     return window
