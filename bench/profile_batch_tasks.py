@@ -140,6 +140,14 @@ def run(args: argparse.Namespace, total: int) -> None:
     for task in ["enrich", *(j.actor_name for j in consumers)]:
         print(f"{task:<36} {wall[task]:>7.2f} {cpu[task]:>7.2f} "
               f"{wall[task] / whole:>6.0%} {sql[task]:>7}")
+    try:
+        from otklik.incidents import window
+
+        for memory in window._memories.values():
+            print(f"detector windows replayed: {memory.rebuilds} ({dict(memory.why)}), "
+                  f"tails re-fed: {sum(w.forks for w in memory.windows.values())}")
+    except ImportError:  # before the kept windows
+        pass
     if profiler is not None:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
 
