@@ -66,7 +66,7 @@ def _in_region(region_code: str | None) -> ColumnElement[bool]:
                and_(Message.region_code.is_(None), MessageEnrichment.region_code == region_code))
 
 
-def _stream_columns() -> Select[Any]:
+def _stream_columns() -> Select[*tuple[Any, ...]]:
     e = MessageEnrichment
     return (select(Message.id, Message.created_at, Message.author_key, Message.author_id,
                    Message.region_code, e.region_code, e.topic, e.urgency, e.municipality_id,
