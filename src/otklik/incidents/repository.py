@@ -267,16 +267,6 @@ class IncidentRepository:
         """When the newest enrichment was made."""
         return self.session.scalar(select(func.max(MessageEnrichment.enriched_at)))
 
-    def enriched(self, message_ids: Sequence[int]
-                 ) -> Sequence[tuple[Message, MessageEnrichment]]:
-        """These messages with their enrichment (those enriched)."""
-        if not message_ids:
-            return []
-        return [(m, e) for m, e in self.session.execute(
-            select(Message, MessageEnrichment)
-            .join(MessageEnrichment, MessageEnrichment.message_id == Message.id)
-            .where(Message.id.in_(list(message_ids)))).all()]
-
     # -- timeline and updates --------------------------------------------------------------
     def add_entry(self, entry: IncidentEntry) -> IncidentEntry | None:
         """Add a timeline entry; None when one with its dedup key is already there."""
