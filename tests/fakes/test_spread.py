@@ -106,3 +106,27 @@ def test_the_region_brief_has_a_section_on_fakes(
     assert section.rows == [[refuted.claim[:90], 2, 1000, "опровергнут"]]
     other = build_brief(session, people["tambov"], "68", period, with_charts=False)
     assert all(s.key != "fakes" for s in other.sections)  # no registry there: no section
+
+
+def test_whole_messages_are_read_only_for_copies_and_alarming_ones(
+        session: Session, make_fake: Callable[..., Fake],
+        make_message: Callable[..., Message], monkeypatch: Any) -> None:
+    from otklik.fakes.repository import FakeRepository
+
+    read: list[list[int]] = []
+    whole = FakeRepository.messages
+
+    def counted(self: FakeRepository, ids: Any) -> Any:
+        read.append(sorted(ids))
+        return whole(self, ids)
+
+    monkeypatch.setattr(FakeRepository, "messages", counted)
+    plain = [make_message(f"Когда починят дорогу на улице Ленина, дом {i}?", hours_ago=1)
+             for i in range(3)]
+    done = live.match_messages(session, [m.id for m in plain])
+    assert (done.copies, done.refutations, done.suspects) == (0, 0, 0) and read == []
+    make_fake()
+    copy = make_message(CLAIM, channel="Типичная Элиста", hours_ago=1)
+    rumour = make_message(RUMOUR, hours_ago=1)
+    done = live.match_messages(session, [plain[0].id, copy.id, rumour.id])
+    assert done.copies == 1 and read == [sorted([copy.id, rumour.id])]

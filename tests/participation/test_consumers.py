@@ -1,9 +1,22 @@
-"""Participation's consumers are registered with the events they follow."""
+"""Participation's consumers are registered with the events they follow; the enrichment
+consumer reads whole messages only when a line is open in their region or they can make or
+support a proposal, and then once."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
 from otklik import events
+from otklik.models.message import Message, MessageEnrichment
+from otklik.models.participation import Campaign, ProposalVote
 from otklik.participation import consumers
+from otklik.participation.repository import ParticipationRepository
 
 
 def test_consumers_are_registered() -> None:
@@ -18,3 +31,39 @@ def test_consumers_are_registered() -> None:
     assert any("promise_closed" in n for n in names(events.CaseClosed))
     # a bulk load of history is left alone (no database is touched)
     consumers.collect_after_enrichment.fn({"message_ids": [1], "live": False})
+
+
+def test_a_batch_with_no_open_line_no_proposal_and_no_support_reads_no_message(
+        session: Session, make_campaign: Callable[..., Campaign],
+        make_message: Callable[..., Message], monkeypatch: pytest.MonkeyPatch) -> None:
+    read: list[list[int]] = []
+    views = ParticipationRepository.message_views
+
+    def counted(self: ParticipationRepository, ids: Sequence[int]) -> Any:
+        read.append(sorted(ids))
+        return views(self, ids)
+
+    monkeypatch.setattr(ParticipationRepository, "message_views", counted)
+    now = datetime.now(UTC)
+    post = make_message("Когда починят дорогу на Советской?", author="r1",
+                        created_at=now - timedelta(hours=2))
+    comment = make_message("Яма у дома 5", parent=post, author="r2",
+                           created_at=now - timedelta(hours=1))
+    assert consumers.collect(session, [post.id, comment.id]) == (0, 0)
+    assert read == []  # Tambov has no open line: the whole rows are never read
+    idea = make_message("Предлагаю сделать сквер на месте пустыря у школы", author="r3",
+                        topic="social", subtopic=None)
+    support = make_message("Поддерживаю!", parent=idea, author="r4")
+    enrichment = session.get(MessageEnrichment, idea.id)
+    assert enrichment is not None
+    enrichment.kind = "proposal"
+    session.flush()
+    assert consumers.collect(session, [post.id, idea.id, support.id]) == (0, 1)
+    assert read == [sorted([idea.id, support.id])]  # once, only the two that matter
+    assert session.scalar(select(func.count()).select_from(ProposalVote)) == 1
+    make_campaign()  # a line of Tambov opens: every message of the region is looked at
+    question = make_message("Хочу спросить на прямой линии про свалку у Рассказово",
+                            author="r5")
+    added, made = consumers.collect(session, [question.id, idea.id])
+    assert (added, made) == (1, 0) and read[-1] == sorted([question.id, idea.id])
+    assert len(read) == 2

@@ -141,35 +141,44 @@ class MatchSummary:
 def match_messages(session: Session, message_ids: Sequence[int], *,
                    suspects: bool = True) -> MatchSummary:
     """Compare messages with the registry and link what matches; propose suspects among the
-    rest (``suspects``: for live messages). Idempotent."""
+    rest (``suspects``: for live messages). Idempotent. Only the texts are read for all of
+    them; whole messages only for those that matched or may be suspects (alarming)."""
     repo = FakeRepository(session)
     summary = MatchSummary()
-    messages = [m for m in repo.messages(message_ids)
-                if m.deleted_at is None and m.text and m.text.strip()]
-    if not messages:
+    texts = [row for row in repo.message_texts(message_ids) if row[2].strip()]
+    if not texts:
         return summary
-    by_region: dict[str | None, list[Message]] = {}
-    for message in messages:
-        by_region.setdefault(message.region_code, []).append(message)
-    unmatched: list[Message] = []
+    by_region: dict[str | None, list[tuple[int, str, str | None]]] = {}
+    for message_id, region, text, urgency in texts:
+        by_region.setdefault(region, []).append((message_id, text, urgency))
+    found: list[tuple[int, str, int, float, str]] = []  # (message, kind, fake, score, why)
+    maybe: list[int] = []
     for region, group in by_region.items():
         matcher = matcher_for(session, region)
-        results: list[Match] = (matcher.match_batch([m.text for m in group]) if matcher
-                                else [Match(None, 0.0, "") for _ in group])
-        for message, result in zip(group, results, strict=True):
+        results: list[Match] = (matcher.match_batch([text for _, text, _ in group])
+                                if matcher else [Match(None, 0.0, "") for _ in group])
+        for (message_id, text, urgency), result in zip(group, results, strict=True):
             if result.fake_id is not None:
-                if link(session, int(result.fake_id), message, "copy", result.score,
-                        result.explain):
-                    summary.copies += 1
-                    summary.refuted_fakes.add(int(result.fake_id))
+                found.append((message_id, "copy", int(result.fake_id), result.score,
+                              result.explain))
             elif result.refutes is not None:
-                if link(session, int(result.refutes), message, "refutation", result.score,
-                        result.explain):
-                    summary.refutations += 1
+                found.append((message_id, "refutation", int(result.refutes), result.score,
+                              result.explain))
+            elif suspects and (urgency in ALARMING_URGENCY or alarm_signs(text)):
+                maybe.append(message_id)  # the cheap test first: most messages alarm nobody
+    if not found and not maybe:
+        return summary
+    whole = {m.id: m for m in repo.messages([f[0] for f in found] + maybe)}
+    for message_id, kind, fake_id, score, explain in found:
+        message = whole.get(message_id)
+        if message is not None and link(session, fake_id, message, kind, score, explain):
+            if kind == "copy":
+                summary.copies += 1
+                summary.refuted_fakes.add(fake_id)
             else:
-                unmatched.append(message)
-    if suspects and unmatched:
-        summary.suspects = propose_suspects(session, unmatched)
+                summary.refutations += 1
+    if maybe:
+        summary.suspects = propose_suspects(session, [whole[i] for i in maybe if i in whole])
     if summary.refuted_fakes:
         from otklik.fakes.refuting import queue_replies
 

@@ -129,6 +129,19 @@ class FakeRepository:
             return []
         return self.session.scalars(select(Message).where(Message.id.in_(list(ids)))).all()
 
+    def message_texts(self, ids: Sequence[int]
+                      ) -> builtins.list[tuple[int, str | None, str, str | None]]:
+        """(id, region, text, the enrichment's urgency) of these messages, not deleted, in
+        id order: what matching and the cheap test of a suspect read (not the raw payload)."""
+        if not ids:
+            return []
+        rows = self.session.execute(
+            select(Message.id, Message.region_code, Message.text, MessageEnrichment.urgency)
+            .outerjoin(MessageEnrichment, MessageEnrichment.message_id == Message.id)
+            .where(Message.id.in_(list(ids)), Message.deleted_at.is_(None))
+            .order_by(Message.id))
+        return [(int(i), region, text or "", urgency) for i, region, text, urgency in rows]
+
     def message_ids_after(self, after: int, limit: int) -> builtins.list[int]:
         """Ids of stored messages above ``after``, in order (a batch of a re-run)."""
         return list(self.session.scalars(select(Message.id).where(Message.id > after)

@@ -72,6 +72,13 @@ class WeekProfile:
         self._hour_cache = (ts - ts % HOUR, hour)
         return hour
 
+    def copy(self) -> WeekProfile:
+        """An independent copy."""
+        other = WeekProfile.__new__(WeekProfile)
+        other.counts, other.total, other._hour_cache = list(self.counts), self.total, \
+            self._hour_cache
+        return other
+
     def add(self, ts: float) -> None:
         """Count one message at ``ts``."""
         self.counts[self._hour(ts)] += 1.0
@@ -96,6 +103,13 @@ class Series:
         self.started = started
         #: (time, deseasonalized weight, author, message id) of the messages in the window.
         self.window: deque[tuple[float, float, str, str]] = deque()
+
+    def copy(self) -> Series:
+        """An independent copy (the window's entries are immutable tuples)."""
+        other = Series.__new__(Series)
+        other.level, other.level_at, other.started = self.level, self.level_at, self.started
+        other.window = deque(self.window)
+        return other
 
     def add(self, ts: float, weight: float, author: str, message_id: str, horizon: float
             ) -> None:

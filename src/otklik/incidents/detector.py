@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -223,6 +223,12 @@ class _Region:
         self.profile = WeekProfile()
         self.streams: dict[str, Series] = {}
 
+    def copy(self) -> _Region:
+        other = _Region(self.started)
+        other.profile = self.profile.copy()
+        other.streams = {k: v.copy() for k, v in self.streams.items()}
+        return other
+
 
 class Detector:
     """Feed observations in time order with :meth:`observe`; read :attr:`signals`."""
@@ -241,6 +247,29 @@ class Detector:
         self._topics: dict[str, tuple[str, str]] = {}
         self._hazards_of: dict[str, tuple[str, ...]] = {}
         self._topic_order: deque[tuple[float, str]] = deque()
+
+    def fork(self) -> Detector:
+        """An independent copy: fed the same further messages, it gives what this one would
+        (the live detector keeps a settled one and forks it to re-feed a reordered tail)."""
+        other = Detector(self.settings)
+        copies: dict[int, Signal] = {}
+        for signal in self.signals:
+            copies[id(signal)] = replace(
+                signal, message_ids=list(signal.message_ids), authors=set(signal.authors),
+                hazards=set(signal.hazards), streets=set(signal.streets),
+                roots=set(signal.roots))
+        other.signals = [copies[id(s)] for s in self.signals]
+        other.seen, other.skipped_duplicates, other.late = (
+            self.seen, self.skipped_duplicates, self.late)
+        other._ids = set(self._ids)
+        other._clock = self._clock
+        other._regions = {k: v.copy() for k, v in self._regions.items()}
+        other._series = {k: v.copy() for k, v in self._series.items()}
+        other._open = {k: copies[id(v)] for k, v in self._open.items()}
+        other._topics = dict(self._topics)
+        other._hazards_of = dict(self._hazards_of)
+        other._topic_order = deque(self._topic_order)
+        return other
 
     # --- input ---------------------------------------------------------------------------
     def run(self, observations: Iterable[Observation]) -> list[Signal]:

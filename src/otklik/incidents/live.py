@@ -1,18 +1,21 @@
 """The detector on the live stream: a batch of enriched messages in, incidents opened or fed.
 
-The state is rebuilt, not kept: for each region of the batch the detector replays the
-region's stored messages of the last :data:`HISTORY` (at most :data:`MAX_HISTORY` of them) in
-time order, so a job that runs twice, two workers, or a restart see the same thing. Only the
-signals that hold a message of this batch are acted on; a signal opens an incident once (its
-key is unique), or feeds the open incident of the same subject and place. The batch's other
-messages join an open incident of their place when they share its hazard (or its topic, for
-one without a hazard).
+For each region of the batch the detector runs over the region's window of the stream (the
+last :data:`~otklik.incidents.window.HISTORY`, from a start that moves once a day), kept in
+the worker process between batches and fed only what is new, or replayed from the database
+when the kept one is missing or stale (:mod:`otklik.incidents.window`): its signals are
+exactly those of a replay, so a job that runs twice, two workers, or a restart see the same
+thing. Only the signals that hold a message of this batch are acted on; a signal opens an
+incident once (its key is unique), or feeds the open incident of the same subject and place.
+The batch's other messages join an open incident of their place when they share its hazard
+(or its topic, for one without a hazard).
 """
 
 from __future__ import annotations
 
+import copy
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -20,23 +23,25 @@ from sqlalchemy.orm import Session
 
 from otklik.audit import service as audit
 from otklik.audit.actor import Actor
-from otklik.incidents import service
-from otklik.incidents.detector import TRACKED_HAZARDS, Detector, Observation, Place, Signal
-from otklik.incidents.repository import IncidentRepository, StreamEnrichment, StreamMessage
+from otklik.incidents import service, window
+from otklik.incidents.detector import Place, Signal
+from otklik.incidents.repository import (
+    IncidentRepository,
+    StreamEnrichment,
+    StreamMessage,
+    stream_region,
+)
 from otklik.incidents.thresholds import detector_settings
+from otklik.incidents.window import HISTORY, MAX_HISTORY, observation
 from otklik.models.incident import Incident, IncidentStatus
-from otklik.models.message import Message, MessageEnrichment
 from otklik.models.territory import Territory
 from otklik.nlp.taxonomy import load_taxonomy
 from otklik.territories.repository import TerritoryRepository
 
+__all__ = ["HISTORY", "MAX_HISTORY", "LiveResult", "detect", "observation"]
+
 log = logging.getLogger(__name__)
 
-#: How much of a region's stream the detector replays for each batch (its baselines learn
-#: from it; spikes need ``warmup`` of it, hazards and bursts fire from the first hour).
-HISTORY = timedelta(days=3)
-#: ... and at most this many messages of it (a large region's three days).
-MAX_HISTORY = 20_000
 SYSTEM = "детектор"
 
 
@@ -48,71 +53,44 @@ class LiveResult:
     fed: dict[int, int] = field(default_factory=dict)  # incident id -> messages linked
 
 
-def observation(message: Message | StreamMessage, enrichment: MessageEnrichment | StreamEnrichment,
-                places: dict[int, Territory], topic_names: dict[str, str]) -> Observation:
-    """What the detector needs of a stored message: its stored place (the thread's or the
-    channel's when the text named none) wins over the stages' raw answer."""
-    result = enrichment.result or {}
-    urgency = result.get("urgency") or {}
-    matched = ((result.get("explain") or {}).get("urgency") or {}).get("matched") or {}
-    hazards = tuple(s for s in urgency.get("signals") or () if s in TRACKED_HAZARDS)
-    municipality = places.get(enrichment.municipality_id or 0)
-    settlement = places.get(enrichment.settlement_id or 0)
-    topic = enrichment.topic or "other"
-    return Observation(
-        id=str(message.id), at=message.created_at,
-        author=message.author_key or message.author_id
-        or f"?{enrichment.duplicate_of_id or message.id}",
-        topic_code=topic, topic_name=topic_names.get(topic, topic),
-        region_code=enrichment.region_code or message.region_code,
-        municipality=Place(municipality.name, municipality.oktmo) if municipality else None,
-        settlement=Place(settlement.name, settlement.oktmo) if settlement else None,
-        street=enrichment.street, hazards=hazards,
-        words=tuple(str(matched[h]) for h in hazards if h in matched),
-        duplicate_of=str(enrichment.duplicate_of_id) if enrichment.duplicate_of_id else None,
-        critical=(enrichment.urgency or urgency.get("level")) == "critical")
-
-
 def detect(session: Session, message_ids: Sequence[int]) -> LiveResult:
     """Run the detector for a live batch and open or feed incidents (never commits)."""
     repo = IncidentRepository(session)
-    batch = repo.enriched(message_ids)
+    batch = repo.stream_rows(message_ids)
     result = LiveResult()
     if not batch:
         return result
     settings = detector_settings(session)
     taxonomy = load_taxonomy()
     topic_names = {code: taxonomy.name(code) for code in taxonomy.topic_codes}
-    regions = sorted({(e.region_code or m.region_code or "") for m, e in batch})
-    for region in regions:
-        in_region = [(m, e) for m, e in batch if (e.region_code or m.region_code or "") == region]
-        since = min(m.created_at for m, _ in in_region) - HISTORY
-        stored = repo.stream(region or None, since, MAX_HISTORY)
-        present = {m.id for m, _ in stored}
-        stream: list[tuple[Message | StreamMessage, MessageEnrichment | StreamEnrichment]] = [
-            *stored, *((m, e) for m, e in in_region if m.id not in present)]
-        places = TerritoryRepository(session).many(
-            t for _, e in stream for t in (e.municipality_id, e.settlement_id) if t is not None)
-        observations = sorted((observation(m, e, places, topic_names) for m, e in stream),
-                              key=lambda o: (o.at, int(o.id)))
-        detector = Detector(settings)
-        detector.run(observations)
-        ours = {str(m.id) for m, _ in in_region}
+    by_region: dict[str | None, list[tuple[StreamMessage, StreamEnrichment]]] = {}
+    for m, e in batch:
+        by_region.setdefault(stream_region(m, e), []).append((m, e))
+    work: list[tuple[str | None, list[Signal], dict[int, Place]]] = []
+    with window.memory_of(session) as memory:  # the windows are this process's, one at a time
+        new = window.read_new(session, memory)
+        for region, in_region in sorted(by_region.items(), key=lambda kv: kv[0] or ""):
+            kept = window.window_for(session, memory, region, in_region, new, settings,
+                                     str(taxonomy.version), topic_names)
+            ours = {str(m.id) for m, _ in in_region}
+            # Copies: the kept detector goes on attaching to its signals in other threads.
+            signals = [copy.deepcopy(s) for s in kept.detector.signals
+                       if not ours.isdisjoint(s.message_ids)]
+            work.append((region, signals, kept.places(memory)))
+    for region, signals, places in work:
         handled: set[int] = set()
-        for signal in detector.signals:
-            if ours.isdisjoint(signal.message_ids):
-                continue
-            incident = _incident_for(session, signal, region, places, result)
+        for signal in signals:
+            incident = _incident_for(session, signal, region or "", places, result)
             ids = [int(i) for i in signal.message_ids]
-            new, _ = service.link(session, incident, ids)
+            linked, _ = service.link(session, incident, ids)
             grown = signal.people_affected()
             if grown and grown > (incident.people_affected or 0):  # more authors, more people
                 incident.people_affected = grown
-            if new:
-                result.fed[incident.id] = result.fed.get(incident.id, 0) + len(new)
+            if linked:
+                result.fed[incident.id] = result.fed.get(incident.id, 0) + len(linked)
             handled.update(ids)
-        rest = [(m, e) for m, e in in_region if m.id not in handled]
-        _join_open(session, region, rest, result)
+        rest = [(m, e) for m, e in by_region[region] if m.id not in handled]
+        _join_open(session, region or "", rest, result)
     return result
 
 
@@ -122,14 +100,14 @@ def _signal_key(region: str, signal: Signal) -> str:
     return f"{region}:{where}:{signal.topic['code']}:{signal.first_message_id}"[:255]
 
 
-def _territory(session: Session, place: Place | None, places: dict[int, Territory]
+def _territory(session: Session, place: Place | None, places: Mapping[int, Place]
                ) -> Territory | None:
     if place is None:
         return None
-    for territory in places.values():
-        if (place.oktmo and territory.oktmo == place.oktmo) or (
-                not place.oktmo and territory.name == place.name):
-            return territory
+    for territory_id, known in places.items():
+        if (place.oktmo and known.oktmo == place.oktmo) or (
+                not place.oktmo and known.name == place.name):
+            return TerritoryRepository(session).get(territory_id)
     return None
 
 
@@ -146,7 +124,7 @@ def _matches(incident: Incident, municipality_id: int | None, street: str | None
 
 
 def _incident_for(session: Session, signal: Signal, region: str,
-                  places: dict[int, Territory], result: LiveResult) -> Incident:
+                  places: Mapping[int, Place], result: LiveResult) -> Incident:
     repo = IncidentRepository(session)
     key = _signal_key(region, signal)
     found = repo.by_signal(key)
@@ -207,7 +185,8 @@ def _title(signal: Signal, hazard: str | None, place: Territory | None) -> str:
 
 
 def _join_open(session: Session, region: str,
-               rows: Sequence[tuple[Message, MessageEnrichment]], result: LiveResult) -> None:
+               rows: Sequence[tuple[StreamMessage, StreamEnrichment]], result: LiveResult
+               ) -> None:
     """Messages of the batch no signal took: they join an open incident of their place and
     subject (messages written after it began)."""
     if not rows:
@@ -216,7 +195,7 @@ def _join_open(session: Session, region: str,
     if not active:
         return
     for message, enrichment in rows:
-        hazards = set((enrichment.result or {}).get("urgency", {}).get("signals") or ())
+        hazards = set(((enrichment.result or {}).get("urgency") or {}).get("signals") or ())
         for incident in active:
             if message.created_at < incident.started_at - timedelta(hours=3):
                 continue

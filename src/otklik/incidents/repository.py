@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, exists, func, select
+from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
@@ -50,6 +50,38 @@ class StreamEnrichment:
     street: str | None
     duplicate_of_id: int | None
     result: dict[str, Any]
+
+
+def stream_region(message: StreamMessage, enrichment: StreamEnrichment) -> str | None:
+    """The region whose window a message is in: its own (the channel's), else the one its
+    enrichment found in the text."""
+    return message.region_code or enrichment.region_code
+
+
+def _in_region(region_code: str | None) -> ColumnElement[bool]:
+    """:func:`stream_region` in SQL (both branches use an index on the message's region)."""
+    if region_code is None:
+        return and_(Message.region_code.is_(None), MessageEnrichment.region_code.is_(None))
+    return or_(Message.region_code == region_code,
+               and_(Message.region_code.is_(None), MessageEnrichment.region_code == region_code))
+
+
+def _stream_columns() -> Select[*tuple[Any, ...]]:
+    e = MessageEnrichment
+    return (select(Message.id, Message.created_at, Message.author_key, Message.author_id,
+                   Message.region_code, e.region_code, e.topic, e.urgency, e.municipality_id,
+                   e.settlement_id, e.street, e.duplicate_of_id, e.result["urgency"],
+                   e.result[("explain", "urgency")])
+            .join(e, e.message_id == Message.id))
+
+
+def _stream_row(row: Any) -> tuple[StreamMessage, StreamEnrichment]:
+    (message_id, created_at, author_key, author_id, region, enriched_region, topic, urgency,
+     municipality_id, settlement_id, street, duplicate_of_id, answer, explain) = row
+    return (StreamMessage(message_id, created_at, author_key, author_id, region),
+            StreamEnrichment(enriched_region, topic, urgency, municipality_id, settlement_id,
+                             street, duplicate_of_id,
+                             result={"urgency": answer, "explain": {"urgency": explain}}))
 
 
 def _case_ids_of(incident_id: int) -> CompoundSelect[Any]:
@@ -183,41 +215,57 @@ class IncidentRepository:
     # -- window of the stream --------------------------------------------------------------
     def stream(self, region_code: str | None, since: datetime, limit: int
                ) -> Sequence[tuple[StreamMessage, StreamEnrichment]]:
-        """The region's enriched messages created since ``since`` (the latest ``limit``),
-        oldest first, as the few columns the detector reads: each batch replays thousands of
-        them, so neither the texts nor the stored results are loaded whole."""
-        e = MessageEnrichment
-        query = (select(Message.id, Message.created_at, Message.author_key, Message.author_id,
-                        Message.region_code, e.region_code, e.topic, e.urgency,
-                        e.municipality_id, e.settlement_id, e.street, e.duplicate_of_id,
-                        e.result["urgency"], e.result[("explain", "urgency")])
-                 .join(e, e.message_id == Message.id)
-                 .where(Message.created_at >= since, Message.deleted_at.is_(None)))
-        query = query.where(Message.region_code == region_code if region_code
-                            else Message.region_code.is_(None))
-        rows = self.session.execute(query.order_by(Message.created_at.desc(), Message.id.desc())
-                                    .limit(limit)).all()
+        """The region's enriched messages created since ``since`` (the latest ``limit``; all
+        of those created at the oldest one's time, so a tie is never cut), oldest first, as
+        the few columns the detector reads: a rebuild replays thousands of them, so neither
+        the texts nor the stored results are loaded whole. The region of a message is its
+        own, else the one its enrichment found (:func:`stream_region`)."""
+        query = (_stream_columns().where(Message.created_at >= since,
+                                         Message.deleted_at.is_(None),
+                                         _in_region(region_code))
+                 .order_by(Message.created_at.desc(), Message.id.desc()).limit(limit))
+        rows = self.session.execute(query).all()
+        if len(rows) >= limit:  # a cut window starts at its oldest message's time, whole
+            rows = self.session.execute(
+                _stream_columns().where(Message.created_at >= rows[-1][1],
+                                        Message.deleted_at.is_(None), _in_region(region_code))
+                .order_by(Message.created_at.desc(), Message.id.desc())).all()
+        return [_stream_row(row) for row in reversed(rows)]
+
+    def stream_rows(self, message_ids: Sequence[int]
+                    ) -> Sequence[tuple[StreamMessage, StreamEnrichment]]:
+        """These messages (those enriched and not deleted) as the detector's columns, in
+        (created_at, id) order."""
         out: list[tuple[StreamMessage, StreamEnrichment]] = []
-        for row in reversed(rows):
-            (message_id, created_at, author_key, author_id, region, enriched_region, topic,
-             urgency, municipality_id, settlement_id, street, duplicate_of_id, answer,
-             explain) = row
-            out.append((
-                StreamMessage(message_id, created_at, author_key, author_id, region),
-                StreamEnrichment(enriched_region, topic, urgency, municipality_id, settlement_id,
-                                 street, duplicate_of_id,
-                                 result={"urgency": answer, "explain": {"urgency": explain}})))
+        ids = sorted(set(message_ids))
+        for start in range(0, len(ids), 1000):
+            out.extend(_stream_row(row) for row in self.session.execute(
+                _stream_columns().where(Message.id.in_(ids[start:start + 1000]),
+                                        Message.deleted_at.is_(None))))
+        out.sort(key=lambda r: (r[0].created_at, r[0].id))
         return out
 
-    def enriched(self, message_ids: Sequence[int]
-                 ) -> Sequence[tuple[Message, MessageEnrichment]]:
-        """These messages with their enrichment (those enriched)."""
-        if not message_ids:
-            return []
-        return [(m, e) for m, e in self.session.execute(
-            select(Message, MessageEnrichment)
-            .join(MessageEnrichment, MessageEnrichment.message_id == Message.id)
-            .where(Message.id.in_(list(message_ids)))).all()]
+    def stream_digest(self, region_code: str | None, since: datetime) -> tuple[int, int]:
+        """(how many, the sum of their ids) of the messages :meth:`stream` would read (without
+        its limit): a window kept in memory holds exactly these, or it is stale."""
+        count, total = self.session.execute(
+            select(func.count(), func.coalesce(func.sum(Message.id), 0))
+            .select_from(Message).join(MessageEnrichment,
+                                       MessageEnrichment.message_id == Message.id)
+            .where(Message.created_at >= since, Message.deleted_at.is_(None),
+                   _in_region(region_code))).one()
+        return int(count), int(total)
+
+    def enriched_since(self, since: datetime) -> list[tuple[int, datetime]]:
+        """(message id, enriched_at) of every enrichment made after ``since`` by any worker
+        (ix_message_enrichment_enriched_at)."""
+        e = MessageEnrichment
+        return [(int(i), at) for i, at in self.session.execute(
+            select(e.message_id, e.enriched_at).where(e.enriched_at > since))]
+
+    def last_enriched_at(self) -> datetime | None:
+        """When the newest enrichment was made."""
+        return self.session.scalar(select(func.max(MessageEnrichment.enriched_at)))
 
     # -- timeline and updates --------------------------------------------------------------
     def add_entry(self, entry: IncidentEntry) -> IncidentEntry | None:

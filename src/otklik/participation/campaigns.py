@@ -161,10 +161,23 @@ def _channel(session: Session, campaign: Campaign, message: Message,
 def collect_messages(session: Session, message_ids: Sequence[int]) -> int:
     """Make questions of the open direct lines from enriched messages; idempotent (a
     message becomes at most one question per line). Returns how many were added."""
+    views = ParticipationRepository(session).message_views(message_ids)
+    return collect_views(session, views, lines_for(session, views))
+
+
+def lines_for(session: Session, views: Sequence[tuple[Message, MessageEnrichment]]
+              ) -> list[Campaign]:
+    """The open direct lines of these messages' regions (one query)."""
+    return ParticipationRepository(session).open_campaigns(
+        [c for m, e in views if (c := e.region_code or m.region_code)])
+
+
+def collect_views(session: Session, views: Sequence[tuple[Message, MessageEnrichment]],
+                  campaigns: Sequence[Campaign]) -> int:
+    """:func:`collect_messages` over messages already read, for these open lines."""
+    if not campaigns:
+        return 0
     repo = ParticipationRepository(session)
-    views = repo.message_views(message_ids)
-    campaigns = repo.open_campaigns([c for m, e in views
-                                     if (c := e.region_code or m.region_code)])
     added = 0
     for message, enrichment in views:
         region = enrichment.region_code or message.region_code

@@ -11,6 +11,7 @@ with no personal data. Residents support a proposal once per channel identity.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -119,10 +120,24 @@ def create_proposal(session: Session, actor: Actor, message_id: int,
 def collect_messages(session: Session, message_ids: list[int]) -> int:
     """Proposals from enriched messages of kind "proposal", and support from comments
     under them ("поддерживаю"); idempotent. Returns the proposals made."""
+    return collect_views(session, ParticipationRepository(session).message_views(message_ids))
+
+
+def may_matter(kind: str | None, relevant: bool, authored: bool, parent_id: int | None,
+               text: str) -> bool:
+    """Whether a message can make a proposal or support one (what :func:`collect_views`
+    looks at), from a few of its columns."""
+    if kind == "proposal" and relevant and authored and not _support_text(text):
+        return True
+    return parent_id is not None and _support_text(text)
+
+
+def collect_views(session: Session, views: Sequence[tuple[Message, MessageEnrichment]]) -> int:
+    """:func:`collect_messages` over messages already read."""
     repo = ParticipationRepository(session)
     actor = Actor.system("participation")
     made = 0
-    for message, enrichment in repo.message_views(message_ids):
+    for message, enrichment in views:
         if enrichment.kind == "proposal" and enrichment.relevant \
                 and message.author_key is not None and not _support_text(message.text):
             if repo.proposal_of_message(message.id) is None:

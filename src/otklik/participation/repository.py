@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,20 @@ from otklik.models.participation import (
     ProposalVote,
 )
 from otklik.models.territory import Territory
+
+
+@dataclass(frozen=True, slots=True)
+class MessageHead:
+    """The columns of an enriched message :meth:`ParticipationRepository.message_heads`
+    reads."""
+
+    id: int
+    region_code: str | None  # the enrichment's, else the message's
+    kind: str | None
+    relevant: bool
+    authored: bool
+    parent_id: int | None
+    text: str
 
 
 class ParticipationRepository:
@@ -112,6 +127,22 @@ class ParticipationRepository:
             CampaignQuestion.topic.is_(None) if topic is None
             else CampaignQuestion.topic == topic).order_by(CampaignQuestion.id))
         return [(int(i), str(s), a) for i, s, a in rows]
+
+    def message_heads(self, message_ids: Sequence[int]) -> list[MessageHead]:
+        """What decides whether a message can be a question or a proposal or support one:
+        a few columns (not the raw form or the stored result), of those enriched and not
+        deleted."""
+        if not message_ids:
+            return []
+        e = MessageEnrichment
+        rows = self.session.execute(
+            select(Message.id, func.coalesce(e.region_code, Message.region_code), e.kind,
+                   e.relevant, Message.author_key.is_not(None), Message.parent_id,
+                   Message.text)
+            .join(e, e.message_id == Message.id)
+            .where(Message.id.in_(list(message_ids)), Message.deleted_at.is_(None)))
+        return [MessageHead(int(i), region, kind, bool(relevant), bool(authored), parent, text)
+                for i, region, kind, relevant, authored, parent, text in rows]
 
     def message_views(self, message_ids: Sequence[int]
                       ) -> list[tuple[Message, MessageEnrichment]]:
