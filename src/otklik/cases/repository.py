@@ -8,8 +8,10 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, event, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, event, func, or_, select
 from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from otklik.accounts.scope import Scope
 from otklik.models.account import Role, User
@@ -152,6 +154,31 @@ class CaseRepository:
         if not event.contains(self.session, "after_commit", _forget_reserved):
             event.listen(self.session, "after_commit", _forget_reserved)
             event.listen(self.session, "after_soft_rollback", _forget_reserved)
+
+    def set_problems(self, placed: Sequence[tuple[Case, int]]) -> None:
+        """Put cases into problems (``(case, problem id)``) in one executemany UPDATE, not
+        one UPDATE per case (the ORM sends a versioned row's UPDATE alone): each row still
+        checks and bumps the case's ``version``, and a case changed meanwhile by someone
+        else raises :class:`StaleDataError` as the ORM's flush would. The loaded cases get
+        the stored values without becoming dirty."""
+        if not placed:
+            return
+        self.session.flush()  # pending changes of these cases first: their version moves
+        table = Case.__table__
+        result = self.session.execute(
+            table.update()
+            .where(table.c.id == bindparam("case_id"), table.c.version == bindparam("seen"))
+            .values(problem_id=bindparam("problem"), version=bindparam("seen") + 1),
+            [{"case_id": case.id, "seen": case.version, "problem": problem_id}
+             for case, problem_id in placed])
+        if (self.session.get_bind().dialect.supports_sane_multi_rowcount
+                and result.rowcount != len(placed)):
+            raise StaleDataError(
+                f"UPDATE of case problems matched {result.rowcount} of {len(placed)} rows: "
+                "a case was changed by someone else meanwhile")
+        for case, problem_id in placed:
+            set_committed_value(case, "problem_id", problem_id)
+            set_committed_value(case, "version", case.version + 1)
 
     def many(self, case_ids: Sequence[int]) -> list[Case]:
         """These cases (those that exist), in one query."""
