@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, event, func, or_, select
 from sqlalchemy.orm import Session, defer
@@ -37,6 +37,7 @@ from otklik.models.territory import Territory, TerritoryLevel
 from otklik.nlp.taxonomy.taxonomy import Taxonomy
 from otklik.workspace.confidence import UNCERTAIN, case_confidence
 
+T = TypeVar("T")
 _REFERENCE_KEY = "otklik_case_reference"
 _RESERVED_KEY = "otklik_case_reserved_ids"
 _NEW_KEY = "otklik_case_reference_added"
@@ -119,6 +120,19 @@ def _add_with_id(session: Session, row: Any) -> Any:
 
 def _forget_reserved(session: Session, *_: Any) -> None:
     session.info.pop(_RESERVED_KEY, None)
+
+
+def _candidates(rules: Sequence[RoutingRule], region_code: str, topic: str | None,
+                subtopic: str | None) -> list[RoutingRule]:
+    """The rules (in their order) whose region, topic and subtopic let them match a case of
+    this topic and subtopic: each is empty or equal to the case's."""
+
+    def empty_or(value: str | None, wanted: str | None) -> bool:
+        return value is None or value == "" or (wanted is not None and value == wanted)
+
+    return [rule for rule in rules
+            if rule.enabled and rule.region_code == region_code  # else changed, not flushed
+            and empty_or(rule.topic, topic) and empty_or(rule.subtopic, subtopic)]
 
 
 class CaseRepository:
@@ -537,19 +551,33 @@ class CaseRepository:
         the case's (the territory: the case's municipality or settlement). The region's
         enabled rules are read once per transaction (:func:`_reference_cache`, forgotten when
         a rule changes) and matched here: a batch of cases costs one query, not one each.
-        """
+        Only the rules that can match the case's topic and subtopic are looked at (an index
+        of the region's rules by topic and subtopic, kept beside them: a region has hundreds
+        of rules, one per municipality and topic)."""
         places = set(territory_ids)
-
-        def empty_or(value: str | None, wanted: str | None) -> bool:
-            return value is None or value == "" or (wanted is not None and value == wanted)
-
-        for rule in self.enabled_rules(region_code):
-            if not rule.enabled or rule.region_code != region_code:
-                continue  # changed in this session, not flushed yet
-            if (empty_or(rule.topic, topic) and empty_or(rule.subtopic, subtopic)
-                    and (rule.territory_id is None or rule.territory_id in places)):
+        rules = self.enabled_rules(region_code)
+        candidates = self.derived(("rule_candidates", region_code, topic, subtopic), rules,
+                                  lambda: _candidates(rules, region_code, topic, subtopic),
+                                  RoutingRule)
+        for rule in candidates:
+            if rule.territory_id is None or rule.territory_id in places:
                 return rule
         return None
+
+    def derived(self, key: tuple[str | None, ...], source: object, build: Callable[[], T],
+                *types: type) -> T:
+        """A value worked out from reference rows read once per transaction (``source``:
+        the cached rows it comes from), kept beside them: forgotten with them (an edit, a
+        commit, a rollback), and worked out afresh while a row of ``types`` has a change
+        this session has not flushed yet (the rows' own attributes would show it)."""
+        if any(isinstance(row, types) for row in self.session.dirty):
+            return build()
+        cache = _reference_cache(self.session)
+        held = cache.get(("derived", *key))
+        if held is None or held[0] is not source:
+            held = cache[("derived", *key)] = (source, build())
+        value: T = held[1]
+        return value
 
     def region_id(self, region_code: str) -> int | None:
         """The territory id of a region, read once per transaction."""

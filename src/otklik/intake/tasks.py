@@ -205,9 +205,11 @@ def _originals_seen_late(session: Session, late: Sequence[tuple[Message, list[in
     """Originals enriched after copies of them (another worker was faster): the copies
     now name the original. A copy already linked to an even earlier message keeps that
     link. (The cases follow: see :func:`otklik.cases.builder.originals_seen_late`.)"""
-    repo = MessageRepository(session)
+    # the copies' rows read at once (a read per original flushed the batch's rows
+    # piecemeal), then linked in the originals' order as before
+    rows = MessageRepository(session).enrichments([i for _, newer in late for i in newer])
     for message, newer in late:
-        for row in repo.enrichments(newer).values():
+        for row in (rows[i] for i in sorted(set(newer)) if i in rows):
             if row.duplicate_of_id is None or row.duplicate_of_id > message.id:
                 row.duplicate_of_id = message.id
                 row.result = {**(row.result or {}), "duplicate_of": str(message.id)}
