@@ -122,17 +122,32 @@ def _forget_reserved(session: Session, *_: Any) -> None:
     session.info.pop(_RESERVED_KEY, None)
 
 
-def _candidates(rules: Sequence[RoutingRule], region_code: str, topic: str | None,
-                subtopic: str | None) -> list[RoutingRule]:
-    """The rules (in their order) whose region, topic and subtopic let them match a case of
-    this topic and subtopic: each is empty or equal to the case's."""
+class _RuleIndex:
+    """A region's enabled rules by topic, in their order, with what the match asks of each
+    (its subtopic and territory) read once: a region has hundreds of rules (one per
+    municipality and topic) and a batch routes dozens of cases per topic."""
 
-    def empty_or(value: str | None, wanted: str | None) -> bool:
-        return value is None or value == "" or (wanted is not None and value == wanted)
+    def __init__(self, rules: Sequence[RoutingRule], region_code: str) -> None:
+        self.rules = [(rule, rule.topic or None, rule.subtopic or None, rule.territory_id)
+                      for rule in rules
+                      # a rule disabled or moved in this session, not flushed yet, is out
+                      if rule.enabled and rule.region_code == region_code]
+        self.by_topic: dict[str | None, list[tuple[RoutingRule, str | None, int | None]]] = {}
 
-    return [rule for rule in rules
-            if rule.enabled and rule.region_code == region_code  # else changed, not flushed
-            and empty_or(rule.topic, topic) and empty_or(rule.subtopic, subtopic)]
+    def first(self, topic: str | None, subtopic: str | None, places: set[int]
+              ) -> RoutingRule | None:
+        """The first rule whose topic, subtopic and territory are each empty or the case's."""
+        candidates = self.by_topic.get(topic)
+        if candidates is None:
+            candidates = self.by_topic[topic] = [
+                (rule, rule_subtopic, territory)
+                for rule, rule_topic, rule_subtopic, territory in self.rules
+                if rule_topic is None or (topic is not None and rule_topic == topic)]
+        for rule, rule_subtopic, territory in candidates:
+            if ((rule_subtopic is None or (subtopic is not None and rule_subtopic == subtopic))
+                    and (territory is None or territory in places)):
+                return rule
+        return None
 
 
 class CaseRepository:
@@ -551,18 +566,12 @@ class CaseRepository:
         the case's (the territory: the case's municipality or settlement). The region's
         enabled rules are read once per transaction (:func:`_reference_cache`, forgotten when
         a rule changes) and matched here: a batch of cases costs one query, not one each.
-        Only the rules that can match the case's topic and subtopic are looked at (an index
-        of the region's rules by topic and subtopic, kept beside them: a region has hundreds
-        of rules, one per municipality and topic)."""
-        places = set(territory_ids)
+        Only the rules of the case's topic (or of none) are looked at: :class:`_RuleIndex`,
+        kept beside the rules."""
         rules = self.enabled_rules(region_code)
-        candidates = self.derived(("rule_candidates", region_code, topic, subtopic), rules,
-                                  lambda: _candidates(rules, region_code, topic, subtopic),
-                                  RoutingRule)
-        for rule in candidates:
-            if rule.territory_id is None or rule.territory_id in places:
-                return rule
-        return None
+        index = self.derived(("rule_index", region_code), rules,
+                             lambda: _RuleIndex(rules, region_code), RoutingRule)
+        return index.first(topic, subtopic, set(territory_ids))
 
     def derived(self, key: tuple[str | None, ...], source: object, build: Callable[[], T],
                 *types: type) -> T:
