@@ -14,6 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from otklik.accounts.scope import Scope
+from otklik.db.ids import give_id
 from otklik.models.account import Role, User
 from otklik.models.case import (
     OPEN_STATUSES,
@@ -389,7 +390,9 @@ class CaseRepository:
     # -- history, answers, publications, extensions -------------------------------------------
 
     def add_event(self, event: CaseEvent) -> None:
-        """Record a step of a case's history."""
+        """Record a step of a case's history (its id taken ahead on PostgreSQL, so a batch's
+        history goes out in one executemany: :mod:`otklik.db.ids`)."""
+        give_id(self.session, event)
         self.session.add(event)
 
     def events(self, case_id: int) -> Sequence[CaseEvent]:
