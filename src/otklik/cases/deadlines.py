@@ -42,7 +42,7 @@ def policy_for(session: Session, case: Case) -> DeadlinePolicy:
     repo = CaseRepository(session)
     rows = repo.policies(case.region_code)
     policies = repo.derived(  # parsed once per transaction, beside the rows
-        ("policies", case.region_code), rows,
+        "policies", case.region_code, rows,
         lambda: [DeadlinePolicy.from_json(r.policy) for r in rows] or list(DEFAULT_POLICIES),
         DeadlinePolicyRow)
     return resolve_policy(policies, case.topic, case.subtopic, case.urgency)
@@ -86,7 +86,7 @@ def clock_for(session: Session, case: Case, organization: Organization | None = 
     repo = CaseRepository(session)
     rows = repo.calendar_exceptions(case.region_code)
     exceptions = repo.derived(  # once per transaction, beside the rows
-        ("calendar", case.region_code), rows,
+        "calendar", case.region_code, rows,
         lambda: tuple(sorted((r.day, r.kind, r.note) for r in rows)), CalendarExceptionRow)
     if organization is None:
         return _clock(exceptions, json.dumps(WorkingHours.standard().to_json()),

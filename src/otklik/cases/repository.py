@@ -6,9 +6,20 @@ import builtins
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, event, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    event,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -194,13 +205,13 @@ class CaseRepository:
         if not placed:
             return
         self.session.flush()  # pending changes of these cases first: their version moves
-        table = Case.__table__
-        result = self.session.execute(
+        table = cast(Table, Case.__table__)
+        result = cast(CursorResult[Any], self.session.execute(
             table.update()
             .where(table.c.id == bindparam("case_id"), table.c.version == bindparam("seen"))
             .values(problem_id=bindparam("problem"), version=bindparam("seen") + 1),
             [{"case_id": case.id, "seen": case.version, "problem": problem_id}
-             for case, problem_id in placed])
+             for case, problem_id in placed]))
         if (self.session.get_bind().dialect.supports_sane_multi_rowcount
                 and result.rowcount != len(placed)):
             raise StaleDataError(
@@ -572,12 +583,12 @@ class CaseRepository:
         Only the rules of the case's topic (or of none) are looked at: :class:`_RuleIndex`,
         kept beside the rules."""
         rules = self.enabled_rules(region_code)
-        index = self.derived(("rule_index", region_code), rules,
+        index = self.derived("rule_index", region_code, rules,
                              lambda: _RuleIndex(rules, region_code), RoutingRule)
         return index.first(topic, subtopic, set(territory_ids))
 
-    def derived(self, key: tuple[str | None, ...], source: object, build: Callable[[], T],
-                *types: type) -> T:
+    def derived(self, name: str, region_code: str | None, source: object,
+                build: Callable[[], T], *types: type) -> T:
         """A value worked out from reference rows read once per transaction (``source``:
         the cached rows it comes from), kept beside them: forgotten with them (an edit, a
         commit, a rollback), and worked out afresh while a row of ``types`` has a change
@@ -585,9 +596,10 @@ class CaseRepository:
         if any(isinstance(row, types) for row in self.session.dirty):
             return build()
         cache = _reference_cache(self.session)
-        held = cache.get(("derived", *key))
+        key = (f"derived {name}", region_code)
+        held = cache.get(key)
         if held is None or held[0] is not source:
-            held = cache[("derived", *key)] = (source, build())
+            held = cache[key] = (source, build())
         value: T = held[1]
         return value
 
