@@ -5,8 +5,8 @@ A row added without its id needs ``INSERT … RETURNING id``; SQLAlchemy sends a
 rows as multi-row INSERTs of up to a thousand rows, tens of kilobytes each, which psycopg
 parses anew every time (it caches only statements up to 4 KB): a fifth of the CPU of
 building a batch's cases went there. A row that has its id goes out in one executemany of a
-small statement, parsed once. Ids are taken in chunks that grow within a transaction (16,
-then twice as many up to 512): a handful of ``nextval`` round trips per batch. Ids taken and
+small statement, parsed once. Ids are taken in chunks that grow within a transaction (64,
+then twice as many up to 1,024): a few ``nextval`` round trips per batch. Ids taken and
 not used are gaps, as after a rollback; the order of ids is the order rows were added, as
 before. Elsewhere (SQLite) nothing is taken and the database gives the ids.
 """
@@ -19,8 +19,8 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 _POOL_KEY = "otklik_id_pool"
-FIRST_CHUNK = 16
-MAX_CHUNK = 512
+FIRST_CHUNK = 64
+MAX_CHUNK = 1024
 
 
 def give_id(session: Session, row: Any) -> None:
