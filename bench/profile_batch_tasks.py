@@ -1,155 +1,200 @@
-"""The tasks of one enrichment batch, one by one, in one process, on PostgreSQL: enrichment
-(``enrich_now``) and then each consumer of ``MessagesEnriched`` on the batch's event, each
-timed (wall and CPU) and its SQL statements counted. No broker: the consumers' functions
-are called directly with the event the batch announced.
+"""Every job of the whole path, one at a time in one process, on PostgreSQL: where a batch's
+time goes (not part of ``make bench``: a tool for profiling, run by hand).
 
-    python bench/profile_batch_tasks.py                      # 2,000 demo messages, batches of 100
-    python bench/profile_batch_tasks.py --messages 2000 --batch 100 --days 90
-    python bench/profile_batch_tasks.py --cprofile detect_after_enrichment
+The demo stream is imported with its jobs queued in the in-memory broker (as ``--defer``
+leaves them in RabbitMQ); then the jobs are taken from the queues and run one by one in this
+process, the follow-up jobs they queue too (problems, answers, audit seals, rollups), until
+the queues are empty. For each job: wall and CPU seconds, SQL statements and the seconds
+spent in them, and the time of the garbage collector; the statements that took longest; and
+with ``--prof JOB …`` a cProfile of those jobs (sorted by cumulative time, written beside the
+printed table). The language stages' own time inside the enrichment job is timed apart, so
+the path's rate can be set against them as ``bench_pipeline`` does.
 
-The database is a copy of ``bench_pipeline``'s template (the five demo regions, bodies,
-routing), created and dropped here (OTKLIK_BENCH_POSTGRES_URL). Not part of ``make bench``
-(docs/performance.md, «Задачи одной пачки по отдельности»). Prints a table; asserts nothing.
+    python bench/profile_batch_tasks.py --messages 2000
+    python bench/profile_batch_tasks.py --prof build_cases_after_enrichment enrich_messages
+    python bench/profile_batch_tasks.py --days 9      # a denser stream: a batch is hours
+
+The emergency detector's kept windows (:mod:`otklik.incidents.window`) print how often they
+were replayed from the database, and why, and how often a late batch re-fed their tail.
+
+Needs PostgreSQL (OTKLIK_BENCH_POSTGRES_URL, as ``bench_pipeline``); never asserts on time.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
+import io
+import json
 import os
 import pstats
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(ROOT / "bench"))
-os.environ.setdefault("OTKLIK_ENV", "test")
-os.environ["OTKLIK_BROKER_URL"] = "stub"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_pipeline as common  # noqa: E402  (sets OTKLIK_ENV=test and the stub broker)
+from sqlalchemy import event, text  # noqa: E402
 
-import bench_pipeline as bp  # noqa: E402
+
+def run(url: str, stream: Path, profiled: list[str], out: Path) -> None:
+    os.environ["OTKLIK_DATABASE_URL"] = url
+    from otklik.config import get_settings
+
+    get_settings.cache_clear()
+    from otklik.db.session import get_engine, reset_engine_cache, session_scope
+
+    reset_engine_cache()
+    import dramatiq
+
+    import otklik.worker  # noqa: F401  (declares every actor)
+    from otklik.channels.files import RowResult
+    from otklik.channels.schemas import IncomingMessage
+    from otklik.intake.importer import import_rows
+    from otklik.intake.tasks import active_pipeline
+    from otklik.nlp.pipeline import Pipeline
+    from otklik.queue import broker
+
+    job = {"name": "import"}
+    statements: Counter[str] = Counter()
+    sql: defaultdict[str, float] = defaultdict(float)
+    shapes: defaultdict[tuple[str, str], float] = defaultdict(float)
+    shape_n: Counter[tuple[str, str]] = Counter()
+    started_at: dict[int, float] = {}
+
+    def before(conn: Any, _cursor: Any, _statement: str, *_: Any) -> None:
+        statements[job["name"]] += 1
+        started_at[id(conn)] = time.perf_counter()
+
+    def after(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        spent = time.perf_counter() - started_at.pop(id(conn), time.perf_counter())
+        sql[job["name"]] += spent
+        key = (job["name"], " ".join(statement.split())[:100])
+        shapes[key] += spent
+        shape_n[key] += 1
+
+    engine = get_engine()
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    stages = [0.0]
+    process = Pipeline.process
+
+    def timed(self: Any, *args: Any, **kwargs: Any) -> Any:
+        begun = time.perf_counter()
+        try:
+            return process(self, *args, **kwargs)
+        finally:
+            stages[0] += time.perf_counter() - begun
+
+    Pipeline.process = timed  # type: ignore[method-assign]
+    collected: defaultdict[str, float] = defaultdict(float)
+    gc_begun = [0.0]
+
+    def collector(phase: str, _info: dict[str, Any]) -> None:
+        if phase == "start":
+            gc_begun[0] = time.perf_counter()
+        else:
+            collected[job["name"]] += time.perf_counter() - gc_begun[0]
+
+    gc.callbacks.append(collector)
+    rows = [RowResult(n, IncomingMessage.model_validate(json.loads(line)))
+            for n, line in enumerate(stream.open(encoding="utf-8"), 1)]
+    with session_scope() as session:
+        active_pipeline(session)  # the models' one-off load is start-up, not the path
+    import_rows(rows, enqueue=True)
+    wall: defaultdict[str, float] = defaultdict(float)
+    cpu: defaultdict[str, float] = defaultdict(float)
+    runs: Counter[str] = Counter()
+    profiles = {name: cProfile.Profile() for name in profiled}
+    begun = time.perf_counter()
+    while any(not broker.queues[name].empty() for name in broker.queues):
+        for name in sorted(broker.queues):
+            queue = broker.queues[name]
+            while not queue.empty():
+                message = dramatiq.Message.decode(queue.get_nowait())
+                actor = broker.get_actor(message.actor_name)
+                job["name"] = message.actor_name
+                profile = profiles.get(message.actor_name)
+                w, c = time.perf_counter(), time.process_time()
+                if profile:
+                    profile.enable()
+                try:
+                    actor.fn(*message.args, **message.kwargs)
+                finally:
+                    if profile:
+                        profile.disable()
+                wall[message.actor_name] += time.perf_counter() - w
+                cpu[message.actor_name] += time.process_time() - c
+                runs[message.actor_name] += 1
+    seconds = time.perf_counter() - begun
+    with engine.connect() as connection:
+        messages = connection.execute(text("SELECT count(*) FROM message")).scalar() or 0
+        cases = connection.execute(text('SELECT count(*) FROM "case"')).scalar() or 0
+    total = sum(wall.values())
+    print(f"{messages:,} messages, {cases:,} cases; jobs {seconds:.1f} s: "
+          f"{messages / seconds:,.0f} msg/s; language stages inside the enrichment job "
+          f"{stages[0]:.2f} s ({messages / max(stages[0], 1e-6):,.0f} msg/s); "
+          f"path ÷ stages {stages[0] / seconds:.2f}")
+    print(f"{'job':36} {'runs':>5} {'wall s':>7} {'cpu s':>6} {'share':>6} {'stmts':>6} "
+          f"{'sql s':>6} {'gc s':>5}")
+    for name in sorted(runs, key=lambda n: -wall[n]):
+        print(f"{name:36} {runs[name]:>5} {wall[name]:>7.2f} {cpu[name]:>6.2f} "
+              f"{wall[name] / total:>6.0%} {statements[name]:>6} {sql[name]:>6.2f} "
+              f"{collected[name]:>5.2f}")
+    print("statements that took longest:")
+    for (name, shape), spent in sorted(shapes.items(), key=lambda kv: -kv[1])[:20]:
+        print(f"  {spent:6.2f} s {shape_n[(name, shape)]:5}× {name[:28]:28} {shape}")
+    for memory in window_memories():
+        print(f"detector windows replayed: {memory.rebuilds} ({dict(memory.why)}), "
+              f"tails re-fed: {sum(w.forks for w in memory.windows.values())}")
+    for name, profile in profiles.items():
+        buffer = io.StringIO()
+        pstats.Stats(profile, stream=buffer).sort_stats("cumulative").print_stats(80)
+        (out / f"profile_{name}.txt").write_text(buffer.getvalue(), encoding="utf-8")
+        profile.dump_stats(str(out / f"profile_{name}.pstats"))
+        print(f"cProfile of {name}: {out / f'profile_{name}.txt'}")
+
+
+def window_memories() -> list[Any]:
+    """The emergency detector's kept windows of this process (one memory per database)."""
+    from otklik.incidents import window
+
+    return list(window._memories.values())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--messages", type=int, default=2000)
-    parser.add_argument("--batch", type=int, default=100)
-    parser.add_argument("--days", type=int, default=90, help="the stream's span (denser: less)")
-    parser.add_argument("--cprofile", help="profile this task (a consumer's name or 'enrich')")
+    parser.add_argument("--messages", type=int, default=2_000)
+    parser.add_argument("--prof", nargs="*", default=[], metavar="JOB",
+                        help="profile these jobs (actor names) with cProfile")
+    parser.add_argument("--days", type=int, default=90,
+                        help="the stream's span in days (fewer: denser, as a live stream)")
+    parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()),
+                        help="where the profiles go")
     args = parser.parse_args()
-    missing = bp.services_missing()
+    missing = common.services_missing()
     if missing and "PostgreSQL" in missing:
-        print(f"profile skipped: {missing}")
+        print(f"profile_batch_tasks skipped: {missing}")
         return
     from otklik.demo.stream import export_jsonl
 
+    print(f"machine: {common.machine()}; load average {common.load_average()}")
     template = f"otklik_prof_tmpl_{uuid.uuid4().hex[:8]}"
     name = f"otklik_prof_{uuid.uuid4().hex[:8]}"
-    os.environ["OTKLIK_DATABASE_URL"] = bp._url_of(name)  # before any setting is read
-    print(f"load average {bp.load_average()}")
     with tempfile.TemporaryDirectory(prefix="otklik-prof-") as folder:
         stream = Path(folder) / "stream.jsonl"
-        total = export_jsonl(stream, seed=11, total=args.messages, days=args.days)
-        bp.build_template(template)
+        export_jsonl(stream, seed=11, total=args.messages, days=args.days)
+        common.build_template(template)
         try:
-            url = bp.copy_database(template, name)
-            env = bp.env_for(url, "stub")
-            subprocess.run([sys.executable, "-m", "otklik.cli", "import", str(stream),
-                            "--defer"], env=env, check=True, capture_output=True)
-            run(args, total)
+            run(common.copy_database(template, name), stream, args.prof, args.out)
         finally:
-            bp.drop_database(name)
-            bp.drop_database(template)
-    print(f"load average {bp.load_average()}")
-
-
-def run(args: argparse.Namespace, total: int) -> None:
-    from sqlalchemy import event as sa_event
-    from sqlalchemy import select
-
-    import otklik.worker  # noqa: F401  (every consumer declared)
-    from otklik import events
-    from otklik.db.session import get_engine, session_scope
-    from otklik.events import MessagesEnriched
-    from otklik.intake import tasks
-    from otklik.models.message import Message
-
-    statements: list[int] = [0]
-
-    def count(*_: Any) -> None:
-        statements[0] += 1
-
-    sa_event.listen(get_engine(), "before_cursor_execute", count)
-    announced: list[MessagesEnriched] = []
-    original = events.announce
-
-    def capture(session: Any, event: Any) -> None:
-        if isinstance(event, MessagesEnriched):
-            announced.append(event)
-        else:
-            original(session, event)
-
-    events.announce = capture  # type: ignore[assignment]
-    with session_scope() as session:
-        ids = list(session.scalars(select(Message.id).order_by(Message.id)))
-        tasks.active_pipeline(session)  # the one-time build of the pipeline is not counted
-    consumers = events.consumers_of(MessagesEnriched)
-    wall: dict[str, float] = defaultdict(float)
-    cpu: dict[str, float] = defaultdict(float)
-    sql: dict[str, int] = defaultdict(int)
-    profiler = cProfile.Profile() if args.cprofile else None
-
-    def timed(task: str, fn: Any, *a: Any) -> None:
-        statements[0] = 0
-        w, c = time.perf_counter(), time.process_time()
-        if profiler is not None and task == args.cprofile:
-            profiler.enable()
-        try:
-            fn(*a)
-        finally:
-            if profiler is not None and task == args.cprofile:
-                profiler.disable()
-        wall[task] += time.perf_counter() - w
-        cpu[task] += time.process_time() - c
-        sql[task] += statements[0]
-
-    def enrich(batch: list[int]) -> None:
-        with session_scope() as session:
-            tasks.enrich_now(session, batch)
-
-    started = time.perf_counter()
-    for start in range(0, len(ids), args.batch):
-        batch = ids[start:start + args.batch]
-        announced.clear()
-        timed("enrich", enrich, batch)
-        for event in announced:
-            payload = event.model_dump(mode="json")
-            for job in consumers:
-                timed(job.actor_name, job.fn, payload)
-    elapsed = time.perf_counter() - started
-    whole = sum(wall.values())
-    print(f"\n{total:,} messages in batches of {args.batch}: {elapsed:.1f} s "
-          f"({total / elapsed:,.0f} msg/s all tasks in one process)")
-    print(f"{'task':<36} {'wall s':>7} {'cpu s':>7} {'share':>6} {'SQL':>7}")
-    for task in ["enrich", *(j.actor_name for j in consumers)]:
-        print(f"{task:<36} {wall[task]:>7.2f} {cpu[task]:>7.2f} "
-              f"{wall[task] / whole:>6.0%} {sql[task]:>7}")
-    try:
-        from otklik.incidents import window
-
-        for memory in window._memories.values():
-            print(f"detector windows replayed: {memory.rebuilds} ({dict(memory.why)}), "
-                  f"tails re-fed: {sum(w.forks for w in memory.windows.values())}")
-    except ImportError:  # before the kept windows
-        pass
-    if profiler is not None:
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+            common.drop_database(name)
+            common.drop_database(template)
 
 
 if __name__ == "__main__":

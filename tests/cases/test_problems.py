@@ -82,3 +82,53 @@ def test_a_worker_behind_another_reloads_only_what_the_other_changed(
     problem = CaseRepository(session).problem(cases[0].problem_id or -1)
     assert problem is not None and problem.size == 3
     assert pothole.problem_id != problem.id and module._known[problem.id] == 3
+
+
+def test_cases_join_problems_in_one_versioned_update(
+        session: Session, make_case: Callable[..., Case]) -> None:
+    """The cases' problem ids go out in one UPDATE (not one per case); each case's version
+    still moves by one, and the loaded cases are clean (nothing left for the next flush)."""
+    from sqlalchemy import event
+
+    cases, other = overpass_and_pothole(make_case, "id57", pothole_day=2)
+    session.flush()
+    versions = {c.id: c.version for c in [*cases, other]}
+    updates: list[str] = []
+
+    def listen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith('UPDATE "CASE"') or statement.lstrip(
+                ).upper().startswith("UPDATE CASE"):
+            updates.append(statement)
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        joined = assign_problems(session, [c.id for c in [*cases, other]])
+        session.flush()
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert joined == 4 and len(updates) == 1
+    assert all(c.version == versions[c.id] + 1 and c not in session.dirty
+               for c in [*cases, other])
+    session.expire_all()
+    stored = {c.id: (c.problem_id, c.version) for c in session.query(Case).filter(
+        Case.id.in_(list(versions)))}
+    assert len({problem for problem, _ in stored.values()}) == 2
+    assert all(version == versions[i] + 1 for i, (_, version) in stored.items())
+
+
+def test_a_case_changed_meanwhile_stops_the_problem_update(
+        session: Session, make_case: Callable[..., Case]) -> None:
+    """Optimistic locking holds for the one-statement update: a case whose version moved
+    under the job (an operator's edit elsewhere) fails the batch, as the ORM's flush did."""
+    from sqlalchemy import update
+    from sqlalchemy.orm.exc import StaleDataError
+
+    cases, _ = overpass_and_pothole(make_case, "id58", pothole_day=2)
+    session.flush()
+    session.execute(update(Case.__table__).where(Case.__table__.c.id == cases[1].id)
+                    .values(version=Case.__table__.c.version + 1))
+    if not session.get_bind().dialect.supports_sane_multi_rowcount:
+        pytest.skip("the driver does not count the rows of an executemany")
+    with pytest.raises(StaleDataError):
+        assign_problems(session, [c.id for c in cases])

@@ -80,3 +80,30 @@ def test_a_rolled_back_savepoint_forgets_what_it_read(session: Session) -> None:
     with reads(session, "calendar_exception") as again:
         assert len(repo.calendar_exceptions("68")) == count
     assert len(again) == 1
+
+
+def test_parsed_policies_and_calendar_follow_an_unflushed_edit(
+        session: Session, make_case: Callable[..., Case]) -> None:
+    """What is worked out from the cached rows (the parsed policies, the calendar's
+    corrections) is kept for the transaction, and follows a row changed in the session
+    before it is flushed, as reading the rows themselves did."""
+    case = make_case()
+    row = DeadlinePolicyRow(region_code="68", position=1, policy=_policy("parsed-a", 3))
+    calendar = CalendarExceptionRow(region_code="68", day="2031-01-09", kind="holiday",
+                                    note="parsed")
+    session.add_all([row, calendar])
+    session.flush()
+    assert deadlines.policy_for(session, case).name == "parsed-a"
+    with reads(session, "deadline_policy") as again:
+        assert deadlines.policy_for(session, case).name == "parsed-a"
+    assert not again
+    row.policy = _policy("parsed-b", 4)  # not flushed
+    assert deadlines.policy_for(session, case).name == "parsed-b"
+    clock = deadlines.clock_for(session, case)
+    calendar.day = "2031-01-10"  # not flushed
+    assert deadlines.clock_for(session, case) is not clock
+    session.flush()
+    assert deadlines.policy_for(session, case).name == "parsed-b"
+    calendar.day = "2031-01-09"
+    session.flush()
+    assert deadlines.clock_for(session, case) is clock  # the same corrections: the same clock

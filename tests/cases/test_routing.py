@@ -86,3 +86,38 @@ def test_a_batch_of_cases_reads_the_rules_once_and_an_edit_is_seen_at_once(
     assert suggest(session, cases[0]).executor_id == roads
     session.add(RoutingRule(region_code="68", executor_id=general, position=2, note="new"))
     assert suggest(session, cases[0]).executor_id == general  # pending: seen before the flush
+
+
+def test_the_rule_index_follows_unflushed_edits_and_other_sessions(
+        session: Session, make_case: Callable[..., Case]) -> None:
+    """The region's rules are matched through an index by topic and subtopic kept for the
+    transaction; a rule's topic or territory changed in the session (not flushed yet) counts
+    at once, and an edit committed elsewhere counts from the next transaction."""
+    municipality_id, _ = michurinsk(session)
+    roads, general, bridges, _ = _orgs(session)
+    _rule(session, roads, 10, topic="roads")
+    housing = _rule(session, bridges, 1, topic="housing")
+    _rule(session, general, 50)
+    case = make_case()
+    assert suggest(session, case).executor_id == roads  # the index is built here
+    assert suggest(session, case).executor_id == roads  # and used here
+    housing.topic = "roads"  # not flushed: now it is the first that matches
+    assert suggest(session, case).executor_id == bridges
+    from sqlalchemy import update
+
+    from otklik.territories.repository import TerritoryRepository
+
+    tambov = TerritoryRepository(session).by_key("68701")
+    assert tambov is not None
+    housing.territory_id = tambov.id  # another place: no longer matches
+    assert suggest(session, case).executor_id == roads
+    session.commit()
+    assert suggest(session, case).executor_id == roads
+    # the rule edited by a statement the session does not see as a change of its rows (as
+    # another worker's would be): seen from the next transaction
+    session.execute(update(RoutingRule.__table__).where(RoutingRule.__table__.c.id == housing.id)
+                    .values(territory_id=municipality_id))
+    assert suggest(session, case).executor_id == roads  # this transaction's index
+    session.commit()
+    session.expire_all()
+    assert suggest(session, case).executor_id == bridges

@@ -8,6 +8,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
+from otklik.db.ids import give_id
 from otklik.models.audit import AuditEntry
 from otklik.paging import page_query
 
@@ -19,7 +20,8 @@ class AuditRepository:
         self.session = session
 
     def add(self, entry: AuditEntry) -> AuditEntry:
-        """Append one entry."""
+        """Append one entry (its id taken ahead on PostgreSQL: :mod:`otklik.db.ids`)."""
+        give_id(self.session, entry)
         self.session.add(entry)
         return entry
 

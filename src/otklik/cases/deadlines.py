@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from otklik.bounds import check_calendar_day
 from otklik.cases.repository import CaseRepository
-from otklik.models.case import Case
+from otklik.models.case import CalendarExceptionRow, Case, DeadlinePolicyRow
 from otklik.models.organization import Organization
 from otklik.sla.calendar import (
     CalendarException,
@@ -39,8 +39,12 @@ log = logging.getLogger(__name__)
 
 def policy_for(session: Session, case: Case) -> DeadlinePolicy:
     """The most specific policy for the case's topic, subtopic and urgency."""
-    rows = CaseRepository(session).policies(case.region_code)
-    policies = [DeadlinePolicy.from_json(r.policy) for r in rows] or list(DEFAULT_POLICIES)
+    repo = CaseRepository(session)
+    rows = repo.policies(case.region_code)
+    policies = repo.derived(  # parsed once per transaction, beside the rows
+        "policies", case.region_code, rows,
+        lambda: [DeadlinePolicy.from_json(r.policy) for r in rows] or list(DEFAULT_POLICIES),
+        DeadlinePolicyRow)
     return resolve_policy(policies, case.topic, case.subtopic, case.urgency)
 
 
@@ -79,9 +83,11 @@ def clock_for(session: Session, case: Case, organization: Organization | None = 
     if organization is None and case.executor_id is not None:
         organization = CaseRepository(session).organization(case.executor_id,
                                                             case.region_code)
-    exceptions = tuple(sorted(
-        (r.day, r.kind, r.note) for r in CaseRepository(session).calendar_exceptions(
-            case.region_code)))
+    repo = CaseRepository(session)
+    rows = repo.calendar_exceptions(case.region_code)
+    exceptions = repo.derived(  # once per transaction, beside the rows
+        "calendar", case.region_code, rows,
+        lambda: tuple(sorted((r.day, r.kind, r.note) for r in rows)), CalendarExceptionRow)
     if organization is None:
         return _clock(exceptions, json.dumps(WorkingHours.standard().to_json()),
                       "Europe/Moscow")

@@ -174,7 +174,6 @@ def _features(session: Session, cases: Sequence[Case]) -> dict[int, CaseFeatures
 
 def _assign(session: Session, index: ProblemIndex, case_ids: Sequence[int]) -> int:
     repo = CaseRepository(session)
-    joined = 0
     changed: set[str] = set()
     cases = sorted(repo.many(case_ids), key=lambda c: (c.received_at, c.id))
     cases = [c for c in cases if not c.problem_pinned and c.problem_id is None]
@@ -210,7 +209,7 @@ def _assign(session: Session, index: ProblemIndex, case_ids: Sequence[int]) -> i
         row.state = state.to_dict()
         rows[key] = row
         _known[row.id] = row.size
-    for case, key in placed:
-        case.problem_id = rows[key].id
-        joined += 1
-    return joined
+    # the new problems first (their ids are reserved, or given by the flush), then the
+    # cases' problem ids in one statement
+    repo.set_problems([(case, rows[key].id) for case, key in placed])
+    return len(placed)

@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Select, and_, event, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    event,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from otklik.accounts.scope import Scope
+from otklik.db.ids import give_id
 from otklik.models.account import Role, User
 from otklik.models.case import (
     OPEN_STATUSES,
@@ -35,6 +49,7 @@ from otklik.models.territory import Territory, TerritoryLevel
 from otklik.nlp.taxonomy.taxonomy import Taxonomy
 from otklik.workspace.confidence import UNCERTAIN, case_confidence
 
+T = TypeVar("T")
 _REFERENCE_KEY = "otklik_case_reference"
 _RESERVED_KEY = "otklik_case_reserved_ids"
 _NEW_KEY = "otklik_case_reference_added"
@@ -119,6 +134,34 @@ def _forget_reserved(session: Session, *_: Any) -> None:
     session.info.pop(_RESERVED_KEY, None)
 
 
+class _RuleIndex:
+    """A region's enabled rules by topic, in their order, with what the match asks of each
+    (its subtopic and territory) read once: a region has hundreds of rules (one per
+    municipality and topic) and a batch routes dozens of cases per topic."""
+
+    def __init__(self, rules: Sequence[RoutingRule], region_code: str) -> None:
+        self.rules = [(rule, rule.topic or None, rule.subtopic or None, rule.territory_id)
+                      for rule in rules
+                      # a rule disabled or moved in this session, not flushed yet, is out
+                      if rule.enabled and rule.region_code == region_code]
+        self.by_topic: dict[str | None, list[tuple[RoutingRule, str | None, int | None]]] = {}
+
+    def first(self, topic: str | None, subtopic: str | None, places: set[int]
+              ) -> RoutingRule | None:
+        """The first rule whose topic, subtopic and territory are each empty or the case's."""
+        candidates = self.by_topic.get(topic)
+        if candidates is None:
+            candidates = self.by_topic[topic] = [
+                (rule, rule_subtopic, territory)
+                for rule, rule_topic, rule_subtopic, territory in self.rules
+                if rule_topic is None or (topic is not None and rule_topic == topic)]
+        for rule, rule_subtopic, territory in candidates:
+            if ((rule_subtopic is None or (subtopic is not None and rule_subtopic == subtopic))
+                    and (territory is None or territory in places)):
+                return rule
+        return None
+
+
 class CaseRepository:
     """Cases within a scope and everything hanging off them."""
 
@@ -152,6 +195,31 @@ class CaseRepository:
         if not event.contains(self.session, "after_commit", _forget_reserved):
             event.listen(self.session, "after_commit", _forget_reserved)
             event.listen(self.session, "after_soft_rollback", _forget_reserved)
+
+    def set_problems(self, placed: Sequence[tuple[Case, int]]) -> None:
+        """Put cases into problems (``(case, problem id)``) in one executemany UPDATE, not
+        one UPDATE per case (the ORM sends a versioned row's UPDATE alone): each row still
+        checks and bumps the case's ``version``, and a case changed meanwhile by someone
+        else raises :class:`StaleDataError` as the ORM's flush would. The loaded cases get
+        the stored values without becoming dirty."""
+        if not placed:
+            return
+        self.session.flush()  # pending changes of these cases first: their version moves
+        table = cast(Table, Case.__table__)
+        result = cast(CursorResult[Any], self.session.execute(
+            table.update()
+            .where(table.c.id == bindparam("case_id"), table.c.version == bindparam("seen"))
+            .values(problem_id=bindparam("problem"), version=bindparam("seen") + 1),
+            [{"case_id": case.id, "seen": case.version, "problem": problem_id}
+             for case, problem_id in placed]))
+        if (self.session.get_bind().dialect.supports_sane_multi_rowcount
+                and result.rowcount != len(placed)):
+            raise StaleDataError(
+                f"UPDATE of case problems matched {result.rowcount} of {len(placed)} rows: "
+                "a case was changed by someone else meanwhile")
+        for case, problem_id in placed:
+            set_committed_value(case, "problem_id", problem_id)
+            set_committed_value(case, "version", case.version + 1)
 
     def many(self, case_ids: Sequence[int]) -> list[Case]:
         """These cases (those that exist), in one query."""
@@ -333,7 +401,9 @@ class CaseRepository:
     # -- history, answers, publications, extensions -------------------------------------------
 
     def add_event(self, event: CaseEvent) -> None:
-        """Record a step of a case's history."""
+        """Record a step of a case's history (its id taken ahead on PostgreSQL, so a batch's
+        history goes out in one executemany: :mod:`otklik.db.ids`)."""
+        give_id(self.session, event)
         self.session.add(event)
 
     def events(self, case_id: int) -> Sequence[CaseEvent]:
@@ -510,19 +580,28 @@ class CaseRepository:
         the case's (the territory: the case's municipality or settlement). The region's
         enabled rules are read once per transaction (:func:`_reference_cache`, forgotten when
         a rule changes) and matched here: a batch of cases costs one query, not one each.
-        """
-        places = set(territory_ids)
+        Only the rules of the case's topic (or of none) are looked at: :class:`_RuleIndex`,
+        kept beside the rules."""
+        rules = self.enabled_rules(region_code)
+        index = self.derived("rule_index", region_code, rules,
+                             lambda: _RuleIndex(rules, region_code), RoutingRule)
+        return index.first(topic, subtopic, set(territory_ids))
 
-        def empty_or(value: str | None, wanted: str | None) -> bool:
-            return value is None or value == "" or (wanted is not None and value == wanted)
-
-        for rule in self.enabled_rules(region_code):
-            if not rule.enabled or rule.region_code != region_code:
-                continue  # changed in this session, not flushed yet
-            if (empty_or(rule.topic, topic) and empty_or(rule.subtopic, subtopic)
-                    and (rule.territory_id is None or rule.territory_id in places)):
-                return rule
-        return None
+    def derived(self, name: str, region_code: str | None, source: object,
+                build: Callable[[], T], *types: type) -> T:
+        """A value worked out from reference rows read once per transaction (``source``:
+        the cached rows it comes from), kept beside them: forgotten with them (an edit, a
+        commit, a rollback), and worked out afresh while a row of ``types`` has a change
+        this session has not flushed yet (the rows' own attributes would show it)."""
+        if any(isinstance(row, types) for row in self.session.dirty):
+            return build()
+        cache = _reference_cache(self.session)
+        key = (f"derived {name}", region_code)
+        held = cache.get(key)
+        if held is None or held[0] is not source:
+            held = cache[key] = (source, build())
+        value: T = held[1]
+        return value
 
     def region_id(self, region_code: str) -> int | None:
         """The territory id of a region, read once per transaction."""

@@ -205,9 +205,11 @@ def _originals_seen_late(session: Session, late: Sequence[tuple[Message, list[in
     """Originals enriched after copies of them (another worker was faster): the copies
     now name the original. A copy already linked to an even earlier message keeps that
     link. (The cases follow: see :func:`otklik.cases.builder.originals_seen_late`.)"""
-    repo = MessageRepository(session)
+    # the copies' rows read at once (a read per original flushed the batch's rows
+    # piecemeal), then linked in the originals' order as before
+    rows = MessageRepository(session).enrichments([i for _, newer in late for i in newer])
     for message, newer in late:
-        for row in repo.enrichments(newer).values():
+        for row in (rows[i] for i in sorted(set(newer)) if i in rows):
             if row.duplicate_of_id is None or row.duplicate_of_id > message.id:
                 row.duplicate_of_id = message.id
                 row.result = {**(row.result or {}), "duplicate_of": str(message.id)}
@@ -265,23 +267,29 @@ def _stated_places(pipeline: Any, territories: TerritoryRepository,
     stage = next((s for s in pipeline.stages if s.name == "territory"), None)
     if stage is None:
         return {}
-    found: dict[tuple[str, str], Territory | None] = {}
-    out: dict[int, Territory] = {}
+    # the names recognized once each, then their territories read in two queries (a query
+    # or two per name before)
+    named: dict[tuple[str, str], str | None] = {}
+    asked: list[tuple[Message, tuple[str, str]]] = []
     for message in messages:
         name = stated_settlement(message.raw)
         if not name or not message.region_code:
             continue
         key = (message.region_code, name)
-        if key not in found:
+        asked.append((message, key))
+        if key not in named:
             value = stage.recognize(settlement_text(name), message.region_code).value
-            node = value.get("settlement") or value.get("municipality")
-            node_key = _territory_key(node)
-            place = territories.ids_by_keys([node_key]).get(node_key) if node_key else None
-            territory = territories.get(place) if place is not None else None
-            found[key] = (territory if territory is not None
-                          and territory.region_code == message.region_code else None)
-        territory = found[key]
-        if territory is not None:
+            named[key] = _territory_key(value.get("settlement") or value.get("municipality"))
+    if not named:
+        return {}
+    ids = territories.ids_by_keys(named.values())
+    rows = territories.many(ids.values())
+    out: dict[int, Territory] = {}
+    for message, key in asked:
+        node_key = named[key]
+        place = ids.get(node_key) if node_key else None
+        territory = rows.get(place) if place is not None else None
+        if territory is not None and territory.region_code == message.region_code:
             out[message.id] = territory
     return out
 
