@@ -482,3 +482,21 @@ def test_case_naming_only_the_region_joins_a_strong_text_match() -> None:
     out = assign(other, index)
     assert out.problem_key is None and "место" in out.reasons[0]
     assert index.problems[key or ""].street == "улица Лаврова"
+
+
+def test_case_naming_only_the_region_needs_the_problems_place_not_just_alike_words() -> None:
+    """«Нет тротуара, дети идут по дороге» is written the same way in every town: a case
+    from a region-wide page that names no place joins a problem of the region only when it
+    names that problem's street or town, however alike the words."""
+    index, b = _index(), Builder()
+    text = "Нет тротуара на улице Садовой, дети идут в школу прямо по дороге."
+    first = assign(b.case(text, 0, MICHURINSK, subtopic="roads.sidewalks",
+                          street="улица Садовая"), index)
+    region_only = ("68", None, "", None, None)
+    alike = b.case("Нет тротуара, дети идут в школу прямо по дороге. Сколько ждать?", 2,
+                   region_only, subtopic="roads.sidewalks")  # type: ignore[arg-type]
+    out = assign(alike, index)
+    assert out.problem_key is None and "место" in out.reasons[0]
+    named = b.case("Нет тротуара на Садовой, дети идут в школу прямо по дороге!", 3,
+                   region_only, subtopic="roads.sidewalks")  # type: ignore[arg-type]
+    assert assign(named, index).problem_key == first.problem_key

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from functools import lru_cache
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -52,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from otklik.nlp import dedup
+from otklik.nlp.morph import lemmatize, tokenize
 from otklik.problems import clustering_corrections as corrections
 from otklik.problems.clustering_corrections import decode_signatures
 from otklik.problems.clustering_state import (
@@ -145,6 +147,34 @@ def _one_subject(a: str | None, b: str | None, cfg: ClusterConfig) -> bool:
         return False
     return (a.split(".", 1)[0] == b.split(".", 1)[0]
             and street_bound(a) and street_bound(b))
+
+
+def _names_place(it: Prepared, st: ProblemState) -> bool:
+    """True when a case that names no settlement still names the problem's place: its
+    street («путепровод на Лаврова» for the overpass of Lavrov Street), its settlement or
+    its district in any form the lemmatizer brings to one («в Мичуринске»). Alike texts
+    alone are no proof: residents of every town write «нет воды» and «ямы» the same way."""
+    have = set(it.terms)
+    skey = st.street_key
+    if skey and (it.street == skey or all(w in have for w in skey.split(" "))):
+        return True
+    for name in (st.settlement_name, st.municipality_name):
+        words = _place_words(name)
+        if words and all(w in have for w in words):
+            return True
+    return False
+
+
+@lru_cache(maxsize=16_384)
+def _place_words(name: str | None) -> tuple[str, ...]:
+    """The lemmas of a settlement's or district's name without its type words."""
+    if not name:
+        return ()
+    return tuple(w for w in lemmatize(tokenize(name)) if w not in _PLACE_TYPES)
+
+
+_PLACE_TYPES = frozenset({"район", "муниципальный", "округ", "городской", "город", "г",
+                          "село", "поселок", "посёлок", "деревня", "станица", "хутор"})
 
 
 def _add_to(buckets: dict[Any, _Bucket], bucket_key: Any, key: str) -> None:
@@ -532,6 +562,8 @@ class ProblemIndex:
                                 else window):
                 continue
             if f.subtopic and st.subtopic and f.subtopic != st.subtopic:
+                continue
+            if not _names_place(it, st):
                 continue
             cos, cover, jac, shared = self._similarity(it, st, idf, item_norm)
             text = max(cos, cover, jac)
