@@ -500,3 +500,24 @@ def test_case_naming_only_the_region_needs_the_problems_place_not_just_alike_wor
     named = b.case("Нет тротуара на Садовой, дети идут в школу прямо по дороге!", 3,
                    region_only, subtopic="roads.sidewalks")  # type: ignore[arg-type]
     assert assign(named, index).problem_key == first.problem_key
+
+
+def test_the_heating_season_in_one_town_stays_one_problem_for_two_weeks() -> None:
+    """Heating not switched on is a season, not a break: reports a week apart in one town
+    are one problem (a burst of no water a week apart is two, see above); in another
+    village of the district, or after two quiet weeks, it is another."""
+    index, b = _index(), Builder()
+
+    def heating(text: str, day: float, village: str = "Лагань") -> CaseFeatures:
+        return b.case(text, day, lagan(village), topic="utilities",
+                      subtopic="utilities.heating")
+
+    first = heating("Когда включат отопление в Лагани? В квартирах +14.", 0)
+    week = heating("Батареи холодные, отопительный сезон так и не начали.", 7)
+    elsewhere = heating("В Красинском не включили отопление, дети мёрзнут.", 12, "Красинское")
+    late = heating("Отопления нет, котельная не запущена, сколько ждать?", 30)
+    result = run(index, [first, week, elsewhere, late])
+    key = result[first.case_id].problem_key
+    assert result[week.case_id].problem_key == key and not result[week.case_id].is_new
+    assert result[elsewhere.case_id].problem_key != key
+    assert result[late.case_id].is_new

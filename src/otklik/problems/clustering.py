@@ -326,6 +326,20 @@ class ProblemIndex:
     def _active(self, st: ProblemState, at: datetime, window: timedelta) -> bool:
         return st.first_seen - window <= at <= st.last_seen + window
 
+    def _window_for(self, it: Prepared, st: ProblemState, window: timedelta) -> timedelta:
+        """How long ``st`` stays open to this case. An outage is an event: once it has been
+        quiet for the burst window, a new report is a new outage. Heating not switched on
+        and hot water off for the summer are seasons, not breaks: in one settlement the
+        same one stays open for ClusterConfig.season_window (residents report it every few
+        days for weeks, not every day)."""
+        f, cfg = it.f, self.config
+        if f.subtopic not in cfg.area_subtopics and st.subtopic not in cfg.area_subtopics:
+            return window
+        if (f.subtopic == st.subtopic and f.subtopic in cfg.season_subtopics
+                and f.settlement_id is not None and f.settlement_id == st.settlement_id):
+            return min(window, max(cfg.area_window, cfg.season_window))
+        return min(window, cfg.area_window)
+
     def _place_level(
         self, it: Prepared, st: ProblemState
     ) -> tuple[float, float, str, bool] | None:
@@ -491,9 +505,7 @@ class ProblemIndex:
             st = self.problems[key]
             # An outage is an event: once it has been quiet for the burst window, a new
             # report is a new outage, not a follow-up.
-            outage = f.subtopic in cfg.area_subtopics or st.subtopic in cfg.area_subtopics
-            if not self._active(st, f.created_at, min(window, cfg.area_window) if outage
-                                else window):
+            if not self._active(st, f.created_at, self._window_for(it, st, window)):
                 continue
             level = self._place_level(it, st)
             if level is None:

@@ -81,6 +81,10 @@ class ClusterConfig:
     own_subtopics: frozenset[str] = AREA_SUBTOPICS | OBJECT_SUBTOPICS
     # An outage burst: district-wide joins only while the problem was active this recently.
     area_window: timedelta = timedelta(days=3)
+    # Outages that are seasons rather than breaks (the heating season not started, hot
+    # water off for the summer): in one settlement the same one stays open this long.
+    season_subtopics: frozenset[str] = frozenset({"utilities.heating", "utilities.hot_water"})
+    season_window: timedelta = timedelta(days=14)
     min_text_settlement: float = 0.15
     min_text_area: float = 0.08
     min_text_municipality: float = 0.8
