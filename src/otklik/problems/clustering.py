@@ -25,7 +25,9 @@ How a case is matched, in order:
    "водозабор", "контейнерная площадка", street names weigh a lot.
 3. The best candidate at or above ``min_score`` wins (ties: latest activity, then the
    oldest problem), otherwise a new problem is opened. Cases without a topic or without
-   any place join nothing, except a near-duplicate of a problem's member text.
+   any place join nothing, except a near-duplicate of a problem's member text, or - for
+   a case that names a problem's street or town but no settlement stage found - a strong
+   text match with a problem of the region.
 
 Operator corrections (:meth:`ProblemIndex.merge`, :meth:`ProblemIndex.split`,
 :meth:`ProblemIndex.pin`) change the in-memory state; the caller persists them.
@@ -44,7 +46,6 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from functools import lru_cache
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -53,7 +54,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from otklik.nlp import dedup
-from otklik.nlp.morph import lemmatize, tokenize
 from otklik.problems import clustering_corrections as corrections
 from otklik.problems.clustering_corrections import decode_signatures
 from otklik.problems.clustering_state import (
@@ -68,6 +68,7 @@ from otklik.problems.clustering_state import (
 from otklik.problems.clustering_text import (
     OUTAGE_TITLES,
     case_terms,
+    names_place,
     packaged_version,
     street_display,
     street_key,
@@ -147,34 +148,6 @@ def _one_subject(a: str | None, b: str | None, cfg: ClusterConfig) -> bool:
         return False
     return (a.split(".", 1)[0] == b.split(".", 1)[0]
             and street_bound(a) and street_bound(b))
-
-
-def _names_place(it: Prepared, st: ProblemState) -> bool:
-    """True when a case that names no settlement still names the problem's place: its
-    street («путепровод на Лаврова» for the overpass of Lavrov Street), its settlement or
-    its district in any form the lemmatizer brings to one («в Мичуринске»). Alike texts
-    alone are no proof: residents of every town write «нет воды» and «ямы» the same way."""
-    have = set(it.terms)
-    skey = st.street_key
-    if skey and (it.street == skey or all(w in have for w in skey.split(" "))):
-        return True
-    for name in (st.settlement_name, st.municipality_name):
-        words = _place_words(name)
-        if words and all(w in have for w in words):
-            return True
-    return False
-
-
-@lru_cache(maxsize=16_384)
-def _place_words(name: str | None) -> tuple[str, ...]:
-    """The lemmas of a settlement's or district's name without its type words."""
-    if not name:
-        return ()
-    return tuple(w for w in lemmatize(tokenize(name)) if w not in _PLACE_TYPES)
-
-
-_PLACE_TYPES = frozenset({"район", "муниципальный", "округ", "городской", "город", "г",
-                          "село", "поселок", "посёлок", "деревня", "станица", "хутор"})
 
 
 def _add_to(buckets: dict[Any, _Bucket], bucket_key: Any, key: str) -> None:
@@ -555,8 +528,9 @@ class ProblemIndex:
 
     def _region_match(self, it: Prepared, window: timedelta) -> Assignment | None:
         """A case that names no place but the region joins an active problem of its topic
-        there when its text matches strongly ("Лавровский мост разваливается" while the
-        Lavrov Street overpass problem is open); the problem's place is left as it is."""
+        there when it names that problem's street, town or district and its text matches
+        strongly ("Путепровод на Лаврова разваливается" while the Lavrov Street overpass
+        problem is open; see :func:`names_place`); the problem's place is left as it is."""
         f, cfg = it.f, self.config
         bucket = self._by_region.get((f.topic, f.region)) if f.region else None
         if not bucket or not it.terms:
@@ -575,7 +549,7 @@ class ProblemIndex:
                 continue
             if f.subtopic and st.subtopic and f.subtopic != st.subtopic:
                 continue
-            if not _names_place(it, st):
+            if not names_place(it.terms, it.street, st):
                 continue
             cos, cover, jac, shared = self._similarity(it, st, idf, item_norm)
             text = max(cos, cover, jac)
