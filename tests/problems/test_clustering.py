@@ -521,3 +521,29 @@ def test_the_heating_season_in_one_town_stays_one_problem_for_two_weeks() -> Non
     assert result[week.case_id].problem_key == key and not result[week.case_id].is_new
     assert result[elsewhere.case_id].problem_key != key
     assert result[late.case_id].is_new
+
+
+def test_a_town_wide_problem_moves_onto_a_street_only_when_most_of_its_cases_name_it() -> None:
+    """Two of six cases naming «ул. Советская» do not make a town's potholes the potholes of
+    Sovetskaya Street (later cases naming no street would no longer join them); two of
+    three do."""
+    def potholes(b: Builder, text: str, day: float, street: str | None = None) -> CaseFeatures:
+        return b.case(text, day, MICHURINSK, subtopic="roads.potholes", street=street)
+
+    text = "Ямы на дорогах Мичуринска, колесо пробил, когда залатают ямы?"
+    named = "Ямы на дорогах Мичуринска на улице Советской, колесо пробил, когда залатают?"
+    index, b = _index(), Builder()
+    town = [potholes(b, text, d) for d in range(4)]
+    street = [potholes(b, named, 4 + d, "улица Советская") for d in range(2)]
+    result = run(index, town + street)
+    key = result[town[0].case_id].problem_key
+    assert {result[c.case_id].problem_key for c in town + street} == {key}
+    assert index.problems[key or ""].street is None
+
+    index, b = _index(), Builder()
+    few = [potholes(b, text, 0), potholes(b, named, 1, "улица Советская"),
+           potholes(b, named, 2, "улица Советская")]
+    result = run(index, few)
+    key = result[few[0].case_id].problem_key
+    assert {result[c.case_id].problem_key for c in few} == {key}
+    assert index.problems[key or ""].street == "улица Советская"

@@ -676,7 +676,7 @@ class ProblemIndex:
         if st.settlement_id is None or st.subtopic in self.config.area_subtopics:
             return False
         votes = st.streets.get(skey, 0)
-        if votes >= 2 and votes >= 0.6 * sum(st.streets.values()):
+        if votes >= 2 and votes >= 0.6 * sum(st.streets.values()) and votes >= 0.5 * st.size:
             self._unindex(st)
             st.street = street
             self._index(st)
