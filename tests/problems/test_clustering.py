@@ -502,10 +502,10 @@ def test_case_naming_only_the_region_needs_the_problems_place_not_just_alike_wor
     assert assign(named, index).problem_key == first.problem_key
 
 
-def test_the_heating_season_in_one_town_stays_one_problem_for_two_weeks() -> None:
+def test_the_heating_season_in_one_town_stays_one_problem_for_a_month() -> None:
     """Heating not switched on is a season, not a break: reports a week apart in one town
     are one problem (a burst of no water a week apart is two, see above); in another
-    village of the district, or after two quiet weeks, it is another."""
+    village of the district, or after a quiet month, it is another."""
     index, b = _index(), Builder()
 
     def heating(text: str, day: float, village: str = "Лагань") -> CaseFeatures:
@@ -515,7 +515,7 @@ def test_the_heating_season_in_one_town_stays_one_problem_for_two_weeks() -> Non
     first = heating("Когда включат отопление в Лагани? В квартирах +14.", 0)
     week = heating("Батареи холодные, отопительный сезон так и не начали.", 7)
     elsewhere = heating("В Красинском не включили отопление, дети мёрзнут.", 12, "Красинское")
-    late = heating("Отопления нет, котельная не запущена, сколько ждать?", 30)
+    late = heating("Отопления нет, котельная не запущена, сколько ждать?", 40)
     result = run(index, [first, week, elsewhere, late])
     key = result[first.case_id].problem_key
     assert result[week.case_id].problem_key == key and not result[week.case_id].is_new

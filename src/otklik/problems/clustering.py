@@ -549,11 +549,14 @@ class ProblemIndex:
                 continue
             if f.subtopic and st.subtopic and f.subtopic != st.subtopic:
                 continue
-            if not names_place(it.terms, it.street, st):
+            named = names_place(it.terms, it.street, st)
+            if not named and cfg.strong_text_unnamed > 1.0:
                 continue
             cos, cover, jac, shared = self._similarity(it, st, idf, item_norm)
-            text = max(cos, cover, jac)
-            if text < cfg.strong_text:
+            # Without the problem's place named, the whole text must be alike (the cosine
+            # or the MinHash of a near copy), not just cover the problem's core words.
+            text = max(cos, cover, jac) if named else max(cos, jac)
+            if text < (cfg.strong_text if named else cfg.strong_text_unnamed):
                 continue
             rank = (round(text, 9), st.last_seen, -self._order[key])
             if best is None or rank > best.rank:
