@@ -25,9 +25,9 @@ How a case is matched, in order:
    "водозабор", "контейнерная площадка", street names weigh a lot.
 3. The best candidate at or above ``min_score`` wins (ties: latest activity, then the
    oldest problem), otherwise a new problem is opened. Cases without a topic or without
-   any place join nothing, except a near-duplicate of a problem's member text, or - for
-   a case that names a problem's street or town but no settlement stage found - a strong
-   text match with a problem of the region.
+   any place join nothing, except a near-duplicate of a problem's member text, or a
+   strong text match with a problem of the region (a whole-text one unless the case names
+   the problem's street, town or district).
 
 Operator corrections (:meth:`ProblemIndex.merge`, :meth:`ProblemIndex.split`,
 :meth:`ProblemIndex.pin`) change the in-memory state; the caller persists them.
@@ -530,7 +530,9 @@ class ProblemIndex:
         """A case that names no place but the region joins an active problem of its topic
         there when it names that problem's street, town or district and its text matches
         strongly ("Путепровод на Лаврова разваливается" while the Lavrov Street overpass
-        problem is open; see :func:`names_place`); the problem's place is left as it is."""
+        problem is open; see :func:`names_place`), or, naming none of them, when its whole
+        text is alike (ClusterConfig.strong_text_unnamed); the problem's place is left as
+        it is."""
         f, cfg = it.f, self.config
         bucket = self._by_region.get((f.topic, f.region)) if f.region else None
         if not bucket or not it.terms:
