@@ -10,7 +10,7 @@ import pytest
 
 from otklik.intake.place_context import Town, street_over_village, town_of, village_to_street
 from otklik.nlp.territory import TerritoryStage
-from otklik.nlp.territory_text import street_looking
+from otklik.nlp.territory_text import bare_street, street_looking
 
 # The channel «Администрация города Тамбова» speaks for the town of Tambov.
 TAMBOV = Town("68", 68701, 68701000001,
@@ -99,3 +99,29 @@ def test_the_town_is_the_threads_place_else_the_channels() -> None:
     assert town.nodes["settlement"] == {"name": "Мичуринск"}
     assert town_of({"region_code": "68", "municipality_id": None, "settlement_id": None},
                    None) is None
+
+
+@pytest.mark.parametrize(("text", "street"), [
+    ("Дорога на Красной вся в ямах, каждый день езжу на работу.", "улица Красная"),
+    ("Площадка на Гидротурбинной утопает в мусоре уже месяц.", "улица Гидротурбинная"),
+    ("Кто отвечает за дорогу на Партизанской? Куда писать?", "улица Партизанская"),
+    ("Ямы по Чапаева не латают с весны.", "улица Чапаева"),
+    # An adjective before its noun, a person after «жалоба на», a town: no street.
+    ("Дороги по Тамбовской области разбиты.", None),
+    ("Написали жалобу на Иванова, ответа нет.", None),
+    ("В Мичуринске нет воды.", None),
+])
+def test_a_street_named_without_its_type_word(text: str, street: str | None) -> None:
+    found = bare_street(text)
+    assert (found[0] if found else None) == street
+
+
+def test_the_stage_reads_a_bare_street_but_leaves_a_village_it_chose(
+        stage: TerritoryStage) -> None:
+    found = stage.recognize("В Тамбове дорога на Партизанской вся в ямах.", "68").value
+    assert found["settlement"]["name"] == "Тамбов"
+    assert found["street"] == "улица Партизанская"
+    # «на Чичерина» was taken for the village Чичерино: intake settles it
+    # (street_over_village), so the stage reports no street of that word.
+    village = stage.recognize("Когда расселят барак на Чичерина?", "68").value
+    assert village["settlement"]["name"] == "Чичерино" and village["street"] is None

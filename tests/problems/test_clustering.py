@@ -482,3 +482,68 @@ def test_case_naming_only_the_region_joins_a_strong_text_match() -> None:
     out = assign(other, index)
     assert out.problem_key is None and "место" in out.reasons[0]
     assert index.problems[key or ""].street == "улица Лаврова"
+
+
+def test_case_naming_only_the_region_needs_the_problems_place_not_just_alike_words() -> None:
+    """«Нет тротуара, дети идут по дороге» is written the same way in every town: a case
+    from a region-wide page that names no place joins a problem of the region only when it
+    names that problem's street or town, however alike the words."""
+    index, b = _index(), Builder()
+    text = "Нет тротуара на улице Садовой, дети идут в школу прямо по дороге."
+    first = assign(b.case(text, 0, MICHURINSK, subtopic="roads.sidewalks",
+                          street="улица Садовая"), index)
+    region_only = ("68", None, "", None, None)
+    alike = b.case("Нет тротуара, дети идут в школу прямо по дороге. Сколько ждать?", 2,
+                   region_only, subtopic="roads.sidewalks")  # type: ignore[arg-type]
+    out = assign(alike, index)
+    assert out.problem_key is None and "место" in out.reasons[0]
+    named = b.case("Нет тротуара на Садовой, дети идут в школу прямо по дороге!", 3,
+                   region_only, subtopic="roads.sidewalks")  # type: ignore[arg-type]
+    assert assign(named, index).problem_key == first.problem_key
+
+
+def test_the_heating_season_in_one_town_stays_one_problem_for_a_month() -> None:
+    """Heating not switched on is a season, not a break: reports a week apart in one town
+    are one problem (a burst of no water a week apart is two, see above); in another
+    village of the district, or after a quiet month, it is another."""
+    index, b = _index(), Builder()
+
+    def heating(text: str, day: float, village: str = "Лагань") -> CaseFeatures:
+        return b.case(text, day, lagan(village), topic="utilities",
+                      subtopic="utilities.heating")
+
+    first = heating("Когда включат отопление в Лагани? В квартирах +14.", 0)
+    week = heating("Батареи холодные, отопительный сезон так и не начали.", 7)
+    elsewhere = heating("В Красинском не включили отопление, дети мёрзнут.", 12, "Красинское")
+    late = heating("Отопления нет, котельная не запущена, сколько ждать?", 40)
+    result = run(index, [first, week, elsewhere, late])
+    key = result[first.case_id].problem_key
+    assert result[week.case_id].problem_key == key and not result[week.case_id].is_new
+    assert result[elsewhere.case_id].problem_key != key
+    assert result[late.case_id].is_new
+
+
+def test_a_town_wide_problem_moves_onto_a_street_only_when_most_of_its_cases_name_it() -> None:
+    """Two of six cases naming «ул. Советская» do not make a town's potholes the potholes of
+    Sovetskaya Street (later cases naming no street would no longer join them); two of
+    three do."""
+    def potholes(b: Builder, text: str, day: float, street: str | None = None) -> CaseFeatures:
+        return b.case(text, day, MICHURINSK, subtopic="roads.potholes", street=street)
+
+    text = "Ямы на дорогах Мичуринска, колесо пробил, когда залатают ямы?"
+    named = "Ямы на дорогах Мичуринска на улице Советской, колесо пробил, когда залатают?"
+    index, b = _index(), Builder()
+    town = [potholes(b, text, d) for d in range(4)]
+    street = [potholes(b, named, 4 + d, "улица Советская") for d in range(2)]
+    result = run(index, town + street)
+    key = result[town[0].case_id].problem_key
+    assert {result[c.case_id].problem_key for c in town + street} == {key}
+    assert index.problems[key or ""].street is None
+
+    index, b = _index(), Builder()
+    few = [potholes(b, text, 0), potholes(b, named, 1, "улица Советская"),
+           potholes(b, named, 2, "улица Советская")]
+    result = run(index, few)
+    key = result[few[0].case_id].problem_key
+    assert {result[c.case_id].problem_key for c in few} == {key}
+    assert index.problems[key or ""].street == "улица Советская"

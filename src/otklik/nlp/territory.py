@@ -45,6 +45,7 @@ from otklik.nlp.territory_text import (
     _Token,
     _tokens,
     _type_before,
+    bare_street,
     common_level,
 )
 
@@ -188,6 +189,17 @@ class TerritoryStage(Stage):
                 "name": ix.s_name[settle_idx], "oktmo": ix.s_oktmo[settle_idx] or None,
                 "key": ix.settlement_key(settle_idx), "type": ix.s_type[settle_idx],
             }
+        if not streets:
+            # «дорога на Красной вся в ямах»: a street without its type word, unless the
+            # word is the place the stage chose (that is intake's to settle, see
+            # otklik.intake.place_context.street_over_village).
+            decided = {best[1] for best in (best_s, best_m) if best}
+            taken = [(span(m.i)[0], span(m.j - 1)[1]) for m in mentions
+                     if decided.intersection(m.scores)]
+            bare = bare_street(text, taken)
+            if bare is not None:
+                value["street"] = bare[0]
+                why.append(f"«{text[bare[1]:bare[2]]}» reads as a street: {bare[0]}")
         decisive = best_s or best_m or best_r
         confidence = self._confidence(mentions, decisive, value)
         if decisive is None:

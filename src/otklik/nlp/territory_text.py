@@ -309,3 +309,48 @@ def street_looking(text: str, start: int, end: int) -> str | None:
     if _STREET_ADJECTIVE.search(low) and len(word) > 4:
         return f"улица {word[:-2]}ая"
     return None
+
+
+_CAPITALIZED = re.compile(r"(?<![А-Яа-яЁёA-Za-z0-9-])[А-ЯЁ][а-яё]+(?![А-Яа-яЁёA-Za-z0-9-])")
+_WORD_AFTER = re.compile(r"\s+([А-Яа-яЁё]+)")
+
+
+def bare_street(text: str, taken: Sequence[tuple[int, int]] = ()) -> tuple[str, int, int] | None:
+    """The first street named without its type word («дорога на Красной вся в ямах»,
+    «площадка на Гидротурбинной утопает в мусоре», «ямы по Чапаева»): (street, start, end),
+    or None. A word inside ``taken`` (a place the gazetteer knows there) is left to the
+    territory stage; an adjective followed by a lowercase noun describes that noun
+    («по Тамбовской области», «на Красной площади»), not a street."""
+    for m in _CAPITALIZED.finditer(text):
+        start, end = m.span()
+        if any(a <= start < b for a, b in taken):
+            continue
+        street = street_looking(text, start, end)
+        if street is None:
+            continue
+        if _aimed_at_person(text, start):
+            continue
+        if _STREET_ADJECTIVE.search(fold(m.group())):
+            after = _WORD_AFTER.match(text, end)
+            if after and after.group(1)[:1].islower() and _noun(after.group(1).lower()):
+                continue
+        return street, start, end
+    return None
+
+
+# «жалоба на Иванова», «надеемся на Петрова»: a surname after «на» is also a person.
+_AT_PERSON = frozenset({"жалоба", "жаловаться", "пожаловаться", "надеяться", "управа",
+                        "повлиять", "влиять", "заявление", "донос"})
+_TWO_WORDS_BEFORE = re.compile(r"([А-Яа-яЁё]+)\s+[А-Яа-яЁё]+\s+$")
+
+
+def _aimed_at_person(text: str, start: int) -> bool:
+    before = _TWO_WORDS_BEFORE.search(text, max(0, start - 60), start)
+    if before is None:
+        return False
+    return analyzer().parse(before.group(1).lower())[0].normal_form in _AT_PERSON
+
+
+@lru_cache(maxsize=20_000)
+def _noun(word: str) -> bool:
+    return analyzer().parse(word)[0].tag.POS == "NOUN"

@@ -25,7 +25,9 @@ How a case is matched, in order:
    "водозабор", "контейнерная площадка", street names weigh a lot.
 3. The best candidate at or above ``min_score`` wins (ties: latest activity, then the
    oldest problem), otherwise a new problem is opened. Cases without a topic or without
-   any place join nothing, except a near-duplicate of a problem's member text.
+   any place join nothing, except a near-duplicate of a problem's member text, or a
+   strong text match with a problem of the region (a whole-text one unless the case names
+   the problem's street, town or district).
 
 Operator corrections (:meth:`ProblemIndex.merge`, :meth:`ProblemIndex.split`,
 :meth:`ProblemIndex.pin`) change the in-memory state; the caller persists them.
@@ -66,6 +68,7 @@ from otklik.problems.clustering_state import (
 from otklik.problems.clustering_text import (
     OUTAGE_TITLES,
     case_terms,
+    names_place,
     packaged_version,
     street_display,
     street_key,
@@ -296,6 +299,20 @@ class ProblemIndex:
     def _active(self, st: ProblemState, at: datetime, window: timedelta) -> bool:
         return st.first_seen - window <= at <= st.last_seen + window
 
+    def _window_for(self, it: Prepared, st: ProblemState, window: timedelta) -> timedelta:
+        """How long ``st`` stays open to this case. An outage is an event: once it has been
+        quiet for the burst window, a new report is a new outage. Heating not switched on
+        and hot water off for the summer are seasons, not breaks: in one settlement the
+        same one stays open for ClusterConfig.season_window (residents report it every few
+        days for weeks, not every day)."""
+        f, cfg = it.f, self.config
+        if f.subtopic not in cfg.area_subtopics and st.subtopic not in cfg.area_subtopics:
+            return window
+        if (f.subtopic == st.subtopic and f.subtopic in cfg.season_subtopics
+                and f.settlement_id is not None and f.settlement_id == st.settlement_id):
+            return min(window, max(cfg.area_window, cfg.season_window))
+        return min(window, cfg.area_window)
+
     def _place_level(
         self, it: Prepared, st: ProblemState
     ) -> tuple[float, float, str, bool] | None:
@@ -461,9 +478,7 @@ class ProblemIndex:
             st = self.problems[key]
             # An outage is an event: once it has been quiet for the burst window, a new
             # report is a new outage, not a follow-up.
-            outage = f.subtopic in cfg.area_subtopics or st.subtopic in cfg.area_subtopics
-            if not self._active(st, f.created_at, min(window, cfg.area_window) if outage
-                                else window):
+            if not self._active(st, f.created_at, self._window_for(it, st, window)):
                 continue
             level = self._place_level(it, st)
             if level is None:
@@ -513,8 +528,11 @@ class ProblemIndex:
 
     def _region_match(self, it: Prepared, window: timedelta) -> Assignment | None:
         """A case that names no place but the region joins an active problem of its topic
-        there when its text matches strongly ("Лавровский мост разваливается" while the
-        Lavrov Street overpass problem is open); the problem's place is left as it is."""
+        there when it names that problem's street, town or district and its text matches
+        strongly ("Путепровод на Лаврова разваливается" while the Lavrov Street overpass
+        problem is open; see :func:`names_place`), or, naming none of them, when its whole
+        text is alike (ClusterConfig.strong_text_unnamed); the problem's place is left as
+        it is."""
         f, cfg = it.f, self.config
         bucket = self._by_region.get((f.topic, f.region)) if f.region else None
         if not bucket or not it.terms:
@@ -533,9 +551,14 @@ class ProblemIndex:
                 continue
             if f.subtopic and st.subtopic and f.subtopic != st.subtopic:
                 continue
+            named = names_place(it.terms, it.street, st)
+            if not named and cfg.strong_text_unnamed > 1.0:
+                continue
             cos, cover, jac, shared = self._similarity(it, st, idf, item_norm)
-            text = max(cos, cover, jac)
-            if text < cfg.strong_text:
+            # Without the problem's place named, the whole text must be alike (the cosine
+            # or the MinHash of a near copy), not just cover the problem's core words.
+            text = max(cos, cover, jac) if named else max(cos, jac)
+            if text < (cfg.strong_text if named else cfg.strong_text_unnamed):
                 continue
             rank = (round(text, 9), st.last_seen, -self._order[key])
             if best is None or rank > best.rank:
@@ -658,7 +681,7 @@ class ProblemIndex:
         if st.settlement_id is None or st.subtopic in self.config.area_subtopics:
             return False
         votes = st.streets.get(skey, 0)
-        if votes >= 2 and votes >= 0.6 * sum(st.streets.values()):
+        if votes >= 2 and votes >= 0.6 * sum(st.streets.values()) and votes >= 0.5 * st.size:
             self._unindex(st)
             st.street = street
             self._index(st)

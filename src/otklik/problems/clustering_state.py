@@ -81,6 +81,10 @@ class ClusterConfig:
     own_subtopics: frozenset[str] = AREA_SUBTOPICS | OBJECT_SUBTOPICS
     # An outage burst: district-wide joins only while the problem was active this recently.
     area_window: timedelta = timedelta(days=3)
+    # Outages that are seasons rather than breaks (the heating season not started, hot
+    # water off for the summer): in one settlement the same one stays open this long.
+    season_subtopics: frozenset[str] = frozenset({"utilities.heating", "utilities.hot_water"})
+    season_window: timedelta = timedelta(days=30)
     min_text_settlement: float = 0.15
     min_text_area: float = 0.08
     min_text_municipality: float = 0.8
@@ -90,6 +94,9 @@ class ClusterConfig:
     near_duplicate: float = 0.8
     # A case naming only the region joins a problem there at this text similarity.
     strong_text: float = 0.6
+    # ... and one that does not name the problem's street, town or district at this
+    # similarity of the whole text (see ProblemIndex._region_match); above 1: never.
+    strong_text_unnamed: float = 0.7
     ignore_topics: frozenset[str] = frozenset({"other"})
     max_terms: int = 48
     max_signatures: int = 4

@@ -121,6 +121,35 @@ def street_key(street: str | None) -> str | None:
     return " ".join(lemmatize(words))
 
 
+def names_place(terms: Sequence[str], street: str | None, st: ProblemState) -> bool:
+    """True when a case that names no settlement still names the problem's place: its
+    street («путепровод на Лаврова» for the overpass of Lavrov Street; ``street`` is the
+    case's street key), its settlement or its district in any form the lemmatizer brings
+    to one («в Мичуринске»). Alike texts alone are no proof: residents of every town write
+    «нет воды» and «ямы» the same way."""
+    have = set(terms)
+    skey = st.street_key
+    if skey and (street == skey or all(w in have for w in skey.split(" "))):
+        return True
+    for name in (st.settlement_name, st.municipality_name):
+        words = _place_words(name)
+        if words and all(w in have for w in words):
+            return True
+    return False
+
+
+@lru_cache(maxsize=16_384)
+def _place_words(name: str | None) -> tuple[str, ...]:
+    """The lemmas of a settlement's or district's name without its type words."""
+    if not name:
+        return ()
+    return tuple(w for w in lemmatize(tokenize(name)) if w not in _PLACE_TYPES)
+
+
+_PLACE_TYPES = frozenset({"район", "муниципальный", "округ", "городской", "город", "г",
+                          "село", "поселок", "посёлок", "деревня", "станица", "хутор"})
+
+
 def street_display(street: str) -> str:
     """"улица Лаврова" -> "ул. Лаврова"; a street without a type word gets "ул."."""
     kind: str | None = None
