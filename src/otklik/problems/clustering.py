@@ -31,15 +31,7 @@ How a case is matched, in order:
 
 Operator corrections (:meth:`ProblemIndex.merge`, :meth:`ProblemIndex.split`,
 :meth:`ProblemIndex.pin`) change the in-memory state; the caller persists them.
-
-Pins - how the caller must handle them: an operator's manual placement of a case (moving
-it to a problem, taking it out of any problem, the cases moved by a split) is returned as
-an :class:`Assignment` with ``pinned=True``. Store that flag on the case-problem link.
-An automatic run must never overwrite a pinned link: when rebuilding an index, register
-the stored pins with :meth:`ProblemIndex.pin` (or restore a :meth:`~ProblemIndex.to_dict`
-snapshot) *before* replaying cases; :func:`assign` then returns the pinned placement
-unchanged (``pinned=True``, reason «закреплено оператором»), and the caller should skip
-writing it. Only another operator action changes a pinned link.
+How the caller must handle pins: :mod:`otklik.problems.clustering_corrections`.
 """
 
 from __future__ import annotations
@@ -59,10 +51,15 @@ from otklik.problems.clustering_corrections import decode_signatures
 from otklik.problems.clustering_state import (
     AREA_SUBTOPICS,
     Assignment,
+    Bucket,
     CaseFeatures,
     ClusterConfig,
     ProblemState,
+    add_to,
+    drop_from,
     is_rural,
+    lean_minhash,
+    one_subject,
     street_bound,
 )
 from otklik.problems.clustering_text import (
@@ -128,45 +125,9 @@ class _Match:
     generalize: bool
 
 
-_Bucket = dict[str, None]  # an insertion-ordered set: iteration order must not depend on hashing
 _MIN_DEDUP_CHARS = 30
 _PRUNE_EVERY = 2000
 _REGION_SCAN = 300
-
-
-def _one_subject(a: str | None, b: str | None, cfg: ClusterConfig) -> bool:
-    """The same subtopic; or two subtopics of one topic for things at an address (residents
-    and the classifier split «ямы» and «тротуар» of one street at random), except an outage,
-    which is its own event (no water and no power are two problems), and a structure of its
-    own (the overpass is not the street's potholes): see ClusterConfig.own_subtopics. The
-    clinic queue and the medicines of a town stay two problems."""
-    if not a or not b:
-        return False
-    if a == b:
-        return True
-    if a in cfg.own_subtopics or b in cfg.own_subtopics:
-        return False
-    return (a.split(".", 1)[0] == b.split(".", 1)[0]
-            and street_bound(a) and street_bound(b))
-
-
-def _add_to(buckets: dict[Any, _Bucket], bucket_key: Any, key: str) -> None:
-    buckets.setdefault(bucket_key, {})[key] = None
-
-
-def _drop_from(buckets: dict[Any, _Bucket], bucket_key: Any, key: str) -> None:
-    bucket = buckets.get(bucket_key)
-    if bucket is not None:
-        bucket.pop(key, None)
-        if not bucket:
-            del buckets[bucket_key]
-
-
-def _lean(values: np.ndarray) -> Any:
-    """A LeanMinHash for the LSH; the scheme and seed are those of otklik.nlp.dedup."""
-    from datasketch import LeanMinHash
-
-    return LeanMinHash(seed=1, hashvalues=values.astype(np.uint64), scheme="affine32")
 
 
 class ProblemIndex:
@@ -194,11 +155,11 @@ class ProblemIndex:
         self._seq = 0
         self._sigs: dict[str, list[np.ndarray]] = {}
         self._lsh = MinHashLSH(threshold=0.5, num_perm=dedup.NUM_PERM, weights=(0.05, 0.95))
-        self._by_street: dict[tuple[Any, ...], _Bucket] = {}
-        self._by_settlement: dict[tuple[Any, ...], _Bucket] = {}
-        self._no_street: dict[tuple[Any, ...], _Bucket] = {}
-        self._by_region: dict[tuple[Any, ...], _Bucket] = {}
-        self._by_muni: dict[tuple[Any, ...], _Bucket] = {}
+        self._by_street: dict[tuple[Any, ...], Bucket] = {}
+        self._by_settlement: dict[tuple[Any, ...], Bucket] = {}
+        self._no_street: dict[tuple[Any, ...], Bucket] = {}
+        self._by_region: dict[tuple[Any, ...], Bucket] = {}
+        self._by_muni: dict[tuple[Any, ...], Bucket] = {}
         # (region, municipality, settlement) -> street key -> street as written.
         self._streets: dict[tuple[Any, ...], dict[str, str]] = {}
         self._latest: datetime | None = None
@@ -254,9 +215,9 @@ class ProblemIndex:
         """The key of the active problem holding a case, if any."""
         return self._case_key.get(case_id)
 
-    def _buckets(self, st: ProblemState) -> list[tuple[dict[tuple[Any, ...], _Bucket], Any]]:
+    def _buckets(self, st: ProblemState) -> list[tuple[dict[tuple[Any, ...], Bucket], Any]]:
         place = (st.topic, st.region, st.municipality_id, st.settlement_id)
-        out: list[tuple[dict[tuple[Any, ...], _Bucket], Any]] = [
+        out: list[tuple[dict[tuple[Any, ...], Bucket], Any]] = [
             (self._by_settlement, place),
             (self._by_muni, place[:3]),
             (self._by_region, place[:2]),
@@ -270,7 +231,7 @@ class ProblemIndex:
 
     def _index(self, st: ProblemState) -> None:
         for buckets, bkey in self._buckets(st):
-            _add_to(buckets, bkey, st.key)
+            add_to(buckets, bkey, st.key)
         skey = st.street_key
         if skey and st.street and st.settlement_id is not None:
             place = (st.region, st.municipality_id, st.settlement_id)
@@ -278,12 +239,12 @@ class ProblemIndex:
 
     def _unindex(self, st: ProblemState) -> None:
         for buckets, bkey in self._buckets(st):
-            _drop_from(buckets, bkey, st.key)
+            drop_from(buckets, bkey, st.key)
 
-    def _candidates(self, it: Prepared) -> _Bucket:
+    def _candidates(self, it: Prepared) -> Bucket:
         f = it.f
         place = (f.topic, f.region, f.municipality_id, f.settlement_id)
-        out: _Bucket = {}
+        out: Bucket = {}
         area = f.subtopic in self.config.area_subtopics
         if it.street and not area:
             out.update(self._by_street.get((*place, it.street), {}))
@@ -337,7 +298,7 @@ class ProblemIndex:
                 # The problem's members already named another street.
                 return None
             where = "тот же населённый пункт" if f.settlement_id else "тот же район"
-            if not it.street and not skey and _one_subject(f.subtopic, st.subtopic, cfg):
+            if not it.street and not skey and one_subject(f.subtopic, st.subtopic, cfg):
                 # One subject in one place («бродячие собаки — Мичуринск»): the place and
                 # the subtopic say it, whatever words the residents chose.
                 return PLACE_STREET, 0.0, where + ", та же подтема", False
@@ -347,7 +308,7 @@ class ProblemIndex:
             # its villages is one problem even when the words differ.
             gate = 0.0 if f.subtopic == st.subtopic else cfg.min_text_area
             return PLACE_AREA, gate, "отключение в том же районе", True
-        if (_one_subject(f.subtopic, st.subtopic, cfg)
+        if (one_subject(f.subtopic, st.subtopic, cfg)
                 and (f.settlement_id is None or is_rural(f.settlement_population))
                 and (st.settlement_id is None or st.rural)):
             # Villages are filed by district: the same subject in another village of the
@@ -491,7 +452,7 @@ class ProblemIndex:
             # Across settlements the place disagrees, so the whole texts must be alike.
             text = max(cos, jac) if place == PLACE_MUNICIPALITY else max(cos, cover, jac)
             if f.subtopic and st.subtopic:
-                sub = 1.0 if _one_subject(f.subtopic, st.subtopic, cfg) else 0.0
+                sub = 1.0 if one_subject(f.subtopic, st.subtopic, cfg) else 0.0
             else:
                 sub = 0.5
             if sub == 0.0:
@@ -580,7 +541,7 @@ class ProblemIndex:
         f = it.f
         best: tuple[float, datetime, int] | None = None
         best_key = None
-        for sig_key in sorted(self._lsh.query(_lean(it.sig))):
+        for sig_key in sorted(self._lsh.query(lean_minhash(it.sig))):
             key = sig_key.rsplit("#", 1)[0]
             st = self.problems.get(key)
             if st is None or not self._active(st, f.created_at, window):
@@ -625,7 +586,7 @@ class ProblemIndex:
         sigs = self._sigs[st.key]
         if len(sigs) >= self.config.max_signatures:
             return
-        self._lsh.insert(f"{st.key}#{len(sigs)}", _lean(values), check_duplication=False)
+        self._lsh.insert(f"{st.key}#{len(sigs)}", lean_minhash(values), check_duplication=False)
         sigs.append(values)
         if store:
             st.signatures.append(dedup.encode_signature(values))

@@ -2,7 +2,16 @@
 
 Kept apart from :mod:`otklik.problems.clustering` (matching) so each reads on its own;
 :class:`~otklik.problems.clustering.ProblemIndex` exposes them as methods. They change the
-in-memory state only; the caller persists the result (see the pins note there).
+in-memory state only; the caller persists the result.
+
+Pins - how the caller must handle them: an operator's manual placement of a case (moving
+it to a problem, taking it out of any problem, the cases moved by a split) is returned as
+an :class:`Assignment` with ``pinned=True``. Store that flag on the case-problem link.
+An automatic run must never overwrite a pinned link: when rebuilding an index, register
+the stored pins with :meth:`ProblemIndex.pin` (or restore a :meth:`~ProblemIndex.to_dict`
+snapshot) *before* replaying cases; :func:`assign` then returns the pinned placement
+unchanged (``pinned=True``, reason «закреплено оператором»), and the caller should skip
+writing it. Only another operator action changes a pinned link.
 """
 
 from __future__ import annotations

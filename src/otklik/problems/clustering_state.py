@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
+
 from otklik.problems.clustering_text import street_key
 
 # Subtopics whose failures cover a whole district at once: one broken water intake leaves
@@ -61,6 +63,23 @@ def street_bound(code: str | None) -> bool:
     if not code or code in NOT_STREET_SUBTOPICS:
         return False
     return code in STREET_SUBTOPICS or code.split(".", 1)[0] in STREET_TOPICS
+
+
+def one_subject(a: str | None, b: str | None, cfg: ClusterConfig) -> bool:
+    """The same subtopic; or two subtopics of one topic for things at an address (residents
+    and the classifier split «ямы» and «тротуар» of one street at random), except an outage,
+    which is its own event (no water and no power are two problems), and a structure of its
+    own (the overpass is not the street's potholes): see ClusterConfig.own_subtopics. The
+    clinic queue and the medicines of a town stay two problems."""
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    if a in cfg.own_subtopics or b in cfg.own_subtopics:
+        return False
+    return (a.split(".", 1)[0] == b.split(".", 1)[0]
+            and street_bound(a) and street_bound(b))
+
 
 
 def is_rural(population: int | None) -> bool:
@@ -231,3 +250,28 @@ class Assignment:
     reasons: list[str]
     pinned: bool = False
     candidates: int = 0
+
+
+# ---- the index's buckets ---------------------------------------------------------------------
+Bucket = dict[str, None]  # an insertion-ordered set: iteration order must not depend on hashing
+
+
+def add_to(buckets: dict[Any, Bucket], bucket_key: Any, key: str) -> None:
+    """Put ``key`` into the bucket ``bucket_key`` (made when missing)."""
+    buckets.setdefault(bucket_key, {})[key] = None
+
+
+def drop_from(buckets: dict[Any, Bucket], bucket_key: Any, key: str) -> None:
+    """Take ``key`` out of its bucket (the bucket gone when empty)."""
+    bucket = buckets.get(bucket_key)
+    if bucket is not None:
+        bucket.pop(key, None)
+        if not bucket:
+            del buckets[bucket_key]
+
+
+def lean_minhash(values: np.ndarray) -> Any:
+    """A LeanMinHash for the LSH; the scheme and seed are those of otklik.nlp.dedup."""
+    from datasketch import LeanMinHash
+
+    return LeanMinHash(seed=1, hashvalues=values.astype(np.uint64), scheme="affine32")
