@@ -254,6 +254,35 @@ def test_no_subscription_queues_no_webhook_job(env: tuple[stubs.WebhookReceiver,
     assert [r["json"]["event"] for r in receiver.at("/late")] == ["case.created"]
 
 
+def test_the_guard_looks_through_pending_rows_only_once_a_subscription_is_in_the_session(
+        env: tuple[stubs.WebhookReceiver, Api, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch announces an event per case over hundreds of pending rows: the guard does not
+    look through them while no subscription was added to or loaded into the session; an
+    unflushed edit of a loaded subscription is still seen by the next announcement."""
+    from otklik.webhooks import service
+
+    receiver, api, case_id = env
+    scans: list[int] = []
+    scan = service._subscription_written
+    monkeypatch.setattr(service, "_subscription_written",
+                        lambda session: scans.append(1) or scan(session))
+    with session_scope() as session:
+        for n in range(50):
+            session.add(Delivery(channel="webhook", target="x", source="webhook", source_id=n,
+                                 event="case.created", dedup_key=f"guard-{n}"))
+            assert service.anyone_listening(session) is False
+        assert scans == []
+        session.rollback()
+    sub_id = _subscribe(receiver, api, "/guard")["id"]
+    with session_scope() as session:
+        sub = session.get(WebhookSubscription, sub_id)
+        assert sub is not None and service.anyone_listening(session) is True
+        sub.is_active = False  # not flushed: the guard sees it and asks again (autoflush)
+        assert service.anyone_listening(session) is False
+        assert scans
+        session.rollback()
+
+
 def test_an_integrators_key_manages_its_own_subscriptions(
         env: tuple[stubs.WebhookReceiver, Api, int]) -> None:
     """A key made by ``otklik apikey create --scope webhooks --region 85`` (no user behind
