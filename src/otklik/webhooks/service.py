@@ -194,7 +194,8 @@ def _subscription_written(session: Session) -> bool:
 
 
 def _forget_on_flush(session: Session, _flush_context: object) -> None:
-    if _subscription_in(session) and _subscription_written(session):  # still the flushed rows inside after_flush
+    # inside after_flush the session still lists the rows just flushed
+    if _subscription_in(session) and _subscription_written(session):
         _forget_listening(session)
 
 
