@@ -326,3 +326,61 @@ class ContextBlock:
     def names(self) -> list[str]:
         by_column = sorted(self.vocabulary, key=lambda t: self.vocabulary[t])
         return [f"контекст:{t}" for t in by_column] or ["контекст:-"]
+
+
+# --- the reported place of a labelled file (any label) -----------------------------------------
+#: Column names taken for the reported place of a line (lower-cased, ``-`` and spaces as ``_``):
+#: metadata of a portal's form, beside the resident's words.
+PLACE_FIELD_NAMES = frozenset({
+    "district", "municipality", "municipal_district", "municipal_okrug", "settlement",
+    "city", "town", "village", "locality", "raion", "rayon", "okrug",
+    "район", "муниципалитет", "муниципальный_округ", "муниципальное_образование", "округ",
+    "населенный_пункт", "населённый_пункт", "город", "поселение",
+})
+#: A place column is on at least this share of the lines ...
+PLACE_COVERAGE = 0.95
+#: ... and its values are shared: at least this many lines per value on average (a street
+#: address, unique per line, is not a place the model can learn).
+PLACE_LINES_PER_VALUE = 20
+
+
+def place_fields(records: Sequence[dict[str, object]], exclude: Sequence[str] = ()) -> list[str]:
+    """The columns of a labelled file that name the reported place (district, municipality,
+    settlement...; :data:`PLACE_FIELD_NAMES`), in file order: on most lines, with at least two
+    values, each value shared by many lines."""
+    n = len(records)
+    if n == 0:
+        return []
+    names: dict[str, None] = {}
+    for record in records[:1000]:
+        names.update((k, None) for k in record if k not in exclude)
+    out: list[str] = []
+    for name in names:
+        if name.strip().lower().replace("-", "_").replace(" ", "_") not in PLACE_FIELD_NAMES:
+            continue
+        values = [str(v).strip() for r in records
+                  if (v := r.get(name)) not in (None, "") and str(v).strip()]
+        distinct = len(set(values))
+        shared = 2 <= distinct <= len(values) / PLACE_LINES_PER_VALUE
+        if len(values) >= PLACE_COVERAGE * n and shared:
+            out.append(name)
+    return out
+
+
+def place_token(name: str) -> str:
+    """The feature of a place name, whichever column or stage it came from (case, ё and
+    spacing do not matter): a file's «Курчатовский район» and the territory stage's are one."""
+    return "место:" + " ".join(name.casefold().replace("ё", "е").split())
+
+
+def place_names_of(text: str, region_hint: str | None) -> list[str]:
+    """The names of the municipality and settlement the territory stage finds in a text
+    (what a model trained on a file's place columns sees at prediction time)."""
+    stage = _territory_stage()
+    value = stage.recognize(text, region_hint).value or {}  # type: ignore[attr-defined]
+    out: list[str] = []
+    for key in ("municipality", "settlement"):
+        item = value.get(key)
+        if isinstance(item, dict) and item.get("name"):
+            out.append(str(item["name"]))
+    return out
