@@ -6,9 +6,7 @@ figure with the plain baseline beside it is `otklik train` itself (see docs/nlp-
 "Language round 2 — classification"); this bench is for exploring: it fits each variant on
 fold 1 of the same 5-fold split (16,000 / 4,000) and prints macro-F1 / weighted-F1.
 Like `otklik train`, every variant learns the finer label the file carries (`reason`) and,
-for the `places*` variants, the place columns it finds (`district`, `municipality`), used as
-with `otklik train --place-fields district,municipality` (by default `otklik train` leaves
-them out: the territory stage knows none of these names, see docs/nlp-quality.md).
+for the `places*` variants, the place columns it finds (`district`, `municipality`).
 
     .venv/bin/python bench/bench_spb_train.py [--variants shipped,places,unweighted] [--fold 0]
 """

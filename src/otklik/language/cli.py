@@ -198,22 +198,18 @@ def _off(value: str) -> bool:
 def _places(rows: list[dict[str, object]], text_field: str, label_field: str,
             fine_field: str | None, wanted: str) -> tuple[list[str], list[list[str]] | None]:
     """The place columns (``--place-fields``: named, or with ``auto`` found by name,
-    :func:`otklik.nlp.features.place_fields`) and each line's place names in them.
-
-    Found automatically, they are used only when the territory stage knows the places of at
-    least half of the lines (:func:`otklik.nlp.features.place_match_share`): at prediction
-    the place comes from it, and a model whose place columns it never fills would be trained
-    on a block it never sees. Named explicitly, they are used anyway (the match is said)."""
-    from otklik.nlp.features import PLACE_MATCH_SHARE, place_fields, place_match_share
+    :func:`otklik.nlp.features.place_fields`) and each line's place names in them."""
+    from otklik.nlp.features import place_fields
 
     if _off(wanted):
         return [], None
-    auto = wanted.strip().lower() == "auto"
-    if auto:
+    if wanted.strip().lower() == "auto":
         exclude = tuple(f for f in (text_field, label_field, fine_field) if f)
         found = place_fields(rows, exclude=exclude)
         if not found:
             return [], None
+        err.print(f"место обращения: {', '.join(found)} — признаки модели; при предсказании "
+                  "их даёт территория, найденная в тексте (--place-fields none — без них)")
     else:
         found = [f.strip() for f in wanted.split(",") if f.strip()]
         missing = [f for f in found if not any(f in r for r in rows)]
@@ -221,16 +217,6 @@ def _places(rows: list[dict[str, object]], text_field: str, label_field: str,
             raise fail(f"--place-fields: в файле нет пол{'я' if len(missing) == 1 else 'ей'} "
                        f"{', '.join(missing)}")
     places = [[str(v) for f in found if (v := r.get(f)) not in (None, "")] for r in rows]
-    share, known, values = place_match_share(places)
-    said = (f"место обращения: {', '.join(found)}; территория продукта знает {known} из "
-            f"{values} значений ({share:.0%} строк)")
-    if auto and share < PLACE_MATCH_SHARE:
-        err.print(f"{said} — не используется: при предсказании место берётся из территории, "
-                  "найденной в тексте, и для этих мест признак был бы пуст "
-                  "(--place-fields ПОЛЯ — использовать всё равно)")
-        return [], None
-    err.print(f"{said} — признаки модели; при предсказании их даёт территория, найденная "
-              "в тексте, а незнакомое ей место — пустой признак (--place-fields none — без них)")
     return found, places
 
 

@@ -384,23 +384,3 @@ def place_names_of(text: str, region_hint: str | None) -> list[str]:
         if isinstance(item, dict) and item.get("name"):
             out.append(str(item["name"]))
     return out
-
-
-#: The place columns are used by default only when at least this share of the lines has a
-#: place the territory stage names the same way (otherwise the block would be empty at
-#: prediction, where the place comes from the territory stage).
-PLACE_MATCH_SHARE = 0.5
-
-
-def place_match_share(places: Sequence[Sequence[str]]) -> tuple[float, int, int]:
-    """(share of lines with a known place, known values, values): a value is known when the
-    territory stage finds a place of the same name in it (:func:`place_token` equal), so a
-    message naming it gets the same column at prediction."""
-    known: dict[str, bool] = {}
-    for names in places:
-        for name in names:
-            if name not in known:
-                token = place_token(name)
-                known[name] = any(place_token(n) == token for n in place_names_of(name, None))
-    lines = sum(1 for names in places if any(known.get(n) for n in names))
-    return (lines / len(places) if places else 0.0), sum(known.values()), len(known)
