@@ -5,10 +5,8 @@ the data is never copied into the project and no shipped model is trained on it)
 figure with the plain baseline beside it is `otklik train` itself (see docs/nlp-quality.md,
 "Language round 2 — classification"); this bench is for exploring: it fits each variant on
 fold 1 of the same 5-fold split (16,000 / 4,000) and prints macro-F1 / weighted-F1.
-Like `otklik train`, every variant learns the finer label the file carries (`reason`) and,
-for the `places*` variants, the place columns it finds (`district`, `municipality`).
 
-    .venv/bin/python bench/bench_spb_train.py [--variants shipped,places,unweighted] [--fold 0]
+    .venv/bin/python bench/bench_spb_train.py [--variants shipped,unweighted,both] [--fold 0]
 """
 
 from __future__ import annotations
@@ -26,24 +24,18 @@ from shared_data import SHARED_DATA
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 
-from otklik.nlp.features import place_fields
-from otklik.nlp.fine_labels import nested_field
 from otklik.nlp.training import (
     TextClassifier,
     TrainOptions,
-    iter_records,
     plain_baseline,
     prepare_text,
+    read_labelled,
 )
 
 DEFAULT_DATA = SHARED_DATA / "appeals/spb-2020-train/spb_train.jsonl.gz"
 
 VARIANTS: dict[str, dict[str, Any]] = {
     "shipped": {},
-    # the reported place (the file's place columns, one-hot) at this weight
-    "places": {"place_weight": 0.5},
-    "places-0.3": {"place_weight": 0.3},
-    "places-1.0": {"place_weight": 1.0},
     "no-stacker": {"stacker": None},
     "unweighted": {"class_weight": None},
     "inner-picks-unweighted": {"unweighted_c_grid": (0.3,)},
@@ -63,19 +55,14 @@ def main() -> None:
     parser.add_argument("--variants", default="baseline,shipped,unweighted")
     parser.add_argument("--fold", type=int, default=0, help="which of the 5 folds is the test")
     args = parser.parse_args()
-    records = [r for _line, r in iter_records(args.data)]
-    texts = [str(r["text"]) for r in records]
-    y = np.asarray([str(r[args.label]) for r in records], dtype=object)
-    found = nested_field(records, list(y), exclude=("text", args.label))
-    fine = [r.get(found[0]) for r in records] if found else None
-    wheres = place_fields(records, exclude=("text", args.label, found[0] if found else ""))
-    places = [[str(r[f]) for f in wheres if r.get(f)] for r in records]
+    pairs = read_labelled(args.data, "text", args.label)
+    texts = [t for t, _ in pairs]
+    y = np.asarray([label for _, label in pairs], dtype=object)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         tr, te = list(StratifiedKFold(5, shuffle=True, random_state=42).split(texts, y))[args.fold]
     prepared = [prepare_text(t) for t in texts]
-    print(f"finer label: {found}; place columns: {wheres}")
-    table = Table(title=f"SPb 2020, {len(records)} reports, {args.label}, fold {args.fold + 1} "
+    table = Table(title=f"SPb 2020, {len(pairs)} reports, {args.label}, fold {args.fold + 1} "
                         "of 5 as the test", title_justify="left")
     for col in ("variant", "macro-F1", "weighted-F1", "seconds"):
         table.add_column(col, justify="left" if col == "variant" else "right")
@@ -89,12 +76,7 @@ def main() -> None:
                           f"{time.perf_counter() - started:.0f}")
             continue
         model = TextClassifier(TrainOptions(**VARIANTS[name]))
-        with_places = name.startswith("places")
-        model.place_fields = wheres if with_places else []
-        for p, names in zip(prepared, places, strict=True):
-            p.place_names = names if with_places else None
-        model.fit_prepared([prepared[i] for i in tr], list(y[tr]),
-                           [fine[i] for i in tr] if fine else None)
+        model.fit_prepared([prepared[i] for i in tr], list(y[tr]))
         scores = model.decision_prepared([prepared[i] for i in te])
         pred = np.asarray(model.classes, dtype=object)[scores.argmax(axis=1)]
         table.add_row(name, f"{f1_score(y[te], pred, average='macro'):.3f}",

@@ -101,10 +101,6 @@ def train_command(
         "--fine-label-field",
         help="поле с более дробной меткой внутри основной (подкатегория внутри категории): "
              "вторая цель обучения; auto — найти в файле, none — не использовать")] = "auto",
-    place_fields: Annotated[str, typer.Option(
-        "--place-fields",
-        help="колонки с местом обращения (район, муниципалитет, населённый пункт) через "
-             "запятую: признаки модели; auto — найти в файле по имени, none — без них")] = "auto",
 ) -> None:
     """Обучить классификатор на размеченном файле, показать кросс-валидацию и сохранить модель."""
     from otklik.nlp.training import TrainOptions
@@ -115,8 +111,6 @@ def train_command(
         pairs = _pairs_from_db(label_field)
         source = "база (исправления операторов)"
         fine_field, fine = None, None
-        place_columns: list[str] = []
-        places = None
     else:
         assert data is not None
         try:
@@ -133,11 +127,8 @@ def train_command(
             triples = [t for t in triples if t[2] not in single]
         pairs = [(text, label) for _line, text, label in triples]
         source = str(data)
-        rows = _records(data, triples, _columns(columns))
-        fine_field, fine = _fine_labels(rows, triples, text_field, label_field,
-                                        fine_label_field)
-        place_columns, places = _places(rows, text_field, label_field, fine_field,
-                                        place_fields)
+        fine_field, fine = _fine_labels(data, triples, text_field, label_field,
+                                        _columns(columns), fine_label_field)
     if out is None:
         if not from_db:
             raise fail("укажите --out ПАПКА для модели")
@@ -159,7 +150,7 @@ def train_command(
         try:
             result = train(pairs, options, evaluate=evaluate, label_field=label_field,
                            progress=advance, baseline=baseline, fine_labels=fine,
-                           fine_field=fine_field, places=places, place_fields=place_columns)
+                           fine_field=fine_field)
         except TrainingDataError as exc:
             raise fail(str(exc)) from None
     if result.report is not None:
@@ -177,9 +168,17 @@ def train_command(
         _register(out, activate)
 
 
-def _records(path: Path, triples: list[tuple[int, str, str]], columns: list[str] | None
-             ) -> list[dict[str, object]]:
-    """The whole record of each training line (its other fields), in ``triples`` order."""
+def _fine_labels(path: Path, triples: list[tuple[int, str, str]], text_field: str,
+                 label_field: str, columns: list[str] | None, wanted: str,
+                 ) -> tuple[str | None, list[str | None] | None]:
+    """The finer label of each training line (``--fine-label-field``): a named field, or with
+    ``auto`` the field that nests inside the label (:func:`otklik.nlp.fine_labels.
+    nested_field`); (None, None) when there is none."""
+    from otklik.nlp.fine_labels import nested_field
+    from otklik.nlp.training import TrainOptions
+
+    if wanted.strip().lower() in ("none", "no", "нет", ""):
+        return None, None
     wanted_lines = {line for line, _text, _label in triples}
     records: dict[int, dict[str, object]] = {}
     try:
@@ -188,49 +187,7 @@ def _records(path: Path, triples: list[tuple[int, str, str]], columns: list[str]
                 records[line] = record
     except TrainingDataError as exc:
         raise fail(str(exc)) from None
-    return [records.get(line, {}) for line, _text, _label in triples]
-
-
-def _off(value: str) -> bool:
-    return value.strip().lower() in ("none", "no", "нет", "")
-
-
-def _places(rows: list[dict[str, object]], text_field: str, label_field: str,
-            fine_field: str | None, wanted: str) -> tuple[list[str], list[list[str]] | None]:
-    """The place columns (``--place-fields``: named, or with ``auto`` found by name,
-    :func:`otklik.nlp.features.place_fields`) and each line's place names in them."""
-    from otklik.nlp.features import place_fields
-
-    if _off(wanted):
-        return [], None
-    if wanted.strip().lower() == "auto":
-        exclude = tuple(f for f in (text_field, label_field, fine_field) if f)
-        found = place_fields(rows, exclude=exclude)
-        if not found:
-            return [], None
-        err.print(f"место обращения: {', '.join(found)} — признаки модели; при предсказании "
-                  "их даёт территория, найденная в тексте (--place-fields none — без них)")
-    else:
-        found = [f.strip() for f in wanted.split(",") if f.strip()]
-        missing = [f for f in found if not any(f in r for r in rows)]
-        if missing:
-            raise fail(f"--place-fields: в файле нет пол{'я' if len(missing) == 1 else 'ей'} "
-                       f"{', '.join(missing)}")
-    places = [[str(v) for f in found if (v := r.get(f)) not in (None, "")] for r in rows]
-    return found, places
-
-
-def _fine_labels(rows: list[dict[str, object]], triples: list[tuple[int, str, str]],
-                 text_field: str, label_field: str, wanted: str,
-                 ) -> tuple[str | None, list[str | None] | None]:
-    """The finer label of each training line (``--fine-label-field``): a named field, or with
-    ``auto`` the field that nests inside the label (:func:`otklik.nlp.fine_labels.
-    nested_field`); (None, None) when there is none."""
-    from otklik.nlp.fine_labels import nested_field
-    from otklik.nlp.training import TrainOptions
-
-    if _off(wanted):
-        return None, None
+    rows = [records.get(line, {}) for line, _text, _label in triples]
     labels = [label for _line, _text, label in triples]
     if wanted.strip().lower() == "auto":
         found = nested_field(rows, labels, exclude=(text_field, label_field))

@@ -49,9 +49,7 @@ from otklik.nlp.features import (
     LemmaNgramIndex,
     context_tokens,
     lemma_ngram_tfidf,
-    place_names_of,
     place_of,
-    place_token,
 )
 from otklik.nlp.fine_labels import FineScores, fine_key
 from otklik.nlp.morph import lemmatize, tokenize
@@ -380,9 +378,6 @@ class Prepared:
     #: The territory stage's (region, municipality, settlement), per region hint.
     places: dict[str | None, tuple[str | None, str | None, str | None]] = field(
         default_factory=dict)
-    #: The reported place's names given with the text (a labelled file's place columns); None:
-    #: not given, a model with a place block then takes the names the territory stage finds.
-    place_names: list[str] | None = None
 
 
 _INDEX: LexiconIndex | None = None
@@ -446,9 +441,6 @@ class TrainOptions:
     #: features, and their crossing, at this weight (0: off). None: on (1.0) when the label
     #: field is ``executor`` — who answers depends on the place as much as on the subject.
     context_weight: float | None = None
-    #: Weight of the reported place's one-hot block (:func:`otklik.nlp.features.place_token`)
-    #: in a model trained with place columns (``train(..., places=...)``; 0: off).
-    place_weight: float = 0.5
     inner_folds: int = 3  # inner cross-validation for C and the class offsets (0: off)
     tune_offsets: bool = True
     offset_range: float = 1.0  # offsets are searched in [-range, range]
@@ -475,9 +467,6 @@ class TextClassifier:
         self.region_hint: str | None = None  # the region most training texts name
         self._fine: FineScores | None = None  # SVM on a finer label (fine_labels.py)
         self.fine_field: str | None = None  # the field it was learnt from (for model.json)
-        #: The labelled file's place columns it was trained with (empty: no place block).
-        self.place_fields: list[str] = []
-        self._places: ContextBlock | None = None
 
     # Features -------------------------------------------------------------------------
     def _features(self, prepared: Sequence[Prepared], fit: bool) -> Any:
@@ -509,12 +498,6 @@ class TextClassifier:
                 self._context = ContextBlock().fit(rows)
             assert self._context is not None
             blocks.append(self._context.transform(rows, weight))
-        if self._place_weight() > 0:
-            places = [self._place_row(p) for p in prepared]
-            if fit:
-                self._places = ContextBlock().fit(places)
-            assert self._places is not None
-            blocks.append(self._places.transform(places, self._place_weight()))
         if self.options.lexicon_weight > 0:
             codes = _lexicon_codes()
             if fit:
@@ -532,22 +515,6 @@ class TextClassifier:
 
     def _context_weight(self) -> float:
         return float(getattr(self.options, "context_weight", None) or 0.0)
-
-    def _place_weight(self) -> float:
-        """The place block's weight: only in a model trained with place columns."""
-        if not getattr(self, "place_fields", None):
-            return 0.0
-        return float(getattr(self.options, "place_weight", 0.0) or 0.0)
-
-    def _place_row(self, p: Prepared) -> list[str]:
-        """The place tokens of a text: the names given with it (training file), else the
-        names of the municipality and settlement the territory stage finds in it
-        (prediction; a place never seen in training is no column: the block stays zero)."""
-        names = p.place_names
-        if names is None:
-            names = p.place_names = place_names_of(p.raw or p.clean,
-                                                   getattr(self, "region_hint", None))
-        return [place_token(n) for n in names if n and n.strip()]
 
     def _context_row(self, p: Prepared) -> list[str]:
         """The context tokens of a prepared text (its place is found once per region hint)."""
@@ -851,9 +818,6 @@ class TextClassifier:
             context = getattr(self, "_context", None)
             if self._context_weight() > 0 and context is not None:
                 cached += context.names()
-            places = getattr(self, "_places", None)
-            if self._place_weight() > 0 and places is not None:
-                cached += [f"{n.removeprefix('контекст:')}" for n in places.names()]
             if self.options.lexicon_weight > 0:
                 cached += [f"рубрикатор:{c}" for c in self.lexicon_codes]
             self._names = cached
@@ -924,7 +888,6 @@ def cross_validate(
     options: TrainOptions | None = None,
     progress: Callable[[int, int], None] | None = None,
     fine_labels: Sequence[str | None] | None = None,
-    place_fields: Sequence[str] = (),
 ) -> tuple[EvalReport, Any, list[str]]:
     """Stratified k-fold evaluation; returns (report, out-of-fold scores, their classes).
 
@@ -950,7 +913,6 @@ def cross_validate(
     splits = _splits(y, folds, options.seed)
     for k, (train_idx, test_idx) in enumerate(splits):
         model = TextClassifier(options)
-        model.place_fields = list(place_fields)
         train_y = y[train_idx]
         if len(set(train_y.tolist())) < 2:
             pred[test_idx] = train_y[0]
@@ -1059,17 +1021,12 @@ def train(
     baseline: bool = False,
     fine_labels: Sequence[str | None] | None = None,
     fine_field: str | None = None,
-    places: Sequence[Sequence[str]] | None = None,
-    place_fields: Sequence[str] = (),
 ) -> TrainResult:
     """Cross-validate the recipe on ``(text, label)`` pairs, then fit on all of them.
 
     ``baseline``: also cross-validate :func:`plain_baseline_cv` on the same folds.
     ``fine_labels``: a finer label per pair that nests inside its label (``fine_field`` is
     its name, kept in model.json); see :mod:`otklik.nlp.fine_labels`.
-    ``places``: the reported place's names per pair (the values of the file's columns
-    ``place_fields``, kept in model.json): a one-hot block at ``options.place_weight``; at
-    prediction the names come from the territory stage (:meth:`TextClassifier._place_row`).
     """
     options = options or TrainOptions()
     if options.context_weight is None:
@@ -1082,15 +1039,11 @@ def train(
     if len(set(labels)) < 2:
         raise TrainingDataError("для обучения нужно хотя бы два разных значения метки")
     prepared = [prepare_text(t) for t in texts]
-    if places is not None and place_fields:
-        for p, names in zip(prepared, places, strict=True):
-            p.place_names = [str(n) for n in names if n not in (None, "")]
     report = None
     model = TextClassifier(options)
-    model.place_fields = list(place_fields) if places is not None else []
     if evaluate and len(texts) >= 4:
         report, oof, classes = cross_validate(prepared, labels, options, progress,
-                                              fine_labels, model.place_fields)
+                                              fine_labels)
         model.temperature = _fit_temperature(oof, labels, classes)
     plain = (plain_baseline_cv(texts, labels, options.folds, options.seed)
              if baseline and report is not None else None)
@@ -1135,7 +1088,6 @@ def save_model(
         "stacker": (model.options.stacker if getattr(model, "_stacker", None) is not None
                     else None),
         "fine_label_field": getattr(model, "fine_field", None),
-        "place_fields": list(getattr(model, "place_fields", None) or []),
         "fine_classes": (len(fine.parent) if (fine := getattr(model, "_fine", None)) is not None
                          else None),
         "class_offsets": (dict(zip(model.classes, map(float, model.offsets), strict=True))
