@@ -5,6 +5,9 @@ the data is never copied into the project and no shipped model is trained on it)
 figure with the plain baseline beside it is `otklik train` itself (see docs/nlp-quality.md,
 "Language round 2 — classification"); this bench is for exploring: it fits each variant on
 fold 1 of the same 5-fold split (16,000 / 4,000) and prints macro-F1 / weighted-F1.
+Like `otklik train`, every variant also learns the finer label the file carries (`reason`,
+found by `nested_field`; before the third pass the bench left it out, so its `shipped` row
+was the recipe without the reason SVM).
 
     .venv/bin/python bench/bench_spb_train.py [--variants shipped,unweighted,both] [--fold 0]
 """
@@ -24,12 +27,13 @@ from shared_data import SHARED_DATA
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 
+from otklik.nlp.fine_labels import nested_field
 from otklik.nlp.training import (
     TextClassifier,
     TrainOptions,
+    iter_records,
     plain_baseline,
     prepare_text,
-    read_labelled,
 )
 
 DEFAULT_DATA = SHARED_DATA / "appeals/spb-2020-train/spb_train.jsonl.gz"
@@ -55,14 +59,16 @@ def main() -> None:
     parser.add_argument("--variants", default="baseline,shipped,unweighted")
     parser.add_argument("--fold", type=int, default=0, help="which of the 5 folds is the test")
     args = parser.parse_args()
-    pairs = read_labelled(args.data, "text", args.label)
-    texts = [t for t, _ in pairs]
-    y = np.asarray([label for _, label in pairs], dtype=object)
+    records = [r for _line, r in iter_records(args.data)]
+    texts = [str(r["text"]) for r in records]
+    y = np.asarray([str(r[args.label]) for r in records], dtype=object)
+    found = nested_field(records, list(y), exclude=("text", args.label))
+    fine = [r.get(found[0]) for r in records] if found else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         tr, te = list(StratifiedKFold(5, shuffle=True, random_state=42).split(texts, y))[args.fold]
     prepared = [prepare_text(t) for t in texts]
-    table = Table(title=f"SPb 2020, {len(pairs)} reports, {args.label}, fold {args.fold + 1} "
+    table = Table(title=f"SPb 2020, {len(records)} reports, {args.label}, fold {args.fold + 1} "
                         "of 5 as the test", title_justify="left")
     for col in ("variant", "macro-F1", "weighted-F1", "seconds"):
         table.add_column(col, justify="left" if col == "variant" else "right")
@@ -76,7 +82,8 @@ def main() -> None:
                           f"{time.perf_counter() - started:.0f}")
             continue
         model = TextClassifier(TrainOptions(**VARIANTS[name]))
-        model.fit_prepared([prepared[i] for i in tr], list(y[tr]))
+        model.fit_prepared([prepared[i] for i in tr], list(y[tr]),
+                           [fine[i] for i in tr] if fine else None)
         scores = model.decision_prepared([prepared[i] for i in te])
         pred = np.asarray(model.classes, dtype=object)[scores.argmax(axis=1)]
         table.add_row(name, f"{f1_score(y[te], pred, average='macro'):.3f}",
