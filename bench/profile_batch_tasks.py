@@ -152,6 +152,8 @@ def run(url: str, stream: Path, profiled: list[str], out: Path) -> None:
     for memory in window_memories():
         print(f"detector windows replayed: {memory.rebuilds} ({dict(memory.why)}), "
               f"tails re-fed: {sum(w.forks for w in memory.windows.values())}")
+    if profiles:
+        out.mkdir(parents=True, exist_ok=True)
     for name, profile in profiles.items():
         buffer = io.StringIO()
         pstats.Stats(profile, stream=buffer).sort_stats("cumulative").print_stats(80)
