@@ -318,3 +318,44 @@ def test_every_resident_message_knows_its_true_problem(stream: list[IncomingMess
     replies = [m for m in residents if m.parent_source_id in by_source
                and meta(m)["incident"] == meta(by_source[m.parent_source_id]).get("incident")]
     assert len(replies) > 100
+
+
+def test_no_template_offers_a_slots_name_as_plain_text() -> None:
+    """``{в Лагани|addr}`` printed «Где набрать питьевую воду addr?»: an alternative that is
+    exactly the name of a slot used elsewhere must be written as the slot, ``{addr}``."""
+    from otklik.demo.stream_text import _parse
+
+    vocab = Path(__file__).resolve().parents[2] / "src" / "otklik" / "demo" / "vocab"
+    templates: list[str] = []
+
+    def collect(value: object) -> None:
+        if isinstance(value, str) and "{" in value:
+            templates.append(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                collect(item)
+        elif isinstance(value, list):
+            for item in value:
+                collect(item)
+
+    for path in sorted(vocab.glob("*.json")):
+        collect(json.loads(path.read_text(encoding="utf-8")))
+    slots: set[str] = set()
+    plain: list[tuple[str, str]] = []
+
+    def walk(nodes: tuple, template: str) -> None:
+        for node in nodes:
+            if isinstance(node, str):
+                continue
+            if node[0] == "slot":
+                slots.add(node[1])
+                continue
+            for option in node[1]:
+                if len(option) == 1 and isinstance(option[0], str):
+                    plain.append((option[0].strip(), template))
+                walk(option, template)
+
+    for template in templates:
+        walk(_parse(template), template)
+    assert len(templates) > 100 and {"addr", "house", "street"} <= slots
+    assert [(word, t) for word, t in plain if word in slots] == []
