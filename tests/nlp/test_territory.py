@@ -203,6 +203,17 @@ def test_stage_contract_uses_clean_text_and_region(stage: TerritoryStage) -> Non
         ("Лифт стоит Ленинградская ул 133 который день", "улица Ленинградская", "133"),
         ("Когда заменят лифты Фрунзе ул., д. 81?", "улица Фрунзе", "81"),
         ("г. Самара ул. Ленина 5", "улица Ленина", "5"),
+        # A street named without its type word, with a house: an adjective in the nominative,
+        # a surname as written.
+        ("ст-ца Боргустанская на Октябрьской 180", "улица Октябрьская", "180"),
+        ("по Советской, 5 нет света", "улица Советская", "5"),
+        ("на Ковалевской 3 яма", "улица Ковалевской", "3"),
+        # «проезд» the street type, not the passage of vehicles.
+        ("проезд Шокальского", "проезд Шокальского", None),
+        ("Проезд 2-й Тамбовский", "проезд 2-й Тамбовский", None),
+        ("по проезду Мира", "проезд Мира", None),
+        ("1-й Садовый проезд", "проезд Садовый", None),
+        ("пр-д Фрунзе 3", "проезд Фрунзе", "3"),
     ],
 )
 def test_street_and_house(text: str, street: str, house: str | None) -> None:
@@ -216,6 +227,24 @@ def test_a_verb_after_a_type_word_names_no_street() -> None:
     assert find_streets("весь квартал утопает в мусоре") == []
     assert [s.street for s in find_streets("ул. ленина 5, улица советская")] == [
         "улица Ленина", "улица Советская"]
+
+
+@pytest.mark.parametrize("text", [
+    "запретить проезд фур",
+    "Просим запретить проезд грузовиков по улице",
+    "проезд машин через двор",
+    "Ограничить проезд большегрузов, площадь дворов мала",
+])
+def test_a_type_word_before_a_common_noun_in_the_genitive_plural_is_no_street(text: str) -> None:
+    """«проезд фур» is the passage of lorries: a lowercase common noun in the genitive plural
+    after a street type word written in full names no street."""
+    assert find_streets(text) == []
+
+
+def test_a_lowercase_name_in_the_genitive_plural_that_is_a_street_stays() -> None:
+    # Animate plurals name streets («проспект Металлургов», «проезд Энтузиастов»).
+    assert [s.street for s in find_streets("проспект металлургов 5")] == ["проспект Металлургов"]
+    assert [s.street for s in find_streets("проезд энтузиастов")] == ["проезд Энтузиастов"]
 
 
 def test_a_surname_in_the_genitive_stays_as_written() -> None:

@@ -251,6 +251,30 @@ def _not_a_name(word: str) -> bool:
     return parse.is_known and parse.tag.POS in _NOT_A_NAME
 
 
+@lru_cache(maxsize=20_000)
+def _common_plural_genitive(word: str) -> bool:
+    """True for a lowercase word whose likeliest reading is an inanimate common noun in the
+    genitive plural («проезд фур», «проезд грузовиков»: the passage of lorries, not a
+    street). Animate plurals name streets («проезд энтузиастов», «проспект металлургов»)."""
+    if not word.isalpha() or not word.islower():
+        return False
+    tag = analyzer().parse(word)[0].tag
+    return (tag.POS == "NOUN" and {"plur", "gent", "inan"} in tag
+            and not {"Name", "Surn", "Patr", "Geox"} & tag.grammemes)
+
+
+@lru_cache(maxsize=20_000)
+def _bare_nominative(name: str) -> str:
+    """«(на) Октябрьской (180)» → «Октябрьская»: a feminine adjective naming a street without
+    its type word, quoted in the nominative; a surname («на Ковалевской 3») stays as written."""
+    if not name.endswith("ской"):
+        return name
+    parse = analyzer().parse(name.lower())[0]
+    if parse.tag.POS != "ADJF" or "Surn" in parse.tag:
+        return name
+    return _feminine_nominative(name)
+
+
 def _is_ordinal(word: str) -> bool:
     return bool(re.fullmatch(r"\d{1,3}-?(?:го|й|я|е|ой|ая|ий)", word))
 
@@ -345,6 +369,11 @@ def find_streets(text: str) -> list[StreetMatch]:
             continue
         if not words:
             continue
+        # «запретить проезд фур»: a type word written in full before a common noun in the
+        # genitive plural is that noun's head («проезд», «площадь»), not a street.
+        type_word = m.group(f"t_{_TYPE_NAMES.index(type_name)}")
+        if type_word.isalpha() and len(words) == 1 and _common_plural_genitive(words[0]):
+            continue
         # A one-letter word after "д."/"с." is an abbreviation of a place type, not a street.
         if len(words) == 1 and len(words[0].rstrip(".")) < 2:
             continue
@@ -373,6 +402,7 @@ def find_streets(text: str) -> list[StreetMatch]:
             continue
         house = re.sub(r"\s+", "", m.group("house2")).lower()
         taken.append((start, m.end()))
-        found.append(StreetMatch(f"улица {m.group('name')}", house, start, m.end()))
+        found.append(StreetMatch(f"улица {_bare_nominative(m.group('name'))}", house, start,
+                                 m.end()))
     found.sort(key=lambda s: s.start)
     return found
