@@ -193,7 +193,7 @@ _TYPE_NORMAL = {
     "улиц": "улица", "проспект": "проспект", "переул": "переулок", "шоссе": "шоссе",
     "бульвар": "бульвар", "проезд": "проезд", "набережн": "набережная", "площад": "площадь",
 }
-_ADJ_NOMINATIVE = [("ой", "ая"), ("ую", "ая"), ("ей", "ая")]
+_ADJ_NOMINATIVE = [("ой", "ая"), ("ую", "ая")]
 # The gender a street type gives the adjective that names it («Приморский бульвар»,
 # «Московское шоссе»); feminine types keep _feminine_nominative.
 _MASCULINE_TYPES = frozenset(
@@ -280,10 +280,24 @@ def _is_ordinal(word: str) -> bool:
 
 
 def _feminine_nominative(name: str) -> str:
-    """"(на улице) Курской" → "Курская": street adjectives are quoted in the nominative."""
+    """"(на улице) Курской" → "Курская": street adjectives are quoted in the nominative. A
+    name in «-ей» is one only when the dictionary reads it as a feminine adjective («Верхней»
+    → «Верхняя»); else it is the name itself («улица Строителей»)."""
+    if name.endswith("ей") and len(name) > 4 and " " not in name:
+        return _soft_feminine_nominative(name)
     for old, new in _ADJ_NOMINATIVE:
         if name.endswith(old) and len(name) > 4:
             return name[: -len(old)] + new
+    return name
+
+
+@lru_cache(maxsize=20_000)
+def _soft_feminine_nominative(name: str) -> str:
+    for parse in analyzer().parse(name.lower()):
+        if parse.tag.POS == "ADJF" and "femn" in parse.tag and "Surn" not in parse.tag:
+            form = parse.inflect({"nomn", "sing", "femn"})
+            if form is not None:
+                return _capitalize(form.word) if name[:1].isupper() else form.word
     return name
 
 
