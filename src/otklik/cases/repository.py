@@ -82,9 +82,13 @@ def _quiet(session: Session) -> AbstractContextManager[Any]:
     """Read reference rows without flushing the batch's pending rows first (a flush per
     cache miss splits a batch's INSERTs in many), unless a change of such a row is pending:
     then the query must see it, as it would have."""
-    changing = _pending_change(session) or any(isinstance(row, _CACHED_TYPES)
-                                               for row in session.dirty)
+    changing = _pending_change(session) or _changed_unflushed(session, _CACHED_TYPES)
     return nullcontext() if changing else session.no_autoflush
+
+
+def _changed_unflushed(session: Session, types: tuple[type, ...]) -> bool:
+    """True when a loaded row of these types has a change not flushed yet."""
+    return any(isinstance(row, types) for row in session.dirty)
 
 
 def _forget_reference(session: Session, *_: Any) -> None:
@@ -114,7 +118,7 @@ def _forget_new(session: Session, *_: Any) -> None:
 
 
 def _forget_on_change(session: Session, _flush_context: Any) -> None:
-    if _pending_change(session) or any(isinstance(row, _CACHED_TYPES) for row in session.dirty):
+    if _pending_change(session) or _changed_unflushed(session, _CACHED_TYPES):
         _forget_reference(session)
 
 
@@ -593,7 +597,7 @@ class CaseRepository:
         the cached rows it comes from), kept beside them: forgotten with them (an edit, a
         commit, a rollback), and worked out afresh while a row of ``types`` has a change
         this session has not flushed yet (the rows' own attributes would show it)."""
-        if any(isinstance(row, types) for row in self.session.dirty):
+        if _changed_unflushed(self.session, types):
             return build()
         cache = _reference_cache(self.session)
         key = (f"derived {name}", region_code)
