@@ -138,13 +138,28 @@ def _places(world: World) -> list[int]:
                                     .order_by(Territory.id).limit(6)))
 
 
+def _start() -> datetime:
+    """The stream's first hour: 06:00 UTC five to six days ago. Fixed to the hour, because how
+    often a batch's window start moves (once per midnight crossed, in both directions when
+    neighbours swap) depends on where the midnights fall in the stream, not on the clock."""
+    day = (datetime.now(UTC) - timedelta(days=6)).replace(hour=0, minute=0, second=0,
+                                                          microsecond=0)
+    return day + timedelta(hours=6, minutes=17)
+
+
+def _start_moves(batches: Sequence[Sequence[dict[str, Any]]]) -> int:
+    """How many times the window start changes from one batch to the next (one region)."""
+    starts = [window.window_start(min(r["at"] for r in batch)) for batch in batches]
+    return sum(a != b for a, b in zip(starts, starts[1:], strict=False))
+
+
 def _batches(rows: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
     return [rows[i:i + size] for i in range(0, len(rows), size)]
 
 
 @pytest.mark.parametrize("order", ["in_order", "out_of_order", "two_workers"])
 def test_kept_windows_give_the_signals_of_a_replay(world: World, order: str) -> None:
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=5)
+    start = _start()
     batches = _batches(_stream(_places(world), start), 9)
     if order != "in_order":  # neighbours swapped; every fifth batch commits two places late
         for i in range(0, len(batches) - 1, 2):
@@ -177,11 +192,17 @@ def test_kept_windows_give_the_signals_of_a_replay(world: World, order: str) -> 
     # watermark is found by the count ("stale"); the reordered ones are re-fed, not replayed.
     assert all(w.get("out of order or changed", 0) <= 1 for w in why), why
     if order != "two_workers":  # (two memories each see every other batch: more moves)
+        # every replay has its reason in the stream: the first batch, each move of the start,
+        # a batch committed late (at most one per late batch), one reordering too deep to re-feed
+        (memory,) = why
+        late = sum(1 for n in range(len(batches)) if order != "in_order" and n % 5 == 4)
+        assert memory["none"] == 1 and memory["start"] == _start_moves(batches), why
+        assert memory.get("stale", 0) <= late, why
         assert rebuilds < len(batches) / 2, why  # most batches were fed, not replayed
 
 
 def test_a_deleted_message_and_a_rolled_back_batch_are_noticed(world: World) -> None:
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=5)
+    start = _start()
     batches = _batches(_stream(_places(world), start), 12)
     root: list[int] = []
     for n, batch in enumerate(batches):
@@ -205,7 +226,7 @@ def test_a_deleted_message_and_a_rolled_back_batch_are_noticed(world: World) -> 
 
 
 def test_changed_thresholds_rebuild_the_window(world: World) -> None:
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=5)
+    start = _start()
     rows = _stream(_places(world), start)
     with Session(world.engine) as session:
         ids = _store(session, rows[:200], root=[])
