@@ -182,7 +182,19 @@ class _InlineWorker:
         self.worker.start()
 
     def stop(self) -> None:
-        self.worker.stop()
+        stop_worker(self.worker)
+
+
+def stop_worker(worker: dramatiq.Worker) -> None:
+    """Stop a worker of this process and take it off the broker.
+
+    A Dramatiq worker leaves its middleware on the broker when stopped, and that middleware
+    starts a consumer for every queue declared afterwards (a module with more actors imported
+    later): the stopped worker's consumer would then take that queue's jobs and nobody would
+    run them — lost for every later worker and drain of the process."""
+    worker.stop()
+    worker.broker.middleware[:] = [m for m in worker.broker.middleware
+                                   if getattr(m, "worker", None) is not worker]
 
 
 _inline_worker: _InlineWorker | None = None
@@ -236,7 +248,7 @@ def drain(timeout_ms: int = 600_000) -> None:
             time.sleep(0.01)
     finally:
         if worker:
-            worker.stop()
+            stop_worker(worker)
 
 
 @contextmanager

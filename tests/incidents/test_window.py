@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import otklik.intake.tasks  # noqa: F401  (the enrichment queue declared before any drain)
 from otklik.db.base import utcnow
 from otklik.incidents import window
 from otklik.incidents.repository import IncidentRepository, stream_region

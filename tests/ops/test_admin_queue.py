@@ -202,7 +202,7 @@ def _fail_two_jobs(broker: dramatiq.Broker) -> dramatiq.Actor[Any, Any]:
     try:
         wait_for(lambda: _dead_count(broker) == 2, 60, "two dead-lettered jobs")
     finally:
-        worker.stop()
+        queue.stop_worker(worker)
     return actor
 
 
