@@ -215,7 +215,11 @@ def test_stage_contract_uses_clean_text_and_region(stage: TerritoryStage) -> Non
         ("проезд Шокальского", "проезд Шокальского", None),
         ("Проезд 2-й Тамбовский", "проезд 2-й Тамбовский", None),
         ("по проезду Мира", "проезд Мира", None),
-        ("1-й Садовый проезд", "проезд Садовый", None),
+        # An ordinal before the name is part of it (1-й and 2-й Садовый are two streets).
+        ("1-й Садовый проезд", "проезд 1-й Садовый", None),
+        ("на 1-м Садовом проезде яма", "проезд 1-й Садовый", None),
+        ("на 2-й Советской улице 4 нет света", "улица 2-я Советская", "4"),
+        ("в 3-м Лесном переулке не пройти", "переулок 3-й Лесной", None),
         ("пр-д Фрунзе 3", "проезд Фрунзе", "3"),
     ],
 )
@@ -237,10 +241,14 @@ def test_a_verb_after_a_type_word_names_no_street() -> None:
     "Просим запретить проезд грузовиков по улице",
     "проезд машин через двор",
     "Ограничить проезд большегрузов, площадь дворов мала",
+    # after «проезд» and «площадь» (also common nouns) the genitive singular as well
+    "запретить проезд транспорта по двору",
+    "площадь застройки превышена",
 ])
 def test_a_type_word_before_a_common_noun_in_the_genitive_plural_is_no_street(text: str) -> None:
     """«проезд фур» is the passage of lorries: a lowercase common noun in the genitive plural
-    after a street type word written in full names no street."""
+    after a street type word written in full names no street; after «проезд» and «площадь»
+    one in the genitive singular neither («проезд транспорта»)."""
     assert find_streets(text) == []
 
 
@@ -248,6 +256,9 @@ def test_a_lowercase_name_in_the_genitive_plural_that_is_a_street_stays() -> Non
     # Animate plurals name streets («проспект Металлургов», «проезд Энтузиастов»).
     assert [s.street for s in find_streets("проспект металлургов 5")] == ["проспект Металлургов"]
     assert [s.street for s in find_streets("проезд энтузиастов")] == ["проезд Энтузиастов"]
+    # ... and a name in the genitive singular after a type word that is only a street's
+    assert [s.street for s in find_streets("улица мира 5")] == ["улица Мира"]
+    assert [s.street for s in find_streets("площадь ленина 3")] == ["площадь Ленина"]
 
 
 def test_a_surname_in_the_genitive_stays_as_written() -> None:

@@ -210,6 +210,20 @@ _NOT_A_NAME = frozenset(
 # Street types a resident writes after an ordinal («17-й квартал», «3-й микрорайон»).
 _ORDINAL_BEFORE_TYPES = frozenset(["квартал", "микрорайон", "проезд", "переулок"])
 _ORDINAL_BEFORE_RE = re.compile(r"(?<![\w-])(\d{1,3})-?(?:й|я|го|ой|ый|ий)\s+$")
+# An ordinal before a street's adjective name in any case («1-й Садовый проезд», «на 2-й
+# Советской улице», «по 3-му Лесному переулку»): part of the name (1-й and 2-й Садовый are
+# different streets).
+_ORDINAL_BEFORE_NAME_RE = re.compile(
+    r"(?<![\w-])(\d{1,3})-?(?:й|я|е|ю|го|ой|ый|ий|ая|ое|ую|м|ом|ем|му|ому|ему)\s+$")
+# Type words that are also common nouns («проезд транспорта»: passage; «площадь застройки»:
+# area): before a lowercase common noun in the genitive, singular too, they name no street.
+_COMMON_NOUN_TYPES_STEMS = frozenset(["проезд", "площад"])
+
+
+def _ordinal_suffix(type_name: str) -> str:
+    """The nominative ending of an ordinal agreeing with a street type: «2-я улица»,
+    «1-й проезд», «3-е шоссе»."""
+    return "й" if type_name in _MASCULINE_TYPES else "е" if type_name in _NEUTER_TYPES else "я"
 
 
 def _clean_name_words(raw: str) -> list[str]:
@@ -252,14 +266,17 @@ def _not_a_name(word: str) -> bool:
 
 
 @lru_cache(maxsize=20_000)
-def _common_plural_genitive(word: str) -> bool:
+def _common_genitive(word: str, *, singular: bool = False) -> bool:
     """True for a lowercase word whose likeliest reading is an inanimate common noun in the
     genitive plural («проезд фур», «проезд грузовиков»: the passage of lorries, not a
-    street). Animate plurals name streets («проезд энтузиастов», «проспект металлургов»)."""
+    street) or, with ``singular`` (after «проезд», «площадь»), in the genitive singular too
+    («проезд транспорта», «площадь застройки»). Animate plurals name streets («проезд
+    энтузиастов», «проспект металлургов»), and so do names («площадь ленина»)."""
     if not word.isalpha() or not word.islower():
         return False
     tag = analyzer().parse(word)[0].tag
-    return (tag.POS == "NOUN" and {"plur", "gent", "inan"} in tag
+    return (tag.POS == "NOUN" and "gent" in tag and "inan" in tag
+            and ("plur" in tag or (singular and "sing" in tag))
             and not {"Name", "Surn", "Patr", "Geox"} & tag.grammemes)
 
 
@@ -364,9 +381,14 @@ def find_streets(text: str) -> list[StreetMatch]:
             name = _feminine_nominative(name)
         else:
             name = _adjective_nominative(name, type_name)
+        start = m.start()
+        ordinal = _ORDINAL_BEFORE_NAME_RE.search(text, max(0, start - 8), start)
+        if ordinal and not m.group("name_house"):
+            name = f"{ordinal.group(1)}-{_ordinal_suffix(type_name)} {name}"
+            start = ordinal.start()
         house, end = _house_after(text, m.end())
-        taken.append((m.start(), end))
-        found.append(StreetMatch(f"{type_name} {name}", house, m.start(), end))
+        taken.append((start, end))
+        found.append(StreetMatch(f"{type_name} {name}", house, start, end))
     for m in _type_first_matches(text):
         type_name = next(
             _TYPE_NAMES[i] for i in range(len(_TYPE_NAMES)) if m.group(f"t_{i}") is not None
@@ -386,7 +408,8 @@ def find_streets(text: str) -> list[StreetMatch]:
         # «запретить проезд фур»: a type word written in full before a common noun in the
         # genitive plural is that noun's head («проезд», «площадь»), not a street.
         type_word = m.group(f"t_{_TYPE_NAMES.index(type_name)}")
-        if type_word.isalpha() and len(words) == 1 and _common_plural_genitive(words[0]):
+        if type_word.isalpha() and len(words) == 1 and _common_genitive(
+                words[0], singular=fold(type_word)[:6] in _COMMON_NOUN_TYPES_STEMS):
             continue
         # A one-letter word after "д."/"с." is an abbreviation of a place type, not a street.
         if len(words) == 1 and len(words[0].rstrip(".")) < 2:
