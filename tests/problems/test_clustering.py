@@ -523,6 +523,29 @@ def test_the_heating_season_in_one_town_stays_one_problem_for_a_month() -> None:
     assert result[late.case_id].is_new
 
 
+def test_a_villages_missing_mobile_signal_lasts_while_a_power_cut_is_an_event() -> None:
+    """No mobile signal or no gas in a village is a state of the place: reports two weeks
+    apart are one problem. No power two weeks apart is two cuts."""
+    index, b = _index(), Builder()
+
+    def report(text: str, day: float, subtopic: str) -> CaseFeatures:
+        topic = subtopic.split(".", 1)[0]
+        return b.case(text, day, lagan("Лагань"), topic=topic, subtopic=subtopic)
+
+    signal = report("В Лагани нет мобильной связи, до скорой не дозвониться.", 0,
+                    "communications.mobile")
+    signal_later = report("Связь опять пропала, вышка не работает, сети нет совсем.", 14,
+                          "communications.mobile")
+    gas = report("В Лагани нет газа, котлы не работают.", 0, "utilities.gas")
+    gas_later = report("Газ так и не дали, сидим без газа вторую неделю.", 13, "utilities.gas")
+    power = report("В Лагани отключили свет, холодильники разморозились.", 0, "utilities.power")
+    power_later = report("Опять нет электричества, РЭС не отвечает.", 14, "utilities.power")
+    result = run(index, [signal, gas, power, gas_later, signal_later, power_later])
+    assert result[signal_later.case_id].problem_key == result[signal.case_id].problem_key
+    assert result[gas_later.case_id].problem_key == result[gas.case_id].problem_key
+    assert result[power_later.case_id].is_new
+
+
 def test_a_town_wide_problem_moves_onto_a_street_only_when_most_of_its_cases_name_it() -> None:
     """Two of six cases naming «ул. Советская» do not make a town's potholes the potholes of
     Sovetskaya Street (later cases naming no street would no longer join them); two of

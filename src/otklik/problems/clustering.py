@@ -262,10 +262,11 @@ class ProblemIndex:
 
     def _window_for(self, it: Prepared, st: ProblemState, window: timedelta) -> timedelta:
         """How long ``st`` stays open to this case. An outage is an event: once it has been
-        quiet for the burst window, a new report is a new outage. Heating not switched on
-        and hot water off for the summer are seasons, not breaks: in one settlement the
-        same one stays open for ClusterConfig.season_window (residents report it every few
-        days for weeks, not every day)."""
+        quiet for the burst window, a new report is a new outage. Heating not switched on,
+        hot water off for the summer, a place's poor mobile signal, internet, TV or gas
+        last rather than break: in one settlement the same one stays open for
+        ClusterConfig.season_window (residents report it every few days or weeks, not
+        every day; ``LASTING_SUBTOPICS``)."""
         f, cfg = it.f, self.config
         if f.subtopic not in cfg.area_subtopics and st.subtopic not in cfg.area_subtopics:
             return window

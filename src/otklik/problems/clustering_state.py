@@ -29,6 +29,21 @@ AREA_SUBTOPICS = frozenset(
     }
 )
 
+# Outages that last rather than break (see ClusterConfig.season_subtopics): a season (the
+# heating not switched on, hot water off for the summer) or a state of the place (no mobile
+# signal, poor internet or TV, no gas) that residents keep reporting for weeks. A burst of
+# no water or no power stays an event: a week later it is another break.
+LASTING_SUBTOPICS = frozenset(
+    {
+        "utilities.heating",
+        "utilities.hot_water",
+        "utilities.gas",
+        "communications.mobile",
+        "communications.internet",
+        "communications.tv_radio",
+    }
+)
+
 # Subjects that sit at an address, so that one street of a town is one problem and the next
 # street another (potholes on Lenina and on Mira); every other subject is one problem per
 # town (stray dogs in Michurinsk, the queue at the clinic), whatever street a case names.
@@ -100,9 +115,11 @@ class ClusterConfig:
     own_subtopics: frozenset[str] = AREA_SUBTOPICS | OBJECT_SUBTOPICS
     # An outage burst: district-wide joins only while the problem was active this recently.
     area_window: timedelta = timedelta(days=3)
-    # Outages that are seasons rather than breaks (the heating season not started, hot
-    # water off for the summer): in one settlement the same one stays open this long.
-    season_subtopics: frozenset[str] = frozenset({"utilities.heating", "utilities.hot_water"})
+    # Outages that last rather than break: the heating season not started, hot water off
+    # for the summer, and a town's or village's poor mobile signal, internet, TV or gas
+    # (no mast, an old line: residents report it every few weeks, not in a one-day burst).
+    # In one settlement the same one stays open this long.
+    season_subtopics: frozenset[str] = LASTING_SUBTOPICS
     season_window: timedelta = timedelta(days=30)
     min_text_settlement: float = 0.15
     min_text_area: float = 0.08
