@@ -1,0 +1,132 @@
+"""The whole path in one process as ``otklik demo`` loads it, on PostgreSQL: import →
+enrichment (with near-duplicates) → cases → problems, against the language stages alone on
+the same stream in the same run (the reference of ``bench_pipeline.py``: the pipeline of
+``otklik enrich --data … --out …``, one process, no database).
+
+This is the measure the issue quotes for "today" (``otklik demo`` loading its stream with
+its cases, against ``otklik enrich`` alone). It differs from ``bench_pipeline.py``, which
+runs the live path through RabbitMQ and ``otklik worker`` (a job per batch, the live
+consumers: detector, direct line, fakes, webhooks, acknowledgements): here the bulk path of
+a load — messages imported and enriched in batches of 500 as a bulk load (not ``live``),
+then the cases built in 6-hour buckets at the time each message arrived, each bucket's
+problems assigned — the path of ``otklik demo`` and of importing an archive.
+
+    python bench/bench_demo_path.py                   # 5,000 messages (~2-4 minutes)
+    python bench/bench_demo_path.py --messages 20000  # the demo's own size
+
+Needs PostgreSQL (OTKLIK_BENCH_POSTGRES_URL, default postgresql://postgres@127.0.0.1:5432/
+postgres); without it, says so and exits 0. Prints a table and ratios; never asserts on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_pipeline import (  # noqa: E402  (sets the environment before otklik is imported)
+    build_template,
+    copy_database,
+    drop_database,
+    load_average,
+    machine,
+    reference_rate,
+    services_missing,
+)
+
+
+def run_path(url: str, stream: Path, prof: str | None = None) -> dict[str, float]:
+    """Seconds of each stage of the load, in this process, against the database at ``url``
+    (``prof``: a stage to run under cProfile, its 25 costliest calls printed)."""
+    os.environ["OTKLIK_DATABASE_URL"] = url
+    from otklik.channels.files import RowResult
+    from otklik.channels.schemas import IncomingMessage
+    from otklik.config import get_settings
+    from otklik.db.session import reset_engine_cache
+    from otklik.demo import simulation
+    from otklik.intake.importer import import_rows
+    from otklik.intake.tasks import enrich_pending
+
+    get_settings.cache_clear()
+    reset_engine_cache()
+    messages = [IncomingMessage.model_validate_json(line)
+                for line in stream.open(encoding="utf-8")]
+    rows = (RowResult(n, message) for n, message in enumerate(messages, 1))
+    seconds: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+    for stage, work in (
+            ("import", lambda: import_rows(rows, enqueue=False)),
+            ("enrichment", enrich_pending),
+            ("cases and problems", simulation.build_all_cases)):
+        profile = cProfile.Profile() if prof and stage.startswith(prof) else None
+        started, started_cpu = time.perf_counter(), time.process_time()
+        if profile:
+            profile.runcall(work)
+        else:
+            work()
+        seconds[stage] = time.perf_counter() - started
+        cpu[stage] = time.process_time() - started_cpu
+        if profile:
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
+    reset_engine_cache()
+    return {**{f"{k} s": v for k, v in seconds.items()},
+            **{f"{k} cpu": v for k, v in cpu.items()}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=5_000)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--prof", choices=["import", "enrichment", "cases"],
+                        help="run this stage under cProfile and print its costliest calls")
+    args = parser.parse_args()
+    missing = services_missing()
+    if missing and "PostgreSQL" in missing:
+        print(f"bench_demo_path skipped: {missing}")
+        return
+    from otklik.demo.stream import export_jsonl
+
+    print(f"machine: {machine()}; load average {load_average()}")
+    template = f"otklik_bench_tmpl_{uuid.uuid4().hex[:8]}"
+    name = f"otklik_bench_demo_{uuid.uuid4().hex[:8]}"
+    with tempfile.TemporaryDirectory(prefix="otklik-bench-") as folder:
+        stream = Path(folder) / "stream.jsonl"
+        total = export_jsonl(stream, seed=args.seed, total=args.messages)
+        build_template(template)
+        try:
+            url = copy_database(template, name)
+            # The pipeline is built once per process (models, the territory index): warm it
+            # for both measures, so neither pays for the load.
+            reference = reference_rate(stream)
+            stages = run_path(url, stream, args.prof)
+            reference_after = reference_rate(stream)
+        finally:
+            drop_database(name)
+            drop_database(template)
+    path_s = sum(v for k, v in stages.items() if k.endswith(" s"))
+    path_cpu = sum(v for k, v in stages.items() if k.endswith(" cpu"))
+    ref = (reference + reference_after) / 2
+    print(f"\nthe demo's load path, {total:,} messages, one process, PostgreSQL "
+          f"(load average now {load_average()})")
+    print(f"{'stage':<20} {'s':>8} {'CPU s':>8} {'msg/s':>8}")
+    for stage in ("import", "enrichment", "cases and problems"):
+        wall = stages[f"{stage} s"]
+        print(f"{stage:<20} {wall:>8.1f} {stages[f'{stage} cpu']:>8.1f} "
+              f"{total / max(wall, 1e-6):>8,.0f}")
+    print(f"{'whole path':<20} {path_s:>8.1f} {path_cpu:>8.1f} {total / path_s:>8,.0f}")
+    print(f"reference (language stages alone, before / after): {reference:,.0f} / "
+          f"{reference_after:,.0f} msg/s")
+    print(f"whole path ÷ reference: {total / path_s / ref:.2f}   "
+          f"(by CPU seconds: {total / path_cpu / ref:.2f})")
+
+
+if __name__ == "__main__":
+    main()
