@@ -129,10 +129,6 @@ class RegionWindow:
     forks: int = 0  # how many times the tail was re-fed (tests, profiles)
     territories: set[int] = field(default_factory=set)  # the places its messages name
     named: dict[int, tuple[int | None, int | None]] = field(default_factory=dict)  # by message
-    # What it held before its start after the start moved (back to ``floor``, at most
-    # HISTORY before the start), kept up to date: a start moved back is replayed from it.
-    older: dict[int, Observation] = field(default_factory=dict)
-    floor: datetime | None = None  # held (older, then seen) is whole from here; None: since
 
     def places(self, memory: Memory) -> dict[int, Place]:
         """The places of the window's messages (a signal's place is one of them)."""
@@ -319,50 +315,29 @@ def _mine(region: str | None, since: datetime, batch: Sequence[Row], new: Sequen
 def moved(session: Session, memory: Memory, window: RegionWindow, start: datetime,
           batch: Sequence[Row], new: Sequence[Row], topic_names: Mapping[str, str]
           ) -> RegionWindow | None:
-    """The window of another start replayed from what ``window`` holds since that start
-    (what it was fed, and what it held before its own start) and what is new (a new
-    message's reading replaces a held one's); None when the start is before what it holds,
-    when that is not the database's window (count and sum of ids differ) or would be cut
-    (:data:`MAX_HISTORY`): then it is read from the database."""
-    floor = window.floor or window.since
-    if start < floor:
+    """The window of a later start replayed from what ``window`` holds since that start and
+    what is new (a new message's reading replaces a held one's); None when that is not the
+    database's window (count and sum of ids differ) or would be cut (:data:`MAX_HISTORY`):
+    then it is read from the database."""
+    if window.since > start:
         return None
-    mine = _mine(window.region, floor, batch, new)
+    mine = _mine(window.region, start, batch, new)
     places = places_of(session, memory, mine.values())
-    pool = {**window.older, **window.seen}
-    named = dict(window.named)
+    held = {i: o for i, o in window.seen.items() if o.at >= start}
+    named = {i: window.named[i] for i in held}
     for message_id, (m, e) in mine.items():
-        pool[message_id] = observation(m, e, places, topic_names)
+        held[message_id] = observation(m, e, places, topic_names)
         named[message_id] = (e.municipality_id, e.settlement_id)
-    held = {i: o for i, o in pool.items() if o.at >= start}
     if len(held) >= MAX_HISTORY or IncidentRepository(session).stream_digest(
             window.region, start) != (len(held), sum(held)):
         return None
     kept = RegionWindow.replayed(window.region, start, start, window.settings,
                                  window.taxonomy, list(held.values()))
-    kept.floor = max(floor, start - HISTORY)
-    kept.older = {i: o for i, o in pool.items() if kept.floor <= o.at < start}
-    kept.named = {i: named[i] for i in (*held, *kept.older)}
-    kept.territories = {t for i in held for t in named[i] if t is not None}
+    kept.named = named
+    kept.territories = {t for pair in named.values() for t in pair if t is not None}
     memory.windows[window.region] = kept
     memory.moves += 1
     return kept
-
-
-def _keep_older(session: Session, memory: Memory, window: RegionWindow, new: Sequence[Row],
-                topic_names: Mapping[str, str]) -> None:
-    """New readings of the region's messages before the window's start, into what it holds
-    of them (so that a start moved back replays them as the database has them)."""
-    if window.floor is None or window.floor >= window.since:
-        return
-    rows = [(m, e) for m, e in new if stream_region(m, e) == window.region
-            and window.floor <= m.created_at < window.since]
-    if not rows:
-        return
-    places = places_of(session, memory, rows)
-    for m, e in rows:
-        window.older[m.id] = observation(m, e, places, topic_names)
-        window.named[m.id] = (e.municipality_id, e.settlement_id)
 
 
 def replay(session: Session, region: str | None, oldest: datetime,
@@ -384,7 +359,7 @@ def window_for(session: Session, memory: Memory, region: str | None, batch: Sequ
     (``new``: what :func:`read_new` returned): fed what is new, or rebuilt."""
     start = window_start(min(m.created_at for m, _ in batch))
     window = memory.windows.get(region)
-    if (window is not None and new is not None and window.start != start
+    if (window is not None and new is not None and window.start < start
             and window.settings == settings and window.taxonomy == taxonomy):
         kept = moved(session, memory, window, start, batch, new, topic_names)
         if kept is not None:
@@ -402,7 +377,6 @@ def window_for(session: Session, memory: Memory, region: str | None, batch: Sequ
     places = places_of(session, memory, mine.values())
     fed = window.take(observation(m, e, places, topic_names) for m, e in mine.values())
     _name(window, mine.values())
-    _keep_older(session, memory, window, new, topic_names)
     if not fed or (IncidentRepository(session).stream_digest(region, since)
                    != (len(window.seen), window.id_sum)):
         memory.why["out of order or changed" if not fed else "stale"] += 1
