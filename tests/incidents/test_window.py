@@ -198,9 +198,9 @@ def test_kept_windows_give_the_signals_of_a_replay(world: World, order: str) -> 
         late = sum(1 for n in range(len(batches)) if order != "in_order" and n % 5 == 4)
         moved = sum(m.moves for mem in memories for m in mem.values())
         assert memory["none"] == 1 and memory.get("start", 0) + moved == _start_moves(batches), why
-        # a start moved forward is replayed from what the window held, not read again
-        assert moved > 0 and (order != "in_order" or "start" not in memory), (why, moved)
-        assert memory.get("stale", 0) <= late, why
+        # a start moved (forward, or back to what the window held before its start) is
+        # replayed from memory; read again only when a late batch made it stale
+        assert moved > 0 and memory.get("start", 0) + memory.get("stale", 0) <= late, why
         assert rebuilds < len(batches) / 2, why  # most batches were fed, not replayed
 
 

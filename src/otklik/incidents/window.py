@@ -21,11 +21,13 @@ window (count and sum of ids, one indexed query) is not what it holds (a message
 rolled-back or missed batch, a database reset). The alerts are therefore exactly those of the
 replay (``tests/incidents/test_window.py``). A detector's baselines are fed by what leaves
 its count window, so nothing can be taken out of it: its memory restarts with the window's
-start, once a day per region. When the start moves forward (a new day; in a catch-up load —
-history worked faster than it was written — almost every batch), the window is replayed from
-what it holds rather than read again: its observations since the new start, with the new ones
-fed in, are the database's window when the region's count and sum of ids say so (the same
-indexed query); otherwise, and for a start moved back, it is read from the database.
+start, once a day per region. When the start moves (a new day; in a catch-up load — history
+worked faster than it was written — almost every batch, back and forth), the window is
+replayed from what it holds rather than read again: its observations since the new start
+(what it was fed, and what it held before its own start, while both fit in
+:data:`MAX_HISTORY`), with the new ones fed in, are the database's window when the region's
+count and sum of ids say so (the same indexed query); otherwise, and for a start before what
+it holds, it is read from the database.
 """
 
 from __future__ import annotations
@@ -129,6 +131,11 @@ class RegionWindow:
     forks: int = 0  # how many times the tail was re-fed (tests, profiles)
     territories: set[int] = field(default_factory=set)  # the places its messages name
     named: dict[int, tuple[int | None, int | None]] = field(default_factory=dict)  # by message
+    # What it held before its start after the start moved (back to ``floor``; dropped when
+    # with the window it exceeds MAX_HISTORY), kept up to date: a start moved back is
+    # replayed from it.
+    older: dict[int, Observation] = field(default_factory=dict)
+    floor: datetime | None = None  # held (older, then seen) is whole from here; None: since
 
     def places(self, memory: Memory) -> dict[int, Place]:
         """The places of the window's messages (a signal's place is one of them)."""
@@ -315,29 +322,53 @@ def _mine(region: str | None, since: datetime, batch: Sequence[Row], new: Sequen
 def moved(session: Session, memory: Memory, window: RegionWindow, start: datetime,
           batch: Sequence[Row], new: Sequence[Row], topic_names: Mapping[str, str]
           ) -> RegionWindow | None:
-    """The window of a later start replayed from what ``window`` holds since that start and
-    what is new (a new message's reading replaces a held one's); None when that is not the
-    database's window (count and sum of ids differ) or would be cut (:data:`MAX_HISTORY`):
-    then it is read from the database."""
-    if window.since > start:
+    """The window of another start replayed from what ``window`` holds since that start
+    (what it was fed, and what it held before its own start) and what is new (a new
+    message's reading replaces a held one's); None when the start is before what it holds,
+    when that is not the database's window (count and sum of ids differ) or would be cut
+    (:data:`MAX_HISTORY`): then it is read from the database."""
+    floor = window.floor or window.since
+    if start < floor:
         return None
-    mine = _mine(window.region, start, batch, new)
+    mine = _mine(window.region, floor, batch, new)
     places = places_of(session, memory, mine.values())
-    held = {i: o for i, o in window.seen.items() if o.at >= start}
-    named = {i: window.named[i] for i in held}
+    pool = {**window.older, **window.seen}
+    named = dict(window.named)
     for message_id, (m, e) in mine.items():
-        held[message_id] = observation(m, e, places, topic_names)
+        pool[message_id] = observation(m, e, places, topic_names)
         named[message_id] = (e.municipality_id, e.settlement_id)
+    held = {i: o for i, o in pool.items() if o.at >= start}
     if len(held) >= MAX_HISTORY or IncidentRepository(session).stream_digest(
             window.region, start) != (len(held), sum(held)):
         return None
     kept = RegionWindow.replayed(window.region, start, start, window.settings,
                                  window.taxonomy, list(held.values()))
-    kept.named = named
-    kept.territories = {t for pair in named.values() for t in pair if t is not None}
+    if len(pool) <= MAX_HISTORY:  # all it held before the start is kept (bounded as a window)
+        kept.floor = floor
+        kept.older = {i: o for i, o in pool.items() if o.at < start}
+    else:
+        kept.floor = start
+    kept.named = {i: named[i] for i in (*held, *kept.older)}
+    kept.territories = {t for i in held for t in named[i] if t is not None}
     memory.windows[window.region] = kept
     memory.moves += 1
     return kept
+
+
+def _keep_older(session: Session, memory: Memory, window: RegionWindow, new: Sequence[Row],
+                topic_names: Mapping[str, str]) -> None:
+    """New readings of the region's messages before the window's start, into what it holds
+    of them (so that a start moved back replays them as the database has them)."""
+    if window.floor is None or window.floor >= window.since:
+        return
+    rows = [(m, e) for m, e in new if stream_region(m, e) == window.region
+            and window.floor <= m.created_at < window.since]
+    if not rows:
+        return
+    places = places_of(session, memory, rows)
+    for m, e in rows:
+        window.older[m.id] = observation(m, e, places, topic_names)
+        window.named[m.id] = (e.municipality_id, e.settlement_id)
 
 
 def replay(session: Session, region: str | None, oldest: datetime,
@@ -359,7 +390,7 @@ def window_for(session: Session, memory: Memory, region: str | None, batch: Sequ
     (``new``: what :func:`read_new` returned): fed what is new, or rebuilt."""
     start = window_start(min(m.created_at for m, _ in batch))
     window = memory.windows.get(region)
-    if (window is not None and new is not None and window.start < start
+    if (window is not None and new is not None and window.start != start
             and window.settings == settings and window.taxonomy == taxonomy):
         kept = moved(session, memory, window, start, batch, new, topic_names)
         if kept is not None:
@@ -377,6 +408,7 @@ def window_for(session: Session, memory: Memory, region: str | None, batch: Sequ
     places = places_of(session, memory, mine.values())
     fed = window.take(observation(m, e, places, topic_names) for m, e in mine.values())
     _name(window, mine.values())
+    _keep_older(session, memory, window, new, topic_names)
     if not fed or (IncidentRepository(session).stream_digest(region, since)
                    != (len(window.seen), window.id_sum)):
         memory.why["out of order or changed" if not fed else "stale"] += 1
