@@ -130,3 +130,37 @@ def test_whole_messages_are_read_only_for_copies_and_alarming_ones(
     rumour = make_message(RUMOUR, hours_ago=1)
     done = live.match_messages(session, [plain[0].id, copy.id, rumour.id])
     assert done.copies == 1 and read == [sorted([copy.id, rumour.id])]
+
+
+def test_the_spread_of_a_batch_is_counted_per_message_in_one_query(
+        session: Session, make_message: Callable[..., Message]) -> None:
+    """Each alarming message's spread — distinct authors and channels of its original and the
+    messages linked to it, written since the message itself (or the last 72 hours) — is
+    what it was one query per message: now one query for the batch."""
+    from sqlalchemy import event
+
+    from otklik.fakes.repository import FakeRepository
+
+    first = make_message(RUMOUR, author="u1", channel="c1", hours_ago=100)
+    copies = [make_message(RUMOUR, author=f"u{i}", channel=f"c{i % 2}", duplicate_of=first.id,
+                           hours_ago=100 - 20 * i) for i in (2, 3, 4)]
+    copies.append(make_message(RUMOUR, author="u2", channel="c9", duplicate_of=first.id,
+                               hours_ago=1))  # an author seen before, a new channel
+    other = make_message(RUMOUR + " !", author="v1", hours_ago=2)
+    lone = make_message(RUMOUR + " ?", hours_ago=3)
+    since = utcnow() - live.SPREAD_WINDOW
+    wanted = [(m.id, first.id, min(since, m.created_at)) for m in (first, *copies)]
+    wanted += [(other.id, other.id, since), (lone.id, lone.id, since)]
+    statements: list[str] = []
+    engine = session.get_bind()
+    listen = lambda *a: statements.append(a[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        spreads = FakeRepository(session).spreads(wanted)
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert len(statements) == 1
+    assert spreads[first.id] == (4, 3)  # all five, since 100 hours ago: u1-u4; c1, c0, c9
+    assert spreads[copies[0].id] == (3, 3)  # since 60 h ago: u2, u3, u4, u2; c1, c0, c9
+    assert spreads[copies[-1].id] == (3, 3)  # the last 72 hours: the same four
+    assert spreads[other.id] == (1, 1) and spreads[lone.id] == (1, 1)  # families of one

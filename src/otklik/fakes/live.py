@@ -212,18 +212,28 @@ def suspect_reasons(message: Message, enrichment: MessageEnrichment | None,
     return reasons
 
 
+def _original(message: Message, enrichment: MessageEnrichment | None) -> int:
+    """The message whose near-copies a message's spread counts: the enrichment's duplicate
+    link, else the message itself."""
+    if enrichment is not None and enrichment.duplicate_of_id:
+        return int(enrichment.duplicate_of_id)
+    return message.id
+
+
 def propose_suspects(session: Session, messages: Sequence[Message]) -> int:
     """Suspects among messages that matched no fake; returns how many were added."""
     repo = FakeRepository(session)
     enrichments = repo.enrichments([m.id for m in messages])
     since = utcnow() - SPREAD_WINDOW
+    alarming = [m for m in messages if alarm_signs(m.text) or (
+        (e := enrichments.get(m.id)) is not None and e.urgency in ALARMING_URGENCY)]
+    # the cheap test first: most messages alarm nobody; the spread of the rest in one query
+    spreads = repo.spreads([(m.id, _original(m, enrichments.get(m.id)),
+                             min(since, m.created_at)) for m in alarming])
     added = 0
-    for message in messages:
+    for message in alarming:
         enrichment = enrichments.get(message.id)
-        if not alarm_signs(message.text) and not (
-                enrichment is not None and enrichment.urgency in ALARMING_URGENCY):
-            continue  # the cheap test first: most messages alarm nobody
-        authors, channels = repo.spread(message, enrichment, min(since, message.created_at))
+        authors, channels = spreads[message.id]
         reasons = suspect_reasons(message, enrichment, authors, channels)
         if reasons is None:
             continue

@@ -250,20 +250,38 @@ class FakeRepository:
                                               scope.region_filter(FakeSuspect.region_code)))
             .order_by(FakeSuspect.authors.desc(), FakeSuspect.id.desc()), limit, offset)
 
-    def spread(self, message: Message, enrichment: MessageEnrichment | None,
-               since: datetime) -> tuple[int, int]:
-        """(distinct authors, distinct channels) of the message's near-copies (the
-        enrichment's duplicate links) written since ``since``, the message included."""
-        original = (enrichment.duplicate_of_id if enrichment and enrichment.duplicate_of_id
-                    else message.id)
-        family = select(MessageEnrichment.message_id).where(
-            MessageEnrichment.duplicate_of_id == original)
-        row = self.session.execute(
-            select(func.count(func.distinct(Message.author_key)),
-                   func.count(func.distinct(Message.channel)))
-            .where((Message.id == original) | Message.id.in_(family),
-                   Message.created_at >= since)).one()
-        return int(row[0] or 0), int(row[1] or 0)
+    def spreads(self, wanted: Sequence[tuple[int, int, datetime]]) -> dict[int, tuple[int, int]]:
+        """(distinct authors, distinct channels) of each message's near-copies written since
+        its own time, the original included: ``wanted`` is (message id, its original — the
+        enrichment's duplicate link, else itself —, since). One query for the whole batch:
+        each family (the original and the messages linked to it) is read once, its rows
+        counted per message in Python."""
+        if not wanted:
+            return {}
+        originals = sorted({original for _, original, _ in wanted})
+        floor = min(since for _, _, since in wanted)
+        e = MessageEnrichment
+        rows: list[tuple[int, int, str | None, str | None, datetime]] = []
+        for start in range(0, len(originals), 1000):
+            chunk = originals[start:start + 1000]
+            rows.extend((int(f), int(i), a, c, at) for f, i, a, c, at in self.session.execute(
+                select(Message.id, Message.id, Message.author_key, Message.channel,
+                       Message.created_at)
+                .where(Message.id.in_(chunk), Message.created_at >= floor)
+                .union_all(
+                    select(e.duplicate_of_id, Message.id, Message.author_key, Message.channel,
+                           Message.created_at)
+                    .join(e, e.message_id == Message.id)
+                    .where(e.duplicate_of_id.in_(chunk), Message.created_at >= floor))))
+        family: dict[int, dict[int, tuple[str | None, str | None, datetime]]] = {}
+        for original, message_id, author, channel, at in rows:
+            family.setdefault(original, {})[message_id] = (author, channel, at)
+        out: dict[int, tuple[int, int]] = {}
+        for message_id, original, since in wanted:
+            members = [m for m in family.get(original, {}).values() if m[2] >= since]
+            out[message_id] = (len({a for a, _, _ in members if a is not None}),
+                               len({c for _, c, _ in members if c is not None}))
+        return out
 
     def enrichments(self, ids: Sequence[int]) -> dict[int, MessageEnrichment]:
         """Enrichments of messages by message id."""

@@ -68,7 +68,7 @@ def detect(session: Session, message_ids: Sequence[int]) -> LiveResult:
         by_region.setdefault(stream_region(m, e), []).append((m, e))
     work: list[tuple[str | None, list[Signal], dict[int, Place]]] = []
     with window.memory_of(session) as memory:  # the windows are this process's, one at a time
-        new = window.read_new(session, memory)
+        new = window.read_new(session, memory, batch)
         for region, in_region in sorted(by_region.items(), key=lambda kv: kv[0] or ""):
             kept = window.window_for(session, memory, region, in_region, new, settings,
                                      str(taxonomy.version), topic_names)

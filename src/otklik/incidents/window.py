@@ -21,7 +21,13 @@ window (count and sum of ids, one indexed query) is not what it holds (a message
 rolled-back or missed batch, a database reset). The alerts are therefore exactly those of the
 replay (``tests/incidents/test_window.py``). A detector's baselines are fed by what leaves
 its count window, so nothing can be taken out of it: its memory restarts with the window's
-start, once a day per region.
+start, once a day per region. When the start moves (a new day; in a catch-up load — history
+worked faster than it was written — almost every batch, back and forth), the window is
+replayed from what it holds rather than read again: its observations since the new start
+(what it was fed, and what it held before its own start, while both fit in
+:data:`MAX_HISTORY`), with the new ones fed in, are the database's window when the region's
+count and sum of ids say so (the same indexed query); otherwise, and for a start before what
+it holds, it is read from the database.
 """
 
 from __future__ import annotations
@@ -124,6 +130,12 @@ class RegionWindow:
     id_sum: int = 0
     forks: int = 0  # how many times the tail was re-fed (tests, profiles)
     territories: set[int] = field(default_factory=set)  # the places its messages name
+    named: dict[int, tuple[int | None, int | None]] = field(default_factory=dict)  # by message
+    # What it held before its start after the start moved (back to ``floor``; dropped when
+    # with the window it exceeds MAX_HISTORY), kept up to date: a start moved back is
+    # replayed from it.
+    older: dict[int, Observation] = field(default_factory=dict)
+    floor: datetime | None = None  # held (older, then seen) is whole from here; None: since
 
     def places(self, memory: Memory) -> dict[int, Place]:
         """The places of the window's messages (a signal's place is one of them)."""
@@ -208,6 +220,7 @@ class Memory:
     lock: threading.Lock = field(default_factory=threading.Lock)
     rebuilds: int = 0  # how many windows were replayed from the database (tests, profiles)
     why: Counter[str] = field(default_factory=Counter)  # ... and why
+    moves: int = 0  # how many were replayed from what they held when their start moved
 
 
 _memories: dict[str, Memory] = {}
@@ -246,9 +259,10 @@ def places_of(session: Session, memory: Memory, rows: Iterable[Row]) -> Mapping[
     return {k: v for k, v in memory.places.items() if v is not None}
 
 
-def read_new(session: Session, memory: Memory) -> list[Row] | None:
+def read_new(session: Session, memory: Memory, have: Sequence[Row] = ()) -> list[Row] | None:
     """The rows enriched by any worker since the last look (none the first time); None
-    when there are too many to feed (the windows are dropped)."""
+    when there are too many to feed (the windows are dropped). ``have``: rows already read
+    (the batch's own), not read again."""
     repo = IncidentRepository(session)
     if memory.watermark is None:
         memory.watermark = repo.last_enriched_at()
@@ -263,7 +277,14 @@ def read_new(session: Session, memory: Memory) -> list[Row] | None:
     if len(new) > MAX_FEED:
         memory.windows.clear()
         return None
-    return list(repo.stream_rows(new)) if new else []
+    if not new:
+        return []
+    held = {m.id: (m, e) for m, e in have}
+    rows_ = [held[i] for i in new if i in held]
+    missing = [i for i in new if i not in held]
+    if missing:
+        rows_.extend(repo.stream_rows(missing))
+    return rows_
 
 
 def rebuild(session: Session, memory: Memory, region: str | None, start: datetime,
@@ -275,11 +296,79 @@ def rebuild(session: Session, memory: Memory, region: str | None, start: datetim
     since = rows[0][0].created_at if len(rows) >= MAX_HISTORY else start
     window = RegionWindow.replayed(region, start, since, settings, taxonomy,
                                    [observation(m, e, places, topic_names) for m, e in rows])
-    window.territories.update(t for _, e in rows for t in (e.municipality_id, e.settlement_id)
-                              if t is not None)
+    _name(window, rows)
     memory.windows[region] = window
     memory.rebuilds += 1
     return window
+
+
+def _name(window: RegionWindow, rows: Iterable[Row]) -> None:
+    """Note the places these rows of the window name."""
+    for m, e in rows:
+        window.named[m.id] = (e.municipality_id, e.settlement_id)
+        window.territories.update(t for t in (e.municipality_id, e.settlement_id)
+                                  if t is not None)
+
+
+def _mine(region: str | None, since: datetime, batch: Sequence[Row], new: Sequence[Row]
+          ) -> dict[int, Row]:
+    """The region's rows of what is new and of the batch, created since ``since``."""
+    mine = {m.id: (m, e) for m, e in new if stream_region(m, e) == region
+            and m.created_at >= since}
+    mine.update((m.id, (m, e)) for m, e in batch if m.created_at >= since)
+    return mine
+
+
+def moved(session: Session, memory: Memory, window: RegionWindow, start: datetime,
+          batch: Sequence[Row], new: Sequence[Row], topic_names: Mapping[str, str]
+          ) -> RegionWindow | None:
+    """The window of another start replayed from what ``window`` holds since that start
+    (what it was fed, and what it held before its own start) and what is new (a new
+    message's reading replaces a held one's); None when the start is before what it holds,
+    when that is not the database's window (count and sum of ids differ) or would be cut
+    (:data:`MAX_HISTORY`): then it is read from the database."""
+    floor = window.floor or window.since
+    if start < floor:
+        return None
+    mine = _mine(window.region, floor, batch, new)
+    places = places_of(session, memory, mine.values())
+    pool = {**window.older, **window.seen}
+    named = dict(window.named)
+    for message_id, (m, e) in mine.items():
+        pool[message_id] = observation(m, e, places, topic_names)
+        named[message_id] = (e.municipality_id, e.settlement_id)
+    held = {i: o for i, o in pool.items() if o.at >= start}
+    if len(held) >= MAX_HISTORY or IncidentRepository(session).stream_digest(
+            window.region, start) != (len(held), sum(held)):
+        return None
+    kept = RegionWindow.replayed(window.region, start, start, window.settings,
+                                 window.taxonomy, list(held.values()))
+    if len(pool) <= MAX_HISTORY:  # all it held before the start is kept (bounded as a window)
+        kept.floor = floor
+        kept.older = {i: o for i, o in pool.items() if o.at < start}
+    else:
+        kept.floor = start
+    kept.named = {i: named[i] for i in (*held, *kept.older)}
+    kept.territories = {t for i in held for t in named[i] if t is not None}
+    memory.windows[window.region] = kept
+    memory.moves += 1
+    return kept
+
+
+def _keep_older(session: Session, memory: Memory, window: RegionWindow, new: Sequence[Row],
+                topic_names: Mapping[str, str]) -> None:
+    """New readings of the region's messages before the window's start, into what it holds
+    of them (so that a start moved back replays them as the database has them)."""
+    if window.floor is None or window.floor >= window.since:
+        return
+    rows = [(m, e) for m, e in new if stream_region(m, e) == window.region
+            and window.floor <= m.created_at < window.since]
+    if not rows:
+        return
+    places = places_of(session, memory, rows)
+    for m, e in rows:
+        window.older[m.id] = observation(m, e, places, topic_names)
+        window.named[m.id] = (e.municipality_id, e.settlement_id)
 
 
 def replay(session: Session, region: str | None, oldest: datetime,
@@ -301,6 +390,13 @@ def window_for(session: Session, memory: Memory, region: str | None, batch: Sequ
     (``new``: what :func:`read_new` returned): fed what is new, or rebuilt."""
     start = window_start(min(m.created_at for m, _ in batch))
     window = memory.windows.get(region)
+    if (window is not None and new is not None and window.start != start
+            and window.settings == settings and window.taxonomy == taxonomy):
+        kept = moved(session, memory, window, start, batch, new, topic_names)
+        if kept is not None:
+            return kept
+        memory.why["start"] += 1
+        return rebuild(session, memory, region, start, settings, taxonomy, topic_names)
     if (window is None or new is None or window.start != start or window.settings != settings
             or window.taxonomy != taxonomy):
         why = ("none" if window is None else "backlog" if new is None
@@ -308,13 +404,11 @@ def window_for(session: Session, memory: Memory, region: str | None, batch: Sequ
         memory.why[why] += 1
         return rebuild(session, memory, region, start, settings, taxonomy, topic_names)
     since = window.since
-    mine = {m.id: (m, e) for m, e in new if stream_region(m, e) == region
-            and m.created_at >= since}
-    mine.update((m.id, (m, e)) for m, e in batch if m.created_at >= since)
+    mine = _mine(region, since, batch, new)
     places = places_of(session, memory, mine.values())
     fed = window.take(observation(m, e, places, topic_names) for m, e in mine.values())
-    window.territories.update(t for _, e in mine.values()
-                              for t in (e.municipality_id, e.settlement_id) if t is not None)
+    _name(window, mine.values())
+    _keep_older(session, memory, window, new, topic_names)
     if not fed or (IncidentRepository(session).stream_digest(region, since)
                    != (len(window.seen), window.id_sum)):
         memory.why["out of order or changed" if not fed else "stale"] += 1

@@ -81,10 +81,17 @@ def from_message(session: Session, actor: Actor, message: Message,
                  ) -> Proposal:
     """The proposal a message makes (idempotent: a message makes one); its case carries
     the notices back to the author."""
-    repo = ParticipationRepository(session)
-    existing = repo.proposal_of_message(message.id)
+    existing = ParticipationRepository(session).proposal_of_message(message.id)
     if existing is not None:
         return existing
+    return _new_proposal(session, actor, message, enrichment, organization_id)
+
+
+def _new_proposal(session: Session, actor: Actor, message: Message,
+                  enrichment: MessageEnrichment, organization_id: int | None = None
+                  ) -> Proposal:
+    """The proposal of a message that made none yet."""
+    repo = ParticipationRepository(session)
     region = enrichment.region_code or message.region_code
     if region is None:
         raise InvalidInput(f"message {message.id} has no region")
@@ -134,19 +141,25 @@ def may_matter(kind: str | None, relevant: bool, authored: bool, parent_id: int 
 
 def collect_views(session: Session, views: Sequence[tuple[Message, MessageEnrichment]]) -> int:
     """:func:`collect_messages` over messages already read."""
-    repo = ParticipationRepository(session)
     actor = Actor.system("participation")
+    proposing = [m.id for m, e in views if _proposes(m, e)]
+    # which of them made a proposal already: one query (a message makes its own only)
+    made_before = ParticipationRepository(session).proposed(proposing)
     made = 0
     for message, enrichment in views:
-        if enrichment.kind == "proposal" and enrichment.relevant \
-                and message.author_key is not None and not _support_text(message.text):
-            if repo.proposal_of_message(message.id) is None:
-                from_message(session, actor, message, enrichment)
+        if _proposes(message, enrichment):
+            if message.id not in made_before:
+                _new_proposal(session, actor, message, enrichment)
                 made += 1
             continue
         if message.parent_id is not None and _support_text(message.text):
             _support_from_comment(session, message)
     return made
+
+
+def _proposes(message: Message, enrichment: MessageEnrichment) -> bool:
+    return (enrichment.kind == "proposal" and enrichment.relevant
+            and message.author_key is not None and not _support_text(message.text))
 
 
 def _support_text(text: str) -> bool:

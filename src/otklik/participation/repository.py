@@ -240,6 +240,13 @@ class ParticipationRepository:
         """The proposal a message became."""
         return self.session.scalar(select(Proposal).where(Proposal.message_id == message_id))
 
+    def proposed(self, message_ids: Sequence[int]) -> set[int]:
+        """Those of these messages that made a proposal."""
+        if not message_ids:
+            return set()
+        return {int(i) for i in self.session.scalars(select(Proposal.message_id).where(
+            Proposal.message_id.in_(list(message_ids)))) if i is not None}
+
     def proposals_in_thread(self, message_ids: Sequence[int]) -> list[Proposal]:
         """Proposals made by these messages."""
         if not message_ids:
