@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
+
 from otklik.audit import service as audit
 from otklik.audit.actor import Actor
 from otklik.audit.chain import seal, verify
