@@ -11,6 +11,7 @@ from otklik.audit import chain
 from otklik.audit.actor import Actor
 from otklik.audit.repository import AuditRepository
 from otklik.audit.tasks import seal_after_commit
+from otklik.db import appends
 from otklik.db.base import utcnow
 from otklik.models.audit import AuditEntry
 
@@ -24,9 +25,11 @@ def record(
     *,
     region_code: str | None = None,
     details: dict[str, Any] | None = None,
-) -> AuditEntry:
+) -> AuditEntry | None:
     """Append who did what to which object; committed with the caller's unit of work, MAC'd
-    now and sealed into the chain after the commit (:mod:`otklik.audit.chain`)."""
+    now and sealed into the chain after the commit (:mod:`otklik.audit.chain`). Returns the
+    entry, or None inside :func:`otklik.db.appends.appending` (a batch's entries are written
+    together, as plain rows, in the order recorded)."""
     values: dict[str, Any] = {
         "at": utcnow(),
         "actor_id": actor.user_id,
@@ -39,9 +42,11 @@ def record(
         "ip": actor.ip,
         "nonce": chain.new_nonce(),
     }
-    entry = AuditEntry(**values, mac=chain.entry_mac(values))
+    values["mac"] = chain.entry_mac(values)
     seal_after_commit(session)
-    return AuditRepository(session).add(entry)
+    if appends.append(session, AuditEntry, values):
+        return None
+    return AuditRepository(session).add(AuditEntry(**values))
 
 
 def list_entries(

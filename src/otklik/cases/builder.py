@@ -12,6 +12,7 @@ from otklik.answers.feedback import classify_feedback
 from otklik.audit.actor import Actor
 from otklik.cases import service
 from otklik.cases.repository import CaseRepository
+from otklik.db.appends import appending
 from otklik.models.case import OPEN_STATUSES, Answer, Case, CaseMessage, CaseStatus
 from otklik.models.message import Message, MessageEnrichment
 
@@ -42,11 +43,12 @@ def build_cases(session: Session, actor: Actor, message_ids: Sequence[int]) -> l
     repo.reserve(Case, len(new))
     repo.reserve(Answer, len(new))
     touched: list[int] = []
-    for message in messages:
-        case = _place(session, actor, message, enrichments[message.id], batch)
-        if case is not None:
-            batch.placed(message, case)
-            touched.append(case.id)
+    with appending(session):  # the batch's history and audit rows go out together
+        for message in messages:
+            case = _place(session, actor, message, enrichments[message.id], batch)
+            if case is not None:
+                batch.placed(message, case)
+                touched.append(case.id)
     return touched
 
 
@@ -119,6 +121,18 @@ def originals_seen_late(session: Session, actor: Actor, late: Mapping[int, Seque
     originals = {m.id: m for m in session.scalars(
         select(Message).where(Message.id.in_(sorted(late))))}
     alone: list[int] = []
+    with appending(session):
+        _join_copies(session, actor, late, originals, cases_of, alone)
+    if alone:
+        built.extend(build_cases(session, actor, alone))
+    return built
+
+
+def _join_copies(session: Session, actor: Actor, late: Mapping[int, Sequence[int]],
+                 originals: Mapping[int, Message], cases_of: dict[int, Case],
+                 alone: list[int]) -> None:
+    """Originals seen late join an open case of one of their copies; those with none are
+    put in ``alone``."""
     for original_id, newer in late.items():
         message = originals.get(original_id)
         if message is None or message.deleted_at is not None or original_id in cases_of:
@@ -130,9 +144,6 @@ def originals_seen_late(session: Session, actor: Actor, late: Mapping[int, Seque
             cases_of[original_id] = copies_case
         else:
             alone.append(original_id)
-    if alone:
-        built.extend(build_cases(session, actor, alone))
-    return built
 
 
 def _place(session: Session, actor: Actor, message: Message,

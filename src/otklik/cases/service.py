@@ -19,6 +19,7 @@ from otklik.audit.actor import Actor
 from otklik.cases import deadlines, routing
 from otklik.cases.repository import CaseRepository
 from otklik.cases.workflow import REJECT_REASONS, check
+from otklik.db import appends
 from otklik.db.base import utcnow
 from otklik.errors import Conflict, Forbidden, InvalidInput, NotFound
 from otklik.events import (
@@ -87,11 +88,11 @@ def record_event(session: Session, actor: Actor, case: Case, kind: str,
                  previous: CaseStatus | None = None, **details: Any) -> None:
     """Write a history entry and an audit entry for a case."""
     safe = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in details.items()}
-    CaseRepository(session).add_event(CaseEvent(
-        case_id=case.id, actor_id=actor.user_id, actor=actor.label, kind=kind,
-        from_status=previous.value if previous else None, to_status=case.status.value,
-        details=safe,
-    ))
+    row = {"case_id": case.id, "at": utcnow(), "actor_id": actor.user_id, "actor": actor.label,
+           "kind": kind, "from_status": previous.value if previous else None,
+           "to_status": case.status.value, "details": safe}
+    if not appends.append(session, CaseEvent, row):  # a batch's history goes out together
+        CaseRepository(session).add_event(CaseEvent(**row))
     audit.record(session, actor, f"case.{kind}", "case", case.id, region_code=case.region_code,
                  details=safe)
     rollups_changed(session, "cases")  # the analytics rollups refresh after the commit

@@ -9,6 +9,8 @@ executemany of a small statement, parsed once. Ids are taken in chunks that grow
 transaction (64, then twice as many up to 1,024): a few ``nextval`` round trips per batch.
 Ids taken and not used are gaps, as after a rollback; the order of ids is the order rows
 were added, as before. Elsewhere (SQLite) nothing is taken and the database gives the ids.
+A batch that builds cases keeps its rows as plain values instead (:mod:`otklik.db.appends`:
+no ORM object, no id taken ahead); this serves the rows added one by one elsewhere.
 """
 
 from __future__ import annotations
