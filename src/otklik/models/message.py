@@ -193,8 +193,9 @@ class MessageEnrichment(Base):
     street: Mapped[str | None] = mapped_column(String(255))
     house: Mapped[str | None] = mapped_column(String(32))
     dedup_key: Mapped[str | None] = mapped_column(String(192), index=True)
+    # Indexed: a message's copies are looked up by it (fakes' spread, late originals).
     duplicate_of_id: Mapped[int | None] = mapped_column(
-        ForeignKey("message.id", ondelete="SET NULL")
+        ForeignKey("message.id", ondelete="SET NULL"), index=True
     )
     model_version: Mapped[str | None] = mapped_column(String(64))
     result: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
