@@ -47,6 +47,8 @@ def run_path(url: str, stream: Path, prof: str | None = None) -> dict[str, float
     """Seconds of each stage of the load, in this process, against the database at ``url``
     (``prof``: a stage to run under cProfile, its 25 costliest calls printed)."""
     os.environ["OTKLIK_DATABASE_URL"] = url
+    from sqlalchemy import Engine, event
+
     from otklik.channels.files import RowResult
     from otklik.channels.schemas import IncomingMessage
     from otklik.config import get_settings
@@ -62,23 +64,34 @@ def run_path(url: str, stream: Path, prof: str | None = None) -> dict[str, float
     rows = (RowResult(n, message) for n, message in enumerate(messages, 1))
     seconds: dict[str, float] = {}
     cpu: dict[str, float] = {}
+    statements: dict[str, int] = {}
+    executed = [0]
+
+    def count(*_: object) -> None:
+        executed[0] += 1
+
+    event.listen(Engine, "before_cursor_execute", count)
     for stage, work in (
             ("import", lambda: import_rows(rows, enqueue=False)),
             ("enrichment", enrich_pending),
             ("cases and problems", simulation.build_all_cases)):
         profile = cProfile.Profile() if prof and stage.startswith(prof) else None
         started, started_cpu = time.perf_counter(), time.process_time()
+        executed[0] = 0
         if profile:
             profile.runcall(work)
         else:
             work()
         seconds[stage] = time.perf_counter() - started
         cpu[stage] = time.process_time() - started_cpu
+        statements[stage] = executed[0]
         if profile:
             pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
+    event.remove(Engine, "before_cursor_execute", count)
     reset_engine_cache()
     return {**{f"{k} s": v for k, v in seconds.items()},
-            **{f"{k} cpu": v for k, v in cpu.items()}}
+            **{f"{k} cpu": v for k, v in cpu.items()},
+            **{f"{k} sql": float(v) for k, v in statements.items()}}
 
 
 def main() -> None:
@@ -116,12 +129,14 @@ def main() -> None:
     ref = (reference + reference_after) / 2
     print(f"\nthe demo's load path, {total:,} messages, one process, PostgreSQL "
           f"(load average now {load_average()})")
-    print(f"{'stage':<20} {'s':>8} {'CPU s':>8} {'msg/s':>8}")
+    print(f"{'stage':<20} {'s':>8} {'CPU s':>8} {'msg/s':>8} {'SQL':>8}")
     for stage in ("import", "enrichment", "cases and problems"):
         wall = stages[f"{stage} s"]
         print(f"{stage:<20} {wall:>8.1f} {stages[f'{stage} cpu']:>8.1f} "
-              f"{total / max(wall, 1e-6):>8,.0f}")
-    print(f"{'whole path':<20} {path_s:>8.1f} {path_cpu:>8.1f} {total / path_s:>8,.0f}")
+              f"{total / max(wall, 1e-6):>8,.0f} {stages[f'{stage} sql']:>8,.0f}")
+    path_sql = sum(v for k, v in stages.items() if k.endswith(" sql"))
+    print(f"{'whole path':<20} {path_s:>8.1f} {path_cpu:>8.1f} {total / path_s:>8,.0f} "
+          f"{path_sql:>8,.0f}")
     print(f"reference (language stages alone, before / after): {reference:,.0f} / "
           f"{reference_after:,.0f} msg/s")
     print(f"whole path ÷ reference: {total / path_s / ref:.2f}   "

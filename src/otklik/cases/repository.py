@@ -201,6 +201,12 @@ class CaseRepository:
             event.listen(self.session, "after_commit", _forget_reserved)
             event.listen(self.session, "after_soft_rollback", _forget_reserved)
 
+    def release_reserved(self) -> None:
+        """Give up the ids reserved and not used yet (they stay gaps, as at a commit): the
+        next rows get new ones, as if this unit of work had ended here (the demo's load
+        builds several time buckets in one transaction, each as if in its own)."""
+        _forget_reserved(self.session)
+
     def set_problems(self, placed: Sequence[tuple[Case, int]]) -> None:
         """Put cases into problems (``(case, problem id)``) in one executemany UPDATE, not
         one UPDATE per case (the ORM sends a versioned row's UPDATE alone): each row still

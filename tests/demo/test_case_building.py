@@ -1,0 +1,224 @@
+"""The demo's cases built several 6-hour buckets per transaction are the cases built one
+bucket per transaction (as the demo did before): the same messages in the same cases, the
+same regions, topics, executors, times and deadlines, the same histories, answers, audit
+entries and problems. Only surrogate ids may differ (ids reserved and not used by a bucket
+are gaps one way, used by the next bucket the other), and a case's ``version`` (the
+optimistic lock's counter of the UPDATEs its row saw: on PostgreSQL a query that the
+transaction's caches answer no longer flushes a new case half-built, so it is inserted whole
+instead of inserted and updated)."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+from tests.conftest import BACKENDS, POSTGRES_URL, migrated_database
+
+from otklik.config import get_settings
+from otklik.db.session import make_engine, reset_engine_cache
+from otklik.models.audit import AuditEntry
+from otklik.models.case import Answer, Case, CaseEvent, CaseMessage, Problem
+from otklik.models.message import Message
+
+MESSAGES = 500
+#: Details naming rows by surrogate id (mapped or left out when compared).
+_ID_KEYS = {"answer", "answer_id", "case_id", "problem_id", "extension_id"}
+
+
+def _prepare(url: str, end: datetime) -> None:
+    """The demo's reference data, its stream stored and enriched (no cases yet)."""
+    from otklik.audit.actor import Actor
+    from otklik.channels.files import RowResult
+    from otklik.demo import loader, routing
+    from otklik.demo.organizations import DEMO_REGIONS
+    from otklik.demo.stream import generate_stream
+    from otklik.intake.importer import import_rows
+    from otklik.intake.tasks import enrich_pending
+    from otklik.territories.service import load_territories
+
+    engine = make_engine(url)
+    actor = Actor.system("tests")
+    with Session(engine) as session:
+        load_territories(session, actor, list(DEMO_REGIONS))
+        loader.load_organizations(session, actor)
+        routing.load_policies(session, actor)
+        routing.load_routing(session, actor)
+        loader.load_channel_places(session, actor)
+        session.commit()
+    engine.dispose()
+    rows = (RowResult(n, m) for n, m in enumerate(
+        generate_stream(seed=7, total=MESSAGES, end=end), 1))
+    import_rows(rows, enqueue=False)
+    enrich_pending()
+
+
+def _copy(url: str, backend: str, name: str, tmp: Any) -> str:
+    """A copy of the prepared database (a file copy; PostgreSQL: a database made from it
+    as a template)."""
+    reset_engine_cache()
+    if backend == "sqlite":
+        target = tmp / f"{name}.db"
+        source = make_url(url).database
+        assert source
+        shutil.copy(source, target)
+        return f"sqlite:///{target.as_posix()}"
+    assert POSTGRES_URL
+    base = make_url(url)
+    copy = f"{base.database}_{name}"
+    admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{copy}" TEMPLATE "{base.database}"'))
+    admin.dispose()
+    return base.set(database=copy).render_as_string(hide_password=False)
+
+
+def _drop(url: str, backend: str) -> None:
+    reset_engine_cache()
+    if backend == "postgresql":
+        admin = make_engine(POSTGRES_URL or "", isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(
+                f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _build(url: str, monkeypatch: pytest.MonkeyPatch, end: datetime, **group: int) -> int:
+    """The demo's case building on this database, with this process's problem index fresh
+    (as in the process that loads the demo)."""
+    from otklik.cases import problems
+    from otklik.demo import simulation
+    from otklik.demo.karelia import window_start
+    from otklik.queue import broker
+
+    monkeypatch.setenv("OTKLIK_DATABASE_URL", url)
+    get_settings.cache_clear()
+    reset_engine_cache()
+    monkeypatch.setattr(problems, "_index", None)
+    problems._known.clear()
+    done: list[int] = []
+    cases = simulation.build_all_cases(progress=done.append, since=window_start(end), **group)
+    broker.flush_all()  # the jobs queued after the commits belong to no worker here
+    assert sum(done) > 0
+    return cases
+
+
+def _snapshot(url: str) -> dict[str, Any]:
+    """What the demo holds after building its cases, named by messages, not by ids."""
+    engine = make_engine(url)
+    with Session(engine) as session:
+        message_key = {i: f"{source}:{source_id}" for i, source, source_id in session.execute(
+            select(Message.id, Message.source, Message.source_id))}
+        members: dict[int, list[tuple[str, bool, datetime]]] = {}
+        for row in session.scalars(select(CaseMessage)):
+            members.setdefault(row.case_id, []).append(
+                (message_key[row.message_id], row.is_primary, row.added_at))
+        case_key = {case_id: next(m for m, primary, _ in rows if primary)
+                    for case_id, rows in members.items()}
+        cases = {}
+        problem_of: dict[int, list[str]] = {}
+        for case in session.scalars(select(Case)):
+            key = case_key[case.id]
+            cases[key] = {
+                "messages": sorted(members[case.id]),
+                **{column: getattr(case, column) for column in (
+                    "region_code", "status", "title", "topic", "subtopic", "kind", "urgency",
+                    "source", "municipality_id", "settlement_id", "street", "house",
+                    "executor_id", "routing", "received_at", "created_at", "updated_at",
+                    "routed_at", "first_response_due", "resolution_due", "warn_at",
+                    "first_response_at", "answered_at", "closed_at", "reopen_count",
+                    "escalation_level")},
+                "merged_into": case_key.get(case.merged_into_id or -1),
+            }
+            if case.problem_id is not None:
+                problem_of.setdefault(case.problem_id, []).append(key)
+        events = Counter(
+            (case_key[e.case_id], e.kind, e.at, e.actor, e.from_status, e.to_status,
+             tuple(sorted((k, message_key.get(v, v) if k == "message_id" else v)
+                          for k, v in e.details.items() if k not in _ID_KEYS)))
+            for e in session.scalars(select(CaseEvent)))
+        answers = Counter(
+            (case_key.get(a.case_id or -1), a.kind, a.text, a.status, a.created_at)
+            for a in session.scalars(select(Answer)))
+        problems = {
+            tuple(sorted(problem_of.get(p.id, []))): (
+                p.region_code, p.title, p.topic, p.subtopic, p.municipality_id,
+                p.settlement_id, p.street, p.status, p.first_seen, p.last_seen, p.size,
+                p.created_at)
+            for p in session.scalars(select(Problem))}
+        audit = Counter((a.action, a.object_type, a.at, a.actor, a.region_code)
+                        for a in session.scalars(select(AuditEntry)))
+    engine.dispose()
+    return {"cases": cases, "events": events, "answers": answers, "problems": problems,
+            "audit": audit}
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def prepared(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[tuple[str, str, datetime, Any]]:
+    from otklik.demo.stream import default_end
+    from otklik.language import taxonomy_service
+
+    mp = pytest.MonkeyPatch()
+    end = default_end()
+    with migrated_database(request.param, tmp_path_factory, "cases") as url:
+        mp.setenv("OTKLIK_DATABASE_URL", url)
+        taxonomy_service._pipelines.clear()  # near-duplicates of other tests' databases
+        get_settings.cache_clear()
+        reset_engine_cache()
+        _prepare(url, end)
+        reset_engine_cache()
+        yield url, request.param, end, tmp_path_factory.mktemp("copies")
+        mp.undo()
+        get_settings.cache_clear()
+        reset_engine_cache()
+
+
+def test_buckets_built_together_make_the_same_demo(
+        prepared: tuple[str, str, datetime, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    url, backend, end, tmp = prepared
+    made: dict[str, dict[str, Any]] = {}
+    counts: dict[str, int] = {}
+    for name, group in (("one_bucket_each", {"group": 1}),
+                        ("several", {"group": 120}),
+                        ("default", {})):
+        copy = _copy(url, backend, name, tmp)
+        try:
+            counts[name] = _build(copy, monkeypatch, end, **group)
+            made[name] = _snapshot(copy)
+        finally:
+            _drop(copy, backend)
+    reference = made["one_bucket_each"]
+    assert counts["one_bucket_each"] == len(reference["cases"]) > 50
+    assert reference["problems"] and any(len(cases) > 1 for cases in reference["problems"])
+    assert any(len(case["messages"]) > 1 for case in reference["cases"].values())
+    for name in ("several", "default"):
+        assert counts[name] == counts["one_bucket_each"]
+        for part in ("cases", "events", "answers", "problems", "audit"):
+            assert made[name][part] == reference[part], (name, part, _differences(
+                made[name][part], reference[part]))
+
+
+def _differences(got: Any, expected: Any) -> list[Any]:
+    """A few of the differences, readable in a failure."""
+    if isinstance(got, Counter):
+        return [("more", list((got - expected).items())[:3]),
+                ("fewer", list((expected - got).items())[:3])]
+    found: list[Any] = []
+    for key in sorted(set(got) | set(expected), key=str):
+        one, other = got.get(key), expected.get(key)
+        if one != other:
+            if isinstance(one, dict) and isinstance(other, dict):
+                found.append((key, {f: (one.get(f), other.get(f)) for f in one
+                                    if one.get(f) != other.get(f)}))
+            else:
+                found.append((key, one, other))
+        if len(found) == 3:
+            break
+    return found
