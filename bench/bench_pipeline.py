@@ -103,9 +103,7 @@ def build_template(name: str) -> None:
     from otklik.audit.actor import Actor
     from otklik.db.migrate import upgrade
     from otklik.db.session import make_engine
-    from otklik.demo import loader, routing
-    from otklik.demo.organizations import DEMO_REGIONS
-    from otklik.territories.service import load_territories
+    from otklik.demo.routing import load_regions_for_cases
 
     admin = _admin()
     with admin.connect() as connection:
@@ -116,11 +114,7 @@ def build_template(name: str) -> None:
     engine = make_engine(url)
     actor = Actor.system("bench")
     with Session(engine) as session:
-        load_territories(session, actor, list(DEMO_REGIONS))
-        loader.load_organizations(session, actor)
-        routing.load_policies(session, actor)
-        routing.load_routing(session, actor)
-        loader.load_channel_places(session, actor)
+        load_regions_for_cases(session, actor)
         session.commit()
     engine.dispose()
 

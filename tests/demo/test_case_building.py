@@ -36,21 +36,15 @@ def _prepare(url: str, end: datetime) -> None:
     """The demo's reference data, its stream stored and enriched (no cases yet)."""
     from otklik.audit.actor import Actor
     from otklik.channels.files import RowResult
-    from otklik.demo import loader, routing
-    from otklik.demo.organizations import DEMO_REGIONS
+    from otklik.demo.routing import load_regions_for_cases
     from otklik.demo.stream import generate_stream
     from otklik.intake.importer import import_rows
     from otklik.intake.tasks import enrich_pending
-    from otklik.territories.service import load_territories
 
     engine = make_engine(url)
     actor = Actor.system("tests")
     with Session(engine) as session:
-        load_territories(session, actor, list(DEMO_REGIONS))
-        loader.load_organizations(session, actor)
-        routing.load_policies(session, actor)
-        routing.load_routing(session, actor)
-        loader.load_channel_places(session, actor)
+        load_regions_for_cases(session, actor)
         session.commit()
     engine.dispose()
     rows = (RowResult(n, m) for n, m in enumerate(

@@ -85,3 +85,17 @@ def load_policies(session: Session, actor: Actor) -> int:
         add_policy(session, actor, PolicyCreate(region_code=None, position=position,
                                                 policy=policy.to_json()))
     return len(DEFAULT_POLICIES)
+
+
+def load_regions_for_cases(session: Session, actor: Actor) -> None:
+    """The five demo regions with what building their cases needs — territories, bodies,
+    deadline rules, routing and the town communities' places — in one call (benches and
+    tests that build cases from a demo stream without the rest of the demo)."""
+    from otklik.demo import loader
+    from otklik.territories.service import load_territories
+
+    load_territories(session, actor, list(DEMO_REGIONS))
+    loader.load_organizations(session, actor)
+    load_policies(session, actor)
+    load_routing(session, actor)
+    loader.load_channel_places(session, actor)
