@@ -31,6 +31,25 @@ def test_one_leader_at_a_time_and_a_released_lock_is_taken_over(database_url: st
         other_host.dispose()
 
 
+def test_a_released_lock_is_free_at_once(database_url: str) -> None:
+    """A leader that stops (``release``) frees the lock before it returns: the other host
+    takes it over on its very next try, every time (closing the connection alone frees the
+    lock only when the server has ended that session, a moment later)."""
+    engine, other_host = _engine(database_url), _engine(database_url)
+    hosts = [LeaderLock(engine), LeaderLock(other_host)]
+    try:
+        for round_ in range(20):
+            leader, follower = hosts[round_ % 2], hosts[(round_ + 1) % 2]
+            assert leader.try_acquire(), round_
+            assert not follower.try_acquire(), round_
+            leader.release()
+    finally:
+        for lock in hosts:
+            lock.release()
+        engine.dispose()
+        other_host.dispose()
+
+
 def test_only_the_leader_sends_the_due_work(database_url: str) -> None:
     engine = _engine(database_url)
     sent: list[str] = []

@@ -131,8 +131,16 @@ class LeaderLock:
     def release(self) -> None:
         if self._connection is not None:
             try:
+                # unlock first: the server has released the lock when this returns, while a
+                # closed connection's backend ends (and frees the lock) a moment later
+                self._connection.execute(text("SELECT pg_advisory_unlock(:k)"),
+                                         {"k": LOCK_KEY})
+                self._connection.commit()
+            except Exception:
+                log.debug("unlocking the leader lock failed", exc_info=True)
+            try:
                 # the lock belongs to the database session: end it (a pooled connection
-                # would keep the lock), which releases the lock even if unlock fails
+                # would keep the lock), which releases the lock even if unlock failed
                 self._connection.invalidate()
                 self._connection.close()
             except Exception:
