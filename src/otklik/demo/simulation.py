@@ -101,12 +101,14 @@ def build_all_cases(progress: Progress | None = None, bucket: timedelta = timede
     with session_scope() as session:
         rows = session.execute(query).all()
     unit: list[tuple[datetime, list[int]]] = []
+    held = 0  # messages in the unit so far
     for moment, ids in _buckets(rows, bucket):
         unit.append((moment, ids))
-        if sum(len(i) for _, i in unit) >= group:
-            _build(unit, progress)
-            unit = []
-    _build(unit, progress)
+        held += len(ids)
+        if held >= group:
+            _build(unit, progress, held)
+            unit, held = [], 0
+    _build(unit, progress, held)
     with session_scope() as session:
         return session.scalar(select(func.count(Case.id))) or 0
 
@@ -127,15 +129,15 @@ def _buckets(rows: Sequence[Any], bucket: timedelta) -> Iterator[tuple[datetime,
         yield bucket_end, batch
 
 
-def _build(unit: Sequence[tuple[datetime, list[int]]], progress: Progress | None) -> int:
+def _build(unit: Sequence[tuple[datetime, list[int]]], progress: Progress | None,
+           messages: int) -> None:
     """Build these buckets' cases and problems in one transaction, each bucket at its own
     moment: its rows are flushed at that moment, so their times are its own, as when each
-    bucket had its own transaction. Returns the cases touched."""
+    bucket had its own transaction. ``messages``: how many the unit holds (for progress)."""
     from otklik.cases.problems import assign_problems
 
     if not unit:
-        return 0
-    touched: set[int] = set()
+        return
     with session_scope() as session:
         for moment, ids in unit:
             with simulated_now(min(moment, utcnow())):
@@ -146,10 +148,8 @@ def _build(unit: Sequence[tuple[datetime, list[int]]], progress: Progress | None
             # with it: the next bucket's cases get the numbers (read by residents in their
             # interim answers) they got one bucket per transaction
             CaseRepository(session).release_reserved()
-            touched.update(built)
     if progress:
-        progress(sum(len(ids) for _, ids in unit))
-    return len(touched)
+        progress(messages)
 
 
 def simulate_work(seed: int = 42, progress: Progress | None = None,
