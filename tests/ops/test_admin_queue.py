@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -186,6 +185,16 @@ def _dead_count(broker: dramatiq.Broker) -> int:
     return {r.name: r for r in queues.depths(broker)}[FAILING_QUEUE].dead
 
 
+def _depth_becomes(broker: dramatiq.Broker, ready: int, dead: int) -> None:
+    """Wait until the failing queue holds ``ready`` jobs and ``dead`` dead ones (the broker
+    counts a published job a moment later: a fixed sleep failed on a loaded machine)."""
+    def reached() -> bool:
+        depth = {r.name: r for r in queues.depths(broker)}[FAILING_QUEUE]
+        return (depth.ready, depth.dead) == (ready, dead)
+
+    wait_for(reached, 30, f"{ready} ready and {dead} dead jobs in {FAILING_QUEUE}")
+
+
 def _fail_two_jobs(broker: dramatiq.Broker) -> dramatiq.Actor[Any, Any]:
     """Two jobs of an actor that always fails, really run (and retried once) by a worker."""
 
@@ -222,9 +231,7 @@ def test_dead_letters_listed_requeued_and_dropped(real_broker: dramatiq.Broker) 
     first, second = dead
     queues.requeue(FAILING_QUEUE, first.message_id, real_broker)
     queues.drop(FAILING_QUEUE, second.message_id, real_broker)
-    time.sleep(0.5)
-    depth = {r.name: r for r in queues.depths(real_broker)}[FAILING_QUEUE]
-    assert (depth.ready, depth.dead) == (1, 0)
+    _depth_becomes(real_broker, ready=1, dead=0)
     with pytest.raises(NotFound, match="no longer dead-lettered"):
         queues.drop(FAILING_QUEUE, second.message_id, real_broker)
     queues.check_broker(real_broker)
@@ -246,7 +253,5 @@ def test_the_page_requeues_on_a_real_broker_with_the_audit(
         "csrf": _csrf(page.text), "queue": FAILING_QUEUE, "job": jobs[0]},
         follow_redirects=False)
     assert done.status_code == 303
-    time.sleep(0.5)
-    depth = {r.name: r for r in queues.depths(real_broker)}[FAILING_QUEUE]
-    assert (depth.ready, depth.dead) == (1, 1)
+    _depth_becomes(real_broker, ready=1, dead=1)
     assert [e.object_id for e in _audits(session, "queue.requeue")] == [jobs[0]]
