@@ -135,9 +135,9 @@ def seal(session: Session, *, limit: int = SEAL_BATCH) -> int:
                            .order_by(AuditSeal.seq.desc()).limit(1)).first()
     seq, prev = (last[0], last[1]) if last else (0, GENESIS)
     # NOT EXISTS, not NOT IN (SELECT entry_mac …): PostgreSQL cannot hash a NOT IN list
-    # larger than work_mem and then scans the seals once per entry — a round over 2 M
-    # seals ran for minutes (docs/performance.md, session 12); entry_mac is NOT NULL, so
-    # the two say the same
+    # larger than work_mem and then scans the seals once per entry — over 2 M seals a
+    # round had not finished after 13 minutes (docs/performance.md, session 12);
+    # entry_mac is NOT NULL, so the two say the same
     sealed = aliased(AuditSeal)
     # the entries' columns, not ORM objects, and the seals in one executemany INSERT, not
     # thousands of ORM objects (docs/performance.md, session 12)
