@@ -169,3 +169,42 @@ def test_every_entry_of_the_service_gets_a_mac(db: Engine) -> None:
         assert all(e.mac and len(e.mac) == 64 and e.nonce for e in entries)
         assert len({e.mac for e in entries}) == 2
         assert verify(session).unsealed == 2
+
+
+def test_a_round_of_seals_costs_the_same_few_statements_whatever_its_size(db: Engine) -> None:
+    """The entries are read in one query and their seals written in one (executemany)
+    INSERT, in id order and chained, however many there are; a round with a broken entry
+    leaves it out and chains the rest."""
+    from sqlalchemy import event
+
+    _write(db, 5)
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    def sealed_now() -> int:
+        statements.clear()
+        event.listen(db, "before_cursor_execute", count)
+        try:
+            with Session(db) as session:
+                done = seal(session)
+                session.commit()
+        finally:
+            event.remove(db, "before_cursor_execute", count)
+        return done
+
+    assert sealed_now() == 5
+    few = len(statements)
+    assert few <= 4  # the lock (PostgreSQL), the head, the entries, the seals
+    ids = _write(db, 60)
+    _as_attacker(db, f"UPDATE audit_log SET actor = 'x' WHERE id = {ids[7]}")
+    assert sealed_now() == 59 and len(statements) == few
+    with Session(db) as session:
+        seals = session.scalars(select(AuditSeal).order_by(AuditSeal.seq)).all()
+        assert [s.entry_id for s in seals] == sorted(s.entry_id for s in seals)
+        assert ids[7] not in {s.entry_id for s in seals} and len(seals) == 64
+        assert all(s.sealed_at is not None for s in seals)
+        verdict = verify(session)
+    assert verdict.sealed == 64 and verdict.problems == [
+        f"entry {ids[7]} has no valid MAC: inserted or edited outside Otklik"]

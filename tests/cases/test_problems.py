@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from otklik.cases.problems import assign_problems
+from otklik.cases.repository import CaseRepository
 from otklik.models.case import Case
+from otklik.models.message import Message, MessageEnrichment
 
 OVERPASS = [
     "Путепровод на улице Лаврова в Мичуринске весь в трещинах, когда ремонт?",
@@ -132,3 +134,29 @@ def test_a_case_changed_meanwhile_stops_the_problem_update(
         pytest.skip("the driver does not count the rows of an executemany")
     with pytest.raises(StaleDataError):
         assign_problems(session, [c.id for c in cases])
+
+
+def test_clustering_reads_the_oldest_message_of_each_case_as_the_whole_rows_tell(
+        session: Session, make_case: Callable[..., Case],
+        make_message: Callable[..., Message]) -> None:
+    """What problems read of a case (its oldest message's text and near-copy key) is read
+    as two columns in one query: the same as the whole rows say, for every case."""
+    start = datetime(2026, 11, 1, 9, tzinfo=UTC)
+    case = make_case(text="Яма на Советской так и не заделана", created_at=start
+                     + timedelta(days=1))
+    first = make_message("Самое первое сообщение о яме на Советской", created_at=start)
+    later = make_message("Ещё раз про яму на Советской", created_at=start + timedelta(days=2))
+    enrichment = session.get(MessageEnrichment, first.id)
+    assert enrichment is not None
+    enrichment.dedup_key = "яма советская"
+    repo = CaseRepository(session)
+    repo.add_message(case.id, later.id)
+    repo.add_message(case.id, first.id)
+    other = make_case(text="Нет света на улице Гоголя", subtopic=None)
+    session.flush()
+    ids = [case.id, other.id, -1]
+    whole = repo.first_messages(ids)
+    assert repo.first_texts(ids) == {
+        i: (m.text, e.dedup_key if e else None) for i, (m, e) in whole.items()}
+    assert repo.first_texts(ids)[case.id] == (first.text, "яма советская")
+    assert repo.first_texts([]) == {}

@@ -6,15 +6,18 @@ flush), changed, deleted, or after a SAVEPOINT rolled back (SQLite and PostgreSQ
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 from tests.cases.conftest import make_case, make_message  # noqa: F401
 
 from otklik.cases import deadlines
-from otklik.cases.repository import CaseRepository
-from otklik.models.case import CalendarExceptionRow, Case, DeadlinePolicyRow
+from otklik.cases.repository import CaseRepository, _reference_cache
+from otklik.models.case import CalendarExceptionRow, Case, DeadlinePolicyRow, RoutingRule
+from otklik.models.organization import Organization
+from otklik.models.territory import Territory, TerritoryLevel
 from otklik.sla.policy import DeadlinePolicy
 
 
@@ -107,3 +110,87 @@ def test_parsed_policies_and_calendar_follow_an_unflushed_edit(
     calendar.day = "2031-01-09"
     session.flush()
     assert deadlines.clock_for(session, case) is clock  # the same corrections: the same clock
+
+
+_REGION_KINDS = ("rules", "organizations", "coverage", "region", "policies", "calendar")
+_REGION_TABLES = ("routing_rule", "organization", "territory", "deadline_policy",
+                  "calendar_exception")
+
+
+def _regions_read(session: Session, regions: list[str]) -> dict[Any, Any]:
+    """What the per-transaction cache holds of these regions, by row ids."""
+    held = _reference_cache(session)
+    out: dict[Any, Any] = {}
+    for (kind, region), value in held.items():
+        if kind not in _REGION_KINDS or region not in regions:
+            continue
+        if kind == "calendar":  # read in no order (its users sort it)
+            value = sorted(r.id for r in value)
+        elif kind == "coverage":
+            value = {org: sorted(places) for org, places in value.items()}
+        elif kind == "organizations":
+            value = sorted(value)
+        elif kind != "region":
+            value = [r.id for r in value]
+        out[(kind, region)] = value
+    return out
+
+
+def _route_and_time(repo: CaseRepository, region: str) -> None:
+    """What routing a case of the region and setting its deadlines read of it."""
+    repo.enabled_rules(region)
+    organizations = repo._organizations_of(region)
+    if organizations:
+        repo.covers(min(organizations), [], region)
+        repo.organization(min(organizations), region)
+    repo.region_id(region)
+    repo.policies(region)
+    repo.calendar_exceptions(region)
+
+
+def test_the_regions_of_a_batch_are_read_together_as_each_alone(session: Session) -> None:
+    """``read_regions`` reads what building cases asks of several regions in one query per
+    table, and holds what reading each region alone holds (the region's own policies and
+    corrections with the country's, in the same order); afterwards routing and deadlines
+    of those regions read nothing."""
+    regions = sorted(r for r in session.scalars(select(Territory.region_code).where(
+        Territory.level == TerritoryLevel.region)) if r is not None)
+    assert len(regions) > 1
+    executor = session.scalars(select(Organization.id).order_by(Organization.id)).first()
+    assert executor is not None
+    session.add_all([
+        *(RoutingRule(region_code=region, position=position, topic=topic, enabled=enabled,
+                      executor_id=executor)
+          for region in regions[:2]
+          for position, topic, enabled in ((5, "roads", True), (1, None, True),
+                                           (3, "utilities", False), (1, "roads", True))),
+        DeadlinePolicyRow(region_code=None, position=7, policy=_policy("country", 9)),
+        DeadlinePolicyRow(region_code=regions[0], position=1, policy=_policy("own", 3)),
+        CalendarExceptionRow(region_code=None, day="2031-01-09", kind="holiday", note="all"),
+        CalendarExceptionRow(region_code=regions[-1], day="2031-01-10", kind="holiday",
+                             note="own")])
+    session.commit()
+    repo = CaseRepository(session)
+    for region in regions:  # each alone, as before
+        _route_and_time(repo, region)
+    alone = _regions_read(session, regions)
+    session.commit()  # a new transaction: nothing read yet
+    counted: dict[str, list[str]] = {}
+    with ExitStack() as stack:
+        for table in _REGION_TABLES:
+            counted[table] = stack.enter_context(reads(session, table))
+        repo.read_regions([*regions, None, regions[0]])
+        together = _regions_read(session, regions)
+        for region in regions:
+            _route_and_time(repo, region)
+    assert {key: together[key] for key in alone} == alone
+    # besides: what the organizations of a region without any cover (nothing)
+    assert all(key[0] == "coverage" and not value
+               for key, value in together.items() if key not in alone)
+    assert len(alone[("rules", regions[0])]) == 3
+    assert alone[("policies", regions[0])][0] != alone[("policies", regions[1])][0]
+    # one query per table (territory: the regions' own territories; organization: two,
+    # the organizations and what they cover), nothing after
+    assert {t: len(s) for t, s in counted.items()} == {
+        "routing_rule": 1, "organization": 2, "territory": 1, "deadline_policy": 1,
+        "calendar_exception": 1}

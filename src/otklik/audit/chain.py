@@ -28,10 +28,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, func, insert, select, text
+from sqlalchemy.orm import Session, aliased
 
 from otklik.config import get_settings
+from otklik.db.base import utcnow
 from otklik.models.audit import AuditEntry, AuditSeal
 
 log = logging.getLogger(__name__)
@@ -97,11 +98,13 @@ def entry_mac(values: dict[str, Any], key: bytes | None = None) -> str:
     return hmac.new(key or _key(), canonical(values), hashlib.sha256).hexdigest()
 
 
+#: The columns of an entry its MAC covers.
+_CONTENT = ("at", "actor_id", "actor", "action", "object_type", "object_id", "region_code",
+            "details", "ip", "nonce")
+
+
 def values_of(entry: AuditEntry) -> dict[str, Any]:
-    return {"at": entry.at, "actor_id": entry.actor_id, "actor": entry.actor,
-            "action": entry.action, "object_type": entry.object_type,
-            "object_id": entry.object_id, "region_code": entry.region_code,
-            "details": entry.details, "ip": entry.ip, "nonce": entry.nonce}
+    return {name: getattr(entry, name) for name in _CONTENT}
 
 
 def normalized_details(details: dict[str, Any] | None) -> dict[str, Any]:
@@ -131,27 +134,34 @@ def seal(session: Session, *, limit: int = SEAL_BATCH) -> int:
     last = session.execute(select(AuditSeal.seq, AuditSeal.hash)
                            .order_by(AuditSeal.seq.desc()).limit(1)).first()
     seq, prev = (last[0], last[1]) if last else (0, GENESIS)
-    sealed_macs = select(AuditSeal.entry_mac)
-    pending = session.scalars(
-        select(AuditEntry).outerjoin(AuditSeal, AuditSeal.entry_id == AuditEntry.id)
+    # NOT EXISTS, not NOT IN (SELECT entry_mac …): PostgreSQL cannot hash a NOT IN list
+    # larger than work_mem and then scans the seals once per entry — over 2 M seals a
+    # round had not finished after 13 minutes (docs/performance.md, session 12);
+    # entry_mac is NOT NULL, so the two say the same
+    sealed = aliased(AuditSeal)
+    # the entries' columns, not ORM objects, and the seals in one executemany INSERT, not
+    # thousands of ORM objects (docs/performance.md, session 12)
+    pending = session.execute(
+        select(AuditEntry.id, AuditEntry.mac, *(getattr(AuditEntry, n) for n in _CONTENT))
+        .outerjoin(AuditSeal, AuditSeal.entry_id == AuditEntry.id)
         .where(AuditSeal.seq.is_(None), AuditEntry.mac.is_not(None),
-               AuditEntry.mac.not_in(sealed_macs))
+               ~exists().where(sealed.entry_mac == AuditEntry.mac))
         .order_by(AuditEntry.id).limit(limit)).all()
-    done = 0
+    seals: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for entry in pending:
-        if entry.mac is None or entry.mac in seen or not hmac.compare_digest(
-                entry.mac, entry_mac(values_of(entry), key)):
+    for entry_id, mac, *values in pending:
+        if mac is None or mac in seen or not hmac.compare_digest(
+                mac, entry_mac(dict(zip(_CONTENT, values, strict=True)), key)):
             continue
-        seen.add(entry.mac)
+        seen.add(mac)
         seq += 1
-        digest = seal_hash(seq, prev, entry.mac, key)
-        session.add(AuditSeal(seq=seq, entry_id=entry.id, entry_mac=entry.mac,
-                              prev_hash=prev, hash=digest))
+        digest = seal_hash(seq, prev, mac, key)
+        seals.append({"seq": seq, "entry_id": entry_id, "entry_mac": mac, "prev_hash": prev,
+                      "hash": digest, "sealed_at": utcnow()})
         prev = digest
-        done += 1
+    done = len(seals)
     if done:
-        session.flush()
+        session.execute(insert(AuditSeal), seals)
         log.info("audit head seq=%s hash=%s", seq, prev)
     return done
 
@@ -212,8 +222,8 @@ def verify(session: Session, *, head: tuple[int, str] | None = None,
             expected_seq, prev = row.seq + 1, row.hash
             verdict.sealed += 1
     verdict.head_seq, verdict.head_hash = expected_seq - 1, prev
-    unsealed = session.scalars(select(AuditEntry).where(
-        AuditEntry.id.not_in(select(AuditSeal.entry_id))).order_by(AuditEntry.id)).all()
+    unsealed = session.scalars(select(AuditEntry).where(  # NOT EXISTS: see seal()
+        ~exists().where(AuditSeal.entry_id == AuditEntry.id)).order_by(AuditEntry.id)).all()
     macs: set[str] = set()
     for entry in unsealed:
         if entry.mac is None or entry.mac != entry_mac(values_of(entry), key):

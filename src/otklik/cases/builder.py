@@ -42,6 +42,8 @@ def build_cases(session: Session, actor: Actor, message_ids: Sequence[int]) -> l
            and enrichments[m.id].duplicate_of_id not in batch.cases_of]
     repo.reserve(Case, len(new))
     repo.reserve(Answer, len(new))
+    # what routing and deadlines read of the batch's regions: one query each, not per region
+    repo.read_regions([enrichments[m.id].region_code or m.region_code for m in messages])
     touched: list[int] = []
     with appending(session):  # the batch's history and audit rows go out together
         for message in messages:

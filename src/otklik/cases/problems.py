@@ -149,12 +149,12 @@ def retitle_problems(session: Session) -> int:
 
 def _features(session: Session, cases: Sequence[Case]) -> dict[int, CaseFeatures]:
     """What the clusterer needs of each case, read for all of them in three queries."""
-    first = CaseRepository(session).first_messages([c.id for c in cases])
+    first = CaseRepository(session).first_texts([c.id for c in cases])
     places = TerritoryRepository(session).many(
         t for c in cases for t in (c.settlement_id, c.municipality_id) if t is not None)
     features: dict[int, CaseFeatures] = {}
     for case in cases:
-        primary, enrichment = first.get(case.id, (None, None))
+        primary = first.get(case.id)
         settlement = places.get(case.settlement_id) if case.settlement_id else None
         municipality = places.get(case.municipality_id) if case.municipality_id else None
         features[case.id] = CaseFeatures(
@@ -162,8 +162,8 @@ def _features(session: Session, cases: Sequence[Case]) -> dict[int, CaseFeatures
             subtopic=case.subtopic, region=case.region_code,
             municipality_id=case.municipality_id, settlement_id=case.settlement_id,
             street=case.street, house=case.house,
-            text=primary.text if primary else case.title,
-            signature=enrichment.dedup_key if enrichment else None,
+            text=primary[0] if primary else case.title,
+            signature=primary[1] if primary else None,
             settlement_name=settlement.name if settlement else None,
             # The full name: a district's problem reads «… — Токарёвский район».
             municipality_name=municipality.name if municipality else None,
