@@ -232,8 +232,10 @@ def retrain(session: Session, actor: Actor, label_field: str, *,
     def record(decision: str, reason: str, version: str, path: str = "",
                evaluation: dict[str, Any] | None = None, metrics: dict[str, Any] | None = None
                ) -> RetrainOutcome:
+        # the run is dated by the moment it decided at (``now``), which the next is_due
+        # measures from
         row = ModelVersion(label_field=label_field, version=version, path=path,
-                           metrics=metrics or {},
+                           created_at=now, metrics=metrics or {},
                            accuracy=(metrics or {}).get("accuracy"), decision=decision,
                            reason=reason[:1000],
                            compared_with=champion.version if champion is not None else None,
