@@ -5,7 +5,8 @@ The demo stream is imported with its jobs queued in the in-memory broker (as ``-
 leaves them in RabbitMQ); then the jobs are taken from the queues and run one by one in this
 process, the follow-up jobs they queue too (problems, answers, audit seals, rollups), until
 the queues are empty. For each job: wall and CPU seconds, SQL statements and the seconds
-spent in them, and the time of the garbage collector; the statements that took longest; and
+spent in them (``stmts``: an executemany counts once; ``execs``: once per row, as the server
+runs it), and the time of the garbage collector; the statements that took longest; and
 with ``--prof JOB …`` a cProfile of those jobs (sorted by cumulative time, written beside the
 printed table); with ``--statements JOB …`` every statement of those jobs. The language
 stages' own time (wall and CPU) inside the enrichment job is timed apart, so the path's rate
@@ -66,13 +67,16 @@ def run(url: str, stream: Path, profiled: list[str], out: Path,
 
     job = {"name": "import"}
     statements: Counter[str] = Counter()
+    executed: Counter[str] = Counter()  # an executemany counts once per row of parameters
     sql: defaultdict[str, float] = defaultdict(float)
     shapes: defaultdict[tuple[str, str], float] = defaultdict(float)
     shape_n: Counter[tuple[str, str]] = Counter()
     started_at: dict[int, float] = {}
 
-    def before(conn: Any, _cursor: Any, _statement: str, *_: Any) -> None:
+    def before(conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any,
+               executemany: bool) -> None:
         statements[job["name"]] += 1
+        executed[job["name"]] += len(parameters) if executemany else 1
         started_at[id(conn)] = time.perf_counter()
 
     def after(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
@@ -149,11 +153,11 @@ def run(url: str, stream: Path, profiled: list[str], out: Path,
           f"{cpu['enrich_messages'] - stages[1]:.2f} s, wall "
           f"{wall['enrich_messages'] - stages[0]:.2f} s")
     print(f"{'job':36} {'runs':>5} {'wall s':>7} {'cpu s':>6} {'share':>6} {'stmts':>6} "
-          f"{'sql s':>6} {'gc s':>5}")
+          f"{'execs':>6} {'sql s':>6} {'gc s':>5}")
     for name in sorted(runs, key=lambda n: -wall[n]):
         print(f"{name:36} {runs[name]:>5} {wall[name]:>7.2f} {cpu[name]:>6.2f} "
-              f"{wall[name] / total:>6.0%} {statements[name]:>6} {sql[name]:>6.2f} "
-              f"{collected[name]:>5.2f}")
+              f"{wall[name] / total:>6.0%} {statements[name]:>6} {executed[name]:>6} "
+              f"{sql[name]:>6.2f} {collected[name]:>5.2f}")
     print("statements that took longest:")
     for (name, shape), spent in sorted(shapes.items(), key=lambda kv: -kv[1])[:20]:
         print(f"  {spent:6.2f} s {shape_n[(name, shape)]:5}× {name[:28]:28} {shape}")
