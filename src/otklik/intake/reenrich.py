@@ -210,7 +210,7 @@ def reenrich_batch(session: Session, actor: Actor, message_ids: Sequence[int], *
     module docstring); idempotent: what equals the stored result is not written. The
     rewritten messages are announced after the commit (:class:`otklik.events.
     MessagesReenriched`): the cases follow in their own job."""
-    from otklik.intake.tasks import decide, store
+    from otklik.intake.tasks import decide, store_all
 
     summary = ReenrichSummary()
     messages = MessageRepository(session).by_ids(message_ids)
@@ -219,6 +219,7 @@ def reenrich_batch(session: Session, actor: Actor, message_ids: Sequence[int], *
     ids = [m.id for m in messages]
     before = {i: _snapshot(row) for i, row in MessageRepository(session).enrichments(ids).items()}
     changes: dict[int, EnrichmentChange] = {}
+    written: list[tuple[Message, dict[str, Any]]] = []
     for message, values in decide(session, messages):
         summary.seen += 1
         prior = before.get(message.id)
@@ -231,7 +232,7 @@ def reenrich_batch(session: Session, actor: Actor, message_ids: Sequence[int], *
         if prior is not None and not _differs(prior, values):
             if _restamped(prior, values):  # same answer: only the versions are noted, and
                 values["enriched_at"] = prior["enriched_at"]  # the rollups have nothing to do
-                store(session, message, values)
+                written.append((message, values))
                 summary.restamped += 1
             continue
         summary.rewritten += 1
@@ -246,10 +247,11 @@ def reenrich_batch(session: Session, actor: Actor, message_ids: Sequence[int], *
             summary.became_relevant += 1
         elif was_relevant and not values["relevant"]:
             summary.stopped_relevant += 1
-        store(session, message, values)
+        written.append((message, values))
         changes[message.id] = EnrichmentChange(
             before=None if prior is None else {f: prior[f] for f in COMPARED},
             after={f: values[f] for f in COMPARED})
+    store_all(session, written)  # the batch's writes together
     if changes:
         events.announce(session, MessagesReenriched(run_id=run_id, actor=actor.label,
                                                     seen=ids, changes=changes))

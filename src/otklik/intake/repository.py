@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, or_, select, text, update
+from sqlalchemy import Table, func, insert, inspect, or_, select, text, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from otklik.accounts.scope import Scope
+from otklik.db import appends
 from otklik.models.case import CaseMessage
 from otklik.models.message import (
     ChannelPlace,
@@ -109,6 +111,39 @@ class MessageRepository:
         return {e.message_id: e for e in self.session.scalars(
             select(MessageEnrichment).where(MessageEnrichment.message_id.in_(ids)))}
 
+    def add_enrichment(self, values: dict[str, Any]) -> None:
+        """A new enrichment row (``message_id`` among the values): inside
+        :func:`otklik.db.appends.appending` kept and written with the batch's in one
+        executemany, else added as an ORM object."""
+        if not appends.append(self.session, MessageEnrichment, values):
+            self.session.add(MessageEnrichment(**values))
+
+    def mark_enriched(self, messages: Sequence[Message]) -> None:
+        """Mark these loaded messages enriched (``done``): one UPDATE for those not marked yet
+        (instead of one each at the flush), and the objects say so as if it had been theirs.
+
+        In a SAVEPOINT, and for messages not flushed yet, they are marked as ORM changes: a
+        rolled-back SAVEPOINT expires only the objects it changed, and these must be among
+        them."""
+        waiting = [m for m in messages if m.enrich_status != "done"]
+        if self.session.in_nested_transaction():
+            orm, waiting = waiting, []
+        else:
+            orm = [m for m in waiting if not inspect(m).has_identity]
+            waiting = [m for m in waiting if inspect(m).has_identity]
+        for message in orm:
+            message.enrich_status = "done"
+        if not waiting:
+            return
+        table = cast(Table, Message.__table__)
+        ids = [m.id for m in waiting]
+        connection = self.session.connection()
+        for start in range(0, len(ids), 1000):
+            connection.execute(update(table).where(table.c.id.in_(ids[start:start + 1000]))
+                               .values(enrich_status="done"))
+        for message in waiting:
+            set_committed_value(message, "enrich_status", "done")
+
     def dedup_window(self, limit: int) -> list[tuple[int, str, int | None, datetime]]:
         """(id, dedup key, duplicate_of id, enriched_at) of the last ``limit`` enriched
         messages that have a key, in id order (the primary key read backwards)."""
@@ -156,6 +191,10 @@ class MessageRepository:
         return self.session.scalars(
             select(Message).where(Message.id.in_(list(ids))).order_by(Message.id)
         ).all()
+
+    def existing_ids(self, ids: Sequence[int]) -> set[int]:
+        """Which of these message ids are stored (ids only: no rows loaded)."""
+        return set(self.session.scalars(select(Message.id).where(Message.id.in_(list(ids)))))
 
     def in_cases(self, message_ids: Sequence[int]) -> set[int]:
         """Which of these messages are in a case."""
