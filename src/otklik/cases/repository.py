@@ -86,6 +86,93 @@ def _quiet(session: Session) -> AbstractContextManager[Any]:
     return nullcontext() if changing else session.no_autoflush
 
 
+def _rules_of(session: Session, regions: Sequence[str | None]
+              ) -> dict[str | None, list[RoutingRule]]:
+    rules: dict[str | None, list[RoutingRule]] = {r: [] for r in regions}
+    for rule in session.scalars(
+            select(RoutingRule).where(RoutingRule.region_code.in_(_named(regions)),
+                                      RoutingRule.enabled.is_(True))
+            .order_by(RoutingRule.region_code, RoutingRule.position, RoutingRule.id)):
+        rules[rule.region_code].append(rule)
+    return rules
+
+
+def _organizations_in(session: Session, regions: Sequence[str | None]
+                      ) -> dict[str | None, dict[int, Organization]]:
+    found: dict[str | None, dict[int, Organization]] = {r: {} for r in regions}
+    for org in session.scalars(
+            select(Organization).where(Organization.region_code.in_(_named(regions)))):
+        found[org.region_code][org.id] = org
+    return found
+
+
+def _coverage_in(session: Session, regions: Sequence[str | None]
+                 ) -> dict[str | None, dict[int, set[int]]]:
+    coverage: dict[str | None, dict[int, set[int]]] = {r: {} for r in regions}
+    for region, org_id, territory in session.execute(
+            select(Organization.region_code, OrganizationTerritory.organization_id,
+                   OrganizationTerritory.territory_id)
+            .join(Organization, Organization.id == OrganizationTerritory.organization_id)
+            .where(Organization.region_code.in_(_named(regions)))):
+        coverage[region].setdefault(org_id, set()).add(territory)
+    return coverage
+
+
+def _region_ids(session: Session, regions: Sequence[str | None]
+                ) -> dict[str | None, int | None]:
+    ids: dict[str | None, int | None] = dict.fromkeys(regions)
+    for region, territory_id in session.execute(
+            select(Territory.region_code, Territory.id).where(
+                Territory.level == TerritoryLevel.region,
+                Territory.region_code.in_(_named(regions)))):
+        if ids[region] is None:
+            ids[region] = territory_id
+    return ids
+
+
+def _policies_of(session: Session, regions: Sequence[str | None]
+                 ) -> dict[str | None, list[DeadlinePolicyRow]]:
+    """Each region's deadline policies in order, then the global ones (None: those alone)."""
+    rows = session.scalars(
+        select(DeadlinePolicyRow).where(or_(DeadlinePolicyRow.region_code.in_(_named(regions)),
+                                            DeadlinePolicyRow.region_code.is_(None)))
+        .order_by(DeadlinePolicyRow.region_code.is_(None), DeadlinePolicyRow.position,
+                  DeadlinePolicyRow.id))
+    return _with_global(regions, rows, lambda row: row.region_code)
+
+
+def _calendar_of(session: Session, regions: Sequence[str | None]
+                 ) -> dict[str | None, list[CalendarExceptionRow]]:
+    """Each region's calendar corrections, then the country's (None: those alone)."""
+    rows = session.scalars(
+        select(CalendarExceptionRow).where(or_(
+            CalendarExceptionRow.region_code.in_(_named(regions)),
+            CalendarExceptionRow.region_code.is_(None)))
+        .order_by(CalendarExceptionRow.id))
+    return _with_global(regions, rows, lambda row: row.region_code)
+
+
+def _named(regions: Sequence[str | None]) -> list[str]:
+    return [r for r in regions if r is not None]
+
+
+def _with_global(regions: Sequence[str | None], rows: Any, region_of: Callable[[Any], str | None]
+                 ) -> dict[str | None, list[Any]]:
+    """Rows by region, each region's own followed by those of every region (region None)."""
+    own: dict[str | None, list[Any]] = {r: [] for r in regions}
+    common: list[Any] = []
+    for row in rows:
+        region = region_of(row)
+        (common if region is None else own[region]).append(row)
+    return {r: common if r is None else own[r] + common for r in regions}
+
+
+#: What building cases reads of a region, by cache key: one query for any number of regions.
+_REGION_READS: dict[str, Callable[[Session, Sequence[str | None]], dict[str | None, Any]]] = {
+    "rules": _rules_of, "organizations": _organizations_in, "coverage": _coverage_in,
+    "region": _region_ids, "policies": _policies_of, "calendar": _calendar_of}
+
+
 def _changed_unflushed(session: Session, types: tuple[type, ...]) -> bool:
     """True when a loaded row of these types has a change not flushed yet."""
     return any(isinstance(row, types) for row in session.dirty)
@@ -591,12 +678,8 @@ class CaseRepository:
     # -- routing, policies, calendar -------------------------------------------------------------
 
     def rules(self, region_code: str) -> Sequence[RoutingRule]:
-        """A region's enabled routing rules in order."""
-        return self.session.scalars(
-            select(RoutingRule).where(RoutingRule.region_code == region_code,
-                                      RoutingRule.enabled.is_(True))
-            .order_by(RoutingRule.position, RoutingRule.id)
-        ).all()
+        """A region's enabled routing rules in order (read now: not cached)."""
+        return _rules_of(self.session, [region_code])[region_code]
 
     def first_rule(self, region_code: str, topic: str | None, subtopic: str | None,
                    territory_ids: Sequence[int]) -> RoutingRule | None:
@@ -634,72 +717,27 @@ class CaseRepository:
         organizations and what they cover, the region's territory, deadline policies and
         calendar corrections) for all of them at once, into the per-transaction cache the
         single-region reads below fill: one query per kind for a batch, not per region
-        (a batch spans several regions). The values are those the single reads would give,
-        in their order; a region already cached is not read again."""
+        (a batch spans several regions). A region already cached is not read again."""
+        named = _named(region_codes)
+        for kind in _REGION_READS:
+            self._region_read(kind, named)
+
+    def _region_read(self, kind: str, region_codes: Sequence[str | None]
+                     ) -> dict[str | None, Any]:
+        """``kind`` (a key of :data:`_REGION_READS`) of each of these regions, by region:
+        those not cached yet are read in one query and cached."""
         cache = _reference_cache(self.session)
-        wanted = sorted({r for r in region_codes if r is not None
-                         and ("rules", r) not in cache})
-        if not wanted:
-            return
-        with _quiet(self.session):
-            rules: dict[str, list[RoutingRule]] = {r: [] for r in wanted}
-            for rule in self.session.scalars(
-                    select(RoutingRule).where(RoutingRule.region_code.in_(wanted),
-                                              RoutingRule.enabled.is_(True))
-                    .order_by(RoutingRule.region_code, RoutingRule.position, RoutingRule.id)):
-                rules[rule.region_code].append(rule)
-            organizations: dict[str, dict[int, Organization]] = {r: {} for r in wanted}
-            for org in self.session.scalars(
-                    select(Organization).where(Organization.region_code.in_(wanted))):
-                organizations[cast(str, org.region_code)][org.id] = org
-            coverage: dict[str, dict[int, set[int]]] = {r: {} for r in wanted}
-            for region, org_id, territory in self.session.execute(
-                    select(Organization.region_code, OrganizationTerritory.organization_id,
-                           OrganizationTerritory.territory_id)
-                    .join(Organization, Organization.id == OrganizationTerritory.organization_id)
-                    .where(Organization.region_code.in_(wanted))):
-                coverage[region].setdefault(org_id, set()).add(territory)
-            region_ids: dict[str, int | None] = dict.fromkeys(wanted)
-            for region, territory_id in self.session.execute(
-                    select(Territory.region_code, Territory.id).where(
-                        Territory.level == TerritoryLevel.region,
-                        Territory.region_code.in_(wanted))):
-                if region_ids[region] is None:
-                    region_ids[region] = territory_id
-            policies: dict[str | None, list[DeadlinePolicyRow]] = {r: [] for r in wanted}
-            policies[None] = []
-            for policy in self.session.scalars(
-                    select(DeadlinePolicyRow).where(or_(
-                        DeadlinePolicyRow.region_code.in_(wanted),
-                        DeadlinePolicyRow.region_code.is_(None)))
-                    .order_by(DeadlinePolicyRow.region_code.is_(None),
-                              DeadlinePolicyRow.position, DeadlinePolicyRow.id)):
-                policies[policy.region_code].append(policy)
-            calendar: dict[str | None, list[CalendarExceptionRow]] = {r: [] for r in wanted}
-            calendar[None] = []
-            for day in self.session.scalars(
-                    select(CalendarExceptionRow).where(or_(
-                        CalendarExceptionRow.region_code.in_(wanted),
-                        CalendarExceptionRow.region_code.is_(None)))
-                    .order_by(CalendarExceptionRow.id)):
-                calendar[day.region_code].append(day)
-        for region in wanted:
-            cache[("rules", region)] = rules[region]
-            cache.setdefault(("organizations", region), organizations[region])
-            cache.setdefault(("coverage", region), coverage[region])
-            cache.setdefault(("region", region), region_ids[region])
-            cache.setdefault(("policies", region), policies[region] + policies[None])
-            cache.setdefault(("calendar", region), calendar[region] + calendar[None])
+        wanted = list(dict.fromkeys(r for r in region_codes if (kind, r) not in cache))
+        if wanted:
+            with _quiet(self.session):
+                values = _REGION_READS[kind](self.session, wanted)
+            for region in wanted:
+                cache[(kind, region)] = values[region]
+        return {r: cache[(kind, r)] for r in region_codes}
 
     def region_id(self, region_code: str) -> int | None:
         """The territory id of a region, read once per transaction."""
-        cache = _reference_cache(self.session)
-        key = ("region", region_code)
-        if key not in cache:
-            with _quiet(self.session):
-                cache[key] = self.session.scalar(select(Territory.id).where(
-                    Territory.level == TerritoryLevel.region, Territory.region_code == region_code))
-        found: int | None = cache[key]
+        found: int | None = self._region_read("region", [region_code])[region_code]
         return found
 
     def active_model_row(self, label_field: str) -> ModelVersion | None:
@@ -732,13 +770,8 @@ class CaseRepository:
         return one
 
     def _organizations_of(self, region_code: str) -> dict[int, Organization]:
-        cache = _reference_cache(self.session)
-        key = ("organizations", region_code)
-        if key not in cache:
-            with _quiet(self.session):
-                cache[key] = {o.id: o for o in self.session.scalars(
-                    select(Organization).where(Organization.region_code == region_code))}
-        found: dict[int, Organization] = cache[key]
+        found: dict[int, Organization] = self._region_read("organizations",
+                                                           [region_code])[region_code]
         return found
 
     def covers(self, organization_id: int, territory_ids: Sequence[int],
@@ -748,22 +781,11 @@ class CaseRepository:
         another region is asked on its own)."""
         if region_code is None:
             return organization_id in self.covering(territory_ids)
-        cache = _reference_cache(self.session)
-        key = ("coverage", region_code)
-        if key not in cache:
-            with _quiet(self.session):
-                coverage: dict[int, set[int]] = {}
-                for org, territory in self.session.execute(
-                        select(OrganizationTerritory.organization_id,
-                               OrganizationTerritory.territory_id)
-                        .join(Organization,
-                              Organization.id == OrganizationTerritory.organization_id)
-                        .where(Organization.region_code == region_code)):
-                    coverage.setdefault(org, set()).add(territory)
-                cache[key] = coverage
+        coverage: dict[int, set[int]] = self._region_read("coverage",
+                                                          [region_code])[region_code]
         if organization_id not in self._organizations_of(region_code):
             return organization_id in self.covering(territory_ids)
-        return bool(cache[key].get(organization_id, set()) & set(territory_ids))
+        return bool(coverage.get(organization_id, set()) & set(territory_ids))
 
     def covering(self, territory_ids: Sequence[int]) -> set[int]:
         """Ids of the organizations that cover any of these territories, read once per
@@ -793,12 +815,7 @@ class CaseRepository:
 
     def enabled_rules(self, region_code: str) -> Sequence[RoutingRule]:
         """A region's enabled routing rules in order, read once per transaction."""
-        cache = _reference_cache(self.session)
-        key = ("rules", region_code)
-        if key not in cache:
-            with _quiet(self.session):
-                cache[key] = self.rules(region_code)
-        rules: Sequence[RoutingRule] = cache[key]
+        rules: Sequence[RoutingRule] = self._region_read("rules", [region_code])[region_code]
         return rules
 
     def add_rule(self, rule: RoutingRule) -> RoutingRule:
@@ -810,18 +827,9 @@ class CaseRepository:
     def policies(self, region_code: str | None) -> Sequence[DeadlinePolicyRow]:
         """Deadline policies of a region and the global ones, in order (read once per
         transaction: see :func:`_reference_cache`)."""
-        cache = _reference_cache(self.session)
-        key = ("policies", region_code)
-        if key not in cache:
-            with _quiet(self.session):
-                cache[key] = self.session.scalars(
-                    select(DeadlinePolicyRow).where(or_(
-                        DeadlinePolicyRow.region_code == region_code,
-                        DeadlinePolicyRow.region_code.is_(None)))
-                    .order_by(DeadlinePolicyRow.region_code.is_(None), DeadlinePolicyRow.position,
-                              DeadlinePolicyRow.id)
-                ).all()
-        return cache[key]
+        rows: Sequence[DeadlinePolicyRow] = self._region_read("policies",
+                                                              [region_code])[region_code]
+        return rows
 
     def add_policy(self, row: DeadlinePolicyRow) -> DeadlinePolicyRow:
         """Insert a policy."""
@@ -831,16 +839,9 @@ class CaseRepository:
 
     def calendar_exceptions(self, region_code: str | None) -> Sequence[CalendarExceptionRow]:
         """Calendar corrections for a region and the country (read once per transaction)."""
-        cache = _reference_cache(self.session)
-        key = ("calendar", region_code)
-        if key not in cache:
-            with _quiet(self.session):
-                cache[key] = self.session.scalars(
-                    select(CalendarExceptionRow).where(or_(
-                        CalendarExceptionRow.region_code == region_code,
-                        CalendarExceptionRow.region_code.is_(None)))
-                ).all()
-        return cache[key]
+        rows: Sequence[CalendarExceptionRow] = self._region_read("calendar",
+                                                                 [region_code])[region_code]
+        return rows
 
     def calendar_exception(self, exception_id: int) -> CalendarExceptionRow | None:
         """One calendar correction by id."""
