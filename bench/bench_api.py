@@ -28,10 +28,8 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -121,19 +119,13 @@ def main() -> None:
         print(f"bench_api skipped: {missing}")
         return
     from otklik.db.session import make_engine
-    from otklik.demo.stream import export_jsonl
     from otklik.models.case import Case
 
     print(f"machine: {pipeline.machine()}; load average {pipeline.load_average()}")
-    template = f"otklik_bench_tmpl_{uuid.uuid4().hex[:8]}"
-    name = f"otklik_bench_{uuid.uuid4().hex[:8]}"
     server = None
-    with tempfile.TemporaryDirectory(prefix="otklik-bench-api-") as folder:
-        stream = Path(folder) / "stream.jsonl"
+    with (pipeline.demo_template("bench_api", seed=13, total=total)
+          as (template, stream, total), pipeline.database_from(template, "bench") as url):
         try:
-            export_jsonl(stream, seed=13, total=total)
-            pipeline.build_template(template)
-            url = pipeline.copy_database(template, name)
             env = pipeline.env_for(url, "inline")
             started = time.perf_counter()
             subprocess.run([sys.executable, "-m", "otklik.cli", "import", str(stream)],
@@ -189,8 +181,6 @@ def main() -> None:
                     server.wait(timeout=60)
                 except (ProcessLookupError, subprocess.TimeoutExpired):
                     os.killpg(server.pid, signal.SIGKILL)
-            pipeline.drop_database(name)
-            pipeline.drop_database(template)
     reference = rows[0][1]
     print(f"\nAPI on loopback, {cases:,} cases, {args.clients} clients, {seconds:.0f} s each, "
           "one otklik serve process")

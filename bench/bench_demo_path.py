@@ -25,17 +25,14 @@ import cProfile
 import os
 import pstats
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_pipeline import (  # noqa: E402  (sets the environment before otklik is imported)
-    build_template,
-    copy_database,
-    drop_database,
+    database_from,
+    demo_template,
     load_average,
     machine,
     reference_rate,
@@ -105,25 +102,14 @@ def main() -> None:
     if missing and "PostgreSQL" in missing:
         print(f"bench_demo_path skipped: {missing}")
         return
-    from otklik.demo.stream import export_jsonl
-
     print(f"machine: {machine()}; load average {load_average()}")
-    template = f"otklik_bench_tmpl_{uuid.uuid4().hex[:8]}"
-    name = f"otklik_bench_demo_{uuid.uuid4().hex[:8]}"
-    with tempfile.TemporaryDirectory(prefix="otklik-bench-") as folder:
-        stream = Path(folder) / "stream.jsonl"
-        total = export_jsonl(stream, seed=args.seed, total=args.messages)
-        build_template(template)
-        try:
-            url = copy_database(template, name)
-            # The pipeline is built once per process (models, the territory index): warm it
-            # for both measures, so neither pays for the load.
-            reference = reference_rate(stream)
-            stages = run_path(url, stream, args.prof)
-            reference_after = reference_rate(stream)
-        finally:
-            drop_database(name)
-            drop_database(template)
+    with (demo_template("bench", seed=args.seed, total=args.messages)
+          as (template, stream, total), database_from(template, "bench_demo") as url):
+        # The pipeline is built once per process (models, the territory index): warm it
+        # for both measures, so neither pays for the load.
+        reference = reference_rate(stream)
+        stages = run_path(url, stream, args.prof)
+        reference_after = reference_rate(stream)
     path_s = sum(v for k, v in stages.items() if k.endswith(" s"))
     path_cpu = sum(v for k, v in stages.items() if k.endswith(" cpu"))
     ref = (reference + reference_after) / 2

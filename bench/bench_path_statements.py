@@ -22,10 +22,8 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -39,21 +37,10 @@ _job = threading.local()
 
 
 def run(total: int) -> dict[str, Any]:
-    from otklik.demo.stream import export_jsonl
-
-    template = f"otklik_bench_tmpl_{uuid.uuid4().hex[:8]}"
-    name = f"otklik_bench_{uuid.uuid4().hex[:8]}"
-    with tempfile.TemporaryDirectory(prefix="otklik-bench-") as folder:
-        stream = Path(folder) / "stream.jsonl"
-        total = export_jsonl(stream, seed=11, total=total)
-        common.build_template(template)
-        try:
-            url = common.copy_database(template, name)
-            reference = common.reference_rate(stream)
-            figures = _path(url, stream)
-        finally:
-            common.drop_database(name)
-            common.drop_database(template)
+    with (common.demo_template("bench", total=total) as (template, stream, total),
+          common.database_from(template, "bench") as url):
+        reference = common.reference_rate(stream)
+        figures = _path(url, stream)
     return {"messages": total, "reference_msg_s": reference, **figures}
 
 

@@ -135,6 +135,35 @@ def drop_database(name: str) -> None:
 
 
 @contextmanager
+def demo_template(prefix: str, seed: int = 11, total: int = 5_000, **export: Any
+                  ) -> Iterator[tuple[str, Path, int]]:
+    """The demo stream written to a JSONL file and a template database with the schema and
+    the demo's reference data: yields (template's name, the stream's path, its messages);
+    both are removed afterwards."""
+    from otklik.demo.stream import export_jsonl
+
+    template = f"otklik_{prefix}_tmpl_{uuid.uuid4().hex[:8]}"
+    with tempfile.TemporaryDirectory(prefix=f"otklik-{prefix}-") as folder:
+        stream = Path(folder) / "stream.jsonl"
+        total = export_jsonl(stream, seed=seed, total=total, **export)
+        build_template(template)
+        try:
+            yield template, stream, total
+        finally:
+            drop_database(template)
+
+
+@contextmanager
+def database_from(template: str, prefix: str) -> Iterator[str]:
+    """A database copied from ``template``: yields its URL; dropped afterwards."""
+    name = f"otklik_{prefix}_{uuid.uuid4().hex[:8]}"
+    try:
+        yield copy_database(template, name)
+    finally:
+        drop_database(name)
+
+
+@contextmanager
 def vhost() -> Iterator[str]:
     name = f"otklik_bench_{uuid.uuid4().hex[:8]}"
     subprocess.run(["rabbitmqctl", "-q", "add_vhost", name], check=True, capture_output=True)
@@ -287,12 +316,16 @@ class Run:
 
 def run_once(template: str, stream: Path, total: int, workers: int, threads: int,
              tmp: Path) -> Run:
+
+    with database_from(template, "bench") as url:
+        return _run_in(url, stream, total, workers, threads, tmp)
+
+
+def _run_in(url: str, stream: Path, total: int, workers: int, threads: int, tmp: Path) -> Run:
     from otklik.db.session import make_engine
     from otklik.models.case import Case
     from otklik.models.message import Message
 
-    name = f"otklik_bench_{uuid.uuid4().hex[:8]}"
-    url = copy_database(template, name)
     engine = make_engine(url)
     try:
         with vhost() as host:
@@ -340,7 +373,6 @@ def run_once(template: str, stream: Path, total: int, workers: int, threads: int
                    cases, sampler.peak_process, sampler.peak_total)
     finally:
         engine.dispose()
-        drop_database(name)
 
 
 def main() -> None:
@@ -356,31 +388,22 @@ def main() -> None:
     if missing:
         print(f"bench_pipeline skipped: {missing}")
         return
-    from otklik.demo.stream import export_jsonl
-
     print(f"machine: {machine()}; load average {load_average()} (other work on the machine "
           "slows every figure; the ratios to the reference measured in the same run less so)")
-    template = f"otklik_bench_tmpl_{uuid.uuid4().hex[:8]}"
-    with tempfile.TemporaryDirectory(prefix="otklik-bench-") as folder:
-        tmp = Path(folder)
-        stream = tmp / "stream.jsonl"
-        t0 = time.perf_counter()
-        total = export_jsonl(stream, seed=11, total=total)
-        build_template(template)
+    t0 = time.perf_counter()
+    with demo_template("bench", total=total) as (template, stream, total):
+        tmp = stream.parent
         print(f"stream of {total:,} messages and the template database in "
               f"{time.perf_counter() - t0:.0f} s")
-        try:
-            reference = reference_rate(stream)
-            print(f"reference: the language stages alone (the pipeline of otklik enrich, one "
-                  f"process): {reference:,.0f} msg/s")
-            runs = []
-            for workers in args.workers:
-                run = run_once(template, stream, total, workers, args.threads, tmp)
-                runs.append(run)
-                print(f"  {workers} worker process(es): {run.rate:,.0f} msg/s to case "
-                      f"(load average {load_average()})")
-        finally:
-            drop_database(template)
+        reference = reference_rate(stream)
+        print(f"reference: the language stages alone (the pipeline of otklik enrich, one "
+              f"process): {reference:,.0f} msg/s")
+        runs = []
+        for workers in args.workers:
+            run = run_once(template, stream, total, workers, args.threads, tmp)
+            runs.append(run)
+            print(f"  {workers} worker process(es): {run.rate:,.0f} msg/s to case "
+                  f"(load average {load_average()})")
     base = runs[0].rate
     header = (f"{'processes':>9} {'import s':>8} {'start s':>7} {'enriched s':>10} "
               f"{'to case s':>9} {'msg/s':>7} {'enrich msg/s':>12} {'× 1 proc':>8} "

@@ -36,7 +36,6 @@ import pstats
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -149,6 +148,12 @@ def run(url: str, stream: Path, profiled: list[str], out: Path,
           f"{messages / seconds:,.0f} msg/s; language stages inside the enrichment job "
           f"{stages[0]:.2f} s, CPU {stages[1]:.2f} s ({messages / max(stages[0], 1e-6):,.0f} "
           f"msg/s); path ÷ stages {stages[0] / seconds:.2f}")
+    path = [name for name in runs if name in ISSUE_PATH]
+    path_cpu = sum(cpu[name] for name in path)
+    print(f"CPU of the jobs of the path enrichment → dedup → case → problem → rollup "
+          f"({len(path)} kinds): {path_cpu:.2f} s, stages ÷ that "
+          f"{stages[1] / max(path_cpu, 1e-6):.2f}; of every job: {sum(cpu.values()):.2f} s, "
+          f"stages ÷ that {stages[1] / max(sum(cpu.values()), 1e-6):.2f} (import outside both)")
     print(f"the enrichment job beyond the language stages: CPU "
           f"{cpu['enrich_messages'] - stages[1]:.2f} s, wall "
           f"{wall['enrich_messages'] - stages[0]:.2f} s")
@@ -172,11 +177,22 @@ def run(url: str, stream: Path, profiled: list[str], out: Path,
     if profiles:
         out.mkdir(parents=True, exist_ok=True)
     for name, profile in profiles.items():
+        if not runs[name]:
+            print(f"no job {name} ran: nothing to profile (the jobs that ran: "
+                  f"{', '.join(sorted(runs))})")
+            continue
         buffer = io.StringIO()
         pstats.Stats(profile, stream=buffer).sort_stats("cumulative").print_stats(80)
         (out / f"profile_{name}.txt").write_text(buffer.getvalue(), encoding="utf-8")
         profile.dump_stats(str(out / f"profile_{name}.pstats"))
         print(f"cProfile of {name}: {out / f'profile_{name}.txt'}")
+
+
+#: The jobs of the path the scale issue measures (import → enrichment → dedup → case →
+#: problem → rollup); the other jobs of a batch (the detector, the direct line, fakes,
+#: publishing, audit seals) are printed in the same table.
+ISSUE_PATH = frozenset({"enrich_messages", "build_cases_after_enrichment", "assign_problems_job",
+                        "refresh_rollups_job", "rollups_after_enrichment", "request_refresh"})
 
 
 def window_memories() -> list[Any]:
@@ -202,21 +218,10 @@ def main() -> None:
     if missing and "PostgreSQL" in missing:
         print(f"profile_batch_tasks skipped: {missing}")
         return
-    from otklik.demo.stream import export_jsonl
-
     print(f"machine: {common.machine()}; load average {common.load_average()}")
-    template = f"otklik_prof_tmpl_{uuid.uuid4().hex[:8]}"
-    name = f"otklik_prof_{uuid.uuid4().hex[:8]}"
-    with tempfile.TemporaryDirectory(prefix="otklik-prof-") as folder:
-        stream = Path(folder) / "stream.jsonl"
-        export_jsonl(stream, seed=11, total=args.messages, days=args.days)
-        common.build_template(template)
-        try:
-            run(common.copy_database(template, name), stream, args.prof, args.out,
-                args.statements)
-        finally:
-            common.drop_database(name)
-            common.drop_database(template)
+    with (common.demo_template("prof", total=args.messages, days=args.days)
+          as (template, stream, _total), common.database_from(template, "prof") as url):
+        run(url, stream, args.prof, args.out, args.statements)
 
 
 if __name__ == "__main__":
