@@ -26,10 +26,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Literal, cast
 
 import dramatiq
-from sqlalchemy import ColumnElement, or_, text, update
+from sqlalchemy import ColumnElement, Table, or_, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -148,7 +148,7 @@ def _upsert(session: Session, name: str, value: datetime, when: ColumnElement[bo
     stored row; returns the rows written (0: it exists and ``when`` did not hold)."""
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    table = AnalyticsWatermark.__table__
+    table = cast(Table, AnalyticsWatermark.__table__)
     statement = insert(table).values(name=name, value=value)
     # RETURNING, not the rowcount: an INSERT's is not reported (-1) through psycopg here
     return len(session.execute(statement.on_conflict_do_update(
