@@ -7,11 +7,20 @@ from datetime import date
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.analytics.conftest import NOW, World
 
 from otklik.accounts.scope import Scope
-from otklik.analytics.cubes import CASE_CUBES, MESSAGE_CUBES, Cube, pick, whole_months
+from otklik.analytics.cubes import (
+    CASE_CUBES,
+    MESSAGE_CUBES,
+    Cube,
+    _periods,
+    pick,
+    rebuild,
+    whole_months,
+)
 from otklik.analytics.repository import AnalyticsRepository, Limits
 from otklik.analytics.rollup import refresh_case_rollup, refresh_message_rollup
 from otklik.analytics.schemas import NO_TOPIC, AnalyticsFilter
@@ -157,3 +166,34 @@ def test_the_dashboard_names_topics_by_the_rubricator_in_use(session: Session,
                                   activate=True)
     board = dashboard(session, Actor.system("tests"), OCT_NOV, now=NOW)
     assert "Дороги, мосты и тротуары" in {t.name for t in board.topics}
+
+
+def _rows(session: Session, cube: Cube) -> list[tuple[Any, ...]]:
+    """The cube's rows without their surrogate ids."""
+    columns = [c for c in cube.model.__table__.columns if c.name != "id"]
+    return sorted((tuple(row) for row in session.execute(select(*columns))), key=repr)
+
+
+def test_consecutive_months_are_rebuilt_at_once_with_the_same_rows(session: Session,
+                                                                   world: World) -> None:
+    """A refresh rebuilds consecutive months of a monthly cube in one range (one DELETE and
+    one INSERT … SELECT): the rows equal those rebuilt a month at a time, and those of a full
+    rebuild."""
+    refresh_message_rollup(session, full=True)
+    refresh_case_rollup(session, now=NOW, full=True)
+    days = [date(2026, 9, 30), date(2026, 10, 1), date(2026, 10, 17), date(2026, 11, 30),
+            date(2027, 1, 5)]
+    monthly = [c for c in (*MESSAGE_CUBES[:-1], *CASE_CUBES[:-1]) if c.grain == "month"]
+    assert monthly
+    for cube in monthly:
+        assert _periods(cube, days) == [(date(2026, 9, 1), date(2026, 11, 30)),
+                                        (date(2027, 1, 1), date(2027, 1, 31))]
+        finest = MESSAGE_CUBES[-1] if cube in MESSAGE_CUBES else CASE_CUBES[-1]
+        full = _rows(session, cube)
+        assert full, cube.name
+        rebuild(session, cube, finest, days)
+        at_once = _rows(session, cube)
+        for month in (date(2026, 9, 30), date(2026, 10, 1), date(2026, 11, 2),
+                      date(2027, 1, 5)):
+            rebuild(session, cube, finest, [month])
+        assert at_once == _rows(session, cube) == full, cube.name

@@ -194,3 +194,43 @@ def test_a_job_that_fails_after_writing_its_batch_loses_nothing(
         assert session.scalar(select(func.count()).select_from(MessageEnrichment)) == 8
         assert set(session.scalars(select(Message.enrich_status)
                                    .where(Message.id.in_(ids)))) == {"done"}
+
+
+def test_the_batch_read_takes_the_form_settlement_as_the_whole_raw_would(
+        session: Session) -> None:
+    """Enrichment reads a message's few columns and only ``raw.fields.settlement`` of its
+    raw record: the settlement it finds is the one read from the whole ``raw``, whatever
+    shape the record has; the messages come in id order, the rest loads when touched."""
+    from otklik.intake.place_context import stated_settlement
+    from otklik.intake.repository import MessageRepository
+
+    ids = _store(session, 7)
+    shapes: list[Any] = [{"fields": {"settlement": " Мичуринск "}}, {"fields": {"settlement": 5}},
+                         {"fields": ["settlement"]}, {"fields": {"settlement": "  "}},
+                         {"fields": {"other": "Тамбов"}}, {"settlement": "Котовск"}, {}]
+    for message_id, raw in zip(ids, shapes, strict=True):
+        session.execute(update(Message).where(Message.id == message_id).values(raw=raw))
+    session.expunge_all()
+    messages, fields = MessageRepository(session).to_enrich(list(reversed(ids)))
+    assert [m.id for m in messages] == ids
+    for message, raw in zip(messages, shapes, strict=True):
+        read = {"fields": {"settlement": fields.get(message.id)}}
+        assert stated_settlement(read) == stated_settlement(raw)
+        assert message.raw == raw  # not read with the batch: loaded when touched
+    assert stated_settlement({"fields": {"settlement": fields[ids[0]]}}) == "Мичуринск"
+
+
+def test_among_is_in_on_both_backends(session: Session) -> None:
+    """``among`` (one array parameter on PostgreSQL) selects what ``IN`` selects."""
+    from otklik.db.lists import among
+
+    ids = _store(session, 5)
+    wanted = [ids[0], ids[3], 10**12]
+    assert sorted(session.scalars(select(Message.id).where(among(session, Message.id, wanted)))) \
+        == sorted(session.scalars(select(Message.id).where(Message.id.in_(wanted))))
+    sources = [f"batch-{n}" for n in range(10**6)][:3]
+    assert list(session.scalars(select(Message.id).where(
+        among(session, Message.source_id, sources)))) == list(session.scalars(
+            select(Message.id).where(Message.source_id.in_(sources))))
+    assert list(session.scalars(select(Message.id).where(among(session, Message.id, [])))) \
+        == []

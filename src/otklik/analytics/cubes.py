@@ -227,11 +227,18 @@ def day_ranges(days: Iterable[date]) -> list[tuple[date, date]]:
 
 
 def _periods(cube: Cube, days: Sequence[date]) -> list[tuple[date, date]]:
-    """The ``[first, last]`` day ranges of ``cube``'s periods that contain ``days``."""
+    """The ``[first, last]`` day ranges of ``cube``'s periods that contain ``days``;
+    consecutive months make one range (one DELETE and one INSERT … SELECT for a refresh's
+    three or four months, not one each: the GROUP BY keeps the months apart)."""
     if cube.grain == "month":
-        months = sorted({d.replace(day=1) for d in days})
-        return [(m, (m + timedelta(days=32)).replace(day=1) - timedelta(days=1))
-                for m in months]
+        out: list[tuple[date, date]] = []
+        for month in sorted({d.replace(day=1) for d in days}):
+            last = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+            if out and (month - out[-1][1]).days == 1:
+                out[-1] = (out[-1][0], last)
+            else:
+                out.append((month, last))
+        return out
     return day_ranges(days)
 
 

@@ -26,10 +26,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Literal, cast
 
 import dramatiq
-from sqlalchemy import or_, text, update
+from sqlalchemy import ColumnElement, Table, or_, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -133,15 +133,27 @@ def note_request(session: Session, kind: str, *, now: datetime | None = None) ->
         raise ValueError(f"rollup change kind {kind!r}: one of {', '.join(KINDS)}")
     now = now or utcnow()
     w = AnalyticsWatermark
-    _ensure(session, [SCHEDULED, REQUESTED[kind]])
-    session.execute(update(w).where(w.name == REQUESTED[kind], w.value < now)
-                    .values(value=now).execution_options(synchronize_session=False))
+    # Two upserts (each row made when missing, else moved), not a create-if-missing and
+    # two UPDATEs: the job runs after every unit of work that changes what rollups count.
+    _upsert(session, REQUESTED[kind], now, w.value < now)
     # Atomic test-and-set: of two concurrent requests, the second waits for the first's row
-    # lock, re-reads the row and finds the refresh already scheduled.
-    result = session.execute(
-        update(w).where(w.name == SCHEDULED, or_(w.value == EPOCH, w.value < now - STALE))
-        .values(value=now).execution_options(synchronize_session=False))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    # lock, re-reads the row and finds the refresh already scheduled (a missing row is
+    # inserted as scheduled, as a new row at EPOCH would have been set).
+    return bool(_upsert(session, SCHEDULED, now, or_(w.value == EPOCH,
+                                                     w.value < now - STALE)))
+
+
+def _upsert(session: Session, name: str, value: datetime, when: ColumnElement[bool]) -> int:
+    """Insert the marker ``name`` at ``value``, or move it there when ``when`` holds of the
+    stored row; returns the rows written (0: it exists and ``when`` did not hold)."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = cast(Table, AnalyticsWatermark.__table__)
+    statement = insert(table).values(name=name, value=value)
+    # RETURNING, not the rowcount: an INSERT's is not reported (-1) through psycopg here
+    return len(session.execute(statement.on_conflict_do_update(
+        index_elements=["name"], set_={"value": statement.excluded.value}, where=when)
+        .returning(table.c.name)).all())
 
 
 def lock_rollups(session: Session) -> None:

@@ -22,11 +22,16 @@ _NUL_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
+# json.dumps(value, ensure_ascii=False) builds this encoder at every call (a batch's results
+# are thousands of calls); the output is the same
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
 def json_dumps(value: Any) -> str:
     """JSON for JSON/JSONB columns; a NUL character (which PostgreSQL refuses) and a lone
     UTF-16 surrogate (which no UTF-8 database holds) are kept as visible text (``\\u0000``,
     ``\\ud800``) instead."""
-    encoded = json.dumps(value, ensure_ascii=False)
+    encoded = _ENCODER.encode(value)
     if "\\u0000" in encoded:
         encoded = _NUL_ESCAPE.sub(r"\1\\\\u0000", encoded)
     if _SURROGATE.search(encoded):

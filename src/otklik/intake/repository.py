@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, inspect, or_, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
 from otklik.accounts.scope import Scope
 from otklik.db import appends
+from otklik.db.lists import among
 from otklik.models.case import CaseMessage
 from otklik.models.message import (
     ChannelPlace,
@@ -20,6 +21,10 @@ from otklik.models.message import (
     MessageRevision,
 )
 from otklik.models.territory import Territory
+
+#: What enrichment reads of a message (:meth:`MessageRepository.to_enrich`).
+_ENRICH_COLUMNS = (Message.id, Message.source, Message.parent_source_id, Message.parent_id,
+                   Message.channel, Message.region_code, Message.text, Message.enrich_status)
 
 
 class MessageRepository:
@@ -109,7 +114,8 @@ class MessageRepository:
         if not ids:
             return {}
         return {e.message_id: e for e in self.session.scalars(
-            select(MessageEnrichment).where(MessageEnrichment.message_id.in_(ids)))}
+            select(MessageEnrichment).where(among(self.session, MessageEnrichment.message_id,
+                                                  ids)))}
 
     def add_enrichment(self, values: dict[str, Any]) -> None:
         """A new enrichment row (``message_id`` among the values): inside
@@ -139,7 +145,8 @@ class MessageRepository:
         ids = [m.id for m in waiting]
         connection = self.session.connection()
         for start in range(0, len(ids), 1000):
-            connection.execute(update(table).where(table.c.id.in_(ids[start:start + 1000]))
+            connection.execute(update(table)
+                               .where(among(self.session, table.c.id, ids[start:start + 1000]))
                                .values(enrich_status="done"))
         for message in waiting:
             set_committed_value(message, "enrich_status", "done")
@@ -192,9 +199,25 @@ class MessageRepository:
             select(Message).where(Message.id.in_(list(ids))).order_by(Message.id)
         ).all()
 
+    def to_enrich(self, ids: Sequence[int]) -> tuple[Sequence[Message], dict[int, Any]]:
+        """Messages by ids, in id order, with only the columns enrichment reads, and the
+        settlement field of each one's form (``raw.fields.settlement``: the one thing of
+        ``raw`` it reads) where it has one.
+
+        Decoding every column (``raw``, ``attachments``, ``reach`` are JSON) was most of a
+        batch's read; the other columns load when first touched, as deferred ones do."""
+        settlement = Message.raw[("fields", "settlement")]
+        rows = self.session.execute(
+            select(Message, settlement)
+            .options(load_only(*_ENRICH_COLUMNS))
+            .where(among(self.session, Message.id, list(ids))).order_by(Message.id)).all()
+        return [row[0] for row in rows], {row[0].id: row[1] for row in rows
+                                          if row[1] is not None}
+
     def existing_ids(self, ids: Sequence[int]) -> set[int]:
         """Which of these message ids are stored (ids only: no rows loaded)."""
-        return set(self.session.scalars(select(Message.id).where(Message.id.in_(list(ids)))))
+        return set(self.session.scalars(select(Message.id).where(
+            among(self.session, Message.id, list(ids)))))
 
     def in_cases(self, message_ids: Sequence[int]) -> set[int]:
         """Which of these messages are in a case."""

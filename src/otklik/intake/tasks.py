@@ -168,14 +168,12 @@ def enrich_now(session: Session, message_ids: Sequence[int], *, force: bool = Fa
 
     What was enriched is announced after the commit (:class:`otklik.events.MessagesEnriched`,
     ``live`` as given: False for a bulk load whose caller builds its own cases)."""
-    messages = [
-        m for m in MessageRepository(session).by_ids(message_ids)
-        if force or m.enrich_status != "done"
-    ]
+    loaded, fields = MessageRepository(session).to_enrich(message_ids)
+    messages = [m for m in loaded if force or m.enrich_status != "done"]
     if not messages:
         return 0
     late: list[tuple[Message, list[int]]] = []
-    decided = decide(session, messages)
+    decided = decide(session, messages, form_settlements=fields)
     for message, values in decided:
         if values is None:
             message.enrich_status = "failed"
@@ -215,11 +213,15 @@ def _originals_seen_late(session: Session, late: Sequence[tuple[Message, list[in
                 row.result = {**(row.result or {}), "duplicate_of": str(message.id)}
 
 
-def decide(session: Session, messages: Sequence[Message]
+def decide(session: Session, messages: Sequence[Message],
+           form_settlements: Mapping[int, Any] | None = None
            ) -> list[tuple[Message, dict[str, Any] | None]]:
     """What the language stages decide about these messages, as the columns of their
     enrichment (None: the stages failed on it); nothing is stored. Posts come before their
-    comments, so a comment can take the place its post was just given."""
+    comments, so a comment can take the place its post was just given.
+
+    ``form_settlements``: each message's ``raw.fields.settlement`` as read already (see
+    :meth:`MessageRepository.to_enrich`); without it ``raw`` is read from the messages."""
     pipeline = active_pipeline(session)
     remember_stored(session, pipeline)
     model_version, taxonomy_version = pipeline_versions(pipeline)
@@ -236,7 +238,7 @@ def decide(session: Session, messages: Sequence[Message]
             result["taxonomy_version"] = taxonomy_version
     territories = TerritoryRepository(session)
     places = places_for(session, [m.channel for m in messages])
-    stated = _stated_places(pipeline, territories, messages)
+    stated = _stated_places(pipeline, territories, messages, form_settlements)
     ids = territories.ids_by_keys(_territory_key(((r or {}).get("territory") or {}).get(level))
                                   for r in results for level in ("municipality", "settlement"))
     saved: dict[int, dict[str, Any]] = {}
@@ -260,7 +262,8 @@ def decide(session: Session, messages: Sequence[Message]
 
 
 def _stated_places(pipeline: Any, territories: TerritoryRepository,
-                   messages: Sequence[Message]) -> dict[int, Territory]:
+                   messages: Sequence[Message],
+                   form_settlements: Mapping[int, Any] | None = None) -> dict[int, Territory]:
     """Message id -> the settlement its sender gave in a form's field, found by the territory
     stage in the message's region (see place_context.stated_settlement); messages without
     one, or whose field names no settlement of their region, are left out."""
@@ -272,7 +275,9 @@ def _stated_places(pipeline: Any, territories: TerritoryRepository,
     named: dict[tuple[str, str], str | None] = {}
     asked: list[tuple[Message, tuple[str, str]]] = []
     for message in messages:
-        name = stated_settlement(message.raw)
+        raw = (message.raw if form_settlements is None
+               else {"fields": {"settlement": form_settlements.get(message.id)}})
+        name = stated_settlement(raw)
         if not name or not message.region_code:
             continue
         key = (message.region_code, name)
