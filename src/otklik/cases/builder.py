@@ -20,8 +20,10 @@ from otklik.models.message import Message, MessageEnrichment
 REPEAT_WINDOW = timedelta(days=30)
 
 
-def build_cases(session: Session, actor: Actor, message_ids: Sequence[int]) -> list[int]:
-    """Make or update cases for enriched messages; returns the ids of cases touched.
+def build_cases(session: Session, actor: Actor, message_ids: Sequence[int],
+                enrichments: Mapping[int, MessageEnrichment] | None = None) -> list[int]:
+    """Make or update cases for enriched messages; returns the ids of cases touched
+    (``enrichments``: theirs, when the caller has read them already).
 
     Idempotent: a message already in a case is skipped. What the placement of each message
     asks of the database (the cases of the messages it answers or copies, its author's
@@ -31,7 +33,8 @@ def build_cases(session: Session, actor: Actor, message_ids: Sequence[int]) -> l
     """
     repo = CaseRepository(session)
     already = repo.message_ids_with_case(message_ids)
-    enrichments = repo.enrichments(message_ids)
+    if enrichments is None:
+        enrichments = repo.enrichments(message_ids)
     messages = [m for m in session.scalars(
         select(Message).where(Message.id.in_(list(message_ids)))
         .order_by(Message.created_at, Message.id)
@@ -90,13 +93,17 @@ class _Batch:
             self.authors.update(_primary_authors(self.session, {case.id}))
         return self.authors.get(case.id)
 
-def originals_without_case(session: Session, message_ids: Sequence[int]
+def originals_without_case(session: Session, message_ids: Sequence[int],
+                           enrichments: Mapping[int, MessageEnrichment] | None = None
                            ) -> dict[int, list[int]]:
     """The stored originals of these messages (the messages they are near-copies of) that
-    are not in a case yet: original id -> its copies among these messages."""
+    are not in a case yet: original id -> its copies among these messages (``enrichments``:
+    theirs, when the caller has read them already)."""
     repo = CaseRepository(session)
+    if enrichments is None:
+        enrichments = repo.enrichments(message_ids)
     copies: dict[int, list[int]] = {}
-    for message_id, row in sorted(repo.enrichments(message_ids).items()):
+    for message_id, row in sorted(enrichments.items()):
         if row.duplicate_of_id is not None:
             copies.setdefault(row.duplicate_of_id, []).append(message_id)
     built = repo.message_ids_with_case(list(copies))
