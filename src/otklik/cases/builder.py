@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from otklik.answers.feedback import classify_feedback
 from otklik.audit.actor import Actor
@@ -18,6 +18,9 @@ from otklik.models.message import Message, MessageEnrichment
 
 #: A repeat message about the same thing reopens a closed case within this time.
 REPEAT_WINDOW = timedelta(days=30)
+#: What placing a message never reads of it (its JSON: the source's whole record, its
+#: attachments and reach), left in the database (read on access).
+_UNREAD = (defer(Message.raw), defer(Message.attachments), defer(Message.reach))
 
 
 def build_cases(session: Session, actor: Actor, message_ids: Sequence[int],
@@ -36,7 +39,7 @@ def build_cases(session: Session, actor: Actor, message_ids: Sequence[int],
     if enrichments is None:
         enrichments = repo.enrichments(message_ids)
     messages = [m for m in session.scalars(
-        select(Message).where(Message.id.in_(list(message_ids)))
+        select(Message).where(Message.id.in_(list(message_ids))).options(*_UNREAD)
         .order_by(Message.created_at, Message.id)
     ).all() if m.id not in already and m.id in enrichments and m.deleted_at is None]
     batch = _Batch(session, messages, enrichments)
@@ -128,7 +131,7 @@ def originals_seen_late(session: Session, actor: Actor, late: Mapping[int, Seque
     # the originals and their copies' cases, read at once and kept up to date
     cases_of = repo.cases_of_messages([*late, *(i for newer in late.values() for i in newer)])
     originals = {m.id: m for m in session.scalars(
-        select(Message).where(Message.id.in_(sorted(late))))}
+        select(Message).where(Message.id.in_(sorted(late))).options(*_UNREAD))}
     alone: list[int] = []
     with appending(session):
         _join_copies(session, actor, late, originals, cases_of, alone)
