@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from tests.cases.conftest import make_case, make_message  # noqa: F401
 
 from otklik.cases import deadlines
-from otklik.cases.repository import CaseRepository, _reference_cache
+from otklik.cases.reference import _reference_cache
+from otklik.cases.repository import CaseRepository
 from otklik.models.case import CalendarExceptionRow, Case, DeadlinePolicyRow, RoutingRule
 from otklik.models.organization import Organization
 from otklik.models.territory import Territory, TerritoryLevel

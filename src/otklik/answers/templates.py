@@ -162,6 +162,14 @@ FILTER_NAMES: frozenset[str] = frozenset(_FILTERS) | {"default"}
 
 def _parse(template: str) -> tuple[list[_Tag], list[str]]:
     """The placeholders of a template and every syntax problem found."""
+    tags, errors = _parsed(template)
+    return list(tags), list(errors)
+
+
+@lru_cache(maxsize=256)
+def _parsed(template: str) -> tuple[tuple[_Tag, ...], tuple[str, ...]]:
+    """:func:`_parse`, kept per template text (every interim answer of a batch renders the
+    same template)."""
     errors: list[str] = []
     tags: list[_Tag] = []
     if _BLOCK_RE.search(template):
@@ -194,7 +202,7 @@ def _parse(template: str) -> tuple[list[_Tag], list[str]]:
         errors.append("незакрытая скобка «{{» в конце шаблона")
     elif "}}" in tail:
         errors.append("лишняя закрывающая скобка «}}»")
-    return tags, errors
+    return tuple(tags), tuple(errors)
 
 
 def placeholders(template: str) -> list[str]:

@@ -109,10 +109,20 @@ def values_of(entry: AuditEntry) -> dict[str, Any]:
 
 def normalized_details(details: dict[str, Any] | None) -> dict[str, Any]:
     """Details as they will read back from the JSON column (keys as strings, tuples as
-    lists …), so the MAC computed now matches the one recomputed later."""
-    loaded: dict[str, Any] = json.loads(json.dumps(details or {}, ensure_ascii=False,
+    lists …), so the MAC computed now matches the one recomputed later. Flat details of
+    strings, integers, booleans and None read back as they are: copied, not round-tripped
+    (most entries: a case's history writes thousands per batch)."""
+    if details is None:
+        return {}
+    if all(type(k) is str and type(v) in _PLAIN for k, v in details.items()):
+        return dict(details)
+    loaded: dict[str, Any] = json.loads(json.dumps(details, ensure_ascii=False,
                                                    default=str))
     return loaded
+
+
+#: Values a JSON column gives back as they were stored.
+_PLAIN = frozenset({str, int, bool, type(None)})
 
 
 def seal_hash(seq: int, prev_hash: str, mac: str, key: bytes | None = None) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from otklik.answers.quality import RecentAnswer, check_answer
@@ -120,9 +121,11 @@ def _pending(session: Session, case: Case, statuses: Sequence[str]) -> Answer:
 
 
 def _auto_answer(session: Session, actor: Actor, case: Case, kind: str, text: str) -> Answer:
+    # a planned case (not in the session yet: CaseRepository.plan) has its answer appended
     answer = CaseRepository(session).add_answer(Answer(
         case_id=case.id, kind=kind, text=text, status="approved", author_id=actor.user_id,
-        organization_id=case.executor_id, approved_at=utcnow(), quality={}))
+        organization_id=case.executor_id, approved_at=utcnow(), quality={}),
+        planned=inspect(case).transient)
     service.record_event(session, actor, case, f"{kind}_answer", None, answer=answer.id)
     queue_publication(session, answer.id)
     return answer
@@ -131,7 +134,7 @@ def _auto_answer(session: Session, actor: Actor, case: Case, kind: str, text: st
 def interim_answer(session: Session, actor: Actor, case: Case,
                    organization: Organization) -> Answer:
     """"Taken into work, the deadline is …", published when the case is routed."""
-    text = render_default("interim", answer_context(case, organization))
+    text = render_default("interim", answer_context(case, organization, session))
     return _auto_answer(session, actor, case, "interim", text)
 
 
@@ -140,14 +143,16 @@ def clarification_request(session: Session, actor: Actor, case: Case, question: 
     return _auto_answer(session, actor, case, "clarification", question.strip())
 
 
-def answer_context(case: Case, organization: Organization | None) -> dict[str, Any]:
+def answer_context(case: Case, organization: Organization | None,
+                   session: Session | None = None) -> dict[str, Any]:
     """What an answer template may say about a case: its number, executor, deadline, topic
-    and address (the answer editor fills templates from it)."""
+    and address (the answer editor fills templates from it); ``session``: the case's (by
+    default the one it belongs to)."""
     from sqlalchemy.orm import object_session
 
     from otklik.nlp.taxonomy import load_taxonomy
 
-    session = object_session(case)
+    session = session or object_session(case)
     # the rubricator in use (the packaged one for a case that belongs to no session)
     taxonomy = (CaseRepository(session).active_taxonomy() if session is not None
                 else load_taxonomy())

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from otklik.answers.feedback import classify_feedback
 from otklik.audit.actor import Actor
@@ -18,10 +18,15 @@ from otklik.models.message import Message, MessageEnrichment
 
 #: A repeat message about the same thing reopens a closed case within this time.
 REPEAT_WINDOW = timedelta(days=30)
+#: What placing a message never reads of it (its JSON: the source's whole record, its
+#: attachments and reach), left in the database (read on access).
+_UNREAD = (defer(Message.raw), defer(Message.attachments), defer(Message.reach))
 
 
-def build_cases(session: Session, actor: Actor, message_ids: Sequence[int]) -> list[int]:
-    """Make or update cases for enriched messages; returns the ids of cases touched.
+def build_cases(session: Session, actor: Actor, message_ids: Sequence[int],
+                enrichments: Mapping[int, MessageEnrichment] | None = None) -> list[int]:
+    """Make or update cases for enriched messages; returns the ids of cases touched
+    (``enrichments``: theirs, when the caller has read them already).
 
     Idempotent: a message already in a case is skipped. What the placement of each message
     asks of the database (the cases of the messages it answers or copies, its author's
@@ -31,9 +36,10 @@ def build_cases(session: Session, actor: Actor, message_ids: Sequence[int]) -> l
     """
     repo = CaseRepository(session)
     already = repo.message_ids_with_case(message_ids)
-    enrichments = repo.enrichments(message_ids)
+    if enrichments is None:
+        enrichments = repo.enrichments(message_ids)
     messages = [m for m in session.scalars(
-        select(Message).where(Message.id.in_(list(message_ids)))
+        select(Message).where(Message.id.in_(list(message_ids))).options(*_UNREAD)
         .order_by(Message.created_at, Message.id)
     ).all() if m.id not in already and m.id in enrichments and m.deleted_at is None]
     batch = _Batch(session, messages, enrichments)
@@ -90,13 +96,17 @@ class _Batch:
             self.authors.update(_primary_authors(self.session, {case.id}))
         return self.authors.get(case.id)
 
-def originals_without_case(session: Session, message_ids: Sequence[int]
+def originals_without_case(session: Session, message_ids: Sequence[int],
+                           enrichments: Mapping[int, MessageEnrichment] | None = None
                            ) -> dict[int, list[int]]:
     """The stored originals of these messages (the messages they are near-copies of) that
-    are not in a case yet: original id -> its copies among these messages."""
+    are not in a case yet: original id -> its copies among these messages (``enrichments``:
+    theirs, when the caller has read them already)."""
     repo = CaseRepository(session)
+    if enrichments is None:
+        enrichments = repo.enrichments(message_ids)
     copies: dict[int, list[int]] = {}
-    for message_id, row in sorted(repo.enrichments(message_ids).items()):
+    for message_id, row in sorted(enrichments.items()):
         if row.duplicate_of_id is not None:
             copies.setdefault(row.duplicate_of_id, []).append(message_id)
     built = repo.message_ids_with_case(list(copies))
@@ -121,7 +131,7 @@ def originals_seen_late(session: Session, actor: Actor, late: Mapping[int, Seque
     # the originals and their copies' cases, read at once and kept up to date
     cases_of = repo.cases_of_messages([*late, *(i for newer in late.values() for i in newer)])
     originals = {m.id: m for m in session.scalars(
-        select(Message).where(Message.id.in_(sorted(late))))}
+        select(Message).where(Message.id.in_(sorted(late))).options(*_UNREAD))}
     alone: list[int] = []
     with appending(session):
         _join_copies(session, actor, late, originals, cases_of, alone)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from otklik.audit.actor import Actor
 from otklik.cases import builder, reclassify
 from otklik.cases.problems import queue_problem_assignment, retitle_problems
+from otklik.cases.repository import CaseRepository
 from otklik.db.session import session_scope
 from otklik.events import MessagesEnriched, MessagesReenriched, TaxonomyActivated, consumer
 
@@ -20,13 +21,17 @@ def build_cases_after_enrichment(event: MessagesEnriched) -> None:
     with session_scope() as session:
         actor = Actor.system("intake")
         late = dict(event.originals_seen_late)
+        # the batch's enrichments, read once for both steps (building the originals seen
+        # late changes none of them)
+        enrichments = (CaseRepository(session).enrichments(event.message_ids) if event.live
+                       else None)
         if event.live:
             for original, copies in builder.originals_without_case(
-                    session, event.message_ids).items():
+                    session, event.message_ids, enrichments).items():
                 late.setdefault(original, copies)
         touched = builder.originals_seen_late(session, actor, late)
         if event.live:
-            touched += builder.build_cases(session, actor, event.message_ids)
+            touched += builder.build_cases(session, actor, event.message_ids, enrichments)
         if touched:
             queue_problem_assignment(session, list(dict.fromkeys(touched)))
 

@@ -7,6 +7,7 @@ model in the registry) is shown beside the rule with its confidence.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from otklik.cases.repository import CaseRepository
 from otklik.models.case import Case
+from otklik.models.message import Message
 
 
 @dataclass
@@ -31,8 +33,10 @@ class Suggestion:
         return asdict(self)
 
 
-def suggest(session: Session, case: Case) -> Suggestion:
-    """The rule's executor (if any rule matches) and the learned suggestion."""
+def suggest(session: Session, case: Case, messages: Sequence[Message] | None = None
+            ) -> Suggestion:
+    """The rule's executor (if any rule matches) and the learned suggestion (from the
+    case's messages; ``messages``: those of a case not stored yet)."""
     suggestion = Suggestion(reason="no rule matched: triage")
     if case.region_code:
         places = [t for t in (case.municipality_id, case.settlement_id) if t is not None]
@@ -41,21 +45,24 @@ def suggest(session: Session, case: Case) -> Suggestion:
         if rule is not None:
             suggestion = Suggestion(executor_id=rule.executor_id, from_rule=True,
                                     rule_id=rule.id, reason=rule.note or "rule")
-    learned = learned_suggestion(session, case)
+    learned = learned_suggestion(session, case, messages)
     if learned:
         suggestion.learned = learned
     return suggestion
 
 
-def learned_suggestion(session: Session, case: Case) -> dict[str, Any]:
-    """The active executor model's answer for the case text, with its confidence."""
+def learned_suggestion(session: Session, case: Case,
+                       messages: Sequence[Message] | None = None) -> dict[str, Any]:
+    """The active executor model's answer for the case text (of ``messages`` when given,
+    else of the case's stored messages), with its confidence."""
     from otklik.language.registry import model_of
 
     row = CaseRepository(session).active_model_row("executor")
     if row is None:
         return {}
     model = model_of(row)
-    messages = CaseRepository(session).messages(case.id)
+    if messages is None:
+        messages = CaseRepository(session).messages(case.id)
     text = " ".join(m.text for m in messages[:3]) or case.title
     label, confidence = model.predict_one(text)
     try:

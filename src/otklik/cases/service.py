@@ -7,6 +7,7 @@ detected by the case's version (optimistic locking). Services never commit.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -124,10 +125,17 @@ def _announce(session: Session, case: Case, kind: str, previous: CaseStatus | No
 
 def case_from_message(session: Session, actor: Actor, message: Message,
                       enrichment: MessageEnrichment) -> Case:
-    """Open a case for a relevant message and route it (or send it to triage)."""
+    """Open a case for a relevant message and route it (or send it to triage).
+
+    In a batch (:func:`otklik.db.appends.appending`, ids reserved) the case is planned: built
+    outside the session and appended whole once routed, its row written with the batch's
+    history (no ORM object to flush, no UPDATE of a case inserted half-built). Nothing it
+    asks of the database meanwhile needs its rows: reference rows come from the
+    transaction's cache, and the learned routing reads the message it is given."""
     repo = CaseRepository(session)
     title = " ".join(message.text.split())[:140] or "(без текста)"
-    case = repo.add(Case(
+    now = utcnow()
+    case = Case(
         region_code=enrichment.region_code or message.region_code,
         status=CaseStatus.new,
         title=title,
@@ -142,17 +150,22 @@ def case_from_message(session: Session, actor: Actor, message: Message,
         street=enrichment.street,
         house=enrichment.house,
         received_at=message.created_at,
-        created_at=utcnow(),
-        updated_at=utcnow(),
-    ))
-    repo.add_message(case.id, message.id, primary=True)
-    record_event(session, actor, case, "created", None, message_id=message.id)
-    suggestion = routing.suggest(session, case)
-    case.routing = suggestion.as_dict()
-    if suggestion.executor_id is not None and suggestion.from_rule:
-        route(session, actor, case, suggestion.executor_id, reason="rule")
-    else:
-        move(session, actor, case, "triage")
+        created_at=now,
+        updated_at=now,
+    )
+    planned = repo.plan(case)
+    # a planned case's rows are not written before it: no autoflush may write them
+    with session.no_autoflush if planned else nullcontext():
+        repo.add_message(case.id, message.id, primary=True)
+        record_event(session, actor, case, "created", None, message_id=message.id)
+        suggestion = routing.suggest(session, case, [message] if planned else None)
+        case.routing = suggestion.as_dict()
+        if suggestion.executor_id is not None and suggestion.from_rule:
+            route(session, actor, case, suggestion.executor_id, reason="rule")
+        else:
+            move(session, actor, case, "triage")
+    if planned:
+        repo.add_planned(case)
     return case
 
 

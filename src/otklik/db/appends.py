@@ -18,19 +18,25 @@ appended (so the database gives increasing ids in that order, as the ORM did):
 * when the block ends. If the block raises, the rows not written yet are added to the
   session as ORM objects — the session is left as it would have been without the block.
 
+The tables go out in the order of their foreign keys (a batch's new cases before their
+messages, history and answers: :func:`values_of` turns an ORM object built but not added to
+the session into its row), each table's rows in the order appended.
+
 Outside the block :func:`append` returns False and the caller adds its ORM object.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, cast
 
-from sqlalchemy import Table, event, insert
+from sqlalchemy import MetaData, Table, event, insert, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 _KEY = "otklik_appends"
+#: Each metadata's tables by their place in the order of foreign keys (parents first).
+_ORDER: dict[int, dict[str, int]] = {}
 
 
 class _Appends:
@@ -47,6 +53,43 @@ def append(session: Session, model: type[Any], values: dict[str, Any]) -> bool:
         return False
     state.rows.setdefault(model, []).append(values)
     return True
+
+
+def active(session: Session) -> bool:
+    """True inside :func:`appending` (:func:`append` keeps rows)."""
+    return _KEY in session.info
+
+
+def values_of(row: Any) -> dict[str, Any]:
+    """The values an ORM object (built, not added to a session) would be inserted with: its
+    columns as set, the others' defaults (every column named, so a table's rows share one
+    statement)."""
+    mapped = type(row)
+    columns = _COLUMNS.get(mapped)
+    if columns is None:
+        columns = _COLUMNS[mapped] = _columns_of(mapped)
+    given = row.__dict__
+    return {name: given[key] if key in given else default(None) if default else None
+            for key, name, default in columns}
+
+
+#: Each mapped class's columns: (attribute, column, its default as a function or None).
+_COLUMNS: dict[type[Any], list[tuple[str, str, Callable[[Any], Any] | None]]] = {}
+
+
+def _columns_of(mapped: type[Any]) -> list[tuple[str, str, Callable[[Any], Any] | None]]:
+    found: list[tuple[str, str, Callable[[Any], Any] | None]] = []
+    for attribute in inspect(mapped).column_attrs:
+        column = attribute.columns[0]
+        default: Callable[[Any], Any] | None = None
+        if column.default is not None and column.default.is_scalar:
+            default = (lambda value: lambda _: value)(column.default.arg)
+        elif column.default is not None and column.default.is_callable:
+            default = column.default.arg
+        elif column.server_default is not None:
+            raise TypeError(f"{column}: a server default cannot be appended as a value")
+        found.append((attribute.key, column.key, default))
+    return found
 
 
 @contextmanager
@@ -91,8 +134,19 @@ def write(session: Session, transaction: SessionTransaction | None = None) -> No
     rows, state.rows = state.rows, {}
     connection = (transaction.connection(None) if transaction is not None
                   else session.connection())
-    for model, values in rows.items():
-        connection.execute(insert(cast(Table, model.__table__)), values)
+    for model in sorted(rows, key=_place):
+        connection.execute(insert(cast(Table, model.__table__)), rows[model])
+
+
+def _place(model: type[Any]) -> int:
+    """Where ``model``'s table comes in the order of foreign keys (parents first)."""
+    table = cast(Table, model.__table__)
+    metadata: MetaData = table.metadata
+    order = _ORDER.get(id(metadata))
+    if order is None or table.name not in order:
+        order = _ORDER[id(metadata)] = {
+            t.name: n for n, t in enumerate(metadata.sorted_tables)}
+    return order[table.name]
 
 
 def _after_flush(session: Session, _flush_context: Any) -> None:

@@ -156,7 +156,7 @@ def anyone_listening(session: Session) -> bool:
     """Whether any subscription is on, read once per transaction (the guard of the case
     events' consumers: with no subscription, a case costs no webhook job). Forgotten at the
     end of the transaction and whenever the session writes a subscription (pending or
-    flushed), as the cases' reference cache is (``cases/repository.py``)."""
+    flushed), as the cases' reference cache is (``cases/reference.py``)."""
     if _subscription_in(session) and _subscription_written(session):
         _forget_listening(session)
     listening: bool | None = session.info.get(_LISTENING_KEY)
