@@ -7,6 +7,9 @@ when ``OTKLIK_TEST_POSTGRES_URL`` is set, on PostgreSQL too.
 from __future__ import annotations
 
 import os
+import queue
+import sqlite3
+import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -14,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -32,6 +36,7 @@ from tests.logscan import (  # noqa: E402, F401  (the whole run's logs are check
     pytest_terminal_summary,
 )
 
+from otklik.accounts import security  # noqa: E402
 from otklik.config import get_settings  # noqa: E402
 from otklik.db.migrate import upgrade  # noqa: E402
 from otklik.db.session import make_engine, reset_engine_cache  # noqa: E402
@@ -42,42 +47,190 @@ BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 TEST_REGIONS = ("86", "68", "85", "36", "07", "38")
 
 
-def _create_postgres_database() -> tuple[str, str]:
+#: The files that take longest (the CI's ``--durations``), slowest first. Under pytest-xdist
+#: (``make test``: ``--dist loadfile --no-loadscope-reorder``) they are handed out first, so
+#: that no worker is left running one of them at the end while the other has nothing to do.
+#: Only the order changes: every test still runs.
+SLOW_FILES = (
+    "tests/upkeep/test_faults.py",
+    "tests/security/test_access_matrix.py",
+    "tests/demo/test_demo_command.py",
+    "tests/ops/test_backup_restore.py",
+    "tests/demo/test_case_building.py",
+    "tests/test_lint.py",
+)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's own reordering (by fixture parameters)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """In a pytest-xdist worker: the slow files first, then the others by their number of
+    tests (most first, as pytest-xdist's own reordering would hand them out)."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    counts: dict[str, int] = {}
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        counts[path] = counts.get(path, 0) + 1
+    rank = {path: index for index, path in enumerate(SLOW_FILES)}
+
+    def order(item: pytest.Item) -> tuple[int, int]:
+        path = item.nodeid.split("::")[0]
+        return rank.get(path, len(rank)), -counts[path]
+
+    items.sort(key=order)
+
+
+def _admin() -> Engine:
+    assert POSTGRES_URL
+    return make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+
+
+def _create_postgres_database(template: str | None = None) -> tuple[str, str]:
+    """A new PostgreSQL database (a copy of ``template`` when given): (its URL, its name)."""
     assert POSTGRES_URL
     base = make_url(POSTGRES_URL)
     name = f"otklik_test_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(base.render_as_string(hide_password=False),
-                        isolation_level="AUTOCOMMIT")
+    admin = _admin()
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        copy = f' TEMPLATE "{template}"' if template else ""
+        connection.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     admin.dispose()
     return base.set(database=name).render_as_string(hide_password=False), name
 
 
 def _drop_postgres_database(name: str) -> None:
     assert POSTGRES_URL
-    admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    admin = _admin()
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 
+#: This process's templates, made on first use and copied for each migrated_database():
+#: the SQLite file's path or the PostgreSQL database's name, by (backend, with the reference
+#: data). pytest-xdist's workers each have their own.
+_TEMPLATES: dict[tuple[str, bool], str] = {}
+
+
+class _Dropper:
+    """Drops PostgreSQL databases in a thread of its own while the tests go on.
+
+    DROP DATABASE makes PostgreSQL write a checkpoint (seconds on a busy server): the tests
+    need not wait for it. The session's end waits for every drop.
+    """
+
+    def __init__(self) -> None:
+        self.names: queue.Queue[str | None] = queue.Queue()
+        self.thread: threading.Thread | None = None
+        self.errors: list[BaseException] = []
+
+    def drop(self, name: str) -> None:
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._run, name="drop-databases",
+                                           daemon=True)
+            self.thread.start()
+        self.names.put(name)
+
+    def _run(self) -> None:
+        while (name := self.names.get()) is not None:
+            try:
+                _drop_postgres_database(name)
+            except Exception as exc:  # noqa: BLE001  (reported when the session ends)
+                self.errors.append(exc)
+
+    def wait(self) -> None:
+        if self.thread is not None:
+            self.names.put(None)
+            self.thread.join()
+            self.thread = None
+        assert not self.errors, f"test databases not dropped: {self.errors}"
+
+
+_DROPPER = _Dropper()
+
+
+def _copy(backend: str, tmp_path_factory: pytest.TempPathFactory, folder: str,
+          template: str | None) -> tuple[str, str | None]:
+    """A new database of ``backend``, empty or a copy of ``template``: (URL, PostgreSQL name)."""
+    if backend != "sqlite":
+        return _create_postgres_database(template)
+    path = tmp_path_factory.mktemp(folder) / "otklik.db"
+    if template:
+        source, target = sqlite3.connect(template), sqlite3.connect(path)
+        try:
+            source.backup(target)
+        finally:
+            source.close()
+            target.close()
+    return f"sqlite:///{path.as_posix()}", None
+
+
+def _template(backend: str, reference: bool, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The template of ``backend``: migrated to head by Alembic, with the test regions'
+    reference data loaded when ``reference``; made on first use."""
+    key = (backend, reference)
+    if key not in _TEMPLATES:
+        base = _template(backend, False, tmp_path_factory) if reference else None
+        url, name = _copy(backend, tmp_path_factory, "template", base)
+        engine = make_engine(url)
+        try:
+            if reference:
+                _load_reference(engine)
+            else:
+                upgrade(url)
+        finally:
+            engine.dispose()
+            reset_engine_cache()
+        _TEMPLATES[key] = name or make_url(url).database or ""
+    return _TEMPLATES[key]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _databases_dropped() -> Iterator[None]:
+    """The session ends when its PostgreSQL databases and templates are dropped."""
+    yield
+    reset_engine_cache()
+    for backend, reference in list(_TEMPLATES):
+        name = _TEMPLATES.pop((backend, reference))
+        if backend != "sqlite":
+            _DROPPER.drop(name)
+    _DROPPER.wait()
+
+
 @contextmanager
 def migrated_database(backend: str, tmp_path_factory: pytest.TempPathFactory,
-                      folder: str = "db") -> Iterator[str]:
-    """An empty database of ``backend`` migrated to head, dropped afterwards."""
-    if backend == "sqlite":
-        url = f"sqlite:///{(tmp_path_factory.mktemp(folder) / 'otklik.db').as_posix()}"
-        name = None
-    else:
-        url, name = _create_postgres_database()
-    upgrade(url)
+                      folder: str = "db", *, reference: bool = False) -> Iterator[str]:
+    """A database of ``backend`` migrated to head (with the test regions' reference data
+    when ``reference``), dropped afterwards.
+
+    It is a copy of this process's template (CREATE DATABASE ... TEMPLATE, a SQLite backup),
+    made once by Alembic and the reference loader: what they would make again each time.
+    tests/db checks the migrations themselves on databases of their own.
+    """
+    url, name = _copy(backend, tmp_path_factory, folder,
+                      _template(backend, reference, tmp_path_factory))
     try:
         yield url
     finally:
         reset_engine_cache()
         if name:
-            _drop_postgres_database(name)
+            _DROPPER.drop(name)
+
+
+#: argon2id as the product hashes passwords, with the least work argon2 allows: the suite makes
+#: and checks thousands of passwords (each user of a world, each login), at ~0.3 s of CPU each
+#: with the product's parameters. tests/accounts/test_security.py checks the product's own.
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+PRODUCT_HASHER = security._hasher
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashes() -> Iterator[None]:
+    """Passwords hashed in this process use CHEAP_HASHER (a hash made with the product's
+    parameters, by a subprocess, still verifies: argon2 reads them from the hash)."""
+    security._hasher = CHEAP_HASHER
+    yield
+    security._hasher = PRODUCT_HASHER
 
 
 @contextmanager
@@ -116,14 +269,16 @@ def jobs_database(url: str, monkeypatch: pytest.MonkeyPatch,
         fresh()
 
 
-def own_database(folder: str) -> Any:
-    """A module's own ``own_url`` fixture: an empty database of each backend, migrated to
-    head, that the module's tests, jobs and CLI commit to (``own_url = own_database("x")``)."""
+def own_database(folder: str, *, reference: bool = False) -> Any:
+    """A module's own ``own_url`` fixture: a database of each backend, migrated to head (with
+    the test regions' reference data when ``reference``), that the module's tests, jobs and
+    CLI commit to (``own_url = own_database("x")``)."""
 
     @pytest.fixture(scope="module", params=BACKENDS)
     def own_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
                 ) -> Iterator[str]:
-        with migrated_database(request.param, tmp_path_factory, folder) as url:
+        with migrated_database(request.param, tmp_path_factory, folder,
+                               reference=reference) as url:
             yield url
 
     return own_url
@@ -132,11 +287,12 @@ def own_database(folder: str) -> Any:
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
                  ) -> Iterator[str]:
-    """A fresh database migrated to head, with the test regions' reference data loaded."""
-    with migrated_database(request.param, tmp_path_factory) as url:
-        engine = make_engine(url)
-        _load_reference(engine)
-        engine.dispose()
+    """A fresh database migrated to head, with the test regions' reference data loaded.
+
+    pytest-xdist's loadfile runs a file's tests of one backend, then of the other: this
+    fixture is made again at each switch, each time a copy of the process's template.
+    """
+    with migrated_database(request.param, tmp_path_factory, reference=True) as url:
         yield url
 
 

@@ -1,5 +1,11 @@
 """Password hashing and token minting."""
 
+from collections.abc import Iterator
+
+import pytest
+from tests.conftest import PRODUCT_HASHER
+
+from otklik.accounts import security
 from otklik.accounts.security import (
     hash_password,
     hash_token,
@@ -7,6 +13,13 @@ from otklik.accounts.security import (
     password_needs_rehash,
     verify_password,
 )
+
+
+@pytest.fixture(autouse=True)
+def product_hasher(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The rest of the suite hashes cheaply (tests/conftest.py): here, the product's hasher."""
+    monkeypatch.setattr(security, "_hasher", PRODUCT_HASHER)
+    yield
 
 
 def test_password_hash_is_argon2_salted_and_verifies() -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.builders import PASSWORD, make_user
 from tests.cases.conftest import make_message, michurinsk  # noqa: F401
-from tests.conftest import BACKENDS, _load_reference, login, migrated_database
+from tests.conftest import BACKENDS, login, migrated_database
 
 from otklik.accounts.scope import Scope
 from otklik.accounts.service import actor_for
@@ -208,12 +208,7 @@ def test_without_a_rule_for_the_new_topic_the_case_is_listed_for_a_check(
 def own_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
             ) -> Iterator[str]:
     """A database of its own with the reference data: the app and the jobs commit."""
-    from sqlalchemy import create_engine
-
-    with migrated_database(request.param, tmp_path_factory, "reroute") as url:
-        engine = create_engine(url)
-        _load_reference(engine)
-        engine.dispose()
+    with migrated_database(request.param, tmp_path_factory, "reroute", reference=True) as url:
         yield url
 
 

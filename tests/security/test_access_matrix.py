@@ -23,7 +23,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from tests.builders import PASSWORD
-from tests.conftest import _load_reference, own_database
+from tests.conftest import own_database
 from tests.security import matrix as m
 from tests.security.rules import MOUNTS, Rule, app_routes
 from tests.security.walk import (
@@ -148,7 +148,7 @@ class Walk:
         return meaning, response.status_code
 
 
-own_url = own_database("security")
+own_url = own_database("security", reference=True)
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +160,6 @@ def walk(own_url: str) -> Iterator[Walk]:
 
     database_url = own_url
     engine = make_engine(own_url)
-    _load_reference(engine)
     connection = engine.connect()
     outer = connection.begin()
     keep = [False]

@@ -27,7 +27,7 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
-from tests.conftest import POSTGRES_URL, _load_reference, migrated_database
+from tests.conftest import POSTGRES_URL, migrated_database
 from tests.intake.stubs.http_stub import Recorded, StubResponse, StubServer
 from tests.upkeep.faults import Proxy, kill, otklik, rabbitmq_available, rabbitmq_vhost, wait_for
 
@@ -67,10 +67,7 @@ def rabbit() -> None:
 
 @pytest.fixture
 def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with migrated_database("postgresql", tmp_path_factory, "faults") as url:
-        engine = make_engine(url)
-        _load_reference(engine)
-        engine.dispose()
+    with migrated_database("postgresql", tmp_path_factory, "faults", reference=True) as url:
         yield url
 
 
