@@ -78,7 +78,7 @@ def replay_command(
     обращения и ЧС) в порядке времени."""
     from otklik import events
     from otklik.incidents.replay import StreamError, checked
-    from otklik.nlp.training import TrainingDataError, iter_records
+    from otklik.nlp.records import TrainingDataError, iter_records
 
     events.consumers_of(events.MessagesEnriched)  # every consumer declared before jobs run
     try:

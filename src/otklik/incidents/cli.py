@@ -50,7 +50,7 @@ def signals_command(
     from otklik.incidents.replay import StreamError, checked, replay
     from otklik.incidents.settings import DetectorSettings
     from otklik.nlp.pipeline import Pipeline
-    from otklik.nlp.training import TrainingDataError, iter_records
+    from otklik.nlp.records import TrainingDataError, iter_records
 
     settings = DetectorSettings()
     if settings_file is not None:

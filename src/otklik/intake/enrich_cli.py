@@ -22,7 +22,7 @@ from rich.table import Table
 
 from otklik.console import fail
 from otklik.language.cli import _columns, console, err
-from otklik.nlp.training import TrainingDataError, detect_format, iter_records
+from otklik.nlp.records import TrainingDataError, detect_format, iter_records
 
 
 def enrich_command(

@@ -6,7 +6,7 @@ The root CLI (``otklik.cli``) calls :func:`register` to add them.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -21,16 +21,9 @@ from rich.progress import (
 from rich.table import Table
 
 from otklik.console import fail
-from otklik.nlp.training import (
-    EvalReport,
-    TrainingDataError,
-    file_sha256,
-    iter_records,
-    read_labelled_lines,
-    save_model,
-    single_example_labels,
-    train,
-)
+
+if TYPE_CHECKING:  # training imports scikit-learn: only the commands that train load it
+    from otklik.nlp.training import EvalReport
 
 console = Console()
 err = Console(stderr=True)
@@ -103,7 +96,13 @@ def train_command(
              "вторая цель обучения; auto — найти в файле, none — не использовать")] = "auto",
 ) -> None:
     """Обучить классификатор на размеченном файле, показать кросс-валидацию и сохранить модель."""
-    from otklik.nlp.training import TrainOptions
+    from otklik.nlp.records import (
+        TrainingDataError,
+        file_sha256,
+        read_labelled_lines,
+        single_example_labels,
+    )
+    from otklik.nlp.training import TrainOptions, save_model, train
 
     if from_db == (data is not None):
         raise fail("укажите ровно одно: --data ФАЙЛ или --from-db")
@@ -175,6 +174,7 @@ def _fine_labels(path: Path, triples: list[tuple[int, str, str]], text_field: st
     ``auto`` the field that nests inside the label (:func:`otklik.nlp.fine_labels.
     nested_field`); (None, None) when there is none."""
     from otklik.nlp.fine_labels import nested_field
+    from otklik.nlp.records import TrainingDataError, iter_records
     from otklik.nlp.training import TrainOptions
 
     if wanted.strip().lower() in ("none", "no", "нет", ""):
