@@ -20,10 +20,11 @@ demo: $(STAMP)
 # The suite runs in TEST_WORKERS processes (pytest-xdist; each has its own databases), a file
 # per worker at a time, the slowest files first (tests/conftest.py SLOW_FILES, instead of
 # pytest-xdist's order by number of tests); TEST_WORKERS=0 runs it in this process.
+# The 25 slowest steps are printed at the end (keep SLOW_FILES in tests/conftest.py by them).
 TEST_WORKERS ?= 2
 
 test: $(STAMP) chromium
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=25
 
 # Browser tests drive Debian's Chromium (never a browser Playwright downloads); as root with
 # apt-get, install it when missing, otherwise the browser tests fail saying how to.
