@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 import dramatiq
 from sqlalchemy import ColumnElement, Table, or_, text, update
@@ -112,11 +112,14 @@ def refresh_rollups_job() -> None:
     log.info("rollups refreshed: %s", result)
 
 
+def _insert(session: Session) -> Any:
+    """The session's dialect's INSERT (both have ON CONFLICT)."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
 def _ensure(session: Session, names: list[str]) -> None:
     """Create the marker rows that do not exist yet (safe when two workers race)."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(AnalyticsWatermark).values(
+    session.execute(_insert(session)(AnalyticsWatermark).values(
         [{"name": n, "value": EPOCH} for n in names]).on_conflict_do_nothing(
         index_elements=["name"]))
 
@@ -146,10 +149,8 @@ def note_request(session: Session, kind: str, *, now: datetime | None = None) ->
 def _upsert(session: Session, name: str, value: datetime, when: ColumnElement[bool]) -> int:
     """Insert the marker ``name`` at ``value``, or move it there when ``when`` holds of the
     stored row; returns the rows written (0: it exists and ``when`` did not hold)."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     table = cast(Table, AnalyticsWatermark.__table__)
-    statement = insert(table).values(name=name, value=value)
+    statement = _insert(session)(table).values(name=name, value=value)
     # RETURNING, not the rowcount: an INSERT's is not reported (-1) through psycopg here
     return len(session.execute(statement.on_conflict_do_update(
         index_elements=["name"], set_={"value": statement.excluded.value}, where=when)

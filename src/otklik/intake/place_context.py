@@ -148,11 +148,22 @@ def place_from_thread(values: dict[str, Any], parent: MessageEnrichment | dict[s
           "место по сообщению, к которому относится комментарий")
 
 
+#: Where a form's settlement field lies in a message's ``raw`` (an internet reception's
+#: submission); read by this path in the database too (MessageRepository.to_enrich).
+FORM_SETTLEMENT = ("fields", "settlement")
+
+
 def stated_settlement(raw: dict[str, Any] | None) -> str | None:
-    """The settlement a sender gave in a form's own field (``fields.settlement`` of an
+    """The settlement a sender gave in a form's own field (:data:`FORM_SETTLEMENT` of an
     internet reception's submission), or None."""
-    fields = raw.get("fields") if isinstance(raw, dict) else None
-    value = fields.get("settlement") if isinstance(fields, dict) else None
+    group, name = FORM_SETTLEMENT
+    fields = raw.get(group) if isinstance(raw, dict) else None
+    return settlement_value(fields.get(name) if isinstance(fields, dict) else None)
+
+
+def settlement_value(value: Any) -> str | None:
+    """A form's settlement field as the sender gave it (trimmed), or None when it names
+    nothing."""
     if not isinstance(value, str) or not value.strip():
         return None
     return value.strip()[:200]

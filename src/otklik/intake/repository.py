@@ -13,6 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from otklik.accounts.scope import Scope
 from otklik.db import appends
 from otklik.db.lists import among
+from otklik.intake.place_context import FORM_SETTLEMENT
 from otklik.models.case import CaseMessage
 from otklik.models.message import (
     ChannelPlace,
@@ -206,7 +207,7 @@ class MessageRepository:
 
         Decoding every column (``raw``, ``attachments``, ``reach`` are JSON) was most of a
         batch's read; the other columns load when first touched, as deferred ones do."""
-        settlement = Message.raw[("fields", "settlement")]
+        settlement = Message.raw[FORM_SETTLEMENT]
         rows = self.session.execute(
             select(Message, settlement)
             .options(load_only(*_ENRICH_COLUMNS))

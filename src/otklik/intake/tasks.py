@@ -28,6 +28,7 @@ from otklik.intake.place_context import (
     place_from_form,
     place_from_thread,
     settlement_text,
+    settlement_value,
     stated_settlement,
     town_of,
     village_to_street,
@@ -275,9 +276,8 @@ def _stated_places(pipeline: Any, territories: TerritoryRepository,
     named: dict[tuple[str, str], str | None] = {}
     asked: list[tuple[Message, tuple[str, str]]] = []
     for message in messages:
-        raw = (message.raw if form_settlements is None
-               else {"fields": {"settlement": form_settlements.get(message.id)}})
-        name = stated_settlement(raw)
+        name = (stated_settlement(message.raw) if form_settlements is None
+                else settlement_value(form_settlements.get(message.id)))
         if not name or not message.region_code:
             continue
         key = (message.region_code, name)
