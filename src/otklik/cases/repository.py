@@ -49,13 +49,20 @@ from otklik.workspace.confidence import UNCERTAIN, case_confidence
 _RESERVED_KEY = "otklik_case_reserved_ids"
 
 
+def _reserved_id(session: Session, table: str) -> int | None:
+    """The next id reserved for ``table`` in this transaction (:meth:`CaseRepository.
+    reserve`), taken; None when none is left."""
+    reserved = session.info.get(_RESERVED_KEY, {}).get(table)
+    return reserved.pop(0) if reserved else None
+
+
 def _add_with_id(session: Session, row: Any) -> Any:
     """Add a row and give it its id: a reserved one when the transaction has one left
     (:meth:`CaseRepository.reserve`), else by a flush."""
-    reserved = session.info.get(_RESERVED_KEY, {}).get(row.__tablename__)
     session.add(row)
-    if row.id is None and reserved:
-        row.id = reserved.pop(0)
+    reserved = _reserved_id(session, row.__tablename__) if row.id is None else None
+    if reserved is not None:
+        row.id = reserved
     else:
         session.flush()
     return row
@@ -87,11 +94,12 @@ class CaseRepository(ReferenceReads):
         then goes out with the batch's appended rows once built (:meth:`add_planned`),
         with no ORM object to flush. Otherwise (no id left, SQLite, outside a batch) it is
         added as :meth:`add` does, and False is returned."""
-        reserved = self.session.info.get(_RESERVED_KEY, {}).get(Case.__tablename__)
-        if not reserved or not appends.active(self.session):
+        reserved = (_reserved_id(self.session, Case.__tablename__)
+                    if appends.active(self.session) else None)
+        if reserved is None:
             self.add(case)
             return False
-        case.id = reserved.pop(0)
+        case.id = reserved
         return True
 
     def add_planned(self, row: Case | Answer) -> None:
@@ -363,10 +371,8 @@ class CaseRepository(ReferenceReads):
         of a planned case (:meth:`plan`) is appended with it instead, its id taken ahead."""
         if not planned:
             return _add_with_id(self.session, answer)
-        reserved = self.session.info.get(_RESERVED_KEY, {}).get(Answer.__tablename__)
-        if reserved:
-            answer.id = reserved.pop(0)
-        else:
+        answer.id = _reserved_id(self.session, Answer.__tablename__)
+        if answer.id is None:
             give_id(self.session, answer)
         self.add_planned(answer)
         return answer
