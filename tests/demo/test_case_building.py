@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -83,10 +83,14 @@ def _drop(url: str, backend: str) -> None:
         admin.dispose()
 
 
-def _build(url: str, monkeypatch: pytest.MonkeyPatch, end: datetime, **group: int) -> int:
+def _build(url: str, monkeypatch: pytest.MonkeyPatch, end: datetime, now: datetime,
+           **group: int) -> int:
     """The demo's case building on this database, with this process's problem index fresh
-    (as in the process that loads the demo)."""
+    (as in the process that loads the demo), run as if at ``now`` (a bucket that ends after
+    it is built at ``now``: the builds compared must share that moment, or the last
+    bucket's times are each build's own wall clock)."""
     from otklik.cases import problems
+    from otklik.db.base import simulated_now
     from otklik.demo import simulation
     from otklik.demo.karelia import window_start
     from otklik.queue import broker
@@ -97,7 +101,9 @@ def _build(url: str, monkeypatch: pytest.MonkeyPatch, end: datetime, **group: in
     monkeypatch.setattr(problems, "_index", None)
     problems._known.clear()
     done: list[int] = []
-    cases = simulation.build_all_cases(progress=done.append, since=window_start(end), **group)
+    with simulated_now(now):
+        cases = simulation.build_all_cases(progress=done.append, since=window_start(end),
+                                           **group)
     broker.flush_all()  # the jobs queued after the commits belong to no worker here
     assert sum(done) > 0
     return cases
@@ -179,12 +185,13 @@ def test_buckets_built_together_make_the_same_demo(
     url, backend, end, tmp = prepared
     made: dict[str, dict[str, Any]] = {}
     counts: dict[str, int] = {}
+    now = datetime.now(UTC)  # one moment for the three builds
     for name, group in (("one_bucket_each", {"group": 1}),
                         ("several", {"group": 120}),
                         ("default", {})):
         copy = _copy(url, backend, name, tmp)
         try:
-            counts[name] = _build(copy, monkeypatch, end, **group)
+            counts[name] = _build(copy, monkeypatch, end, now, **group)
             made[name] = _snapshot(copy)
         finally:
             _drop(copy, backend)
