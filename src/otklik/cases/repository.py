@@ -371,8 +371,10 @@ class CaseRepository(ReferenceReads):
         of a planned case (:meth:`plan`) is appended with it instead, its id taken ahead."""
         if not planned:
             return _add_with_id(self.session, answer)
-        answer.id = _reserved_id(self.session, Answer.__tablename__)
-        if answer.id is None:
+        reserved = _reserved_id(self.session, Answer.__tablename__)
+        if reserved is not None:
+            answer.id = reserved
+        else:
             give_id(self.session, answer)
         self.add_planned(answer)
         return answer
