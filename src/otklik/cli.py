@@ -324,6 +324,8 @@ def _load_rest(seed: int, total: int, fresh: bool) -> list[DemoLogin]:
 
         def resize(self, stage: str, total: int) -> None:
             tracker.resize(stage, total)
+            if stage in self.tasks:
+                self.bar.update(self.tasks[stage], total=total)
 
     try:
         with progress_bar() as bar:

@@ -94,6 +94,32 @@ def test_second_run_reuses_and_stats_count_everything(demo_db: str) -> None:
     assert after["regions"] >= 5 and after["organizations"] > 100
 
 
+def test_a_loaded_demo_breaks_no_invariant(demo_db: str) -> None:
+    """`otklik check --json` (the acceptance form) is clean on a loaded demo, even with no
+    grace for work in flight: what the load stored late (the fakes' copies, the pages'
+    comments) has its cases, and every approved answer is published, at the moment its job
+    would have run after the approval (the demo's sources have no connector: no_channel)."""
+    from sqlalchemy import select
+
+    from otklik.cli import app
+    from otklik.db.session import session_scope
+    from otklik.demo.simulation import PUBLISH_LAG
+    from otklik.models.case import Answer, Publication
+
+    result = CliRunner().invoke(app, ["check", "--json", "--grace", "0"])
+    report = json.loads(result.output)
+    assert result.exit_code == 0 and report["ok"] is True, report
+    assert report["messages"] == report["enriched"] > 0
+    with session_scope() as session:
+        answers = session.execute(select(Answer.status, Answer.approved_at,
+                                         Answer.published_at)).all()
+        channels = set(session.scalars(select(Publication.status)))
+    published = [(approved, at) for status, approved, at in answers if status == "published"]
+    assert len(published) > 100 and channels == {"no_channel"}
+    assert all(approved < at <= approved + PUBLISH_LAG for approved, at in published)
+    assert not [a for a in answers if a.status == "approved"]
+
+
 def _page_comments_in_stream(url: str) -> int:
     from sqlalchemy import func, select
     from sqlalchemy.orm import Session
@@ -187,7 +213,9 @@ def test_the_demo_holds_the_direct_line_the_proposal_and_the_contest(demo_db: st
         assert path == ["received", "under_review", "meeting", "accepted", "in_work"]
         notices = session.scalars(select(Answer).where(
             Answer.case_id == proposal.case_id, Answer.kind == "notice")).all()
-        assert len(notices) == len(path) and {n.status for n in notices} == {"approved"}
+        # approved by the moderator, then published where the resident wrote
+        assert len(notices) == len(path) and {n.status for n in notices} == {"published"}
+        assert all(n.approved_at is not None for n in notices)
         contest = session.scalar(select(Contest).where(Contest.title == demo_contest.TITLE))
         assert contest is not None
         results = contest_results(session, actor, contest.id)

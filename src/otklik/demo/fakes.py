@@ -145,17 +145,22 @@ def load_demo_fakes(session: Session, end: datetime, seed: int = 16) -> int:
 
 
 def enrich_and_match() -> tuple[int, int]:
-    """Enrich the stored copies (a bulk load) and link them to the registry; the rumour is
-    proposed as a suspect. Returns (copies, suspects)."""
+    """Enrich the stored copies (a bulk load), build the cases of those that are residents'
+    appeals (as the case builder does after a live enrichment: the operators answer them
+    with the refutation), and link them to the registry; the rumour is proposed as a
+    suspect. Returns (copies, suspects)."""
     from sqlalchemy import select
 
     from otklik.db.session import session_scope
+    from otklik.demo.simulation import build_all_cases
     from otklik.models.message import Message
 
     enrich_pending()
     with session_scope() as session:
         ids = list(session.scalars(select(Message.id).where(
             Message.source_id.like("demo-fake-%")).order_by(Message.id)))
+    build_all_cases(only=ids)
+    with session_scope() as session:
         done = live.match_messages(session, ids, suspects=False)
         rumour = list(session.scalars(select(Message).where(
             Message.source_id.like("demo-fake-rumour-%")).order_by(Message.id)))

@@ -105,6 +105,9 @@ def load_stream(seed: int, total: int, report: Report) -> None:
     simulation.simulate_work(seed, progress=lambda n: report.advance("work", n),
                              left=left_to_hq(opened),
                              handover=lambda: play_demo_incidents(opened))
+    approved = simulation.approved_unpublished()
+    report.resize("work", cases + len(approved))
+    simulation.publish_approved(approved, progress=lambda n: report.advance("work", n))
     # After the live stream's cases: its enrichment and cases stay as without the archive.
     import_archive(seed, archive, end, progress=lambda n: report.advance("archive", n))
     enrich_pending(progress=lambda n: report.advance("archive", n))
@@ -113,6 +116,7 @@ def load_stream(seed: int, total: int, report: Report) -> None:
 
 def _load_extras(seed: int, end: datetime, report: Report) -> None:
     from otklik.config import get_settings
+    from otklik.demo import simulation
     from otklik.demo.contests import load_demo_contest
     from otklik.demo.decisions import load_demo_decisions
     from otklik.demo.fakes import enrich_and_match, load_demo_fakes
@@ -130,19 +134,31 @@ def _load_extras(seed: int, end: datetime, report: Report) -> None:
         load_demo_fakes(session, end)
     report.advance("extras")
     enrich_and_match()
+    # What the extras approved (the direct line's notices, its cases' interim answers).
+    simulation.publish_approved(simulation.approved_unpublished())
     report.advance("extras")
 
 
 def load_publics(seed: int, password: str, report: Report) -> list[DemoLogin]:
     """The official pages with their weeks and ratings (once); the owner's login."""
+    from sqlalchemy import select
+
+    from otklik.demo import simulation
     from otklik.demo.publics import load_demo_publics, owner_login
     from otklik.demo.stream import default_end
     from otklik.intake.tasks import enrich_pending
+    from otklik.models.message import Message
 
     with session_scope() as session:
         load_demo_publics(session, Actor.system("demo"), default_end(), seed=seed,
                           password=password, progress=lambda n: report.advance("pages", n))
-    enrich_pending()  # the pages' comments that entered the stream
+        comments = list(session.scalars(select(Message.id).where(
+            Message.enrich_status == "pending").order_by(Message.id)))
+    # The pages' comments that entered the stream: enriched, their cases built at the
+    # moments they were written, the cases' interim answers published.
+    enrich_pending()
+    simulation.build_all_cases(only=comments)
+    simulation.publish_approved(simulation.approved_unpublished())
     with session_scope() as session:
         login = owner_login(session)
     return [login] if login else []

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from otklik.accounts.scope import Scope
 from otklik.audit.actor import Actor
-from otklik.cases import answers, service
+from otklik.cases import answers, publishing, service
 from otklik.cases.builder import build_cases
 from otklik.cases.repository import CaseRepository
 from otklik.db.base import simulated_now, utcnow
@@ -32,7 +32,7 @@ from otklik.demo.simulation_texts import (
 )
 from otklik.errors import OtklikError
 from otklik.models.account import User
-from otklik.models.case import Case, CaseStatus
+from otklik.models.case import Answer, Case, CaseStatus
 from otklik.models.message import Message
 from otklik.models.organization import OrganizationKind
 from otklik.organizations.repository import OrganizationRepository
@@ -90,14 +90,18 @@ GROUP_MESSAGES = 1_000
 
 
 def build_all_cases(progress: Progress | None = None, bucket: timedelta = timedelta(hours=6),
-                    since: datetime | None = None, group: int = GROUP_MESSAGES) -> int:
+                    since: datetime | None = None, group: int = GROUP_MESSAGES,
+                    only: Sequence[int] | None = None) -> int:
     """Turn every enriched message (written from ``since`` on, when given: the archive
-    before it gets no cases) into cases, at the time it arrived (in time buckets, each built
-    and its problems assigned at its own simulated moment; several buckets, of ``group``
-    messages or more, in one transaction); returns how many cases exist."""
+    before it gets no cases; only these messages, when given) into cases, at the time it
+    arrived (in time buckets, each built and its problems assigned at its own simulated
+    moment; several buckets, of ``group`` messages or more, in one transaction); returns
+    how many cases exist."""
     query = select(Message.id, Message.created_at).order_by(Message.created_at, Message.id)
     if since is not None:
         query = query.where(Message.created_at >= since)
+    if only is not None:
+        query = query.where(Message.id.in_(only))
     with session_scope() as session:
         rows = session.execute(query).all()
     unit: list[tuple[datetime, list[int]]] = []
@@ -111,6 +115,46 @@ def build_all_cases(progress: Progress | None = None, bucket: timedelta = timede
     _build(unit, progress, held)
     with session_scope() as session:
         return session.scalar(select(func.count(Case.id))) or 0
+
+
+#: How long after its approval the demo publishes an answer (the publishing job's lag).
+PUBLISH_LAG = timedelta(minutes=2)
+#: Answers published in one unit of work.
+PUBLISH_CHUNK = 200
+
+
+def approved_unpublished() -> list[int]:
+    """The answers approved and not published yet, in the order they were approved."""
+    with session_scope() as session:
+        return list(session.scalars(
+            select(Answer.id).where(Answer.status == "approved", Answer.published_at.is_(None))
+            .order_by(Answer.approved_at, Answer.id)))
+
+
+def publish_approved(answer_ids: Sequence[int], progress: Progress | None = None) -> int:
+    """Publish what the simulated work approved, each answer through the real publishing
+    service at the moment its job would have run (just after approval, never after now).
+
+    Approving queues the publishing job after commit; the demo plays three months of
+    work in minutes, so without this the loaded demo would hold every answer approved and
+    none published (``otklik check``: ``publications_pending``), whatever runs its queue
+    later. The demo's messages come from no configured connector, so each reply is
+    recorded as ``no_channel`` — as for a file import. Returns answers published."""
+    now = utcnow()
+    published = 0
+    for start in range(0, len(answer_ids), PUBLISH_CHUNK):
+        chunk = answer_ids[start:start + PUBLISH_CHUNK]
+        with session_scope() as session:
+            approved = dict(session.execute(select(Answer.id, Answer.approved_at)
+                                            .where(Answer.id.in_(chunk))).all())
+            for answer_id in chunk:
+                moment = approved.get(answer_id)
+                with simulated_now(min(moment + PUBLISH_LAG, now) if moment else now):
+                    summary = publishing.publish_many(session, [answer_id])
+                published += not summary.failed
+        if progress:
+            progress(len(chunk))
+    return published
 
 
 def _buckets(rows: Sequence[Any], bucket: timedelta) -> Iterator[tuple[datetime, list[int]]]:
