@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
 from otklik.audit.actor import Actor
@@ -132,28 +133,38 @@ def approved_unpublished() -> list[int]:
 
 
 def publish_approved(answer_ids: Sequence[int], progress: Progress | None = None) -> int:
-    """Publish what the simulated work approved, each answer through the real publishing
-    service at the moment its job would have run (just after approval, never after now).
-
-    Approving queues the publishing job after commit; the demo plays three months of
-    work in minutes, so without this the loaded demo would hold every answer approved and
-    none published (``otklik check``: ``publications_pending``), whatever runs its queue
-    later. The demo's messages come from no configured connector, so each reply is
-    recorded as ``no_channel`` — as for a file import. Returns answers published."""
-    now = utcnow()
+    """Publish these approved answers (what a load approved outside a case's life), in
+    units of work of :data:`PUBLISH_CHUNK`; see :func:`publish_in`. Returns answers
+    published."""
     published = 0
     for start in range(0, len(answer_ids), PUBLISH_CHUNK):
         chunk = answer_ids[start:start + PUBLISH_CHUNK]
         with session_scope() as session:
-            approved = dict(session.execute(select(Answer.id, Answer.approved_at)
-                                            .where(Answer.id.in_(chunk))).all())
-            for answer_id in chunk:
-                moment = approved.get(answer_id)
-                with simulated_now(min(moment + PUBLISH_LAG, now) if moment else now):
-                    summary = publishing.publish_many(session, [answer_id])
-                published += not summary.failed
+            published += publish_in(session, Answer.id.in_(chunk))
         if progress:
             progress(len(chunk))
+    return published
+
+
+def publish_in(session: Session, which: Any, now: datetime | None = None) -> int:
+    """Publish the approved, unpublished answers ``which`` selects, each through the real
+    publishing service at the moment its job would have run: just after its approval, never
+    after now. Returns answers published.
+
+    Approving queues the publishing job after commit, and the demo plays three months of
+    work in minutes: left to the job, an answer approved in September would be published
+    today (with the in-process worker) or never (``--load-only``: the queue dies with the
+    process, and ``otklik check`` counts it in ``publications_pending``). Published in the
+    unit of work that approved it, the job finds it done. The demo's messages come from no
+    configured connector: each reply is recorded as ``no_channel``, as for a file import."""
+    now = now or utcnow()
+    rows = session.execute(select(Answer.id, Answer.approved_at).where(
+        Answer.status == "approved", Answer.published_at.is_(None), which)
+        .order_by(Answer.approved_at, Answer.id)).all()
+    published = 0
+    for answer_id, approved_at in rows:
+        with simulated_now(min(approved_at + PUBLISH_LAG, now) if approved_at else now):
+            published += not publishing.publish_many(session, [answer_id]).failed
     return published
 
 
@@ -188,6 +199,7 @@ def _build(unit: Sequence[tuple[datetime, list[int]]], progress: Progress | None
                 built = build_cases(session, Actor.system("intake"), ids)
                 assign_problems(session, built)
                 session.flush()
+            publish_in(session, Answer.case_id.in_(built))
             # ids reserved and not used stay gaps, as when the bucket's transaction ended
             # with it: the next bucket's cases get the numbers (read by residents in their
             # interim answers) they got one bucket per transaction
@@ -212,6 +224,7 @@ def simulate_work(seed: int = 42, progress: Progress | None = None,
         plan_rng = random.Random(rng.random())
         with session_scope() as session:
             _Life(session, case_id, plan_rng, now, left=case_id in left).live()
+            publish_in(session, Answer.case_id == case_id, now)
         if progress:
             progress(1)
     if handover is not None:
