@@ -417,8 +417,10 @@ def _values(territory_ids: Mapping[str, int], message: Message, result: dict[str
 #: message card's reasons, :func:`otklik.web.workspace_common.decisions`; the detector's
 #: urgency words; the thread's place, :func:`otklik.intake.place_context.street_over_village`;
 #: the copies named newer) and the sentences written for a person. The rest (scores, the
-#: language's letter counts, the gazetteer's version, the shingles …) was ~60% of a row's
-#: ``result`` and read by nothing; running the stages over the text gives it again.
+#: language's letter counts, the gazetteer's version, the shingles …) is read by nothing;
+#: running the stages over the text gives it again. Left out with the dedup key, it was a
+#: third of a row's ``result`` (1.9 KB of JSON on the demo stream, compressed at every
+#: insert: docs/performance.md, session 14).
 STORED_EXPLAIN: dict[str, tuple[str, ...]] = {
     "topic": ("matched",),
     "territory": ("mentions", "why"),
@@ -454,10 +456,9 @@ def store_all(session: Session, decided: Sequence[tuple[Message, dict[str, Any]]
     """Write these messages' enrichments (insert or overwrite) and mark the messages done.
 
     A batch's stored rows are read at once and overwritten as ORM objects (a forced or a
-    re-enrichment); its new rows go out in one executemany (:mod:`otklik.db.appends`: at the
-    end, or before a query that would see them) and the messages are marked in one UPDATE
-    (the ORM objects stay as the ORM would have left them). One INSERT and one UPDATE a row
-    each before: half of the job's time outside the language stages."""
+    re-enrichment); the messages are marked in one UPDATE (the ORM objects stay as the ORM
+    would have left them) and the new rows go out at the end in one INSERT
+    (:meth:`MessageRepository.insert_enrichments`). Each row keeps :func:`stored_result`."""
     if not decided:
         return
     repo = MessageRepository(session)
@@ -472,5 +473,6 @@ def store_all(session: Session, decided: Sequence[tuple[Message, dict[str, Any]]
             for name, value in values.items():
                 setattr(row, name, value)
     repo.mark_enriched([m for m, _ in decided])
-    session.flush()  # the messages first (a test's may not be in yet), and overwritten rows
-    repo.insert_enrichments(new)
+    if new:
+        session.flush()  # the messages they name are in first (a test's may not be yet)
+        repo.insert_enrichments(new)

@@ -166,8 +166,9 @@ class IntakeEvent(Base):
 class MessageEnrichment(Base):
     """What the language stages decided about a message (replayable from the message).
 
-    The flat columns serve filters and analytics; ``result`` keeps the whole record with
-    confidences and explanations.
+    The flat columns serve filters and analytics; ``result`` keeps the stages' record with
+    its confidences and the part of their explanation a reader uses
+    (:func:`otklik.intake.tasks.stored_result`).
     """
 
     __tablename__ = "message_enrichment"
