@@ -213,6 +213,9 @@ def main() -> None:
                         help="the stream's span in days (fewer: denser, as a live stream)")
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()),
                         help="where the profiles go")
+    parser.add_argument("--keep", metavar="NAME",
+                        help="keep a copy of the worked database under this name (replaced "
+                             "if it exists), to look at its tables and plans afterwards")
     args = parser.parse_args()
     missing = common.services_missing()
     if missing and "PostgreSQL" in missing:
@@ -222,6 +225,13 @@ def main() -> None:
     with (common.demo_template("prof", total=args.messages, days=args.days)
           as (template, stream, _total), common.database_from(template, "prof") as url):
         run(url, stream, args.prof, args.out, args.statements)
+        if args.keep:
+            from otklik.db.session import reset_engine_cache
+
+            reset_engine_cache()  # its connections closed: a template must have none
+            common.drop_database(args.keep)
+            common.copy_database(url.rsplit("/", 1)[-1], args.keep)
+            print(f"the worked database kept as {args.keep}")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,13 @@
-"""A batch's enrichment is written in bulk: its new rows in one INSERT (an executemany) and
-its messages marked in one UPDATE, with the loaded objects left as the ORM would have left
-them; a second run stores nothing, a forced one overwrites, a failure loses nothing
-(SQLite and PostgreSQL)."""
+"""A batch's enrichment is written in bulk: its new rows in one INSERT (on PostgreSQL one
+execution for them all, on SQLite an executemany) and its messages marked in one UPDATE,
+with the loaded objects left as the ORM would have left them; a second run stores nothing,
+a forced one overwrites, a failure loses nothing (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from itertools import count
 from typing import Any
 
@@ -66,6 +66,12 @@ def _writes(seen: list[tuple[str, int]], prefix: str) -> list[int]:
     return [rows for statement, rows in seen if statement.startswith(prefix)]
 
 
+def _one_insert(session: Session, rows: int) -> list[int]:
+    """What one INSERT of ``rows`` new rows looks like: on PostgreSQL one execution with the
+    rows as one parameter, on SQLite an executemany of them."""
+    return [1] if session.get_bind().dialect.name == "postgresql" else [rows]
+
+
 def _rows(session: Session, ids: list[int]) -> dict[int, MessageEnrichment]:
     return {row.message_id: row for row in session.scalars(
         select(MessageEnrichment).where(MessageEnrichment.message_id.in_(ids)))}
@@ -80,7 +86,7 @@ def test_a_batch_is_written_in_one_insert_and_one_update(session: Session) -> No
         assert {m.enrich_status for m in messages} == {"done"}
         assert not session.dirty
         session.commit()
-    assert _writes(seen, "INSERT INTO message_enrichment") == [24]
+    assert _writes(seen, "INSERT INTO message_enrichment") == _one_insert(session, 24)
     assert _writes(seen, "UPDATE message ") == [1]
     assert not [s for s, _ in seen if s.startswith("UPDATE message_enrichment")]
     # the same unit of work sees the rows, by query and by primary key
@@ -138,7 +144,7 @@ def test_an_edited_message_is_overwritten_and_new_ones_inserted_together(
     with _statements(session) as seen:
         assert enrich_now(session, ids + new) == 3  # the edited one and the two new ones
         session.flush()
-    assert _writes(seen, "INSERT INTO message_enrichment") == [2]
+    assert _writes(seen, "INSERT INTO message_enrichment") == _one_insert(session, 2)
     assert _writes(seen, "UPDATE message ") == [1]
     rows = _rows(session, ids + new)
     assert set(rows) == set(ids + new)
@@ -234,3 +240,34 @@ def test_among_is_in_on_both_backends(session: Session) -> None:
             select(Message.id).where(Message.source_id.in_(sources))))
     assert list(session.scalars(select(Message.id).where(among(session, Message.id, [])))) \
         == []
+
+
+def test_rows_inserted_at_once_read_back_as_given(session: Session) -> None:
+    """The one-statement INSERT (PostgreSQL: the rows as JSON) keeps every value exactly: a
+    moment with its microseconds from another zone, a float's last digit, text beyond ASCII,
+    nulls, the nested record."""
+    from otklik.intake.repository import MessageRepository
+
+    ids = _store(session, 2)
+    moscow = timezone(timedelta(hours=3))
+    given: list[dict[str, Any]] = [
+             {"message_id": ids[0], "relevant": True, "kind": "complaint", "language": "ru",
+              "topic": "roads", "subtopic": None, "topic_confidence": 0.1 + 0.2,
+              "sentiment": "negative", "urgency": "high", "region_code": "68",
+              "municipality_id": None, "settlement_id": None, "street": "улица «Садовая»",
+              "house": "3/1", "dedup_key": "k" * 171, "duplicate_of_id": None,
+              "model_version": None, "result": {"topic": {"code": "roads", "confidence": 1e-7},
+                                                "explain": {"kind": {"cues": {"a": ["?"]}}}},
+              "enriched_at": datetime(2026, 11, 20, 12, 0, 0, 123456, tzinfo=moscow)},
+             {"message_id": ids[1], "relevant": False, "kind": None, "language": None,
+              "topic": None, "subtopic": None, "topic_confidence": None, "sentiment": None,
+              "urgency": None, "region_code": None, "municipality_id": None,
+              "settlement_id": None, "street": None, "house": None, "dedup_key": None,
+              "duplicate_of_id": ids[0], "model_version": "m1", "result": {},
+              "enriched_at": T0}]
+    MessageRepository(session).insert_enrichments(given)
+    session.expire_all()
+    rows = _rows(session, ids)
+    for values in given:
+        row = rows[values["message_id"]]
+        assert {name: getattr(row, name) for name in values} == values

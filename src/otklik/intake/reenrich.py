@@ -188,10 +188,8 @@ def _keep_dedup(message: Message, values: dict[str, Any], prior: dict[str, Any] 
         values["dedup_key"] = prior["dedup_key"]
         values["duplicate_of_id"] = prior["duplicate_of_id"]
     values["duplicate_of_id"] = _sane_duplicate(message.id, values["duplicate_of_id"])
-    result = values["result"]
-    result["dedup_key"] = values["dedup_key"]
-    duplicate = values["duplicate_of_id"]
-    result["duplicate_of"] = None if duplicate is None else str(duplicate)
+    duplicate = values["duplicate_of_id"]  # (the key is the row's column, not the result's)
+    values["result"]["duplicate_of"] = None if duplicate is None else str(duplicate)
 
 
 def _differs(prior: dict[str, Any], values: dict[str, Any]) -> bool:

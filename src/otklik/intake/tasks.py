@@ -17,7 +17,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from otklik import events
-from otklik.db.appends import appending
 from otklik.db.base import utcnow
 from otklik.db.session import session_scope
 from otklik.events import MessagesEnriched
@@ -414,24 +413,66 @@ def _values(territory_ids: Mapping[str, int], message: Message, result: dict[str
     return values
 
 
+#: What an enrichment row keeps of a stage's explanation: the parts a reader uses (the
+#: message card's reasons, :func:`otklik.web.workspace_common.decisions`; the detector's
+#: urgency words; the thread's place, :func:`otklik.intake.place_context.street_over_village`;
+#: the copies named newer) and the sentences written for a person. The rest (scores, the
+#: language's letter counts, the gazetteer's version, the shingles …) is read by nothing;
+#: running the stages over the text gives it again. Left out with the dedup key, it was a
+#: third of a row's ``result`` (1.9 KB of JSON on the demo stream, compressed at every
+#: insert: docs/performance.md, session 14).
+STORED_EXPLAIN: dict[str, tuple[str, ...]] = {
+    "topic": ("matched",),
+    "territory": ("mentions", "why"),
+    "urgency": ("matched",),
+    "sentiment": ("matches",),
+    "kind": ("cues",),
+    "relevance": ("cues", "direct_source"),
+    "dedup": ("newer",),
+}
+
+
+def stored_result(result: dict[str, Any]) -> dict[str, Any]:
+    """The record an enrichment row keeps: the stages' answer with the part of their
+    explanation a reader uses (:data:`STORED_EXPLAIN`), without the near-duplicate key (the
+    row's ``dedup_key`` column holds it: 171 characters twice before); ``result`` itself is
+    not changed."""
+    kept = {k: v for k, v in result.items() if k != "dedup_key"}
+    explain = result.get("explain")
+    if isinstance(explain, dict):
+        reasons: dict[str, Any] = {}
+        for stage, reason in explain.items():
+            if isinstance(reason, str):
+                reasons[stage] = reason  # a sentence for a person (the thread's place, …)
+            elif stage in STORED_EXPLAIN and isinstance(reason, dict):
+                parts = {k: reason[k] for k in STORED_EXPLAIN[stage] if k in reason}
+                if parts:
+                    reasons[stage] = parts
+        kept["explain"] = reasons
+    return kept
+
+
 def store_all(session: Session, decided: Sequence[tuple[Message, dict[str, Any]]]) -> None:
     """Write these messages' enrichments (insert or overwrite) and mark the messages done.
 
     A batch's stored rows are read at once and overwritten as ORM objects (a forced or a
-    re-enrichment); its new rows go out in one executemany (:mod:`otklik.db.appends`: at the
-    end, or before a query that would see them) and the messages are marked in one UPDATE
-    (the ORM objects stay as the ORM would have left them). One INSERT and one UPDATE a row
-    each before: half of the job's time outside the language stages."""
+    re-enrichment); the messages are marked in one UPDATE (the ORM objects stay as the ORM
+    would have left them) and the new rows go out at the end in one INSERT
+    (:meth:`MessageRepository.insert_enrichments`). Each row keeps :func:`stored_result`."""
     if not decided:
         return
     repo = MessageRepository(session)
     stored = repo.enrichments([m.id for m, _ in decided])
-    with appending(session):
-        for message, values in decided:
-            row = stored.get(message.id)
-            if row is None:
-                repo.add_enrichment({"message_id": message.id, **values})
-            else:
-                for name, value in values.items():
-                    setattr(row, name, value)
-        repo.mark_enriched([m for m, _ in decided])
+    new: list[dict[str, Any]] = []
+    for message, values in decided:
+        values = {**values, "result": stored_result(values["result"])}
+        row = stored.get(message.id)
+        if row is None:
+            new.append({"message_id": message.id, **values})
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
+    repo.mark_enriched([m for m, _ in decided])
+    if new:
+        session.flush()  # the messages they name are in first (a test's may not be yet)
+        repo.insert_enrichments(new)

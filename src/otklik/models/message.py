@@ -166,8 +166,9 @@ class IntakeEvent(Base):
 class MessageEnrichment(Base):
     """What the language stages decided about a message (replayable from the message).
 
-    The flat columns serve filters and analytics; ``result`` keeps the whole record with
-    confidences and explanations.
+    The flat columns serve filters and analytics; ``result`` keeps the stages' record with
+    its confidences and the part of their explanation a reader uses
+    (:func:`otklik.intake.tasks.stored_result`).
     """
 
     __tablename__ = "message_enrichment"
@@ -192,7 +193,9 @@ class MessageEnrichment(Base):
     )
     street: Mapped[str | None] = mapped_column(String(255))
     house: Mapped[str | None] = mapped_column(String(32))
-    dedup_key: Mapped[str | None] = mapped_column(String(192), index=True)
+    # Not indexed: nothing looks a row up by it (the near-duplicate stage compares keys in
+    # memory and reads them by message id).
+    dedup_key: Mapped[str | None] = mapped_column(String(192))
     # Indexed: a message's copies are looked up by it (fakes' spread, late originals).
     duplicate_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("message.id", ondelete="SET NULL"), index=True
