@@ -51,7 +51,8 @@ def build_cases(session: Session, actor: Actor, message_ids: Sequence[int],
     # what routing and deadlines read of the batch's regions: one query each, not per region
     repo.read_regions([enrichments[m.id].region_code or m.region_code for m in messages])
     touched: list[int] = []
-    with appending(session):  # the batch's history and audit rows go out together
+    # the batch's rows go out together, on PostgreSQL by COPY
+    with appending(session, copy=True):
         for message in messages:
             case = _place(session, actor, message, enrichments[message.id], batch)
             if case is not None:
@@ -133,7 +134,7 @@ def originals_seen_late(session: Session, actor: Actor, late: Mapping[int, Seque
     originals = {m.id: m for m in session.scalars(
         select(Message).where(Message.id.in_(sorted(late))).options(*_UNREAD))}
     alone: list[int] = []
-    with appending(session):
+    with appending(session, copy=True):
         _join_copies(session, actor, late, originals, cases_of, alone)
     if alone:
         built.extend(build_cases(session, actor, alone))

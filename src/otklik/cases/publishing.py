@@ -62,11 +62,17 @@ def publish_many(session: Session, answer_ids: Sequence[int]) -> ReplySummary:
     """Publish these answers (those that exist) under each of their messages that has not
     got them yet. The answers, the messages of their cases and their publication rows are
     read in a query each, the missing rows inserted together before anything is sent (a
-    second worker publishing the same answer waits on them, then finds them published)."""
+    second worker publishing the same answer waits on them, then finds them published).
+
+    A message that came through no connector (a file import, the demo) has no channel: its
+    row is inserted as ``no_channel`` at once (what :func:`reply_under` would decide, without
+    an UPDATE of each row after the INSERT), and the answers published are marked in one
+    UPDATE."""
     repo = CaseRepository(session)
     answers = repo.answers_by_id(answer_ids)
     of_cases = repo.messages_of_cases([a.case_id for a in answers if a.case_id is not None])
     rows = repo.publications_of([a.id for a in answers])
+    summary = ReplySummary()
     plan: list[tuple[Answer, list[tuple[Message, Publication]]]] = []
     for answer in answers:
         pairs = []
@@ -74,6 +80,12 @@ def publish_many(session: Session, answer_ids: Sequence[int]) -> ReplySummary:
                     if answer.case_id is not None else targets(session, answer))
         for message in messages:
             row = rows.get((answer.id, message.id))
+            if row is None and message.connector_id is None:
+                rows[(answer.id, message.id)] = repo.add_publication(Publication(
+                    answer_id=answer.id, message_id=message.id, channel=message.source,
+                    status="no_channel", attempts=0, published_at=utcnow()), flush=False)
+                summary.count("no_channel")
+                continue
             if row is None:
                 row = rows[(answer.id, message.id)] = repo.add_publication(Publication(
                     answer_id=answer.id, message_id=message.id, channel=message.source,
@@ -81,7 +93,7 @@ def publish_many(session: Session, answer_ids: Sequence[int]) -> ReplySummary:
             pairs.append((message, row))
         plan.append((answer, pairs))
     session.flush()
-    summary = ReplySummary()
+    done: list[Answer] = []
     for answer, pairs in plan:
         failed = summary.failed
         for message, row in pairs:
@@ -90,8 +102,8 @@ def publish_many(session: Session, answer_ids: Sequence[int]) -> ReplySummary:
                 continue
             _publish_one(session, answer, message, row, summary)
         if summary.failed == failed and answer.published_at is None:
-            answer.published_at = utcnow()
-            answer.status = "published" if answer.status == "approved" else answer.status
+            done.append(answer)
+    repo.mark_published(done, utcnow())
     return summary
 
 
