@@ -46,8 +46,7 @@ def build_cases(session: Session, actor: Actor, message_ids: Sequence[int],
     new = [m for m in messages if enrichments[m.id].relevant
            and m.parent_id not in batch.cases_of
            and enrichments[m.id].duplicate_of_id not in batch.cases_of]
-    repo.reserve(Case, len(new))
-    repo.reserve(Answer, len(new))
+    repo.reserve(Case, len(new), (Answer, len(new)))  # one query for both
     # what routing and deadlines read of the batch's regions: one query each, not per region
     repo.read_regions([enrichments[m.id].region_code or m.region_code for m in messages])
     touched: list[int] = []

@@ -16,8 +16,10 @@ from sqlalchemy import (
     bindparam,
     event,
     func,
+    literal,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy import case as case_when
@@ -109,20 +111,26 @@ class CaseRepository(ReferenceReads):
         stands now (its id given ahead)."""
         appends.append(self.session, type(row), appends.values_of(row))
 
-    def reserve(self, model: type[Case] | type[Answer] | type[Problem], count: int) -> None:
-        """Reserve ids for the next ``count`` rows of ``model`` added here in this
-        transaction, in one query (PostgreSQL's sequence): the rows then get their ids
-        without a flush each and go to the database together, in one INSERT per table at
-        the next flush. Elsewhere (SQLite) nothing is reserved and each row is flushed for
-        its id as before. Ids reserved and not used are gaps, as after a rollback."""
-        if count <= 0 or self.session.get_bind().dialect.name != "postgresql":
+    def reserve(self, model: type[Case] | type[Answer] | type[Problem], count: int,
+                *more: tuple[type[Case] | type[Answer] | type[Problem], int]) -> None:
+        """Reserve ids for the next ``count`` rows of ``model`` (and of each of ``more``:
+        (model, count) pairs) added here in this transaction, in one query (PostgreSQL's
+        sequences): the rows then get their ids without a flush each and go to the database
+        together, in one INSERT per table at the next flush. Elsewhere (SQLite) nothing is
+        reserved and each row is flushed for its id as before. Ids reserved and not used
+        are gaps, as after a rollback."""
+        wanted = [(m.__tablename__, n) for m, n in ((model, count), *more) if n > 0]
+        if not wanted or self.session.get_bind().dialect.name != "postgresql":
             return
-        table = model.__tablename__
-        sequence = func.pg_get_serial_sequence(f'"{table}"', "id")
-        ids = self.session.scalars(
-            select(func.nextval(sequence)).select_from(func.generate_series(1, count))).all()
+        # each table's ids in the order its sequence gave them (UNION ALL keeps the parts'
+        # order), the tables one after another
+        query = union_all(*(
+            select(literal(table).label("t"),
+                   func.nextval(func.pg_get_serial_sequence(f'"{table}"', "id")).label("id"))
+            .select_from(func.generate_series(1, n)) for table, n in wanted))
         reserved: dict[str, list[int]] = self.session.info.setdefault(_RESERVED_KEY, {})
-        reserved.setdefault(table, []).extend(ids)
+        for table, reserved_id in self.session.execute(query):
+            reserved.setdefault(table, []).append(reserved_id)
         if not event.contains(self.session, "after_commit", _forget_reserved):
             event.listen(self.session, "after_commit", _forget_reserved)
             event.listen(self.session, "after_soft_rollback", _forget_reserved)
