@@ -166,8 +166,9 @@ def test_the_answers_of_one_unit_of_work_are_published_by_one_job_once(
 def test_replies_with_no_channel_are_stored_at_once_and_answers_marked_together(
         session: Session, make_case: Callable[..., Case]) -> None:
     """A reply to a message that came through no connector is inserted as ``no_channel``
-    (no UPDATE of the row after its INSERT), and the answers published are marked in one
-    UPDATE: the rows are those the run wrote before (status, attempts, a publishing time)."""
+    (no UPDATE of the row after its INSERT; with nothing to send, the rows go out in one
+    statement, a COPY on PostgreSQL), and the answers published are marked in one UPDATE:
+    the rows are those the run wrote before (status, attempts, a publishing time)."""
     from sqlalchemy import event
 
     from otklik.cases.repository import CaseRepository
@@ -191,6 +192,8 @@ def test_replies_with_no_channel_are_stored_at_once_and_answers_marked_together(
         event.remove(session.get_bind(), "before_cursor_execute", listen)
     assert summary.no_channel == 3 and summary.already == 0 and summary.failed == 0
     assert not [s for s in statements if s.startswith("UPDATE PUBLICATION")]
+    written = "COPY" if session.get_bind().dialect.name == "postgresql" else "INSERT INTO"
+    assert len([s for s in statements if s.startswith(f"{written} PUBLICATION")]) == 1
     assert len([s for s in statements if s.startswith("UPDATE ANSWER")]) == 1
     rows = session.query(Publication).filter(Publication.answer_id.in_([a.id for a in made]))
     assert sorted((r.status, r.attempts, r.published_at is not None) for r in rows) == [

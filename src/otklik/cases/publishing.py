@@ -74,24 +74,26 @@ def publish_many(session: Session, answer_ids: Sequence[int]) -> ReplySummary:
     rows = repo.publications_of([a.id for a in answers])
     summary = ReplySummary()
     plan: list[tuple[Answer, list[tuple[Message, Publication]]]] = []
+    new: list[Publication] = []
     for answer in answers:
         pairs = []
         messages = (_replied(answer, of_cases.get(answer.case_id, []))
                     if answer.case_id is not None else targets(session, answer))
         for message in messages:
             row = rows.get((answer.id, message.id))
-            if row is None and message.connector_id is None:
-                rows[(answer.id, message.id)] = repo.add_publication(Publication(
-                    answer_id=answer.id, message_id=message.id, channel=message.source,
-                    status="no_channel", attempts=0, published_at=utcnow()), flush=False)
-                summary.count("no_channel")
-                continue
             if row is None:
-                row = rows[(answer.id, message.id)] = repo.add_publication(Publication(
+                no_channel = message.connector_id is None
+                row = rows[(answer.id, message.id)] = Publication(
                     answer_id=answer.id, message_id=message.id, channel=message.source,
-                    status="pending", attempts=0), flush=False)
+                    status="no_channel" if no_channel else "pending", attempts=0,
+                    published_at=utcnow() if no_channel else None)
+                new.append(row)
+                if no_channel:
+                    summary.count("no_channel")
+                    continue
             pairs.append((message, row))
         plan.append((answer, pairs))
+    repo.add_publications(new)
     session.flush()
     done: list[Answer] = []
     for answer, pairs in plan:

@@ -51,6 +51,9 @@ from otklik.models.message import Message, MessageEnrichment
 from otklik.workspace.confidence import UNCERTAIN, case_confidence
 
 _RESERVED_KEY = "otklik_case_reserved_ids"
+#: A publication row's columns but its id (the database gives it).
+_PUBLICATION = ("answer_id", "message_id", "channel", "status", "external_id", "attempts",
+                "last_error", "published_at")
 
 
 def _reserved_id(session: Session, table: str) -> int | None:
@@ -419,12 +422,16 @@ class CaseRepository(ReferenceReads):
                                       Publication.message_id == message_id)
         )
 
-    def add_publication(self, publication: Publication, *, flush: bool = True) -> Publication:
-        """Insert a publication row (now, or at the next flush)."""
-        self.session.add(publication)
-        if flush:
-            self.session.flush()
-        return publication
+    def add_publications(self, rows: Sequence[Publication]) -> None:
+        """Insert these publication rows, in their order, at the next flush; when none is
+        pending (no reply to send: nothing reads them afterwards), at once and as plain
+        rows (one COPY on PostgreSQL: :func:`otklik.db.appends.insert_rows`)."""
+        if rows and all(row.status != "pending" for row in rows):
+            appends.insert_rows(self.session.connection(), cast(Table, Publication.__table__),
+                                [{column: getattr(row, column) for column in _PUBLICATION}
+                                 for row in rows])
+            return
+        self.session.add_all(rows)
 
     def publications_of(self, answer_ids: Sequence[int]
                         ) -> dict[tuple[int, int], Publication]:
