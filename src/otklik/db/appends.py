@@ -164,21 +164,23 @@ def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]
                  f"({', '.join(table.columns[name].name for name in names)}) FROM STDIN")
     dbapi = connection.connection
     raw: Any = dbapi.driver_connection
-    connection.dispatch.before_cursor_execute(connection, None, statement, rows, None, True)
-    try:
-        with raw.cursor() as cursor, cursor.copy(statement) as stream:
-            for row in rows:
-                stream.write_row([row[name] if process is None else process(row[name])
-                                for name, process in pairs])
-    except connection.dialect.loaded_dbapi.Error as error:
-        invalid = connection.dialect.is_disconnect(error, dbapi, None)
-        if invalid:
-            connection.invalidate(error)
-        raise exc.DBAPIError.instance(statement, None, error,
-                                      connection.dialect.loaded_dbapi.Error,
-                                      connection_invalidated=invalid,
-                                      dialect=connection.dialect) from error
-    connection.dispatch.after_cursor_execute(connection, None, statement, rows, None, True)
+    dispatch = connection.dispatch
+    with raw.cursor() as cursor:
+        dispatch.before_cursor_execute(connection, cursor, statement, rows, None, True)
+        try:
+            with cursor.copy(statement) as stream:
+                for row in rows:
+                    stream.write_row([row[name] if process is None else process(row[name])
+                                      for name, process in pairs])
+        except connection.dialect.loaded_dbapi.Error as error:
+            invalid = connection.dialect.is_disconnect(error, dbapi, cursor)
+            if invalid:
+                connection.invalidate(error)
+            raise exc.DBAPIError.instance(statement, None, error,
+                                          connection.dialect.loaded_dbapi.Error,
+                                          connection_invalidated=invalid,
+                                          dialect=connection.dialect) from error
+        dispatch.after_cursor_execute(connection, cursor, statement, rows, None, True)
 
 
 #: Each table's columns' bind processors (by table and column names), per dialect.
