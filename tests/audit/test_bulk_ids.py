@@ -19,7 +19,7 @@ def _inserts(session: Session) -> tuple[list[tuple[str, bool]], object]:
 
     def listen(_conn: object, _cursor: object, statement: str, _params: object,
                _context: object, executemany: bool) -> None:
-        if statement.lstrip().upper().startswith("INSERT INTO AUDIT_LOG"):
+        if statement.lstrip().upper().startswith(("INSERT INTO AUDIT_LOG", "COPY AUDIT_LOG")):
             seen.append((statement, executemany))
 
     event.listen(session.get_bind(), "before_cursor_execute", listen)

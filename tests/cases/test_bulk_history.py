@@ -30,8 +30,10 @@ def _inserts(session: Session) -> tuple[list[tuple[str, bool]], Any]:
 
     def listen(_conn: object, _cursor: object, statement: str, _params: object,
                _context: object, executemany: bool) -> None:
+        # one executemany INSERT per table, or on PostgreSQL one COPY (appends.insert_rows)
         if statement.lstrip().upper().startswith(("INSERT INTO AUDIT_LOG",
-                                                  "INSERT INTO CASE_EVENT")):
+                                                  "INSERT INTO CASE_EVENT",
+                                                  "COPY AUDIT_LOG", "COPY CASE_EVENT")):
             seen.append((statement.split("(")[0].split()[-1], executemany))
 
     event.listen(session.get_bind(), "before_cursor_execute", listen)

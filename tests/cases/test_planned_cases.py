@@ -198,3 +198,32 @@ def test_a_rolled_back_savepoint_leaves_nothing_of_a_case_planned_in_it(
     for made in (created, audited):
         assert made.count(kept_message.id) == made.count(after_message.id) == 1
         assert dropped_message.id not in made
+
+
+def test_case_and_answer_ids_are_reserved_in_one_query(session: Session) -> None:
+    """One round trip reserves both tables' ids (PostgreSQL): each table's from its own
+    sequence, increasing, as many as asked; on SQLite nothing is reserved."""
+    from sqlalchemy import event
+
+    from otklik.cases.repository import _RESERVED_KEY
+
+    statements: list[str] = []
+
+    def listen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    event.listen(session.get_bind(), "before_cursor_execute", listen)
+    try:
+        CaseRepository(session).reserve(Case, 3, (Answer, 2))
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", listen)
+    reserved = session.info.get(_RESERVED_KEY, {})
+    if session.get_bind().dialect.name != "postgresql":
+        assert statements == [] and not reserved
+        return
+    assert len([s for s in statements if "nextval" in s]) == 1
+    assert [len(reserved["case"]), len(reserved["answer"])] == [3, 2]
+    for ids in reserved.values():
+        assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    case_id = session.scalar(select(func.nextval(func.pg_get_serial_sequence('"case"', "id"))))
+    assert case_id is not None and case_id > reserved["case"][-1]  # taken from its sequence

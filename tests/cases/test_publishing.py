@@ -161,3 +161,42 @@ def test_the_answers_of_one_unit_of_work_are_published_by_one_job_once(
     assert again.already == 3 and again.no_channel == 0
     rows = session.query(Publication).filter(Publication.answer_id.in_([a.id for a in made]))
     assert sorted(r.answer_id for r in rows) == sorted(a.id for a in made)
+
+
+def test_replies_with_no_channel_are_stored_at_once_and_answers_marked_together(
+        session: Session, make_case: Callable[..., Case]) -> None:
+    """A reply to a message that came through no connector is inserted as ``no_channel``
+    (no UPDATE of the row after its INSERT; with nothing to send, the rows go out in one
+    statement, a COPY on PostgreSQL), and the answers published are marked in one UPDATE:
+    the rows are those the run wrote before (status, attempts, a publishing time)."""
+    from sqlalchemy import event
+
+    from otklik.cases.repository import CaseRepository
+    from otklik.models.case import Answer, Publication
+
+    repo = CaseRepository(session)
+    cases = [make_case(author=f"id60{i}") for i in range(3)]
+    made = [repo.add_answer(Answer(case_id=c.id, kind="interim", text=TEXT, status="approved",
+                                   approved_at=utcnow(), quality={})) for c in cases]
+    session.flush()
+    statements: list[str] = []
+
+    def listen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(" ".join(statement.split()).upper())
+
+    event.listen(session.get_bind(), "before_cursor_execute", listen)
+    try:
+        summary = publishing.publish_many(session, [a.id for a in made])
+        session.flush()
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", listen)
+    assert summary.no_channel == 3 and summary.already == 0 and summary.failed == 0
+    assert not [s for s in statements if s.startswith("UPDATE PUBLICATION")]
+    written = "COPY" if session.get_bind().dialect.name == "postgresql" else "INSERT INTO"
+    assert len([s for s in statements if s.startswith(f"{written} PUBLICATION")]) == 1
+    assert len([s for s in statements if s.startswith("UPDATE ANSWER")]) == 1
+    rows = session.query(Publication).filter(Publication.answer_id.in_([a.id for a in made]))
+    assert sorted((r.status, r.attempts, r.published_at is not None) for r in rows) == [
+        ("no_channel", 0, True)] * 3
+    session.expire_all()  # as the database has them
+    assert all(a.status == "published" and a.published_at is not None for a in made)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -121,3 +122,26 @@ def test_the_rule_index_follows_unflushed_edits_and_other_sessions(
     session.commit()
     session.expire_all()
     assert suggest(session, case).executor_id == bridges
+
+
+def test_a_match_asked_again_in_the_transaction_is_found_once(
+        session: Session, make_case: Callable[..., Case], monkeypatch: Any) -> None:
+    """Cases of a batch that share topic, subtopic and territory are matched against the
+    region's rules once (the index keeps each match); the answer is the same."""
+    from otklik.cases import reference
+
+    roads, general, _, _ = _orgs(session)
+    _rule(session, roads, 10, topic="roads")
+    _rule(session, general, 50)
+    cases = [make_case() for _ in range(3)]
+    session.commit()  # a new transaction: no index yet
+    looked: list[tuple[object, ...]] = []
+    first = reference._RuleIndex._first
+
+    def counted(self: Any, *args: Any) -> Any:
+        looked.append(args)
+        return first(self, *args)
+
+    monkeypatch.setattr(reference._RuleIndex, "_first", counted)
+    assert [suggest(session, case).executor_id for case in cases] == [roads] * 3
+    assert len(looked) == 1

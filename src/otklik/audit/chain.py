@@ -26,12 +26,13 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import exists, func, insert, select, text
+from sqlalchemy import Table, exists, func, select, text
 from sqlalchemy.orm import Session, aliased
 
 from otklik.config import get_settings
+from otklik.db.appends import insert_rows
 from otklik.db.base import utcnow
 from otklik.models.audit import AuditEntry, AuditSeal
 
@@ -49,17 +50,33 @@ def new_nonce() -> str:
     return secrets.token_hex(16)
 
 
-_derived_key: tuple[object, bytes] | None = None
+_derived_key: tuple[object, bytes, Any] | None = None
 
 
-def _key() -> bytes:
-    """The audit key of the settings in use (derived once per settings object, not once
-    per entry: it was a tenth of recording an entry)."""
+def _keyed() -> tuple[bytes, Any]:
+    """The audit key of the settings in use and an HMAC-SHA256 keyed with it, to copy for
+    each MAC (derived once per settings object, not once per entry: it was a tenth of
+    recording an entry; a copy skips keying the HMAC again)."""
     global _derived_key
     settings = get_settings()
     if _derived_key is None or _derived_key[0] is not settings:
-        _derived_key = (settings, settings.audit_mac_key)
-    return _derived_key[1]
+        key = settings.audit_mac_key
+        _derived_key = (settings, key, hmac.new(key, digestmod=hashlib.sha256))
+    return _derived_key[1], _derived_key[2]
+
+
+def _key() -> bytes:
+    return _keyed()[0]
+
+
+def _mac(key: bytes | None, content: bytes) -> str:
+    """HMAC-SHA256 of ``content`` under ``key`` (the audit key when None or the same)."""
+    audit_key, keyed = _keyed()
+    if key and key != audit_key:
+        return hmac.new(key, content, hashlib.sha256).hexdigest()
+    mac = keyed.copy()
+    mac.update(content)
+    return str(mac.hexdigest())
 
 
 def _moment(value: datetime | str | None) -> str:
@@ -89,13 +106,18 @@ def canonical(values: dict[str, Any]) -> bytes:
         "ip": values.get("ip"),
         "nonce": values.get("nonce"),
     }
-    return json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
-                      default=str).encode()
+    return _CANONICAL.encode(content).encode()
+
+
+#: ``json.dumps(…, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)``
+#: built once (json.dumps builds an encoder at every call with such arguments).
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                              default=str)
 
 
 def entry_mac(values: dict[str, Any], key: bytes | None = None) -> str:
     """The MAC of an entry's content."""
-    return hmac.new(key or _key(), canonical(values), hashlib.sha256).hexdigest()
+    return _mac(key, canonical(values))
 
 
 #: The columns of an entry its MAC covers.
@@ -126,8 +148,7 @@ _PLAIN = frozenset({str, int, bool, type(None)})
 
 
 def seal_hash(seq: int, prev_hash: str, mac: str, key: bytes | None = None) -> str:
-    return hmac.new(key or _key(), f"{seq}|{prev_hash}|{mac}".encode(),
-                    hashlib.sha256).hexdigest()
+    return _mac(key, f"{seq}|{prev_hash}|{mac}".encode())
 
 
 def _lock(session: Session) -> None:
@@ -170,8 +191,8 @@ def seal(session: Session, *, limit: int = SEAL_BATCH) -> int:
                       "hash": digest, "sealed_at": utcnow()})
         prev = digest
     done = len(seals)
-    if done:
-        session.execute(insert(AuditSeal), seals)
+    if done:  # one COPY on PostgreSQL (otklik.db.appends.insert_rows)
+        insert_rows(session.connection(), cast(Table, AuditSeal.__table__), seals)
         log.info("audit head seq=%s hash=%s", seq, prev)
     return done
 

@@ -46,12 +46,12 @@ def build_cases(session: Session, actor: Actor, message_ids: Sequence[int],
     new = [m for m in messages if enrichments[m.id].relevant
            and m.parent_id not in batch.cases_of
            and enrichments[m.id].duplicate_of_id not in batch.cases_of]
-    repo.reserve(Case, len(new))
-    repo.reserve(Answer, len(new))
+    repo.reserve(Case, len(new), (Answer, len(new)))  # one query for both
     # what routing and deadlines read of the batch's regions: one query each, not per region
     repo.read_regions([enrichments[m.id].region_code or m.region_code for m in messages])
     touched: list[int] = []
-    with appending(session):  # the batch's history and audit rows go out together
+    # the batch's rows go out together, on PostgreSQL by COPY
+    with appending(session, copy=True):
         for message in messages:
             case = _place(session, actor, message, enrichments[message.id], batch)
             if case is not None:
@@ -133,7 +133,7 @@ def originals_seen_late(session: Session, actor: Actor, late: Mapping[int, Seque
     originals = {m.id: m for m in session.scalars(
         select(Message).where(Message.id.in_(sorted(late))).options(*_UNREAD))}
     alone: list[int] = []
-    with appending(session):
+    with appending(session, copy=True):
         _join_copies(session, actor, late, originals, cases_of, alone)
     if alone:
         built.extend(build_cases(session, actor, alone))

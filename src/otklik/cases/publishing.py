@@ -62,12 +62,19 @@ def publish_many(session: Session, answer_ids: Sequence[int]) -> ReplySummary:
     """Publish these answers (those that exist) under each of their messages that has not
     got them yet. The answers, the messages of their cases and their publication rows are
     read in a query each, the missing rows inserted together before anything is sent (a
-    second worker publishing the same answer waits on them, then finds them published)."""
+    second worker publishing the same answer waits on them, then finds them published).
+
+    A message that came through no connector (a file import, the demo) has no channel: its
+    row is inserted as ``no_channel`` at once (what :func:`reply_under` would decide, without
+    an UPDATE of each row after the INSERT), and the answers published are marked in one
+    UPDATE."""
     repo = CaseRepository(session)
     answers = repo.answers_by_id(answer_ids)
     of_cases = repo.messages_of_cases([a.case_id for a in answers if a.case_id is not None])
     rows = repo.publications_of([a.id for a in answers])
+    summary = ReplySummary()
     plan: list[tuple[Answer, list[tuple[Message, Publication]]]] = []
+    new: list[Publication] = []
     for answer in answers:
         pairs = []
         messages = (_replied(answer, of_cases.get(answer.case_id, []))
@@ -75,13 +82,20 @@ def publish_many(session: Session, answer_ids: Sequence[int]) -> ReplySummary:
         for message in messages:
             row = rows.get((answer.id, message.id))
             if row is None:
-                row = rows[(answer.id, message.id)] = repo.add_publication(Publication(
+                no_channel = message.connector_id is None
+                row = rows[(answer.id, message.id)] = Publication(
                     answer_id=answer.id, message_id=message.id, channel=message.source,
-                    status="pending", attempts=0), flush=False)
+                    status="no_channel" if no_channel else "pending", attempts=0,
+                    published_at=utcnow() if no_channel else None)
+                new.append(row)
+                if no_channel:
+                    summary.count("no_channel")
+                    continue
             pairs.append((message, row))
         plan.append((answer, pairs))
+    repo.add_publications(new)
     session.flush()
-    summary = ReplySummary()
+    done: list[Answer] = []
     for answer, pairs in plan:
         failed = summary.failed
         for message, row in pairs:
@@ -90,8 +104,8 @@ def publish_many(session: Session, answer_ids: Sequence[int]) -> ReplySummary:
                 continue
             _publish_one(session, answer, message, row, summary)
         if summary.failed == failed and answer.published_at is None:
-            answer.published_at = utcnow()
-            answer.status = "published" if answer.status == "approved" else answer.status
+            done.append(answer)
+    repo.mark_published(done, utcnow())
     return summary
 
 

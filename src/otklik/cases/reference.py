@@ -217,10 +217,19 @@ class _RuleIndex:
         self.rules = [(rule, rule.topic or None, rule.subtopic or None, rule.territory_id)
                       for rule in rules if rule.enabled and rule.region_code == region_code]
         self.by_topic: dict[str | None, list[tuple[RuleRow, str | None, int | None]]] = {}
+        #: Each match asked for (cases of a batch share topic, subtopic and territory).
+        self.found: dict[tuple[str | None, str | None, frozenset[int]], RuleRow | None] = {}
 
     def first(self, topic: str | None, subtopic: str | None, places: set[int]
               ) -> RuleRow | None:
         """The first rule whose topic, subtopic and territory are each empty or the case's."""
+        key = (topic, subtopic, frozenset(places))
+        if key not in self.found:
+            self.found[key] = self._first(topic, subtopic, places)
+        return self.found[key]
+
+    def _first(self, topic: str | None, subtopic: str | None, places: set[int]
+               ) -> RuleRow | None:
         candidates = self.by_topic.get(topic)
         if candidates is None:
             candidates = self.by_topic[topic] = [

@@ -16,9 +16,13 @@ from sqlalchemy import (
     bindparam,
     event,
     func,
+    literal,
     or_,
     select,
+    union_all,
+    update,
 )
+from sqlalchemy import case as case_when
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -47,6 +51,9 @@ from otklik.models.message import Message, MessageEnrichment
 from otklik.workspace.confidence import UNCERTAIN, case_confidence
 
 _RESERVED_KEY = "otklik_case_reserved_ids"
+#: A publication row's columns but its id (the database gives it).
+_PUBLICATION = ("answer_id", "message_id", "channel", "status", "external_id", "attempts",
+                "last_error", "published_at")
 
 
 def _reserved_id(session: Session, table: str) -> int | None:
@@ -107,20 +114,26 @@ class CaseRepository(ReferenceReads):
         stands now (its id given ahead)."""
         appends.append(self.session, type(row), appends.values_of(row))
 
-    def reserve(self, model: type[Case] | type[Answer] | type[Problem], count: int) -> None:
-        """Reserve ids for the next ``count`` rows of ``model`` added here in this
-        transaction, in one query (PostgreSQL's sequence): the rows then get their ids
-        without a flush each and go to the database together, in one INSERT per table at
-        the next flush. Elsewhere (SQLite) nothing is reserved and each row is flushed for
-        its id as before. Ids reserved and not used are gaps, as after a rollback."""
-        if count <= 0 or self.session.get_bind().dialect.name != "postgresql":
+    def reserve(self, model: type[Case] | type[Answer] | type[Problem], count: int,
+                *more: tuple[type[Case] | type[Answer] | type[Problem], int]) -> None:
+        """Reserve ids for the next ``count`` rows of ``model`` (and of each of ``more``:
+        (model, count) pairs) added here in this transaction, in one query (PostgreSQL's
+        sequences): the rows then get their ids without a flush each and go to the database
+        together, in one INSERT per table at the next flush. Elsewhere (SQLite) nothing is
+        reserved and each row is flushed for its id as before. Ids reserved and not used
+        are gaps, as after a rollback."""
+        wanted = [(m.__tablename__, n) for m, n in ((model, count), *more) if n > 0]
+        if not wanted or self.session.get_bind().dialect.name != "postgresql":
             return
-        table = model.__tablename__
-        sequence = func.pg_get_serial_sequence(f'"{table}"', "id")
-        ids = self.session.scalars(
-            select(func.nextval(sequence)).select_from(func.generate_series(1, count))).all()
+        # each table's ids in the order its sequence gave them (UNION ALL keeps the parts'
+        # order), the tables one after another
+        query = union_all(*(
+            select(literal(table).label("t"),
+                   func.nextval(func.pg_get_serial_sequence(f'"{table}"', "id")).label("id"))
+            .select_from(func.generate_series(1, n)) for table, n in wanted))
         reserved: dict[str, list[int]] = self.session.info.setdefault(_RESERVED_KEY, {})
-        reserved.setdefault(table, []).extend(ids)
+        for table, reserved_id in self.session.execute(query):
+            reserved.setdefault(table, []).append(reserved_id)
         if not event.contains(self.session, "after_commit", _forget_reserved):
             event.listen(self.session, "after_commit", _forget_reserved)
             event.listen(self.session, "after_soft_rollback", _forget_reserved)
@@ -409,12 +422,16 @@ class CaseRepository(ReferenceReads):
                                       Publication.message_id == message_id)
         )
 
-    def add_publication(self, publication: Publication, *, flush: bool = True) -> Publication:
-        """Insert a publication row (now, or at the next flush)."""
-        self.session.add(publication)
-        if flush:
-            self.session.flush()
-        return publication
+    def add_publications(self, rows: Sequence[Publication]) -> None:
+        """Insert these publication rows, in their order, at the next flush; when none is
+        pending (no reply to send: nothing reads them afterwards), at once and as plain
+        rows (one COPY on PostgreSQL: :func:`otklik.db.appends.insert_rows`)."""
+        if rows and all(row.status != "pending" for row in rows):
+            appends.insert_rows(self.session.connection(), cast(Table, Publication.__table__),
+                                [{column: getattr(row, column) for column in _PUBLICATION}
+                                 for row in rows])
+            return
+        self.session.add_all(rows)
 
     def publications_of(self, answer_ids: Sequence[int]
                         ) -> dict[tuple[int, int], Publication]:
@@ -443,6 +460,21 @@ class CaseRepository(ReferenceReads):
                 .order_by(Message.created_at, Message.id)):
             found.setdefault(case_id, []).append(message)
         return found
+
+    def mark_published(self, answers: Sequence[Answer], at: datetime) -> None:
+        """These answers are published (``at``; an approved one's status becomes
+        ``published``): one UPDATE for all, not one each at the flush."""
+        if not answers:
+            return
+        status = case_when((Answer.status == "approved", "published"), else_=Answer.status)
+        self.session.execute(
+            update(Answer).where(Answer.id.in_([a.id for a in answers]))
+            .values(published_at=at, status=status),
+            execution_options={"synchronize_session": False})
+        for answer in answers:  # the loaded answers as the UPDATE left them
+            set_committed_value(answer, "published_at", at)
+            if answer.status == "approved":
+                set_committed_value(answer, "status", "published")
 
     def publications(self, answer_id: int) -> Sequence[Publication]:
         """Where an answer went."""
