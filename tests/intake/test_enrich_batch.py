@@ -1,5 +1,5 @@
-"""A batch's enrichment is written in bulk: its new rows in one INSERT (on PostgreSQL one
-execution for them all, on SQLite an executemany) and its messages marked in one UPDATE,
+"""A batch's enrichment is written in bulk: its new rows in one statement (on PostgreSQL a
+COPY, on SQLite an executemany INSERT) and its messages marked in one UPDATE,
 with the loaded objects left as the ORM would have left them; a second run stores nothing,
 a forced one overwrites, a failure loses nothing (SQLite and PostgreSQL)."""
 
@@ -66,10 +66,11 @@ def _writes(seen: list[tuple[str, int]], prefix: str) -> list[int]:
     return [rows for statement, rows in seen if statement.startswith(prefix)]
 
 
-def _one_insert(session: Session, rows: int) -> list[int]:
-    """What one INSERT of ``rows`` new rows looks like: on PostgreSQL one execution with the
-    rows as one parameter, on SQLite an executemany of them."""
-    return [1] if session.get_bind().dialect.name == "postgresql" else [rows]
+def _new_rows(seen: list[tuple[str, int]]) -> list[int]:
+    """The statements that wrote new enrichment rows, with how many rows each: on
+    PostgreSQL a COPY, on SQLite an executemany INSERT (:func:`otklik.db.appends.insert_rows`)."""
+    return (_writes(seen, "INSERT INTO message_enrichment")
+            + _writes(seen, "COPY message_enrichment"))
 
 
 def _rows(session: Session, ids: list[int]) -> dict[int, MessageEnrichment]:
@@ -86,7 +87,7 @@ def test_a_batch_is_written_in_one_insert_and_one_update(session: Session) -> No
         assert {m.enrich_status for m in messages} == {"done"}
         assert not session.dirty
         session.commit()
-    assert _writes(seen, "INSERT INTO message_enrichment") == _one_insert(session, 24)
+    assert _new_rows(seen) == [24]
     assert _writes(seen, "UPDATE message ") == [1]
     assert not [s for s, _ in seen if s.startswith("UPDATE message_enrichment")]
     # the same unit of work sees the rows, by query and by primary key
@@ -123,7 +124,7 @@ def test_a_forced_run_overwrites_the_stored_rows(session: Session) -> None:
     with _statements(session) as seen:
         assert enrich_now(session, ids, force=True) == 5
         session.flush()
-    assert not _writes(seen, "INSERT INTO message_enrichment")  # every row existed
+    assert not _new_rows(seen)  # every row existed
     assert not _writes(seen, "UPDATE message ")  # the messages were done already
     rows = _rows(session, ids)
     assert {i: row.topic for i, row in rows.items()} == decided
@@ -144,7 +145,7 @@ def test_an_edited_message_is_overwritten_and_new_ones_inserted_together(
     with _statements(session) as seen:
         assert enrich_now(session, ids + new) == 3  # the edited one and the two new ones
         session.flush()
-    assert _writes(seen, "INSERT INTO message_enrichment") == _one_insert(session, 2)
+    assert _new_rows(seen) == [2]
     assert _writes(seen, "UPDATE message ") == [1]
     rows = _rows(session, ids + new)
     assert set(rows) == set(ids + new)
@@ -243,7 +244,7 @@ def test_among_is_in_on_both_backends(session: Session) -> None:
 
 
 def test_rows_inserted_at_once_read_back_as_given(session: Session) -> None:
-    """The one-statement INSERT (PostgreSQL: the rows as JSON) keeps every value exactly: a
+    """The one-statement write (PostgreSQL: a COPY) keeps every value exactly: a
     moment with its microseconds from another zone, a float's last digit, text beyond ASCII,
     nulls, the nested record."""
     from otklik.intake.repository import MessageRepository

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, inspect, or_, select, text, update
@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
 from otklik.accounts.scope import Scope
+from otklik.db import appends
 from otklik.db.lists import among
-from otklik.db.session import json_dumps
 from otklik.intake.place_context import FORM_SETTLEMENT
 from otklik.models.case import CaseMessage
 from otklik.models.message import (
@@ -26,24 +26,6 @@ from otklik.models.territory import Territory
 #: What enrichment reads of a message (:meth:`MessageRepository.to_enrich`).
 _ENRICH_COLUMNS = (Message.id, Message.source, Message.parent_source_id, Message.parent_id,
                    Message.channel, Message.region_code, Message.text, Message.enrich_status)
-
-
-_ENRICHMENT_COLUMNS = ", ".join(c.name for c in MessageEnrichment.__table__.columns)
-#: A batch's new enrichment rows in one statement: one execution on the server instead of
-#: one a row (each with its executor start, its trigger queue, its round of the pipeline).
-_POPULATE_ENRICHMENTS = text(
-    f"INSERT INTO message_enrichment ({_ENRICHMENT_COLUMNS}) SELECT {_ENRICHMENT_COLUMNS} "
-    "FROM jsonb_populate_recordset(NULL::message_enrichment, CAST(:rows AS jsonb))")
-
-
-def _as_json(value: Any) -> Any:
-    """A column's value as JSON gives it to ``jsonb_populate_recordset``: a moment in UTC
-    with its offset (as :class:`otklik.db.types.UTCDateTime` binds it)."""
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("naive datetime: Otklik stores only timezone-aware times")
-        return value.astimezone(UTC).isoformat()
-    return value
 
 
 class MessageRepository:
@@ -137,19 +119,10 @@ class MessageRepository:
                                                   ids)))}
 
     def insert_enrichments(self, rows: Sequence[dict[str, Any]]) -> None:
-        """New enrichment rows (every column given), now: on PostgreSQL one statement for
-        them all (the rows as one JSON array, ``jsonb_populate_recordset``), else one
-        executemany."""
-        if not rows:
-            return
-        table = cast(Table, MessageEnrichment.__table__)
-        connection = self.session.connection()
-        if connection.dialect.name != "postgresql":
-            connection.execute(insert(table), list(rows))
-            return
-        names = [c.name for c in table.columns]
-        connection.execute(_POPULATE_ENRICHMENTS, {"rows": json_dumps(
-            [{name: _as_json(row[name]) for name in names} for row in rows])})
+        """New enrichment rows (every column given), now, in one statement: on PostgreSQL a
+        ``COPY``, else one executemany INSERT (:func:`otklik.db.appends.insert_rows`)."""
+        appends.insert_rows(self.session.connection(),
+                            cast(Table, MessageEnrichment.__table__), list(rows))
 
     def mark_enriched(self, messages: Sequence[Message]) -> None:
         """Mark these loaded messages enriched (``done``): one UPDATE for those not marked yet
