@@ -203,6 +203,32 @@ def test_kept_windows_give_the_signals_of_a_replay(world: World, order: str) -> 
         assert rebuilds < len(batches) / 2, why  # most batches were fed, not replayed
 
 
+def test_a_start_moved_back_before_the_window_reads_only_the_days_between(
+        world: World) -> None:
+    """Batches in shuffled order (as a bulk load's, each from anywhere in the stream): a
+    batch whose start is before all the window holds is served by reading the days between
+    (not the whole window again), and every batch's signals are the replay's."""
+    start = _start()
+    batches = _batches(_stream(_places(world), start), 20)
+    random.Random(7).shuffle(batches)
+    root: list[int] = []
+    back = 0  # how many batches started before every earlier one of the region
+    earliest: datetime | None = None
+    for n, batch in enumerate(batches):
+        with Session(world.engine) as session:
+            ids = _store(session, batch, root=root)
+            session.commit()
+        first = window.window_start(min(r["at"] for r in batch))
+        back += earliest is not None and first < earliest
+        earliest = first if earliest is None else min(earliest, first)
+        with Session(world.engine) as session:
+            assert _incremental(session, ids) == _replayed(session, ids), f"batch {n}"
+    assert back >= 1  # the shuffled stream does move the start back past the window
+    memory = next(iter(window._memories.values()))
+    # only the first batch of each region (region 85, and the place-less) read whole
+    assert memory.why.get("start", 0) == 0 and memory.moves >= back, memory.why
+
+
 def test_a_deleted_message_and_a_rolled_back_batch_are_noticed(world: World) -> None:
     start = _start()
     batches = _batches(_stream(_places(world), start), 12)

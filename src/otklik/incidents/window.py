@@ -26,8 +26,9 @@ worked faster than it was written — almost every batch, back and forth), the w
 replayed from what it holds rather than read again: its observations since the new start
 (what it was fed, and what it held before its own start, while both fit in
 :data:`MAX_HISTORY`), with the new ones fed in, are the database's window when the region's
-count and sum of ids say so (the same indexed query); otherwise, and for a start before what
-it holds, it is read from the database.
+count and sum of ids say so (the same indexed query); for a start before what it holds, only
+the days between are read from the database (so a region is read whole once per process
+however its batches' starts wander); otherwise it is read from the database whole.
 """
 
 from __future__ import annotations
@@ -323,20 +324,27 @@ def moved(session: Session, memory: Memory, window: RegionWindow, start: datetim
           batch: Sequence[Row], new: Sequence[Row], topic_names: Mapping[str, str]
           ) -> RegionWindow | None:
     """The window of another start replayed from what ``window`` holds since that start
-    (what it was fed, and what it held before its own start) and what is new (a new
-    message's reading replaces a held one's); None when the start is before what it holds,
-    when that is not the database's window (count and sum of ids differ) or would be cut
-    (:data:`MAX_HISTORY`): then it is read from the database."""
+    (what it was fed, and what it held before its own start), what is new (a new message's
+    reading replaces a held one's) and, for a start before what it holds, the days between
+    read from the database (only those: a batch whose messages reach further back than any
+    before it costs their read, not the whole window's); None when that is not the
+    database's window (count and sum of ids differ) or would be cut (:data:`MAX_HISTORY`):
+    then it is read from the database whole."""
     floor = window.floor or window.since
+    earlier: Sequence[Row] = ()
     if start < floor:
-        return None
+        earlier = IncidentRepository(session).stream(window.region, start, MAX_HISTORY,
+                                                      before=floor)
+        if len(earlier) >= MAX_HISTORY:
+            return None
+        floor = start
     mine = _mine(window.region, floor, batch, new)
-    places = places_of(session, memory, mine.values())
+    places = places_of(session, memory, [*earlier, *mine.values()])
     pool = {**window.older, **window.seen}
     named = dict(window.named)
-    for message_id, (m, e) in mine.items():
-        pool[message_id] = observation(m, e, places, topic_names)
-        named[message_id] = (e.municipality_id, e.settlement_id)
+    for m, e in [*earlier, *mine.values()]:  # the new readings last: they win
+        pool[m.id] = observation(m, e, places, topic_names)
+        named[m.id] = (e.municipality_id, e.settlement_id)
     held = {i: o for i, o in pool.items() if o.at >= start}
     if len(held) >= MAX_HISTORY or IncidentRepository(session).stream_digest(
             window.region, start) != (len(held), sum(held)):
