@@ -70,6 +70,10 @@ SETTLE_AFTER = timedelta(hours=1)
 #: More new enrichments than this since the last look (a bulk load in between): the windows
 #: are dropped and rebuilt when next needed rather than fed a backlog.
 MAX_FEED = 20_000
+#: A region's windows left behind by a move of the start, kept (the latest this many) to
+#: serve their start again while nothing new of the region arrives (a catch-up load works
+#: batches whose starts wander over a few days, every one already enriched).
+PARKED = 3
 
 Row = tuple[StreamMessage, StreamEnrichment]
 
@@ -222,6 +226,9 @@ class Memory:
     rebuilds: int = 0  # how many windows were replayed from the database (tests, profiles)
     why: Counter[str] = field(default_factory=Counter)  # ... and why
     moves: int = 0  # how many were replayed from what they held when their start moved
+    # windows left behind when their region's start moved, by (region, start)
+    parked: dict[tuple[str | None, datetime], RegionWindow] = field(default_factory=dict)
+    unparked: int = 0  # how many served their start again (nothing replayed)
 
 
 _memories: dict[str, Memory] = {}
@@ -277,6 +284,7 @@ def read_new(session: Session, memory: Memory, have: Sequence[Row] = ()) -> list
     memory.known.update((i, at) for i, at in rows if at > floor)
     if len(new) > MAX_FEED:
         memory.windows.clear()
+        memory.parked.clear()
         return None
     if not new:
         return []
@@ -285,6 +293,9 @@ def read_new(session: Session, memory: Memory, have: Sequence[Row] = ()) -> list
     missing = [i for i in new if i not in held]
     if missing:
         rows_.extend(repo.stream_rows(missing))
+    # a parked window is not fed: one of a region with anything new is no longer its window
+    touched = {stream_region(m, e) for m, e in rows_}
+    memory.parked = {k: w for k, w in memory.parked.items() if k[0] not in touched}
     return rows_
 
 
@@ -363,6 +374,40 @@ def moved(session: Session, memory: Memory, window: RegionWindow, start: datetim
     return kept
 
 
+def _park(memory: Memory, window: RegionWindow) -> None:
+    """Keep a window its region's start left behind (the latest :data:`PARKED` of a
+    region)."""
+    memory.parked.pop((window.region, window.start), None)
+    memory.parked[(window.region, window.start)] = window
+    mine = [k for k in memory.parked if k[0] == window.region]
+    for key in mine[:-PARKED]:
+        del memory.parked[key]
+
+
+def _unparked(session: Session, memory: Memory, region: str | None, start: datetime,
+              batch: Sequence[Row], new: Sequence[Row], settings: DetectorSettings,
+              taxonomy: str, topic_names: Mapping[str, str]) -> RegionWindow | None:
+    """The region's window of this start parked earlier, fed the batch, when it is still
+    the database's window (the region had nothing new since it was parked, see
+    :func:`read_new`; the batch's messages are held as they read; count and sum of ids
+    agree): nothing is replayed. None otherwise (it is dropped)."""
+    window = memory.parked.pop((region, start), None)
+    if window is None or window.settings != settings or window.taxonomy != taxonomy:
+        return None
+    mine = _mine(region, window.since, batch, new)
+    places = places_of(session, memory, mine.values())
+    if not window.take(observation(m, e, places, topic_names) for m, e in mine.values()):
+        return None
+    _name(window, mine.values())
+    _keep_older(session, memory, window, new, topic_names)
+    if IncidentRepository(session).stream_digest(region, window.since) != (
+            len(window.seen), window.id_sum):
+        return None
+    memory.windows[region] = window
+    memory.unparked += 1
+    return window
+
+
 def _keep_older(session: Session, memory: Memory, window: RegionWindow, new: Sequence[Row],
                 topic_names: Mapping[str, str]) -> None:
     """New readings of the region's messages before the window's start, into what it holds
@@ -400,7 +445,10 @@ def window_for(session: Session, memory: Memory, region: str | None, batch: Sequ
     window = memory.windows.get(region)
     if (window is not None and new is not None and window.start != start
             and window.settings == settings and window.taxonomy == taxonomy):
-        kept = moved(session, memory, window, start, batch, new, topic_names)
+        kept = (_unparked(session, memory, region, start, batch, new, settings, taxonomy,
+                          topic_names)
+                or moved(session, memory, window, start, batch, new, topic_names))
+        _park(memory, window)  # it may serve its start again
         if kept is not None:
             return kept
         memory.why["start"] += 1
