@@ -109,6 +109,16 @@ class ParticipationRepository:
             CampaignQuestion.campaign_id == campaign_id,
             CampaignQuestion.message_id == message_id))
 
+    def asked(self, campaign_ids: Sequence[int], message_ids: Sequence[int]
+              ) -> set[tuple[int, int]]:
+        """(campaign id, message id) of the questions these lines made of these messages."""
+        if not campaign_ids or not message_ids:
+            return set()
+        return {(int(c), int(m)) for c, m in self.session.execute(
+            select(CampaignQuestion.campaign_id, CampaignQuestion.message_id).where(
+                CampaignQuestion.campaign_id.in_(list(campaign_ids)),
+                CampaignQuestion.message_id.in_(list(message_ids))))}
+
     def question_by_external(self, campaign_id: int, external_id: str
                              ) -> CampaignQuestion | None:
         """The question an imported row already became."""
