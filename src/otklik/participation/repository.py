@@ -117,7 +117,7 @@ class ParticipationRepository:
         return {(int(c), int(m)) for c, m in self.session.execute(
             select(CampaignQuestion.campaign_id, CampaignQuestion.message_id).where(
                 CampaignQuestion.campaign_id.in_(list(campaign_ids)),
-                CampaignQuestion.message_id.in_(list(message_ids))))}
+                CampaignQuestion.message_id.in_(list(message_ids)))) if m is not None}
 
     def question_by_external(self, campaign_id: int, external_id: str
                              ) -> CampaignQuestion | None:
