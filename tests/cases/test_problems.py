@@ -120,17 +120,27 @@ def test_cases_join_problems_in_one_versioned_update(
 
 
 def test_a_case_changed_meanwhile_stops_the_problem_update(
-        session: Session, make_case: Callable[..., Case]) -> None:
+        session: Session, make_case: Callable[..., Case],
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """Optimistic locking holds for the one-statement update: a case whose version moved
-    under the job (an operator's edit elsewhere) fails the batch, as the ORM's flush did."""
+    under the job, after it read the cases and before it wrote (an operator's edit
+    elsewhere), fails the batch, as the ORM's flush did."""
     from sqlalchemy import update
     from sqlalchemy.orm.exc import StaleDataError
 
     cases, _ = overpass_and_pothole(make_case, "id58", pothole_day=2)
     session.flush()
-    session.execute(update(Case.__table__).where(Case.__table__.c.id == cases[1].id)
-                    .values(version=Case.__table__.c.version + 1))
-    if not session.get_bind().dialect.supports_sane_multi_rowcount:
+    read = CaseRepository.unplaced_cases
+
+    def then_edited(self: CaseRepository, case_ids: list[int]) -> object:
+        rows = read(self, case_ids)
+        session.execute(update(Case.__table__).where(Case.__table__.c.id == cases[1].id)
+                        .values(version=Case.__table__.c.version + 1))
+        return rows
+
+    monkeypatch.setattr(CaseRepository, "unplaced_cases", then_edited)
+    if (session.get_bind().dialect.name != "postgresql"
+            and not session.get_bind().dialect.supports_sane_multi_rowcount):
         pytest.skip("the driver does not count the rows of an executemany")
     with pytest.raises(StaleDataError):
         assign_problems(session, [c.id for c in cases])

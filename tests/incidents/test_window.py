@@ -195,12 +195,71 @@ def test_kept_windows_give_the_signals_of_a_replay(world: World, order: str) -> 
         # a batch committed late (at most one per late batch), one reordering too deep to re-feed
         (memory,) = why
         late = sum(1 for n in range(len(batches)) if order != "in_order" and n % 5 == 4)
-        moved = sum(m.moves for mem in memories for m in mem.values())
+        moved = sum(m.moves + m.unparked for mem in memories for m in mem.values())
         assert memory["none"] == 1 and memory.get("start", 0) + moved == _start_moves(batches), why
         # a start moved (forward, or back to what the window held before its start) is
         # replayed from memory; read again only when a late batch made it stale
         assert moved > 0 and memory.get("start", 0) + memory.get("stale", 0) <= late, why
         assert rebuilds < len(batches) / 2, why  # most batches were fed, not replayed
+
+
+def test_a_start_moved_back_before_the_window_reads_only_the_days_between(
+        world: World) -> None:
+    """Batches in shuffled order (as a bulk load's, each from anywhere in the stream): a
+    batch whose start is before all the window holds is served by reading the days between
+    (not the whole window again), and every batch's signals are the replay's."""
+    start = _start()
+    batches = _batches(_stream(_places(world), start), 20)
+    random.Random(7).shuffle(batches)
+    root: list[int] = []
+    back = 0  # how many batches started before every earlier one of the region
+    earliest: datetime | None = None
+    for n, batch in enumerate(batches):
+        with Session(world.engine) as session:
+            ids = _store(session, batch, root=root)
+            session.commit()
+        first = window.window_start(min(r["at"] for r in batch))
+        back += earliest is not None and first < earliest
+        earliest = first if earliest is None else min(earliest, first)
+        with Session(world.engine) as session:
+            assert _incremental(session, ids) == _replayed(session, ids), f"batch {n}"
+    assert back >= 1  # the shuffled stream does move the start back past the window
+    memory = next(iter(window._memories.values()))
+    # only the first batch of each region (region 85, and the place-less) read whole
+    assert memory.why.get("start", 0) == 0 and memory.moves >= back, memory.why
+
+
+def test_a_window_left_behind_serves_its_start_again_while_nothing_new_arrives(
+        world: World) -> None:
+    """A catch-up load: every batch stored and enriched before the detector looks at any,
+    then looked at in shuffled order, so the start wanders back and forth over a few days.
+    A window its start left behind serves that start again when it comes back (nothing
+    replayed) until something new of the region arrives (then it is dropped); every
+    batch's signals are the replay's throughout."""
+    start = _start()
+    rows = _stream(_places(world), start)
+    late = [r for n, r in enumerate(rows) if n % 10 == 3]  # arrive in the middle
+    batches = _batches([r for n, r in enumerate(rows) if n % 10 != 3], 20)
+    random.Random(11).shuffle(batches)
+    root: list[int] = []
+    stored: list[list[int]] = []
+    with Session(world.engine) as session:
+        for batch in batches:
+            stored.append(_store(session, batch, root=root))
+        session.commit()
+    served = 0
+    for n, ids in enumerate(stored):
+        if n == len(stored) // 2:  # something new: the parked windows are no longer whole
+            with Session(world.engine) as session:
+                _store(session, late, root=root)
+                session.commit()
+            memory = next(iter(window._memories.values()))
+            served = memory.unparked
+            assert served > 0, memory.why  # before it, starts were served again
+        with Session(world.engine) as session:
+            assert _incremental(session, ids) == _replayed(session, ids), f"batch {n}"
+    memory = next(iter(window._memories.values()))
+    assert memory.why.get("start", 0) == 0 and memory.unparked >= served, memory.why
 
 
 def test_a_deleted_message_and_a_rolled_back_batch_are_noticed(world: World) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from otklik.nlp.base import Doc
 from otklik.nlp.morph import PhraseMatcher, ensure_prepared, lemma, lemmatize, prepare, tokenize
 
@@ -56,3 +60,29 @@ def test_phrase_matcher_matches_any_inflection_longest_first() -> None:
     found = m.find(lemmatize(tokenize("Лифты не работали неделю, а теперь работает")))
     assert [(f[3], f[2]) for f in found] == [("лифт", 0.5), ("не работает", -2.0),
                                              ("работает", 1.0)]
+
+
+def test_the_lemmatizer_and_problem_clustering_share_one_analysis_of_a_word(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The part of speech problem clustering reads of a lemma is the analyzer's first parse
+    of it, the one the lemmatizer cached when the lemma was a token: a word is analysed
+    once for both."""
+    from otklik.nlp import morph
+    from otklik.problems import clustering_text
+
+    real = morph.analyzer()
+    first = real.parse("путепровод")[0]
+    assert morph.first_parse("путепровод") == (first.normal_form, first.tag)
+    calls: list[str] = []
+
+    class Counting:
+        def parse(self, word: str) -> Any:
+            calls.append(word)
+            return real.parse(word)
+
+    monkeypatch.setattr(morph, "_morph", Counting())
+    for cached in (morph.lemma, morph.first_parse, clustering_text._kind):
+        cached.cache_clear()
+    assert morph.lemma("путепровод") == "путепровод"
+    assert clustering_text._kind("путепровод") == clustering_text._NOUN
+    assert calls == ["путепровод"]

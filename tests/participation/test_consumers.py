@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from otklik import events
@@ -67,3 +67,51 @@ def test_a_batch_with_no_open_line_no_proposal_and_no_support_reads_no_message(
     added, made = consumers.collect(session, [question.id, idea.id])
     assert (added, made) == (1, 0) and read[-1] == sorted([question.id, idea.id])
     assert len(read) == 2
+
+
+def test_support_comments_of_a_batch_find_their_proposals_with_reads_not_growing_with_them(
+        session: Session, make_message: Callable[..., Message]) -> None:
+    """A batch's «поддерживаю» comments read their threads together: the one answering a
+    proposal and the ones beside it written after it (even when the proposal is made in the
+    same batch) support it, one written before it supports nothing; and the statements of a
+    batch do not grow with how many support comments it holds."""
+    now = datetime.now(UTC)
+    post = make_message("Что делать с пустырём у школы?", author="n1",
+                        created_at=now - timedelta(hours=6))
+    early = make_message("Поддерживаю", parent=post, author="e1",
+                         created_at=now - timedelta(hours=5))
+    idea = make_message("Предлагаю сделать сквер на месте пустыря у школы", parent=post,
+                        author="i1", topic="social", subtopic=None,
+                        created_at=now - timedelta(hours=4))
+    enrichment = session.get(MessageEnrichment, idea.id)
+    assert enrichment is not None
+    enrichment.kind = "proposal"
+    beside = [make_message("Поддерживаю!", parent=post, author=f"b{k}",
+                           created_at=now - timedelta(hours=3, minutes=k)) for k in range(3)]
+    under = [make_message("+1", parent=idea, author=f"u{k}",
+                          created_at=now - timedelta(hours=2, minutes=k)) for k in range(2)]
+    batch = [early.id, idea.id, *(m.id for m in beside), *(m.id for m in under)]
+    assert consumers.collect(session, batch) == (0, 1)
+    voters = set(session.scalars(select(ProposalVote.message_id)))
+    assert voters == {m.id for m in (*beside, *under)}
+    assert consumers.collect(session, batch) == (0, 0)  # idempotent: nothing more
+    assert session.scalar(select(func.count()).select_from(ProposalVote)) == 5
+
+    def statements(count: int) -> int:
+        topic = make_message("Когда починят дорогу?", author=f"t{count}")
+        ids = [make_message("Поддерживаю", parent=topic, author=f"s{count}-{k}").id
+               for k in range(count)]
+        seen: list[str] = []
+
+        def listen(*args: Any) -> None:
+            seen.append(args[2])
+
+        engine = session.get_bind()
+        event.listen(engine, "before_cursor_execute", listen)
+        try:
+            assert consumers.collect(session, ids) == (0, 0)
+        finally:
+            event.remove(engine, "before_cursor_execute", listen)
+        return len(seen)
+
+    assert statements(2) == statements(7)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session
 from otklik.cases.repository import CaseRepository
 from otklik.db.base import utcnow
 from otklik.language.taxonomy_service import active_taxonomy
-from otklik.models.case import Case, Problem
+from otklik.models.case import Problem
 from otklik.nlp.taxonomy.taxonomy import Taxonomy
 from otklik.problems.clustering import CaseFeatures, ProblemIndex, ProblemState
 from otklik.territories.repository import TerritoryRepository
@@ -147,7 +148,7 @@ def retitle_problems(session: Session) -> int:
         return _current(session)[1]
 
 
-def _features(session: Session, cases: Sequence[Case]) -> dict[int, CaseFeatures]:
+def _features(session: Session, cases: Sequence[Any]) -> dict[int, CaseFeatures]:
     """What the clusterer needs of each case, read for all of them in three queries."""
     first = CaseRepository(session).first_texts([c.id for c in cases])
     places = TerritoryRepository(session).many(
@@ -175,10 +176,9 @@ def _features(session: Session, cases: Sequence[Case]) -> dict[int, CaseFeatures
 def _assign(session: Session, index: ProblemIndex, case_ids: Sequence[int]) -> int:
     repo = CaseRepository(session)
     changed: set[str] = set()
-    cases = sorted(repo.many(case_ids), key=lambda c: (c.received_at, c.id))
-    cases = [c for c in cases if not c.problem_pinned and c.problem_id is None]
+    cases = repo.unplaced_cases(case_ids)  # oldest first: (received_at, id)
     features = _features(session, cases)
-    placed: list[tuple[Case, str]] = []
+    placed: list[tuple[Any, str]] = []
     for case in cases:
         assignment = index.assign(features[case.id])
         if assignment.problem_key is None or assignment.pinned:
@@ -211,5 +211,5 @@ def _assign(session: Session, index: ProblemIndex, case_ids: Sequence[int]) -> i
         _known[row.id] = row.size
     # the new problems first (their ids are reserved, or given by the flush), then the
     # cases' problem ids in one statement
-    repo.set_problems([(case, rows[key].id) for case, key in placed])
+    repo.set_problems([(case.id, case.version, rows[key].id) for case, key in placed])
     return len(placed)

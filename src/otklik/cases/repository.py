@@ -8,14 +8,18 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    ARRAY,
+    BigInteger,
     ColumnElement,
     CursorResult,
+    Integer,
     Select,
     Table,
     and_,
     bindparam,
     event,
     func,
+    inspect,
     literal,
     or_,
     select,
@@ -26,6 +30,7 @@ from sqlalchemy import case as case_when
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.util import identity_key
 
 from otklik.accounts.scope import Scope
 from otklik.cases.reference import ReferenceReads, rules_of
@@ -77,6 +82,14 @@ def _add_with_id(session: Session, row: Any) -> Any:
 
 def _forget_reserved(session: Session, *_: Any) -> None:
     session.info.pop(_RESERVED_KEY, None)
+
+
+def _bigints(name: str, values: Sequence[int]) -> Any:
+    return bindparam(name, list(values), type_=ARRAY(BigInteger))
+
+
+def _ints(name: str, values: Sequence[int]) -> Any:
+    return bindparam(name, list(values), type_=ARRAY(Integer))
 
 
 class CaseRepository(ReferenceReads):
@@ -144,30 +157,62 @@ class CaseRepository(ReferenceReads):
         builds several time buckets in one transaction, each as if in its own)."""
         _forget_reserved(self.session)
 
-    def set_problems(self, placed: Sequence[tuple[Case, int]]) -> None:
-        """Put cases into problems (``(case, problem id)``) in one executemany UPDATE, not
-        one UPDATE per case (the ORM sends a versioned row's UPDATE alone): each row still
-        checks and bumps the case's ``version``, and a case changed meanwhile by someone
-        else raises :class:`StaleDataError` as the ORM's flush would. The loaded cases get
-        the stored values without becoming dirty."""
+    def unplaced_cases(self, case_ids: Sequence[int]) -> Sequence[Any]:
+        """Those of these cases no problem holds and no operator pinned, oldest first (by
+        received_at, id), as the columns problem clustering reads and the version it
+        writes back with (plain rows: no case is loaded)."""
+        return self.session.execute(
+            select(Case.id, Case.version, Case.received_at, Case.topic, Case.subtopic,
+                   Case.region_code, Case.municipality_id, Case.settlement_id, Case.street,
+                   Case.house, Case.title)
+            .where(Case.id.in_(sorted(set(case_ids))), Case.problem_id.is_(None),
+                   Case.problem_pinned.is_not(True))
+            .order_by(Case.received_at, Case.id)).all()
+
+    def set_problems(self, placed: Sequence[tuple[int, int, int]]) -> None:
+        """Put cases into problems (``(case id, its version as read, problem id)``) in one
+        UPDATE, not one per case (the ORM sends a versioned row's UPDATE alone): on
+        PostgreSQL one statement joined to the rows given as arrays (``unnest``), elsewhere
+        one executemany. Each row still checks and bumps the case's ``version``, and a case
+        changed meanwhile by someone else raises :class:`StaleDataError` as the ORM's flush
+        would. The cases this session holds get the stored values without becoming dirty."""
         if not placed:
             return
         self.session.flush()  # pending changes of these cases first: their version moves
         table = cast(Table, Case.__table__)
-        result = cast(CursorResult[Any], self.session.execute(
-            table.update()
-            .where(table.c.id == bindparam("case_id"), table.c.version == bindparam("seen"))
-            .values(problem_id=bindparam("problem"), version=bindparam("seen") + 1),
-            [{"case_id": case.id, "seen": case.version, "problem": problem_id}
-             for case, problem_id in placed]))
-        if (self.session.get_bind().dialect.supports_sane_multi_rowcount
-                and result.rowcount != len(placed)):
+        dialect = self.session.get_bind().dialect
+        if dialect.name == "postgresql":
+            rows = select(
+                func.unnest(_bigints("case_ids", [c for c, _, _ in placed])).label("id"),
+                func.unnest(_ints("seen", [v for _, v, _ in placed])).label("seen"),
+                func.unnest(_bigints("problems", [p for _, _, p in placed])).label("problem"),
+            ).subquery("placed")
+            result = cast(CursorResult[Any], self.session.execute(
+                table.update()
+                .where(table.c.id == rows.c.id, table.c.version == rows.c.seen)
+                .values(problem_id=rows.c.problem, version=rows.c.seen + 1)))
+            counted = True
+        else:
+            result = cast(CursorResult[Any], self.session.execute(
+                table.update()
+                .where(table.c.id == bindparam("case_id"), table.c.version == bindparam("seen"))
+                .values(problem_id=bindparam("problem"), version=bindparam("seen") + 1),
+                [{"case_id": case_id, "seen": seen, "problem": problem_id}
+                 for case_id, seen, problem_id in placed]))
+            counted = dialect.supports_sane_multi_rowcount
+        if counted and result.rowcount != len(placed):
             raise StaleDataError(
                 f"UPDATE of case problems matched {result.rowcount} of {len(placed)} rows: "
                 "a case was changed by someone else meanwhile")
-        for case, problem_id in placed:
-            set_committed_value(case, "problem_id", problem_id)
-            set_committed_value(case, "version", case.version + 1)
+        held = self.session.identity_map
+        for case_id, seen, problem_id in placed:
+            case = held.get(identity_key(Case, case_id))
+            if case is None:
+                continue
+            expired = inspect(case).expired_attributes  # read afresh when next used
+            for key, value in (("problem_id", problem_id), ("version", seen + 1)):
+                if key not in expired:
+                    set_committed_value(case, key, value)
 
     def many(self, case_ids: Sequence[int]) -> list[Case]:
         """These cases (those that exist), in one query."""

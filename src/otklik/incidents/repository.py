@@ -213,23 +213,26 @@ class IncidentRepository:
         return len(messages), len(cases)
 
     # -- window of the stream --------------------------------------------------------------
-    def stream(self, region_code: str | None, since: datetime, limit: int
+    def stream(self, region_code: str | None, since: datetime, limit: int,
+               before: datetime | None = None
                ) -> Sequence[tuple[StreamMessage, StreamEnrichment]]:
-        """The region's enriched messages created since ``since`` (the latest ``limit``; all
-        of those created at the oldest one's time, so a tie is never cut), oldest first, as
-        the few columns the detector reads: a rebuild replays thousands of them, so neither
-        the texts nor the stored results are loaded whole. The region of a message is its
-        own, else the one its enrichment found (:func:`stream_region`)."""
-        query = (_stream_columns().where(Message.created_at >= since,
-                                         Message.deleted_at.is_(None),
-                                         _in_region(region_code))
-                 .order_by(Message.created_at.desc(), Message.id.desc()).limit(limit))
-        rows = self.session.execute(query).all()
+        """The region's enriched messages created since ``since`` (and before ``before``
+        when given; the latest ``limit``; all of those created at the oldest one's time, so
+        a tie is never cut), oldest first, as the few columns the detector reads: a rebuild
+        replays thousands of them, so neither the texts nor the stored results are loaded
+        whole. The region of a message is its own, else the one its enrichment found
+        (:func:`stream_region`)."""
+        def where(since: datetime) -> Select[Any]:
+            query = _stream_columns().where(Message.created_at >= since,
+                                            Message.deleted_at.is_(None),
+                                            _in_region(region_code))
+            if before is not None:
+                query = query.where(Message.created_at < before)
+            return query.order_by(Message.created_at.desc(), Message.id.desc())
+
+        rows = self.session.execute(where(since).limit(limit)).all()
         if len(rows) >= limit:  # a cut window starts at its oldest message's time, whole
-            rows = self.session.execute(
-                _stream_columns().where(Message.created_at >= rows[-1][1],
-                                        Message.deleted_at.is_(None), _in_region(region_code))
-                .order_by(Message.created_at.desc(), Message.id.desc())).all()
+            rows = self.session.execute(where(rows[-1][1])).all()
         return [_stream_row(row) for row in reversed(rows)]
 
     def stream_rows(self, message_ids: Sequence[int]

@@ -26,8 +26,9 @@ worked faster than it was written — almost every batch, back and forth), the w
 replayed from what it holds rather than read again: its observations since the new start
 (what it was fed, and what it held before its own start, while both fit in
 :data:`MAX_HISTORY`), with the new ones fed in, are the database's window when the region's
-count and sum of ids say so (the same indexed query); otherwise, and for a start before what
-it holds, it is read from the database.
+count and sum of ids say so (the same indexed query); for a start before what it holds, only
+the days between are read from the database (so a region is read whole once per process
+however its batches' starts wander); otherwise it is read from the database whole.
 """
 
 from __future__ import annotations
@@ -69,6 +70,10 @@ SETTLE_AFTER = timedelta(hours=1)
 #: More new enrichments than this since the last look (a bulk load in between): the windows
 #: are dropped and rebuilt when next needed rather than fed a backlog.
 MAX_FEED = 20_000
+#: A region's windows left behind by a move of the start, kept (the latest this many) to
+#: serve their start again while nothing new of the region arrives (a catch-up load works
+#: batches whose starts wander over a few days, every one already enriched).
+PARKED = 3
 
 Row = tuple[StreamMessage, StreamEnrichment]
 
@@ -221,6 +226,9 @@ class Memory:
     rebuilds: int = 0  # how many windows were replayed from the database (tests, profiles)
     why: Counter[str] = field(default_factory=Counter)  # ... and why
     moves: int = 0  # how many were replayed from what they held when their start moved
+    # windows left behind when their region's start moved, by (region, start)
+    parked: dict[tuple[str | None, datetime], RegionWindow] = field(default_factory=dict)
+    unparked: int = 0  # how many served their start again (nothing replayed)
 
 
 _memories: dict[str, Memory] = {}
@@ -276,6 +284,7 @@ def read_new(session: Session, memory: Memory, have: Sequence[Row] = ()) -> list
     memory.known.update((i, at) for i, at in rows if at > floor)
     if len(new) > MAX_FEED:
         memory.windows.clear()
+        memory.parked.clear()
         return None
     if not new:
         return []
@@ -284,6 +293,9 @@ def read_new(session: Session, memory: Memory, have: Sequence[Row] = ()) -> list
     missing = [i for i in new if i not in held]
     if missing:
         rows_.extend(repo.stream_rows(missing))
+    # a parked window is not fed: one of a region with anything new is no longer its window
+    touched = {stream_region(m, e) for m, e in rows_}
+    memory.parked = {k: w for k, w in memory.parked.items() if k[0] not in touched}
     return rows_
 
 
@@ -323,20 +335,27 @@ def moved(session: Session, memory: Memory, window: RegionWindow, start: datetim
           batch: Sequence[Row], new: Sequence[Row], topic_names: Mapping[str, str]
           ) -> RegionWindow | None:
     """The window of another start replayed from what ``window`` holds since that start
-    (what it was fed, and what it held before its own start) and what is new (a new
-    message's reading replaces a held one's); None when the start is before what it holds,
-    when that is not the database's window (count and sum of ids differ) or would be cut
-    (:data:`MAX_HISTORY`): then it is read from the database."""
+    (what it was fed, and what it held before its own start), what is new (a new message's
+    reading replaces a held one's) and, for a start before what it holds, the days between
+    read from the database (only those: a batch whose messages reach further back than any
+    before it costs their read, not the whole window's); None when that is not the
+    database's window (count and sum of ids differ) or would be cut (:data:`MAX_HISTORY`):
+    then it is read from the database whole."""
     floor = window.floor or window.since
+    earlier: Sequence[Row] = ()
     if start < floor:
-        return None
+        earlier = IncidentRepository(session).stream(window.region, start, MAX_HISTORY,
+                                                      before=floor)
+        if len(earlier) >= MAX_HISTORY:
+            return None
+        floor = start
     mine = _mine(window.region, floor, batch, new)
-    places = places_of(session, memory, mine.values())
+    places = places_of(session, memory, [*earlier, *mine.values()])
     pool = {**window.older, **window.seen}
     named = dict(window.named)
-    for message_id, (m, e) in mine.items():
-        pool[message_id] = observation(m, e, places, topic_names)
-        named[message_id] = (e.municipality_id, e.settlement_id)
+    for m, e in [*earlier, *mine.values()]:  # the new readings last: they win
+        pool[m.id] = observation(m, e, places, topic_names)
+        named[m.id] = (e.municipality_id, e.settlement_id)
     held = {i: o for i, o in pool.items() if o.at >= start}
     if len(held) >= MAX_HISTORY or IncidentRepository(session).stream_digest(
             window.region, start) != (len(held), sum(held)):
@@ -353,6 +372,40 @@ def moved(session: Session, memory: Memory, window: RegionWindow, start: datetim
     memory.windows[window.region] = kept
     memory.moves += 1
     return kept
+
+
+def _park(memory: Memory, window: RegionWindow) -> None:
+    """Keep a window its region's start left behind (the latest :data:`PARKED` of a
+    region)."""
+    memory.parked.pop((window.region, window.start), None)
+    memory.parked[(window.region, window.start)] = window
+    mine = [k for k in memory.parked if k[0] == window.region]
+    for key in mine[:-PARKED]:
+        del memory.parked[key]
+
+
+def _unparked(session: Session, memory: Memory, region: str | None, start: datetime,
+              batch: Sequence[Row], new: Sequence[Row], settings: DetectorSettings,
+              taxonomy: str, topic_names: Mapping[str, str]) -> RegionWindow | None:
+    """The region's window of this start parked earlier, fed the batch, when it is still
+    the database's window (the region had nothing new since it was parked, see
+    :func:`read_new`; the batch's messages are held as they read; count and sum of ids
+    agree): nothing is replayed. None otherwise (it is dropped)."""
+    window = memory.parked.pop((region, start), None)
+    if window is None or window.settings != settings or window.taxonomy != taxonomy:
+        return None
+    mine = _mine(region, window.since, batch, new)
+    places = places_of(session, memory, mine.values())
+    if not window.take(observation(m, e, places, topic_names) for m, e in mine.values()):
+        return None
+    _name(window, mine.values())
+    _keep_older(session, memory, window, new, topic_names)
+    if IncidentRepository(session).stream_digest(region, window.since) != (
+            len(window.seen), window.id_sum):
+        return None
+    memory.windows[region] = window
+    memory.unparked += 1
+    return window
 
 
 def _keep_older(session: Session, memory: Memory, window: RegionWindow, new: Sequence[Row],
@@ -392,7 +445,10 @@ def window_for(session: Session, memory: Memory, region: str | None, batch: Sequ
     window = memory.windows.get(region)
     if (window is not None and new is not None and window.start != start
             and window.settings == settings and window.taxonomy == taxonomy):
-        kept = moved(session, memory, window, start, batch, new, topic_names)
+        kept = (_unparked(session, memory, region, start, batch, new, settings, taxonomy,
+                          topic_names)
+                or moved(session, memory, window, start, batch, new, topic_names))
+        _park(memory, window)  # it may serve its start again
         if kept is not None:
             return kept
         memory.why["start"] += 1

@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import pymorphy3
+from pymorphy3.tagset import OpencorporaTag
 
 from otklik.nlp.base import Doc
 
@@ -43,13 +44,23 @@ def tokenize(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=200_000)
+def first_parse(word: str) -> tuple[str, OpencorporaTag]:
+    """The normal form and tag of the analyzer's first (likeliest) parse of ``word``, as
+    given, cached per word. The lemmatizer reads it for every token and problem clustering
+    for the part of speech of a lemma: a lemma that also occurs as a token (a noun in the
+    nominative, an infinitive) is analysed once for both."""
+    parse = analyzer().parse(word)[0]
+    return parse.normal_form, parse.tag
+
+
+@lru_cache(maxsize=200_000)
 def lemma(word: str) -> str:
     """Return the normal form of one token (lowercase, 'ё'→'е'); non-Russian words as is."""
     word = word.lower().replace("ё", "е")
     # Only Cyrillic words benefit from the dictionary; numbers and Latin words pass through.
     if not _CYRILLIC_RE.search(word) or len(word) > 40:
         return word
-    normal = analyzer().parse(word)[0].normal_form.replace("ё", "е")
+    normal = first_parse(word)[0].replace("ё", "е")
     return _LEMMA_FIXES.get(normal, normal)
 
 

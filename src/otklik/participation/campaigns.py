@@ -178,6 +178,8 @@ def collect_views(session: Session, views: Sequence[tuple[Message, MessageEnrich
     if not campaigns:
         return 0
     repo = ParticipationRepository(session)
+    # which messages these lines took already: one query (a message is one question a line)
+    asked = repo.asked([c.id for c in campaigns], [m.id for m, _ in views])
     added = 0
     for message, enrichment in views:
         region = enrichment.region_code or message.region_code
@@ -185,7 +187,7 @@ def collect_views(session: Session, views: Sequence[tuple[Message, MessageEnrich
             if campaign.region_code != region or message.created_at < campaign.opens_at:
                 continue
             channel = _channel(session, campaign, message, enrichment)
-            if channel is None or repo.question_of_message(campaign.id, message.id):
+            if channel is None or (campaign.id, message.id) in asked:
                 continue
             _from_message(session, campaign, message, enrichment, channel)
             added += 1

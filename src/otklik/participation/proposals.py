@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -142,18 +143,21 @@ def may_matter(kind: str | None, relevant: bool, authored: bool, parent_id: int 
 def collect_views(session: Session, views: Sequence[tuple[Message, MessageEnrichment]]) -> int:
     """:func:`collect_messages` over messages already read."""
     actor = Actor.system("participation")
+    repo = ParticipationRepository(session)
     proposing = [m.id for m, e in views if _proposes(m, e)]
     # which of them made a proposal already: one query (a message makes its own only)
-    made_before = ParticipationRepository(session).proposed(proposing)
+    made_before = repo.proposed(proposing)
+    threads = _Threads.read(repo, [m for m, e in views if _supports(m, e)])
     made = 0
     for message, enrichment in views:
         if _proposes(message, enrichment):
             if message.id not in made_before:
-                _new_proposal(session, actor, message, enrichment)
+                threads.add(_new_proposal(session, actor, message, enrichment),
+                            message.parent_id, message.created_at)
                 made += 1
             continue
-        if message.parent_id is not None and _support_text(message.text):
-            _support_from_comment(session, message)
+        if _supports(message, enrichment):
+            _support_from_comment(session, message, threads.targets(message))
     return made
 
 
@@ -162,18 +166,63 @@ def _proposes(message: Message, enrichment: MessageEnrichment) -> bool:
             and message.author_key is not None and not _support_text(message.text))
 
 
+def _supports(message: Message, enrichment: MessageEnrichment) -> bool:
+    """A comment that may support a proposal (what :func:`collect_views` does not take as
+    a proposal itself)."""
+    return (message.parent_id is not None and not _proposes(message, enrichment)
+            and _support_text(message.text))
+
+
 def _support_text(text: str) -> bool:
     return len(text) <= 300 and SUPPORT_RE.search(text) is not None
 
 
-def _support_from_comment(session: Session, message: Message) -> None:
-    """A "поддерживаю" under a proposal, or beside it in the thread it was posted in."""
-    repo = ParticipationRepository(session)
-    parent = repo.message(message.parent_id) if message.parent_id else None
-    targets = repo.proposals_in_thread([message.parent_id] if message.parent_id else [])
-    if not targets and parent is not None:
-        siblings = repo.thread_messages(parent.id, before=message.created_at)
-        targets = repo.proposals_in_thread(siblings)[-1:]
+@dataclass
+class _Threads:
+    """What a batch's support comments need of their threads, read in two queries for all
+    of them (not three or four per comment): which parents are stored, and the proposals
+    made by the parents or by comments under them (with the time of each one's message), to
+    which the proposals the batch makes are added as it makes them. So a comment finds the
+    proposals it found when each read the database at its turn."""
+
+    parents: set[int] = field(default_factory=set)
+    by_message: dict[int, list[Proposal]] = field(default_factory=dict)
+    under: dict[int, list[tuple[datetime, Proposal]]] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, repo: ParticipationRepository, comments: Sequence[Message]) -> _Threads:
+        parent_ids = sorted({m.parent_id for m in comments if m.parent_id is not None})
+        threads = cls()
+        if parent_ids:
+            threads.parents = repo.stored(parent_ids)
+            for proposal, parent_id, at in repo.proposals_of_threads(parent_ids):
+                threads.add(proposal, parent_id, at)
+        return threads
+
+    def add(self, proposal: Proposal, parent_id: int | None, at: datetime) -> None:
+        """A proposal made by a message (under ``parent_id``, written at ``at``)."""
+        if proposal.message_id is not None:
+            self.by_message.setdefault(proposal.message_id, []).append(proposal)
+        if parent_id is not None:
+            self.under.setdefault(parent_id, []).append((at, proposal))
+
+    def targets(self, message: Message) -> list[Proposal]:
+        """The proposals a support comment supports: the one it answers, else the latest
+        made beside it in the thread by a comment written before it."""
+        parent_id = message.parent_id
+        if parent_id is None:
+            return []
+        found = sorted(self.by_message.get(parent_id, ()), key=lambda p: p.id)
+        if not found and parent_id in self.parents:
+            found = sorted((p for at, p in self.under.get(parent_id, ())
+                            if at < message.created_at), key=lambda p: p.id)[-1:]
+        return found
+
+
+def _support_from_comment(session: Session, message: Message, targets: Sequence[Proposal]
+                          ) -> None:
+    """A "поддерживаю" under a proposal, or beside it in the thread it was posted in
+    (``targets``: :meth:`_Threads.targets`)."""
     for proposal in targets:
         if message.author_key and proposal.message_id != message.id:
             _vote(session, proposal, message.source, message.author_key, message.id)

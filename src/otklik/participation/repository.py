@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
@@ -108,6 +108,16 @@ class ParticipationRepository:
         return self.session.scalar(select(CampaignQuestion).where(
             CampaignQuestion.campaign_id == campaign_id,
             CampaignQuestion.message_id == message_id))
+
+    def asked(self, campaign_ids: Sequence[int], message_ids: Sequence[int]
+              ) -> set[tuple[int, int]]:
+        """(campaign id, message id) of the questions these lines made of these messages."""
+        if not campaign_ids or not message_ids:
+            return set()
+        return {(int(c), int(m)) for c, m in self.session.execute(
+            select(CampaignQuestion.campaign_id, CampaignQuestion.message_id).where(
+                CampaignQuestion.campaign_id.in_(list(campaign_ids)),
+                CampaignQuestion.message_id.in_(list(message_ids)))) if m is not None}
 
     def question_by_external(self, campaign_id: int, external_id: str
                              ) -> CampaignQuestion | None:
@@ -247,13 +257,6 @@ class ParticipationRepository:
         return {int(i) for i in self.session.scalars(select(Proposal.message_id).where(
             Proposal.message_id.in_(list(message_ids)))) if i is not None}
 
-    def proposals_in_thread(self, message_ids: Sequence[int]) -> list[Proposal]:
-        """Proposals made by these messages."""
-        if not message_ids:
-            return []
-        return list(self.session.scalars(select(Proposal).where(
-            Proposal.message_id.in_(list(message_ids))).order_by(Proposal.id)))
-
     def proposals(self, scope: Scope, *, status: str | None = None,
                   region_code: str | None = None, limit: int = 50, offset: int = 0
                   ) -> tuple[list[Proposal], int]:
@@ -281,11 +284,26 @@ class ParticipationRepository:
             Proposal.created_at.desc(), Proposal.id.desc()).limit(limit).offset(offset)).all()
         return list(rows), total
 
-    def thread_messages(self, parent_id: int, before: datetime) -> list[int]:
-        """Ids of the comments under a message written before a moment."""
-        return list(self.session.scalars(select(Message.id).where(
-            Message.parent_id == parent_id, Message.created_at < before)
-            .order_by(Message.created_at, Message.id)))
+    def stored(self, message_ids: Sequence[int]) -> set[int]:
+        """Those of these messages that are stored (deleted at their source or not)."""
+        if not message_ids:
+            return set()
+        return {int(i) for i in self.session.scalars(select(Message.id).where(
+            Message.id.in_(list(message_ids))))}
+
+    def proposals_of_threads(self, parent_ids: Sequence[int]
+                             ) -> list[tuple[Proposal, int | None, datetime]]:
+        """Proposals made by these messages or by the comments under them, by id, each with
+        its message's parent and time."""
+        if not parent_ids:
+            return []
+        ids = list(parent_ids)
+        rows = self.session.execute(
+            select(Proposal, Message.parent_id, Message.created_at)
+            .join(Message, Message.id == Proposal.message_id)
+            .where(or_(Proposal.message_id.in_(ids), Message.parent_id.in_(ids)))
+            .order_by(Proposal.id))
+        return [(p, parent, at) for p, parent, at in rows]
 
     def proposal_events(self, proposal_id: int) -> list[ProposalEvent]:
         """A proposal's path, oldest first."""

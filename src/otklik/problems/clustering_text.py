@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from otklik.nlp.morph import analyzer, lemmatize, tokenize
+from otklik.nlp.morph import analyzer, first_parse, lemmatize, tokenize
 
 if TYPE_CHECKING:
     from otklik.nlp.taxonomy.taxonomy import Taxonomy
@@ -80,7 +80,7 @@ def _kind(lemma: str) -> int:
     """0: not a term; _ADJ / _NOUN / _OTHER for content words."""
     if len(lemma) < 3 or lemma in _STOP or not any(ch.isalpha() for ch in lemma):
         return 0
-    tag = analyzer().parse(lemma)[0].tag
+    tag = first_parse(lemma)[1]  # shared with the lemmatizer: often a token's parse
     pos = tag.POS
     if pos in _SKIP_POS or "Apro" in tag:
         return 0
@@ -179,7 +179,7 @@ def _phrase(term: str) -> str:
 
 @lru_cache(maxsize=200_000)
 def _is_proper(lemma: str) -> bool:
-    tag = analyzer().parse(lemma)[0].tag
+    tag = first_parse(lemma)[1]  # shared with the lemmatizer: often a token's parse
     return any(t in tag for t in _PROPER_TAGS)
 
 
