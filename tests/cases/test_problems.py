@@ -170,3 +170,32 @@ def test_clustering_reads_the_oldest_message_of_each_case_as_the_whole_rows_tell
         i: (m.text, e.dedup_key if e else None) for i, (m, e) in whole.items()}
     assert repo.first_texts(ids)[case.id] == (first.text, "яма советская")
     assert repo.first_texts([]) == {}
+
+
+#: Six things in six places of one town: six problems from one batch.
+SEVERAL = [
+    ("roads.potholes", "ул. Советская", "Огромная яма у дома 5 на улице Советской"),
+    ("utilities.water", "ул. Лаврова", "Третий день нет воды в доме 12 по улице Лаврова"),
+    ("yard.garbage", "ул. Гоголя", "Во дворе дома 3 по улице Гоголя не вывозят мусор"),
+    ("utilities.heating", "ул. Гагарина", "Батареи в доме 7 по улице Гагарина холодные"),
+    ("roads.lighting", "ул. Мира", "На улице Мира не горят фонари у дома 14"),
+    ("transport.routes", "ул. Липецкая", "Автобус на Липецкой ходит раз в час, битком"),
+]
+
+
+def test_new_problems_are_numbered_in_the_order_their_cases_came(
+        session: Session, make_case: Callable[..., Case]) -> None:
+    """A batch that opens several problems numbers them by its cases' order, so two
+    processes (each with its own hash seed) number one stream's problems alike."""
+    start = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    cases = []
+    for i, (subtopic, street, text) in enumerate(SEVERAL):
+        case = make_case(text=text, subtopic=subtopic, author=f"id60{i}",
+                         created_at=start + timedelta(hours=i))
+        case.street = street
+        cases.append(case)
+    session.flush()
+    assign_problems(session, [c.id for c in cases])
+    ids = [c.problem_id for c in cases]
+    assert None not in ids and len(set(ids)) == len(cases)
+    assert ids == sorted(ids)  # type: ignore[type-var]

@@ -175,7 +175,9 @@ def _features(session: Session, cases: Sequence[Any]) -> dict[int, CaseFeatures]
 
 def _assign(session: Session, index: ProblemIndex, case_ids: Sequence[int]) -> int:
     repo = CaseRepository(session)
-    changed: set[str] = set()
+    # the problems touched, in the order their cases came (a dict, not a set: new problems
+    # are numbered in that order, the same in every process whatever its hash seed)
+    changed: dict[str, None] = {}
     cases = repo.unplaced_cases(case_ids)  # oldest first: (received_at, id)
     features = _features(session, cases)
     placed: list[tuple[Any, str]] = []
@@ -183,10 +185,10 @@ def _assign(session: Session, index: ProblemIndex, case_ids: Sequence[int]) -> i
         assignment = index.assign(features[case.id])
         if assignment.problem_key is None or assignment.pinned:
             continue
-        changed.add(assignment.problem_key)
+        changed[assignment.problem_key] = None
         placed.append((case, assignment.problem_key))
     # Problems whose title a new problem of the same subtopic and place refined.
-    changed |= {key for key in index.retitled if key in index.problems}
+    changed.update(dict.fromkeys(sorted(k for k in index.retitled if k in index.problems)))
     index.retitled.clear()
     rows: dict[str, Problem] = {}
     # the stored problems read at once, the new ones inserted together with reserved ids
