@@ -290,3 +290,27 @@ def test_another_residents_own_matter_under_a_post_gets_its_own_case(
     assert own is not None and own.id != post_case and own.topic == "roads"
     assert repo.case_of_message(plus_one.id).id == post_case  # type: ignore[union-attr]
     assert repo.case_of_message(follow_up.id).id == own.id  # type: ignore[union-attr]
+
+
+def test_comments_placed_before_their_thread_had_a_case_join_it(
+        session: Session, make_message: Callable[..., Message]) -> None:
+    """A resident's reply and a "+1" enriched and placed before the post's batch (another
+    worker was faster) had no case to join; the post's batch opens the thread's case and
+    takes them in, and placing them again stores nothing."""
+    repo = CaseRepository(session)
+    post = make_message("На Лаврова огромные ямы на дороге, когда отремонтируют?",
+                        author="id701")
+    reply = make_message("Дом 24, напротив остановки", parent=post, author="id701",
+                         relevant=False)
+    plus_one = make_message("+1, то же самое", parent=post, author="id702", relevant=False)
+    under_reply = make_message("Да, и там же", parent=reply, author="id703", relevant=False)
+    for message in (post, reply, plus_one, under_reply):
+        message.enrich_status = "done"
+    session.flush()
+    comments = [reply.id, plus_one.id, under_reply.id]
+    assert build_cases(session, SYSTEM, comments) == []  # no thread case yet: none placed
+    [case_id] = set(build_cases(session, SYSTEM, [post.id]))
+    members = [m.id for m in repo.messages(case_id)]
+    assert members == [post.id, *comments]
+    assert build_cases(session, SYSTEM, comments) == []
+    assert [m.id for m in repo.messages(case_id)] == members

@@ -13,6 +13,7 @@ from otklik.audit.actor import Actor
 from otklik.cases import service
 from otklik.cases.repository import CaseRepository
 from otklik.db.appends import appending
+from otklik.db.lists import among
 from otklik.models.case import OPEN_STATUSES, Answer, Case, CaseMessage, CaseStatus
 from otklik.models.message import Message, MessageEnrichment
 
@@ -42,6 +43,10 @@ def build_cases(session: Session, actor: Actor, message_ids: Sequence[int],
         select(Message).where(Message.id.in_(list(message_ids))).options(*_UNREAD)
         .order_by(Message.created_at, Message.id)
     ).all() if m.id not in already and m.id in enrichments and m.deleted_at is None]
+    waiting = _comments_waiting(session, [m.id for m in messages])
+    if waiting:  # placed after the messages they answer, which may open their thread's case
+        enrichments = {**enrichments, **repo.enrichments([m.id for m in waiting])}
+        messages += [m for m in waiting if m.id in enrichments]
     batch = _Batch(session, messages, enrichments)
     new = [m for m in messages if enrichments[m.id].relevant
            and m.parent_id not in batch.cases_of
@@ -58,6 +63,29 @@ def build_cases(session: Session, actor: Actor, message_ids: Sequence[int],
                 batch.placed(message, case)
                 touched.append(case.id)
     return touched
+
+
+def _comments_waiting(session: Session, parent_ids: Sequence[int]) -> list[Message]:
+    """The enriched, not relevant comments under these messages (and under those comments)
+    that are in no case: placed before their thread had one (the post's batch came later,
+    or another worker's), they join it when the post's batch opens it. Without this a
+    resident's reply or "+1" stayed outside its thread's case, and a re-run of the batch
+    would store what the first run did not."""
+    found: list[Message] = []
+    seen: set[int] = set(parent_ids)
+    frontier = list(parent_ids)
+    while frontier:
+        rows = session.scalars(
+            select(Message).join(MessageEnrichment, MessageEnrichment.message_id == Message.id)
+            .where(among(session, Message.parent_id, frontier), Message.enrich_status == "done",
+                   Message.deleted_at.is_(None), MessageEnrichment.relevant.is_(False),
+                   ~select(CaseMessage.message_id)
+                   .where(CaseMessage.message_id == Message.id).exists())
+            .options(*_UNREAD).order_by(Message.created_at, Message.id)).all()
+        frontier = [m.id for m in rows if m.id not in seen]
+        seen.update(frontier)
+        found += [m for m in rows if m.id in frontier]
+    return found
 
 
 class _Batch:
