@@ -141,3 +141,27 @@ def test_nothing_is_announced_when_the_batch_rolls_back(db: Engine) -> None:
     with Session(db) as session:
         assert session.scalar(select(func.count()).select_from(CaseMessage)) == 0
         assert session.scalar(select(func.count()).select_from(MessageEnrichment)) == 0
+
+
+def test_the_architecture_doc_names_every_consumer_of_every_event() -> None:
+    """docs/architecture.md's table of events stays the code's: each event's row names
+    each job that consumes it (the table had rotted: events twice, consumers missing)."""
+    from pathlib import Path
+
+    from otklik import events
+
+    doc = (Path(__file__).parents[1] / "docs" / "architecture.md").read_text(encoding="utf-8")
+    rows = [line for line in doc.splitlines() if line.startswith("| `")]
+    kinds = [kind for kind in vars(events).values() if isinstance(kind, type)
+             and issubclass(kind, events.Event) and kind is not events.Event]
+    checked = 0
+    for kind in kinds:
+        jobs = events.consumers_of(kind)
+        if not jobs:
+            continue
+        mine = [row for row in rows if f"`{kind.__name__}" in row.split("|")[1]]
+        assert len(mine) == 1, (kind.__name__, len(mine))
+        for job in jobs:
+            assert f"`{job.actor_name}`" in mine[0], (kind.__name__, job.actor_name)
+            checked += 1
+    assert checked >= 20
