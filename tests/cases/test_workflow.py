@@ -314,3 +314,21 @@ def test_comments_placed_before_their_thread_had_a_case_join_it(
     assert members == [post.id, *comments]
     assert build_cases(session, SYSTEM, comments) == []
     assert [m.id for m in repo.messages(case_id)] == members
+
+
+def test_a_copy_written_before_its_original_in_one_batch_joins_its_case(
+        session: Session, make_message: Callable[..., Message]) -> None:
+    """A batch places its messages by the time they were written: a copy stamped earlier
+    than its original (another page's clock) had no case to join when its turn came; the
+    original's case, opened later in the same batch, takes it in."""
+    repo = CaseRepository(session)
+    now = utcnow()
+    original = make_message("На Лаврова огромные ямы на дороге, когда отремонтируют?",
+                            author="id711", created_at=now - timedelta(hours=1))
+    copy = make_message("На Лаврова огромные ямы на дороге, когда отремонтируют?!",
+                        author="id712", relevant=False, duplicate_of=original.id,
+                        created_at=now - timedelta(hours=2))
+    touched = set(build_cases(session, SYSTEM, [original.id, copy.id]))
+    [case_id] = touched
+    assert {m.id for m in repo.messages(case_id)} == {original.id, copy.id}
+    assert build_cases(session, SYSTEM, [original.id, copy.id]) == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, defer
 
 from otklik.answers.feedback import classify_feedback
@@ -55,6 +55,7 @@ def build_cases(session: Session, actor: Actor, message_ids: Sequence[int],
     # what routing and deadlines read of the batch's regions: one query each, not per region
     repo.read_regions([enrichments[m.id].region_code or m.region_code for m in messages])
     touched: list[int] = []
+    left: list[Message] = []
     # the batch's rows go out together, on PostgreSQL by COPY
     with appending(session, copy=True):
         for message in messages:
@@ -62,22 +63,35 @@ def build_cases(session: Session, actor: Actor, message_ids: Sequence[int],
             if case is not None:
                 batch.placed(message, case)
                 touched.append(case.id)
+            else:
+                left.append(message)
+        # a comment or a copy placed before its post or original (written earlier, stored
+        # later) had nothing to join then; the rest of the batch may have opened it since
+        for message in left:
+            if (message.parent_id in batch.cases_of
+                    or enrichments[message.id].duplicate_of_id in batch.cases_of):
+                case = _place(session, actor, message, enrichments[message.id], batch)
+                if case is not None:
+                    batch.placed(message, case)
+                    touched.append(case.id)
     return touched
 
 
 def _comments_waiting(session: Session, parent_ids: Sequence[int]) -> list[Message]:
-    """The enriched, not relevant comments under these messages (and under those comments)
-    that are in no case: placed before their thread had one (the post's batch came later,
-    or another worker's), they join it when the post's batch opens it. Without this a
-    resident's reply or "+1" stayed outside its thread's case, and a re-run of the batch
-    would store what the first run did not."""
+    """The enriched, not relevant comments under these messages and copies of them (and
+    the comments and copies of those) that are in no case: placed before their thread or
+    original had one (the post's batch came later, or another worker's), they join it when
+    the post's batch opens it. Without this a resident's reply or "+1" stayed outside its
+    thread's case, and a re-run of the batch would store what the first run did not."""
     found: list[Message] = []
     seen: set[int] = set(parent_ids)
     frontier = list(parent_ids)
     while frontier:
         rows = session.scalars(
             select(Message).join(MessageEnrichment, MessageEnrichment.message_id == Message.id)
-            .where(among(session, Message.parent_id, frontier), Message.enrich_status == "done",
+            .where(or_(among(session, Message.parent_id, frontier),
+                       among(session, MessageEnrichment.duplicate_of_id, frontier)),
+                   Message.enrich_status == "done",
                    Message.deleted_at.is_(None), MessageEnrichment.relevant.is_(False),
                    ~select(CaseMessage.message_id)
                    .where(CaseMessage.message_id == Message.id).exists())
