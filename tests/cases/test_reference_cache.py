@@ -211,9 +211,9 @@ def test_the_regions_kept_beyond_a_transaction_follow_changes_made_between(
     covered or no longer, the region's territory gone. Nothing changed: not read again
     (SQLite reads them in every transaction, with the same values)."""
     from sqlalchemy import delete, insert, update
+    from tests.cases.conftest import michurinsk
 
     from otklik.models.organization import OrganizationTerritory
-    from tests.cases.conftest import michurinsk
 
     municipality_id, admin = michurinsk(session)
     others = session.scalars(select(Organization.id).where(

@@ -188,10 +188,11 @@ _KEPT_DIGESTS: dict[str, str] = {
               f"FROM territory WHERE level = '{TerritoryLevel.region.name}' "
               "AND region_code = ANY(:region) GROUP BY region_code"}
 #: (database, kind, region) -> (digest of its rows, the value read): one process's copy.
-_KEPT: dict[tuple[str, str, str], tuple[str, Any]] = {}
+_KEPT: dict[tuple[str, str, str | None], tuple[str, Any]] = {}
 
 
-def _digests(session: Session, kinds: dict[str, list[str]]) -> dict[tuple[str, str], str]:
+def _digests(session: Session, kinds: dict[str, list[str]]
+             ) -> dict[tuple[str, str | None], str]:
     """The digests of these kinds' rows, per region, in one statement (a region without
     rows: absent)."""
     asked = {kind: regions for kind, regions in kinds.items() if regions}
@@ -213,7 +214,7 @@ def _region_reads(session: Session, wanted: dict[str, list[str | None]]
     kept = {kind: list(dict.fromkeys(_named(regions))) for kind, regions in wanted.items()
             if kind in _KEPT_DIGESTS}
     missed: dict[str, list[str | None]] = wanted
-    before: dict[tuple[str, str], str] = {}
+    before: dict[tuple[str, str | None], str] = {}
     database = ""
     if any(kept.values()) and session.get_bind().dialect.name == "postgresql":
         database = str(session.connection().engine.url)
@@ -232,8 +233,8 @@ def _region_reads(session: Session, wanted: dict[str, list[str | None]]
     if database:
         again = {kind: _named(regions) for kind, regions in missed.items() if kind in kept}
         after = _digests(session, again)
-        for kind, regions in again.items():
-            for region in regions:
+        for kind, named in again.items():
+            for region in named:
                 digest = before.get((kind, region), "")
                 if after.get((kind, region), "") == digest:
                     _KEPT[(database, kind, region)] = (digest, found[kind][region])
