@@ -246,10 +246,12 @@ def consumers_of(event_type: type[Event]) -> list[Consumer]:
 def announce(session: Session, event: Event) -> None:
     """Send ``event`` to each of its consumers once ``session`` commits (dropped on
     rollback)."""
-    payload = event.model_dump(mode="json")
+    payload: dict[str, Any] | None = None  # dumped once, and only when a job is queued
     for job in consumers_of(type(event)):
         wanted = _wanted.get(job.actor_name)
         if wanted is None or wanted(session):
+            if payload is None:
+                payload = event.model_dump(mode="json")
             enqueue_after_commit(session, job, payload)
 
 

@@ -2,8 +2,10 @@
 region's territory, deadline policies, calendar corrections, the active executor model, the
 rubricator in use), read once per transaction and kept beside the session: building a
 batch's cases read them two or three times per case before this cache (docs/performance.md).
-:class:`ReferenceReads` is the part of :class:`otklik.cases.repository.CaseRepository` that
-serves them."""
+On PostgreSQL a region's rules, what its organizations cover and its own territory are kept
+beyond the transaction too, checked at its first read by a digest of their rows
+(:func:`_region_reads`). :class:`ReferenceReads` is the part of
+:class:`otklik.cases.repository.CaseRepository` that serves them."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import event, or_, select
+from sqlalchemy import event, or_, select, text
 from sqlalchemy.orm import Session
 
 from otklik.models.case import CalendarExceptionRow, DeadlinePolicyRow, ModelVersion, RoutingRule
@@ -170,6 +172,74 @@ _REGION_READS: dict[str, Callable[[Session, Sequence[str | None]], dict[str | No
     "rules": _rule_rows_of, "organizations": _organizations_in, "coverage": _coverage_in,
     "region": _region_ids, "policies": _policies_of, "calendar": _calendar_of}
 
+#: The reads kept beyond a transaction on PostgreSQL (plain values, no ORM rows): each with
+#: a digest of the rows it comes from, per region, worked out by the database (a row's whole
+#: text: any insert, change or delete changes it). Reading them again in every transaction
+#: was a tenth of building a batch's cases (docs/performance.md, session 14, path22).
+_KEPT_DIGESTS: dict[str, str] = {
+    "rules": "SELECT 'rules', r.region_code, md5(string_agg(r::text, '|' ORDER BY r.id)) "
+             "FROM routing_rule r WHERE r.region_code = ANY(:rules) GROUP BY r.region_code",
+    "coverage": "SELECT 'coverage', o.region_code, md5(string_agg("
+                "t.organization_id || ':' || t.territory_id, ',' "
+                "ORDER BY t.organization_id, t.territory_id)) "
+                "FROM organization_territory t JOIN organization o ON o.id = t.organization_id "
+                "WHERE o.region_code = ANY(:coverage) GROUP BY o.region_code",
+    "region": "SELECT 'region', region_code, md5(string_agg(id::text, ',' ORDER BY id)) "
+              f"FROM territory WHERE level = '{TerritoryLevel.region.name}' "
+              "AND region_code = ANY(:region) GROUP BY region_code"}
+#: (database, kind, region) -> (digest of its rows, the value read): one process's copy.
+_KEPT: dict[tuple[str, str, str | None], tuple[str, Any]] = {}
+
+
+def _digests(session: Session, kinds: dict[str, list[str]]
+             ) -> dict[tuple[str, str | None], str]:
+    """The digests of these kinds' rows, per region, in one statement (a region without
+    rows: absent)."""
+    asked = {kind: regions for kind, regions in kinds.items() if regions}
+    if not asked:
+        return {}
+    statement = " UNION ALL ".join(f"({_KEPT_DIGESTS[kind]})" for kind in asked)
+    return {(kind, region): digest for kind, region, digest
+            in session.execute(text(statement), asked)}
+
+
+def _region_reads(session: Session, wanted: dict[str, list[str | None]]
+                  ) -> dict[str, dict[str | None, Any]]:
+    """What :data:`_REGION_READS` reads of these regions, by kind; on PostgreSQL the kinds
+    of :data:`_KEPT_DIGESTS` are taken from this process's copy while their rows' digest is
+    the one they were read under (one statement for all instead of a read each). A value
+    read afresh is kept only when the digest before and after the read agree (nothing
+    changed while it was read)."""
+    found: dict[str, dict[str | None, Any]] = {kind: {} for kind in wanted}
+    kept = {kind: list(dict.fromkeys(_named(regions))) for kind, regions in wanted.items()
+            if kind in _KEPT_DIGESTS}
+    missed: dict[str, list[str | None]] = wanted
+    before: dict[tuple[str, str | None], str] = {}
+    database = ""
+    if any(kept.values()) and session.get_bind().dialect.name == "postgresql":
+        database = str(session.connection().engine.url)
+        before = _digests(session, kept)
+        missed = {}
+        for kind, regions in wanted.items():
+            for region in regions:
+                held = (_KEPT.get((database, kind, region))
+                        if kind in kept and region is not None else None)
+                if held is not None and held[0] == before.get((kind, region), ""):
+                    found[kind][region] = held[1]
+                else:
+                    missed.setdefault(kind, []).append(region)
+    for kind, regions in missed.items():
+        found[kind].update(_REGION_READS[kind](session, regions))
+    if database:
+        again = {kind: _named(regions) for kind, regions in missed.items() if kind in kept}
+        after = _digests(session, again)
+        for kind, named in again.items():
+            for region in named:
+                digest = before.get((kind, region), "")
+                if after.get((kind, region), "") == digest:
+                    _KEPT[(database, kind, region)] = (digest, found[kind][region])
+    return found
+
 
 def _changed_unflushed(session: Session, types: tuple[type, ...]) -> bool:
     """True when a loaded row of these types has a change not flushed yet."""
@@ -285,9 +355,18 @@ class ReferenceReads:
         calendar corrections) for all of them at once, into the per-transaction cache the
         single-region reads below fill: one query per kind for a batch, not per region
         (a batch spans several regions). A region already cached is not read again."""
+        cache = _reference_cache(self.session)
         named = _named(region_codes)
-        for kind in _REGION_READS:
-            self._region_read(kind, named)
+        wanted: dict[str, list[str | None]] = {
+            kind: list(dict.fromkeys(r for r in named if (kind, r) not in cache))
+            for kind in _REGION_READS}
+        wanted = {kind: regions for kind, regions in wanted.items() if regions}
+        if wanted:
+            with _quiet(self.session):
+                values = _region_reads(self.session, wanted)
+            for kind, regions in wanted.items():
+                for region in regions:
+                    cache[(kind, region)] = values[kind][region]
 
     def _region_read(self, kind: str, region_codes: Sequence[str | None]
                      ) -> dict[str | None, Any]:
@@ -297,7 +376,7 @@ class ReferenceReads:
         wanted = list(dict.fromkeys(r for r in region_codes if (kind, r) not in cache))
         if wanted:
             with _quiet(self.session):
-                values = _REGION_READS[kind](self.session, wanted)
+                values = _region_reads(self.session, {kind: wanted})[kind]
             for region in wanted:
                 cache[(kind, region)] = values[region]
         return {r: cache[(kind, r)] for r in region_codes}
