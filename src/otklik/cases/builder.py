@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import select, union
 from sqlalchemy.orm import Session, defer
 
 from otklik.answers.feedback import classify_feedback
@@ -43,10 +43,6 @@ def build_cases(session: Session, actor: Actor, message_ids: Sequence[int],
         select(Message).where(Message.id.in_(list(message_ids))).options(*_UNREAD)
         .order_by(Message.created_at, Message.id)
     ).all() if m.id not in already and m.id in enrichments and m.deleted_at is None]
-    waiting = _comments_waiting(session, [m.id for m in messages])
-    if waiting:  # placed after the messages they answer, which may open their thread's case
-        enrichments = {**enrichments, **repo.enrichments([m.id for m in waiting])}
-        messages += [m for m in waiting if m.id in enrichments]
     batch = _Batch(session, messages, enrichments)
     new = [m for m in messages if enrichments[m.id].relevant
            and m.parent_id not in batch.cases_of
@@ -74,32 +70,50 @@ def build_cases(session: Session, actor: Actor, message_ids: Sequence[int],
                 if case is not None:
                     batch.placed(message, case)
                     touched.append(case.id)
+    touched += _take_waiting(session, actor, batch, [m.id for m in messages
+                                                     if m.id in batch.cases_of])
     return touched
 
 
-def _comments_waiting(session: Session, parent_ids: Sequence[int]) -> list[Message]:
-    """The enriched, not relevant comments under these messages and copies of them (and
-    the comments and copies of those) that are in no case: placed before their thread or
-    original had one (the post's batch came later, or another worker's), they join it when
-    the post's batch opens it. Without this a resident's reply or "+1" stayed outside its
-    thread's case, and a re-run of the batch would store what the first run did not."""
-    found: list[Message] = []
-    seen: set[int] = set(parent_ids)
-    frontier = list(parent_ids)
-    while frontier:
-        rows = session.scalars(
-            select(Message).join(MessageEnrichment, MessageEnrichment.message_id == Message.id)
-            .where(or_(among(session, Message.parent_id, frontier),
-                       among(session, MessageEnrichment.duplicate_of_id, frontier)),
-                   Message.enrich_status == "done",
-                   Message.deleted_at.is_(None), MessageEnrichment.relevant.is_(False),
-                   ~select(CaseMessage.message_id)
-                   .where(CaseMessage.message_id == Message.id).exists())
-            .options(*_UNREAD).order_by(Message.created_at, Message.id)).all()
-        frontier = [m.id for m in rows if m.id not in seen]
-        seen.update(frontier)
-        found += [m for m in rows if m.id in frontier]
-    return found
+def _take_waiting(session: Session, actor: Actor, batch: _Batch, placed: list[int]
+                  ) -> list[int]:
+    """The comments under the messages the batch placed in a case, and the copies of them,
+    that were placed before their thread or original had a case (the post's batch came
+    later, or ran on another worker) and so are in no case: they join it now, and then the
+    comments and copies under them. Without this a resident's reply or "+1" stayed outside
+    its thread's case, and a re-run of the batch stored what the first run did not.
+    Returns the cases touched."""
+    touched: list[int] = []
+    handled = set(placed)
+    while placed:
+        waiting = [m for m in _waiting(session, placed) if m.id not in handled]
+        if not waiting:
+            break
+        handled.update(m.id for m in waiting)
+        enrichments = CaseRepository(session).enrichments([m.id for m in waiting])
+        placed = []
+        with appending(session, copy=True):
+            for message in waiting:
+                case = _place(session, actor, message, enrichments[message.id], batch)
+                if case is not None:
+                    batch.placed(message, case)
+                    touched.append(case.id)
+                    placed.append(message.id)
+    return touched
+
+
+def _waiting(session: Session, ids: Sequence[int]) -> list[Message]:
+    """The enriched, not relevant messages in no case that answer or copy these."""
+    near = union(select(Message.id).where(among(session, Message.parent_id, ids)),
+                 select(MessageEnrichment.message_id)
+                 .where(among(session, MessageEnrichment.duplicate_of_id, ids))).subquery()
+    return list(session.scalars(
+        select(Message).join(MessageEnrichment, MessageEnrichment.message_id == Message.id)
+        .where(Message.id.in_(select(near.c[0])), Message.enrich_status == "done",
+               Message.deleted_at.is_(None), MessageEnrichment.relevant.is_(False),
+               ~select(CaseMessage.message_id).where(CaseMessage.message_id == Message.id)
+               .exists())
+        .options(*_UNREAD).order_by(Message.created_at, Message.id)))
 
 
 class _Batch:
