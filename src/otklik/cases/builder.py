@@ -55,21 +55,14 @@ def build_cases(session: Session, actor: Actor, message_ids: Sequence[int],
     # the batch's rows go out together, on PostgreSQL by COPY
     with appending(session, copy=True):
         for message in messages:
-            case = _place(session, actor, message, enrichments[message.id], batch)
-            if case is not None:
-                batch.placed(message, case)
-                touched.append(case.id)
-            else:
+            if not _put(session, actor, message, enrichments[message.id], batch, touched):
                 left.append(message)
         # a comment or a copy placed before its post or original (written earlier, stored
         # later) had nothing to join then; the rest of the batch may have opened it since
         for message in left:
             if (message.parent_id in batch.cases_of
                     or enrichments[message.id].duplicate_of_id in batch.cases_of):
-                case = _place(session, actor, message, enrichments[message.id], batch)
-                if case is not None:
-                    batch.placed(message, case)
-                    touched.append(case.id)
+                _put(session, actor, message, enrichments[message.id], batch, touched)
     touched += _take_waiting(session, actor, batch, [m.id for m in messages
                                                      if m.id in batch.cases_of])
     return touched
@@ -91,15 +84,21 @@ def _take_waiting(session: Session, actor: Actor, batch: _Batch, placed: list[in
             break
         handled.update(m.id for m in waiting)
         enrichments = CaseRepository(session).enrichments([m.id for m in waiting])
-        placed = []
         with appending(session, copy=True):
-            for message in waiting:
-                case = _place(session, actor, message, enrichments[message.id], batch)
-                if case is not None:
-                    batch.placed(message, case)
-                    touched.append(case.id)
-                    placed.append(message.id)
+            placed = [m.id for m in waiting
+                      if _put(session, actor, m, enrichments[m.id], batch, touched)]
     return touched
+
+
+def _put(session: Session, actor: Actor, message: Message, enrichment: MessageEnrichment,
+         batch: _Batch, touched: list[int]) -> bool:
+    """Place one message of the batch, noting where it went; False when in no case."""
+    case = _place(session, actor, message, enrichment, batch)
+    if case is None:
+        return False
+    batch.placed(message, case)
+    touched.append(case.id)
+    return True
 
 
 def _waiting(session: Session, ids: Sequence[int]) -> list[Message]:
