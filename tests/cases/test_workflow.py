@@ -332,3 +332,26 @@ def test_a_copy_written_before_its_original_in_one_batch_joins_its_case(
     [case_id] = touched
     assert {m.id for m in repo.messages(case_id)} == {original.id, copy.id}
     assert build_cases(session, SYSTEM, [original.id, copy.id]) == []
+
+
+def test_an_original_seen_late_brings_its_waiting_copies_into_the_case_it_joins(
+        session: Session, make_message: Callable[..., Message]) -> None:
+    """An original enriched after its copies joins the case one of them opened; another
+    copy, not relevant on its own, that found no case when it was placed joins it too."""
+    from otklik.cases.builder import originals_seen_late
+
+    repo = CaseRepository(session)
+    original = make_message("Во дворе дома 3 по улице Садовой не вывозят мусор",
+                            author="id721", relevant=False)
+    opened = make_message("Во дворе дома 3 по улице Садовой не вывозят мусор!!",
+                          author="id722", duplicate_of=original.id)
+    waiting = make_message("во дворе дома 3 по улице садовой не вывозят мусор",
+                           author="id723", duplicate_of=original.id, relevant=False)
+    for message in (original, opened, waiting):
+        message.enrich_status = "done"
+    session.flush()
+    [case_id] = set(build_cases(session, SYSTEM, [opened.id]))
+    assert build_cases(session, SYSTEM, [waiting.id]) == []  # the original is in no case
+    originals_seen_late(session, SYSTEM, {original.id: [opened.id]})
+    assert {m.id for m in repo.messages(case_id)} == {original.id, opened.id, waiting.id}
+    assert originals_seen_late(session, SYSTEM, {original.id: [opened.id]}) == []

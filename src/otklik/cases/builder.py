@@ -190,6 +190,12 @@ def originals_seen_late(session: Session, actor: Actor, late: Mapping[int, Seque
     alone: list[int] = []
     with appending(session, copy=True):
         _join_copies(session, actor, late, originals, cases_of, alone)
+    joined = [i for i in late if i in originals and i not in alone and i in cases_of]
+    if joined:  # the originals' other copies and comments that wait for a case join too
+        batch = _Batch(session, [], {})
+        for original_id in joined:
+            batch.placed(originals[original_id], cases_of[original_id])
+        built.extend(_take_waiting(session, actor, batch, joined))
     if alone:
         built.extend(build_cases(session, actor, alone))
     return built
