@@ -190,7 +190,7 @@ def originals_seen_late(session: Session, actor: Actor, late: Mapping[int, Seque
     alone: list[int] = []
     with appending(session, copy=True):
         _join_copies(session, actor, late, originals, cases_of, alone)
-    joined = [i for i in late if i in originals and i not in alone and i in cases_of]
+    joined = [i for i in late if i in originals and i in cases_of]  # (alone: in no case)
     if joined:  # the originals' other copies and comments that wait for a case join too
         batch = _Batch(session, [], {})
         for original_id in joined:

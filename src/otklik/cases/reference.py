@@ -355,31 +355,29 @@ class ReferenceReads:
         calendar corrections) for all of them at once, into the per-transaction cache the
         single-region reads below fill: one query per kind for a batch, not per region
         (a batch spans several regions). A region already cached is not read again."""
+        self._cache_regions(dict.fromkeys(_REGION_READS, _named(region_codes)))
+
+    def _region_read(self, kind: str, region_codes: Sequence[str | None]
+                     ) -> dict[str | None, Any]:
+        """``kind`` (a key of :data:`_REGION_READS`) of each of these regions, by region:
+        those not cached yet are read in one query and cached."""
+        cache = self._cache_regions({kind: region_codes})
+        return {r: cache[(kind, r)] for r in region_codes}
+
+    def _cache_regions(self, asked: dict[str, Sequence[str | None]]) -> dict[Any, Any]:
+        """Read these kinds of these regions that the transaction's cache lacks (one
+        :func:`_region_reads` for all) into it; returns the cache."""
         cache = _reference_cache(self.session)
-        named = _named(region_codes)
-        wanted: dict[str, list[str | None]] = {
-            kind: list(dict.fromkeys(r for r in named if (kind, r) not in cache))
-            for kind in _REGION_READS}
-        wanted = {kind: regions for kind, regions in wanted.items() if regions}
+        wanted = {kind: regions for kind, regions in (
+            (kind, list(dict.fromkeys(r for r in named if (kind, r) not in cache)))
+            for kind, named in asked.items()) if regions}
         if wanted:
             with _quiet(self.session):
                 values = _region_reads(self.session, wanted)
             for kind, regions in wanted.items():
                 for region in regions:
                     cache[(kind, region)] = values[kind][region]
-
-    def _region_read(self, kind: str, region_codes: Sequence[str | None]
-                     ) -> dict[str | None, Any]:
-        """``kind`` (a key of :data:`_REGION_READS`) of each of these regions, by region:
-        those not cached yet are read in one query and cached."""
-        cache = _reference_cache(self.session)
-        wanted = list(dict.fromkeys(r for r in region_codes if (kind, r) not in cache))
-        if wanted:
-            with _quiet(self.session):
-                values = _region_reads(self.session, {kind: wanted})[kind]
-            for region in wanted:
-                cache[(kind, region)] = values[region]
-        return {r: cache[(kind, r)] for r in region_codes}
+        return cache
 
     def region_id(self, region_code: str) -> int | None:
         """The territory id of a region, read once per transaction."""

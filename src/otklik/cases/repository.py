@@ -56,9 +56,6 @@ from otklik.models.message import Message, MessageEnrichment
 from otklik.workspace.confidence import UNCERTAIN, case_confidence
 
 _RESERVED_KEY = "otklik_case_reserved_ids"
-#: A publication row's columns but its id (the database gives it).
-_PUBLICATION = ("answer_id", "message_id", "channel", "status", "external_id", "attempts",
-                "last_error", "published_at")
 
 
 def _reserved_id(session: Session, table: str) -> int | None:
@@ -473,8 +470,8 @@ class CaseRepository(ReferenceReads):
         rows (one COPY on PostgreSQL: :func:`otklik.db.appends.insert_rows`)."""
         if rows and all(row.status != "pending" for row in rows):
             appends.insert_rows(self.session.connection(), cast(Table, Publication.__table__),
-                                [{column: getattr(row, column) for column in _PUBLICATION}
-                                 for row in rows])
+                                [{name: value for name, value in appends.values_of(row).items()
+                                  if name != "id"} for row in rows])  # the database's id
             return
         self.session.add_all(rows)
 

@@ -1,11 +1,11 @@
-"""Rows a batch appends (case history and audit entries, a batch's new message enrichments),
+"""Rows a batch appends (its new cases, their messages, history, answers and audit entries),
 kept aside as plain values and written in one statement per table (:func:`insert_rows`: a
 COPY on PostgreSQL, an executemany INSERT elsewhere), instead of an ORM object each.
 
 Building a batch's cases writes ~2,900 history rows and as many audit rows per 2,000
 messages; as ORM objects each costs its construction, the unit of work's bookkeeping and
-its flush (a quarter of the job's profile: docs/performance.md, session 11); enriching them
-writes 2,000 enrichment rows (session 12). Inside
+its flush (a quarter of the job's profile: docs/performance.md, session 11). (A batch's
+new enrichment rows are all known at once: they go straight to :func:`insert_rows`.) Inside
 :func:`appending`, :func:`append` keeps the values instead, and they go out as a Core
 ``INSERT`` of a small statement executed for all rows at once, in the order they were
 appended (so the database gives increasing ids in that order, as the ORM did):
