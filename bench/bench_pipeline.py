@@ -296,7 +296,7 @@ def progress(engine: Any) -> tuple[int, int, int]:
 class Run:
     workers: int
     total: int
-    first_count: int  # enriched when the clock of the rate starts (the first batches)
+    first_count: int  # enriched when the clock of the rate starts (a worker process ready)
     import_s: float
     startup_s: float
     enriched_s: float
@@ -312,6 +312,12 @@ class Run:
     @property
     def enrich_rate(self) -> float:
         return (self.total - self.first_count) / max(self.enriched_s - self.startup_s, 1e-6)
+
+
+#: What Dramatiq logs when a worker process has booted: with :class:`otklik.worker.Preload`,
+#: after its language models are loaded and before it takes a job. The clock starts at the
+#: first one (with several processes the others' loading counts as working time).
+READY = b"Worker process is ready for action"
 
 
 def run_once(template: str, stream: Path, total: int, workers: int, threads: int,
@@ -344,12 +350,18 @@ def _run_in(url: str, stream: Path, total: int, workers: int, threads: int, tmp:
             startup_s = enriched_s = 0.0
             first_count = 0
             try:
+                while not startup_s:  # a process is ready once its models are loaded
+                    time.sleep(0.05)
+                    if READY in (tmp / f"workers-{workers}.log").read_bytes():
+                        startup_s = time.perf_counter() - started
+                        first_count = progress(engine)[1]
+                    elif time.perf_counter() - started > 300:
+                        raise SystemExit(f"{workers} workers: not ready in 5 minutes "
+                                         f"(see {tmp / f'workers-{workers}.log'})")
                 while True:
-                    time.sleep(0.5)
+                    time.sleep(0.25)
                     messages, enriched, waiting = progress(engine)
                     now = time.perf_counter() - started
-                    if not startup_s and enriched:
-                        startup_s, first_count = now, enriched  # start-up and a first batch
                     if not enriched_s and enriched >= messages:
                         enriched_s = now
                     if enriched_s and not waiting and queue_depth(broker_url) == 0:

@@ -2,6 +2,10 @@
 sets the garbage collector's pace for a process that runs them (:data:`GC_THRESHOLDS`)."""
 
 import gc
+import logging
+import time
+
+import dramatiq
 
 import otklik.analytics.tasks  # noqa: F401
 import otklik.audit.tasks  # noqa: F401  (the audit sealer)
@@ -32,3 +36,35 @@ def pace_collector() -> None:
 
 
 pace_collector()
+log = logging.getLogger(__name__)
+
+
+class Preload(dramatiq.Middleware):  # type: ignore[misc]
+    """Load the language pipeline (models, the territory index: seconds) when a worker
+    process boots, before it takes its first job: the first batch is not held up by the load
+    (nor its time limit spent on it), and Dramatiq's "Worker process is ready for action"
+    means ready. Only a separate worker (RabbitMQ, Redis): the embedded in-process queue of
+    the API and the CLI loads the pipeline when its first batch comes, so their start stays
+    fast. A pipeline that can't be built now (the database is away) is built by the first
+    batch, as before."""
+
+    def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        from otklik.queue import is_in_memory
+
+        if is_in_memory():
+            return
+        started = time.perf_counter()
+        try:
+            from otklik.db.session import session_scope
+            from otklik.intake.tasks import active_pipeline
+
+            with session_scope() as session:
+                active_pipeline(session)
+        except Exception:  # noqa: BLE001 - the first batch loads it, and says why if it can't
+            log.warning("the language pipeline was not preloaded; the first batch loads it",
+                        exc_info=True)
+            return
+        log.info("language pipeline loaded in %.1f s", time.perf_counter() - started)
+
+
+broker.add_middleware(Preload())
