@@ -90,7 +90,13 @@ class Message(Base):
             postgresql_where=sql_text("parent_id IS NULL AND parent_source_id IS NOT NULL"),
             sqlite_where=sql_text("parent_id IS NULL AND parent_source_id IS NOT NULL"),
         ),
-        Index("ix_message_enrich_status", "enrich_status"),
+        # Messages whose enrichment is not done (pending or failed): a few between batches,
+        # found by the reconciler and `otklik check` without reading the whole table.
+        Index(
+            "ix_message_unfinished", "id",
+            postgresql_where=sql_text("enrich_status <> 'done'"),
+            sqlite_where=sql_text("enrich_status <> 'done'"),
+        ),
     )
 
 

@@ -45,7 +45,9 @@ class Report:
 
 
 def not_enriched_query(before: datetime) -> Any:
-    """Messages stored before ``before`` without a finished enrichment (pending or failed)."""
+    """Messages stored before ``before`` without a finished enrichment (pending or failed),
+    read through the partial index ``ix_message_unfinished`` (the few unfinished rows, not
+    the table)."""
     return select(Message.id).where(Message.enrich_status != "done",
                                     Message.received_at < before)
 
