@@ -17,6 +17,7 @@ from otklik.answers.quality import RecentAnswer, check_answer
 from otklik.answers.templates import render_default
 from otklik.audit.actor import Actor
 from otklik.cases import service
+from otklik.cases.reference import AnyOrganization
 from otklik.cases.repository import CaseRepository
 from otklik.db.base import utcnow
 from otklik.errors import Forbidden, InvalidInput, NotFound
@@ -132,7 +133,7 @@ def _auto_answer(session: Session, actor: Actor, case: Case, kind: str, text: st
 
 
 def interim_answer(session: Session, actor: Actor, case: Case,
-                   organization: Organization) -> Answer:
+                   organization: AnyOrganization) -> Answer:
     """"Taken into work, the deadline is …", published when the case is routed."""
     text = render_default("interim", answer_context(case, organization, session))
     return _auto_answer(session, actor, case, "interim", text)
@@ -143,7 +144,7 @@ def clarification_request(session: Session, actor: Actor, case: Case, question: 
     return _auto_answer(session, actor, case, "clarification", question.strip())
 
 
-def answer_context(case: Case, organization: Organization | None,
+def answer_context(case: Case, organization: AnyOrganization | None,
                    session: Session | None = None) -> dict[str, Any]:
     """What an answer template may say about a case: its number, executor, deadline, topic
     and address (the answer editor fills templates from it); ``session``: the case's (by

@@ -37,6 +37,7 @@ from otklik.cases.reference import ReferenceReads, rules_of
 from otklik.db import appends
 from otklik.db.base import utcnow
 from otklik.db.ids import give_id
+from otklik.db.lists import among
 from otklik.models.account import Role, User
 from otklik.models.case import (
     OPEN_STATUSES,
@@ -337,7 +338,7 @@ class CaseRepository(ReferenceReads):
         found: dict[int, Case] = {}
         for message_id, case in self.session.execute(
                 select(CaseMessage.message_id, Case).join(Case, CaseMessage.case_id == Case.id)
-                .where(CaseMessage.message_id.in_(sorted(set(message_ids))))):
+                .where(among(self.session, CaseMessage.message_id, sorted(set(message_ids))))):
             found.setdefault(message_id, case)
         return found
 
@@ -382,8 +383,8 @@ class CaseRepository(ReferenceReads):
     def message_ids_with_case(self, message_ids: Sequence[int]) -> set[int]:
         """Which of these messages are in a case already."""
         return set(self.session.scalars(
-            select(CaseMessage.message_id).where(CaseMessage.message_id.in_(list(message_ids)))
-        ))
+            select(CaseMessage.message_id).where(among(self.session, CaseMessage.message_id,
+                                                       list(message_ids)))))
 
     def move_messages(self, from_case: int, to_case: int,
                       message_ids: Sequence[int] | None = None) -> int:
@@ -402,7 +403,8 @@ class CaseRepository(ReferenceReads):
         # without the whole record (``result``, read on access): its JSON was a tenth of
         # building a batch's cases
         rows = self.session.scalars(
-            select(MessageEnrichment).where(MessageEnrichment.message_id.in_(list(message_ids)))
+            select(MessageEnrichment).where(among(self.session, MessageEnrichment.message_id,
+                                                  list(message_ids)))
             .options(defer(MessageEnrichment.result))
         )
         return {r.message_id: r for r in rows}

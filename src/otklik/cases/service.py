@@ -18,6 +18,7 @@ from otklik.analytics.tasks import rollups_changed
 from otklik.audit import service as audit
 from otklik.audit.actor import Actor
 from otklik.cases import deadlines, routing
+from otklik.cases.reference import OrganizationRow
 from otklik.cases.repository import CaseRepository
 from otklik.cases.workflow import REJECT_REASONS, check
 from otklik.db import appends
@@ -34,7 +35,6 @@ from otklik.events import (
 from otklik.models.account import User
 from otklik.models.case import Case, CaseEvent, CaseStatus, Extension, Label, Problem
 from otklik.models.message import Message, MessageEnrichment
-from otklik.models.organization import Organization
 
 #: Fields an operator may correct; each correction becomes a training label.
 EDITABLE = ("topic", "subtopic", "urgency", "kind", "municipality_id", "settlement_id",
@@ -180,7 +180,7 @@ def attach_message(session: Session, actor: Actor, case: Case, message: Message,
 # -- routing and triage --------------------------------------------------------------------------
 
 
-def check_routable(session: Session, case: Case, executor_id: int) -> Organization:
+def check_routable(session: Session, case: Case, executor_id: int) -> OrganizationRow:
     """The organization the case may be sent to; :class:`InvalidInput` says why not."""
     organization = CaseRepository(session).organization(executor_id, case.region_code)
     if organization is None or not organization.is_active:
