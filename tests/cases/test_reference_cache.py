@@ -55,7 +55,9 @@ def test_deadlines_of_many_cases_read_the_policies_once(
         for case in cases:  # what routing a case does: its deadlines, the interim answer
             deadlines.assign(session, case)
             deadlines.wants_interim_answer(session, case)
-    assert len(policy_reads) == 1 and len(calendar_reads) == 1
+    # once (on PostgreSQL maybe not at all: this process's copy from an earlier transaction,
+    # checked by a digest)
+    assert len(policy_reads) <= 1 and len(calendar_reads) <= 1
 
 
 def test_an_added_policy_is_seen_before_and_after_the_flush(

@@ -423,18 +423,22 @@ class CaseRepository(ReferenceReads):
             select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
         ).all()
 
-    def add_answer(self, answer: Answer, *, planned: bool = False) -> Answer:
-        """Insert an answer and get its id (a reserved one: see :meth:`reserve`); the answer
-        of a planned case (:meth:`plan`) is appended with it instead, its id taken ahead."""
-        if not planned:
-            return _add_with_id(self.session, answer)
+    def add_answer(self, answer: Answer) -> Answer:
+        """Insert an answer and get its id (a reserved one: see :meth:`reserve`)."""
+        return _add_with_id(self.session, answer)
+
+    def add_planned_answer(self, values: dict[str, Any]) -> int:
+        """Append the answer of a planned case (:meth:`plan`) with it, built from
+        ``values`` (its attributes) with no ORM object (one per case a batch routes), its
+        id reserved or taken ahead; returns the id."""
         reserved = _reserved_id(self.session, Answer.__tablename__)
-        if reserved is not None:
-            answer.id = reserved
-        else:
+        if reserved is None:
+            answer = Answer(**values)
             give_id(self.session, answer)
-        self.add_planned(answer)
-        return answer
+            self.add_planned(answer)
+            return answer.id
+        appends.append(self.session, Answer, appends.row_of(Answer, {**values, "id": reserved}))
+        return reserved
 
     def answers(self, case_id: int) -> Sequence[Answer]:
         """A case's answers, oldest first."""
