@@ -310,7 +310,10 @@ def _region_reads(session: Session, wanted: dict[str, list[str | None]]
 
 
 def _changed_unflushed(session: Session, types: tuple[type, ...]) -> bool:
-    """True when a loaded row of these types has a change not flushed yet."""
+    """True when a loaded row of these types has a change not flushed yet (``session.dirty``
+    builds a set at every call: looked at only when some loaded row is changed at all)."""
+    if not session.identity_map.check_modified():
+        return False
     return any(isinstance(row, types) for row in session.dirty)
 
 
@@ -318,6 +321,8 @@ def _unflushed(session: Session, model: type[Any], values: Callable[[Any], T]
                ) -> dict[int, T]:
     """The values of the loaded rows of ``model`` with a change not flushed yet, by id:
     what the ORM rows cached before showed of them (values read from the database do not)."""
+    if not session.identity_map.check_modified():
+        return {}
     return {row.id: values(row) for row in session.dirty if isinstance(row, model)}
 
 
@@ -335,8 +340,13 @@ def _pending_change(session: Session) -> bool:
         event.listen(session, "after_flush_postexec", _forget_new)
         event.listen(session, "after_soft_rollback", _forget_new)
         session.info[_NEW_KEY] = any(isinstance(row, _CACHED_TYPES) for row in session.new)
-    return bool(session.info.get(_NEW_KEY)) or any(
-        isinstance(row, _CACHED_TYPES) for row in session.deleted)
+    if session.info.get(_NEW_KEY):
+        return True
+    # ``session.deleted`` builds a set at every call (this runs at every cached read: a
+    # thirtieth of building a batch's cases): looked at only when a row is to be deleted
+    if not getattr(session, "_deleted", True):
+        return False
+    return any(isinstance(row, _CACHED_TYPES) for row in session.deleted)
 
 
 def _note_new(session: Session, instance: Any) -> None:
