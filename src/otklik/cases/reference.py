@@ -2,9 +2,9 @@
 region's territory, deadline policies, calendar corrections, the active executor model, the
 rubricator in use), read once per transaction and kept beside the session: building a
 batch's cases read them two or three times per case before this cache (docs/performance.md).
-On PostgreSQL a region's rules, what its organizations cover and its own territory are kept
-beyond the transaction too, checked at its first read by a digest of their rows
-(:func:`_region_reads`). :class:`ReferenceReads` is the part of
+On PostgreSQL a region's rules, its organizations and what they cover, its own territory,
+its deadline policies and calendar corrections are kept beyond the transaction too (as
+values), checked at its first read by a digest of their rows (:func:`_region_reads`). :class:`ReferenceReads` is the part of
 :class:`otklik.cases.repository.CaseRepository` that serves them."""
 
 from __future__ import annotations
@@ -231,7 +231,8 @@ _REGION_READS: dict[str, Callable[[Session, Sequence[str | None]], dict[str | No
 #: The reads kept beyond a transaction on PostgreSQL (plain values, no ORM rows): each with
 #: a digest of the rows it comes from, per region, worked out by the database (a row's whole
 #: text: any insert, change or delete changes it). Reading them again in every transaction
-#: was a tenth of building a batch's cases (docs/performance.md, session 14, path22).
+#: was a tenth of building a batch's cases (docs/performance.md, session 14, path22; the
+#: organizations, policies and calendar since session 15, cases23).
 _KEPT_DIGESTS: dict[str, str] = {
     "rules": "SELECT 'rules', r.region_code, md5(string_agg(r::text, '|' ORDER BY r.id)) "
              "FROM routing_rule r WHERE r.region_code = ANY(:rules) GROUP BY r.region_code",
