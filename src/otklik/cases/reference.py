@@ -4,8 +4,9 @@ rubricator in use), read once per transaction and kept beside the session: build
 batch's cases read them two or three times per case before this cache (docs/performance.md).
 On PostgreSQL a region's rules, its organizations and what they cover, its own territory,
 its deadline policies and calendar corrections are kept beyond the transaction too (as
-values), checked at its first read by a digest of their rows (:func:`_region_reads`). :class:`ReferenceReads` is the part of
-:class:`otklik.cases.repository.CaseRepository` that serves them."""
+values), checked at its first read by a digest of their rows (:func:`_region_reads`).
+:class:`ReferenceReads` is the part of :class:`otklik.cases.repository.CaseRepository`
+that serves them."""
 
 from __future__ import annotations
 

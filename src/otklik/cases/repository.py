@@ -106,19 +106,22 @@ class CaseRepository(ReferenceReads):
         """Insert a case and get its id (a reserved one: see :meth:`reserve`)."""
         return _add_with_id(self.session, case)
 
-    def plan(self, case: Case) -> bool:
-        """Give a new case a reserved id (:meth:`reserve`) and keep it out of the session:
-        True when it is planned so, inside :func:`otklik.db.appends.appending`; its row
-        then goes out with the batch's appended rows once built (:meth:`add_planned`),
-        with no ORM object to flush. Otherwise (no id left, SQLite, outside a batch) it is
-        added as :meth:`add` does, and False is returned."""
+    def plan(self, values: dict[str, Any]) -> tuple[Case, bool]:
+        """A new case of these values (its attributes), and True when it is planned: given a
+        reserved id (:meth:`reserve`) and kept out of the session, inside
+        :func:`otklik.db.appends.appending`; its row then goes out with the batch's appended
+        rows once built (:meth:`add_planned`), with no ORM object to flush. A planned case
+        is built without the ORM's constructor (its values put in place at once: the
+        constructor's bookkeeping of each attribute set was a twentieth of opening a case,
+        and it is never flushed). Otherwise (no id left, SQLite, outside a batch) it is
+        built and added as :meth:`add` does, and False is returned."""
         reserved = (_reserved_id(self.session, Case.__tablename__)
                     if appends.active(self.session) else None)
         if reserved is None:
-            self.add(case)
-            return False
-        case.id = reserved
-        return True
+            return self.add(Case(**values)), False
+        case: Case = inspect(Case).class_manager.new_instance()
+        case.__dict__.update(values, id=reserved)
+        return case, True
 
     def add_planned(self, row: Case | Answer) -> None:
         """Append the row of a planned case (:meth:`plan`), or of an answer of one, as it

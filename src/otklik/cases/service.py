@@ -135,25 +135,24 @@ def case_from_message(session: Session, actor: Actor, message: Message,
     repo = CaseRepository(session)
     title = " ".join(message.text.split())[:140] or "(без текста)"
     now = utcnow()
-    case = Case(
-        region_code=enrichment.region_code or message.region_code,
-        status=CaseStatus.new,
-        title=title,
-        topic=enrichment.topic,
-        subtopic=enrichment.subtopic,
-        kind=enrichment.kind,
-        urgency=enrichment.urgency or "normal",
-        sentiment=enrichment.sentiment,
-        source=message.source,
-        municipality_id=enrichment.municipality_id,
-        settlement_id=enrichment.settlement_id,
-        street=enrichment.street,
-        house=enrichment.house,
-        received_at=message.created_at,
-        created_at=now,
-        updated_at=now,
-    )
-    planned = repo.plan(case)
+    case, planned = repo.plan({
+        "region_code": enrichment.region_code or message.region_code,
+        "status": CaseStatus.new,
+        "title": title,
+        "topic": enrichment.topic,
+        "subtopic": enrichment.subtopic,
+        "kind": enrichment.kind,
+        "urgency": enrichment.urgency or "normal",
+        "sentiment": enrichment.sentiment,
+        "source": message.source,
+        "municipality_id": enrichment.municipality_id,
+        "settlement_id": enrichment.settlement_id,
+        "street": enrichment.street,
+        "house": enrichment.house,
+        "received_at": message.created_at,
+        "created_at": now,
+        "updated_at": now,
+    })
     # a planned case's rows are not written before it: no autoflush may write them
     with session.no_autoflush if planned else nullcontext():
         repo.add_message(case.id, message.id, primary=True)
