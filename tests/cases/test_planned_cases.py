@@ -115,13 +115,13 @@ def _counted_plans(monkeypatch: pytest.MonkeyPatch, *, one_by_one: bool
     planned: list[bool] = []
     original = CaseRepository.plan
 
-    def plan(repo: CaseRepository, case: Case) -> bool:
+    def plan(repo: CaseRepository, values: dict[str, Any]) -> tuple[Case, bool]:
         if one_by_one:
-            repo.add(case)
             planned.append(False)
-            return False
-        planned.append(original(repo, case))
-        return planned[-1]
+            return repo.add(Case(**values)), False
+        case, was_planned = original(repo, values)
+        planned.append(was_planned)
+        return case, was_planned
 
     with monkeypatch.context() as patch:
         patch.setattr(CaseRepository, "plan", plan)

@@ -55,7 +55,9 @@ def test_deadlines_of_many_cases_read_the_policies_once(
         for case in cases:  # what routing a case does: its deadlines, the interim answer
             deadlines.assign(session, case)
             deadlines.wants_interim_answer(session, case)
-    assert len(policy_reads) == 1 and len(calendar_reads) == 1
+    # once (on PostgreSQL maybe not at all: this process's copy from an earlier transaction,
+    # checked by a digest)
+    assert len(policy_reads) <= 1 and len(calendar_reads) <= 1
 
 
 def test_an_added_policy_is_seen_before_and_after_the_flush(
@@ -64,7 +66,9 @@ def test_an_added_policy_is_seen_before_and_after_the_flush(
     before = list(repo.policies("68"))
     row = DeadlinePolicyRow(region_code="68", position=1, policy=_policy("cache-a", 3))
     session.add(row)  # not flushed: the query the cache replaces would have flushed it
-    assert row in repo.policies("68") and len(repo.policies("68")) == len(before) + 1
+    seen = {r.id for r in repo.policies("68")}  # (values: compared by id)
+    assert row.id is not None and row.id in seen
+    assert len(repo.policies("68")) == len(before) + 1
     case = make_case()
     assert deadlines.policy_for(session, case).name == "cache-a"
     row.policy = _policy("cache-b", 4)
@@ -72,7 +76,7 @@ def test_an_added_policy_is_seen_before_and_after_the_flush(
     assert deadlines.policy_for(session, case).name == "cache-b"
     session.delete(row)
     session.flush()
-    assert row not in repo.policies("68")
+    assert row.id not in {r.id for r in repo.policies("68")}
 
 
 def test_a_rolled_back_savepoint_forgets_what_it_read(session: Session) -> None:
@@ -193,13 +197,15 @@ def test_the_regions_of_a_batch_are_read_together_as_each_alone(session: Session
     assert len(alone[("rules", regions[0])]) == 3
     assert alone[("policies", regions[0])][0] != alone[("policies", regions[1])][0]
     # one query per table (territory: the regions' own territories; organization: two,
-    # the organizations and what they cover), nothing after; on PostgreSQL the rules and the
-    # regions' territories read in the last transaction are this process's copies, checked
-    # by their digest (not counted: ``reads``)
+    # the organizations and what they cover), nothing after; on PostgreSQL the rules, the
+    # organizations, the regions' territories, policies and calendar corrections read in the
+    # last transaction are this process's copies, checked by their digest (not counted:
+    # ``reads``); what the organizations of the regions without any cover was not asked there
     kept = session.get_bind().dialect.name == "postgresql"
     assert {t: len(s) for t, s in counted.items()} == {
-        "routing_rule": 0 if kept else 1, "organization": 2, "territory": 0 if kept else 1,
-        "deadline_policy": 1, "calendar_exception": 1}
+        "routing_rule": 0 if kept else 1, "organization": 1 if kept else 2,
+        "territory": 0 if kept else 1, "deadline_policy": 0 if kept else 1,
+        "calendar_exception": 0 if kept else 1}
 
 
 def test_the_regions_kept_beyond_a_transaction_follow_changes_made_between(
@@ -256,3 +262,72 @@ def test_the_regions_kept_beyond_a_transaction_follow_changes_made_between(
     session.execute(update(Territory).where(Territory.id == region)
                     .values(level=TerritoryLevel.municipality))
     assert seen()[2] is None
+
+
+def test_organizations_policies_and_calendar_kept_beyond_a_transaction_follow_changes(
+        session: Session) -> None:
+    """A region's organizations, deadline policies and calendar corrections are kept beyond
+    the transaction on PostgreSQL too (as values, checked by a digest; the policies and
+    corrections of the whole country are part of every region's): a change written between
+    two transactions by a statement is seen in the next one; nothing changed, nothing read."""
+    from sqlalchemy import delete, insert, update
+
+    repo = CaseRepository(session)
+    organization = session.scalars(select(Organization.id).where(
+        Organization.region_code == "68").order_by(Organization.id)).first()
+    assert organization is not None
+
+    def fresh() -> CaseRepository:
+        session.commit()  # a new transaction: nothing read in it yet
+        repo.read_regions(["68"])
+        return repo
+
+    fresh()
+    with reads(session, "organization") as org_reads, \
+            reads(session, "deadline_policy") as policy_reads, \
+            reads(session, "calendar_exception") as calendar_reads:
+        held = fresh().organization(organization, "68")
+        policies = [r.id for r in repo.policies("68")]
+        calendar = [r.id for r in repo.calendar_exceptions("68")]
+    kept = session.get_bind().dialect.name == "postgresql"
+    assert [len(org_reads), len(policy_reads), len(calendar_reads)] == (
+        [0, 0, 0] if kept else [2, 1, 1])
+    assert held is not None
+    session.execute(update(Organization).where(Organization.id == organization)
+                    .values(name=f"{held.name} (renamed)", is_active=False))
+    renamed = fresh().organization(organization, "68")
+    assert renamed is not None and renamed.name == f"{held.name} (renamed)"
+    assert not renamed.is_active
+    country = session.scalar(insert(DeadlinePolicyRow).values(
+        region_code=None, position=1, policy=_policy("country-wide", 5))
+        .returning(DeadlinePolicyRow.id))
+    assert [r.id for r in fresh().policies("68")] == [*policies, country]
+    own = session.scalar(insert(CalendarExceptionRow).values(
+        region_code="68", day="2031-01-09", kind="holiday", note="kept")
+        .returning(CalendarExceptionRow.id))
+    assert sorted(r.id for r in fresh().calendar_exceptions("68")) == sorted(
+        [*calendar, own])
+    session.execute(update(CalendarExceptionRow).where(CalendarExceptionRow.id == own)
+                    .values(day="2031-01-10"))
+    assert "2031-01-10" in {r.day for r in fresh().calendar_exceptions("68")}
+    session.execute(delete(DeadlinePolicyRow).where(DeadlinePolicyRow.id == country))
+    session.execute(delete(CalendarExceptionRow).where(CalendarExceptionRow.id == own))
+    assert [r.id for r in fresh().policies("68")] == policies
+    assert sorted(r.id for r in fresh().calendar_exceptions("68")) == sorted(calendar)
+
+
+def test_an_unflushed_change_of_an_organization_shows_in_what_is_read(
+        session: Session) -> None:
+    """The organizations are cached as values: one changed in the session and not flushed
+    yet shows the change, as the ORM rows cached before did (without a flush)."""
+    repo = CaseRepository(session)
+    row = session.scalars(select(Organization).where(Organization.region_code == "68")
+                          .order_by(Organization.id)).first()
+    assert row is not None
+    assert repo.organization(row.id, "68") == repo._organizations_of("68")[row.id]
+    row.name, row.timezone = "renamed, not flushed", "Asia/Yekaterinburg"
+    with reads(session, "organization") as again:
+        seen = repo.organization(row.id, "68")
+        assert seen is not None and seen.name == "renamed, not flushed"
+        assert repo._organizations_of("68")[row.id].timezone == "Asia/Yekaterinburg"
+    assert not again and row in session.dirty  # nothing read, nothing flushed

@@ -17,6 +17,7 @@ from otklik.answers.quality import RecentAnswer, check_answer
 from otklik.answers.templates import render_default
 from otklik.audit.actor import Actor
 from otklik.cases import service
+from otklik.cases.reference import AnyOrganization
 from otklik.cases.repository import CaseRepository
 from otklik.db.base import utcnow
 from otklik.errors import Forbidden, InvalidInput, NotFound
@@ -120,30 +121,35 @@ def _pending(session: Session, case: Case, statuses: Sequence[str]) -> Answer:
     return answer
 
 
-def _auto_answer(session: Session, actor: Actor, case: Case, kind: str, text: str) -> Answer:
-    # a planned case (not in the session yet: CaseRepository.plan) has its answer appended
-    answer = CaseRepository(session).add_answer(Answer(
-        case_id=case.id, kind=kind, text=text, status="approved", author_id=actor.user_id,
-        organization_id=case.executor_id, approved_at=utcnow(), quality={}),
-        planned=inspect(case).transient)
-    service.record_event(session, actor, case, f"{kind}_answer", None, answer=answer.id)
-    queue_publication(session, answer.id)
-    return answer
+def _auto_answer(session: Session, actor: Actor, case: Case, kind: str, text: str) -> int:
+    repo = CaseRepository(session)
+    values = {"case_id": case.id, "kind": kind, "text": text, "status": "approved",
+              "author_id": actor.user_id, "organization_id": case.executor_id,
+              "approved_at": utcnow(), "quality": {}}
+    if inspect(case).transient:  # a planned case (CaseRepository.plan): appended with it
+        answer_id = repo.add_planned_answer(values)
+    else:
+        answer_id = repo.add_answer(Answer(**values)).id
+    service.record_event(session, actor, case, f"{kind}_answer", None, answer=answer_id)
+    queue_publication(session, answer_id)
+    return answer_id
 
 
 def interim_answer(session: Session, actor: Actor, case: Case,
-                   organization: Organization) -> Answer:
-    """"Taken into work, the deadline is …", published when the case is routed."""
+                   organization: AnyOrganization) -> int:
+    """"Taken into work, the deadline is …", published when the case is routed; returns
+    the answer's id."""
     text = render_default("interim", answer_context(case, organization, session))
     return _auto_answer(session, actor, case, "interim", text)
 
 
-def clarification_request(session: Session, actor: Actor, case: Case, question: str) -> Answer:
-    """The executor's question to the resident, published in the thread."""
+def clarification_request(session: Session, actor: Actor, case: Case, question: str) -> int:
+    """The executor's question to the resident, published in the thread; returns the
+    answer's id."""
     return _auto_answer(session, actor, case, "clarification", question.strip())
 
 
-def answer_context(case: Case, organization: Organization | None,
+def answer_context(case: Case, organization: AnyOrganization | None,
                    session: Session | None = None) -> dict[str, Any]:
     """What an answer template may say about a case: its number, executor, deadline, topic
     and address (the answer editor fills templates from it); ``session``: the case's (by

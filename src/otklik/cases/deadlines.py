@@ -16,9 +16,9 @@ from typing import cast
 from sqlalchemy.orm import Session
 
 from otklik.bounds import check_calendar_day
+from otklik.cases.reference import AnyOrganization
 from otklik.cases.repository import CaseRepository
 from otklik.models.case import CalendarExceptionRow, Case, DeadlinePolicyRow
-from otklik.models.organization import Organization
 from otklik.sla.calendar import (
     CalendarException,
     ExceptionKind,
@@ -71,7 +71,7 @@ def _clock(exceptions: tuple[tuple[str, str, str], ...], hours: str, tz: str) ->
     return SlaClock(_calendar(exceptions), WorkingHours.from_json(json.loads(hours)), tz)
 
 
-def clock_for(session: Session, case: Case, organization: Organization | None = None
+def clock_for(session: Session, case: Case, organization: AnyOrganization | None = None
               ) -> SlaClock:
     """The executor's clock: their working hours and time zone, the region's calendar.
 
@@ -100,7 +100,7 @@ def _pauses(case: Case) -> Sequence[Pause]:
 
 
 def assign(session: Session, case: Case, *, start: datetime | None = None,
-           organization: Organization | None = None, reopened: bool = False) -> None:
+           organization: AnyOrganization | None = None, reopened: bool = False) -> None:
     """Set the deadlines from the clock start (received, or reopened) minus the pauses."""
     if start is not None:
         case.routing = {**(case.routing or {}), "clock_start": start.isoformat()}

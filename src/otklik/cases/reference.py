@@ -2,10 +2,11 @@
 region's territory, deadline policies, calendar corrections, the active executor model, the
 rubricator in use), read once per transaction and kept beside the session: building a
 batch's cases read them two or three times per case before this cache (docs/performance.md).
-On PostgreSQL a region's rules, what its organizations cover and its own territory are kept
-beyond the transaction too, checked at its first read by a digest of their rows
-(:func:`_region_reads`). :class:`ReferenceReads` is the part of
-:class:`otklik.cases.repository.CaseRepository` that serves them."""
+On PostgreSQL a region's rules, its organizations and what they cover, its own territory,
+its deadline policies and calendar corrections are kept beyond the transaction too (as
+values), checked at its first read by a digest of their rows (:func:`_region_reads`).
+:class:`ReferenceReads` is the part of :class:`otklik.cases.repository.CaseRepository`
+that serves them."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any, NamedTuple, TypeVar
 from sqlalchemy import event, or_, select, text
 from sqlalchemy.orm import Session
 
+from otklik.db.lists import among
 from otklik.models.case import CalendarExceptionRow, DeadlinePolicyRow, ModelVersion, RoutingRule
 from otklik.models.organization import Organization, OrganizationTerritory
 from otklik.models.taxonomy import TaxonomyVersion
@@ -91,18 +93,72 @@ def _rule_rows_of(session: Session, regions: Sequence[str | None]
     rules: dict[str | None, list[RuleRow]] = {r: [] for r in regions}
     for row in session.execute(
             select(*(getattr(RoutingRule, name) for name in RuleRow._fields))
-            .where(RoutingRule.region_code.in_(_named(regions)), RoutingRule.enabled.is_(True))
+            .where(among(session, RoutingRule.region_code, _named(regions)),
+                   RoutingRule.enabled.is_(True))
             .order_by(RoutingRule.region_code, RoutingRule.position, RoutingRule.id)):
         rules[row.region_code].append(RuleRow(*row))
     return rules
 
 
+class OrganizationRow(NamedTuple):
+    """An organization as routing a case, its deadlines and its interim answer read it:
+    values, not an ORM object, so that a region's organizations are kept beyond the
+    transaction like its rules (read in every transaction as ORM rows they were a twentieth
+    of building a batch's cases)."""
+
+    id: int
+    region_code: str
+    name: str
+    timezone: str
+    working_hours: dict[str, Any]
+    is_active: bool
+
+    @classmethod
+    def of(cls, organization: Organization) -> OrganizationRow:
+        """The values of an ORM row."""
+        return cls(*(getattr(organization, name) for name in cls._fields))
+
+
+#: What routing, deadlines and answers read of an organization: the ORM row, or its values.
+AnyOrganization = Organization | OrganizationRow
+
+
+class PolicyRow(NamedTuple):
+    """A deadline policy row as values (see :class:`OrganizationRow`)."""
+
+    id: int
+    region_code: str | None
+    position: int
+    policy: dict[str, Any]
+
+    @classmethod
+    def of(cls, row: DeadlinePolicyRow) -> PolicyRow:
+        """The values of an ORM row."""
+        return cls(*(getattr(row, name) for name in cls._fields))
+
+
+class CalendarRow(NamedTuple):
+    """A calendar correction row as values (see :class:`OrganizationRow`)."""
+
+    id: int
+    region_code: str | None
+    day: str
+    kind: str
+    note: str
+
+    @classmethod
+    def of(cls, row: CalendarExceptionRow) -> CalendarRow:
+        """The values of an ORM row."""
+        return cls(*(getattr(row, name) for name in cls._fields))
+
+
 def _organizations_in(session: Session, regions: Sequence[str | None]
-                      ) -> dict[str | None, dict[int, Organization]]:
-    found: dict[str | None, dict[int, Organization]] = {r: {} for r in regions}
-    for org in session.scalars(
-            select(Organization).where(Organization.region_code.in_(_named(regions)))):
-        found[org.region_code][org.id] = org
+                      ) -> dict[str | None, dict[int, OrganizationRow]]:
+    found: dict[str | None, dict[int, OrganizationRow]] = {r: {} for r in regions}
+    for row in session.execute(
+            select(*(getattr(Organization, name) for name in OrganizationRow._fields))
+            .where(among(session, Organization.region_code, _named(regions)))):
+        found[row.region_code][row.id] = OrganizationRow(*row)
     return found
 
 
@@ -113,7 +169,7 @@ def _coverage_in(session: Session, regions: Sequence[str | None]
             select(Organization.region_code, OrganizationTerritory.organization_id,
                    OrganizationTerritory.territory_id)
             .join(Organization, Organization.id == OrganizationTerritory.organization_id)
-            .where(Organization.region_code.in_(_named(regions)))):
+            .where(among(session, Organization.region_code, _named(regions)))):
         coverage[region].setdefault(org_id, set()).add(territory)
     return coverage
 
@@ -124,31 +180,32 @@ def _region_ids(session: Session, regions: Sequence[str | None]
     for region, territory_id in session.execute(
             select(Territory.region_code, Territory.id).where(
                 Territory.level == TerritoryLevel.region,
-                Territory.region_code.in_(_named(regions)))):
+                among(session, Territory.region_code, _named(regions)))):
         if ids[region] is None:
             ids[region] = territory_id
     return ids
 
 
 def _policies_of(session: Session, regions: Sequence[str | None]
-                 ) -> dict[str | None, list[DeadlinePolicyRow]]:
+                 ) -> dict[str | None, list[PolicyRow]]:
     """Each region's deadline policies in order, then the global ones (None: those alone)."""
-    rows = session.scalars(
-        select(DeadlinePolicyRow).where(or_(DeadlinePolicyRow.region_code.in_(_named(regions)),
-                                            DeadlinePolicyRow.region_code.is_(None)))
+    rows = (PolicyRow(*row) for row in session.execute(
+        select(*(getattr(DeadlinePolicyRow, name) for name in PolicyRow._fields)).where(or_(
+            among(session, DeadlinePolicyRow.region_code, _named(regions)),
+            DeadlinePolicyRow.region_code.is_(None)))
         .order_by(DeadlinePolicyRow.region_code.is_(None), DeadlinePolicyRow.position,
-                  DeadlinePolicyRow.id))
+                  DeadlinePolicyRow.id)))
     return _with_global(regions, rows, lambda row: row.region_code)
 
 
 def _calendar_of(session: Session, regions: Sequence[str | None]
-                 ) -> dict[str | None, list[CalendarExceptionRow]]:
+                 ) -> dict[str | None, list[CalendarRow]]:
     """Each region's calendar corrections, then the country's (None: those alone)."""
-    rows = session.scalars(
-        select(CalendarExceptionRow).where(or_(
-            CalendarExceptionRow.region_code.in_(_named(regions)),
-            CalendarExceptionRow.region_code.is_(None)))
-        .order_by(CalendarExceptionRow.id))
+    rows = (CalendarRow(*row) for row in session.execute(
+        select(*(getattr(CalendarExceptionRow, name) for name in CalendarRow._fields))
+        .where(or_(among(session, CalendarExceptionRow.region_code, _named(regions)),
+                   CalendarExceptionRow.region_code.is_(None)))
+        .order_by(CalendarExceptionRow.id)))
     return _with_global(regions, rows, lambda row: row.region_code)
 
 
@@ -175,7 +232,8 @@ _REGION_READS: dict[str, Callable[[Session, Sequence[str | None]], dict[str | No
 #: The reads kept beyond a transaction on PostgreSQL (plain values, no ORM rows): each with
 #: a digest of the rows it comes from, per region, worked out by the database (a row's whole
 #: text: any insert, change or delete changes it). Reading them again in every transaction
-#: was a tenth of building a batch's cases (docs/performance.md, session 14, path22).
+#: was a tenth of building a batch's cases (docs/performance.md, session 14, path22; the
+#: organizations, policies and calendar since session 15, cases23).
 _KEPT_DIGESTS: dict[str, str] = {
     "rules": "SELECT 'rules', r.region_code, md5(string_agg(r::text, '|' ORDER BY r.id)) "
              "FROM routing_rule r WHERE r.region_code = ANY(:rules) GROUP BY r.region_code",
@@ -186,7 +244,19 @@ _KEPT_DIGESTS: dict[str, str] = {
                 "WHERE o.region_code = ANY(:coverage) GROUP BY o.region_code",
     "region": "SELECT 'region', region_code, md5(string_agg(id::text, ',' ORDER BY id)) "
               f"FROM territory WHERE level = '{TerritoryLevel.region.name}' "
-              "AND region_code = ANY(:region) GROUP BY region_code"}
+              "AND region_code = ANY(:region) GROUP BY region_code",
+    "organizations": "SELECT 'organizations', o.region_code, "
+                     "md5(string_agg(o::text, '|' ORDER BY o.id)) FROM organization o "
+                     "WHERE o.region_code = ANY(:organizations) GROUP BY o.region_code",
+    # a region's policies and calendar come with the country's (region NULL): both digested
+    "policies": "SELECT 'policies', q.region, md5(string_agg(p::text, '|' ORDER BY p.id)) "
+                "FROM unnest(CAST(:policies AS varchar[])) AS q(region) "
+                "JOIN deadline_policy p ON p.region_code = q.region OR p.region_code IS NULL "
+                "GROUP BY q.region",
+    "calendar": "SELECT 'calendar', q.region, md5(string_agg(c::text, '|' ORDER BY c.id)) "
+                "FROM unnest(CAST(:calendar AS varchar[])) AS q(region) "
+                "JOIN calendar_exception c "
+                "ON c.region_code = q.region OR c.region_code IS NULL GROUP BY q.region"}
 #: (database, kind, region) -> (digest of its rows, the value read): one process's copy.
 _KEPT: dict[tuple[str, str, str | None], tuple[str, Any]] = {}
 
@@ -242,8 +312,20 @@ def _region_reads(session: Session, wanted: dict[str, list[str | None]]
 
 
 def _changed_unflushed(session: Session, types: tuple[type, ...]) -> bool:
-    """True when a loaded row of these types has a change not flushed yet."""
+    """True when a loaded row of these types has a change not flushed yet (``session.dirty``
+    builds a set at every call: looked at only when some loaded row is changed at all)."""
+    if not session.identity_map.check_modified():
+        return False
     return any(isinstance(row, types) for row in session.dirty)
+
+
+def _unflushed(session: Session, model: type[Any], values: Callable[[Any], T]
+               ) -> dict[int, T]:
+    """The values of the loaded rows of ``model`` with a change not flushed yet, by id:
+    what the ORM rows cached before showed of them (values read from the database do not)."""
+    if not session.identity_map.check_modified():
+        return {}
+    return {row.id: values(row) for row in session.dirty if isinstance(row, model)}
 
 
 def _forget_reference(session: Session, *_: Any) -> None:
@@ -260,8 +342,13 @@ def _pending_change(session: Session) -> bool:
         event.listen(session, "after_flush_postexec", _forget_new)
         event.listen(session, "after_soft_rollback", _forget_new)
         session.info[_NEW_KEY] = any(isinstance(row, _CACHED_TYPES) for row in session.new)
-    return bool(session.info.get(_NEW_KEY)) or any(
-        isinstance(row, _CACHED_TYPES) for row in session.deleted)
+    if session.info.get(_NEW_KEY):
+        return True
+    # ``session.deleted`` builds a set at every call (this runs at every cached read: a
+    # thirtieth of building a batch's cases): looked at only when a row is to be deleted
+    if not getattr(session, "_deleted", True):
+        return False
+    return any(isinstance(row, _CACHED_TYPES) for row in session.deleted)
 
 
 def _note_new(session: Session, instance: Any) -> None:
@@ -357,12 +444,15 @@ class ReferenceReads:
         (a batch spans several regions). A region already cached is not read again."""
         self._cache_regions(dict.fromkeys(_REGION_READS, _named(region_codes)))
 
-    def _region_read(self, kind: str, region_codes: Sequence[str | None]
-                     ) -> dict[str | None, Any]:
-        """``kind`` (a key of :data:`_REGION_READS`) of each of these regions, by region:
-        those not cached yet are read in one query and cached."""
-        cache = self._cache_regions({kind: region_codes})
-        return {r: cache[(kind, r)] for r in region_codes}
+    def _region_read(self, kind: str, region_code: str | None) -> Any:
+        """``kind`` (a key of :data:`_REGION_READS`) of a region: read and cached when the
+        transaction's cache lacks it (asked several times for every case a batch builds:
+        a cached one is taken straight from the cache)."""
+        cache = _reference_cache(self.session)
+        key = (kind, region_code)
+        if key in cache:
+            return cache[key]
+        return self._cache_regions({kind: [region_code]})[key]
 
     def _cache_regions(self, asked: dict[str, Sequence[str | None]]) -> dict[Any, Any]:
         """Read these kinds of these regions that the transaction's cache lacks (one
@@ -381,7 +471,7 @@ class ReferenceReads:
 
     def region_id(self, region_code: str) -> int | None:
         """The territory id of a region, read once per transaction."""
-        found: int | None = self._region_read("region", [region_code])[region_code]
+        found: int | None = self._region_read("region", region_code)
         return found
 
     def active_model_row(self, label_field: str) -> ModelVersion | None:
@@ -397,25 +487,31 @@ class ReferenceReads:
         return row
 
     def organization(self, organization_id: int, region_code: str | None = None
-                     ) -> Organization | None:
-        """An organization by id, read once per transaction (the executor of every case a
-        batch routes to it); with the region it is expected in, every organization of that
-        region is read at once."""
-        cache = _reference_cache(self.session)
+                     ) -> OrganizationRow | None:
+        """An organization by id, as values, read once per transaction (the executor of
+        every case a batch routes to it); with the region it is expected in, every
+        organization of that region is read at once (and kept beyond the transaction: see
+        :func:`_region_reads`)."""
         if region_code is not None:
             found = self._organizations_of(region_code).get(organization_id)
             if found is not None:
                 return found
+        cache = _reference_cache(self.session)
         key = ("organization", str(organization_id))
         if key not in cache:
             with _quiet(self.session):
-                cache[key] = self.session.get(Organization, organization_id)
-        one: Organization | None = cache[key]
+                row = self.session.get(Organization, organization_id)
+            cache[key] = None if row is None else OrganizationRow.of(row)
+        one: OrganizationRow | None = cache[key]
+        if one is not None:
+            one = _unflushed(self.session, Organization, OrganizationRow.of).get(one.id, one)
         return one
 
-    def _organizations_of(self, region_code: str) -> dict[int, Organization]:
-        found: dict[int, Organization] = self._region_read("organizations",
-                                                           [region_code])[region_code]
+    def _organizations_of(self, region_code: str) -> dict[int, OrganizationRow]:
+        found: dict[int, OrganizationRow] = self._region_read("organizations", region_code)
+        changed = _unflushed(self.session, Organization, OrganizationRow.of)
+        if changed:  # as the ORM rows held before showed it
+            found = {i: changed.get(i, row) for i, row in found.items()}
         return found
 
     def covers(self, organization_id: int, territory_ids: Sequence[int],
@@ -425,8 +521,7 @@ class ReferenceReads:
         another region is asked on its own)."""
         if region_code is None:
             return organization_id in self.covering(territory_ids)
-        coverage: dict[int, set[int]] = self._region_read("coverage",
-                                                          [region_code])[region_code]
+        coverage: dict[int, set[int]] = self._region_read("coverage", region_code)
         if organization_id not in self._organizations_of(region_code):
             return organization_id in self.covering(territory_ids)
         return bool(coverage.get(organization_id, set()) & set(territory_ids))
@@ -463,18 +558,21 @@ class ReferenceReads:
         the cache replaces would have done, and the rules are read again)."""
         if _changed_unflushed(self.session, (RoutingRule,)):
             self.session.flush()
-        rules: Sequence[RuleRow] = self._region_read("rules", [region_code])[region_code]
+        rules: Sequence[RuleRow] = self._region_read("rules", region_code)
         return rules
 
-    def policies(self, region_code: str | None) -> Sequence[DeadlinePolicyRow]:
-        """Deadline policies of a region and the global ones, in order (read once per
-        transaction: see :func:`_reference_cache`)."""
-        rows: Sequence[DeadlinePolicyRow] = self._region_read("policies",
-                                                              [region_code])[region_code]
-        return rows
+    def policies(self, region_code: str | None) -> Sequence[PolicyRow]:
+        """Deadline policies of a region and the global ones, in order, as values (read
+        once per transaction: see :func:`_reference_cache`; a policy this session changed
+        and has not flushed yet shows the change, as the ORM rows held before did)."""
+        rows: Sequence[PolicyRow] = self._region_read("policies", region_code)
+        changed = _unflushed(self.session, DeadlinePolicyRow, PolicyRow.of)
+        return [changed.get(row.id, row) for row in rows] if changed else rows
 
-    def calendar_exceptions(self, region_code: str | None) -> Sequence[CalendarExceptionRow]:
-        """Calendar corrections for a region and the country (read once per transaction)."""
-        rows: Sequence[CalendarExceptionRow] = self._region_read("calendar",
-                                                                 [region_code])[region_code]
-        return rows
+    def calendar_exceptions(self, region_code: str | None) -> Sequence[CalendarRow]:
+        """Calendar corrections for a region and the country, as values (read once per
+        transaction; one changed and not flushed yet shows the change, as for
+        :meth:`policies`)."""
+        rows: Sequence[CalendarRow] = self._region_read("calendar", region_code)
+        changed = _unflushed(self.session, CalendarExceptionRow, CalendarRow.of)
+        return [changed.get(row.id, row) for row in rows] if changed else rows

@@ -37,6 +37,7 @@ from otklik.cases.reference import ReferenceReads, rules_of
 from otklik.db import appends
 from otklik.db.base import utcnow
 from otklik.db.ids import give_id
+from otklik.db.lists import among
 from otklik.models.account import Role, User
 from otklik.models.case import (
     OPEN_STATUSES,
@@ -105,19 +106,22 @@ class CaseRepository(ReferenceReads):
         """Insert a case and get its id (a reserved one: see :meth:`reserve`)."""
         return _add_with_id(self.session, case)
 
-    def plan(self, case: Case) -> bool:
-        """Give a new case a reserved id (:meth:`reserve`) and keep it out of the session:
-        True when it is planned so, inside :func:`otklik.db.appends.appending`; its row
-        then goes out with the batch's appended rows once built (:meth:`add_planned`),
-        with no ORM object to flush. Otherwise (no id left, SQLite, outside a batch) it is
-        added as :meth:`add` does, and False is returned."""
+    def plan(self, values: dict[str, Any]) -> tuple[Case, bool]:
+        """A new case of these values (its attributes), and True when it is planned: given a
+        reserved id (:meth:`reserve`) and kept out of the session, inside
+        :func:`otklik.db.appends.appending`; its row then goes out with the batch's appended
+        rows once built (:meth:`add_planned`), with no ORM object to flush. A planned case
+        is built without the ORM's constructor (its values put in place at once: the
+        constructor's bookkeeping of each attribute set was a twentieth of opening a case,
+        and it is never flushed). Otherwise (no id left, SQLite, outside a batch) it is
+        built and added as :meth:`add` does, and False is returned."""
         reserved = (_reserved_id(self.session, Case.__tablename__)
                     if appends.active(self.session) else None)
         if reserved is None:
-            self.add(case)
-            return False
-        case.id = reserved
-        return True
+            return self.add(Case(**values)), False
+        case: Case = inspect(Case).class_manager.new_instance()
+        case.__dict__.update(values, id=reserved)
+        return case, True
 
     def add_planned(self, row: Case | Answer) -> None:
         """Append the row of a planned case (:meth:`plan`), or of an answer of one, as it
@@ -337,7 +341,7 @@ class CaseRepository(ReferenceReads):
         found: dict[int, Case] = {}
         for message_id, case in self.session.execute(
                 select(CaseMessage.message_id, Case).join(Case, CaseMessage.case_id == Case.id)
-                .where(CaseMessage.message_id.in_(sorted(set(message_ids))))):
+                .where(among(self.session, CaseMessage.message_id, sorted(set(message_ids))))):
             found.setdefault(message_id, case)
         return found
 
@@ -382,8 +386,8 @@ class CaseRepository(ReferenceReads):
     def message_ids_with_case(self, message_ids: Sequence[int]) -> set[int]:
         """Which of these messages are in a case already."""
         return set(self.session.scalars(
-            select(CaseMessage.message_id).where(CaseMessage.message_id.in_(list(message_ids)))
-        ))
+            select(CaseMessage.message_id).where(among(self.session, CaseMessage.message_id,
+                                                       list(message_ids)))))
 
     def move_messages(self, from_case: int, to_case: int,
                       message_ids: Sequence[int] | None = None) -> int:
@@ -402,7 +406,8 @@ class CaseRepository(ReferenceReads):
         # without the whole record (``result``, read on access): its JSON was a tenth of
         # building a batch's cases
         rows = self.session.scalars(
-            select(MessageEnrichment).where(MessageEnrichment.message_id.in_(list(message_ids)))
+            select(MessageEnrichment).where(among(self.session, MessageEnrichment.message_id,
+                                                  list(message_ids)))
             .options(defer(MessageEnrichment.result))
         )
         return {r.message_id: r for r in rows}
@@ -421,18 +426,22 @@ class CaseRepository(ReferenceReads):
             select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
         ).all()
 
-    def add_answer(self, answer: Answer, *, planned: bool = False) -> Answer:
-        """Insert an answer and get its id (a reserved one: see :meth:`reserve`); the answer
-        of a planned case (:meth:`plan`) is appended with it instead, its id taken ahead."""
-        if not planned:
-            return _add_with_id(self.session, answer)
+    def add_answer(self, answer: Answer) -> Answer:
+        """Insert an answer and get its id (a reserved one: see :meth:`reserve`)."""
+        return _add_with_id(self.session, answer)
+
+    def add_planned_answer(self, values: dict[str, Any]) -> int:
+        """Append the answer of a planned case (:meth:`plan`) with it, built from
+        ``values`` (its attributes) with no ORM object (one per case a batch routes), its
+        id reserved or taken ahead; returns the id."""
         reserved = _reserved_id(self.session, Answer.__tablename__)
-        if reserved is not None:
-            answer.id = reserved
-        else:
+        if reserved is None:
+            answer = Answer(**values)
             give_id(self.session, answer)
-        self.add_planned(answer)
-        return answer
+            self.add_planned(answer)
+            return answer.id
+        appends.append(self.session, Answer, appends.row_of(Answer, {**values, "id": reserved}))
+        return reserved
 
     def answers(self, case_id: int) -> Sequence[Answer]:
         """A case's answers, oldest first."""

@@ -18,6 +18,7 @@ from otklik.analytics.tasks import rollups_changed
 from otklik.audit import service as audit
 from otklik.audit.actor import Actor
 from otklik.cases import deadlines, routing
+from otklik.cases.reference import OrganizationRow
 from otklik.cases.repository import CaseRepository
 from otklik.cases.workflow import REJECT_REASONS, check
 from otklik.db import appends
@@ -34,7 +35,6 @@ from otklik.events import (
 from otklik.models.account import User
 from otklik.models.case import Case, CaseEvent, CaseStatus, Extension, Label, Problem
 from otklik.models.message import Message, MessageEnrichment
-from otklik.models.organization import Organization
 
 #: Fields an operator may correct; each correction becomes a training label.
 EDITABLE = ("topic", "subtopic", "urgency", "kind", "municipality_id", "settlement_id",
@@ -135,25 +135,24 @@ def case_from_message(session: Session, actor: Actor, message: Message,
     repo = CaseRepository(session)
     title = " ".join(message.text.split())[:140] or "(без текста)"
     now = utcnow()
-    case = Case(
-        region_code=enrichment.region_code or message.region_code,
-        status=CaseStatus.new,
-        title=title,
-        topic=enrichment.topic,
-        subtopic=enrichment.subtopic,
-        kind=enrichment.kind,
-        urgency=enrichment.urgency or "normal",
-        sentiment=enrichment.sentiment,
-        source=message.source,
-        municipality_id=enrichment.municipality_id,
-        settlement_id=enrichment.settlement_id,
-        street=enrichment.street,
-        house=enrichment.house,
-        received_at=message.created_at,
-        created_at=now,
-        updated_at=now,
-    )
-    planned = repo.plan(case)
+    case, planned = repo.plan({
+        "region_code": enrichment.region_code or message.region_code,
+        "status": CaseStatus.new,
+        "title": title,
+        "topic": enrichment.topic,
+        "subtopic": enrichment.subtopic,
+        "kind": enrichment.kind,
+        "urgency": enrichment.urgency or "normal",
+        "sentiment": enrichment.sentiment,
+        "source": message.source,
+        "municipality_id": enrichment.municipality_id,
+        "settlement_id": enrichment.settlement_id,
+        "street": enrichment.street,
+        "house": enrichment.house,
+        "received_at": message.created_at,
+        "created_at": now,
+        "updated_at": now,
+    })
     # a planned case's rows are not written before it: no autoflush may write them
     with session.no_autoflush if planned else nullcontext():
         repo.add_message(case.id, message.id, primary=True)
@@ -180,7 +179,7 @@ def attach_message(session: Session, actor: Actor, case: Case, message: Message,
 # -- routing and triage --------------------------------------------------------------------------
 
 
-def check_routable(session: Session, case: Case, executor_id: int) -> Organization:
+def check_routable(session: Session, case: Case, executor_id: int) -> OrganizationRow:
     """The organization the case may be sent to; :class:`InvalidInput` says why not."""
     organization = CaseRepository(session).organization(executor_id, case.region_code)
     if organization is None or not organization.is_active:

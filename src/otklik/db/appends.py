@@ -65,11 +65,15 @@ def values_of(row: Any) -> dict[str, Any]:
     """The values an ORM object (built, not added to a session) would be inserted with: its
     columns as set, the others' defaults (every column named, so a table's rows share one
     statement)."""
-    mapped = type(row)
+    return row_of(type(row), row.__dict__)
+
+
+def row_of(mapped: type[Any], given: dict[str, Any]) -> dict[str, Any]:
+    """The values an object of ``mapped`` built with ``given`` (attribute: value) would be
+    inserted with (:func:`values_of`), without building it."""
     columns = _COLUMNS.get(mapped)
     if columns is None:
         columns = _COLUMNS[mapped] = _columns_of(mapped)
-    given = row.__dict__
     return {name: given[key] if key in given else default(None) if default else None
             for key, name, default in columns}
 

@@ -21,5 +21,9 @@ def among(session: Session, column: Any, values: Sequence[Any]) -> ColumnElement
     """``column IN values`` (integers or strings), as ``= ANY(array)`` on PostgreSQL."""
     if session.get_bind().dialect.name != "postgresql":
         return column.in_(list(values))  # type: ignore[no-any-return]
-    kind = String() if any(isinstance(v, str) for v in values) else BigInteger()
+    # the values' type, or the column's when there are none (an empty array must still
+    # compare with the column: ``varchar = ANY(bigint[])`` is an error)
+    strings = (any(isinstance(v, str) for v in values) if values
+               else isinstance(getattr(column, "type", None), String))
+    kind = String() if strings else BigInteger()
     return column == any_(bindparam(None, list(values), type_=ARRAY(kind)))  # type: ignore[no-any-return]
