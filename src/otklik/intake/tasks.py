@@ -447,7 +447,8 @@ def stored_result(result: dict[str, Any]) -> dict[str, Any]:
     explanation a reader uses (:data:`STORED_EXPLAIN`), without the near-duplicate key (the
     row's ``dedup_key`` column holds it: 171 characters twice before); ``result`` itself is
     not changed."""
-    kept = {k: v for k, v in result.items() if k != "dedup_key"}
+    kept = dict(result)
+    kept.pop("dedup_key", None)
     explain = result.get("explain")
     if isinstance(explain, dict):
         reasons: dict[str, Any] = {}
