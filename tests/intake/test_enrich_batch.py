@@ -98,6 +98,19 @@ def test_a_batch_is_written_in_one_insert_and_one_update(session: Session) -> No
     assert {status for _, status in stored} == {"done"}
 
 
+def test_messages_not_held_are_read_as_rows_and_marked_in_the_database(
+        session: Session) -> None:
+    """The batch is read as rows of its columns: no message object enters the session, and
+    the one UPDATE is what marks them (a later read, by query or by key, sees ``done``)."""
+    ids = _store(session, 5)
+    session.expunge_all()
+    with _statements(session) as seen:
+        assert enrich_now(session, ids) == 5
+    assert not [o for o in session.identity_map.values() if isinstance(o, Message)]
+    assert _writes(seen, "UPDATE message ") == [1]
+    assert {session.get(Message, i).enrich_status for i in ids} == {"done"}  # type: ignore[union-attr]
+
+
 def test_a_second_run_stores_nothing(session: Session) -> None:
     ids = _store(session, 6)
     enrich_now(session, ids)
