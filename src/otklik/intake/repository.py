@@ -224,7 +224,8 @@ class MessageRepository:
         for start in range(0, len(ids), 1000):
             rows = self.session.execute(
                 select(e.message_id, e.dedup_key, e.duplicate_of_id, e.enriched_at)
-                .where(e.message_id.in_(ids[start : start + 1000]), e.dedup_key.is_not(None))
+                .where(among(self.session, e.message_id, ids[start : start + 1000]),
+                       e.dedup_key.is_not(None))
                 .order_by(e.message_id)).all()
             out.extend((row[0], row[1] or "", row[2], row[3]) for row in rows)
         return out
