@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from tests.conftest import jobs_database, own_database
 
 from otklik.accounts.scope import Scope
-from otklik.analytics import tasks
+from otklik.analytics import tasks, watermarks
 from otklik.analytics.repository import AnalyticsRepository, Limits
 from otklik.analytics.schemas import AnalyticsFilter, reporting_day
 from otklik.audit.actor import Actor
@@ -164,7 +164,7 @@ def test_requests_are_coalesced_until_the_refresh_starts(own_db: Engine) -> None
             session.commit()
     assert decisions == [True] + [False] * 19
     with Session(own_db) as session:  # the refresh starts: the next request schedules again
-        tasks._set(session, tasks.SCHEDULED, tasks.EPOCH)
+        watermarks.put(session, {tasks.SCHEDULED: tasks.EPOCH})
         session.commit()
     with Session(own_db) as session:
         assert tasks.note_request(session, "messages", now=now + timedelta(seconds=1))
@@ -182,11 +182,10 @@ def test_a_slow_refresh_spaces_out_the_next(own_db: Engine,
     monkeypatch.setattr(tasks, "INLINE_DELAY_MS", 2_000)
     now = utcnow()
     with Session(own_db) as session:
-        tasks._ensure(session, [tasks.LAST_STARTED, tasks.LAST_FINISHED])
-        tasks._set(session, tasks.LAST_STARTED, now - timedelta(seconds=1))
-        tasks._set(session, tasks.LAST_FINISHED, now)
+        watermarks.put(session, {tasks.LAST_STARTED: now - timedelta(seconds=1),
+                                 tasks.LAST_FINISHED: now})
         assert tasks.refresh_delay_ms(session) == 2_000
-        tasks._set(session, tasks.LAST_STARTED, now - timedelta(seconds=40))
+        watermarks.put(session, {tasks.LAST_STARTED: now - timedelta(seconds=40)})
         assert tasks.refresh_delay_ms(session) == 80_000
         session.rollback()
 

@@ -20,7 +20,7 @@ base tables by ``analytics/rollup.py``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -28,8 +28,12 @@ from typing import Any, Literal
 from sqlalchemy import (
     ColumnElement,
     Date,
+    Delete,
+    Executable,
+    Insert,
     Select,
     and_,
+    bindparam,
     cast,
     delete,
     false,
@@ -215,6 +219,35 @@ def month_expr(session: Session, column: Any) -> Any:
     return func.date(column, "start of month")
 
 
+#: The first and last day of the periods a refresh replaces (parameters of its statements).
+LO, HI = bindparam("lo", type_=Date()), bindparam("hi", type_=Date())
+#: Refresh statements by name and dialect, built once per process (see :func:`refill`).
+_BUILT: dict[tuple[str, str], list[Executable]] = {}
+
+
+def refill(session: Session, key: str, build: Callable[[], tuple[Delete, Insert]],
+           params: Mapping[str, Any]) -> int:
+    """Replace rows of a rollup: the DELETE and the INSERT … SELECT that ``build`` makes,
+    run with ``params``; returns the rows inserted.
+
+    The statements are built once per process and dialect (``key`` names them; the periods
+    are parameters): building and hashing a refresh's large statements every time was half
+    of its CPU (docs/performance.md, session 15). On PostgreSQL the DELETE is a CTE of the
+    INSERT, one statement: it sees the rows as they were before the statement, and the
+    rollups have no unique keys that the new rows could meet."""
+    dialect = session.get_bind().dialect.name
+    statements = _BUILT.get((key, dialect))
+    if statements is None:
+        gone, fill = build()
+        statements = ([fill.add_cte(gone.cte("gone"))] if dialect == "postgresql"
+                      else [gone, fill])
+        _BUILT[(key, dialect)] = statements
+    rows = 0
+    for statement in statements:  # the last is the INSERT
+        rows = session.execute(statement, params).rowcount  # type: ignore[attr-defined]
+    return max(rows or 0, 0)
+
+
 def day_ranges(days: Iterable[date]) -> list[tuple[date, date]]:
     """Contiguous ``[first, last]`` ranges of the given days."""
     out: list[tuple[date, date]] = []
@@ -246,32 +279,31 @@ def rebuild(session: Session, cube: Cube, finest: Cube, days: Sequence[date] | N
     """Derive ``cube`` from ``finest`` for the periods holding ``days`` (all when None);
     returns the rows written."""
     base = finest.model
-    period = base.day if cube.grain == "day" else month_expr(session, base.day)
-    group: list[Any] = [period.label(cube.grain)]
-    names: list[str] = [cube.grain]
-    okrug = "okrug" in cube.dims
-    for dim in sorted(cube.dims):
-        group.append(Territory.federal_district if dim == "okrug" else getattr(base, COLUMNS[dim]))
-        names.append(COLUMNS[dim])
-    ranges: list[tuple[date | None, date | None]] = (
-        [(None, None)] if days is None else list(_periods(cube, days)))
-    if days is None:
-        session.execute(delete(cube.model))
-    rows = 0
-    for lo, hi in ranges:
-        where: list[ColumnElement[bool]] = []
-        if lo is not None and hi is not None:
-            session.execute(delete(cube.model).where(cube.period >= lo, cube.period <= hi))
-            where = [base.day >= lo, base.day <= hi]
+
+    def build(ranged: bool) -> tuple[Delete, Insert]:
+        period = base.day if cube.grain == "day" else month_expr(session, base.day)
+        group: list[Any] = [period.label(cube.grain)]
+        names: list[str] = [cube.grain]
+        for dim in sorted(cube.dims):
+            group.append(Territory.federal_district if dim == "okrug"
+                         else getattr(base, COLUMNS[dim]))
+            names.append(COLUMNS[dim])
         query = select(*group, *[func.sum(getattr(base, m)) for m in cube.measures]
                        ).select_from(base)
-        if okrug:
+        if "okrug" in cube.dims:
             query = query.outerjoin(Territory, and_(Territory.region_code == base.region_code,
                                                     Territory.level == TerritoryLevel.region))
-        result = session.execute(insert(cube.model).from_select(
-            [*names, *cube.measures], query.where(*where).group_by(*group)))
-        rows += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
-    return rows
+        table = cube.model.__table__
+        gone = delete(table)
+        if ranged:
+            gone = gone.where(table.c[cube.grain] >= LO, table.c[cube.grain] <= HI)
+            query = query.where(base.day >= LO, base.day <= HI)
+        return gone, insert(table).from_select([*names, *cube.measures], query.group_by(*group))
+
+    if days is None:
+        return refill(session, f"cube:{cube.name}", lambda: build(False), {})
+    return sum(refill(session, f"cube:{cube.name}:ranged", lambda: build(True),
+                      {"lo": lo, "hi": hi}) for lo, hi in _periods(cube, days))
 
 
 def rebuild_all(session: Session, cubes: Sequence[Cube], days: Sequence[date] | None) -> int:

@@ -12,12 +12,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, case, delete, func, insert, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Delete,
+    Insert,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.orm import Session
 
-from otklik.analytics.cubes import CASE_CUBES, MESSAGE_CUBES, day_ranges, rebuild_all
+from otklik.analytics import watermarks
+from otklik.analytics.cubes import (
+    CASE_CUBES,
+    HI,
+    LO,
+    MESSAGE_CUBES,
+    day_ranges,
+    rebuild_all,
+    refill,
+)
 from otklik.analytics.repository import day_expr
 from otklik.days import CASE_WINDOW, day_start_utc, reporting_day
 from otklik.db.base import utcnow
@@ -57,12 +79,7 @@ def _watermark(session: Session, name: str) -> datetime | None:
 
 def _mark(session: Session, name: str, value: datetime) -> None:
     """Move a rollup's watermark (created on the first refresh)."""
-    mark = session.get(AnalyticsWatermark, name)
-    if mark is None:
-        session.add(AnalyticsWatermark(name=name, value=value))
-    else:
-        mark.value = value
-    session.flush()
+    watermarks.put(session, {name: value})
 
 
 def rollup_watermark(session: Session) -> datetime | None:
@@ -86,25 +103,27 @@ def refresh_message_rollup(session: Session, *, full: bool = False) -> RefreshRe
         touched = touched.where(e.enriched_at > watermark - OVERLAP)
     days = [d if isinstance(d, date) else date.fromisoformat(str(d))
             for d in session.scalars(touched)]
-    rows = 0
-    if full:
-        session.execute(delete(MessageDailyStat))
-    for first, last in day_ranges(days):
-        if not full:
-            session.execute(delete(MessageDailyStat).where(MessageDailyStat.day >= first,
-                                                           MessageDailyStat.day <= last))
+    def build(ranged: bool) -> tuple[Delete, Insert]:
         group = (day.label("day"), e.region_code, e.municipality_id, e.topic, Message.source,
                  e.sentiment)
         query = (select(*group, func.count())
                  .select_from(Message).join(e, e.message_id == Message.id)
-                 .where(e.relevant.is_(True),
-                        Message.created_at >= day_start_utc(first),
-                        Message.created_at < day_start_utc(last + timedelta(days=1)))
-                 .group_by(*group))
-        result = session.execute(insert(MessageDailyStat).from_select(
+                 .where(e.relevant.is_(True)))
+        table = cast(Table, MessageDailyStat.__table__)
+        gone = delete(table)
+        if ranged:
+            gone = gone.where(table.c.day >= LO, table.c.day <= HI)
+            query = query.where(Message.created_at >= START, Message.created_at < END)
+        return gone, insert(table).from_select(
             ["day", "region_code", "municipality_id", "topic", "source", "sentiment",
-             "messages"], query))
-        rows += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+             "messages"], query.group_by(*group))
+
+    session.flush()  # the statements below are not the ORM's: nothing of the session waits
+    if full:
+        rows = refill(session, "message_daily", lambda: build(False), {})
+    else:
+        rows = sum(refill(session, "message_daily:ranged", lambda: build(True),
+                          _period(first, last)) for first, last in day_ranges(days))
     rebuild_all(session, MESSAGE_CUBES, None if full else days)
     _mark(session, ROLLUP_NAME, newest)
     return RefreshResult(len(days), rows, newest,
@@ -127,10 +146,7 @@ def refresh_case_rollup(session: Session, *, now: datetime | None = None,
     watermark = None if full else session.get(AnalyticsWatermark, CASE_ROLLUP_NAME)
     day = day_expr(session, Case.received_at)
     days: set[date] = set()
-    if full:
-        session.execute(delete(CaseDailyStat))
-        ranges: list[tuple[date | None, date | None]] = [(None, None)]
-    else:
+    if not full:
         start = reporting_day(now - CASE_WINDOW)
         days = {start + timedelta(days=i) for i in range((reporting_day(now) - start).days + 1)}
         if watermark is not None:
@@ -138,23 +154,22 @@ def refresh_case_rollup(session: Session, *, now: datetime | None = None,
                                                    Case.received_at < day_start_utc(start))
             days.update(d if isinstance(d, date) else date.fromisoformat(str(d))
                         for d in session.scalars(changed))
-        ranges = list(day_ranges(days))
-    repo = AnalyticsRepository
-    first = hours_between(session, Case.first_response_at, Case.received_at)
-    resolved = hours_between(session, Case.answered_at, Case.received_at)
-    rejected = Case.status == CaseStatus.rejected
 
-    def n(cond: Any) -> Any:
-        return func.sum(case((and_(cond, ~rejected), 1), else_=0))
+    def build(ranged: bool) -> tuple[Delete, Insert]:
+        repo = AnalyticsRepository
+        first = hours_between(session, Case.first_response_at, Case.received_at)
+        resolved = hours_between(session, Case.answered_at, Case.received_at)
+        rejected = Case.status == CaseStatus.rejected
 
-    rows = 0
-    for lo, hi in ranges:
+        def n(cond: Any) -> Any:
+            return func.sum(case((and_(cond, ~rejected), 1), else_=0))
+
         where: list[ColumnElement[bool]] = [Case.merged_into_id.is_(None)]
-        if lo is not None and hi is not None:
-            session.execute(delete(CaseDailyStat).where(CaseDailyStat.day >= lo,
-                                                        CaseDailyStat.day <= hi))
-            where += [Case.received_at >= day_start_utc(lo),
-                      Case.received_at < day_start_utc(hi + timedelta(days=1))]
+        table = cast(Table, CaseDailyStat.__table__)
+        gone = delete(table)
+        if ranged:
+            gone = gone.where(table.c.day >= LO, table.c.day <= HI)
+            where += [Case.received_at >= START, Case.received_at < END]
         group = (day.label("day"), Case.executor_id, Case.region_code, Case.municipality_id,
                  Case.topic, Case.source)
         query = select(
@@ -165,11 +180,17 @@ def refresh_case_rollup(session: Session, *, now: datetime | None = None,
             *[n(and_(Case.first_response_at.is_not(None), b)) for b in _buckets(first)],
             *[n(and_(Case.answered_at.is_not(None), b)) for b in _buckets(resolved)],
         ).where(*where).group_by(*group)
-        result = session.execute(insert(CaseDailyStat).from_select(
+        return gone, insert(table).from_select(
             ["day", "executor_id", "region_code", "municipality_id", "topic", "source",
              "cases", "rejected", "answered", "on_time", "answered_late", "with_answer",
-             "brush_offs", "reopened", *FIRST_COLUMNS, *RESOLUTION_COLUMNS], query))
-        rows += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+             "brush_offs", "reopened", *FIRST_COLUMNS, *RESOLUTION_COLUMNS], query)
+
+    session.flush()  # the statements below are not the ORM's: nothing of the session waits
+    if full:
+        rows = refill(session, "case_daily", lambda: build(False), {})
+    else:
+        rows = sum(refill(session, "case_daily:ranged", lambda: build(True), _period(lo, hi))
+                   for lo, hi in day_ranges(days))
     rebuild_all(session, CASE_CUBES, None if full else sorted(days))
     _mark(session, CASE_ROLLUP_NAME, now)
     return rows
@@ -183,27 +204,36 @@ def refresh_problem_rollup(session: Session, *, now: datetime | None = None,
     from otklik.models.message import Message, MessageEnrichment
 
     now = now or utcnow()
-    p, e = ProblemDailyStat, MessageEnrichment
+    e = MessageEnrichment
     day = day_expr(session, Message.created_at)
-    where: list[ColumnElement[bool]] = [e.relevant.is_(True), Case.problem_id.is_not(None)]
+
+    def build(recent: bool) -> tuple[Delete, Insert]:
+        where: list[ColumnElement[bool]] = [e.relevant.is_(True), Case.problem_id.is_not(None)]
+        table = cast(Table, ProblemDailyStat.__table__)
+        gone = delete(table)
+        if recent:
+            gone = gone.where(table.c.day >= LO)
+            where.append(Message.created_at >= START)
+        group = (day.label("day"), Case.problem_id, e.region_code, e.municipality_id, e.topic,
+                 Message.source)
+        query = (select(*group, func.count()).select_from(Message)
+                 .join(e, e.message_id == Message.id)
+                 .join(CaseMessage, CaseMessage.message_id == Message.id)
+                 .join(Case, Case.id == CaseMessage.case_id)
+                 .where(*where).group_by(*group))
+        return gone, insert(table).from_select(
+            ["day", "problem_id", "region_code", "municipality_id", "topic", "source",
+             "messages"], query)
+
+    session.flush()  # the statements below are not the ORM's: nothing of the session waits
     if full:
-        session.execute(delete(p))
+        rows = refill(session, "problem_daily", lambda: build(False), {})
     else:
         start = reporting_day(now - CASE_WINDOW)
-        session.execute(delete(p).where(p.day >= start))
-        where.append(Message.created_at >= day_start_utc(start))
-    group = (day.label("day"), Case.problem_id, e.region_code, e.municipality_id, e.topic,
-             Message.source)
-    query = (select(*group, func.count()).select_from(Message)
-             .join(e, e.message_id == Message.id)
-             .join(CaseMessage, CaseMessage.message_id == Message.id)
-             .join(Case, Case.id == CaseMessage.case_id)
-             .where(*where).group_by(*group))
-    result = session.execute(insert(p).from_select(
-        ["day", "problem_id", "region_code", "municipality_id", "topic", "source", "messages"],
-        query))
+        rows = refill(session, "problem_daily:recent", lambda: build(True),
+                      {"lo": start, "start": day_start_utc(start)})
     _mark(session, PROBLEM_ROLLUP_NAME, now)
-    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    return rows
 
 
 def problem_rollup_watermark(session: Session) -> datetime | None:
@@ -214,6 +244,17 @@ def problem_rollup_watermark(session: Session) -> datetime | None:
 def case_rollup_watermark(session: Session) -> datetime | None:
     """When the case rollup was last refreshed (None: never)."""
     return _watermark(session, CASE_ROLLUP_NAME)
+
+
+#: The first and last moments (UTC) of the periods a refresh replaces.
+START: BindParameter[datetime] = bindparam("start")
+END: BindParameter[datetime] = bindparam("end")
+
+
+def _period(first: date, last: date) -> dict[str, Any]:
+    """The parameters of a refresh's statements for the reporting days ``first``…``last``."""
+    return {"lo": first, "hi": last, "start": day_start_utc(first),
+            "end": day_start_utc(last + timedelta(days=1))}
 
 
 def _buckets(hours: Any) -> list[Any]:

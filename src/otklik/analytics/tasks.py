@@ -26,16 +26,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import dramatiq
-from sqlalchemy import ColumnElement, Table, or_, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import String, and_, bindparam, or_, text
 from sqlalchemy.orm import Session
 
+from otklik.analytics import watermarks
 from otklik.db.base import utcnow
 from otklik.db.session import session_scope
+from otklik.db.types import UTCDateTime
 from otklik.models.analytics import AnalyticsWatermark
 from otklik.queue import broker, enqueue_after_commit, is_in_memory
 
@@ -90,6 +90,7 @@ def refresh_delay_ms(session: Session) -> int:
     base = INLINE_DELAY_MS if is_in_memory() else DELAY_MS
     if not base:
         return 0
+    watermarks.load(session, [LAST_STARTED, LAST_FINISHED])
     started = session.get(AnalyticsWatermark, LAST_STARTED)
     finished = session.get(AnalyticsWatermark, LAST_FINISHED)
     if started is None or finished is None or finished.value < started.value:
@@ -102,32 +103,11 @@ def refresh_delay_ms(session: Session) -> int:
 def refresh_rollups_job() -> None:
     """Bring the rollups up to date (scheduled by :func:`request_refresh`)."""
     with session_scope() as session:
-        _ensure(session, [SCHEDULED])
-        _set(session, SCHEDULED, EPOCH)
+        watermarks.put(session, {SCHEDULED: EPOCH})
     with session_scope() as session:
         result = refresh_rollups(session)
-        _ensure(session, [LAST_STARTED, LAST_FINISHED])
-        _set(session, LAST_STARTED, result.started)
-        _set(session, LAST_FINISHED, utcnow())
+        watermarks.put(session, {LAST_STARTED: result.started, LAST_FINISHED: utcnow()})
     log.info("rollups refreshed: %s", result)
-
-
-def _insert(session: Session) -> Any:
-    """The session's dialect's INSERT (both have ON CONFLICT)."""
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
-def _ensure(session: Session, names: list[str]) -> None:
-    """Create the marker rows that do not exist yet (safe when two workers race)."""
-    session.execute(_insert(session)(AnalyticsWatermark).values(
-        [{"name": n, "value": EPOCH} for n in names]).on_conflict_do_nothing(
-        index_elements=["name"]))
-
-
-def _set(session: Session, name: str, value: datetime) -> int:
-    result = session.execute(update(AnalyticsWatermark).where(AnalyticsWatermark.name == name)
-                             .values(value=value).execution_options(synchronize_session=False))
-    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
 
 
 def note_request(session: Session, kind: str, *, now: datetime | None = None) -> bool:
@@ -135,26 +115,41 @@ def note_request(session: Session, kind: str, *, now: datetime | None = None) ->
     if kind not in REQUESTED:
         raise ValueError(f"rollup change kind {kind!r}: one of {', '.join(KINDS)}")
     now = now or utcnow()
-    w = AnalyticsWatermark
-    # Two upserts (each row made when missing, else moved), not a create-if-missing and
-    # two UPDATEs: the job runs after every unit of work that changes what rollups count.
-    _upsert(session, REQUESTED[kind], now, w.value < now)
-    # Atomic test-and-set: of two concurrent requests, the second waits for the first's row
-    # lock, re-reads the row and finds the refresh already scheduled (a missing row is
-    # inserted as scheduled, as a new row at EPOCH would have been set).
-    return bool(_upsert(session, SCHEDULED, now, or_(w.value == EPOCH,
-                                                     w.value < now - STALE)))
+    written = session.execute(_note_statement(session), {
+        "request": REQUESTED[kind], "now": now, "stale": now - STALE}).scalars().all()
+    return SCHEDULED in written
 
 
-def _upsert(session: Session, name: str, value: datetime, when: ColumnElement[bool]) -> int:
-    """Insert the marker ``name`` at ``value``, or move it there when ``when`` holds of the
-    stored row; returns the rows written (0: it exists and ``when`` did not hold)."""
-    table = cast(Table, AnalyticsWatermark.__table__)
-    statement = _insert(session)(table).values(name=name, value=value)
-    # RETURNING, not the rowcount: an INSERT's is not reported (-1) through psycopg here
-    return len(session.execute(statement.on_conflict_do_update(
-        index_elements=["name"], set_={"value": statement.excluded.value}, where=when)
-        .returning(table.c.name)).all())
+#: :func:`note_request`'s statement by dialect, built once per process (building and hashing
+#: it was most of the job's CPU).
+_NOTE: dict[str, Any] = {}
+
+
+def _note_statement(session: Session) -> Any:
+    """One upsert of both rows (each made when missing, else moved when its condition holds
+    of the stored row), not a create-if-missing and two UPDATEs, nor an upsert each: the
+    job runs after every unit of work that changes what rollups count. The request only
+    moves forward. Atomic test-and-set of the refresh (the rows are written in this order):
+    of two concurrent requests, the second waits for the first's row lock, re-reads the row
+    and finds the refresh already scheduled (a missing row is inserted as scheduled, as a
+    new row at EPOCH would have been set); one scheduled longer than :data:`STALE` ago is
+    taken for lost. RETURNING, not the rowcount: an INSERT's is not reported (-1) through
+    psycopg."""
+    dialect = session.get_bind().dialect.name
+    found = _NOTE.get(dialect)
+    if found is None:
+        w = watermarks.TABLE.c
+        now = bindparam("now", type_=UTCDateTime())
+        statement = watermarks.dialect_insert(session)(watermarks.TABLE).values(
+            [{"name": bindparam("request", type_=String()), "value": now},
+             {"name": SCHEDULED, "value": now}])
+        when = or_(and_(w.name == SCHEDULED,
+                        or_(w.value == EPOCH, w.value < bindparam("stale", type_=UTCDateTime()))),
+                   and_(w.name != SCHEDULED, w.value < statement.excluded.value))
+        found = _NOTE[dialect] = statement.on_conflict_do_update(
+            index_elements=["name"], set_={"value": statement.excluded.value}, where=when
+        ).returning(w.name)
+    return found
 
 
 def lock_rollups(session: Session) -> None:
@@ -165,8 +160,7 @@ def lock_rollups(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
     else:
         # SQLite: the first write takes the one write lock (others wait busy_timeout).
-        _ensure(session, [LOCK_ROW])
-        _set(session, LOCK_ROW, utcnow())
+        watermarks.put(session, {LOCK_ROW: utcnow()})
 
 
 @dataclass(frozen=True)
@@ -198,6 +192,9 @@ def refresh_rollups(session: Session, *, full: bool = False, every: bool = False
     newer enrichment was rolled up, for problems), or always when ``every`` (the periodic tick) or
     ``full`` (all days)."""
     from otklik.analytics.rollup import (
+        CASE_ROLLUP_NAME,
+        PROBLEM_ROLLUP_NAME,
+        ROLLUP_NAME,
         case_rollup_watermark,
         problem_rollup_watermark,
         refresh_case_rollup,
@@ -206,6 +203,9 @@ def refresh_rollups(session: Session, *, full: bool = False, every: bool = False
     )
 
     lock_rollups(session)
+    # the markers the refresh reads, in one query (it reads each by its key)
+    watermarks.load(session, [ROLLUP_NAME, CASE_ROLLUP_NAME, PROBLEM_ROLLUP_NAME,
+                              REQUESTED["cases"]])
     now = now or utcnow()
     messages = refresh_message_rollup(session, full=full)
     forced = full or every

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, func, insert, inspect, or_, select, text, update
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from otklik.accounts.scope import Scope
 from otklik.db import appends
@@ -26,6 +27,28 @@ from otklik.models.territory import Territory
 #: What enrichment reads of a message (:meth:`MessageRepository.to_enrich`).
 _ENRICH_COLUMNS = (Message.id, Message.source, Message.parent_source_id, Message.parent_id,
                    Message.channel, Message.region_code, Message.text, Message.enrich_status)
+
+
+class ToEnrich(Protocol):
+    """What enrichment reads of a message: a stored :class:`Message`, or a row of the columns
+    :meth:`MessageRepository.to_enrich` reads."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def parent_source_id(self) -> str | None: ...
+    @property
+    def parent_id(self) -> int | None: ...
+    @property
+    def channel(self) -> str | None: ...
+    @property
+    def region_code(self) -> str | None: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def enrich_status(self) -> str: ...
 
 
 class MessageRepository:
@@ -124,32 +147,47 @@ class MessageRepository:
         appends.insert_rows(self.session.connection(),
                             cast(Table, MessageEnrichment.__table__), list(rows))
 
-    def mark_enriched(self, messages: Sequence[Message]) -> None:
-        """Mark these loaded messages enriched (``done``): one UPDATE for those not marked yet
-        (instead of one each at the flush), and the objects say so as if it had been theirs.
+    def mark_enriched(self, messages: Sequence[ToEnrich]) -> None:
+        """Mark these messages enriched (``done``): see :meth:`set_enrich_status`."""
+        self.set_enrich_status(messages, "done")
 
-        In a SAVEPOINT, and for messages not flushed yet, they are marked as ORM changes: a
-        rolled-back SAVEPOINT expires only the objects it changed, and these must be among
-        them."""
-        waiting = [m for m in messages if m.enrich_status != "done"]
-        if self.session.in_nested_transaction():
-            orm, waiting = waiting, []
-        else:
-            orm = [m for m in waiting if not inspect(m).has_identity]
-            waiting = [m for m in waiting if inspect(m).has_identity]
-        for message in orm:
-            message.enrich_status = "done"
-        if not waiting:
+    def set_enrich_status(self, messages: Sequence[ToEnrich], status: str) -> None:
+        """Set the enrichment status of these messages (objects, or rows of :meth:`to_enrich`):
+        one UPDATE for those not at it yet (instead of one each at the flush), and an object
+        of them that the session holds says so as if it had been its own change.
+
+        In a SAVEPOINT, and for objects not flushed yet, a held object is changed as the ORM
+        changes it: a rolled-back SAVEPOINT expires only the objects it changed, and these
+        must be among them (a row not held has nothing to expire: the UPDATE is rolled back
+        with the SAVEPOINT)."""
+        nested = self.session.in_nested_transaction()
+        held_by_id = self.session.identity_map
+        changed: list[Message] = []
+        told: list[Message] = []
+        ids: list[int] = []
+        for message in messages:
+            if message.enrich_status == status:
+                continue
+            held = (message if isinstance(message, Message)
+                    else held_by_id.get(identity_key(Message, message.id)))
+            if held is not None and (nested or not inspect(held).has_identity):
+                changed.append(held)
+                continue
+            ids.append(message.id)
+            if held is not None:
+                told.append(held)
+        for held in changed:
+            held.enrich_status = status
+        if not ids:
             return
         table = cast(Table, Message.__table__)
-        ids = [m.id for m in waiting]
         connection = self.session.connection()
         for start in range(0, len(ids), 1000):
             connection.execute(update(table)
                                .where(among(self.session, table.c.id, ids[start:start + 1000]))
-                               .values(enrich_status="done"))
-        for message in waiting:
-            set_committed_value(message, "enrich_status", "done")
+                               .values(enrich_status=status))
+        for held in told:
+            set_committed_value(held, "enrich_status", status)
 
     def dedup_window(self, limit: int) -> list[tuple[int, str, int | None, datetime]]:
         """(id, dedup key, duplicate_of id, enriched_at) of the last ``limit`` enriched
@@ -166,9 +204,15 @@ class MessageRepository:
         ids only, so that re-reading rows already known costs little). Below id ``floor``
         only those enriched after ``floor_since``."""
         e = MessageEnrichment
-        query = select(e.message_id).where(e.enriched_at > since)
+        postgres = self.session.get_bind().dialect.name == "postgresql"
+        # on PostgreSQL one array, not a row per id: each look re-reads the ids of the
+        # overlap, thousands in a bulk load
+        query = select(func.array_agg(e.message_id) if postgres else e.message_id).where(
+            e.enriched_at > since)
         if floor is not None and floor_since is not None:
             query = query.where(or_(e.message_id >= floor, e.enriched_at > floor_since))
+        if postgres:
+            return list(self.session.scalar(query) or ())
         return list(self.session.scalars(query))
 
     def dedup_rows(self, message_ids: Sequence[int]
@@ -180,7 +224,8 @@ class MessageRepository:
         for start in range(0, len(ids), 1000):
             rows = self.session.execute(
                 select(e.message_id, e.dedup_key, e.duplicate_of_id, e.enriched_at)
-                .where(e.message_id.in_(ids[start : start + 1000]), e.dedup_key.is_not(None))
+                .where(among(self.session, e.message_id, ids[start : start + 1000]),
+                       e.dedup_key.is_not(None))
                 .order_by(e.message_id)).all()
             out.extend((row[0], row[1] or "", row[2], row[3]) for row in rows)
         return out
@@ -199,20 +244,21 @@ class MessageRepository:
             select(Message).where(Message.id.in_(list(ids))).order_by(Message.id)
         ).all()
 
-    def to_enrich(self, ids: Sequence[int]) -> tuple[Sequence[Message], dict[int, Any]]:
-        """Messages by ids, in id order, with only the columns enrichment reads, and the
+    def to_enrich(self, ids: Sequence[int]) -> tuple[Sequence[ToEnrich], dict[int, Any]]:
+        """Messages by ids, in id order, as rows of the columns enrichment reads, and the
         settlement field of each one's form (``raw.fields.settlement``: the one thing of
         ``raw`` it reads) where it has one.
 
         Decoding every column (``raw``, ``attachments``, ``reach`` are JSON) was most of a
-        batch's read; the other columns load when first touched, as deferred ones do."""
-        settlement = Message.raw[FORM_SETTLEMENT]
+        batch's read; building, tracking and releasing an ORM object for each message most of
+        the rest (docs/performance.md, session 15). The query is the ORM's: what the session
+        has changed of them is flushed first."""
+        settlement = Message.raw[FORM_SETTLEMENT].label("settlement")
         rows = self.session.execute(
-            select(Message, settlement)
-            .options(load_only(*_ENRICH_COLUMNS))
+            select(*_ENRICH_COLUMNS, settlement)
             .where(among(self.session, Message.id, list(ids))).order_by(Message.id)).all()
-        return [row[0] for row in rows], {row[0].id: row[1] for row in rows
-                                          if row[1] is not None}
+        return (cast(Sequence[ToEnrich], rows),
+                {row.id: row.settlement for row in rows if row.settlement is not None})
 
     def existing_ids(self, ids: Sequence[int]) -> set[int]:
         """Which of these message ids are stored (ids only: no rows loaded)."""

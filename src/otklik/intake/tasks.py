@@ -10,7 +10,7 @@ import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import dramatiq
 from sqlalchemy.exc import SQLAlchemyError
@@ -32,7 +32,7 @@ from otklik.intake.place_context import (
     town_of,
     village_to_street,
 )
-from otklik.intake.repository import MessageRepository
+from otklik.intake.repository import MessageRepository, ToEnrich
 from otklik.language.registry import TOPIC_MODEL_FIELDS, active_row
 from otklik.models.case import ModelVersion
 from otklik.models.message import Message, MessageEnrichment
@@ -42,6 +42,9 @@ from otklik.queue import broker
 from otklik.territories.repository import TerritoryRepository
 
 log = logging.getLogger(__name__)
+
+#: A message as enrichment takes it: an ORM object, or a row of its columns.
+M = TypeVar("M", bound=ToEnrich)
 
 
 _lock = threading.Lock()
@@ -168,20 +171,25 @@ def enrich_now(session: Session, message_ids: Sequence[int], *, force: bool = Fa
 
     What was enriched is announced after the commit (:class:`otklik.events.MessagesEnriched`,
     ``live`` as given: False for a bulk load whose caller builds its own cases)."""
-    loaded, fields = MessageRepository(session).to_enrich(message_ids)
+    repo = MessageRepository(session)
+    loaded, fields = repo.to_enrich(message_ids)
     messages = [m for m in loaded if force or m.enrich_status != "done"]
     if not messages:
         return 0
-    late: list[tuple[Message, list[int]]] = []
-    decided = decide(session, messages, form_settlements=fields)
+    # the batch's stored rows (a forced or an edited message) and its posts', in one read
+    known = repo.enrichments([m.id for m in messages]
+                             + [m.parent_id for m in messages if m.parent_id is not None])
+    late: list[tuple[ToEnrich, list[int]]] = []
+    decided = decide(session, messages, form_settlements=fields, known=known)
     for message, values in decided:
         if values is None:
-            message.enrich_status = "failed"
             continue
         newer = _newer_copies(message, values)
         if newer and values["duplicate_of_id"] is None:
             late.append((message, newer))
-    store_all(session, [(m, values) for m, values in decided if values is not None])
+    repo.set_enrich_status([m for m, values in decided if values is None], "failed")
+    store_all(session, [(m, values) for m, values in decided if values is not None],
+              stored=known)
     if late:
         _originals_seen_late(session, late)
     events.announce(session, MessagesEnriched(
@@ -190,7 +198,7 @@ def enrich_now(session: Session, message_ids: Sequence[int], *, force: bool = Fa
     return len(messages)
 
 
-def _newer_copies(message: Message, values: dict[str, Any]) -> list[int]:
+def _newer_copies(message: ToEnrich, values: dict[str, Any]) -> list[int]:
     """Ids of stored near-copies of a message that are newer than it, named by the
     near-duplicate stage when the message reached it after them."""
     explain = (values.get("result") or {}).get("explain") or {}
@@ -198,7 +206,7 @@ def _newer_copies(message: Message, values: dict[str, Any]) -> list[int]:
     return [int(i) for i in named if str(i).isdigit() and int(i) > message.id]
 
 
-def _originals_seen_late(session: Session, late: Sequence[tuple[Message, list[int]]]
+def _originals_seen_late(session: Session, late: Sequence[tuple[ToEnrich, list[int]]]
                          ) -> None:
     """Originals enriched after copies of them (another worker was faster): the copies
     now name the original. A copy already linked to an even earlier message keeps that
@@ -213,15 +221,17 @@ def _originals_seen_late(session: Session, late: Sequence[tuple[Message, list[in
                 row.result = {**(row.result or {}), "duplicate_of": str(message.id)}
 
 
-def decide(session: Session, messages: Sequence[Message],
-           form_settlements: Mapping[int, Any] | None = None
-           ) -> list[tuple[Message, dict[str, Any] | None]]:
+def decide(session: Session, messages: Sequence[M],
+           form_settlements: Mapping[int, Any] | None = None,
+           known: Mapping[int, MessageEnrichment] | None = None
+           ) -> list[tuple[M, dict[str, Any] | None]]:
     """What the language stages decide about these messages, as the columns of their
     enrichment (None: the stages failed on it); nothing is stored. Posts come before their
     comments, so a comment can take the place its post was just given.
 
     ``form_settlements``: each message's ``raw.fields.settlement`` as read already (see
-    :meth:`MessageRepository.to_enrich`); without it ``raw`` is read from the messages."""
+    :meth:`MessageRepository.to_enrich`); without it ``raw`` is read from the messages.
+    ``known``: the stored enrichments of (at least) the messages' posts, as read already."""
     pipeline = active_pipeline(session)
     remember_stored(session, pipeline)
     model_version, taxonomy_version = pipeline_versions(pipeline)
@@ -242,12 +252,12 @@ def decide(session: Session, messages: Sequence[Message],
     ids = territories.ids_by_keys(_territory_key(((r or {}).get("territory") or {}).get(level))
                                   for r in results for level in ("municipality", "settlement"))
     saved: dict[int, dict[str, Any]] = {}
-    parents = MessageRepository(session).enrichments(
+    parents = known if known is not None else MessageRepository(session).enrichments(
         [m.parent_id for m in messages if m.parent_id is not None])
     pairs = sorted(zip(messages, results, strict=True), key=lambda p: p[0].parent_id is not None)
     _drop_unknown_duplicates(session, results)
     _drop_later_duplicates(messages, results)
-    decided: list[tuple[Message, dict[str, Any] | None]] = []
+    decided: list[tuple[M, dict[str, Any] | None]] = []
     for message, result in pairs:
         if result is None:
             decided.append((message, None))
@@ -262,7 +272,7 @@ def decide(session: Session, messages: Sequence[Message],
 
 
 def _stated_places(pipeline: Any, territories: TerritoryRepository,
-                   messages: Sequence[Message],
+                   messages: Sequence[ToEnrich],
                    form_settlements: Mapping[int, Any] | None = None) -> dict[int, Territory]:
     """Message id -> the settlement its sender gave in a form's field, found by the territory
     stage in the message's region (see place_context.stated_settlement); messages without
@@ -273,9 +283,9 @@ def _stated_places(pipeline: Any, territories: TerritoryRepository,
     # the names recognized once each, then their territories read in two queries (a query
     # or two per name before)
     named: dict[tuple[str, str], str | None] = {}
-    asked: list[tuple[Message, tuple[str, str]]] = []
+    asked: list[tuple[ToEnrich, tuple[str, str]]] = []
     for message in messages:
-        name = (stated_settlement(message.raw) if form_settlements is None
+        name = (stated_settlement(cast(Message, message).raw) if form_settlements is None
                 else settlement_value(form_settlements.get(message.id)))
         if not name or not message.region_code:
             continue
@@ -338,7 +348,7 @@ def _drop_unknown_duplicates(session: Session, results: Sequence[dict[str, Any] 
             result["duplicate_of"] = None
 
 
-def _drop_later_duplicates(messages: Sequence[Message],
+def _drop_later_duplicates(messages: Sequence[ToEnrich],
                            results: Sequence[dict[str, Any] | None]) -> None:
     """A copy is of an earlier message (ids are given in arrival order): never of itself or
     of a later one (the stage orders by id; this holds whatever stage answered)."""
@@ -372,7 +382,7 @@ def _value(field: Any) -> Any:
     return field.get("value") if isinstance(field, dict) else field
 
 
-def _values(territory_ids: Mapping[str, int], message: Message, result: dict[str, Any],
+def _values(territory_ids: Mapping[str, int], message: ToEnrich, result: dict[str, Any],
             parent: MessageEnrichment | dict[str, Any] | None = None,
             channel_place: Territory | None = None,
             stated_place: Territory | None = None) -> dict[str, Any]:
@@ -437,7 +447,8 @@ def stored_result(result: dict[str, Any]) -> dict[str, Any]:
     explanation a reader uses (:data:`STORED_EXPLAIN`), without the near-duplicate key (the
     row's ``dedup_key`` column holds it: 171 characters twice before); ``result`` itself is
     not changed."""
-    kept = {k: v for k, v in result.items() if k != "dedup_key"}
+    kept = dict(result)
+    kept.pop("dedup_key", None)
     explain = result.get("explain")
     if isinstance(explain, dict):
         reasons: dict[str, Any] = {}
@@ -452,25 +463,28 @@ def stored_result(result: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
-def store_all(session: Session, decided: Sequence[tuple[Message, dict[str, Any]]]) -> None:
+def store_all(session: Session, decided: Sequence[tuple[ToEnrich, dict[str, Any]]], *,
+              stored: Mapping[int, MessageEnrichment] | None = None) -> None:
     """Write these messages' enrichments (insert or overwrite) and mark the messages done.
 
     A batch's stored rows are read at once and overwritten as ORM objects (a forced or a
     re-enrichment); the messages are marked in one UPDATE (the ORM objects stay as the ORM
     would have left them) and the new rows go out at the end in one INSERT
-    (:meth:`MessageRepository.insert_enrichments`). Each row keeps :func:`stored_result`."""
+    (:meth:`MessageRepository.insert_enrichments`). Each row keeps :func:`stored_result`.
+    ``stored``: the messages' stored rows, as read already in this unit of work."""
     if not decided:
         return
     repo = MessageRepository(session)
-    stored = repo.enrichments([m.id for m, _ in decided])
+    if stored is None:
+        stored = repo.enrichments([m.id for m, _ in decided])
     new: list[dict[str, Any]] = []
     for message, values in decided:
-        values = {**values, "result": stored_result(values["result"])}
         row = stored.get(message.id)
         if row is None:
-            new.append({"message_id": message.id, **values})
+            new.append({"message_id": message.id, **values,
+                        "result": stored_result(values["result"])})
         else:
-            for name, value in values.items():
+            for name, value in {**values, "result": stored_result(values["result"])}.items():
                 setattr(row, name, value)
     repo.mark_enriched([m for m, _ in decided])
     if new:
