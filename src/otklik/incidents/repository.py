@@ -118,12 +118,23 @@ class IncidentRepository:
         """The incident a signal opened."""
         return self.session.scalars(select(Incident).where(Incident.signal_key == key)).first()
 
-    def active_in(self, region_code: str | None) -> Sequence[Incident]:
-        """Incidents of a region still being run, oldest first."""
-        query = select(Incident).where(Incident.status.in_(ACTIVE_INCIDENT_STATUSES))
-        query = query.where(Incident.region_code == region_code if region_code
-                            else Incident.region_code.is_(None))
-        return self.session.scalars(query.order_by(Incident.id)).all()
+    def active_in_regions(self, region_codes: Iterable[str | None]
+                          ) -> dict[str | None, list[Incident]]:
+        """The incidents still being run in each of these regions (None: no region), oldest
+        first, in one query; a region without one is absent."""
+        wanted = {code or None for code in region_codes}
+        named = sorted(code for code in wanted if code is not None)
+        where = [Incident.region_code.in_(named)] if named else []
+        if None in wanted:
+            where.append(Incident.region_code.is_(None))
+        found: dict[str | None, list[Incident]] = {}
+        if not where:
+            return found
+        for incident in self.session.scalars(
+                select(Incident).where(Incident.status.in_(ACTIVE_INCIDENT_STATUSES),
+                                       or_(*where)).order_by(Incident.id)):
+            found.setdefault(incident.region_code or None, []).append(incident)
+        return found
 
     def page(self, scope: Scope, *, status: str | None = None, region_code: str | None = None,
              limit: int = 50, offset: int = 0) -> tuple[Sequence[Incident], int]:

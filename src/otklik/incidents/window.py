@@ -273,7 +273,12 @@ def read_new(session: Session, memory: Memory, have: Sequence[Row] = ()) -> list
     (the batch's own), not read again."""
     repo = IncidentRepository(session)
     if memory.watermark is None:
+        # A new memory holds no window: each is read from the database, which has all that
+        # is enriched now. So what is enriched now is known, not new at the next look (read
+        # and fed again there, it was a no-op that also dropped every parked window).
         memory.watermark = repo.last_enriched_at()
+        if memory.watermark is not None:
+            memory.known = dict(repo.enriched_since(memory.watermark - OVERLAP))
         return []
     rows = repo.enriched_since(memory.watermark - OVERLAP)
     new = [i for i, at in rows if memory.known.get(i) != at]
