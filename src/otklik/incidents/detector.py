@@ -287,7 +287,8 @@ class Detector:
         self.seen += 1
         ts = timestamp(obs.at)
         th = self.settings.for_place(obs.region_code, obs.topic_code)
-        late = ts < self._clock - th.window.total_seconds()
+        horizon = th.window.total_seconds()
+        late = ts < self._clock - horizon
         if late:
             self.late += 1
         self._clock = max(self._clock, ts)
@@ -296,7 +297,6 @@ class Detector:
             region = self._regions[obs.region_code or ""] = _Region(ts)
         region.profile.add(ts)
         factor = region.profile.factor(ts)
-        horizon = th.window.total_seconds()
         self._remember_topic(obs, ts, horizon)
         streams = ([obs.topic_code] if obs.topic_code != "other" else []) + [
             "!" + h for h in obs.hazards]
