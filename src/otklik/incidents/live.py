@@ -69,14 +69,19 @@ def detect(session: Session, message_ids: Sequence[int]) -> LiveResult:
     work: list[tuple[str | None, list[Signal], dict[int, Place]]] = []
     with window.memory_of(session) as memory:  # the windows are this process's, one at a time
         new = window.read_new(session, memory, batch)
-        for region, in_region in sorted(by_region.items(), key=lambda kv: kv[0] or ""):
-            kept = window.window_for(session, memory, region, in_region, new, settings,
-                                     str(taxonomy.version), topic_names)
-            ours = {str(m.id) for m, _ in in_region}
-            # Copies: the kept detector goes on attaching to its signals in other threads.
-            signals = [copy.deepcopy(s) for s in kept.detector.signals
-                       if not ours.isdisjoint(s.message_ids)]
-            work.append((region, signals, kept.places(memory)))
+        if new is not None:  # (a backlog rebuilds every window: no digest is checked)
+            window.read_digests(session, memory, by_region, settings, str(taxonomy.version))
+        try:
+            for region, in_region in sorted(by_region.items(), key=lambda kv: kv[0] or ""):
+                kept = window.window_for(session, memory, region, in_region, new, settings,
+                                         str(taxonomy.version), topic_names)
+                ours = {str(m.id) for m, _ in in_region}
+                # Copies: the kept detector goes on attaching to its signals in other threads.
+                signals = [copy.deepcopy(s) for s in kept.detector.signals
+                           if not ours.isdisjoint(s.message_ids)]
+                work.append((region, signals, kept.places(memory)))
+        finally:
+            memory.digests.clear()
     # the incidents still being run in the batch's regions, read at once (oldest first); one
     # a signal opens here joins its region's list
     active = repo.active_in_regions([region for region, _, _ in work])

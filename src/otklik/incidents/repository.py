@@ -7,7 +7,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    and_,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
@@ -269,6 +280,23 @@ class IncidentRepository:
             .where(Message.created_at >= since, Message.deleted_at.is_(None),
                    _in_region(region_code))).one()
         return int(count), int(total)
+
+    def stream_digests(self, wanted: Iterable[tuple[str | None, datetime]]
+                       ) -> dict[tuple[str | None, datetime], tuple[int, int]]:
+        """:meth:`stream_digest` of each (region, since), in one statement."""
+        pairs = sorted(set(wanted), key=lambda p: (p[0] or "", p[1]))
+        if not pairs:
+            return {}
+        parts = [select(literal(n).label("n"), func.count().label("count"),
+                        func.coalesce(func.sum(Message.id), 0).label("total"))
+                 .select_from(Message).join(MessageEnrichment,
+                                            MessageEnrichment.message_id == Message.id)
+                 .where(Message.created_at >= since, Message.deleted_at.is_(None),
+                        _in_region(region_code))
+                 for n, (region_code, since) in enumerate(pairs)]
+        query = parts[0] if len(parts) == 1 else union_all(*parts)
+        return {pairs[int(n)]: (int(count), int(total))
+                for n, count, total in self.session.execute(query)}
 
     def enriched_since(self, since: datetime) -> list[tuple[int, datetime]]:
         """(message id, enriched_at) of every enrichment made after ``since`` by any worker
