@@ -116,9 +116,13 @@ def _incremental(session: Session, ids: Sequence[int]) -> list[dict[str, Any]]:
     out = []
     with window.memory_of(session) as memory:
         new = window.read_new(session, memory)
-        for region, rows in sorted(_groups(session, ids).items(), key=lambda kv: kv[0] or ""):
+        groups = _groups(session, ids)
+        if new is not None:  # the windows' checks read ahead, as live.detect does
+            window.read_digests(session, memory, groups, SETTINGS, "t")
+        for region, rows in sorted(groups.items(), key=lambda kv: kv[0] or ""):
             kept = window.window_for(session, memory, region, rows, new, SETTINGS, "t", TOPICS)
             out += _relevant(kept.detector.signals, ids)
+        memory.digests.clear()
     return out
 
 
@@ -300,3 +304,40 @@ def test_changed_thresholds_rebuild_the_window(world: World) -> None:
         other = DetectorSettings.from_dict({"default": {"hazard_min_authors": 5}})
         changed = window.window_for(session, memory, "85", by, [], other, "t", TOPICS)
     assert same is first and changed is not first and memory.rebuilds == 2
+
+
+def test_a_new_memory_knows_what_is_enriched_at_its_first_look(world: World) -> None:
+    """What is enriched when a memory first looks is in every window it then reads from the
+    database: the next look brings only what was enriched after it (not the first batch
+    again, which would be read and fed for nothing and drop its regions' parked windows)."""
+    batches = _batches(_stream(_places(world), _start()), 9)
+    root: list[int] = []
+    with Session(world.engine) as session:
+        _store(session, batches[0], root=root)
+        session.commit()
+    with Session(world.engine) as session, window.memory_of(session) as memory:
+        assert window.read_new(session, memory) == []
+        assert memory.known  # the first batch, enriched a moment ago
+    with Session(world.engine) as session:
+        ids = _store(session, batches[1], root=root)
+        session.commit()
+    with Session(world.engine) as session, window.memory_of(session) as memory:
+        new = window.read_new(session, memory)
+        assert new is not None and sorted(m.id for m, _ in new) == sorted(ids)
+
+
+def test_the_digests_read_ahead_are_those_read_one_by_one(world: World) -> None:
+    """The count and sum of ids of several regions' windows read in one statement equal
+    those read one region at a time (a region, the place-less, one with nothing stored)."""
+    start = _start()
+    with Session(world.engine) as session:
+        _store(session, _stream(_places(world), start), root=[])
+        session.commit()
+    wanted = [("85", start), ("85", start + timedelta(days=2)), (None, start), ("99", start)]
+    with Session(world.engine) as session:
+        repo = IncidentRepository(session)
+        together = repo.stream_digests(wanted)
+        assert together == {(region, since): repo.stream_digest(region, since)
+                             for region, since in wanted}
+        assert together[("85", start)][0] > together[("85", start + timedelta(days=2))][0] > 0
+        assert together[("99", start)] == (0, 0)

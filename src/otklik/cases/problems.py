@@ -19,11 +19,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from otklik.cases import problems_store
 from otklik.cases.repository import CaseRepository
 from otklik.db.base import utcnow
 from otklik.language.taxonomy_service import active_taxonomy
@@ -190,28 +191,46 @@ def _assign(session: Session, index: ProblemIndex, case_ids: Sequence[int]) -> i
     # Problems whose title a new problem of the same subtopic and place refined.
     changed.update(dict.fromkeys(sorted(k for k in index.retitled if k in index.problems)))
     index.retitled.clear()
-    rows: dict[str, Problem] = {}
-    # the stored problems read at once, the new ones inserted together with reserved ids
-    stored = repo.problems_by_id([index.problems[key].problem_id for key in changed
-                                  if index.problems[key].problem_id is not None])
-    repo.reserve(Problem, sum(1 for key in changed if index.problems[key].problem_id is None))
+    # the problems written as rows (:mod:`otklik.cases.problems_store`): which of those the
+    # index knows are stored (one may be gone: it is stored anew), ids for the new ones
+    # taken at once, in the order of ``changed``
+    known = problems_store.stored(session, [index.problems[key].problem_id for key in changed])
+    new_keys = [key for key in changed if index.problems[key].problem_id not in known]
+    ids = problems_store.take_ids(session, len(new_keys))
+    ids_of = dict(zip(new_keys, ids, strict=True)) if ids is not None else {}
+    fresh: list[Problem] = []
+    written: list[dict[str, Any]] = []
+    problem_of: dict[str, int] = {}
     for key in changed:
         state = index.problems[key]
         index.retitle(state)
-        row = stored.get(state.problem_id) if state.problem_id is not None else None
-        if row is None:
-            row = repo.add_problem(Problem(
+        if state.problem_id not in known:
+            row = Problem(
                 region_code=state.region, title=state.title[:300], topic=state.topic,
                 subtopic=state.subtopic, municipality_id=state.municipality_id,
                 settlement_id=state.settlement_id, street=state.street,
-                first_seen=state.first_seen, last_seen=state.last_seen, size=state.size))
-            index.set_problem_id(key, row.id)
-        row.title, row.size, row.last_seen = state.title[:300], state.size, state.last_seen
-        row.street, row.subtopic = state.street, state.subtopic
-        row.state = state.to_dict()
-        rows[key] = row
-        _known[row.id] = row.size
-    # the new problems first (their ids are reserved, or given by the flush), then the
-    # cases' problem ids in one statement
-    repo.set_problems([(case.id, case.version, rows[key].id) for case, key in placed])
+                first_seen=state.first_seen, last_seen=state.last_seen, size=state.size)
+            if key in ids_of:
+                row.id = ids_of[key]
+                index.set_problem_id(key, row.id)
+                row.state = state.to_dict()
+                fresh.append(row)
+            else:  # no ids taken ahead: the database gives it one now
+                index.set_problem_id(key, problems_store.add_one(session, row))
+                written.append(_changed(row.id, state))
+        else:
+            written.append(_changed(state.problem_id, state))
+        problem_of[key] = cast(int, state.problem_id)
+        _known[problem_of[key]] = state.size
+    problems_store.insert(session, fresh)
+    problems_store.write(session, written)
+    # the problems first, then the cases' problem ids in one statement
+    repo.set_problems([(case.id, case.version, problem_of[key]) for case, key in placed])
     return len(placed)
+
+
+def _changed(problem_id: int, state: ProblemState) -> dict[str, Any]:
+    """What a run stores of a problem it changed (:data:`problems_store.CHANGED`)."""
+    return {"id": problem_id, "title": state.title[:300], "size": state.size,
+            "last_seen": state.last_seen, "street": state.street, "subtopic": state.subtopic,
+            "state": state.to_dict()}

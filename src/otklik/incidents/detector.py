@@ -287,7 +287,8 @@ class Detector:
         self.seen += 1
         ts = timestamp(obs.at)
         th = self.settings.for_place(obs.region_code, obs.topic_code)
-        late = ts < self._clock - th.window.total_seconds()
+        horizon = th.window.total_seconds()
+        late = ts < self._clock - horizon
         if late:
             self.late += 1
         self._clock = max(self._clock, ts)
@@ -296,7 +297,6 @@ class Detector:
             region = self._regions[obs.region_code or ""] = _Region(ts)
         region.profile.add(ts)
         factor = region.profile.factor(ts)
-        horizon = th.window.total_seconds()
         self._remember_topic(obs, ts, horizon)
         streams = ([obs.topic_code] if obs.topic_code != "other" else []) + [
             "!" + h for h in obs.hazards]
@@ -439,7 +439,6 @@ class Detector:
                      factor: float, place: Place, stream: str, series: Series
                      ) -> Signal | None:
         hazard = stream[1:] if stream.startswith("!") else None
-        authors = series.authors()
         if hazard is None:
             if ts - region.started < th.warmup.total_seconds():
                 return None
@@ -448,6 +447,9 @@ class Detector:
             need = th.critical_hazard_min_authors
         else:
             need = th.hazard_min_authors
+        if len(series.window) < need:  # fewer messages than that: fewer authors too
+            return None
+        authors = series.authors()
         if len(authors) < need:
             return None
         window_h = th.window.total_seconds() / HOUR
@@ -559,6 +561,8 @@ class Detector:
                 series = self._series[key] = Series(self._regions[obs.region_code or ""].started)
             series.add(ts, 1.0 / factor, obs.author, obs.id, horizon)
             if fired is not None or not test:
+                continue
+            if len(series.window) < th.burst_min_authors:  # fewer authors than messages
                 continue
             authors = series.authors()
             if len(authors) < th.burst_min_authors or (muni, obs.topic_code) in self._open:

@@ -69,18 +69,27 @@ def detect(session: Session, message_ids: Sequence[int]) -> LiveResult:
     work: list[tuple[str | None, list[Signal], dict[int, Place]]] = []
     with window.memory_of(session) as memory:  # the windows are this process's, one at a time
         new = window.read_new(session, memory, batch)
-        for region, in_region in sorted(by_region.items(), key=lambda kv: kv[0] or ""):
-            kept = window.window_for(session, memory, region, in_region, new, settings,
-                                     str(taxonomy.version), topic_names)
-            ours = {str(m.id) for m, _ in in_region}
-            # Copies: the kept detector goes on attaching to its signals in other threads.
-            signals = [copy.deepcopy(s) for s in kept.detector.signals
-                       if not ours.isdisjoint(s.message_ids)]
-            work.append((region, signals, kept.places(memory)))
+        if new is not None:  # (a backlog rebuilds every window: no digest is checked)
+            window.read_digests(session, memory, by_region, settings, str(taxonomy.version))
+        try:
+            for region, in_region in sorted(by_region.items(), key=lambda kv: kv[0] or ""):
+                kept = window.window_for(session, memory, region, in_region, new, settings,
+                                         str(taxonomy.version), topic_names)
+                ours = {str(m.id) for m, _ in in_region}
+                # Copies: the kept detector goes on attaching to its signals in other threads.
+                signals = [copy.deepcopy(s) for s in kept.detector.signals
+                           if not ours.isdisjoint(s.message_ids)]
+                work.append((region, signals, kept.places(memory)))
+        finally:
+            memory.digests.clear()
+    # the incidents still being run in the batch's regions, read at once (oldest first); one
+    # a signal opens here joins its region's list
+    active = repo.active_in_regions([region for region, _, _ in work])
     for region, signals, places in work:
         handled: set[int] = set()
         for signal in signals:
-            incident = _incident_for(session, signal, region or "", places, result)
+            incident = _incident_for(session, signal, region or "", places, result,
+                                     active.setdefault(region or None, []))
             ids = [int(i) for i in signal.message_ids]
             linked, _ = service.link(session, incident, ids)
             grown = signal.people_affected()
@@ -90,7 +99,7 @@ def detect(session: Session, message_ids: Sequence[int]) -> LiveResult:
                 result.fed[incident.id] = result.fed.get(incident.id, 0) + len(linked)
             handled.update(ids)
         rest = [(m, e) for m, e in by_region[region] if m.id not in handled]
-        _join_open(session, region or "", rest, result)
+        _join_open(session, rest, active.get(region or None, []), result)
     return result
 
 
@@ -124,7 +133,10 @@ def _matches(incident: Incident, municipality_id: int | None, street: str | None
 
 
 def _incident_for(session: Session, signal: Signal, region: str,
-                  places: Mapping[int, Place], result: LiveResult) -> Incident:
+                  places: Mapping[int, Place], result: LiveResult, active: list[Incident]
+                  ) -> Incident:
+    """The incident of a signal: the one it opened, else an active one of its place and
+    subject (``active``: the region's, oldest first), else a new one (added to ``active``)."""
     repo = IncidentRepository(session)
     key = _signal_key(region, signal)
     found = repo.by_signal(key)
@@ -137,7 +149,7 @@ def _incident_for(session: Session, signal: Signal, region: str,
     hazard = _main_hazard(signal)
     street = next(iter(signal.streets), None) or (
         signal.settlement.name if signal.settlement and not signal.settlement.oktmo else None)
-    for incident in repo.active_in(region or None):
+    for incident in active:
         if _matches(incident, municipality.id if municipality else None, street,
                     set(signal.hazards), signal.topic["code"]):
             service.add_entry(session, incident, "signal", SYSTEM,
@@ -162,6 +174,7 @@ def _incident_for(session: Session, signal: Signal, region: str,
                  region_code=incident.region_code, details={"signal": key})
     service.announce_opened(session, incident)
     result.opened.append(incident.id)
+    active.append(incident)  # the newest: the list stays oldest first
     return incident
 
 
@@ -184,15 +197,11 @@ def _title(signal: Signal, hazard: str | None, place: Territory | None) -> str:
     return f"{what} — {where}"[:300] if where else what[:300]
 
 
-def _join_open(session: Session, region: str,
-               rows: Sequence[tuple[StreamMessage, StreamEnrichment]], result: LiveResult
-               ) -> None:
+def _join_open(session: Session, rows: Sequence[tuple[StreamMessage, StreamEnrichment]],
+               active: Sequence[Incident], result: LiveResult) -> None:
     """Messages of the batch no signal took: they join an open incident of their place and
-    subject (messages written after it began)."""
-    if not rows:
-        return
-    active = IncidentRepository(session).active_in(region or None)
-    if not active:
+    subject (messages written after it began; ``active``: the region's, oldest first)."""
+    if not rows or not active:
         return
     for message, enrichment in rows:
         hazards = set(((enrichment.result or {}).get("urgency") or {}).get("signals") or ())

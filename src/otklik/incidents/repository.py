@@ -7,7 +7,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    and_,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
@@ -118,12 +129,23 @@ class IncidentRepository:
         """The incident a signal opened."""
         return self.session.scalars(select(Incident).where(Incident.signal_key == key)).first()
 
-    def active_in(self, region_code: str | None) -> Sequence[Incident]:
-        """Incidents of a region still being run, oldest first."""
-        query = select(Incident).where(Incident.status.in_(ACTIVE_INCIDENT_STATUSES))
-        query = query.where(Incident.region_code == region_code if region_code
-                            else Incident.region_code.is_(None))
-        return self.session.scalars(query.order_by(Incident.id)).all()
+    def active_in_regions(self, region_codes: Iterable[str | None]
+                          ) -> dict[str | None, list[Incident]]:
+        """The incidents still being run in each of these regions (None: no region), oldest
+        first, in one query; a region without one is absent."""
+        wanted = {code or None for code in region_codes}
+        named = sorted(code for code in wanted if code is not None)
+        where = [Incident.region_code.in_(named)] if named else []
+        if None in wanted:
+            where.append(Incident.region_code.is_(None))
+        found: dict[str | None, list[Incident]] = {}
+        if not where:
+            return found
+        for incident in self.session.scalars(
+                select(Incident).where(Incident.status.in_(ACTIVE_INCIDENT_STATUSES),
+                                       or_(*where)).order_by(Incident.id)):
+            found.setdefault(incident.region_code or None, []).append(incident)
+        return found
 
     def page(self, scope: Scope, *, status: str | None = None, region_code: str | None = None,
              limit: int = 50, offset: int = 0) -> tuple[Sequence[Incident], int]:
@@ -258,6 +280,23 @@ class IncidentRepository:
             .where(Message.created_at >= since, Message.deleted_at.is_(None),
                    _in_region(region_code))).one()
         return int(count), int(total)
+
+    def stream_digests(self, wanted: Iterable[tuple[str | None, datetime]]
+                       ) -> dict[tuple[str | None, datetime], tuple[int, int]]:
+        """:meth:`stream_digest` of each (region, since), in one statement."""
+        pairs = sorted(set(wanted), key=lambda p: (p[0] or "", p[1]))
+        if not pairs:
+            return {}
+        parts = [select(literal(n).label("n"), func.count().label("count"),
+                        func.coalesce(func.sum(Message.id), 0).label("total"))
+                 .select_from(Message).join(MessageEnrichment,
+                                            MessageEnrichment.message_id == Message.id)
+                 .where(Message.created_at >= since, Message.deleted_at.is_(None),
+                        _in_region(region_code))
+                 for n, (region_code, since) in enumerate(pairs)]
+        query = parts[0] if len(parts) == 1 else union_all(*parts)
+        return {pairs[int(n)]: (int(count), int(total))
+                for n, count, total in self.session.execute(query)}
 
     def enriched_since(self, since: datetime) -> list[tuple[int, datetime]]:
         """(message id, enriched_at) of every enrichment made after ``since`` by any worker

@@ -229,6 +229,9 @@ class Memory:
     # windows left behind when their region's start moved, by (region, start)
     parked: dict[tuple[str | None, datetime], RegionWindow] = field(default_factory=dict)
     unparked: int = 0  # how many served their start again (nothing replayed)
+    # the stored windows' digests (count and sum of ids) the batch being worked will check,
+    # read at once (:func:`read_digests`); only for the length of that batch
+    digests: dict[tuple[str | None, datetime], tuple[int, int]] = field(default_factory=dict)
 
 
 _memories: dict[str, Memory] = {}
@@ -273,7 +276,12 @@ def read_new(session: Session, memory: Memory, have: Sequence[Row] = ()) -> list
     (the batch's own), not read again."""
     repo = IncidentRepository(session)
     if memory.watermark is None:
+        # A new memory holds no window: each is read from the database, which has all that
+        # is enriched now. So what is enriched now is known, not new at the next look (read
+        # and fed again there, it was a no-op that also dropped every parked window).
         memory.watermark = repo.last_enriched_at()
+        if memory.watermark is not None:
+            memory.known = dict(repo.enriched_since(memory.watermark - OVERLAP))
         return []
     rows = repo.enriched_since(memory.watermark - OVERLAP)
     new = [i for i, at in rows if memory.known.get(i) != at]
@@ -297,6 +305,33 @@ def read_new(session: Session, memory: Memory, have: Sequence[Row] = ()) -> list
     touched = {stream_region(m, e) for m, e in rows_}
     memory.parked = {k: w for k, w in memory.parked.items() if k[0] not in touched}
     return rows_
+
+
+def read_digests(session: Session, memory: Memory, by_region: Mapping[str | None, Sequence[Row]],
+                 settings: DetectorSettings, taxonomy: str) -> None:
+    """Read at once the digest each region's window will be checked against in this batch
+    (:func:`window_for`: the window's own start when its start stays, else the batch's
+    start; a window read from the database whole needs none): one statement, not one per
+    region. The database is read after what is new (:func:`read_new`), as the checks one by
+    one were; the digests are dropped when the batch is done (:func:`digest`)."""
+    wanted: list[tuple[str | None, datetime]] = []
+    for region, rows in by_region.items():
+        window = memory.windows.get(region)
+        if window is None or window.settings != settings or window.taxonomy != taxonomy:
+            continue
+        start = window_start(min(m.created_at for m, _ in rows))
+        wanted.append((region, window.since if window.start == start else start))
+    memory.digests = IncidentRepository(session).stream_digests(wanted)
+
+
+def digest(session: Session, memory: Memory, region: str | None, since: datetime
+           ) -> tuple[int, int]:
+    """The region's stored window since ``since`` (count and sum of ids): read ahead for
+    this batch (:func:`read_digests`), else now."""
+    found = memory.digests.get((region, since))
+    if found is not None:
+        return found
+    return IncidentRepository(session).stream_digest(region, since)
 
 
 def rebuild(session: Session, memory: Memory, region: str | None, start: datetime,
@@ -357,8 +392,8 @@ def moved(session: Session, memory: Memory, window: RegionWindow, start: datetim
         pool[m.id] = observation(m, e, places, topic_names)
         named[m.id] = (e.municipality_id, e.settlement_id)
     held = {i: o for i, o in pool.items() if o.at >= start}
-    if len(held) >= MAX_HISTORY or IncidentRepository(session).stream_digest(
-            window.region, start) != (len(held), sum(held)):
+    if len(held) >= MAX_HISTORY or digest(session, memory, window.region, start) != (
+            len(held), sum(held)):
         return None
     kept = RegionWindow.replayed(window.region, start, start, window.settings,
                                  window.taxonomy, list(held.values()))
@@ -400,8 +435,7 @@ def _unparked(session: Session, memory: Memory, region: str | None, start: datet
         return None
     _name(window, mine.values())
     _keep_older(session, memory, window, new, topic_names)
-    if IncidentRepository(session).stream_digest(region, window.since) != (
-            len(window.seen), window.id_sum):
+    if digest(session, memory, region, window.since) != (len(window.seen), window.id_sum):
         return None
     memory.windows[region] = window
     memory.unparked += 1
@@ -465,7 +499,7 @@ def window_for(session: Session, memory: Memory, region: str | None, batch: Sequ
     fed = window.take(observation(m, e, places, topic_names) for m, e in mine.values())
     _name(window, mine.values())
     _keep_older(session, memory, window, new, topic_names)
-    if not fed or (IncidentRepository(session).stream_digest(region, since)
+    if not fed or (digest(session, memory, region, since)
                    != (len(window.seen), window.id_sum)):
         memory.why["out of order or changed" if not fed else "stale"] += 1
         return rebuild(session, memory, region, start, settings, taxonomy, topic_names)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from otklik.audit import service as audit
 from otklik.audit.actor import Actor
 from otklik.cases import control
+from otklik.cases.repository import CaseRepository
 from otklik.db.base import utcnow
 from otklik.errors import Conflict, Forbidden, InvalidInput, NotFound
 from otklik.models.case import Answer
@@ -147,6 +148,14 @@ def collect_views(session: Session, views: Sequence[tuple[Message, MessageEnrich
     proposing = [m.id for m, e in views if _proposes(m, e)]
     # which of them made a proposal already: one query (a message makes its own only)
     made_before = repo.proposed(proposing)
+    # Each new proposal opens and routes its message's case: what routing and deadlines
+    # read of the regions (rules, organizations, coverage, territory, deadline policies,
+    # calendar) is read for all of the batch's at once, as building a batch's cases does,
+    # not kind by kind at each case (≈ 6 statements a case).
+    regions = [e.region_code or m.region_code for m, e in views
+               if _proposes(m, e) and m.id not in made_before]
+    if regions:
+        CaseRepository(session).read_regions(regions)
     threads = _Threads.read(repo, [m for m, e in views if _supports(m, e)])
     made = 0
     for message, enrichment in views:
