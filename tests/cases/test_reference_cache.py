@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 from tests.cases.conftest import make_case, make_message  # noqa: F401
 
 from otklik.cases import deadlines
-from otklik.cases.reference import _reference_cache
+from otklik.cases.reference import OrganizationRow, _reference_cache
 from otklik.cases.repository import CaseRepository
 from otklik.models.case import CalendarExceptionRow, Case, DeadlinePolicyRow, RoutingRule
 from otklik.models.organization import Organization
 from otklik.models.territory import Territory, TerritoryLevel
+from otklik.sla.calendar import WorkingHours
 from otklik.sla.policy import DeadlinePolicy
 
 
@@ -331,3 +332,35 @@ def test_an_unflushed_change_of_an_organization_shows_in_what_is_read(
         assert seen is not None and seen.name == "renamed, not flushed"
         assert repo._organizations_of("68")[row.id].timezone == "Asia/Yekaterinburg"
     assert not again and row in session.dirty  # nothing read, nothing flushed
+
+
+def test_resolved_policy_and_organization_clock_follow_what_they_come_from(
+        session: Session, make_case: Callable[..., Case]) -> None:
+    """The policy resolved once per (topic, subtopic, urgency) is per key (another urgency or
+    topic resolves afresh); an organization's clock is kept while its values are the same row
+    and worked out again for a changed row (other hours) of the same organization."""
+    case = make_case()
+    session.add_all([
+        DeadlinePolicyRow(region_code="68", position=1, policy=DeadlinePolicy.from_json(
+            {"name": "roads-urgent", "topic": "roads", "urgency": "high",
+             "resolution": "1d"}).to_json()),
+        DeadlinePolicyRow(region_code="68", position=2, policy=_policy("roads", 5))])
+    session.flush()
+    case.topic, case.urgency = "roads", "normal"
+    assert deadlines.policy_for(session, case).name == "roads"
+    case.urgency = "high"
+    assert deadlines.policy_for(session, case).name == "roads-urgent"
+    case.topic = "water"
+    assert deadlines.policy_for(session, case).name != "roads-urgent"
+    case.topic, case.urgency = "roads", "normal"
+    assert deadlines.policy_for(session, case).name == "roads"
+
+    row = OrganizationRow(id=10**6, region_code="68", name="ЖКХ", timezone="Europe/Moscow",
+                          working_hours=WorkingHours.standard().to_json(), is_active=True)
+    clock = deadlines.clock_for(session, case, row)
+    assert deadlines.clock_for(session, case, row) is clock
+    night = row._replace(working_hours=WorkingHours.round_the_clock().to_json())
+    changed = deadlines.clock_for(session, case, night)
+    assert changed is not clock and changed.hours.is_round_the_clock
+    assert deadlines.clock_for(session, case, row._replace(timezone="Asia/Tomsk")).tz == (
+        "Asia/Tomsk")

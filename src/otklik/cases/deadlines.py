@@ -16,7 +16,7 @@ from typing import cast
 from sqlalchemy.orm import Session
 
 from otklik.bounds import check_calendar_day
-from otklik.cases.reference import AnyOrganization
+from otklik.cases.reference import AnyOrganization, OrganizationRow
 from otklik.cases.repository import CaseRepository
 from otklik.models.case import CalendarExceptionRow, Case, DeadlinePolicyRow
 from otklik.sla.calendar import (
@@ -43,9 +43,31 @@ def policy_for(session: Session, case: Case) -> DeadlinePolicy:
     rows = repo.policies(case.region_code)
     policies = repo.derived(  # parsed once per transaction, beside the rows
         "policies", case.region_code, rows,
-        lambda: [DeadlinePolicy.from_json(r.policy) for r in rows] or list(DEFAULT_POLICIES),
+        lambda: _Policies([DeadlinePolicy.from_json(r.policy) for r in rows]
+                          or list(DEFAULT_POLICIES)),
         DeadlinePolicyRow)
-    return resolve_policy(policies, case.topic, case.subtopic, case.urgency)
+    return policies.resolve(case.topic, case.subtopic, case.urgency)
+
+
+class _Policies:
+    """A region's parsed policies and the one resolved for each (topic, subtopic, urgency)
+    asked so far: a batch's cases repeat a few of them, and each case asks twice (its
+    deadlines, its interim answer). Kept beside the rows it comes from, so an edit of a
+    policy makes a new one."""
+
+    __slots__ = ("policies", "chosen")
+
+    def __init__(self, policies: list[DeadlinePolicy]) -> None:
+        self.policies = policies
+        self.chosen: dict[tuple[str | None, str | None, str | None], DeadlinePolicy] = {}
+
+    def resolve(self, topic: str | None, subtopic: str | None, urgency: str | None
+                ) -> DeadlinePolicy:
+        key = (topic, subtopic, urgency)
+        found = self.chosen.get(key)
+        if found is None:
+            found = self.chosen[key] = resolve_policy(self.policies, topic, subtopic, urgency)
+        return found
 
 
 @lru_cache(maxsize=64)
@@ -85,14 +107,35 @@ def clock_for(session: Session, case: Case, organization: AnyOrganization | None
                                                             case.region_code)
     repo = CaseRepository(session)
     rows = repo.calendar_exceptions(case.region_code)
-    exceptions = repo.derived(  # once per transaction, beside the rows
+    calendar = repo.derived(  # once per transaction, beside the rows
         "calendar", case.region_code, rows,
-        lambda: tuple(sorted((r.day, r.kind, r.note) for r in rows)), CalendarExceptionRow)
+        lambda: _Calendar(tuple(sorted((r.day, r.kind, r.note) for r in rows))),
+        CalendarExceptionRow)
     if organization is None:
-        return _clock(exceptions, json.dumps(WorkingHours.standard().to_json()),
+        return _clock(calendar.exceptions, json.dumps(WorkingHours.standard().to_json()),
                       "Europe/Moscow")
-    return _clock(exceptions, json.dumps(organization.working_hours, sort_keys=True),
+    if isinstance(organization, OrganizationRow):  # values: a change reads a new row
+        held = calendar.clocks.get(organization.id)
+        if held is None or held[0] is not organization:
+            held = calendar.clocks[organization.id] = (organization, _clock(
+                calendar.exceptions, json.dumps(organization.working_hours, sort_keys=True),
+                organization.timezone))
+        return held[1]
+    return _clock(calendar.exceptions, json.dumps(organization.working_hours, sort_keys=True),
                   organization.timezone)
+
+
+class _Calendar:
+    """A region's calendar corrections and the clock of each organization asked so far (by
+    id, with the values it was worked out from: a changed organization is a new row): the
+    key of :func:`_clock` (the hours dumped to JSON, the corrections hashed) cost more than
+    the lookup, once per routed case."""
+
+    __slots__ = ("exceptions", "clocks")
+
+    def __init__(self, exceptions: tuple[tuple[str, str, str], ...]) -> None:
+        self.exceptions = exceptions
+        self.clocks: dict[int, tuple[OrganizationRow, SlaClock]] = {}
 
 
 def _pauses(case: Case) -> Sequence[Pause]:
@@ -100,8 +143,11 @@ def _pauses(case: Case) -> Sequence[Pause]:
 
 
 def assign(session: Session, case: Case, *, start: datetime | None = None,
-           organization: AnyOrganization | None = None, reopened: bool = False) -> None:
-    """Set the deadlines from the clock start (received, or reopened) minus the pauses."""
+           organization: AnyOrganization | None = None, reopened: bool = False
+           ) -> DeadlinePolicy:
+    """Set the deadlines from the clock start (received, or reopened) minus the pauses;
+    returns the policy they follow (routing asks it next whether to send an interim
+    answer)."""
     if start is not None:
         case.routing = {**(case.routing or {}), "clock_start": start.isoformat()}
     clock_start = datetime.fromisoformat((case.routing or {}).get(
@@ -113,6 +159,7 @@ def assign(session: Session, case: Case, *, start: datetime | None = None,
         case.first_response_due = due.first_response_due
     case.resolution_due = due.resolution_due
     case.warn_at = due.warn_at
+    return policy
 
 
 def wants_interim_answer(session: Session, case: Case) -> bool:

@@ -208,8 +208,9 @@ def route(session: Session, actor: Actor, case: Case, executor_id: int, *,
     now = utcnow()
     if case.routed_at is None:
         case.routed_at = now
-        deadlines.assign(session, case, start=case.received_at, organization=organization)
-        if deadlines.wants_interim_answer(session, case):
+        policy = deadlines.assign(session, case, start=case.received_at,
+                                  organization=organization)
+        if policy.interim_answer:  # deadlines.wants_interim_answer, without a second lookup
             from otklik.cases import answers
 
             answers.interim_answer(session, actor, case, organization)
