@@ -378,6 +378,13 @@ def _run_in(url: str, stream: Path, total: int, workers: int, threads: int, tmp:
                 except (ProcessLookupError, subprocess.TimeoutExpired):
                     os.killpg(worker.pid, signal.SIGKILL)
                 log.close()
+        text_of_log = (tmp / f"workers-{workers}.log").read_text(errors="replace")
+        retried = text_of_log.count("Retrying message")
+        if retried or "Traceback" in text_of_log:
+            kept = Path(tempfile.gettempdir()) / f"bench_pipeline-workers-{workers}.log"
+            kept.write_text(text_of_log)
+            print(f"  {workers} worker process(es): {retried} job(s) retried, "
+                  f"{text_of_log.count('Traceback')} traceback(s) — the log: {kept}")
         with Session(engine) as session:
             cases = session.scalar(select(func.count(Case.id))) or 0
             stored = session.scalar(select(func.count(Message.id))) or 0

@@ -20,6 +20,11 @@ def build_cases_after_enrichment(event: MessagesEnriched) -> None:
     the copies are placed, so the copies join it and the original stays the primary."""
     with session_scope() as session:
         actor = Actor.system("intake")
+        # one builder at a time per region: concurrent batches would place the same thread's
+        # or original's messages twice (one fails and is retried)
+        CaseRepository(session).lock_building(
+            [*event.message_ids, *event.originals_seen_late,
+             *(i for copies in event.originals_seen_late.values() for i in copies)])
         late = dict(event.originals_seen_late)
         # the batch's enrichments, read once for both steps (building the originals seen
         # late changes none of them)

@@ -14,6 +14,7 @@ is published under the resident's message through the channel they wrote in, onc
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -92,9 +93,20 @@ def deadline_on(session: Session, region_code: str, organization_id: int | None,
     raise InvalidInput("no working day in the year before the deadline: check the calendar")
 
 
+def lock_building(session: Session, message_ids: Sequence[int]) -> None:
+    """Take the case builders' turn for these messages' regions until the transaction ends
+    (:meth:`CaseRepository.lock_building`): a job that may open cases for several messages
+    takes all its regions at once, before the first, as the case builder does, so the two
+    never wait for each other in a circle."""
+    CaseRepository(session).lock_building(message_ids)
+
+
 def case_for_message(session: Session, actor: Actor, message: Message) -> Case:
-    """The case of a message; one is opened (and routed) when it has none yet."""
+    """The case of a message; one is opened (and routed) when it has none yet. Waits while
+    a case builder works in the message's region (the builder may be placing this very
+    message: both would open a case, and one would fail)."""
     repo = CaseRepository(session)
+    repo.lock_building([message.id])
     case = repo.case_of_message(message.id)
     if case is not None:
         return case

@@ -90,6 +90,11 @@ def _ints(name: str, values: Sequence[int]) -> Any:
     return bindparam(name, list(values), type_=ARRAY(Integer))
 
 
+#: The first key of the case builders' advisory locks (the second: the region's hash); the
+#: two-number form, so it shares no key with the one-number locks (the audit sealer's).
+BUILDING_LOCK = 0x6F746B63  # "otkc"
+
+
 class CaseRepository(ReferenceReads):
     """Cases within a scope and everything hanging off them."""
 
@@ -382,6 +387,23 @@ class CaseRepository(ReferenceReads):
                 .order_by(CaseMessage.case_id, Message.created_at, Message.id)):
             first.setdefault(case_id, (text, dedup_key))
         return first
+
+    def lock_building(self, message_ids: Sequence[int]) -> None:
+        """Wait until no other transaction builds cases in these messages' regions, and keep
+        them to this one until it ends (PostgreSQL: an advisory lock per region, taken in one
+        order, so two builders never wait for each other in a circle; SQLite has one writer
+        anyway). Two batches building at once both place a comment, copy or thread that the
+        other's messages reach (a post's waiting comments, an original's copies): one of them
+        failed on the second ``case_message`` row and was redone seconds later by a retry, as
+        were all its other cases. After the wait, this transaction reads what the other
+        stored, so it skips it. Take it before reading which messages have cases."""
+        if self.session.get_bind().dialect.name != "postgresql" or not message_ids:
+            return
+        regions = (select(func.coalesce(Message.region_code, "").label("region"))
+                   .where(among(self.session, Message.id, list(message_ids)))
+                   .distinct().order_by("region").subquery())
+        self.session.execute(select(func.count(func.pg_advisory_xact_lock(
+            literal(BUILDING_LOCK), func.hashtext(regions.c.region)))))
 
     def message_ids_with_case(self, message_ids: Sequence[int]) -> set[int]:
         """Which of these messages are in a case already."""

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
+from otklik.cases import control
 from otklik.db.session import session_scope
 from otklik.events import CaseAnswered, CaseClosed, MessagesEnriched, consumer
 from otklik.participation import campaigns, promises, proposals
@@ -37,6 +38,9 @@ def collect(session: Session, message_ids: Sequence[int]) -> tuple[int, int]:
         h.kind, h.relevant, h.authored, h.parent_id, h.text)]
     if not wanted:  # no open line in these regions, no proposal, no support: done
         return 0, 0
+    # a proposal opens its message's case unless the case builder did: its turn in the
+    # batch's regions taken at once, before the first (see control.lock_building)
+    control.lock_building(session, wanted)
     views = repo.message_views(wanted)  # read once for both
     return campaigns.collect_views(session, views, lines), proposals.collect_views(session, views)
 

@@ -1,0 +1,43 @@
+"""Case builders of one region take turns (``CaseRepository.lock_building``): two batches
+building at once would both place the same thread's or original's messages, and one of them
+failed and was redone by a retry seconds later."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from otklik.cases.repository import BUILDING_LOCK, CaseRepository
+from otklik.models.message import Message
+
+
+def _try_lock(engine: Engine, region: str) -> bool:
+    """Whether another transaction gets the builders' lock of ``region`` within 0.3 s."""
+    with engine.connect() as other, other.begin():
+        other.execute(text("SET LOCAL lock_timeout = '300ms'"))
+        try:
+            other.execute(text("SELECT pg_advisory_xact_lock(:key, hashtext(:region))"),
+                          {"key": BUILDING_LOCK, "region": region})
+        except OperationalError:  # lock_not_available: the lock is held
+            return False
+        return True
+
+
+def test_a_builder_holds_its_regions_until_its_transaction_ends(
+        session: Session, engine: Engine, make_message: Callable[..., Message]) -> None:
+    message = make_message()  # region 68
+    CaseRepository(session).lock_building([message.id])
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: no lock to take")
+    assert not _try_lock(engine, "68")  # another builder of the region waits
+    assert _try_lock(engine, "46")  # a builder of another region does not
+
+
+def test_no_messages_take_no_lock(session: Session, engine: Engine) -> None:
+    CaseRepository(session).lock_building([])
+    if engine.dialect.name == "postgresql":
+        assert _try_lock(engine, "68") and _try_lock(engine, "")
