@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from otklik.cases.repository import BUILDING_LOCK, CaseRepository
+from otklik.models.case import Case
 from otklik.models.message import Message
 
 
@@ -41,3 +42,15 @@ def test_no_messages_take_no_lock(session: Session, engine: Engine) -> None:
     CaseRepository(session).lock_building([])
     if engine.dialect.name == "postgresql":
         assert _try_lock(engine, "68") and _try_lock(engine, "")
+
+
+def test_problem_assignment_waits_for_the_builders_of_its_cases_regions(
+        session: Session, engine: Engine, make_case: Callable[..., Case]) -> None:
+    """A follow-up joining a case while its problem is being assigned made the assignment
+    fail on the case's version and start over; now they take turns."""
+    case = make_case()  # region 68
+    CaseRepository(session).lock_cases_regions([case.id])
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: no lock to take")
+    assert not _try_lock(engine, "68")
+    assert _try_lock(engine, "46")

@@ -8,6 +8,7 @@ import dramatiq
 from otklik.analytics.tasks import rollups_changed
 from otklik.audit.actor import Actor
 from otklik.cases import publishing, service
+from otklik.cases.repository import CaseRepository
 from otklik.db.session import session_scope
 from otklik.queue import broker
 
@@ -46,10 +47,12 @@ def tick() -> None:
 
 @dramatiq.actor(broker=broker, queue_name="cases", max_retries=5, time_limit=600_000)
 def assign_problems_job(case_ids: list[int]) -> None:
-    """Cluster cases into problems."""
+    """Cluster cases into problems (after the case builders of their regions: see
+    CaseRepository.lock_cases_regions)."""
     from otklik.cases.problems import assign_problems
 
     with session_scope() as session:
+        CaseRepository(session).lock_cases_regions(case_ids)
         if assign_problems(session, case_ids):
             rollups_changed(session, "cases")  # problems' message counts in the rollup
 
