@@ -16,11 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, inspect, select, update
+from sqlalchemy import Table, bindparam, inspect, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from otklik.cases.repository import next_ids
 from otklik.db import appends
 from otklik.models.case import Problem
 
@@ -43,8 +44,7 @@ def take_ids(session: Session, count: int) -> list[int] | None:
         return None
     if count <= 0:
         return []
-    sequence = func.nextval(func.pg_get_serial_sequence('"problem"', "id"))
-    return list(session.scalars(select(sequence).select_from(func.generate_series(1, count))))
+    return [given for _, given in next_ids(session, [(Problem.__tablename__, count)])]
 
 
 def add_one(session: Session, problem: Problem) -> int:

@@ -59,6 +59,17 @@ from otklik.workspace.confidence import UNCERTAIN, case_confidence
 _RESERVED_KEY = "otklik_case_reserved_ids"
 
 
+def next_ids(session: Session, wanted: Sequence[tuple[str, int]]) -> list[tuple[str, int]]:
+    """(table, id) for the next ids of each (table, count) wanted, from the tables' sequences
+    in one query (PostgreSQL): each table's ids in the order its sequence gave them (UNION
+    ALL keeps the parts' order), the tables one after another."""
+    query = union_all(*(
+        select(literal(table).label("t"),
+               func.nextval(func.pg_get_serial_sequence(f'"{table}"', "id")).label("id"))
+        .select_from(func.generate_series(1, n)) for table, n in wanted))
+    return [(table, int(given)) for table, given in session.execute(query)]
+
+
 def _reserved_id(session: Session, table: str) -> int | None:
     """The next id reserved for ``table`` in this transaction (:meth:`CaseRepository.
     reserve`), taken; None when none is left."""
@@ -144,14 +155,8 @@ class CaseRepository(ReferenceReads):
         wanted = [(m.__tablename__, n) for m, n in ((model, count), *more) if n > 0]
         if not wanted or self.session.get_bind().dialect.name != "postgresql":
             return
-        # each table's ids in the order its sequence gave them (UNION ALL keeps the parts'
-        # order), the tables one after another
-        query = union_all(*(
-            select(literal(table).label("t"),
-                   func.nextval(func.pg_get_serial_sequence(f'"{table}"', "id")).label("id"))
-            .select_from(func.generate_series(1, n)) for table, n in wanted))
         reserved: dict[str, list[int]] = self.session.info.setdefault(_RESERVED_KEY, {})
-        for table, reserved_id in self.session.execute(query):
+        for table, reserved_id in next_ids(self.session, wanted):
             reserved.setdefault(table, []).append(reserved_id)
         if not event.contains(self.session, "after_commit", _forget_reserved):
             event.listen(self.session, "after_commit", _forget_reserved)
