@@ -162,9 +162,11 @@ def assign(session: Session, case: Case, *, start: datetime | None = None,
     return policy
 
 
-def wants_interim_answer(session: Session, case: Case) -> bool:
-    """True when the policy publishes an interim answer on routing."""
-    return bool(policy_for(session, case).interim_answer)
+def wants_interim_answer(session: Session, case: Case,
+                         policy: DeadlinePolicy | None = None) -> bool:
+    """True when the policy publishes an interim answer on routing (``policy``: the case's,
+    when the caller has it already, as :func:`assign` returns it)."""
+    return bool((policy if policy is not None else policy_for(session, case)).interim_answer)
 
 
 def clarification_window(session: Session, case: Case) -> timedelta:

@@ -216,7 +216,7 @@ def _assign(session: Session, index: ProblemIndex, case_ids: Sequence[int]) -> i
                 row.state = state.to_dict()
                 fresh.append(row)
             else:  # no ids taken ahead: the database gives it one now
-                index.set_problem_id(key, problems_store.add_one(session, row))
+                index.set_problem_id(key, repo.add_problem(row).id)
                 written.append(_changed(row.id, state))
         else:
             written.append(_changed(state.problem_id, state))

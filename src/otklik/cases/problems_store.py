@@ -8,7 +8,7 @@ to overwrite them, and building an ORM object per new one, cost a fifth of the j
 table's sequence first, in the order given (as :meth:`CaseRepository.reserve` gave them), and
 go out by one COPY (:func:`otklik.db.appends.insert_rows`); the changed ones by one
 executemany UPDATE. Elsewhere (SQLite) a new problem is added as an ORM object and flushed for
-its id, as before.
+its id, as before (:meth:`CaseRepository.add_problem`).
 """
 
 from __future__ import annotations
@@ -45,13 +45,6 @@ def take_ids(session: Session, count: int) -> list[int] | None:
     if count <= 0:
         return []
     return [given for _, given in next_ids(session, [(Problem.__tablename__, count)])]
-
-
-def add_one(session: Session, problem: Problem) -> int:
-    """Insert one new problem and return its id (where ids are not taken ahead)."""
-    session.add(problem)
-    session.flush()
-    return problem.id
 
 
 def insert(session: Session, problems: Sequence[Problem]) -> None:

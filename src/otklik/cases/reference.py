@@ -25,6 +25,7 @@ from otklik.models.territory import Territory, TerritoryLevel
 from otklik.nlp.taxonomy.taxonomy import Taxonomy
 
 T = TypeVar("T")
+V = TypeVar("V", bound=tuple[Any, ...])
 _REFERENCE_KEY = "otklik_case_reference"
 _NEW_KEY = "otklik_case_reference_added"
 #: The rows read for every case built (two or three times per case before this cache; the
@@ -92,7 +93,7 @@ def _rule_rows_of(session: Session, regions: Sequence[str | None]
                   ) -> dict[str | None, list[RuleRow]]:
     rules: dict[str | None, list[RuleRow]] = {r: [] for r in regions}
     for row in session.execute(
-            select(*(getattr(RoutingRule, name) for name in RuleRow._fields))
+            select(*_columns(RoutingRule, RuleRow))
             .where(among(session, RoutingRule.region_code, _named(regions)),
                    RoutingRule.enabled.is_(True))
             .order_by(RoutingRule.region_code, RoutingRule.position, RoutingRule.id)):
@@ -113,11 +114,6 @@ class OrganizationRow(NamedTuple):
     working_hours: dict[str, Any]
     is_active: bool
 
-    @classmethod
-    def of(cls, organization: Organization) -> OrganizationRow:
-        """The values of an ORM row."""
-        return cls(*(getattr(organization, name) for name in cls._fields))
-
 
 #: What routing, deadlines and answers read of an organization: the ORM row, or its values.
 AnyOrganization = Organization | OrganizationRow
@@ -131,11 +127,6 @@ class PolicyRow(NamedTuple):
     position: int
     policy: dict[str, Any]
 
-    @classmethod
-    def of(cls, row: DeadlinePolicyRow) -> PolicyRow:
-        """The values of an ORM row."""
-        return cls(*(getattr(row, name) for name in cls._fields))
-
 
 class CalendarRow(NamedTuple):
     """A calendar correction row as values (see :class:`OrganizationRow`)."""
@@ -146,17 +137,22 @@ class CalendarRow(NamedTuple):
     kind: str
     note: str
 
-    @classmethod
-    def of(cls, row: CalendarExceptionRow) -> CalendarRow:
-        """The values of an ORM row."""
-        return cls(*(getattr(row, name) for name in cls._fields))
+
+def _columns(model: type[Any], values: type[tuple[Any, ...]]) -> list[Any]:
+    """The columns of ``model`` that a row of ``values`` (a NamedTuple of its fields) holds."""
+    return [getattr(model, name) for name in values._fields]  # type: ignore[attr-defined]
+
+
+def _values_of(values: type[V], row: Any) -> V:
+    """An ORM row as values (a NamedTuple of some of its fields)."""
+    return values(*(getattr(row, name) for name in values._fields))  # type: ignore[attr-defined]
 
 
 def _organizations_in(session: Session, regions: Sequence[str | None]
                       ) -> dict[str | None, dict[int, OrganizationRow]]:
     found: dict[str | None, dict[int, OrganizationRow]] = {r: {} for r in regions}
     for row in session.execute(
-            select(*(getattr(Organization, name) for name in OrganizationRow._fields))
+            select(*_columns(Organization, OrganizationRow))
             .where(among(session, Organization.region_code, _named(regions)))):
         found[row.region_code][row.id] = OrganizationRow(*row)
     return found
@@ -190,7 +186,7 @@ def _policies_of(session: Session, regions: Sequence[str | None]
                  ) -> dict[str | None, list[PolicyRow]]:
     """Each region's deadline policies in order, then the global ones (None: those alone)."""
     rows = (PolicyRow(*row) for row in session.execute(
-        select(*(getattr(DeadlinePolicyRow, name) for name in PolicyRow._fields)).where(or_(
+        select(*_columns(DeadlinePolicyRow, PolicyRow)).where(or_(
             among(session, DeadlinePolicyRow.region_code, _named(regions)),
             DeadlinePolicyRow.region_code.is_(None)))
         .order_by(DeadlinePolicyRow.region_code.is_(None), DeadlinePolicyRow.position,
@@ -202,7 +198,7 @@ def _calendar_of(session: Session, regions: Sequence[str | None]
                  ) -> dict[str | None, list[CalendarRow]]:
     """Each region's calendar corrections, then the country's (None: those alone)."""
     rows = (CalendarRow(*row) for row in session.execute(
-        select(*(getattr(CalendarExceptionRow, name) for name in CalendarRow._fields))
+        select(*_columns(CalendarExceptionRow, CalendarRow))
         .where(or_(among(session, CalendarExceptionRow.region_code, _named(regions)),
                    CalendarExceptionRow.region_code.is_(None)))
         .order_by(CalendarExceptionRow.id)))
@@ -319,13 +315,20 @@ def _changed_unflushed(session: Session, types: tuple[type, ...]) -> bool:
     return any(isinstance(row, types) for row in session.dirty)
 
 
-def _unflushed(session: Session, model: type[Any], values: Callable[[Any], T]
-               ) -> dict[int, T]:
+def _unflushed(session: Session, model: type[Any], values: type[V]) -> dict[int, V]:
     """The values of the loaded rows of ``model`` with a change not flushed yet, by id:
     what the ORM rows cached before showed of them (values read from the database do not)."""
     if not session.identity_map.check_modified():
         return {}
-    return {row.id: values(row) for row in session.dirty if isinstance(row, model)}
+    return {row.id: _values_of(values, row) for row in session.dirty if isinstance(row, model)}
+
+
+def _with_unflushed(session: Session, model: type[Any], values: type[V], rows: Sequence[V]
+                    ) -> Sequence[V]:
+    """``rows`` (``values`` of ``model``'s rows) with this session's unflushed changes laid
+    over them (see :func:`_unflushed`)."""
+    changed = _unflushed(session, model, values)
+    return [changed.get(row.id, row) for row in rows] if changed else rows  # type: ignore[attr-defined]
 
 
 def _forget_reference(session: Session, *_: Any) -> None:
@@ -501,15 +504,15 @@ class ReferenceReads:
         if key not in cache:
             with _quiet(self.session):
                 row = self.session.get(Organization, organization_id)
-            cache[key] = None if row is None else OrganizationRow.of(row)
+            cache[key] = None if row is None else _values_of(OrganizationRow, row)
         one: OrganizationRow | None = cache[key]
         if one is not None:
-            one = _unflushed(self.session, Organization, OrganizationRow.of).get(one.id, one)
+            one = _unflushed(self.session, Organization, OrganizationRow).get(one.id, one)
         return one
 
     def _organizations_of(self, region_code: str) -> dict[int, OrganizationRow]:
         found: dict[int, OrganizationRow] = self._region_read("organizations", region_code)
-        changed = _unflushed(self.session, Organization, OrganizationRow.of)
+        changed = _unflushed(self.session, Organization, OrganizationRow)
         if changed:  # as the ORM rows held before showed it
             found = {i: changed.get(i, row) for i, row in found.items()}
         return found
@@ -566,13 +569,11 @@ class ReferenceReads:
         once per transaction: see :func:`_reference_cache`; a policy this session changed
         and has not flushed yet shows the change, as the ORM rows held before did)."""
         rows: Sequence[PolicyRow] = self._region_read("policies", region_code)
-        changed = _unflushed(self.session, DeadlinePolicyRow, PolicyRow.of)
-        return [changed.get(row.id, row) for row in rows] if changed else rows
+        return _with_unflushed(self.session, DeadlinePolicyRow, PolicyRow, rows)
 
     def calendar_exceptions(self, region_code: str | None) -> Sequence[CalendarRow]:
         """Calendar corrections for a region and the country, as values (read once per
         transaction; one changed and not flushed yet shows the change, as for
         :meth:`policies`)."""
         rows: Sequence[CalendarRow] = self._region_read("calendar", region_code)
-        changed = _unflushed(self.session, CalendarExceptionRow, CalendarRow.of)
-        return [changed.get(row.id, row) for row in rows] if changed else rows
+        return _with_unflushed(self.session, CalendarExceptionRow, CalendarRow, rows)

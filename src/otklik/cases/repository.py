@@ -402,24 +402,24 @@ class CaseRepository(ReferenceReads):
         failed on the second ``case_message`` row and was redone seconds later by a retry, as
         were all its other cases. After the wait, this transaction reads what the other
         stored, so it skips it. Take it before reading which messages have cases."""
-        if self.session.get_bind().dialect.name == "postgresql" and message_ids:
-            self._lock_regions(select(Message.region_code).where(
-                among(self.session, Message.id, list(message_ids))))
+        self._lock_regions(Message, message_ids)
 
     def lock_cases_regions(self, case_ids: Sequence[int]) -> None:
         """:meth:`lock_building` for a job that changes these cases (problem assignment):
         it waits while a builder changes them (a follow-up joining one), instead of finding
         them changed after it read them and starting over."""
-        if self.session.get_bind().dialect.name == "postgresql" and case_ids:
-            self._lock_regions(select(Case.region_code).where(
-                among(self.session, Case.id, list(case_ids))))
+        self._lock_regions(Case, case_ids)
 
-    def _lock_regions(self, regions: Select[Any]) -> None:
-        """The builders' lock of each region the query names, in the regions' order."""
-        named = (select(func.coalesce(regions.subquery().c[0], "").label("region"))
-                 .distinct().order_by("region").subquery())
+    def _lock_regions(self, model: type[Message] | type[Case], ids: Sequence[int]) -> None:
+        """The builders' lock of the region of each of these rows, in the regions' order
+        (PostgreSQL; nothing elsewhere)."""
+        if self.session.get_bind().dialect.name != "postgresql" or not ids:
+            return
+        regions = (select(func.coalesce(model.region_code, "").label("region"))
+                   .where(among(self.session, model.id, list(ids)))
+                   .distinct().order_by("region").subquery())
         self.session.execute(select(func.count(func.pg_advisory_xact_lock(
-            literal(BUILDING_LOCK), func.hashtext(named.c.region)))))
+            literal(BUILDING_LOCK), func.hashtext(regions.c.region)))))
 
     def message_ids_with_case(self, message_ids: Sequence[int]) -> set[int]:
         """Which of these messages are in a case already."""

@@ -210,7 +210,7 @@ def route(session: Session, actor: Actor, case: Case, executor_id: int, *,
         case.routed_at = now
         policy = deadlines.assign(session, case, start=case.received_at,
                                   organization=organization)
-        if policy.interim_answer:  # deadlines.wants_interim_answer, without a second lookup
+        if deadlines.wants_interim_answer(session, case, policy):
             from otklik.cases import answers
 
             answers.interim_answer(session, actor, case, organization)
