@@ -53,4 +53,8 @@ def follow_reenrichment(event: MessagesReenriched) -> None:
     """Cases follow their re-enriched messages (topic, place, routing; newly relevant ones
     get a case); idempotent per batch of a run (see :mod:`otklik.cases.reclassify`)."""
     with session_scope() as session:
+        # the builders' turn of the messages' and their cases' regions, before anything is
+        # read: a follow-up builds cases for newly relevant messages and changes cases a
+        # builder may be joining a message to at the same moment
+        CaseRepository(session).lock_building(event.seen, their_cases=True)
         reclassify.follow_once(session, event)

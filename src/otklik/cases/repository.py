@@ -23,6 +23,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    union,
     union_all,
     update,
 )
@@ -393,7 +394,7 @@ class CaseRepository(ReferenceReads):
             first.setdefault(case_id, (text, dedup_key))
         return first
 
-    def lock_building(self, message_ids: Sequence[int]) -> None:
+    def lock_building(self, message_ids: Sequence[int], *, their_cases: bool = False) -> None:
         """Wait until no other transaction builds cases in these messages' regions, and keep
         them to this one until it ends (PostgreSQL: an advisory lock per region, taken in one
         order, so two builders never wait for each other in a circle; SQLite has one writer
@@ -401,25 +402,37 @@ class CaseRepository(ReferenceReads):
         other's messages reach (a post's waiting comments, an original's copies): one of them
         failed on the second ``case_message`` row and was redone seconds later by a retry, as
         were all its other cases. After the wait, this transaction reads what the other
-        stored, so it skips it. Take it before reading which messages have cases."""
-        self._lock_regions(Message, message_ids)
+        stored, so it skips it. Take it before reading which messages have cases, and once
+        per transaction: ``their_cases`` adds the regions of the cases these messages are in
+        (a re-enrichment's follow-up changes those cases, and a message may have moved to
+        another region than its case's), all in the one order."""
+        self._lock_regions(message_ids, (), their_cases=their_cases)
 
     def lock_cases_regions(self, case_ids: Sequence[int]) -> None:
         """:meth:`lock_building` for a job that changes these cases (problem assignment):
         it waits while a builder changes them (a follow-up joining one), instead of finding
         them changed after it read them and starting over."""
-        self._lock_regions(Case, case_ids)
+        self._lock_regions((), case_ids)
 
-    def _lock_regions(self, model: type[Message] | type[Case], ids: Sequence[int]) -> None:
-        """The builders' lock of the region of each of these rows, in the regions' order
-        (PostgreSQL; nothing elsewhere)."""
-        if self.session.get_bind().dialect.name != "postgresql" or not ids:
+    def _lock_regions(self, message_ids: Sequence[int], case_ids: Sequence[int], *,
+                      their_cases: bool = False) -> None:
+        """The builders' lock of the region of each of these messages and cases (and of the
+        messages' cases), in the regions' order (PostgreSQL; nothing elsewhere)."""
+        if self.session.get_bind().dialect.name != "postgresql":
             return
-        regions = (select(func.coalesce(model.region_code, "").label("region"))
-                   .where(among(self.session, model.id, list(ids)))
-                   .distinct().order_by("region").subquery())
+        parts = [select(func.coalesce(model.region_code, "").label("region"))
+                 .where(among(self.session, model.id, list(ids)))
+                 for model, ids in ((Message, message_ids), (Case, case_ids)) if ids]
+        if their_cases and message_ids:
+            parts.append(select(func.coalesce(Case.region_code, "").label("region"))
+                         .join(CaseMessage, CaseMessage.case_id == Case.id)
+                         .where(among(self.session, CaseMessage.message_id, list(message_ids))))
+        if not parts:
+            return
+        regions = (union(*parts) if len(parts) > 1 else parts[0].distinct()).subquery()
+        ordered = select(regions.c.region).order_by(regions.c.region).subquery()
         self.session.execute(select(func.count(func.pg_advisory_xact_lock(
-            literal(BUILDING_LOCK), func.hashtext(regions.c.region)))))
+            literal(BUILDING_LOCK), func.hashtext(ordered.c.region)))))
 
     def message_ids_with_case(self, message_ids: Sequence[int]) -> set[int]:
         """Which of these messages are in a case already."""
