@@ -227,3 +227,28 @@ def test_case_and_answer_ids_are_reserved_in_one_query(session: Session) -> None
         assert ids == sorted(ids) and len(set(ids)) == len(ids)
     case_id = session.scalar(select(func.nextval(func.pg_get_serial_sequence('"case"', "id"))))
     assert case_id is not None and case_id > reserved["case"][-1]  # taken from its sequence
+
+
+def test_a_batch_built_after_a_rule_changed_unflushed_routes_by_the_change(
+        session: Session, make_message: Callable[..., Message]) -> None:
+    """A rule edited in this session and not flushed yet, then a batch built in the same
+    transaction: routing sees the edit, and nothing is written before its case. (Routing
+    flushes a pending rule change before it reads the rules; were that flush to happen
+    halfway through a planned case — its history kept, its own row not yet — rows pointing
+    at a case not in the database would go out. The batch's first read flushes what is
+    pending, before anything is planned.)"""
+    municipality_id, org = michurinsk(session)
+    rule = RoutingRule(region_code="68", executor_id=org.id, position=1, topic="roads",
+                       enabled=False, note="off")
+    session.add(rule)
+    session.flush()
+    message = make_message("Яма на дороге у школы", municipality_id=municipality_id)
+    rule.enabled = True  # not flushed
+    with simulated_now(NOW):
+        touched = build_cases(session, SYSTEM, [message.id])
+    session.flush()
+    case = session.get(Case, touched[0])
+    assert case is not None
+    assert case.executor_id == org.id  # the rule, as edited, routed it
+    assert session.scalar(select(func.count()).select_from(CaseMessage).where(
+        CaseMessage.case_id == case.id)) == 1
