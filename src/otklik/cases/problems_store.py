@@ -23,6 +23,7 @@ from sqlalchemy.orm.util import identity_key
 
 from otklik.cases.repository import next_ids
 from otklik.db import appends
+from otklik.db.lists import among
 from otklik.models.case import Problem
 
 #: The columns a run writes to a stored problem (the others do not change after its insert).
@@ -34,7 +35,7 @@ def stored(session: Session, problem_ids: Iterable[int | None]) -> set[int]:
     ids = sorted({i for i in problem_ids if i is not None})
     if not ids:
         return set()
-    return set(session.scalars(select(Problem.id).where(Problem.id.in_(ids))))
+    return set(session.scalars(select(Problem.id).where(among(session, Problem.id, ids))))
 
 
 def take_ids(session: Session, count: int) -> list[int] | None:

@@ -145,27 +145,25 @@ def collect_views(session: Session, views: Sequence[tuple[Message, MessageEnrich
     """:func:`collect_messages` over messages already read."""
     actor = Actor.system("participation")
     repo = ParticipationRepository(session)
-    proposing = [m.id for m, e in views if _proposes(m, e)]
+    proposing = {m.id for m, e in views if _proposes(m, e)}  # asked once per message
     # which of them made a proposal already: one query (a message makes its own only)
-    made_before = repo.proposed(proposing)
+    made_before = repo.proposed(sorted(proposing))
+    new = proposing - made_before
     # Each new proposal opens and routes its message's case: what routing and deadlines
     # read of the regions (rules, organizations, coverage, territory, deadline policies,
     # calendar) is read for all of the batch's at once, as building a batch's cases does,
     # not kind by kind at each case (≈ 6 statements a case).
-    regions = [e.region_code or m.region_code for m, e in views
-               if _proposes(m, e) and m.id not in made_before]
+    regions = [e.region_code or m.region_code for m, e in views if m.id in new]
     if regions:
         CaseRepository(session).read_regions(regions)
-    threads = _Threads.read(repo, [m for m, e in views if _supports(m, e)])
+    threads = _Threads.read(repo, [m for m, _ in views if _supports(m)])
     made = 0
     for message, enrichment in views:
-        if _proposes(message, enrichment):
-            if message.id not in made_before:
-                threads.add(_new_proposal(session, actor, message, enrichment),
-                            message.parent_id, message.created_at)
-                made += 1
-            continue
-        if _supports(message, enrichment):
+        if message.id in new:
+            threads.add(_new_proposal(session, actor, message, enrichment),
+                        message.parent_id, message.created_at)
+            made += 1
+        elif _supports(message):
             _support_from_comment(session, message, threads.targets(message))
     return made
 
@@ -175,11 +173,10 @@ def _proposes(message: Message, enrichment: MessageEnrichment) -> bool:
             and message.author_key is not None and not _support_text(message.text))
 
 
-def _supports(message: Message, enrichment: MessageEnrichment) -> bool:
-    """A comment that may support a proposal (what :func:`collect_views` does not take as
-    a proposal itself)."""
-    return (message.parent_id is not None and not _proposes(message, enrichment)
-            and _support_text(message.text))
+def _supports(message: Message) -> bool:
+    """A comment that may support a proposal (never a proposal itself: :func:`_proposes`
+    refuses a supporting text)."""
+    return message.parent_id is not None and _support_text(message.text)
 
 
 def _support_text(text: str) -> bool:

@@ -9,6 +9,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
+from otklik.db.lists import among
 from otklik.models.territory import Territory, TerritoryLevel
 
 
@@ -48,7 +49,8 @@ class TerritoryRepository:
         if not wanted:
             return {}
         return dict(self.session.execute(  # type: ignore[arg-type]
-            select(Territory.key, Territory.id).where(Territory.key.in_(wanted))).all())
+            select(Territory.key, Territory.id).where(
+                among(self.session, Territory.key, wanted))).all())
 
     def region(self, code: str) -> Territory | None:
         """A region by its 2-digit code."""
