@@ -1,7 +1,9 @@
 """The invariants of the stored work, as counts that must be zero (``otklik check --json``).
 
-Each count is one SQL aggregate over the tables, so the check is cheap enough to run every few
-minutes on a country's database. ``messages`` and ``enriched`` are totals, not invariants.
+Each count is one SQL aggregate over the tables. The check is always whole: on a country's
+database ``relevant_without_case`` is an anti-join of three large tables, seconds of database
+work (the scheduler's frequent reconcile asks the same question over a window of recent
+enrichments instead). ``messages`` and ``enriched`` are totals, not invariants.
 """
 
 from __future__ import annotations
