@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     # in ``login_lock_minutes`` lock it for ``login_lock_minutes``.
     login_max_failures: int = Field(default=5, ge=1, le=1000)
     login_lock_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # The scheduler's frequent reconcile (upkeep/reconcile.py, every 5 minutes) looks for
+    # relevant messages without a case among those enriched in the last this many hours; a
+    # full sweep over everything runs once a day, and `otklik reconcile` is full by default.
+    reconcile_window_hours: int = Field(default=24, ge=1, le=24 * 366)
     # The key that encrypts connectors' credentials at rest (otklik/secretbox.py); derived
     # from the secret key when empty. Changing it makes stored credentials unreadable.
     secrets_key: SecretStr = SecretStr("")

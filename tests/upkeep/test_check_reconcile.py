@@ -27,7 +27,12 @@ from otklik.models.case import (
 )
 from otklik.models.message import Message, MessageEnrichment
 from otklik.queue import drain
-from otklik.upkeep.invariants import INVARIANTS, not_enriched_query
+from otklik.upkeep.invariants import (
+    INVARIANTS,
+    not_enriched_query,
+    relevant_without_case_query,
+)
+from otklik.upkeep.reconcile import pending_deliveries_query
 
 own_url = own_database("upkeep")
 runner = CliRunner()
@@ -62,8 +67,8 @@ def _import(tmp_path: Path, tag: str, texts: list[str], *extra: str) -> None:
         drain()  # the tests' broker runs jobs only when drained
 
 
-def _reconcile() -> str:
-    result = runner.invoke(app, ["reconcile", "--grace", "0"])
+def _reconcile(*args: str) -> str:
+    result = runner.invoke(app, ["reconcile", "--grace", "0", *args])
     assert result.exit_code == 0, result.output
     drain()
     return result.output
@@ -209,3 +214,114 @@ def test_unfinished_messages_are_found_through_their_partial_index(db: Engine) -
             plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}",
                                               tuple(compiled.params.values())).all()
     assert "ix_message_unfinished" in " ".join(str(row) for row in plan)
+
+
+def _in_case(engine: Engine, ids: list[int]) -> set[int]:
+    with Session(engine) as session:
+        return set(session.scalars(select(CaseMessage.message_id)
+                                   .where(CaseMessage.message_id.in_(ids))))
+
+
+def _lose_cases(engine: Engine, recent: int, old: int) -> None:
+    """The case links of both messages are lost (a worker died before its commit); ``recent``
+    was enriched an hour ago, ``old`` three days ago."""
+    now = datetime.now(UTC)
+    with Session(engine) as session:
+        session.execute(delete(CaseMessage).where(CaseMessage.message_id.in_([recent, old])))
+        session.execute(update(MessageEnrichment).values(enriched_at=now - timedelta(hours=1)))
+        session.execute(update(MessageEnrichment).where(MessageEnrichment.message_id == old)
+                        .values(enriched_at=now - timedelta(days=3)))
+        session.execute(update(Message).values(received_at=now - timedelta(days=3)))
+        session.commit()
+
+
+def test_the_windowed_pass_sees_recent_work_and_the_full_sweep_everything(
+        db: Engine, tmp_path: Path) -> None:
+    """The frequent pass looks for relevant messages without a case among the last hours'
+    enrichments only; ``otklik reconcile`` (full by default) and the scheduler's daily sweep
+    look at all of them. Run again, each queues nothing that is done."""
+    from otklik.upkeep.scheduler import default_work
+
+    _import(tmp_path, "win", RELEVANT[:2])
+    with Session(db) as session:
+        recent, old = session.scalars(select(Message.id).order_by(Message.id)).all()
+        assert set(session.scalars(select(MessageEnrichment.relevant))) == {True}
+    assert _in_case(db, [recent, old]) == {recent, old}
+
+    _lose_cases(db, recent, old)
+    assert _check()[1]["relevant_without_case"] == 2  # the check stays whole
+    windowed = _reconcile("--window", "24")
+    assert "last 24 h only" in windowed and "cases: 1" in windowed
+    assert _in_case(db, [recent, old]) == {recent}  # the old one is left to the full sweep
+    assert "nothing to reconcile" in _reconcile("--window", "24")
+    assert "cases: 1" in _reconcile()  # by hand: everything
+    assert _in_case(db, [recent, old]) == {recent, old}
+    assert "nothing to reconcile" in _reconcile()
+
+    _lose_cases(db, recent, old)
+    assert "cases: 2" in _reconcile()
+    assert _in_case(db, [recent, old]) == {recent, old}
+
+    work = {item.name: item for item in default_work()}
+    assert (work["reconcile"].every, work["reconcile_full"].every) == (300, 86400)
+    _lose_cases(db, recent, old)
+    work["reconcile"].send()  # the frequent pass: the setting's 24 hours
+    drain()
+    assert _in_case(db, [recent, old]) == {recent}
+    work["reconcile_full"].send()  # the daily sweep
+    drain()
+    assert _in_case(db, [recent, old]) == {recent, old}
+    cases = _cases(db)
+    work["reconcile_full"].send()
+    work["reconcile"].send()
+    drain()
+    assert _cases(db) == cases
+    assert _check()[0] == 0
+
+
+def _plan(engine: Engine, query: object) -> list[str]:
+    """Each database's plan of ``query``, one line a step, with whole-table reads and
+    whole-table joins ruled out on PostgreSQL (its planner picks them for tables this small):
+    what is left shows whether the indexes can serve the query at all."""
+    with engine.connect() as connection:
+        compiled = query.compile(connection,  # type: ignore[attr-defined]
+                                 compile_kwargs={"render_postcompile": True})
+        if connection.dialect.name == "postgresql":
+            for setting in ("enable_seqscan", "enable_hashjoin", "enable_mergejoin"):
+                connection.exec_driver_sql(f"SET {setting} = off")
+            rows = connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params).all()
+            return [str(row[0]).strip() for row in rows]
+        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}",
+                                          tuple(compiled.params.values())).all()
+        return [str(row[-1]) for row in rows]
+
+
+def test_the_windowed_look_reads_the_window_through_its_index(db: Engine) -> None:
+    """The frequent pass reads the window of ``ix_message_enrichment_enriched_at`` and looks
+    each message and case link up by key: neither ``message`` nor ``case_message`` is read
+    whole (at a country's size, millions of rows every five minutes)."""
+    now = datetime.now(UTC)
+    plan = _plan(db, relevant_without_case_query(now, now - timedelta(hours=24)))
+    text = "\n".join(plan)
+    if db.dialect.name == "postgresql":
+        assert "Seq Scan" not in text, text
+        at = plan.index(next(line for line in plan if "ix_message_enrichment_enriched_at" in line))
+        assert "enriched_at >=" in plan[at + 1] and "enriched_at <" in plan[at + 1], text
+        keyed = [line for line in plan if line.startswith("Index Cond:")]
+        assert any("(id = message_enrichment.message_id)" in line for line in keyed), text
+        assert any("(message_id = message.id)" in line for line in keyed), text
+    else:
+        assert ("SEARCH message_enrichment USING INDEX ix_message_enrichment_enriched_at "
+                "(enriched_at>? AND enriched_at<?)") in plan, text
+        scans = [line for line in plan if line.startswith("SCAN")]
+        assert scans == [], text
+        assert any(line.startswith("SEARCH message USING INTEGER PRIMARY KEY")
+                   for line in plan), text
+        assert any(line.startswith("SEARCH case_message USING") for line in plan), text
+
+
+def test_pending_deliveries_are_found_through_their_partial_index(db: Engine) -> None:
+    """The reconciler reads the few pending deliveries of briefs through
+    ``ix_report_delivery_pending`` (migration 0029), not every brief ever e-mailed."""
+    plan = _plan(db, pending_deliveries_query(datetime.now(UTC)))
+    assert "ix_report_delivery_pending" in " ".join(plan), plan

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from otklik.db.base import Base, utcnow
@@ -31,4 +32,11 @@ class ReportDelivery(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    __table_args__ = (UniqueConstraint("report_file_id", "recipient"),)
+    __table_args__ = (
+        UniqueConstraint("report_file_id", "recipient"),
+        # The deliveries still to send, by age: the reconciler's look every few minutes reads
+        # these few rows, not every brief ever e-mailed.
+        Index("ix_report_delivery_pending", "updated_at",
+              postgresql_where=sql_text("status = 'pending'"),
+              sqlite_where=sql_text("status = 'pending'")),
+    )

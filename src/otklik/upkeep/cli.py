@@ -43,6 +43,10 @@ def check_command(
 def reconcile_command(
     grace: Annotated[int, typer.Option(help="Seconds work may be in flight before it is "
                                             "queued again", min=0)] = 60,
+    window: Annotated[int | None, typer.Option(
+        help="Look for relevant messages without a case only among those enriched in the "
+             "last HOURS (the scheduler's frequent pass); all of them by default",
+        min=1, metavar="HOURS")] = None,
 ) -> None:
     """Queue again what is stored but unfinished (safe to run any time, any number of times)."""
     from otklik.db.session import check_database, session_scope
@@ -52,7 +56,10 @@ def reconcile_command(
     check_database()
     with inline_worker():  # with the embedded broker the work is done before the end
         with session_scope() as session:
-            done = reconcile(session, grace=timedelta(seconds=grace))
+            done = reconcile(session, grace=timedelta(seconds=grace),
+                             window=None if window is None else timedelta(hours=window))
+    if window is not None:
+        console.print(f"messages enriched in the last {window} h only")
     if not done.total:
         console.print("nothing to reconcile")
     for kind, n in sorted(done.counts.items()):

@@ -3,6 +3,8 @@ scheduler only sends (each job is idempotent: sending it twice does the work onc
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import dramatiq
 
 from otklik.db.session import session_scope
@@ -29,9 +31,17 @@ def run_due_reports() -> None:
 
 
 @dramatiq.actor(broker=broker, queue_name="upkeep", max_retries=0, time_limit=600_000)
-def reconcile_job() -> None:
-    """Queue again what is stored but unfinished (:mod:`otklik.upkeep.reconcile`)."""
+def reconcile_job(full: bool = False) -> None:
+    """Queue again what is stored but unfinished (:mod:`otklik.upkeep.reconcile`): over the
+    last ``reconcile_window_hours`` of enrichments, or over everything when ``full``."""
+    from otklik.config import get_settings
     from otklik.upkeep.reconcile import reconcile
 
+    window = None if full else timedelta(hours=get_settings().reconcile_window_hours)
     with session_scope() as session:
-        reconcile(session)
+        reconcile(session, window=window)
+
+
+def send_full_reconcile() -> None:
+    """The scheduler's daily full sweep (:func:`reconcile_job` over everything)."""
+    reconcile_job.send(full=True)

@@ -52,7 +52,9 @@ def default_work() -> list[Periodic]:
         Periodic("cases_tick", 300, tick.send),
         Periodic("rollups", 900, refresh_rollups_job.send),
         Periodic("due_reports", 3600, jobs.run_due_reports.send),
+        # over the last reconcile_window_hours of enrichments, and once a day over everything
         Periodic("reconcile", 300, jobs.reconcile_job.send),
+        Periodic("reconcile_full", 86400, jobs.send_full_reconcile),
         Periodic("pd_retention", 86400, retention_job.send),
     ]
 
