@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from tests.conftest import jobs_database, own_database
 from typer.testing import CliRunner
@@ -208,3 +209,30 @@ def test_a_round_of_seals_costs_the_same_few_statements_whatever_its_size(db: En
         verdict = verify(session)
     assert verdict.sealed == 64 and verdict.problems == [
         f"entry {ids[7]} has no valid MAC: inserted or edited outside Otklik"]
+
+
+def test_one_sealer_at_a_time_the_second_waits_for_the_first(db: Engine) -> None:
+    """Two sealers at once (the embedded queue's threads, several workers) read the same
+    head: the second failed on its ``seq`` and was retried. Now a sealer takes the sealers'
+    lock before it reads anything, and a second waits until the first's transaction ends
+    (here it gives up after 0.2 s) — even while the first has written nothing yet."""
+    _write(db, 3)
+    with Session(db) as session:
+        assert seal(session) == 3
+        session.commit()
+    with Session(db) as first, db.connect() as other:
+        assert seal(first) == 0  # nothing new: it read the head and holds the lock
+        if db.dialect.name == "postgresql":
+            other.execute(text("SET lock_timeout = '200ms'"))
+        else:
+            other.exec_driver_sql("PRAGMA busy_timeout = 200")
+        with Session(bind=other) as second, pytest.raises(OperationalError):
+            seal(second)
+        first.commit()
+    _write(db, 2)
+    with Session(db) as after:
+        assert seal(after) == 2
+        after.commit()
+        assert [s for s, in after.execute(select(AuditSeal.seq).order_by(AuditSeal.seq))] == [
+            1, 2, 3, 4, 5]
+    assert _verify()[0] == 0

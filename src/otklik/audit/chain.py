@@ -152,8 +152,14 @@ def seal_hash(seq: int, prev_hash: str, mac: str, key: bytes | None = None) -> s
 
 
 def _lock(session: Session) -> None:
+    """One sealer at a time, until the caller's transaction ends: on PostgreSQL an advisory
+    lock; on SQLite the database's write lock, taken now by a write that changes nothing (a
+    read first would let two sealers read the same head and the second fail on its
+    ``seq`` when it writes — the embedded queue runs jobs on several threads)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEAL_LOCK})
+    else:
+        session.execute(text("UPDATE audit_seal SET seq = seq WHERE 0 = 1"))
 
 
 def seal(session: Session, *, limit: int = SEAL_BATCH) -> int:
