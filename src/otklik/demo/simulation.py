@@ -191,7 +191,8 @@ def _build(unit: Sequence[tuple[datetime, list[int]]], progress: Progress | None
            messages: int) -> None:
     """Build these buckets' cases and problems in one transaction, each bucket at its own
     moment: its rows are flushed at that moment, so their times are its own, as when each
-    bucket had its own transaction. ``messages``: how many the unit holds (for progress)."""
+    bucket had its own transaction, its interim answers published after it (each at its
+    own moment). ``messages``: how many the unit holds (for progress)."""
     from otklik.cases.problems import assign_problems
 
     if not unit:
@@ -202,6 +203,8 @@ def _build(unit: Sequence[tuple[datetime, list[int]]], progress: Progress | None
                 built = build_cases(session, Actor.system("intake"), ids)
                 assign_problems(session, built)
                 session.flush()
+            # the bucket's interim answers, before the next bucket adds messages to its
+            # cases (an answer goes to the messages its case holds when it is published)
             publish_in(session, Answer.case_id.in_(built))
             # ids reserved and not used stay gaps, as when the bucket's transaction ended
             # with it: the next bucket's cases get the numbers (read by residents in their
