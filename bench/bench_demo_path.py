@@ -1,7 +1,8 @@
 """The whole path in one process as ``otklik demo`` loads it, on PostgreSQL: import →
-enrichment (with near-duplicates) → cases → problems → the simulated work, against the language stages alone on
-the same stream in the same run (the reference of ``bench_pipeline.py``: the pipeline of
-``otklik enrich --data … --out …``, one process, no database).
+enrichment (with near-duplicates) → cases → problems → the simulated work, against the
+language stages alone on the same stream in the same run (the reference of
+``bench_pipeline.py``: the pipeline of ``otklik enrich --data … --out …``, one process, no
+database).
 
 This is the measure the issue quotes for "today" (``otklik demo`` loading its stream with
 its cases, against ``otklik enrich`` alone). It differs from ``bench_pipeline.py``, which
