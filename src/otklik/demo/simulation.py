@@ -217,7 +217,8 @@ def _build(unit: Sequence[tuple[datetime, list[int]]], progress: Progress | None
 #: Cases whose lives are played in one unit of work (each life's steps are savepoints, its
 #: answers published at the unit's end, each at its moment): what a transaction reads once
 #: (the reference rows, whether a webhook listens) is read once for many lives, and commits
-#: are fewer; a page view or a login waits for one such unit at most (well under a second).
+#: are fewer; a page view or a login waits for one such unit at most (about a second on two
+#: busy cores).
 WORK_GROUP = 50
 
 
