@@ -200,3 +200,45 @@ def test_replies_with_no_channel_are_stored_at_once_and_answers_marked_together(
         ("no_channel", 0, True)] * 3
     session.expire_all()  # as the database has them
     assert all(a.status == "published" and a.published_at is not None for a in made)
+
+
+def test_answers_published_together_each_at_its_own_moment(
+        session: Session, make_case: Callable[..., Case]) -> None:
+    """``at`` publishes each answer as if its own job ran at its moment (the demo replays
+    months of work): its publication rows and its mark carry that moment, in one call with
+    one UPDATE of the answers; an answer not in ``at`` is published now."""
+    from datetime import timedelta
+
+    from sqlalchemy import event, select
+
+    from otklik.cases.repository import CaseRepository
+    from otklik.models.case import Answer, Publication
+
+    repo = CaseRepository(session)
+    cases = [make_case(author=f"id70{i}") for i in range(3)]
+    made = [repo.add_answer(Answer(case_id=c.id, kind="interim", text=TEXT, status="approved",
+                                   approved_at=utcnow(), quality={})) for c in cases]
+    session.flush()
+    start = utcnow()
+    at = {made[0].id: start - timedelta(days=30), made[1].id: start - timedelta(days=2)}
+    statements: list[str] = []
+
+    def listen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(" ".join(statement.split()).upper())
+
+    event.listen(session.get_bind(), "before_cursor_execute", listen)
+    try:
+        summary = publishing.publish_many(session, [a.id for a in made], at=at)
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", listen)
+    assert summary.no_channel == 3 and summary.failed == 0
+    assert len([s for s in statements if s.startswith("UPDATE ANSWER")]) == 1
+    session.expire_all()  # as stored
+    for answer in made[:2]:
+        stored = session.get(Answer, answer.id)
+        assert stored is not None and stored.status == "published"
+        assert stored.published_at == at[answer.id]
+        assert session.scalars(select(Publication.published_at).where(
+            Publication.answer_id == answer.id)).all() == [at[answer.id]]
+    last = session.get(Answer, made[2].id)
+    assert last is not None and last.published_at is not None and last.published_at >= start

@@ -1,6 +1,7 @@
 """Deadline policies and calendar corrections are read once per transaction while cases are
 built (not two or three times per case), and an edit is seen at once: added (even before a
-flush), changed, deleted, or after a SAVEPOINT rolled back (SQLite and PostgreSQL)."""
+flush), changed, deleted, or after a SAVEPOINT rolled back (SQLite and PostgreSQL); a
+SAVEPOINT released keeps them."""
 # ruff: noqa: F811  (fixtures imported from tests/cases/conftest.py are parameters here)
 
 from __future__ import annotations
@@ -91,6 +92,23 @@ def test_a_rolled_back_savepoint_forgets_what_it_read(session: Session) -> None:
     with reads(session, "calendar_exception") as again:
         assert len(repo.calendar_exceptions("68")) == count
     assert len(again) == 1
+
+
+def test_a_released_savepoint_keeps_what_was_read(session: Session) -> None:
+    """A SAVEPOINT released (each step of the demo's simulated lives is one) changes nothing
+    the transaction sees: the rows are not read again after it; a row it added is seen."""
+    repo = CaseRepository(session)
+    count = len(repo.calendar_exceptions("68"))
+    with reads(session, "calendar_exception") as again:
+        for _ in range(3):
+            with session.begin_nested():
+                assert len(repo.calendar_exceptions("68")) == count
+        assert len(repo.calendar_exceptions("68")) == count
+    assert not again
+    with session.begin_nested():
+        session.add(CalendarExceptionRow(region_code="68", day="2031-01-09", kind="holiday",
+                                         note="kept"))
+    assert len(repo.calendar_exceptions("68")) == count + 1
 
 
 def test_parsed_policies_and_calendar_follow_an_unflushed_edit(

@@ -5,10 +5,20 @@ entries and problems. Only surrogate ids may differ (ids reserved and not used b
 are gaps one way, used by the next bucket the other), and a case's ``version`` (the
 optimistic lock's counter of the UPDATEs its row saw: on PostgreSQL a query that the
 transaction's caches answer no longer flushes a new case half-built, so it is inserted whole
-instead of inserted and updated)."""
+instead of inserted and updated).
+
+Likewise the simulated work with several cases' lives per transaction, their answers
+published together (each at its own moment), is the work played one life per transaction
+with each answer published in a call of its own (as the demo did before): the same
+statuses, times, histories, answers, publications, extensions and audit entries. The
+``version`` differs here too, and for the same reason: a unit of work reads the reference
+rows and whether a webhook listens once, not once per case, so fewer of those reads flush a
+step's change of the case half-done (one UPDATE of its row instead of two).
+"""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections import Counter
 from collections.abc import Iterator
@@ -24,7 +34,15 @@ from tests.conftest import BACKENDS, POSTGRES_URL, migrated_database
 from otklik.config import get_settings
 from otklik.db.session import make_engine, reset_engine_cache
 from otklik.models.audit import AuditEntry
-from otklik.models.case import Answer, Case, CaseEvent, CaseMessage, Problem
+from otklik.models.case import (
+    Answer,
+    Case,
+    CaseEvent,
+    CaseMessage,
+    Extension,
+    Problem,
+    Publication,
+)
 from otklik.models.message import Message
 
 MESSAGES = 500
@@ -83,21 +101,46 @@ def _drop(url: str, backend: str) -> None:
         admin.dispose()
 
 
+def _publish_one_by_one(session: Session, which: Any, now: datetime | None = None) -> int:
+    """The demo's publishing before it published a unit's answers together (the reference):
+    each answer in a call of its own, at its moment."""
+    from otklik.cases import publishing
+    from otklik.db.base import simulated_now, utcnow
+    from otklik.demo.simulation import PUBLISH_LAG
+
+    now = now or utcnow()
+    rows = session.execute(select(Answer.id, Answer.approved_at).where(
+        Answer.status == "approved", Answer.published_at.is_(None), which)
+        .order_by(Answer.approved_at, Answer.id)).all()
+    published = 0
+    for answer_id, approved_at in rows:
+        with simulated_now(min(approved_at + PUBLISH_LAG, now) if approved_at else now):
+            published += not publishing.publish_many(session, [answer_id]).failed
+    return published
+
+
+def _use(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTKLIK_DATABASE_URL", url)
+    get_settings.cache_clear()
+    reset_engine_cache()
+
+
 def _build(url: str, monkeypatch: pytest.MonkeyPatch, end: datetime, now: datetime,
-           **group: int) -> int:
+           one_by_one: bool = False, **group: int) -> int:
     """The demo's case building on this database, with this process's problem index fresh
     (as in the process that loads the demo), run as if at ``now`` (a bucket that ends after
     it is built at ``now``: the builds compared must share that moment, or the last
-    bucket's times are each build's own wall clock)."""
+    bucket's times are each build's own wall clock); ``one_by_one``: each answer published
+    in a call of its own, as before."""
     from otklik.cases import problems
     from otklik.db.base import simulated_now
     from otklik.demo import simulation
     from otklik.demo.karelia import window_start
     from otklik.queue import broker
 
-    monkeypatch.setenv("OTKLIK_DATABASE_URL", url)
-    get_settings.cache_clear()
-    reset_engine_cache()
+    _use(url, monkeypatch)
+    if one_by_one:
+        monkeypatch.setattr(simulation, "publish_in", _publish_one_by_one)
     monkeypatch.setattr(problems, "_index", None)
     problems._known.clear()
     done: list[int] = []
@@ -105,7 +148,37 @@ def _build(url: str, monkeypatch: pytest.MonkeyPatch, end: datetime, now: dateti
         cases = simulation.build_all_cases(progress=done.append, since=window_start(end),
                                            **group)
     broker.flush_all()  # the jobs queued after the commits belong to no worker here
+    monkeypatch.undo()
     assert sum(done) > 0
+    return cases
+
+
+def _simulate(url: str, monkeypatch: pytest.MonkeyPatch, now: datetime, left: set[int],
+              one_by_one: bool = False, **group: int) -> int:
+    """The demo's simulated work on this database as if at ``now``; ``one_by_one``: as the
+    demo played it before (each answer published in a call of its own, the staff and the
+    executors looked up again for each case)."""
+    from otklik.db.base import simulated_now
+    from otklik.demo import simulation
+    from otklik.queue import broker
+
+    class Uncast(simulation._Cast):
+        def staff_of(self, session: Session, region: str) -> simulation.Staff:
+            return simulation._staff(session, region)
+
+        def executor_of(self, session: Session, case: Case) -> Any:
+            return simulation._executor_actor(session, case)
+
+    _use(url, monkeypatch)
+    if one_by_one:
+        monkeypatch.setattr(simulation, "publish_in", _publish_one_by_one)
+        monkeypatch.setattr(simulation, "_Cast", Uncast)
+    done: list[int] = []
+    with simulated_now(now):
+        cases = simulation.simulate_work(seed=5, progress=done.append, left=left, **group)
+    broker.flush_all()
+    monkeypatch.undo()
+    assert sum(done) == cases
     return cases
 
 
@@ -140,12 +213,23 @@ def _snapshot(url: str) -> dict[str, Any]:
                 problem_of.setdefault(case.problem_id, []).append(key)
         events = Counter(
             (case_key[e.case_id], e.kind, e.at, e.actor, e.from_status, e.to_status,
-             tuple(sorted((k, message_key.get(v, v) if k == "message_id" else v)
-                          for k, v in e.details.items() if k not in _ID_KEYS)))
+             json.dumps({k: message_key.get(v, v) if k == "message_id" else v
+                         for k, v in e.details.items() if k not in _ID_KEYS}, sort_keys=True))
             for e in session.scalars(select(CaseEvent)))
+        answer_key = {a.id: (case_key.get(a.case_id or -1), a.kind, a.text, a.created_at)
+                      for a in session.scalars(select(Answer))}
         answers = Counter(
-            (case_key.get(a.case_id or -1), a.kind, a.text, a.status, a.created_at)
+            (*answer_key[a.id], a.status, a.approved_at, a.published_at, a.moderation_comment,
+             a.signature, json.dumps(a.quality, sort_keys=True))
             for a in session.scalars(select(Answer)))
+        publications = Counter(
+            (answer_key[p.answer_id], message_key[p.message_id], p.channel, p.status,
+             p.attempts, p.published_at)
+            for p in session.scalars(select(Publication)))
+        extensions = Counter(
+            (case_key[e.case_id], e.reason, e.requested_until, e.status, e.decided_at,
+             e.created_at)
+            for e in session.scalars(select(Extension)))
         problems = {
             tuple(sorted(problem_of.get(p.id, []))): (
                 p.region_code, p.title, p.topic, p.subtopic, p.municipality_id,
@@ -156,7 +240,7 @@ def _snapshot(url: str) -> dict[str, Any]:
                         for a in session.scalars(select(AuditEntry)))
     engine.dispose()
     return {"cases": cases, "events": events, "answers": answers, "problems": problems,
-            "audit": audit}
+            "audit": audit, "publications": publications, "extensions": extensions}
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -186,12 +270,12 @@ def test_buckets_built_together_make_the_same_demo(
     made: dict[str, dict[str, Any]] = {}
     counts: dict[str, int] = {}
     now = datetime.now(UTC)  # one moment for the three builds
-    for name, group in (("one_bucket_each", {"group": 1}),
-                        ("several", {"group": 120}),
-                        ("default", {})):
+    for name, one_by_one, group in (("one_bucket_each", True, {"group": 1}),
+                                    ("several", False, {"group": 120}),
+                                    ("default", False, {})):
         copy = _copy(url, backend, name, tmp)
         try:
-            counts[name] = _build(copy, monkeypatch, end, now, **group)
+            counts[name] = _build(copy, monkeypatch, end, now, one_by_one, **group)
             made[name] = _snapshot(copy)
         finally:
             _drop(copy, backend)
@@ -199,9 +283,49 @@ def test_buckets_built_together_make_the_same_demo(
     assert counts["one_bucket_each"] == len(reference["cases"]) > 50
     assert reference["problems"] and any(len(cases) > 1 for cases in reference["problems"])
     assert any(len(case["messages"]) > 1 for case in reference["cases"].values())
+    assert reference["publications"] and all(
+        at is not None for *_, at in reference["publications"])
     for name in ("several", "default"):
         assert counts[name] == counts["one_bucket_each"]
-        for part in ("cases", "events", "answers", "problems", "audit"):
+        for part in ("cases", "events", "answers", "problems", "audit", "publications"):
+            assert made[name][part] == reference[part], (name, part, _differences(
+                made[name][part], reference[part]))
+
+
+def test_lives_played_together_make_the_same_demo(
+        prepared: tuple[str, str, datetime, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    url, backend, end, tmp = prepared
+    now = datetime.now(UTC)  # one moment for the builds and the lives
+    built = _copy(url, backend, "built", tmp)
+    made: dict[str, dict[str, Any]] = {}
+    counts: dict[str, int] = {}
+    try:
+        _build(built, monkeypatch, end, now)
+        engine = make_engine(built)
+        with Session(engine) as session:  # a few cases only accepted (an HQ answers them)
+            left = set(list(session.scalars(select(Case.id).order_by(Case.id)))[::9])
+        engine.dispose()
+        for name, one_by_one, group in (("one_life_each", True, {"group": 1}),
+                                        ("several", False, {"group": 7}),
+                                        ("default", False, {})):
+            copy = _copy(built, backend, name, tmp)
+            try:
+                counts[name] = _simulate(copy, monkeypatch, now, left, one_by_one, **group)
+                made[name] = _snapshot(copy)
+            finally:
+                _drop(copy, backend)
+    finally:
+        _drop(built, backend)
+    reference = made["one_life_each"]
+    statuses = Counter(case["status"] for case in reference["cases"].values())
+    assert counts["one_life_each"] == len(reference["cases"]) > 50
+    assert len(statuses) >= 4, statuses  # lives went different ways
+    assert any(answer[1] == "final" and row[-1] for answer, *row in reference["publications"])
+    assert reference["extensions"]
+    for name in ("several", "default"):
+        assert counts[name] == counts["one_life_each"]
+        for part in ("cases", "events", "answers", "problems", "audit", "publications",
+                     "extensions"):
             assert made[name][part] == reference[part], (name, part, _differences(
                 made[name][part], reference[part]))
 

@@ -283,6 +283,35 @@ def test_the_guard_looks_through_pending_rows_only_once_a_subscription_is_in_the
         session.rollback()
 
 
+def test_the_guard_is_read_once_per_transaction_through_its_savepoints(
+        env: tuple[stubs.WebhookReceiver, Api, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A SAVEPOINT released changes nothing the transaction sees: the guard is not read again
+    after each (the demo plays each step of a case's life in one); a SAVEPOINT rolled back
+    after a subscription was written inside it is forgotten."""
+    from otklik.webhooks import service
+    from otklik.webhooks.repository import WebhookRepository
+
+    receiver, _, _ = env
+    asked: list[int] = []
+    ask = WebhookRepository.any_active
+    monkeypatch.setattr(WebhookRepository, "any_active",
+                        lambda self: asked.append(1) or ask(self))
+    with session_scope() as session:
+        assert service.anyone_listening(session) is False
+        for _ in range(3):
+            with session.begin_nested():
+                assert service.anyone_listening(session) is False
+        assert asked == [1]
+        savepoint = session.begin_nested()
+        session.add(WebhookSubscription(name="inner", url=receiver.url + "/inner",
+                                        events=["case.created"], secret="s" * 32))
+        session.flush()
+        assert service.anyone_listening(session) is True
+        savepoint.rollback()
+        assert service.anyone_listening(session) is False
+        session.rollback()
+
+
 def test_an_integrators_key_manages_its_own_subscriptions(
         env: tuple[stubs.WebhookReceiver, Api, int]) -> None:
     """A key made by ``otklik apikey create --scope webhooks --region 85`` (no user behind

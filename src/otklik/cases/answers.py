@@ -64,14 +64,15 @@ def draft(session: Session, actor: Actor, case: Case, text: str,
                     if a.kind == "final" and a.status in ("draft", "returned")), None)
     service.move(session, actor, case, "draft_answer", version=version)
     quality = _quality(session, case, text, case.executor_id, _question(session, case))
-    if current is None:
+    if current is None:  # inserted whole (not inserted, then updated with its signature)
         current = repo.add_answer(Answer(case_id=case.id, kind="final", text=text,
                                          status="draft", author_id=actor.user_id,
-                                         organization_id=case.executor_id, quality=quality))
+                                         organization_id=case.executor_id, quality=quality,
+                                         signature=signature(text)))
     else:
         current.text, current.quality, current.status = text, quality, "draft"
         current.author_id = actor.user_id
-    current.signature = signature(text)
+        current.signature = signature(text)
     return current
 
 

@@ -8,7 +8,9 @@ never silently dropped.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -16,7 +18,7 @@ from otklik.accounts.scope import Scope
 from otklik.cases.repository import CaseRepository
 from otklik.channels.connectors.base import Reply
 from otklik.channels.replying import ReplySummary, reply_under
-from otklik.db.base import utcnow
+from otklik.db.base import simulated_now, utcnow
 from otklik.errors import NotFound
 from otklik.models.case import Answer, Publication
 from otklik.models.message import Message
@@ -58,7 +60,8 @@ def publish(session: Session, answer_id: int) -> ReplySummary:
     return publish_many(session, [answer_id])
 
 
-def publish_many(session: Session, answer_ids: Sequence[int]) -> ReplySummary:
+def publish_many(session: Session, answer_ids: Sequence[int],
+                 at: Mapping[int, datetime] | None = None) -> ReplySummary:
     """Publish these answers (those that exist) under each of their messages that has not
     got them yet. The answers, the messages of their cases and their publication rows are
     read in a query each, the missing rows inserted together before anything is sent (a
@@ -67,9 +70,15 @@ def publish_many(session: Session, answer_ids: Sequence[int]) -> ReplySummary:
     A message that came through no connector (a file import, the demo) has no channel: its
     row is inserted as ``no_channel`` at once (what :func:`reply_under` would decide, without
     an UPDATE of each row after the INSERT), and the answers published are marked in one
-    UPDATE."""
+    UPDATE.
+
+    ``at``: the moment each answer (by id) is published at, as if its own job ran then (the
+    demo replays months of work: its answers go out together, each at its moment, in the
+    order of their moments); an answer not in it is published now."""
     repo = CaseRepository(session)
     answers = repo.answers_by_id(answer_ids)
+    if at:
+        answers.sort(key=lambda a: (at.get(a.id) or utcnow(), a.id))
     of_cases = repo.messages_of_cases([a.case_id for a in answers if a.case_id is not None])
     rows = repo.publications_of([a.id for a in answers])
     summary = ReplySummary()
@@ -86,7 +95,7 @@ def publish_many(session: Session, answer_ids: Sequence[int]) -> ReplySummary:
                 row = rows[(answer.id, message.id)] = Publication(
                     answer_id=answer.id, message_id=message.id, channel=message.source,
                     status="no_channel" if no_channel else "pending", attempts=0,
-                    published_at=utcnow() if no_channel else None)
+                    published_at=_moment(at, answer) if no_channel else None)
                 new.append(row)
                 if no_channel:
                     summary.count("no_channel")
@@ -95,18 +104,28 @@ def publish_many(session: Session, answer_ids: Sequence[int]) -> ReplySummary:
         plan.append((answer, pairs))
     repo.add_publications(new)
     session.flush()
-    done: list[Answer] = []
+    done: list[tuple[Answer, datetime]] = []
     for answer, pairs in plan:
         failed = summary.failed
-        for message, row in pairs:
-            if row.status in ("published", "no_channel"):
-                summary.already += 1
-                continue
-            _publish_one(session, answer, message, row, summary)
-        if summary.failed == failed and answer.published_at is None:
-            done.append(answer)
-    repo.mark_published(done, utcnow())
+        moment = at.get(answer.id) if at else None
+        with simulated_now(moment) if moment is not None else nullcontext():
+            for message, row in pairs:
+                if row.status in ("published", "no_channel"):
+                    summary.already += 1
+                    continue
+                _publish_one(session, answer, message, row, summary)
+            if summary.failed == failed and answer.published_at is None:
+                done.append((answer, utcnow()))
+    if at:
+        repo.mark_published_each(done)
+    else:  # one moment: now
+        repo.mark_published([answer for answer, _ in done], utcnow())
     return summary
+
+
+def _moment(at: Mapping[int, datetime] | None, answer: Answer) -> datetime:
+    moment = at.get(answer.id) if at else None
+    return moment if moment is not None else utcnow()
 
 
 def _publish_one(session: Session, answer: Answer, message: Message, row: Publication,

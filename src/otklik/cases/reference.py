@@ -39,8 +39,9 @@ def _reference_cache(session: Session) -> dict[tuple[str, str | None], Any]:
     """Deadline policies and calendar corrections, read once per transaction instead of for
     every case (building a batch's cases read them two or three times per case: the profile
     in docs/performance.md). Forgotten at the end of the transaction (commit or rollback,
-    a SAVEPOINT's too) and when the session flushes a change to such a row, so an edit is
-    seen at once in its own session, and by others from their next transaction."""
+    a SAVEPOINT's rollback too: a SAVEPOINT released changes nothing seen) and when the
+    session flushes a change to such a row, so an edit is seen at once in its own session,
+    and by others from their next transaction."""
     if _pending_change(session):  # added, not flushed yet: the query would have seen it
         _forget_reference(session)
     cache: dict[tuple[str, str | None], Any] | None = session.info.get(_REFERENCE_KEY)
@@ -48,7 +49,7 @@ def _reference_cache(session: Session) -> dict[tuple[str, str | None], Any]:
         cache = session.info[_REFERENCE_KEY] = {}
         if not event.contains(session, "after_flush", _forget_on_change):
             event.listen(session, "after_flush", _forget_on_change)
-            event.listen(session, "after_commit", _forget_reference)
+            event.listen(session, "after_commit", _forget_at_commit)
             event.listen(session, "after_soft_rollback", _forget_reference)
     return cache
 
@@ -333,6 +334,12 @@ def _with_unflushed(session: Session, model: type[Any], values: type[V], rows: S
 
 def _forget_reference(session: Session, *_: Any) -> None:
     session.info.pop(_REFERENCE_KEY, None)
+
+
+def _forget_at_commit(session: Session) -> None:
+    # SQLAlchemy also reports a released SAVEPOINT as a commit: the transaction goes on
+    if not session.in_nested_transaction():
+        _forget_reference(session)
 
 
 def _pending_change(session: Session) -> bool:

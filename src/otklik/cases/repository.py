@@ -578,6 +578,25 @@ class CaseRepository(ReferenceReads):
             if answer.status == "approved":
                 set_committed_value(answer, "status", "published")
 
+    def mark_published_each(self, published: Sequence[tuple[Answer, datetime]]) -> None:
+        """These answers are published, each at its own moment (as :meth:`mark_published`):
+        one UPDATE for the answers sharing a moment, one executemany for several moments."""
+        moments = {at for _, at in published}
+        if len(moments) <= 1:
+            for at in moments:
+                self.mark_published([answer for answer, _ in published], at)
+            return
+        status = case_when((Answer.status == "approved", "published"), else_=Answer.status)
+        table = cast(Table, Answer.__table__)
+        self.session.connection().execute(
+            update(table).where(table.c.id == bindparam("answer_id"))
+            .values(published_at=bindparam("at"), status=status),
+            [{"answer_id": answer.id, "at": at} for answer, at in published])
+        for answer, at in published:  # the loaded answers as the UPDATE left them
+            set_committed_value(answer, "published_at", at)
+            if answer.status == "approved":
+                set_committed_value(answer, "status", "published")
+
     def publications(self, answer_id: int) -> Sequence[Publication]:
         """Where an answer went."""
         return self.session.scalars(

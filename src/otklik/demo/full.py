@@ -4,7 +4,7 @@ Karelia's archive, decisions, the contest, direct lines, fakes and the official 
 The order is the one the demo has always loaded in (messages are numbered in arrival order,
 copies point at earlier ids, cases are built in time order before the simulated work), so a
 load behind the pages ends in the same data as a load before them. Every stage commits in
-short units of work (a batch, 6-hour buckets of about 1,000 messages, a case's life, a
+short units of work (a batch, 6-hour buckets of about 1,000 messages, 50 cases' lives, a
 page), so a page view or a login between them waits at most one of them (SQLite WAL with a
 busy timeout).
 """

@@ -155,15 +155,16 @@ _SEEN_KEY = "otklik_webhooks_subscription_seen"
 def anyone_listening(session: Session) -> bool:
     """Whether any subscription is on, read once per transaction (the guard of the case
     events' consumers: with no subscription, a case costs no webhook job). Forgotten at the
-    end of the transaction and whenever the session writes a subscription (pending or
-    flushed), as the cases' reference cache is (``cases/reference.py``)."""
+    end of the transaction (a SAVEPOINT rolled back too; one released changes nothing seen)
+    and whenever the session writes a subscription (pending or flushed), as the cases'
+    reference cache is (``cases/reference.py``)."""
     if _subscription_in(session) and _subscription_written(session):
         _forget_listening(session)
     listening: bool | None = session.info.get(_LISTENING_KEY)
     if listening is None:
         listening = session.info[_LISTENING_KEY] = WebhookRepository(session).any_active()
-        if not sa_event.contains(session, "after_commit", _forget_listening):
-            sa_event.listen(session, "after_commit", _forget_listening)
+        if not sa_event.contains(session, "after_commit", _forget_at_commit):
+            sa_event.listen(session, "after_commit", _forget_at_commit)
             sa_event.listen(session, "after_soft_rollback", _forget_listening)
             sa_event.listen(session, "after_flush", _forget_on_flush)
     return listening
@@ -202,6 +203,12 @@ def _forget_on_flush(session: Session, _flush_context: object) -> None:
 
 def _forget_listening(session: Session, *_: object) -> None:
     session.info.pop(_LISTENING_KEY, None)
+
+
+def _forget_at_commit(session: Session) -> None:
+    # SQLAlchemy also reports a released SAVEPOINT as a commit: the transaction goes on
+    if not session.in_nested_transaction():
+        _forget_listening(session)
 
 
 def fan_out(session: Session, event: Event) -> int:
