@@ -434,8 +434,9 @@ def main() -> None:
               f"{run.enriched_s:>10.1f} {run.cased_s:>9.1f} {run.rate:>7,.0f} "
               f"{run.enrich_rate:>12,.0f} {run.rate / base:>8.2f} {run.rate / reference:>6.2f} "
               f"{run.cases:>6} {run.peak_process_mb:>11.0f} {run.peak_total_mb:>10.0f}")
-    print("msg/s: the messages after the first stored batch ÷ the seconds from it to the last "
-          "case (start-up excluded); ÷ ref: against the language stages alone, one process")
+    print("msg/s: the messages not enriched when a worker process was ready ÷ the seconds "
+          "from then to the last case (start-up excluded); ÷ ref: against the language stages "
+          "alone, one process")
     if args.json:
         args.json.write_text(json.dumps({
             "machine": machine(), "messages": total, "reference_msg_s": reference,
