@@ -18,6 +18,7 @@ from sqlalchemy import event, or_, select, text
 from sqlalchemy.orm import Session
 
 from otklik.db.lists import among
+from otklik.db.session import forget_at_transaction_end
 from otklik.models.case import CalendarExceptionRow, DeadlinePolicyRow, ModelVersion, RoutingRule
 from otklik.models.organization import Organization, OrganizationTerritory
 from otklik.models.taxonomy import TaxonomyVersion
@@ -47,10 +48,9 @@ def _reference_cache(session: Session) -> dict[tuple[str, str | None], Any]:
     cache: dict[tuple[str, str | None], Any] | None = session.info.get(_REFERENCE_KEY)
     if cache is None:
         cache = session.info[_REFERENCE_KEY] = {}
+        forget_at_transaction_end(session, _REFERENCE_KEY)
         if not event.contains(session, "after_flush", _forget_on_change):
             event.listen(session, "after_flush", _forget_on_change)
-            event.listen(session, "after_commit", _forget_at_commit)
-            event.listen(session, "after_soft_rollback", _forget_reference)
     return cache
 
 
@@ -334,12 +334,6 @@ def _with_unflushed(session: Session, model: type[Any], values: type[V], rows: S
 
 def _forget_reference(session: Session, *_: Any) -> None:
     session.info.pop(_REFERENCE_KEY, None)
-
-
-def _forget_at_commit(session: Session) -> None:
-    # SQLAlchemy also reports a released SAVEPOINT as a commit: the transaction goes on
-    if not session.in_nested_transaction():
-        _forget_reference(session)
 
 
 def _pending_change(session: Session) -> bool:

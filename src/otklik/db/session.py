@@ -69,6 +69,32 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, json_serializer=json_dumps, **kwargs)
 
 
+_ENDING_KEY = "otklik_forget_at_transaction_end"
+
+
+def forget_at_transaction_end(session: Session, key: str) -> None:
+    """Drop ``session.info[key]`` (a value kept for one transaction: a cache) when the
+    session's transaction ends: at its commit — not at a released SAVEPOINT, which
+    SQLAlchemy reports as a commit too while the transaction goes on — and at any rollback,
+    a SAVEPOINT's too (what was read inside it may be gone)."""
+    keys: set[str] | None = session.info.get(_ENDING_KEY)
+    if keys is None:
+        keys = session.info[_ENDING_KEY] = set()
+        event.listen(session, "after_commit", _forget_at_commit)
+        event.listen(session, "after_soft_rollback", _forget_ended)
+    keys.add(key)
+
+
+def _forget_at_commit(session: Session) -> None:
+    if not session.in_nested_transaction():  # not a released SAVEPOINT
+        _forget_ended(session)
+
+
+def _forget_ended(session: Session, *_: Any) -> None:
+    for key in session.info.get(_ENDING_KEY, ()):
+        session.info.pop(key, None)
+
+
 @lru_cache
 def get_engine() -> Engine:
     """The process-wide engine for the configured database."""

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from otklik.audit import service as audit
 from otklik.audit.actor import Actor
 from otklik.db.base import utcnow
+from otklik.db.session import forget_at_transaction_end
 from otklik.errors import InvalidInput, NotFound
 from otklik.events import Event
 from otklik.models.notify import Delivery
@@ -163,9 +164,8 @@ def anyone_listening(session: Session) -> bool:
     listening: bool | None = session.info.get(_LISTENING_KEY)
     if listening is None:
         listening = session.info[_LISTENING_KEY] = WebhookRepository(session).any_active()
-        if not sa_event.contains(session, "after_commit", _forget_at_commit):
-            sa_event.listen(session, "after_commit", _forget_at_commit)
-            sa_event.listen(session, "after_soft_rollback", _forget_listening)
+        forget_at_transaction_end(session, _LISTENING_KEY)
+        if not sa_event.contains(session, "after_flush", _forget_on_flush):
             sa_event.listen(session, "after_flush", _forget_on_flush)
     return listening
 
@@ -203,12 +203,6 @@ def _forget_on_flush(session: Session, _flush_context: object) -> None:
 
 def _forget_listening(session: Session, *_: object) -> None:
     session.info.pop(_LISTENING_KEY, None)
-
-
-def _forget_at_commit(session: Session) -> None:
-    # SQLAlchemy also reports a released SAVEPOINT as a commit: the transaction goes on
-    if not session.in_nested_transaction():
-        _forget_listening(session)
 
 
 def fan_out(session: Session, event: Event) -> int:
