@@ -78,7 +78,7 @@ def publish_many(session: Session, answer_ids: Sequence[int],
     repo = CaseRepository(session)
     answers = repo.answers_by_id(answer_ids)
     if at:
-        answers.sort(key=lambda a: (at.get(a.id) or utcnow(), a.id))
+        answers.sort(key=lambda a: (_moment(at, a), a.id))
     of_cases = repo.messages_of_cases([a.case_id for a in answers if a.case_id is not None])
     rows = repo.publications_of([a.id for a in answers])
     summary = ReplySummary()

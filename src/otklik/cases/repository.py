@@ -566,32 +566,26 @@ class CaseRepository(ReferenceReads):
     def mark_published(self, answers: Sequence[Answer], at: datetime) -> None:
         """These answers are published (``at``; an approved one's status becomes
         ``published``): one UPDATE for all, not one each at the flush."""
-        if not answers:
-            return
-        status = case_when((Answer.status == "approved", "published"), else_=Answer.status)
-        self.session.execute(
-            update(Answer).where(Answer.id.in_([a.id for a in answers]))
-            .values(published_at=at, status=status),
-            execution_options={"synchronize_session": False})
-        for answer in answers:  # the loaded answers as the UPDATE left them
-            set_committed_value(answer, "published_at", at)
-            if answer.status == "approved":
-                set_committed_value(answer, "status", "published")
+        self.mark_published_each([(answer, at) for answer in answers])
 
     def mark_published_each(self, published: Sequence[tuple[Answer, datetime]]) -> None:
         """These answers are published, each at its own moment (as :meth:`mark_published`):
-        one UPDATE for the answers sharing a moment, one executemany for several moments."""
-        moments = {at for _, at in published}
-        if len(moments) <= 1:
-            for at in moments:
-                self.mark_published([answer for answer, _ in published], at)
+        one UPDATE when they share a moment, one executemany for several moments."""
+        if not published:
             return
         status = case_when((Answer.status == "approved", "published"), else_=Answer.status)
-        table = cast(Table, Answer.__table__)
-        self.session.connection().execute(
-            update(table).where(table.c.id == bindparam("answer_id"))
-            .values(published_at=bindparam("at"), status=status),
-            [{"answer_id": answer.id, "at": at} for answer, at in published])
+        moments = {at for _, at in published}
+        if len(moments) == 1:
+            self.session.execute(
+                update(Answer).where(Answer.id.in_([a.id for a, _ in published]))
+                .values(published_at=moments.pop(), status=status),
+                execution_options={"synchronize_session": False})
+        else:
+            table = cast(Table, Answer.__table__)
+            self.session.connection().execute(
+                update(table).where(table.c.id == bindparam("answer_id"))
+                .values(published_at=bindparam("at"), status=status),
+                [{"answer_id": answer.id, "at": at} for answer, at in published])
         for answer, at in published:  # the loaded answers as the UPDATE left them
             set_committed_value(answer, "published_at", at)
             if answer.status == "approved":
