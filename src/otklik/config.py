@@ -93,6 +93,11 @@ class Settings(BaseSettings):
     # relevant messages without a case among those enriched in the last this many hours; a
     # full sweep over everything runs once a day, and `otklik reconcile` is full by default.
     reconcile_window_hours: int = Field(default=24, ge=1, le=24 * 366)
+    # How many stored messages one enrichment job takes (intake/service.py); the jobs after
+    # it (cases, problems, the detector, ...) take the same batch. Each batch pays fixed
+    # reads and statements in every job, so larger batches work a backlog faster; smaller
+    # ones give a lone import's first cases sooner (docs/performance.md, «Размер пачки»).
+    enrich_batch: int = Field(default=500, ge=1, le=5_000)
     # The key that encrypts connectors' credentials at rest (otklik/secretbox.py); derived
     # from the secret key when empty. Changing it makes stored credentials unreadable.
     secrets_key: SecretStr = SecretStr("")

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -103,6 +104,32 @@ def test_enrichment_is_queued_after_commit_and_dropped_on_rollback(session: Sess
     session.commit()
     assert _queued() == before + 1
     broker.flush_all()
+
+
+def test_enrichment_jobs_take_batches_of_the_configured_size(
+        session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dramatiq
+
+    import otklik.intake.tasks  # noqa: F401
+    from otklik.config import get_settings
+
+    monkeypatch.setenv("OTKLIK_ENRICH_BATCH", "3")
+    get_settings.cache_clear()
+    try:
+        broker.flush_all()
+        store_messages(session, [msg(f"wall-1_5{n}") for n in range(7)])
+        session.commit()
+        jobs = [dramatiq.Message.decode(broker.queues["enrich"].get_nowait())
+                for _ in range(broker.queues["enrich"].qsize())]
+    finally:
+        monkeypatch.delenv("OTKLIK_ENRICH_BATCH")
+        get_settings.cache_clear()
+        broker.flush_all()
+    batches = [job.args[0] for job in jobs if job.actor_name == "enrich_messages"]
+    assert [len(batch) for batch in batches] == [3, 3, 1]
+    stored = session.scalars(select(Message.id).where(
+        Message.source_id.in_([f"wall-1_5{n}" for n in range(7)])).order_by(Message.id))
+    assert sorted(i for batch in batches for i in batch) == list(stored)
 
 
 def test_nul_characters_are_kept_visibly_on_every_database(session: Session) -> None:

@@ -15,14 +15,11 @@ from sqlalchemy.orm import Session
 
 from otklik.channels.connectors.normalize import clean_text, escape_surrogates
 from otklik.channels.schemas import IncomingMessage
+from otklik.config import get_settings
 from otklik.db.base import utcnow
 from otklik.intake.repository import MessageRepository
 from otklik.models.message import MAX_TEXT_LENGTH, Message, MessageRevision
 from otklik.pd.pseudonyms import author_key as author_key  # where the pseudonym is made
-
-#: How many messages one enrichment job takes.
-ENRICH_BATCH = 200
-
 
 @dataclass
 class StoreSummary:
@@ -187,8 +184,9 @@ def queue_enrichment(session: Session, message_ids: Sequence[int]) -> None:
     from otklik.queue import enqueue_after_commit
 
     ids = list(message_ids)
-    for start in range(0, len(ids), ENRICH_BATCH):
-        enqueue_after_commit(session, enrich_messages, ids[start:start + ENRICH_BATCH])
+    size = get_settings().enrich_batch
+    for start in range(0, len(ids), size):
+        enqueue_after_commit(session, enrich_messages, ids[start:start + size])
 
 
 def queue_pending(session: Session, limit: int = 1_000_000) -> int:
