@@ -53,6 +53,9 @@ class Preload(dramatiq.Middleware):  # type: ignore[misc]
 
         if is_in_memory():
             return
+        only = getattr(worker, "consumer_whitelist", None)
+        if only and "enrich" not in only:
+            return  # takes no enrichment job (``otklik worker --queues``): no models needed
         started = time.perf_counter()
         try:
             from otklik.db.session import session_scope
@@ -68,3 +71,32 @@ class Preload(dramatiq.Middleware):  # type: ignore[misc]
 
 
 broker.add_middleware(Preload())
+
+
+#: The queues of the path import → enrichment → case → problem → rollup: ``otklik worker
+#: --queues path`` takes only these (a host for the path); the other queues (the emergency
+#: detector, fakes, the direct line, publishing, audit seals, notifications, webhooks,
+#: reports, upkeep) go to workers started with their names (docs/deploy.md).
+PATH_QUEUES = ("enrich", "cases", "analytics")
+
+
+def chosen_queues(asked: list[str]) -> list[str]:
+    """The queue names of ``otklik worker --queues`` (repeated or comma-separated; ``path``
+    stands for :data:`PATH_QUEUES`), checked against the queues the jobs are declared on: a
+    misspelt name would leave its jobs waiting forever."""
+    from otklik.errors import InvalidInput
+
+    declared = {broker.get_actor(name).queue_name for name in broker.get_declared_actors()}
+    names: list[str] = []
+    for item in asked:
+        for name in (part.strip() for part in item.split(",")):
+            for one in (PATH_QUEUES if name == "path" else (name,) if name else ()):
+                if one not in declared:
+                    raise InvalidInput(f"--queues: no job runs on a queue named {one!r}; the "
+                                       f"queues are: path, {', '.join(sorted(declared))}")
+                if one not in names:
+                    names.append(one)
+    if not names:
+        raise InvalidInput("--queues: name at least one queue (or leave the option out: every "
+                           "queue)")
+    return names

@@ -184,6 +184,9 @@ def channels_remove(
 def worker(
     processes: Annotated[int, typer.Option(help="Worker processes")] = 1,
     threads: Annotated[int, typer.Option(help="Threads per process")] = 2,
+    queues: Annotated[list[str] | None, typer.Option(
+        "--queues", "-Q", help="Take jobs only from these queues (repeat, or comma-separated; "
+        "'path' = enrich,cases,analytics); default: every queue")] = None,
 ) -> None:
     """Run background workers (needs OTKLIK_BROKER_URL=amqp://… or redis://…)."""
     import subprocess
@@ -197,6 +200,10 @@ def worker(
                                  "separate workers; the embedded default runs jobs in-process")
     command = [sys.executable, "-m", "dramatiq", "otklik.worker", "--processes", str(processes),
                "--threads", str(threads)]
+    if queues:
+        from otklik.worker import chosen_queues
+
+        command += ["--queues", *chosen_queues(queues)]
     raise SystemExit(subprocess.call(command))
 
 

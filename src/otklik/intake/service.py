@@ -21,6 +21,7 @@ from otklik.intake.repository import MessageRepository
 from otklik.models.message import MAX_TEXT_LENGTH, Message, MessageRevision
 from otklik.pd.pseudonyms import author_key as author_key  # where the pseudonym is made
 
+
 @dataclass
 class StoreSummary:
     """What one store call did."""
