@@ -176,7 +176,10 @@ def vhost() -> Iterator[str]:
 
 
 def env_for(database_url: str, broker_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OTKLIK_")}
+    """The subprocesses' environment: this machine's OTKLIK_ settings left out, except the
+    path's batch (``--batch``: ``OTKLIK_ENRICH_BATCH``)."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("OTKLIK_") or k == "OTKLIK_ENRICH_BATCH"}
     env.update(OTKLIK_ENV="test", OTKLIK_DATABASE_URL=database_url,
                OTKLIK_BROKER_URL=broker_url, OTKLIK_LOG_LEVEL="WARNING",
                PYTHONPATH=os.pathsep.join([str(ROOT / "src"), *sys.path]))
@@ -254,14 +257,16 @@ class MemorySampler(threading.Thread):
             self.stop.wait(0.5)
 
 
-def queue_depth(broker_url: str) -> int:
-    """Jobs ready in the workers' queues (the delayed rollups are not counted)."""
+def queue_depth(broker_url: str, only: list[str] | None = None) -> int:
+    """Jobs ready in the workers' queues (``only``: in these; the delayed rollups are not
+    counted)."""
     import pika
 
     import otklik.worker  # noqa: F401  (declares every actor: their queue names)
     from otklik.queue import broker
 
-    names = {broker.get_actor(a).queue_name for a in broker.get_declared_actors()}
+    names = set(only or ()) or {broker.get_actor(a).queue_name
+                                for a in broker.get_declared_actors()}
     connection = pika.BlockingConnection(pika.URLParameters(broker_url))
     total = 0
     try:
@@ -321,13 +326,15 @@ READY = b"Worker process is ready for action"
 
 
 def run_once(template: str, stream: Path, total: int, workers: int, threads: int,
-             tmp: Path) -> Run:
-
+             tmp: Path, queues: list[str] | None = None) -> Run:
+    """One run on a fresh database; ``queues``: the workers take only these (``otklik worker
+    --queues``), and the clock stops when they are empty (the others' jobs wait)."""
     with database_from(template, "bench") as url:
-        return _run_in(url, stream, total, workers, threads, tmp)
+        return _run_in(url, stream, total, workers, threads, tmp, queues)
 
 
-def _run_in(url: str, stream: Path, total: int, workers: int, threads: int, tmp: Path) -> Run:
+def _run_in(url: str, stream: Path, total: int, workers: int, threads: int, tmp: Path,
+            queues: list[str] | None = None) -> Run:
     from otklik.db.session import make_engine
     from otklik.models.case import Case
     from otklik.models.message import Message
@@ -342,8 +349,10 @@ def _run_in(url: str, stream: Path, total: int, workers: int, threads: int, tmp:
                             "--defer"], env=env, check=True, capture_output=True)
             import_s = time.perf_counter() - started
             log = (tmp / f"workers-{workers}.log").open("wb")
+            chosen = ["--queues", ",".join(queues)] if queues else []
             worker = otklik(["worker", "--processes", str(workers), "--threads",
-                             str(threads)], env, stdout=log, stderr=subprocess.STDOUT)
+                             str(threads), *chosen], env, stdout=log,
+                            stderr=subprocess.STDOUT)
             sampler = MemorySampler(worker.pid)
             sampler.start()
             started = time.perf_counter()
@@ -364,7 +373,7 @@ def _run_in(url: str, stream: Path, total: int, workers: int, threads: int, tmp:
                     now = time.perf_counter() - started
                     if not enriched_s and enriched >= messages:
                         enriched_s = now
-                    if enriched_s and not waiting and queue_depth(broker_url) == 0:
+                    if enriched_s and not waiting and queue_depth(broker_url, queues) == 0:
                         cased_s = now
                         break
                     if now > 1800:
@@ -400,9 +409,22 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=0)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=0, metavar="N",
+                        help="messages per enrichment job (OTKLIK_ENRICH_BATCH; default: the "
+                             "setting's)")
+    parser.add_argument("--queues", nargs="+", metavar="QUEUE",
+                        help="the workers take only these queues ('path': enrich, cases, "
+                             "analytics); the clock stops when they are empty")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     total = args.messages or (50_000 if args.full else 5_000)
+    if args.batch:
+        os.environ["OTKLIK_ENRICH_BATCH"] = str(args.batch)
+    queues = None
+    if args.queues:
+        from otklik.worker import chosen_queues
+
+        queues = chosen_queues(args.queues)
     missing = services_missing()
     if missing:
         print(f"bench_pipeline skipped: {missing}")
@@ -419,7 +441,7 @@ def main() -> None:
               f"process): {reference:,.0f} msg/s")
         runs = []
         for workers in args.workers:
-            run = run_once(template, stream, total, workers, args.threads, tmp)
+            run = run_once(template, stream, total, workers, args.threads, tmp, queues)
             runs.append(run)
             print(f"  {workers} worker process(es): {run.rate:,.0f} msg/s to case "
                   f"(load average {load_average()})")
@@ -427,7 +449,11 @@ def main() -> None:
     header = (f"{'processes':>9} {'import s':>8} {'start s':>7} {'enriched s':>10} "
               f"{'to case s':>9} {'msg/s':>7} {'enrich msg/s':>12} {'× 1 proc':>8} "
               f"{'÷ ref':>6} {'cases':>6} {'RSS/proc MB':>11} {'RSS all MB':>10}")
-    print(f"\nimport → enriched → case, {total:,} messages, {args.threads} threads/process")
+    from otklik.config import get_settings
+
+    print(f"\nimport → enriched → case, {total:,} messages, {args.threads} threads/process, "
+          f"batch {os.environ.get('OTKLIK_ENRICH_BATCH') or get_settings().enrich_batch}, "
+          f"queues: {', '.join(queues) if queues else 'all'}")
     print(header)
     for run in runs:
         print(f"{run.workers:>9} {run.import_s:>8.1f} {run.startup_s:>7.1f} "

@@ -248,6 +248,9 @@ def window_memories() -> list[Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=2_000)
+    parser.add_argument("--batch", type=int, default=0, metavar="N",
+                        help="messages per enrichment job (OTKLIK_ENRICH_BATCH; default: the "
+                             "setting's)")
     parser.add_argument("--prof", nargs="*", default=[], metavar="JOB",
                         help="profile these jobs (actor names) with cProfile")
     parser.add_argument("--statements", nargs="*", default=[], metavar="JOB",
@@ -264,11 +267,14 @@ def main() -> None:
                              "clocks start (a running worker's rate: its one-off costs left "
                              "out, as the models' load is); --messages counts them too")
     args = parser.parse_args()
+    if args.batch:
+        os.environ["OTKLIK_ENRICH_BATCH"] = str(args.batch)
     missing = common.services_missing()
     if missing and "PostgreSQL" in missing:
         print(f"profile_batch_tasks skipped: {missing}")
         return
-    print(f"machine: {common.machine()}; load average {common.load_average()}")
+    print(f"machine: {common.machine()}; load average {common.load_average()}; batch "
+          f"{os.environ.get('OTKLIK_ENRICH_BATCH') or 'the setting'}")
     with (common.demo_template("prof", total=args.messages, days=args.days)
           as (template, stream, _total), common.database_from(template, "prof") as url):
         run(url, stream, args.prof, args.out, args.statements, args.warm)
