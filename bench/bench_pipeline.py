@@ -240,6 +240,28 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by the worker group (the process and its
+    descendants)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for process in _descendants(pid):
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / ticks
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, all) CPU seconds of the whole machine so far (every core; /proc/stat)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
+    return (sum(values) - idle) / ticks, sum(values) / ticks
+
+
 class MemorySampler(threading.Thread):
     """The peak RSS of the largest process and of the whole worker group."""
 
@@ -309,6 +331,8 @@ class Run:
     cases: int
     peak_process_mb: float
     peak_total_mb: float
+    worker_cpu_s: float = 0.0  # the worker group's CPU from ready to the last case
+    machine_busy: float = 0.0  # the machine's busy share over the same time (all cores)
 
     @property
     def rate(self) -> float:
@@ -364,6 +388,7 @@ def _run_in(url: str, stream: Path, total: int, workers: int, threads: int, tmp:
                     if READY in (tmp / f"workers-{workers}.log").read_bytes():
                         startup_s = time.perf_counter() - started
                         first_count = progress(engine)[1]
+                        cpu_at_ready, busy_at_ready = cpu_seconds(worker.pid), machine_busy()
                     elif time.perf_counter() - started > 300:
                         raise SystemExit(f"{workers} workers: not ready in 5 minutes "
                                          f"(see {tmp / f'workers-{workers}.log'})")
@@ -375,6 +400,9 @@ def _run_in(url: str, stream: Path, total: int, workers: int, threads: int, tmp:
                         enriched_s = now
                     if enriched_s and not waiting and queue_depth(broker_url, queues) == 0:
                         cased_s = now
+                        worker_cpu_s = cpu_seconds(worker.pid) - cpu_at_ready
+                        busy, every = (b - a for a, b in zip(busy_at_ready, machine_busy(),
+                                                             strict=True))
                         break
                     if now > 1800:
                         raise SystemExit(f"{workers} workers: not done in 30 minutes "
@@ -398,7 +426,8 @@ def _run_in(url: str, stream: Path, total: int, workers: int, threads: int, tmp:
             cases = session.scalar(select(func.count(Case.id))) or 0
             stored = session.scalar(select(func.count(Message.id))) or 0
         return Run(workers, stored, first_count, import_s, startup_s, enriched_s, cased_s,
-                   cases, sampler.peak_process, sampler.peak_total)
+                   cases, sampler.peak_process, sampler.peak_total, worker_cpu_s,
+                   busy / max(every, 1e-6))
     finally:
         engine.dispose()
 
@@ -448,7 +477,8 @@ def main() -> None:
     base = runs[0].rate
     header = (f"{'processes':>9} {'import s':>8} {'start s':>7} {'enriched s':>10} "
               f"{'to case s':>9} {'msg/s':>7} {'enrich msg/s':>12} {'× 1 proc':>8} "
-              f"{'÷ ref':>6} {'cases':>6} {'RSS/proc MB':>11} {'RSS all MB':>10}")
+              f"{'÷ ref':>6} {'cases':>6} {'RSS/proc MB':>11} {'RSS all MB':>10} "
+              f"{'CPU s':>6} {'busy':>5}")
     from otklik.config import get_settings
 
     print(f"\nimport → enriched → case, {total:,} messages, {args.threads} threads/process, "
@@ -459,10 +489,13 @@ def main() -> None:
         print(f"{run.workers:>9} {run.import_s:>8.1f} {run.startup_s:>7.1f} "
               f"{run.enriched_s:>10.1f} {run.cased_s:>9.1f} {run.rate:>7,.0f} "
               f"{run.enrich_rate:>12,.0f} {run.rate / base:>8.2f} {run.rate / reference:>6.2f} "
-              f"{run.cases:>6} {run.peak_process_mb:>11.0f} {run.peak_total_mb:>10.0f}")
+              f"{run.cases:>6} {run.peak_process_mb:>11.0f} {run.peak_total_mb:>10.0f} "
+              f"{run.worker_cpu_s:>6.1f} {run.machine_busy:>5.0%}")
     print("msg/s: the messages not enriched when a worker process was ready ÷ the seconds "
           "from then to the last case (start-up excluded); ÷ ref: against the language stages "
-          "alone, one process")
+          "alone, one process; CPU s: the worker processes' CPU over the same time; busy: the "
+          "machine's busy share of all its cores then (the database, the broker and this "
+          "poller included)")
     if args.json:
         args.json.write_text(json.dumps({
             "machine": machine(), "messages": total, "reference_msg_s": reference,
