@@ -202,6 +202,33 @@ def serve(host: str | None = None, port: int | None = None) -> None:
     _run_server(host, port)
 
 
+@app.command("worker")
+def worker(
+    processes: Annotated[int, typer.Option(help="Worker processes")] = 1,
+    threads: Annotated[int, typer.Option(help="Threads per process")] = 2,
+    queues: Annotated[list[str] | None, typer.Option(
+        "--queues", "-Q", help="Take jobs only from these queues (repeat, or comma-separated; "
+        "'path' = enrich,cases,analytics); default: every queue")] = None,
+) -> None:
+    """Run background workers (needs OTKLIK_BROKER_URL=amqp://… or redis://…)."""
+    import subprocess
+    import sys
+
+    from otklik.errors import ConfigurationError
+    from otklik.queue import is_in_memory
+
+    if is_in_memory():
+        raise ConfigurationError("OTKLIK_BROKER_URL: set amqp://… (RabbitMQ) or redis://… to run "
+                                 "separate workers; the embedded default runs jobs in-process")
+    command = [sys.executable, "-m", "dramatiq", "otklik.worker", "--processes", str(processes),
+               "--threads", str(threads)]
+    if queues:
+        from otklik.worker import chosen_queues
+
+        command += ["--queues", *chosen_queues(queues)]
+    raise SystemExit(subprocess.call(command))
+
+
 def _start_worker() -> None:
     """The in-process worker of the embedded default, and the messages left pending."""
     from otklik.intake.service import queue_pending

@@ -181,38 +181,11 @@ def channels_remove(
     console.print(f"[green]{channel}: place removed")
 
 
-def worker(
-    processes: Annotated[int, typer.Option(help="Worker processes")] = 1,
-    threads: Annotated[int, typer.Option(help="Threads per process")] = 2,
-    queues: Annotated[list[str] | None, typer.Option(
-        "--queues", "-Q", help="Take jobs only from these queues (repeat, or comma-separated; "
-        "'path' = enrich,cases,analytics); default: every queue")] = None,
-) -> None:
-    """Run background workers (needs OTKLIK_BROKER_URL=amqp://… or redis://…)."""
-    import subprocess
-    import sys
-
-    from otklik.errors import ConfigurationError
-    from otklik.queue import is_in_memory
-
-    if is_in_memory():
-        raise ConfigurationError("OTKLIK_BROKER_URL: set amqp://… (RabbitMQ) or redis://… to run "
-                                 "separate workers; the embedded default runs jobs in-process")
-    command = [sys.executable, "-m", "dramatiq", "otklik.worker", "--processes", str(processes),
-               "--threads", str(threads)]
-    if queues:
-        from otklik.worker import chosen_queues
-
-        command += ["--queues", *chosen_queues(queues)]
-    raise SystemExit(subprocess.call(command))
-
-
 def register(app: typer.Typer) -> None:
     """Add intake's commands to the root CLI."""
     from otklik.intake.enrich_cli import enrich_command
 
     app.command("enrich")(enrich_command)
     app.command("import")(import_file)
-    app.command("worker")(worker)
     app.add_typer(connectors_app, name="connectors")
     app.add_typer(channels_app, name="channels")
