@@ -60,3 +60,32 @@ def test_ids_taken_are_forgotten_with_the_transaction(session: Session) -> None:
         assert ids._POOL_KEY not in session.info or all(
             pool_ids == [] or min(pool_ids) > after.id
             for pool_ids, _ in session.info[ids._POOL_KEY].values())
+
+
+def test_ids_taken_outlive_a_released_savepoint_and_end_with_the_transaction(
+        session: Session) -> None:
+    """A released SAVEPOINT is not the transaction's end: the ids taken stay for the next
+    rows (no new ``nextval`` round trip); the real commit drops them."""
+    actor = Actor(label="точка", user_id=None, ip=None)
+    if session.get_bind().dialect.name != "postgresql":
+        audit.record(session, actor, "case.created", "case", 1)
+        session.flush()
+        assert ids._POOL_KEY not in session.info  # SQLite: the database gives the ids
+        return
+    taken: list[str] = []
+
+    def listen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if "nextval" in statement:
+            taken.append(statement)
+
+    event.listen(session.get_bind(), "before_cursor_execute", listen)
+    try:
+        with session.begin_nested():
+            first = audit.record(session, actor, "case.created", "case", 1)
+        second = audit.record(session, actor, "case.created", "case", 2)
+        session.flush()
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", listen)
+    assert len(taken) == 1 and second.id == first.id + 1
+    session.commit()
+    assert ids._POOL_KEY not in session.info

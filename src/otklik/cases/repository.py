@@ -17,7 +17,6 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
-    event,
     func,
     inspect,
     literal,
@@ -39,6 +38,7 @@ from otklik.db import appends
 from otklik.db.base import utcnow
 from otklik.db.ids import give_id
 from otklik.db.lists import among
+from otklik.db.session import forget_at_transaction_end
 from otklik.models.account import Role, User
 from otklik.models.case import (
     OPEN_STATUSES,
@@ -90,7 +90,7 @@ def _add_with_id(session: Session, row: Any) -> Any:
     return row
 
 
-def _forget_reserved(session: Session, *_: Any) -> None:
+def _forget_reserved(session: Session) -> None:
     session.info.pop(_RESERVED_KEY, None)
 
 
@@ -159,9 +159,7 @@ class CaseRepository(ReferenceReads):
         reserved: dict[str, list[int]] = self.session.info.setdefault(_RESERVED_KEY, {})
         for table, reserved_id in next_ids(self.session, wanted):
             reserved.setdefault(table, []).append(reserved_id)
-        if not event.contains(self.session, "after_commit", _forget_reserved):
-            event.listen(self.session, "after_commit", _forget_reserved)
-            event.listen(self.session, "after_soft_rollback", _forget_reserved)
+        forget_at_transaction_end(self.session, _RESERVED_KEY)
 
     def release_reserved(self) -> None:
         """Give up the ids reserved and not used yet (they stay gaps, as at a commit): the

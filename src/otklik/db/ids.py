@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+
+from otklik.db.session import forget_at_transaction_end
 
 _POOL_KEY = "otklik_id_pool"
 FIRST_CHUNK = 64
@@ -39,12 +41,7 @@ def give_id(session: Session, row: Any) -> None:
             ids = list(session.scalars(
                 select(func.nextval(sequence)).select_from(func.generate_series(1, chunk))))
         ids.reverse()  # popped from the end: the smallest first
-        if not event.contains(session, "after_commit", _forget):
-            event.listen(session, "after_commit", _forget)
-            event.listen(session, "after_soft_rollback", _forget)
+        forget_at_transaction_end(session, _POOL_KEY)
     row.id = ids.pop()
     pools[table] = (ids, chunk)
 
-
-def _forget(session: Session, *_: Any) -> None:
-    session.info.pop(_POOL_KEY, None)
