@@ -115,3 +115,50 @@ def test_support_comments_of_a_batch_find_their_proposals_with_reads_not_growing
         return len(seen)
 
     assert statements(2) == statements(7)
+
+
+def test_a_batchs_proposals_open_their_cases_together(
+        session: Session, make_message: Callable[..., Message]) -> None:
+    """Each new proposal of a batch gets its message's case, opened and routed as the case
+    builder opens one, with its history; on PostgreSQL the cases' rows go out together (one
+    statement for the batch, not one per proposal); a message already in a case keeps it."""
+    from otklik.audit.actor import Actor
+    from otklik.cases import control
+    from otklik.models.case import CaseEvent, CaseMessage
+    from otklik.models.participation import Proposal
+
+    now = datetime.now(UTC)
+    ideas = [make_message(f"Предлагаю сделать сквер на месте пустыря у школы №{k}",
+                          author=f"p{k}", topic="social", subtopic=None,
+                          created_at=now - timedelta(hours=4 - k)) for k in range(4)]
+    for idea in ideas:
+        enrichment = session.get(MessageEnrichment, idea.id)
+        assert enrichment is not None
+        enrichment.kind = "proposal"
+    kept = control.case_for_message(session, Actor.system("tests"), ideas[0])
+    session.flush()
+    seen: list[str] = []
+
+    def listen(*args: Any) -> None:
+        seen.append(" ".join(args[2].split()).upper())
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        assert consumers.collect(session, [m.id for m in ideas]) == (0, 4)
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    made = session.scalars(select(Proposal).order_by(Proposal.message_id)).all()
+    assert [p.message_id for p in made] == [m.id for m in ideas]
+    assert made[0].case_id == kept.id and len({p.case_id for p in made}) == 4
+    for proposal in made:
+        primary = session.scalar(select(CaseMessage.message_id).where(
+            CaseMessage.case_id == proposal.case_id, CaseMessage.is_primary.is_(True)))
+        assert primary == proposal.message_id
+        kinds = set(session.scalars(select(CaseEvent.kind).where(
+            CaseEvent.case_id == proposal.case_id)))
+        assert {"created", "notice_drafted"} <= kinds and kinds & {"route", "triage"}
+    if session.get_bind().dialect.name == "postgresql":
+        opened = [s for s in seen if s.startswith(('INSERT INTO "CASE" ', 'COPY "CASE" '))]
+        assert len(opened) == 1  # the three new cases together
+    assert consumers.collect(session, [m.id for m in ideas]) == (0, 0)  # idempotent

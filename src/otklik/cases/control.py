@@ -14,7 +14,7 @@ is published under the resident's message through the channel they wrote in, onc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,7 @@ from otklik.audit.actor import Actor
 from otklik.cases import deadlines, routing, service
 from otklik.cases.answers import queue_publication
 from otklik.cases.repository import CaseRepository
+from otklik.db.appends import appending
 from otklik.db.base import utcnow
 from otklik.errors import Conflict, Forbidden, InvalidInput, NotFound
 from otklik.models.case import Answer, Case, CaseStatus
@@ -102,18 +103,39 @@ def lock_building(session: Session, message_ids: Sequence[int]) -> None:
 
 
 def case_for_message(session: Session, actor: Actor, message: Message) -> Case:
-    """The case of a message; one is opened (and routed) when it has none yet. Waits while
-    a case builder works in the message's region (the builder may be placing this very
-    message: both would open a case, and one would fail)."""
+    """The case of a message; one is opened (and routed) when it has none yet
+    (:func:`cases_for_messages` for one message)."""
+    return cases_for_messages(session, actor, [message])[message.id]
+
+
+def cases_for_messages(session: Session, actor: Actor, messages: Sequence[Message],
+                       enrichments: Mapping[int, MessageEnrichment] | None = None
+                       ) -> dict[int, Case]:
+    """The case of each of these messages; those with none yet get one, opened and routed
+    (``enrichments``: theirs, when the caller has read them). Waits while a case builder
+    works in the messages' regions (it may be placing these very messages: both would open
+    a case, and one would fail), all of them taken at once; their cases are read in one
+    query, and the new ones go to the database together, as a case builder's batch does
+    (:func:`otklik.cases.builder.build_cases`), not one flush each."""
     repo = CaseRepository(session)
-    repo.lock_building([message.id])
-    case = repo.case_of_message(message.id)
-    if case is not None:
-        return case
-    enrichment = session.get(MessageEnrichment, message.id)
-    if enrichment is None:
-        raise InvalidInput(f"message {message.id} is not enriched yet: try again in a minute")
-    return service.case_from_message(session, actor, message, enrichment)
+    ids = [m.id for m in messages]
+    repo.lock_building(ids)
+    cases = repo.cases_of_messages(ids)
+    missing = [m for m in messages if m.id not in cases]
+    if not missing:
+        return cases
+    if enrichments is None or any(m.id not in enrichments for m in missing):
+        enrichments = repo.enrichments([m.id for m in missing])
+    unready = [m.id for m in missing if m.id not in enrichments]
+    if unready:
+        raise InvalidInput(f"message {unready[0]} is not enriched yet: try again in a minute")
+    repo.reserve(Case, len(missing), (Answer, len(missing)))  # ids ahead, one query
+    repo.read_regions([enrichments[m.id].region_code or m.region_code for m in missing])
+    with appending(session, copy=True):
+        for message in missing:
+            cases[message.id] = service.case_from_message(session, actor, message,
+                                                          enrichments[message.id])
+    return cases
 
 
 def draft_notice(session: Session, actor: Actor, case: Case, text: str, **details: object
