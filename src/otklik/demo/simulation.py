@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
@@ -22,6 +22,7 @@ from otklik.audit.actor import Actor
 from otklik.cases import answers, publishing, service
 from otklik.cases.builder import build_cases
 from otklik.cases.repository import CaseRepository
+from otklik.db import appends
 from otklik.db.base import simulated_now, utcnow
 from otklik.db.session import session_scope
 from otklik.demo.simulation_texts import (
@@ -214,11 +215,11 @@ def _build(unit: Sequence[tuple[datetime, list[int]]], progress: Progress | None
         progress(messages)
 
 
-#: Cases whose lives are played in one unit of work (each life's steps are savepoints, its
-#: answers published at the unit's end, each at its moment): what a transaction reads once
-#: (the reference rows, whether a webhook listens) is read once for many lives, and commits
-#: are fewer; a page view or a login waits for one such unit at most (about a second on two
-#: busy cores).
+#: Cases whose lives are played in one unit of work (its answers published at the unit's
+#: end, each at its moment; its history and audit rows written together): what a transaction
+#: reads once (the reference rows, whether a webhook listens) is read once for many lives,
+#: and commits are fewer; a page view or a login waits for one such unit at most (about a
+#: second on two busy cores).
 WORK_GROUP = 50
 
 
@@ -238,7 +239,10 @@ def simulate_work(seed: int = 42, progress: Progress | None = None,
     cast = _Cast()
     for start in range(0, len(ids), group):
         unit = ids[start:start + group]
-        with session_scope() as session:
+        # the unit's history and audit rows go out in a few statements (one per table each
+        # time a step reads the history, a SAVEPOINT begins, and at the commit)
+        with session_scope() as session, appends.appending(session, copy=True, lazy=True):
+            event.listen(session, "before_flush", _count_flush)
             for case_id in unit:
                 plan_rng = random.Random(rng.random())
                 _Life(session, case_id, plan_rng, now, cast, left=case_id in left).live()
@@ -270,8 +274,17 @@ class _Cast:
         return self.executors[case.executor_id]
 
 
+def _count_flush(session: Session, *_: Any) -> None:
+    """Count the session's flushes that had something to write (a step checks that it wrote
+    nothing before it failed)."""
+    session.info[_FLUSHES] = session.info.get(_FLUSHES, 0) + 1
+
+
+_FLUSHES = "otklik_demo_flushes"
+
+
 class _Life:
-    """One case's plausible life, played in its unit of work; each step is a savepoint."""
+    """One case's plausible life, played in its unit of work, step by step."""
 
     def __init__(self, session, case_id: int, rng: random.Random, now: datetime,  # type: ignore[no-untyped-def]
                  cast: _Cast, left: bool = False) -> None:
@@ -289,15 +302,40 @@ class _Life:
         """Who acts for the case's current executor (looked up once per organization)."""
         return self.cast.executor_of(self.session, self.case)
 
-    def step(self, moment: datetime, action: Callable[[], object]) -> bool:
-        """Do ``action`` at ``moment`` if that moment has passed; False stops the story."""
+    def step(self, moment: datetime, action: Callable[[], object], *,
+             atomic: bool = False) -> bool:
+        """Do ``action`` at ``moment`` if that moment has passed; False stops the story.
+
+        A step that is not possible for this case (an :class:`OtklikError`) simply does not
+        happen: nothing of it is stored. The services find that out before they write (they
+        check, then change the case and record it), so a step runs in the unit's transaction
+        as it is, and one that failed is checked to have written nothing (else the demo
+        stops: such a step must be ``atomic``). An ``atomic`` step can fail after writing
+        (an extension requested, then decided) and runs in a SAVEPOINT. Each step's changes
+        are flushed at its moment, before and after it, as its SAVEPOINT did (new rows get
+        their times then)."""
         if moment >= self.now:
             return False
-        try:
-            with simulated_now(moment), self.session.begin_nested():
+        session = self.session
+        with simulated_now(moment):
+            if atomic:
+                try:
+                    with session.begin_nested():
+                        action()
+                except OtklikError:
+                    return False
+                return True
+            session.flush()
+            before = (appends.appended(session), session.info.get(_FLUSHES))
+            try:
                 action()
-        except OtklikError:
-            return False  # a step that is not possible for this case simply does not happen
+            except OtklikError as error:
+                if (before != (appends.appended(session), session.info.get(_FLUSHES))
+                        or session.new or session.dirty or session.deleted):
+                    raise RuntimeError(f"case {self.case_id}: a step failed after it wrote "
+                                       f"({error}); it must be atomic") from error
+                return False
+            session.flush()
         return True
 
     def live(self) -> None:
@@ -342,7 +380,7 @@ class _Life:
         if rng.random() < 0.05:
             t += timedelta(hours=rng.uniform(4, 48))
             until = due + timedelta(days=rng.randint(5, 20))
-            if not self.step(t, lambda: self.extend(until)):
+            if not self.step(t, lambda: self.extend(until), atomic=True):
                 return
             due = self.case.resolution_due or until
         span = max(due - received, timedelta(hours=4))
