@@ -256,10 +256,29 @@ def _reads(statement: Any, kept: _Appends) -> bool:
     cannot be told, say a text, is taken to)."""
     if not isinstance(statement, ClauseElement):
         return True
-    names = {cast(Table, model.__table__).name for model in kept.rows}
-    tables = find_tables(statement, check_columns=True, include_aliases=True,
-                         include_joins=True, include_crud=True)
-    return not tables or any(getattr(table, "name", None) in names for table in tables)
+    names = _tables_of(statement)
+    return not names or any(cast(Table, model.__table__).name in names for model in kept.rows)
+
+
+#: The tables each statement shape names, by its cache key (a bounded memo).
+_NAMES: dict[Any, frozenset[str]] = {}
+
+
+def _tables_of(statement: ClauseElement) -> frozenset[str]:
+    """The names of the tables ``statement`` names, anywhere in it. Walking a statement
+    costs tens of microseconds; its cache key is computed once per statement (memoized on
+    it, and the execution reuses it), so the walk is done once per shape of statement."""
+    key = statement._generate_cache_key()
+    names = _NAMES.get(key.key) if key is not None else None
+    if names is None:
+        names = frozenset(name for table in find_tables(
+            statement, check_columns=True, include_aliases=True, include_joins=True,
+            include_crud=True) if (name := getattr(table, "name", None)))
+        if key is not None:
+            if len(_NAMES) >= 1024:
+                _NAMES.clear()
+            _NAMES[key.key] = names
+    return names
 
 
 def _savepoint(session: Session, transaction: SessionTransaction) -> None:

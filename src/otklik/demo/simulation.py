@@ -159,17 +159,18 @@ def publish_in(session: Session, which: Any, now: datetime | None = None) -> int
     unit of work that approved it, the job finds it done. The demo's messages come from no
     configured connector: each reply is recorded as ``no_channel``, as for a file import."""
     now = now or utcnow()
-    rows = session.execute(select(Answer.id, Answer.approved_at).where(
+    # the answers held here: publishing marks these very objects (the session holds an
+    # unchanged object only while something else does), so they are counted without a
+    # query each
+    held = session.scalars(select(Answer).where(
         Answer.status == "approved", Answer.published_at.is_(None), which)
         .order_by(Answer.approved_at, Answer.id)).all()
-    if not rows:
+    if not held:
         return 0
-    at = {answer_id: min(approved_at + PUBLISH_LAG, now) if approved_at else now
-          for answer_id, approved_at in rows}
+    at = {answer.id: min(answer.approved_at + PUBLISH_LAG, now) if answer.approved_at
+          else now for answer in held}
     publishing.publish_many(session, list(at), at=at)
-    # the answers are in the session's identity map: counted without a query
-    return sum(1 for answer_id in at
-               if (answer := session.get(Answer, answer_id)) and answer.published_at)
+    return sum(1 for answer in held if answer.published_at)
 
 
 def _buckets(rows: Sequence[Any], bucket: timedelta) -> Iterator[tuple[datetime, list[int]]]:
@@ -243,9 +244,11 @@ def simulate_work(seed: int = 42, progress: Progress | None = None,
         # time a step reads the history, a SAVEPOINT begins, and at the commit)
         with session_scope() as session, appends.appending(session, copy=True, lazy=True):
             event.listen(session, "before_flush", _count_flush)
+            cases = {case.id: case for case in CaseRepository(session).many(unit)}
             for case_id in unit:
                 plan_rng = random.Random(rng.random())
-                _Life(session, case_id, plan_rng, now, cast, left=case_id in left).live()
+                _Life(session, cases[case_id], plan_rng, now, cast,
+                      left=case_id in left).live()
             publish_in(session, Answer.case_id.in_(unit), now)
         if progress:
             progress(len(unit))
@@ -286,17 +289,13 @@ _FLUSHES = "otklik_demo_flushes"
 class _Life:
     """One case's plausible life, played in its unit of work, step by step."""
 
-    def __init__(self, session, case_id: int, rng: random.Random, now: datetime,  # type: ignore[no-untyped-def]
+    def __init__(self, session, case: Case, rng: random.Random, now: datetime,  # type: ignore[no-untyped-def]
                  cast: _Cast, left: bool = False) -> None:
-        self.session, self.case_id, self.rng, self.now = session, case_id, rng, now
+        # the unit's cases are read in one query and the session's object is the same
+        # through the whole life: not looked up at every step
+        self.session, self.case, self.rng, self.now = session, case, rng, now
         self.cast, self.left = cast, left
         self.staff: Staff | None = None
-
-    @property
-    def case(self) -> Case:
-        case = CaseRepository(self.session).get(self.case_id)
-        assert case is not None
-        return case
 
     def executor(self) -> Actor:
         """Who acts for the case's current executor (looked up once per organization)."""
@@ -332,7 +331,7 @@ class _Life:
             except OtklikError as error:
                 if (before != (appends.appended(session), session.info.get(_FLUSHES))
                         or session.new or session.dirty or session.deleted):
-                    raise RuntimeError(f"case {self.case_id}: a step failed after it wrote "
+                    raise RuntimeError(f"case {self.case.id}: a step failed after it wrote "
                                        f"({error}); it must be atomic") from error
                 return False
             session.flush()
