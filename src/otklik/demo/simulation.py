@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -240,10 +241,7 @@ def simulate_work(seed: int = 42, progress: Progress | None = None,
     cast = _Cast()
     for start in range(0, len(ids), group):
         unit = ids[start:start + group]
-        # the unit's history and audit rows go out in a few statements (one per table each
-        # time a step reads the history, a SAVEPOINT begins, and at the commit)
-        with session_scope() as session, appends.appending(session, copy=True, lazy=True):
-            event.listen(session, "before_flush", _count_flush)
+        with session_scope() as session, _playing(session):
             cases = {case.id: case for case in CaseRepository(session).many(unit)}
             for case_id in unit:
                 plan_rng = random.Random(rng.random())
@@ -275,6 +273,19 @@ class _Cast:
         if case.executor_id not in self.executors:
             self.executors[case.executor_id] = _executor_actor(session, case)
         return self.executors[case.executor_id]
+
+
+@contextmanager
+def _playing(session: Session) -> Iterator[None]:
+    """Lives are played in ``session`` within the block: their history and audit rows go out
+    in a few statements (one per table each time a step reads the history, a SAVEPOINT
+    begins, and at the commit), and its flushes are counted (:meth:`_Life.step`)."""
+    event.listen(session, "before_flush", _count_flush)
+    try:
+        with appends.appending(session, copy=True, lazy=True):
+            yield
+    finally:
+        event.remove(session, "before_flush", _count_flush)
 
 
 def _count_flush(session: Session, *_: Any) -> None:
