@@ -48,10 +48,8 @@ def _quality(session: Session, case: Case | None, text: str, organization_id: in
 
 
 def _question(session: Session, case: Case) -> str:
-    """What the resident asked: the case's oldest message's text (its text alone is read,
-    not each message with its raw record), else the case's title."""
-    first = CaseRepository(session).first_texts([case.id]).get(case.id)
-    return first[0] if first else case.title
+    messages = CaseRepository(session).messages(case.id)
+    return messages[0].text if messages else case.title
 
 
 def draft(session: Session, actor: Actor, case: Case, text: str,
