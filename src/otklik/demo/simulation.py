@@ -288,13 +288,14 @@ def _playing(session: Session) -> Iterator[None]:
         event.remove(session, "before_flush", _count_flush)
 
 
+#: Where the session keeps how many of its flushes had something to write.
+_FLUSHES = "otklik_demo_flushes"
+
+
 def _count_flush(session: Session, *_: Any) -> None:
     """Count the session's flushes that had something to write (a step checks that it wrote
     nothing before it failed)."""
     session.info[_FLUSHES] = session.info.get(_FLUSHES, 0) + 1
-
-
-_FLUSHES = "otklik_demo_flushes"
 
 
 class _Life:
