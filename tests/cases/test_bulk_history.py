@@ -2,7 +2,8 @@
 (``otklik.db.appends``): the same rows, in the order recorded, one INSERT per table; seen by
 the queries that would have seen pending ORM rows; a rolled-back SAVEPOINT drops only its
 own; an error leaves them in the session as ORM rows; the audit log still seals and
-verifies (SQLite and PostgreSQL)."""
+verifies (SQLite and PostgreSQL). Lazy, they wait past flushes and queries of other tables
+for a query of their own tables, a SAVEPOINT or the end."""
 
 from __future__ import annotations
 
@@ -147,3 +148,34 @@ def test_the_audit_log_written_in_bulk_seals_and_verifies(
     assert seal(session) >= 8
     verdict = verify(session)
     assert verdict.ok, verdict.problems
+
+
+def test_lazy_rows_wait_for_a_query_of_their_tables(session: Session,
+                                                   make_case: Callable[..., Case]) -> None:
+    case = make_case()
+    session.flush()
+    count = select(func.count(CaseEvent.id)).where(CaseEvent.case_id == case.id)
+    before = session.scalar(count) or 0
+    seen, listen = _inserts(session)
+    try:
+        with appending(session, lazy=True):
+            service.record_event(session, ACTOR, case, "feedback", None, value="a")
+            case.title = "changed"
+            session.flush()
+            assert session.get(Case, case.id) is case
+            session.scalars(select(Case).where(Case.id == case.id)).all()
+            assert seen == []  # a flush and a query of other tables leave them kept
+            assert session.scalar(count) == before + 1  # a query of their table sees them
+            assert sorted(table for table, _ in seen) == ["audit_log", "case_event"]
+            service.record_event(session, ACTOR, case, "feedback", None, value="b")
+            service.record_event(session, ACTOR, case, "feedback", None, value="c")
+            with session.begin_nested():  # written before the SAVEPOINT begins
+                assert sorted(seen[2:]) == [("audit_log", True), ("case_event", True)]
+            service.record_event(session, ACTOR, case, "feedback", None, value="d")
+        assert len(seen) == 6  # the rest at the end, one statement per table
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", listen)
+    assert [row[-1]["value"] for row in _history(session, [case.id])] == ["a", "b", "c", "d"]
+    assert [row[-1]["value"] for row in _audit(session, [case.id])] == ["a", "b", "c", "d"]
+    assert seal(session) >= 4
+    assert verify(session).ok

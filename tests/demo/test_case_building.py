@@ -8,12 +8,15 @@ transaction's caches answer no longer flushes a new case half-built, so it is in
 instead of inserted and updated).
 
 Likewise the simulated work with several cases' lives per transaction, their answers
-published together (each at its own moment), is the work played one life per transaction
-with each answer published in a call of its own (as the demo did before): the same
-statuses, times, histories, answers, publications, extensions and audit entries. The
-``version`` differs here too, and for the same reason: a unit of work reads the reference
-rows and whether a webhook listens once, not once per case, so fewer of those reads flush a
-step's change of the case half-done (one UPDATE of its row instead of two).
+published together (each at its own moment), their steps without a SAVEPOINT each (only a
+step that can fail after writing has one) and their history and audit rows written together,
+is the work played one life per transaction, each step in a SAVEPOINT, each row inserted on
+its own and each answer published in a call of its own (as the demo did before): the same
+statuses, times, histories, answers, publications, extensions and audit entries (in the
+same order, sealed into a chain that verifies). The ``version`` differs here too, and for
+the same reason: a unit of work reads the reference rows and whether a webhook listens
+once, not once per case, so fewer of those reads flush a step's change of the case
+half-done (one UPDATE of its row instead of two).
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from __future__ import annotations
 import json
 import shutil
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from datetime import UTC, datetime
+from itertools import groupby
 from typing import Any
 
 import pytest
@@ -157,9 +162,11 @@ def _simulate(url: str, monkeypatch: pytest.MonkeyPatch, now: datetime, left: se
               one_by_one: bool = False, **group: int) -> int:
     """The demo's simulated work on this database as if at ``now``; ``one_by_one``: as the
     demo played it before (each answer published in a call of its own, the staff and the
-    executors looked up again for each case)."""
+    executors looked up again for each case, each step in a SAVEPOINT, each history and
+    audit row inserted on its own)."""
     from otklik.db.base import simulated_now
     from otklik.demo import simulation
+    from otklik.errors import OtklikError
     from otklik.queue import broker
 
     class Uncast(simulation._Cast):
@@ -169,10 +176,24 @@ def _simulate(url: str, monkeypatch: pytest.MonkeyPatch, now: datetime, left: se
         def executor_of(self, session: Session, case: Case) -> Any:
             return simulation._executor_actor(session, case)
 
+    def step_in_savepoint(self: Any, moment: datetime, action: Callable[[], object], *,
+                          atomic: bool = False) -> bool:
+        if moment >= self.now:
+            return False
+        try:
+            with simulated_now(moment), self.session.begin_nested():
+                action()
+        except OtklikError:
+            return False
+        return True
+
     _use(url, monkeypatch)
     if one_by_one:
         monkeypatch.setattr(simulation, "publish_in", _publish_one_by_one)
         monkeypatch.setattr(simulation, "_Cast", Uncast)
+        monkeypatch.setattr(simulation._Life, "step", step_in_savepoint)
+        monkeypatch.setattr(simulation.appends, "appending",
+                            lambda session, **_: nullcontext())
     done: list[int] = []
     with simulated_now(now):
         cases = simulation.simulate_work(seed=5, progress=done.append, left=left, **group)
@@ -238,9 +259,38 @@ def _snapshot(url: str) -> dict[str, Any]:
             for p in session.scalars(select(Problem))}
         audit = Counter((a.action, a.object_type, a.at, a.actor, a.region_code)
                         for a in session.scalars(select(AuditEntry)))
+        # the audit log in the order it is sealed (by id), each entry with its object and
+        # details (ids of other rows left out): entries written together go out in the
+        # order they were recorded, as one by one (the entries of one moment in any order:
+        # the SLA's daily tick escalates its cases in the order the database returns them)
+        entries = [(a.action, a.object_type,
+                    case_key.get(int(a.object_id)) if a.object_type == "case" and a.object_id
+                    else None, a.at, a.actor, a.actor_id, a.region_code,
+                    json.dumps({k: message_key.get(v, v) if k == "message_id" else v
+                                for k, v in a.details.items() if k not in _ID_KEYS},
+                               sort_keys=True))
+                   for a in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+        trail = [entry for _, same in groupby(entries, key=lambda entry: entry[3])
+                 for entry in sorted(same, key=str)]
     engine.dispose()
     return {"cases": cases, "events": events, "answers": answers, "problems": problems,
-            "audit": audit, "publications": publications, "extensions": extensions}
+            "audit": audit, "trail": trail, "publications": publications,
+            "extensions": extensions}
+
+
+def _sealed_and_verified(url: str) -> None:
+    """The audit log of this database seals into its chain and verifies clean (as the
+    sealing job after each commit and ``otklik audit verify`` do)."""
+    from otklik.audit.chain import seal, verify
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        while seal(session):
+            pass
+        session.commit()
+        verdict = verify(session)
+    engine.dispose()
+    assert verdict.ok and verdict.unsealed == 0 and verdict.sealed, verdict.problems
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -287,7 +337,8 @@ def test_buckets_built_together_make_the_same_demo(
         at is not None for *_, at in reference["publications"])
     for name in ("several", "default"):
         assert counts[name] == counts["one_bucket_each"]
-        for part in ("cases", "events", "answers", "problems", "audit", "publications"):
+        for part in ("cases", "events", "answers", "problems", "audit", "trail",
+                     "publications"):
             assert made[name][part] == reference[part], (name, part, _differences(
                 made[name][part], reference[part]))
 
@@ -312,6 +363,7 @@ def test_lives_played_together_make_the_same_demo(
             try:
                 counts[name] = _simulate(copy, monkeypatch, now, left, one_by_one, **group)
                 made[name] = _snapshot(copy)
+                _sealed_and_verified(copy)
             finally:
                 _drop(copy, backend)
     finally:
@@ -324,8 +376,8 @@ def test_lives_played_together_make_the_same_demo(
     assert reference["extensions"]
     for name in ("several", "default"):
         assert counts[name] == counts["one_life_each"]
-        for part in ("cases", "events", "answers", "problems", "audit", "publications",
-                     "extensions"):
+        for part in ("cases", "events", "answers", "problems", "audit", "trail",
+                     "publications", "extensions"):
             assert made[name][part] == reference[part], (name, part, _differences(
                 made[name][part], reference[part]))
 
@@ -335,6 +387,10 @@ def _differences(got: Any, expected: Any) -> list[Any]:
     if isinstance(got, Counter):
         return [("more", list((got - expected).items())[:3]),
                 ("fewer", list((expected - got).items())[:3])]
+    if isinstance(got, list):
+        first = next((n for n, (one, other) in enumerate(zip(got, expected, strict=False))
+                      if one != other), min(len(got), len(expected)))
+        return [(len(got), len(expected)), got[first:first + 2], expected[first:first + 2]]
     found: list[Any] = []
     for key in sorted(set(got) | set(expected), key=str):
         one, other = got.get(key), expected.get(key)

@@ -505,13 +505,15 @@ class CaseRepository(ReferenceReads):
     def recent_answers_of(self, organization_id: int, since: datetime
                           ) -> Sequence[tuple[Answer, int | None]]:
         """An organization's recent final answers with the problem each answered (its own,
-        or its case's), for the mass-copy check — one query."""
+        or its case's), for the mass-copy check — one query. Their quality reports (a JSON
+        document each, which the check does not read) are left unloaded: every answer drafted
+        reads up to 500 of them again."""
         rows = self.session.execute(
             select(Answer, func.coalesce(Answer.problem_id, Case.problem_id))
             .outerjoin(Case, Case.id == Answer.case_id)
             .where(Answer.organization_id == organization_id, Answer.kind == "final",
                    Answer.created_at >= since)
-            .order_by(Answer.id.desc()).limit(500)
+            .order_by(Answer.id.desc()).limit(500).options(defer(Answer.quality))
         ).all()
         return [(answer, problem) for answer, problem in rows]
 

@@ -23,6 +23,15 @@ messages, history and answers: :func:`values_of` turns an ORM object built but n
 the session into its row), each table's rows in the order appended.
 
 Outside the block :func:`append` returns False and the caller adds its ORM object.
+
+With ``lazy=True`` the rows are not written after every flush, nor before every query that
+would autoflush: only before one whose statement names a table they go to (the rows are
+visible to it, as above), before a SAVEPOINT, before a commit and at the block's end. A
+transaction of many small steps, each flushing its changes and reading other tables (the
+demo's simulated work: a case's step, then the reads of its answers), then writes its
+history and audit in a few statements, not two each step. A query under ``no_autoflush``,
+or through the session's connection and not the session, does not see them then, even
+after a flush.
 """
 
 from __future__ import annotations
@@ -33,6 +42,8 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, MetaData, Table, event, exc, insert, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.util import find_tables
 
 _KEY = "otklik_appends"
 #: Each metadata's tables by their place in the order of foreign keys (parents first).
@@ -40,10 +51,11 @@ _ORDER: dict[int, dict[str, int]] = {}
 
 
 class _Appends:
-    def __init__(self, copy: bool) -> None:
+    def __init__(self, copy: bool, lazy: bool) -> None:
         self.rows: dict[type[Any], list[dict[str, Any]]] = {}
         self.depth = 1
-        self.copy = copy
+        self.copy, self.lazy = copy, lazy
+        self.appended = 0  # rows appended in the block so far, written or not
 
 
 def append(session: Session, model: type[Any], values: dict[str, Any]) -> bool:
@@ -53,12 +65,20 @@ def append(session: Session, model: type[Any], values: dict[str, Any]) -> bool:
     if state is None:
         return False
     state.rows.setdefault(model, []).append(values)
+    state.appended += 1
     return True
 
 
 def active(session: Session) -> bool:
     """True inside :func:`appending` (:func:`append` keeps rows)."""
     return _KEY in session.info
+
+
+def appended(session: Session) -> int:
+    """How many rows :func:`append` took in the outermost :func:`appending` block so far,
+    written or not (0 outside a block): a caller can tell whether a step appended any."""
+    state: _Appends | None = session.info.get(_KEY)
+    return state.appended if state is not None else 0
 
 
 def values_of(row: Any) -> dict[str, Any]:
@@ -98,10 +118,11 @@ def _columns_of(mapped: type[Any]) -> list[tuple[str, str, Callable[[Any], Any] 
 
 
 @contextmanager
-def appending(session: Session, *, copy: bool = False) -> Iterator[None]:
+def appending(session: Session, *, copy: bool = False, lazy: bool = False) -> Iterator[None]:
     """Within the block, :func:`append` keeps rows and writes them in bulk (see the module);
     nested blocks share the outermost one's rows (and its ``copy``: on PostgreSQL the rows
-    go out by COPY, :func:`insert_rows`)."""
+    go out by COPY, :func:`insert_rows`; and its ``lazy``: written only when a query reads
+    their tables, before a SAVEPOINT or a commit, and at the end)."""
     state: _Appends | None = session.info.get(_KEY)
     if state is not None:
         state.depth += 1
@@ -110,7 +131,7 @@ def appending(session: Session, *, copy: bool = False) -> Iterator[None]:
         finally:
             state.depth -= 1
         return
-    state = session.info[_KEY] = _Appends(copy)
+    state = session.info[_KEY] = _Appends(copy, lazy)
     listeners = ((session, "after_flush", _after_flush), (session, "do_orm_execute", _query),
                  (session, "after_transaction_create", _savepoint),
                  (session, "before_commit", _before_commit),
@@ -215,16 +236,49 @@ def _place(model: type[Any]) -> int:
 
 
 def _after_flush(session: Session, _flush_context: Any) -> None:
-    write(session)
+    kept: _Appends | None = session.info.get(_KEY)
+    if kept is not None and not kept.lazy:
+        write(session)
 
 
 def _query(state: ORMExecuteState) -> None:
     session = state.session
     kept: _Appends | None = session.info.get(_KEY)
     if (kept is not None and kept.rows and state.is_orm_statement and session.autoflush
-            and not getattr(session, "_flushing", False)):
+            and not getattr(session, "_flushing", False)
+            and (not kept.lazy or _reads(state.statement, kept))):
         session.flush()
         write(session)
+
+
+def _reads(statement: Any, kept: _Appends) -> bool:
+    """Whether ``statement`` names a table some kept rows go to (a statement whose tables
+    cannot be told, say a text, is taken to)."""
+    if not isinstance(statement, ClauseElement):
+        return True
+    names = _tables_of(statement)
+    return not names or any(cast(Table, model.__table__).name in names for model in kept.rows)
+
+
+#: The tables each statement shape names, by its cache key (a bounded memo).
+_NAMES: dict[Any, frozenset[str]] = {}
+
+
+def _tables_of(statement: ClauseElement) -> frozenset[str]:
+    """The names of the tables ``statement`` names, anywhere in it. Walking a statement
+    costs tens of microseconds; its cache key is computed once per statement (memoized on
+    it, and the execution reuses it), so the walk is done once per shape of statement."""
+    key = statement._generate_cache_key()
+    names = _NAMES.get(key.key) if key is not None else None
+    if names is None:
+        names = frozenset(name for table in find_tables(
+            statement, check_columns=True, include_aliases=True, include_joins=True,
+            include_crud=True) if (name := getattr(table, "name", None)))
+        if key is not None:
+            if len(_NAMES) >= 1024:
+                _NAMES.clear()
+            _NAMES[key.key] = names
+    return names
 
 
 def _savepoint(session: Session, transaction: SessionTransaction) -> None:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from otklik.accounts.scope import Scope
@@ -22,6 +23,7 @@ from otklik.audit.actor import Actor
 from otklik.cases import answers, publishing, service
 from otklik.cases.builder import build_cases
 from otklik.cases.repository import CaseRepository
+from otklik.db import appends
 from otklik.db.base import simulated_now, utcnow
 from otklik.db.session import session_scope
 from otklik.demo.simulation_texts import (
@@ -158,17 +160,18 @@ def publish_in(session: Session, which: Any, now: datetime | None = None) -> int
     unit of work that approved it, the job finds it done. The demo's messages come from no
     configured connector: each reply is recorded as ``no_channel``, as for a file import."""
     now = now or utcnow()
-    rows = session.execute(select(Answer.id, Answer.approved_at).where(
+    # the answers held here: publishing marks these very objects (the session holds an
+    # unchanged object only while something else does), so they are counted without a
+    # query each
+    held = session.scalars(select(Answer).where(
         Answer.status == "approved", Answer.published_at.is_(None), which)
         .order_by(Answer.approved_at, Answer.id)).all()
-    if not rows:
+    if not held:
         return 0
-    at = {answer_id: min(approved_at + PUBLISH_LAG, now) if approved_at else now
-          for answer_id, approved_at in rows}
+    at = {answer.id: min(answer.approved_at + PUBLISH_LAG, now) if answer.approved_at
+          else now for answer in held}
     publishing.publish_many(session, list(at), at=at)
-    # the answers are in the session's identity map: counted without a query
-    return sum(1 for answer_id in at
-               if (answer := session.get(Answer, answer_id)) and answer.published_at)
+    return sum(1 for answer in held if answer.published_at)
 
 
 def _buckets(rows: Sequence[Any], bucket: timedelta) -> Iterator[tuple[datetime, list[int]]]:
@@ -214,11 +217,11 @@ def _build(unit: Sequence[tuple[datetime, list[int]]], progress: Progress | None
         progress(messages)
 
 
-#: Cases whose lives are played in one unit of work (each life's steps are savepoints, its
-#: answers published at the unit's end, each at its moment): what a transaction reads once
-#: (the reference rows, whether a webhook listens) is read once for many lives, and commits
-#: are fewer; a page view or a login waits for one such unit at most (about a second on two
-#: busy cores).
+#: Cases whose lives are played in one unit of work (its answers published at the unit's
+#: end, each at its moment; its history and audit rows written together): what a transaction
+#: reads once (the reference rows, whether a webhook listens) is read once for many lives,
+#: and commits are fewer; a page view or a login waits for one such unit at most (about a
+#: second on two busy cores).
 WORK_GROUP = 50
 
 
@@ -238,10 +241,12 @@ def simulate_work(seed: int = 42, progress: Progress | None = None,
     cast = _Cast()
     for start in range(0, len(ids), group):
         unit = ids[start:start + group]
-        with session_scope() as session:
+        with session_scope() as session, _playing(session):
+            cases = {case.id: case for case in CaseRepository(session).many(unit)}
             for case_id in unit:
                 plan_rng = random.Random(rng.random())
-                _Life(session, case_id, plan_rng, now, cast, left=case_id in left).live()
+                _Life(session, cases[case_id], plan_rng, now, cast,
+                      left=case_id in left).live()
             publish_in(session, Answer.case_id.in_(unit), now)
         if progress:
             progress(len(unit))
@@ -270,34 +275,78 @@ class _Cast:
         return self.executors[case.executor_id]
 
 
-class _Life:
-    """One case's plausible life, played in its unit of work; each step is a savepoint."""
+@contextmanager
+def _playing(session: Session) -> Iterator[None]:
+    """Lives are played in ``session`` within the block: their history and audit rows go out
+    in a few statements (one per table each time a step reads the history, a SAVEPOINT
+    begins, and at the commit), and its flushes are counted (:meth:`_Life.step`)."""
+    event.listen(session, "before_flush", _count_flush)
+    try:
+        with appends.appending(session, copy=True, lazy=True):
+            yield
+    finally:
+        event.remove(session, "before_flush", _count_flush)
 
-    def __init__(self, session, case_id: int, rng: random.Random, now: datetime,  # type: ignore[no-untyped-def]
+
+#: Where the session keeps how many of its flushes had something to write.
+_FLUSHES = "otklik_demo_flushes"
+
+
+def _count_flush(session: Session, *_: Any) -> None:
+    """Count the session's flushes that had something to write (a step checks that it wrote
+    nothing before it failed)."""
+    session.info[_FLUSHES] = session.info.get(_FLUSHES, 0) + 1
+
+
+class _Life:
+    """One case's plausible life, played in its unit of work, step by step."""
+
+    def __init__(self, session, case: Case, rng: random.Random, now: datetime,  # type: ignore[no-untyped-def]
                  cast: _Cast, left: bool = False) -> None:
-        self.session, self.case_id, self.rng, self.now = session, case_id, rng, now
+        # the unit's cases are read in one query and the session's object is the same
+        # through the whole life: not looked up at every step
+        self.session, self.case, self.rng, self.now = session, case, rng, now
         self.cast, self.left = cast, left
         self.staff: Staff | None = None
-
-    @property
-    def case(self) -> Case:
-        case = CaseRepository(self.session).get(self.case_id)
-        assert case is not None
-        return case
 
     def executor(self) -> Actor:
         """Who acts for the case's current executor (looked up once per organization)."""
         return self.cast.executor_of(self.session, self.case)
 
-    def step(self, moment: datetime, action: Callable[[], object]) -> bool:
-        """Do ``action`` at ``moment`` if that moment has passed; False stops the story."""
+    def step(self, moment: datetime, action: Callable[[], object], *,
+             atomic: bool = False) -> bool:
+        """Do ``action`` at ``moment`` if that moment has passed; False stops the story.
+
+        A step that is not possible for this case (an :class:`OtklikError`) simply does not
+        happen: nothing of it is stored. The services find that out before they write (they
+        check, then change the case and record it), so a step runs in the unit's transaction
+        as it is, and one that failed is checked to have written nothing (else the demo
+        stops: such a step must be ``atomic``). An ``atomic`` step can fail after writing
+        (an extension requested, then decided) and runs in a SAVEPOINT. Each step's changes
+        are flushed at its moment, before and after it, as its SAVEPOINT did (new rows get
+        their times then)."""
         if moment >= self.now:
             return False
-        try:
-            with simulated_now(moment), self.session.begin_nested():
+        session = self.session
+        with simulated_now(moment):
+            if atomic:
+                try:
+                    with session.begin_nested():
+                        action()
+                except OtklikError:
+                    return False
+                return True
+            session.flush()
+            before = (appends.appended(session), session.info.get(_FLUSHES))
+            try:
                 action()
-        except OtklikError:
-            return False  # a step that is not possible for this case simply does not happen
+            except OtklikError as error:
+                if (before != (appends.appended(session), session.info.get(_FLUSHES))
+                        or session.new or session.dirty or session.deleted):
+                    raise RuntimeError(f"case {self.case.id}: a step failed after it wrote "
+                                       f"({error}); it must be atomic") from error
+                return False
+            session.flush()
         return True
 
     def live(self) -> None:
@@ -342,7 +391,7 @@ class _Life:
         if rng.random() < 0.05:
             t += timedelta(hours=rng.uniform(4, 48))
             until = due + timedelta(days=rng.randint(5, 20))
-            if not self.step(t, lambda: self.extend(until)):
+            if not self.step(t, lambda: self.extend(until), atomic=True):
                 return
             due = self.case.resolution_due or until
         span = max(due - received, timedelta(hours=4))
