@@ -162,3 +162,23 @@ def test_a_batchs_proposals_open_their_cases_together(
         opened = [s for s in seen if s.startswith(('INSERT INTO "CASE" ', 'COPY "CASE" '))]
         assert len(opened) == 1  # the three new cases together
     assert consumers.collect(session, [m.id for m in ideas]) == (0, 0)  # idempotent
+
+
+def test_cases_opened_inside_a_callers_batch_are_stored_when_they_return(
+        session: Session, make_message: Callable[..., Message]) -> None:
+    """A caller that keeps its own rows (``appending``, even lazily) gets the cases stored
+    before it adds rows that refer to them (on PostgreSQL a kept case row would otherwise
+    reach the database after them, against the foreign key)."""
+    from sqlalchemy import text
+
+    from otklik.audit.actor import Actor
+    from otklik.cases import control
+    from otklik.db import appends
+
+    idea = make_message("Предлагаю сделать сквер на месте пустыря у школы", author="q1",
+                        topic="social", subtopic=None)
+    with appends.appending(session, copy=True, lazy=True):
+        case = control.cases_for_messages(session, Actor.system("tests"), [idea])[idea.id]
+        stored = session.connection().execute(
+            text('SELECT count(*) FROM "case" WHERE id = :id'), {"id": case.id}).scalar()
+        assert stored == 1

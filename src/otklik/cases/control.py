@@ -24,6 +24,7 @@ from otklik.audit.actor import Actor
 from otklik.cases import deadlines, routing, service
 from otklik.cases.answers import queue_publication
 from otklik.cases.repository import CaseRepository
+from otklik.db import appends
 from otklik.db.appends import appending
 from otklik.db.base import utcnow
 from otklik.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -135,6 +136,9 @@ def cases_for_messages(session: Session, actor: Actor, messages: Sequence[Messag
         for message in missing:
             cases[message.id] = service.case_from_message(session, actor, message,
                                                           enrichments[message.id])
+    if appends.active(session):  # inside a caller's batch, which keeps its rows: the cases
+        session.flush()  # go in now, for the rows the caller adds next that refer to them
+        appends.write(session)
     return cases
 
 
