@@ -89,3 +89,18 @@ def test_ids_taken_outlive_a_released_savepoint_and_end_with_the_transaction(
     assert len(taken) == 1 and second.id == first.id + 1
     session.commit()
     assert ids._POOL_KEY not in session.info
+
+
+def test_the_sealer_looks_each_entrys_mac_up_through_its_index(session: Session) -> None:
+    """Whether an entry's MAC is sealed already is one look-up of ``ix_audit_seal_entry_mac``
+    (migration 0030), not a read of every seal for every entry (SQLite) or of the whole
+    table at every round (PostgreSQL)."""
+    from tests.plans import plan_of
+
+    from otklik.audit.chain import unsealed_query
+
+    plan = plan_of(session.get_bind().engine, unsealed_query(100))
+    text = "\n".join(plan)
+    assert "ix_audit_seal_entry_mac" in text, text
+    if session.get_bind().dialect.name == "sqlite":
+        assert not any(line.startswith("SCAN audit_seal") for line in plan), text

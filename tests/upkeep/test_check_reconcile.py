@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session
 from tests.conftest import jobs_database, own_database
+from tests.plans import plan_of
 from typer.testing import CliRunner
 
 from otklik.cli import app
@@ -279,29 +280,12 @@ def test_the_windowed_pass_sees_recent_work_and_the_full_sweep_everything(
     assert _check()[0] == 0
 
 
-def _plan(engine: Engine, query: object) -> list[str]:
-    """Each database's plan of ``query``, one line a step, with whole-table reads and
-    whole-table joins ruled out on PostgreSQL (its planner picks them for tables this small):
-    what is left shows whether the indexes can serve the query at all."""
-    with engine.connect() as connection:
-        compiled = query.compile(connection,  # type: ignore[attr-defined]
-                                 compile_kwargs={"render_postcompile": True})
-        if connection.dialect.name == "postgresql":
-            for setting in ("enable_seqscan", "enable_hashjoin", "enable_mergejoin"):
-                connection.exec_driver_sql(f"SET {setting} = off")
-            rows = connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params).all()
-            return [str(row[0]).strip() for row in rows]
-        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}",
-                                          tuple(compiled.params.values())).all()
-        return [str(row[-1]) for row in rows]
-
-
 def test_the_windowed_look_reads_the_window_through_its_index(db: Engine) -> None:
     """The frequent pass reads the window of ``ix_message_enrichment_enriched_at`` and looks
     each message and case link up by key: neither ``message`` nor ``case_message`` is read
     whole (at a country's size, millions of rows every five minutes)."""
     now = datetime.now(UTC)
-    plan = _plan(db, relevant_without_case_query(now, now - timedelta(hours=24)))
+    plan = plan_of(db, relevant_without_case_query(now, now - timedelta(hours=24)))
     text = "\n".join(plan)
     if db.dialect.name == "postgresql":
         assert "Seq Scan" not in text, text
@@ -323,5 +307,5 @@ def test_the_windowed_look_reads_the_window_through_its_index(db: Engine) -> Non
 def test_pending_deliveries_are_found_through_their_partial_index(db: Engine) -> None:
     """The reconciler reads the few pending deliveries of briefs through
     ``ix_report_delivery_pending`` (migration 0029), not every brief ever e-mailed."""
-    plan = _plan(db, pending_deliveries_query(datetime.now(UTC)))
+    plan = plan_of(db, pending_deliveries_query(datetime.now(UTC)))
     assert "ix_report_delivery_pending" in " ".join(plan), plan

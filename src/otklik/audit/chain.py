@@ -162,6 +162,24 @@ def _lock(session: Session) -> None:
         session.execute(text("UPDATE audit_seal SET seq = seq WHERE 0 = 1"))
 
 
+def unsealed_query(limit: int) -> Any:
+    """The first ``limit`` entries (id order) not sealed yet, with what their MAC covers.
+
+    NOT EXISTS, not NOT IN (SELECT entry_mac …): PostgreSQL cannot hash a NOT IN list
+    larger than work_mem and then scans the seals once per entry — over 2 M seals a round
+    had not finished after 13 minutes (docs/performance.md, session 12); entry_mac is NOT
+    NULL, so the two say the same. Each entry's look-up goes through
+    ``ix_audit_seal_entry_mac`` (migration 0030): without it SQLite read every seal for
+    every entry — sealing the demo's ≈ 60,000 entries took over ten minutes, holding the
+    write lock (docs/performance.md, session 17)."""
+    sealed = aliased(AuditSeal)
+    return (select(AuditEntry.id, AuditEntry.mac, *(getattr(AuditEntry, n) for n in _CONTENT))
+            .outerjoin(AuditSeal, AuditSeal.entry_id == AuditEntry.id)
+            .where(AuditSeal.seq.is_(None), AuditEntry.mac.is_not(None),
+                   ~exists().where(sealed.entry_mac == AuditEntry.mac))
+            .order_by(AuditEntry.id).limit(limit))
+
+
 def seal(session: Session, *, limit: int = SEAL_BATCH) -> int:
     """Seal the committed entries not sealed yet whose MAC holds (in id order); an entry
     whose MAC fails is left unsealed for ``verify`` to name. Returns how many were sealed.
@@ -171,19 +189,9 @@ def seal(session: Session, *, limit: int = SEAL_BATCH) -> int:
     last = session.execute(select(AuditSeal.seq, AuditSeal.hash)
                            .order_by(AuditSeal.seq.desc()).limit(1)).first()
     seq, prev = (last[0], last[1]) if last else (0, GENESIS)
-    # NOT EXISTS, not NOT IN (SELECT entry_mac …): PostgreSQL cannot hash a NOT IN list
-    # larger than work_mem and then scans the seals once per entry — over 2 M seals a
-    # round had not finished after 13 minutes (docs/performance.md, session 12);
-    # entry_mac is NOT NULL, so the two say the same
-    sealed = aliased(AuditSeal)
     # the entries' columns, not ORM objects, and the seals in one executemany INSERT, not
     # thousands of ORM objects (docs/performance.md, session 12)
-    pending = session.execute(
-        select(AuditEntry.id, AuditEntry.mac, *(getattr(AuditEntry, n) for n in _CONTENT))
-        .outerjoin(AuditSeal, AuditSeal.entry_id == AuditEntry.id)
-        .where(AuditSeal.seq.is_(None), AuditEntry.mac.is_not(None),
-               ~exists().where(sealed.entry_mac == AuditEntry.mac))
-        .order_by(AuditEntry.id).limit(limit)).all()
+    pending = session.execute(unsealed_query(limit)).all()
     seals: list[dict[str, Any]] = []
     seen: set[str] = set()
     for entry_id, mac, *values in pending:

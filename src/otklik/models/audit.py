@@ -46,6 +46,8 @@ class AuditSeal(Base):
     Appended by one sealer at a time; never updated or deleted (a trigger enforces it)."""
 
     __tablename__ = "audit_seal"
+    # the sealer asks, for each entry not sealed yet, whether its MAC is sealed already
+    __table_args__ = (Index("ix_audit_seal_entry_mac", "entry_mac"),)
 
     seq: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
