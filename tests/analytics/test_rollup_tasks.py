@@ -43,9 +43,13 @@ def own_db(own_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
 
 def _messages(session: Session, n: int, *, problem: Problem | None = None,
               days_ago: int = 1) -> list[Case]:
-    """``n`` relevant messages of region 68, every other with a new case."""
+    """``n`` relevant messages of region 68, every other with a new case, 7 minutes apart
+    from 09:00 UTC ``days_ago`` days ago: one local day whatever the hour the test runs at
+    (a run after 21:45 Moscow time spread them over two days, and the
+    refresh's "days of the last minutes' enrichments" counted three, not two)."""
     made = []
-    base = utcnow() - timedelta(days=days_ago)
+    base = (utcnow() - timedelta(days=days_ago)).replace(hour=9, minute=0, second=0,
+                                                          microsecond=0)
     for i in range(n):
         k = next(_ids)
         created = base + timedelta(minutes=7 * i)
