@@ -285,10 +285,9 @@ def queue_depth(broker_url: str, only: list[str] | None = None) -> int:
     import pika
 
     import otklik.worker  # noqa: F401  (declares every actor: their queue names)
-    from otklik.queue import broker
+    from otklik.ops.queues import queue_names
 
-    names = set(only or ()) or {broker.get_actor(a).queue_name
-                                for a in broker.get_declared_actors()}
+    names = set(only or ()) or set(queue_names())
     connection = pika.BlockingConnection(pika.URLParameters(broker_url))
     total = 0
     try:

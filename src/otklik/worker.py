@@ -85,8 +85,9 @@ def chosen_queues(asked: list[str]) -> list[str]:
     stands for :data:`PATH_QUEUES`), checked against the queues the jobs are declared on: a
     misspelt name would leave its jobs waiting forever."""
     from otklik.errors import InvalidInput
+    from otklik.ops.queues import queue_names
 
-    declared = {broker.get_actor(name).queue_name for name in broker.get_declared_actors()}
+    declared = set(queue_names(broker))
     names: list[str] = []
     for item in asked:
         for name in (part.strip() for part in item.split(",")):
