@@ -16,7 +16,7 @@ from otklik.cases.repository import CaseRepository
 from otklik.db.base import utcnow
 from otklik.errors import Conflict, Forbidden, InvalidInput, NotFound
 from otklik.models.audit import AuditEntry
-from otklik.models.case import Case, CaseStatus, Label
+from otklik.models.case import Case, CaseMessage, CaseStatus, Label
 from otklik.models.message import Message
 from otklik.queue import broker
 
@@ -355,3 +355,44 @@ def test_an_original_seen_late_brings_its_waiting_copies_into_the_case_it_joins(
     originals_seen_late(session, SYSTEM, {original.id: [opened.id]})
     assert {m.id for m in repo.messages(case_id)} == {original.id, opened.id, waiting.id}
     assert originals_seen_late(session, SYSTEM, {original.id: [opened.id]}) == []
+
+
+def test_originals_seen_late_and_their_batch_are_one_pass(
+        session: Session, make_message: Callable[..., Message],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The originals a batch's copies name, in no case yet (relevant copy written before its
+    relevant original), are placed first and the batch after them, in one pass: the original
+    opens the case and stays its primary, the copy joins it, and the ids of the new cases
+    are reserved once for both, not in a second batch of a few originals."""
+    from otklik.cases.builder import originals_seen_late
+
+    repo = CaseRepository(session)
+    now = utcnow()
+    original = make_message("На Садовой 3 неделю не вывозят мусор, контейнеры переполнены",
+                            author="id731", created_at=now - timedelta(hours=1))
+    copy = make_message("На Садовой 3 неделю не вывозят мусор, контейнеры переполнены!!",
+                        author="id732", duplicate_of=original.id,
+                        created_at=now - timedelta(hours=2))  # another page's clock
+    other = make_message("Во дворе дома 5 по улице Мира нет освещения", author="id733")
+    for message in (original, copy, other):
+        message.enrich_status = "done"
+    session.flush()
+    reserved: list[int] = []
+    reserve = CaseRepository.reserve
+
+    def counted(self: CaseRepository, *args: object) -> object:
+        reserved.append(1)
+        return reserve(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(CaseRepository, "reserve", counted)
+    touched = originals_seen_late(session, SYSTEM, {original.id: [copy.id]},
+                                  [copy.id, other.id])
+    assert len(reserved) == 1
+    case, others = repo.case_of_message(original.id), repo.case_of_message(other.id)
+    assert case is not None and others is not None and set(touched) == {case.id, others.id}
+    assert {m.id for m in repo.messages(case.id)} == {original.id, copy.id}
+    primary = session.scalar(select(CaseMessage.message_id).where(
+        CaseMessage.case_id == case.id, CaseMessage.is_primary.is_(True)))
+    assert primary == original.id
+    assert originals_seen_late(session, SYSTEM, {original.id: [copy.id]},
+                               [copy.id, other.id]) == []

@@ -25,9 +25,12 @@ _UNREAD = (defer(Message.raw), defer(Message.attachments), defer(Message.reach))
 
 
 def build_cases(session: Session, actor: Actor, message_ids: Sequence[int],
-                enrichments: Mapping[int, MessageEnrichment] | None = None) -> list[int]:
+                enrichments: Mapping[int, MessageEnrichment] | None = None,
+                first: Sequence[int] = ()) -> list[int]:
     """Make or update cases for enriched messages; returns the ids of cases touched
-    (``enrichments``: theirs, when the caller has read them already).
+    (``enrichments``: theirs, when the caller has read them already; ``first``: those of
+    them placed before the others, each group in the order written — the originals seen
+    late, see :func:`originals_seen_late`).
 
     Idempotent: a message already in a case is skipped. What the placement of each message
     asks of the database (the cases of the messages it answers or copies, its author's
@@ -39,10 +42,15 @@ def build_cases(session: Session, actor: Actor, message_ids: Sequence[int],
     already = repo.message_ids_with_case(message_ids)
     if enrichments is None:
         enrichments = repo.enrichments(message_ids)
+    elif unread := [i for i in first if i not in enrichments]:
+        enrichments = {**enrichments, **repo.enrichments(unread)}
     messages = [m for m in session.scalars(
         select(Message).where(among(session, Message.id, list(message_ids))).options(*_UNREAD)
         .order_by(Message.created_at, Message.id)
     ).all() if m.id not in already and m.id in enrichments and m.deleted_at is None]
+    if first:
+        before = set(first)
+        messages.sort(key=lambda m: m.id not in before)  # stable: written order in each
     batch = _Batch(session, messages, enrichments)
     new = [m for m in messages if enrichments[m.id].relevant
            and m.parent_id not in batch.cases_of
@@ -172,7 +180,9 @@ def originals_without_case(session: Session, message_ids: Sequence[int],
     return {original: ids for original, ids in copies.items() if original not in built}
 
 
-def originals_seen_late(session: Session, actor: Actor, late: Mapping[int, Sequence[int]]
+def originals_seen_late(session: Session, actor: Actor, late: Mapping[int, Sequence[int]],
+                        then: Sequence[int] = (),
+                        enrichments: Mapping[int, MessageEnrichment] | None = None
                         ) -> list[int]:
     """Originals enriched after copies of them (another worker was faster; intake has made
     the copies name the original): the cases stay one per text.
@@ -181,12 +191,15 @@ def originals_seen_late(session: Session, actor: Actor, late: Mapping[int, Seque
     original's open case: the same case, whichever came first); when none of them has a case
     yet, its own case is built now, so that copies whose cases are still queued join it
     instead of opening a second one (those originals are built together, in one batch).
+    ``then``: the batch whose copies named these originals, built in the same pass after
+    them (:func:`build_cases`; ``enrichments``: theirs, when read already): one batch's
+    reads, reserved ids and rows for both, not a second batch for a few originals.
     Returns the cases built. Idempotent: an original already in a case is left.
     """
     repo = CaseRepository(session)
     built: list[int] = []
     if not late:
-        return built
+        return build_cases(session, actor, then, enrichments) if then else built
     # the originals and their copies' cases, read at once and kept up to date
     cases_of = repo.cases_of_messages([*late, *(i for newer in late.values() for i in newer)])
     originals = {m.id: m for m in session.scalars(
@@ -200,8 +213,8 @@ def originals_seen_late(session: Session, actor: Actor, late: Mapping[int, Seque
         for original_id in joined:
             batch.placed(originals[original_id], cases_of[original_id])
         built.extend(_take_waiting(session, actor, batch, joined))
-    if alone:
-        built.extend(build_cases(session, actor, alone))
+    if alone or then:
+        built.extend(build_cases(session, actor, [*alone, *then], enrichments, first=alone))
     return built
 
 

@@ -34,9 +34,8 @@ def build_cases_after_enrichment(event: MessagesEnriched) -> None:
             for original, copies in builder.originals_without_case(
                     session, event.message_ids, enrichments).items():
                 late.setdefault(original, copies)
-        touched = builder.originals_seen_late(session, actor, late)
-        if event.live:
-            touched += builder.build_cases(session, actor, event.message_ids, enrichments)
+        touched = builder.originals_seen_late(
+            session, actor, late, event.message_ids if event.live else (), enrichments)
         if touched:
             queue_problem_assignment(session, list(dict.fromkeys(touched)))
 
