@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, aliased
 from otklik.config import get_settings
 from otklik.db.appends import insert_rows
 from otklik.db.base import utcnow
+from otklik.db.session import json_dumps
 from otklik.models.audit import AuditEntry, AuditSeal
 
 log = logging.getLogger(__name__)
@@ -138,8 +139,7 @@ def normalized_details(details: dict[str, Any] | None) -> dict[str, Any]:
         return {}
     if all(type(k) is str and type(v) in _PLAIN for k, v in details.items()):
         return dict(details)
-    loaded: dict[str, Any] = json.loads(json.dumps(details, ensure_ascii=False,
-                                                   default=str))
+    loaded: dict[str, Any] = json.loads(json_dumps(details, default=str))  # as the column
     return loaded
 
 
