@@ -172,6 +172,26 @@ def test_every_entry_of_the_service_gets_a_mac(db: Engine) -> None:
         assert verify(session).unsealed == 2
 
 
+def test_details_json_has_no_form_for_verify_as_the_column_gives_them_back(db: Engine) -> None:
+    """Details JSON cannot hold as given (NaN, a NUL inside a nested value, a date, a
+    tuple, a number key) are MAC'd as the JSON column gives them back, so the entry
+    verifies."""
+    from datetime import UTC, datetime
+
+    with Session(db) as session:
+        entry = audit.record(session, Actor(label="оператор", user_id=None, ip=None),
+                             "case.route", "case", 7, details={
+                                 "score": float("nan"), "nested": {"t": "a\x00b", 3: (1, 2)},
+                                 "at": datetime(2026, 12, 7, tzinfo=UTC)})
+        session.commit()
+        assert entry is not None
+        stored = session.get(AuditEntry, entry.id)
+        assert stored is not None and stored.details["score"] is None
+        assert stored.details["nested"]["3"] == [1, 2]
+    code, verdict = _verify()
+    assert code == 0 and verdict["ok"], verdict
+
+
 def test_a_round_of_seals_costs_the_same_few_statements_whatever_its_size(db: Engine) -> None:
     """The entries are read in one query and their seals written in one (executemany)
     INSERT, in id order and chained, however many there are; a round with a broken entry
