@@ -396,35 +396,3 @@ def test_originals_seen_late_and_their_batch_are_one_pass(
     assert primary == original.id
     assert originals_seen_late(session, SYSTEM, {original.id: [copy.id]},
                                [copy.id, other.id]) == []
-
-
-@pytest.mark.parametrize("post_relevant", [True, False])
-def test_a_comment_that_is_also_a_copy_waits_for_its_threads_case_when_one_is_coming(
-        session: Session, make_message: Callable[..., Message], post_relevant: bool) -> None:
-    """A not-relevant comment that is also a near-copy of a message in another case goes to
-    its thread's case whichever batch runs first: placed before its post's batch, it waits
-    (the post is enriched and relevant: its case is coming) and the post's batch takes it
-    in, instead of it joining the copy's case and staying there. A post that will have no
-    case (not relevant) leaves the copy's case as its place, as before."""
-    repo = CaseRepository(session)
-    elsewhere = make_message("Во дворе дома 3 по улице Садовой не вывозят мусор",
-                             author="id741", topic="waste", subtopic=None)
-    said_there = make_message("и у нас на Садовой то же самое", parent=elsewhere,
-                              author="id742", relevant=False)
-    post = make_message("На Лаврова огромные ямы на дороге, когда отремонтируют?",
-                        author="id743", relevant=post_relevant)
-    comment = make_message("и у нас на Садовой то же самое!", parent=post, author="id744",
-                           relevant=False, duplicate_of=said_there.id)
-    for message in (elsewhere, said_there, post, comment):
-        message.enrich_status = "done"
-    session.flush()
-    [other_case] = set(build_cases(session, SYSTEM, [elsewhere.id, said_there.id]))
-    build_cases(session, SYSTEM, [comment.id])  # the comment's batch runs first
-    if not post_relevant:
-        assert repo.case_of_message(comment.id).id == other_case  # type: ignore[union-attr]
-        return
-    assert repo.case_of_message(comment.id) is None  # waiting for its thread
-    [thread_case] = set(build_cases(session, SYSTEM, [post.id]))
-    assert thread_case != other_case
-    assert {m.id for m in repo.messages(thread_case)} == {post.id, comment.id}
-    assert {m.id for m in repo.messages(other_case)} == {elsewhere.id, said_there.id}

@@ -91,7 +91,6 @@ def _take_waiting(session: Session, actor: Actor, batch: _Batch, placed: list[in
         if not waiting:
             break
         handled.update(m.id for m, _ in waiting)
-        batch.expect_threads([m for m, _ in waiting])
         with appending(session, copy=True):
             placed = [m.id for m, enrichment in waiting
                       if _put(session, actor, m, enrichment, batch, touched)]
@@ -145,24 +144,6 @@ class _Batch:
         self.recent = _recent_cases(
             session, [m for m in messages if m.author_key and enrichments[m.id].topic],
             {enrichments[m.id].topic for m in messages})
-        self.threads_to_come: set[int] = set()
-        self.expect_threads(messages)
-
-    def expect_threads(self, messages: Sequence[Message]) -> None:
-        """Note which of these messages' threads will have a case that is not there yet: the
-        post is enriched, relevant and in no case (its batch is this one, later in it, or
-        another still queued). A comment that is also a near-copy of a message elsewhere
-        waits for its thread's case rather than joining the copy's, whichever batch runs
-        first (:func:`_place`)."""
-        posts = sorted({m.parent_id for m in messages
-                        if m.parent_id and m.parent_id not in self.cases_of})
-        if posts:
-            self.threads_to_come.update(self.session.scalars(
-                select(MessageEnrichment.message_id)
-                .join(Message, Message.id == MessageEnrichment.message_id)
-                .where(among(self.session, MessageEnrichment.message_id, posts),
-                       MessageEnrichment.relevant.is_(True), Message.enrich_status == "done",
-                       Message.deleted_at.is_(None))))
 
     def placed(self, message: Message, case: Case) -> None:
         """The batch put ``message`` in ``case`` (a new one or an existing one)."""
@@ -261,9 +242,7 @@ def _place(session: Session, actor: Actor, message: Message,
     if parent_case is not None and not _own_question(batch, parent_case, message, enrichment):
         _follow_up(session, actor, batch, parent_case, message)
         return parent_case
-    if enrichment.duplicate_of_id is not None and (
-            enrichment.relevant or message.parent_id not in batch.threads_to_come):
-        # (a comment that is only a copy waits for its thread's case when one is coming)
+    if enrichment.duplicate_of_id is not None:
         copy_of = batch.cases_of.get(enrichment.duplicate_of_id)
         if copy_of is not None and copy_of.status in OPEN_STATUSES:
             service.attach_message(session, actor, copy_of, message, "copy")
