@@ -196,26 +196,32 @@ def originals_seen_late(session: Session, actor: Actor, late: Mapping[int, Seque
     reads, reserved ids and rows for both, not a second batch for a few originals.
     Returns the cases built. Idempotent: an original already in a case is left.
     """
-    repo = CaseRepository(session)
-    built: list[int] = []
-    if not late:
-        return build_cases(session, actor, then, enrichments) if then else built
+    built, alone = _join_late(session, actor, late) if late else ([], [])
+    if alone or then:
+        built.extend(build_cases(session, actor, [*alone, *then], enrichments, first=alone))
+    return built
+
+
+def _join_late(session: Session, actor: Actor, late: Mapping[int, Sequence[int]]
+               ) -> tuple[list[int], list[int]]:
+    """The originals seen late that a copy's open case takes join it, and then the messages
+    waiting for them: returns the cases touched and the originals left alone (no such case)."""
     # the originals and their copies' cases, read at once and kept up to date
-    cases_of = repo.cases_of_messages([*late, *(i for newer in late.values() for i in newer)])
+    cases_of = CaseRepository(session).cases_of_messages(
+        [*late, *(i for newer in late.values() for i in newer)])
     originals = {m.id: m for m in session.scalars(
         select(Message).where(among(session, Message.id, sorted(late))).options(*_UNREAD))}
     alone: list[int] = []
     with appending(session, copy=True):
         _join_copies(session, actor, late, originals, cases_of, alone)
     joined = [i for i in late if i in originals and i in cases_of]  # (alone: in no case)
-    if joined:  # the originals' other copies and comments that wait for a case join too
-        batch = _Batch(session, [], {})
-        for original_id in joined:
-            batch.placed(originals[original_id], cases_of[original_id])
-        built.extend(_take_waiting(session, actor, batch, joined))
-    if alone or then:
-        built.extend(build_cases(session, actor, [*alone, *then], enrichments, first=alone))
-    return built
+    if not joined:
+        return [], alone
+    # the originals' other copies and comments that wait for a case join too
+    batch = _Batch(session, [], {})
+    for original_id in joined:
+        batch.placed(originals[original_id], cases_of[original_id])
+    return _take_waiting(session, actor, batch, joined), alone
 
 
 def _join_copies(session: Session, actor: Actor, late: Mapping[int, Sequence[int]],
